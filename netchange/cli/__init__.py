@@ -1,0 +1,1 @@
+"""The ``netchange`` command line (Typer + Rich). One module per group of commands."""

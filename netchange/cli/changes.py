@@ -1,0 +1,3 @@
+"""Commands: changes (filled in by its issue)."""
+
+from netchange.cli.main import app  # noqa: F401

@@ -1,0 +1,93 @@
+"""Credentials injected at run time, never stored in the inventory that lives in git.
+
+A Nornir transform function (``inventory.transform_function: netchange_credentials`` in
+``nornir.yaml``). For each host, the first source that has a value wins:
+
+1. the secrets file (``NETCHANGE_SECRETS``, default ``.netchange/secrets.yaml``), ``hosts:`` entry;
+2. the same file, ``groups:`` entry of the host's first group that has one;
+3. environment variables ``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``;
+4. the same file, ``defaults:``.
+
+A file entry holds ``username``, ``password`` and ``optional_args`` (driver secrets such as
+``secret`` for enable or ``tsig_secret``). Every secret value seen is registered with
+:mod:`netchange.redact`, which scrubs it from any text netchange writes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from nornir.core.inventory import ConnectionOptions, Host
+
+from netchange import redact
+from netchange.connection import CONNECTION_NAME
+from netchange.errors import BadRequest
+from netchange.settings import Settings
+
+_SECRET_KEYS = {"password", "secret", "tsig_secret", "key_passphrase"}
+
+
+def load_secrets(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    if path.stat().st_mode & 0o077:
+        # Same stance as ssh: a secrets file others can read is refused, not used.
+        raise BadRequest(f"{path}: secrets file must not be readable by group or others (chmod 600)")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict) or set(data) - {"defaults", "groups", "hosts"}:
+        raise BadRequest(f"{path}: secrets file must be a mapping with defaults/groups/hosts")
+    return data
+
+
+def _entry(secrets: dict[str, Any], host: Host) -> list[dict[str, Any]]:
+    """Entries that apply to ``host``, most specific first."""
+    found: list[dict[str, Any]] = []
+    if host.name in (secrets.get("hosts") or {}):
+        found.append(secrets["hosts"][host.name])
+    groups = secrets.get("groups") or {}
+    found.extend(groups[g.name] for g in host.groups if g.name in groups)
+    env = {
+        "username": os.environ.get("NETCHANGE_USERNAME"),
+        "password": os.environ.get("NETCHANGE_PASSWORD"),
+        "optional_args": {"secret": os.environ["NETCHANGE_ENABLE_SECRET"]}
+        if "NETCHANGE_ENABLE_SECRET" in os.environ
+        else {},
+    }
+    found.append({k: v for k, v in env.items() if v})
+    found.append(secrets.get("defaults") or {})
+    return found
+
+
+def apply_credentials(host: Host, secrets: dict[str, Any]) -> None:
+    entries = _entry(secrets, host)
+    for field in ("username", "password"):
+        if getattr(host, field) is None:
+            value = next((e[field] for e in entries if e.get(field)), None)
+            if value is not None:
+                setattr(host, field, str(value))
+    optional: dict[str, Any] = {}
+    for entry in reversed(entries):
+        optional.update(entry.get("optional_args") or {})
+    if host.password:
+        redact.register(host.password)
+    for key, value in optional.items():
+        if key in _SECRET_KEYS:
+            redact.register(str(value))
+    if optional:
+        opts = host.connection_options.get(CONNECTION_NAME) or ConnectionOptions(extras={})
+        extras = dict(opts.extras or {})
+        merged = dict(extras.get("optional_args") or {})
+        for key, value in optional.items():
+            merged.setdefault(key, value)
+        extras["optional_args"] = merged
+        opts.extras = extras
+        host.connection_options[CONNECTION_NAME] = opts
+
+
+def inject_credentials(host: Host, secrets_file: str | None = None, **_: Any) -> None:
+    """Nornir transform function: fill ``host``'s credentials from the environment or secrets file."""
+    path = Path(secrets_file) if secrets_file else Settings.resolve().secrets
+    apply_credentials(host, load_secrets(path))

@@ -1,0 +1,53 @@
+"""One exception root, split by the phase of the change that failed.
+
+The command line maps each class to its exit code once (``exit_code``), so library code raises
+what happened and never decides how the process ends.
+"""
+
+from __future__ import annotations
+
+
+class NetchangeError(Exception):
+    """Root of every error netchange raises on purpose."""
+
+    exit_code = 1
+
+
+class BadRequest(NetchangeError, ValueError):
+    """The input (change file, option, inventory name) is wrong; nothing reached a device."""
+
+    exit_code = 2
+
+
+class GuardRefused(NetchangeError):
+    """The guard refuses to run the change now: window, approvals, freeze, lead time or lock."""
+
+    exit_code = 3
+
+
+class DriftDetected(GuardRefused):
+    """The device no longer matches the state the plan was made against."""
+
+
+class LockHeld(GuardRefused):
+    """Another change is in progress on one of the same devices."""
+
+
+class DriverError(NetchangeError):
+    """A device or its session failed (connection lost, command rejected, timeout)."""
+
+
+class ConnectionFailed(DriverError, ConnectionError):
+    """The session to the device could not be opened or was lost."""
+
+
+class CommitFailed(DriverError):
+    """The device rejected the candidate or the commit failed."""
+
+
+class PostCheckFailed(NetchangeError):
+    """The change was committed but its post-checks say it does not work."""
+
+
+class RollbackFailed(NetchangeError):
+    """A rollback could not be applied or verified: an alarm, never silence."""

@@ -1,0 +1,216 @@
+"""The operators' vocabulary as validated data: categories, targets, change requests.
+
+Every model is strict and forbids unknown keys, so a typo in a change file is an error with the
+field's path rather than a silently ignored option.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class StrictModel(BaseModel):
+    """Base for every input model: unknown keys are errors, values are not coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Category(enum.StrEnum):
+    """The quality plan's three categories, ordered from the least to the most demanding."""
+
+    MINOR = "minor"
+    MEDIUM = "medium"
+    MAJOR = "major"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def highest(cls, categories: Any) -> Category:
+        """The most demanding of ``categories`` (minor when there are none)."""
+        best = cls.MINOR
+        for cat in categories:
+            if Category(cat).rank > best.rank:
+                best = Category(cat)
+        return best
+
+
+_RANK = {Category.MINOR: 0, Category.MEDIUM: 1, Category.MAJOR: 2}
+
+
+class Perimeter(enum.StrEnum):
+    """Which list of the quality plan applies: it follows the device's role."""
+
+    NETWORK = "network"
+    SECURITY = "security"
+    DNS = "dns"
+    LOAD_BALANCING = "load_balancing"
+
+
+class Role(enum.StrEnum):
+    SWITCH = "switch"
+    FIREWALL = "firewall"
+    LOAD_BALANCER = "load_balancer"
+    DNS = "dns"
+
+    @property
+    def perimeter(self) -> Perimeter:
+        return {
+            Role.SWITCH: Perimeter.NETWORK,
+            Role.FIREWALL: Perimeter.SECURITY,
+            Role.LOAD_BALANCER: Perimeter.LOAD_BALANCING,
+            Role.DNS: Perimeter.DNS,
+        }[self]
+
+
+# --- Safe values -------------------------------------------------------------------------------
+# A value ends up inside a device command. Anything that could end the line or start a second
+# command is refused here, before a template ever sees it.
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
+_SAFE_TEXT = re.compile(r"^[A-Za-z0-9 _.,:/()#@+\-]{1,200}$")
+# Words that start a command in the syntaxes we render: a description like "x ; no vlan 1" must
+# not smuggle them in, even where the character set would let the text through.
+_SMUGGLE = re.compile(r"(^|[\s;|&])(no|end|exit|do|write|reload|configure|delete|flush)(\s|$)", re.IGNORECASE)
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("contains a newline or control character")
+    return value
+
+
+def safe_name(value: str) -> str:
+    """A name: letters, digits, ``_ . -``; at most 32 characters; no spaces."""
+    _no_control(value)
+    if not _SAFE_NAME.fullmatch(value):
+        raise ValueError("must be 1-32 characters of letters, digits, '_', '.', '-', starting with a letter or digit")
+    return value
+
+
+def safe_text(value: str) -> str:
+    """Free text such as a description: a restricted character set and no command keyword."""
+    _no_control(value)
+    if not _SAFE_TEXT.fullmatch(value):
+        raise ValueError("may only contain letters, digits, spaces and _ . , : / ( ) # @ + -")
+    if _SMUGGLE.search(value):
+        raise ValueError("contains a configuration keyword that could start a second command")
+    return value
+
+
+SafeName = Annotated[str, AfterValidator(safe_name)]
+SafeText = Annotated[str, AfterValidator(safe_text)]
+VlanId = Annotated[int, Field(ge=1, le=4094)]
+
+_INTERFACE = re.compile(
+    r"^(?:(?:Gi|Te|Fa|Et|Ethernet|GigabitEthernet|TenGigabitEthernet|FastEthernet|FortyGigabitEthernet|"
+    r"HundredGigE|Port-channel|Po|Vlan|Loopback|Management)\d+(?:/\d+){0,3}(?:\.\d+)?)$"
+)
+
+
+def interface_name(value: str) -> str:
+    _no_control(value)
+    if not _INTERFACE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an interface name (e.g. GigabitEthernet1/0/1, Po10, Vlan100)")
+    return value
+
+
+InterfaceName = Annotated[str, AfterValidator(interface_name)]
+
+
+# --- The change request ------------------------------------------------------------------------
+
+
+class Targets(StrictModel):
+    """Which hosts a step applies to: a Nornir filter. Given fields are combined with AND."""
+
+    hosts: tuple[SafeName, ...] = ()
+    role: Role | None = None
+    site: SafeName | None = None
+    groups: tuple[SafeName, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Targets:
+        if not (self.hosts or self.role or self.site or self.groups):
+            raise ValueError("targets must name hosts, a role, a site or groups")
+        return self
+
+
+class Step(StrictModel):
+    """One change type applied to a set of targets. ``params`` is validated by the type itself."""
+
+    type: SafeName
+    targets: Targets
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class OnFailure(enum.StrEnum):
+    ROLLBACK_ALL = "rollback_all"
+    ROLLBACK_FAILED = "rollback_failed"
+    STOP = "stop"
+
+
+class Rollout(StrictModel):
+    """Canary first, then batches; defaults suit a small change."""
+
+    canary: Annotated[int, Field(ge=0, le=100)] = 1
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 10
+
+
+_CHANGE_ID = re.compile(r"^[A-Z][A-Z0-9]*-[0-9A-Za-z\-]{1,40}$")
+
+
+class ChangeRequest(StrictModel):
+    """A change request as the requester writes it (one YAML file)."""
+
+    id: Annotated[str, Field(min_length=3, max_length=48)]
+    title: SafeText
+    ticket: SafeName
+    requester: SafeName
+    description: SafeText | None = None
+    estimated_duration: Annotated[dt.timedelta, Field(gt=dt.timedelta(0), le=dt.timedelta(hours=24))] = (
+        dt.timedelta(minutes=30)
+    )
+    planned_start: dt.datetime | None = None
+    category: Category | None = Field(
+        default=None, description="Raise the category: never lower than what the classifier finds."
+    )
+    expected_outage: Annotated[dt.timedelta, Field(ge=dt.timedelta(0))] = dt.timedelta(0)
+    hardware: bool = Field(default=False, description="Declared hardware work (cannot show in a diff).")
+    rollout: Rollout = Rollout()
+    on_failure: OnFailure = OnFailure.ROLLBACK_ALL
+    steps: Annotated[tuple[Step, ...], Field(min_length=1)]
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _CHANGE_ID.fullmatch(value):
+            raise ValueError("must look like CHG-2026-0042 (capital letters, a dash, then letters/digits/dashes)")
+        return value
+
+    @field_validator("planned_start")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-12-05T22:00:00+01:00")
+        return value
+
+
+class CheckResult(BaseModel):
+    """The outcome of one pre- or post-check on one host."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+ApprovalDecision = Literal["approved", "rejected"]

@@ -1,0 +1,33 @@
+"""Scrub secret values from any text netchange prints, stores or reports.
+
+Secrets are registered where they enter the process (credentials injection, the lab's key
+generation); every writer (journal, plan store, reports, logs) passes its text through
+:func:`scrub`. Registering a value is idempotent; values shorter than four characters are
+ignored, since scrubbing them would mangle ordinary text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+_lock = threading.Lock()
+_values: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+
+MASK = "********"
+
+
+def register(value: str) -> None:
+    global _pattern  # noqa: PLW0603 - the process-wide set of secrets is the point
+    if len(value) < 4:
+        return
+    with _lock:
+        if value not in _values:
+            _values.add(value)
+            _pattern = re.compile("|".join(re.escape(v) for v in sorted(_values, key=len, reverse=True)))
+
+
+def scrub(text: str) -> str:
+    pattern = _pattern
+    return pattern.sub(MASK, text) if pattern else text
