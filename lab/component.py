@@ -1,0 +1,57 @@
+"""The contract between the lab's manager and each kind of stand-in device.
+
+A component starts its processes (recording every PID it started in ``LabContext.pids``), creates
+its network namespaces (recorded in ``LabContext.namespaces``), and returns the inventory entries
+of the devices it serves. ``down`` is the manager's job: it kills exactly the recorded PIDs and
+deletes exactly the recorded namespaces, so a component needs no teardown code of its own unless
+it leaves other state behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(kw_only=True)
+class LabHost:
+    """One device as the lab's generated Nornir inventory shows it."""
+
+    name: str
+    hostname: str
+    port: int
+    platform: str
+    role: str
+    site: str
+    groups: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    optional_args: dict[str, Any] = field(default_factory=dict)
+    """Non-secret driver arguments (e.g. ``known_hosts`` path). Secrets go to ``LabContext.secrets``."""
+
+
+@dataclass(kw_only=True)
+class LabContext:
+    """Shared state of one ``lab up``: where files go, and what was started."""
+
+    root: Path
+    """``$NETCHANGE_HOME/lab``: generated keys, configs, logs, pid and state files."""
+    pids: dict[str, int] = field(default_factory=dict)
+    namespaces: list[str] = field(default_factory=list)
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """host name → ``{"username", "password", "optional_args": {...}}``, written to secrets.yaml (0600)."""
+
+
+class LabComponent(Protocol):
+    """A kind of stand-in device (switches, firewalls, load balancers, DNS, NETCONF)."""
+
+    name: str
+
+    def available(self) -> str | None:
+        """``None`` when its software is installed; otherwise what is missing, in one line."""
+
+    def up(self, ctx: LabContext) -> list[LabHost]:
+        """Start the devices, wait until each answers, and return their inventory entries."""
+
+    def status(self, ctx: LabContext) -> dict[str, str]:
+        """Device name → one-line state, for ``netchange lab status``."""
