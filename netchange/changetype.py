@@ -1,0 +1,165 @@
+"""The task-plugin contract: a change type validates its params, checks, renders and verifies.
+
+A change type is a class registered under the entry-point group ``netchange.change_types``. The
+engine calls, per host it targets::
+
+    pre_checks(ctx)   before anything is rendered; a failed check stops that host's plan
+    render(ctx)       the candidate in the host's configuration syntax (merged, never replaced)
+    post_checks(ctx)  after commit; a failure triggers the automatic rollback
+
+``render`` defaults to the Jinja2 template ``tasks/templates/<name>/<syntax>.j2`` with the
+validated params as ``p`` and the host as ``host``. Params are validated before any template is
+loaded, so a template never sees a value carrying a newline or a second command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+import jinja2
+from pydantic import ValidationError
+
+from netchange.errors import BadRequest
+from netchange.models import CheckResult, Perimeter, Role, StrictModel
+
+if TYPE_CHECKING:
+    from hier_config import HConfig
+
+    from netchange.drivers.base import DriverProtocol
+
+ENTRY_POINT_GROUP = "netchange.change_types"
+TEMPLATES = Path(__file__).resolve().parent.parent / "tasks" / "templates"
+
+P = TypeVar("P", bound=StrictModel)
+
+# TextFSM / ntc-templates platform names per configuration syntax.
+NTC_PLATFORM = {"ios": "cisco_ios", "asa": "cisco_asa"}
+
+
+@dataclass(kw_only=True)
+class Context(Generic[P]):
+    """What a change type sees of one host: identity, validated params, driver, running state."""
+
+    host: str
+    platform: str
+    syntax: str
+    role: Role
+    site: str
+    data: dict[str, Any]
+    params: P
+    driver: DriverProtocol
+    running: str
+    """The running configuration read at plan (or apply) time: the snapshot."""
+    change_id: str = ""
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def show(self, command: str) -> str:
+        """Output of a read-only command (NAPALM ``cli``)."""
+        return self.driver.cli([command])[command]
+
+    def parse(self, command: str) -> list[dict[str, Any]]:
+        """A show command parsed with ntc-templates (TextFSM) for this host's syntax."""
+        from ntc_templates.parse import parse_output
+
+        platform = NTC_PLATFORM.get(self.syntax)
+        if platform is None:
+            raise BadRequest(f"no TextFSM templates for syntax {self.syntax!r}")
+        return parse_output(platform=platform, command=command, data=self.show(command))  # type: ignore[no-any-return]
+
+    @cached_property
+    def config(self) -> HConfig:
+        """The running configuration as a hier_config tree (IOS-style syntaxes)."""
+        from hier_config import Platform, get_hconfig
+
+        platform = Platform.CISCO_IOS if self.syntax == "ios" else Platform.GENERIC
+        return get_hconfig(platform, self.running)
+
+    def refresh(self) -> None:
+        """Re-read the running configuration (post-checks look at the device after the commit)."""
+        self.running = self.driver.get_config(retrieve="running")["running"]
+        self.__dict__.pop("config", None)
+
+
+class ChangeType(ABC, Generic[P]):
+    """Base of every change type. Subclasses set the class attributes and ``Params``."""
+
+    name: ClassVar[str]
+    perimeter: ClassVar[Perimeter]
+    roles: ClassVar[frozenset[Role]]
+    syntaxes: ClassVar[frozenset[str]]
+    """The configuration syntaxes this type renders for (a template each, or its own render)."""
+    Params: type[P]
+
+    def validate(self, raw: dict[str, Any], *, where: str = "params") -> P:
+        try:
+            return self.Params.model_validate(raw)
+        except ValidationError as exc:
+            raise BadRequest(_first_error(exc, prefix=where)) from None
+
+    def supports(self, syntax: str, role: Role) -> str | None:
+        """``None`` if this type can run on the host, else why not (one line)."""
+        if role not in self.roles:
+            return f"change type {self.name!r} does not apply to role {role.value!r}"
+        if syntax not in self.syntaxes:
+            return f"change type {self.name!r} has no rendering for syntax {syntax!r}"
+        return None
+
+    def pre_checks(self, ctx: Context[P]) -> list[CheckResult]:
+        return []
+
+    def render(self, ctx: Context[P]) -> str:
+        return render_template(f"{self.name}/{ctx.syntax}.j2", p=ctx.params, host=ctx)
+
+    def post_checks(self, ctx: Context[P]) -> list[CheckResult]:
+        return []
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(  # noqa: S701 - device config, not HTML; values are validated upstream
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_template(name: str, **values: Any) -> str:
+    return _environment().get_template(name).render(**values)
+
+
+def _first_error(exc: ValidationError, *, prefix: str) -> str:
+    error = exc.errors()[0]
+    loc = ".".join(str(part) for part in error["loc"])
+    path = f"{prefix}.{loc}" if loc else prefix
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    extra = f" ({len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{path}: {msg}{extra}"
+
+
+@cache
+def _registry() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def change_type_names() -> list[str]:
+    return sorted(_registry())
+
+
+def get_change_type(name: str) -> ChangeType[Any]:
+    ep = _registry().get(name)
+    if ep is None:
+        raise BadRequest(f"unknown change type {name!r} (known: {', '.join(change_type_names())})")
+    cls = ep.load()
+    return cls()  # type: ignore[no-any-return]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
