@@ -1,0 +1,322 @@
+"""The quality plan as data: windows, closed hours, freezes, people, approvals, lead times.
+
+The quality plan is reviewed every quarter, so its rules live in ``policy.yaml`` with a version
+that every plan and every guard decision records. The models are frozen and forbid unknown keys:
+a misspelt key is an error naming the file, never a silently ignored rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from netchange.errors import BadRequest
+from netchange.models import Category
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Weekday(enum.StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def number(self) -> int:
+        """``datetime.weekday()`` numbering: Monday is 0."""
+        return list(Weekday).index(self)
+
+
+WEEKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
+
+
+class DailyWindow(_Frozen):
+    """A window repeated on some days, ``start``–``end`` in local wall time.
+
+    ``end`` may be earlier than ``start`` (a night window ending the next morning); ``00:00``
+    as ``end`` means midnight at the end of the day.
+    """
+
+    days: tuple[Weekday, ...] = WEEKDAYS
+    start: dt.time
+    end: dt.time
+    on_holidays: bool = Field(default=False, description="Also open on holidays on those days.")
+
+    def describe(self) -> str:
+        days = _describe_days(self.days)
+        hol = "" if self.on_holidays else " except public holidays"
+        return f"{days}{hol} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class ClosedHours(_Frozen):
+    """When the service is closed to users at a site: the hours where major work may run.
+
+    A weekend day or a public holiday is closed all day; on other days the service closes at
+    ``night_start`` and reopens at ``night_end`` the next morning. Consecutive closed hours form
+    one continuous period (Friday 21:00 → Monday 06:00 is one).
+    """
+
+    night_start: dt.time = dt.time(21, 0)
+    night_end: dt.time = dt.time(6, 0)
+    closed_days: tuple[Weekday, ...] = (Weekday.SAT, Weekday.SUN)
+    holidays_closed: bool = True
+
+    def describe(self) -> str:
+        days = _describe_days(self.closed_days)
+        hol = ", public holidays" if self.holidays_closed else ""
+        return f"weekday nights {self.night_start:%H:%M}–{self.night_end:%H:%M}, {days}{hol}"
+
+
+class Site(_Frozen):
+    name: str
+    closed_hours: ClosedHours | None = Field(default=None, description="Overrides the default closed hours.")
+
+
+class Freeze(_Frozen):
+    """No change may overlap a freeze (dates inclusive, local time)."""
+
+    start: dt.date
+    end: dt.date
+    reason: str
+    allow_emergency: bool = Field(default=False, description="May an emergency change run during it?")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Freeze:
+        if self.end < self.start:
+            raise ValueError("freeze end is before its start")
+        return self
+
+
+Organisation = Literal["client", "provider"]
+PersonRole = Literal["requester", "engineer", "ops_manager", "project_manager"]
+
+
+class Person(_Frozen):
+    login: str
+    name: str
+    organisation: Organisation
+    roles: tuple[PersonRole, ...]
+
+    def label(self) -> str:
+        return f"{self.name} ({self.login}, {self.organisation} {'/'.join(self.roles)})"
+
+
+class ApprovalRule(_Frozen):
+    """One approval a category needs: a person with ``role`` from ``organisation``."""
+
+    role: PersonRole
+    organisation: Organisation
+
+    def describe(self) -> str:
+        return f"a {self.organisation} {self.role}"
+
+    def satisfied_by(self, person: Person) -> bool:
+        return person.organisation == self.organisation and self.role in person.roles
+
+
+PlanDemand = Literal["rollback", "post_checks"]
+
+
+class CategoryPolicy(_Frozen):
+    """What the quality plan demands of one category (see PAQ.md, "Classification of changes")."""
+
+    description: str
+    windows: tuple[DailyWindow, ...] = ()
+    closed_periods: bool = Field(default=False, description="Runs only while the site is closed to users.")
+    max_duration: dt.timedelta
+    max_outage: dt.timedelta | None = None
+    approvals: tuple[ApprovalRule, ...] = Field(
+        default=(), description="All needed, each by another person. Empty: the request is the validation."
+    )
+    lead_time: dt.timedelta = dt.timedelta(0)
+    plan_demands: tuple[PlanDemand, ...] = ()
+    emergency_allowed: bool = Field(default=False, description="May run outside its window with --emergency.")
+
+    @model_validator(mode="after")
+    def _one_kind_of_window(self) -> CategoryPolicy:
+        if bool(self.windows) == self.closed_periods:
+            raise ValueError("give either 'windows' or 'closed_periods: true'")
+        return self
+
+
+class Identity(_Frozen):
+    """How the acting person is found: the OS account, or ``NETCHANGE_ACTOR`` where allowed.
+
+    ``allow_override`` lets tests and the lab act as several people from one account; a
+    production policy sets it false so that the journal's "who" is the OS account.
+    """
+
+    allow_override: bool = False
+
+
+class ApplyRules(_Frozen):
+    roles: tuple[PersonRole, ...] = ("engineer",)
+
+
+class CloseRules(_Frozen):
+    """Final validation: one person with each of these roles closes the change."""
+
+    roles: tuple[PersonRole, ...] = ("engineer", "ops_manager")
+
+
+class HolidayCalendar(_Frozen):
+    country: str = "FR"
+    subdiv: str | None = None
+
+
+class Policy(_Frozen):
+    version: Annotated[str, Field(min_length=1)]
+    project: str = "netchange — perimeter operations"
+    client: str
+    timezone: str = "Europe/Paris"
+    holidays: HolidayCalendar = HolidayCalendar()
+    identity: Identity = Identity()
+    closed_hours: ClosedHours = ClosedHours()
+    sites: dict[str, Site]
+    freezes: tuple[Freeze, ...] = ()
+    people: tuple[Person, ...] = ()
+    apply: ApplyRules = ApplyRules()
+    close: CloseRules = CloseRules()
+    categories: dict[Category, CategoryPolicy]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Policy:
+        missing = [c.value for c in Category if c not in self.categories]
+        if missing:
+            raise ValueError(f"categories missing: {', '.join(missing)}")
+        logins = [p.login for p in self.people]
+        dupes = sorted({x for x in logins if logins.count(x) > 1})
+        if dupes:
+            raise ValueError(f"people listed twice: {', '.join(dupes)}")
+        return self
+
+    # --- lookups -----------------------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def category(self, category: Category | str) -> CategoryPolicy:
+        try:
+            return self.categories[Category(category)]
+        except ValueError as exc:
+            known = ", ".join(c.value for c in Category)
+            raise BadRequest(f"unknown category {category!r} (known: {known})") from exc
+
+    def site(self, name: str) -> Site:
+        try:
+            return self.sites[name]
+        except KeyError as exc:
+            raise BadRequest(f"unknown site {name!r} (known: {', '.join(sorted(self.sites))})") from exc
+
+    def closed_hours_of(self, site: str) -> ClosedHours:
+        return self.site(site).closed_hours or self.closed_hours
+
+    def person(self, login: str) -> Person | None:
+        return next((p for p in self.people if p.login == login), None)
+
+    def holiday(self, day: dt.date) -> str | None:
+        """The name of the public holiday on ``day``, if it is one."""
+        name = _calendar(self.holidays.country, self.holidays.subdiv, day.year).get(day)
+        return str(name) if name else None
+
+    def freezes_overlapping(self, start: dt.datetime, end: dt.datetime) -> list[Freeze]:
+        """Freezes that share any instant with ``[start, end)``."""
+        found = []
+        for freeze in self.freezes:
+            f_start = dt.datetime.combine(freeze.start, dt.time(0), tzinfo=self.tz)
+            f_end = dt.datetime.combine(freeze.end + dt.timedelta(days=1), dt.time(0), tzinfo=self.tz)
+            if start < f_end and f_start < end:
+                found.append(freeze)
+        return found
+
+    def requirements(self, category: Category | str) -> list[str]:
+        """What the category demands, one line each, for the plan display."""
+        cat = Category(category)
+        rules = self.category(cat)
+        if rules.closed_periods:
+            hours = self.closed_hours.describe()
+            window = f"only while the site is closed to users ({hours}), in one continuous period"
+        else:
+            window = "; ".join(w.describe() for w in rules.windows) + ", and must end inside it"
+        lines = [f"window: {window} ({self.timezone})", f"maximum duration: {_fmt_td(rules.max_duration)}"]
+        if rules.max_outage is not None:
+            lines.append(f"maximum outage: {_fmt_td(rules.max_outage)}")
+        if rules.approvals:
+            lines.append("approvals: " + " AND ".join(r.describe() for r in rules.approvals)
+                         + " (different people; never the requester or the plan's author)")
+        else:
+            lines.append("approvals: the requester's validation (the request itself)")
+        if rules.lead_time:
+            lines.append(f"lead time: the plan must exist {_fmt_td(rules.lead_time)} before the start")
+        demands = {"rollback": "a rollback for every host", "post_checks": "post-checks on every host"}
+        for demand in rules.plan_demands:
+            lines.append(f"plan must include {demands[demand]}")
+        if rules.emergency_allowed:
+            lines.append("emergency: may run outside its window with --emergency and its approvals")
+        lines.append(f"policy version {self.version}")
+        return lines
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(country: str, subdiv: str | None, year: int) -> holidays_lib.HolidayBase:
+    return holidays_lib.country_holidays(country, subdiv=subdiv, years=year)
+
+
+def _describe_days(days: tuple[Weekday, ...]) -> str:
+    if tuple(days) == WEEKDAYS:
+        return "Mon–Fri"
+    if tuple(days) == (Weekday.SAT, Weekday.SUN):
+        return "weekends"
+    return ", ".join(d.value.capitalize() for d in days)
+
+
+def _fmt_td(value: dt.timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    hours, mins = divmod(minutes, 60)
+    if hours and mins:
+        return f"{hours} h {mins:02d}"
+    return f"{hours} h" if hours else f"{mins} min"
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate ``policy.yaml``; any error names the file and the key."""
+    path = Path(path)
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadRequest(f"{path}: cannot read the policy ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise BadRequest(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise BadRequest(f"{path}: the policy must be a mapping")
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise BadRequest(f"{path}: {problems}") from exc
