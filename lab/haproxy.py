@@ -1,0 +1,173 @@
+"""Load balancers: one HAProxy per site in master-worker mode, with tiny HTTP members.
+
+Each site gets ``$root/haproxy-<site>/``: ``haproxy.cfg``, the master socket, the admin unix
+socket, logs, and one directory per HTTP member whose ``index.html`` holds the member's name, so
+that a request through the frontend says which member served it. The backend starts with
+``web1`` and ``web2``; ``web3`` runs but is not in the backend, ready for a test to add it.
+
+The runtime API listens on 127.0.0.1 TCP at ``level admin`` with no authentication, which is why
+it never binds anywhere but loopback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+from lab.component import LabContext, LabHost
+from lab.spawn import alive, free_port, start, tcp_open, wait_until
+
+SITES = ("doif", "doso")
+BACKEND = "be_web"
+FRONTEND = "fe_web"
+MEMBERS = ("web1", "web2", "web3")
+IN_BACKEND = ("web1", "web2")
+
+
+def host_name(site: str) -> str:
+    return f"{site}-lb1"
+
+
+def render_config(*, admin_port: int, admin_socket: Path, frontend_port: int, members: dict[str, int]) -> str:
+    """The site's haproxy.cfg. Short health checks so that a dead member shows within ~1 s."""
+    servers = "".join(
+        f"    server {name} 127.0.0.1:{port} weight 1 check\n"
+        for name, port in members.items()
+        if name in IN_BACKEND
+    )
+    return (
+        "global\n"
+        f"    stats socket 127.0.0.1:{admin_port} level admin\n"
+        f"    stats socket {admin_socket} mode 600 level admin\n"
+        "    log stderr format short local0 notice\n"
+        "\n"
+        "defaults\n"
+        "    mode http\n"
+        "    log global\n"
+        "    timeout connect 2s\n"
+        "    timeout client 10s\n"
+        "    timeout server 10s\n"
+        "    default-server inter 500ms fall 2 rise 1\n"
+        "\n"
+        f"frontend {FRONTEND}\n"
+        f"    bind 127.0.0.1:{frontend_port}\n"
+        f"    default_backend {BACKEND}\n"
+        "\n"
+        f"backend {BACKEND}\n"
+        "    balance roundrobin\n"
+        f"{servers}"
+    )
+
+
+def runtime_command(port: int, command: str, timeout: float = 2.0) -> str:
+    """One runtime-API command on its own connection (the API closes after each answer)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(command.encode() + b"\n")
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
+class HaproxyLab:
+    """One HAProxy per site, with its HTTP members (a :class:`lab.component.LabComponent`)."""
+
+    name = "haproxy"
+
+    def available(self) -> str | None:
+        if shutil.which("haproxy") is None:
+            return "haproxy not installed (apt-get install haproxy)"
+        return None
+
+    def up(self, ctx: LabContext) -> list[LabHost]:
+        return [self._site(ctx, site) for site in SITES]
+
+    def _site(self, ctx: LabContext, site: str) -> LabHost:
+        base = ctx.root / f"haproxy-{site}"
+        base.mkdir(parents=True, exist_ok=True)
+        members: dict[str, int] = {}
+        for member in MEMBERS:
+            docroot = base / "members" / member
+            docroot.mkdir(parents=True, exist_ok=True)
+            (docroot / "index.html").write_text(f"{member}\n")
+            port = free_port()
+            members[member] = port
+            log = base / f"{member}.log"
+            argv = [
+                sys.executable,
+                "-m",
+                "http.server",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(docroot),
+            ]
+            start(ctx, f"haproxy-{site}-{member}", argv, log=log)
+        admin_port, frontend_port = free_port(), free_port()
+        admin_socket = base / "admin.sock"
+        master_socket = base / "master.sock"
+        for stale in (admin_socket, master_socket):
+            stale.unlink(missing_ok=True)
+        cfg = base / "haproxy.cfg"
+        cfg.write_text(
+            render_config(
+                admin_port=admin_port, admin_socket=admin_socket, frontend_port=frontend_port, members=members
+            )
+        )
+        log = base / "haproxy.log"
+        start(ctx, f"haproxy-{site}", ["haproxy", "-W", "-S", str(master_socket), "-f", str(cfg)], log=log)
+        for member, port in members.items():
+            wait_until(
+                lambda p=port: tcp_open(p),
+                timeout=10,
+                what=f"{site} member {member}",
+                log=base / f"{member}.log",
+            )  # type: ignore[misc]
+        wait_until(
+            lambda: tcp_open(admin_port) and tcp_open(frontend_port),
+            timeout=10,
+            what=f"haproxy {site}",
+            log=log,
+        )
+        return LabHost(
+            name=host_name(site),
+            hostname="127.0.0.1",
+            port=admin_port,
+            platform="haproxy",
+            role="load_balancer",
+            site=site,
+            data={
+                "frontend": FRONTEND,
+                "frontend_url": f"http://127.0.0.1:{frontend_port}/",
+                "backend": BACKEND,
+                "members": {name: f"127.0.0.1:{port}" for name, port in members.items()},
+            },
+            optional_args={"config_path": str(cfg), "master_socket": str(master_socket)},
+        )
+
+    def status(self, ctx: LabContext) -> dict[str, str]:
+        result: dict[str, str] = {}
+        for site in SITES:
+            pid = ctx.pids.get(f"haproxy-{site}")
+            if not alive(pid):
+                result[host_name(site)] = "stopped"
+                continue
+            cfg = (ctx.root / f"haproxy-{site}" / "haproxy.cfg").read_text()
+            port = int(cfg.split("stats socket 127.0.0.1:", 1)[1].split()[0])
+            try:
+                state = runtime_command(port, f"show servers state {BACKEND}")
+            except OSError as exc:
+                result[host_name(site)] = f"pid {pid}, runtime API unreachable: {exc}"
+                continue
+            servers = [
+                line.split()[3]
+                for line in state.splitlines()[2:]
+                if line.strip() and not line.startswith("#")
+            ]
+            result[host_name(site)] = (
+                f"running (pid {pid}), runtime API 127.0.0.1:{port}, {BACKEND}: {', '.join(servers)}"
+            )
+        return result
