@@ -7,12 +7,15 @@ Every ``NetchangeError`` becomes one line on stderr, never a traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from netchange import redact
 from netchange.errors import NetchangeError
+from netchange.settings import Settings
 
 app = typer.Typer(
     name="netchange",
@@ -24,9 +27,32 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+_overrides: dict[str, Path] = {}
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    home: Annotated[Path | None, typer.Option(help="State directory (env NETCHANGE_HOME).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Nornir configuration file (env NETCHANGE_NORNIR_CONFIG).")
+    ] = None,
+    policy: Annotated[Path | None, typer.Option(help="Policy file (env NETCHANGE_POLICY).")] = None,
+    lab: Annotated[bool, typer.Option("--lab", help="Use the inventory written by 'netchange lab up'.")] = False,
+) -> None:
     """Plan, classify, guard, apply and roll back network changes, with a journal."""
+    if home is not None:
+        _overrides["home"] = home
+    if policy is not None:
+        _overrides["policy"] = policy
+    if config is not None:
+        _overrides["nornir_config"] = config
+    elif lab:
+        _overrides["nornir_config"] = Settings.resolve(home=_overrides.get("home")).home / "lab" / "nornir.yaml"
+
+
+def settings() -> Settings:
+    """The settings for this invocation: options > environment > defaults."""
+    return Settings.resolve(**_overrides)  # type: ignore[arg-type]
 
 
 def _mount() -> None:

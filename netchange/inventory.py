@@ -1,0 +1,64 @@
+"""The perimeter as a Nornir inventory, and target resolution.
+
+The inventory is Nornir's SimpleInventory (``inventory/``), loaded through ``nornir.yaml``;
+credentials are added by the ``netchange_credentials`` transform function. A step's ``targets``
+become a Nornir filter: host names, role, site and groups, combined with AND.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nornir import InitNornir
+from nornir.core import Nornir
+from nornir.core.inventory import Host
+
+from netchange.errors import BadRequest
+from netchange.models import Role, Targets
+
+
+def load_nornir(config_file: Path, **overrides: Any) -> Nornir:
+    if not config_file.exists():
+        raise BadRequest(f"{config_file}: Nornir configuration not found (set NETCHANGE_NORNIR_CONFIG)")
+    try:
+        return InitNornir(config_file=str(config_file), **overrides)
+    except (OSError, ValueError, TypeError) as exc:
+        raise BadRequest(f"{config_file}: cannot load the inventory: {exc}") from None
+
+
+def host_role(host: Host) -> Role:
+    value = host.get("role")
+    try:
+        return Role(value)
+    except ValueError:
+        raise BadRequest(f"host {host.name}: data.role {value!r} is not one of {[r.value for r in Role]}") from None
+
+
+def host_site(host: Host) -> str:
+    return str(host.get("site") or "")
+
+
+def resolve_targets(nr: Nornir, targets: Targets, *, where: str = "targets") -> list[str]:
+    """Host names selected by ``targets``; unknown names and empty selections are bad input."""
+    inventory = nr.inventory.hosts
+    unknown = [name for name in targets.hosts if name not in inventory]
+    if unknown:
+        raise BadRequest(f"{where}.hosts: unknown host {unknown[0]!r}")
+    for group in targets.groups:
+        if group not in nr.inventory.groups:
+            raise BadRequest(f"{where}.groups: unknown group {group!r}")
+
+    def wanted(host: Host) -> bool:
+        if targets.hosts and host.name not in targets.hosts:
+            return False
+        if targets.role and host.get("role") != targets.role.value:
+            return False
+        if targets.site and host_site(host) != targets.site:
+            return False
+        return all(host.has_parent_group(g) for g in targets.groups)
+
+    selected = sorted(nr.filter(filter_func=wanted).inventory.hosts)
+    if not selected:
+        raise BadRequest(f"{where}: selects no host of the inventory")
+    return selected

@@ -1,0 +1,271 @@
+"""``plan``: what a change will do on every target, without changing any device.
+
+Per host, in parallel through Nornir: connect, run the pre-checks, read the running state (the
+snapshot the plan is bound to), render the candidate, diff it through the driver, derive the
+rollback, discard the candidate, classify the diff. Then aggregate: the change's category is the
+highest of all hosts and escalations, and the plan hash binds the request, every diff and every
+running-state hash to the policy and rules versions. An approval is given to that hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nornir.core import Nornir
+from nornir.core.task import Result, Task
+from pydantic import BaseModel, ConfigDict, Field
+
+from classifiers import Classification, Reason, classify_change, classify_diff, load_ruleset
+from netchange.changetype import ChangeType, Context, get_change_type, text_hash
+from netchange.connection import CONNECTION_NAME
+from netchange.drivers.base import DriverProtocol, syntax_of
+from netchange.errors import BadRequest, NetchangeError
+from netchange.inventory import host_role, host_site, resolve_targets
+from netchange.models import Category, ChangeRequest, CheckResult, Role
+
+
+class Rollback(BaseModel):
+    """How a host will be brought back if the change fails."""
+
+    model_config = ConfigDict(frozen=True)
+
+    strategy: str = Field(description="'lines': precise inverse lines; 'snapshot': restore the full running state")
+    lines: str = ""
+
+
+class HostPlan(BaseModel):
+    """One host's part of a plan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    site: str
+    role: Role
+    platform: str
+    syntax: str
+    steps: tuple[int, ...]
+    pre_checks: tuple[CheckResult, ...] = ()
+    running_hash: str = ""
+    candidate: str = ""
+    diff: str = ""
+    rollback: Rollback | None = None
+    has_post_checks: bool = False
+    category: Category = Category.MINOR
+    reasons: tuple[Reason, ...] = ()
+    unclassified: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.diff.strip())
+
+
+class Plan(BaseModel):
+    """The whole plan of a change: what approvals are given to, by its hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    change: ChangeRequest
+    plan_hash: str
+    created_at: dt.datetime
+    created_by: str
+    category: Category
+    reasons: tuple[Reason, ...]
+    unclassified: tuple[str, ...]
+    requirements: tuple[str, ...]
+    policy_version: str
+    rules_version: str
+    hosts: tuple[HostPlan, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(h.ok for h in self.hosts)
+
+    def host(self, name: str) -> HostPlan:
+        for host in self.hosts:
+            if host.host == name:
+                return host
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class BoundStep:
+    """A request step with its change type and validated params."""
+
+    index: int
+    change_type: ChangeType[Any]
+    params: Any
+    hosts: tuple[str, ...]
+
+
+def bind_steps(change: ChangeRequest, nr: Nornir) -> list[BoundStep]:
+    """Validate every step's params and resolve its targets: all bad input surfaces here."""
+    bound = []
+    for index, step in enumerate(change.steps):
+        where = f"steps.{index}"
+        change_type = get_change_type(step.type)
+        params = change_type.validate(step.params, where=f"{where}.params")
+        hosts = resolve_targets(nr, step.targets, where=f"{where}.targets")
+        for name in hosts:
+            host = nr.inventory.hosts[name]
+            why = change_type.supports(syntax_of(host.platform or "", host.get("syntax")), host_role(host))
+            if why:
+                raise BadRequest(f"{where}: host {name}: {why}")
+        bound.append(BoundStep(index=index, change_type=change_type, params=params, hosts=tuple(hosts)))
+    return bound
+
+
+def contexts_for(task: Task, steps: Sequence[BoundStep], driver: DriverProtocol, running: str, change_id: str) -> list[
+    tuple[BoundStep, Context[Any]]
+]:
+    host = task.host
+    platform = host.platform or ""
+    return [
+        (
+            step,
+            Context(
+                host=host.name,
+                platform=platform,
+                syntax=syntax_of(platform, host.get("syntax")),
+                role=host_role(host),
+                site=host_site(host),
+                data=dict(host.items()),
+                params=step.params,
+                driver=driver,
+                running=running,
+                change_id=change_id,
+            ),
+        )
+        for step in steps
+        if host.name in step.hosts
+    ]
+
+
+def classify_platform(platform: str, syntax: str) -> str:
+    """The platform name the classifier's rules know (the mock driver borrows its host's syntax)."""
+    return syntax if platform == "mock" else platform
+
+
+def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest) -> Result:
+    host = task.host
+    platform = host.platform or ""
+    syntax = syntax_of(platform, host.get("syntax"))
+    role = host_role(host)
+    base: dict[str, Any] = {
+        "host": host.name,
+        "site": host_site(host),
+        "role": role,
+        "platform": platform,
+        "syntax": syntax,
+        "steps": tuple(s.index for s in steps if host.name in s.hosts),
+    }
+    try:
+        driver: DriverProtocol = host.get_connection(CONNECTION_NAME, task.nornir.config)
+        running = driver.get_config(retrieve="running")["running"]
+        contexts = contexts_for(task, steps, driver, running, change.id)
+        checks = [check for step, ctx in contexts for check in step.change_type.pre_checks(ctx)]
+        if not all(c.passed for c in checks):
+            failed = ", ".join(c.name for c in checks if not c.passed)
+            plan = HostPlan(**base, pre_checks=tuple(checks), running_hash=text_hash(running),
+                            error=f"pre-check failed: {failed}")
+            return Result(host=host, result=plan, failed=True)
+        candidate = "".join(_ensure_newline(step.change_type.render(ctx)) for step, ctx in contexts)
+        driver.load_merge_candidate(config=candidate)
+        try:
+            diff = driver.compare_config()
+            preview = getattr(driver, "rollback_preview", None)
+            rollback = (
+                Rollback(strategy="lines", lines=preview()) if callable(preview) else Rollback(strategy="snapshot")
+            )
+        finally:
+            # Plan never commits: the candidate is always dropped, whatever happened.
+            driver.discard_config()
+        classification = classify_diff(
+            diff, platform=classify_platform(platform, syntax), role=role,
+            change_type=",".join(sorted({step.change_type.name for step, _ in contexts})),
+        )
+        has_post = any(type(step.change_type).post_checks is not ChangeType.post_checks for step, _ in contexts)
+        plan = HostPlan(
+            **base,
+            pre_checks=tuple(checks),
+            running_hash=text_hash(running),
+            candidate=candidate,
+            diff=diff,
+            rollback=rollback,
+            has_post_checks=has_post,
+            category=classification.category,
+            reasons=classification.reasons,
+            unclassified=classification.unclassified,
+        )
+        return Result(host=host, result=plan, diff=diff, changed=False)
+    except NetchangeError as exc:
+        return Result(host=host, result=HostPlan(**base, error=str(exc)), failed=True)
+    except Exception as exc:  # a device or driver failure is data for this host, not a crash
+        return Result(host=host, result=HostPlan(**base, error=f"{type(exc).__name__}: {exc}"), failed=True)
+
+
+def _ensure_newline(text: str) -> str:
+    return text if text.endswith("\n") or not text else text + "\n"
+
+
+def plan_hash(change: ChangeRequest, hosts: Sequence[HostPlan], *, policy_version: str, rules_version: str) -> str:
+    """SHA-256 of the canonical JSON of what an approval vouches for."""
+    material = {
+        "change": change.model_dump(mode="json"),
+        "hosts": [{"host": h.host, "diff": h.diff, "running_hash": h.running_hash} for h in hosts],
+        "policy_version": policy_version,
+        "rules_version": rules_version,
+    }
+    canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def build_plan(
+    change: ChangeRequest,
+    nr: Nornir,
+    *,
+    actor: str,
+    policy_version: str,
+    requirements: Callable[[Category], Sequence[str]],
+    now: dt.datetime | None = None,
+) -> Plan:
+    """Plan ``change`` on its targets. Never commits; a host's failure is recorded in its HostPlan."""
+    steps = bind_steps(change, nr)
+    names = sorted({h for s in steps for h in s.hosts})
+    try:
+        result = nr.filter(filter_func=lambda h: h.name in names).run(
+            task=_plan_host, steps=steps, change=change, name="plan", on_failed=True
+        )
+    finally:
+        nr.close_connections(on_good=True, on_failed=True)
+    hosts = tuple(result[name][0].result for name in names)
+    ruleset = load_ruleset()
+    per_host = [
+        (h.host, classify_platform(h.platform, h.syntax), h.role, h.diff,
+         Classification(category=h.category, reasons=h.reasons, unclassified=h.unclassified))
+        for h in hosts
+        if h.ok
+    ]
+    overall = classify_change(per_host, request=change, ruleset=ruleset)
+    return Plan(
+        change=change,
+        plan_hash=plan_hash(change, hosts, policy_version=policy_version, rules_version=ruleset.version),
+        created_at=now or dt.datetime.now(dt.UTC),
+        created_by=actor,
+        category=overall.category,
+        reasons=overall.reasons,
+        unclassified=overall.unclassified,
+        requirements=tuple(requirements(overall.category)),
+        policy_version=policy_version,
+        rules_version=ruleset.version,
+        hosts=hosts,
+    )

@@ -1,0 +1,98 @@
+"""The plan for people: a Rich terminal view, and a self-contained Markdown or HTML document.
+
+The documents carry what the quality plan demands of every document: project name, client,
+document version, issue date and numbered sections/pages, so a manager can approve from them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from netchange import redact
+from netchange.models import Category
+from netchange.plan import HostPlan, Plan
+
+PROJECT = "netchange — perimeter operations"
+_STYLE = {Category.MINOR: "green", Category.MEDIUM: "yellow", Category.MAJOR: "bold red"}
+
+
+def diff_text(diff: str) -> Text:
+    text = Text()
+    for line in diff.splitlines():
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+        text.append(line + "\n", style=style)
+    return text
+
+
+def _host_panel(h: HostPlan) -> Panel:
+    parts: list[Text | Table] = []
+    if h.pre_checks:
+        checks = Table(show_header=False, box=None, padding=(0, 1))
+        for c in h.pre_checks:
+            checks.add_row("[green]✓[/]" if c.passed else "[red]✗[/]", c.name, f"[dim]{c.detail}[/]")
+        parts.append(checks)
+    if h.error:
+        parts.append(Text(f"ERROR: {h.error}", style="bold red"))
+    elif h.changes:
+        parts.append(diff_text(h.diff))
+        if h.rollback:
+            parts.append(Text(f"rollback: {h.rollback.strategy}", style="dim"))
+    else:
+        parts.append(Text("no change: the device already matches", style="dim"))
+    for r in h.reasons:
+        parts.append(Text(f"• {r.category.value:<6} {r.rule}: {r.paq_item}", style=_STYLE[r.category]))
+    for line in h.unclassified:
+        parts.append(Text(f"• major  unclassified: {line}", style="bold red"))
+    title = f"{h.host} [{h.platform}, {h.role.value}, {h.site}] — {h.category.value}"
+    return Panel(Group(*parts), title=title, title_align="left", border_style=_STYLE[h.category])
+
+
+def print_plan(plan: Plan, console: Console) -> None:
+    c = plan.change
+    console.print(f"[bold]{c.id}[/] {c.title}  [dim]ticket {c.ticket}, requested by {c.requester}[/]")
+    for h in plan.hosts:
+        console.print(_host_panel(h))
+    summary = Table(show_header=False, box=None)
+    summary.add_row("category", Text(plan.category.value.upper(), style=_STYLE[plan.category]))
+    for r in plan.reasons:
+        summary.add_row("", Text(f"{r.category.value}: {r.rule} — {r.paq_item}", style=_STYLE[r.category]))
+    for req in plan.requirements:
+        summary.add_row("requires", req)
+    summary.add_row("plan hash", plan.plan_hash)
+    summary.add_row("versions", f"policy {plan.policy_version}, rules {plan.rules_version}")
+    failed = [h.host for h in plan.hosts if not h.ok]
+    if failed:
+        summary.add_row("[red]blocked[/]", f"[red]{len(failed)} host(s) cannot be changed: {', '.join(failed)}[/]")
+    console.print(Panel(summary, title="plan", title_align="left"))
+
+
+@cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_document(plan: Plan, fmt: str, *, client: str, version: str = "1.0") -> str:
+    """The plan as a Markdown (``md``) or HTML (``html``) document."""
+    template = _env().get_template(f"plan.{fmt}.j2")
+    text = template.render(
+        plan=plan,
+        project=PROJECT,
+        client=client,
+        version=version,
+        issued=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    return redact.scrub(text)

@@ -1,0 +1,59 @@
+"""``vlan``: create a VLAN, optionally with its SVI (routed interface).
+
+Creating a VLAN with its routing is a medium change of the quality plan; the classifier decides
+from the diff, this type only produces it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import ClassVar
+
+from netchange.changetype import ChangeType, Context
+from netchange.models import CheckResult, Perimeter, Role, SafeName, SafeText, StrictModel, VlanId
+from tasks._common import check, has_section
+
+
+class Svi(StrictModel):
+    address: ipaddress.IPv4Interface
+    description: SafeText | None = None
+
+
+class VlanParams(StrictModel):
+    vlan_id: VlanId
+    name: SafeName
+    svi: Svi | None = None
+
+
+class Vlan(ChangeType[VlanParams]):
+    name = "vlan"
+    perimeter = Perimeter.NETWORK
+    roles: ClassVar[frozenset[Role]] = frozenset({Role.SWITCH})
+    syntaxes: ClassVar[frozenset[str]] = frozenset({"ios", "netconf"})
+    Params = VlanParams
+
+    def pre_checks(self, ctx: Context[VlanParams]) -> list[CheckResult]:
+        vid = ctx.params.vlan_id
+        if ctx.syntax == "ios":
+            free = not has_section(ctx.running, f"vlan {vid}") and not any(
+                row.get("vlan_id") == str(vid) for row in ctx.parse("show vlan brief")
+            )
+        else:
+            free = f"vlan {vid}" not in {line.strip() for line in ctx.running.splitlines()}
+        checks = [check(f"vlan {vid} is free", free, "" if free else f"VLAN {vid} already exists")]
+        if ctx.params.svi and ctx.syntax == "ios":
+            svi_free = not has_section(ctx.running, f"interface Vlan{vid}")
+            checks.append(check(f"interface Vlan{vid} is free", svi_free))
+        return checks
+
+    def post_checks(self, ctx: Context[VlanParams]) -> list[CheckResult]:
+        vid, name = ctx.params.vlan_id, ctx.params.name
+        if ctx.syntax == "ios":
+            rows = ctx.parse("show vlan brief")
+            found = [r for r in rows if r.get("vlan_id") == str(vid)]
+            ok = bool(found) and found[0].get("vlan_name") == name and found[0].get("status") == "active"
+            detail = f"show vlan: {found[0] if found else 'absent'}"
+            return [check(f"vlan {vid} {name} is active", ok, detail)]
+        ctx.refresh()
+        present = f"vlan {vid}" in {line.strip() for line in ctx.running.splitlines()}
+        return [check(f"vlan {vid} is in the running datastore", present)]
