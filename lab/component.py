@@ -41,6 +41,11 @@ class LabContext:
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
     """host name → ``{"username", "password", "optional_args": {...}}``, written to secrets.yaml (0600)."""
 
+    @property
+    def known_hosts(self) -> Path:
+        """The SSH host keys of every lab device: components append, drivers verify against it."""
+        return self.root / "known_hosts"
+
 
 class LabComponent(Protocol):
     """A kind of stand-in device (switches, firewalls, load balancers, DNS, NETCONF)."""

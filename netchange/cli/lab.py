@@ -1,3 +1,76 @@
-"""Commands: lab (filled in by its issue)."""
+"""Commands: ``netchange lab up | down | status`` — the stand-in devices of the demo and the tests.
 
-from netchange.cli.main import app  # noqa: F401
+The lab lives in ``$NETCHANGE_HOME/lab`` (default ``.netchange/lab``): its state, generated keys
+and passwords, and the Nornir inventory it writes (``nornir.yaml`` there). Secrets are written to
+a 0600 file and never shown here.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lab.manager import LabManager
+from netchange.cli.main import app
+from netchange.errors import NetchangeError
+from netchange.settings import Settings
+
+lab_app = typer.Typer(help="Start, stop and inspect the lab of stand-in devices.", no_args_is_help=True)
+app.add_typer(lab_app, name="lab")
+console = Console()
+
+
+class LabFailed(NetchangeError):
+    """The lab could not be started or stopped cleanly."""
+
+
+def _manager() -> LabManager:
+    return LabManager(Settings.resolve().home / "lab", log=lambda msg: console.print(f"[dim]{msg}[/]"))
+
+
+@lab_app.command("up")
+def up() -> None:
+    """Start every available stand-in and write its inventory (idempotent)."""
+    manager = _manager()
+    try:
+        report = manager.up()
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        raise LabFailed(f"lab up failed: {exc}") from exc
+    for name, reason in report.skipped.items():
+        console.print(f"[yellow]skipped[/] {name}: {reason}")
+    if report.already_running:
+        console.print(f"lab already running and healthy: {len(report.hosts)} devices")
+    else:
+        console.print(f"lab up: {len(report.hosts)} devices in {report.seconds:.1f} s")
+    console.print(f"inventory: {manager.nornir_config}  (NETCHANGE_NORNIR_CONFIG={manager.nornir_config})")
+
+
+@lab_app.command("down")
+def down() -> None:
+    """Stop exactly what ``lab up`` started and check that nothing is left."""
+    manager = _manager()
+    report = manager.down()
+    console.print(f"stopped {len(report.killed)} processes, deleted {len(report.namespaces)} namespaces")
+    if report.leftovers:
+        raise LabFailed("still there after lab down: " + ", ".join(report.leftovers))
+    console.print("nothing left running")
+
+
+@lab_app.command("status")
+def status() -> None:
+    """What the lab runs, device by device."""
+    manager = _manager()
+    problems = manager.problems()
+    if problems == ["not running"]:
+        console.print("lab not running")
+        return
+    table = Table("component", "device", "state")
+    for component, devices in manager.status().items():
+        for device, state in devices.items():
+            table.add_row(component, device, state)
+    console.print(table)
+    if problems:
+        console.print("[red]unhealthy:[/] " + "; ".join(problems))
+        raise typer.Exit(1)
+    console.print("healthy")

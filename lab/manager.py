@@ -1,0 +1,314 @@
+"""Start, stop and report the lab: generic over :class:`lab.component.LabComponent`.
+
+``up`` runs each available component, records every PID and namespace it made in
+``state.json`` as soon as it exists (so a crash half-way still leaves enough to tear down), and
+writes a Nornir inventory plus a 0600 secrets file for exactly what it started. ``down`` kills
+exactly the recorded PIDs (with their process groups, since each was started as a session
+leader, so sshd's per-connection children go too) and deletes exactly the recorded namespaces,
+then verifies that no process, listener or namespace is left. Nothing is found by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab import keys
+from lab.component import LabComponent, LabContext, LabHost
+from lab.firewalls import Firewalls
+from lab.switches import Switches, port_open
+
+STATE_FILE = "state.json"
+STOP_TIMEOUT = 5.0
+
+
+def default_components() -> list[LabComponent]:
+    """Every kind of stand-in the default lab runs. Other components are added to this list."""
+    components: list[LabComponent] = [Switches(), Firewalls()]
+    return components
+
+
+@dataclass(kw_only=True)
+class UpReport:
+    already_running: bool
+    hosts: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(kw_only=True)
+class DownReport:
+    killed: list[int] = field(default_factory=list)
+    namespaces: list[str] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)
+    """What is still there after teardown (empty when all went away)."""
+
+
+class LabManager:
+    """The lab under one state directory (``$NETCHANGE_HOME/lab``)."""
+
+    def __init__(self, root: Path, components: Sequence[LabComponent] | None = None,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.root = root.resolve()
+        self._components = components
+        self.log = log or (lambda _msg: None)
+
+    @property
+    def components(self) -> Sequence[LabComponent]:
+        if self._components is None:
+            self._components = default_components()
+        return self._components
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / STATE_FILE
+
+    @property
+    def nornir_config(self) -> Path:
+        return self.root / "nornir.yaml"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.root / "secrets.yaml"
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def load_state(self) -> dict[str, Any] | None:
+        if not self.state_file.exists():
+            return None
+        data: dict[str, Any] = json.loads(self.state_file.read_text())
+        return data
+
+    def _save_state(self, ctx: LabContext, **extra: Any) -> None:
+        state = self.load_state() or {}
+        starts = state.get("start_times", {})
+        for name, pid in ctx.pids.items():
+            if name not in starts:
+                starts[name] = _start_time(pid)
+        state.update(pids=ctx.pids, start_times=starts, namespaces=ctx.namespaces, **extra)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.state_file)
+
+    def problems(self) -> list[str]:
+        """Why the recorded lab is not healthy (empty list: every recorded process and namespace is there)."""
+        state = self.load_state()
+        if state is None:
+            return ["not running"]
+        issues = [f"process {name} (pid {pid}) is gone" for name, pid in state.get("pids", {}).items()
+                  if not _alive(pid, state.get("start_times", {}).get(name))]
+        existing = set(_namespaces())
+        issues += [f"namespace {ns} is gone" for ns in state.get("namespaces", []) if ns not in existing]
+        if not state.get("complete"):
+            issues.append("start-up did not complete")
+        return issues
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def up(self) -> UpReport:
+        started = time.monotonic()
+        state = self.load_state()
+        if state is not None:
+            if not self.problems():
+                return UpReport(already_running=True, hosts=state.get("hosts", []),
+                                skipped=state.get("skipped", {}))
+            self.log("lab state found but unhealthy; tearing it down first")
+            self.down()
+        if self.root.exists():
+            # Fresh keys and passwords at every start: nothing generated survives a restart.
+            shutil.rmtree(self.root)
+        self.root.mkdir(parents=True)
+        self.root.chmod(0o700)
+        ctx = LabContext(root=self.root)
+        hosts: list[LabHost] = []
+        skipped: dict[str, str] = {}
+        self._save_state(ctx, complete=False)
+        try:
+            for component in self.components:
+                reason = component.available()
+                if reason:
+                    skipped[component.name] = reason
+                    self.log(f"skipping {component.name}: {reason}")
+                    continue
+                t0 = time.monotonic()
+                try:
+                    hosts += component.up(ctx)
+                finally:
+                    self._save_state(ctx, complete=False)
+                self.log(f"{component.name}: up in {time.monotonic() - t0:.1f} s")
+            self._write_inventory(hosts, ctx)
+        except BaseException:
+            self.log("start-up failed; stopping what was started")
+            self.down()
+            raise
+        self._save_state(ctx, complete=True, hosts=[h.name for h in hosts], skipped=skipped,
+                         inventory=[asdict(h) for h in hosts])
+        return UpReport(already_running=False, hosts=[h.name for h in hosts], skipped=skipped,
+                        seconds=time.monotonic() - started)
+
+    def down(self) -> DownReport:
+        report = DownReport()
+        state = self.load_state()
+        if state is None:
+            return report
+        starts = state.get("start_times", {})
+        victims = {name: pid for name, pid in state.get("pids", {}).items() if _alive(pid, starts.get(name))}
+        for pid in victims.values():
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline and any(_group_alive(p) for p in victims.values()):
+            time.sleep(0.05)
+        for pid in victims.values():
+            if _group_alive(pid):
+                _signal(pid, signal.SIGKILL)
+        report.killed = sorted(victims.values())
+        existing = set(_namespaces())
+        for ns in reversed(state.get("namespaces", [])):
+            if ns in existing:
+                # Whatever still runs inside a namespace the lab created was started by the lab
+                # (an sshd session child detaches into its own session, so the group kill misses it).
+                for pid in _netns_pids(ns):
+                    _signal(pid, signal.SIGKILL)
+                    report.killed.append(pid)
+                subprocess.run(["ip", "netns", "delete", ns], check=False, capture_output=True)
+                report.namespaces.append(ns)
+
+        time.sleep(0.1)
+        left_ns = set(_namespaces())
+        report.leftovers += [f"namespace {ns}" for ns in state.get("namespaces", []) if ns in left_ns]
+        report.leftovers += [f"process {pid}" for pid in victims.values() if _group_alive(pid)]
+        for host in state.get("inventory", []):
+            if host["hostname"] == "127.0.0.1" and _port_open(host["hostname"], host["port"]):
+                report.leftovers.append(f"listener 127.0.0.1:{host['port']} ({host['name']})")
+        if not report.leftovers:
+            self.state_file.unlink(missing_ok=True)
+        return report
+
+    def status(self) -> dict[str, dict[str, str]]:
+        """Component name → device name → one-line state."""
+        state = self.load_state()
+        if state is None:
+            return {}
+        ctx = LabContext(root=self.root, pids=state.get("pids", {}), namespaces=state.get("namespaces", []))
+        out: dict[str, dict[str, str]] = {}
+        for component in self.components:
+            if component.name in state.get("skipped", {}):
+                out[component.name] = {"-": f"skipped: {state['skipped'][component.name]}"}
+                continue
+            out[component.name] = component.status(ctx)
+        return out
+
+    # -- inventory -----------------------------------------------------------------------------
+
+    def _write_inventory(self, hosts: list[LabHost], ctx: LabContext) -> None:
+        inv = self.root / "inventory"
+        inv.mkdir(exist_ok=True)
+        host_entries: dict[str, Any] = {}
+        groups: dict[str, Any] = {}
+        for host in hosts:
+            entry: dict[str, Any] = {
+                "hostname": host.hostname,
+                "port": host.port,
+                "platform": host.platform,
+                "groups": host.groups or [host.role, host.site, host.platform],
+                "data": {"role": host.role, "site": host.site, **host.data},
+            }
+            if host.optional_args:
+                entry["connection_options"] = {"netchange": {"extras": {"optional_args": host.optional_args}}}
+            host_entries[host.name] = entry
+            for group in entry["groups"]:
+                groups.setdefault(group, {"data": {}})
+        (inv / "hosts.yaml").write_text(yaml.safe_dump(host_entries, sort_keys=False))
+        (inv / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=True))
+        (inv / "defaults.yaml").write_text(yaml.safe_dump({"data": {}}))
+        secrets = {"defaults": {}, "groups": {}, "hosts": ctx.secrets}
+        keys.write_private(self.secrets_file, yaml.safe_dump(secrets, sort_keys=True).encode())
+        nornir = {
+            "inventory": {
+                "plugin": "SimpleInventory",
+                "options": {
+                    "host_file": str(inv / "hosts.yaml"),
+                    "group_file": str(inv / "groups.yaml"),
+                    "defaults_file": str(inv / "defaults.yaml"),
+                },
+                "transform_function": "netchange_credentials",
+                "transform_function_options": {"secrets_file": str(self.secrets_file)},
+            },
+            "runner": {"plugin": "threaded", "options": {"num_workers": 20}},
+            "logging": {"enabled": False},
+        }
+        self.nornir_config.write_text(yaml.safe_dump(nornir, sort_keys=False))
+
+
+# -- processes and namespaces ------------------------------------------------------------------
+
+
+def _start_time(pid: int) -> int | None:
+    """The kernel's start time of ``pid`` (guards against killing a recycled PID)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def _alive(pid: int, start_time: int | None) -> bool:
+    current = _start_time(pid)
+    if current is None:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z" and (start_time is None or current == start_time)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # Zombies of our own children count as gone.
+    return any(_alive(int(p.name), None) and _pgid(int(p.name)) == pgid
+               for p in Path("/proc").iterdir() if p.name.isdigit())
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    """Signal the process and, when it leads its own group (as the lab starts it), the group."""
+    try:
+        if _pgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _namespaces() -> list[str]:
+    out = subprocess.run(["ip", "netns", "list"], check=False, capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def _netns_pids(ns: str) -> list[int]:
+    out = subprocess.run(["ip", "netns", "pids", ns], check=False, capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _port_open(host: str, port: int) -> bool:
+    return port_open(host, port, timeout=0.2)
