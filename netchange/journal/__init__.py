@@ -1,0 +1,31 @@
+"""The journal: the written record of every change (its tracking sheet), in SQLite.
+
+``Journal(path)`` is the whole API; the records it returns are plain frozen dataclasses.
+"""
+
+from netchange.journal.records import (
+    OUTCOMES,
+    TRANSITIONS,
+    Approval,
+    ChangeRow,
+    Event,
+    Lock,
+    PlanLike,
+    PlanRecord,
+    State,
+)
+from netchange.journal.store import Journal, StateError
+
+__all__ = [
+    "OUTCOMES",
+    "TRANSITIONS",
+    "Approval",
+    "ChangeRow",
+    "Event",
+    "Journal",
+    "Lock",
+    "PlanLike",
+    "PlanRecord",
+    "State",
+    "StateError",
+]

@@ -1,0 +1,145 @@
+"""What the journal hands back: plain frozen records, and the shape of a plan it can record.
+
+The journal only needs a few attributes of a plan, so it names them in a Protocol instead of
+importing the plan pipeline (and Nornir with it) into every command that reads the journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from netchange.models import Category, ChangeRequest
+
+
+class State(enum.StrEnum):
+    """The life of a change (DESIGN.md "The pipeline")."""
+
+    REQUESTED = "requested"
+    PLANNED = "planned"
+    APPROVED = "approved"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"
+    CLOSED = "closed"
+
+
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.REQUESTED: frozenset({State.PLANNED}),
+    # Re-planning is allowed until the change runs; a new plan voids earlier approvals.
+    State.PLANNED: frozenset({State.PLANNED, State.APPROVED}),
+    State.APPROVED: frozenset({State.PLANNED, State.IN_PROGRESS}),
+    State.IN_PROGRESS: frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED}),
+    State.COMPLETED: frozenset({State.CLOSED}),
+    # After a rollback or a failure: close it, or plan again and re-apply.
+    State.ROLLED_BACK: frozenset({State.PLANNED, State.CLOSED}),
+    State.FAILED: frozenset({State.PLANNED, State.CLOSED}),
+    State.CLOSED: frozenset(),
+}
+OUTCOMES = frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED})
+LIVE_LOCK_STATES = frozenset({State.APPROVED, State.IN_PROGRESS})
+"""A lock held by a change in another state is stale: the change ended or crashed and was re-planned."""
+
+
+class HostLike(Protocol):
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def site(self) -> str: ...
+
+
+class PlanLike(Protocol):
+    """What the journal reads of ``netchange.plan.Plan``."""
+
+    @property
+    def change(self) -> ChangeRequest: ...
+
+    @property
+    def plan_hash(self) -> str: ...
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+    @property
+    def created_by(self) -> str: ...
+
+    @property
+    def category(self) -> Category: ...
+
+    @property
+    def policy_version(self) -> str: ...
+
+    @property
+    def rules_version(self) -> str: ...
+
+    @property
+    def hosts(self) -> Sequence[HostLike]: ...
+
+    def model_dump_json(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    change_id: str | None
+    at: dt.datetime
+    kind: str
+    actor: str
+    host: str | None
+    data: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: int
+    change_id: str
+    plan_hash: str
+    approver: str
+    organisation: str
+    roles: tuple[str, ...]
+    decision: str
+    comment: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    hash: str
+    change_id: str
+    category: Category
+    created_at: dt.datetime
+    created_by: str
+    policy_version: str
+    rules_version: str
+    json: str
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    id: str
+    title: str
+    ticket: str
+    requester: str
+    category: Category | None
+    sites: tuple[str, ...]
+    state: State
+    outcome: State | None
+    plan_hash: str | None
+    emergency: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    hosts: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Lock:
+    host: str
+    change_id: str
+    actor: str
+    at: dt.datetime

@@ -1,0 +1,690 @@
+"""The journal: the tracking sheet of every change, in one SQLite file.
+
+Why SQLite: one file, transactions, and a lock that several processes respect, so that two
+``netchange apply`` runs cannot both take the same device. WAL mode lets readers (``show``,
+``report``) work while an apply writes.
+
+Why a hash chain: the quality plan wants every request and answer in writing. Each event's hash
+covers the previous event's hash and its own canonical content, so a changed or deleted past row
+breaks the chain and ``netchange journal verify`` says where. Plans and approvals are also
+recorded as events carrying a digest of their row, so their tables are covered too.
+
+Thread safety: apply runs hosts in threads; one connection is shared behind a re-entrant lock
+and every write is one ``BEGIN IMMEDIATE`` transaction (which also serialises other processes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from netchange import redact
+from netchange.errors import BadRequest, LockHeld
+from netchange.journal.records import (
+    LIVE_LOCK_STATES,
+    OUTCOMES,
+    TRANSITIONS,
+    Approval,
+    ChangeRow,
+    Event,
+    Lock,
+    PlanLike,
+    PlanRecord,
+    State,
+)
+from netchange.journal.schema import migrate
+from netchange.models import Category
+
+GENESIS = "0" * 64
+
+
+class StateError(BadRequest):
+    """The change is not in a state that allows this step (e.g. closing a change still planned)."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _ts(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("journal times must be aware")
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _dt(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _scrub(value: Any) -> Any:
+    """Scrub secrets from every string inside ``value`` (before it is serialised)."""
+    if isinstance(value, str):
+        return redact.scrub(value)
+    if isinstance(value, dict):
+        return {str(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact.scrub(str(value))
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(
+    prev_hash: str,
+    seq: int,
+    *,
+    change_id: str | None,
+    at: str,
+    kind: str,
+    actor: str,
+    host: str | None,
+    data: str,
+) -> str:
+    """The chain: SHA-256 over the previous hash and this row's canonical content."""
+    content = canonical([seq, change_id, at, kind, actor, host, data])
+    return hashlib.sha256((prev_hash + content).encode()).hexdigest()
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Journal:
+    """Open (and create or migrate) the journal at ``path``. Use it as a context manager."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], dt.datetime] = _utcnow) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._lock = threading.RLock()
+        # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so that the write lock
+        # is taken before the chain head is read.
+        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=30000")
+        with self._lock:
+            self.schema_version = migrate(self._conn)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._conn.execute(sql, tuple(args)).fetchall())
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def _append(
+        self,
+        conn: sqlite3.Connection,
+        change_id: str | None,
+        kind: str,
+        *,
+        actor: str,
+        host: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Event:
+        head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+        prev_seq, prev_hash = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
+        seq = prev_seq + 1
+        at = self._clock()
+        at_text = _ts(at)
+        actor_s, host_s = redact.scrub(actor), redact.scrub(host) if host is not None else None
+        clean = _scrub(data or {})
+        data_text = canonical(clean)
+        digest = event_hash(
+            prev_hash,
+            seq,
+            change_id=change_id,
+            at=at_text,
+            kind=kind,
+            actor=actor_s,
+            host=host_s,
+            data=data_text,
+        )
+        conn.execute(
+            "INSERT INTO events(seq, change_id, at, kind, actor, host, data, prev_hash, hash)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (seq, change_id, at_text, kind, actor_s, host_s, data_text, prev_hash, digest),
+        )
+        conn.execute("INSERT OR REPLACE INTO chain_head(id, seq, hash) VALUES (1, ?, ?)", (seq, digest))
+        return Event(
+            seq=seq,
+            change_id=change_id,
+            at=_dt(at_text),
+            kind=kind,
+            actor=actor_s,
+            host=host_s,
+            data=clean,
+            hash=digest,
+        )
+
+    def event(
+        self,
+        change_id: str | None,
+        kind: str,
+        *,
+        actor: str,
+        host: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Event:
+        """Append one event to the change's history (and to the chain)."""
+        with self._tx() as conn:
+            return self._append(conn, change_id, kind, actor=actor, host=host, data=data)
+
+    def events(self, change_id: str | None = None) -> list[Event]:
+        rows = (
+            self._read("SELECT * FROM events WHERE change_id = ? ORDER BY seq", (change_id,))
+            if change_id is not None
+            else self._read("SELECT * FROM events ORDER BY seq")
+        )
+        return [_event(r) for r in rows]
+
+    # --- changes and plans -----------------------------------------------------------------------
+
+    def record_plan(self, plan: PlanLike, actor: str) -> None:
+        """Record ``plan`` as the change's current plan and move the change to ``planned``.
+
+        A plan with a new hash voids every approval given to an earlier one (they stay in the
+        journal, bound to their hash, and no longer count).
+        """
+        change = plan.change
+        plan_json = redact.scrub(plan.model_dump_json())
+        sites = ",".join(sorted({h.site for h in plan.hosts}))
+        hosts = ",".join(sorted({h.host for h in plan.hosts}))
+        with self._tx() as conn:
+            row = conn.execute("SELECT state, plan_hash FROM changes WHERE id = ?", (change.id,)).fetchone()
+            now = _ts(self._clock())
+            if row is None:
+                conn.execute(
+                    "INSERT INTO changes(id, title, ticket, requester, category, sites, hosts, state,"
+                    " plan_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        change.id,
+                        redact.scrub(change.title),
+                        change.ticket,
+                        change.requester,
+                        plan.category.value,
+                        sites,
+                        hosts,
+                        State.REQUESTED.value,
+                        None,
+                        now,
+                        now,
+                    ),
+                )
+                self._append(
+                    conn,
+                    change.id,
+                    "requested",
+                    actor=actor,
+                    data={
+                        "title": change.title,
+                        "ticket": change.ticket,
+                        "requester": change.requester,
+                        "request": change.model_dump(mode="json"),
+                    },
+                )
+                state, old_hash = State.REQUESTED, None
+            else:
+                state, old_hash = State(row["state"]), row["plan_hash"]
+            if State.PLANNED not in TRANSITIONS[state]:
+                raise StateError(f"{change.id} is {state.value}: it cannot be planned again")
+            conn.execute(
+                "INSERT OR IGNORE INTO plans(hash, change_id, category, created_at, created_by, recorded_by,"
+                " policy_version, rules_version, json) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    plan.plan_hash,
+                    change.id,
+                    plan.category.value,
+                    _ts(plan.created_at),
+                    plan.created_by,
+                    actor,
+                    plan.policy_version,
+                    plan.rules_version,
+                    plan_json,
+                ),
+            )
+            stored = conn.execute("SELECT json FROM plans WHERE hash = ?", (plan.plan_hash,)).fetchone()
+            self._append(
+                conn,
+                change.id,
+                "plan_recorded",
+                actor=actor,
+                data={
+                    "plan_hash": plan.plan_hash,
+                    "category": plan.category.value,
+                    "policy_version": plan.policy_version,
+                    "rules_version": plan.rules_version,
+                    "hosts": sorted({h.host for h in plan.hosts}),
+                    "created_by": plan.created_by,
+                    "row_sha": sha256(str(stored["json"])),
+                },
+            )
+            if old_hash and old_hash != plan.plan_hash:
+                voided = conn.execute(
+                    "SELECT COUNT(*) FROM approvals WHERE change_id = ? AND plan_hash = ?",
+                    (change.id, old_hash),
+                ).fetchone()[0]
+                if voided:
+                    self._append(
+                        conn,
+                        change.id,
+                        "approvals_voided",
+                        actor=actor,
+                        data={"old_plan_hash": old_hash, "new_plan_hash": plan.plan_hash, "count": voided},
+                    )
+            conn.execute(
+                "UPDATE changes SET category = ?, sites = ?, hosts = ?, plan_hash = ?, title = ?,"
+                " updated_at = ? WHERE id = ?",
+                (
+                    plan.category.value,
+                    sites,
+                    hosts,
+                    plan.plan_hash,
+                    redact.scrub(change.title),
+                    now,
+                    change.id,
+                ),
+            )
+            self._transition(
+                conn, change.id, current=state, target=State.PLANNED, actor=actor, reason="plan recorded"
+            )
+
+    def plan_record(self, change_id: str, plan_hash: str | None = None) -> PlanRecord | None:
+        """The stored plan (the change's current one unless ``plan_hash`` is given)."""
+        if plan_hash is None:
+            change = self.change(change_id)
+            if change is None or change.plan_hash is None:
+                return None
+            plan_hash = change.plan_hash
+        rows = self._read("SELECT * FROM plans WHERE hash = ? AND change_id = ?", (plan_hash, change_id))
+        if not rows:
+            return None
+        r = rows[0]
+        return PlanRecord(
+            hash=r["hash"],
+            change_id=r["change_id"],
+            category=Category(r["category"]),
+            created_at=_dt(r["created_at"]),
+            created_by=r["created_by"],
+            policy_version=r["policy_version"],
+            rules_version=r["rules_version"],
+            json=r["json"],
+        )
+
+    def change(self, change_id: str) -> ChangeRow | None:
+        rows = self._read("SELECT * FROM changes WHERE id = ?", (change_id,))
+        return _change(rows[0]) if rows else None
+
+    def require(self, change_id: str) -> ChangeRow:
+        found = self.change(change_id)
+        if found is None:
+            raise BadRequest(f"{change_id}: no such change in the journal (run 'netchange plan' first)")
+        return found
+
+    def state(self, change_id: str) -> str:
+        """The change's state; ``requested`` never appears for an unknown id: that is an error."""
+        return self.require(change_id).state.value
+
+    def set_state(self, change_id: str, state: State | str, *, actor: str, reason: str = "") -> None:
+        """Move the change along the state machine, or raise ``StateError``."""
+        target = State(state)
+        with self._tx() as conn:
+            row = conn.execute("SELECT state FROM changes WHERE id = ?", (change_id,)).fetchone()
+            if row is None:
+                raise BadRequest(f"{change_id}: no such change in the journal")
+            self._transition(
+                conn, change_id, current=State(row["state"]), target=target, actor=actor, reason=reason
+            )
+
+    def _transition(
+        self,
+        conn: sqlite3.Connection,
+        change_id: str,
+        *,
+        current: State,
+        target: State,
+        actor: str,
+        reason: str,
+    ) -> None:
+        if target not in TRANSITIONS[current]:
+            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "nothing"
+            raise StateError(f"{change_id} is {current.value}: it can go to {allowed}, not {target.value}")
+        outcome = ", outcome = ?" if target in OUTCOMES else ""
+        args: list[Any] = [target.value, _ts(self._clock())]
+        if outcome:
+            args.append(target.value)
+        conn.execute(
+            f"UPDATE changes SET state = ?, updated_at = ?{outcome} WHERE id = ?",  # noqa: S608
+            (*args, change_id),
+        )
+        self._append(
+            conn,
+            change_id,
+            "state",
+            actor=actor,
+            data={"from": current.value, "to": target.value, "reason": reason},
+        )
+
+    def mark_emergency(self, change_id: str, reason: str, *, actor: str) -> None:
+        """Flag the change as run under the emergency path (reports count these separately)."""
+        with self._tx() as conn:
+            conn.execute("UPDATE changes SET emergency = ? WHERE id = ?", (redact.scrub(reason), change_id))
+            self._append(conn, change_id, "emergency", actor=actor, data={"reason": reason})
+
+    def changes(self, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[ChangeRow]:
+        """Changes requested in ``[since, until)`` (all when not given), oldest first."""
+        sql, args = "SELECT * FROM changes WHERE 1=1", []
+        if since is not None:
+            sql += " AND created_at >= ?"
+            args.append(_ts(since))
+        if until is not None:
+            sql += " AND created_at < ?"
+            args.append(_ts(until))
+        return [_change(r) for r in self._read(sql + " ORDER BY created_at, id", args)]
+
+    def in_progress(self) -> list[str]:
+        """Changes left ``in_progress`` (after a crash, ``netchange recover`` finishes them)."""
+        return [
+            r["id"]
+            for r in self._read(
+                "SELECT id FROM changes WHERE state = ? ORDER BY id", (State.IN_PROGRESS.value,)
+            )
+        ]
+
+    # --- approvals ------------------------------------------------------------------------------
+
+    def add_approval(
+        self,
+        change_id: str,
+        plan_hash: str,
+        *,
+        approver: str,
+        organisation: str,
+        roles: Iterable[str],
+        decision: str,
+        comment: str = "",
+    ) -> Approval:
+        """Store an approval or rejection; the checks belong to ``netchange.approvals``."""
+        roles_t = tuple(roles)
+        comment = redact.scrub(comment)
+        with self._tx() as conn:
+            at = _ts(self._clock())
+            cur = conn.execute(
+                "INSERT INTO approvals(change_id, plan_hash, approver, organisation, roles, decision,"
+                " comment, at) VALUES (?,?,?,?,?,?,?,?)",
+                (change_id, plan_hash, approver, organisation, ",".join(roles_t), decision, comment, at),
+            )
+            approval_id = int(cur.lastrowid or 0)
+            approval = Approval(
+                id=approval_id,
+                change_id=change_id,
+                plan_hash=plan_hash,
+                approver=approver,
+                organisation=organisation,
+                roles=roles_t,
+                decision=decision,
+                comment=comment,
+                at=_dt(at),
+            )
+            self._append(
+                conn,
+                change_id,
+                "approval" if decision == "approved" else "rejection",
+                actor=approver,
+                data={
+                    "approval_id": approval_id,
+                    "plan_hash": plan_hash,
+                    "decision": decision,
+                    "organisation": organisation,
+                    "roles": list(roles_t),
+                    "comment": comment,
+                    "row_sha": sha256(canonical(_approval_content(approval))),
+                },
+            )
+            return approval
+
+    def approvals(self, change_id: str, plan_hash: str | None = None) -> list[Approval]:
+        """Approvals and rejections of the change, for ``plan_hash`` only when given."""
+        if plan_hash is None:
+            rows = self._read("SELECT * FROM approvals WHERE change_id = ? ORDER BY id", (change_id,))
+        else:
+            rows = self._read(
+                "SELECT * FROM approvals WHERE change_id = ? AND plan_hash = ? ORDER BY id",
+                (change_id, plan_hash),
+            )
+        return [_approval(r) for r in rows]
+
+    # --- blobs (snapshots) ------------------------------------------------------------------------
+
+    def add_blob(self, kind: str, change_id: str | None, host: str | None, text: str) -> str:
+        """Store ``text`` (scrubbed) by content; returns its SHA-256, the key to read it back."""
+        clean = redact.scrub(text)
+        digest = sha256(clean)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO blobs(sha, kind, change_id, host, text, at) VALUES (?,?,?,?,?,?)",
+                (digest, kind, change_id, host, clean, _ts(self._clock())),
+            )
+        return digest
+
+    def blob(self, sha: str) -> str:
+        rows = self._read("SELECT text FROM blobs WHERE sha = ?", (sha,))
+        if not rows:
+            raise KeyError(sha)
+        return str(rows[0]["text"])
+
+    # --- device locks ---------------------------------------------------------------------------
+
+    def acquire_locks(self, change_id: str, hosts: Iterable[str], *, actor: str = "") -> None:
+        """Lock every host for ``change_id`` in one transaction, or none and raise ``LockHeld``.
+
+        A lock whose change is neither approved nor in progress is stale (its change ended, or
+        crashed and was re-planned) and is taken over, with an event saying so.
+        """
+        wanted = sorted(set(hosts))
+        with self._tx() as conn:
+            now = _ts(self._clock())
+            for host in wanted:
+                row = conn.execute(
+                    "SELECT l.change_id, l.at, c.state FROM locks l LEFT JOIN changes c ON c.id = l.change_id"
+                    " WHERE l.host = ?",
+                    (host,),
+                ).fetchone()
+                if row is None or row["change_id"] == change_id:
+                    continue
+                holder_state = State(row["state"]) if row["state"] else None
+                if holder_state in LIVE_LOCK_STATES:
+                    raise LockHeld(
+                        f"{host} is locked by {row['change_id']} ({holder_state} since {row['at']})"
+                    )
+                self._append(
+                    conn,
+                    change_id,
+                    "lock_reclaimed",
+                    actor=actor or change_id,
+                    host=host,
+                    data={"stale_holder": row["change_id"], "holder_state": row["state"]},
+                )
+            for host in wanted:
+                conn.execute(
+                    "INSERT OR REPLACE INTO locks(host, change_id, actor, at) VALUES (?,?,?,?)",
+                    (host, change_id, actor or change_id, now),
+                )
+            self._append(conn, change_id, "locks_acquired", actor=actor or change_id, data={"hosts": wanted})
+
+    def release_locks(self, change_id: str, *, actor: str = "") -> None:
+        with self._tx() as conn:
+            hosts = [r[0] for r in conn.execute("SELECT host FROM locks WHERE change_id = ?", (change_id,))]
+            if not hosts:
+                return
+            conn.execute("DELETE FROM locks WHERE change_id = ?", (change_id,))
+            self._append(
+                conn, change_id, "locks_released", actor=actor or change_id, data={"hosts": sorted(hosts)}
+            )
+
+    def locks(self) -> list[Lock]:
+        return [
+            Lock(host=r["host"], change_id=r["change_id"], actor=r["actor"], at=_dt(r["at"]))
+            for r in self._read("SELECT * FROM locks ORDER BY host")
+        ]
+
+    # --- verification ---------------------------------------------------------------------------
+
+    def verify(self) -> list[str]:
+        """Every break in the chain and every plan or approval row that no longer matches its event."""
+        problems: list[str] = []
+        with self._lock:
+            rows = list(self._conn.execute("SELECT * FROM events ORDER BY seq"))
+            head = self._conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+            seq_row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+            plans = list(self._conn.execute("SELECT hash, json FROM plans"))
+            approvals = list(self._conn.execute("SELECT * FROM approvals"))
+        prev_hash, expected = GENESIS, 1
+        for r in rows:
+            seq = int(r["seq"])
+            if seq != expected:
+                problems.append(f"events {expected}..{seq - 1} are missing (deleted)")
+            if r["prev_hash"] != prev_hash:
+                problems.append(f"event {seq}: does not chain to the event before it")
+            digest = event_hash(
+                r["prev_hash"],
+                seq,
+                change_id=r["change_id"],
+                at=r["at"],
+                kind=r["kind"],
+                actor=r["actor"],
+                host=r["host"],
+                data=r["data"],
+            )
+            if digest != r["hash"]:
+                problems.append(f"event {seq} ({r['kind']}, {r['change_id']}): content modified")
+            prev_hash, expected = str(r["hash"]), seq + 1
+        last = expected - 1
+        recorded_last = max(int(head["seq"]) if head else 0, int(seq_row["seq"]) if seq_row else 0)
+        if recorded_last > last:
+            problems.append(f"events {last + 1}..{recorded_last} are missing (deleted at the end)")
+        if head is not None and rows and head["seq"] == last and head["hash"] != prev_hash:
+            problems.append("the chain head does not match the last event")
+        digests = {}
+        for r in rows:
+            data = json.loads(r["data"])
+            if r["kind"] == "plan_recorded":
+                digests[("plan", data.get("plan_hash"))] = data.get("row_sha")
+            elif r["kind"] in {"approval", "rejection"}:
+                digests[("approval", data.get("approval_id"))] = data.get("row_sha")
+        for p in plans:
+            if digests.get(("plan", p["hash"])) != sha256(str(p["json"])):
+                problems.append(f"plan {str(p['hash'])[:12]}: row does not match its journal event")
+        for a in approvals:
+            approval = _approval(a)
+            if digests.get(("approval", approval.id)) != sha256(canonical(_approval_content(approval))):
+                problems.append(
+                    f"approval {approval.id} ({approval.change_id}): row does not match its journal event"
+                )
+        return problems
+
+    def head(self) -> tuple[int, str]:
+        """The last event's sequence number and hash: quote it elsewhere to anchor the chain."""
+        rows = self._read("SELECT seq, hash FROM chain_head WHERE id = 1")
+        return (int(rows[0]["seq"]), str(rows[0]["hash"])) if rows else (0, GENESIS)
+
+
+def _approval_content(a: Approval) -> list[Any]:
+    return [
+        a.id,
+        a.change_id,
+        a.plan_hash,
+        a.approver,
+        a.organisation,
+        list(a.roles),
+        a.decision,
+        a.comment,
+        _ts(a.at),
+    ]
+
+
+def _event(r: sqlite3.Row) -> Event:
+    return Event(
+        seq=int(r["seq"]),
+        change_id=r["change_id"],
+        at=_dt(r["at"]),
+        kind=r["kind"],
+        actor=r["actor"],
+        host=r["host"],
+        data=json.loads(r["data"]),
+        hash=r["hash"],
+    )
+
+
+def _approval(r: sqlite3.Row) -> Approval:
+    return Approval(
+        id=int(r["id"]),
+        change_id=r["change_id"],
+        plan_hash=r["plan_hash"],
+        approver=r["approver"],
+        organisation=r["organisation"],
+        roles=tuple(x for x in str(r["roles"]).split(",") if x),
+        decision=r["decision"],
+        comment=r["comment"],
+        at=_dt(r["at"]),
+    )
+
+
+def _change(r: sqlite3.Row) -> ChangeRow:
+    return ChangeRow(
+        id=r["id"],
+        title=r["title"],
+        ticket=r["ticket"],
+        requester=r["requester"],
+        category=Category(r["category"]) if r["category"] else None,
+        sites=tuple(x for x in str(r["sites"]).split(",") if x),
+        state=State(r["state"]),
+        outcome=State(r["outcome"]) if r["outcome"] else None,
+        plan_hash=r["plan_hash"],
+        emergency=r["emergency"],
+        created_at=_dt(r["created_at"]),
+        updated_at=_dt(r["updated_at"]),
+        hosts=tuple(x for x in str(r["hosts"]).split(",") if x),
+    )
