@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import socket
 import sys
+from functools import partial
 from pathlib import Path
 
 from lab.component import LabContext, LabHost
@@ -27,7 +28,7 @@ IN_BACKEND = ("web1", "web2")
 
 
 def host_name(site: str) -> str:
-    return f"{site}-lb1"
+    return f"lb-{site}"
 
 
 def render_config(*, admin_port: int, admin_socket: Path, frontend_port: int, members: dict[str, int]) -> str:
@@ -121,11 +122,11 @@ class HaproxyLab:
         start(ctx, f"haproxy-{site}", ["haproxy", "-W", "-S", str(master_socket), "-f", str(cfg)], log=log)
         for member, port in members.items():
             wait_until(
-                lambda p=port: tcp_open(p),
+                partial(tcp_open, port),
                 timeout=10,
                 what=f"{site} member {member}",
                 log=base / f"{member}.log",
-            )  # type: ignore[misc]
+            )
         wait_until(
             lambda: tcp_open(admin_port) and tcp_open(frontend_port),
             timeout=10,
