@@ -1,0 +1,408 @@
+"""IOS-style CLI devices over SSH: netmiko for the session, hier_config for diffs and rollbacks.
+
+For devices where NAPALM's own drivers cannot change the configuration (no SCP, no archive, no
+``configure replace``: the lab's fake-switches, older or stripped-down images). The lifecycle is
+NAPALM's; what the device cannot do is computed on this side:
+
+- the candidate is held here, never sent before ``commit_config``;
+- ``compare_config`` predicts the running configuration after the commit with hier_config
+  (``running.future(candidate)`` for a merge, the candidate itself for a replace) and shows the
+  difference in the device's own syntax, with parent lines as context;
+- ``commit_config`` sends hier_config's remediation (running → predicted) in config mode; a line
+  the device rejects stops the commit, the lines already sent are undone (remediation back to
+  the pre-commit configuration) and :class:`CommitError` is raised;
+- ``rollback`` sends the rollback lines of the last commit (shown before by ``rollback_preview``).
+
+There is no commit-confirm timer on these devices: ``commit_config(revert_in=...)`` raises
+``NotImplementedError`` and ``has_pending_commit`` is always ``False``; the engine rolls back
+itself on a failed post-check.
+
+Platform behaviour (netmiko device type, hier_config platform, error strings, header lines) is
+data: :data:`IOS` and :data:`ASA`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig, get_hconfig_driver
+from hier_config.models import IdempotentCommandsRule, MatchRule
+from napalm.base import NetworkDriver
+from napalm.base.exceptions import (
+    CommandErrorException,
+    CommitError,
+    ConnectionClosedException,
+    ConnectionException,
+    MergeConfigException,
+    ReplaceConfigException,
+)
+from netmiko import ConnectHandler
+from netmiko.exceptions import ConfigInvalidException
+
+Mode = Literal["merge", "replace"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CliPlatform:
+    """What differs between IOS-style CLIs, as data."""
+
+    name: str
+    netmiko_device_type: str
+    hier_platform: Platform
+    error_strings: tuple[str, ...]
+    """Output that means the device refused a line (netmiko ``error_pattern``)."""
+    header_patterns: tuple[str, ...]
+    """Regexes of lines ``show running-config`` prints before the configuration itself."""
+    show_running: str = "show running-config"
+    indent: str = " "
+    """One level of indentation as the device prints it (hier_config's own is two spaces)."""
+    idempotent: tuple[tuple[str, str], ...] = ()
+    """Extra (parent prefix, child prefix) pairs where a new value replaces the old one."""
+    read_only_prefixes: tuple[str, ...] = ("show ", "dir", "ping ", "traceroute ")
+
+    @property
+    def error_pattern(self) -> str:
+        return "|".join(re.escape(s) for s in self.error_strings)
+
+
+IOS = CliPlatform(
+    name="ios_cli",
+    netmiko_device_type="cisco_ios",
+    hier_platform=Platform.CISCO_IOS,
+    error_strings=("% Invalid input", "% Incomplete command", "% Ambiguous command", "No such command",
+                   "Command rejected", "% Access denied"),
+    header_patterns=(r"^Building configuration\.\.\.$", r"^Current configuration\s*:.*$", r"^$"),
+    idempotent=(
+        ("interface ", "switchport access vlan "),
+        ("interface ", "switchport trunk allowed vlan "),
+        ("interface ", "switchport trunk native vlan "),
+        ("interface ", "switchport trunk encapsulation "),
+    ),
+)
+ASA = CliPlatform(
+    name="asa_cli",
+    netmiko_device_type="cisco_asa",
+    hier_platform=Platform.GENERIC,
+    error_strings=("ERROR:", "% Invalid input", "% Incomplete command", "No such command"),
+    header_patterns=(r"^:.*$", r"^$"),
+)
+
+
+@cache
+def hier_driver(platform: CliPlatform) -> Any:
+    """hier_config's driver for the platform, with the platform's extra idempotency rules."""
+    driver = get_hconfig_driver(platform.hier_platform)
+    for parent, child in platform.idempotent:
+        driver.rules.idempotent_commands.append(
+            IdempotentCommandsRule(match_rules=(MatchRule(startswith=parent), MatchRule(startswith=child))))
+    return driver
+
+
+# -- pure helpers (unit-tested without a device) -----------------------------------------------
+
+
+def canonical_config(text: str, platform: CliPlatform) -> str:
+    """``show running-config`` output without its header and final ``end``, newline-terminated.
+
+    The header carries a byte count that changes with every edit, and ``end`` is not a
+    configuration line (hier_config would read it as one). Line endings and trailing blanks are
+    normalised so that a device restored to a snapshot compares equal byte for byte.
+    """
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    headers = [re.compile(p) for p in platform.header_patterns]
+    start = 0
+    while start < len(lines) and any(h.match(lines[start]) for h in headers):
+        start += 1
+    body = lines[start:]
+    while body and body[-1] == "":
+        body.pop()
+    if body and body[-1] == "end":
+        body.pop()
+    return "\n".join(body) + "\n" if body else ""
+
+
+def parse(text: str, platform: CliPlatform) -> HConfig:
+    return get_hconfig(hier_driver(platform), text)
+
+
+def diff_configs(running: HConfig, future: HConfig, indent: str = " ") -> str:
+    """The difference running → future in device syntax: ``-``/``+`` lines, parents as context.
+
+    Each line is the sign followed by the line as the device prints it (``indent`` per level), so
+    ``+ description x`` under `` interface Fa0/2`` reads ``+ description x`` with its parent
+    shown as `` interface Fa0/2`` (a space for "unchanged"). Removals come before additions
+    within a section, in the device's order.
+    """
+    out: list[str] = []
+    _diff_children(running, future, 0, indent, out)
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _diff_children(old: Any, new: Any, depth: int, indent: str, out: list[str]) -> None:
+    pad = indent * depth
+    for child in old.children:
+        twin = new.children.get(child.text)
+        if twin is None:
+            out.append(f"-{pad}{child.text}")
+            _whole(child, depth + 1, indent, "-", out)
+        else:
+            sub: list[str] = []
+            _diff_children(child, twin, depth + 1, indent, sub)
+            if sub:
+                out.append(f" {pad}{child.text}")
+                out.extend(sub)
+    for child in new.children:
+        if child.text not in old.children:
+            out.append(f"+{pad}{child.text}")
+            _whole(child, depth + 1, indent, "+", out)
+
+
+def _whole(node: Any, depth: int, indent: str, sign: str, out: list[str]) -> None:
+    for child in node.children:
+        out.append(f"{sign}{indent * depth}{child.text}")
+        _whole(child, depth + 1, indent, sign, out)
+
+
+def config_lines(config: HConfig, indent: str = "") -> list[str]:
+    """Commands to type in config mode, one per line, leaving each section with ``exit``.
+
+    The explicit exits matter: a global line typed inside an interface section may be taken as
+    an interface line (fake-switches does so for ``ip route``). ``indent`` per level is for
+    showing the lines to people; they are sent without it.
+    """
+    lines: list[str] = []
+
+    def walk(node: Any, depth: int) -> None:
+        for child in node.children:
+            lines.append(indent * depth + child.text)
+            if child.children:
+                walk(child, depth + 1)
+                lines.append(indent * (depth + 1) + "exit")
+
+    walk(config, 0)
+    return lines
+
+
+def check_candidate(text: str) -> str:
+    """Refuse input that cannot be a configuration snippet; return it with normalised newlines."""
+    text = text.replace("\r\n", "\n")
+    if not text.strip():
+        raise ValueError("empty candidate")
+    bad = sorted({f"{ord(c):#04x}" for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127})
+    if bad:
+        raise ValueError(f"control characters in candidate: {', '.join(bad)}")
+    for line in text.split("\n"):
+        word = line.strip()
+        if word in {"end", "configure terminal", "conf t"} or word.startswith(("do ", "write")):
+            raise ValueError(f"mode or exec command not allowed in a candidate: {line.strip()!r}")
+    return text
+
+
+# -- the driver --------------------------------------------------------------------------------
+
+
+class CliDriver(NetworkDriver):  # type: ignore[misc]
+    """NAPALM-contract driver for IOS-style CLIs; subclasses only choose :attr:`platform`."""
+
+    platform: ClassVar[CliPlatform]
+
+    def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
+                 optional_args: dict[str, Any] | None = None) -> None:
+        args = dict(optional_args or {})
+        self.hostname = hostname
+        self.name = f"{hostname}:{args.get('port', 22)}"  # how errors name the device
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.port = int(args.get("port", 22))
+        self.secret = str(args.get("secret", ""))
+        known = args.get("alt_key_file") or args.get("known_hosts")
+        self.known_hosts: str | None = str(known) if known else None
+        # Host keys are verified: against the given known_hosts file, else the user's own.
+        self.ssh_strict = bool(args.get("ssh_strict", True))
+        self.device: Any = None
+        self._candidate: HConfig | None = None
+        self._candidate_text = ""
+        self._mode: Mode | None = None
+        self._last_rollback: list[str] | None = None
+
+    # -- session ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        try:
+            self.device = ConnectHandler(
+                device_type=self.platform.netmiko_device_type, host=self.hostname, port=self.port,
+                username=self.username, password=self.password, secret=self.secret,
+                timeout=self.timeout, conn_timeout=min(self.timeout, 15),
+                ssh_strict=self.ssh_strict, system_host_keys=self.known_hosts is None,
+                alt_host_keys=self.known_hosts is not None, alt_key_file=self.known_hosts or "",
+                use_keys=False, allow_agent=False,
+            )
+            if self.secret:
+                self.device.enable()
+        except Exception as exc:
+            self.device = None
+            raise ConnectionException(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        if self.device is not None:
+            try:
+                self.device.disconnect()
+            finally:
+                self.device = None
+
+    def is_alive(self) -> dict[str, bool]:
+        return {"is_alive": bool(self.device is not None and self.device.is_alive())}
+
+    def _session(self) -> Any:
+        if self.device is None:
+            raise ConnectionClosedException(f"{self.name}: not connected (call open())")
+        return self.device
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _running_text(self) -> str:
+        raw = self._session().send_command(self.platform.show_running, read_timeout=self.timeout)
+        return canonical_config(str(raw), self.platform)
+
+    def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False,
+                   format: str = "text") -> dict[str, str]:  # NAPALM's signature
+        """Running configuration (canonical, see :func:`canonical_config`); no startup kept apart."""
+        result = {"running": "", "startup": "", "candidate": ""}
+        if retrieve in ("all", "running"):
+            result["running"] = self._running_text()
+        if retrieve in ("all", "candidate"):
+            result["candidate"] = self._candidate_text
+        return result
+
+    def normalize_config(self, text: str) -> str:
+        return canonical_config(text, self.platform)
+
+    def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
+        """Output of read-only commands (``show …``); anything else is refused, not sent."""
+        if encoding != "text":
+            raise NotImplementedError("only text output")
+        out: dict[str, str] = {}
+        for command in commands:
+            if not command.strip().startswith(self.platform.read_only_prefixes) or "\n" in command:
+                raise CommandErrorException(f"not a read-only command: {command!r}")
+            out[command] = str(self._session().send_command(command, read_timeout=self.timeout))
+        return out
+
+    # -- candidate -------------------------------------------------------------------------
+
+    def _load(self, mode: Mode, filename: str | None, config: str | None, exc: type[Exception]) -> None:
+        try:
+            text = Path(filename).read_text() if filename else (config or "")
+            text = check_candidate(text)
+            candidate = parse(text, self.platform)
+        except (OSError, ValueError) as err:
+            self.discard_config()
+            raise exc(f"{self.name}: candidate refused: {err}") from err
+        self._candidate, self._candidate_text, self._mode = candidate, text, mode
+
+    def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
+        """Hold a snippet (commands, ``no …`` lines included) to merge into the running config."""
+        self._load("merge", filename, config, MergeConfigException)
+
+    def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
+        """Hold a full configuration to become the running config (what it lacks is removed)."""
+        self._load("replace", filename, config, ReplaceConfigException)
+
+    def discard_config(self) -> None:
+        self._candidate, self._candidate_text, self._mode = None, "", None
+
+    def _workflow(self) -> tuple[HConfig, HConfig, WorkflowRemediation]:
+        if self._candidate is None:
+            raise CommitError(f"{self.name}: no candidate loaded")
+        running = parse(self._running_text(), self.platform)
+        future = running.future(self._candidate) if self._mode == "merge" else self._candidate
+        return running, future, WorkflowRemediation(running, future)
+
+    def compare_config(self) -> str:
+        if self._candidate is None:
+            return ""
+        running, future, _ = self._workflow()
+        return diff_configs(running, future, self.platform.indent)
+
+    def rollback_preview(self) -> str:
+        """The lines that would undo the loaded candidate, in device syntax."""
+        if self._candidate is None:
+            return ""
+        lines = config_lines(self._workflow()[2].rollback_config, self.platform.indent)
+        return "\n".join(lines) + "\n" if lines else ""
+
+    # -- commit and rollback ---------------------------------------------------------------
+
+    def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
+        if revert_in is not None:
+            raise NotImplementedError(f"{self.platform.name}: no commit-confirm timer on this platform")
+        running, _, workflow = self._workflow()
+        lines = config_lines(workflow.remediation_config)
+        rollback = config_lines(workflow.rollback_config)
+        if lines:
+            error = self._send(lines)
+            if error is not None:
+                undone = self._restore(running)
+                self.discard_config()
+                state = "lines already sent were undone" if undone else "UNDO FAILED, device left changed"
+                raise CommitError(f"{self.name}: device rejected the change ({error}); {state}")
+        self._last_rollback = rollback
+        self.discard_config()
+
+    def _send(self, lines: list[str]) -> str | None:
+        """Send config lines; ``None`` on success, else the device's complaint (config mode left)."""
+        session = self._session()
+        try:
+            session.send_config_set(lines, error_pattern=self.platform.error_pattern,
+                                    read_timeout=self.timeout)
+        except ConfigInvalidException as exc:
+            detail = next((ln.strip() for ln in str(exc).splitlines()
+                           if re.search(self.platform.error_pattern, ln)), str(exc).strip())
+            try:
+                if session.check_config_mode():
+                    session.exit_config_mode()
+            except Exception as exit_exc:
+                raise CommitError(f"{self.name}: stuck in config mode: {exit_exc}") from exc
+            return detail
+        return None
+
+    def _restore(self, target: HConfig) -> bool:
+        """Bring the device back to ``target`` (a parsed running config); True when it matches."""
+        current = parse(self._running_text(), self.platform)
+        back = config_lines(WorkflowRemediation(current, target).remediation_config)
+        if back and self._send(back) is not None:
+            return False
+        after = parse(self._running_text(), self.platform)
+        return not list(WorkflowRemediation(after, target).remediation_config.all_children())
+
+    def rollback(self) -> None:
+        """Apply the rollback lines of the last commit of this session (nothing if none)."""
+        if not self._last_rollback:
+            return
+        error = self._send(self._last_rollback)
+        if error is not None:
+            raise CommitError(f"{self.name}: rollback rejected by the device: {error}")
+        self._last_rollback = None
+
+    def has_pending_commit(self) -> bool:
+        return False
+
+    def confirm_commit(self) -> None:
+        raise NotImplementedError(f"{self.platform.name}: no commit-confirm on this platform")
+
+
+class IosCliDriver(CliDriver):
+    """Cisco IOS-style switches (the lab's fake-switches; IOS without SCP/archive)."""
+
+    platform = IOS
+
+
+class AsaCliDriver(CliDriver):
+    """Cisco ASA-style CLI (hier_config generic rules)."""
+
+    platform = ASA
