@@ -1,0 +1,213 @@
+"""Approvals bound to one plan hash, checked against the category's rules in the policy.
+
+An approval vouches for what the approver saw: the plan with that hash. A re-plan with another
+hash therefore voids it (it stays in the journal, no longer counted). Nobody approves their own
+request or their own plan: the requester and the plan's author never count. Each rule of the
+category (e.g. a client ops_manager AND a provider project_manager) needs a different person,
+and the latest decision of a person on a hash is the one that counts (a rejection can be
+withdrawn by approving later, and the other way round).
+
+For a minor change the policy lists no approval: the quality plan says "the requester's
+validation suffices", and the request itself, by a requester of the policy, is that validation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from netchange.errors import BadRequest, GuardRefused
+from netchange.identity import Actor
+from netchange.journal import Approval, Journal, State, StateError
+from netchange.models import Category
+from netchange.policy import ApprovalRule, Policy
+
+APPROVABLE = frozenset({State.PLANNED, State.APPROVED})
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    """Where the approvals of one plan hash stand against its category's rules."""
+
+    change_id: str
+    plan_hash: str
+    category: Category
+    rules: tuple[ApprovalRule, ...]
+    satisfied: tuple[tuple[ApprovalRule, Approval], ...]
+    missing: tuple[ApprovalRule, ...]
+    rejections: tuple[Approval, ...]
+    ignored: tuple[tuple[Approval, str], ...] = field(default=())
+    """Approvals on this hash that do not count, and why."""
+    voided: tuple[Approval, ...] = field(default=())
+    """Approvals given to earlier plans of the change."""
+    requester_ok: bool = True
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.rejections and self.requester_ok
+
+    @property
+    def approvers(self) -> frozenset[str]:
+        return frozenset(a.approver for _, a in self.satisfied)
+
+    def summary(self) -> str:
+        if self.rejections:
+            return "rejected by " + ", ".join(
+                f"{a.approver} ({a.comment or 'no comment'})" for a in self.rejections
+            )
+        if not self.requester_ok:
+            return "the requester is not a requester of the policy, so the request is no validation"
+        if self.missing:
+            return "missing: " + " AND ".join(r.describe() for r in self.missing)
+        if not self.rules:
+            return "complete: the request is the requester's validation"
+        return "complete: " + ", ".join(f"{r.describe()} = {a.approver}" for r, a in self.satisfied)
+
+
+def status(
+    policy: Policy,
+    journal: Journal,
+    change_id: str,
+    *,
+    plan_hash: str,
+    category: Category,
+    requester: str,
+    plan_author: str,
+) -> ApprovalStatus:
+    """Match the latest decision of each person on ``plan_hash`` to the category's rules."""
+    rules = policy.category(category).approvals
+    latest: dict[str, Approval] = {}
+    for approval in journal.approvals(change_id, plan_hash):
+        latest[approval.approver] = approval
+    ignored: list[tuple[Approval, str]] = []
+    eligible: list[Approval] = []
+    for approval in latest.values():
+        if approval.approver in {requester, plan_author}:
+            ignored.append((approval, "self-approval (requester or plan author)"))
+        elif approval.decision == "approved":
+            eligible.append(approval)
+    rejections = tuple(
+        a for a in latest.values() if a.decision == "rejected" and a not in {x for x, _ in ignored}
+    )
+    satisfied = _match(rules, eligible)
+    missing = tuple(r for r in rules if r not in {s for s, _ in satisfied})
+    voided = tuple(a for a in journal.approvals(change_id) if a.plan_hash != plan_hash)
+    requester_person = policy.person(requester)
+    requester_ok = bool(rules) or (requester_person is not None and "requester" in requester_person.roles)
+    return ApprovalStatus(
+        change_id=change_id,
+        plan_hash=plan_hash,
+        category=category,
+        rules=rules,
+        satisfied=satisfied,
+        missing=missing,
+        rejections=rejections,
+        ignored=tuple(ignored),
+        voided=voided,
+        requester_ok=requester_ok,
+    )
+
+
+def _satisfies(rule: ApprovalRule, approval: Approval) -> bool:
+    # Judged on the roles the approver had when approving, as recorded in the journal.
+    return approval.organisation == rule.organisation and rule.role in approval.roles
+
+
+def _match(
+    rules: tuple[ApprovalRule, ...], approvals: list[Approval]
+) -> tuple[tuple[ApprovalRule, Approval], ...]:
+    """The largest assignment of distinct people to rules (rules are few: brute force is exact)."""
+    best: tuple[tuple[ApprovalRule, Approval], ...] = ()
+    for size in range(min(len(rules), len(approvals)), 0, -1):
+        for chosen in itertools.combinations(range(len(rules)), size):
+            for people in itertools.permutations(approvals, size):
+                pairs = tuple((rules[i], p) for i, p in zip(chosen, people, strict=True))
+                if all(_satisfies(r, p) for r, p in pairs):
+                    return pairs
+    return best
+
+
+def status_of_current(policy: Policy, journal: Journal, change_id: str) -> ApprovalStatus:
+    """The approval status of the change's current plan, as recorded in the journal."""
+    change = journal.require(change_id)
+    record = journal.plan_record(change_id)
+    if record is None or change.plan_hash is None:
+        raise BadRequest(f"{change_id}: no plan recorded")
+    return status(
+        policy,
+        journal,
+        change_id,
+        plan_hash=record.hash,
+        category=record.category,
+        requester=change.requester,
+        plan_author=record.created_by,
+    )
+
+
+def approve(
+    policy: Policy,
+    journal: Journal,
+    change_id: str,
+    actor: Actor,
+    *,
+    reject: bool = False,
+    comment: str = "",
+    plan_hash: str | None = None,
+) -> tuple[Approval, ApprovalStatus]:
+    """Record ``actor``'s approval (or rejection) of the change's current plan, after the checks.
+
+    ``plan_hash``, when given, must be the current plan's hash: the approver says which plan they
+    read, and a re-plan in between makes the approval fail instead of landing on a plan unseen.
+    """
+    person = actor.require("approve")
+    change = journal.require(change_id)
+    state = change.state
+    if state not in APPROVABLE:
+        raise StateError(f"{change_id} is {state.value}: only a planned change can be approved")
+    record = journal.plan_record(change_id)
+    if record is None:
+        raise BadRequest(f"{change_id}: no plan recorded")
+    if plan_hash and not record.hash.startswith(plan_hash):
+        raise GuardRefused(
+            f"{change_id}: plan {plan_hash[:12]} is not the current plan ({record.hash[:12]}):"
+            " read the new plan and approve that one"
+        )
+    if person.login == change.requester:
+        raise GuardRefused(f"{person.login} requested {change_id}: nobody approves their own request")
+    if person.login == record.created_by:
+        raise GuardRefused(f"{person.login} made the plan of {change_id}: nobody approves their own plan")
+    rules = policy.category(record.category).approvals
+    if rules:
+        if not any(rule.satisfied_by(person) for rule in rules):
+            needed = " or ".join(r.describe() for r in rules)
+            raise GuardRefused(
+                f"{person.label()} cannot approve a {record.category.value} change (needs {needed})"
+            )
+    elif not {"ops_manager", "project_manager"} & set(person.roles):
+        raise GuardRefused(
+            f"{person.label()} cannot approve: a minor change is validated by its request; "
+            "an extra approval needs an ops_manager or project_manager"
+        )
+    approval = journal.add_approval(
+        change_id,
+        record.hash,
+        approver=person.login,
+        organisation=person.organisation,
+        roles=person.roles,
+        decision="rejected" if reject else "approved",
+        comment=comment,
+    )
+    current = status(
+        policy,
+        journal,
+        change_id,
+        plan_hash=record.hash,
+        category=record.category,
+        requester=change.requester,
+        plan_author=record.created_by,
+    )
+    if current.complete and state is State.PLANNED:
+        journal.set_state(change_id, State.APPROVED, actor=person.login, reason=current.summary())
+    elif not current.complete and state is State.APPROVED:
+        journal.set_state(change_id, State.PLANNED, actor=person.login, reason=current.summary())
+    return approval, current
