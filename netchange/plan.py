@@ -27,6 +27,7 @@ from netchange.drivers.base import DriverProtocol, syntax_of
 from netchange.errors import BadRequest, NetchangeError
 from netchange.inventory import host_role, host_site, resolve_targets
 from netchange.models import Category, ChangeRequest, CheckResult, Role
+from rollback.restore import normalize
 
 
 class Rollback(BaseModel):
@@ -151,8 +152,12 @@ def contexts_for(task: Task, steps: Sequence[BoundStep], driver: DriverProtocol,
 
 
 def classify_platform(platform: str, syntax: str) -> str:
-    """The platform name the classifier's rules know (the mock driver borrows its host's syntax)."""
-    return syntax if platform == "mock" else platform
+    """The platform name the classifier's rules know.
+
+    A platform the rules do not list (NAPALM's mock driver, a test double, a new NAPALM driver of a
+    known family) is classified by its configuration syntax.
+    """
+    return platform if platform in load_ruleset().platforms else syntax
 
 
 def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest) -> Result:
@@ -175,7 +180,7 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest) ->
         checks = [check for step, ctx in contexts for check in step.change_type.pre_checks(ctx)]
         if not all(c.passed for c in checks):
             failed = ", ".join(c.name for c in checks if not c.passed)
-            plan = HostPlan(**base, pre_checks=tuple(checks), running_hash=text_hash(running),
+            plan = HostPlan(**base, pre_checks=tuple(checks), running_hash=text_hash(normalize(driver, running)),
                             error=f"pre-check failed: {failed}")
             return Result(host=host, result=plan, failed=True)
         candidate = "".join(_ensure_newline(step.change_type.render(ctx)) for step, ctx in contexts)
@@ -197,7 +202,7 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest) ->
         plan = HostPlan(
             **base,
             pre_checks=tuple(checks),
-            running_hash=text_hash(running),
+            running_hash=text_hash(normalize(driver, running)),
             candidate=candidate,
             diff=diff,
             rollback=rollback,

@@ -68,7 +68,7 @@ def write_inventory(root: Path, devices: list[MockDevice]) -> Path:
     inv.mkdir(parents=True, exist_ok=True)
     (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts))
     (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
-    (inv / "defaults.yaml").write_text("{}\n")
+    (inv / "defaults.yaml").write_text("data: {}\n")
     config = {
         "inventory": {"plugin": "SimpleInventory", "options": {
             "host_file": str(inv / "hosts.yaml"), "group_file": str(inv / "groups.yaml"),

@@ -1,0 +1,46 @@
+# netchange — the two commands: `make demo` and `make test`. Each sets up what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages of the lab's stand-ins (see LAB-NOTES): firewalls, load balancers, DNS, NETCONF.
+LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd
+
+.PHONY: demo test test-unit lint typecheck bench lab-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,lab]'
+	# fake-switches pins Twisted<17, which cannot build on Python 3.11: current Twisted runs it.
+	$(BIN)/pip install -q --no-deps fake-switches==1.5.0
+	touch $(STAMP)
+
+lab-deps:
+	@missing=$$(for p in $(LAB_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing lab packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages for the lab (run as root to install): $$missing" >&2; exit 1; fi; \
+	fi
+
+demo: $(STAMP) lab-deps
+	$(BIN)/python -m netchange.demo
+
+test: $(STAMP) lab-deps
+	$(BIN)/pytest -q
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -q -m 'not lab'
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP) lab-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .netchange .pytest_cache .mypy_cache .ruff_cache

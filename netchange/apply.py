@@ -1,0 +1,299 @@
+"""``apply``: commit a planned change host by host, verify it, and undo it on any failure.
+
+Order of work, each step journaled before and after it happens:
+
+1. **Prepare** (all hosts, in parallel): open the session, read the running state, refuse the
+   whole change if any host drifted from its plan (nothing is changed: exit 3), store the
+   snapshot durably.
+2. **Roll out** in order: the canary host(s) first, then batches. Per host: load the approved
+   candidate and check the diff is still the approved one; commit (a confirmed commit where the
+   driver has one, so a device left alone reverts by itself); post-checks; confirm.
+3. **On any failure** (commit error, rejected line, post-check failure, lost session, timeout,
+   Ctrl-C) stop the rollout and roll back as the request's ``on_failure`` says, newest batch
+   first; verify every restored host against its snapshot. A restore that does not verify is an
+   alarm: outcome ``failed``, the hosts named, never silence.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from nornir.core import Nornir
+from nornir.core.task import Result, Task
+
+from netchange.changetype import text_hash
+from netchange.connection import CONNECTION_NAME
+from netchange.drivers.base import DriverProtocol
+from netchange.errors import DriftDetected, NetchangeError, PostCheckFailed
+from netchange.models import OnFailure
+from netchange.plan import BoundStep, HostPlan, Plan, bind_steps, contexts_for
+from netchange.progress import Progress
+from rollback import RestoreReport, SnapshotStore, restore_host
+from rollback.restore import normalize
+
+# Platforms of NAPALM whose commit_config(revert_in=) is a real confirmed commit.
+_NAPALM_CONFIRMED_COMMIT = frozenset({"junos", "eos", "mock"})
+
+
+class JournalLike(Protocol):
+    def event(self, change_id: str, kind: str, *, actor: str, host: str | None = None,
+              data: dict[str, Any] | None = None) -> None: ...
+
+
+@dataclass
+class HostOutcome:
+    host: str
+    status: str = "waiting"
+    """waiting | no change | done | failed | skipped | restored | ALARM"""
+    error: str = ""
+    snapshot: str = ""
+    commit_started: bool = False
+    committed: bool = False
+    confirmed_pending: bool = False
+    post_checks: list[dict[str, Any]] = field(default_factory=list)
+    failed_at: float | None = None
+    after_hash: str = ""
+    """Hash of the running state once committed: a later rollback on request checks it."""
+    restore: RestoreReport | None = None
+
+
+@dataclass
+class ApplyOutcome:
+    change_id: str
+    outcome: str
+    """completed | rolled_back | failed"""
+    hosts: dict[str, HostOutcome]
+    interrupted: bool = False
+    alarms: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.outcome == "completed" else 1
+
+
+def supports_confirmed_commit(platform: str, driver: object) -> bool:
+    return bool(getattr(driver, "supports_commit_confirm", platform in _NAPALM_CONFIRMED_COMMIT))
+
+
+def rollout_batches(hosts: Sequence[str], *, canary: int, batch_size: int) -> list[list[str]]:
+    """The canary hosts first (one batch), then batches of ``batch_size``."""
+    hosts = list(hosts)
+    batches = [hosts[:canary]] if canary else []
+    rest = hosts[canary:]
+    batches += [rest[i : i + batch_size] for i in range(0, len(rest), batch_size)]
+    return [b for b in batches if b]
+
+
+class Applier:
+    """One apply of one plan. Thread-safe where workers touch it (outcomes, journal, progress)."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        nr: Nornir,
+        *,
+        journal: JournalLike,
+        snapshots: SnapshotStore,
+        progress: Progress,
+        actor: str,
+        revert_in: int = 300,
+    ) -> None:
+        self.plan = plan
+        self.nr = nr
+        self.journal = journal
+        self.snapshots = snapshots
+        self.progress = progress
+        self.actor = actor
+        self.revert_in = revert_in
+        self.lock = threading.Lock()
+        self.changing = [h.host for h in plan.hosts if h.changes]
+        self.outcomes = {h.host: HostOutcome(host=h.host) for h in plan.hosts}
+        self.steps: list[BoundStep] = bind_steps(plan.change, nr)
+        self.commit_order: list[list[str]] = []
+
+    # -- journaling ------------------------------------------------------------------------------
+    def _event(self, kind: str, host: str | None = None, **data: Any) -> None:
+        with self.lock:
+            self.journal.event(self.plan.change.id, kind, actor=self.actor, host=host, data=data or None)
+
+    def _status(self, host: str, status: str, detail: str = "") -> None:
+        self.outcomes[host].status = status
+        self.progress.host(host, status, detail)
+
+    def _driver(self, task: Task, *, fresh: bool = False) -> DriverProtocol:
+        if fresh and CONNECTION_NAME in task.host.connections:
+            try:
+                task.host.close_connection(CONNECTION_NAME)
+            except Exception:  # the session is already gone; a new one is what we want
+                task.host.connections.pop(CONNECTION_NAME, None)
+        driver: DriverProtocol = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
+        return driver
+
+    def _run(self, hosts: Sequence[str], task: Any, name: str) -> None:
+        wanted = set(hosts)
+        self.nr.filter(filter_func=lambda h: h.name in wanted).run(task=task, name=name, on_failed=True)
+
+    # -- phase 1: drift and snapshots -------------------------------------------------------------
+    def _prepare(self, task: Task) -> Result:
+        hp = self.plan.host(task.host.name)
+        self._status(hp.host, "checking", "drift and snapshot")
+        try:
+            driver = self._driver(task)
+            running = driver.get_config(retrieve="running")["running"]
+            if text_hash(normalize(driver, running)) != hp.running_hash:
+                self._event("drift", hp.host, planned=hp.running_hash)
+                self.outcomes[hp.host].error = "running state differs from the plan's"
+                self._status(hp.host, "failed", "drifted from the plan")
+                return Result(host=task.host, failed=True)
+            sha = self.snapshots.save(running)
+            self.outcomes[hp.host].snapshot = sha
+            self._event("snapshot", hp.host, sha=sha)
+            self._status(hp.host, "waiting", "snapshot taken")
+            return Result(host=task.host)
+        except Exception as exc:
+            self.outcomes[hp.host].error = _describe(exc)
+            self._event("prepare_failed", hp.host, error=_describe(exc))
+            self._status(hp.host, "failed", _describe(exc))
+            return Result(host=task.host, failed=True)
+
+    # -- phase 2: the rollout ----------------------------------------------------------------------
+    def _apply_host(self, task: Task) -> Result:
+        hp = self.plan.host(task.host.name)
+        out = self.outcomes[hp.host]
+        try:
+            driver = self._driver(task)
+            self._status(hp.host, "committing")
+            driver.load_merge_candidate(config=hp.candidate)
+            diff = driver.compare_config()
+            if diff.strip() != hp.diff.strip():
+                driver.discard_config()
+                raise DriftDetected(f"{hp.host}: the diff is no longer the approved one")
+            confirmed = supports_confirmed_commit(hp.platform, driver)
+            self._event("commit_started", hp.host, confirmed=confirmed)
+            out.commit_started = True
+            if confirmed:
+                driver.commit_config(message=self.plan.change.id, revert_in=self.revert_in)
+                out.confirmed_pending = True
+            else:
+                driver.commit_config(message=self.plan.change.id)
+            out.committed = True
+            self._event("committed", hp.host)
+            self._status(hp.host, "post-checks")
+            checks = self._post_checks(task, hp, driver)
+            out.post_checks = [c.model_dump() for c in checks]
+            self._event("post_checks", hp.host, checks=out.post_checks)
+            failed = [c.name for c in checks if not c.passed]
+            if failed:
+                raise PostCheckFailed(f"post-check failed: {', '.join(failed)}")
+            if confirmed:
+                driver.confirm_commit()
+                out.confirmed_pending = False
+            self._event("confirmed", hp.host, after=out.after_hash, confirmed_commit=confirmed)
+            self._status(hp.host, "done", f"{len(checks)} post-check(s) passed")
+            return Result(host=task.host, changed=True)
+        except BaseException as exc:  # noqa: BLE001 - Ctrl-C in a worker must also trigger the rollback
+            out.failed_at = time.monotonic()
+            out.error = _describe(exc)
+            self._event("host_failed", hp.host, error=out.error)
+            self._status(hp.host, "failed", out.error)
+            return Result(host=task.host, failed=True)
+
+    def _post_checks(self, task: Task, hp: HostPlan, driver: DriverProtocol) -> list[Any]:
+        running = driver.get_config(retrieve="running")["running"]
+        self.outcomes[hp.host].after_hash = text_hash(normalize(driver, running))
+        checks = []
+        for step, ctx in contexts_for(task, self.steps, driver, running, self.plan.change.id):
+            checks.extend(step.change_type.post_checks(ctx))
+        return checks
+
+    # -- phase 3: rollback -------------------------------------------------------------------------
+    def _rollback_host(self, task: Task) -> Result:
+        out = self.outcomes[task.host.name]
+        self._status(out.host, "rolling back")
+        self._event("rollback_started", out.host)
+        snapshot = self.snapshots.load(out.snapshot)
+        # The driver's own inverse is only trusted inside the session that made a complete commit.
+        inverse = out.committed and CONNECTION_NAME in task.host.connections
+        try:
+            driver = self._driver(task, fresh=not inverse)
+        except Exception as exc:
+            out.restore = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
+        else:
+            out.restore = restore_host(driver, snapshot, inverse_first=inverse)
+        since = f", {time.monotonic() - out.failed_at:.2f}s after the failure" if out.failed_at else ""
+        if out.restore.verified:
+            self._event("rollback_verified", out.host, strategies=out.restore.strategies,
+                        seconds=round(out.restore.seconds, 3))
+            self._status(out.host, "restored", f"verified in {out.restore.seconds:.2f}s{since}")
+            return Result(host=task.host)
+        self._event("rollback_failed", out.host, errors=out.restore.errors)
+        self._status(out.host, "ALARM", "; ".join(out.restore.errors))
+        return Result(host=task.host, failed=True)
+
+    def _to_roll_back(self, on_failure: OnFailure) -> list[list[str]]:
+        touched = [[h for h in batch if self.outcomes[h].commit_started] for batch in self.commit_order]
+        if on_failure is OnFailure.STOP:
+            return []
+        if on_failure is OnFailure.ROLLBACK_FAILED:
+            touched = [[h for h in batch if self.outcomes[h].status == "failed"] for batch in touched]
+        return [batch for batch in reversed(touched) if batch]
+
+    # -- the whole run ----------------------------------------------------------------------------
+    def run(self) -> ApplyOutcome:
+        change = self.plan.change
+        for h in self.plan.hosts:
+            if not h.changes:
+                self._status(h.host, "no change")
+        self._event("apply_started", plan_hash=self.plan.plan_hash, hosts=self.changing)
+        interrupted = False
+        try:
+            self._run(self.changing, self._prepare, "prepare")
+            not_ready = [h for h in self.changing if self.outcomes[h].status == "failed"]
+            if not_ready:
+                drifted = [h for h in not_ready if "drift" in self.outcomes[h].error]
+                self._event("apply_refused", hosts=not_ready)
+                if drifted:
+                    raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; nothing was changed")
+                raise NetchangeError(
+                    "cannot prepare " + ", ".join(f"{h} ({self.outcomes[h].error})" for h in not_ready)
+                    + "; nothing was changed"
+                )
+            for batch in rollout_batches(self.changing, canary=change.rollout.canary,
+                                         batch_size=change.rollout.batch_size):
+                self.commit_order.append(batch)
+                self._run(batch, self._apply_host, "apply")
+                if any(self.outcomes[h].status == "failed" for h in batch):
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+            self._event("interrupted")
+            self.progress.message("interrupted: rolling back")
+        failed = [h for h in self.changing if self.outcomes[h].status == "failed"]
+        if not failed and not interrupted:
+            self._event("apply_finished", outcome="completed")
+            return ApplyOutcome(change.id, "completed", self.outcomes)
+        for host in self.changing:
+            if self.outcomes[host].status == "waiting":
+                self._status(host, "skipped", "rollout stopped")
+        alarms: list[str] = []
+        for batch in self._to_roll_back(change.on_failure):
+            self._run(batch, self._rollback_host, "rollback")
+            alarms += [h for h in batch if self.outcomes[h].status == "ALARM"]
+        left = [h for h in self.changing if self.outcomes[h].committed and self.outcomes[h].restore is None]
+        outcome = "failed" if alarms or left else "rolled_back"
+        self._event("apply_finished", outcome=outcome, failed=failed, alarms=alarms, left_changed=left)
+        return ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)
+
+    def close(self) -> None:
+        self.nr.close_connections(on_good=True, on_failed=True)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, NetchangeError) else f"{type(exc).__name__}: {text}"
