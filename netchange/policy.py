@@ -266,8 +266,11 @@ class Policy(_Frozen):
         if rules.max_outage is not None:
             lines.append(f"maximum outage: {_fmt_td(rules.max_outage)}")
         if rules.approvals:
-            lines.append("approvals: " + " AND ".join(r.describe() for r in rules.approvals)
-                         + " (different people; never the requester or the plan's author)")
+            lines.append(
+                "approvals: "
+                + " AND ".join(r.describe() for r in rules.approvals)
+                + " (different people; never the requester or the plan's author)"
+            )
         else:
             lines.append("approvals: the requester's validation (the request itself)")
         if rules.lead_time:

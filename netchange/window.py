@@ -72,8 +72,12 @@ def parse_duration(text: str) -> dt.timedelta:
         raw = raw[2:]
     total = dt.timedelta(0)
     number = ""
-    units = {"d": dt.timedelta(days=1), "h": dt.timedelta(hours=1), "m": dt.timedelta(minutes=1),
-             "s": dt.timedelta(seconds=1)}
+    units = {
+        "d": dt.timedelta(days=1),
+        "h": dt.timedelta(hours=1),
+        "m": dt.timedelta(minutes=1),
+        "s": dt.timedelta(seconds=1),
+    }
     seen = False
     for char in raw:
         if char.isdigit():
@@ -137,8 +141,9 @@ def _merge(intervals: list[Interval]) -> list[Interval]:
     return merged
 
 
-def open_intervals(policy: Policy, category: Category, site: str, since: dt.datetime,
-                   until: dt.datetime) -> list[Interval]:
+def open_intervals(
+    policy: Policy, category: Category, site: str, since: dt.datetime, until: dt.datetime
+) -> list[Interval]:
     """The category's merged open intervals (UTC) that touch ``[since, until]``."""
     rules = policy.category(category)
     hours = policy.closed_hours_of(site)
@@ -164,8 +169,15 @@ def _covering(intervals: list[Interval], start: dt.datetime) -> Interval | None:
 # --- the verdict ---------------------------------------------------------------------------------
 
 
-def _fits(policy: Policy, category: Category, site: str, start: dt.datetime, duration: dt.timedelta,
-          *, ignore_freezes: bool = False) -> bool:
+def _fits(
+    policy: Policy,
+    category: Category,
+    site: str,
+    start: dt.datetime,
+    duration: dt.timedelta,
+    *,
+    ignore_freezes: bool = False,
+) -> bool:
     end = start + duration
     iv = _covering(open_intervals(policy, category, site, start, end), start)
     if iv is None or end > iv[1]:
@@ -173,8 +185,15 @@ def _fits(policy: Policy, category: Category, site: str, start: dt.datetime, dur
     return ignore_freezes or not policy.freezes_overlapping(start, end)
 
 
-def next_open(policy: Policy, category: Category, site: str, at: dt.datetime, duration: dt.timedelta,
-              *, horizon: dt.timedelta = HORIZON) -> dt.datetime | None:
+def next_open(
+    policy: Policy,
+    category: Category,
+    site: str,
+    at: dt.datetime,
+    duration: dt.timedelta,
+    *,
+    horizon: dt.timedelta = HORIZON,
+) -> dt.datetime | None:
     """The earliest start ≥ ``at`` where the same change is allowed, within ``horizon``."""
     rules = policy.category(category)
     if duration > rules.max_duration:
@@ -197,8 +216,15 @@ def next_open(policy: Policy, category: Category, site: str, at: dt.datetime, du
     return None
 
 
-def evaluate(policy: Policy, category: Category | str, site: str, start: dt.datetime,
-             duration: dt.timedelta, *, ignore_freezes: bool = False) -> Verdict:
+def evaluate(
+    policy: Policy,
+    category: Category | str,
+    site: str,
+    start: dt.datetime,
+    duration: dt.timedelta,
+    *,
+    ignore_freezes: bool = False,
+) -> Verdict:
     """The window verdict for a change starting at ``start`` (aware) and lasting ``duration``."""
     cat = _category(category)
     policy.site(site)  # unknown site → BadRequest
@@ -214,8 +240,16 @@ def evaluate(policy: Policy, category: Category | str, site: str, start: dt.date
 
     def verdict(allowed: bool, reason: str, freezes: tuple[Freeze, ...] = ()) -> Verdict:
         upcoming = local_start if allowed else next_open(policy, cat, site, start, duration)
-        return Verdict(allowed=allowed, reason=reason, category=cat, site=site, start=local_start,
-                       end=local_end, next_open=upcoming, freezes=freezes)
+        return Verdict(
+            allowed=allowed,
+            reason=reason,
+            category=cat,
+            site=site,
+            start=local_start,
+            end=local_end,
+            next_open=upcoming,
+            freezes=freezes,
+        )
 
     if duration > rules.max_duration:
         return verdict(False, f"{_td(duration)} exceeds the {cat.value} maximum of {_td(rules.max_duration)}")
@@ -227,12 +261,16 @@ def evaluate(policy: Policy, category: Category | str, site: str, start: dt.date
         why = ""
         if holiday and not rules.closed_periods:
             why = f" ({local_start:%Y-%m-%d} is a public holiday: {holiday})"
-        return verdict(False, f"{local_start:%a %Y-%m-%d %H:%M %Z} is outside the {cat.value} window{why}: "
-                              f"{window_text}")
+        return verdict(
+            False, f"{local_start:%a %Y-%m-%d %H:%M %Z} is outside the {cat.value} window{why}: {window_text}"
+        )
     if start + duration > iv[1]:
         closes = iv[1].astimezone(tz)
-        return verdict(False, f"would run until {local_end:%a %H:%M %Z}, past the end of the {cat.value} "
-                              f"window at {closes:%a %H:%M %Z} ({window_text})")
+        return verdict(
+            False,
+            f"would run until {local_end:%a %H:%M %Z}, past the end of the {cat.value} "
+            f"window at {closes:%a %H:%M %Z} ({window_text})",
+        )
     freezes = () if ignore_freezes else tuple(policy.freezes_overlapping(start, start + duration))
     if freezes:
         names = "; ".join(f"{f.start}..{f.end} {f.reason}" for f in freezes)
