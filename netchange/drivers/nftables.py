@@ -1,0 +1,321 @@
+"""A Linux stateful firewall (nftables) over SSH, with NAPALM's lifecycle.
+
+- ``get_config``: ``nft list ruleset``, exactly as the kernel prints it.
+- candidate: an nft script. Merge: the script is applied on top of the current ruleset (what
+  ``nft -f script`` does). Replace: ``flush ruleset`` followed by the script.
+- ``load_*_candidate`` checks the script with ``nft -c -f`` on the device, against the live
+  kernel state (kernel-side errors included), so a bad line is refused before any plan shows it.
+- ``compare_config`` is a **prediction by the kernel itself**, not by text patching: on the
+  device, in a throwaway network namespace (``unshare --net``, so the live ruleset is never
+  touched), it loads the current ruleset, applies the candidate, and lists the result. The diff
+  is between the two ``nft list ruleset`` texts, in nft's own canonical syntax. Limit: a rule
+  that names interfaces by index (``iif``/``oif``) cannot load in an empty namespace; then the
+  diff says the prediction is unavailable and shows the script as added lines (the classifier
+  treats the unknown line as major, the safe default). Use ``iifname``/``oifname``.
+- ``commit_config``: ``nft -f`` — atomic: a script with one bad line applies nothing.
+- ``rollback``: restores the pre-commit snapshot as one file, ``flush ruleset`` + snapshot,
+  which gives back the same listing byte for byte.
+
+SSH is paramiko with key (or password) login; host keys are checked against ``known_hosts``
+(written at ``lab up`` for the lab) or the user's own file, never accepted blindly.
+``commit_config(revert_in=...)`` is not supported: the engine rolls back itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from pathlib import Path
+from typing import Any, Literal
+
+import paramiko
+from napalm.base import NetworkDriver
+from napalm.base.exceptions import (
+    CommandErrorException,
+    CommitError,
+    ConnectionClosedException,
+    ConnectionException,
+    MergeConfigException,
+    ReplaceConfigException,
+)
+
+Mode = Literal["merge", "replace"]
+
+READ_ONLY_PREFIXES = ("nft list ", "nft -a list ", "nft --json list ", "nft -j list ", "ip -br ", "ip addr",
+                      "ip route", "ip link show", "ip neigh", "ss ", "conntrack -L", "hostname")
+"""``cli`` runs these only: it is for reading, and a shell offers no other way to tell."""
+
+_COUNTER = re.compile(r"counter packets \d+ bytes \d+")
+_EXPIRES = re.compile(r" expires \S+")
+
+
+# -- pure helpers (unit-tested without a device) -----------------------------------------------
+
+
+def check_script(text: str) -> str:
+    """Refuse input that cannot be an nft script; return it newline-terminated."""
+    text = text.replace("\r\n", "\n")
+    if not text.strip():
+        raise ValueError("empty candidate")
+    bad = sorted({f"{ord(c):#04x}" for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127})
+    if bad:
+        raise ValueError(f"control characters in candidate: {', '.join(bad)}")
+    if re.search(r"^\s*include\s", text, re.M):
+        raise ValueError("'include' is not allowed in a candidate (it would read device files)")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def normalize_ruleset(text: str) -> str:
+    """Ruleset text without volatile values (counter contents, set element expiry times)."""
+    return _EXPIRES.sub("", _COUNTER.sub("counter packets 0 bytes 0", text))
+
+
+def _depth(line: str) -> int:
+    return len(line) - len(line.lstrip("\t"))
+
+
+def _ancestors(lines: list[str]) -> list[tuple[str, ...]]:
+    """For each line, the block headers (``table …{``, ``chain …{``) it sits in."""
+    chains: list[tuple[str, ...]] = []
+    stack: list[str] = []
+    for line in lines:
+        if not line.strip():  # a blank line closes nothing
+            chains.append(tuple(stack))
+            continue
+        depth = _depth(line)
+        while stack and _depth(stack[-1]) >= depth:
+            stack.pop()
+        chains.append(tuple(stack))
+        if line.rstrip().endswith("{"):
+            stack.append(line)
+    return chains
+
+
+def ruleset_diff(old: str, new: str) -> str:
+    """``nft list ruleset`` old → new: ``-``/``+`` lines, enclosing blocks as `` `` context.
+
+    Blank lines are not shown: they carry no meaning in nft syntax.
+    """
+    a, b = old.splitlines(), new.splitlines()
+    anc_a, anc_b = _ancestors(a), _ancestors(b)
+    out: list[str] = []
+    shown: tuple[str, ...] = ()
+
+    def emit(sign: str, line: str, chain: tuple[str, ...]) -> None:
+        nonlocal shown
+        if not line.strip():
+            return
+        common = 0
+        while common < min(len(chain), len(shown)) and chain[common] == shown[common]:
+            common += 1
+        for header in chain[common:]:
+            out.append(f" {header}")
+        shown = chain
+        out.append(f"{sign}{line}")
+        if line.rstrip().endswith("{"):
+            shown = (*chain, line)
+
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        for i in range(i1, i2):
+            emit("-", a[i], anc_a[i])
+        for j in range(j1, j2):
+            emit("+", b[j], anc_b[j])
+    return "\n".join(out) + ("\n" if out else "")
+
+
+# -- the driver --------------------------------------------------------------------------------
+
+
+class NftablesDriver(NetworkDriver):  # type: ignore[misc]
+    """NAPALM-contract driver for an nftables firewall reached over SSH."""
+
+    def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
+                 optional_args: dict[str, Any] | None = None) -> None:
+        args = dict(optional_args or {})
+        self.hostname = hostname
+        self.username = username or "root"
+        self.password = password
+        self.timeout = timeout
+        self.port = int(args.get("port", 22))
+        self.name = f"{hostname}:{self.port}"
+        self.key_file: str | None = str(args["key_file"]) if args.get("key_file") else None
+        known = args.get("known_hosts") or args.get("alt_key_file")
+        self.known_hosts: str | None = str(known) if known else None
+        self.nft = str(args.get("nft", "nft"))
+        self.client: paramiko.SSHClient | None = None
+        self._candidate: str | None = None
+        self._mode: Mode | None = None
+        self._snapshot: str | None = None
+
+    # -- session ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        client = paramiko.SSHClient()
+        try:
+            if self.known_hosts:
+                client.load_host_keys(self.known_hosts)
+            else:
+                client.load_system_host_keys()
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            client.connect(
+                self.hostname, port=self.port, username=self.username, password=self.password or None,
+                key_filename=self.key_file, look_for_keys=False, allow_agent=False,
+                timeout=self.timeout, banner_timeout=self.timeout, auth_timeout=self.timeout,
+            )
+        except (paramiko.SSHException, OSError) as exc:
+            client.close()
+            raise ConnectionException(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        self.client = client
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def is_alive(self) -> dict[str, bool]:
+        transport = self.client.get_transport() if self.client else None
+        return {"is_alive": bool(transport and transport.is_active())}
+
+    def _exec(self, command: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if self.client is None:
+            raise ConnectionClosedException(f"{self.name}: not connected (call open())")
+        try:
+            chan_in, chan_out, chan_err = self.client.exec_command(command, timeout=self.timeout)
+            if stdin is not None:
+                chan_in.write(stdin)
+                chan_in.channel.shutdown_write()
+            out = chan_out.read().decode()
+            err = chan_err.read().decode()
+            return chan_out.channel.recv_exit_status(), out, err
+        except (paramiko.SSHException, OSError) as exc:
+            raise ConnectionClosedException(f"{self.name}: session lost: {exc}") from exc
+
+    def _nft_file(self, script: str, *, check: bool = False) -> tuple[bool, str]:
+        """Run ``nft [-c] -f -`` with ``script`` on stdin; (ok, error text)."""
+        flags = "-c -f -" if check else "-f -"
+        rc, _, err = self._exec(f"{self.nft} {flags}", stdin=script)
+        return rc == 0, err.strip().replace("/dev/stdin", "candidate")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _ruleset(self) -> str:
+        rc, out, err = self._exec(f"{self.nft} list ruleset")
+        if rc != 0:
+            raise CommandErrorException(f"{self.name}: nft list ruleset failed: {err.strip()}")
+        return out
+
+    def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False,
+                   format: str = "text") -> dict[str, str]:  # NAPALM's signature
+        result = {"running": "", "startup": "", "candidate": ""}
+        if retrieve in ("all", "running"):
+            result["running"] = self._ruleset()
+        if retrieve in ("all", "candidate"):
+            result["candidate"] = self._candidate or ""
+        return result
+
+    def normalize_config(self, text: str) -> str:
+        return normalize_ruleset(text)
+
+    def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
+        if encoding != "text":
+            raise NotImplementedError("only text output")
+        out: dict[str, str] = {}
+        for command in commands:
+            if not command.strip().startswith(READ_ONLY_PREFIXES) or any(c in command for c in ";&|`$<>\n"):
+                raise CommandErrorException(f"not a read-only command: {command!r}")
+            rc, stdout, stderr = self._exec(command)
+            out[command] = stdout if rc == 0 else stdout + stderr
+        return out
+
+    # -- candidate -------------------------------------------------------------------------
+
+    def _script(self) -> str:
+        assert self._candidate is not None
+        return self._candidate if self._mode == "merge" else "flush ruleset\n" + self._candidate
+
+    def _load(self, mode: Mode, filename: str | None, config: str | None, exc: type[Exception]) -> None:
+        try:
+            text = check_script(Path(filename).read_text() if filename else (config or ""))
+        except (OSError, ValueError) as err:
+            self.discard_config()
+            raise exc(f"{self.name}: candidate refused: {err}") from err
+        self._candidate, self._mode = text, mode
+        ok, error = self._nft_file(self._script(), check=True)
+        if not ok:
+            self.discard_config()
+            raise exc(f"{self.name}: nft -c refused the candidate: {error}")
+
+    def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
+        """Hold an nft script to apply on top of the current ruleset (checked with ``nft -c``)."""
+        self._load("merge", filename, config, MergeConfigException)
+
+    def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
+        """Hold a full ruleset to replace the current one (``flush ruleset`` + script)."""
+        self._load("replace", filename, config, ReplaceConfigException)
+
+    def discard_config(self) -> None:
+        self._candidate, self._mode = None, None
+
+    def predicted_ruleset(self) -> str:
+        """The ruleset the kernel would list after the commit (see the module docstring)."""
+        current = self._ruleset()
+        base = "flush ruleset\n" + (current if self._mode == "merge" else "")
+        script = base + "\n" + self._script()
+        inner = f"{self.nft} -f - && {self.nft} list ruleset"
+        rc, out, err = self._exec(f"unshare --net -- sh -c {shlex.quote(inner)}", stdin=script)
+        if rc != 0:
+            raise CommandErrorException(err.strip().replace("/dev/stdin", "prediction"))
+        return out
+
+    def compare_config(self) -> str:
+        if self._candidate is None:
+            return ""
+        current = self._ruleset()
+        try:
+            future = self.predicted_ruleset()
+        except CommandErrorException as exc:
+            lines = [f"+{line}" for line in self._script().splitlines() if line.strip()]
+            reason = str(exc).splitlines()[0] if str(exc) else "unknown error"
+            return "\n".join([f"# prediction unavailable: {reason}", *lines]) + "\n"
+        return ruleset_diff(current, future)
+
+    def rollback_preview(self) -> str:
+        """What ``rollback`` would load after a commit: ``flush ruleset`` + the current ruleset."""
+        return "flush ruleset\n" + self._ruleset()
+
+    # -- commit and rollback ---------------------------------------------------------------
+
+    def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
+        if revert_in is not None:
+            raise NotImplementedError("nftables: no commit-confirm timer; the engine rolls back")
+        if self._candidate is None:
+            raise CommitError(f"{self.name}: no candidate loaded")
+        snapshot = self._ruleset()
+        ok, error = self._nft_file(self._script())
+        if not ok:
+            # nft -f is atomic: nothing was applied. Say so only after checking.
+            unchanged = self._ruleset() == snapshot
+            self.discard_config()
+            state = "ruleset unchanged" if unchanged else "RULESET CHANGED despite the error"
+            raise CommitError(f"{self.name}: nft -f refused the candidate ({error}); {state}")
+        self._snapshot = snapshot
+        self.discard_config()
+
+    def rollback(self) -> None:
+        """Restore the ruleset listed before the last commit of this session (nothing if none)."""
+        if self._snapshot is None:
+            return
+        ok, error = self._nft_file("flush ruleset\n" + self._snapshot)
+        if not ok:
+            raise CommitError(f"{self.name}: snapshot restore refused: {error}")
+        self._snapshot = None
+
+    def has_pending_commit(self) -> bool:
+        return False
+
+    def confirm_commit(self) -> None:
+        raise NotImplementedError("nftables: no commit-confirm on this platform")
