@@ -242,9 +242,13 @@ class Firewalls:
         data: dict[str, Any] = {
             "role": "firewall", "site": spec.site, "ha_peer": spec.ha_peer, "criticality": "high",
             "namespace": spec.ns("fw"),
-            "client_namespace": spec.ns("cl"), "client_address": spec.client_addr,
-            "server_namespace": spec.ns("sv"), "server_address": spec.server_addr,
-            "service_ports": list(SERVICE_PORTS), "allowed_port": ALLOWED_PORT, "group_port": GROUP_PORT,
+            # What post-checks need to open a new connection through this firewall (netchange.probes).
+            "probe": {
+                "client_namespace": spec.ns("cl"), "client_address": spec.client_addr,
+                "server_namespace": spec.ns("sv"), "server_address": spec.server_addr,
+                "service_ports": list(SERVICE_PORTS), "allowed_port": ALLOWED_PORT, "group_port": GROUP_PORT,
+                "group": "allowed_clients",
+            },
         }
         return LabHost(
             name=spec.name, hostname=spec.mgmt_addr, port=22, platform="nftables", role="firewall",
