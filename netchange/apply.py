@@ -243,25 +243,29 @@ class Applier:
         return [batch for batch in reversed(touched) if batch]
 
     # -- the whole run ----------------------------------------------------------------------------
-    def run(self) -> ApplyOutcome:
-        change = self.plan.change
+    def prepare(self) -> None:
+        """Phase 1, read-only: refuse on drift, store every snapshot. Raises; changes nothing."""
         for h in self.plan.hosts:
             if not h.changes:
                 self._status(h.host, "no change")
         self._event("apply_started", plan_hash=self.plan.plan_hash, hosts=self.changing)
+        self._run(self.changing, self._prepare, "prepare")
+        not_ready = [h for h in self.changing if self.outcomes[h].status == "failed"]
+        if not_ready:
+            self._event("apply_refused", hosts=not_ready)
+            drifted = [h for h in not_ready if "drift" in self.outcomes[h].error or "differs" in self.outcomes[h].error]
+            if drifted:
+                raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; nothing was changed")
+            raise NetchangeError(
+                "cannot prepare " + ", ".join(f"{h} ({self.outcomes[h].error})" for h in not_ready)
+                + "; nothing was changed"
+            )
+
+    def rollout(self) -> ApplyOutcome:
+        """Phases 2 and 3: commit in rollout order; on any failure, roll back and verify."""
+        change = self.plan.change
         interrupted = False
         try:
-            self._run(self.changing, self._prepare, "prepare")
-            not_ready = [h for h in self.changing if self.outcomes[h].status == "failed"]
-            if not_ready:
-                drifted = [h for h in not_ready if "drift" in self.outcomes[h].error]
-                self._event("apply_refused", hosts=not_ready)
-                if drifted:
-                    raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; nothing was changed")
-                raise NetchangeError(
-                    "cannot prepare " + ", ".join(f"{h} ({self.outcomes[h].error})" for h in not_ready)
-                    + "; nothing was changed"
-                )
             for batch in rollout_batches(self.changing, canary=change.rollout.canary,
                                          batch_size=change.rollout.batch_size):
                 self.commit_order.append(batch)
@@ -283,7 +287,7 @@ class Applier:
         for batch in self._to_roll_back(change.on_failure):
             self._run(batch, self._rollback_host, "rollback")
             alarms += [h for h in batch if self.outcomes[h].status == "ALARM"]
-        left = [h for h in self.changing if self.outcomes[h].committed and self.outcomes[h].restore is None]
+        left = [h for h in self.changing if self.outcomes[h].commit_started and self.outcomes[h].restore is None]
         outcome = "failed" if alarms or left else "rolled_back"
         self._event("apply_finished", outcome=outcome, failed=failed, alarms=alarms, left_changed=left)
         return ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 from netchange.errors import RollbackFailed
@@ -29,7 +30,8 @@ class SnapshotStore:
         if path.exists():
             return sha
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        # Unique per writer: two hosts with the same running config store the same file at once.
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         with open(tmp, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -12,12 +12,21 @@ from rich.console import Console
 from rich.table import Table
 
 from netchange import planstore, redact
-from netchange.cli.main import app, settings
-from netchange.errors import BadRequest
+from netchange.apply import Applier, ApplyOutcome
+from netchange.cli.main import app, err, settings
+from netchange.errors import BadRequest, GuardRefused, NetchangeError
+from netchange import clock, window
+from netchange.guard import check_apply
+from netchange.journal import Journal
+from netchange.progress import make_progress
+from netchange.recover import last_apply, refuse_if_changed_since, restore_hosts
+from rollback import SnapshotStore
 from netchange.inventory import load_nornir
 from netchange.models import Category
 from netchange.plan import Plan, build_plan
 from netchange.planview import print_plan, render_document
+from netchange.identity import current_actor
+from netchange.policy import Policy, load_policy
 from netchange.request import load_request
 
 out = Console()
@@ -53,26 +62,22 @@ def inventory(
     out.print(table)
 
 
-def _requirements_and_version() -> tuple[str, object]:
-    from netchange.policy import load_policy
+def _policy() -> Policy:
+    return load_policy(settings().policy)
 
-    policy = load_policy(settings().policy)
+
+def _requirements_and_version() -> tuple[str, object]:
+    policy = _policy()
     return policy.version, policy.requirements
 
 
 def _actor() -> str:
-    from netchange.identity import current_actor
-
-    try:
-        return current_actor(settings().policy)
-    except Exception:  # an unknown account may still plan (read-only)
-        return getpass.getuser()
+    """Who is acting: an unknown account may still plan (planning is reading)."""
+    return current_actor(_policy()).login
 
 
 def _client() -> str:
-    from netchange.policy import load_policy
-
-    return load_policy(settings().policy).client
+    return _policy().client
 
 
 def plan_json(plan: Plan) -> dict[str, object]:
@@ -103,8 +108,6 @@ def plan(
     except BadRequest as exc:
         raise BadRequest(f"{change_file}: {exc}") from None
     planstore.save(cfg.plans_dir, result)
-    from netchange.journal import Journal
-
     with Journal(cfg.journal) as journal:
         journal.record_plan(result, actor=result.created_by)
     if output is not None:
@@ -119,4 +122,166 @@ def plan(
         raise typer.Exit(1)
 
 
-__all__ = ["Category", "inventory", "plan"]
+
+def _warn_in_progress(journal: Journal, but: str | None = None) -> None:
+    left = [c for c in journal.in_progress() if c != but]
+    if left:
+        err.print(f"[bold yellow]warning:[/] left in progress (run 'netchange recover ID'): {', '.join(left)}")
+
+
+def _summary(outcome: ApplyOutcome) -> None:
+    table = Table("host", "status", "detail", title=f"{outcome.change_id}: {outcome.outcome}", title_justify="left")
+    for h in outcome.hosts.values():
+        detail = h.error
+        if h.restore is not None:
+            detail += f" → restore {'verified' if h.restore.verified else 'NOT VERIFIED'} "
+            detail += f"({'+'.join(h.restore.strategies)}, {h.restore.seconds:.2f}s)"
+        table.add_row(h.host, h.status, redact.scrub(detail))
+    out.print(table)
+    if outcome.alarms:
+        err.print(
+            f"[bold white on red] ALARM [/] rollback NOT verified on {', '.join(outcome.alarms)}: "
+            "these devices may not be as they were; act now"
+        )
+
+
+@app.command()
+def apply(
+    change_id: Annotated[str, typer.Argument(help="The change to run (its latest plan).", show_default=False)],
+    emergency: Annotated[str | None, typer.Option(help="Run a medium/major change outside its window: why.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Progress as JSON lines, then a JSON summary.")] = False,
+    revert_in: Annotated[int, typer.Option(help="Confirmed-commit timeout in seconds, where supported.")] = 300,
+) -> None:
+    """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
+    cfg = settings()
+    policy = _policy()
+    actor = current_actor(policy)
+    the_plan = planstore.load(cfg.plans_dir, change_id)
+    with Journal(cfg.journal) as journal:
+        _warn_in_progress(journal, but=change_id)
+        if not the_plan.ok:
+            raise GuardRefused(f"{change_id}: the plan has hosts that cannot be changed; fix and plan again")
+        check_apply(the_plan, policy=policy, journal=journal, actor=actor, now=clock.now(policy),
+                    emergency=emergency)
+        changing = [h.host for h in the_plan.hosts if h.changes]
+        nr = load_nornir(cfg.nornir_config)
+        progress = make_progress(changing, as_json=as_json, console=out)
+        applier = Applier(the_plan, nr, journal=journal, snapshots=SnapshotStore(cfg.snapshots_dir),
+                          progress=progress, actor=actor.login, revert_in=revert_in)
+        journal.acquire_locks(change_id, changing, actor=actor.login)
+        try:
+            try:
+                applier.prepare()
+            except NetchangeError:
+                progress.close()
+                raise
+            journal.set_state(change_id, "in_progress", actor=actor.login, reason="apply")
+            outcome = applier.rollout()
+            journal.set_state(change_id, outcome.outcome, actor=actor.login,
+                              reason="; ".join(f"{h.host}: {h.error}" for h in outcome.hosts.values() if h.error))
+        finally:
+            progress.close()
+            applier.close()
+            journal.release_locks(change_id, actor=actor.login)
+    if as_json:
+        print(redact.scrub(json.dumps(_outcome_json(outcome), indent=2)))
+    else:
+        _summary(outcome)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _outcome_json(outcome: ApplyOutcome) -> dict[str, object]:
+    return {
+        "change": outcome.change_id,
+        "outcome": outcome.outcome,
+        "interrupted": outcome.interrupted,
+        "alarms": outcome.alarms,
+        "hosts": {
+            h.host: {"status": h.status, "error": h.error, "post_checks": h.post_checks,
+                     "restore": None if h.restore is None else {
+                         "verified": h.restore.verified, "strategies": h.restore.strategies,
+                         "seconds": round(h.restore.seconds, 3), "errors": h.restore.errors}}
+            for h in outcome.hosts.values()
+        },
+    }
+
+
+def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> None:
+    cfg = settings()
+    policy = _policy()
+    actor = current_actor(policy)
+    with Journal(cfg.journal) as journal:
+        state = journal.state(change_id)
+        touched = last_apply(journal.events(change_id))
+        if mode == "recover":
+            if state != "in_progress":
+                raise BadRequest(f"{change_id} is {state}: only a change left in_progress can be recovered")
+            actor.require("recover")
+            targets = [t for t in touched.values() if t.snapshot and not t.restored]
+        else:
+            if state != "completed":
+                raise BadRequest(f"{change_id} is {state}: only a completed change can be rolled back on request")
+            the_plan = planstore.load(cfg.plans_dir, change_id)
+            _guard_rollback(the_plan, policy=policy, journal=journal, actor=actor.login, emergency=emergency)
+            targets = [t for t in touched.values() if t.snapshot and t.commit_started]
+        names = [t.host for t in targets]
+        nr = load_nornir(cfg.nornir_config)
+        journal.acquire_locks(change_id, names, actor=actor.login)
+        progress = make_progress(names, as_json=False, console=out)
+        try:
+            if mode == "rollback":
+                refuse_if_changed_since(nr, targets)
+                journal.set_state(change_id, "in_progress", actor=actor.login, reason="rollback on request")
+            journal.event(change_id, f"{mode}_started", actor=actor.login, data={"hosts": names})
+
+            def note(kind: str, host: str, **data: object) -> None:
+                journal.event(change_id, kind, actor=actor.login, host=host, data=data or None)
+
+            run = restore_hosts(nr, targets, snapshots=SnapshotStore(cfg.snapshots_dir), progress=progress,
+                                journal_event=note)
+            outcome = "failed" if run.alarms else "rolled_back"
+            journal.event(change_id, f"{mode}_finished", actor=actor.login,
+                          data={"outcome": outcome, "alarms": run.alarms, "already": run.already})
+            journal.set_state(change_id, outcome, actor=actor.login, reason=mode)
+        finally:
+            progress.close()
+            journal.release_locks(change_id, actor=actor.login)
+    if run.alarms:
+        err.print(f"[bold white on red] ALARM [/] not restored: {', '.join(run.alarms)}")
+        raise typer.Exit(1)
+    out.print(f"{change_id}: {len(targets)} host(s) back to their snapshot, verified")
+
+
+def _guard_rollback(the_plan: Plan, *, policy: Policy, journal: Journal, actor: str, emergency: str | None) -> None:
+    """A rollback on request is a change too: same person rules, same window as the change it undoes."""
+    person = current_actor(policy).require("roll back", tuple(policy.apply.roles))
+    now = clock.now(policy)
+    refusals = []
+    for site in sorted({h.site for h in the_plan.hosts}):
+        verdict = window.evaluate(policy, the_plan.category, site, now, the_plan.change.estimated_duration)
+        if not verdict.allowed and not emergency:
+            when = f"; next opens {verdict.next_open.isoformat(timespec='minutes')}" if verdict.next_open else ""
+            refusals.append(f"{site}: {verdict.reason}{when}")
+    journal.event(the_plan.change.id, "guard", actor=actor,
+                  data={"action": "rollback", "allowed": not refusals, "reasons": refusals,
+                        "emergency": emergency, "person": person.login})
+    if refusals:
+        raise GuardRefused(f"{the_plan.change.id} rollback refused: " + "; ".join(refusals))
+
+
+@app.command()
+def rollback(
+    change_id: Annotated[str, typer.Argument(help="A completed change.", show_default=False)],
+    emergency: Annotated[str | None, typer.Option(help="Outside the window: why.")] = None,
+) -> None:
+    """Undo a completed change on request: restore each host's snapshot and verify (guarded, journaled)."""
+    _restore_command(change_id, mode="rollback", emergency=emergency)
+
+
+@app.command()
+def recover(change_id: Annotated[str, typer.Argument(help="A change left in_progress.", show_default=False)]) -> None:
+    """After a crash: bring every device the last apply touched back to its snapshot, and verify."""
+    _restore_command(change_id, mode="recover", emergency=None)
+
+
+__all__ = ["Category", "apply", "inventory", "plan", "recover", "rollback"]

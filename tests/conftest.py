@@ -1,0 +1,60 @@
+"""Shared fixtures: an isolated netchange workspace, the CLI in-process, fake and mock devices."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from netchange.cli import main as cli_main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A state directory and the repo's policy, isolated from the developer's own ``.netchange``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPO / "policy.yaml", tmp_path / "policy.yaml")
+    monkeypatch.setenv("NETCHANGE_HOME", str(home))
+    monkeypatch.setenv("NETCHANGE_POLICY", str(tmp_path / "policy.yaml"))
+    monkeypatch.delenv("NETCHANGE_NOW", raising=False)
+    monkeypatch.delenv("NETCHANGE_ACTOR", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., CliResult]]:
+    """Run ``netchange ARGS`` in-process; returns exit code and captured output."""
+
+    def run(*args: str, actor: str | None = None, now: str | None = None) -> CliResult:
+        cli_main._overrides.clear()
+        if actor:
+            monkeypatch.setenv("NETCHANGE_ACTOR", actor)
+        if now:
+            monkeypatch.setenv("NETCHANGE_NOW", now)
+        capsys.readouterr()
+        try:
+            cli_main.main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        finally:
+            monkeypatch.delenv("NETCHANGE_ACTOR", raising=False)
+            monkeypatch.delenv("NETCHANGE_NOW", raising=False)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    yield run
+    cli_main._overrides.clear()

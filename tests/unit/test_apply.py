@@ -1,0 +1,173 @@
+"""The apply engine with fault injection, against a stateful fake device (tests/fakedriver.py).
+
+Every case ends with each device equal to its snapshot (or the alarm, for a rollback that
+fails), and with a journal that tells the whole story.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from netchange.apply import Applier, rollout_batches
+from netchange.errors import DriftDetected
+from netchange.inventory import load_nornir
+from netchange.journal import Journal
+from netchange.models import ChangeRequest
+from netchange.plan import Plan, build_plan
+from netchange.progress import PlainProgress
+from rollback import SnapshotStore
+from tests import fakedriver
+from tests.mockdev import SWITCH_RUNNING
+
+N = 4
+
+
+@pytest.fixture(autouse=True)
+def fake_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    import netchange.connection
+
+    real = netchange.connection.driver_class
+    monkeypatch.setattr(netchange.connection, "driver_class",
+                        lambda p: fakedriver.FakeDriver if p == "fake" else real(p))
+
+
+def inventory(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None) -> Path:
+    faults = faults or {}
+    hosts = {
+        f"sw{i}": {
+            "hostname": "127.0.0.1", "platform": "fake", "groups": ["doif"],
+            "data": {"role": "switch", "site": "doif", "syntax": "ios"},
+            "connection_options": {"netchange": {"extras": {"optional_args": {"device": f"sw{i}", **faults.get(f"sw{i}", {})}}}},
+        }
+        for i in range(1, N + 1)
+    }
+    (tmp_path / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    (tmp_path / "groups.yaml").write_text(yaml.safe_dump({"doif": {}}))
+    (tmp_path / "defaults.yaml").write_text("data: {}\n")
+    cfg = tmp_path / "nornir.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "inventory": {"plugin": "SimpleInventory", "options": {
+            "host_file": str(tmp_path / "hosts.yaml"), "group_file": str(tmp_path / "groups.yaml"),
+            "defaults_file": str(tmp_path / "defaults.yaml")}},
+        "runner": {"plugin": "threaded", "options": {"num_workers": 4}},
+        "logging": {"enabled": False}}))
+    return cfg
+
+
+def change(**extra: Any) -> ChangeRequest:
+    return ChangeRequest.model_validate({
+        "id": "CHG-2026-0100", "title": "VLAN 20", "ticket": "T1", "requester": "amoreau",
+        "rollout": {"canary": 1, "batch_size": 2},
+        "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}],
+        **extra,
+    })
+
+
+def run(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None, req: ChangeRequest | None = None,
+        mutate_before_apply: dict[str, str] | None = None) -> tuple[Plan, Any, Journal]:
+    fakedriver.reset({f"sw{i}": SWITCH_RUNNING for i in range(1, N + 1)})
+    cfg = inventory(tmp_path, faults)
+    plan = build_plan(req or change(), load_nornir(cfg), actor="dnguyen", policy_version="t", requirements=lambda c: [])
+    assert plan.ok, [h.error for h in plan.hosts]
+    for name, text in (mutate_before_apply or {}).items():
+        fakedriver.DEVICES[name] = text.strip().splitlines()
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.record_plan(plan, actor="dnguyen")
+    applier = Applier(plan, load_nornir(cfg), journal=journal, snapshots=SnapshotStore(tmp_path / "snap"),
+                      progress=PlainProgress(), actor="dnguyen")
+    applier.prepare()
+    outcome = applier.rollout()
+    applier.close()
+    return plan, outcome, journal
+
+
+def kinds(journal: Journal, host: str) -> list[str]:
+    return [e.kind for e in journal.events("CHG-2026-0100") if e.host == host]
+
+
+def back_to_snapshot(*hosts: str) -> bool:
+    return all(fakedriver.running_of(h).strip() == SWITCH_RUNNING.strip() for h in hosts)
+
+
+def test_rollout_batches_canary_first() -> None:
+    assert rollout_batches(["a", "b", "c", "d", "e"], canary=1, batch_size=2) == [["a"], ["b", "c"], ["d", "e"]]
+    assert rollout_batches(["a", "b"], canary=0, batch_size=5) == [["a", "b"]]
+
+
+def test_success_commits_every_host_and_journals_each_step(tmp_path: Path) -> None:
+    _, outcome, journal = run(tmp_path)
+    assert outcome.outcome == "completed"
+    for i in range(1, N + 1):
+        assert "vlan 20" in fakedriver.running_of(f"sw{i}")
+        assert kinds(journal, f"sw{i}") == ["snapshot", "commit_started", "committed", "post_checks", "confirmed"]
+    assert journal.verify() == []
+
+
+def test_commit_error_on_host_k_rolls_back_every_host_changed_so_far(tmp_path: Path) -> None:
+    _, outcome, journal = run(tmp_path, faults={"sw3": {"fail_commit": True}})
+    assert outcome.outcome == "rolled_back"
+    assert outcome.hosts["sw3"].status in ("restored",)
+    assert outcome.hosts["sw4"].status == "skipped" or outcome.hosts["sw4"].status == "restored"
+    assert back_to_snapshot("sw1", "sw2", "sw3", "sw4")
+    assert "rollback_verified" in kinds(journal, "sw1")
+    assert "commit_started" not in kinds(journal, "sw4") or "rollback_verified" in kinds(journal, "sw4")
+
+
+def test_post_check_failure_on_the_canary_stops_the_rollout(tmp_path: Path) -> None:
+    _, outcome, journal = run(tmp_path, faults={"sw1": {"hide_vlan": 20}})
+    assert outcome.outcome == "rolled_back"
+    assert "post-check failed" in outcome.hosts["sw1"].error
+    assert all(outcome.hosts[h].status == "skipped" for h in ("sw2", "sw3", "sw4"))
+    assert all("commit_started" not in kinds(journal, h) for h in ("sw2", "sw3", "sw4"))
+    assert back_to_snapshot("sw1")
+    assert outcome.hosts["sw1"].restore is not None and outcome.hosts["sw1"].restore.strategies == ["inverse"]
+
+
+def test_rejected_line_leaves_the_device_as_it_was(tmp_path: Path) -> None:
+    _, outcome, _ = run(tmp_path, faults={"sw1": {"reject_line": "name servers"}})
+    assert outcome.outcome == "rolled_back"
+    assert "Invalid input" in outcome.hosts["sw1"].error
+    assert back_to_snapshot("sw1", "sw2", "sw3", "sw4")
+
+
+def test_session_lost_during_commit_restores_from_the_snapshot(tmp_path: Path) -> None:
+    _, outcome, journal = run(tmp_path, faults={"sw2": {"lose_session_on_commit": True}})
+    assert outcome.outcome == "rolled_back"
+    restore = outcome.hosts["sw2"].restore
+    assert restore is not None and restore.verified
+    assert restore.strategies == ["snapshot"]  # a new session: the snapshot, not the lost session's inverse
+    assert back_to_snapshot("sw1", "sw2", "sw3", "sw4")
+
+
+def test_rollback_failed_only_leaves_the_healthy_hosts_changed(tmp_path: Path) -> None:
+    _, outcome, _ = run(tmp_path, faults={"sw2": {"fail_commit": True}}, req=change(on_failure="rollback_failed"))
+    # Partially applied on purpose: not an alarm, but not a completed change either.
+    assert outcome.outcome == "failed"
+    assert outcome.alarms == []
+    assert "vlan 20" in fakedriver.running_of("sw1")
+    assert back_to_snapshot("sw2")
+
+
+def test_on_failure_stop_leaves_devices_and_says_failed(tmp_path: Path) -> None:
+    _, outcome, _ = run(tmp_path, faults={"sw2": {"fail_commit": True}}, req=change(on_failure="stop"))
+    assert outcome.outcome == "failed"
+    assert "vlan 20" in fakedriver.running_of("sw1")
+
+
+def test_a_rollback_that_fails_is_an_alarm(tmp_path: Path) -> None:
+    _, outcome, journal = run(tmp_path, faults={"sw1": {"hide_vlan": 20, "broken_rollback": True}})
+    assert outcome.outcome == "failed"
+    assert outcome.alarms == ["sw1"]
+    assert outcome.exit_code == 1
+    assert "rollback_failed" in kinds(journal, "sw1")
+
+
+def test_drift_refuses_before_anything_changes(tmp_path: Path) -> None:
+    with pytest.raises(DriftDetected, match="sw2"):
+        run(tmp_path, mutate_before_apply={"sw2": SWITCH_RUNNING + "vlan 99\n name rogue\n"})
+    assert back_to_snapshot("sw1", "sw3", "sw4")
+    assert all("commit_config" not in fakedriver.CALLS.get(f"sw{i}", []) for i in range(1, N + 1))

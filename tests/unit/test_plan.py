@@ -1,0 +1,129 @@
+"""The plan pipeline against NAPALM's mock driver: what the engine does with what devices say."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from netchange.changetype import text_hash
+from netchange.inventory import load_nornir
+from netchange.models import Category, ChangeRequest
+from netchange.plan import build_plan, plan_hash
+from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
+
+
+def request(**params: object) -> ChangeRequest:
+    return ChangeRequest.model_validate({
+        "id": "CHG-2026-0001", "title": "Add VLAN 20", "ticket": "INC123", "requester": "amoreau",
+        "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": params or {"vlan_id": 20, "name": "servers"}}],
+    })
+
+
+def devices(diff: str = "+vlan 20\n+ name servers\n", **kw: object) -> list[MockDevice]:
+    return [
+        MockDevice("sw1", SWITCH_RUNNING, diff=diff, cli={"show vlan brief": SHOW_VLAN_BRIEF}, **kw),  # type: ignore[arg-type]
+        MockDevice("sw2", SWITCH_RUNNING, diff=diff, cli={"show vlan brief": SHOW_VLAN_BRIEF}, site="doso", **kw),  # type: ignore[arg-type]
+    ]
+
+
+def make(tmp_path: Path, devs: list[MockDevice], req: ChangeRequest | None = None):  # type: ignore[no-untyped-def]
+    nr = load_nornir(write_inventory(tmp_path, devs))
+    return build_plan(req or request(), nr, actor="dnguyen", policy_version="test",
+                      requirements=lambda c: [f"window for {c.value}"])
+
+
+def test_plan_classifies_each_host_and_never_commits(tmp_path: Path) -> None:
+    plan = make(tmp_path, devices())
+    assert [h.host for h in plan.hosts] == ["sw1", "sw2"]
+    for h in plan.hosts:
+        assert h.ok, h.error
+        assert h.candidate == "vlan 20\n name servers\n"  # rendered from the template, not canned
+        assert h.running_hash == text_hash(SWITCH_RUNNING.strip())
+        assert h.category is Category.MEDIUM  # a new VLAN: "create a new VLAN and its routing"
+        assert any("vlan" in r.rule for r in h.reasons)
+    assert plan.category is Category.MEDIUM
+    assert plan.requirements == ("window for medium",)
+    # The mock driver counts calls by writing nothing; the engine must have discarded, never committed.
+    assert all(h.rollback is not None for h in plan.hosts)
+
+
+def test_plan_never_calls_commit(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
+    from napalm.base.mock import MockDriver
+
+    commit = mocker.spy(MockDriver, "commit_config")
+    discard = mocker.spy(MockDriver, "discard_config")
+    make(tmp_path, devices())
+    assert commit.call_count == 0
+    assert discard.call_count == 2
+
+
+def test_failed_pre_check_blocks_the_host_only(tmp_path: Path) -> None:
+    # VLAN 10 already exists on both: the pre-check refuses before anything is rendered.
+    plan = make(tmp_path, devices(), request(vlan_id=10, name="dup"))
+    assert not plan.ok
+    for h in plan.hosts:
+        assert h.error == "pre-check failed: vlan 10 is free"
+        assert h.candidate == "" and h.diff == ""
+
+
+def test_unreachable_host_is_data_not_a_crash(tmp_path: Path) -> None:
+    devs = devices()
+    devs[1].fail = {"load_merge_candidate": {"exception": "napalm.base.exceptions.MergeConfigException",
+                                              "args": ["% Invalid input detected"]}}
+    plan = make(tmp_path, devs)
+    ok, bad = plan.hosts
+    assert ok.ok and ok.changes
+    assert bad.error is not None and "Invalid input" in bad.error
+
+
+def test_unknown_line_makes_the_change_major(tmp_path: Path) -> None:
+    plan = make(tmp_path, devices(diff="+vlan 20\n+ name servers\n+frobnicate everything\n"))
+    assert plan.category is Category.MAJOR
+    assert "sw1: +frobnicate everything" in plan.unclassified
+    assert plan.host("sw1").unclassified == ("+frobnicate everything",)
+
+
+def test_hash_binds_diff_running_state_and_versions(tmp_path: Path) -> None:
+    plan = make(tmp_path, devices())
+    same = plan_hash(plan.change, plan.hosts, policy_version="test", rules_version=plan.rules_version)
+    assert same == plan.plan_hash
+    other_policy = plan_hash(plan.change, plan.hosts, policy_version="other", rules_version=plan.rules_version)
+    drifted = [h.model_copy(update={"running_hash": "0" * 64}) for h in plan.hosts]
+    other_state = plan_hash(plan.change, drifted, policy_version="test", rules_version=plan.rules_version)
+    assert len({same, other_policy, other_state}) == 3
+
+
+def test_request_raise_is_kept_never_lowered(tmp_path: Path) -> None:
+    base = request().model_dump()
+    raised = ChangeRequest.model_validate({**base, "category": "major"})
+    assert make(tmp_path / "a", devices(), raised).category is Category.MAJOR
+    lowered = ChangeRequest.model_validate({**base, "category": "minor"})
+    assert make(tmp_path / "b", devices(), lowered).category is Category.MEDIUM
+
+
+def test_unknown_host_and_type_mismatch_are_bad_input(tmp_path: Path) -> None:
+    from netchange.errors import BadRequest
+
+    bad_host = ChangeRequest.model_validate({**request().model_dump(), "steps": [
+        {"type": "vlan", "targets": {"hosts": ["nope"]}, "params": {"vlan_id": 20, "name": "x"}}]})
+    with pytest.raises(BadRequest, match="unknown host 'nope'"):
+        make(tmp_path, devices(), bad_host)
+    fw_on_switch = ChangeRequest.model_validate({**request().model_dump(), "steps": [
+        {"type": "fw_rule", "targets": {"hosts": ["sw1"]}, "params": {
+            "name": "web", "source": "10.0.0.0/24", "destination": "10.1.1.1/32", "protocol": "tcp", "port": 443}}]})
+    with pytest.raises(BadRequest, match="does not apply to role 'switch'"):
+        make(tmp_path / "b", devices(), fw_on_switch)
+
+
+def test_plan_json_contract(tmp_path: Path) -> None:
+    from netchange.cli.changes import plan_json
+
+    data = plan_json(make(tmp_path, devices()))
+    encoded = json.loads(json.dumps(data))
+    assert encoded["change"] == "CHG-2026-0001"
+    assert encoded["category"] == "medium"
+    assert len(encoded["plan_hash"]) == 64
+    for host in ("sw1", "sw2"):
+        assert set(encoded["hosts"][host]) >= {"diff", "category", "reasons", "pre_checks"}
