@@ -34,7 +34,8 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.PLANNED: frozenset({State.PLANNED, State.APPROVED}),
     State.APPROVED: frozenset({State.PLANNED, State.IN_PROGRESS}),
     State.IN_PROGRESS: frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED}),
-    State.COMPLETED: frozenset({State.CLOSED}),
+    # in_progress again: a rollback on request of a completed change (it ends rolled_back/failed).
+    State.COMPLETED: frozenset({State.CLOSED, State.IN_PROGRESS}),
     # After a rollback or a failure: close it, or plan again and re-apply.
     State.ROLLED_BACK: frozenset({State.PLANNED, State.CLOSED}),
     State.FAILED: frozenset({State.PLANNED, State.CLOSED}),

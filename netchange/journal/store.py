@@ -207,10 +207,10 @@ class Journal:
         actor: str,
         host: str | None = None,
         data: dict[str, Any] | None = None,
-    ) -> Event:
-        """Append one event to the change's history (and to the chain)."""
+    ) -> None:
+        """Append one event to the change's history (and to the chain); secrets are scrubbed first."""
         with self._tx() as conn:
-            return self._append(conn, change_id, kind, actor=actor, host=host, data=data)
+            self._append(conn, change_id, kind, actor=actor, host=host, data=data)
 
     def events(self, change_id: str | None = None) -> list[Event]:
         rows = (

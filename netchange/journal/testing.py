@@ -69,15 +69,19 @@ def make_plan(
     salt: str = "",
 ) -> FakePlan:
     """A plan for ``change_id``; ``salt`` changes its hash (a re-plan with a different result)."""
-    change = ChangeRequest.model_validate({
-        "id": change_id,
-        "title": "Add VLAN 42 for users",
-        "ticket": "INC-1234",
-        "requester": requester,
-        "estimated_duration": duration,
-        "expected_outage": outage,
-        "steps": [{"type": "vlan", "targets": {"hosts": [h for h, _ in hosts]}, "params": {"vlan_id": 42}}],
-    })
+    change = ChangeRequest.model_validate(
+        {
+            "id": change_id,
+            "title": "Add VLAN 42 for users",
+            "ticket": "INC-1234",
+            "requester": requester,
+            "estimated_duration": duration,
+            "expected_outage": outage,
+            "steps": [
+                {"type": "vlan", "targets": {"hosts": [h for h, _ in hosts]}, "params": {"vlan_id": 42}}
+            ],
+        }
+    )
     host_plans = tuple(
         FakeHostPlan(
             host=h,

@@ -1,0 +1,172 @@
+"""The tracking sheet of one change, built from the journal alone.
+
+The quality plan's tracking sheet follows a change from the request to its closing; the journal
+holds every step, so the sheet is a view of it: request, plan, approvals, guard decisions,
+execution, outcome and final validation. Its document version is the number of journal events
+it shows: a later event makes a later version of the same sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from netchange.approvals import ApprovalStatus, status_of_current
+from netchange.journal import ChangeRow, Event, Journal
+from netchange.policy import Policy
+from netchange.report.render import render
+
+ADMIN_KINDS = frozenset({"requested", "plan_recorded", "approval", "rejection", "approvals_voided", "guard"})
+
+
+@dataclass(frozen=True)
+class Sheet:
+    change: ChangeRow
+    plan: dict[str, Any] | None
+    requirements: tuple[str, ...]
+    approvals: ApprovalStatus | None
+    events: tuple[Event, ...]
+    issued: dt.datetime
+    policy_version: str
+    chain_head: str
+
+    @property
+    def request(self) -> dict[str, Any]:
+        for e in self.events:
+            if e.kind == "requested":
+                req = e.data.get("request")
+                return req if isinstance(req, dict) else {}
+        return {}
+
+    @property
+    def guard_decisions(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind == "guard")
+
+    @property
+    def approval_events(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind in {"approval", "rejection", "approvals_voided"})
+
+    @property
+    def execution(self) -> tuple[Event, ...]:
+        """What happened on the devices and to the change's state, after the plan."""
+        return tuple(e for e in self.events if e.kind not in ADMIN_KINDS)
+
+    @property
+    def doc_version(self) -> str:
+        return f"1.{len(self.events)}"
+
+    def as_json(self) -> dict[str, Any]:
+        c = self.change
+        return {
+            "id": c.id,
+            "title": c.title,
+            "state": c.state.value,
+            "category": c.category.value if c.category else None,
+            "outcome": c.outcome.value if c.outcome else None,
+            "emergency": c.emergency,
+            "sites": list(c.sites),
+            "plan": self.plan,
+            "requirements": list(self.requirements),
+            "approvals": None
+            if self.approvals is None
+            else {
+                "plan_hash": self.approvals.plan_hash,
+                "complete": self.approvals.complete,
+                "summary": self.approvals.summary(),
+                "valid": [
+                    {"rule": r.describe(), "approver": a.approver} for r, a in self.approvals.satisfied
+                ],
+                "missing": [r.describe() for r in self.approvals.missing],
+            },
+            "events": [
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat(),
+                    "kind": e.kind,
+                    "actor": e.actor,
+                    "host": e.host,
+                    "data": e.data,
+                }
+                for e in self.events
+            ],
+        }
+
+
+def build_sheet(policy: Policy, journal: Journal, change_id: str, *, now: dt.datetime) -> Sheet:
+    change = journal.require(change_id)
+    record = journal.plan_record(change_id)
+    plan: dict[str, Any] | None = None
+    requirements: tuple[str, ...] = ()
+    approvals = None
+    if record is not None:
+        raw = json.loads(record.json)
+        plan = {
+            "hash": record.hash,
+            "created_at": record.created_at.isoformat(timespec="minutes"),
+            "created_by": record.created_by,
+            "category": record.category.value,
+            "policy_version": record.policy_version,
+            "rules_version": record.rules_version,
+            "reasons": raw.get("reasons", []),
+            "hosts": [
+                {
+                    "host": h.get("host", "?"),
+                    "site": h.get("site", "?"),
+                    "category": h.get("category", ""),
+                    "diff": h.get("diff", ""),
+                    "rollback": bool(h.get("rollback")),
+                    "post_checks": bool(h.get("has_post_checks")),
+                    "error": h.get("error"),
+                }
+                for h in raw.get("hosts", [])
+            ],
+        }
+        requirements = tuple(raw.get("requirements") or policy.requirements(record.category))
+        approvals = status_of_current(policy, journal, change_id)
+    return Sheet(
+        change=change,
+        plan=plan,
+        requirements=requirements,
+        approvals=approvals,
+        events=tuple(journal.events(change_id)),
+        issued=now,
+        policy_version=policy.version,
+        chain_head=journal.head()[1],
+    )
+
+
+def render_sheet(policy: Policy, journal: Journal, change_id: str, *, fmt: str, now: dt.datetime) -> str:
+    """The tracking sheet as Markdown or HTML."""
+    sheet = build_sheet(policy, journal, change_id, now=now)
+    return render(
+        "sheet",
+        fmt,
+        {
+            "sheet": sheet,
+            "c": sheet.change,
+            "project": policy.project,
+            "client": policy.client,
+            "doc_title": f"Tracking sheet {sheet.change.id}",
+            "doc_version": sheet.doc_version,
+            "issued": now.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M %Z"),
+            "tz": policy.tz,
+            "brief": _brief,
+        },
+    )
+
+
+def _brief(event: Event) -> str:
+    data = event.data
+    if event.kind == "state":
+        return f"{data.get('from')} → {data.get('to')}" + (
+            f": {data['reason']}" if data.get("reason") else ""
+        )
+    if event.kind == "guard":
+        verdict = "allowed" if data.get("allowed") else "refused"
+        emergency = f" (EMERGENCY: {data['emergency']})" if data.get("emergency") else ""
+        return f"{verdict}{emergency}: " + "; ".join(str(r) for r in data.get("reasons", []))
+    shown = {k: v for k, v in data.items() if k not in {"request", "row_sha"}}
+    text = json.dumps(shown, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 200 else text[:197] + "..."
