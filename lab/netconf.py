@@ -1,0 +1,172 @@
+"""A NETCONF device: netconfd (yuma123) behind sshd's ``netconf`` subsystem, with our own YANG.
+
+Why it is wired this way (LAB-NOTES, netconfd section):
+
+* netconfd only speaks on a unix socket; sshd runs ``netconf-subsystem`` per session, which
+  relays to that socket. netconfd refuses sessions unless its ``--port`` equals sshd's port.
+* netconfd writes ``~/.yuma`` from the password database whatever ``$HOME`` says, so it runs in a
+  private mount namespace with a tmpfs over the home directory; ``$YUMA_HOME/data`` must exist.
+* sshd needs ``/run/sshd``: it runs in its own private mount namespace with a tmpfs ``/run``.
+* The data model is ``lab/yang/netchange-vlans.yang`` (no plug-in code: ietf-system would run
+  ``hostname``/``reboot``, ietf-interfaces crashes without a helper script).
+
+Login is root with a key generated at ``lab up``; the host key goes to the lab's known_hosts.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shlex
+import shutil
+import socket
+from pathlib import Path
+
+from lab import keys
+from lab.component import LabContext, LabHost
+from lab.spawn import alive, free_port, start, tcp_open, wait_until
+
+SITES = ("doif",)
+YANG = Path(__file__).resolve().parent / "yang" / "netchange-vlans.yang"
+NAMESPACE = "urn:netchange:params:xml:ns:yang:netchange-vlans"
+STARTUP = (
+    '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">\n'
+    f'  <vlans xmlns="{NAMESPACE}">\n'
+    "    <vlan><id>1</id><name>default</name></vlan>\n"
+    "    <vlan><id>10</id><name>users</name></vlan>\n"
+    "  </vlans>\n"
+    "</config>\n"
+)
+USER = "root"
+
+
+def host_name(site: str) -> str:
+    return f"nc-{site}"
+
+
+def _ssh_banner(port: int) -> bool:
+    """sshd is up when it sends its version banner (a bare TCP accept is not enough)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            return sock.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def sshd_config(base: Path, port: int, socket_path: Path) -> str:
+    return (
+        f"Port {port}\n"
+        "ListenAddress 127.0.0.1\n"
+        f"HostKey {base / 'ssh_host_ed25519_key'}\n"
+        "PidFile none\n"
+        f"AuthorizedKeysFile {base / 'authorized_keys'}\n"
+        "PubkeyAuthentication yes\n"
+        "PasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\n"
+        "StrictModes no\n"
+        "UsePAM no\n"
+        "LogLevel ERROR\n"
+        f'Subsystem netconf "/usr/sbin/netconf-subsystem --ncxserver-sockname={port}@{socket_path}"\n'
+    )
+
+
+class NetconfLab:
+    """netconfd + sshd per site (a :class:`lab.component.LabComponent`)."""
+
+    name = "netconf"
+
+    def available(self) -> str | None:
+        missing = [
+            tool
+            for tool in ("netconfd", "netconf-subsystem", "sshd", "unshare", "mount")
+            if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists()
+        ]
+        if missing:
+            return f"{', '.join(missing)} not installed (apt-get install netconfd openssh-server)"
+        if os.geteuid() != 0:
+            return "needs root (private mount namespaces for netconfd and sshd)"
+        return None
+
+    def up(self, ctx: LabContext) -> list[LabHost]:
+        return [self._site(ctx, site) for site in SITES]
+
+    def _site(self, ctx: LabContext, site: str) -> LabHost:
+        base = ctx.root / f"netconf-{site}"
+        yuma_home = base / "yuma"
+        (yuma_home / "data").mkdir(parents=True, exist_ok=True)
+        socket_path = base / "ncxserver.sock"
+        socket_path.unlink(missing_ok=True)  # a stale socket makes netconfd refuse to start
+        startup = base / "startup.xml"
+        startup.write_text(STARTUP)
+        port = free_port()
+        home = pwd.getpwuid(os.geteuid()).pw_dir
+        netconfd = [
+            "/usr/sbin/netconfd",
+            f"--module={YANG}",
+            "--target=candidate",
+            "--with-startup=false",
+            "--with-validate=true",
+            f"--startup={startup}",
+            f"--ncxserver-sockname={socket_path}",
+            f"--port={port}",
+            f"--superuser={USER}",
+            "--access-control=permissive",
+            "--log-level=info",
+        ]
+        inner = f"mount -t tmpfs tmpfs {shlex.quote(home)} && exec {shlex.join(netconfd)}"
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "YUMA_HOME": str(yuma_home),
+            "HOME": str(base),
+        }
+        log = base / "netconfd.log"
+        start(ctx, f"netconf-{site}-netconfd", ["unshare", "-m", "sh", "-c", inner], log=log, env=env)
+        wait_until(socket_path.exists, timeout=15, what=f"netconfd {site}", log=log)
+
+        host_key = keys.ed25519_keypair(base / "ssh_host_ed25519_key", f"{host_name(site)}-host")
+        client_key = base / "client_ed25519"
+        (base / "authorized_keys").write_text(
+            keys.ed25519_keypair(client_key, f"netchange@{host_name(site)}") + "\n"
+        )
+        conf = base / "sshd_config"
+        conf.write_text(sshd_config(base, port, socket_path))
+        inner = (
+            "mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f "
+            + shlex.quote(str(conf))
+        )
+        slog = base / "sshd.log"
+        start(ctx, f"netconf-{site}-sshd", ["unshare", "-m", "sh", "-c", inner], log=slog)
+        wait_until(lambda: _ssh_banner(port), timeout=10, what=f"sshd {site}", log=slog)
+        with ctx.known_hosts.open("a") as fh:
+            fh.write(keys.known_hosts_line("127.0.0.1", port, host_key) + "\n")
+        ctx.secrets[host_name(site)] = {"username": USER}
+        return LabHost(
+            name=host_name(site),
+            hostname="127.0.0.1",
+            port=port,
+            platform="netconf",
+            role="switch",
+            site=site,
+            data={"yang_module": "netchange-vlans", "namespace": NAMESPACE},
+            optional_args={"key_file": str(client_key), "known_hosts": str(ctx.known_hosts)},
+        )
+
+    def status(self, ctx: LabContext) -> dict[str, str]:
+        result = {}
+        for site in SITES:
+            daemon = ctx.pids.get(f"netconf-{site}-netconfd")
+            sshd = ctx.pids.get(f"netconf-{site}-sshd")
+            if not (alive(daemon) and alive(sshd)):
+                result[host_name(site)] = (
+                    f"stopped (netconfd {'up' if alive(daemon) else 'down'}, "
+                    f"sshd {'up' if alive(sshd) else 'down'})"
+                )
+                continue
+            conf = (ctx.root / f"netconf-{site}" / "sshd_config").read_text()
+            port = int(conf.split()[1])
+            state = "answering" if tcp_open(port) else "not answering"
+            result[host_name(site)] = (
+                f"running (netconfd pid {daemon}, sshd pid {sshd}), 127.0.0.1:{port} {state}"
+            )
+        return result
