@@ -1,11 +1,90 @@
-"""Commands: classify (filled in by its issue)."""
+"""Commands: classify (a diff file → minor | medium | major, with reasons) and version."""
 
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from classifiers import classify_diff, load_ruleset
+from netchange import __version__
 from netchange.cli.main import app
+from netchange.errors import BadRequest
+from netchange.models import Role
+
+out = Console()
 
 
 @app.command()
 def version() -> None:
     """Print netchange's version."""
-    from netchange import __version__
-
     print(__version__)
+
+
+@app.command()
+def classify(
+    platform: Annotated[
+        str, typer.Option(help="The host's platform (ios, ios_cli, asa, nftables, haproxy, bind, …).")
+    ],
+    diff: Annotated[str, typer.Option(help="The diff file ('-' reads standard input).")],
+    role: Annotated[
+        str | None, typer.Option(help="switch | firewall | load_balancer | dns (default: from the platform).")
+    ] = None,
+    change_type: Annotated[str | None, typer.Option(help="The change type, if known.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Classify one host's diff as the quality plan says: minor, medium or major, and why."""
+    ruleset = load_ruleset()
+    family = ruleset.family(platform)  # an unknown platform is BadRequest (exit 2)
+    host_role = _role(role) if role is not None else family.default_role
+    text = _read(diff)
+    verdict = classify_diff(text, platform=platform, role=host_role, change_type=change_type, ruleset=ruleset)
+    if as_json:
+        doc = {
+            "category": str(verdict.category),
+            "platform": platform,
+            "role": str(host_role),
+            "unclassified": list(verdict.unclassified),
+            "reasons": [
+                {
+                    "rule": r.rule,
+                    "category": str(r.category),
+                    "paq_item": r.paq_item,
+                    "description": r.description,
+                    "lines": list(r.lines),
+                }
+                for r in verdict.reasons
+            ],
+            "rules_version": ruleset.version,
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    table = Table("category", "rule", "quality-plan item", "lines", title=f"{platform} as {host_role}")
+    for r in verdict.reasons:
+        table.add_row(str(r.category), r.rule, r.paq_item, "\n".join(r.lines))
+    out.print(table)
+    out.print(f"[bold]{verdict.category}[/] (rules {ruleset.version})", highlight=False)
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise BadRequest(f"unknown role {value!r} (known: {', '.join(r.value for r in Role)})") from None
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path)
+    if not file.is_file():
+        raise BadRequest(f"diff file {path} does not exist")
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"cannot read diff file {path}: {exc}") from None

@@ -1,0 +1,163 @@
+"""Load a rules directory into a ``RuleSet``, once per directory.
+
+``ruleset.yaml`` holds what belongs to the whole set: its version (recorded with every plan),
+the quality-plan items a rule may quote, the change-wide escalations and the hardware rule.
+Every other ``*.yaml`` file is one platform family. Errors name the file, the rule id and the
+line, so that whoever edits the rules finds the mistake without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from classifiers.model import Rule, RuleFile, RuleSet, SectionCheck
+from netchange.errors import BadRequest
+
+RULES_DIR = Path(__file__).parent / "rules"
+SET_FILE = "ruleset.yaml"
+# Keys a family file may give once for all its rules (each rule may still say otherwise).
+_FILE_DEFAULTS = ("platforms", "perimeter")
+
+
+def load_ruleset(directory: Path | None = None) -> RuleSet:
+    """The rule set of ``directory`` (default: the rules shipped with netchange), cached."""
+    return _load(Path(directory or RULES_DIR).resolve())
+
+
+@functools.lru_cache(maxsize=16)
+def _load(directory: Path) -> RuleSet:
+    if not directory.is_dir():
+        raise BadRequest(f"rules directory {directory} does not exist")
+    set_path = directory / SET_FILE
+    if not set_path.is_file():
+        raise BadRequest(f"{set_path}: missing (it holds the rule set's version)")
+    digest = hashlib.sha256()
+    head = _read(set_path)
+    digest.update(set_path.read_bytes())
+    if not isinstance(head, dict):
+        raise BadRequest(f"{set_path}: expected a mapping")
+    families = []
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name == SET_FILE:
+            continue
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        families.append(_family(path))
+    try:
+        ruleset = RuleSet(
+            **head, digest=digest.hexdigest(), directory=str(directory), families=tuple(families)
+        )
+    except ValidationError as exc:
+        raise BadRequest(f"{set_path}: {_first_error(exc)}") from None
+    _cross_check(ruleset, directory)
+    return ruleset
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BadRequest(f"{path}: not valid YAML: {exc}") from None
+
+
+def _rule_lines(path: Path) -> dict[int, int]:
+    """Map each rule's index to its line in the file (1-based), for error messages."""
+    node = yaml.compose(path.read_text(encoding="utf-8"))
+    lines: dict[int, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "rules" and isinstance(value, yaml.SequenceNode):
+                for index, item in enumerate(value.value):
+                    lines[index] = item.start_mark.line + 1
+    return lines
+
+
+def _family(path: Path) -> RuleFile:
+    data = _read(path)
+    if not isinstance(data, dict):
+        raise BadRequest(f"{path}: expected a mapping with 'family', 'platforms' and 'rules'")
+    defaults = {key: data[key] for key in _FILE_DEFAULTS if key in data}
+    raw_rules = data.get("rules") or []
+    if not isinstance(raw_rules, list):
+        raise BadRequest(f"{path}: 'rules' must be a list")
+    rules = [{**defaults, **r} if isinstance(r, dict) else r for r in raw_rules]
+    raw_checks = data.get("checks") or []
+    checks = [{**defaults, **c} if isinstance(c, dict) else c for c in raw_checks]
+    body = {k: v for k, v in data.items() if k not in ("rules", "checks", "perimeter")}
+    if body.get("family") != path.stem:
+        raise BadRequest(f"{path}: 'family' must be the file's name ({path.stem!r})")
+    try:
+        return RuleFile(**body, rules=tuple(rules), checks=tuple(checks))
+    except ValidationError as exc:
+        raise BadRequest(_locate(path, exc, raw_rules, raw_checks)) from None
+
+
+def _locate(path: Path, exc: ValidationError, rules: list[Any], checks: list[Any]) -> str:
+    """'file, rule id (line N): what is wrong' for the first error pydantic found."""
+    error = exc.errors()[0]
+    loc = error["loc"]
+    where = str(path)
+    if len(loc) >= 2 and loc[0] in ("rules", "checks") and isinstance(loc[1], int):
+        items = rules if loc[0] == "rules" else checks
+        item = items[loc[1]] if loc[1] < len(items) else {}
+        rule_id = item.get("id", f"#{loc[1] + 1}") if isinstance(item, dict) else f"#{loc[1] + 1}"
+        line = _rule_lines(path).get(loc[1]) if loc[0] == "rules" else None
+        where += f", rule {rule_id}" + (f" (line {line})" if line else "")
+        field = ".".join(str(p) for p in loc[2:])
+    else:
+        field = ".".join(str(p) for p in loc)
+    return f"{where}: {field or 'rule'}: {_message(error)}"
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in error['loc'])}: {_message(error)}"
+
+
+def _cross_check(ruleset: RuleSet, directory: Path) -> None:
+    """What no single model can see: duplicates, platforms in two families, untraceable items."""
+    seen: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    known_items = set(ruleset.paq_items)
+    quoted = [ruleset.hardware.paq_medium, ruleset.hardware.paq_major]
+    for esc in ruleset.escalations:
+        quoted += [esc.paq_medium, esc.paq_major]
+    for text in quoted:
+        if text not in known_items:
+            raise BadRequest(f"{directory}/{SET_FILE}: {text!r} is not an item of paq_items")
+    for fam in ruleset.families:
+        for platform in fam.platforms:
+            if platform in owner:
+                raise BadRequest(
+                    f"{directory}: platform {platform!r} is in both {owner[platform]} and {fam.family}"
+                )
+            owner[platform] = fam.family
+        items: tuple[Rule | SectionCheck, ...] = (*fam.rules, *fam.checks)
+        for item in items:
+            if item.id in seen:
+                raise BadRequest(
+                    f"{directory}/{fam.family}.yaml, rule {item.id}: id also used in {seen[item.id]}"
+                )
+            seen[item.id] = f"{fam.family}.yaml"
+            if item.paq_item not in known_items:
+                raise BadRequest(
+                    f"{directory}/{fam.family}.yaml, rule {item.id}: paq_item {item.paq_item!r} "
+                    f"is not an item of {SET_FILE} paq_items"
+                )
+            stray = set(item.platforms) - set(fam.platforms)
+            if stray:
+                raise BadRequest(
+                    f"{directory}/{fam.family}.yaml, rule {item.id}: platforms {sorted(stray)} "
+                    f"are not the family's ({', '.join(fam.platforms)})"
+                )

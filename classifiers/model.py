@@ -1,0 +1,261 @@
+"""The classifier's data: rules as loaded from YAML, and the verdict handed to the pipeline.
+
+Rules are frozen, ``extra="forbid"`` models (the hier_config way): a typo in a rules file is an
+error when the rule set loads, never a rule that silently matches nothing. Regexes are compiled
+once, when the rule is built, and kept in private attributes so that the models stay comparable
+and serialisable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from netchange.errors import BadRequest
+from netchange.models import Category, Perimeter, Role
+
+
+class FrozenModel(BaseModel):
+    """Base of every classifier model: immutable, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- The verdict ------------------------------------------------------------------------------
+
+
+class Reason(FrozenModel):
+    """Why a change got (at least) a category: one rule, the plan item it encodes, the lines."""
+
+    rule: str
+    category: Category
+    paq_item: str
+    description: str
+    lines: tuple[str, ...] = ()
+
+
+class Classification(FrozenModel):
+    """A category with every reason behind it; ``unclassified`` lists lines no rule knows."""
+
+    category: Category
+    reasons: tuple[Reason, ...] = ()
+    unclassified: tuple[str, ...] = ()
+
+
+# --- The rules --------------------------------------------------------------------------------
+
+AppliesTo = Literal["added", "removed", "both"]
+# Which state the ancestor matched by ``parent`` must be in: "existing" is an unchanged context
+# line (the section was there before), "added"/"removed" a section created/deleted by the diff.
+ParentState = Literal["any", "existing", "added", "removed"]
+
+_RULE_ID = r"^[a-z0-9_]+\.[a-z0-9_]+$"
+
+
+def _valid_regex(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regex {value!r}: {exc}") from exc
+    return value
+
+
+class Rule(FrozenModel):
+    """One line of the quality plan, as a regex on a changed diff line and its parents."""
+
+    id: str = Field(pattern=_RULE_ID)
+    category: Category
+    perimeter: Perimeter
+    platforms: tuple[str, ...] = Field(min_length=1)
+    match: str
+    parent: str | None = None
+    parent_is: ParentState = "any"
+    top_level: bool = Field(default=False, description="Only lines without a parent (global commands).")
+    unless: str | None = Field(
+        default=None, description="The rule does not apply to a line this regex also matches."
+    )
+    applies_to: AppliesTo = "both"
+    counts: Literal["addressing"] | None = Field(
+        default=None, description="Each line also counts as a resource for this change-wide escalation."
+    )
+    change_types: tuple[str, ...] = Field(
+        default=(), description="Only for these change types (empty: any change type)."
+    )
+    description: str = Field(min_length=1)
+    paq_item: str = Field(min_length=1)
+
+    _match: re.Pattern[str] = PrivateAttr()
+    _parent: re.Pattern[str] | None = PrivateAttr(default=None)
+    _unless: re.Pattern[str] | None = PrivateAttr(default=None)
+
+    _check_match = field_validator("match", "parent", "unless")(_valid_regex)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._match = re.compile(self.match)
+        self._parent = re.compile(self.parent) if self.parent is not None else None
+        self._unless = re.compile(self.unless) if self.unless is not None else None
+
+    def matches(self, sign: str, body: str, ancestors: tuple[tuple[str, str], ...]) -> bool:
+        """Whether this rule applies to a changed line.
+
+        ``sign`` is ``+`` or ``-`` (after negation was folded), ``body`` the stripped line,
+        ``ancestors`` the (sign, stripped text) of its parents, nearest first.
+        """
+        if self.applies_to == "added" and sign != "+":
+            return False
+        if self.applies_to == "removed" and sign != "-":
+            return False
+        if self._match.search(body) is None:
+            return False
+        if self._unless is not None and self._unless.search(body) is not None:
+            return False
+        if self.top_level:
+            return not ancestors
+        if self._parent is None:
+            return True
+        wanted = {"any": None, "existing": " ", "added": "+", "removed": "-"}[self.parent_is]
+        return any(
+            self._parent.search(text) is not None and (wanted is None or anc_sign == wanted)
+            for anc_sign, text in ancestors
+        )
+
+
+class SectionCheck(FrozenModel):
+    """A whole-diff check: a section whose serving members are all gone (HAProxy backends).
+
+    A line-by-line rule cannot see that the last ``server`` of a backend was removed; this check
+    looks at every member line the diff shows under an unchanged section header.
+    """
+
+    id: str = Field(pattern=_RULE_ID)
+    category: Category
+    perimeter: Perimeter
+    platforms: tuple[str, ...] = Field(min_length=1)
+    section: str
+    member: str
+    not_serving: str | None = None
+    description: str = Field(min_length=1)
+    paq_item: str = Field(min_length=1)
+
+    _section: re.Pattern[str] = PrivateAttr()
+    _member: re.Pattern[str] = PrivateAttr()
+    _not_serving: re.Pattern[str] | None = PrivateAttr(default=None)
+
+    _check_regex = field_validator("section", "member", "not_serving")(_valid_regex)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._section = re.compile(self.section)
+        self._member = re.compile(self.member)
+        self._not_serving = re.compile(self.not_serving) if self.not_serving is not None else None
+
+    def is_section(self, text: str) -> bool:
+        return self._section.search(text) is not None
+
+    def is_member(self, text: str) -> bool:
+        return self._member.search(text) is not None
+
+    def serves(self, text: str) -> bool:
+        return self._not_serving is None or self._not_serving.search(text) is None
+
+
+class Escalation(FrozenModel):
+    """A change-wide count: how many resources the change touches decides its category."""
+
+    id: str = Field(pattern=_RULE_ID)
+    counts: Literal["addressing"]
+    medium_from: int = Field(ge=1)
+    major_above: int = Field(ge=1)
+    description: str = Field(min_length=1)
+    paq_medium: str = Field(min_length=1)
+    paq_major: str = Field(min_length=1)
+
+
+class HardwareRule(FrozenModel):
+    """Declared hardware work, which no diff shows: its category follows the declared outage."""
+
+    id: str = Field(pattern=_RULE_ID)
+    major_outage_over_minutes: int = Field(ge=0)
+    paq_medium: str = Field(min_length=1)
+    paq_major: str = Field(min_length=1)
+
+
+class RuleFile(FrozenModel):
+    """One platform family's rules (one YAML file)."""
+
+    family: str
+    description: str = ""
+    platforms: tuple[str, ...] = Field(min_length=1)
+    default_role: Role
+    negation: str | None = Field(
+        default=None,
+        description="Prefix of a negated command ('no '): '+ no X' is read as '- X' and '- no X' as '+ X'.",
+    )
+    rules: tuple[Rule, ...] = ()
+    checks: tuple[SectionCheck, ...] = ()
+
+
+class RuleSet(FrozenModel):
+    """Every rule file of a directory, with the version every verdict is recorded under."""
+
+    version: str = Field(min_length=1)
+    digest: str
+    directory: str
+    paq_items: tuple[str, ...]
+    families: tuple[RuleFile, ...]
+    escalations: tuple[Escalation, ...] = ()
+    hardware: HardwareRule
+
+    _by_platform: dict[str, RuleFile] = PrivateAttr(default_factory=dict)
+    _selected: dict[tuple[str, Perimeter, str | None], tuple[Rule, ...]] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        for fam in self.families:
+            for platform in fam.platforms:
+                self._by_platform[platform] = fam
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for fam in self.families for rule in fam.rules)
+
+    @property
+    def checks(self) -> tuple[SectionCheck, ...]:
+        return tuple(check for fam in self.families for check in fam.checks)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(sorted(self._by_platform))
+
+    def family(self, platform: str) -> RuleFile:
+        """The rule file that knows ``platform``; an unknown platform is bad input."""
+        try:
+            return self._by_platform[platform]
+        except KeyError:
+            raise BadRequest(
+                f"unknown platform {platform!r} for the classifier (known: {', '.join(self.platforms)})"
+            ) from None
+
+    def rules_for(self, platform: str, perimeter: Perimeter, change_type: str | None) -> tuple[Rule, ...]:
+        """The rules that may apply to one host: its platform, its role's perimeter, the change type.
+
+        Computed once per key: the classifier is called for every host of every plan.
+        """
+        key = (platform, perimeter, change_type)
+        cached = self._selected.get(key)
+        if cached is None:
+            cached = tuple(
+                rule
+                for fam in self.families
+                for rule in fam.rules
+                if platform in rule.platforms
+                and rule.perimeter == perimeter
+                and (not rule.change_types or change_type in rule.change_types)
+            )
+            self._selected[key] = cached
+        return cached
+
+    def checks_for(self, platform: str, perimeter: Perimeter) -> tuple[SectionCheck, ...]:
+        return tuple(c for c in self.checks if platform in c.platforms and c.perimeter == perimeter)
