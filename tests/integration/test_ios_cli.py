@@ -1,0 +1,111 @@
+"""The ``ios_cli`` driver against fake-switches: circular, rejected line, bad input, host keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from napalm.base.exceptions import CommandErrorException, CommitError, ConnectionException, MergeConfigException
+
+from lab.manager import LabManager
+from netchange.drivers.cli import IosCliDriver
+
+pytestmark = pytest.mark.lab
+
+CHANGE = """\
+vlan 30
+ name lab-test
+interface FastEthernet0/2
+ description moved to servers
+ switchport access vlan 20
+interface FastEthernet0/12
+ no shutdown
+no ip route 10.10.200.0 255.255.255.0 10.10.99.253
+ip route 10.9.0.0 255.255.0.0 10.10.99.254
+"""
+
+
+def test_circular_merge_then_rollback(open_driver: Callable[[str], Any]) -> None:
+    dev = open_driver("sw-doif-core1")
+    snapshot = dev.get_config(retrieve="running")["running"]
+    assert not snapshot.startswith(("Building", "Current configuration")) and not snapshot.endswith("end\n")
+
+    dev.load_merge_candidate(config=CHANGE)
+    diff = dev.compare_config()
+    for line in ("+vlan 30", "+ name lab-test", " interface FastEthernet0/2", "- description user desk 2",
+                 "+ description moved to servers", "+ switchport access vlan 20", "- shutdown",
+                 "-ip route 10.10.200.0 255.255.255.0 10.10.99.253", "+ip route 10.9.0.0 255.255.0.0 10.10.99.254"):
+        assert line in diff.splitlines(), (line, diff)
+    assert "no vlan 30" in dev.rollback_preview()
+    assert dev.get_config()["running"] == snapshot  # nothing sent before commit
+
+    dev.commit_config()
+    changed = dev.get_config()["running"]
+    assert "vlan 30\n name lab-test" in changed and "ip route 10.9.0.0 255.255.0.0 10.10.99.254" in changed
+    assert not dev.has_pending_commit()
+
+    dev.rollback()
+    assert dev.get_config()["running"] == snapshot
+
+
+def test_replace_then_rollback(open_driver: Callable[[str], Any]) -> None:
+    dev = open_driver("sw-doso-acc1")
+    snapshot = dev.get_config()["running"]
+    target = snapshot.replace("vlan 20\n name servers\n!\n", "").replace(" description printer 3\n", "")
+    dev.load_replace_candidate(config=target)
+    diff = dev.compare_config().splitlines()
+    assert "-vlan 20" in diff and "- description printer 3" in diff
+    dev.commit_config()
+    after = dev.get_config()["running"]
+    assert "vlan 20" not in after and "printer 3" not in after
+    dev.rollback()
+    assert dev.get_config()["running"] == snapshot
+
+
+def test_rejected_line_raises_and_leaves_device_unchanged(open_driver: Callable[[str], Any]) -> None:
+    dev = open_driver("sw-doif-acc1")
+    snapshot = dev.get_config()["running"]
+    dev.load_merge_candidate(config="vlan 40\n name half-done\ninterface FastEthernet0/3\n description x\n"
+                                    " frobnicate the port\n")
+    with pytest.raises(CommitError, match="undone"):
+        dev.commit_config()
+    assert dev.get_config()["running"] == snapshot
+
+
+@pytest.mark.parametrize("bad", ["", "vlan 50\x1b[2J\n", "vlan 50\nend\n", "do write memory\n"])
+def test_bad_input_refused(open_driver: Callable[[str], Any], bad: str) -> None:
+    dev = open_driver("sw-doso-core1")
+    snapshot = dev.get_config()["running"]
+    with pytest.raises(MergeConfigException):
+        dev.load_merge_candidate(config=bad)
+    assert dev.compare_config() == ""
+    with pytest.raises(CommitError):
+        dev.commit_config()
+    assert dev.get_config()["running"] == snapshot
+
+
+def test_cli_reads_but_refuses_config_commands(open_driver: Callable[[str], Any]) -> None:
+    dev = open_driver("sw-doso-core2")
+    assert "vlan 99" in dev.cli(["show running-config"])["show running-config"]
+    assert "Invalid input" in dev.cli(["show ip route"])["show ip route"]  # session survives
+    with pytest.raises(CommandErrorException):
+        dev.cli(["configure terminal"])
+    assert dev.is_alive()["is_alive"]
+
+
+def test_wrong_host_key_is_refused(lab: LabManager, nornir: Any, tmp_path: Path) -> None:
+    host = nornir.inventory.hosts["sw-doif-core2"]
+    other = nornir.inventory.hosts["sw-doif-core1"]
+    # core1's key recorded under core2's address: a man in the middle as the client sees it.
+    lines = lab.root.joinpath("known_hosts").read_text().splitlines()
+    key = next(line for line in lines if line.startswith(f"[127.0.0.1]:{other.port} ")).split(" ", 1)[1]
+    fake = tmp_path / "known_hosts"
+    fake.write_text(f"[127.0.0.1]:{host.port} {key}\n")
+    args = {"port": host.port, "alt_key_file": str(fake),
+            **host.connection_options["netchange"].extras["optional_args"]}
+    args["alt_key_file"] = str(fake)
+    dev = IosCliDriver(host.hostname, host.username, host.password, timeout=10, optional_args=args)
+    with pytest.raises(ConnectionException):
+        dev.open()
