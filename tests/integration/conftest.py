@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nornir import InitNornir
 
 from lab.manager import LabManager
+from netchange.connection import NetchangeConnection
 
 
 def _missing() -> str | None:
@@ -53,16 +55,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabManager]:
 
 @pytest.fixture(scope="session")
 def nornir(lab: LabManager) -> Any:
-    from nornir import InitNornir
-
     return InitNornir(config_file=str(lab.nornir_config))
 
 
 @pytest.fixture
 def open_driver(nornir: Any) -> Iterator[Callable[[str], Any]]:
     """Open a fresh driver session to a lab host by name; every session is closed after the test."""
-    from netchange.connection import NetchangeConnection
-
     opened: list[Any] = []
 
     def _open(name: str) -> Any:

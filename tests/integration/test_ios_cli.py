@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from napalm.base.exceptions import CommandErrorException, CommitError, ConnectionException, MergeConfigException
+from napalm.base.exceptions import (
+    CommandErrorException,
+    CommitError,
+    ConnectionException,
+    MergeConfigException,
+)
 
 from lab.manager import LabManager
 from netchange.drivers.cli import IosCliDriver
@@ -30,20 +35,25 @@ ip route 10.9.0.0 255.255.0.0 10.10.99.254
 def test_circular_merge_then_rollback(open_driver: Callable[[str], Any]) -> None:
     dev = open_driver("sw-doif-core1")
     snapshot = dev.get_config(retrieve="running")["running"]
-    assert not snapshot.startswith(("Building", "Current configuration")) and not snapshot.endswith("end\n")
+    assert not snapshot.startswith(("Building", "Current configuration"))
+    assert not snapshot.endswith("end\n")
 
     dev.load_merge_candidate(config=CHANGE)
     diff = dev.compare_config()
-    for line in ("+vlan 30", "+ name lab-test", " interface FastEthernet0/2", "- description user desk 2",
-                 "+ description moved to servers", "+ switchport access vlan 20", "- shutdown",
-                 "-ip route 10.10.200.0 255.255.255.0 10.10.99.253", "+ip route 10.9.0.0 255.255.0.0 10.10.99.254"):
+    expected = (
+        "+vlan 30", "+ name lab-test", " interface FastEthernet0/2", "- description user desk 2",
+        "+ description moved to servers", "+ switchport access vlan 20", "- shutdown",
+        "-ip route 10.10.200.0 255.255.255.0 10.10.99.253", "+ip route 10.9.0.0 255.255.0.0 10.10.99.254",
+    )
+    for line in expected:
         assert line in diff.splitlines(), (line, diff)
     assert "no vlan 30" in dev.rollback_preview()
     assert dev.get_config()["running"] == snapshot  # nothing sent before commit
 
     dev.commit_config()
     changed = dev.get_config()["running"]
-    assert "vlan 30\n name lab-test" in changed and "ip route 10.9.0.0 255.255.0.0 10.10.99.254" in changed
+    assert "vlan 30\n name lab-test" in changed
+    assert "ip route 10.9.0.0 255.255.0.0 10.10.99.254" in changed
     assert not dev.has_pending_commit()
 
     dev.rollback()
@@ -56,10 +66,12 @@ def test_replace_then_rollback(open_driver: Callable[[str], Any]) -> None:
     target = snapshot.replace("vlan 20\n name servers\n!\n", "").replace(" description printer 3\n", "")
     dev.load_replace_candidate(config=target)
     diff = dev.compare_config().splitlines()
-    assert "-vlan 20" in diff and "- description printer 3" in diff
+    assert "-vlan 20" in diff
+    assert "- description printer 3" in diff
     dev.commit_config()
     after = dev.get_config()["running"]
-    assert "vlan 20" not in after and "printer 3" not in after
+    assert "vlan 20" not in after
+    assert "printer 3" not in after
     dev.rollback()
     assert dev.get_config()["running"] == snapshot
 

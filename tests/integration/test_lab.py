@@ -17,13 +17,16 @@ def test_inventory_and_secrets(lab: LabManager, nornir: Any) -> None:
     hosts = nornir.inventory.hosts
     switches = [h for h in hosts.values() if h.platform == "ios_cli"]
     firewalls = [h for h in hosts.values() if h.platform == "nftables"]
-    assert len(switches) >= 4 and len(firewalls) >= 2
+    assert len(switches) >= 4
+    assert len(firewalls) >= 2
     assert {h.data["site"] for h in switches} == {"doif", "doso"}
     assert {h.data["site"] for h in firewalls} == {"doif", "doso"}
     sw = hosts["sw-doif-core1"]
     assert [g.name for g in sw.groups] == ["switch", "doif", "ios_cli"]
-    assert sw.data["ha_peer"] == "sw-doif-core2" and sw.hostname == "127.0.0.1"
-    assert sw.password and sw.username  # filled by the transform function, not the inventory
+    assert sw.data["ha_peer"] == "sw-doif-core2"
+    assert sw.hostname == "127.0.0.1"
+    assert sw.password
+    assert sw.username
     assert stat.S_IMODE(lab.secrets_file.stat().st_mode) == 0o600
     inventory_text = (lab.root / "inventory" / "hosts.yaml").read_text()
     assert sw.password not in inventory_text
@@ -45,4 +48,5 @@ def test_status_reports_every_device(lab: LabManager, nornir: Any) -> None:
         if host.platform not in ("ios_cli", "nftables"):
             continue  # other components report in their own words
         assert name in states
-        assert "not" not in states[name] and "missing" not in states[name], states[name]
+        assert "not" not in states[name], states[name]
+        assert "missing" not in states[name], states[name]
