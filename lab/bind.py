@@ -156,7 +156,13 @@ class BindLab:
             platform="bind",
             role="dns",
             site=site,
-            data={"zone": forward, "reverse_zone": reverse, "dns_port": port, "prefix": f"{prefix}.0/24"},
+            data={
+                "zone": forward,
+                "reverse_zone": reverse,
+                "dns_server": "127.0.0.1",
+                "dns_port": port,
+                "prefix": f"{prefix}.0/24",
+            },
             optional_args={"zones": [forward, reverse]},
         )
 

@@ -143,6 +143,7 @@ class HaproxyLab:
             data={
                 "frontend": FRONTEND,
                 "frontend_url": f"http://127.0.0.1:{frontend_port}/",
+                "member_echo": True,
                 "backend": BACKEND,
                 "members": {name: f"127.0.0.1:{port}" for name, port in members.items()},
             },
