@@ -245,7 +245,8 @@ def build_plan(
 ) -> Plan:
     """Plan ``change`` on its targets. Never commits; a host's failure is recorded in its HostPlan."""
     steps = bind_steps(change, nr)
-    names = sorted({h for s in steps for h in s.hosts})
+    # Hosts in step order (the rollout follows it): a change's steps are a sequence.
+    names = list(dict.fromkeys(h for s in steps for h in s.hosts))
     try:
         result = nr.filter(filter_func=lambda h: h.name in names).run(
             task=_plan_host, steps=steps, change=change, name="plan", on_failed=True

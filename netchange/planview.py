@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -37,7 +38,7 @@ def _host_panel(h: HostPlan) -> Panel:
     if h.pre_checks:
         checks = Table(show_header=False, box=None, padding=(0, 1))
         for c in h.pre_checks:
-            checks.add_row("[green]✓[/]" if c.passed else "[red]✗[/]", c.name, f"[dim]{c.detail}[/]")
+            checks.add_row("[green]✓[/]" if c.passed else "[red]✗[/]", escape(c.name), f"[dim]{escape(c.detail)}[/]")
         parts.append(checks)
     if h.error:
         parts.append(Text(f"ERROR: {h.error}", style="bold red"))
@@ -51,13 +52,13 @@ def _host_panel(h: HostPlan) -> Panel:
         parts.append(Text(f"• {r.category.value:<6} {r.rule}: {r.paq_item}", style=_STYLE[r.category]))
     for line in h.unclassified:
         parts.append(Text(f"• major  unclassified: {line}", style="bold red"))
-    title = f"{h.host} [{h.platform}, {h.role.value}, {h.site}] — {h.category.value}"
+    title = escape(f"{h.host} [{h.platform}, {h.role.value}, {h.site}] — {h.category.value}")
     return Panel(Group(*parts), title=title, title_align="left", border_style=_STYLE[h.category])
 
 
 def print_plan(plan: Plan, console: Console) -> None:
     c = plan.change
-    console.print(f"[bold]{c.id}[/] {c.title}  [dim]ticket {c.ticket}, requested by {c.requester}[/]")
+    console.print(f"[bold]{c.id}[/] {escape(c.title)}  [dim]ticket {c.ticket}, requested by {c.requester}[/]")
     for h in plan.hosts:
         console.print(_host_panel(h))
     summary = Table(show_header=False, box=None)
