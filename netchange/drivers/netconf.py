@@ -2,19 +2,20 @@
 
 Why a rendering: the engine and the classifier read every diff as lines in the device's syntax,
 and XML diffs read badly. This driver renders configuration data as indented lines, one per node,
-IOS-like: a container is its name, a list entry is its name followed by its key values, a leaf is
-``name value``. With the module ``netchange-vlans``::
+IOS-like: a list entry is its name followed by its key values, a container its name, a leaf
+``name value``. Top-level containers are flattened (their children start at column 0), so the
+module ``netchange-vlans`` reads as on an IOS switch::
 
-    ! namespace vlans urn:netchange:params:xml:ns:yang:netchange-vlans
-    vlans
-     vlan 100
-      name USERS
+    ! container vlans urn:netchange:params:xml:ns:yang:netchange-vlans vlan
+    vlan 100
+     name USERS
 
 List keys are learned from the device (``get-schema`` of the module that owns each top-level
 namespace, RFC 6022) or given as ``optional_args["list_keys"]`` (``{"vlan": ["id"]}``). The
-``! namespace`` comment lines make the text self-sufficient, so a snapshot taken with
-``get_config`` can be restored by ``load_replace_candidate`` in another process; the diff ignores
-them. Empty containers (e.g. netconfd's ``nacm``) are left out.
+``! container`` comment lines (tag, namespace, flattened child tags) make the text
+self-sufficient, so a snapshot taken with ``get_config`` can be restored by
+``load_replace_candidate`` in another process; the diff ignores them. Empty containers (e.g.
+netconfd's ``nacm``) are left out.
 
 Candidates: ``load_merge_candidate`` takes an ``<config>`` XML payload (``nc:operation`` attributes
 allowed) or rendered lines; ``load_replace_candidate`` takes either, and makes each top-level
@@ -57,7 +58,7 @@ from ncclient.transport import AuthenticationError, SSHError, TransportError
 from netchange.drivers.treediff import Node, diff_text, parse_tree
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
-_NS_COMMENT = re.compile(r"^!\s*namespace\s+(\S+)\s+(\S+)\s*$")
+_CONTAINER_COMMENT = re.compile(r"^!\s*container\s+(\S+)\s+(\S+)(?:\s+(\S+))?\s*$")
 _LIST_KEY = re.compile(
     r"\blist\s+([\w.\-]+)\s*\{(?:(?!\blist\b).)*?\bkey\s+\"?([\w.\- ]+?)\"?\s*;", re.DOTALL
 )
@@ -78,27 +79,59 @@ def yang_list_keys(yang: str) -> dict[str, list[str]]:
     return {name: key.split() for name, key in _LIST_KEY.findall(yang)}
 
 
+@dataclass(frozen=True)
+class Container:
+    """A top-level container: its namespace, and the child tags rendered at top level in its place."""
+
+    tag: str
+    namespace: str
+    children: tuple[str, ...] = ()
+    """Empty: the container is rendered as a line of its own (its children's tags clash with another's)."""
+
+    def comment(self) -> str:
+        return f"! container {self.tag} {self.namespace} {','.join(self.children)}".rstrip()
+
+
 @dataclass
 class Rendering:
-    """Rendered configuration data: the indented text and the namespace of each top-level node."""
+    """Rendered configuration data: the indented text and the top-level containers it came from."""
 
-    namespaces: dict[str, str] = field(default_factory=dict)
+    containers: dict[str, Container] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        head = [f"! namespace {tag} {ns}" for tag, ns in sorted(self.namespaces.items())]
-        body = head + self.lines
+        body = [c.comment() for _, c in sorted(self.containers.items())] + self.lines
         return "\n".join(body) + "\n" if body else ""
 
 
 def render_data(root: Any, list_keys: dict[str, list[str]]) -> Rendering:
-    """``<data>``/``<config>`` element → rendered lines (see the module docstring)."""
+    """``<data>``/``<config>`` element → rendered lines (see the module docstring).
+
+    A top-level container is flattened: its children are rendered at top level (``vlan 100``,
+    not ``vlans`` / `` vlan 100``), so the lines read as on an IOS switch and the classifier's
+    ``top_level`` rules apply; the ``! container`` comment line records how to put them back.
+    """
     out = Rendering()
+    taken: set[str] = set()
     for top in root:
         if not isinstance(top.tag, str) or not _has_content(top):
             continue
-        out.namespaces[_local(top.tag)] = _namespace(top.tag)
-        _render(top, 0, list_keys, out.lines)
+        tag, ns = _local(top.tag), _namespace(top.tag)
+        kids = [c for c in top if isinstance(c.tag, str)]
+        tags = tuple(sorted({_local(c.tag) for c in kids}))
+        if kids and not taken & set(tags):
+            taken |= set(tags)
+            out.containers[tag] = Container(tag, ns, tags)
+            blocks: list[list[str]] = []
+            for child in kids:
+                sub: list[str] = []
+                _render(child, 0, list_keys, sub)
+                blocks.append(sub)
+            for sub in sorted(blocks, key=lambda block: _natural(block[0])):
+                out.lines.extend(sub)
+        else:
+            out.containers[tag] = Container(tag, ns)
+            _render(top, 0, list_keys, out.lines)
     return out
 
 
@@ -134,33 +167,42 @@ def _natural(line: str) -> list[tuple[int, str]]:
     return [(int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", line)]
 
 
-def parse_rendering(text: str) -> tuple[dict[str, str], list[Node]]:
-    """Rendered text → (namespaces of the top-level nodes, tree of lines)."""
-    namespaces = {}
+def parse_rendering(text: str) -> tuple[dict[str, Container], list[Node]]:
+    """Rendered text → (its top-level containers, tree of lines)."""
+    containers = {}
     for line in text.splitlines():
-        match = _NS_COMMENT.match(line.strip())
+        match = _CONTAINER_COMMENT.match(line.strip())
         if match:
-            namespaces[match.group(1)] = match.group(2)
-    return namespaces, parse_tree(text)
+            tag, ns, kids = match.group(1), match.group(2), match.group(3) or ""
+            containers[tag] = Container(tag, ns, tuple(k for k in kids.split(",") if k))
+    return containers, parse_tree(text)
 
 
 def rendering_to_xml(
-    text: str, list_keys: dict[str, list[str]], known_ns: dict[str, str], operation: str | None = None
+    text: str, list_keys: dict[str, list[str]], known: dict[str, Container], operation: str | None = None
 ) -> str:
     """Rendered lines back to an edit-config ``<config>`` payload.
 
     ``operation`` (e.g. ``replace``) is set on each top-level container.
     """
-    namespaces, roots = parse_rendering(text)
-    namespaces = {**known_ns, **namespaces}
-    parts = [f'<config xmlns="{NC_NS}" xmlns:nc="{NC_NS}">']
+    found, roots = parse_rendering(text)
+    containers = {**known, **found}
+    owner = {kid: c for c in containers.values() for kid in c.children}
+    grouped: dict[str, list[Node]] = {}
     for node in roots:
         tag = node.line.strip().split()[0]
-        ns = namespaces.get(tag)
-        if ns is None:
-            raise ValueError(f"no namespace known for top-level {tag!r}: add '! namespace {tag} URI'")
-        op = f' nc:operation="{operation}"' if operation else ""
-        parts.append(_node_xml(node, list_keys, f' xmlns="{escape(ns)}"{op}'))
+        parent = owner.get(tag)
+        if parent is not None:
+            grouped.setdefault(parent.tag, []).append(node)
+        elif tag in containers:
+            grouped.setdefault(tag, []).extend(node.children)
+        else:
+            raise ValueError(f"{node.line.strip()!r}: no top-level container known for {tag!r}")
+    op = f' nc:operation="{operation}"' if operation else ""
+    parts = [f'<config xmlns="{NC_NS}" xmlns:nc="{NC_NS}">']
+    for tag, nodes in grouped.items():
+        inner = "".join(_node_xml(node, list_keys) for node in nodes)
+        parts.append(f'<{tag} xmlns="{escape(containers[tag].namespace)}"{op}>{inner}</{tag}>')
     parts.append("</config>")
     return "".join(parts)
 
@@ -218,7 +260,7 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         self._loaded = False
         self._pending_until: float | None = None
         self._pre_commit: str | None = None
-        self._namespaces: dict[str, str] = {}
+        self._containers: dict[str, Container] = {}
         self._schemas_read: set[str] = set()
 
     # --- session -------------------------------------------------------------------------------
@@ -296,7 +338,6 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
             if not ns or ns in self._schemas_read:
                 continue
             self._schemas_read.add(ns)
-            self._namespaces[_local(top.tag)] = ns
             module = next(
                 (
                     m.group(1)
@@ -321,14 +362,16 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
             raise ConnectionException(f"get-config {source}: {exc}") from None
         root = reply.data_ele
         self._learn_keys(root)
-        return render_data(root, self.list_keys).text()
+        rendering = render_data(root, self.list_keys)
+        self._containers.update(rendering.containers)
+        return rendering.text()
 
     def _payload(self, text: str, operation: str | None) -> str:
         stripped = text.strip()
         if stripped.startswith("<"):
             etree.fromstring(stripped.encode())  # well-formed, or ValueError (XMLSyntaxError)
             return stripped
-        return rendering_to_xml(text, self.list_keys, self._namespaces, operation)
+        return rendering_to_xml(text, self.list_keys, self._containers, operation)
 
     # --- state and candidate -------------------------------------------------------------------
 
@@ -396,10 +439,10 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
             tops = {_local(e.tag) for e in etree.fromstring(payload.encode()) if isinstance(e.tag, str)}
         except (ValueError, etree.XMLSyntaxError) as exc:
             raise ReplaceConfigException(str(exc)) from None
-        running_ns, _ = parse_rendering(running_text)
+        running_containers, _ = parse_rendering(running_text)
         removed = "".join(
-            f'<{tag} xmlns="{escape(ns)}" nc:operation="remove"/>'
-            for tag, ns in running_ns.items()
+            f'<{tag} xmlns="{escape(c.namespace)}" nc:operation="remove"/>'
+            for tag, c in running_containers.items()
             if tag not in tops
         )
         if removed:
