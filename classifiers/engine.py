@@ -77,7 +77,7 @@ def _scan(diff: str, platform: str, role: Role, change_type: str | None, ruleset
 
 
 def _emptied_sections(lines: Sequence[DiffLine], check: SectionCheck) -> list[str]:
-    """Lines of every unchanged section whose members the diff removes, leaving none serving.
+    """Lines of every unchanged section whose members the diff removes, keeping none.
 
     Only members the diff shows can be counted: a driver that wants a single removal judged minor
     must show the section's remaining members as context (the haproxy driver does, from
@@ -96,8 +96,8 @@ def _emptied_sections(lines: Sequence[DiffLine], check: SectionCheck) -> list[st
             sections.setdefault(id(parent), (parent, []))[1].append(line)
     for header, members in sections.values():
         removed = [m for m in members if m.sign == "-"]
-        serving = [m for m in members if m.sign != "-" and check.serves(m.body)]
-        if removed and not serving:
+        kept = [m for m in members if m.sign != "-"]
+        if removed and not kept:
             out.append(header.raw)
             out.extend(m.raw for m in members)
     return out

@@ -125,10 +125,11 @@ class Rule(FrozenModel):
 
 
 class SectionCheck(FrozenModel):
-    """A whole-diff check: a section whose serving members are all gone (HAProxy backends).
+    """A whole-diff check: a section whose members are all removed (HAProxy backends).
 
     A line-by-line rule cannot see that the last ``server`` of a backend was removed; this check
-    looks at every member line the diff shows under an unchanged section header.
+    looks at every member line the diff shows under an unchanged section header. A member whose
+    line is replaced (weight, drain, maint) is kept: the issue makes such state changes minor.
     """
 
     id: str = Field(pattern=_RULE_ID)
@@ -137,29 +138,23 @@ class SectionCheck(FrozenModel):
     platforms: tuple[str, ...] = Field(min_length=1)
     section: str
     member: str
-    not_serving: str | None = None
     description: str = Field(min_length=1)
     paq_item: str = Field(min_length=1)
 
     _section: re.Pattern[str] = PrivateAttr()
     _member: re.Pattern[str] = PrivateAttr()
-    _not_serving: re.Pattern[str] | None = PrivateAttr(default=None)
 
-    _check_regex = field_validator("section", "member", "not_serving")(_valid_regex)
+    _check_regex = field_validator("section", "member")(_valid_regex)
 
     def model_post_init(self, context: Any, /) -> None:
         self._section = re.compile(self.section)
         self._member = re.compile(self.member)
-        self._not_serving = re.compile(self.not_serving) if self.not_serving is not None else None
 
     def is_section(self, text: str) -> bool:
         return self._section.search(text) is not None
 
     def is_member(self, text: str) -> bool:
         return self._member.search(text) is not None
-
-    def serves(self, text: str) -> bool:
-        return self._not_serving is None or self._not_serving.search(text) is None
 
 
 class Escalation(FrozenModel):
