@@ -24,8 +24,11 @@ from typing import Any
 import yaml
 
 from lab import keys
+from lab.bind import BindLab
 from lab.component import LabComponent, LabContext, LabHost
 from lab.firewalls import Firewalls
+from lab.haproxy import HaproxyLab
+from lab.netconf import NetconfLab
 from lab.switches import Switches, port_open
 
 STATE_FILE = "state.json"
@@ -34,7 +37,7 @@ STOP_TIMEOUT = 5.0
 
 def default_components() -> list[LabComponent]:
     """Every kind of stand-in the default lab runs. Other components are added to this list."""
-    components: list[LabComponent] = [Switches(), Firewalls()]
+    components: list[LabComponent] = [Switches(), Firewalls(), HaproxyLab(), BindLab(), NetconfLab()]
     return components
 
 
