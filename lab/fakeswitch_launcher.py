@@ -47,6 +47,10 @@ SSHKey: Any = ssh_keys.Key
 
 log = logging.getLogger("lab.fakeswitch_launcher")
 
+# Seeding types dozens of lines per switch: its mode changes are not worth a log line each.
+_seed_log = logging.getLogger("lab.fakeswitch_launcher.seed")
+_seed_log.setLevel(logging.WARNING)
+
 INVALID_INPUT = "% Invalid input detected at '^' marker.\n"
 
 
@@ -105,7 +109,7 @@ def _patch_fake_switches() -> None:
 def _seed(core: Any, lines: list[str]) -> None:
     """Type the seed configuration into the switch as an operator would, without a session."""
     processor = core.new_command_processor()
-    processor.init(core.switch_configuration, NoopTerminalController(), log, _NoPiping())
+    processor.init(core.switch_configuration, NoopTerminalController(), _seed_log, _NoPiping())
     processor.process_command("configure terminal")
     for line in lines:
         processor.process_command(line)
