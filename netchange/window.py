@@ -169,7 +169,7 @@ def _covering(intervals: list[Interval], start: dt.datetime) -> Interval | None:
 # --- the verdict ---------------------------------------------------------------------------------
 
 
-def _fits(
+def fits(
     policy: Policy,
     category: Category,
     site: str,
@@ -178,6 +178,9 @@ def _fits(
     *,
     ignore_freezes: bool = False,
 ) -> bool:
+    """Whether the change may start at ``start``: the verdict without its reason or next_open."""
+    if duration > policy.category(category).max_duration:
+        return False
     end = start + duration
     iv = _covering(open_intervals(policy, category, site, start, end), start)
     if iv is None or end > iv[1]:

@@ -1,0 +1,314 @@
+"""The journal: state machine, hash chain and tamper detection, locks under concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import sqlite3
+import threading
+
+import pytest
+
+from netchange import redact
+from netchange.cli.main import main
+from netchange.errors import LockHeld
+from netchange.journal import Journal, State, StateError
+from netchange.journal.testing import make_plan
+from netchange.models import Category
+
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    """A fixed clock that moves one second per reading: tests never read the wall clock."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def journal(tmp_path):
+    with Journal(tmp_path / "journal.sqlite", clock=Clock()) as j:
+        yield j
+
+
+def test_schema_is_created_with_a_version_and_reopens(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        assert j.schema_version == 1
+    with Journal(path) as j:
+        assert j.schema_version == 1
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_state_machine(journal):
+    plan = make_plan()
+    journal.record_plan(plan, "dnguyen")
+    cid = plan.change.id
+    assert journal.state(cid) == "planned"
+    with pytest.raises(StateError, match="not in_progress"):
+        journal.set_state(cid, "in_progress", actor="dnguyen")
+    journal.set_state(cid, State.APPROVED, actor="amoreau")
+    journal.record_plan(make_plan(salt="again"), "dnguyen")  # re-plan from approved
+    assert journal.state(cid) == "planned"
+    journal.set_state(cid, "approved", actor="amoreau")
+    journal.set_state(cid, "in_progress", actor="dnguyen")
+    assert journal.in_progress() == [cid]
+    with pytest.raises(StateError):
+        journal.record_plan(make_plan(salt="during"), "dnguyen")
+    journal.set_state(cid, "rolled_back", actor="dnguyen")
+    assert journal.change(cid).outcome is State.ROLLED_BACK
+    journal.record_plan(make_plan(salt="retry"), "dnguyen")  # re-apply after a new plan is allowed
+    journal.set_state(cid, "approved", actor="amoreau")
+    journal.set_state(cid, "in_progress", actor="dnguyen")
+    journal.set_state(cid, "completed", actor="dnguyen")
+    journal.set_state(cid, "closed", actor="amoreau")
+    with pytest.raises(StateError):
+        journal.set_state(cid, "planned", actor="x")
+    kinds = [(e.data.get("from"), e.data.get("to")) for e in journal.events(cid) if e.kind == "state"]
+    assert kinds[0] == ("requested", "planned")
+    assert kinds[-1] == ("completed", "closed")
+
+
+def test_new_plan_voids_approvals(journal):
+    plan = make_plan()
+    journal.record_plan(plan, "dnguyen")
+    journal.add_approval(
+        plan.change.id,
+        plan.plan_hash,
+        approver="amoreau",
+        organisation="client",
+        roles=("ops_manager",),
+        decision="approved",
+    )
+    assert len(journal.approvals(plan.change.id, plan.plan_hash)) == 1
+    new = make_plan(salt="x")
+    journal.record_plan(new, "dnguyen")
+    assert journal.approvals(plan.change.id, new.plan_hash) == []
+    assert any(e.kind == "approvals_voided" for e in journal.events(plan.change.id))
+
+
+def _populate(journal):
+    plan = make_plan()
+    journal.record_plan(plan, "dnguyen")
+    journal.add_approval(
+        plan.change.id,
+        plan.plan_hash,
+        approver="amoreau",
+        organisation="client",
+        roles=("ops_manager",),
+        decision="approved",
+        comment="ok",
+    )
+    journal.event(plan.change.id, "commit", actor="dnguyen", host="sw-doif-1", data={"ok": True})
+    journal.event(plan.change.id, "post_checks", actor="dnguyen", host="sw-doif-1", data={"passed": 3})
+    return plan
+
+
+def _tamper(path, *statements):
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("DROP TRIGGER events_no_delete")
+    for s in statements:
+        conn.execute(s)
+    conn.commit()
+    conn.close()
+
+
+def test_verify_passes_on_an_untouched_journal(journal):
+    _populate(journal)
+    assert journal.verify() == []
+
+
+def test_triggers_refuse_updates(journal):
+    _populate(journal)
+    conn = sqlite3.connect(journal.path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE events SET actor = 'x' WHERE seq = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM events WHERE seq = 1")
+
+
+def test_verify_detects_a_modified_row(journal):
+    _populate(journal)
+    _tamper(journal.path, "UPDATE events SET data = '{\"ok\":false}' WHERE kind = 'commit'")
+    problems = journal.verify()
+    assert any("content modified" in p for p in problems)
+
+
+def test_verify_detects_a_deleted_row(journal):
+    _populate(journal)
+    _tamper(journal.path, "DELETE FROM events WHERE kind = 'commit'")
+    assert any("missing" in p for p in journal.verify())
+
+
+def test_verify_detects_a_deleted_last_row(journal):
+    _populate(journal)
+    _tamper(journal.path, "DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)")
+    assert any("deleted at the end" in p for p in journal.verify())
+
+
+def test_verify_detects_a_rewritten_chain_suffix(journal):
+    _populate(journal)
+    # Recomputing one row's hash is not enough: the next row no longer chains to it.
+    _tamper(journal.path, "UPDATE events SET actor = 'mallory', hash = 'f' || substr(hash, 2) WHERE seq = 2")
+    problems = journal.verify()
+    assert any("event 2" in p for p in problems)
+    assert any("event 3" in p for p in problems)
+
+
+def test_verify_detects_a_modified_approval_or_plan_row(journal):
+    _populate(journal)
+    _tamper(journal.path, "UPDATE approvals SET approver = 'gperrin'", "UPDATE plans SET json = '{}'")
+    problems = journal.verify()
+    assert any("approval 1" in p for p in problems)
+    assert any(p.startswith("plan ") for p in problems)
+
+
+def test_verify_command_exit_code(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "journal.sqlite"
+    with Journal(path) as j:
+        _populate(j)
+    monkeypatch.setenv("NETCHANGE_JOURNAL", str(path))
+    with pytest.raises(SystemExit) as exit_ok:
+        main(["journal", "verify"])
+    assert exit_ok.value.code in (0, None)
+    _tamper(path, "DELETE FROM events WHERE seq = 2")
+    with pytest.raises(SystemExit) as broken:
+        main(["journal", "verify"])
+    assert broken.value.code == 1
+    assert "missing" in capsys.readouterr().err
+
+
+def test_secrets_are_scrubbed_before_writing(journal):
+    redact.register("S3cretP@ss")
+    plan = make_plan()
+    journal.record_plan(plan, "dnguyen")
+    journal.event(
+        plan.change.id, "note", actor="dnguyen", data={"output": "enable secret S3cretP@ss", "n": [1]}
+    )
+    sha = journal.add_blob("snapshot", plan.change.id, "sw-doif-1", "username a password S3cretP@ss\n")
+    raw = journal.path.read_bytes() + journal.path.with_name(journal.path.name + "-wal").read_bytes()
+    assert b"S3cretP@ss" not in raw
+    assert "********" in journal.blob(sha)
+    assert journal.verify() == []
+
+
+def test_blobs_are_content_addressed(journal):
+    a = journal.add_blob("snapshot", "CHG-1", "h", "hostname sw1\n")
+    b = journal.add_blob("snapshot", "CHG-1", "h", "hostname sw1\n")
+    assert a == b
+    assert journal.blob(a) == "hostname sw1\n"
+
+
+def _approved(journal, cid, host="sw-doif-1"):
+    plan = make_plan(cid, hosts=((host, "doif"),))
+    journal.record_plan(plan, "dnguyen")
+    journal.set_state(cid, "approved", actor="amoreau")
+    return plan
+
+
+def test_locks_are_atomic_and_reclaimable_when_stale(journal):
+    _approved(journal, "CHG-2026-0001")
+    _approved(journal, "CHG-2026-0002")
+    journal.acquire_locks("CHG-2026-0001", ["sw-doif-1", "sw-doif-2"])
+    journal.acquire_locks("CHG-2026-0001", ["sw-doif-1"])  # re-entrant for the same change
+    with pytest.raises(LockHeld, match="sw-doif-1 is locked by CHG-2026-0001"):
+        journal.acquire_locks("CHG-2026-0002", ["sw-doif-3", "sw-doif-1"])
+    assert {lock.host for lock in journal.locks()} == {"sw-doif-1", "sw-doif-2"}  # nothing half-taken
+    journal.set_state("CHG-2026-0001", "in_progress", actor="dnguyen")
+    journal.set_state("CHG-2026-0001", "failed", actor="dnguyen")  # crashed without releasing
+    journal.acquire_locks("CHG-2026-0002", ["sw-doif-1"])
+    assert any(e.kind == "lock_reclaimed" for e in journal.events("CHG-2026-0002"))
+    journal.release_locks("CHG-2026-0002")
+    assert {lock.change_id for lock in journal.locks()} == {"CHG-2026-0001"}
+
+
+def test_two_threads_one_device_only_one_wins(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        for i in range(1, 9):
+            _approved(j, f"CHG-2026-{i:04d}")
+    barrier = threading.Barrier(8)
+    wins, losses = [], []
+
+    def contender(i: int) -> None:
+        with Journal(path) as mine:  # separate connections, like separate commands
+            barrier.wait()
+            try:
+                mine.acquire_locks(f"CHG-2026-{i:04d}", ["sw-doif-1"])
+                wins.append(i)
+            except LockHeld:
+                losses.append(i)
+
+    threads = [threading.Thread(target=contender, args=(i,)) for i in range(1, 9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+    assert len(losses) == 7
+
+
+def test_threads_sharing_one_journal_keep_the_chain(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        _approved(j, "CHG-2026-0001")
+
+        def writer(n: int) -> None:
+            for k in range(20):
+                j.event("CHG-2026-0001", "progress", actor="dnguyen", host=f"h{n}", data={"k": k})
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert j.verify() == []
+        assert sum(1 for e in j.events("CHG-2026-0001") if e.kind == "progress") == 120
+
+
+def _process_contender(path: str, change_id: str, start, results) -> None:
+    with Journal(path) as j:
+        start.wait()
+        try:
+            j.acquire_locks(change_id, ["fw-doso-1"])
+            results.put(("won", change_id))
+        except LockHeld:
+            results.put(("lost", change_id))
+
+
+def test_two_processes_one_device_only_one_wins(tmp_path):
+    path = str(tmp_path / "j.sqlite")
+    with Journal(path) as j:
+        _approved(j, "CHG-2026-0101", host="fw-doso-1")
+        _approved(j, "CHG-2026-0102", host="fw-doso-1")
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_process_contender, args=(path, cid, start, results))
+        for cid in ("CHG-2026-0101", "CHG-2026-0102")
+    ]
+    for p in procs:
+        p.start()
+    start.set()
+    outcomes = sorted(results.get(timeout=60)[0] for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    assert outcomes == ["lost", "won"]
+    with Journal(path) as j:
+        assert j.verify() == []
+
+
+def test_changes_for_reports(journal):
+    _approved(journal, "CHG-2026-0001")
+    rows = journal.changes(T0, T0 + dt.timedelta(days=1))
+    assert [r.id for r in rows] == ["CHG-2026-0001"]
+    assert rows[0].category is Category.MINOR
+    assert rows[0].sites == ("doif",)
+    assert journal.changes(T0 + dt.timedelta(days=1), None) == []
