@@ -154,8 +154,9 @@ class LabManager:
             self.log("start-up failed; stopping what was started")
             self.down()
             raise
+        started_components = [c.name for c in self.components if c.name not in skipped]
         self._save_state(ctx, complete=True, hosts=[h.name for h in hosts], skipped=skipped,
-                         inventory=[asdict(h) for h in hosts])
+                         components=started_components, inventory=[asdict(h) for h in hosts])
         return UpReport(already_running=False, hosts=[h.name for h in hosts], skipped=skipped,
                         seconds=time.monotonic() - started)
 
@@ -207,6 +208,9 @@ class LabManager:
         for component in self.components:
             if component.name in state.get("skipped", {}):
                 out[component.name] = {"-": f"skipped: {state['skipped'][component.name]}"}
+                continue
+            if component.name not in state.get("components", [component.name]):
+                out[component.name] = {"-": "not part of this lab run (started before it was added)"}
                 continue
             out[component.name] = component.status(ctx)
         return out
