@@ -32,7 +32,7 @@ from netchange.identity import Actor, actor_for
 from netchange.journal import Journal, State
 from netchange.journal.records import LIVE_LOCK_STATES
 from netchange.models import Category, ChangeRequest
-from netchange.policy import Policy
+from netchange.policy import Policy, format_duration
 
 RUNNABLE = frozenset({State.PLANNED, State.APPROVED})
 
@@ -167,13 +167,13 @@ def check_apply(
             )
     if rules.max_outage is not None and change.expected_outage > rules.max_outage:
         refusals.append(
-            f"expected outage {change.expected_outage} exceeds the {plan.category.value} maximum "
-            f"{rules.max_outage}"
+            f"expected outage {format_duration(change.expected_outage)} exceeds the "
+            f"{plan.category.value} maximum {format_duration(rules.max_outage)}"
         )
     if rules.lead_time and now - plan.created_at < rules.lead_time:
         ready = (plan.created_at + rules.lead_time).astimezone(policy.tz)
         refusals.append(
-            f"a {plan.category.value} change must be planned {rules.lead_time} ahead: "
+            f"a {plan.category.value} change must be planned {format_duration(rules.lead_time)} ahead: "
             f"not before {ready.isoformat(timespec='minutes')}"
         )
 

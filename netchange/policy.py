@@ -262,9 +262,12 @@ class Policy(_Frozen):
             window = f"only while the site is closed to users ({hours}), in one continuous period"
         else:
             window = "; ".join(w.describe() for w in rules.windows) + ", and must end inside it"
-        lines = [f"window: {window} ({self.timezone})", f"maximum duration: {_fmt_td(rules.max_duration)}"]
+        lines = [
+            f"window: {window} ({self.timezone})",
+            f"maximum duration: {format_duration(rules.max_duration)}",
+        ]
         if rules.max_outage is not None:
-            lines.append(f"maximum outage: {_fmt_td(rules.max_outage)}")
+            lines.append(f"maximum outage: {format_duration(rules.max_outage)}")
         if rules.approvals:
             lines.append(
                 "approvals: "
@@ -274,7 +277,9 @@ class Policy(_Frozen):
         else:
             lines.append("approvals: the requester's validation (the request itself)")
         if rules.lead_time:
-            lines.append(f"lead time: the plan must exist {_fmt_td(rules.lead_time)} before the start")
+            lines.append(
+                f"lead time: the plan must exist {format_duration(rules.lead_time)} before the start"
+            )
         demands = {"rollback": "a rollback for every host", "post_checks": "post-checks on every host"}
         for demand in rules.plan_demands:
             lines.append(f"plan must include {demands[demand]}")
@@ -297,7 +302,7 @@ def _describe_days(days: tuple[Weekday, ...]) -> str:
     return ", ".join(d.value.capitalize() for d in days)
 
 
-def _fmt_td(value: dt.timedelta) -> str:
+def format_duration(value: dt.timedelta) -> str:
     minutes = int(value.total_seconds() // 60)
     hours, mins = divmod(minutes, 60)
     if hours and mins:

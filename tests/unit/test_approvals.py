@@ -1,0 +1,153 @@
+"""Approvals: roles and organisations per category, self-approval, stale plan hashes, closing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from netchange.approvals import approve, close, status_of_current
+from netchange.errors import BadRequest, GuardRefused
+from netchange.identity import actor_for
+from netchange.journal import Journal, State
+from netchange.journal.testing import make_plan
+from netchange.models import Category
+from netchange.policy import load_policy
+
+POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def journal(tmp_path):
+    with Journal(tmp_path / "journal.sqlite", clock=lambda: T0) as j:
+        yield j
+
+
+def who(login: str):
+    return actor_for(POLICY, login)
+
+
+def planned(journal, category=Category.MEDIUM, **kw):
+    plan = make_plan(category=category, **kw)
+    journal.record_plan(plan, "dnguyen")
+    return plan
+
+
+def test_medium_needs_a_client_ops_manager(journal):
+    plan = planned(journal)
+    with pytest.raises(GuardRefused, match="cannot approve a medium change"):
+        approve(POLICY, journal, plan.change.id, who("gperrin"))  # provider project manager
+    with pytest.raises(GuardRefused, match="cannot approve"):
+        approve(POLICY, journal, plan.change.id, who("crenard"))  # client requester only
+    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"), comment="ok")
+    assert status.complete
+    assert journal.state(plan.change.id) == "approved"
+
+
+def test_major_needs_both_organisations(journal):
+    plan = planned(journal, Category.MAJOR)
+    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"))
+    assert not status.complete
+    assert [r.role for r in status.missing] == ["project_manager"]
+    assert journal.state(plan.change.id) == "planned"
+    _, status = approve(POLICY, journal, plan.change.id, who("gperrin"))
+    assert status.complete
+    assert journal.state(plan.change.id) == "approved"
+
+
+def test_two_client_ops_managers_do_not_make_a_joint_approval(journal):
+    plan = planned(journal, Category.MAJOR, requester="crenard")
+    approve(POLICY, journal, plan.change.id, who("amoreau"))
+    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"))
+    assert not status.complete
+
+
+def test_nobody_approves_their_own_request_or_plan(journal):
+    plan = planned(journal, requester="amoreau")
+    with pytest.raises(GuardRefused, match="own request"):
+        approve(POLICY, journal, plan.change.id, who("amoreau"))
+    mixed = POLICY.model_copy(
+        update={
+            "people": (
+                *POLICY.people,
+                POLICY.person("bleroy").model_copy(
+                    update={"login": "hboss", "roles": ("ops_manager", "engineer")}
+                ),
+            )
+        }
+    )
+    other = make_plan("CHG-2026-0002", category=Category.MEDIUM, created_by="hboss")
+    journal.record_plan(other, "hboss")
+    with pytest.raises(GuardRefused, match="own plan"):
+        approve(mixed, journal, other.change.id, actor_for(mixed, "hboss"))
+
+
+def test_unknown_person_cannot_approve(journal):
+    plan = planned(journal)
+    with pytest.raises(GuardRefused, match="not a person of the policy"):
+        approve(POLICY, journal, plan.change.id, who("mallory"))
+
+
+def test_a_new_plan_voids_approvals(journal):
+    plan = planned(journal)
+    approve(POLICY, journal, plan.change.id, who("bleroy"))
+    assert journal.state(plan.change.id) == "approved"
+    replanned = make_plan(category=Category.MEDIUM, salt="new diff")
+    journal.record_plan(replanned, "dnguyen")
+    status = status_of_current(POLICY, journal, plan.change.id)
+    assert not status.complete
+    assert len(status.voided) == 1
+    assert journal.state(plan.change.id) == "planned"
+
+
+def test_approving_a_stale_hash_is_refused(journal):
+    plan = planned(journal)
+    journal.record_plan(make_plan(category=Category.MEDIUM, salt="new"), "dnguyen")
+    with pytest.raises(GuardRefused, match="not the current plan"):
+        approve(POLICY, journal, plan.change.id, who("bleroy"), plan_hash=plan.plan_hash[:12])
+
+
+def test_rejection_blocks_and_latest_decision_counts(journal):
+    plan = planned(journal, Category.MAJOR)
+    approve(POLICY, journal, plan.change.id, who("gperrin"))
+    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"), reject=True, comment="not this week")
+    assert not status.complete
+    assert "rejected by bleroy" in status.summary()
+    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"), comment="ok after review")
+    assert status.complete
+
+
+def test_minor_needs_no_approval_beyond_the_request(journal):
+    plan = planned(journal, Category.MINOR, requester="crenard")
+    status = status_of_current(POLICY, journal, plan.change.id)
+    assert status.complete
+    assert "requester's validation" in status.summary()
+    stranger = planned(journal, Category.MINOR, requester="dnguyen", change_id="CHG-2026-0009")
+    assert not status_of_current(POLICY, journal, stranger.change.id).complete  # not a requester
+
+
+def test_cannot_approve_a_running_change(journal):
+    plan = planned(journal)
+    approve(POLICY, journal, plan.change.id, who("bleroy"))
+    journal.set_state(plan.change.id, State.IN_PROGRESS, actor="dnguyen")
+    with pytest.raises(BadRequest, match="in_progress"):
+        approve(POLICY, journal, plan.change.id, who("amoreau"))
+
+
+def test_close_needs_the_engineer_and_the_ops_manager(journal):
+    plan = planned(journal)
+    cid = plan.change.id
+    with pytest.raises(BadRequest, match="planned"):
+        close(POLICY, journal, cid, who("dnguyen"))
+    approve(POLICY, journal, cid, who("bleroy"))
+    journal.set_state(cid, "in_progress", actor="dnguyen")
+    journal.set_state(cid, "completed", actor="dnguyen")
+    with pytest.raises(GuardRefused, match="may not close"):
+        close(POLICY, journal, cid, who("gperrin"))
+    assert close(POLICY, journal, cid, who("dnguyen")) == ["ops_manager"]
+    assert journal.state(cid) == "completed"
+    assert close(POLICY, journal, cid, who("efaure")) == ["ops_manager"]  # a second engineer is not enough
+    assert close(POLICY, journal, cid, who("amoreau")) == []
+    assert journal.state(cid) == "closed"

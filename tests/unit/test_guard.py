@@ -1,0 +1,235 @@
+"""The apply guard: each refusal, the emergency path, and the journal of every decision."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from netchange.approvals import approve
+from netchange.errors import GuardRefused, LockHeld
+from netchange.guard import check_apply
+from netchange.identity import actor_for
+from netchange.journal import Journal
+from netchange.journal.testing import make_plan
+from netchange.models import Category
+from netchange.policy import Freeze, load_policy
+
+BASE = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
+HBOSS = BASE.person("bleroy").model_copy(
+    update={"login": "hboss", "name": "Hugo Boss", "roles": ("ops_manager", "engineer")}
+)
+POLICY = BASE.model_copy(update={"freezes": (), "people": (*BASE.people, HBOSS)})
+TUESDAY_19H = dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC)  # 19:00 Paris
+SATURDAY_10H = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def journal(tmp_path):
+    with Journal(tmp_path / "journal.sqlite", clock=lambda: TUESDAY_19H) as j:
+        yield j
+
+
+def approved_medium(journal, approver="bleroy", **kw):
+    plan = make_plan(category=Category.MEDIUM, **kw)
+    journal.record_plan(plan, plan.created_by)
+    approve(POLICY, journal, plan.change.id, actor_for(POLICY, approver))
+    return plan
+
+
+def approved_major(journal, created_at, **kw):
+    plan = make_plan(category=Category.MAJOR, created_at=created_at, duration=dt.timedelta(hours=2), **kw)
+    journal.record_plan(plan, plan.created_by)
+    approve(POLICY, journal, plan.change.id, actor_for(POLICY, "bleroy"))
+    approve(POLICY, journal, plan.change.id, actor_for(POLICY, "gperrin"))
+    return plan
+
+
+def guard(plan, journal, *, actor="dnguyen", now=TUESDAY_19H, policy=POLICY, emergency=None):
+    return check_apply(plan, policy=policy, journal=journal, actor=actor, now=now, emergency=emergency)
+
+
+def guard_events(journal, change_id):
+    return [e.data for e in journal.events(change_id) if e.kind == "guard"]
+
+
+def test_allowed_inside_the_window_with_approvals(journal):
+    plan = approved_medium(journal)
+    decision = guard(plan, journal)
+    assert decision.allowed
+    assert decision.policy_version == POLICY.version
+    assert journal.state(plan.change.id) == "approved"
+    assert guard_events(journal, plan.change.id)[-1]["allowed"] is True
+
+
+def test_minor_change_is_moved_to_approved_by_the_guard(journal):
+    plan = make_plan(requester="crenard", created_at=TUESDAY_19H - dt.timedelta(hours=1))
+    journal.record_plan(plan, "dnguyen")
+    guard(plan, journal, now=TUESDAY_19H - dt.timedelta(hours=3))
+    assert journal.state(plan.change.id) == "approved"
+
+
+def test_refused_outside_the_window_says_when_it_opens(journal):
+    plan = approved_medium(journal)
+    with pytest.raises(GuardRefused, match=r"doif: .*outside the medium window.*next opens 2026-12-01T19:00"):
+        guard(plan, journal, now=TUESDAY_19H - dt.timedelta(hours=2))
+    assert guard_events(journal, plan.change.id)[-1]["allowed"] is False
+
+
+def test_refused_when_one_site_of_several_is_closed(journal):
+    hours = POLICY.closed_hours.model_copy(update={"night_start": dt.time(23, 0)})
+    sites = dict(POLICY.sites)
+    sites["doso"] = sites["doso"].model_copy(update={"closed_hours": hours})
+    policy = POLICY.model_copy(update={"sites": sites})
+    plan = make_plan(
+        category=Category.MAJOR,
+        created_at=TUESDAY_19H - dt.timedelta(days=2),
+        hosts=(("sw-doif-1", "doif"), ("fw-doso-1", "doso")),
+    )
+    journal.record_plan(plan, "dnguyen")
+    approve(policy, journal, plan.change.id, actor_for(policy, "bleroy"))
+    approve(policy, journal, plan.change.id, actor_for(policy, "gperrin"))
+    tuesday_21h30 = dt.datetime(2026, 12, 1, 20, 30, tzinfo=dt.UTC)
+    with pytest.raises(GuardRefused, match="doso: ") as refused:
+        guard(plan, journal, now=tuesday_21h30, policy=policy)
+    assert "doif:" not in str(refused.value)
+
+
+def test_refused_without_approvals(journal):
+    plan = make_plan(category=Category.MEDIUM)
+    journal.record_plan(plan, "dnguyen")
+    with pytest.raises(GuardRefused, match="approvals missing: a client ops_manager"):
+        guard(plan, journal)
+
+
+def test_refused_when_approvals_are_bound_to_another_plan(journal):
+    old = approved_medium(journal)
+    new = make_plan(category=Category.MEDIUM, salt="re-planned")
+    journal.record_plan(new, "dnguyen")
+    with pytest.raises(GuardRefused, match="approvals missing"):
+        guard(new, journal)
+    with pytest.raises(GuardRefused, match="is not the current plan"):
+        guard(old, journal)
+
+
+def test_refused_during_a_freeze(journal):
+    plan = approved_medium(journal)
+    frozen = POLICY.model_copy(
+        update={
+            "freezes": (Freeze(start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 2), reason="audit week"),)
+        }
+    )
+    with pytest.raises(GuardRefused, match=re.escape("freeze 2026-12-01..2026-12-02: audit week")):
+        guard(plan, journal, policy=frozen)
+
+
+def test_major_lead_time(journal):
+    late = approved_major(journal, created_at=SATURDAY_10H - dt.timedelta(hours=23))
+    with pytest.raises(GuardRefused, match=re.escape("planned 24 h ahead: not before 2026-12-05T11:00+01:00")):
+        guard(late, journal, now=SATURDAY_10H)
+
+
+def test_major_with_lead_time_in_a_closed_period_is_allowed(journal):
+    plan = approved_major(journal, created_at=SATURDAY_10H - dt.timedelta(hours=25))
+    assert guard(plan, journal, now=SATURDAY_10H).allowed
+
+
+def test_major_needs_post_checks_and_medium_a_rollback(journal):
+    plan = approved_major(journal, created_at=SATURDAY_10H - dt.timedelta(days=2), post_checks=False)
+    with pytest.raises(GuardRefused, match="needs post-checks"):
+        guard(plan, journal, now=SATURDAY_10H)
+    medium = approved_medium(journal, change_id="CHG-2026-0002", rollback=False)
+    with pytest.raises(GuardRefused, match="needs a rollback for every host"):
+        guard(medium, journal)
+
+
+def test_outage_over_the_category_maximum(journal):
+    plan = approved_medium(journal, outage=dt.timedelta(minutes=20))
+    with pytest.raises(GuardRefused, match="expected outage"):
+        guard(plan, journal)
+
+
+def test_the_only_approver_may_not_apply(journal):
+    plan = approved_medium(journal, approver="hboss")
+    with pytest.raises(GuardRefused, match="hboss is the only approver"):
+        guard(plan, journal, actor="hboss")
+    assert guard(plan, journal, actor="dnguyen").allowed
+
+
+def test_unknown_actor_and_actor_without_the_apply_role(journal):
+    plan = approved_medium(journal)
+    with pytest.raises(GuardRefused, match="mallory is not a person of the policy"):
+        guard(plan, journal, actor="mallory")
+    with pytest.raises(GuardRefused, match="bleroy may not apply"):
+        guard(plan, journal, actor="bleroy")
+
+
+def test_emergency_runs_outside_the_window_with_approvals_and_is_recorded(journal):
+    plan = approved_medium(journal)
+    at_noon = TUESDAY_19H - dt.timedelta(hours=7)
+    decision = guard(plan, journal, now=at_noon, emergency="core link down, fix routing")
+    assert decision.allowed
+    assert decision.emergency == "core link down, fix routing"
+    assert any("emergency at doif" in r for r in decision.reasons)
+    assert journal.change(plan.change.id).emergency == "core link down, fix routing"
+
+
+def test_emergency_never_skips_approvals_nor_applies_to_minor(journal):
+    plan = make_plan("CHG-2026-0003", category=Category.MEDIUM)
+    journal.record_plan(plan, "dnguyen")
+    with pytest.raises(GuardRefused, match="approvals missing"):
+        guard(plan, journal, now=TUESDAY_19H - dt.timedelta(hours=7), emergency="urgent")
+    minor = make_plan("CHG-2026-0004", requester="crenard")
+    journal.record_plan(minor, "dnguyen")
+    with pytest.raises(GuardRefused, match="emergency path is not open to minor"):
+        guard(minor, journal, now=TUESDAY_19H - dt.timedelta(hours=20), emergency="urgent")
+
+
+def test_emergency_during_a_freeze_only_when_the_freeze_allows_it(journal):
+    plan = approved_medium(journal)
+    strict = POLICY.model_copy(
+        update={"freezes": (Freeze(start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 1), reason="audit"),)}
+    )
+    with pytest.raises(GuardRefused, match="freeze"):
+        guard(plan, journal, policy=strict, emergency="urgent")
+    lenient = POLICY.model_copy(
+        update={
+            "freezes": (
+                Freeze(
+                    start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 1), reason="audit", allow_emergency=True
+                ),
+            )
+        }
+    )
+    assert guard(plan, journal, policy=lenient, emergency="urgent").allowed
+
+
+def test_lock_held_by_another_running_change(journal):
+    other = approved_medium(journal, change_id="CHG-2026-0010")
+    journal.acquire_locks(other.change.id, ["sw-doif-1"])
+    journal.set_state(other.change.id, "in_progress", actor="dnguyen")
+    plan = approved_medium(journal, change_id="CHG-2026-0011")
+    with pytest.raises(LockHeld, match="sw-doif-1 is locked by CHG-2026-0010"):
+        guard(plan, journal)
+
+
+def test_refused_when_the_change_already_ran(journal):
+    plan = approved_medium(journal)
+    journal.set_state(plan.change.id, "in_progress", actor="dnguyen")
+    journal.set_state(plan.change.id, "completed", actor="dnguyen")
+    with pytest.raises(GuardRefused, match="is completed: plan it again"):
+        guard(plan, journal)
+
+
+def test_every_decision_is_journaled_with_the_policy_version(journal):
+    plan = approved_medium(journal)
+    for now in (TUESDAY_19H - dt.timedelta(hours=1), TUESDAY_19H):
+        with contextlib.suppress(GuardRefused):
+            guard(plan, journal, now=now)
+    events = guard_events(journal, plan.change.id)
+    assert [e["allowed"] for e in events] == [False, True]
+    assert {e["policy_version"] for e in events} == {POLICY.version}
+    assert journal.verify() == []
