@@ -240,6 +240,8 @@ class BindDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type i
         self.key_algorithm = str(opts.get("tsig_algorithm") or "hmac-sha256")
         self._keyring: dict[dns.name.Name, dns.tsig.Key] | None = None
         self._desired: Records | None = None
+        self._base: Records = frozenset()
+        """The records the candidate was computed from: the UPDATE's prerequisites."""
         self._pre_commit: Records | None = None
 
     # --- session -------------------------------------------------------------------------------
@@ -331,12 +333,13 @@ class BindDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type i
 
     def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read_text(filename, config)
+        base = self._read()
         try:
-            desired = merge_records(self._read(), text, self.zones[0], self.default_ttl)
+            desired = merge_records(base, text, self.zones[0], self.default_ttl)
             self._validate(desired)
         except ValueError as exc:
             raise MergeConfigException(str(exc)) from None
-        self._desired = desired
+        self._desired, self._base = desired, base
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read_text(filename, config)
@@ -351,7 +354,7 @@ class BindDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type i
             self._validate(desired)
         except ValueError as exc:
             raise ReplaceConfigException(str(exc)) from None
-        self._desired = desired
+        self._desired, self._base = desired, running
 
     def _validate(self, desired: Records) -> None:
         check_records(desired, self.zones)
@@ -385,9 +388,10 @@ class BindDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type i
             raise NotImplementedError("DNS UPDATE has no confirmed commit; roll back with rollback()")
         if self._desired is None:
             raise CommitError("no candidate loaded")
-        before = self._read()
-        self._update(before, self._desired)
-        self._pre_commit = before
+        # Prerequisites from the records the candidate was computed from: if the zone moved since
+        # (another change, a manual edit), the server refuses the whole update.
+        self._update(self._base, self._desired)
+        self._pre_commit = self._base
         self._desired = None
 
     def rollback(self) -> None:

@@ -338,6 +338,8 @@ class HaproxyDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         self.config_path = Path(opts["config_path"]) if opts.get("config_path") else None
         self.haproxy_bin = str(opts.get("haproxy_bin", "haproxy"))
         self._desired: State | None = None
+        self._base = ""
+        """Managed state the candidate was computed from; a commit refuses if it moved since."""
         self._pre_commit: State | None = None
 
     # --- session -------------------------------------------------------------------------------
@@ -426,12 +428,13 @@ class HaproxyDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
 
     def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read(filename, config)
+        running = self._running()
         try:
-            desired = merge(self._running(), text)
+            desired = merge(running, text)
             self._check_file(desired)
         except ValueError as exc:
             raise MergeConfigException(str(exc)) from None
-        self._desired = desired
+        self._desired, self._base = desired, render_state(running)
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read(filename, config)
@@ -449,7 +452,7 @@ class HaproxyDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
             self._check_file(desired)
         except ValueError as exc:
             raise ReplaceConfigException(str(exc)) from None
-        self._desired = desired
+        self._desired, self._base = desired, render_state(running)
 
     def compare_config(self) -> str:
         if self._desired is None:
@@ -493,6 +496,8 @@ class HaproxyDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         if self._desired is None:
             raise CommitError("no candidate loaded")
         before = self._running()
+        if render_state(before) != self._base:
+            raise CommitError("the load balancer changed since the candidate was loaded; load it again")
         try:
             self._apply(before, self._desired)
         except CommitError:
