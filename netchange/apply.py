@@ -114,6 +114,8 @@ class Applier:
         self.outcomes = {h.host: HostOutcome(host=h.host) for h in plan.hosts}
         self.steps: list[BoundStep] = bind_steps(plan.change, nr)
         self.commit_order: list[list[str]] = []
+        self.first_failure: float | None = None
+        """When the rollout first failed: each rollback reports its time from there to verified."""
 
     # -- journaling ------------------------------------------------------------------------------
     def _event(self, kind: str, host: str | None = None, **data: Any) -> None:
@@ -197,6 +199,8 @@ class Applier:
             return Result(host=task.host, changed=True)
         except BaseException as exc:  # noqa: BLE001 - Ctrl-C in a worker must also trigger the rollback
             out.failed_at = time.monotonic()
+            with self.lock:
+                self.first_failure = self.first_failure or out.failed_at
             out.error = _describe(exc)
             self._event("host_failed", hp.host, error=out.error)
             self._status(hp.host, "failed", out.error)
@@ -224,10 +228,12 @@ class Applier:
             out.restore = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
         else:
             out.restore = restore_host(driver, snapshot, inverse_first=inverse)
-        since = f", {time.monotonic() - out.failed_at:.2f}s after the failure" if out.failed_at else ""
+        since_failure = time.monotonic() - self.first_failure if self.first_failure else None
+        since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
         if out.restore.verified:
             self._event("rollback_verified", out.host, strategies=out.restore.strategies,
-                        seconds=round(out.restore.seconds, 3))
+                        seconds=round(out.restore.seconds, 3),
+                        since_failure=None if since_failure is None else round(since_failure, 3))
             self._status(out.host, "restored", f"verified in {out.restore.seconds:.2f}s{since}")
             return Result(host=task.host)
         self._event("rollback_failed", out.host, errors=out.restore.errors)
@@ -274,6 +280,7 @@ class Applier:
                     break
         except KeyboardInterrupt:
             interrupted = True
+            self.first_failure = self.first_failure or time.monotonic()
             self._event("interrupted")
             self.progress.message("interrupted: rolling back")
         failed = [h for h in self.changing if self.outcomes[h].status == "failed"]

@@ -1,0 +1,142 @@
+"""The whole pipeline on the lab's real stand-ins, through the command line as an engineer runs it.
+
+- a change over two switches and a firewall whose post-check fails: the rollout stops, all three
+  devices are rolled back, and each is byte for byte as before;
+- netchange killed (SIGKILL) in the middle of an apply: the change is found in progress and
+  ``netchange recover`` brings every touched device back to its snapshot;
+- two applies on one device at once: the second is refused by the lock (exit 3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lab.manager import LabManager
+
+pytestmark = pytest.mark.lab
+REPO = Path(__file__).resolve().parents[2]
+MINOR_TIME = "2026-12-01T10:00:00+01:00"
+MEDIUM_TIME = "2026-12-01T19:10:00+01:00"
+
+
+def netchange(lab: LabManager, *args: str, actor: str = "dnguyen", now: str | None = None,
+              wait: bool = True) -> Any:
+    env = {**os.environ, "NETCHANGE_NORNIR_CONFIG": str(lab.nornir_config), "NETCHANGE_ACTOR": actor,
+           "NETCHANGE_POLICY": str(REPO / "policy.yaml"), "COLUMNS": "200"}
+    if now:
+        env["NETCHANGE_NOW"] = now
+    cmd = [sys.executable, "-m", "netchange", *args]
+    if not wait:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=REPO, timeout=180)
+
+
+def write(tmp_path: Path, name: str, data: dict[str, Any]) -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def running(open_driver: Callable[[str], Any], *hosts: str) -> dict[str, str]:
+    return {h: open_driver(h).get_config(retrieve="running")["running"] for h in hosts}
+
+
+def test_post_check_failure_rolls_back_three_devices(lab: LabManager, tmp_path: Path,
+                                                     open_driver: Callable[[str], Any]) -> None:
+    hosts = ("sw-doif-core1", "sw-doif-core2", "fw-doif-a")
+    before = running(open_driver, *hosts)
+    change = write(tmp_path, "c.yaml", {
+        "id": "CHG-2026-0901", "title": "VLAN and flow", "ticket": "T-901", "requester": "amoreau",
+        "steps": [
+            {"type": "vlan", "targets": {"hosts": ["sw-doif-core1", "sw-doif-core2"]},
+             "params": {"vlan_id": 310, "name": "e2e"}},
+            # No server listens on 9999: the NEW connection the post-check opens is refused.
+            {"type": "fw_rule", "targets": {"hosts": ["fw-doif-a"]},
+             "params": {"name": "e2e-9999", "source": "10.201.1.0/24", "destination": "10.202.1.10/32",
+                        "protocol": "tcp", "port": 9999}},
+        ]})
+    planned = netchange(lab, "plan", change, "--json")
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads(planned.stdout)["category"] == "medium"
+    assert netchange(lab, "approve", "CHG-2026-0901", actor="bleroy").returncode == 0
+    applied = netchange(lab, "apply", "CHG-2026-0901", "--json", now=MEDIUM_TIME)
+    assert applied.returncode == 1, applied.stderr
+    summary = json.loads(applied.stdout[applied.stdout.index("{\n"):])
+    assert summary["outcome"] == "rolled_back"
+    assert "post-check failed" in summary["hosts"]["fw-doif-a"]["error"]
+    for host in hosts:
+        assert summary["hosts"][host]["restore"]["verified"], host
+    assert running(open_driver, *hosts) == before
+    shown = netchange(lab, "show", "CHG-2026-0901", "--json")
+    assert json.loads(shown.stdout)["state"] == "rolled_back"
+    assert netchange(lab, "journal", "verify").returncode == 0
+
+
+def _committed(journal: Path, change_id: str) -> int:
+    if not journal.exists():
+        return 0
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5) as conn:
+        row = conn.execute("SELECT count(*) FROM events WHERE change_id = ? AND kind = 'committed'",
+                           (change_id,)).fetchone()
+    return int(row[0])
+
+
+def test_killed_mid_apply_then_recover(lab: LabManager, tmp_path: Path, open_driver: Callable[[str], Any]) -> None:
+    hosts = ("sw-doso-core1", "sw-doso-core2", "sw-doso-acc1", "sw-doso-acc2")
+    before = running(open_driver, *hosts)
+    change = write(tmp_path, "k.yaml", {
+        "id": "CHG-2026-0902", "title": "Ports", "ticket": "T-902", "requester": "bleroy",
+        "rollout": {"canary": 1, "batch_size": 1},
+        "steps": [{"type": "access_port", "targets": {"hosts": list(hosts)},
+                   "params": {"interfaces": ["FastEthernet0/12"], "description": "killed mid apply"}}]})
+    assert netchange(lab, "plan", change).returncode == 0
+    proc = netchange(lab, "apply", "CHG-2026-0902", now=MINOR_TIME, wait=False)
+    journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
+    deadline = time.monotonic() + 60
+    while _committed(journal, "CHG-2026-0902") < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "apply finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert running(open_driver, *hosts) != before  # at least the canary changed
+    listed = netchange(lab, "list", "--json")
+    assert any(c["id"] == "CHG-2026-0902" and c["state"] == "in_progress" for c in json.loads(listed.stdout))
+    recovered = netchange(lab, "recover", "CHG-2026-0902")
+    assert recovered.returncode == 0, recovered.stderr + recovered.stdout
+    assert running(open_driver, *hosts) == before
+    shown = json.loads(netchange(lab, "show", "CHG-2026-0902", "--json").stdout)
+    assert shown["state"] == "rolled_back"
+
+
+def test_second_apply_on_the_same_device_is_refused(lab: LabManager, tmp_path: Path) -> None:
+    common = {"ticket": "T-903", "requester": "amoreau", "rollout": {"canary": 1, "batch_size": 1}}
+    first = write(tmp_path, "a.yaml", {**common, "id": "CHG-2026-0903", "title": "first", "steps": [
+        {"type": "access_port", "targets": {"hosts": ["sw-doif-acc1", "sw-doif-acc2"]},
+         "params": {"interfaces": ["FastEthernet0/3"], "description": "lock one"}}]})
+    second = write(tmp_path, "b.yaml", {**common, "id": "CHG-2026-0904", "title": "second", "steps": [
+        {"type": "access_port", "targets": {"hosts": ["sw-doif-acc2"]},
+         "params": {"interfaces": ["FastEthernet0/2"], "description": "lock two"}}]})
+    assert netchange(lab, "plan", first).returncode == 0
+    assert netchange(lab, "plan", second).returncode == 0
+    proc = netchange(lab, "apply", "CHG-2026-0903", now=MINOR_TIME, wait=False)
+    journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
+    deadline = time.monotonic() + 60
+    while _committed(journal, "CHG-2026-0903") < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    refused = netchange(lab, "apply", "CHG-2026-0904", now=MINOR_TIME)
+    proc.wait(timeout=120)
+    assert proc.returncode == 0
+    assert refused.returncode == 3, refused.stderr
+    assert "locked by CHG-2026-0903" in refused.stderr
