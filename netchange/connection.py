@@ -20,7 +20,7 @@ CONNECTION_NAME = "netchange"
 class NetchangeConnection:
     """Nornir ``ConnectionPlugin`` wrapping a NAPALM-contract driver."""
 
-    def open(
+    def open(  # noqa: PLR0917 - the signature is Nornir's ConnectionPlugin protocol
         self,
         hostname: str | None,
         username: str | None,

@@ -61,8 +61,9 @@ class FwObjectGroup(ChangeType[FwObjectGroupParams]):
         checks = [check(f"group {ctx.params.group} exists", members is not None)]
         if members is None:
             return checks
-        checks += [check(f"{n} not yet in {ctx.params.group}", self._key(ctx, n) not in members) for n in ctx.params.add]
-        checks += [check(f"{n} is in {ctx.params.group}", self._key(ctx, n) in members) for n in ctx.params.remove]
+        group = ctx.params.group
+        checks += [check(f"{n} not yet in {group}", self._key(ctx, n) not in members) for n in ctx.params.add]
+        checks += [check(f"{n} is in {group}", self._key(ctx, n) in members) for n in ctx.params.remove]
         return checks
 
     def post_checks(self, ctx: Context[FwObjectGroupParams]) -> list[CheckResult]:

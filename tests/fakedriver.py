@@ -73,7 +73,8 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
                 for i, line in enumerate(lines):
                     if line.startswith("vlan "):
                         vid = line.split()[1]
-                        name = lines[i + 1].split()[1] if i + 1 < len(lines) and lines[i + 1].startswith(" name") else "x"
+                        named = i + 1 < len(lines) and lines[i + 1].startswith(" name")
+                        name = lines[i + 1].split()[1] if named else "x"
                         if self.args.get("hide_vlan") and vid == str(self.args["hide_vlan"]):
                             continue
                         rows.append(f"{vid:<4} {name:<32} active    ")
@@ -110,7 +111,8 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
         if self.candidate is None:
             return ""
         before, after = DEVICES[self.name], self._future()
-        return "".join(f"-{x}\n" for x in before if x not in after) + "".join(f"+{x}\n" for x in after if x not in before)
+        removed = "".join(f"-{x}\n" for x in before if x not in after)
+        return removed + "".join(f"+{x}\n" for x in after if x not in before)
 
     def discard_config(self) -> None:
         self._call("discard_config")

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from netchange import planstore, redact
+from netchange import clock, planstore, redact, window
 from netchange.apply import Applier, ApplyOutcome
 from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest, GuardRefused, NetchangeError
-from netchange import clock, window
 from netchange.guard import check_apply
-from netchange.journal import Journal
-from netchange.progress import make_progress
-from netchange.recover import last_apply, refuse_if_changed_since, restore_hosts
-from rollback import SnapshotStore
+from netchange.identity import current_actor
 from netchange.inventory import load_nornir
+from netchange.journal import Journal
 from netchange.models import Category
 from netchange.plan import Plan, build_plan
 from netchange.planview import print_plan, render_document
-from netchange.identity import current_actor
 from netchange.policy import Policy, load_policy
+from netchange.progress import make_progress
+from netchange.recover import last_apply, refuse_if_changed_since, restore_hosts
 from netchange.request import load_request
+from rollback import SnapshotStore
 
 out = Console()
 
@@ -82,7 +80,7 @@ def _client() -> str:
 
 def plan_json(plan: Plan) -> dict[str, object]:
     """The plan as the ``--json`` contract: change, category, plan_hash, hosts → diff, category, reasons."""
-    data = json.loads(plan.model_dump_json())
+    data: dict[str, Any] = json.loads(plan.model_dump_json())
     data["change"] = plan.change.id
     data["request"] = json.loads(plan.change.model_dump_json())
     data["hosts"] = {h["host"]: h for h in data["hosts"]}

@@ -52,7 +52,7 @@ def _root(
 
 def settings() -> Settings:
     """The settings for this invocation: options > environment > defaults."""
-    return Settings.resolve(**_overrides)  # type: ignore[arg-type]
+    return Settings.resolve(**_overrides)
 
 
 def _mount() -> None:

@@ -41,7 +41,8 @@ def inventory(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None) -
         f"sw{i}": {
             "hostname": "127.0.0.1", "platform": "fake", "groups": ["doif"],
             "data": {"role": "switch", "site": "doif", "syntax": "ios"},
-            "connection_options": {"netchange": {"extras": {"optional_args": {"device": f"sw{i}", **faults.get(f"sw{i}", {})}}}},
+            "connection_options": {"netchange": {"extras": {
+                "optional_args": {"device": f"sw{i}", **faults.get(f"sw{i}", {})}}}},
         }
         for i in range(1, N + 1)
     }
@@ -135,7 +136,7 @@ def test_rejected_line_leaves_the_device_as_it_was(tmp_path: Path) -> None:
 
 
 def test_session_lost_during_commit_restores_from_the_snapshot(tmp_path: Path) -> None:
-    _, outcome, journal = run(tmp_path, faults={"sw2": {"lose_session_on_commit": True}})
+    _, outcome, _ = run(tmp_path, faults={"sw2": {"lose_session_on_commit": True}})
     assert outcome.outcome == "rolled_back"
     restore = outcome.hosts["sw2"].restore
     assert restore is not None and restore.verified

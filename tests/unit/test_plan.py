@@ -17,7 +17,8 @@ from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inv
 def request(**params: object) -> ChangeRequest:
     return ChangeRequest.model_validate({
         "id": "CHG-2026-0001", "title": "Add VLAN 20", "ticket": "INC123", "requester": "amoreau",
-        "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": params or {"vlan_id": 20, "name": "servers"}}],
+        "steps": [{"type": "vlan", "targets": {"role": "switch"},
+                   "params": params or {"vlan_id": 20, "name": "servers"}}],
     })
 
 
