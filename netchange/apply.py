@@ -197,7 +197,7 @@ class Applier:
             self._event("confirmed", hp.host, after=out.after_hash, confirmed_commit=confirmed)
             self._status(hp.host, "done", f"{len(checks)} post-check(s) passed")
             return Result(host=task.host, changed=True)
-        except BaseException as exc:  # noqa: BLE001 - Ctrl-C in a worker must also trigger the rollback
+        except BaseException as exc:  # Ctrl-C in a worker must also lead to the rollback
             out.failed_at = time.monotonic()
             with self.lock:
                 self.first_failure = self.first_failure or out.failed_at

@@ -70,7 +70,7 @@ class RichProgress:
     """A live table, one row per host, redrawn as states change."""
 
     def __init__(self, hosts: list[str], console: Console) -> None:
-        self._rows: dict[str, tuple[str, str]] = {h: ("waiting", "") for h in hosts}
+        self._rows: dict[str, tuple[str, str]] = dict.fromkeys(hosts, ("waiting", ""))
         self._messages: list[str] = []
         self._lock = threading.Lock()
         self._console = console

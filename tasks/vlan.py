@@ -44,6 +44,9 @@ class Vlan(ChangeType[VlanParams]):
         if ctx.params.svi and ctx.syntax == "ios":
             svi_free = not has_section(ctx.running, f"interface Vlan{vid}")
             checks.append(check(f"interface Vlan{vid} is free", svi_free))
+        elif ctx.params.svi:
+            # The NETCONF model (lab/yang/netchange-vlans.yang) has no routed interface.
+            checks.append(check("an SVI is supported on this platform", False, f"no SVI in the {ctx.syntax} model"))
         return checks
 
     def post_checks(self, ctx: Context[VlanParams]) -> list[CheckResult]:

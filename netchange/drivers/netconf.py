@@ -40,7 +40,7 @@ from xml.sax.saxutils import escape
 
 import ncclient.transport.parser
 import ncclient.transport.session
-from lxml import etree  # type: ignore[import-untyped]  # no stubs in the dev extras
+from lxml import etree
 from napalm.base import NetworkDriver
 from napalm.base.exceptions import (
     CommitConfirmException,
