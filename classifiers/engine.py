@@ -48,9 +48,18 @@ def _fold_negation(line: DiffLine, negation: str | None) -> tuple[str, str]:
     return line.sign, line.body
 
 
-def _scan(diff: str, platform: str, role: Role, change_type: str | None, ruleset: RuleSet) -> _Scan:
+def _scan(
+    diff: str, platform: str, role: Role, change_type: str | None, ruleset: RuleSet, *, counting_only: bool = False
+) -> _Scan:
+    """Match every changed line against the host's rules.
+
+    ``counting_only`` keeps only the rules that count resources for an escalation: what
+    ``classify_change`` needs to recount across hosts, without classifying every line again.
+    """
     family = ruleset.family(platform)
-    rules = ruleset.rules_for(platform, role.perimeter, change_type)
+    matchers = ruleset.matchers_for(platform, role.perimeter, change_type)
+    if counting_only:
+        matchers = tuple(m for m in matchers if m.rule.counts is not None)
     parsed = parse_diff(diff)
     scan = _Scan()
     scan.unclassified.extend(parsed.malformed)
@@ -58,8 +67,9 @@ def _scan(diff: str, platform: str, role: Role, change_type: str | None, ruleset
         sign, body = _fold_negation(line, family.negation)
         ancestors = line.ancestors
         matched = False
-        for rule in rules:
-            if rule.matches(sign, body, ancestors):
+        for matcher in matchers:
+            if matcher.matches(sign, body, ancestors):
+                rule = matcher.rule
                 matched = True
                 scan.hit(rule, line.raw)
                 if rule.counts is not None:
@@ -68,8 +78,10 @@ def _scan(diff: str, platform: str, role: Role, change_type: str | None, ruleset
                     key = ancestors[0][1] if ancestors else body
                     scan.resources.setdefault(rule.counts, set()).add(key)
                     scan.resource_lines.setdefault(rule.counts, []).append(line.raw)
-        if not matched:
+        if not matched and not counting_only:
             scan.unclassified.append(line.raw)
+    if counting_only:
+        return scan
     for check in ruleset.checks_for(platform, role.perimeter):
         for raw in _emptied_sections(parsed.lines, check):
             scan.hit(check, raw)
@@ -209,7 +221,7 @@ def classify_change(
             known = merged.get(reason.rule)
             merged[reason.rule] = reason.model_copy(update={"lines": (known.lines if known else ()) + lines})
         if rs.escalations:
-            scan = _scan(diff, platform, role, None, rs)
+            scan = _scan(diff, platform, role, None, rs, counting_only=True)
             for kind, keys in scan.resources.items():
                 resources.setdefault(kind, set()).update(f"{host}: {key}" for key in keys)
                 resource_lines.setdefault(kind, []).extend(

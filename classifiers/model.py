@@ -88,38 +88,50 @@ class Rule(FrozenModel):
     description: str = Field(min_length=1)
     paq_item: str = Field(min_length=1)
 
-    _match: re.Pattern[str] = PrivateAttr()
-    _parent: re.Pattern[str] | None = PrivateAttr(default=None)
-    _unless: re.Pattern[str] | None = PrivateAttr(default=None)
-
     _check_match = field_validator("match", "parent", "unless")(_valid_regex)
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._match = re.compile(self.match)
-        self._parent = re.compile(self.parent) if self.parent is not None else None
-        self._unless = re.compile(self.unless) if self.unless is not None else None
+
+_PARENT_SIGN = {"any": None, "existing": " ", "added": "+", "removed": "-"}
+
+
+class Matcher:
+    """A rule compiled for speed: its regexes compiled once, plain attributes, cheap tests first.
+
+    Kept apart from the pydantic model because attribute access on a model is slow, and the
+    classifier tests every changed line against every rule of its platform.
+    """
+
+    __slots__ = ("match", "parent", "parent_sign", "rule", "sign", "top_level", "unless")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.sign = {"added": "+", "removed": "-", "both": None}[rule.applies_to]
+        self.top_level = rule.top_level
+        self.match = re.compile(rule.match)
+        self.parent = re.compile(rule.parent) if rule.parent is not None else None
+        self.parent_sign = _PARENT_SIGN[rule.parent_is]
+        self.unless = re.compile(rule.unless) if rule.unless is not None else None
 
     def matches(self, sign: str, body: str, ancestors: tuple[tuple[str, str], ...]) -> bool:
-        """Whether this rule applies to a changed line.
+        """Whether the rule applies to a changed line.
 
         ``sign`` is ``+`` or ``-`` (after negation was folded), ``body`` the stripped line,
         ``ancestors`` the (sign, stripped text) of its parents, nearest first.
         """
-        if self.applies_to == "added" and sign != "+":
+        if self.sign is not None and sign != self.sign:
             return False
-        if self.applies_to == "removed" and sign != "-":
+        if self.top_level and ancestors:
             return False
-        if self._match.search(body) is None:
+        if self.parent is not None and not ancestors:
             return False
-        if self._unless is not None and self._unless.search(body) is not None:
+        if self.match.search(body) is None:
             return False
-        if self.top_level:
-            return not ancestors
-        if self._parent is None:
+        if self.unless is not None and self.unless.search(body) is not None:
+            return False
+        if self.parent is None:
             return True
-        wanted = {"any": None, "existing": " ", "added": "+", "removed": "-"}[self.parent_is]
         return any(
-            self._parent.search(text) is not None and (wanted is None or anc_sign == wanted)
+            self.parent.search(text) is not None and (self.parent_sign is None or anc_sign == self.parent_sign)
             for anc_sign, text in ancestors
         )
 
@@ -205,12 +217,15 @@ class RuleSet(FrozenModel):
     hardware: HardwareRule
 
     _by_platform: dict[str, RuleFile] = PrivateAttr(default_factory=dict)
-    _selected: dict[tuple[str, Perimeter, str | None], tuple[Rule, ...]] = PrivateAttr(default_factory=dict)
+    _matchers: dict[str, Matcher] = PrivateAttr(default_factory=dict)
+    _selected: dict[tuple[str, Perimeter, str | None], tuple[Matcher, ...]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         for fam in self.families:
             for platform in fam.platforms:
                 self._by_platform[platform] = fam
+            for rule in fam.rules:
+                self._matchers[rule.id] = Matcher(rule)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -234,15 +249,16 @@ class RuleSet(FrozenModel):
             ) from None
 
     def rules_for(self, platform: str, perimeter: Perimeter, change_type: str | None) -> tuple[Rule, ...]:
-        """The rules that may apply to one host: its platform, its role's perimeter, the change type.
+        """The rules that may apply to one host: its platform, its role's perimeter, the change type."""
+        return tuple(m.rule for m in self.matchers_for(platform, perimeter, change_type))
 
-        Computed once per key: the classifier is called for every host of every plan.
-        """
+    def matchers_for(self, platform: str, perimeter: Perimeter, change_type: str | None) -> tuple[Matcher, ...]:
+        """``rules_for``, compiled; computed once per key (every host of every plan asks)."""
         key = (platform, perimeter, change_type)
         cached = self._selected.get(key)
         if cached is None:
             cached = tuple(
-                rule
+                self._matchers[rule.id]
                 for fam in self.families
                 for rule in fam.rules
                 if platform in rule.platforms
