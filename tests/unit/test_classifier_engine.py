@@ -332,3 +332,10 @@ def test_cli_bad_input_exits_2(args: list[str], message: str, tmp_path: Path) ->
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_docs_coverage_table_names_every_rule() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "classification.md").read_text(encoding="utf-8")
+    rs = load_ruleset()
+    missing = [r.id for r in (*rs.rules, *rs.checks) if f"`{r.id}`" not in doc]
+    assert missing == [], "regenerate the coverage table in docs/classification.md"
