@@ -95,10 +95,11 @@ class Demo:
             self.run("apply", "CHG-2026-0103", actor="dnguyen", now=MEDIUM_TIME, expect=1)
             self.run("plan", self.example("03-vlan-and-rule-postcheck-fails.yaml"), actor="dnguyen",
                      title="7. After the rollback the devices are as before: the same plan again")
-            for path in sorted(EXAMPLES.glob("1*.yaml")):
-                change_id = _change_id(path)
-                self.run("apply", change_id, actor="dnguyen", now=MINOR_TIME,
-                         title=f"8. Apply {path.name} (load balancer, DNS, NETCONF)")
+            self.run("apply", "CHG-2026-0111", actor="dnguyen", now=MINOR_TIME,
+                     title="8. One change per remaining role: DNS record, pool member, NETCONF VLAN")
+            self.run("apply", "CHG-2026-0112", actor="dnguyen", now=MINOR_TIME)
+            self.run("approve", "CHG-2026-0113", actor="bleroy")
+            self.run("apply", "CHG-2026-0113", actor="efaure", now=MEDIUM_TIME)
             self.run("show", "CHG-2026-0103", title="9. The tracking sheet and the journal")
             report = self.home / "CHG-2026-0103.md"
             self.run("report", "CHG-2026-0103", "--format", "md", "--output", str(report))
@@ -114,12 +115,6 @@ class Demo:
             return 1
         console.print("[bold green]demo complete[/]")
         return 0
-
-
-def _change_id(path: Path) -> str:
-    import yaml
-
-    return str(yaml.safe_load(path.read_text())["id"])
 
 
 if __name__ == "__main__":

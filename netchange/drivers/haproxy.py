@@ -457,7 +457,10 @@ class HaproxyDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
     def compare_config(self) -> str:
         if self._desired is None:
             return ""
-        return diff_text(render_state(self._running()), render_state(self._desired))
+        # The servers that stay are shown as context: removing one of several is minor, removing
+        # the last one empties the backend (major); the classifier can only tell them apart so.
+        return diff_text(render_state(self._running()), render_state(self._desired),
+                         keep=lambda line: line.lstrip().startswith("server "))
 
     def rollback_preview(self) -> str:
         if self._desired is None:

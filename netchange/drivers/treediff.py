@@ -8,6 +8,7 @@ So the classifier sees each changed line together with where it lives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -45,8 +46,13 @@ def parse_tree(text: str) -> list[Node]:
     return roots
 
 
-def diff_forest(old: list[Node], new: list[Node]) -> list[str]:
-    """Lines removed (``-``), added (``+``), and the unchanged parents of changes (`` ``)."""
+def diff_forest(old: list[Node], new: list[Node], keep: Callable[[str], bool] | None = None) -> list[str]:
+    """Lines removed (``-``), added (``+``), and the unchanged parents of changes (`` ``).
+
+    ``keep`` selects unchanged siblings that are printed as context next to a change (e.g. the
+    servers that stay in a backend), so that the reader — and the classifier — can tell a
+    removal that empties a section from one that does not.
+    """
     old_by = {node.line: node for node in old}
     new_by = {node.line: node for node in new}
     out: list[str] = []
@@ -58,14 +64,20 @@ def diff_forest(old: list[Node], new: list[Node]) -> list[str]:
         if before is None:
             out.extend("+" + line for line in node.render())
             continue
-        inner = diff_forest(before.children, node.children)
+        inner = diff_forest(before.children, node.children, keep)
         if inner:
             out.append(" " + node.line)
+            if keep is not None:
+                out.extend(
+                    " " + child.line for child in node.children
+                    if keep(child.line) and child.line in {c.line for c in before.children}
+                    and not child.children
+                )
             out.extend(inner)
     return out
 
 
-def diff_text(old: str, new: str) -> str:
+def diff_text(old: str, new: str, keep: Callable[[str], bool] | None = None) -> str:
     """The diff of two indented texts; empty when they hold the same lines under the same parents."""
-    lines = diff_forest(parse_tree(old), parse_tree(new))
+    lines = diff_forest(parse_tree(old), parse_tree(new), keep)
     return "\n".join(lines) + "\n" if lines else ""
