@@ -134,8 +134,14 @@ def test_second_apply_on_the_same_device_is_refused(lab: LabManager, tmp_path: P
     journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
     deadline = time.monotonic() + 60
     while _committed(journal, "CHG-2026-0903") < 1 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    refused = netchange(lab, "apply", "CHG-2026-0904", now=MINOR_TIME)
+        time.sleep(0.01)
+    # Freeze the first apply mid-rollout (its canary committed, sw-doif-acc2 not yet), so the two
+    # applies overlap for certain; then let it finish.
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        refused = netchange(lab, "apply", "CHG-2026-0904", now=MINOR_TIME)
+    finally:
+        proc.send_signal(signal.SIGCONT)
     proc.wait(timeout=120)
     assert proc.returncode == 0
     assert refused.returncode == 3, refused.stderr
