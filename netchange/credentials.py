@@ -16,6 +16,7 @@ A file entry holds ``username``, ``password`` and ``optional_args`` (driver secr
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,21 @@ _SECRET_KEYS = {"password", "secret", "tsig_secret", "key_passphrase"}
 
 
 def load_secrets(path: Path) -> dict[str, Any]:
+    """The parsed secrets file; treat it as read-only (it is shared between hosts, see below)."""
     if not path.exists():
         return {}
-    if path.stat().st_mode & 0o077:
+    stat = path.stat()
+    if stat.st_mode & 0o077:
         # Same stance as ssh: a secrets file others can read is refused, not used.
         raise BadRequest(f"{path}: secrets file must not be readable by group or others (chmod 600)")
-    data = yaml.safe_load(path.read_text()) or {}
+    return _parse_secrets(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _parse_secrets(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    # The transform function runs once per host: parsing the whole file each time made loading
+    # a 200-host inventory take seconds (issue 8). Keyed on mtime and size, so an edit is seen.
+    data = yaml.safe_load(Path(path).read_text()) or {}
     if not isinstance(data, dict) or set(data) - {"defaults", "groups", "hosts"}:
         raise BadRequest(f"{path}: secrets file must be a mapping with defaults/groups/hosts")
     return data

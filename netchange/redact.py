@@ -25,9 +25,19 @@ def register(value: str) -> None:
     with _lock:
         if value not in _values:
             _values.add(value)
+            # Compiled on the next scrub, not here: registering each of a fleet's secrets used to
+            # recompile the whole alternation every time (quadratic; seconds for 200 hosts).
+            _pattern = None
+
+
+def _compiled() -> re.Pattern[str] | None:
+    global _pattern  # noqa: PLW0603
+    with _lock:
+        if _pattern is None and _values:
             _pattern = re.compile("|".join(re.escape(v) for v in sorted(_values, key=len, reverse=True)))
+        return _pattern
 
 
 def scrub(text: str) -> str:
-    pattern = _pattern
+    pattern = _pattern if _pattern is not None else _compiled()
     return pattern.sub(MASK, text) if pattern else text
