@@ -33,6 +33,8 @@ from lab.switches import Switches, port_open
 
 STATE_FILE = "state.json"
 STOP_TIMEOUT = 5.0
+LEFTOVER_GRACE = 3.0
+"""How long ``down`` waits for killed processes to release sockets before calling them leftovers."""
 
 
 def default_components() -> list[LabComponent]:
@@ -187,16 +189,27 @@ class LabManager:
                 subprocess.run(["ip", "netns", "delete", ns], check=False, capture_output=True)
                 report.namespaces.append(ns)
 
-        time.sleep(0.1)
-        left_ns = set(_namespaces())
-        report.leftovers += [f"namespace {ns}" for ns in state.get("namespaces", []) if ns in left_ns]
-        report.leftovers += [f"process {pid}" for pid in victims.values() if _group_alive(pid)]
-        for host in state.get("inventory", []):
-            if host["hostname"] == "127.0.0.1" and _port_open(host["hostname"], host["port"]):
-                report.leftovers.append(f"listener 127.0.0.1:{host['port']} ({host['name']})")
+        # A killed process takes a moment to release its sockets: look again for a few seconds
+        # before calling anything a leftover.
+        deadline = time.monotonic() + LEFTOVER_GRACE
+        while True:
+            time.sleep(0.1)
+            report.leftovers = self._leftovers(state, victims)
+            if not report.leftovers or time.monotonic() > deadline:
+                break
         if not report.leftovers:
             self.state_file.unlink(missing_ok=True)
         return report
+
+    @staticmethod
+    def _leftovers(state: dict[str, Any], victims: dict[str, int]) -> list[str]:
+        left_ns = set(_namespaces())
+        found = [f"namespace {ns}" for ns in state.get("namespaces", []) if ns in left_ns]
+        found += [f"process {pid}" for pid in victims.values() if _group_alive(pid)]
+        for host in state.get("inventory", []):
+            if host["hostname"] == "127.0.0.1" and _port_open(host["hostname"], host["port"]):
+                found.append(f"listener 127.0.0.1:{host['port']} ({host['name']})")
+        return found
 
     def status(self) -> dict[str, dict[str, str]]:
         """Component name → device name → one-line state."""

@@ -146,3 +146,28 @@ def test_second_apply_on_the_same_device_is_refused(lab: LabManager, tmp_path: P
     assert proc.returncode == 0
     assert refused.returncode == 3, refused.stderr
     assert "locked by CHG-2026-0903" in refused.stderr
+
+
+def _secret_values(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = {str(v) for k, v in node.items() if k in ("password", "secret", "tsig_secret") and v}
+        return found | {s for v in node.values() for s in _secret_values(v)}
+    return set()
+
+
+def test_no_secret_in_plans_journal_reports_or_output(lab: LabManager, tmp_path: Path) -> None:
+    secrets = _secret_values(yaml.safe_load((lab.nornir_config.parent / "secrets.yaml").read_text()))
+    assert secrets, "the lab generated no secret?"
+    change = write(tmp_path, "s.yaml", {
+        "id": "CHG-2026-0905", "title": "DNS name", "ticket": "T-905", "requester": "amoreau",
+        "steps": [{"type": "dns_record", "targets": {"hosts": ["dns-doso"]},
+                   "params": {"action": "add", "type": "A", "name": "leakcheck", "address": "192.0.2.99"}}]})
+    outputs = [netchange(lab, "plan", change, "--json"), netchange(lab, "apply", "CHG-2026-0905", now=MINOR_TIME),
+               netchange(lab, "report", "CHG-2026-0905", "--format", "html"), netchange(lab, "show", "CHG-2026-0905")]
+    assert outputs[1].returncode == 0, outputs[1].stderr
+    home = Path(os.environ["NETCHANGE_HOME"])
+    written = [*(home / "plans").rglob("*.json"), home / "journal.sqlite"]
+    blobs = [p.read_bytes() for p in written] + [(o.stdout + o.stderr).encode() for o in outputs]
+    for secret in secrets:
+        for blob in blobs:
+            assert secret.encode() not in blob
