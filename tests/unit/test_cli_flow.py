@@ -130,3 +130,18 @@ def test_unknown_host_is_bad_input(lab: Path, cli: Cli) -> None:
         "steps": [{"type": "vlan", "targets": {"hosts": ["ghost"]}, "params": {"vlan_id": 5, "name": "x"}}]}))
     result = cli("plan", str(path))
     assert result.code == 2 and "unknown host 'ghost'" in result.err
+
+
+def test_plan_report_for_the_approving_manager(lab: Path, cli: Cli) -> None:
+    change = write_change(lab)
+    html = lab / "plan.html"
+    assert cli("plan", str(change), "--output", str(html), actor="dnguyen").code == 0
+    text = html.read_text()
+    for needed in ("netchange — perimeter operations", "Aquilon Operations", "Version 1.0", "CHG-2026-0042",
+                   "counter(page)", "+vlan 20", "MEDIUM", "a client ops_manager"):
+        assert needed in text, needed
+    md = lab / "plan.md"
+    assert cli("plan", str(change), "--output", str(md), actor="dnguyen").code == 0
+    body = md.read_text()
+    assert "# 1. Change CHG-2026-0042" in body and "## 3.2 sw2" in body and "```diff" in body
+    assert cli("plan", str(change), "--output", str(lab / "plan.txt")).code == 2
