@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
+from ttp import ttp
 
-from netchange.changetype import ChangeType, Context
+from netchange.changetype import TEMPLATES, ChangeType, Context
 from netchange.models import CheckResult, InterfaceName, Perimeter, Role, SafeText, StrictModel, VlanId
-from tasks._common import check, has_section, section
+from tasks._common import check, has_section
+
+_TTP = TEMPLATES / "access_port" / "ios_interfaces.ttp"
 
 
 class AccessPortParams(StrictModel):
@@ -43,15 +46,28 @@ class AccessPort(ChangeType[AccessPortParams]):
 
     def post_checks(self, ctx: Context[AccessPortParams]) -> list[CheckResult]:
         ctx.refresh()
+        ports = parse_interfaces(ctx.running)
+        p = ctx.params
         checks = []
-        for ifname in ctx.params.interfaces:
-            lines = section(ctx.running, f"interface {ifname}")
+        for ifname in p.interfaces:
+            port = ports.get(ifname, {})
             missing = []
-            if ctx.params.description is not None and f"description {ctx.params.description}" not in lines:
-                missing.append("description")
-            if ctx.params.access_vlan is not None and f"switchport access vlan {ctx.params.access_vlan}" not in lines:
-                missing.append("access vlan")
-            if ctx.params.enabled is not None and ("shutdown" in lines) == ctx.params.enabled:
+            if p.description is not None and port.get("description") != p.description:
+                missing.append(f"description is {port.get('description')!r}")
+            if p.access_vlan is not None and port.get("access_vlan") != p.access_vlan:
+                missing.append(f"access vlan is {port.get('access_vlan')}")
+            if p.enabled is not None and bool(port.get("shutdown")) == p.enabled:
                 missing.append("admin state")
-            checks.append(check(f"{ifname} configured", not missing, ", ".join(missing)))
+            checks.append(check(f"{ifname} configured", bool(port) and not missing, ", ".join(missing)))
         return checks
+
+
+def parse_interfaces(running: str) -> dict[str, dict[str, Any]]:
+    """Interface blocks of an IOS running config, parsed with TTP (``ios_interfaces.ttp``)."""
+    parser = ttp(data=running, template=_TTP.read_text())
+    parser.parse()
+    found = parser.result(structure="flat_list")
+    rows = found[0].get("interfaces", []) if found and isinstance(found[0], dict) else []
+    if isinstance(rows, dict):  # TTP returns a lone match as a dict
+        rows = [rows]
+    return {row["interface"]: row for row in rows}

@@ -17,6 +17,10 @@ Two optional extensions, looked up with ``getattr`` so that plain NAPALM drivers
 ``normalize_config(text) -> str``
     Canonical form of a ``get_config`` result, so that a restored device compares equal to its
     snapshot despite volatile lines (timestamps, serials).
+``supports_commit_confirm: bool`` (class attribute)
+    ``True`` when ``commit_config(revert_in=N)`` is a real confirmed commit that the device
+    reverts by itself unless ``confirm_commit()`` follows. apply then confirms only after the
+    post-checks pass. NAPALM's own drivers are looked up by platform (junos, eos).
 """
 
 from __future__ import annotations

@@ -171,3 +171,23 @@ def test_no_secret_in_plans_journal_reports_or_output(lab: LabManager, tmp_path:
     for secret in secrets:
         for blob in blobs:
             assert secret.encode() not in blob
+
+
+def test_netconf_apply_uses_a_confirmed_commit_and_confirms_it(lab: LabManager, tmp_path: Path,
+                                                               open_driver: Callable[[str], Any]) -> None:
+    change = write(tmp_path, "n.yaml", {
+        "id": "CHG-2026-0906", "title": "NETCONF VLAN", "ticket": "T-906", "requester": "amoreau",
+        "steps": [{"type": "vlan", "targets": {"hosts": ["nc-doif"]}, "params": {"vlan_id": 906, "name": "nc906"}}]})
+    assert netchange(lab, "plan", change).returncode == 0
+    assert netchange(lab, "approve", "CHG-2026-0906", actor="bleroy").returncode == 0
+    applied = netchange(lab, "apply", "CHG-2026-0906", now=MEDIUM_TIME)
+    assert applied.returncode == 0, applied.stderr + applied.stdout
+    journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT kind, data FROM events WHERE change_id = 'CHG-2026-0906' AND host = 'nc-doif'"
+                            " ORDER BY seq").fetchall()
+    kinds = [k for k, _ in rows]
+    assert kinds[-4:] == ["commit_started", "committed", "post_checks", "confirmed"]
+    assert json.loads(dict(rows)["commit_started"])["confirmed"] is True
+    time.sleep(2.5)  # an unconfirmed commit would revert after ~1 s idle; a confirmed one stays
+    assert "vlan 906" in open_driver("nc-doif").get_config(retrieve="running")["running"]

@@ -76,3 +76,14 @@ def test_every_claimed_syntax_has_a_case_or_its_own_test() -> None:
     for name in change_type_names():
         for syntax in get_change_type(name).syntaxes:
             assert (name, syntax) in covered | elsewhere, f"{name}/{syntax} has no render test"
+
+
+def test_access_port_post_check_reads_the_ports_with_ttp() -> None:
+    from tasks.access_port import parse_interfaces
+
+    running = ("interface FastEthernet0/2\n description desk 2\n switchport access vlan 10\n!\n"
+               "interface FastEthernet0/12\n description spare\n shutdown\n!\nend\n")
+    ports = parse_interfaces(running)
+    assert ports["FastEthernet0/2"] == {"interface": "FastEthernet0/2", "description": "desk 2", "access_vlan": 10}
+    assert ports["FastEthernet0/12"]["shutdown"] is True
+    assert parse_interfaces("interface Gi1/0/1\n!\n") == {"Gi1/0/1": {"interface": "Gi1/0/1"}}
