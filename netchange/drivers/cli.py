@@ -13,6 +13,13 @@ NAPALM's; what the device cannot do is computed on this side:
   the pre-commit configuration) and :class:`CommitError` is raised;
 - ``rollback`` sends the rollback lines of the last commit (shown before by ``rollback_preview``).
 
+One reading of the running configuration serves the lifecycle calls that follow it
+(``compare_config``, ``rollback_preview``, ``commit_config``) for ``running_reuse_seconds``
+(optional argument, default 2 s; 0 turns it off) as long as this session sent nothing: a plan
+reads the device once, not three times, and a commit uses the reading its compare just made. An
+older reading is never trusted: between an apply's drift check and a later batch the device is
+read again. ``get_config`` and the checks after a send always read the device.
+
 There is no commit-confirm timer on these devices: ``commit_config(revert_in=...)`` raises
 ``NotImplementedError`` and ``has_pending_commit`` is always ``False``; the engine rolls back
 itself on a failed post-check.
@@ -24,6 +31,7 @@ data: :data:`IOS` and :data:`ASA`.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -229,6 +237,11 @@ class CliDriver(NetworkDriver):  # type: ignore[misc]
         self._candidate_text = ""
         self._mode: Mode | None = None
         self._last_rollback: list[str] | None = None
+        self.running_reuse_seconds = float(args.get("running_reuse_seconds", 2.0))
+        self._reading: tuple[str, float] | None = None
+        """The last ``show running-config`` (canonical) and when it was read."""
+        self._flow: tuple[tuple[str, float], HConfig, tuple[HConfig, HConfig, WorkflowRemediation]] | None = None
+        """The workflow computed from that reading and the loaded candidate (keyed by both objects)."""
 
     # -- session ---------------------------------------------------------------------------
 
@@ -266,8 +279,20 @@ class CliDriver(NetworkDriver):  # type: ignore[misc]
     # -- reading ---------------------------------------------------------------------------
 
     def _running_text(self) -> str:
+        """Read the device (always) and remember the reading for the calls that follow."""
         raw = self._session().send_command(self.platform.show_running, read_timeout=self.timeout)
-        return canonical_config(str(raw), self.platform)
+        text = canonical_config(str(raw), self.platform)
+        self._reading = (text, time.monotonic())
+        return text
+
+    def _recent_reading(self) -> tuple[str, float]:
+        """The last reading if recent enough and nothing was sent since; else read the device."""
+        reading = self._reading
+        if reading is None or time.monotonic() - reading[1] > self.running_reuse_seconds:
+            self._running_text()
+            reading = self._reading
+        assert reading is not None
+        return reading
 
     def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False,
                    format: str = "text") -> dict[str, str]:  # NAPALM's signature
@@ -315,13 +340,19 @@ class CliDriver(NetworkDriver):  # type: ignore[misc]
 
     def discard_config(self) -> None:
         self._candidate, self._candidate_text, self._mode = None, "", None
+        self._flow = None
 
     def _workflow(self) -> tuple[HConfig, HConfig, WorkflowRemediation]:
         if self._candidate is None:
             raise CommitError(f"{self.name}: no candidate loaded")
-        running = parse(self._running_text(), self.platform)
+        reading = self._recent_reading()
+        if self._flow is not None and self._flow[0] is reading and self._flow[1] is self._candidate:
+            return self._flow[2]
+        running = parse(reading[0], self.platform)
         future = running.future(self._candidate) if self._mode == "merge" else self._candidate
-        return running, future, WorkflowRemediation(running, future)
+        flow = (running, future, WorkflowRemediation(running, future))
+        self._flow = (reading, self._candidate, flow)
+        return flow
 
     def compare_config(self) -> str:
         if self._candidate is None:
@@ -357,6 +388,7 @@ class CliDriver(NetworkDriver):  # type: ignore[misc]
     def _send(self, lines: list[str]) -> str | None:
         """Send config lines; ``None`` on success, else the device's complaint (config mode left)."""
         session = self._session()
+        self._reading, self._flow = None, None  # the device is about to change: read it again
         try:
             session.send_config_set(lines, error_pattern=self.platform.error_pattern,
                                     read_timeout=self.timeout)
