@@ -21,6 +21,7 @@ from nornir.core.task import Result, Task
 from pydantic import BaseModel, ConfigDict, Field
 
 from classifiers import Classification, Reason, classify_change, classify_diff, load_ruleset
+from classifiers.model import RuleSet
 from netchange.changetype import ChangeType, Context, get_change_type, text_hash
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol, syntax_of
@@ -151,16 +152,16 @@ def contexts_for(task: Task, steps: Sequence[BoundStep], driver: DriverProtocol,
     ]
 
 
-def classify_platform(platform: str, syntax: str) -> str:
+def classify_platform(platform: str, syntax: str, ruleset: RuleSet | None = None) -> str:
     """The platform name the classifier's rules know.
 
     A platform the rules do not list (NAPALM's mock driver, a test double, a new NAPALM driver of a
     known family) is classified by its configuration syntax.
     """
-    return platform if platform in load_ruleset().platforms else syntax
+    return platform if platform in (ruleset or load_ruleset()).platforms else syntax
 
 
-def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest) -> Result:
+def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest, ruleset: RuleSet) -> Result:
     host = task.host
     platform = host.platform or ""
     syntax = syntax_of(platform, host.get("syntax"))
@@ -195,8 +196,8 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest) ->
             # Plan never commits: the candidate is always dropped, whatever happened.
             driver.discard_config()
         classification = classify_diff(
-            diff, platform=classify_platform(platform, syntax), role=role,
-            change_type=",".join(sorted({step.change_type.name for step, _ in contexts})),
+            diff, platform=classify_platform(platform, syntax, ruleset), role=role,
+            change_type=",".join(sorted({step.change_type.name for step, _ in contexts})), ruleset=ruleset,
         )
         has_post = any(type(step.change_type).post_checks is not ChangeType.post_checks for step, _ in contexts)
         plan = HostPlan(
@@ -247,16 +248,18 @@ def build_plan(
     steps = bind_steps(change, nr)
     # Hosts in step order (the rollout follows it): a change's steps are a sequence.
     names = list(dict.fromkeys(h for s in steps for h in s.hosts))
+    wanted = set(names)
+    # One rule set for the whole plan: every host is judged by the same rules, looked up once.
+    ruleset = load_ruleset()
     try:
-        result = nr.filter(filter_func=lambda h: h.name in names).run(
-            task=_plan_host, steps=steps, change=change, name="plan", on_failed=True
+        result = nr.filter(filter_func=lambda h: h.name in wanted).run(
+            task=_plan_host, steps=steps, change=change, ruleset=ruleset, name="plan", on_failed=True
         )
     finally:
         nr.close_connections(on_good=True, on_failed=True)
     hosts = tuple(result[name][0].result for name in names)
-    ruleset = load_ruleset()
     per_host = [
-        (h.host, classify_platform(h.platform, h.syntax), h.role, h.diff,
+        (h.host, classify_platform(h.platform, h.syntax, ruleset), h.role, h.diff,
          Classification(category=h.category, reasons=h.reasons, unclassified=h.unclassified))
         for h in hosts
         if h.ok
