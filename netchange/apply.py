@@ -115,6 +115,9 @@ class Applier:
         self.steps: list[BoundStep] = bind_steps(plan.change, nr)
         self.commit_order: list[list[str]] = []
         self.first_failure: float | None = None
+        self.active: set[str] = set()
+        """Hosts whose apply task is running: a rollback waits for them (they own the session)."""
+        self.idle = threading.Condition(self.lock)
         """When the rollout first failed: each rollback reports its time from there to verified."""
 
     # -- journaling ------------------------------------------------------------------------------
@@ -164,6 +167,31 @@ class Applier:
 
     # -- phase 2: the rollout ----------------------------------------------------------------------
     def _apply_host(self, task: Task) -> Result:
+        with self.lock:
+            self.active.add(task.host.name)
+        try:
+            return self._apply_host_steps(task)
+        finally:
+            with self.idle:
+                self.active.discard(task.host.name)
+                self.idle.notify_all()
+
+    def _wait_idle(self) -> None:
+        """After Ctrl-C: let in-flight hosts finish their step before rolling back.
+
+        Ctrl-C reaches only the main thread; a worker may still be committing or post-checking on
+        its session. Rolling back on that same session at the same time would corrupt both.
+        """
+        while True:
+            try:
+                with self.idle:
+                    while self.active:
+                        self.idle.wait(0.2)
+                return
+            except KeyboardInterrupt:
+                self.progress.message("still finishing the host(s) in flight, then rolling back")
+
+    def _apply_host_steps(self, task: Task) -> Result:
         hp = self.plan.host(task.host.name)
         out = self.outcomes[hp.host]
         try:
@@ -228,6 +256,16 @@ class Applier:
             out.restore = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
         else:
             out.restore = restore_host(driver, snapshot, inverse_first=inverse)
+            if not out.restore.verified and inverse:
+                # The session itself may be what failed: a fresh one, and the full snapshot.
+                first = out.restore
+                try:
+                    out.restore = restore_host(self._driver(task, fresh=True), snapshot, inverse_first=False)
+                except Exception as exc:
+                    out.restore = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
+                out.restore.strategies[:0] = first.strategies
+                out.restore.errors[:0] = first.errors
+                out.restore.seconds += first.seconds
         since_failure = time.monotonic() - self.first_failure if self.first_failure else None
         since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
         if out.restore.verified:
@@ -281,8 +319,9 @@ class Applier:
         except KeyboardInterrupt:
             interrupted = True
             self.first_failure = self.first_failure or time.monotonic()
-            self._event("interrupted")
             self.progress.message("interrupted: rolling back")
+            self._wait_idle()
+            self._event("interrupted")
         failed = [h for h in self.changing if self.outcomes[h].status == "failed"]
         if not failed and not interrupted:
             self._event("apply_finished", outcome="completed")

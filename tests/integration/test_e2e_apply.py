@@ -191,3 +191,26 @@ def test_netconf_apply_uses_a_confirmed_commit_and_confirms_it(lab: LabManager, 
     assert json.loads(dict(rows)["commit_started"])["confirmed"] is True
     time.sleep(2.5)  # an unconfirmed commit would revert after ~1 s idle; a confirmed one stays
     assert "vlan 906" in open_driver("nc-doif").get_config(retrieve="running")["running"]
+
+
+def test_ctrl_c_mid_apply_rolls_back(lab: LabManager, tmp_path: Path, open_driver: Callable[[str], Any]) -> None:
+    hosts = ("sw-doso-core1", "sw-doso-core2", "sw-doso-acc1", "sw-doso-acc2")
+    before = running(open_driver, *hosts)
+    change = write(tmp_path, "i.yaml", {
+        "id": "CHG-2026-0907", "title": "Ports", "ticket": "T-907", "requester": "bleroy",
+        "rollout": {"canary": 1, "batch_size": 1},
+        "steps": [{"type": "access_port", "targets": {"hosts": list(hosts)},
+                   "params": {"interfaces": ["FastEthernet0/3"], "description": "interrupted"}}]})
+    assert netchange(lab, "plan", change).returncode == 0
+    proc = netchange(lab, "apply", "CHG-2026-0907", now=MINOR_TIME, wait=False)
+    journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
+    deadline = time.monotonic() + 60
+    while _committed(journal, "CHG-2026-0907") < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0, out
+    assert "Traceback" not in err
+    assert running(open_driver, *hosts) == before, out + err
+    shown = json.loads(netchange(lab, "show", "CHG-2026-0907", "--json").stdout)
+    assert shown["state"] == "rolled_back"
