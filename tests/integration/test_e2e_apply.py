@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,9 @@ def test_post_check_failure_rolls_back_three_devices(lab: LabManager, tmp_path: 
 def _committed(journal: Path, change_id: str) -> int:
     if not journal.exists():
         return 0
-    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5) as conn:
+    # A plain connection, closed each time: read-only (mode=ro) connections left open on a WAL
+    # database can see a torn view after a writer is killed.
+    with closing(sqlite3.connect(journal, timeout=10)) as conn:
         row = conn.execute("SELECT count(*) FROM events WHERE change_id = ? AND kind = 'committed'",
                            (change_id,)).fetchone()
     return int(row[0])
@@ -183,7 +186,7 @@ def test_netconf_apply_uses_a_confirmed_commit_and_confirms_it(lab: LabManager, 
     applied = netchange(lab, "apply", "CHG-2026-0906", now=MEDIUM_TIME)
     assert applied.returncode == 0, applied.stderr + applied.stdout
     journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
-    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(journal, timeout=10)) as conn:
         rows = conn.execute("SELECT kind, data FROM events WHERE change_id = 'CHG-2026-0906' AND host = 'nc-doif'"
                             " ORDER BY seq").fetchall()
     kinds = [k for k, _ in rows]
