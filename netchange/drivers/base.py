@@ -52,6 +52,24 @@ _SYNTAX = {
 }
 
 
+class NoCommitConfirm:
+    """For devices without a confirmed commit: nothing is ever pending, there is nothing to confirm.
+
+    Such a driver refuses ``commit_config(revert_in=…)`` as NAPALM's drivers do, and apply rolls
+    back by itself instead of waiting for the device to revert.
+    """
+
+    supports_commit_confirm = False
+
+    def has_pending_commit(self) -> bool:
+        return False
+
+    def confirm_commit(self) -> None:
+        from napalm.base.exceptions import CommitConfirmException
+
+        raise CommitConfirmException(f"{type(self).__name__}: this platform has no confirmed commit")
+
+
 @runtime_checkable
 class DriverProtocol(Protocol):
     """The subset of NAPALM's ``NetworkDriver`` that the engine calls."""

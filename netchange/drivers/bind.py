@@ -56,12 +56,13 @@ import dns.xfr
 import dns.zone
 from napalm.base import NetworkDriver
 from napalm.base.exceptions import (
-    CommitConfirmException,
     CommitError,
     ConnectionException,
     MergeConfigException,
     ReplaceConfigException,
 )
+
+from netchange.drivers.base import NoCommitConfirm
 
 MANAGED_TYPES = frozenset({"A", "AAAA", "CNAME", "PTR", "TXT", "MX", "SRV"})
 ZONE_TYPES = frozenset({"SOA", "NS"})
@@ -215,7 +216,7 @@ def zone_of(name: str, zones: list[dns.name.Name]) -> dns.name.Name:
     return max(best, key=lambda z: len(z.labels))
 
 
-class BindDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type information
+class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napalm ships no type information
     """NAPALM-contract driver for an RFC 2136 primary (BIND 9)."""
 
     def __init__(
@@ -401,11 +402,7 @@ class BindDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type i
         self._update(self._read(), self._pre_commit)
         self._pre_commit = None
 
-    def confirm_commit(self) -> None:
-        raise CommitConfirmException("DNS UPDATE has no confirmed commit pending")
 
-    def has_pending_commit(self) -> bool:
-        return False
 
     def _update(self, running: Records, desired: Records) -> None:
         """One UPDATE per changed zone: prerequisites = the touched record sets as read, then

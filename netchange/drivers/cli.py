@@ -51,6 +51,8 @@ from napalm.base.exceptions import (
 from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
+from netchange.drivers.base import NoCommitConfirm
+
 Mode = Literal["merge", "replace"]
 
 
@@ -213,7 +215,7 @@ def check_candidate(text: str) -> str:
 # -- the driver --------------------------------------------------------------------------------
 
 
-class CliDriver(NetworkDriver):  # type: ignore[misc]
+class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
     """NAPALM-contract driver for IOS-style CLIs; subclasses only choose :attr:`platform`."""
 
     platform: ClassVar[CliPlatform]
@@ -421,11 +423,7 @@ class CliDriver(NetworkDriver):  # type: ignore[misc]
             raise CommitError(f"{self.name}: rollback rejected by the device: {error}")
         self._last_rollback = None
 
-    def has_pending_commit(self) -> bool:
-        return False
 
-    def confirm_commit(self) -> None:
-        raise NotImplementedError(f"{self.platform.name}: no commit-confirm on this platform")
 
 
 class IosCliDriver(CliDriver):

@@ -45,13 +45,13 @@ from typing import Any
 
 from napalm.base import NetworkDriver
 from napalm.base.exceptions import (
-    CommitConfirmException,
     CommitError,
     ConnectionException,
     MergeConfigException,
     ReplaceConfigException,
 )
 
+from netchange.drivers.base import NoCommitConfirm
 from netchange.drivers.treediff import diff_text
 
 STATES = ("ready", "drain", "maint")
@@ -317,7 +317,7 @@ def parse_servers_state(text: str) -> dict[str, Server]:
     return servers
 
 
-class HaproxyDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type information
+class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napalm ships no type information
     """NAPALM-contract driver for HAProxy (runtime API + config file)."""
 
     def __init__(
@@ -517,11 +517,7 @@ class HaproxyDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         self._apply(self._running(), self._pre_commit)
         self._pre_commit = None
 
-    def confirm_commit(self) -> None:
-        raise CommitConfirmException("haproxy has no confirmed commit pending")
 
-    def has_pending_commit(self) -> bool:
-        return False
 
     def _admin(self, command: str) -> None:
         answer = self._command(command).strip()

@@ -40,6 +40,8 @@ from napalm.base.exceptions import (
     ReplaceConfigException,
 )
 
+from netchange.drivers.base import NoCommitConfirm
+
 Mode = Literal["merge", "replace"]
 
 READ_ONLY_PREFIXES = ("nft list ", "nft -a list ", "nft --json list ", "nft -j list ", "ip -br ", "ip addr",
@@ -130,7 +132,7 @@ def ruleset_diff(old: str, new: str) -> str:
 # -- the driver --------------------------------------------------------------------------------
 
 
-class NftablesDriver(NetworkDriver):  # type: ignore[misc]
+class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
     """NAPALM-contract driver for an nftables firewall reached over SSH."""
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
@@ -314,8 +316,4 @@ class NftablesDriver(NetworkDriver):  # type: ignore[misc]
             raise CommitError(f"{self.name}: snapshot restore refused: {error}")
         self._snapshot = None
 
-    def has_pending_commit(self) -> bool:
-        return False
 
-    def confirm_commit(self) -> None:
-        raise NotImplementedError("nftables: no commit-confirm on this platform")
