@@ -30,19 +30,14 @@ from netchange import window
 from netchange.errors import GuardRefused, LockHeld
 from netchange.identity import Actor, actor_for
 from netchange.journal import Journal, State
-from netchange.journal.records import LIVE_LOCK_STATES
-from netchange.models import Category, ChangeRequest
+from netchange.journal.records import LIVE_LOCK_STATES, HostLike, PlanLike
 from netchange.policy import Policy, format_duration
 
 RUNNABLE = frozenset({State.PLANNED, State.APPROVED})
 
 
-class GuardHost(Protocol):
-    @property
-    def host(self) -> str: ...
-
-    @property
-    def site(self) -> str: ...
+class GuardHost(HostLike, Protocol):
+    """What the guard reads of a ``HostPlan`` beyond what the journal does."""
 
     @property
     def rollback(self) -> object | None: ...
@@ -54,26 +49,8 @@ class GuardHost(Protocol):
     def error(self) -> str | None: ...
 
 
-class GuardPlan(Protocol):
-    """What the guard reads of ``netchange.plan.Plan``."""
-
-    @property
-    def change(self) -> ChangeRequest: ...
-
-    @property
-    def plan_hash(self) -> str: ...
-
-    @property
-    def created_at(self) -> dt.datetime: ...
-
-    @property
-    def created_by(self) -> str: ...
-
-    @property
-    def category(self) -> Category: ...
-
-    @property
-    def policy_version(self) -> str: ...
+class GuardPlan(PlanLike, Protocol):
+    """What the guard reads of ``netchange.plan.Plan`` (a Protocol: no Nornir import for the guard)."""
 
     @property
     def hosts(self) -> Sequence[GuardHost]: ...
