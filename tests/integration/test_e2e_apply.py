@@ -96,6 +96,16 @@ def _committed(journal: Path, change_id: str) -> int:
     return int(row[0])
 
 
+def apply_until_first_commit(lab: LabManager, change_id: str) -> subprocess.Popen[str]:
+    """Start ``netchange apply`` and return once the journal shows its first committed host."""
+    proc: subprocess.Popen[str] = netchange(lab, "apply", change_id, now=MINOR_TIME, wait=False)
+    journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
+    deadline = time.monotonic() + 60
+    while _committed(journal, change_id) < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    return proc
+
+
 def test_killed_mid_apply_then_recover(lab: LabManager, tmp_path: Path, open_driver: Callable[[str], Any]) -> None:
     hosts = ("sw-doso-core1", "sw-doso-core2", "sw-doso-acc1", "sw-doso-acc2")
     before = running(open_driver, *hosts)
@@ -105,11 +115,7 @@ def test_killed_mid_apply_then_recover(lab: LabManager, tmp_path: Path, open_dri
         "steps": [{"type": "access_port", "targets": {"hosts": list(hosts)},
                    "params": {"interfaces": ["FastEthernet0/12"], "description": "killed mid apply"}}]})
     assert netchange(lab, "plan", change).returncode == 0
-    proc = netchange(lab, "apply", "CHG-2026-0902", now=MINOR_TIME, wait=False)
-    journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
-    deadline = time.monotonic() + 60
-    while _committed(journal, "CHG-2026-0902") < 1 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
+    proc = apply_until_first_commit(lab, "CHG-2026-0902")
     assert proc.poll() is None, "apply finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -133,11 +139,7 @@ def test_second_apply_on_the_same_device_is_refused(lab: LabManager, tmp_path: P
          "params": {"interfaces": ["FastEthernet0/2"], "description": "lock two"}}]})
     assert netchange(lab, "plan", first).returncode == 0
     assert netchange(lab, "plan", second).returncode == 0
-    proc = netchange(lab, "apply", "CHG-2026-0903", now=MINOR_TIME, wait=False)
-    journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
-    deadline = time.monotonic() + 60
-    while _committed(journal, "CHG-2026-0903") < 1 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
+    proc = apply_until_first_commit(lab, "CHG-2026-0903")
     # Freeze the first apply mid-rollout (its canary committed, sw-doif-acc2 not yet), so the two
     # applies overlap for certain; then let it finish.
     proc.send_signal(signal.SIGSTOP)
@@ -205,11 +207,7 @@ def test_ctrl_c_mid_apply_rolls_back(lab: LabManager, tmp_path: Path, open_drive
         "steps": [{"type": "access_port", "targets": {"hosts": list(hosts)},
                    "params": {"interfaces": ["FastEthernet0/3"], "description": "interrupted"}}]})
     assert netchange(lab, "plan", change).returncode == 0
-    proc = netchange(lab, "apply", "CHG-2026-0907", now=MINOR_TIME, wait=False)
-    journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"
-    deadline = time.monotonic() + 60
-    while _committed(journal, "CHG-2026-0907") < 1 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
+    proc = apply_until_first_commit(lab, "CHG-2026-0907")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode != 0, out
