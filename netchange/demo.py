@@ -94,20 +94,23 @@ class Demo:
             self.run("approve", "CHG-2026-0103", actor="bleroy")
             self.run("apply", "CHG-2026-0103", actor="dnguyen", now=MEDIUM_TIME, expect=1)
             self.run("plan", self.example("03-vlan-and-rule-postcheck-fails.yaml"), actor="dnguyen",
-                     title="7. After the rollback the devices are as before: the same plan again")
+                     title="7. After the rollback the devices are as before: the same plan hash again")
             self.run("apply", "CHG-2026-0111", actor="dnguyen", now=MINOR_TIME,
                      title="8. One change per remaining role: DNS record, pool member, NETCONF VLAN")
             self.run("apply", "CHG-2026-0112", actor="dnguyen", now=MINOR_TIME)
             self.run("approve", "CHG-2026-0113", actor="bleroy")
             self.run("apply", "CHG-2026-0113", actor="efaure", now=MEDIUM_TIME)
-            self.run("show", "CHG-2026-0103", title="9. The tracking sheet and the journal")
+            self.run("close", "CHG-2026-0101", actor="dnguyen",
+                     title="9. Closing: the engineer and the operations manager validate the result")
+            self.run("close", "CHG-2026-0101", actor="amoreau")
+            self.run("show", "CHG-2026-0103", title="10. The tracking sheet and the journal")
             report = self.home / "CHG-2026-0103.md"
             self.run("report", "CHG-2026-0103", "--format", "md", "--output", str(report))
             self.run("list")
             self.run("journal", "verify")
             self.run("report", "quarterly", "--quarter", "2026Q4", "--format", "md")
         finally:
-            self.run("lab", "down", title="10. Lab down: nothing left behind")
+            self.run("lab", "down", title="11. Lab down: nothing left behind")
         if self.failures:
             console.print("[bold red]demo: unexpected results:[/]")
             for failure in self.failures:

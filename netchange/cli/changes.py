@@ -22,7 +22,7 @@ from netchange.models import Category
 from netchange.plan import Plan, build_plan
 from netchange.planview import print_plan, render_document
 from netchange.policy import Policy, load_policy
-from netchange.progress import make_progress
+from netchange.progress import RichProgress, make_progress
 from netchange.recover import last_apply, refuse_if_changed_since, restore_hosts
 from netchange.request import load_request
 from rollback import SnapshotStore
@@ -127,7 +127,11 @@ def _warn_in_progress(journal: Journal, but: str | None = None) -> None:
         err.print(f"[bold yellow]warning:[/] left in progress (run 'netchange recover ID'): {', '.join(left)}")
 
 
-def _summary(outcome: ApplyOutcome) -> None:
+def _summary(outcome: ApplyOutcome, *, as_table: bool = True) -> None:
+    if not as_table:
+        out.print(f"{outcome.change_id}: [bold]{outcome.outcome}[/]")
+        _alarm(outcome)
+        return
     table = Table("host", "status", "detail", title=f"{outcome.change_id}: {outcome.outcome}", title_justify="left")
     for h in outcome.hosts.values():
         detail = h.error
@@ -136,6 +140,10 @@ def _summary(outcome: ApplyOutcome) -> None:
             detail += f"({'+'.join(h.restore.strategies)}, {h.restore.seconds:.2f}s)"
         table.add_row(h.host, h.status, redact.scrub(detail))
     out.print(table)
+    _alarm(outcome)
+
+
+def _alarm(outcome: ApplyOutcome) -> None:
     if outcome.alarms:
         err.print(
             f"[bold white on red] ALARM [/] rollback NOT verified on {', '.join(outcome.alarms)}: "
@@ -184,7 +192,8 @@ def apply(
     if as_json:
         print(redact.scrub(json.dumps(_outcome_json(outcome), indent=2)))
     else:
-        _summary(outcome)
+        # The live table on a terminal already shows each host's end state.
+        _summary(outcome, as_table=not isinstance(progress, RichProgress))
     raise typer.Exit(outcome.exit_code)
 
 
