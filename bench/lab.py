@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -88,6 +89,8 @@ def switch_lab(n: int) -> Iterator[SwitchLab]:
         down = manager.down()
         if down.leftovers:
             print(f"bench: left after lab down: {down.leftovers}", file=sys.stderr)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def write_change(path: Path, change_id: str, hosts: Sequence[str], vlan_id: int, name: str,
