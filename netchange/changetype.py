@@ -65,12 +65,12 @@ class Context(Generic[P]):
 
     def parse(self, command: str) -> list[dict[str, Any]]:
         """A show command parsed with ntc-templates (TextFSM) for this host's syntax."""
-        from ntc_templates.parse import parse_output
+        from netchange.parsing import parse_show
 
         platform = NTC_PLATFORM.get(self.syntax)
         if platform is None:
             raise BadRequest(f"no TextFSM templates for syntax {self.syntax!r}")
-        return parse_output(platform=platform, command=command, data=self.show(command))  # type: ignore[no-any-return]
+        return parse_show(platform, command, self.show(command))
 
     @cached_property
     def config(self) -> HConfig:
