@@ -25,6 +25,16 @@ class VlanParams(StrictModel):
     svi: Svi | None = None
 
 
+def vlans_in_config(running: str) -> set[int]:
+    """VLAN ids defined by top-level ``vlan N`` lines of a configuration."""
+    found = set()
+    for line in running.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] == "vlan" and words[1].isdigit() and not line.startswith(" "):
+            found.add(int(words[1]))
+    return found
+
+
 class Vlan(ChangeType[VlanParams]):
     name = "vlan"
     perimeter = Perimeter.NETWORK
@@ -34,13 +44,16 @@ class Vlan(ChangeType[VlanParams]):
 
     def pre_checks(self, ctx: Context[VlanParams]) -> list[CheckResult]:
         vid = ctx.params.vlan_id
-        if ctx.syntax == "ios":
-            free = not has_section(ctx.running, f"vlan {vid}") and not any(
-                row.get("vlan_id") == str(vid) for row in ctx.parse("show vlan brief")
-            )
+        in_config = vlans_in_config(ctx.running)
+        if ctx.syntax != "ios" or any(2 <= v <= 1001 for v in in_config):
+            # The running configuration holds the VLAN database (IOS in VTP transparent/off mode,
+            # the NETCONF model): it answers without another round trip to the device.
+            free, source = vid not in in_config, "running config"
         else:
-            free = f"vlan {vid}" not in {line.strip() for line in ctx.running.splitlines()}
-        checks = [check(f"vlan {vid} is free", free, "" if free else f"VLAN {vid} already exists")]
+            # VTP server/client: normal-range VLANs live in vlan.dat, not in the running config.
+            free = not any(row.get("vlan_id") == str(vid) for row in ctx.parse("show vlan brief"))
+            source = "show vlan brief"
+        checks = [check(f"vlan {vid} is free", free, f"per {source}" if free else f"VLAN {vid} exists ({source})")]
         if ctx.params.svi and ctx.syntax == "ios":
             svi_free = not has_section(ctx.running, f"interface Vlan{vid}")
             checks.append(check(f"interface Vlan{vid} is free", svi_free))

@@ -128,3 +128,23 @@ def test_plan_json_contract(tmp_path: Path) -> None:
     assert len(encoded["plan_hash"]) == 64
     for host in ("sw1", "sw2"):
         assert set(encoded["hosts"][host]) >= {"diff", "category", "reasons", "pre_checks"}
+
+
+def test_vlan_pre_check_asks_the_device_when_the_config_has_no_vlan_database(tmp_path: Path) -> None:
+    # VTP server mode: no "vlan N" sections in the running config; show vlan brief lists VLAN 20.
+    no_vlans = "\n".join(line for line in SWITCH_RUNNING.splitlines()
+                         if not line.startswith(("vlan ", " name ")))
+    taken = SHOW_VLAN_BRIEF + "20   servers                          active    \n"
+    devs = [MockDevice("sw1", no_vlans, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": taken})]
+    nr = load_nornir(write_inventory(tmp_path, devs))
+    plan = build_plan(request(), nr, actor="dnguyen", policy_version="t", requirements=lambda c: [])
+    check = plan.host("sw1").pre_checks[0]
+    assert not check.passed and "show vlan brief" in check.detail
+
+
+def test_vlan_pre_check_reads_the_running_config_when_it_holds_the_vlans(tmp_path: Path) -> None:
+    # "vlan 10" in the running config: the config is the VLAN database; VLAN 20 is free there,
+    # whatever show vlan would say (the mock's show vlan is never asked).
+    plan = make(tmp_path, [MockDevice("sw1", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={})])
+    check = plan.host("sw1").pre_checks[0]
+    assert check.passed and "running config" in check.detail
