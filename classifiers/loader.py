@@ -58,16 +58,20 @@ def _load(directory: Path) -> RuleSet:
     return ruleset
 
 
+# libyaml's safe loader when PyYAML was built with it (the wheels are): 5-10x faster, same result.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise BadRequest(f"{path}: not valid YAML: {exc}") from None
 
 
 def _rule_lines(path: Path) -> dict[int, int]:
     """Map each rule's index to its line in the file (1-based), for error messages."""
-    node = yaml.compose(path.read_text(encoding="utf-8"))
+    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
     lines: dict[int, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:

@@ -11,15 +11,17 @@ import datetime as dt
 import enum
 import functools
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from netchange.errors import BadRequest
 from netchange.models import Category
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 
 class _Frozen(BaseModel):
@@ -290,8 +292,11 @@ class Policy(_Frozen):
 
 
 @functools.lru_cache(maxsize=64)
-def _calendar(country: str, subdiv: str | None, year: int) -> holidays_lib.HolidayBase:
-    return holidays_lib.country_holidays(country, subdiv=subdiv, years=year)
+def _calendar(country: str, subdiv: str | None, year: int) -> HolidayBase:
+    # Imported here: the package costs ~0.15 s to import and only window checks need it.
+    import holidays
+
+    return holidays.country_holidays(country, subdiv=subdiv, years=year)
 
 
 def _describe_days(days: tuple[Weekday, ...]) -> str:
@@ -314,7 +319,7 @@ def load_policy(path: str | Path) -> Policy:
     """Read and validate ``policy.yaml``; any error names the file and the key."""
     path = Path(path)
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except OSError as exc:
         raise BadRequest(f"{path}: cannot read the policy ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
