@@ -43,6 +43,9 @@ class JournalLike(Protocol):
     def event(self, change_id: str, kind: str, *, actor: str, host: str | None = None,
               data: dict[str, Any] | None = None) -> None: ...
 
+    def event_batch(self, change_id: str | None, items: Sequence[tuple[str, str | None, dict[str, Any] | None]],
+                    *, actor: str) -> None: ...
+
 
 @dataclass
 class HostOutcome:
@@ -101,6 +104,7 @@ class Applier:
         progress: Progress,
         actor: str,
         revert_in: int = 300,
+        snapshot_max_age: float = 120.0,
     ) -> None:
         self.plan = plan
         self.nr = nr
@@ -109,6 +113,10 @@ class Applier:
         self.progress = progress
         self.actor = actor
         self.revert_in = revert_in
+        self.snapshot_max_age = snapshot_max_age
+        """How long the prepare phase's reading serves as the host's state (drift check, diff
+        basis) before its turn comes; older, the host is read again just before its commit."""
+        self._prepared: list[tuple[str, str | None, dict[str, Any] | None]] = []
         self.lock = threading.Lock()
         self.changing = [h.host for h in plan.hosts if h.changes]
         self.outcomes = {h.host: HostOutcome(host=h.host) for h in plan.hosts}
@@ -124,6 +132,11 @@ class Applier:
     def _event(self, kind: str, host: str | None = None, **data: Any) -> None:
         with self.lock:
             self.journal.event(self.plan.change.id, kind, actor=self.actor, host=host, data=data or None)
+
+    def _events(self, items: list[tuple[str, str | None, dict[str, Any] | None]]) -> None:
+        """Several events in one journal transaction: one disk sync instead of one each."""
+        with self.lock:
+            self.journal.event_batch(self.plan.change.id, items, actor=self.actor)
 
     def _status(self, host: str, status: str, detail: str = "") -> None:
         self.outcomes[host].status = status
@@ -150,18 +163,25 @@ class Applier:
             driver = self._driver(task)
             running = driver.get_config(retrieve="running")["running"]
             if text_hash(normalize(driver, running)) != hp.running_hash:
-                self._event("drift", hp.host, planned=hp.running_hash)
+                with self.lock:
+                    self._prepared.append(("drift", hp.host, {"planned": hp.running_hash}))
                 self.outcomes[hp.host].error = "running state differs from the plan's"
                 self._status(hp.host, "failed", "drifted from the plan")
                 return Result(host=task.host, failed=True)
             sha = self.snapshots.save(running)
             self.outcomes[hp.host].snapshot = sha
-            self._event("snapshot", hp.host, sha=sha)
+            with self.lock:
+                self._prepared.append(("snapshot", hp.host, {"sha": sha}))
+            if hasattr(driver, "running_reuse_seconds"):
+                # This reading is the snapshot and the drift check: it also serves as the basis
+                # of the host's diff at commit time, if the host's turn comes soon enough.
+                driver.running_reuse_seconds = self.snapshot_max_age
             self._status(hp.host, "waiting", "snapshot taken")
             return Result(host=task.host)
         except Exception as exc:
             self.outcomes[hp.host].error = _describe(exc)
-            self._event("prepare_failed", hp.host, error=_describe(exc))
+            with self.lock:
+                self._prepared.append(("prepare_failed", hp.host, {"error": _describe(exc)}))
             self._status(hp.host, "failed", _describe(exc))
             return Result(host=task.host, failed=True)
 
@@ -194,6 +214,7 @@ class Applier:
     def _apply_host_steps(self, task: Task) -> Result:
         hp = self.plan.host(task.host.name)
         out = self.outcomes[hp.host]
+        pending: list[tuple[str, str | None, dict[str, Any] | None]] = []
         try:
             driver = self._driver(task)
             self._status(hp.host, "committing")
@@ -211,18 +232,22 @@ class Applier:
             else:
                 driver.commit_config(message=self.plan.change.id)
             out.committed = True
-            self._event("committed", hp.host)
+            # What follows the commit is journaled in one transaction once the host is done:
+            # commit_started (above, on its own) is what recovery needs; a crash before this
+            # batch leaves a host that recovery restores from its snapshot.
+            pending.append(("committed", hp.host, None))
             self._status(hp.host, "post-checks")
             checks = self._post_checks(task, hp, driver)
             out.post_checks = [c.model_dump() for c in checks]
-            self._event("post_checks", hp.host, checks=out.post_checks)
+            pending.append(("post_checks", hp.host, {"checks": out.post_checks}))
             failed = [c.name for c in checks if not c.passed]
             if failed:
                 raise PostCheckFailed(f"post-check failed: {', '.join(failed)}")
             if confirmed:
                 driver.confirm_commit()
                 out.confirmed_pending = False
-            self._event("confirmed", hp.host, after=out.after_hash, confirmed_commit=confirmed)
+            pending.append(("confirmed", hp.host, {"after": out.after_hash, "confirmed_commit": confirmed}))
+            self._events(pending)
             self._status(hp.host, "done", f"{len(checks)} post-check(s) passed")
             return Result(host=task.host, changed=True)
         except BaseException as exc:  # Ctrl-C in a worker must also lead to the rollback
@@ -230,7 +255,7 @@ class Applier:
             with self.lock:
                 self.first_failure = self.first_failure or out.failed_at
             out.error = _describe(exc)
-            self._event("host_failed", hp.host, error=out.error)
+            self._events([*pending, ("host_failed", hp.host, {"error": out.error})])
             self._status(hp.host, "failed", out.error)
             return Result(host=task.host, failed=True)
 
@@ -294,6 +319,8 @@ class Applier:
                 self._status(h.host, "no change")
         self._event("apply_started", plan_hash=self.plan.plan_hash, hosts=self.changing)
         self._run(self.changing, self._prepare, "prepare")
+        # Every snapshot is on disk and journaled before the first commit (recover needs them).
+        self._events(sorted(self._prepared, key=lambda e: self.changing.index(e[1] or "")))
         not_ready = [h for h in self.changing if self.outcomes[h].status == "failed"]
         if not_ready:
             self._event("apply_refused", hosts=not_ready)

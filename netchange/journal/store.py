@@ -212,6 +212,18 @@ class Journal:
         with self._tx() as conn:
             self._append(conn, change_id, kind, actor=actor, host=host, data=data)
 
+    def event_batch(self, change_id: str | None, items: Sequence[tuple[str, str | None, dict[str, Any] | None]],
+                    *, actor: str) -> None:
+        """Append several events ``(kind, host, data)`` in one transaction (one disk sync).
+
+        For steps whose events only matter together: a crash loses all of them or none.
+        """
+        if not items:
+            return
+        with self._tx() as conn:
+            for kind, host, data in items:
+                self._append(conn, change_id, kind, actor=actor, host=host, data=data)
+
     def events(self, change_id: str | None = None) -> list[Event]:
         rows = (
             self._read("SELECT * FROM events WHERE change_id = ? ORDER BY seq", (change_id,))
