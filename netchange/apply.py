@@ -271,7 +271,9 @@ class Applier:
     def _rollback_host(self, task: Task) -> Result:
         out = self.outcomes[task.host.name]
         self._status(out.host, "rolling back")
-        self._event("rollback_started", out.host)
+        # Journaled with its outcome in one transaction: a crash in between is covered anyway
+        # (commit_started without rollback_verified is what ``recover`` restores).
+        started: tuple[str, str | None, dict[str, Any] | None] = ("rollback_started", out.host, None)
         snapshot = self.snapshots.load(out.snapshot)
         # The driver's own inverse is only trusted inside the session that made a complete commit.
         inverse = out.committed and CONNECTION_NAME in task.host.connections
@@ -294,12 +296,12 @@ class Applier:
         since_failure = time.monotonic() - self.first_failure if self.first_failure else None
         since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
         if out.restore.verified:
-            self._event("rollback_verified", out.host, strategies=out.restore.strategies,
-                        seconds=round(out.restore.seconds, 3),
-                        since_failure=None if since_failure is None else round(since_failure, 3))
+            self._events([started, ("rollback_verified", out.host, {
+                "strategies": out.restore.strategies, "seconds": round(out.restore.seconds, 3),
+                "since_failure": None if since_failure is None else round(since_failure, 3)})])
             self._status(out.host, "restored", f"verified in {out.restore.seconds:.2f}s{since}")
             return Result(host=task.host)
-        self._event("rollback_failed", out.host, errors=out.restore.errors)
+        self._events([started, ("rollback_failed", out.host, {"errors": out.restore.errors})])
         self._status(out.host, "ALARM", "; ".join(out.restore.errors))
         return Result(host=task.host, failed=True)
 
