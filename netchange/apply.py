@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from nornir.core import Nornir
+from nornir.core.inventory import Hosts, Inventory
+from nornir.core.state import GlobalState
 from nornir.core.task import Result, Task
 
 from netchange.changetype import text_hash
@@ -44,7 +46,7 @@ class JournalLike(Protocol):
               data: dict[str, Any] | None = None) -> None: ...
 
     def event_batch(self, change_id: str | None, items: Sequence[tuple[str, str | None, dict[str, Any] | None]],
-                    *, actor: str) -> None: ...
+                    *, actor: str, durable: bool = True) -> None: ...
 
 
 @dataclass
@@ -133,10 +135,14 @@ class Applier:
         with self.lock:
             self.journal.event(self.plan.change.id, kind, actor=self.actor, host=host, data=data or None)
 
-    def _events(self, items: list[tuple[str, str | None, dict[str, Any] | None]]) -> None:
-        """Several events in one journal transaction: one disk sync instead of one each."""
+    def _events(self, items: list[tuple[str, str | None, dict[str, Any] | None]], *, durable: bool = True) -> None:
+        """Several events in one journal transaction: one disk sync instead of one each.
+
+        ``durable=False`` for events that recovery can do without: what follows a commit (a
+        host with ``commit_started`` and no outcome is restored from its snapshot anyway).
+        """
         with self.lock:
-            self.journal.event_batch(self.plan.change.id, items, actor=self.actor)
+            self.journal.event_batch(self.plan.change.id, items, actor=self.actor, durable=durable)
 
     def _status(self, host: str, status: str, detail: str = "") -> None:
         self.outcomes[host].status = status
@@ -152,8 +158,15 @@ class Applier:
         return driver
 
     def _run(self, hosts: Sequence[str], task: Any, name: str) -> None:
-        wanted = set(hosts)
-        self.nr.filter(filter_func=lambda h: h.name in wanted).run(task=task, name=name, on_failed=True)
+        """Run ``task`` on ``hosts``, started in the given order.
+
+        Nornir's filter keeps inventory order, and its run puts hosts it has seen fail last; the
+        outcome of each host is tracked here, so each run gets a fresh state.
+        """
+        inv = self.nr.inventory
+        ordered = Inventory(hosts=Hosts({h: inv.hosts[h] for h in hosts}), groups=inv.groups, defaults=inv.defaults)
+        Nornir(inventory=ordered, config=self.nr.config, data=GlobalState(dry_run=False),
+               processors=self.nr.processors, runner=self.nr.runner).run(task=task, name=name, on_failed=True)
 
     # -- phase 1: drift and snapshots -------------------------------------------------------------
     def _prepare(self, task: Task) -> Result:
@@ -247,7 +260,7 @@ class Applier:
                 driver.confirm_commit()
                 out.confirmed_pending = False
             pending.append(("confirmed", hp.host, {"after": out.after_hash, "confirmed_commit": confirmed}))
-            self._events(pending)
+            self._events(pending, durable=False)
             self._status(hp.host, "done", f"{len(checks)} post-check(s) passed")
             return Result(host=task.host, changed=True)
         except BaseException as exc:  # Ctrl-C in a worker must also lead to the rollback
@@ -255,7 +268,7 @@ class Applier:
             with self.lock:
                 self.first_failure = self.first_failure or out.failed_at
             out.error = _describe(exc)
-            self._events([*pending, ("host_failed", hp.host, {"error": out.error})])
+            self._events([*pending, ("host_failed", hp.host, {"error": out.error})], durable=False)
             self._status(hp.host, "failed", out.error)
             return Result(host=task.host, failed=True)
 
@@ -296,22 +309,23 @@ class Applier:
         since_failure = time.monotonic() - self.first_failure if self.first_failure else None
         since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
         if out.restore.verified:
-            self._events([started, ("rollback_verified", out.host, {
+            self._events(durable=False, items=[started, ("rollback_verified", out.host, {
                 "strategies": out.restore.strategies, "seconds": round(out.restore.seconds, 3),
                 "since_failure": None if since_failure is None else round(since_failure, 3)})])
             self._status(out.host, "restored", f"verified in {out.restore.seconds:.2f}s{since}")
             return Result(host=task.host)
-        self._events([started, ("rollback_failed", out.host, {"errors": out.restore.errors})])
+        self._events([started, ("rollback_failed", out.host, {"errors": out.restore.errors})], durable=False)
         self._status(out.host, "ALARM", "; ".join(out.restore.errors))
         return Result(host=task.host, failed=True)
 
-    def _to_roll_back(self, on_failure: OnFailure) -> list[list[str]]:
-        touched = [[h for h in batch if self.outcomes[h].commit_started] for batch in self.commit_order]
+    def _to_roll_back(self, on_failure: OnFailure) -> list[str]:
+        """Hosts to restore, newest change first (the canary last)."""
+        touched = [h for batch in self.commit_order for h in batch if self.outcomes[h].commit_started]
         if on_failure is OnFailure.STOP:
             return []
         if on_failure is OnFailure.ROLLBACK_FAILED:
-            touched = [[h for h in batch if self.outcomes[h].status == "failed"] for batch in touched]
-        return [batch for batch in reversed(touched) if batch]
+            touched = [h for h in touched if self.outcomes[h].status == "failed"]
+        return touched[::-1]
 
     # -- the whole run ----------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -358,10 +372,11 @@ class Applier:
         for host in self.changing:
             if self.outcomes[host].status == "waiting":
                 self._status(host, "skipped", "rollout stopped")
-        alarms: list[str] = []
-        for batch in self._to_roll_back(change.on_failure):
-            self._run(batch, self._rollback_host, "rollback")
-            alarms += [h for h in batch if self.outcomes[h].status == "ALARM"]
+        # One pass, started newest first: batches were a pace for going forward; waiting for each
+        # to finish before undoing the next would only leave the network changed for longer.
+        back = self._to_roll_back(change.on_failure)
+        self._run(back, self._rollback_host, "rollback")
+        alarms = [h for h in back if self.outcomes[h].status == "ALARM"]
         left = [h for h in self.changing if self.outcomes[h].commit_started and self.outcomes[h].restore is None]
         outcome = "failed" if alarms or left else "rolled_back"
         self._event("apply_finished", outcome=outcome, failed=failed, alarms=alarms, left_changed=left)

@@ -118,6 +118,8 @@ class Journal:
         self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: each commit is synced to disk before the device action it announces.
+        self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=30000")
         with self._lock:
@@ -138,15 +140,27 @@ class Journal:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction. ``durable=False`` skips the disk sync of this commit.
+
+        In WAL mode the log is written in order, so the next durable commit syncs the frames of
+        the non-durable ones before it: a process crash loses nothing, a power loss can lose only
+        non-durable events written since the last durable one.
+        """
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            finally:
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous=FULL")
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -213,14 +227,15 @@ class Journal:
             self._append(conn, change_id, kind, actor=actor, host=host, data=data)
 
     def event_batch(self, change_id: str | None, items: Sequence[tuple[str, str | None, dict[str, Any] | None]],
-                    *, actor: str) -> None:
-        """Append several events ``(kind, host, data)`` in one transaction (one disk sync).
+                    *, actor: str, durable: bool = True) -> None:
+        """Append several events ``(kind, host, data)`` in one transaction (one disk sync at most).
 
         For steps whose events only matter together: a crash loses all of them or none.
+        ``durable=False`` for what recovery can do without (see :meth:`_tx`).
         """
         if not items:
             return
-        with self._tx() as conn:
+        with self._tx(durable=durable) as conn:
             for kind, host, data in items:
                 self._append(conn, change_id, kind, actor=actor, host=host, data=data)
 

@@ -35,7 +35,7 @@ def fake_platform(monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda p: fakedriver.FakeDriver if p == "fake" else real(p))
 
 
-def inventory(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None) -> Path:
+def inventory(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None, workers: int = 4) -> Path:
     faults = faults or {}
     hosts = {
         f"sw{i}": {
@@ -54,7 +54,7 @@ def inventory(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None) -
         "inventory": {"plugin": "SimpleInventory", "options": {
             "host_file": str(tmp_path / "hosts.yaml"), "group_file": str(tmp_path / "groups.yaml"),
             "defaults_file": str(tmp_path / "defaults.yaml")}},
-        "runner": {"plugin": "threaded", "options": {"num_workers": 4}},
+        "runner": {"plugin": "threaded", "options": {"num_workers": workers}},
         "logging": {"enabled": False}}))
     return cfg
 
@@ -69,9 +69,9 @@ def change(**extra: Any) -> ChangeRequest:
 
 
 def run(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None, req: ChangeRequest | None = None,
-        mutate_before_apply: dict[str, str] | None = None) -> tuple[Plan, Any, Journal]:
+        mutate_before_apply: dict[str, str] | None = None, workers: int = 4) -> tuple[Plan, Any, Journal]:
     fakedriver.reset({f"sw{i}": SWITCH_RUNNING for i in range(1, N + 1)})
-    cfg = inventory(tmp_path, faults)
+    cfg = inventory(tmp_path, faults, workers)
     plan = build_plan(req or change(), load_nornir(cfg), actor="dnguyen", policy_version="t", requirements=lambda c: [])
     assert plan.ok, [h.error for h in plan.hosts]
     for name, text in (mutate_before_apply or {}).items():
@@ -172,3 +172,12 @@ def test_drift_refuses_before_anything_changes(tmp_path: Path) -> None:
         run(tmp_path, mutate_before_apply={"sw2": SWITCH_RUNNING + "vlan 99\n name rogue\n"})
     assert back_to_snapshot("sw1", "sw3", "sw4")
     assert all("commit_config" not in fakedriver.CALLS.get(f"sw{i}", []) for i in range(1, N + 1))
+
+
+def test_rollback_starts_with_the_newest_change(tmp_path: Path) -> None:
+    # One worker: canary sw1, then sw2, sw3 (sw3 fails): undone sw3, sw2, then the canary.
+    _, outcome, journal = run(tmp_path, faults={"sw3": {"hide_vlan": 20}}, workers=1)
+    assert outcome.outcome == "rolled_back"
+    order = [e.host for e in journal.events("CHG-2026-0100") if e.kind == "rollback_verified"]
+    assert order == ["sw3", "sw2", "sw1"]
+    assert back_to_snapshot("sw1", "sw2", "sw3", "sw4")
