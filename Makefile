@@ -39,7 +39,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP) lab-deps
+# Ansible (B5) lives in its own venv: it is a point of comparison, not a dependency of netchange.
+ANSIBLE_VENV := bench/.ansible-venv
+$(ANSIBLE_VENV)/.installed:
+	$(PYTHON) -m venv $(ANSIBLE_VENV)
+	$(ANSIBLE_VENV)/bin/pip install -q --upgrade pip
+	$(ANSIBLE_VENV)/bin/pip install -q 'ansible>=12,<13' paramiko
+	touch $@
+
+bench: $(STAMP) lab-deps $(ANSIBLE_VENV)/.installed
 	$(BIN)/python -m bench
 
 clean:
