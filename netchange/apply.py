@@ -253,7 +253,7 @@ class Applier:
             checks = self._post_checks(task, hp, driver)
             out.post_checks = [c.model_dump() for c in checks]
             pending.append(("post_checks", hp.host, {"checks": out.post_checks}))
-            failed = [c.name for c in checks if not c.passed]
+            failed = [f"{c.name}: {c.detail}" if c.detail else c.name for c in checks if not c.passed]
             if failed:
                 raise PostCheckFailed(f"post-check failed: {', '.join(failed)}")
             if confirmed:

@@ -72,8 +72,8 @@ class FwRule(ChangeType[FwRuleParams]):
             wanted = p.action == "accept"
             checks.append(
                 check(
-                    f"new TCP connection to {p.destination.network_address}:{p.port} is "
-                    f"{'allowed' if wanted else 'refused'}",
+                    f"a new TCP connection to {p.destination.network_address}:{p.port} "
+                    f"{'opens' if wanted else 'is refused'} (expected)",
                     opened == wanted,
                     f"connection {'opened' if opened else 'failed'}",
                 )
