@@ -105,24 +105,36 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@contextmanager
+def _busy(path: Path) -> Iterator[None]:
+    """SQLite's "database is locked" (after the busy timeout) as netchange's refusal, in one line."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        raise LockHeld(f"{path}: the journal is held by another netchange process; try again") from None
+
+
 class Journal:
     """Open (and create or migrate) the journal at ``path``. Use it as a context manager."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], dt.datetime] = _utcnow) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], dt.datetime] = _utcnow,
+                 busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.RLock()
         # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so that the write lock
         # is taken before the chain head is read.
-        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         # FULL: each commit is synced to disk before the device action it announces.
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=30000")
-        with self._lock:
+        self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        with self._lock, _busy(self.path):
             self.schema_version = migrate(self._conn)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -151,7 +163,8 @@ class Journal:
             if not durable:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                with _busy(self.path):
+                    self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._conn
                 except BaseException:

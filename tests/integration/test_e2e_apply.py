@@ -106,6 +106,21 @@ def apply_until_first_commit(lab: LabManager, change_id: str) -> subprocess.Pope
     return proc
 
 
+def freeze_outside_a_transaction(proc: subprocess.Popen[str], journal: Path) -> None:
+    """SIGSTOP ``proc`` at a moment it holds no journal write lock (else every other command waits)."""
+    for _ in range(500):
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            with closing(sqlite3.connect(journal, timeout=0.05, isolation_level=None)) as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            proc.send_signal(signal.SIGCONT)
+            time.sleep(0.003)
+    raise AssertionError("could not freeze the apply outside a journal transaction")
+
+
 def test_killed_mid_apply_then_recover(lab: LabManager, tmp_path: Path, open_driver: Callable[[str], Any]) -> None:
     hosts = ("sw-doso-core1", "sw-doso-core2", "sw-doso-acc1", "sw-doso-acc2")
     before = running(open_driver, *hosts)
@@ -142,7 +157,7 @@ def test_second_apply_on_the_same_device_is_refused(lab: LabManager, tmp_path: P
     proc = apply_until_first_commit(lab, "CHG-2026-0903")
     # Freeze the first apply mid-rollout (its canary committed, sw-doif-acc2 not yet), so the two
     # applies overlap for certain; then let it finish.
-    proc.send_signal(signal.SIGSTOP)
+    freeze_outside_a_transaction(proc, Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite")
     try:
         refused = netchange(lab, "apply", "CHG-2026-0904", now=MINOR_TIME)
     finally:

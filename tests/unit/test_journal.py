@@ -6,6 +6,7 @@ import datetime as dt
 import multiprocessing
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -312,3 +313,16 @@ def test_changes_for_reports(journal):
     assert rows[0].category is Category.MINOR
     assert rows[0].sites == ("doif",)
     assert journal.changes(T0 + dt.timedelta(days=1), None) == []
+
+
+def test_a_journal_held_by_another_process_is_a_refusal_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "busy.sqlite"
+    Journal(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(LockHeld, match="held by another netchange process"):
+            Journal(path, busy_timeout=0.2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
