@@ -5,7 +5,8 @@ engine calls, per host it targets::
 
     pre_checks(ctx)   before anything is rendered; a failed check stops that host's plan
     render(ctx)       the candidate in the host's configuration syntax (merged, never replaced)
-    post_checks(ctx)  after commit; a failure triggers the automatic rollback
+    post_checks(ctx)  after commit; a failure triggers the automatic rollback.
+                      ``ctx.running`` is then the configuration read after the commit.
 
 ``render`` defaults to the Jinja2 template ``tasks/templates/<name>/<syntax>.j2`` with the
 validated params as ``p`` and the host as ``host``. Params are validated before any template is
@@ -55,7 +56,8 @@ class Context(Generic[P]):
     params: P
     driver: DriverProtocol
     running: str
-    """The running configuration read at plan (or apply) time: the snapshot."""
+    """The running configuration: before the change in pre-checks and render (the snapshot),
+    after the commit in post-checks (apply reads it once for every check of the host)."""
     change_id: str = ""
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -81,7 +83,7 @@ class Context(Generic[P]):
         return get_hconfig(platform, self.running)
 
     def refresh(self) -> None:
-        """Re-read the running configuration (post-checks look at the device after the commit)."""
+        """Re-read the running configuration (for a check that waits for the device to settle)."""
         self.running = self.driver.get_config(retrieve="running")["running"]
         self.__dict__.pop("config", None)
 

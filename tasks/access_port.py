@@ -45,7 +45,6 @@ class AccessPort(ChangeType[AccessPortParams]):
         return checks
 
     def post_checks(self, ctx: Context[AccessPortParams]) -> list[CheckResult]:
-        ctx.refresh()
         ports = parse_interfaces(ctx.running)
         p = ctx.params
         checks = []

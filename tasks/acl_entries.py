@@ -82,7 +82,6 @@ class AclEntries(ChangeType[AclEntriesParams]):
         return checks
 
     def post_checks(self, ctx: Context[AclEntriesParams]) -> list[CheckResult]:
-        ctx.refresh()
         return [check(f"added: {e.body(wildcard=True)}", self._present(ctx, e)) for e in ctx.params.add] + [
             check(f"removed: {e.body(wildcard=True)}", not self._present(ctx, e)) for e in ctx.params.remove
         ]

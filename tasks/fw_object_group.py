@@ -67,7 +67,6 @@ class FwObjectGroup(ChangeType[FwObjectGroupParams]):
         return checks
 
     def post_checks(self, ctx: Context[FwObjectGroupParams]) -> list[CheckResult]:
-        ctx.refresh()
         members = self._members(ctx) or set()
         return [check(f"{n} in {ctx.params.group}", self._key(ctx, n) in members) for n in ctx.params.add] + [
             check(f"{n} gone from {ctx.params.group}", self._key(ctx, n) not in members) for n in ctx.params.remove

@@ -61,7 +61,6 @@ class FwRule(ChangeType[FwRuleParams]):
         return [check(where, exists), check(f"rule {p.name} is not there yet", not self._present(ctx))]
 
     def post_checks(self, ctx: Context[FwRuleParams]) -> list[CheckResult]:
-        ctx.refresh()
         p = ctx.params
         checks = [check(f"rule {p.name} is in the running policy", self._present(ctx))]
         probe = ctx.data.get("probe")

@@ -119,7 +119,6 @@ class LbMember(ChangeType[LbMemberParams]):
 
     def post_checks(self, ctx: Context[LbMemberParams]) -> list[CheckResult]:
         p = ctx.params
-        ctx.refresh()
         servers = _servers(ctx.running, p.backend) or {}
         srv = servers.get(p.server)
         if p.action == "remove":

@@ -46,5 +46,4 @@ class StaticRoute(ChangeType[StaticRouteParams]):
         return checks
 
     def post_checks(self, ctx: Context[StaticRouteParams]) -> list[CheckResult]:
-        ctx.refresh()
         return [check("route is in the running config", has_line(ctx.running, self.route_line(ctx)))]

@@ -70,6 +70,5 @@ class Vlan(ChangeType[VlanParams]):
             ok = bool(found) and found[0].get("vlan_name") == name and found[0].get("status") == "active"
             detail = f"show vlan: {found[0] if found else 'absent'}"
             return [check(f"vlan {vid} {name} is active", ok, detail)]
-        ctx.refresh()
         present = f"vlan {vid}" in {line.strip() for line in ctx.running.splitlines()}
         return [check(f"vlan {vid} is in the running datastore", present)]

@@ -42,6 +42,7 @@ def test_add_record_resolves_then_rolled_back(nornir: Any, open_driver: Callable
     t0 = time.monotonic()
     dev.commit_config()
     apply_s = time.monotonic() - t0
+    ctx.refresh()  # post-checks see the configuration read after the commit, as apply gives it
     assert not failed(ct.post_checks(ctx))
     assert _resolve(nornir, "app.doif.lab.example.", "A") == ["192.0.2.50"]
     t0 = time.monotonic()
@@ -60,6 +61,7 @@ def test_ptr_cname_remove_and_replace_restores(nornir: Any, open_driver: Callabl
     )
     dev.load_merge_candidate(config=ct.render(ctx))
     dev.commit_config()
+    ctx.refresh()  # post-checks see the configuration read after the commit, as apply gives it
     assert not failed(ct.post_checks(ctx))
     dev.load_merge_candidate(config="add alias 600 IN CNAME mail\ndelete www A 192.0.2.10\n")
     dev.commit_config()

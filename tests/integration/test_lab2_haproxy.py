@@ -53,6 +53,7 @@ def test_add_member_served_then_rolled_back(nornir: Any, open_driver: Callable[[
     t0 = time.monotonic()
     dev.commit_config()
     apply_s = time.monotonic() - t0
+    ctx.refresh()  # post-checks see the configuration read after the commit, as apply gives it
     assert not failed(ct.post_checks(ctx))  # includes: a request is served by web3
     assert "server web3" in cfg.read_text()  # a reload keeps it
     t0 = time.monotonic()

@@ -28,6 +28,7 @@ def test_vlan_circular(nornir: Any, open_driver: Callable[[str], Any]) -> None:
     t0 = time.monotonic()
     dev.commit_config(revert_in=30)
     assert dev.has_pending_commit()
+    ctx.refresh()  # post-checks see the configuration read after the commit, as apply gives it
     assert not failed(ct.post_checks(ctx))
     dev.confirm_commit()
     apply_s = time.monotonic() - t0
