@@ -230,3 +230,30 @@ def test_ctrl_c_mid_apply_rolls_back(lab: LabManager, tmp_path: Path, open_drive
     assert running(open_driver, *hosts) == before, out + err
     shown = json.loads(netchange(lab, "show", "CHG-2026-0907", "--json").stdout)
     assert shown["state"] == "rolled_back"
+
+
+def test_rollback_on_request_restores_and_refuses_a_device_changed_since(
+        lab: LabManager, tmp_path: Path, open_driver: Callable[[str], Any]) -> None:
+    hosts = ("sw-doif-acc1", "sw-doif-acc2")
+    before = running(open_driver, *hosts)
+    for change_id, interface in (("CHG-2026-0908", "FastEthernet0/4"), ("CHG-2026-0909", "FastEthernet0/5")):
+        change = write(tmp_path, f"{change_id}.yaml", {
+            "id": change_id, "title": "Ports", "ticket": "T-908", "requester": "amoreau",
+            "steps": [{"type": "access_port", "targets": {"hosts": list(hosts)},
+                       "params": {"interfaces": [interface], "description": f"on request {change_id[-1]}"}}]})
+        assert netchange(lab, "plan", change).returncode == 0
+    assert netchange(lab, "apply", "CHG-2026-0908", now=MINOR_TIME).returncode == 0
+    assert running(open_driver, *hosts) != before
+    # Outside the minor window, a rollback on request is refused like the change itself.
+    assert netchange(lab, "rollback", "CHG-2026-0908", now="2026-12-05T10:00:00+01:00").returncode == 3
+    done = netchange(lab, "rollback", "CHG-2026-0908", now=MINOR_TIME)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert running(open_driver, *hosts) == before
+    assert json.loads(netchange(lab, "show", "CHG-2026-0908", "--json").stdout)["state"] == "rolled_back"
+    # A device changed after the apply (here by another change) is not silently overwritten.
+    assert netchange(lab, "apply", "CHG-2026-0909", now=MINOR_TIME).returncode == 0
+    dev = open_driver("sw-doif-acc1")
+    dev.load_merge_candidate(config="interface FastEthernet0/6\n description out of band\n")
+    dev.commit_config()
+    refused = netchange(lab, "rollback", "CHG-2026-0909", now=MINOR_TIME)
+    assert refused.returncode == 3 and "changed since the apply: sw-doif-acc1" in refused.stderr
