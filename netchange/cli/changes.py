@@ -18,7 +18,6 @@ from netchange.guard import check_apply
 from netchange.identity import current_actor
 from netchange.inventory import load_nornir
 from netchange.journal import Journal
-from netchange.models import Category
 from netchange.plan import Plan, build_plan
 from netchange.planview import print_plan, render_document
 from netchange.policy import Policy, load_policy
@@ -291,4 +290,4 @@ def recover(change_id: Annotated[str, typer.Argument(help="A change left in_prog
     _restore_command(change_id, mode="recover", emergency=None)
 
 
-__all__ = ["Category", "apply", "inventory", "plan", "recover", "rollback"]
+__all__ = ["apply", "inventory", "plan", "recover", "rollback"]
