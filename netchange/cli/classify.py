@@ -12,18 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from classifiers import classify_diff, load_ruleset
-from netchange import __version__
 from netchange.cli.main import app
 from netchange.errors import BadRequest
 from netchange.models import Role
 
 out = Console()
-
-
-@app.command()
-def version() -> None:
-    """Print netchange's version."""
-    print(__version__)
 
 
 @app.command()

@@ -50,6 +50,14 @@ def _root(
         _overrides["nornir_config"] = Settings.resolve(home=_overrides.get("home")).home / "lab" / "nornir.yaml"
 
 
+@app.command()
+def version() -> None:
+    """Print netchange's version."""
+    from netchange import __version__
+
+    print(__version__)
+
+
 def settings() -> Settings:
     """The settings for this invocation: options > environment > defaults."""
     return Settings.resolve(**_overrides)
