@@ -7,19 +7,16 @@ document version, issue date and numbered sections/pages, so a manager can appro
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from pathlib import Path
 
-import jinja2
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from netchange import redact
 from netchange.models import Category
 from netchange.plan import HostPlan, Plan
+from netchange.report.render import render
 
 PROJECT = "netchange — perimeter operations"
 _STYLE = {Category.MINOR: "green", Category.MEDIUM: "yellow", Category.MAJOR: "bold red"}
@@ -75,25 +72,20 @@ def print_plan(plan: Plan, console: Console) -> None:
     console.print(Panel(summary, title="plan", title_align="left"))
 
 
-@cache
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-        autoescape=jinja2.select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
 def render_document(plan: Plan, fmt: str, *, client: str, version: str = "1.0") -> str:
-    """The plan as a Markdown (``md``) or HTML (``html``) document."""
-    template = _env().get_template(f"plan.{fmt}.j2")
-    text = template.render(
-        plan=plan,
-        project=PROJECT,
-        client=client,
-        version=version,
-        issued=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    """The plan as a Markdown (``md``) or HTML (``html``) document, every value escaped for its format.
+
+    Rendered by the package's one document environment (:mod:`netchange.report.render`): diff lines,
+    titles and reasons come from devices and requesters, so they are data, never markup.
+    """
+    return render(
+        "plan",
+        fmt,
+        {
+            "plan": plan,
+            "project": PROJECT,
+            "client": client,
+            "version": version,
+            "issued": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        },
     )
-    return redact.scrub(text)

@@ -80,6 +80,19 @@ def test_html_sheet_paginates_and_escapes(journal):
     assert "Tracking sheet CHG-2026-0042" in html
 
 
+def test_markdown_sheet_renders_no_html_from_journal_text(journal):
+    from markdown_it import MarkdownIt
+
+    plan = run_medium(journal)
+    journal.event(plan.change.id, "note", actor="dnguyen",
+                  data={"text": "<img src=x onerror=alert(1)> | *x* [a](javascript:1)\n# not a heading"})
+    md = render_sheet(POLICY, journal, "CHG-2026-0042", fmt="md", now=NOW)
+    html = MarkdownIt("commonmark").render(md)  # raw HTML allowed, as Markdown viewers do
+    assert "<img" not in html and "<a " not in html and "<em>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # still shown, as text
+    assert "+interface Vlan42" in html
+
+
 def test_sheet_never_shows_a_secret(journal):
     redact.register("Sup3rS3cret!")
     plan = run_medium(journal)
