@@ -8,6 +8,7 @@ HAProxy and ``nft list ruleset`` all nest their configuration.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 SIGNS = frozenset("+- ")
@@ -17,6 +18,10 @@ _COMMENT = ("!", "#", ";")
 _NOISE = frozenset({"}", "};", ")"})
 # Unified-diff headers some tools add around the lines.
 _HEADERS = ("+++ ", "--- ", "@@ ")
+# A multi-line banner: "banner motd ^C" (IOS prints the delimiter as ^C; any character may be
+# used) or EOS's bare "banner motd", whose text ends at "EOF". Its text lines are free text at any
+# indentation: they are read as children of the banner line, never as commands.
+_BANNER = re.compile(r"^banner\s+\S+(?:\s+(?P<rest>\S.*))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +55,17 @@ class ParsedDiff:
         return tuple(line for line in self.lines if line.sign != " ")
 
 
-def parse_diff(diff: str) -> ParsedDiff:
+def parse_diff(diff: str, *, banners: bool = True) -> ParsedDiff:
     """Split a diff into lines with their parents; lines of no known shape are ``malformed``.
 
     A malformed line is not dropped: the classifier reports it as unclassified (the change becomes
-    major), because a line we cannot read may be a change we cannot see.
+    major), because a line we cannot read may be a change we cannot see. A multi-line banner's
+    text lines become children of the banner line (they are text, not commands).
     """
     lines: list[DiffLine] = []
     malformed: list[str] = []
     stack: list[DiffLine] = []
+    banner: tuple[DiffLine, str] | None = None  # the open banner line and its closing delimiter
     for raw in diff.splitlines():
         if not raw.strip() or raw.startswith(_HEADERS):
             continue
@@ -66,6 +73,13 @@ def parse_diff(diff: str) -> ParsedDiff:
         body = text.strip()
         if sign not in SIGNS:
             malformed.append(raw)
+            continue
+        if banner is not None:
+            head, delimiter = banner
+            if body == delimiter or (body.endswith(delimiter) and not body.startswith(_COMMENT)):
+                banner = None
+            if body and body != delimiter:
+                lines.append(DiffLine(raw=raw.rstrip(), sign=sign, body=body, indent=head.indent + 1, parent=head))
             continue
         if not body or body.startswith(_COMMENT) or body in _NOISE:
             continue
@@ -78,4 +92,28 @@ def parse_diff(diff: str) -> ParsedDiff:
         )
         stack.append(line)
         lines.append(line)
+        banner = _open_banner(line) if banners else None
+    if banner is not None:
+        # A banner whose delimiter never comes (an ASA "banner motd" with no text, a cut diff):
+        # read again without banners rather than swallow the configuration that follows.
+        return parse_diff(diff, banners=False)
     return ParsedDiff(lines=tuple(lines), malformed=tuple(malformed))
+
+
+def _open_banner(line: DiffLine) -> tuple[DiffLine, str] | None:
+    """The banner a line opens, with the delimiter that closes it; None if it opens none."""
+    if line.parent is not None:
+        return None
+    m = _BANNER.match(line.body)
+    if m is None:
+        return None
+    rest = m.group("rest")
+    if rest is None:
+        return (line, "EOF")  # EOS: "banner motd", text, "EOF"
+    delimiter = "^C" if rest.startswith("^C") else rest[0]
+    after = rest[len(delimiter) :]
+    if delimiter in after:
+        return None  # opened and closed on the same line
+    if len(rest) > 2 and delimiter != "^C" and rest[0] not in "^#%$@&*~`|":
+        return None  # ASA style: one banner line per text line ("banner motd text")
+    return (line, delimiter)

@@ -15,9 +15,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from classifiers.context import DeviceContext, fill
 from classifiers.diff import DiffLine, parse_diff
 from classifiers.loader import load_ruleset
-from classifiers.model import Classification, Escalation, Reason, Rule, RuleSet, SectionCheck
+from classifiers.model import Classification, Escalation, Matcher, Reason, Rule, RuleSet, SectionCheck
 from netchange.models import Category, ChangeRequest, Role
 
 UNCLASSIFIED = "unclassified"
@@ -48,19 +49,53 @@ def _fold_negation(line: DiffLine, negation: str | None) -> tuple[str, str]:
     return line.sign, line.body
 
 
+def _in_context(
+    matcher: Matcher, ctx: DeviceContext, sign: str, body: str, ancestors: tuple[tuple[str, str], ...]
+) -> bool:
+    """Whether a rule's context conditions hold (classifiers/context.py); all must hold."""
+    if matcher.section_has is not None or matcher.section_lacks is not None:
+        text = ctx.section_text(ancestors[-1][1]) if ancestors else ""
+        if matcher.section_has is not None and matcher.section_has.search(text) is None:
+            return False
+        if matcher.section_lacks is not None and matcher.section_lacks.search(text) is not None:
+            return False
+    apply_unknown = matcher.rule.if_unknown == "apply"
+    if matcher.running_has is not None:
+        pattern = fill(matcher.running_has, matcher.captures(body, ancestors))
+        if pattern is None:
+            return apply_unknown
+        if pattern.search(ctx.known_text()) is None and (ctx.has_running or not apply_unknown):
+            return False
+    if matcher.check is not None:
+        verdict = getattr(ctx, matcher.check)(sign, body, ancestors)
+        if verdict is None:
+            return apply_unknown
+        return bool(verdict)
+    return True
+
+
 def _scan(
-    diff: str, platform: str, role: Role, change_type: str | None, ruleset: RuleSet, *, counting_only: bool = False
+    diff: str,
+    platform: str,
+    role: Role,
+    change_type: str | None,
+    ruleset: RuleSet,
+    *,
+    counting_only: bool = False,
+    running: str | None = None,
 ) -> _Scan:
     """Match every changed line against the host's rules.
 
     ``counting_only`` keeps only the rules that count resources for an escalation: what
     ``classify_change`` needs to recount across hosts, without classifying every line again.
+    ``running`` is the host's running configuration, for the rules that read the context.
     """
     family = ruleset.family(platform)
     matchers = ruleset.matchers_for(platform, role.perimeter, change_type)
     if counting_only:
         matchers = tuple(m for m in matchers if m.rule.counts is not None)
     parsed = parse_diff(diff)
+    ctx = DeviceContext(parsed=parsed, running=running)
     scan = _Scan()
     scan.unclassified.extend(parsed.malformed)
     for line in parsed.changed:
@@ -70,6 +105,10 @@ def _scan(
         for matcher in matchers:
             if matcher.matches(sign, body, ancestors):
                 rule = matcher.rule
+                if matcher.contextual and not _in_context(matcher, ctx, sign, body, ancestors):
+                    # Its context does not hold: the rule does not apply. A line only contextual
+                    # rules know, none of which applies, stays unclassified (never dropped).
+                    continue
                 matched = True
                 scan.hit(rule, line.raw)
                 if rule.counts is not None:
@@ -170,10 +209,16 @@ def classify_diff(
     role: Role,
     change_type: str | None = None,
     ruleset: RuleSet | None = None,
+    running: str | None = None,
 ) -> Classification:
-    """Classify one host's diff. An unknown platform is ``BadRequest``; an empty diff is minor."""
+    """Classify one host's diff. An unknown platform is ``BadRequest``; an empty diff is minor.
+
+    ``running`` is the host's running configuration (the plan passes it): rules that read the
+    context (an uplink's description, the interface an ACL is bound to, a routing network
+    statement) use it; without it they judge on what the diff shows and err on the higher category.
+    """
     rs = ruleset or load_ruleset()
-    scan = _scan(diff, platform, role, change_type, rs)
+    scan = _scan(diff, platform, role, change_type, rs, running=running)
     reasons = _reasons(scan)
     for esc in rs.escalations:
         reason = _escalation_reason(

@@ -52,6 +52,11 @@ AppliesTo = Literal["added", "removed", "both"]
 ParentState = Literal["any", "existing", "added", "removed"]
 
 _RULE_ID = r"^[a-z0-9_]+\.[a-z0-9_]+$"
+# What a rule may ask of the device's context that a regex cannot say (classifiers/context.py).
+ContextCheck = Literal["subnet_moved", "next_hop_path"]
+# What a context condition does when the context it needs is absent (a diff classified alone,
+# without the running configuration): "apply" errs on the rule's (higher) category.
+IfUnknown = Literal["apply", "skip"]
 
 
 def _valid_regex(value: str | None) -> str | None:
@@ -85,10 +90,39 @@ class Rule(FrozenModel):
     change_types: tuple[str, ...] = Field(
         default=(), description="Only for these change types (empty: any change type)."
     )
+    section_has: str | None = Field(
+        default=None,
+        description=(
+            "Context: the rule applies only when a line of the section the changed line sits in "
+            "(its top-level block, in the running configuration and in the diff) matches."
+        ),
+    )
+    section_lacks: str | None = Field(
+        default=None, description="Context: the rule applies only when no line of the section matches."
+    )
+    running_has: str | None = Field(
+        default=None,
+        description=(
+            "Context: a regex template ({name} is replaced by the named group 'name' of match or "
+            "parent, escaped); the rule applies only when a line of the running configuration, or "
+            "an added or unchanged line of the diff, matches it."
+        ),
+    )
+    check: ContextCheck | None = Field(
+        default=None, description="Context: a named check written in code (classifiers/context.py)."
+    )
+    if_unknown: IfUnknown = Field(
+        default="apply",
+        description="When running_has/check lack the running configuration: apply (err high) or skip.",
+    )
     description: str = Field(min_length=1)
     paq_item: str = Field(min_length=1)
 
-    _check_match = field_validator("match", "parent", "unless")(_valid_regex)
+    _check_match = field_validator("match", "parent", "unless", "section_has", "section_lacks")(_valid_regex)
+
+    @property
+    def needs_context(self) -> bool:
+        return any(x is not None for x in (self.section_has, self.section_lacks, self.running_has, self.check))
 
 
 _PARENT_SIGN = {"any": None, "existing": " ", "added": "+", "removed": "-"}
@@ -101,7 +135,10 @@ class Matcher:
     classifier tests every changed line against every rule of its platform.
     """
 
-    __slots__ = ("match", "parent", "parent_sign", "rule", "sign", "top_level", "unless")
+    __slots__ = (
+        "check", "contextual", "match", "parent", "parent_sign", "rule", "running_has", "section_has",
+        "section_lacks", "sign", "top_level", "unless",
+    )
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
@@ -111,6 +148,25 @@ class Matcher:
         self.parent = re.compile(rule.parent) if rule.parent is not None else None
         self.parent_sign = _PARENT_SIGN[rule.parent_is]
         self.unless = re.compile(rule.unless) if rule.unless is not None else None
+        self.section_has = re.compile(rule.section_has, re.M) if rule.section_has is not None else None
+        self.section_lacks = re.compile(rule.section_lacks, re.M) if rule.section_lacks is not None else None
+        self.running_has = rule.running_has
+        self.check = rule.check
+        self.contextual = rule.needs_context
+
+    def captures(self, body: str, ancestors: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        """Named groups of ``match`` on the line and of ``parent`` on the nearest matching ancestor."""
+        found: dict[str, str] = {}
+        if self.parent is not None:
+            for _sign, text in ancestors:
+                m = self.parent.search(text)
+                if m is not None:
+                    found.update({k: v for k, v in m.groupdict().items() if v is not None})
+                    break
+        m = self.match.search(body)
+        if m is not None:
+            found.update({k: v for k, v in m.groupdict().items() if v is not None})
+        return found
 
     def matches(self, sign: str, body: str, ancestors: tuple[tuple[str, str], ...]) -> bool:
         """Whether the rule applies to a changed line.

@@ -5,6 +5,7 @@ give it. A last test makes sure every rule of the shipped rule set is exercised 
 rule nobody tests cannot creep in.
 """
 
+# ruff: noqa: E501 - tables of diffs and quoted quality-plan items read best one per line
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,6 +52,49 @@ def lb(case_id: str, paq: str, diff: str, category: Category, *rules: str) -> Ca
 GI = " interface GigabitEthernet1/0/3\n"
 TABLE = " table inet filter {\n"
 FWD = TABLE + " \tchain forward {\n"
+
+# Issue 13: management plane, platform variants and context rules, one line each (the realistic
+# edits on real configurations are in test_classifier_corpus.py).
+GEN = "general definition (issue 13)"
+ISSUE13: list[Case] = [
+    asa("asa-nat0-82", GEN, "+nat (inside) 0 access-list NO_NAT\n", MEDIUM, "asa.nat_exemption_82"),
+    asa("asa-nat-control", GEN, "+nat-control\n", MAJOR, "asa.nat_control"),
+    asa("asa-icmp-permit", GEN, "+icmp permit any outside\n", MAJOR, "asa.icmp_access"),
+    asa("asa-dhcpd", GEN, "+dhcpd address 192.0.2.10-192.0.2.50 inside\n", MEDIUM, "asa.dhcp_services"),
+    asa("asa-privilege", GEN, "+privilege cmd level 3 mode exec command capture\n", MAJOR, "asa.privilege"),
+    asa("asa-if-params", GEN, " interface GigabitEthernet0/3\n+ speed 1000\n+ no ip address\n", MINOR, "asa.interface_params"),
+    asa("asa-5505-port-zone", GEN, " interface Ethernet0/2\n+ switchport access vlan 2\n", MAJOR, "asa.port_zone"),
+    ios("ios-fex-settings", GEN, " fex 101\n+  pinning max-links 1\n", MAJOR, "ios.stack_settings", platform="nxos"),
+    ios("ios-numbered-any", GEN, "+access-list 101 permit ip any any\n", MAJOR, "ios.numbered_acl_bound_permit_any"),
+    ios("ios-l3-to-l2-with-address", GEN, " interface Gi1/0/1\n  ip address 10.0.0.1 255.255.255.0\n+ switchport\n", MAJOR, "ios.l3_switchover"),
+    ios("ios-dialer-list", GEN, "+dialer-list 1 protocol ip permit\n", MAJOR, "ios.wan_globals"),
+    ios("nxos-mgmt0", GEN, "+interface mgmt0\n+  vrf member management\n", MAJOR, "ios.mgmt_interface", "ios.mgmt_interface_settings", platform="nxos"),
+    ios("nxos-feature", GEN, "+feature ospf\n", MEDIUM, "ios.nxos_feature", platform="nxos"),
+    ios("ios-track", GEN, "+track 1 interface GigabitEthernet0/1 line-protocol\n+ delay down 5\n", MAJOR, "ios.tracking", "ios.tracking_settings"),
+    ios("ios-bridge-group", GEN, " interface GigabitEthernet0/1\n+ bridge-group 1\n", MAJOR, "ios.bridging"),
+    ios("ios-if-ip-params", GEN, GI + "+ no ip redirects\n+ no ip proxy-arp\n", MINOR, "ios.interface_ip_params"),
+    ios("ios-if-bandwidth", GEN, GI + "+ bandwidth 100000\n", MEDIUM, "ios.interface_metric"),
+    ios("ios-if-nat", GEN, GI + "+ ip nat inside\n", MEDIUM, "ios.interface_nat"),
+    ios("ios-if-dot1x", GEN, GI + "+ dot1x pae authenticator\n", MAJOR, "ios.port_authentication"),
+    ios("ios-line-con", GEN, "+line con 0\n+ logging synchronous\n", MINOR, "ios.line", "ios.line_settings"),
+    ios("ios-line-no-login", GEN, " line vty 0 4\n+ no login\n", MAJOR, "ios.line_login_removed"),
+    ios("ios-line-aaa", GEN, " line vty 0 4\n+ login authentication VTY\n", MAJOR, "ios.line_aaa"),
+    ios("ios-rmon-archive", GEN, "+rmon event 1 log trap public\n+archive\n+ path flash:cfg\n", MINOR, "ios.monitoring", "ios.archive_settings"),
+    ios("ios-config-header", GEN, "+version 15.4\n+boot-start-marker\n+end\n", MINOR, "ios.config_header"),
+    ios("ios-boot", GEN, "+boot system flash:c2960-new.bin\n+redundancy\n+ mode sso\n", MEDIUM, "ios.boot", "ios.boot_settings"),
+    ios("ios-forwarding", GEN, "+ip dhcp snooping vlan 10\n", MEDIUM, "ios.forwarding_globals"),
+    ios("ios-dhcp-pool", GEN, "+ip dhcp pool USERS\n+ network 10.1.0.0 255.255.255.0\n", MEDIUM, "ios.dhcp_server", "ios.dhcp_pool_settings"),
+    ios("ios-dynamic-nat", GEN, "+ip nat inside source list 1 interface Dialer1 overload\n", MEDIUM, "ios.dynamic_nat"),
+    ios("ios-qos", GEN, "+class-map match-all VOICE\n+ match dscp ef\n", MEDIUM, "ios.qos", "ios.qos_settings"),
+    ios("ios-zbf", GEN, "+zone security INSIDE\n+ description users\n", MAJOR, "ios.security_policy", "ios.security_policy_settings"),
+    ios("ios-eem", GEN, "+event manager applet X\n+ action 1.0 cli command enable\n", MAJOR, "ios.eem", "ios.eem_settings"),
+    ios("ios-aaa-group", GEN, " aaa group server radius RAD\n+ server 10.0.0.5 auth-port 1812 acct-port 1813\n", MAJOR, "ios.aaa_settings"),
+    ios("nxos-port-profile", GEN, "+port-profile type ethernet VM\n+  switchport mode trunk\n", MAJOR, "ios.port_profile", "ios.port_profile_settings", platform="nxos"),
+    ios("eos-trunk-group", GEN, " vlan 4094\n+   trunk group MLAG\n", MAJOR, "ios.vlan_trunk_group", platform="eos"),
+    ios("eos-prefix-list-add", GEN, " ip prefix-list PL\n+   seq 30 permit 10.0.0.0/8\n", MINOR, "ios.prefix_list_entry_add", platform="eos"),
+    ios("eos-prefix-list-remove", GEN, " ip prefix-list PL\n-   seq 10 permit 10.0.0.0/8\n", MEDIUM, "ios.prefix_list_entry_remove", platform="eos"),
+    ios("ios-span", GEN, " monitor session 1 source interface Gi1/0/1\n+ description tap\n", MEDIUM, "ios.span_settings"),
+]
 
 CASES: list[Case] = [
     # ---------------------------------------------------------------- IOS: minor, network
@@ -249,11 +293,20 @@ CASES: list[Case] = [
     ),
     ios(
         "ios-readdress-one",
-        "change the addressing plan for fewer than 10 resources",
-        " interface Vlan10\n- ip address 10.10.0.1 255.255.255.0\n+ ip address 10.11.0.1 255.255.255.0\n",
+        "change the addressing plan for fewer than 10 resources (same subnet)",
+        # Issue 13: was 10.10.0.1 -> 10.11.0.1 (another subnet), now major (ios-readdress-moved).
+        " interface Vlan10\n- ip address 10.10.0.1 255.255.255.0\n+ ip address 10.10.0.2 255.255.255.0\n",
         MEDIUM,
         "ios.interface_address",
         "change.addressing_plan",
+    ),
+    ios(
+        "ios-readdress-moved",
+        "add a DMZ (new subnet); change IP addressing",
+        " interface Vlan10\n- ip address 10.10.0.1 255.255.255.0\n+ ip address 10.11.0.1 255.255.255.0\n",
+        MAJOR,
+        "ios.subnet_moved",
+        "ios.interface_address",
     ),
     ios(
         "netconf-new-vlan",
@@ -859,6 +912,9 @@ CASES: list[Case] = [
 ]
 
 
+CASES += ISSUE13
+
+
 def _ids() -> list[str]:
     return [case.id for case in CASES]
 
@@ -880,8 +936,11 @@ def test_table_is_large_and_ids_unique() -> None:
 
 
 def test_every_rule_is_exercised() -> None:
+    """By a case of this table or an edit of the real-configuration corpus (test_classifier_corpus)."""
+    from tests.unit.test_classifier_corpus import EDITS
+
     rs = load_ruleset()
-    exercised = {rule for case in CASES for rule in case.rules}
+    exercised = {rule for case in CASES for rule in case.rules} | {rule for edit in EDITS for rule in edit.rules}
     declared = {r.id for r in rs.rules} | {c.id for c in rs.checks} | {e.id for e in rs.escalations}
     assert declared - exercised == set()
     assert exercised - declared - {"unclassified"} == set()

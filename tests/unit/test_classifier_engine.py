@@ -24,8 +24,10 @@ def _readdress(count: int, first: int = 0) -> str:
     for i in range(first, first + count):
         lines += [
             f" interface Vlan{100 + i}",
+            # Within the same subnet: an address moved to another subnet is major on its own
+            # (ios.subnet_moved, issue 13); these tests are about the count.
             f"- ip address 10.{i}.0.1 255.255.255.0",
-            f"+ ip address 10.{i}.1.1 255.255.255.0",
+            f"+ ip address 10.{i}.0.2 255.255.255.0",
         ]
     return "\n".join(lines) + "\n"
 
@@ -240,7 +242,7 @@ def rules_copy(tmp_path: Path) -> Path:
 
 def test_shipped_rules_load_with_version() -> None:
     rs = load_ruleset()
-    assert rs.version == "2026.11-1"
+    assert rs.version == "2026.12-1"
     assert load_ruleset() is rs  # cached: regexes compiled once
 
 
@@ -297,7 +299,7 @@ def test_cli_json(cli: tuple[CliRunner, object], tmp_path: Path) -> None:
     doc = json.loads(result.output)
     assert doc["category"] == "major"
     assert doc["unclassified"] == ["+ip sla 10"]
-    assert doc["rules_version"] == "2026.11-1"
+    assert doc["rules_version"] == "2026.12-1"
     assert {"rule", "category", "paq_item", "lines"} <= set(doc["reasons"][0])
 
 
