@@ -198,6 +198,7 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest, ru
         classification = classify_diff(
             diff, platform=classify_platform(platform, syntax, ruleset), role=role,
             change_type=",".join(sorted({step.change_type.name for step, _ in contexts})), ruleset=ruleset,
+            running=running,  # context rules: uplinks, bound ACLs, subnets (issue 13)
         )
         has_post = any(type(step.change_type).post_checks is not ChangeType.post_checks for step, _ in contexts)
         plan = HostPlan(

@@ -30,13 +30,20 @@ def classify(
     ] = None,
     change_type: Annotated[str | None, typer.Option(help="The change type, if known.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    running: Annotated[
+        str | None,
+        typer.Option(help="The host's running configuration, as the plan passes it to the context rules."),
+    ] = None,
 ) -> None:
     """Classify one host's diff as the quality plan says: minor, medium or major, and why."""
     ruleset = load_ruleset()
     family = ruleset.family(platform)  # an unknown platform is BadRequest (exit 2)
     host_role = _role(role) if role is not None else family.default_role
     text = _read(diff)
-    verdict = classify_diff(text, platform=platform, role=host_role, change_type=change_type, ruleset=ruleset)
+    running_text = _read(running, what="running configuration") if running is not None else None
+    verdict = classify_diff(
+        text, platform=platform, role=host_role, change_type=change_type, ruleset=ruleset, running=running_text
+    )
     if as_json:
         doc = {
             "category": str(verdict.category),
@@ -71,13 +78,13 @@ def _role(value: str) -> Role:
         raise BadRequest(f"unknown role {value!r} (known: {', '.join(r.value for r in Role)})") from None
 
 
-def _read(path: str) -> str:
+def _read(path: str, what: str = "diff file") -> str:
     if path == "-":
         return sys.stdin.read()
     file = Path(path)
     if not file.is_file():
-        raise BadRequest(f"diff file {path} does not exist")
+        raise BadRequest(f"{what} {path} does not exist")
     try:
         return file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"cannot read diff file {path}: {exc}") from None
+        raise BadRequest(f"cannot read {what} {path}: {exc}") from None

@@ -235,3 +235,46 @@ def test_three_figures() -> None:
     assert fig["under"] == 0
     assert fig["exact"] >= 0.90
     assert fig["known"] >= 0.95
+
+
+def test_cli_running_reproduces_the_plans_decision(tmp_path: Path) -> None:
+    """`netchange classify --running FILE` judges a shutdown as the plan does; without it, errs high."""
+    import json
+    import subprocess
+    import sys
+
+    diff = tmp_path / "d.diff"
+    diff.write_text(" interface GigabitEthernet3/2\n+ shutdown\n")
+    exe = Path(sys.executable).parent / "netchange"
+    base = [str(exe), "classify", "--platform", "ios", "--diff", str(diff), "--json"]
+    with_running = subprocess.run([*base, "--running", str(CORPUS / C6500)], capture_output=True, text=True, check=False)
+    alone = subprocess.run(base, capture_output=True, text=True, check=False)
+    assert json.loads(with_running.stdout)["category"] == "minor", with_running.stderr
+    assert json.loads(alone.stdout)["category"] == "major"
+    missing = subprocess.run([*base, "--running", str(tmp_path / "nope")], capture_output=True, text=True, check=False)
+    assert missing.returncode == 2
+    assert "running configuration" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_plan_passes_each_hosts_running_configuration(tmp_path: Path) -> None:
+    """The same diff is minor on sw1's access port and major on its trunk: the plan gave the context."""
+    from netchange.inventory import load_nornir
+    from netchange.models import ChangeRequest
+    from netchange.plan import build_plan
+    from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
+
+    def plan_for(port: str) -> Category:
+        diff = f" interface {port}\n+ shutdown\n"
+        dev = MockDevice("sw1", SWITCH_RUNNING, diff=diff, cli={"show vlan brief": SHOW_VLAN_BRIEF})
+        req = ChangeRequest.model_validate({
+            "id": "CHG-2026-0013", "title": "Port", "ticket": "T-13", "requester": "amoreau",
+            "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}],
+        })
+        nr = load_nornir(write_inventory(tmp_path / port.replace("/", "_"), [dev]))
+        plan = build_plan(req, nr, actor="dnguyen", policy_version="test", requirements=lambda c: [])
+        (host,) = plan.hosts
+        assert host.ok, host.error
+        return host.category
+
+    assert plan_for("GigabitEthernet1/0/2") is MINOR  # "switchport mode access" in the running config
+    assert plan_for("GigabitEthernet1/0/1") is MAJOR  # a trunk
