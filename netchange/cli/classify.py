@@ -20,7 +20,7 @@ out = Console()
 
 
 @app.command()
-def classify(
+def classify(  # noqa: PLR0917 - typer maps each option to a parameter
     platform: Annotated[
         str, typer.Option(help="The host's platform (ios, ios_cli, asa, nftables, haproxy, bind, …).")
     ],
