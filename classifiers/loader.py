@@ -4,13 +4,23 @@
 the quality-plan items a rule may quote, the change-wide escalations and the hardware rule.
 Every other ``*.yaml`` file is one platform family. Errors name the file, the rule id and the
 line, so that whoever edits the rules finds the mistake without reading a traceback.
+
+Rules from other packages: a distribution that ships a change type may ship the rules for its own
+lines. It declares an entry point in the group ``netchange.classifier_rules`` naming a package (or
+a callable returning a directory); every ``*.yaml`` file there has ``extends: <family>`` and a
+``rules:`` list, read like a family file's. Their bytes, the entry point and the distribution's
+name and version go into the rule set's digest, and the recorded version becomes
+``<version>+ext.<digest prefix>``: every plan records which extra rules judged it.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -21,17 +31,43 @@ from netchange.errors import BadRequest
 
 RULES_DIR = Path(__file__).parent / "rules"
 SET_FILE = "ruleset.yaml"
+ENTRY_POINT_GROUP = "netchange.classifier_rules"
+Plugin = tuple[str, str, Path]  # (entry point name, "distribution-version", rules directory)
 # Keys a family file may give once for all its rules (each rule may still say otherwise).
 _FILE_DEFAULTS = ("platforms", "perimeter")
 
 
 def load_ruleset(directory: Path | None = None) -> RuleSet:
-    """The rule set of ``directory`` (default: the rules shipped with netchange), cached."""
-    return _load(Path(directory or RULES_DIR).resolve())
+    """The rule set of ``directory`` (default: the rules shipped with netchange, plus the rules
+    installed packages declare in the ``netchange.classifier_rules`` entry point group), cached."""
+    if directory is None:
+        return _load(RULES_DIR.resolve(), _plugins(tuple(sys.path)))
+    return _load(Path(directory).resolve(), ())
+
+
+@functools.lru_cache(maxsize=4)
+def _plugins(path: tuple[str, ...]) -> tuple[Plugin, ...]:
+    """Rule directories declared by installed distributions (cached per ``sys.path``)."""
+    del path  # the cache key: a new sys.path may hold new distributions
+    found: list[Plugin] = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = f"{ep.dist.name}-{ep.dist.version}" if ep.dist is not None else "unknown"
+        try:
+            target = ep.load()
+            if isinstance(target, ModuleType):
+                where = Path(target.__file__ or "").parent
+            else:
+                where = Path(target() if callable(target) else target)
+        except Exception as exc:  # a broken plugin is bad input, named, never a traceback
+            raise BadRequest(f"classifier rules entry point {ep.name!r} ({dist}): cannot load: {exc}") from None
+        if not where.is_dir():
+            raise BadRequest(f"classifier rules entry point {ep.name!r} ({dist}): {where} is not a directory")
+        found.append((ep.name, dist, where.resolve()))
+    return tuple(sorted(found))
 
 
 @functools.lru_cache(maxsize=16)
-def _load(directory: Path) -> RuleSet:
+def _load(directory: Path, plugins: tuple[Plugin, ...] = ()) -> RuleSet:
     if not directory.is_dir():
         raise BadRequest(f"rules directory {directory} does not exist")
     set_path = directory / SET_FILE
@@ -48,6 +84,12 @@ def _load(directory: Path) -> RuleSet:
             continue
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
         families.append(_family(path))
+    for name, dist, where in plugins:
+        for path in sorted(where.glob("*.yaml")):
+            digest.update(f"plugin\0{name}\0{dist}\0{path.name}\0".encode() + path.read_bytes())
+            families = _extend(families, path, f"{name} ({dist})")
+    if plugins:
+        head = {**head, "version": f"{head.get('version')}+ext.{digest.hexdigest()[:12]}"}
     try:
         ruleset = RuleSet(
             **head, digest=digest.hexdigest(), directory=str(directory), families=tuple(families)
@@ -99,6 +141,29 @@ def _family(path: Path) -> RuleFile:
         return RuleFile(**body, rules=tuple(rules), checks=tuple(checks))
     except ValidationError as exc:
         raise BadRequest(_locate(path, exc, raw_rules, raw_checks)) from None
+
+
+def _extend(families: list[RuleFile], path: Path, origin: str) -> list[RuleFile]:
+    """A plugin's rule file added to the family it ``extends`` (its platforms and perimeter by default)."""
+    data = _read(path)
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        raise BadRequest(f"{path} (from {origin}): expected 'extends' and a 'rules' list")
+    unknown = set(data) - {"extends", "description", "platforms", "perimeter", "rules"}
+    if unknown:
+        raise BadRequest(f"{path} (from {origin}): unknown keys {sorted(unknown)}")
+    target = next((f for f in families if f.family == data.get("extends")), None)
+    if target is None:
+        names = ", ".join(f.family for f in families)
+        raise BadRequest(f"{path} (from {origin}): 'extends' must name a family ({names})")
+    defaults = {"platforms": target.platforms, "perimeter": target.default_role.perimeter}
+    defaults.update({key: data[key] for key in _FILE_DEFAULTS if key in data})
+    raw_rules = data["rules"]
+    rules = [{**defaults, **r} if isinstance(r, dict) else r for r in raw_rules]
+    try:
+        extra = tuple(Rule.model_validate(r) for r in rules)
+    except ValidationError as exc:
+        raise BadRequest(_locate(path, exc, raw_rules, [])) from None
+    return [f.model_copy(update={"rules": f.rules + extra}) if f is target else f for f in families]
 
 
 def _locate(path: Path, exc: ValidationError, rules: list[Any], checks: list[Any]) -> str:

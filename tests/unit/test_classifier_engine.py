@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -341,3 +342,66 @@ def test_docs_coverage_table_names_every_rule() -> None:
     rs = load_ruleset()
     missing = [r.id for r in (*rs.rules, *rs.checks) if f"`{r.id}`" not in doc]
     assert missing == [], "regenerate the coverage table in docs/classification.md"
+
+
+# --- Rules from other packages (entry point group netchange.classifier_rules) ---------------------
+
+
+def _install_plugin(root: Path, rules: str, version: str = "1.0") -> None:
+    """A tiny installed distribution: a dist-info with the entry point, and a package with rules."""
+    pkg = root / "acme_rules"
+    pkg.mkdir(parents=True, exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "acme.yaml").write_text(rules)
+    info = root / f"acme_netchange-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: acme-netchange\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text("[netchange.classifier_rules]\nacme = acme_rules\n")
+
+
+_ACME = """extends: ios
+rules:
+  - id: acme.sla_probe
+    category: medium
+    top_level: true
+    match: '^ip sla\\s+\\d+'
+    description: The acme change type's SLA probes.
+    paq_item: "general definition: medium — adds functions; may cause a short outage (< 15 min)"
+"""
+
+
+def test_rules_from_another_distribution_are_loaded_and_versioned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "acme_rules", raising=False)
+    base = load_ruleset()
+    assert classify_diff("+ip sla 10\n", platform="ios", role=Role.SWITCH).unclassified == ("+ip sla 10",)
+    _install_plugin(tmp_path, _ACME)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    extended = load_ruleset()
+    assert extended.version.startswith(base.version + "+ext.")
+    assert extended.digest != base.digest
+    verdict = classify_diff("+ip sla 10\n", platform="ios", role=Role.SWITCH, ruleset=extended)
+    assert verdict.category is Category.MEDIUM
+    assert [r.rule for r in verdict.reasons] == ["acme.sla_probe"]
+    # Another version of the same rules is another digest: every plan records which judged it.
+    monkeypatch.delitem(sys.modules, "acme_rules", raising=False)
+    other = tmp_path / "v2"
+    _install_plugin(other, _ACME.replace("medium", "major", 1), version="2.0")
+    monkeypatch.syspath_prepend(str(other))
+    assert load_ruleset().version not in (base.version, extended.version)
+
+
+def test_a_plugin_rule_must_quote_a_listed_item_and_extend_a_family(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "acme_rules", raising=False)  # imported by another test
+    _install_plugin(tmp_path / "a", _ACME.replace("general definition: medium", "whatever"))
+    monkeypatch.syspath_prepend(str(tmp_path / "a"))
+    with pytest.raises(BadRequest, match=r"acme\.sla_probe"):
+        load_ruleset()
+    monkeypatch.delitem(sys.modules, "acme_rules", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path / "b"))
+    _install_plugin(tmp_path / "b", _ACME.replace("extends: ios", "extends: junos"))
+    with pytest.raises(BadRequest, match="extends"):
+        load_ruleset()
