@@ -5,22 +5,33 @@ Order of work, each step journaled before and after it happens:
 1. **Prepare** (all hosts, in parallel): open the session, read the running state, refuse the
    whole change if any host drifted from its plan (nothing is changed: exit 3), store the
    snapshot durably.
-2. **Roll out** in order: the canary host(s) first, then batches. Per host: load the approved
-   candidate and check the diff is still the approved one; commit (a confirmed commit where the
-   driver has one, so a device left alone reverts by itself); post-checks; confirm.
+2. **Roll out** in order: the canary host(s) first, then batches. Per host, under the device
+   lock: read the running state again and refuse the host if it is no longer the state that was
+   checked (someone changed it since the plan, even after the canary's commit); load the
+   approved candidate and check the diff is still the approved one; commit (a confirmed commit
+   where the driver has one, so a device left alone reverts by itself); post-checks; confirm.
 3. **On any failure** (commit error, rejected line, post-check failure, lost session, timeout,
    Ctrl-C) stop the rollout and roll back as the request's ``on_failure`` says, newest batch
    first; verify every restored host against its snapshot. A restore that does not verify is an
-   alarm: outcome ``failed``, the hosts named, never silence.
+   alarm: outcome ``failed``, the hosts named, never silence. A host changed by someone else
+   since its commit is not restored over their lines: an alarm names the host and the lines.
+
+Signals: SIGINT, SIGTERM and SIGHUP stop the rollout like a first Ctrl-C (roll back, verify);
+during the rollback one more is refused with a message, and the next aborts the process,
+leaving the change ``in_progress`` and its journal locks for ``netchange recover``
+(:class:`Interrupts`).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from nornir.core import Nornir
 from nornir.core.inventory import Hosts, Inventory
@@ -30,12 +41,12 @@ from nornir.core.task import Result, Task
 from netchange.changetype import text_hash
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol
-from netchange.errors import DriftDetected, NetchangeError, PostCheckFailed
+from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.models import OnFailure
 from netchange.plan import BoundStep, HostPlan, Plan, bind_steps, contexts_for
 from netchange.progress import Progress
 from rollback import RestoreReport, SnapshotStore, restore_host
-from rollback.restore import normalize
+from rollback.restore import brief_lines, changed_lines, normalize
 
 # Platforms of NAPALM whose commit_config(revert_in=) is a real confirmed commit.
 _NAPALM_CONFIRMED_COMMIT = frozenset({"junos", "eos", "mock"})
@@ -63,6 +74,8 @@ class HostOutcome:
     failed_at: float | None = None
     after_hash: str = ""
     """Hash of the running state once committed: a later rollback on request checks it."""
+    after_text: str | None = None
+    """That running state itself: a restore refuses to erase what someone added since."""
     restore: RestoreReport | None = None
 
 
@@ -106,7 +119,6 @@ class Applier:
         progress: Progress,
         actor: str,
         revert_in: int = 300,
-        snapshot_max_age: float = 120.0,
     ) -> None:
         self.plan = plan
         self.nr = nr
@@ -115,9 +127,8 @@ class Applier:
         self.progress = progress
         self.actor = actor
         self.revert_in = revert_in
-        self.snapshot_max_age = snapshot_max_age
-        """How long the prepare phase's reading serves as the host's state (drift check, diff
-        basis) before its turn comes; older, the host is read again just before its commit."""
+        self.rolling_back = False
+        """Set once the rollout stops: from then on a signal no longer interrupts (see Interrupts)."""
         self._prepared: list[tuple[str, str | None, dict[str, Any] | None]] = []
         self.lock = threading.Lock()
         self.changing = [h.host for h in plan.hosts if h.changes]
@@ -185,10 +196,6 @@ class Applier:
             self.outcomes[hp.host].snapshot = sha
             with self.lock:
                 self._prepared.append(("snapshot", hp.host, {"sha": sha}))
-            if hasattr(driver, "running_reuse_seconds"):
-                # This reading is the snapshot and the drift check: it also serves as the basis
-                # of the host's diff at commit time, if the host's turn comes soon enough.
-                driver.running_reuse_seconds = self.snapshot_max_age
             self._status(hp.host, "waiting", "snapshot taken")
             return Result(host=task.host)
         except Exception as exc:
@@ -231,11 +238,8 @@ class Applier:
         try:
             driver = self._driver(task)
             self._status(hp.host, "committing")
-            driver.load_merge_candidate(config=hp.candidate)
-            diff = driver.compare_config()
-            if diff.strip() != hp.diff.strip():
-                driver.discard_config()
-                raise DriftDetected(f"{hp.host}: the diff is no longer the approved one")
+            self._check_unchanged(driver, hp)
+            self._load_and_compare(driver, hp)
             confirmed = supports_confirmed_commit(hp.platform, driver)
             self._event("commit_started", hp.host, confirmed=confirmed)
             out.commit_started = True
@@ -252,7 +256,11 @@ class Applier:
             self._status(hp.host, "post-checks")
             checks = self._post_checks(task, hp, driver)
             out.post_checks = [c.model_dump() for c in checks]
-            pending.append(("post_checks", hp.host, {"checks": out.post_checks}))
+            # The state the change left, kept for a later restore (recover, rollback on request):
+            # what differs from it then is someone else's, never to be erased.
+            after_sha = self.snapshots.save(out.after_text) if out.after_text is not None else None
+            pending.append(("post_checks", hp.host, {"checks": out.post_checks, "after": out.after_hash,
+                                                     "after_sha": after_sha}))
             failed = [f"{c.name}: {c.detail}" if c.detail else c.name for c in checks if not c.passed]
             if failed:
                 raise PostCheckFailed(f"post-check failed: {', '.join(failed)}")
@@ -272,9 +280,54 @@ class Applier:
             self._status(hp.host, "failed", out.error)
             return Result(host=task.host, failed=True)
 
+    def _check_unchanged(self, driver: DriverProtocol, hp: HostPlan) -> None:
+        """The state this host is committed on is the state that was checked: read it again now.
+
+        The prepare phase's reading may be minutes old (the canary and earlier batches ran in
+        between); a line pushed out of band since would otherwise be committed over unseen, and
+        erased by any later restore. The commit that follows computes its lines from this very
+        reading (a CLI driver reuses a reading of its own session for 2 s, nothing older).
+        """
+        running = driver.get_config(retrieve="running")["running"]
+        if text_hash(normalize(driver, running)) == hp.running_hash:
+            return
+        try:
+            checked = self.snapshots.load(self.outcomes[hp.host].snapshot)
+            lines = changed_lines(normalize(driver, checked), normalize(driver, running))
+        except NetchangeError:
+            lines = []
+        raise DriftDetected(f"{hp.host}: changed since it was checked, not committed"
+                            + (f": {brief_lines(lines)}" if lines else ""))
+
+    def _load_and_compare(self, driver: DriverProtocol, hp: HostPlan) -> None:
+        """Load the approved candidate; refuse unless the device's diff is the approved one.
+
+        A session that dies here (EOF, closed socket, sshd gone) is a lost device, whatever the
+        driver made of it (a driver may answer a diff it could not compute): said so, not drift.
+        """
+        try:
+            driver.load_merge_candidate(config=hp.candidate)
+            diff = driver.compare_config()
+        except NetchangeError:
+            raise
+        except Exception as exc:
+            if _session_lost(exc) or not _alive(driver):
+                raise DeviceLost(f"{hp.host}: device lost while comparing the candidate: {_describe(exc)}") from exc
+            raise CommitFailed(f"{hp.host}: the candidate could not be compared: {_describe(exc)}") from exc
+        if diff.strip() == hp.diff.strip():
+            return
+        _discard_quietly(driver)
+        if not _alive(driver):
+            raise DeviceLost(f"{hp.host}: device lost while comparing the candidate (session closed)")
+        unavailable = next((line for line in diff.splitlines() if line.startswith("# prediction unavailable")), None)
+        if unavailable:
+            raise CommitFailed(f"{hp.host}: the candidate could not be compared ({unavailable[2:]})")
+        raise DriftDetected(f"{hp.host}: the diff is no longer the approved one")
+
     def _post_checks(self, task: Task, hp: HostPlan, driver: DriverProtocol) -> list[Any]:
         running = driver.get_config(retrieve="running")["running"]
         self.outcomes[hp.host].after_hash = text_hash(normalize(driver, running))
+        self.outcomes[hp.host].after_text = running
         checks = []
         for step, ctx in contexts_for(task, self.steps, driver, running, self.plan.change.id):
             checks.extend(step.change_type.post_checks(ctx))
@@ -290,17 +343,22 @@ class Applier:
         snapshot = self.snapshots.load(out.snapshot)
         # The driver's own inverse is only trusted inside the session that made a complete commit.
         inverse = out.committed and CONNECTION_NAME in task.host.connections
+        # What the change left (read after its commit), else its diff: the restore refuses to
+        # erase lines someone else changed since.
+        hp = self.plan.host(out.host)
+        expected = {"after": out.after_text} if out.after_text is not None else {"diff": hp.diff}
         try:
             driver = self._driver(task, fresh=not inverse)
         except Exception as exc:
             out.restore = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
         else:
-            out.restore = restore_host(driver, snapshot, inverse_first=inverse)
-            if not out.restore.verified and inverse:
+            out.restore = restore_host(driver, snapshot, inverse_first=inverse, **expected)
+            if not out.restore.verified and inverse and not out.restore.foreign:
                 # The session itself may be what failed: a fresh one, and the full snapshot.
                 first = out.restore
                 try:
-                    out.restore = restore_host(self._driver(task, fresh=True), snapshot, inverse_first=False)
+                    out.restore = restore_host(self._driver(task, fresh=True), snapshot, inverse_first=False,
+                                               **expected)
                 except Exception as exc:
                     out.restore = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
                 out.restore.strategies[:0] = first.strategies
@@ -308,14 +366,17 @@ class Applier:
                 out.restore.seconds += first.seconds
         since_failure = time.monotonic() - self.first_failure if self.first_failure else None
         since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
+        # The cause stays in the host's line: "restored" alone would hide why it was undone.
+        cause = f"{out.error} → " if out.error else ""
         if out.restore.verified:
             self._events(durable=False, items=[started, ("rollback_verified", out.host, {
                 "strategies": out.restore.strategies, "seconds": round(out.restore.seconds, 3),
                 "since_failure": None if since_failure is None else round(since_failure, 3)})])
-            self._status(out.host, "restored", f"verified in {out.restore.seconds:.2f}s{since}")
+            self._status(out.host, "restored", f"{cause}restored, verified in {out.restore.seconds:.2f}s{since}")
             return Result(host=task.host)
-        self._events([started, ("rollback_failed", out.host, {"errors": out.restore.errors})], durable=False)
-        self._status(out.host, "ALARM", "; ".join(out.restore.errors))
+        self._events([started, ("rollback_failed", out.host, {"errors": out.restore.errors,
+                                                              "foreign": out.restore.foreign})], durable=False)
+        self._status(out.host, "ALARM", cause + "; ".join(out.restore.errors))
         return Result(host=task.host, failed=True)
 
     def _to_roll_back(self, on_failure: OnFailure) -> list[str]:
@@ -361,10 +422,12 @@ class Applier:
                     break
         except KeyboardInterrupt:
             interrupted = True
+            self.rolling_back = True
             self.first_failure = self.first_failure or time.monotonic()
             self.progress.message("interrupted: rolling back")
             self._wait_idle()
             self._event("interrupted")
+        self.rolling_back = True
         failed = [h for h in self.changing if self.outcomes[h].status == "failed"]
         if not failed and not interrupted:
             self._event("apply_finished", outcome="completed")
@@ -384,6 +447,85 @@ class Applier:
 
     def close(self) -> None:
         self.nr.close_connections(on_good=True, on_failed=True)
+
+
+class Interrupts:
+    """What SIGINT, SIGTERM and SIGHUP do during an apply (installed by the command line).
+
+    Before the rollback: the first signal stops the rollout like Ctrl-C always did (in-flight
+    hosts finish their step, every host changed is rolled back and verified). SIGTERM and SIGHUP
+    (a closed terminal, a service manager stopping the job) do the same: a terminated apply
+    never leaves devices changed without trying to restore them.
+    During the rollback: the next signal is refused with a message (stopping now would leave
+    devices changed); the one after that aborts at once, leaving the change ``in_progress``
+    and its journal locks in place, for ``netchange recover`` (the device locks die with the
+    process, so recover can take them).
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self, applier: Applier, say: Callable[[str], None], *,
+                 abort: Callable[[int], None] = os._exit) -> None:
+        self.applier = applier
+        self.say = say
+        self.abort = abort
+        self.refused = 0
+
+    def handle(self, signum: int, frame: object) -> None:
+        if not self.applier.rolling_back:
+            self.applier.rolling_back = True
+            raise KeyboardInterrupt
+        self.refused += 1
+        if self.refused == 1:
+            self.say(f"{signal.Signals(signum).name} refused: rolling back; stopping now would leave devices "
+                     "changed (once more aborts, and leaves the change for 'netchange recover')")
+            return
+        self.say(f"aborted during the rollback: {self.applier.plan.change.id} stays in_progress; "
+                 f"run 'netchange recover {self.applier.plan.change.id}'")
+        self.abort(1)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Install the handlers (main thread only) for the ``with`` block; restore the old ones."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {s: signal.signal(s, self.handle) for s in self.SIGNALS}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+
+_LOST_NAMES = ("ConnectionClosed", "ConnectionException", "SSHException", "EOFError", "ConnectionReset",
+               "BrokenPipe", "NetmikoTimeout", "ReadTimeout", "TransportError", "SessionCloseError")
+
+
+def _session_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` (a driver's or its library's) says the session died."""
+    chain: BaseException | None = exc
+    while chain is not None:
+        if isinstance(chain, (EOFError, ConnectionError, BrokenPipeError, TimeoutError)):
+            return True
+        if any(name in type(chain).__name__ for name in _LOST_NAMES):
+            return True
+        chain = chain.__cause__ or chain.__context__
+    return False
+
+
+def _alive(driver: DriverProtocol) -> bool:
+    """NAPALM's ``is_alive()``; a driver that cannot tell (base class) is taken as alive."""
+    try:
+        answer: dict[str, bool] = cast(Any, driver).is_alive()
+    except Exception:  # NotImplementedError: the driver does not know
+        return True
+    return bool(answer.get("is_alive", True))
+
+
+def _discard_quietly(driver: DriverProtocol) -> None:
+    with suppress(Exception):  # the session may be gone; nothing was sent
+        driver.discard_config()
 
 
 def _describe(exc: BaseException) -> str:

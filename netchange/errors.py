@@ -33,12 +33,22 @@ class LockHeld(GuardRefused):
     """Another change is in progress on one of the same devices."""
 
 
+class StateConflict(GuardRefused):
+    """The change is not in a state that allows this step (applying a change already running,
+    closing a change still planned): a refusal (exit 3), not bad input."""
+
+
 class DriverError(NetchangeError):
     """A device or its session failed (connection lost, command rejected, timeout)."""
 
 
 class ConnectionFailed(DriverError, ConnectionError):
     """The session to the device could not be opened or was lost."""
+
+
+class DeviceLost(ConnectionFailed):
+    """The session died under a step (EOF, socket closed, sshd gone): the device was lost, which
+    says nothing about whether its configuration changed."""
 
 
 class CommitFailed(DriverError):

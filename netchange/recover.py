@@ -4,11 +4,15 @@ Both read the journal to learn which hosts the last apply touched and which snap
 then restore every such host from its snapshot in a fresh session and verify it. The journal is
 the only memory they need: that is why apply writes ``snapshot`` and ``commit_started`` before
 it acts.
+
+A host someone else changed since the change (lines the change did not add or remove: compared
+with the state the apply read after its commit, else with the plan's diff) is not restored: an
+alarm names it and the lines, because restoring its snapshot would erase their work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +25,7 @@ from netchange.drivers.base import DriverProtocol
 from netchange.errors import DriftDetected
 from netchange.progress import Progress
 from rollback import RestoreReport, SnapshotStore, restore_host
-from rollback.restore import normalize, same_state
+from rollback.restore import brief_lines, changed_lines, normalize, same_state
 
 
 class EventLike(Protocol):
@@ -42,6 +46,8 @@ class Touched:
     commit_started: bool = False
     confirmed_commit: bool = False
     after_hash: str = ""
+    after_sha: str = ""
+    """The snapshot store's copy of the state the change left (read after the commit)."""
     restored: bool = False
 
 
@@ -61,8 +67,9 @@ def last_apply(events: Sequence[EventLike]) -> dict[str, Touched]:
         elif event.kind == "commit_started":
             t.commit_started = True
             t.confirmed_commit = bool(data.get("confirmed"))
-        elif event.kind in ("committed", "confirmed") and data.get("after"):
+        elif event.kind in ("committed", "post_checks", "confirmed") and data.get("after"):
             t.after_hash = str(data["after"])
+            t.after_sha = str(data.get("after_sha") or t.after_sha)
         elif event.kind == "rollback_verified":
             t.restored = True
     return hosts
@@ -85,8 +92,13 @@ def restore_hosts(
     snapshots: SnapshotStore,
     progress: Progress,
     journal_event: Any,
+    diffs: Mapping[str, str] | None = None,
 ) -> RestoreRun:
-    """Restore each host from its snapshot in a fresh session; verify; journal each step."""
+    """Restore each host from its snapshot in a fresh session; verify; journal each step.
+
+    ``diffs`` (host → the plan's diff) serve to tell the change's lines from someone else's
+    when the state the change left was not recorded (a crash right after the commit).
+    """
     run = RestoreRun()
     by_name = {t.host: t for t in touched}
 
@@ -105,13 +117,15 @@ def restore_hosts(
             return Result(host=task.host)
         progress.host(t.host, "rolling back")
         journal_event("rollback_started", t.host)
-        report = restore_host(driver, snapshot, inverse_first=False)
+        after = _after_text(snapshots, t)
+        report = restore_host(driver, snapshot, inverse_first=False, after=after,
+                              diff=None if after is not None else (diffs or {}).get(t.host, ""))
         run.reports[t.host] = report
         if report.verified:
             journal_event("rollback_verified", t.host, strategies=report.strategies, seconds=round(report.seconds, 3))
             progress.host(t.host, "restored", f"verified in {report.seconds:.2f}s")
         else:
-            journal_event("rollback_failed", t.host, errors=report.errors)
+            journal_event("rollback_failed", t.host, errors=report.errors, foreign=report.foreign)
             progress.host(t.host, "ALARM", "; ".join(report.errors))
         return Result(host=task.host, failed=not report.verified)
 
@@ -129,19 +143,38 @@ def restore_hosts(
     return run
 
 
-def refuse_if_changed_since(nr: Nornir, touched: Sequence[Touched]) -> None:
+def _after_text(snapshots: SnapshotStore, t: Touched) -> str | None:
+    """The state the change left, if the apply recorded it (and its copy is intact)."""
+    if not t.after_sha:
+        return None
+    try:
+        return snapshots.load(t.after_sha)
+    except Exception:  # a missing or corrupt copy: fall back to the plan's diff
+        return None
+
+
+def refuse_if_changed_since(nr: Nornir, touched: Sequence[Touched], snapshots: SnapshotStore | None = None) -> None:
     """Rollback on request: refuse (exit 3) if a host is no longer as the apply left it.
 
-    Someone changed it since; restoring the snapshot would silently undo their work.
+    Someone changed it since; restoring the snapshot would silently undo their work. The
+    refusal names each such host and, where the apply kept the state it left, the lines.
     """
     by_name = {t.host: t for t in touched if t.after_hash}
 
     def task(task: Task) -> Result:
         driver: DriverProtocol = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
         running = driver.get_config(retrieve="running")["running"]
-        return Result(host=task.host, result=text_hash(normalize(driver, running)))
+        lines: list[str] = []
+        after = _after_text(snapshots, by_name[task.host.name]) if snapshots is not None else None
+        if after is not None:
+            lines = changed_lines(normalize(driver, after), normalize(driver, running))
+        return Result(host=task.host, result=(text_hash(normalize(driver, running)), lines))
 
     results = nr.filter(filter_func=lambda h: h.name in by_name).run(task=task, name="check", on_failed=True)
-    changed = sorted(h for h, multi in results.items() if multi[0].result != by_name[h].after_hash)
+    failed = sorted(h for h, multi in results.items() if multi.failed)
+    if failed:
+        raise DriftDetected(f"cannot read {', '.join(failed)} to check it before the rollback; nothing was changed")
+    changed = {h: multi[0].result[1] for h, multi in results.items() if multi[0].result[0] != by_name[h].after_hash}
     if changed:
-        raise DriftDetected(f"changed since the apply: {', '.join(changed)}; refusing to overwrite (plan a new change)")
+        named = "; ".join(h + (f" ({brief_lines(lines)})" if lines else "") for h, lines in sorted(changed.items()))
+        raise DriftDetected(f"changed since the apply: {named}; refusing to overwrite (plan a new change)")

@@ -9,10 +9,17 @@ Strategy per driver, most precise first:
    state as it was. Used after a lost session, a crash, or when the inverse did not verify.
 
 Either way the device is read again and compared with the snapshot; only equality counts.
+
+Before either, when the caller says what the change left (``after``: the state read once the
+change was committed) or what it did (``diff``: the plan's diff), the device is read and
+compared with that: a line someone else added or removed since would be erased (or brought
+back) by the restore. Then nothing is sent: the report is an alarm naming those lines
+(``foreign``), so that a restore never deletes configuration the change did not add.
 """
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,18 +42,74 @@ def verify_host(driver: DriverProtocol, snapshot: str) -> bool:
     return same_state(driver, running, snapshot)
 
 
+def changed_lines(before: str, after: str) -> list[str]:
+    """The lines added (``+``) and removed (``-``) from ``before`` to ``after``, without context."""
+    return [
+        line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if not line.startswith(("+++", "---", "@@")) and line[1:].strip()
+    ]
+
+
+def foreign_lines(driver: Any, current: str, snapshot: str, *, after: str | None = None,
+                  diff: str = "") -> list[str]:
+    """What changed on the device that the change did not do (``+`` added, ``-`` removed).
+
+    With ``after`` (the state the change left, read after its commit) the answer is exact:
+    every difference from it. Without it (a crash between the commit and that reading), a
+    difference from the snapshot is the change's own when the plan's diff adds (or removes) the
+    same line; any other is foreign.
+    """
+    now = normalize(driver, current)
+    if after is not None:
+        return changed_lines(normalize(driver, after), now)
+    own = {(line[0], line[1:].strip()) for line in diff.splitlines() if line[:1] in ("+", "-")}
+    return [line for line in changed_lines(normalize(driver, snapshot), now)
+            if (line[0], line[1:].strip()) not in own]
+
+
+def brief_lines(lines: list[str], limit: int = 6) -> str:
+    """A few diff lines on one line, for a message or an alarm."""
+    shown = " | ".join(line.rstrip() for line in lines[:limit])
+    return shown + (f" | … ({len(lines) - limit} more)" if len(lines) > limit else "")
+
+
 @dataclass
 class RestoreReport:
     verified: bool
     strategies: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    foreign: list[str] = field(default_factory=list)
+    """Lines changed on the device by someone else since the change: the restore refused."""
 
 
-def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool = True) -> RestoreReport:
-    """Restore ``driver``'s device to ``snapshot`` and verify. Never raises: the report says."""
+def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool = True,
+                 after: str | None = None, diff: str | None = None) -> RestoreReport:
+    """Restore ``driver``'s device to ``snapshot`` and verify. Never raises: the report says.
+
+    With ``after`` or ``diff`` (see the module docstring), a device changed by someone else
+    since the change is not touched: the report is not verified and names the ``foreign`` lines.
+    """
     start = time.monotonic()
     report = RestoreReport(verified=False)
+    if after is not None or diff is not None:
+        try:
+            current = driver.get_config(retrieve="running")["running"]
+        except Exception as exc:
+            report.errors.append(f"read before restore: {type(exc).__name__}: {exc}")
+            report.seconds = time.monotonic() - start
+            return report
+        if same_state(driver, current, snapshot):
+            report.verified, report.strategies = True, ["none"]
+            report.seconds = time.monotonic() - start
+            return report
+        report.foreign = foreign_lines(driver, current, snapshot, after=after, diff=diff or "")
+        if report.foreign:
+            report.errors.append(
+                f"changed by someone else since the change, not restored (a restore would undo it): "
+                f"{brief_lines(report.foreign)}")
+            report.seconds = time.monotonic() - start
+            return report
     attempts = (["inverse"] if inverse_first else []) + ["snapshot"]
     for strategy in attempts:
         report.strategies.append(strategy)

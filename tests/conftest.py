@@ -29,6 +29,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(REPO / "policy.yaml", tmp_path / "policy.yaml")
     monkeypatch.setenv("NETCHANGE_HOME", str(home))
     monkeypatch.setenv("NETCHANGE_POLICY", str(tmp_path / "policy.yaml"))
+    # Device locks are machine-wide: each test gets its own lock directory.
+    monkeypatch.setenv("NETCHANGE_LOCK_DIR", str(tmp_path / "locks"))
     monkeypatch.delenv("NETCHANGE_NOW", raising=False)
     monkeypatch.delenv("NETCHANGE_ACTOR", raising=False)
     return tmp_path

@@ -4,7 +4,9 @@ NAPALM's mock driver keeps no state, so it cannot show that a rollback restored 
 fake keeps an IOS-like running config per hostname (shared across sessions, like a device), applies
 merge candidates line by line (``no X`` removes ``X``), and injects the faults the apply issue
 lists through ``optional_args``: a commit error, a rejected line, a lost session during commit,
-a broken rollback, a post-check that fails (the VLAN never shows in ``show vlan brief``).
+a broken rollback, a post-check that fails (the VLAN never shows in ``show vlan brief``), a
+session that dies while the candidate is compared, and someone else's change landing on another
+device at this device's commit (``oob``: {"device": name, "line": text}).
 The engine is tested against it; the real drivers are tested against the lab.
 """
 
@@ -56,6 +58,9 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
 
     def close(self) -> None:
         self.alive = False
+
+    def is_alive(self) -> dict[str, bool]:
+        return {"is_alive": self.alive}
 
     def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False,
                    format: str = "text") -> dict[str, str]:
@@ -110,6 +115,11 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
         self._call("compare_config")
         if self.candidate is None:
             return ""
+        if self.args.get("lose_session_on_compare") and CALLS[self.name].count("compare_config") > 1:
+            # At the apply (the plan compared once): like the nftables driver when sshd dies under
+            # its prediction, a diff it could not compute and a dead session.
+            self.alive = False
+            return "# prediction unavailable: unknown error\n+" + "\n+".join(self.candidate) + "\n"
         before, after = DEVICES[self.name], self._future()
         removed = "".join(f"-{x}\n" for x in before if x not in after)
         return removed + "".join(f"+{x}\n" for x in after if x not in before)
@@ -132,6 +142,10 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
         if self.replace and self.args.get("broken_rollback"):
             raise CommitError("restore rejected by the device")
         future = self._future()
+        oob = self.args.get("oob")
+        if oob and not self.replace:
+            with _lock:
+                DEVICES[oob["device"]].append(oob["line"])
         self.previous = list(DEVICES[self.name])
         if self.args.get("lose_session_on_commit") and not self.replace:
             # Half of the change lands, then the session drops: the worst case for a rollback.

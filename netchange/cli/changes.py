@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netchange import clock, planstore, redact, window
-from netchange.apply import Applier, ApplyOutcome
+from netchange import clock, devicelock, planstore, redact, window
+from netchange.apply import Applier, ApplyOutcome, Interrupts
 from netchange.cli.main import app, err, settings
-from netchange.errors import BadRequest, GuardRefused, NetchangeError
+from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
 from netchange.guard import check_apply
 from netchange.identity import current_actor
 from netchange.inventory import load_nornir
@@ -128,7 +128,10 @@ def _warn_in_progress(journal: Journal, but: str | None = None) -> None:
 
 def _summary(outcome: ApplyOutcome, *, as_table: bool = True) -> None:
     if not as_table:
-        out.print(f"{outcome.change_id}: [bold]{outcome.outcome}[/]")
+        # The live table showed each host; the summary line keeps why the change did not complete.
+        causes = "; ".join(f"{h.host}: {h.error}" for h in outcome.hosts.values() if h.error)
+        out.print(f"{outcome.change_id}: [bold]{outcome.outcome}[/]" + (f" — {redact.scrub(causes)}" if causes else ""),
+                  highlight=False, soft_wrap=True)
         _alarm(outcome)
         return
     table = Table("host", "status", "detail", title=f"{outcome.change_id}: {outcome.outcome}", title_justify="left")
@@ -146,8 +149,18 @@ def _alarm(outcome: ApplyOutcome) -> None:
     if outcome.alarms:
         err.print(
             f"[bold white on red] ALARM [/] rollback NOT verified on {', '.join(outcome.alarms)}: "
-            "these devices may not be as they were; act now"
+            "these devices may not be as they were; act now", highlight=False, soft_wrap=True
         )
+        for host in outcome.alarms:
+            restore = outcome.hosts[host].restore
+            if restore is not None and restore.errors:
+                err.print(f"  {host}: {redact.scrub('; '.join(restore.errors))}", highlight=False, soft_wrap=True)
+
+
+def _device_locks(nr: Any, hosts: list[str], change_id: str, *, action: str, actor: str, home: Path) -> Any:
+    """The machine-wide locks on ``hosts``' devices (see ``netchange.devicelock``), or exit 3."""
+    return devicelock.locked(devicelock.identities(nr, hosts), change_id=change_id, action=action,
+                             actor=actor, home=home)
 
 
 @app.command()
@@ -162,32 +175,36 @@ def apply(
     policy = _policy()
     actor = current_actor(policy)
     the_plan = planstore.load(cfg.plans_dir, change_id)
-    with Journal(cfg.journal) as journal:
+    changing = [h.host for h in the_plan.hosts if h.changes]
+    nr = load_nornir(cfg.nornir_config)
+    # The devices first, machine-wide: a second apply of this change, or any other change on
+    # these devices from any state directory, is refused here (exit 3) before it reads anything.
+    with (_device_locks(nr, changing, change_id, action="apply", actor=actor.login, home=cfg.home),
+          Journal(cfg.journal) as journal):
         _warn_in_progress(journal, but=change_id)
         if not the_plan.ok:
             raise GuardRefused(f"{change_id}: the plan has hosts that cannot be changed; fix and plan again")
         check_apply(the_plan, policy=policy, journal=journal, actor=actor, now=clock.now(policy),
                     emergency=emergency)
-        changing = [h.host for h in the_plan.hosts if h.changes]
-        nr = load_nornir(cfg.nornir_config)
         progress = make_progress(changing, as_json=as_json, console=out)
         applier = Applier(the_plan, nr, journal=journal, snapshots=SnapshotStore(cfg.snapshots_dir),
                           progress=progress, actor=actor.login, revert_in=revert_in)
         journal.acquire_locks(change_id, changing, actor=actor.login)
         try:
-            try:
-                applier.prepare()
-            except NetchangeError:
-                progress.close()
-                raise
-            journal.set_state(change_id, "in_progress", actor=actor.login, reason="apply")
-            outcome = applier.rollout()
-            journal.set_state(change_id, outcome.outcome, actor=actor.login,
-                              reason="; ".join(f"{h.host}: {h.error}" for h in outcome.hosts.values() if h.error))
+            with Interrupts(applier, progress.message).installed():
+                try:
+                    applier.prepare()
+                except NetchangeError:
+                    progress.close()
+                    raise
+                journal.set_state(change_id, "in_progress", actor=actor.login, reason="apply")
+                outcome = applier.rollout()
+                journal.set_state(change_id, outcome.outcome, actor=actor.login,
+                                  reason="; ".join(f"{h.host}: {h.error}" for h in outcome.hosts.values() if h.error))
         finally:
             progress.close()
             applier.close()
-            journal.release_locks(change_id, actor=actor.login)
+            journal.release_locks(change_id, changing, actor=actor.login)
     if as_json:
         print(redact.scrub(json.dumps(_outcome_json(outcome), indent=2)))
     else:
@@ -212,48 +229,74 @@ def _outcome_json(outcome: ApplyOutcome) -> dict[str, object]:
     }
 
 
+def _plan_diffs(journal: Journal, change_id: str) -> dict[str, str]:
+    """Host → diff of the plan the last apply ran (from the journal's copy of that plan)."""
+    started = [e for e in journal.events(change_id) if e.kind == "apply_started"]
+    plan_hash = str(started[-1].data.get("plan_hash")) if started and started[-1].data else None
+    record = journal.plan_record(change_id, plan_hash)
+    if record is None:
+        return {}
+    return {str(h["host"]): str(h.get("diff") or "") for h in json.loads(record.json).get("hosts", [])}
+
+
 def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> None:
     cfg = settings()
     policy = _policy()
     actor = current_actor(policy)
+    # Which devices: the last apply's hosts, read once to take their machine-wide locks; every
+    # decision is then made again under the locks (another recover may have finished meanwhile).
     with Journal(cfg.journal) as journal:
+        journal.state(change_id)
+        hosts = sorted(last_apply(journal.events(change_id)))
+    nr = load_nornir(cfg.nornir_config)
+    with (_device_locks(nr, hosts, change_id, action=mode, actor=actor.login, home=cfg.home),
+          Journal(cfg.journal) as journal):
         state = journal.state(change_id)
         touched = last_apply(journal.events(change_id))
         if mode == "recover":
-            if state != "in_progress":
-                raise BadRequest(f"{change_id} is {state}: only a change left in_progress can be recovered")
+            # in_progress: left by a crash; failed: an alarm (a device unreachable during the
+            # rollback, say): once the devices answer again, recover finishes the rollback.
+            if state not in ("in_progress", "failed"):
+                raise StateConflict(
+                    f"{change_id} is {state}: only a change left in_progress or failed can be recovered")
             actor.require("recover")
             targets = [t for t in touched.values() if t.snapshot and not t.restored]
         else:
             if state != "completed":
-                raise BadRequest(f"{change_id} is {state}: only a completed change can be rolled back on request")
+                hint = "; run 'netchange recover' to bring back its devices" if state == "failed" else ""
+                raise StateConflict(
+                    f"{change_id} is {state}: only a completed change can be rolled back on request{hint}")
             the_plan = planstore.load(cfg.plans_dir, change_id)
             _guard_rollback(the_plan, policy=policy, journal=journal, actor=actor.login, emergency=emergency)
             targets = [t for t in touched.values() if t.snapshot and t.commit_started]
         names = [t.host for t in targets]
-        nr = load_nornir(cfg.nornir_config)
+        snapshots = SnapshotStore(cfg.snapshots_dir)
         journal.acquire_locks(change_id, names, actor=actor.login)
         progress = make_progress(names, as_json=False, console=out)
         try:
             if mode == "rollback":
-                refuse_if_changed_since(nr, targets)
-                journal.set_state(change_id, "in_progress", actor=actor.login, reason="rollback on request")
+                refuse_if_changed_since(nr, targets, snapshots)
+            if state != "in_progress":
+                journal.set_state(change_id, "in_progress", actor=actor.login,
+                                  reason="rollback on request" if mode == "rollback" else "recover after failure")
             journal.event(change_id, f"{mode}_started", actor=actor.login, data={"hosts": names})
 
             def note(kind: str, host: str, **data: object) -> None:
                 journal.event(change_id, kind, actor=actor.login, host=host, data=data or None)
 
-            run = restore_hosts(nr, targets, snapshots=SnapshotStore(cfg.snapshots_dir), progress=progress,
-                                journal_event=note)
+            run = restore_hosts(nr, targets, snapshots=snapshots, progress=progress, journal_event=note,
+                                diffs=_plan_diffs(journal, change_id))
             outcome = "failed" if run.alarms else "rolled_back"
             journal.event(change_id, f"{mode}_finished", actor=actor.login,
                           data={"outcome": outcome, "alarms": run.alarms, "already": run.already})
             journal.set_state(change_id, outcome, actor=actor.login, reason=mode)
         finally:
             progress.close()
-            journal.release_locks(change_id, actor=actor.login)
+            journal.release_locks(change_id, names, actor=actor.login)
     if run.alarms:
-        err.print(f"[bold white on red] ALARM [/] not restored: {', '.join(run.alarms)}")
+        err.print(f"[bold white on red] ALARM [/] not restored: {', '.join(run.alarms)}", highlight=False)
+        for host in run.alarms:
+            err.print(f"  {host}: {redact.scrub('; '.join(run.reports[host].errors))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     out.print(f"{change_id}: {len(targets)} host(s) back to their snapshot, verified")
 
@@ -285,8 +328,9 @@ def rollback(
 
 
 @app.command()
-def recover(change_id: Annotated[str, typer.Argument(help="A change left in_progress.", show_default=False)]) -> None:
-    """After a crash: bring every device the last apply touched back to its snapshot, and verify."""
+def recover(change_id: Annotated[str, typer.Argument(help="A change left in_progress or failed.",
+                                                     show_default=False)]) -> None:
+    """After a crash or an alarm: bring every device the last apply touched back to its snapshot, and verify."""
     _restore_command(change_id, mode="recover", emergency=None)
 
 

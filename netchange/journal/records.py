@@ -38,7 +38,9 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.COMPLETED: frozenset({State.CLOSED, State.IN_PROGRESS}),
     # After a rollback or a failure: close it, or plan again and re-apply.
     State.ROLLED_BACK: frozenset({State.PLANNED, State.CLOSED}),
-    State.FAILED: frozenset({State.PLANNED, State.CLOSED}),
+    # in_progress again: ``recover``/``rollback`` bring back the devices a failed change left
+    # changed (an alarm), once they are reachable.
+    State.FAILED: frozenset({State.PLANNED, State.CLOSED, State.IN_PROGRESS}),
     State.CLOSED: frozenset(),
 }
 OUTCOMES = frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED})

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from netchange import redact
-from netchange.errors import BadRequest, LockHeld
+from netchange.errors import BadRequest, LockHeld, StateConflict
 from netchange.journal.records import (
     LIVE_LOCK_STATES,
     OUTCOMES,
@@ -46,7 +46,7 @@ from netchange.models import Category
 GENESIS = "0" * 64
 
 
-class StateError(BadRequest):
+class StateError(StateConflict):
     """The change is not in a state that allows this step (e.g. closing a change still planned)."""
 
 
@@ -594,12 +594,18 @@ class Journal:
                 )
             self._append(conn, change_id, "locks_acquired", actor=actor or change_id, data={"hosts": wanted})
 
-    def release_locks(self, change_id: str, *, actor: str = "") -> None:
+    def release_locks(self, change_id: str, hosts: Iterable[str] | None = None, *, actor: str = "") -> None:
+        """Release ``change_id``'s locks on ``hosts`` (the ones this command took), or all of them.
+
+        A command passes the hosts it locked itself: a command refused for the same change (a
+        second apply of it) must never release what the running one holds.
+        """
         with self._tx() as conn:
-            hosts = [r[0] for r in conn.execute("SELECT host FROM locks WHERE change_id = ?", (change_id,))]
+            held = {r[0] for r in conn.execute("SELECT host FROM locks WHERE change_id = ?", (change_id,))}
+            hosts = sorted(held if hosts is None else held & set(hosts))
             if not hosts:
                 return
-            conn.execute("DELETE FROM locks WHERE change_id = ?", (change_id,))
+            conn.executemany("DELETE FROM locks WHERE change_id = ? AND host = ?", [(change_id, h) for h in hosts])
             self._append(
                 conn, change_id, "locks_released", actor=actor or change_id, data={"hosts": sorted(hosts)}
             )

@@ -6,13 +6,14 @@ fails), and with a journal that tells the whole story.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from netchange.apply import Applier, rollout_batches
+from netchange.apply import Applier, Interrupts, rollout_batches
 from netchange.errors import DriftDetected
 from netchange.inventory import load_nornir
 from netchange.journal import Journal
@@ -181,3 +182,90 @@ def test_rollback_starts_with_the_newest_change(tmp_path: Path) -> None:
     order = [e.host for e in journal.events("CHG-2026-0100") if e.kind == "rollback_verified"]
     assert order == ["sw3", "sw2", "sw1"]
     assert back_to_snapshot("sw1", "sw2", "sw3", "sw4")
+
+
+def test_out_of_band_change_after_the_canary_is_seen_before_that_host_commits(tmp_path: Path) -> None:
+    # Prepared (read, checked, snapshotted) at once; sw3 changed by someone else before its turn.
+    fakedriver.reset({f"sw{i}": SWITCH_RUNNING for i in range(1, N + 1)})
+    cfg = inventory(tmp_path)
+    plan = build_plan(change(), load_nornir(cfg), actor="dnguyen", policy_version="t", requirements=lambda c: [])
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.record_plan(plan, actor="dnguyen")
+    applier = Applier(plan, load_nornir(cfg), journal=journal, snapshots=SnapshotStore(tmp_path / "snap"),
+                      progress=PlainProgress(), actor="dnguyen")
+    applier.prepare()
+    fakedriver.DEVICES["sw3"] += ["vlan 999", " name oob"]
+    outcome = applier.rollout()
+    applier.close()
+    assert outcome.outcome == "rolled_back"
+    assert "sw3: changed since it was checked, not committed" in outcome.hosts["sw3"].error
+    assert "+vlan 999" in outcome.hosts["sw3"].error
+    assert "commit_config" not in fakedriver.CALLS["sw3"]
+    assert "vlan 999" in fakedriver.running_of("sw3") and "vlan 20" not in fakedriver.running_of("sw3")
+    assert back_to_snapshot("sw1", "sw2", "sw4")
+
+
+def test_a_restore_never_erases_lines_someone_else_added_since(tmp_path: Path) -> None:
+    # sw2's commit lands someone else's VLAN on the canary (already committed); sw3's post-check
+    # fails: the canary is not restored over that VLAN, the alarm names the device and the lines.
+    _, outcome, journal = run(tmp_path, faults={"sw2": {"oob": {"device": "sw1", "line": "vlan 999"}},
+                                                "sw3": {"hide_vlan": 20}})
+    assert outcome.outcome == "failed"
+    assert outcome.alarms == ["sw1"]
+    restore = outcome.hosts["sw1"].restore
+    assert restore is not None and restore.foreign == ["+vlan 999"]
+    assert "changed by someone else" in restore.errors[0] and "+vlan 999" in restore.errors[0]
+    assert "vlan 999" in fakedriver.running_of("sw1")
+    assert "post-check failed" in outcome.hosts["sw3"].error
+    assert back_to_snapshot("sw2", "sw3", "sw4")
+    failed = [e for e in journal.events("CHG-2026-0100") if e.kind == "rollback_failed"]
+    assert failed[0].host == "sw1" and failed[0].data["foreign"] == ["+vlan 999"]
+
+
+def test_a_session_lost_while_comparing_is_a_lost_device_not_drift(tmp_path: Path) -> None:
+    _, outcome, _ = run(tmp_path, faults={"sw2": {"lose_session_on_compare": True}})
+    assert outcome.outcome == "rolled_back"
+    assert outcome.hosts["sw2"].error.startswith("sw2: device lost while comparing the candidate")
+    assert "no longer the approved one" not in outcome.hosts["sw2"].error
+    assert back_to_snapshot("sw1", "sw2")
+
+
+def test_the_restored_line_keeps_the_cause(tmp_path: Path) -> None:
+    lines: list[tuple[str, str, str]] = []
+
+    class Recording(PlainProgress):
+        def host(self, host: str, status: str, detail: str = "") -> None:
+            lines.append((host, status, detail))
+
+    fakedriver.reset({f"sw{i}": SWITCH_RUNNING for i in range(1, N + 1)})
+    cfg = inventory(tmp_path, {"sw1": {"hide_vlan": 20}})
+    plan = build_plan(change(), load_nornir(cfg), actor="dnguyen", policy_version="t", requirements=lambda c: [])
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.record_plan(plan, actor="dnguyen")
+    applier = Applier(plan, load_nornir(cfg), journal=journal, snapshots=SnapshotStore(tmp_path / "snap"),
+                      progress=Recording(), actor="dnguyen")
+    applier.prepare()
+    applier.rollout()
+    applier.close()
+    last = [d for h, s, d in lines if h == "sw1"][-1]
+    assert "post-check failed" in last and "restored, verified" in last
+
+
+def test_signals_stop_once_then_are_refused_during_the_rollback_then_abort(tmp_path: Path) -> None:
+    _, outcome, _ = run(tmp_path)
+    said: list[str] = []
+    aborted: list[int] = []
+
+    class Stub:
+        rolling_back = False
+        plan = outcome  # only .change.id is read: give it one
+    stub = Stub()
+    stub.plan = type("P", (), {"change": type("C", (), {"id": "CHG-2026-0100"})()})()
+    interrupts = Interrupts(stub, said.append, abort=aborted.append)  # type: ignore[arg-type]
+    with pytest.raises(KeyboardInterrupt):
+        interrupts.handle(signal.SIGTERM, None)  # the first: stop and roll back, like Ctrl-C
+    assert stub.rolling_back
+    interrupts.handle(signal.SIGINT, None)  # during the rollback: refused, said
+    assert aborted == [] and "refused" in said[-1]
+    interrupts.handle(signal.SIGINT, None)  # once more: abort, the change left for recover
+    assert aborted == [1] and "netchange recover CHG-2026-0100" in said[-1]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from netchange.approvals import approve, close, status_of_current
-from netchange.errors import BadRequest, GuardRefused
+from netchange.errors import GuardRefused, StateConflict
 from netchange.identity import actor_for
 from netchange.journal import Journal, State
 from netchange.journal.testing import make_plan
@@ -132,14 +132,16 @@ def test_cannot_approve_a_running_change(journal):
     plan = planned(journal)
     approve(POLICY, journal, plan.change.id, who("bleroy"))
     journal.set_state(plan.change.id, State.IN_PROGRESS, actor="dnguyen")
-    with pytest.raises(BadRequest, match="in_progress"):
+    # A state conflict is a refusal (exit 3), not bad input (exit 2).
+    with pytest.raises(StateConflict, match="in_progress") as refused:
         approve(POLICY, journal, plan.change.id, who("amoreau"))
+    assert refused.value.exit_code == 3
 
 
 def test_close_needs_the_engineer_and_the_ops_manager(journal):
     plan = planned(journal)
     cid = plan.change.id
-    with pytest.raises(BadRequest, match="planned"):
+    with pytest.raises(StateConflict, match="planned"):
         close(POLICY, journal, cid, who("dnguyen"))
     approve(POLICY, journal, cid, who("bleroy"))
     journal.set_state(cid, "in_progress", actor="dnguyen")
