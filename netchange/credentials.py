@@ -16,6 +16,7 @@ A file entry holds ``username``, ``password`` and ``optional_args`` (driver secr
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,37 @@ def apply_credentials(host: Host, secrets: dict[str, Any]) -> None:
         extras["optional_args"] = merged
         opts.extras = extras
         host.connection_options[CONNECTION_NAME] = opts
+
+
+# Environment variables whose value is a secret (NETCHANGE_USERNAME is not one).
+SECRET_ENV = ("NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_JOURNAL_KEY")
+
+
+def _secret_values(node: Any, key: str | None = None) -> Iterator[str]:
+    """Every value under a secret key (or inside ``optional_args``) of the secrets file, recursively."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _secret_values(v, str(k))
+    elif isinstance(node, list | tuple):
+        for v in node:
+            yield from _secret_values(v, key)
+    elif node is not None and key in _SECRET_KEYS:
+        yield str(node)
+
+
+def register_known_secrets(secrets_file: Path) -> None:
+    """Register every secret netchange knows of with :mod:`netchange.redact`, without the inventory.
+
+    Called by every command before it writes or prints anything (the CLI's root callback): an
+    ``approve --comment`` or ``apply --emergency`` text is journaled by commands that never load
+    the Nornir inventory, so registering only in the transform function left them unscrubbed.
+    """
+    for name in SECRET_ENV:
+        value = os.environ.get(name)
+        if value:
+            redact.register(value)
+    for value in _secret_values(load_secrets(secrets_file)):
+        redact.register(value)
 
 
 def inject_credentials(host: Host, secrets_file: str | None = None, **_: Any) -> None:

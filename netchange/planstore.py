@@ -6,12 +6,12 @@ journal records each plan too (its hash and versions); this store keeps the full
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from netchange import redact
 from netchange.errors import BadRequest
 from netchange.plan import Plan
+from netchange.privatefile import write_private
 
 
 def _dir(root: Path, change_id: str) -> Path:
@@ -21,13 +21,9 @@ def _dir(root: Path, change_id: str) -> Path:
 
 
 def save(root: Path, plan: Plan) -> Path:
-    directory = _dir(root, plan.change.id)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{plan.plan_hash}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(redact.scrub(plan.model_dump_json(indent=2)))
-    os.replace(tmp, path)  # atomic: a crash never leaves half a plan
-    return path
+    path = _dir(root, plan.change.id) / f"{plan.plan_hash}.json"
+    # Atomic (a crash never leaves half a plan), 0600 in 0700 directories from creation.
+    return write_private(path, redact.scrub(plan.model_dump_json(indent=2)))
 
 
 def load(root: Path, change_id: str, plan_hash: str | None = None) -> Plan:

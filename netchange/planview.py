@@ -55,7 +55,8 @@ def _host_panel(h: HostPlan) -> Panel:
 
 def print_plan(plan: Plan, console: Console) -> None:
     c = plan.change
-    console.print(f"[bold]{c.id}[/] {escape(c.title)}  [dim]ticket {c.ticket}, requested by {c.requester}[/]")
+    title = escape(redact.scrub(c.title))
+    console.print(f"[bold]{c.id}[/] {title}  [dim]ticket {c.ticket}, requested by {c.requester}[/]")
     for h in plan.hosts:
         console.print(_host_panel(h))
     summary = Table(show_header=False, box=None)

@@ -1,7 +1,8 @@
 """Scrub secret values from any text netchange prints, stores or reports.
 
-Secrets are registered where they enter the process (credentials injection, the lab's key
-generation); every writer (journal, plan store, reports, logs) passes its text through
+Secrets are registered before any command writes or prints anything (the CLI's root callback
+registers the secrets file and the secret environment variables; credentials injection and the
+lab's key generation add theirs); every writer (journal, plan store, reports, logs) passes its text through
 :func:`scrub`. Registering a value is idempotent; values shorter than four characters are
 ignored, since scrubbing them would mangle ordinary text.
 """
@@ -36,6 +37,12 @@ def _compiled() -> re.Pattern[str] | None:
         if _pattern is None and _values:
             _pattern = re.compile("|".join(re.escape(v) for v in sorted(_values, key=len, reverse=True)))
         return _pattern
+
+
+def contains_secret(text: str) -> bool:
+    """Whether ``text`` holds a registered secret (to refuse it rather than store it scrubbed)."""
+    pattern = _pattern if _pattern is not None else _compiled()
+    return bool(pattern and pattern.search(text))
 
 
 def scrub(text: str) -> str:

@@ -8,11 +8,10 @@ name, and lets identical running configs share one file. The journal records whi
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 from pathlib import Path
 
 from netchange.errors import RollbackFailed
+from netchange.privatefile import write_private
 
 
 class SnapshotStore:
@@ -29,15 +28,9 @@ class SnapshotStore:
         path = self._path(sha)
         if path.exists():
             return sha
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Unique per writer: two hosts with the same running config store the same file at once.
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        path.chmod(0o600)  # running configs can carry hashed secrets
+        # Created 0600 in 0700 directories (running configs can carry hashed secrets), synced,
+        # renamed; the temporary name is unique per writer (two hosts may share a config).
+        write_private(path, data, durable=True)
         return sha
 
     def load(self, sha: str) -> str:

@@ -21,6 +21,7 @@ from netchange.journal import Journal
 from netchange.plan import Plan, build_plan
 from netchange.planview import print_plan, render_document
 from netchange.policy import Policy, load_policy
+from netchange.privatefile import write_new_file
 from netchange.progress import RichProgress, make_progress
 from netchange.recover import last_apply, refuse_if_changed_since, restore_hosts
 from netchange.request import load_request
@@ -108,7 +109,7 @@ def plan(
     with Journal(cfg.journal) as journal:
         journal.record_plan(result, actor=result.created_by)
     if output is not None:
-        output.write_text(render_document(result, output.suffix.lstrip("."), client=_client()))
+        write_new_file(output, render_document(result, output.suffix.lstrip("."), client=_client()))
     if as_json:
         print(redact.scrub(json.dumps(plan_json(result), indent=2)))
     else:

@@ -25,12 +25,13 @@ from netchange.identity import current_actor
 from netchange.journal import Journal
 from netchange.models import Category
 from netchange.policy import Policy, load_policy
+from netchange.privatefile import write_new_file
 from netchange.report import render_quarterly, render_sheet
 from netchange.report.sheet import build_sheet
 from netchange.window import evaluate, parse_at, parse_duration
 
 out = Console(highlight=False)
-journal_app = typer.Typer(help="The journal: verify its hash chain.", no_args_is_help=True)
+journal_app = typer.Typer(help="The journal: verify its keyed chain, print its head.", no_args_is_help=True)
 app.add_typer(journal_app, name="journal")
 
 
@@ -207,6 +208,7 @@ def show(
     for e in sheet.events:
         host = f" {e.host}" if e.host else ""
         out.print(f"  {e.seq:>5} {e.at:%Y-%m-%d %H:%M:%S}Z {e.actor:<10} {e.kind}{host} {_brief(e.data)}")
+    out.print(f"journal head: {sheet.chain_seq} {sheet.chain_head}")
 
 
 def _brief(data: dict[str, Any]) -> str:
@@ -238,18 +240,59 @@ def report(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_new_file(output, text)  # created 0600: it carries diffs and the journal's record
         out.print(f"written {output}")
 
 
 @journal_app.command("verify")
-def verify() -> None:
-    """Check the hash chain and the plan/approval rows; exit 1 with what broke."""
+def verify(
+    heads: Annotated[
+        Path | None,
+        typer.Option("--heads", help="A file of 'SEQ HASH' lines collected elsewhere ('netchange journal head')."),
+    ] = None,
+) -> None:
+    """Check the keyed chain, every table against it, and the heads kept elsewhere; exit 1 naming the first bad row."""
+    anchors = _read_heads(heads) if heads is not None else []
     with _journal(warn=False) as journal:
-        problems = journal.verify()
+        problems = journal.verify(heads=anchors)
         seq, head = journal.head()
     if problems:
-        for p in problems:
-            err.print(f"[red]broken:[/] {p}", highlight=False)
+        err.print(f"[red]first bad row:[/] {problems[0]}", highlight=False, soft_wrap=True)
+        for p in problems[1:]:
+            err.print(f"[red]broken:[/] {p}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    out.print(f"journal intact: {seq} events, head {head[:16]}")
+    checked = f"; {len(anchors)} head(s) from {heads} match" if heads is not None else ""
+    out.print(f"journal intact: {seq} events, head {head[:16]}{checked}")
+
+
+def _read_heads(path: Path) -> list[tuple[int, str]]:
+    """``SEQ HASH`` per line (further words ignored, ``#`` comments and blank lines skipped)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"{path}: cannot read: {exc}") from None
+    heads = []
+    for number, line in enumerate(lines, 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if len(words) < 2 or not words[0].isdigit() or len(words[1]) != 64:
+            raise BadRequest(f"{path}:{number}: expected 'SEQ HASH' (as printed by 'netchange journal head')")
+        heads.append((int(words[0]), words[1].lower()))
+    return heads
+
+
+@journal_app.command("head")
+def head() -> None:
+    """Print the journal's head as 'SEQ HASH': append it to a file kept elsewhere to anchor the chain."""
+    with _journal(warn=False) as journal:
+        seq, digest = journal.head()
+    print(f"{seq} {digest}")
+
+
+@journal_app.command("migrate")
+def migrate() -> None:
+    """Key a journal written before keyed chains (its past keeps plain hashes, sealed by the keying event)."""
+    with Journal(settings().journal, migrate_unkeyed=True) as journal:
+        seq = journal.migrate_unkeyed()
+    out.print(f"journal keyed from event {seq}")

@@ -6,6 +6,7 @@ Every ``NetchangeError`` becomes one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +33,7 @@ _overrides: dict[str, Path] = {}
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     home: Annotated[Path | None, typer.Option(help="State directory (env NETCHANGE_HOME).")] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="Nornir configuration file (env NETCHANGE_NORNIR_CONFIG).")
@@ -48,6 +50,33 @@ def _root(
         _overrides["nornir_config"] = config
     elif lab:
         _overrides["nornir_config"] = Settings.resolve(home=_overrides.get("home")).home / "lab" / "nornir.yaml"
+    _private_and_scrubbed(settings())
+    # In-process callers (tests, the demo) run several commands: each resolves its own key file.
+    ctx.call_on_close(_forget_key_file)
+
+
+def _private_and_scrubbed(cfg: Settings) -> None:
+    """First thing every command does, before it writes or prints anything.
+
+    The umask makes every file this process creates (the journal's -wal and -shm included)
+    private from its creation; the known secrets are registered for scrubbing without loading
+    the Nornir inventory; the journal's key file is located next to the secrets file.
+    """
+    os.umask(0o077)
+    from netchange.credentials import register_known_secrets
+    from netchange.journal.key import KEY_FILE_NAME, use_key_file
+    from netchange.privatefile import narrow_state_dir
+
+    narrow_state_dir(cfg.home)
+
+    register_known_secrets(cfg.secrets)
+    use_key_file(cfg.secrets.parent / KEY_FILE_NAME)
+
+
+def _forget_key_file() -> None:
+    from netchange.journal.key import use_key_file
+
+    use_key_file(None)
 
 
 @app.command()

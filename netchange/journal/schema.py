@@ -88,6 +88,12 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # 2: the chain is keyed (HMAC-SHA256, netchange.journal.key) from a ``journal_keyed`` event on;
+    # events before it (an older, unkeyed journal) keep their plain SHA-256 and are sealed by it.
+    # The index finds that event without reading the whole table at each open.
+    """
+    CREATE INDEX events_kind ON events(kind);
+    """,
 )
 
 

@@ -4,10 +4,15 @@ Why SQLite: one file, transactions, and a lock that several processes respect, s
 ``netchange apply`` runs cannot both take the same device. WAL mode lets readers (``show``,
 ``report``) work while an apply writes.
 
-Why a hash chain: the quality plan wants every request and answer in writing. Each event's hash
-covers the previous event's hash and its own canonical content, so a changed or deleted past row
-breaks the chain and ``netchange journal verify`` says where. Plans and approvals are also
-recorded as events carrying a digest of their row, so their tables are covered too.
+Why a keyed hash chain: the quality plan wants every request and answer in writing. Each event's
+hash is an HMAC-SHA256, under a key kept outside the journal file (``netchange.journal.key``), of
+the previous event's hash and its own canonical content: a changed, deleted or re-ordered past row
+breaks the chain, and recomputing the chain needs the key. ``netchange journal verify`` names the
+first bad row. Plans and approvals are recorded as events carrying a digest of their whole row;
+the ``changes`` and ``locks`` tables are recomputed from the events by ``verify``; so every table
+a report or the guard reads is covered. Truncating the tail is only visible against a head kept
+elsewhere: every report prints the head it was made from, ``netchange journal head`` prints it for
+collection, and ``verify(heads=...)`` checks the journal against such heads.
 
 Thread safety: apply runs hosts in threads; one connection is shared behind a re-entrant lock
 and every write is one ``BEGIN IMMEDIATE`` transaction (which also serialises other processes).
@@ -17,7 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,6 +35,7 @@ from typing import Any
 
 from netchange import redact
 from netchange.errors import BadRequest, LockHeld, StateConflict
+from netchange.journal.key import JournalKey, create_key, find_key
 from netchange.journal.records import (
     LIVE_LOCK_STATES,
     OUTCOMES,
@@ -42,8 +50,12 @@ from netchange.journal.records import (
 )
 from netchange.journal.schema import migrate
 from netchange.models import Category
+from netchange.privatefile import create_private, narrow_file, private_dir
 
 GENESIS = "0" * 64
+KEYED = "journal_keyed"
+"""The event from which the chain is keyed: the first event of a new journal, or the migration
+event of a journal written before keys (its earlier events keep their plain SHA-256)."""
 
 
 class StateError(StateConflict):
@@ -95,10 +107,14 @@ def event_hash(
     actor: str,
     host: str | None,
     data: str,
+    key: bytes | None = None,
 ) -> str:
-    """The chain: SHA-256 over the previous hash and this row's canonical content."""
-    content = canonical([seq, change_id, at, kind, actor, host, data])
-    return hashlib.sha256((prev_hash + content).encode()).hexdigest()
+    """The chain: HMAC-SHA256 (plain SHA-256 before the journal was keyed) over the previous hash
+    and this row's canonical content."""
+    content = (prev_hash + canonical([seq, change_id, at, kind, actor, host, data])).encode()
+    if key is None:
+        return hashlib.sha256(content).hexdigest()
+    return hmac.new(key, content, hashlib.sha256).hexdigest()
 
 
 def sha256(text: str) -> str:
@@ -120,22 +136,46 @@ class Journal:
     """Open (and create or migrate) the journal at ``path``. Use it as a context manager."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], dt.datetime] = _utcnow,
-                 busy_timeout: float = 30.0) -> None:
+                 busy_timeout: float = 30.0, key: str | bytes | None = None,
+                 key_file: Path | None = None, migrate_unkeyed: bool = False) -> None:
+        """``key`` (else ``netchange.journal.key.find_key``) keys the chain; an unkeyed journal
+        with events is keyed on its first write only when its key is created then, or with
+        ``migrate_unkeyed`` (``netchange journal migrate``): a key that already exists next to an
+        unkeyed journal may mean the journal was rewritten without it."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self._clock = clock
         self._lock = threading.RLock()
-        # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so that the write lock
-        # is taken before the chain head is read.
-        self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: each commit is synced to disk before the device action it announces.
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-        with self._lock, _busy(self.path):
-            self.schema_version = migrate(self._conn)
+        if key is not None:
+            material = key.encode() if isinstance(key, str) else key
+            self._key = JournalKey(material, "the key given", None, existed=True)
+        else:
+            self._key = find_key(self.path, key_file)
+        self._migrate_unkeyed = migrate_unkeyed
+        self._keyed_from: int | None = None
+        self._key_checked = False
+        # The database, its -wal and -shm are private from creation: the file is made 0600
+        # before SQLite opens it (SQLite gives -wal and -shm the database file's mode), and the
+        # umask covers what SQLite creates while connecting. Files of an older release are narrowed.
+        create_private(self.path)
+        for suffix in ("-wal", "-shm"):
+            narrow_file(self.path.with_name(self.path.name + suffix))
+        old_umask = os.umask(0o077)
+        try:
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so that the write lock
+            # is taken before the chain head is read.
+            self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: each commit is synced to disk before the device action it announces.
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            with self._lock, _busy(self.path):
+                self.schema_version = migrate(self._conn)
+        finally:
+            os.umask(old_umask)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -162,6 +202,7 @@ class Journal:
         with self._lock:
             if not durable:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
+            keyed_from = self._keyed_from
             try:
                 with _busy(self.path):
                     self._conn.execute("BEGIN IMMEDIATE")
@@ -169,6 +210,7 @@ class Journal:
                     yield self._conn
                 except BaseException:
                     self._conn.execute("ROLLBACK")
+                    self._keyed_from = keyed_from  # a keying event rolled back with the rest
                     raise
                 self._conn.execute("COMMIT")
             finally:
@@ -178,6 +220,72 @@ class Journal:
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return list(self._conn.execute(sql, tuple(args)).fetchall())
+
+    # --- the key ------------------------------------------------------------------------------
+
+    def _keying(self, conn: sqlite3.Connection) -> None:
+        """Make sure the chain is keyed before an event is appended (inside the write transaction).
+
+        A keyed journal needs its key (a missing or different key is refused: events written
+        under another key could never be verified). A journal without its keying event gets one:
+        a new journal as its first event; an older, unkeyed one as the event that seals its
+        plain-hashed past (see ``migrate_unkeyed``).
+        """
+        if self._keyed_from is None:
+            row = conn.execute(
+                "SELECT seq, data FROM events WHERE kind = ? ORDER BY seq LIMIT 1", (KEYED,)
+            ).fetchone()
+            if row is not None:
+                self._keyed_from = int(row["seq"])
+                self._require_key(json.loads(row["data"]))
+                return
+            self._key_journal(conn)
+        elif not self._key_checked:
+            row = conn.execute("SELECT data FROM events WHERE seq = ?", (self._keyed_from,)).fetchone()
+            self._require_key(json.loads(row["data"]) if row else {})
+
+    def _require_key(self, keying: dict[str, Any]) -> None:
+        if self._key.material is None and self._key.file is not None:
+            self._key = find_key(self.path, self._key.file)  # another process may have keyed it since
+        if self._key.material is None:
+            raise BadRequest(
+                f"{self.path}: the journal key is missing ({self._key.where}); this journal is keyed"
+                " and cannot be extended or verified without it: restore the key file or set"
+                " NETCHANGE_JOURNAL_KEY"
+            )
+        if keying.get("key_check") != self._key.check:
+            raise BadRequest(f"{self.path}: the journal key ({self._key.where}) is not this journal's key")
+        self._key_checked = True
+
+    def _key_journal(self, conn: sqlite3.Connection) -> None:
+        head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+        sealed_seq, sealed_hash = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
+        if self._key.material is None and self._key.file is not None:
+            self._key = find_key(self.path, self._key.file)
+        if self._key.material is None:
+            self._key = create_key(self._key)
+        elif sealed_seq and self._key.existed and not self._migrate_unkeyed:
+            raise BadRequest(
+                f"{self.path}: the journal is not keyed but a journal key exists ({self._key.where}):"
+                " if the journal predates keyed chains, key it with 'netchange journal migrate';"
+                " otherwise it may have been rewritten without its key"
+            )
+        event = self._append(
+            conn,
+            None,
+            KEYED,
+            actor="netchange",
+            data={"key_check": self._key.check, "sealed_seq": sealed_seq, "sealed_hash": sealed_hash},
+        )
+        self._keyed_from = event.seq
+        self._key_checked = True
+
+    def migrate_unkeyed(self) -> int:
+        """Key an unkeyed journal from now on (its past keeps plain hashes); returns the keying seq."""
+        self._migrate_unkeyed = True
+        with self._tx() as conn:
+            self._keying(conn)
+        return int(self._keyed_from or 0)
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -190,11 +298,14 @@ class Journal:
         actor: str,
         host: str | None = None,
         data: dict[str, Any] | None = None,
+        at: dt.datetime | None = None,
     ) -> Event:
+        if kind != KEYED:
+            self._keying(conn)
         head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
         prev_seq, prev_hash = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
         seq = prev_seq + 1
-        at = self._clock()
+        at = at or self._clock()
         at_text = _ts(at)
         actor_s, host_s = redact.scrub(actor), redact.scrub(host) if host is not None else None
         clean = _scrub(data or {})
@@ -208,6 +319,7 @@ class Journal:
             actor=actor_s,
             host=host_s,
             data=data_text,
+            key=self._key.material,
         )
         conn.execute(
             "INSERT INTO events(seq, change_id, at, kind, actor, host, data, prev_hash, hash)"
@@ -274,7 +386,8 @@ class Journal:
         hosts = ",".join(sorted({h.host for h in plan.hosts}))
         with self._tx() as conn:
             row = conn.execute("SELECT state, plan_hash FROM changes WHERE id = ?", (change.id,)).fetchone()
-            now = _ts(self._clock())
+            now_dt = self._clock()
+            now = _ts(now_dt)
             if row is None:
                 conn.execute(
                     "INSERT INTO changes(id, title, ticket, requester, category, sites, hosts, state,"
@@ -304,6 +417,7 @@ class Journal:
                         "requester": change.requester,
                         "request": change.model_dump(mode="json"),
                     },
+                    at=now_dt,
                 )
                 state, old_hash = State.REQUESTED, None
             else:
@@ -325,7 +439,7 @@ class Journal:
                     plan_json,
                 ),
             )
-            stored = conn.execute("SELECT json FROM plans WHERE hash = ?", (plan.plan_hash,)).fetchone()
+            stored = conn.execute("SELECT * FROM plans WHERE hash = ?", (plan.plan_hash,)).fetchone()
             self._append(
                 conn,
                 change.id,
@@ -337,8 +451,10 @@ class Journal:
                     "policy_version": plan.policy_version,
                     "rules_version": plan.rules_version,
                     "hosts": sorted({h.host for h in plan.hosts}),
+                    "sites": sorted({h.site for h in plan.hosts}),
+                    "title": change.title,
                     "created_by": plan.created_by,
-                    "row_sha": sha256(str(stored["json"])),
+                    "row_sha": _plan_row_sha(stored),
                 },
             )
             if old_hash and old_hash != plan.plan_hash:
@@ -432,7 +548,8 @@ class Journal:
             allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "nothing"
             raise StateError(f"{change_id} is {current.value}: it can go to {allowed}, not {target.value}")
         outcome = ", outcome = ?" if target in OUTCOMES else ""
-        args: list[Any] = [target.value, _ts(self._clock())]
+        at = self._clock()  # the row's updated_at is the state event's time (verify recomputes it)
+        args: list[Any] = [target.value, _ts(at)]
         if outcome:
             args.append(target.value)
         conn.execute(
@@ -445,6 +562,7 @@ class Journal:
             "state",
             actor=actor,
             data={"from": current.value, "to": target.value, "reason": reason},
+            at=at,
         )
 
     def mark_emergency(self, change_id: str, reason: str, *, actor: str) -> None:
@@ -565,7 +683,8 @@ class Journal:
         """
         wanted = sorted(set(hosts))
         with self._tx() as conn:
-            now = _ts(self._clock())
+            now_dt = self._clock()
+            now = _ts(now_dt)
             for host in wanted:
                 row = conn.execute(
                     "SELECT l.change_id, l.at, c.state FROM locks l LEFT JOIN changes c ON c.id = l.change_id"
@@ -592,7 +711,8 @@ class Journal:
                     "INSERT OR REPLACE INTO locks(host, change_id, actor, at) VALUES (?,?,?,?)",
                     (host, change_id, actor or change_id, now),
                 )
-            self._append(conn, change_id, "locks_acquired", actor=actor or change_id, data={"hosts": wanted})
+            self._append(conn, change_id, "locks_acquired", actor=actor or change_id, data={"hosts": wanted},
+                         at=now_dt)
 
     def release_locks(self, change_id: str, hosts: Iterable[str] | None = None, *, actor: str = "") -> None:
         """Release ``change_id``'s locks on ``hosts`` (the ones this command took), or all of them.
@@ -618,63 +738,201 @@ class Journal:
 
     # --- verification ---------------------------------------------------------------------------
 
-    def verify(self) -> list[str]:
-        """Every break in the chain and every plan or approval row that no longer matches its event."""
-        problems: list[str] = []
+    def verify(self, heads: Iterable[tuple[int, str]] = ()) -> list[str]:
+        """What is wrong with the journal, the first bad row first; ``[]`` when it is intact.
+
+        Checks the keyed chain (every event, in order, none missing), the head, every plan,
+        approval and blob row against its event or digest, recomputes the ``changes`` and
+        ``locks`` tables from the events, and compares the chain with ``heads`` collected
+        elsewhere (``netchange journal head``): the only way to see a truncated tail.
+        """
         with self._lock:
-            rows = list(self._conn.execute("SELECT * FROM events ORDER BY seq"))
-            head = self._conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
-            seq_row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-            plans = list(self._conn.execute("SELECT hash, json FROM plans"))
-            approvals = list(self._conn.execute("SELECT * FROM approvals"))
+            conn = self._conn
+            rows = list(conn.execute("SELECT * FROM events ORDER BY seq"))
+            head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+            seq_row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+            tables = {
+                "plans": list(conn.execute("SELECT * FROM plans")),
+                "approvals": list(conn.execute("SELECT * FROM approvals")),
+                "changes": list(conn.execute("SELECT * FROM changes")),
+                "locks": list(conn.execute("SELECT * FROM locks")),
+                "blobs": list(conn.execute("SELECT sha, text FROM blobs")),
+            }
+        found: list[tuple[float, str]] = []
+        keyed_from = self._verify_chain(rows, head, seq_row, heads, found)
+        _verify_rows(rows, keyed_from, tables, found)
+        found.sort(key=lambda item: item[0])
+        return [text for _, text in found]
+
+    def _verify_chain(self, rows: list[sqlite3.Row], head: sqlite3.Row | None, seq_row: sqlite3.Row | None,
+                      heads: Iterable[tuple[int, str]], found: list[tuple[float, str]]) -> int | None:
+        """Chain checks; returns the seq from which events are keyed (None: never keyed)."""
+        keying = next((r for r in rows if r["kind"] == KEYED), None)
+        keyed_from = int(keying["seq"]) if keying is not None else None
+        key = self._key.material
+        if keyed_from is None and rows:
+            found.append((0, "the journal is not keyed: written before keyed chains, or rewritten"
+                             " without its key ('netchange journal migrate' keys an old journal)"))
+        elif keying is not None and key is None:
+            found.append((keyed_from or 0, f"cannot verify events {keyed_from} and later: the journal key"
+                                           f" is missing ({self._key.where})"))
+        elif keying is not None and _loads(keying["data"]).get("key_check") != self._key.check:
+            found.append((keyed_from or 0, f"cannot verify events {keyed_from} and later: the journal key"
+                                           f" ({self._key.where}) is not this journal's key"))
+            key = None
+        by_seq: dict[int, str] = {}
         prev_hash, expected = GENESIS, 1
         for r in rows:
             seq = int(r["seq"])
+            keyed = keyed_from is not None and seq >= keyed_from
             if seq != expected:
-                problems.append(f"events {expected}..{seq - 1} are missing (deleted)")
+                found.append((expected, f"events {expected}..{seq - 1} are missing (deleted)"))
             if r["prev_hash"] != prev_hash:
-                problems.append(f"event {seq}: does not chain to the event before it")
-            digest = event_hash(
-                r["prev_hash"],
-                seq,
-                change_id=r["change_id"],
-                at=r["at"],
-                kind=r["kind"],
-                actor=r["actor"],
-                host=r["host"],
-                data=r["data"],
-            )
-            if digest != r["hash"]:
-                problems.append(f"event {seq} ({r['kind']}, {r['change_id']}): content modified")
+                found.append((seq, f"event {seq} ({r['kind']}, {r['change_id']}): does not chain to the"
+                                   " event before it (deleted, inserted or swapped rows)"))
+            if not keyed or key is not None:
+                digest = event_hash(
+                    r["prev_hash"], seq, change_id=r["change_id"], at=r["at"], kind=r["kind"],
+                    actor=r["actor"], host=r["host"], data=r["data"], key=key if keyed else None,
+                )
+                if not hmac.compare_digest(digest, str(r["hash"])):
+                    found.append((seq, f"event {seq} ({r['kind']}, {r['change_id']}): content modified"
+                                       + (" or hash not made with this journal's key" if keyed else "")))
+            if keyed_from is not None and seq == keyed_from:
+                sealed = _loads(r["data"])
+                if sealed.get("sealed_seq") != seq - 1 or sealed.get("sealed_hash") != r["prev_hash"]:
+                    found.append((seq, f"event {seq} (journal keyed): does not seal the events before it"))
+            by_seq[seq] = str(r["hash"])
             prev_hash, expected = str(r["hash"]), seq + 1
         last = expected - 1
         recorded_last = max(int(head["seq"]) if head else 0, int(seq_row["seq"]) if seq_row else 0)
         if recorded_last > last:
-            problems.append(f"events {last + 1}..{recorded_last} are missing (deleted at the end)")
+            found.append((last + 1, f"events {last + 1}..{recorded_last} are missing (deleted at the end)"))
         if head is not None and rows and head["seq"] == last and head["hash"] != prev_hash:
-            problems.append("the chain head does not match the last event")
-        digests = {}
-        for r in rows:
-            data = json.loads(r["data"])
-            if r["kind"] == "plan_recorded":
-                digests[("plan", data.get("plan_hash"))] = data.get("row_sha")
-            elif r["kind"] in {"approval", "rejection"}:
-                digests[("approval", data.get("approval_id"))] = data.get("row_sha")
-        for p in plans:
-            if digests.get(("plan", p["hash"])) != sha256(str(p["json"])):
-                problems.append(f"plan {str(p['hash'])[:12]}: row does not match its journal event")
-        for a in approvals:
-            approval = _approval(a)
-            if digests.get(("approval", approval.id)) != sha256(canonical(_approval_content(approval))):
-                problems.append(
-                    f"approval {approval.id} ({approval.change_id}): row does not match its journal event"
-                )
-        return problems
+            found.append((last, "the chain head does not match the last event"))
+        for seq, digest in heads:
+            if seq > last:
+                found.append((last + 0.5, f"event {seq} was recorded elsewhere but the journal ends at event"
+                                          f" {last}: events {last + 1}..{seq} were removed (truncated)"))
+            elif seq > 0 and by_seq.get(seq) != digest:
+                found.append((seq, f"event {seq}: its hash differs from the head recorded elsewhere"
+                                   " (the journal was rewritten)"))
+        return keyed_from
 
     def head(self) -> tuple[int, str]:
         """The last event's sequence number and hash: quote it elsewhere to anchor the chain."""
         rows = self._read("SELECT seq, hash FROM chain_head WHERE id = 1")
         return (int(rows[0]["seq"]), str(rows[0]["hash"])) if rows else (0, GENESIS)
+
+
+_UNKNOWN: Any = object()
+"""A value the events of an older, unkeyed journal do not carry: not compared."""
+_CHANGE_FIELDS = ("title", "ticket", "requester", "category", "sites", "hosts", "state", "outcome",
+                  "plan_hash", "emergency", "created_at", "updated_at")
+
+
+def _loads(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _verify_rows(rows: list[sqlite3.Row], keyed_from: int | None, tables: dict[str, list[sqlite3.Row]],
+                 found: list[tuple[float, str]]) -> None:
+    """Rows of the other tables against the events: digests, and what the events say they hold."""
+    plan_sha: dict[str, tuple[int, str, bool]] = {}
+    approval_sha: dict[int, tuple[int, str]] = {}
+    changes: dict[str, dict[str, Any]] = {}
+    locks: dict[str, tuple[str, str, Any]] = {}
+    for r in rows:
+        seq, kind, cid = int(r["seq"]), str(r["kind"]), r["change_id"]
+        keyed = keyed_from is not None and seq >= keyed_from
+        data = _loads(r["data"])
+        at = r["at"] if keyed else _UNKNOWN
+        if kind == "plan_recorded":
+            plan_sha[str(data.get("plan_hash"))] = (seq, str(data.get("row_sha")), keyed)
+        elif kind in {"approval", "rejection"}:
+            approval_sha[int(data.get("approval_id") or 0)] = (seq, str(data.get("row_sha")))
+        elif kind == "locks_acquired":
+            for host in data.get("hosts") or []:
+                locks[str(host)] = (str(cid), str(r["actor"]), at)
+        elif kind == "locks_released":
+            for host in data.get("hosts") or []:
+                if locks.get(str(host), ("",))[0] == cid:
+                    del locks[str(host)]
+        if cid is None:
+            continue
+        if kind == "requested":
+            changes[cid] = {
+                "seq": seq, "title": data.get("title"), "ticket": data.get("ticket"),
+                "requester": data.get("requester"), "category": None, "sites": "", "hosts": "",
+                "state": "requested", "outcome": None, "plan_hash": None, "emergency": None,
+                "created_at": at, "updated_at": at,
+            }
+        change = changes.get(cid)
+        if change is None:
+            continue
+        change["seq"] = seq
+        if kind == "plan_recorded":
+            change["category"] = data.get("category")
+            change["plan_hash"] = data.get("plan_hash")
+            change["hosts"] = ",".join(sorted(str(h) for h in data.get("hosts") or []))
+            change["sites"] = ",".join(str(x) for x in data["sites"]) if "sites" in data else _UNKNOWN
+            change["title"] = data.get("title", _UNKNOWN)
+        elif kind == "state":
+            change["state"] = data.get("to")
+            if data.get("to") in OUTCOMES:
+                change["outcome"] = data.get("to")
+            change["updated_at"] = at
+        elif kind == "emergency":
+            change["emergency"] = data.get("reason")
+    end = float(len(rows) + 1)
+    for p in tables["plans"]:
+        seq, digest, keyed = plan_sha.pop(str(p["hash"]), (0, "", True))
+        if digest != _plan_row_sha(p) and (keyed or digest != sha256(str(p["json"]))):
+            found.append((seq or end, f"plan {str(p['hash'])[:12]} ({p['change_id']}): row does not match"
+                                      f" its journal event{'' if seq else ' (it has none)'}"))
+    for plan_hash, (seq, _, _) in plan_sha.items():
+        found.append((seq, f"plan {plan_hash[:12]}: recorded by event {seq} but its row is missing"))
+    for a in tables["approvals"]:
+        approval = _approval(a)
+        seq, digest = approval_sha.pop(approval.id, (0, ""))
+        if digest != sha256(canonical(_approval_content(approval))):
+            found.append((seq or end, f"approval {approval.id} ({approval.change_id}): row does not match"
+                                      f" its journal event{'' if seq else ' (it has none)'}"))
+    for approval_id, (seq, _) in approval_sha.items():
+        found.append((seq, f"approval {approval_id}: recorded by event {seq} but its row is missing"))
+    for c in tables["changes"]:
+        expected = changes.pop(str(c["id"]), None)
+        if expected is None:
+            found.append((end, f"changes row {c['id']}: no 'requested' event in the journal (inserted)"))
+            continue
+        wrong = [f for f in _CHANGE_FIELDS if expected[f] is not _UNKNOWN and c[f] != expected[f]]
+        if wrong:
+            found.append((expected["seq"], f"changes row {c['id']}: {', '.join(wrong)} do not match its events"
+                                           f" (up to event {expected['seq']})"))
+    for cid, expected in changes.items():
+        found.append((expected["seq"], f"changes row {cid}: missing (its events end at {expected['seq']})"))
+    for lock in tables["locks"]:
+        want = locks.pop(str(lock["host"]), None)
+        if want is None or want[0] != lock["change_id"] or want[1] != lock["actor"] or (
+            want[2] is not _UNKNOWN and want[2] != lock["at"]
+        ):
+            held = f"held by {want[0]}" if want else "free"
+            found.append((end, f"locks row {lock['host']}: held by {lock['change_id']}, the events say {held}"))
+    for host, (cid, _, _) in locks.items():
+        found.append((end, f"locks row {host}: missing, the events say it is held by {cid}"))
+    for b in tables["blobs"]:
+        if sha256(str(b["text"])) != b["sha"]:
+            found.append((end, f"blob {str(b['sha'])[:12]}: content does not match its digest"))
+
+
+def _plan_row_sha(r: sqlite3.Row) -> str:
+    """Digest of a whole ``plans`` row: every column a report or the guard may read."""
+    return sha256(canonical([r["hash"], r["change_id"], r["category"], r["created_at"], r["created_by"],
+                             r["recorded_by"], r["policy_version"], r["rules_version"], r["json"]]))
 
 
 def _approval_content(a: Approval) -> list[Any]:

@@ -109,9 +109,12 @@ def quarter_stats(policy: Policy, journal: Journal, quarter: str) -> QuarterStat
 
 
 def render_quarterly(policy: Policy, journal: Journal, quarter: str, *, fmt: str, now: dt.datetime) -> str:
+    """The report, with the journal head it was made from (anchored wherever the report goes)."""
+    head_seq, head_hash = journal.head()
     stats = quarter_stats(policy, journal, quarter)
     if fmt == "json":
-        return json.dumps(stats.as_json(), indent=2, ensure_ascii=False) + "\n"
+        data = {**stats.as_json(), "journal_head": {"seq": head_seq, "hash": head_hash}}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     outcomes = sorted({o for per in stats.by_category_outcome.values() for o in per} | set(stats.by_outcome))
     return render(
         "quarterly",
@@ -122,7 +125,9 @@ def render_quarterly(policy: Policy, journal: Journal, quarter: str, *, fmt: str
             "project": policy.project,
             "client": policy.client,
             "doc_title": f"Quarterly change report {stats.quarter}",
-            "doc_version": f"{policy.version}/{journal.head()[0]}",
+            "doc_version": f"{policy.version}/{head_seq}",
+            "head_seq": head_seq,
+            "head_hash": head_hash,
             "issued": now.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M %Z"),
             "tz": policy.tz,
         },

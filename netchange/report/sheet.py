@@ -31,6 +31,9 @@ class Sheet:
     issued: dt.datetime
     policy_version: str
     chain_head: str
+    chain_seq: int = 0
+    """The journal head (seq, hash) the sheet was made from: anchor it elsewhere, check it with
+    ``netchange journal verify --heads``."""
 
     @property
     def request(self) -> dict[str, Any]:
@@ -80,6 +83,7 @@ class Sheet:
                 ],
                 "missing": [r.describe() for r in self.approvals.missing],
             },
+            "journal_head": {"seq": self.chain_seq, "hash": self.chain_head},
             "events": [
                 {
                     "seq": e.seq,
@@ -100,6 +104,8 @@ def build_sheet(policy: Policy, journal: Journal, change_id: str, *, now: dt.dat
     plan: dict[str, Any] | None = None
     requirements: tuple[str, ...] = ()
     approvals = None
+    # Read first: everything shown below is at least as recent as this head.
+    head_seq, head_hash = journal.head()
     if record is not None:
         raw = json.loads(record.json)
         plan = {
@@ -133,7 +139,8 @@ def build_sheet(policy: Policy, journal: Journal, change_id: str, *, now: dt.dat
         events=tuple(journal.events(change_id)),
         issued=now,
         policy_version=policy.version,
-        chain_head=journal.head()[1],
+        chain_head=head_hash,
+        chain_seq=head_seq,
     )
 
 

@@ -1,0 +1,105 @@
+"""The journal's key: the chain is HMAC-SHA256 under a key kept outside the journal file.
+
+A plain hash chain only proves that rows were not changed by someone who did not recompute it;
+whoever can write the file can recompute it. With a key, rewriting the history needs the key too,
+and the key lives with the secrets, not with the journal (quality plan: every request and answer
+exists in writing — and that writing must be worth something).
+
+Where the key comes from, first found wins:
+
+1. ``NETCHANGE_JOURNAL_KEY`` (the value itself; registered for scrubbing like any secret);
+2. the key file: the one named by the caller, else the one the CLI set with :func:`use_key_file`
+   (``journal.key`` next to the secrets file), else ``journal.key`` next to the journal file
+   (also read from there when the configured one does not exist).
+
+The key file is created (mode 0600, 32 random bytes written as hex) the first time a journal is
+keyed; it is never printed. Its text is the key material, so copying it into
+``NETCHANGE_JOURNAL_KEY`` gives the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from netchange import redact
+from netchange.errors import BadRequest
+from netchange.privatefile import FILE_MODE, private_dir
+
+ENV = "NETCHANGE_JOURNAL_KEY"
+KEY_FILE_NAME = "journal.key"
+_CHECK = b"netchange journal key check v1"
+
+_default_file: Path | None = None
+
+
+def use_key_file(path: Path | None) -> None:
+    """Where this process keeps the journal key (the CLI: next to the secrets file)."""
+    global _default_file  # noqa: PLW0603 - one setting per process, like the registered secrets
+    _default_file = path
+
+
+@dataclass(frozen=True)
+class JournalKey:
+    """The key if found, and where it was looked for (to say so when it is missing)."""
+
+    material: bytes | None
+    where: str
+    file: Path | None
+    existed: bool
+
+    @property
+    def check(self) -> str:
+        """A value that identifies the key without revealing it (stored in the keying event)."""
+        if self.material is None:
+            raise ValueError("no key")
+        return hmac.new(self.material, _CHECK, hashlib.sha256).hexdigest()
+
+
+def find_key(journal_path: Path, key_file: Path | None = None) -> JournalKey:
+    """The journal's key, or where it will be created (``material`` None) if there is none yet."""
+    env = os.environ.get(ENV)
+    if env:
+        redact.register(env)
+        return JournalKey(env.strip().encode(), f"${ENV}", None, existed=True)
+    beside = journal_path.parent / KEY_FILE_NAME
+    configured = key_file or _default_file or beside
+    # Read from the configured place, else from beside the journal (a journal written by a
+    # library caller or a test, read by the CLI); created only at the configured place.
+    for path in dict.fromkeys((configured, beside)):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            raise BadRequest(f"{path}: journal key file must not be readable by group or others (chmod 600)")
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+        if len(text) < 32:
+            raise BadRequest(f"{path}: journal key file is empty or too short")
+        redact.register(text)
+        return JournalKey(text.encode(), str(path), path, existed=True)
+    return JournalKey(None, str(configured), configured, existed=False)
+
+
+def create_key(found: JournalKey) -> JournalKey:
+    """Create the key file of ``found`` (0600 from creation); another process's key wins a race."""
+    if found.file is None:
+        raise BadRequest(f"no journal key file to create ({found.where})")
+    private_dir(found.file.parent)
+    text = secrets.token_bytes(32).hex()
+    try:
+        fd = os.open(found.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    except FileExistsError:  # made by another process meanwhile: use it
+        again = find_key(found.file.parent / KEY_FILE_NAME, found.file)
+        return JournalKey(again.material, again.where, again.file, existed=False)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    redact.register(text)
+    return JournalKey(text.encode(), str(found.file), found.file, existed=False)

@@ -1,0 +1,364 @@
+"""The journal against its file's owner: edits, truncation and rewrites, made as an attacker would.
+
+The attacker has the journal file and SQLite (drops the append-only triggers, fixes up
+``chain_head`` and ``sqlite_sequence``, recomputes hashes) but not the key, which lives with the
+secrets. Each test fails on a plain (unkeyed) chain or on a verify that ignores the other tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from netchange.cli.main import main
+from netchange.errors import BadRequest
+from netchange.journal import Journal
+from netchange.journal.schema import MIGRATIONS
+from netchange.journal.store import GENESIS, canonical, event_hash
+from netchange.journal.testing import make_plan
+
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=1)
+        return self.now
+
+
+def _populate(j: Journal) -> str:
+    plan = make_plan()
+    cid = plan.change.id
+    j.record_plan(plan, "dnguyen")
+    j.add_approval(cid, plan.plan_hash, approver="bleroy", organisation="client", roles=("ops_manager",),
+                   decision="approved", comment="ok")
+    j.set_state(cid, "approved", actor="bleroy")
+    j.acquire_locks(cid, ["sw-doif-1", "sw-doif-2"], actor="dnguyen")
+    j.set_state(cid, "in_progress", actor="dnguyen")
+    j.event(cid, "commit", actor="dnguyen", host="sw-doif-1", data={"ok": True})
+    j.set_state(cid, "rolled_back", actor="dnguyen", reason="post-check failed")
+    j.release_locks(cid, actor="dnguyen")
+    j.acquire_locks(cid, ["sw-doif-3"], actor="dnguyen")  # left held: the locks table has a row
+    return cid
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    p = tmp_path / "journal.sqlite"
+    with Journal(p, clock=Clock()) as j:
+        _populate(j)
+        assert j.verify() == []
+    return p
+
+
+def _sql(path: Path, *statements: str, args: tuple[object, ...] = ()) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
+    for s in statements:
+        conn.execute(s, args if "?" in s else ())
+    conn.commit()
+    conn.close()
+
+
+def _rechain(path: Path, key: bytes | None = None, *, renumber: bool = False) -> None:
+    """Recompute every hash (and chain_head, sqlite_sequence) as a thorough attacker would."""
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
+    rows = list(conn.execute("SELECT * FROM events ORDER BY seq"))
+    conn.execute("DELETE FROM events")
+    prev = GENESIS
+    for n, r in enumerate(rows, 1):
+        seq = n if renumber else int(r["seq"])
+        digest = event_hash(prev, seq, change_id=r["change_id"], at=r["at"], kind=r["kind"], actor=r["actor"],
+                            host=r["host"], data=r["data"], key=key)
+        conn.execute("INSERT INTO events(seq, change_id, at, kind, actor, host, data, prev_hash, hash)"
+                     " VALUES (?,?,?,?,?,?,?,?,?)",
+                     (seq, r["change_id"], r["at"], r["kind"], r["actor"], r["host"], r["data"], prev, digest))
+        prev = digest
+    last = seq if rows else 0
+    conn.execute("UPDATE chain_head SET seq = ?, hash = ?", (last, prev))
+    conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'", (last,))
+    conn.commit()
+    conn.close()
+
+
+def _verify(path: Path, heads: list[tuple[int, str]] | None = None) -> list[str]:
+    with Journal(path) as j:
+        return j.verify(heads=heads or [])
+
+
+def _seq_of(path: Path, kind: str) -> int:
+    conn = sqlite3.connect(path)
+    seq = conn.execute("SELECT MIN(seq) FROM events WHERE kind = ?", (kind,)).fetchone()[0]
+    conn.close()
+    return int(seq)
+
+
+# --- the chain ------------------------------------------------------------------------------------
+
+
+def test_edit_and_recompute_without_the_key_is_detected(path):
+    commit = _seq_of(path, "commit")
+    _sql(path, "UPDATE events SET data = '{\"ok\":false}' WHERE kind = 'commit'")
+    _rechain(path)  # plain SHA-256, as the chain was before it had a key
+    problems = _verify(path)
+    assert problems and problems[0].startswith("event 1 (journal_keyed")
+    _rechain(path, key=b"a guess at the key, not the key")
+    problems = _verify(path)
+    assert problems[0].startswith("event 1 ") and any(p.startswith(f"event {commit} ") for p in problems)
+
+
+def test_dropping_the_keying_and_rewriting_unkeyed_is_detected(path):
+    _sql(path, "DELETE FROM events WHERE kind = 'journal_keyed'")
+    _rechain(path, renumber=True)
+    problems = _verify(path)
+    assert any("not keyed" in p for p in problems)
+    with pytest.raises(BadRequest, match="not keyed but a journal key exists"), Journal(path) as j:
+        j.event(None, "note", actor="x")  # the rewritten journal is not silently re-keyed
+
+
+def test_tail_truncation_with_head_and_sequence_fixed_is_caught_by_heads(path):
+    with Journal(path, clock=Clock()) as j:
+        early = j.head()
+        j.event("CHG-2026-0001", "note", actor="dnguyen", data={"n": 1})
+        late = j.head()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER events_no_delete")
+    conn.execute("DELETE FROM events WHERE seq > ?", (early[0],))
+    conn.execute("UPDATE chain_head SET seq = ?, hash = ?", early)
+    conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'", (early[0],))
+    conn.commit()
+    conn.close()
+    assert _verify(path) == []  # nothing inside the file can show it: that is what heads are for
+    problems = _verify(path, [early, late])
+    assert problems == [f"event {late[0]} was recorded elsewhere but the journal ends at event {early[0]}:"
+                        f" events {late[0]}..{late[0]} were removed (truncated)"]
+
+
+def test_rewrite_after_a_head_was_taken_is_caught_by_heads(path):
+    with Journal(path) as j:
+        seq, digest = j.head()
+    _sql(path, f"UPDATE events SET hash = 'f' || substr(hash, 2) WHERE seq = {seq}",
+         f"UPDATE chain_head SET hash = (SELECT hash FROM events WHERE seq = {seq})")
+    assert any("differs from the head recorded elsewhere" in p for p in _verify(path, [(seq, digest)]))
+
+
+def test_swapped_rows_are_detected(path):
+    conn = sqlite3.connect(path)
+    a, b = conn.execute("SELECT seq, data FROM events WHERE kind = 'state' ORDER BY seq LIMIT 2").fetchall()
+    conn.close()
+    _sql(path, "UPDATE events SET data = ? WHERE seq = " + str(a[0]), args=(b[1],))
+    _sql(path, "UPDATE events SET data = ? WHERE seq = " + str(b[0]), args=(a[1],))
+    problems = _verify(path)
+    assert problems[0].startswith(f"event {a[0]} ")
+    assert any(p.startswith(f"event {b[0]} ") for p in problems)
+
+
+def test_swapped_whole_rows_are_detected(path):
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET seq = -seq WHERE seq IN (4, 5)")
+    conn.execute("UPDATE events SET seq = 5 WHERE seq = -4")
+    conn.execute("UPDATE events SET seq = 4 WHERE seq = -5")
+    conn.commit()
+    conn.close()
+    assert _verify(path)[0].startswith("event 4 ")
+
+
+def test_a_deleted_middle_row_is_detected_even_renumbered_and_rechained(path):
+    _sql(path, "DELETE FROM events WHERE kind = 'commit'")
+    assert _verify(path)[0].startswith("events ")  # a gap
+    _rechain(path, renumber=True)
+    assert _verify(path)  # renumbering means recomputing, which needs the key
+
+
+def test_verify_names_the_first_bad_row_on_the_command_line(path, monkeypatch, capsys):
+    monkeypatch.setenv("NETCHANGE_JOURNAL", str(path))
+    commit = _seq_of(path, "commit")
+    _sql(path, f"UPDATE events SET actor = 'mallory' WHERE seq IN ({commit}, {commit + 2})")
+    with pytest.raises(SystemExit) as done:
+        main(["journal", "verify"])
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].startswith(f"first bad row: event {commit} (commit, CHG-2026-0001)")
+
+
+def test_heads_file_on_the_command_line(path, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NETCHANGE_JOURNAL", str(path))
+    heads = tmp_path / "heads"
+    with pytest.raises(SystemExit) as printed:
+        main(["journal", "head"])
+    assert printed.value.code in (0, None)
+    line = capsys.readouterr().out
+    seq, _ = line.split()
+    heads.write_text(f"# collected elsewhere\n{line}")
+    with pytest.raises(SystemExit) as fine:
+        main(["journal", "verify", "--heads", str(heads)])
+    assert fine.value.code in (0, None)
+    _sql(path, f"DELETE FROM events WHERE seq = {seq}",
+         f"UPDATE chain_head SET seq = {int(seq) - 1}, hash = (SELECT hash FROM events WHERE seq = {int(seq) - 1})",
+         f"UPDATE sqlite_sequence SET seq = {int(seq) - 1}")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as truncated:
+        main(["journal", "verify", "--heads", str(heads)])
+    assert truncated.value.code == 1
+    assert "truncated" in capsys.readouterr().err
+    heads.write_text("12 not-a-hash\n")
+    with pytest.raises(SystemExit) as bad:
+        main(["journal", "verify", "--heads", str(heads)])
+    assert bad.value.code == 2
+    assert f"{heads}:1:" in capsys.readouterr().err
+
+
+# --- the other tables -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "what"),
+    [
+        ("UPDATE changes SET state = 'completed', outcome = 'completed'", "state, outcome"),
+        ("UPDATE changes SET outcome = NULL", "outcome"),
+        ("UPDATE changes SET requester = 'gperrin'", "requester"),
+        ("UPDATE changes SET category = 'major', emergency = 'no'", "category, emergency"),
+        ("UPDATE changes SET created_at = '2026-10-01T09:00:00.000000+00:00'", "created_at"),
+        ("UPDATE changes SET sites = 'doso'", "sites"),
+    ],
+)
+def test_edits_of_the_changes_table_are_detected(path, statement, what):
+    _sql(path, statement)
+    problems = _verify(path)
+    assert any(p.startswith("changes row CHG-2026-0001: " + what) for p in problems), problems
+
+
+def test_an_inserted_or_deleted_change_is_detected(path):
+    _sql(path, "INSERT INTO changes(id, title, ticket, requester, state, created_at, updated_at)"
+               " VALUES ('CHG-2026-0666', 'x', 'T', 'mallory', 'completed', '2026-12-01', '2026-12-01')")
+    assert any("CHG-2026-0666: no 'requested' event" in p for p in _verify(path))
+    _sql(path, "PRAGMA foreign_keys=OFF", "DELETE FROM changes WHERE id = 'CHG-2026-0001'")
+    assert any("CHG-2026-0001: missing" in p for p in _verify(path))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE locks SET change_id = 'CHG-2026-0002'",
+        "DELETE FROM locks",
+        "INSERT INTO locks(host, change_id, actor, at) VALUES ('fw-doif-1', 'CHG-2026-0001', 'x', '2026-12-01')",
+        "UPDATE locks SET at = '2026-12-01T08:00:00.000000+00:00'",
+    ],
+)
+def test_edits_of_the_locks_table_are_detected(path, statement):
+    _sql(path, statement)
+    assert any(p.startswith("locks row ") for p in _verify(path))
+
+
+def test_edits_of_plans_approvals_and_blobs_are_detected(path):
+    with Journal(path) as j:
+        j.add_blob("snapshot", "CHG-2026-0001", "sw-doif-1", "hostname sw-doif-1\n")
+    _sql(path, "UPDATE plans SET category = 'minor', created_by = 'bleroy'")
+    assert any(p.startswith("plan ") for p in _verify(path))
+    _sql(path, "DELETE FROM approvals")
+    assert any("approval 1: recorded by event" in p for p in _verify(path))
+    _sql(path, "UPDATE blobs SET text = 'hostname evil'")
+    assert any(p.startswith("blob ") for p in _verify(path))
+
+
+# --- the key --------------------------------------------------------------------------------------
+
+
+def test_without_its_key_a_journal_cannot_be_verified_nor_extended_and_says_so(path):
+    key = path.parent / "journal.key"
+    key.unlink()
+    assert "the journal key is missing" in _verify(path)[0]
+    with pytest.raises(BadRequest, match="journal key is missing"), Journal(path) as j:
+        j.event(None, "note", actor="x")
+    os.environ["NETCHANGE_JOURNAL_KEY"] = "not-the-key-" * 5
+    try:
+        assert "is not this journal's key" in _verify(path)[0]
+        with pytest.raises(BadRequest, match="not this journal's key"), Journal(path) as j:
+            j.event(None, "note", actor="x")
+    finally:
+        del os.environ["NETCHANGE_JOURNAL_KEY"]
+
+
+def test_key_file_is_private_and_never_in_the_journal(path):
+    key = path.parent / "journal.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    text = key.read_text().strip()
+    raw = b"".join(p.read_bytes() for p in path.parent.glob("journal.sqlite*"))
+    assert text.encode() not in raw and bytes.fromhex(text) not in raw
+
+
+def test_the_key_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETCHANGE_JOURNAL_KEY", "k" * 40)
+    with Journal(tmp_path / "j.sqlite") as j:
+        _populate(j)
+        assert j.verify() == []
+    assert not (tmp_path / "journal.key").exists()
+    monkeypatch.delenv("NETCHANGE_JOURNAL_KEY")
+    assert "the journal key is missing" in _verify(tmp_path / "j.sqlite")[0]
+
+
+# --- migration of a journal written before keys --------------------------------------------------------
+
+
+def _old_journal(path: Path) -> None:
+    """A schema-1 journal with three plain-hashed events, as netchange wrote it before keys."""
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (1)")
+    prev = GENESIS
+    for seq in (1, 2, 3):
+        at = f"2026-11-0{seq}T09:00:00.000000+00:00"
+        data = canonical({"n": seq})
+        digest = event_hash(prev, seq, change_id=None, at=at, kind="note", actor="old", host=None, data=data)
+        conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)",
+                     (seq, None, at, "note", "old", None, data, prev, digest))
+        prev = digest
+    conn.execute("INSERT INTO chain_head VALUES (1, 3, ?)", (prev,))
+    conn.commit()
+    conn.close()
+
+
+def test_an_unkeyed_journal_is_keyed_on_its_first_write_and_its_past_sealed(tmp_path):
+    path = tmp_path / "journal.sqlite"
+    _old_journal(path)
+    with Journal(path) as j:
+        assert j.schema_version == 2
+        assert any("not keyed" in p for p in j.verify())
+        j.event(None, "note", actor="new")
+        kinds = [(e.seq, e.kind) for e in j.events()]
+        assert kinds[3] == (4, "journal_keyed") and kinds[4] == (5, "note")
+        assert json.loads(json.dumps(j.events()[3].data))["sealed_seq"] == 3
+        assert j.verify() == []
+    _sql(path, "UPDATE events SET actor = 'mallory' WHERE seq = 2")
+    _rechain(path)  # rewriting the plain past means rewriting the keying event that sealed it
+    assert any(p.startswith("event 4 (journal_keyed") for p in _verify(path))
+
+
+def test_an_unkeyed_journal_next_to_an_existing_key_needs_the_migrate_command(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "journal.sqlite"
+    _old_journal(path)
+    with Journal(tmp_path / "other.sqlite") as other:
+        other.event(None, "note", actor="x")  # creates tmp_path/journal.key
+    with pytest.raises(BadRequest, match="netchange journal migrate"), Journal(path) as j:
+        j.event(None, "note", actor="new")
+    monkeypatch.setenv("NETCHANGE_JOURNAL", str(path))
+    with pytest.raises(SystemExit) as done:
+        main(["journal", "migrate"])
+    assert done.value.code in (0, None)
+    assert "keyed from event 4" in capsys.readouterr().out
+    assert _verify(path) == []
