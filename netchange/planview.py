@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from netchange import redact
 from netchange.models import Category
 from netchange.plan import HostPlan, Plan
 from netchange.report.render import render
