@@ -74,6 +74,39 @@ def _in_context(
     return True
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """One rule selection split for speed: rules for top-level lines, rules without a parent
+    condition for nested lines, and the rest keyed by their parent regex and state."""
+
+    source: tuple[Matcher, ...]
+    top: tuple[Matcher, ...]
+    nested: tuple[Matcher, ...]
+    by_parent: tuple[tuple[Matcher, ...], ...]
+
+
+_GROUPS: dict[int, _Groups] = {}
+
+
+def _grouped(matchers: tuple[Matcher, ...]) -> _Groups:
+    """Cached per rule selection (the rule set caches its selections, so the tuple lives as long)."""
+    cached = _GROUPS.get(id(matchers))
+    if cached is not None and cached.source is matchers:
+        return cached
+    by_parent: dict[tuple[str, str | None], list[Matcher]] = {}
+    for m in matchers:
+        if m.parent is not None and not m.top_level:
+            by_parent.setdefault((m.parent.pattern, m.parent_sign), []).append(m)
+    groups = _Groups(
+        source=matchers,
+        top=tuple(m for m in matchers if m.parent is None),
+        nested=tuple(m for m in matchers if m.parent is None and not m.top_level),
+        by_parent=tuple(tuple(group) for group in by_parent.values()),
+    )
+    _GROUPS[id(matchers)] = groups
+    return groups
+
+
 def _scan(
     diff: str,
     platform: str,
@@ -98,12 +131,26 @@ def _scan(
     ctx = DeviceContext(parsed=parsed, running=running)
     scan = _Scan()
     scan.unclassified.extend(parsed.malformed)
+    # Lines of one section share their parents: which rules their parents allow is computed once
+    # per section, and each distinct parent regex is tried once (many rules share "^interface\s").
+    # Then only the rules whose regex can match the line's first character are tried.
+    groups = _grouped(matchers)
+    by_section: dict[tuple[tuple[str, str], ...], tuple[Matcher, ...]] = {(): groups.top}
+    by_first: dict[tuple[tuple[tuple[str, str], ...], str], tuple[Matcher, ...]] = {}
     for line in parsed.changed:
         sign, body = _fold_negation(line, family.negation)
         ancestors = line.ancestors
+        slot = (ancestors, body[:1])
+        candidates = by_first.get(slot)
+        if candidates is None:
+            section = by_section.get(ancestors)
+            if section is None:
+                fitting = [group for group in groups.by_parent if group[0].fits_ancestors(ancestors)]
+                section = by_section[ancestors] = groups.nested + tuple(m for group in fitting for m in group)
+            candidates = by_first[slot] = tuple(m for m in section if m.first is None or body[:1] in m.first)
         matched = False
-        for matcher in matchers:
-            if matcher.matches(sign, body, ancestors):
+        for matcher in candidates:
+            if matcher.matches_line(sign, body):
                 rule = matcher.rule
                 if matcher.contextual and not _in_context(matcher, ctx, sign, body, ancestors):
                     # Its context does not hold: the rule does not apply. A line only contextual

@@ -136,8 +136,8 @@ class Matcher:
     """
 
     __slots__ = (
-        "check", "contextual", "match", "parent", "parent_sign", "rule", "running_has", "section_has",
-        "section_lacks", "sign", "top_level", "unless",
+        "check", "contextual", "first", "match", "parent", "parent_first", "parent_sign", "rule", "running_has",
+        "section_has", "section_lacks", "sign", "top_level", "unless",
     )
 
     def __init__(self, rule: Rule) -> None:
@@ -145,7 +145,11 @@ class Matcher:
         self.sign = {"added": "+", "removed": "-", "both": None}[rule.applies_to]
         self.top_level = rule.top_level
         self.match = re.compile(rule.match)
+        # The characters a matching line can start with (None: any). The engine skips the rule for
+        # lines starting otherwise without running its regex.
+        self.first = first_chars(rule.match)
         self.parent = re.compile(rule.parent) if rule.parent is not None else None
+        self.parent_first = first_chars(rule.parent) if rule.parent is not None else None
         self.parent_sign = _PARENT_SIGN[rule.parent_is]
         self.unless = re.compile(rule.unless) if rule.unless is not None else None
         self.section_has = re.compile(rule.section_has, re.M) if rule.section_has is not None else None
@@ -174,22 +178,87 @@ class Matcher:
         ``sign`` is ``+`` or ``-`` (after negation was folded), ``body`` the stripped line,
         ``ancestors`` the (sign, stripped text) of its parents, nearest first.
         """
-        if self.sign is not None and sign != self.sign:
-            return False
+        return self.fits_ancestors(ancestors) and self.matches_line(sign, body)
+
+    def fits_ancestors(self, ancestors: tuple[tuple[str, str], ...]) -> bool:
+        """The part of ``matches`` that depends only on the parents (cached per section by the engine)."""
         if self.top_level and ancestors:
-            return False
-        if self.parent is not None and not ancestors:
-            return False
-        if self.match.search(body) is None:
-            return False
-        if self.unless is not None and self.unless.search(body) is not None:
             return False
         if self.parent is None:
             return True
+        first = self.parent_first
         return any(
-            self.parent.search(text) is not None and (self.parent_sign is None or anc_sign == self.parent_sign)
+            (first is None or text[:1] in first)
+            and self.parent.search(text) is not None
+            and (self.parent_sign is None or anc_sign == self.parent_sign)
             for anc_sign, text in ancestors
         )
+
+    def matches_line(self, sign: str, body: str) -> bool:
+        """The part of ``matches`` that depends only on the line itself."""
+        if self.sign is not None and sign != self.sign:
+            return False
+        if self.match.search(body) is None:
+            return False
+        return self.unless is None or self.unless.search(body) is None
+
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The first characters a line matching an anchored regex can start with; None when unsure.
+
+    Read from the regex's parse tree: a leading "^" then literals, character sets of literals or
+    small ranges, groups and alternations of those. Anything else (lookarounds, optional or empty
+    branches, categories such as \\S) gives None, and the rule is always tried: a prefilter, never a
+    change of what matches.
+    """
+    try:
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+    except re.error:
+        return None
+    items = list(parsed)
+    if not items or items[0] != (_AT, _AT_BEGINNING):
+        return None
+    chars = _first_of(items[1:])
+    if chars is None:
+        return None
+    if parsed.state.flags & re.IGNORECASE or "(?i" in pattern:
+        chars = {x for c in chars for x in (c.lower(), c.upper())}
+    return frozenset(chars)
+
+
+_const = re._constants  # type: ignore[attr-defined]
+_AT, _AT_BEGINNING = _const.AT, _const.AT_BEGINNING
+
+
+def _first_of(seq: list[Any]) -> set[str] | None:
+    if not seq:
+        return None
+    op, arg = seq[0]
+    if op is _const.LITERAL:
+        return {chr(arg)}
+    if op is _const.IN:
+        out: set[str] = set()
+        for kind, value in arg:
+            if kind is _const.LITERAL:
+                out.add(chr(value))
+            elif kind is _const.RANGE and value[1] - value[0] < 64:
+                out.update(chr(c) for c in range(value[0], value[1] + 1))
+            else:
+                return None
+        return out
+    if op is _const.SUBPATTERN:
+        return _first_of(list(arg[-1]))
+    if op is _const.BRANCH:
+        union: set[str] = set()
+        for branch in arg[1]:
+            part = _first_of(list(branch))
+            if part is None:
+                return None
+            union |= part
+        return union
+    if op in (_const.MAX_REPEAT, _const.MIN_REPEAT) and arg[0] >= 1:
+        return _first_of(list(arg[2]))
+    return None
 
 
 class SectionCheck(FrozenModel):

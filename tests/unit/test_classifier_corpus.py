@@ -278,3 +278,21 @@ def test_plan_passes_each_hosts_running_configuration(tmp_path: Path) -> None:
 
     assert plan_for("GigabitEthernet1/0/2") is MINOR  # "switchport mode access" in the running config
     assert plan_for("GigabitEthernet1/0/1") is MAJOR  # a trunk
+
+
+def test_first_character_prefilter_never_hides_a_match() -> None:
+    """The engine skips a rule whose regex cannot match a line's first character: on every line of
+    the corpus (and its negated form), a rule whose regex matches is never one it would skip."""
+    rs = load_ruleset()
+    bodies = {line.strip() for f in sources()["files"] for line in config(f["file"]).splitlines() if line.strip()}
+    bodies |= {b[3:] for b in bodies if b.startswith("no ")}
+    matchers = [rs._matchers[r.id] for r in rs.rules]
+    checked = 0
+    for m in matchers:
+        for body in bodies:
+            if m.match.search(body) is not None:
+                assert m.first is None or body[:1] in m.first, (m.rule.id, m.rule.match)
+                checked += 1
+            if m.parent is not None and m.parent.search(body) is not None:
+                assert m.parent_first is None or body[:1] in m.parent_first, (m.rule.id, m.rule.parent)
+    assert checked > 1000
