@@ -3,7 +3,10 @@
 A Nornir transform function (``inventory.transform_function: netchange_credentials`` in
 ``nornir.yaml``). For each host, the first source that has a value wins:
 
-1. the secrets file (``NETCHANGE_SECRETS``, default ``.netchange/secrets.yaml``), ``hosts:`` entry;
+1. the secrets file, ``hosts:`` entry. Which file: ``transform_function_options.secrets_file`` in
+   ``nornir.yaml`` when given (the lab names its own), else the invocation's settings (``--home`` >
+   ``NETCHANGE_HOME``: ``<home>/secrets.yaml``, or ``NETCHANGE_SECRETS``), passed down by
+   :func:`nornir_overrides`;
 2. the same file, ``groups:`` entry of the host's first group that has one;
 3. environment variables ``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``;
 4. the same file, ``defaults:``.
@@ -11,17 +14,21 @@ A Nornir transform function (``inventory.transform_function: netchange_credentia
 A file entry holds ``username``, ``password`` and ``optional_args`` (driver secrets such as
 ``secret`` for enable or ``tsig_secret``). Every secret value seen is registered with
 :mod:`netchange.redact`, which scrubs it from any text netchange writes.
+
+:func:`require_logins` is the pre-check every command that opens devices calls first: a host
+without the credentials its platform needs is named (one line each) and nothing is contacted.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from nornir.core import Nornir
 from nornir.core.inventory import ConnectionOptions, Host
 
 from netchange import redact
@@ -133,3 +140,85 @@ def inject_credentials(host: Host, secrets_file: str | None = None, **_: Any) ->
     """Nornir transform function: fill ``host``'s credentials from the environment or secrets file."""
     path = Path(secrets_file) if secrets_file else Settings.resolve().secrets
     apply_credentials(host, load_secrets(path))
+
+
+TRANSFORM_FUNCTION = "netchange_credentials"
+
+
+def nornir_overrides(config_file: Path, secrets: Path) -> dict[str, Any]:
+    """``InitNornir`` overrides that point the credentials transform at ``secrets``.
+
+    Nornir calls the transform function with the options of ``nornir.yaml`` only, so the secrets
+    file of the invocation (which follows ``--home``) has to travel through them; a file named in
+    ``nornir.yaml`` itself is kept. Nornir merges overrides section by section, hence the whole
+    ``inventory`` section is handed back. An unreadable file is left for Nornir to report.
+    """
+    try:
+        data = yaml.safe_load(config_file.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    inventory = data.get("inventory") if isinstance(data, dict) else None
+    if not isinstance(inventory, dict) or inventory.get("transform_function") != TRANSFORM_FUNCTION:
+        return {}
+    options = dict(inventory.get("transform_function_options") or {})
+    options.setdefault("secrets_file", str(secrets))
+    return {"inventory": {**inventory, "transform_function_options": options}}
+
+
+# -- the pre-check: every target has what its platform needs to log in -------------------------
+
+_EITHER = "|"
+LOGIN_NEEDS: dict[str, tuple[str, ...]] = {
+    # platform → fields that must be non-empty; "a|b" means either. Read from the host's final
+    # connection parameters (inventory, then the secrets file and environment above).
+    "mock": (),  # NAPALM's mock driver answers from files
+    "haproxy": (),  # runtime API on loopback or a unix socket: no login
+    "bind": ("tsig_name", "tsig_secret"),  # every read (AXFR) and update is TSIG-signed
+    "netconf": ("username",),  # SSH subsystem: a key or an empty password, as the agent's sshd allows
+    "nftables": ("password|key_file",),  # the user defaults to root
+}
+DEFAULT_LOGIN_NEEDS = ("username", "password|key_file")
+"""ios_cli and NAPALM's SSH drivers (ios, eos, junos, nxos_ssh, ...): a user and a password or key."""
+
+
+class MissingCredentials(BadRequest):
+    """One or more targets lack credentials: nothing was contacted (exit 2)."""
+
+    def __init__(self, missing: dict[str, str]) -> None:
+        self.hosts = sorted(missing)
+        super().__init__("\n".join(missing[h] for h in self.hosts))
+
+
+def _present(field: str, username: str | None, password: str | None, optional: dict[str, Any]) -> bool:
+    value = {"username": username, "password": password}.get(field, optional.get(field))
+    return value is not None and str(value) != ""
+
+
+def missing_login(host: Host) -> list[str]:
+    """What ``host`` lacks to log in (empty: nothing), by its platform's needs."""
+    params = host.get_connection_parameters(CONNECTION_NAME)
+    optional = dict((params.extras or {}).get("optional_args") or {})
+    needs = LOGIN_NEEDS.get(params.platform or "", DEFAULT_LOGIN_NEEDS)
+    return [need.replace(_EITHER, " or ") for need in needs
+            if not any(_present(f, params.username, params.password, optional) for f in need.split(_EITHER))]
+
+
+def require_logins(nr: Nornir, hosts: Iterable[str]) -> None:
+    """Refuse (exit 2) before any device is contacted if a target lacks credentials: one line per host.
+
+    Call it after the inventory is loaded and the targets are known, before any ``nr.run``: in
+    ``plan``, ``apply``, ``rollback`` and ``recover``. Never prints a value, only what is missing.
+    """
+    options = nr.config.inventory.transform_function_options or {}
+    where = str(options.get("secrets_file") or Settings.resolve().secrets)
+    missing: dict[str, str] = {}
+    for name in dict.fromkeys(hosts):
+        host = nr.inventory.hosts[name]
+        lacks = missing_login(host)
+        if lacks:
+            missing[name] = (
+                f"{name}: no credentials for platform {host.platform}: missing {', '.join(lacks)} "
+                f"(looked in {where}: hosts/groups/defaults, NETCHANGE_USERNAME/NETCHANGE_PASSWORD, the inventory)"
+            )
+    if missing:
+        raise MissingCredentials(missing)

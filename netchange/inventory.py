@@ -18,9 +18,15 @@ from netchange.errors import BadRequest
 from netchange.models import Role, Targets
 
 
-def load_nornir(config_file: Path, **overrides: Any) -> Nornir:
+def load_nornir(config_file: Path, *, secrets: Path | None = None, **overrides: Any) -> Nornir:
+    """The inventory of ``config_file``; ``secrets``: the invocation's secrets file (``Settings.secrets``),
+    used by the credentials transform unless ``nornir.yaml`` names its own."""
     if not config_file.exists():
         raise BadRequest(f"{config_file}: Nornir configuration not found (set NETCHANGE_NORNIR_CONFIG)")
+    if secrets is not None and "inventory" not in overrides:
+        from netchange.credentials import nornir_overrides
+
+        overrides.update(nornir_overrides(config_file, secrets))
     try:
         return InitNornir(config_file=str(config_file), **overrides)
     except (OSError, ValueError, TypeError) as exc:

@@ -13,12 +13,13 @@ from rich.table import Table
 from netchange import clock, devicelock, planstore, redact, window
 from netchange.apply import Applier, ApplyOutcome, Interrupts
 from netchange.cli.main import app, err, settings
+from netchange.credentials import require_logins
 from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
 from netchange.guard import check_apply
 from netchange.identity import current_actor
 from netchange.inventory import load_nornir
 from netchange.journal import Journal
-from netchange.plan import Plan, build_plan
+from netchange.plan import Plan, bind_steps, build_plan
 from netchange.planview import print_plan, render_document
 from netchange.policy import Policy, load_policy
 from netchange.privatefile import write_new_file
@@ -37,7 +38,8 @@ def inventory(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the hosts of the inventory."""
-    nr = load_nornir(settings().nornir_config)
+    cfg = settings()
+    nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
     hosts = [
         h for h in nr.inventory.hosts.values()
         if (role is None or h.get("role") == role) and (site is None or h.get("site") == site)
@@ -98,7 +100,12 @@ def plan(
     if output is not None and output.suffix not in (".html", ".md"):
         raise BadRequest(f"{output}: the report must end in .html or .md")
     cfg = settings()
-    nr = load_nornir(cfg.nornir_config)
+    nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
+    try:
+        targets = [h for step in bind_steps(request, nr) for h in step.hosts]
+    except BadRequest as exc:
+        raise BadRequest(f"{change_file}: {exc}") from None
+    require_logins(nr, targets)  # before any device is contacted: one line per host lacking them
     version, requirements = _requirements_and_version()
     try:
         result = build_plan(request, nr, actor=_actor(), policy_version=version,
@@ -177,7 +184,8 @@ def apply(
     actor = current_actor(policy)
     the_plan = planstore.load(cfg.plans_dir, change_id)
     changing = [h.host for h in the_plan.hosts if h.changes]
-    nr = load_nornir(cfg.nornir_config)
+    nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
+    require_logins(nr, changing)  # before any lock or device: one line per host lacking them
     # The devices first, machine-wide: a second apply of this change, or any other change on
     # these devices from any state directory, is refused here (exit 3) before it reads anything.
     with (_device_locks(nr, changing, change_id, action="apply", actor=actor.login, home=cfg.home),
@@ -249,7 +257,8 @@ def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> Non
     with Journal(cfg.journal) as journal:
         journal.state(change_id)
         hosts = sorted(last_apply(journal.events(change_id)))
-    nr = load_nornir(cfg.nornir_config)
+    nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
+    require_logins(nr, hosts)
     with (_device_locks(nr, hosts, change_id, action=mode, actor=actor.login, home=cfg.home),
           Journal(cfg.journal) as journal):
         state = journal.state(change_id)

@@ -1,6 +1,6 @@
 """Commands: ``netchange lab up | down | status`` — the stand-in devices of the demo and the tests.
 
-The lab lives in ``$NETCHANGE_HOME/lab`` (default ``.netchange/lab``): its state, generated keys
+The lab lives in ``<home>/lab`` (``--home``, else ``$NETCHANGE_HOME``, else ``.netchange``): its state, generated keys
 and passwords, and the Nornir inventory it writes (``nornir.yaml`` there). Secrets are written to
 a 0600 file and never shown here.
 """
@@ -12,9 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from lab.manager import LabManager
-from netchange.cli.main import app
+from netchange.cli.main import app, settings
 from netchange.errors import NetchangeError
-from netchange.settings import Settings
 
 lab_app = typer.Typer(help="Start, stop and inspect the lab of stand-in devices.", no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
@@ -26,7 +25,9 @@ class LabFailed(NetchangeError):
 
 
 def _manager() -> LabManager:
-    return LabManager(Settings.resolve().home / "lab", log=lambda msg: console.print(f"[dim]{msg}[/]"))
+    # The invocation's settings (--home > NETCHANGE_HOME > default), not a fresh read of the
+    # environment: ``netchange --home H lab status`` is about H's lab.
+    return LabManager(settings().home / "lab", log=lambda msg: console.print(f"[dim]{msg}[/]"))
 
 
 @lab_app.command("up")
