@@ -38,6 +38,8 @@ class LabContext:
     """``$NETCHANGE_HOME/lab``: generated keys, configs, logs, pid and state files."""
     pids: dict[str, int] = field(default_factory=dict)
     namespaces: list[str] = field(default_factory=list)
+    instance: int = 0
+    """This lab's machine-wide instance number (namespace and subnet names), reserved by the manager."""
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
     """host name → ``{"username", "password", "optional_args": {...}}``, written to secrets.yaml (0600)."""
 

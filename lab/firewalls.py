@@ -15,6 +15,7 @@ management subnet; only the management link has addresses in the root namespace.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -128,14 +129,15 @@ def _run(*cmd: str, ns: str | None = None, stdin: str | None = None) -> str:
     return proc.stdout
 
 
-def free_instance() -> int:
-    """The lowest lab instance number whose namespaces and management subnet are all unused."""
+def used_instances() -> set[int]:
+    """Lab instance numbers in use on this machine right now (namespaces ``nc<k>-…``, subnets ``10.250.<k>.*``).
+
+    Only a snapshot: the choice itself is :func:`lab.instances.reserve_instance`, under a lock.
+    """
     namespaces = _run("ip", "netns", "list")
     addresses = _run("ip", "-o", "-4", "addr", "show")
-    for k in range(64):
-        if f"nc{k}-" not in namespaces and f"10.250.{k}." not in addresses:
-            return k
-    raise RuntimeError("no free lab instance number (64 labs running?)")
+    return {int(k) for k in re.findall(r"\bnc(\d+)-", namespaces)} | {
+        int(k) for k in re.findall(r"\b10\.250\.(\d+)\.", addresses)}
 
 
 class Firewalls:
@@ -161,7 +163,7 @@ class Firewalls:
         client_key = workdir / "netops_ed25519"
         authorized = workdir / "authorized_keys"
         authorized.write_text(keys.ed25519_keypair(client_key, "netops@lab") + "\n")
-        instance = free_instance()
+        instance = ctx.instance  # reserved machine-wide by the manager (lab.instances)
         (workdir / "instance").write_text(f"{instance}\n")
         specs = plan_firewalls(instance, self.per_site)
         for spec in specs:

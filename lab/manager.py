@@ -6,6 +6,16 @@ writes a Nornir inventory plus a 0600 secrets file for exactly what it started. 
 exactly the recorded PIDs (with their process groups, since each was started as a session
 leader, so sshd's per-connection children go too) and deletes exactly the recorded namespaces,
 then verifies that no process, listener or namespace is left. Nothing is found by name.
+
+``down`` never stops half-way: each step (signal a process, delete a namespace, read ``/proc``)
+stands alone, and its failure is collected in ``DownReport.errors`` while the rest is still done.
+Processes exit at any moment during a ``/proc`` scan, so every read of ``/proc`` treats a vanished
+process as gone instead of raising (it once crashed on ``FileNotFoundError: /proc/<pid>/stat`` and
+left 12 namespaces behind).
+
+``up`` and ``down`` of one lab directory hold a lock beside it (two shells cannot start the same
+lab into one directory), and the instance number that names its namespaces is reserved
+machine-wide (:mod:`lab.instances`), so two labs starting together cannot pick the same one.
 """
 
 from __future__ import annotations
@@ -16,22 +26,23 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from lab import keys
+from lab import instances, keys
 from lab.bind import BindLab
 from lab.component import LabComponent, LabContext, LabHost
-from lab.firewalls import Firewalls
+from lab.firewalls import Firewalls, used_instances
 from lab.haproxy import HaproxyLab
 from lab.netconf import NetconfLab
 from lab.switches import Switches, port_open
 
-STATE_FILE = "state.json"
+STATE_FILE = instances.STATE_FILE
 STOP_TIMEOUT = 5.0
 LEFTOVER_GRACE = 3.0
 """How long ``down`` waits for killed processes to release sockets before calling them leftovers."""
@@ -57,6 +68,8 @@ class DownReport:
     namespaces: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
     """What is still there after teardown (empty when all went away)."""
+    errors: list[str] = field(default_factory=list)
+    """Steps that failed (each one alone: the others were still done)."""
 
 
 class LabManager:
@@ -67,6 +80,30 @@ class LabManager:
         self.root = root.resolve()
         self._components = components
         self.log = log or (lambda _msg: None)
+        self._lock_depth = 0
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """This lab directory's lock (re-entrant within this object: ``up`` calls ``down``)."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        # Beside the root, not in it: ``up`` deletes and re-creates the root.
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        with instances.file_lock(self.root.parent / f".{self.root.name}.lock"):
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+
+    def reserve_instance(self, used: Callable[[], set[int]] = used_instances) -> int:
+        """This lab's instance number, reserved machine-wide until ``down`` (see :mod:`lab.instances`)."""
+        return instances.reserve_instance(self.root, used)
 
     @property
     def components(self) -> Sequence[LabComponent]:
@@ -121,6 +158,10 @@ class LabManager:
     # -- commands ------------------------------------------------------------------------------
 
     def up(self) -> UpReport:
+        with self._locked():
+            return self._up()
+
+    def _up(self) -> UpReport:
         started = time.monotonic()
         state = self.load_state()
         if state is not None:
@@ -139,6 +180,9 @@ class LabManager:
         skipped: dict[str, str] = {}
         self._save_state(ctx, complete=False)
         try:
+            # After the state file exists: a reservation counts as live while it does.
+            ctx.instance = self.reserve_instance()
+            self._save_state(ctx, complete=False, instance=ctx.instance)
             for component in self.components:
                 reason = component.available()
                 if reason:
@@ -163,43 +207,73 @@ class LabManager:
                         seconds=time.monotonic() - started)
 
     def down(self) -> DownReport:
+        with self._locked():
+            return self._down()
+
+    def _down(self) -> DownReport:
         report = DownReport()
         state = self.load_state()
         if state is None:
             return report
+
+        def attempt(what: str, action: Callable[..., object], *args: Any) -> object:
+            try:
+                return action(*args)
+            except Exception as exc:
+                report.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+                return None
+
         starts = state.get("start_times", {})
-        victims = {name: pid for name, pid in state.get("pids", {}).items() if _alive(pid, starts.get(name))}
-        for pid in victims.values():
-            _signal(pid, signal.SIGTERM)
+        victims = {name: pid for name, pid in state.get("pids", {}).items()
+                   if attempt(f"check {name} (pid {pid})", _alive, pid, starts.get(name))}
+        for name, pid in victims.items():
+            attempt(f"stop {name} (pid {pid})", _signal, pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline and any(_group_alive(p) for p in victims.values()):
+        while time.monotonic() < deadline and any(attempt("check", _group_alive, p) for p in victims.values()):
             time.sleep(0.05)
-        for pid in victims.values():
-            if _group_alive(pid):
-                _signal(pid, signal.SIGKILL)
+        for name, pid in victims.items():
+            if attempt(f"check {name} (pid {pid})", _group_alive, pid):
+                attempt(f"kill {name} (pid {pid})", _signal, pid, signal.SIGKILL)
         report.killed = sorted(victims.values())
-        existing = set(_namespaces())
-        for ns in reversed(state.get("namespaces", [])):
+        recorded = list(state.get("namespaces", []))
+        try:
+            existing = set(_namespaces())
+        except Exception as exc:  # then try every recorded namespace
+            report.errors.append(f"list namespaces: {type(exc).__name__}: {exc}")
+            existing = set(recorded)
+        for ns in reversed(recorded):
             if ns in existing:
-                # Whatever still runs inside a namespace the lab created was started by the lab
-                # (an sshd session child detaches into its own session, so the group kill misses it).
-                for pid in _netns_pids(ns):
-                    _signal(pid, signal.SIGKILL)
-                    report.killed.append(pid)
-                subprocess.run(["ip", "netns", "delete", ns], check=False, capture_output=True)
-                report.namespaces.append(ns)
+                attempt(f"namespace {ns}", self._delete_namespace, ns, report)
 
         # A killed process takes a moment to release its sockets: look again for a few seconds
         # before calling anything a leftover.
         deadline = time.monotonic() + LEFTOVER_GRACE
         while True:
             time.sleep(0.1)
-            report.leftovers = self._leftovers(state, victims)
+            try:
+                report.leftovers = self._leftovers(state, victims)
+            except Exception as exc:  # cannot tell: keep the state file so that down can run again
+                report.leftovers = [f"unchecked ({type(exc).__name__}: {exc})"]
+                break
             if not report.leftovers or time.monotonic() > deadline:
                 break
         if not report.leftovers:
+            attempt("release the instance number", instances.release_instance, self.root)
             self.state_file.unlink(missing_ok=True)
         return report
+
+    @staticmethod
+    def _delete_namespace(ns: str, report: DownReport) -> None:
+        # Whatever still runs inside a namespace the lab created was started by the lab
+        # (an sshd session child detaches into its own session, so the group kill misses it).
+        for pid in _netns_pids(ns):
+            try:
+                if _signal(pid, signal.SIGKILL):
+                    report.killed.append(pid)
+            except OSError as exc:  # still delete the namespace; the leftover check will tell
+                report.errors.append(f"kill pid {pid} in {ns}: {type(exc).__name__}: {exc}")
+        _delete_netns(ns)
+        report.namespaces.append(ns)
 
     @staticmethod
     def _leftovers(state: dict[str, Any], victims: dict[str, int]) -> list[str]:
@@ -273,21 +347,47 @@ class LabManager:
 # -- processes and namespaces ------------------------------------------------------------------
 
 
+def _read_stat(pid: int) -> str:
+    """``/proc/<pid>/stat`` (raises if the process is gone: it may exit at any moment)."""
+    return Path(f"/proc/{pid}/stat").read_text()
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields after the command name in ``/proc/<pid>/stat``; ``None`` once the process is gone.
+
+    Read once per question: reading twice (start time, then state) crashed ``down`` when an
+    unrelated process exited between the two reads.
+    """
+    try:
+        text = _read_stat(pid)
+    except OSError:  # FileNotFoundError, ProcessLookupError (ESRCH while it exits), PermissionError
+        return None
+    fields = text.rsplit(")", 1)[-1].split()
+    return fields if len(fields) > 19 else None  # starttime is field 22 of proc(5), the 20th after "(comm)"
+
+
 def _start_time(pid: int) -> int | None:
     """The kernel's start time of ``pid`` (guards against killing a recycled PID)."""
+    fields = _stat_fields(pid)
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return int(fields[19]) if fields else None
+    except ValueError:
         return None
-    return int(stat.rsplit(")", 1)[1].split()[19])
 
 
 def _alive(pid: int, start_time: int | None) -> bool:
-    current = _start_time(pid)
-    if current is None:
+    fields = _stat_fields(pid)
+    if fields is None:
         return False
-    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    return state != "Z" and (start_time is None or current == start_time)
+    return fields[0] != "Z" and (start_time is None or fields[19] == str(start_time))
+
+
+def _proc_pids() -> list[int]:
+    """Every PID in ``/proc`` right now (any of them may be gone by the time it is read)."""
+    try:
+        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
 
 
 def _group_alive(pgid: int) -> bool:
@@ -298,8 +398,7 @@ def _group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     # Zombies of our own children count as gone.
-    return any(_alive(int(p.name), None) and _pgid(int(p.name)) == pgid
-               for p in Path("/proc").iterdir() if p.name.isdigit())
+    return any(_alive(pid, None) and _pgid(pid) == pgid for pid in _proc_pids())
 
 
 def _pgid(pid: int) -> int | None:
@@ -309,15 +408,19 @@ def _pgid(pid: int) -> int | None:
         return None
 
 
-def _signal(pid: int, sig: signal.Signals) -> None:
-    """Signal the process and, when it leads its own group (as the lab starts it), the group."""
+def _signal(pid: int, sig: signal.Signals) -> bool:
+    """Signal the process and, when it leads its own group (as the lab starts it), the group.
+
+    ``False`` when it was already gone; other errors (permission) are raised to the caller.
+    """
     try:
         if _pgid(pid) == pid:
             os.killpg(pid, sig)
         else:
             os.kill(pid, sig)
     except ProcessLookupError:
-        pass
+        return False
+    return True
 
 
 def _namespaces() -> list[str]:
@@ -327,7 +430,13 @@ def _namespaces() -> list[str]:
 
 def _netns_pids(ns: str) -> list[int]:
     out = subprocess.run(["ip", "netns", "pids", ns], check=False, capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+    return [int(p) for p in out.split() if p.isdigit()]
+
+
+def _delete_netns(ns: str) -> None:
+    proc = subprocess.run(["ip", "netns", "delete", ns], check=False, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ip netns delete {ns} failed ({proc.returncode}): {proc.stderr.strip()}")
 
 
 def _port_open(host: str, port: int) -> bool:

@@ -53,6 +53,8 @@ def down() -> None:
     manager = _manager()
     report = manager.down()
     console.print(f"stopped {len(report.killed)} processes, deleted {len(report.namespaces)} namespaces")
+    for error in report.errors:  # each step stood alone: the others were still done
+        console.print(f"[yellow]could not[/] {error}", highlight=False)
     if report.leftovers:
         raise LabFailed("still there after lab down: " + ", ".join(report.leftovers))
     console.print("nothing left running")
