@@ -41,6 +41,8 @@ def inventory(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None, w
     hosts = {
         f"sw{i}": {
             "hostname": "127.0.0.1", "platform": "fake", "groups": ["doif"],
+            # Credentials as a real device has them: the commands refuse a target without (exit 2).
+            "username": "netops", "password": "fake-device-pw",
             "data": {"role": "switch", "site": "doif", "syntax": "ios"},
             "connection_options": {"netchange": {"extras": {
                 "optional_args": {"device": f"sw{i}", **faults.get(f"sw{i}", {})}}}},
