@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from classifiers import Classification, Reason, classify_change, classify_diff, load_ruleset
 from classifiers.model import RuleSet
+from netchange.bounds import check_host_count
 from netchange.changetype import ChangeType, Context, get_change_type, text_hash
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol, syntax_of
@@ -249,6 +250,7 @@ def build_plan(
     steps = bind_steps(change, nr)
     # Hosts in step order (the rollout follows it): a change's steps are a sequence.
     names = list(dict.fromkeys(h for s in steps for h in s.hosts))
+    check_host_count(len(names))  # bounded before any host is contacted
     wanted = set(names)
     # One rule set for the whole plan: every host is judged by the same rules, looked up once.
     ruleset = load_ruleset()

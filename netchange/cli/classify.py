@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from classifiers import classify_diff, load_ruleset
+from netchange.bounds import MAX_DIFF_BYTES, read_bounded_stream, read_regular_file
 from netchange.cli.main import app
 from netchange.errors import BadRequest
 from netchange.models import Role
@@ -24,7 +25,7 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
     platform: Annotated[
         str, typer.Option(help="The host's platform (ios, ios_cli, asa, nftables, haproxy, bind, …).")
     ],
-    diff: Annotated[str, typer.Option(help="The diff file ('-' reads standard input).")],
+    diff: Annotated[str, typer.Option(help="The diff file ('-' reads standard input); a regular file, 8 MiB at most.")],
     role: Annotated[
         str | None, typer.Option(help="switch | firewall | load_balancer | dns (default: from the platform).")
     ] = None,
@@ -78,13 +79,8 @@ def _role(value: str) -> Role:
         raise BadRequest(f"unknown role {value!r} (known: {', '.join(r.value for r in Role)})") from None
 
 
-def _read(path: str, what: str = "diff file") -> str:
+def _read(path: str, what: str = "diff") -> str:
+    """The file's text, bounded (:data:`netchange.bounds.MAX_DIFF_BYTES`) before it is classified."""
     if path == "-":
-        return sys.stdin.read()
-    file = Path(path)
-    if not file.is_file():
-        raise BadRequest(f"{what} {path} does not exist")
-    try:
-        return file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"cannot read {what} {path}: {exc}") from None
+        return read_bounded_stream(sys.stdin.buffer, limit=MAX_DIFF_BYTES, what=what)
+    return read_regular_file(Path(path), limit=MAX_DIFF_BYTES, what=what)
