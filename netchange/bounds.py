@@ -64,7 +64,7 @@ def read_regular_file(path: Path, *, limit: int, what: str) -> str:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise BadRequest(f"{path}: does not exist") from None
+        raise BadRequest(f"{what} {path} does not exist") from None
     except OSError as exc:
         raise BadRequest(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
