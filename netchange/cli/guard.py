@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -265,20 +266,25 @@ def verify(
     out.print(f"journal intact: {seq} events, head {head[:16]}{checked}")
 
 
+_HEAD = re.compile(r"(?:^|\s)(\d+) ([0-9a-f]{64})(?:\s|$)")
+
+
 def _read_heads(path: Path) -> list[tuple[int, str]]:
-    """``SEQ HASH`` per line (further words ignored, ``#`` comments and blank lines skipped)."""
+    """``SEQ HASH`` per line, as ``netchange journal head`` prints it or inside a syslog line
+    (``NETCHANGE_JOURNAL_SYSLOG``); ``#`` comments and blank lines skipped."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise BadRequest(f"{path}: cannot read: {exc}") from None
     heads = []
     for number, line in enumerate(lines, 1):
-        words = line.split("#", 1)[0].split()
-        if not words:
+        text = line.split("#", 1)[0] if line.lstrip().startswith("#") else line
+        if not text.strip():
             continue
-        if len(words) < 2 or not words[0].isdigit() or len(words[1]) != 64:
+        found = _HEAD.search(text)
+        if found is None:
             raise BadRequest(f"{path}:{number}: expected 'SEQ HASH' (as printed by 'netchange journal head')")
-        heads.append((int(words[0]), words[1].lower()))
+        heads.append((int(found.group(1)), found.group(2)))
     return heads
 
 

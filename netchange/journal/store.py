@@ -152,6 +152,10 @@ class Journal:
         else:
             self._key = find_key(self.path, key_file)
         self._migrate_unkeyed = migrate_unkeyed
+        # NETCHANGE_JOURNAL_SYSLOG=1: each committed head also goes to syslog, an anchor outside
+        # the file as it grows ('journal verify --heads' reads those lines).
+        self._syslog = os.environ.get("NETCHANGE_JOURNAL_SYSLOG", "") not in ("", "0")
+        self._new_head: tuple[int, str] | None = None
         self._keyed_from: int | None = None
         self._key_checked = False
         # The database, its -wal and -shm are private from creation: the file is made 0600
@@ -203,6 +207,7 @@ class Journal:
             if not durable:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             keyed_from = self._keyed_from
+            self._new_head = None
             try:
                 with _busy(self.path):
                     self._conn.execute("BEGIN IMMEDIATE")
@@ -213,6 +218,8 @@ class Journal:
                     self._keyed_from = keyed_from  # a keying event rolled back with the rest
                     raise
                 self._conn.execute("COMMIT")
+                if self._new_head is not None and self._syslog:
+                    _to_syslog(self.path, *self._new_head)
             finally:
                 if not durable:
                     self._conn.execute("PRAGMA synchronous=FULL")
@@ -327,6 +334,7 @@ class Journal:
             (seq, change_id, at_text, kind, actor_s, host_s, data_text, prev_hash, digest),
         )
         conn.execute("INSERT OR REPLACE INTO chain_head(id, seq, hash) VALUES (1, ?, ?)", (seq, digest))
+        self._new_head = (seq, digest)
         return Event(
             seq=seq,
             change_id=change_id,
@@ -823,6 +831,13 @@ class Journal:
         """The last event's sequence number and hash: quote it elsewhere to anchor the chain."""
         rows = self._read("SELECT seq, hash FROM chain_head WHERE id = 1")
         return (int(rows[0]["seq"]), str(rows[0]["hash"])) if rows else (0, GENESIS)
+
+
+def _to_syslog(path: Path, seq: int, digest: str) -> None:
+    import syslog  # only when asked for; not on every platform
+
+    syslog.openlog("netchange", syslog.LOG_PID, syslog.LOG_USER)
+    syslog.syslog(syslog.LOG_INFO, f"journal {path.resolve()} head {seq} {digest}")
 
 
 _UNKNOWN: Any = object()

@@ -362,3 +362,27 @@ def test_an_unkeyed_journal_next_to_an_existing_key_needs_the_migrate_command(tm
     assert done.value.code in (0, None)
     assert "keyed from event 4" in capsys.readouterr().out
     assert _verify(path) == []
+
+
+def test_heads_go_to_syslog_when_asked_and_verify_reads_those_lines(tmp_path, monkeypatch, capsys):
+    import syslog
+
+    sent: list[str] = []
+    monkeypatch.setattr(syslog, "syslog", lambda _prio, message: sent.append(message))
+    monkeypatch.setenv("NETCHANGE_JOURNAL_SYSLOG", "1")
+    path = tmp_path / "journal.sqlite"
+    with Journal(path, clock=Clock()) as j:
+        _populate(j)
+        seq, digest = j.head()
+    assert sent[-1] == f"journal {path.resolve()} head {seq} {digest}"
+    assert len(sent) == 9  # one per transaction (_populate makes nine), its last event's head
+    heads = tmp_path / "syslog"
+    heads.write_text("".join(f"Dec  1 22:00:0{i} host netchange[42]: {m}\n" for i, m in enumerate(sent)))
+    _sql(path, f"DELETE FROM events WHERE seq = {seq}",
+         f"UPDATE chain_head SET seq = {seq - 1}, hash = (SELECT hash FROM events WHERE seq = {seq - 1})",
+         f"UPDATE sqlite_sequence SET seq = {seq - 1}")
+    monkeypatch.setenv("NETCHANGE_JOURNAL", str(path))
+    with pytest.raises(SystemExit) as truncated:
+        main(["journal", "verify", "--heads", str(heads)])
+    assert truncated.value.code == 1
+    assert "truncated" in capsys.readouterr().err
