@@ -104,6 +104,10 @@ EDITS: list[Edit] = [
     e("nxos-description", "routine", NXH, " interface Ethernet1/1\n+  description to-nxos2-po1\n", MINOR, "minor/network: create or reconfigure a LAN interface; connect a new LAN link", "ios.port_description"),
     e("eos-logging-ntp", "routine", LEAF, "+logging buffered 10000 informational\n+ntp server vrf MGMT 192.168.200.5 iburst\n+clock timezone Europe/Paris\n", MINOR, GEN_MINOR, "ios.syslog", "ios.ntp", "ios.clock"),
     e("eos-banner", "routine", LEAF, "+banner motd\n+Managed by netchange\n+EOF\n", MINOR, GEN_MINOR, "ios.banner", "ios.banner_text"),
+    e("readdress-only-new-same-subnet", "routine", DIST, " interface GigabitEthernet2/0\n+ ip address 2.34.101.4 255.255.255.0\n", MEDIUM, "medium/network: change the addressing plan for fewer than 10 resources", "ios.interface_address", "change.addressing_plan"),
+    e("nxos-access-port", "routine", NXH, " interface Ethernet1/3\n-  switchport access vlan 10\n+  switchport access vlan 2000\n-  shutdown\n", MINOR, "minor/network: assign one or more ports to an existing VLAN", "ios.port_access_vlan", "ios.port_admin_state"),
+    e("nxos-access-port-shutdown", "routine", NXH, " interface Ethernet1/3\n+  shutdown\n", MINOR, "minor/network: create or reconfigure a LAN interface; connect a new LAN link", "ios.access_port_shutdown"),
+    e("eos-new-access-port", "routine", LEAF, " interface Ethernet5\n+   description printer-3F\n+   switchport access vlan 110\n", MINOR, "minor/network: assign one or more ports to an existing VLAN", "ios.port_description", "ios.port_access_vlan"),
     # ------------------------------------------------------------------ outages, IOS family
     e("shutdown-svi", "outage", NXH, " interface Vlan10\n+  shutdown\n", MAJOR, "major/network: change inter-VLAN routing rules", "ios.svi_channel_shutdown"),
     e("shutdown-trunk", "outage", NXH, " interface Ethernet1/1\n+  shutdown\n", MAJOR, "major/network: change the dynamic L2/L3 architecture: spanning tree, routing, inter-VLAN, VTP, trunks", "ios.uplink_shutdown"),
@@ -132,6 +136,9 @@ EDITS: list[Edit] = [
     e("asa-82-static", "routine", ASA, "+static (INSIDE,OUTSIDE) tcp interface smtp 192.0.2.25 smtp netmask 255.255.255.255\n", MINOR, "minor/network: add / remove / reassign a static translation (static NAT)", "asa.static_nat_82"),
     e("asa-known-flow", "routine", ASA, "+access-list INSIDE_in extended permit tcp host 192.0.2.10 host 198.51.100.7 eq 443\n", MINOR, "minor/security: create a new rule for a fully known flow (sources, destinations, protocol given on the request form)", "asa.acl_known_flow"),
     e("asa-group-member", "routine", "asa/ansible_asa_ogs.asa", " object-group network test_og_network\n+  network-object host 192.0.2.9\n", MINOR, "minor/security: add one or more objects to a group", "asa.group_member"),
+    e("asa-82-static-remove", "routine", ASA, "-static (INSIDE,OUTSIDE) tcp interface smtp 192.0.2.25 smtp netmask 255.255.255.255\n", MINOR, "minor/network: add / remove / reassign a static translation (static NAT)", "asa.static_nat_82"),
+    e("eos-shutdown-mlag-peer", "outage", LEAF, " interface Ethernet3\n+   shutdown\n", MAJOR, "major/network: change the dynamic L2/L3 architecture: spanning tree, routing, inter-VLAN, VTP, trunks", "ios.uplink_shutdown"),
+    e("readdress-other-subnet-in-ospf", "outage", DIST, " interface GigabitEthernet0/0\n- ip address 2.23.11.3 255.255.255.0\n+ ip address 2.23.12.3 255.255.255.0\n", MAJOR, "major/network: add a DMZ (new subnet); change IP addressing", "ios.subnet_moved"),
     # ------------------------------------------------------------------ medium / outages, ASA
     e("asa-82-global-nat", "routine", ASA, "+global (OUTSIDE) 1 interface\n+nat (INSIDE) 1 0.0.0.0 0.0.0.0\n", MEDIUM, "general definition: medium — adds functions; may cause a short outage (< 15 min)", "asa.dynamic_nat_82"),
     e("asa-83-object-nat", "routine", "asa/ansible_asa_objects.asa", " object network test_subnet_obj\n+ nat (INSIDE,OUTSIDE) dynamic interface\n", MEDIUM, "general definition: medium — adds functions; may cause a short outage (< 15 min)", "asa.dynamic_nat"),
