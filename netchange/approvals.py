@@ -9,6 +9,17 @@ withdrawn by approving later, and the other way round).
 
 For a minor change the policy lists no approval: the quality plan says "the requester's
 validation suffices", and the request itself, by a requester of the policy, is that validation.
+
+Two more things void an approval without a re-plan:
+
+- it was given under another policy than the one pinned in the journal (``netchange.policypin``):
+  each approval's event records the digest of the policy the approver was judged under;
+- an apply attempt of the change ended ``rolled_back`` or ``failed`` after it: the approval
+  vouched for that attempt, so re-planning to the same hash needs new approvals. This is read
+  from the journal's chained state events, so no command can forget to consume them.
+
+The plan approvals are judged on is the journal's copy, verified against its hash
+(``planstore.from_journal``): its category and author are never taken from an unverified column.
 """
 
 from __future__ import annotations
@@ -16,11 +27,16 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from netchange import planstore, policypin
 from netchange.errors import BadRequest, GuardRefused
 from netchange.identity import Actor
 from netchange.journal import Approval, Journal, State, StateError
 from netchange.models import Category
+from netchange.plandoc import Plan
 from netchange.policy import ApprovalRule, Policy
+
+CONSUMING = frozenset({State.ROLLED_BACK.value, State.FAILED.value})
+"""An attempt that ends in one of these states uses up the approvals given before it."""
 
 APPROVABLE = frozenset({State.PLANNED, State.APPROVED})
 
@@ -76,10 +92,32 @@ def status(
 ) -> ApprovalStatus:
     """Match the latest decision of each person on ``plan_hash`` to the category's rules."""
     rules = policy.category(category).approvals
+    # What the chained events say of each approval: its sequence number and policy digest, and
+    # when an attempt last ended rolled back or failed (approvals before it are used up).
+    given: dict[int, tuple[int, str | None]] = {}
+    consumed_at = 0
+    for event in journal.events(change_id):
+        if event.kind in {"approval", "rejection"} and isinstance(event.data.get("approval_id"), int):
+            given[event.data["approval_id"]] = (event.seq, event.data.get("policy_digest"))
+        elif event.kind == "state" and event.data.get("to") in CONSUMING:
+            consumed_at = event.seq
+    in_force = policypin.pinned_digest(journal)
     latest: dict[str, Approval] = {}
-    for approval in journal.approvals(change_id, plan_hash):
-        latest[approval.approver] = approval
     ignored: list[tuple[Approval, str]] = []
+    for approval in journal.approvals(change_id, plan_hash):
+        if approval.id not in given:
+            ignored.append((approval, "no event of it in the journal's chain"))
+            latest.pop(approval.approver, None)
+            continue
+        seq, digest = given[approval.id]
+        if seq <= consumed_at:
+            ignored.append((approval, "used up by an apply attempt that ended rolled back or failed"))
+            latest.pop(approval.approver, None)
+        elif in_force is not None and digest != in_force:
+            ignored.append((approval, f"given under another policy ({(digest or 'unknown')[:12]})"))
+            latest.pop(approval.approver, None)
+        else:
+            latest[approval.approver] = approval
     eligible: list[Approval] = []
     for approval in latest.values():
         if approval.approver in {requester, plan_author}:
@@ -128,19 +166,26 @@ def _match(
 
 
 def status_of_current(policy: Policy, journal: Journal, change_id: str) -> ApprovalStatus:
-    """The approval status of the change's current plan, as recorded in the journal."""
+    """The approval status of the change's current plan (the journal's copy, verified)."""
     change = journal.require(change_id)
-    record = journal.plan_record(change_id)
-    if record is None or change.plan_hash is None:
+    plan = planstore.from_journal(journal, change_id)
+    if plan is None:
         raise BadRequest(f"{change_id}: no plan recorded")
+    return status_of_plan(policy, journal, plan, requester=change.requester)
+
+
+def status_of_plan(policy: Policy, journal: Journal, plan: Plan, *, requester: str) -> ApprovalStatus:
+    """The approval status of ``plan`` (verified), judged on its own category and author."""
+    if plan.category is None:
+        raise GuardRefused(f"{plan.change.id}: the plan failed on every host; nothing to approve")
     return status(
         policy,
         journal,
-        change_id,
-        plan_hash=record.hash,
-        category=record.category,
-        requester=change.requester,
-        plan_author=record.created_by,
+        plan.change.id,
+        plan_hash=plan.plan_hash,
+        category=plan.category,
+        requester=requester,
+        plan_author=plan.created_by,
     )
 
 
@@ -153,23 +198,30 @@ def approve(
     reject: bool = False,
     comment: str = "",
     plan_hash: str | None = None,
+    plan: Plan | None = None,
 ) -> tuple[Approval, ApprovalStatus]:
     """Record ``actor``'s approval (or rejection) of the change's current plan, after the checks.
 
     ``plan_hash``, when given, must be the current plan's hash: the approver says which plan they
     read, and a re-plan in between makes the approval fail instead of landing on a plan unseen.
+    ``plan`` is the stored plan the caller loaded (verified); without it the journal's copy is
+    used, verified against its hash. The approval records the digest of ``policy``.
     """
     person = actor.require("approve")
     change = journal.require(change_id)
     state = change.state
     if state not in APPROVABLE:
         raise StateError(f"{change_id} is {state.value}: only a planned change can be approved")
-    record = journal.plan_record(change_id)
+    record = planstore.from_journal(journal, change_id)
     if record is None:
         raise BadRequest(f"{change_id}: no plan recorded")
-    if plan_hash and not record.hash.startswith(plan_hash):
+    if plan is not None and plan.verify().plan_hash != record.plan_hash:
+        raise GuardRefused(f"{change_id}: plan {plan.plan_hash[:12]} is not the current plan")
+    if record.category is None:
+        raise GuardRefused(f"{change_id}: the plan failed on every host; nothing to approve")
+    if plan_hash and not record.plan_hash.startswith(plan_hash):
         raise GuardRefused(
-            f"{change_id}: plan {plan_hash[:12]} is not the current plan ({record.hash[:12]}):"
+            f"{change_id}: plan {plan_hash[:12]} is not the current plan ({record.plan_hash[:12]}):"
             " read the new plan and approve that one"
         )
     if person.login == change.requester:
@@ -190,22 +242,15 @@ def approve(
         )
     approval = journal.add_approval(
         change_id,
-        record.hash,
+        record.plan_hash,
         approver=person.login,
         organisation=person.organisation,
         roles=person.roles,
         decision="rejected" if reject else "approved",
         comment=comment,
+        policy_digest=policy.digest,
     )
-    current = status(
-        policy,
-        journal,
-        change_id,
-        plan_hash=record.hash,
-        category=record.category,
-        requester=change.requester,
-        plan_author=record.created_by,
-    )
+    current = status_of_plan(policy, journal, record, requester=change.requester)
     if current.complete and state is State.PLANNED:
         journal.set_state(change_id, State.APPROVED, actor=person.login, reason=current.summary())
     elif not current.complete and state is State.APPROVED:

@@ -3,6 +3,8 @@
 Apply calls :func:`check_apply` before touching any device (and before taking the device locks).
 It checks, and reports all that fail in one line:
 
+- the plan's content matches its hash (``Plan.verify``), its category is not below any host's,
+  and it was made under the policy pinned in the journal (its digest; else: plan again);
 - the actor is a person of the policy with a role that applies changes;
 - the plan is the change's current plan in the journal, its hosts all planned without error,
   and the change is in a state that may run (planned or approved);
@@ -16,44 +18,26 @@ It checks, and reports all that fail in one line:
 The emergency path (``--emergency WHY``) lets a category that allows it run outside its window,
 never without its approvals; it is recorded with its reason and counted apart in reports.
 Every decision, allowed or refused, is journaled with the policy version it was judged under.
+The guard decides only from the verified plan and the policy: what a category demands is read
+from the policy for the plan's category, never from the plan's ``requirements`` text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from netchange import approvals as approvals_mod
-from netchange import window
+from netchange import policypin, window
 from netchange.errors import GuardRefused, LockHeld
 from netchange.identity import Actor, actor_for
 from netchange.journal import Journal, State
-from netchange.journal.records import LIVE_LOCK_STATES, HostLike, PlanLike
+from netchange.journal.records import LIVE_LOCK_STATES
+from netchange.models import Category
+from netchange.plandoc import Plan
 from netchange.policy import Policy, format_duration
 
 RUNNABLE = frozenset({State.PLANNED, State.APPROVED})
-
-
-class GuardHost(HostLike, Protocol):
-    """What the guard reads of a ``HostPlan`` beyond what the journal does."""
-
-    @property
-    def rollback(self) -> object | None: ...
-
-    @property
-    def has_post_checks(self) -> bool: ...
-
-    @property
-    def error(self) -> str | None: ...
-
-
-class GuardPlan(PlanLike, Protocol):
-    """What the guard reads of ``netchange.plan.Plan`` (a Protocol: no Nornir import for the guard)."""
-
-    @property
-    def hosts(self) -> Sequence[GuardHost]: ...
 
 
 @dataclass(frozen=True)
@@ -67,13 +51,14 @@ class GuardDecision:
     at: dt.datetime
     policy_version: str
     reasons: tuple[str, ...]
+    policy_digest: str = ""
     emergency: str | None = None
     verdicts: tuple[window.Verdict, ...] = field(default=())
     approvals: approvals_mod.ApprovalStatus | None = None
 
 
 def check_apply(
-    plan: GuardPlan,
+    plan: Plan,
     *,
     policy: Policy,
     journal: Journal,
@@ -85,9 +70,19 @@ def check_apply(
     if now.tzinfo is None:
         raise ValueError("now must be aware")
     who = actor if isinstance(actor, Actor) else actor_for(policy, actor)
+    plan.verify()  # a plan whose content does not match its hash is refused before anything else
     change = plan.change
-    rules = policy.category(plan.category)
+    if plan.category is None:
+        raise GuardRefused(f"{change.id} refused: the plan failed on every host; fix and plan again")
     refusals: list[str] = []
+    category = _checked_category(plan, refusals)
+    rules = policy.category(category)
+    pinned = policypin.pinned_digest(journal)
+    if pinned is not None and plan.policy_digest != pinned:
+        refusals.append(
+            f"the plan was made under policy {plan.policy_version} ({plan.policy_digest[:12] or 'unknown'}), "
+            f"not the policy in force ({pinned[:12]}): plan again"
+        )
     lock_refusals: list[str] = []
     notes: list[str] = []
     emergency = (emergency or "").strip() or None
@@ -114,14 +109,14 @@ def check_apply(
             journal,
             change.id,
             plan_hash=plan.plan_hash,
-            category=plan.category,
+            category=category,
             requester=change.requester,
             plan_author=plan.created_by,
         )
         if not status.complete:
             refusals.append(f"approvals {status.summary()}")
         elif rules.approvals and who.login in status.approvers and status.approvers == {who.login}:
-            refusals.append(f"{who.login} is the only approver of this {plan.category.value} change")
+            refusals.append(f"{who.login} is the only approver of this {category.value} change")
     failed_hosts = [h.host for h in plan.hosts if h.error]
     if failed_hosts:
         refusals.append(f"the plan failed on {', '.join(failed_hosts)}")
@@ -133,34 +128,34 @@ def check_apply(
         missing = [h.host for h in plan.hosts if h.rollback is None]
         if missing:
             refusals.append(
-                f"a {plan.category.value} change needs a rollback for every host: none for "
+                f"a {category.value} change needs a rollback for every host: none for "
                 f"{', '.join(missing)}"
             )
     if "post_checks" in rules.plan_demands:
         missing = [h.host for h in plan.hosts if not h.has_post_checks]
         if missing:
             refusals.append(
-                f"a {plan.category.value} change needs post-checks: none for {', '.join(missing)}"
+                f"a {category.value} change needs post-checks: none for {', '.join(missing)}"
             )
     if rules.max_outage is not None and change.expected_outage > rules.max_outage:
         refusals.append(
             f"expected outage {format_duration(change.expected_outage)} exceeds the "
-            f"{plan.category.value} maximum {format_duration(rules.max_outage)}"
+            f"{category.value} maximum {format_duration(rules.max_outage)}"
         )
     if rules.lead_time and now - plan.created_at < rules.lead_time:
         ready = (plan.created_at + rules.lead_time).astimezone(policy.tz)
         refusals.append(
-            f"a {plan.category.value} change must be planned {format_duration(rules.lead_time)} ahead: "
+            f"a {category.value} change must be planned {format_duration(rules.lead_time)} ahead: "
             f"not before {ready.isoformat(timespec='minutes')}"
         )
 
     # When: the window at every site, and freezes.
     if emergency and not rules.emergency_allowed:
-        refusals.append(f"the emergency path is not open to {plan.category.value} changes")
+        refusals.append(f"the emergency path is not open to {category.value} changes")
     verdicts = []
     for site in sorted({h.site for h in plan.hosts}):
         verdict = window.evaluate(
-            policy, plan.category, site, now, change.estimated_duration, ignore_freezes=True
+            policy, category, site, now, change.estimated_duration, ignore_freezes=True
         )
         verdicts.append(verdict)
         if verdict.allowed:
@@ -193,6 +188,7 @@ def check_apply(
         actor=who.login,
         at=now,
         policy_version=policy.version,
+        policy_digest=policy.digest,
         reasons=reasons,
         emergency=emergency,
         verdicts=tuple(verdicts),
@@ -209,6 +205,23 @@ def check_apply(
     return decision
 
 
+def _checked_category(plan: Plan, refusals: list[str]) -> Category:
+    """The plan's category, refused if lower than one of its hosts' (a category is never lowered).
+
+    The hash already covers every category; this recomputation is the guard's own check that
+    what it decides from is consistent, not a trust in the writer of the plan.
+    """
+    assert plan.category is not None
+    hosts = [h.category for h in plan.hosts if h.ok and h.category is not None]
+    highest = Category.highest(hosts)
+    if hosts and highest.rank > plan.category.rank:
+        refusals.append(
+            f"the plan says {plan.category.value} but a host is {highest.value}: refused"
+        )
+        return highest
+    return plan.category
+
+
 def _journal(journal: Journal, decision: GuardDecision, *, row_known: bool) -> None:
     journal.event(
         decision.change_id if row_known else None,
@@ -221,6 +234,7 @@ def _journal(journal: Journal, decision: GuardDecision, *, row_known: bool) -> N
             "emergency": decision.emergency,
             "plan_hash": decision.plan_hash,
             "policy_version": decision.policy_version,
+            "policy_digest": decision.policy_digest,
             "at": decision.at.isoformat(),
             "windows": [v.as_dict() for v in decision.verdicts],
         },

@@ -3,24 +3,23 @@
 Per host, in parallel through Nornir: connect, run the pre-checks, read the running state (the
 snapshot the plan is bound to), render the candidate, diff it through the driver, derive the
 rollback, discard the candidate, classify the diff. Then aggregate: the change's category is the
-highest of all hosts and escalations, and the plan hash binds the request, every diff and every
-running-state hash to the policy and rules versions. An approval is given to that hash.
+highest of all hosts and escalations (none when no host could be planned), and the plan hash
+covers the whole document (``netchange.plandoc``): the request, every host's candidate, diff,
+rollback and running-state hash, the category, the requirements, the policy's version and digest
+and the rules version. An approval is given to that hash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
-from pydantic import BaseModel, ConfigDict, Field
 
-from classifiers import Classification, Reason, classify_change, classify_diff, load_ruleset
+from classifiers import Classification, classify_change, classify_diff, load_ruleset
 from classifiers.model import RuleSet
 from netchange.bounds import check_host_count
 from netchange.changetype import ChangeType, Context, get_change_type, text_hash
@@ -28,76 +27,9 @@ from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol, syntax_of
 from netchange.errors import BadRequest, NetchangeError
 from netchange.inventory import host_role, host_site, resolve_targets
-from netchange.models import Category, ChangeRequest, CheckResult, Role
+from netchange.models import Category, ChangeRequest
+from netchange.plandoc import HostPlan, Plan, PlanTampered, Rollback, compute_plan_hash, overall_category
 from rollback.restore import normalize
-
-
-class Rollback(BaseModel):
-    """How a host will be brought back if the change fails."""
-
-    model_config = ConfigDict(frozen=True)
-
-    strategy: str = Field(description="'lines': precise inverse lines; 'snapshot': restore the full running state")
-    lines: str = ""
-
-
-class HostPlan(BaseModel):
-    """One host's part of a plan."""
-
-    model_config = ConfigDict(frozen=True)
-
-    host: str
-    site: str
-    role: Role
-    platform: str
-    syntax: str
-    steps: tuple[int, ...]
-    pre_checks: tuple[CheckResult, ...] = ()
-    running_hash: str = ""
-    candidate: str = ""
-    diff: str = ""
-    rollback: Rollback | None = None
-    has_post_checks: bool = False
-    category: Category = Category.MINOR
-    reasons: tuple[Reason, ...] = ()
-    unclassified: tuple[str, ...] = ()
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def changes(self) -> bool:
-        return bool(self.diff.strip())
-
-
-class Plan(BaseModel):
-    """The whole plan of a change: what approvals are given to, by its hash."""
-
-    model_config = ConfigDict(frozen=True)
-
-    change: ChangeRequest
-    plan_hash: str
-    created_at: dt.datetime
-    created_by: str
-    category: Category
-    reasons: tuple[Reason, ...]
-    unclassified: tuple[str, ...]
-    requirements: tuple[str, ...]
-    policy_version: str
-    rules_version: str
-    hosts: tuple[HostPlan, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(h.ok for h in self.hosts)
-
-    def host(self, name: str) -> HostPlan:
-        for host in self.hosts:
-            if host.host == name:
-                return host
-        raise KeyError(name)
 
 
 @dataclass(frozen=True)
@@ -225,24 +157,13 @@ def _ensure_newline(text: str) -> str:
     return text if text.endswith("\n") or not text else text + "\n"
 
 
-def plan_hash(change: ChangeRequest, hosts: Sequence[HostPlan], *, policy_version: str, rules_version: str) -> str:
-    """SHA-256 of the canonical JSON of what an approval vouches for."""
-    material = {
-        "change": change.model_dump(mode="json"),
-        "hosts": [{"host": h.host, "diff": h.diff, "running_hash": h.running_hash} for h in hosts],
-        "policy_version": policy_version,
-        "rules_version": rules_version,
-    }
-    canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def build_plan(
     change: ChangeRequest,
     nr: Nornir,
     *,
     actor: str,
     policy_version: str,
+    policy_digest: str = "",
     requirements: Callable[[Category], Sequence[str]],
     now: dt.datetime | None = None,
 ) -> Plan:
@@ -263,21 +184,30 @@ def build_plan(
     hosts = tuple(result[name][0].result for name in names)
     per_host = [
         (h.host, classify_platform(h.platform, h.syntax, ruleset), h.role, h.diff,
-         Classification(category=h.category, reasons=h.reasons, unclassified=h.unclassified))
+         Classification(category=h.category or Category.MINOR, reasons=h.reasons, unclassified=h.unclassified))
         for h in hosts
         if h.ok
     ]
-    overall = classify_change(per_host, request=change, ruleset=ruleset)
-    return Plan(
+    # No host planned: nothing was classified, so the plan carries no category (not "minor").
+    overall = classify_change(per_host, request=change, ruleset=ruleset) if per_host else None
+    unsealed = Plan(
         change=change,
-        plan_hash=plan_hash(change, hosts, policy_version=policy_version, rules_version=ruleset.version),
+        plan_hash="",
         created_at=now or dt.datetime.now(dt.UTC),
         created_by=actor,
-        category=overall.category,
-        reasons=overall.reasons,
-        unclassified=overall.unclassified,
-        requirements=tuple(requirements(overall.category)),
+        category=overall.category if overall else None,
+        reasons=overall.reasons if overall else (),
+        unclassified=overall.unclassified if overall else (),
+        requirements=tuple(requirements(overall.category)) if overall else (),
         policy_version=policy_version,
+        policy_digest=policy_digest,
         rules_version=ruleset.version,
         hosts=hosts,
     )
+    return unsealed.model_copy(update={"plan_hash": compute_plan_hash(unsealed)})
+
+
+__all__ = [
+    "BoundStep", "HostPlan", "Plan", "PlanTampered", "Rollback", "bind_steps", "build_plan",
+    "classify_platform", "compute_plan_hash", "contexts_for", "overall_category",
+]

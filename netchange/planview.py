@@ -50,8 +50,11 @@ def _host_panel(h: HostPlan) -> Panel:
         parts.append(Text(f"• {r.category.value:<6} {r.rule}: {r.paq_item}", style=_STYLE[r.category]))
     for line in h.unclassified:
         parts.append(Text(f"• major  unclassified: {line}", style="bold red"))
-    title = escape(f"{h.host} [{h.platform}, {h.role.value}, {h.site}] — {h.category.value}")
-    return Panel(Group(*parts), title=title, title_align="left", border_style=_STYLE[h.category])
+    # A host that could not be planned has no category: "—", never a made-up "minor".
+    category = h.category.value if h.category else "—"
+    title = escape(f"{h.host} [{h.platform}, {h.role.value}, {h.site}] — {category}")
+    border = _STYLE[h.category] if h.category else "red"
+    return Panel(Group(*parts), title=title, title_align="left", border_style=border)
 
 
 def print_plan(plan: Plan, console: Console) -> None:
@@ -61,7 +64,10 @@ def print_plan(plan: Plan, console: Console) -> None:
     for h in plan.hosts:
         console.print(_host_panel(h))
     summary = Table(show_header=False, box=None)
-    summary.add_row("category", Text(plan.category.value.upper(), style=_STYLE[plan.category]))
+    if plan.category is None:
+        summary.add_row("category", Text("none (no host could be planned)", style="bold red"))
+    else:
+        summary.add_row("category", Text(plan.category.value.upper(), style=_STYLE[plan.category]))
     for r in plan.reasons:
         summary.add_row("", Text(f"{r.category.value}: {r.rule} — {r.paq_item}", style=_STYLE[r.category]))
     for req in plan.requirements:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import hashlib
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from netchange.errors import BadRequest
 from netchange.models import Category
@@ -175,6 +178,18 @@ class CloseRules(_Frozen):
     roles: tuple[PersonRole, ...] = ("engineer", "ops_manager")
 
 
+class PolicyAdmin(_Frozen):
+    """Who may adopt a new policy file in place of the one pinned in the journal.
+
+    The quality plan is versioned and reviewed; a new version takes effect only when one of these
+    roles, as listed in the policy *currently pinned*, journals its adoption
+    (``netchange policy adopt``). Whoever runs a command cannot switch policies by pointing
+    ``--policy`` elsewhere.
+    """
+
+    roles: tuple[PersonRole, ...] = ("project_manager",)
+
+
 class HolidayCalendar(_Frozen):
     country: str = "FR"
     subdiv: str | None = None
@@ -193,7 +208,12 @@ class Policy(_Frozen):
     people: tuple[Person, ...] = ()
     apply: ApplyRules = ApplyRules()
     close: CloseRules = CloseRules()
+    policy_admin: PolicyAdmin = PolicyAdmin()
     categories: dict[Category, CategoryPolicy]
+
+    # Set by ``load_policy``: the SHA-256 of the file's bytes and where it was read from.
+    _file_digest: str | None = PrivateAttr(default=None)
+    _path: str | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
     @classmethod
@@ -214,6 +234,34 @@ class Policy(_Frozen):
         if dupes:
             raise ValueError(f"people listed twice: {', '.join(dupes)}")
         return self
+
+    # --- identity of the policy in force -------------------------------------------------------
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the policy file's bytes (of the canonical JSON of the model if not from a file).
+
+        The version string is chosen by whoever edits the file; the digest is what the journal
+        pins and every plan and approval records, so a lax copy with the same version is seen.
+        """
+        if self._file_digest is not None:
+            return self._file_digest
+        return hashlib.sha256(
+            json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+
+    @property
+    def path(self) -> str:
+        """The file this policy was read from ('' when built in memory)."""
+        return self._path or ""
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Policy:
+        """A copy; a copy with changes is no longer the file it was read from (its digest follows)."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._file_digest = None
+            copy._path = None
+        return copy
 
     # --- lookups -----------------------------------------------------------------------------
 
@@ -319,17 +367,24 @@ def load_policy(path: str | Path) -> Policy:
     """Read and validate ``policy.yaml``; any error names the file and the key."""
     path = Path(path)
     try:
-        raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        # Bytes first: the digest is of exactly what was read, and the model of the same bytes.
+        data = path.read_bytes()
+        raw: Any = yaml.load(data.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except OSError as exc:
         raise BadRequest(f"{path}: cannot read the policy ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"{path}: the policy is not UTF-8 text") from exc
     except yaml.YAMLError as exc:
         raise BadRequest(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise BadRequest(f"{path}: the policy must be a mapping")
     try:
-        return Policy.model_validate(raw)
+        policy = Policy.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
         )
         raise BadRequest(f"{path}: {problems}") from exc
+    policy._file_digest = hashlib.sha256(data).hexdigest()
+    policy._path = str(path.resolve())
+    return policy

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netchange import clock, devicelock, planstore, redact, window
+from netchange import clock, devicelock, planstore, policypin, redact, window
 from netchange.apply import Applier, ApplyOutcome, Interrupts
 from netchange.cli.main import app, err, settings
 from netchange.credentials import require_logins
@@ -66,11 +66,6 @@ def _policy() -> Policy:
     return load_policy(settings().policy)
 
 
-def _requirements_and_version() -> tuple[str, object]:
-    policy = _policy()
-    return policy.version, policy.requirements
-
-
 def _actor() -> str:
     """Who is acting: an unknown account may still plan (planning is reading)."""
     return current_actor(_policy()).login
@@ -100,21 +95,26 @@ def plan(
     if output is not None and output.suffix not in (".html", ".md"):
         raise BadRequest(f"{output}: the report must end in .html or .md")
     cfg = settings()
+    policy = _policy()
+    actor = current_actor(policy).login
+    with Journal(cfg.journal) as journal:
+        policypin.require(policy, journal, actor=actor)  # before any device is contacted
     nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
     try:
         targets = [h for step in bind_steps(request, nr) for h in step.hosts]
     except BadRequest as exc:
         raise BadRequest(f"{change_file}: {exc}") from None
     require_logins(nr, targets)  # before any device is contacted: one line per host lacking them
-    version, requirements = _requirements_and_version()
     try:
-        result = build_plan(request, nr, actor=_actor(), policy_version=version,
-                            requirements=requirements)  # type: ignore[arg-type]
+        result = build_plan(request, nr, actor=actor, policy_version=policy.version,
+                            policy_digest=policy.digest, requirements=policy.requirements)
     except BadRequest as exc:
         raise BadRequest(f"{change_file}: {exc}") from None
-    planstore.save(cfg.plans_dir, result)
-    with Journal(cfg.journal) as journal:
-        journal.record_plan(result, actor=result.created_by)
+    if result.category is not None:
+        # A plan in which every host failed has nothing to approve: shown, neither stored nor recorded.
+        planstore.save(cfg.plans_dir, result)
+        with Journal(cfg.journal) as journal:
+            journal.record_plan(result, actor=result.created_by)
     if output is not None:
         write_new_file(output, render_document(result, output.suffix.lstrip("."), client=_client()))
     if as_json:
@@ -182,7 +182,11 @@ def apply(
     cfg = settings()
     policy = _policy()
     actor = current_actor(policy)
-    the_plan = planstore.load(cfg.plans_dir, change_id)
+    with Journal(cfg.journal) as journal:
+        policypin.require(policy, journal, actor=actor.login)
+        # The plan the journal names current, verified against its hash and the journal's copy
+        # (the guard checks again, under the locks, that it is still the current one).
+        the_plan = planstore.current(cfg.plans_dir, journal, change_id)
     changing = [h.host for h in the_plan.hosts if h.changes]
     nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
     require_logins(nr, changing)  # before any lock or device: one line per host lacking them
@@ -276,7 +280,8 @@ def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> Non
                 hint = "; run 'netchange recover' to bring back its devices" if state == "failed" else ""
                 raise StateConflict(
                     f"{change_id} is {state}: only a completed change can be rolled back on request{hint}")
-            the_plan = planstore.load(cfg.plans_dir, change_id)
+            policypin.require(policy, journal, actor=actor.login)
+            the_plan = planstore.current(cfg.plans_dir, journal, change_id)
             _guard_rollback(the_plan, policy=policy, journal=journal, actor=actor.login, emergency=emergency)
             targets = [t for t in touched.values() if t.snapshot and t.commit_started]
         names = [t.host for t in targets]
@@ -317,7 +322,8 @@ def _guard_rollback(the_plan: Plan, *, policy: Policy, journal: Journal, actor: 
     now = clock.now(policy)
     refusals = []
     for site in sorted({h.site for h in the_plan.hosts}):
-        verdict = window.evaluate(policy, the_plan.category, site, now, the_plan.change.estimated_duration)
+        verdict = window.evaluate(policy, the_plan.category or "major", site, now,
+                                  the_plan.change.estimated_duration)
         if not verdict.allowed and not emergency:
             when = f"; next opens {verdict.next_open.isoformat(timespec='minutes')}" if verdict.next_open else ""
             refusals.append(f"{site}: {verdict.reason}{when}")

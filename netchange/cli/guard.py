@@ -1,4 +1,4 @@
-"""Commands: window, approve, show, list, close, report, journal verify.
+"""Commands: window, approve, show, list, close, report, journal verify, policy adopt/status.
 
 They read the policy and the journal only (never the inventory or a device), so they work from
 any machine that has the journal file.
@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netchange import redact
+from netchange import planstore, policypin, redact
 from netchange.approvals import approve as do_approve
 from netchange.approvals import close as do_close
 from netchange.cli.main import app, err, settings
@@ -34,6 +34,8 @@ from netchange.window import evaluate, parse_at, parse_duration
 out = Console(highlight=False)
 journal_app = typer.Typer(help="The journal: verify its keyed chain, print its head.", no_args_is_help=True)
 app.add_typer(journal_app, name="journal")
+policy_app = typer.Typer(help="The policy in force: pinned in the journal by its digest.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
 
 
 def _policy() -> Policy:
@@ -99,8 +101,11 @@ def approve(
     policy = _policy()
     actor = current_actor(policy)
     with _journal() as journal:
+        policypin.require(policy, journal, actor=actor.login)
+        # What is approved is the stored plan the journal names current, verified against its hash.
+        stored = planstore.current(settings().plans_dir, journal, change_id)
         approval, status = do_approve(
-            policy, journal, change_id, actor, reject=reject, comment=comment, plan_hash=plan
+            policy, journal, change_id, actor, reject=reject, comment=comment, plan_hash=plan, plan=stored
         )
         state = journal.state(change_id)
     verb = "rejected" if reject else "approved"
@@ -115,8 +120,10 @@ def close(
 ) -> None:
     """Final validation: the engineer and the operations manager each close the change."""
     policy = _policy()
+    actor = current_actor(policy)
     with _journal() as journal:
-        missing = do_close(policy, journal, change_id, current_actor(policy), comment=comment)
+        policypin.require(policy, journal, actor=actor.login)
+        missing = do_close(policy, journal, change_id, actor, comment=comment)
         state = journal.state(change_id)
     if missing:
         out.print(f"{change_id}: validation recorded; still to close: {', '.join(missing)} (state {state})")
@@ -302,3 +309,51 @@ def migrate() -> None:
     with Journal(settings().journal, migrate_unkeyed=True) as journal:
         seq = journal.migrate_unkeyed()
     out.print(f"journal keyed from event {seq}")
+
+
+@policy_app.command("adopt")
+def policy_adopt(
+    reason: Annotated[str, typer.Option(help="Why this version is put in force (kept in the journal).")] = "",
+) -> None:
+    """Put the policy file given (--policy / NETCHANGE_POLICY) in force in this journal.
+
+    Only a person with a role of ``policy_admin`` in the policy pinned now may do it; until then,
+    every deciding command with another policy file is refused.
+    """
+    policy = _policy()
+    with _journal(warn=False) as journal:
+        adoption = policypin.adopt(policy, journal, reason=reason)
+    pin = adoption.pin
+    if adoption.previous is None:
+        out.print(f"policy {pin.version} ({pin.digest[:12]}) pinned: first use of this journal")
+    elif not adoption.changed:
+        out.print(f"policy {pin.version} ({pin.digest[:12]}) is already in force")
+    else:
+        prev = adoption.previous
+        out.print(
+            f"policy {pin.version} ({pin.digest[:12]}) adopted by {pin.actor}, "
+            f"replacing {prev.version} ({prev.digest[:12]})"
+        )
+
+
+@policy_app.command("status")
+def policy_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The policy pinned in the journal, and whether the policy file given is that one."""
+    policy = _policy()
+    with _journal(warn=False) as journal:
+        pin = policypin.pinned(journal)
+    data = {
+        "pinned": None if pin is None else {"version": pin.version, "digest": pin.digest, "path": pin.path,
+                                             "by": pin.actor, "how": pin.kind},
+        "given": {"version": policy.version, "digest": policy.digest, "path": policy.path},
+        "in_force": pin is None or pin.digest == policy.digest,
+    }
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    if pin is None:
+        out.print(f"no policy pinned yet; the next deciding command pins {policy.version} ({policy.digest[:12]})")
+        return
+    out.print(f"pinned: {pin.version} ({pin.digest[:12]}) from {pin.path} ({pin.kind} by {pin.actor})")
+    mark = "in force" if data["in_force"] else "NOT in force: 'netchange policy adopt' first"
+    out.print(f"given:  {policy.version} ({policy.digest[:12]}) from {policy.path}: {mark}")

@@ -372,6 +372,29 @@ class Journal:
             for kind, host, data in items:
                 self._append(conn, change_id, kind, actor=actor, host=host, data=data)
 
+    def last_event(self, kinds: Iterable[str]) -> Event | None:
+        """The journal's latest event of one of ``kinds``, whatever its change (e.g. the policy pin)."""
+        wanted = sorted(set(kinds))
+        marks = ",".join("?" * len(wanted))
+        rows = self._read(f"SELECT * FROM events WHERE kind IN ({marks}) ORDER BY seq DESC LIMIT 1", wanted)  # noqa: S608
+        return _event(rows[0]) if rows else None
+
+    def event_if_latest(self, kinds: Iterable[str], seen: int, kind: str, *, actor: str,
+                        data: dict[str, Any]) -> bool:
+        """Append a journal-wide event only if the latest event of ``kinds`` is still ``seen`` (0: none).
+
+        Compare-and-set in one transaction: two shells pinning or adopting a policy at once
+        cannot both win; the loser gets ``False`` and reads the winner's event.
+        """
+        wanted = sorted(set(kinds))
+        marks = ",".join("?" * len(wanted))
+        with self._tx() as conn:
+            row = conn.execute(f"SELECT MAX(seq) FROM events WHERE kind IN ({marks})", wanted).fetchone()  # noqa: S608
+            if int(row[0] or 0) != seen:
+                return False
+            self._append(conn, None, kind, actor=actor, data=data)
+            return True
+
     def events(self, change_id: str | None = None) -> list[Event]:
         rows = (
             self._read("SELECT * FROM events WHERE change_id = ? ORDER BY seq", (change_id,))
@@ -389,6 +412,10 @@ class Journal:
         journal, bound to their hash, and no longer count).
         """
         change = plan.change
+        if plan.category is None:
+            # Every host failed: nothing was classified, nothing can be approved or applied.
+            raise BadRequest(f"{change.id}: the plan failed on every host; it is not recorded")
+        category = plan.category
         plan_json = redact.scrub(plan.model_dump_json())
         sites = ",".join(sorted({h.site for h in plan.hosts}))
         hosts = ",".join(sorted({h.host for h in plan.hosts}))
@@ -405,7 +432,7 @@ class Journal:
                         redact.scrub(change.title),
                         change.ticket,
                         change.requester,
-                        plan.category.value,
+                        category.value,
                         sites,
                         hosts,
                         State.REQUESTED.value,
@@ -438,7 +465,7 @@ class Journal:
                 (
                     plan.plan_hash,
                     change.id,
-                    plan.category.value,
+                    category.value,
                     _ts(plan.created_at),
                     plan.created_by,
                     actor,
@@ -455,7 +482,7 @@ class Journal:
                 actor=actor,
                 data={
                     "plan_hash": plan.plan_hash,
-                    "category": plan.category.value,
+                    "category": category.value,
                     "policy_version": plan.policy_version,
                     "rules_version": plan.rules_version,
                     "hosts": sorted({h.host for h in plan.hosts}),
@@ -482,7 +509,7 @@ class Journal:
                 "UPDATE changes SET category = ?, sites = ?, hosts = ?, plan_hash = ?, title = ?,"
                 " updated_at = ? WHERE id = ?",
                 (
-                    plan.category.value,
+                    category.value,
                     sites,
                     hosts,
                     plan.plan_hash,
@@ -611,8 +638,13 @@ class Journal:
         roles: Iterable[str],
         decision: str,
         comment: str = "",
+        policy_digest: str | None = None,
     ) -> Approval:
-        """Store an approval or rejection; the checks belong to ``netchange.approvals``."""
+        """Store an approval or rejection; the checks belong to ``netchange.approvals``.
+
+        ``policy_digest``, the policy the approver was judged under, goes into the chained event:
+        an approval given under another policy than the one pinned does not count.
+        """
         roles_t = tuple(roles)
         comment = redact.scrub(comment)
         with self._tx() as conn:
@@ -646,6 +678,7 @@ class Journal:
                     "organisation": organisation,
                     "roles": list(roles_t),
                     "comment": comment,
+                    "policy_digest": policy_digest,
                     "row_sha": sha256(canonical(_approval_content(approval))),
                 },
             )

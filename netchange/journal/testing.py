@@ -1,56 +1,18 @@
-"""Stand-in plans for tests of the journal, approvals, guard and reports.
+"""Plans for tests of the journal, approvals, guard and reports: real, sealed ``Plan`` documents.
 
-They have the attributes those modules read of ``netchange.plan.Plan`` (``PlanLike`` and the
-guard's ``GuardPlan``), without Nornir, devices or the classifier: a test of the guard should
-fail because of the guard, not because a device could not be reached.
+They are built without Nornir, devices or the classifier (a test of the guard should fail
+because of the guard, not because a device could not be reached), but they are the real typed
+document with a hash that verifies, so the code under test loads and checks them as it would
+a plan made by ``netchange plan``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from netchange.models import Category, ChangeRequest
-
-
-class FakeRollback(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    strategy: str = "lines"
-    lines: str = ""
-
-
-class FakeHostPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    host: str
-    site: str
-    role: str = "switch"
-    platform: str = "ios"
-    diff: str = ""
-    category: Category = Category.MINOR
-    running_hash: str = ""
-    rollback: FakeRollback | None = FakeRollback()
-    has_post_checks: bool = True
-    error: str | None = None
-
-
-class FakePlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    change: ChangeRequest
-    plan_hash: str
-    created_at: dt.datetime
-    created_by: str
-    category: Category
-    reasons: tuple[Any, ...] = ()
-    requirements: tuple[str, ...] = ()
-    policy_version: str = "test"
-    rules_version: str = "test"
-    hosts: tuple[FakeHostPlan, ...]
+from netchange.models import Category, ChangeRequest, Role
+from netchange.plandoc import HostPlan, Plan, Rollback, seal
 
 
 def make_plan(
@@ -67,8 +29,9 @@ def make_plan(
     rollback: bool = True,
     post_checks: bool = True,
     salt: str = "",
-) -> FakePlan:
-    """A plan for ``change_id``; ``salt`` changes its hash (a re-plan with a different result)."""
+    policy_digest: str = "",
+) -> Plan:
+    """A sealed plan for ``change_id``; ``salt`` changes the devices' state, hence its hash (a re-plan)."""
     change = ChangeRequest.model_validate(
         {
             "id": change_id,
@@ -83,23 +46,35 @@ def make_plan(
         }
     )
     host_plans = tuple(
-        FakeHostPlan(
+        HostPlan(
             host=h,
             site=s,
+            role=Role.SWITCH,
+            platform="ios",
+            syntax="ios",
+            steps=(0,),
             diff=diff,
+            candidate="vlan 42\n name users\n",
             category=category,
-            running_hash=hashlib.sha256(h.encode()).hexdigest(),
-            rollback=FakeRollback(lines="-vlan 42\n") if rollback else None,
+            running_hash=hashlib.sha256(f"{h}|{salt}".encode()).hexdigest(),
+            rollback=Rollback(strategy="lines", lines="no vlan 42\n") if rollback else None,
             has_post_checks=post_checks,
         )
         for h, s in hosts
     )
-    digest = hashlib.sha256(f"{change.model_dump_json()}|{diff}|{category}|{salt}".encode()).hexdigest()
-    return FakePlan(
-        change=change,
-        plan_hash=digest,
-        created_at=created_at or dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC),
-        created_by=created_by,
-        category=category,
-        hosts=host_plans,
+    return seal(
+        Plan(
+            change=change,
+            plan_hash="",
+            created_at=created_at or dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC),
+            created_by=created_by,
+            category=category,
+            reasons=(),
+            unclassified=(),
+            requirements=(),
+            policy_version="test",
+            policy_digest=policy_digest,
+            rules_version="test",
+            hosts=host_plans,
+        )
     )

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from netchange import planstore
 from netchange.approvals import ApprovalStatus, status_of_current
 from netchange.journal import ChangeRow, Event, Journal
 from netchange.policy import Policy
@@ -100,27 +101,30 @@ class Sheet:
 
 def build_sheet(policy: Policy, journal: Journal, change_id: str, *, now: dt.datetime) -> Sheet:
     change = journal.require(change_id)
-    record = journal.plan_record(change_id)
+    # The journal's copy of the current plan, verified against its hash: a sheet never shows
+    # a plan (category, diff, requirements) other than the one approvals were given to.
+    doc = planstore.from_journal(journal, change_id)
     plan: dict[str, Any] | None = None
     requirements: tuple[str, ...] = ()
     approvals = None
     # Read first: everything shown below is at least as recent as this head.
     head_seq, head_hash = journal.head()
-    if record is not None:
-        raw = json.loads(record.json)
+    if doc is not None:
+        raw = json.loads(doc.model_dump_json())
         plan = {
-            "hash": record.hash,
-            "created_at": record.created_at.isoformat(timespec="minutes"),
-            "created_by": record.created_by,
-            "category": record.category.value,
-            "policy_version": record.policy_version,
-            "rules_version": record.rules_version,
+            "hash": doc.plan_hash,
+            "created_at": doc.created_at.isoformat(timespec="minutes"),
+            "created_by": doc.created_by,
+            "category": doc.category.value if doc.category else None,
+            "policy_version": doc.policy_version,
+            "policy_digest": doc.policy_digest,
+            "rules_version": doc.rules_version,
             "reasons": raw.get("reasons", []),
             "hosts": [
                 {
                     "host": h.get("host", "?"),
                     "site": h.get("site", "?"),
-                    "category": h.get("category", ""),
+                    "category": h.get("category") or "",
                     "diff": h.get("diff", ""),
                     "rollback": bool(h.get("rollback")),
                     "post_checks": bool(h.get("has_post_checks")),
@@ -129,7 +133,7 @@ def build_sheet(policy: Policy, journal: Journal, change_id: str, *, now: dt.dat
                 for h in raw.get("hosts", [])
             ],
         }
-        requirements = tuple(raw.get("requirements") or policy.requirements(record.category))
+        requirements = doc.requirements or (tuple(policy.requirements(doc.category)) if doc.category else ())
         approvals = status_of_current(policy, journal, change_id)
     return Sheet(
         change=change,

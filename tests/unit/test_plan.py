@@ -10,7 +10,7 @@ import pytest
 from netchange.changetype import text_hash
 from netchange.inventory import load_nornir
 from netchange.models import Category, ChangeRequest
-from netchange.plan import build_plan, plan_hash
+from netchange.plan import build_plan, compute_plan_hash
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 
 
@@ -88,12 +88,57 @@ def test_unknown_line_makes_the_change_major(tmp_path: Path) -> None:
 
 def test_hash_binds_diff_running_state_and_versions(tmp_path: Path) -> None:
     plan = make(tmp_path, devices())
-    same = plan_hash(plan.change, plan.hosts, policy_version="test", rules_version=plan.rules_version)
+    same = compute_plan_hash(plan)
     assert same == plan.plan_hash
-    other_policy = plan_hash(plan.change, plan.hosts, policy_version="other", rules_version=plan.rules_version)
-    drifted = [h.model_copy(update={"running_hash": "0" * 64}) for h in plan.hosts]
-    other_state = plan_hash(plan.change, drifted, policy_version="test", rules_version=plan.rules_version)
+    other_policy = compute_plan_hash(plan.model_copy(update={"policy_version": "other"}))
+    drifted = tuple(h.model_copy(update={"running_hash": "0" * 64}) for h in plan.hosts)
+    other_state = compute_plan_hash(plan.model_copy(update={"hosts": drifted}))
     assert len({same, other_policy, other_state}) == 3
+
+
+PLAN_FIELDS = ("change", "created_at", "created_by", "category", "reasons", "unclassified", "requirements",
+               "policy_version", "policy_digest", "rules_version")
+HOST_FIELDS = ("site", "role", "platform", "syntax", "steps", "pre_checks", "running_hash", "candidate", "diff",
+               "rollback", "has_post_checks", "category", "reasons", "unclassified", "error")
+
+
+def test_hash_covers_every_field_of_the_document(tmp_path: Path) -> None:
+    """Issue 11 item 1: category, requirements, author, date, candidate... an edit of any changes the hash."""
+    plan = make(tmp_path, devices())
+    data = plan.model_dump(mode="json")
+    assert set(data) == {*PLAN_FIELDS, "plan_hash", "hosts"}  # a new field must be added here, and is covered
+    assert set(data["hosts"][0]) == {*HOST_FIELDS, "host"}
+    other = {"change": {**data["change"], "title": "Something else"}, "created_at": "2026-01-01T00:00:00Z",
+             "created_by": "someone", "category": "minor", "reasons": [], "unclassified": ["+x"],
+             "requirements": ["none"], "policy_version": "lax", "policy_digest": "f" * 64, "rules_version": "0"}
+    for field in PLAN_FIELDS:
+        assert data[field] != other[field]
+        assert compute_plan_hash({**data, field: other[field]}) != plan.plan_hash, field
+    host = data["hosts"][0]
+    other_host = {"site": "doso", "role": "firewall", "platform": "eos", "syntax": "eos", "steps": [1],
+                  "pre_checks": [], "running_hash": "0" * 64, "candidate": "vlan 99\n", "diff": "+vlan 99\n",
+                  "rollback": None, "has_post_checks": not host["has_post_checks"], "category": "minor",
+                  "reasons": [], "unclassified": ["+x"], "error": "boom"}
+    for field in HOST_FIELDS:
+        assert host[field] != other_host[field], field
+        edited = {**data, "hosts": [{**host, field: other_host[field]}, *data["hosts"][1:]]}
+        assert compute_plan_hash(edited) != plan.plan_hash, field
+    # The hash is of the content, not of the serialisation: a round trip through JSON keeps it.
+    assert type(plan).model_validate_json(plan.model_dump_json(indent=2)).verify() == plan
+
+
+def test_a_plan_where_every_host_failed_has_no_category(tmp_path: Path) -> None:
+    """Issue 11 item 8: it used to say "minor"."""
+    devs = devices()
+    for dev in devs:
+        dev.fail = {"load_merge_candidate": {"exception": "napalm.base.exceptions.MergeConfigException",
+                                             "args": ["% Invalid input detected"]}}
+    plan = build_plan(request(), load_nornir(write_inventory(tmp_path, devs)), actor="dnguyen",
+                      policy_version="t", requirements=lambda c: ["never asked"])
+    assert not plan.ok
+    assert plan.category is None and plan.requirements == ()
+    assert all(h.category is None and h.error for h in plan.hosts)
+    plan.verify()
 
 
 def test_request_raise_is_kept_never_lowered(tmp_path: Path) -> None:

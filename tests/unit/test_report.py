@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netchange import redact
+from netchange import planstore, redact
 from netchange.approvals import approve
 from netchange.cli.main import main
 from netchange.guard import check_apply
@@ -198,10 +198,13 @@ def test_window_command_bad_input_exits_2(cli_env, capsys, args):
 
 
 def test_approve_show_list_report_commands(cli_env, monkeypatch, capsys):
+    plan = make_plan(category=Category.MEDIUM, policy_digest=load_policy(ROOT / "policy.yaml").digest)
+    planstore.save(cli_env / "plans", plan)
     with Journal(cli_env / "journal.sqlite") as j:
-        j.record_plan(make_plan(category=Category.MEDIUM), "dnguyen")
+        j.record_plan(plan, "dnguyen")
     monkeypatch.setenv("NETCHANGE_ACTOR", "amoreau")
     assert cli("approve", "CHG-2026-0001") == 3  # amoreau requested it
+    assert "nobody approves their own request" in capsys.readouterr().err
     monkeypatch.setenv("NETCHANGE_ACTOR", "bleroy")
     assert cli("approve", "CHG-2026-0001", "--comment", "go") == 0
     assert "state approved" in capsys.readouterr().out

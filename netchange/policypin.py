@@ -1,0 +1,140 @@
+"""The policy in force is pinned in the journal by its digest; changing it is a journaled act.
+
+``--policy`` and ``NETCHANGE_POLICY`` are chosen by whoever runs a command, and a version string
+is whatever the file says. So the journal pins the SHA-256 of the policy file's bytes:
+
+- the first command that decides (plan, approve, apply, rollback, close) on a journal pins the
+  policy it was given (event ``policy_pinned``: digest, version, path, the policy's content);
+- every later deciding command with a policy of another digest is refused (exit 3), naming both
+  versions;
+- ``netchange policy adopt`` puts a new file in force (event ``policy_adopted``), and only for a
+  person with a role of ``policy_admin`` *in the policy pinned at that moment*, identified by
+  that policy's identity rules: a new file cannot grant itself the right to be adopted.
+
+The pin events carry the policy's content, so the journal alone says which rules were in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from netchange.errors import GuardRefused
+from netchange.identity import current_actor
+from netchange.journal import Journal
+from netchange.policy import Policy
+
+PIN_KINDS = ("policy_pinned", "policy_adopted")
+
+
+class PolicyNotPinned(GuardRefused):
+    """The policy given is not the one pinned in the journal."""
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The policy in force, as the journal last recorded it."""
+
+    seq: int
+    kind: str
+    digest: str
+    version: str
+    path: str
+    actor: str
+    content: dict[str, Any]
+
+    def policy(self) -> Policy:
+        """The pinned policy's rules, rebuilt from the journal (not from any file)."""
+        return Policy.model_validate(self.content)
+
+
+def pinned(journal: Journal) -> Pin | None:
+    """The policy pinned in ``journal``, or ``None`` before its first deciding command."""
+    event = journal.last_event(PIN_KINDS)
+    if event is None:
+        return None
+    data = event.data
+    return Pin(
+        seq=event.seq,
+        kind=event.kind,
+        digest=str(data.get("digest", "")),
+        version=str(data.get("version", "")),
+        path=str(data.get("path", "")),
+        actor=event.actor,
+        content=dict(data.get("policy") or {}),
+    )
+
+
+def pinned_digest(journal: Journal) -> str | None:
+    pin = pinned(journal)
+    return pin.digest if pin else None
+
+
+def _data(policy: Policy, **extra: object) -> dict[str, Any]:
+    return {
+        "digest": policy.digest,
+        "version": policy.version,
+        "path": policy.path,
+        **extra,
+        "policy": policy.model_dump(mode="json"),
+    }
+
+
+def require(policy: Policy, journal: Journal, *, actor: str) -> Pin:
+    """``policy`` if it is the one pinned in ``journal`` (pinning it on first use), else refused."""
+    pin = pinned(journal)
+    if pin is None:
+        # First deciding command on this journal: pin what it was given. If another shell pinned
+        # in between, the write is skipped and this command is judged against theirs.
+        journal.event_if_latest(PIN_KINDS, 0, "policy_pinned", actor=actor, data=_data(policy))
+        pin = pinned(journal)
+        assert pin is not None
+    if pin.digest != policy.digest:
+        admins = " or ".join(pin.policy().policy_admin.roles) if pin.content else "policy administrator"
+        raise PolicyNotPinned(
+            f"policy {policy.version} ({policy.digest[:12]}, {policy.path or 'in memory'}) is not the "
+            f"policy in force, {pin.version} ({pin.digest[:12]}): refused; a {admins} must run "
+            "'netchange policy adopt' to put it in force"
+        )
+    return pin
+
+
+@dataclass(frozen=True)
+class Adoption:
+    pin: Pin
+    previous: Pin | None
+    changed: bool
+
+
+def adopt(policy: Policy, journal: Journal, *, reason: str = "", env: Mapping[str, str] | None = None) -> Adoption:
+    """Put ``policy`` in force in ``journal``, for a ``policy_admin`` of the policy pinned now."""
+    previous = pinned(journal)
+    if previous is None:
+        # Nothing pinned yet: the first use pins, whoever it is (as plan or apply would).
+        who = current_actor(policy, env).login
+        journal.event_if_latest(PIN_KINDS, 0, "policy_pinned", actor=who, data=_data(policy, reason=reason))
+        pin = pinned(journal)
+        assert pin is not None
+        return Adoption(pin=pin, previous=None, changed=pin.digest == policy.digest)
+    if previous.digest == policy.digest:
+        return Adoption(pin=previous, previous=previous, changed=False)
+    in_force = previous.policy()
+    # Identity and rights by the policy in force: a new file cannot allow NETCHANGE_ACTOR for
+    # itself, nor list its author as an administrator.
+    actor = current_actor(in_force, env)
+    person = actor.require(
+        f"adopt policy {policy.version} (in force: {previous.version})", tuple(in_force.policy_admin.roles)
+    )
+    data = _data(
+        policy,
+        reason=reason,
+        previous_digest=previous.digest,
+        previous_version=previous.version,
+        roles=list(person.roles),
+    )
+    if not journal.event_if_latest(PIN_KINDS, previous.seq, "policy_adopted", actor=person.login, data=data):
+        raise PolicyNotPinned("another policy was pinned or adopted meanwhile; look at it and try again")
+    pin = pinned(journal)
+    assert pin is not None
+    return Adoption(pin=pin, previous=previous, changed=True)
