@@ -21,6 +21,7 @@ from nornir.core.task import Result, Task
 
 from classifiers import Classification, classify_change, classify_diff, load_ruleset
 from classifiers.model import RuleSet
+from netchange import redact
 from netchange.bounds import check_host_count
 from netchange.changetype import ChangeType, Context, get_change_type, text_hash
 from netchange.connection import CONNECTION_NAME
@@ -153,6 +154,18 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest, ru
         return Result(host=host, result=HostPlan(**base, error=f"{type(exc).__name__}: {exc}"), failed=True)
 
 
+def _scrub_messages(host: HostPlan) -> HostPlan:
+    """Scrub the free text a device wrote (errors, check details) before the plan is sealed.
+
+    Messages are only read, so masking a secret in them costs nothing; the candidate, the diff
+    and the rollback are executed or compared at apply time and are never altered (a plan whose
+    candidate or diff carries a secret is refused by the plan store instead).
+    """
+    checks = tuple(c.model_copy(update={"detail": redact.scrub(c.detail)}) for c in host.pre_checks)
+    error = redact.scrub(host.error) if host.error is not None else None
+    return host.model_copy(update={"error": error, "pre_checks": checks})
+
+
 def _ensure_newline(text: str) -> str:
     return text if text.endswith("\n") or not text else text + "\n"
 
@@ -181,7 +194,7 @@ def build_plan(
         )
     finally:
         nr.close_connections(on_good=True, on_failed=True)
-    hosts = tuple(result[name][0].result for name in names)
+    hosts = tuple(_scrub_messages(result[name][0].result) for name in names)
     per_host = [
         (h.host, classify_platform(h.platform, h.syntax, ruleset), h.role, h.diff,
          Classification(category=h.category or Category.MINOR, reasons=h.reasons, unclassified=h.unclassified))

@@ -108,10 +108,13 @@ def test_markdown_plan_renders_no_html(hostile: Path, cli: Cli) -> None:
 
 def test_a_tampered_title_is_text_in_both_formats(hostile: Path, cli: Cli) -> None:
     from netchange import planstore
+    from netchange.journal import Journal
     from netchange.settings import Settings
 
     _plan_document(cli, hostile, "html")
-    plan = planstore.load(Settings.resolve().plans_dir, "CHG-2026-0042")
+    settings = Settings.resolve()
+    with Journal(settings.journal) as journal:
+        plan = planstore.current(settings.plans_dir, journal, "CHG-2026-0042")
     # model_copy skips validation: what an edited plan file or a future field would carry.
     evil = plan.model_copy(update={"change": plan.change.model_copy(update={"title": f"{SCRIPT} {IMG}",
                                                                             "requester": "*x* [a](javascript:1)"})})
