@@ -215,6 +215,7 @@ def build_plan(
         policy_version=policy_version,
         policy_digest=policy_digest,
         rules_version=ruleset.version,
+        rules_digest=ruleset.digest,
         hosts=hosts,
     )
     return unsealed.model_copy(update={"plan_hash": compute_plan_hash(unsealed)})

@@ -2,10 +2,10 @@
 
 A plan is what an approver reads and what apply executes, so every field of it is covered by its
 hash: the request, who made it and when, the category with its reasons, the requirements shown,
-the policy (version and digest of the file) and rules versions, and each host's full part (its
-site, role, platform, steps, pre-checks, running-state hash, candidate, diff, rollback,
-classification and error). :func:`compute_plan_hash` is that hash; :meth:`Plan.verify` recomputes
-it and refuses a document that does not match (:class:`PlanTampered`, exit 3).
+the policy (version and digest of the file), the rules (version and digest), and each host's
+full part (its site, role, platform, steps, pre-checks, running-state hash, candidate, diff,
+rollback, classification and error). :func:`compute_plan_hash` is that hash; :meth:`Plan.verify`
+recomputes it and refuses a document that does not match (:class:`PlanTampered`, exit 3).
 
 This module imports neither Nornir nor the command line: the guard, the approvals, the journal's
 reports and the plan store read plans without loading the planning pipeline.
@@ -89,6 +89,7 @@ class Plan(BaseModel):
     policy_version: str
     policy_digest: str = Field(description="SHA-256 of the policy file the plan was made under")
     rules_version: str
+    rules_digest: str = Field(default="", description="SHA-256 of the classifier's rule files")
     hosts: tuple[HostPlan, ...]
 
     @property

@@ -97,7 +97,7 @@ def test_hash_binds_diff_running_state_and_versions(tmp_path: Path) -> None:
 
 
 PLAN_FIELDS = ("change", "created_at", "created_by", "category", "reasons", "unclassified", "requirements",
-               "policy_version", "policy_digest", "rules_version")
+               "policy_version", "policy_digest", "rules_version", "rules_digest")
 HOST_FIELDS = ("site", "role", "platform", "syntax", "steps", "pre_checks", "running_hash", "candidate", "diff",
                "rollback", "has_post_checks", "category", "reasons", "unclassified", "error")
 
@@ -110,7 +110,8 @@ def test_hash_covers_every_field_of_the_document(tmp_path: Path) -> None:
     assert set(data["hosts"][0]) == {*HOST_FIELDS, "host"}
     other = {"change": {**data["change"], "title": "Something else"}, "created_at": "2026-01-01T00:00:00Z",
              "created_by": "someone", "category": "minor", "reasons": [], "unclassified": ["+x"],
-             "requirements": ["none"], "policy_version": "lax", "policy_digest": "f" * 64, "rules_version": "0"}
+             "requirements": ["none"], "policy_version": "lax", "policy_digest": "f" * 64, "rules_version": "0",
+             "rules_digest": "e" * 64}
     for field in PLAN_FIELDS:
         assert data[field] != other[field]
         assert compute_plan_hash({**data, field: other[field]}) != plan.plan_hash, field
