@@ -286,7 +286,8 @@ def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> Non
             targets = [t for t in touched.values() if t.snapshot and t.commit_started]
         names = [t.host for t in targets]
         snapshots = SnapshotStore(cfg.snapshots_dir)
-        journal.acquire_locks(change_id, names, actor=actor.login)
+        # Every host the last apply had (all of them locked above): a crashed apply's rows go too.
+        journal.acquire_locks(change_id, hosts, actor=actor.login)
         progress = make_progress(names, as_json=False, console=out)
         try:
             if mode == "rollback":
@@ -307,7 +308,7 @@ def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> Non
             journal.set_state(change_id, outcome, actor=actor.login, reason=mode)
         finally:
             progress.close()
-            journal.release_locks(change_id, names, actor=actor.login)
+            journal.release_locks(change_id, hosts, actor=actor.login)
     if run.alarms:
         err.print(f"[bold white on red] ALARM [/] not restored: {', '.join(run.alarms)}", highlight=False)
         for host in run.alarms:
