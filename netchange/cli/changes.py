@@ -134,6 +134,14 @@ def _warn_in_progress(journal: Journal, but: str | None = None) -> None:
         err.print(f"[bold yellow]warning:[/] left in progress (run 'netchange recover ID'): {', '.join(left)}")
 
 
+def _journal_intact(journal: Journal, change_id: str) -> None:
+    """Refuse to act on a change whose record (events, state, plan, approvals) does not verify."""
+    problems = journal.verify_change(change_id)
+    if problems:
+        raise GuardRefused(f"{change_id}: the journal's record of this change does not verify: {problems[0]}"
+                           " (run 'netchange journal verify')")
+
+
 def _summary(outcome: ApplyOutcome, *, as_table: bool = True) -> None:
     if not as_table:
         # The live table showed each host; the summary line keeps why the change did not complete.
@@ -195,6 +203,7 @@ def apply(
     with (_device_locks(nr, changing, change_id, action="apply", actor=actor.login, home=cfg.home),
           Journal(cfg.journal) as journal):
         _warn_in_progress(journal, but=change_id)
+        _journal_intact(journal, change_id)
         if not the_plan.ok:
             raise GuardRefused(f"{change_id}: the plan has hosts that cannot be changed; fix and plan again")
         check_apply(the_plan, policy=policy, journal=journal, actor=actor, now=clock.now(policy),

@@ -386,3 +386,102 @@ def test_heads_go_to_syslog_when_asked_and_verify_reads_those_lines(tmp_path, mo
         main(["journal", "verify", "--heads", str(heads)])
     assert truncated.value.code == 1
     assert "truncated" in capsys.readouterr().err
+
+
+def test_verify_change_checks_one_change_before_acting_on_it(path):
+    with Journal(path, clock=Clock()) as j:
+        other = make_plan("CHG-2026-0002")
+        j.record_plan(other, "dnguyen")
+        assert j.verify_change("CHG-2026-0001") == [] and j.verify_change("CHG-2026-0002") == []
+    # A forged approval: a row and an event chained after the head, hashed without the key.
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    seq, prev = conn.execute("SELECT seq, hash FROM chain_head").fetchone()
+    plan_hash = conn.execute("SELECT hash FROM plans WHERE change_id = 'CHG-2026-0002'").fetchone()[0]
+    conn.execute("INSERT INTO approvals(change_id, plan_hash, approver, organisation, roles, decision, at)"
+                 " VALUES ('CHG-2026-0002', ?, 'bleroy', 'client', 'ops_manager', 'approved', '2026-12-01')",
+                 (plan_hash,))
+    data = canonical({"approval_id": 2, "plan_hash": plan_hash, "decision": "approved"})
+    digest = event_hash(prev, seq + 1, change_id="CHG-2026-0002", at="2026-12-01T10:00:00.000000+00:00",
+                        kind="approval", actor="bleroy", host=None, data=data)
+    conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)",
+                 (seq + 1, "CHG-2026-0002", "2026-12-01T10:00:00.000000+00:00", "approval", "bleroy", None,
+                  data, prev, digest))
+    conn.execute("UPDATE chain_head SET seq = ?, hash = ?", (seq + 1, digest))
+    conn.commit()
+    conn.close()
+    with Journal(path) as j:
+        problems = j.verify_change("CHG-2026-0002")
+        assert problems[0].startswith(f"event {seq + 1} (approval, CHG-2026-0002): content modified")
+        assert any(p.startswith("approval 2 ") for p in problems)
+        assert j.verify_change("CHG-2026-0001") == []
+    _sql(path, "UPDATE changes SET state = 'approved' WHERE id = 'CHG-2026-0001'")
+    with Journal(path) as j:
+        assert j.verify_change("CHG-2026-0001") == [
+            f"changes row CHG-2026-0001: state do not match its events (up to event {_last_of(path)})"]
+
+
+def _last_of(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    seq = conn.execute("SELECT MAX(seq) FROM events WHERE change_id = 'CHG-2026-0001'").fetchone()[0]
+    conn.close()
+    return int(seq)
+
+
+def test_rows_made_malformed_are_reported_never_a_crash(path, tmp_path, monkeypatch, capsys):
+    _sql(path, "UPDATE approvals SET at = '2026-12-01'",  # naive: the journal's own reader refuses it
+         "UPDATE events SET data = '{\"approval_id\": \"x\"}' WHERE kind = 'approval'",
+         "UPDATE events SET data = '{\"hosts\": 5}' WHERE kind = 'locks_acquired'",
+         "UPDATE chain_head SET seq = 'many'")
+    problems = _verify(path)
+    assert any("approval" in p and "malformed" in p for p in problems)
+    assert any(p.startswith("approval 1 ") for p in problems)
+    with Journal(path) as j:
+        assert j.verify_change("CHG-2026-0001")
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database at all" * 100)
+    monkeypatch.setenv("NETCHANGE_JOURNAL", str(garbage))
+    with pytest.raises(SystemExit) as done:
+        main(["journal", "verify"])
+    assert done.value.code == 2
+    assert "not a netchange journal" in capsys.readouterr().err
+
+
+def test_apply_refuses_a_change_whose_record_was_forged(workspace, cli, monkeypatch):
+    """An approval forged into the journal file (row and event, hashed without the key) is not obeyed."""
+    from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
+
+    dev = MockDevice("sw1", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": SHOW_VLAN_BRIEF})
+    monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(write_inventory(workspace / "mock", [dev])))
+    change = workspace / "chg.yaml"
+    change.write_text(json.dumps({
+        "id": "CHG-2026-0042", "title": "New VLAN for servers", "ticket": "INC0042", "requester": "amoreau",
+        "estimated_duration": "PT20M",
+        "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}]}))
+    assert cli("plan", str(change), actor="dnguyen").code == 0
+    path = workspace / "home" / "journal.sqlite"
+    conn = sqlite3.connect(path)
+    seq, prev = conn.execute("SELECT seq, hash FROM chain_head").fetchone()
+    plan_hash = conn.execute("SELECT plan_hash FROM changes").fetchone()[0]
+    at = "2026-12-01T10:00:00.000000+00:00"
+    cur = conn.execute("INSERT INTO approvals(change_id, plan_hash, approver, organisation, roles, decision, at)"
+                       " VALUES ('CHG-2026-0042', ?, 'bleroy', 'client', 'ops_manager', 'approved', ?)",
+                       (plan_hash, at))
+    data = canonical({"approval_id": cur.lastrowid, "plan_hash": plan_hash, "decision": "approved",
+                      "organisation": "client", "roles": ["ops_manager"], "comment": ""})
+    rows = [(seq + 1, "approval", "bleroy", data),
+            (seq + 2, "state", "bleroy", canonical({"from": "planned", "to": "approved", "reason": ""}))]
+    for s, kind, actor, d in rows:
+        digest = event_hash(prev, s, change_id="CHG-2026-0042", at=at, kind=kind, actor=actor, host=None, data=d)
+        conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)",
+                     (s, "CHG-2026-0042", at, kind, actor, None, d, prev, digest))
+        prev = digest
+    conn.execute("UPDATE chain_head SET seq = ?, hash = ?", (seq + 2, prev))
+    conn.execute("UPDATE changes SET state = 'approved', updated_at = ?", (at,))
+    conn.commit()
+    conn.close()
+    applied = cli("apply", "CHG-2026-0042", actor="dnguyen", now="2026-12-01T19:30:00+01:00")
+    assert applied.code == 3, applied.out + applied.err
+    assert "does not verify: event" in applied.err
+    with Journal(path) as j:
+        assert not any(e.kind in {"commit_started", "locks_acquired"} for e in j.events("CHG-2026-0042"))
