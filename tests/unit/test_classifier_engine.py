@@ -405,3 +405,20 @@ def test_a_plugin_rule_must_quote_a_listed_item_and_extend_a_family(
     _install_plugin(tmp_path / "b", _ACME.replace("extends: ios", "extends: junos"))
     with pytest.raises(BadRequest, match="extends"):
         load_ruleset()
+
+
+def test_a_line_only_context_rules_know_stays_unclassified_when_none_applies(rules_copy: Path) -> None:
+    with (rules_copy / "ios.yaml").open("a", encoding="utf-8") as f:
+        f.write(
+            "\n  - id: ios.only_in_context\n    category: minor\n    parent: '^interface\\s'\n"
+            "    match: '^frobnicate$'\n    section_has: '^switchport mode access$'\n"
+            "    description: A test rule.\n"
+            '    paq_item: "general definition: minor — no functional impact, no service interruption"\n'
+        )
+    rs = load_ruleset(rules_copy)
+    diff = " interface Gi1\n  switchport mode access\n+ frobnicate\n"
+    known = classify_diff(diff, platform="ios", role=Role.SWITCH, ruleset=rs)
+    assert known.category is Category.MINOR and known.unclassified == ()
+    unknown = classify_diff(" interface Gi1\n+ frobnicate\n", platform="ios", role=Role.SWITCH, ruleset=rs)
+    assert unknown.category is Category.MAJOR
+    assert unknown.unclassified == ("+ frobnicate",)
