@@ -216,7 +216,7 @@ def show(
     for e in sheet.events:
         host = f" {e.host}" if e.host else ""
         out.print(f"  {e.seq:>5} {e.at:%Y-%m-%d %H:%M:%S}Z {e.actor:<10} {e.kind}{host} {_brief(e.data)}")
-    out.print(f"journal head: {sheet.chain_seq} {sheet.chain_head}")
+    out.print(f"journal head: {sheet.chain_seq} {sheet.chain_head}", soft_wrap=True)
 
 
 def _brief(data: dict[str, Any]) -> str:

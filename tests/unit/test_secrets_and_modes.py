@@ -85,6 +85,11 @@ def test_operator_text_with_a_secret_reaches_no_file_and_no_screen(lab: Path, cl
     assert "********" in sheet.out.replace("\\", "")
     assert "outage; enable is ********" in quarterly.out.replace("\\", "")
     run("report", "CHG-2026-0042", "--output", str(home / "sheet.md"))
+    # Every document names the journal head it was made from (nothing was written since).
+    head = run("journal", "head").out.strip()
+    assert head.split()[0].isdigit() and len(head.split()[1]) == 64
+    assert head in sheet.out and head in quarterly.out
+    assert head in run("show", "CHG-2026-0042").out
 
     files = [p for p in home.rglob("*") if p.is_file() and p.name != "secrets.yaml"]
     assert any(p.name.startswith("journal.sqlite") for p in files)
