@@ -1,8 +1,13 @@
 """``config_snippet``: raw lines in a platform's syntax; the classifier alone decides the category.
 
-The escape hatch for what no change type covers yet. Lines are still checked: one line per list
-item (no embedded newline or control character), and the snippet must declare the syntax it is
-written in, which must be the target's.
+The escape hatch for what no change type covers yet. Lines are still checked, when the request
+is read (exit 2, before any device is contacted): one line per list item (no embedded newline or
+control character), at most :data:`netchange.bounds.MAX_SNIPPET_LINES` of them; each top-level
+line starts with a configuration keyword of the syntax's platform profile (an allow-list) and no
+line types a refused command (a mode change such as ``end``, an exec command such as ``do …``,
+``write erase``, ``reload``, or a second command after nft's ``;``) on any abbreviation — see
+:mod:`netchange.platforms.lines` for why. The snippet must declare the syntax it is written in,
+which must be the target's.
 """
 
 from __future__ import annotations
@@ -10,10 +15,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
+from netchange.bounds import MAX_SNIPPET_LINES
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
+from netchange.platforms.lines import check_snippet
 from tasks._common import check
 
 _PRINTABLE = re.compile(r"^[\x20-\x7e]{1,400}$")
@@ -27,7 +34,13 @@ def _one_line(value: str) -> str:
 
 class ConfigSnippetParams(StrictModel):
     syntax: Annotated[str, Field(pattern=r"^(ios|asa|nftables)$")]
-    lines: Annotated[tuple[Annotated[str, AfterValidator(_one_line)], ...], Field(min_length=1, max_length=500)]
+    lines: Annotated[tuple[Annotated[str, AfterValidator(_one_line)], ...],
+                     Field(min_length=1, max_length=MAX_SNIPPET_LINES)]
+
+    @model_validator(mode="after")
+    def _allowed(self) -> ConfigSnippetParams:
+        check_snippet(self.syntax, self.lines)
+        return self
 
 
 class ConfigSnippet(ChangeType[ConfigSnippetParams]):

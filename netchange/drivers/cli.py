@@ -24,8 +24,9 @@ There is no commit-confirm timer on these devices: ``commit_config(revert_in=...
 ``NotImplementedError`` and ``has_pending_commit`` is always ``False``; the engine rolls back
 itself on a failed post-check.
 
-Platform behaviour (netmiko device type, hier_config platform, error strings, header lines) is
-data: :data:`IOS` and :data:`ASA`.
+Platform behaviour is data: :data:`IOS` and :data:`ASA` (netmiko device type, error strings,
+header lines) and their profiles in ``netchange/platforms/`` (hier_config platform, the commands
+whose new value replaces the old one, the commands never sent in a candidate).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig, get_hconfig_driver
-from hier_config.models import IdempotentCommandsRule, MatchRule
+from hier_config.models import IdempotentCommandsAvoidRule, IdempotentCommandsRule, MatchRule
 from napalm.base import NetworkDriver
 from napalm.base.exceptions import (
     CommandErrorException,
@@ -52,6 +53,8 @@ from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
 from netchange.drivers.base import NoCommitConfirm
+from netchange.platforms import LineMatch, PlatformProfile, load_profile
+from netchange.platforms.lines import refused_command
 
 Mode = Literal["merge", "replace"]
 
@@ -61,8 +64,8 @@ class CliPlatform:
     """What differs between IOS-style CLIs, as data."""
 
     name: str
+    """Also the name of its profile, ``netchange/platforms/<name>.yaml``."""
     netmiko_device_type: str
-    hier_platform: Platform
     error_strings: tuple[str, ...]
     """Output that means the device refused a line (netmiko ``error_pattern``)."""
     header_patterns: tuple[str, ...]
@@ -70,45 +73,64 @@ class CliPlatform:
     show_running: str = "show running-config"
     indent: str = " "
     """One level of indentation as the device prints it (hier_config's own is two spaces)."""
-    idempotent: tuple[tuple[str, str], ...] = ()
-    """Extra (parent prefix, child prefix) pairs where a new value replaces the old one."""
     read_only_prefixes: tuple[str, ...] = ("show ", "dir", "ping ", "traceroute ")
 
     @property
     def error_pattern(self) -> str:
         return "|".join(re.escape(s) for s in self.error_strings)
 
+    @property
+    def profile(self) -> PlatformProfile:
+        return load_profile(self.name)
+
 
 IOS = CliPlatform(
     name="ios_cli",
     netmiko_device_type="cisco_ios",
-    hier_platform=Platform.CISCO_IOS,
     error_strings=("% Invalid input", "% Incomplete command", "% Ambiguous command", "No such command",
                    "Command rejected", "% Access denied"),
     header_patterns=(r"^Building configuration\.\.\.$", r"^Current configuration\s*:.*$", r"^$"),
-    idempotent=(
-        ("interface ", "switchport access vlan "),
-        ("interface ", "switchport trunk allowed vlan "),
-        ("interface ", "switchport trunk native vlan "),
-        ("interface ", "switchport trunk encapsulation "),
-    ),
 )
 ASA = CliPlatform(
     name="asa_cli",
     netmiko_device_type="cisco_asa",
-    hier_platform=Platform.GENERIC,
     error_strings=("ERROR:", "% Invalid input", "% Incomplete command", "No such command"),
     header_patterns=(r"^:.*$", r"^$"),
 )
 
 
+def _match_rules(lineage: tuple[LineMatch, ...]) -> tuple[MatchRule, ...]:
+    return tuple(MatchRule(**level.model_dump(exclude_none=True)) for level in lineage)
+
+
+class _AvoidAware:
+    """hier_config checks ``idempotent_commands_avoid`` when it computes a remediation but not in
+    ``future()``: there ``ip address … secondary`` would replace the primary address. Checking the
+    avoid rules in ``idempotent_for`` itself makes both agree."""
+
+    rules: Any
+
+    def _avoided(self, child: Any) -> bool:
+        return any(child.is_lineage_match(rule.match_rules) for rule in self.rules.idempotent_commands_avoid)
+
+    def idempotent_for(self, config: Any, other_children: Any) -> Any:
+        if self._avoided(config):
+            return None
+        return super().idempotent_for(config, [c for c in other_children if not self._avoided(c)])  # type: ignore[misc]
+
+
 @cache
 def hier_driver(platform: CliPlatform) -> Any:
-    """hier_config's driver for the platform, with the platform's extra idempotency rules."""
-    driver = get_hconfig_driver(platform.hier_platform)
-    for parent, child in platform.idempotent:
-        driver.rules.idempotent_commands.append(
-            IdempotentCommandsRule(match_rules=(MatchRule(startswith=parent), MatchRule(startswith=child))))
+    """hier_config's driver for the platform, with the idempotency rules of its profile."""
+    options = platform.profile.hier_config
+    if options is None:
+        raise ValueError(f"{platform.name}: its profile has no hier_config options")
+    base = type(get_hconfig_driver(Platform[options.platform.upper()]))
+    driver = type(base.__name__, (_AvoidAware, base), {})()
+    for lineage in options.idempotent_commands:
+        driver.rules.idempotent_commands.append(IdempotentCommandsRule(match_rules=_match_rules(lineage)))
+    for lineage in options.idempotent_commands_avoid:
+        driver.rules.idempotent_commands_avoid.append(IdempotentCommandsAvoidRule(match_rules=_match_rules(lineage)))
     return driver
 
 
@@ -161,10 +183,12 @@ def merge_scope(running: str, candidate: HConfig) -> str:
     i = 0
     while i < len(lines):
         end = i + 1
+        if _is_banner(lines[i]):
+            end = banner_end(lines, i) + 1  # its text lines are not indented
         while end < len(lines) and lines[end].startswith(" "):
             end += 1
         header = lines[i].strip()
-        single = end == i + 1
+        single = end == i + 1 or _is_banner(lines[i])  # a banner is one command over several lines
         if header in exact or (single and header.removeprefix("no ").split(" ", 1)[0] in words):
             kept.extend(lines[i:end])
         i = end
@@ -184,12 +208,17 @@ def diff_configs(running: HConfig, future: HConfig, indent: str = " ") -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
+def _signed(sign: str, pad: str, text: str) -> list[str]:
+    """One diff line per device line: a banner is one hier_config child over several lines."""
+    return [f"{sign}{pad}{line}" for line in text.split("\n")]
+
+
 def _diff_children(old: Any, new: Any, depth: int, indent: str, out: list[str]) -> None:
     pad = indent * depth
     for child in old.children:
         twin = new.children.get(child.text)
         if twin is None:
-            out.append(f"-{pad}{child.text}")
+            out.extend(_signed("-", pad, child.text))
             _whole(child, depth + 1, indent, "-", out)
         else:
             sub: list[str] = []
@@ -199,13 +228,13 @@ def _diff_children(old: Any, new: Any, depth: int, indent: str, out: list[str]) 
                 out.extend(sub)
     for child in new.children:
         if child.text not in old.children:
-            out.append(f"+{pad}{child.text}")
+            out.extend(_signed("+", pad, child.text))
             _whole(child, depth + 1, indent, "+", out)
 
 
 def _whole(node: Any, depth: int, indent: str, sign: str, out: list[str]) -> None:
     for child in node.children:
-        out.append(f"{sign}{indent * depth}{child.text}")
+        out.extend(_signed(sign, indent * depth, child.text))
         _whole(child, depth + 1, indent, sign, out)
 
 
@@ -229,18 +258,67 @@ def config_lines(config: HConfig, indent: str = "") -> list[str]:
     return lines
 
 
-def check_candidate(text: str) -> str:
-    """Refuse input that cannot be a configuration snippet; return it with normalised newlines."""
+def banner_end(lines: list[str], start: int) -> int:
+    """Index of the last line of the banner that ``lines[start]`` opens, as hier_config reads it.
+
+    hier_config folds a banner (``banner motd ^C`` … ``^C``) into one child; a line ends it if it
+    starts with ``^``, is ``EOF``, ``%`` or ``!``, is the first one or two characters of the
+    delimiter word, or contains that word. ``len(lines) - 1`` if nothing ends it.
+    """
+    words = lines[start].split()
+    delim = words[2] if len(words) > 2 else ""
+    ends = {"EOF", "%", "!", delim[:1], delim[:2]} - {""}
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if line.startswith("^") or line in ends or (delim and delim in line):
+            return i
+    return len(lines) - 1
+
+
+def _is_banner(line: str) -> bool:
+    return line.startswith("banner ") and line != "banner motd ##"
+
+
+def _check_banner(block: list[str]) -> None:
+    """A banner's text is sent in the device's banner mode, not as commands: make sure the device
+    and hier_config agree where it ends, i.e. its delimiter appears only on its last line."""
+    words = block[0].split(None, 2)
+    if len(words) < 3 or len(block) < 2:
+        raise ValueError(f"banner without its text on lines of its own: {block[0].strip()!r}")
+    char = words[2][0]
+    if char in words[2][1:] or any(char in line for line in block[1:-1]) or char not in block[-1]:
+        raise ValueError(f"banner whose delimiter {char!r} does not appear on its last line only: "
+                         f"{block[0].strip()!r}")
+
+
+def check_candidate(text: str, platform: CliPlatform | None = None) -> str:
+    """Refuse input that cannot be a configuration snippet; return it with normalised newlines.
+
+    Besides control characters, no line may type a command of the profile's ``refused`` list (a
+    mode change or an action) on any abbreviation, in any case: see
+    :func:`netchange.platforms.lines.refused_command`. A banner's text lines are text, not
+    commands; they are read as such only when the banner's delimiter closes it on its last line.
+    """
+    refused = (platform or IOS).profile.commands.refused
     text = text.replace("\r\n", "\n")
     if not text.strip():
         raise ValueError("empty candidate")
     bad = sorted({f"{ord(c):#04x}" for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127})
     if bad:
         raise ValueError(f"control characters in candidate: {', '.join(bad)}")
-    for line in text.split("\n"):
-        word = line.strip()
-        if word in {"end", "configure terminal", "conf t"} or word.startswith(("do ", "write")):
-            raise ValueError(f"mode or exec command not allowed in a candidate: {line.strip()!r}")
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if _is_banner(lines[i]):
+            end = banner_end(lines, i)
+            _check_banner(lines[i:end + 1])
+            i = end + 1
+            continue
+        hit = refused_command(lines[i], refused)
+        if hit is not None:
+            raise ValueError(f"mode or exec command not allowed in a candidate: {lines[i].strip()!r} "
+                             f"(types {hit!r})")
+        i += 1
     return text
 
 
@@ -357,7 +435,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
     def _load(self, mode: Mode, filename: str | None, config: str | None, exc: type[Exception]) -> None:
         try:
             text = Path(filename).read_text() if filename else (config or "")
-            text = check_candidate(text)
+            text = check_candidate(text, self.platform)
             candidate = parse(text, self.platform)
         except (OSError, ValueError) as err:
             self.discard_config()

@@ -121,3 +121,33 @@ def test_wrong_host_key_is_refused(lab: LabManager, nornir: Any, tmp_path: Path)
     dev = IosCliDriver(host.hostname, host.username, host.password, timeout=10, optional_args=args)
     with pytest.raises(ConnectionException):
         dev.open()
+
+
+def test_replaced_value_is_diffed_and_rolled_back_to_the_old_one(open_driver: Callable[[str], Any]) -> None:
+    """Issue 11 item 8: a command that replaces its previous value (here ``standby 1 priority``,
+    from netchange/platforms/ios_cli.yaml) shows ``-old``/``+new`` and its rollback restores the old
+    value on the device, where ``no standby 1 priority 110`` would have removed it."""
+    dev = open_driver("sw-doif-core2")
+    original = dev.get_config()["running"]
+    dev.load_merge_candidate(config="interface Vlan99\n standby 1 ip 10.10.99.250\n standby 1 priority 100\n"
+                                    " description management A\n")
+    dev.commit_config()
+    before = dev.get_config()["running"]
+    assert " standby 1 priority 100" in before
+
+    dev.load_merge_candidate(config="interface Vlan99\n standby 1 priority 110\n description management B\n")
+    diff = dev.compare_config().splitlines()
+    for line in ("- standby 1 priority 100", "+ standby 1 priority 110",
+                 "- description management A", "+ description management B"):
+        assert line in diff, (line, diff)
+    preview = dev.rollback_preview()
+    assert " standby 1 priority 100" in preview and "no standby 1 priority 110" not in preview, preview
+    dev.commit_config()
+    assert " standby 1 priority 110" in dev.get_config()["running"]
+
+    dev.rollback()
+    assert dev.get_config()["running"] == before
+
+    dev.load_replace_candidate(config=original)
+    dev.commit_config()
+    assert dev.get_config()["running"] == original
