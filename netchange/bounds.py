@@ -24,7 +24,7 @@ MAX_DIFF_BYTES = 8 << 20
 """A diff (or a running configuration) given to ``netchange classify``: 8 MiB."""
 MAX_YAML_DEPTH = 32
 """Nesting levels of a change request (a real one has 6: request, steps, step, params, list, item)."""
-MAX_YAML_NODES = 100_000
+MAX_YAML_NODES = 200_000
 """YAML nodes in a change request, an alias counting as the nodes it repeats (no "billion laughs")."""
 MAX_STEPS = 100
 """Steps in one change request."""

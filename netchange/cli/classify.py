@@ -67,9 +67,20 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
         return
     table = Table("category", "rule", "quality-plan item", "lines", title=f"{platform} as {host_role}")
     for r in verdict.reasons:
-        table.add_row(str(r.category), r.rule, r.paq_item, "\n".join(r.lines))
+        table.add_row(str(r.category), r.rule, r.paq_item, _shown(r.lines))
     out.print(table)
     out.print(f"[bold]{verdict.category}[/] (rules {ruleset.version})", highlight=False)
+
+
+TABLE_LINES = 20
+"""Matched lines shown per reason in the table (``--json`` gives them all): a terminal table of
+tens of thousands of lines took rich minutes to lay out (a 2 MiB diff: 20 s, against 2 s in JSON)."""
+
+
+def _shown(lines: tuple[str, ...] | list[str]) -> str:
+    if len(lines) <= TABLE_LINES:
+        return "\n".join(lines)
+    return "\n".join([*lines[:TABLE_LINES], f"… and {len(lines) - TABLE_LINES} more (--json lists them all)"])
 
 
 def _role(value: str) -> Role:

@@ -134,9 +134,10 @@ def test_sixty_megabytes_is_refused_unread(contacted: list[str], cli: Cli, tmp_p
 
 def test_ten_thousand_steps_are_refused(contacted: list[str], cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "steps.yaml"
-    path.write_text(yaml.safe_dump(request(steps=[STEP] * 10_000)))
+    steps = [{**STEP, "params": {"vlan_id": 20, "name": f"s{i}"}} for i in range(10_000)]  # no YAML aliases
+    path.write_text(yaml.safe_dump(request(steps=steps)))
     assert path.stat().st_size < MAX_REQUEST_BYTES
-    assert_refused(cli("plan", str(path)), str(path), f"{MAX_STEPS}")
+    assert_refused(cli("plan", str(path)), str(path), "10000 steps", f"limit of {MAX_STEPS} per change request")
     assert contacted == []
 
 
@@ -168,7 +169,7 @@ def test_too_many_listed_hosts_are_refused(contacted: list[str], cli: Cli, tmp_p
     step = {**STEP, "targets": {"hosts": [f"sw{i}" for i in range(MAX_HOSTS + 1)]}}
     path = tmp_path / "hosts.yaml"
     path.write_text(yaml.safe_dump(request(steps=[step])))
-    assert_refused(cli("plan", str(path)), str(path), f"{MAX_HOSTS}")
+    assert_refused(cli("plan", str(path)), str(path), f"limit of {MAX_HOSTS} per change")
     assert contacted == []
 
 
@@ -179,7 +180,7 @@ def test_too_many_resolved_hosts_are_refused_before_any_is_contacted(
     _inventory(workspace, MAX_HOSTS + 1, monkeypatch)
     path = tmp_path / "role.yaml"
     path.write_text(yaml.safe_dump(request()))  # targets: role switch → 501 hosts
-    assert_refused(cli("plan", str(path)), f"{MAX_HOSTS + 1} hosts", f"{MAX_HOSTS}")
+    assert_refused(cli("plan", str(path)), f"{MAX_HOSTS + 1} hosts", f"limit of {MAX_HOSTS} per change")
     assert opened == []
 
 
@@ -204,3 +205,15 @@ def test_classify_bounds_standard_input() -> None:
     assert_refused(run("classify", "--platform", "ios", "--diff", "-", stdin=big, timeout=20), "8 MiB")
     small = run("classify", "--platform", "ios", "--diff", "-", "--json", stdin=b"+vlan 10\n+ name x\n")
     assert small.returncode == 0, small.stderr
+
+
+def test_classify_table_shows_a_bounded_number_of_lines(tmp_path: Path) -> None:
+    """A 2 MiB diff took rich 20 s to lay out in a table of every matched line; JSON keeps them all."""
+    diff = tmp_path / "many.diff"
+    diff.write_text("".join(f"+vlan {i}\n+ name v{i}\n" for i in range(100, 400)))
+    table = run("classify", "--platform", "ios", "--diff", str(diff))
+    assert table.returncode == 0, table.stderr
+    assert "and 280 more" in table.stdout
+    assert "+vlan 399" not in table.stdout
+    doc = run("classify", "--platform", "ios", "--diff", str(diff), "--json")
+    assert "+vlan 399" in doc.stdout
