@@ -102,7 +102,7 @@ def parse_diff(diff: str, *, banners: bool = True) -> ParsedDiff:
 
 def _open_banner(line: DiffLine) -> tuple[DiffLine, str] | None:
     """The banner a line opens, with the delimiter that closes it; None if it opens none."""
-    if line.parent is not None:
+    if line.parent is not None or not line.body.startswith("banner"):
         return None
     m = _BANNER.match(line.body)
     if m is None:

@@ -83,6 +83,18 @@ class _Groups:
     top: tuple[Matcher, ...]
     nested: tuple[Matcher, ...]
     by_parent: tuple[tuple[Matcher, ...], ...]
+    # Parent groups whose regex can match a line starting with a given character; "" holds the
+    # groups whose regex may start with anything (always tried).
+    by_parent_first: dict[str, tuple[tuple[Matcher, ...], ...]]
+
+    def parent_groups(self, ancestors: tuple[tuple[str, str], ...]) -> list[tuple[Matcher, ...]]:
+        """The parent groups worth trying for these ancestors, each once."""
+        chars = {text[:1] for _sign, text in ancestors}
+        seen: dict[int, tuple[Matcher, ...]] = {id(g): g for g in self.by_parent_first.get("", ())}
+        for c in sorted(chars):
+            for group in self.by_parent_first.get(c, ()):
+                seen.setdefault(id(group), group)
+        return list(seen.values())
 
 
 _GROUPS: dict[int, _Groups] = {}
@@ -97,11 +109,17 @@ def _grouped(matchers: tuple[Matcher, ...]) -> _Groups:
     for m in matchers:
         if m.parent is not None and not m.top_level:
             by_parent.setdefault((m.parent.pattern, m.parent_sign), []).append(m)
+    parent_groups = tuple(tuple(group) for group in by_parent.values())
+    by_first: dict[str, list[tuple[Matcher, ...]]] = {}
+    for group in parent_groups:
+        for c in sorted(group[0].parent_first) if group[0].parent_first is not None else [""]:
+            by_first.setdefault(c, []).append(group)
     groups = _Groups(
         source=matchers,
         top=tuple(m for m in matchers if m.parent is None),
         nested=tuple(m for m in matchers if m.parent is None and not m.top_level),
-        by_parent=tuple(tuple(group) for group in by_parent.values()),
+        by_parent=parent_groups,
+        by_parent_first={c: tuple(g) for c, g in by_first.items()},
     )
     _GROUPS[id(matchers)] = groups
     return groups
@@ -145,7 +163,7 @@ def _scan(
         if candidates is None:
             section = by_section.get(ancestors)
             if section is None:
-                fitting = [group for group in groups.by_parent if group[0].fits_ancestors(ancestors)]
+                fitting = [group for group in groups.parent_groups(ancestors) if group[0].fits_ancestors(ancestors)]
                 section = by_section[ancestors] = groups.nested + tuple(m for group in fitting for m in group)
             candidates = by_first[slot] = tuple(m for m in section if m.first is None or body[:1] in m.first)
         matched = False
