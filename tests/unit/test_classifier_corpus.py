@@ -180,11 +180,12 @@ def test_edit(edit: Edit) -> None:
 def test_same_edit_without_running_config_errs_high() -> None:
     """The context rules err on the higher category when the running configuration is absent."""
     routine = {x.id: x for x in EDITS}
-    for name in ("access-port-shutdown", "readdress-same-subnet"):
-        edit = routine[name]
-        alone = classify_diff(edit.diff, platform=edit.platform, role=Role.SWITCH)
-        if name == "access-port-shutdown":
-            assert alone.category is MAJOR  # not known to be an access port
+    shut = routine["access-port-shutdown"]  # minor with the Catalyst 6500's running configuration
+    assert classify_diff(shut.diff, platform=shut.platform, role=Role.SWITCH).category is MAJOR
+    same = routine["readdress-same-subnet"]  # the diff shows old and new: same subnet either way
+    assert classify_diff(same.diff, platform=same.platform, role=Role.SWITCH).category is MEDIUM
+    only_new = routine["readdress-only-new-same-subnet"]  # the old address is in the running config
+    assert classify_diff(only_new.diff, platform=only_new.platform, role=Role.SWITCH).category is MAJOR
     known = classify_diff(" interface Gi1/0/3\n  switchport mode access\n+ shutdown\n", platform="ios", role=Role.SWITCH)
     assert known.category is MINOR  # the diff itself shows the port is an access port
     bound = classify_diff("+access-list X extended permit ip any any\n", platform="asa", role=Role.FIREWALL)
