@@ -24,6 +24,7 @@ import hmac
 import os
 import secrets
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,14 +93,20 @@ def create_key(found: JournalKey) -> JournalKey:
         raise BadRequest(f"no journal key file to create ({found.where})")
     private_dir(found.file.parent)
     text = secrets.token_bytes(32).hex()
+    # Written whole under a temporary name, then linked into place: a reader never sees a
+    # partial key, and of two processes creating it at once, the first link wins.
+    tmp = found.file.with_name(f".{found.file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
     try:
-        fd = os.open(found.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, found.file)
     except FileExistsError:  # made by another process meanwhile: use it
         again = find_key(found.file.parent / KEY_FILE_NAME, found.file)
         return JournalKey(again.material, again.where, again.file, existed=False)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(text + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    finally:
+        tmp.unlink(missing_ok=True)
     redact.register(text)
     return JournalKey(text.encode(), str(found.file), found.file, existed=False)
