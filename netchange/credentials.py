@@ -22,6 +22,7 @@ without the credentials its platform needs is named (one line each) and nothing 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -107,6 +108,8 @@ def apply_credentials(host: Host, secrets: dict[str, Any]) -> None:
 
 # Environment variables whose value is a secret (NETCHANGE_USERNAME is not one).
 SECRET_ENV = ("NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_JOURNAL_KEY")
+# ... and any other NETCHANGE_* variable named like a secret (a future token, a TSIG key).
+_SECRET_ENV_NAME = re.compile(r"^NETCHANGE_\w*(PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)$")
 
 
 def _secret_values(node: Any, key: str | None = None) -> Iterator[str]:
@@ -128,9 +131,8 @@ def register_known_secrets(secrets_file: Path) -> None:
     ``approve --comment`` or ``apply --emergency`` text is journaled by commands that never load
     the Nornir inventory, so registering only in the transform function left them unscrubbed.
     """
-    for name in SECRET_ENV:
-        value = os.environ.get(name)
-        if value:
+    for name, value in os.environ.items():
+        if value and (name in SECRET_ENV or _SECRET_ENV_NAME.match(name)):
             redact.register(value)
     for value in _secret_values(load_secrets(secrets_file)):
         redact.register(value)

@@ -25,6 +25,7 @@ Cli = Callable[..., CliResult]
 TUESDAY_1930 = "2026-12-01T19:30:00+01:00"
 FILE_SECRET = "Zq8-SecretPassw0rd"  # the secrets file's default password
 ENV_SECRET = "Env-Enable-S3cret"  # NETCHANGE_ENABLE_SECRET
+TOKEN = "tok-9f8e7d6c5b4a"  # NETCHANGE_API_TOKEN: any NETCHANGE_* variable named like a secret
 
 
 @pytest.fixture
@@ -37,6 +38,7 @@ def lab(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with os.fdopen(fd, "w") as fh:
         yaml.safe_dump({"defaults": {"username": "netops", "password": FILE_SECRET}}, fh)
     monkeypatch.setenv("NETCHANGE_ENABLE_SECRET", ENV_SECRET)
+    monkeypatch.setenv("NETCHANGE_API_TOKEN", TOKEN)
     return workspace
 
 
@@ -73,7 +75,8 @@ def test_operator_text_with_a_secret_reaches_no_file_and_no_screen(lab: Path, cl
     applied = run("apply", "CHG-2026-0042", "--emergency", f"outage; enable is {ENV_SECRET}", actor="dnguyen",
                   now=TUESDAY_1930)
     assert applied.code == 1, applied.err  # the mock never shows the VLAN: rolled back
-    closed = run("close", "CHG-2026-0042", "--comment", f"done {FILE_SECRET} {ENV_SECRET}", actor="dnguyen")
+    closed = run("close", "CHG-2026-0042", "--comment", f"done {FILE_SECRET} {ENV_SECRET} {TOKEN}",
+                 actor="dnguyen")
     assert closed.code == 0, closed.err
     run("show", "CHG-2026-0042")
     run("show", "CHG-2026-0042", "--json")
@@ -93,7 +96,7 @@ def test_operator_text_with_a_secret_reaches_no_file_and_no_screen(lab: Path, cl
 
     files = [p for p in home.rglob("*") if p.is_file() and p.name != "secrets.yaml"]
     assert any(p.name.startswith("journal.sqlite") for p in files)
-    for secret in (FILE_SECRET, ENV_SECRET):
+    for secret in (FILE_SECRET, ENV_SECRET, TOKEN):
         for path in files:
             assert secret.encode() not in path.read_bytes(), path
         for result in outputs:
