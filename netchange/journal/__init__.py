@@ -10,7 +10,6 @@ from netchange.journal.records import (
     ChangeRow,
     Event,
     Lock,
-    PlanLike,
     PlanRecord,
     State,
 )
@@ -24,7 +23,6 @@ __all__ = [
     "Event",
     "Journal",
     "Lock",
-    "PlanLike",
     "PlanRecord",
     "State",
     "StateError",

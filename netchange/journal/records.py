@@ -1,18 +1,17 @@
-"""What the journal hands back: plain frozen records, and the shape of a plan it can record.
+"""What the journal hands back: plain frozen records.
 
-The journal only needs a few attributes of a plan, so it names them in a Protocol instead of
-importing the plan pipeline (and Nornir with it) into every command that reads the journal.
+The plan it records is the typed document itself (``netchange.plandoc.Plan``), which imports
+neither Nornir nor the planning pipeline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from netchange.models import Category, ChangeRequest
+from netchange.models import Category
 
 
 class State(enum.StrEnum):
@@ -46,44 +45,6 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 OUTCOMES = frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED})
 LIVE_LOCK_STATES = frozenset({State.APPROVED, State.IN_PROGRESS})
 """A lock held by a change in another state is stale: the change ended or crashed and was re-planned."""
-
-
-class HostLike(Protocol):
-    @property
-    def host(self) -> str: ...
-
-    @property
-    def site(self) -> str: ...
-
-
-class PlanLike(Protocol):
-    """What the journal reads of ``netchange.plan.Plan``."""
-
-    @property
-    def change(self) -> ChangeRequest: ...
-
-    @property
-    def plan_hash(self) -> str: ...
-
-    @property
-    def created_at(self) -> dt.datetime: ...
-
-    @property
-    def created_by(self) -> str: ...
-
-    @property
-    def category(self) -> Category | None: ...
-
-    @property
-    def policy_version(self) -> str: ...
-
-    @property
-    def rules_version(self) -> str: ...
-
-    @property
-    def hosts(self) -> Sequence[HostLike]: ...
-
-    def model_dump_json(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netchange import redact
 from netchange.errors import BadRequest, LockHeld, StateConflict
@@ -44,13 +44,15 @@ from netchange.journal.records import (
     ChangeRow,
     Event,
     Lock,
-    PlanLike,
     PlanRecord,
     State,
 )
 from netchange.journal.schema import migrate
 from netchange.models import Category
 from netchange.privatefile import create_private, narrow_file, private_dir
+
+if TYPE_CHECKING:
+    from netchange.plandoc import Plan
 
 GENESIS = "0" * 64
 KEYED = "journal_keyed"
@@ -409,7 +411,7 @@ class Journal:
 
     # --- changes and plans -----------------------------------------------------------------------
 
-    def record_plan(self, plan: PlanLike, actor: str) -> None:
+    def record_plan(self, plan: Plan, actor: str) -> None:
         """Record ``plan`` as the change's current plan and move the change to ``planned``.
 
         A plan with a new hash voids every approval given to an earlier one (they stay in the
