@@ -219,6 +219,10 @@ def _checked_category(plan: Plan, refusals: list[str]) -> Category:
             f"the plan says {plan.category.value} but a host is {highest.value}: refused"
         )
         return highest
+    raised = plan.change.category
+    if raised is not None and Category(raised).rank > plan.category.rank:
+        refusals.append(f"the plan says {plan.category.value} but the request raised it to {raised}: refused")
+        return Category(raised)
     return plan.category
 
 

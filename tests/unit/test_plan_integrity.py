@@ -281,6 +281,12 @@ def test_the_guard_verifies_the_plan_it_is_given(tmp_path: Path) -> None:
         resealed = lowered.model_copy(update={"plan_hash": compute_plan_hash(lowered)})
         with pytest.raises(GuardRefused, match="the plan says minor but a host is medium"):
             check_apply(resealed, policy=policy, journal=journal, actor="dnguyen", now=plan.created_at)
+        # Re-sealed with the request's own raise ignored: a category is raised, never lowered.
+        raised = plan.change.model_copy(update={"category": Category.MAJOR})
+        ignored = plan.model_copy(update={"change": raised})
+        ignored = ignored.model_copy(update={"plan_hash": compute_plan_hash(ignored)})
+        with pytest.raises(GuardRefused, match="the request raised it to major"):
+            check_apply(ignored, policy=policy, journal=journal, actor="dnguyen", now=plan.created_at)
 
 
 def test_a_plan_carrying_a_secret_is_not_stored(lab: Path, cli: Cli, monkeypatch) -> None:
