@@ -140,7 +140,7 @@ class BindLab:
         key_name = f"netchange-{site}."
         clause, secret = generate_key(key_name)
         write_private(base / "tsig.key", clause.encode())
-        port = free_udp_tcp_port()
+        port = free_udp_tcp_port(ctx)
         conf = base / "named.conf"
         conf.write_text(named_conf(base, port, key_name, [forward, reverse]))
         log = base / "named.log"

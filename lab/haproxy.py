@@ -93,7 +93,7 @@ class HaproxyLab:
             docroot = base / "members" / member
             docroot.mkdir(parents=True, exist_ok=True)
             (docroot / "index.html").write_text(f"{member}\n")
-            port = free_port()
+            port = free_port(ctx)
             members[member] = port
             log = base / f"{member}.log"
             argv = [
@@ -107,7 +107,7 @@ class HaproxyLab:
                 str(docroot),
             ]
             start(ctx, f"haproxy-{site}-{member}", argv, log=log)
-        admin_port, frontend_port = free_port(), free_port()
+        admin_port, frontend_port = free_port(ctx), free_port(ctx)
         admin_socket = base / "admin.sock"
         master_socket = base / "master.sock"
         for stale in (admin_socket, master_socket):

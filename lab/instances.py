@@ -3,7 +3,8 @@
 A lab's namespaces, management links and subnet carry its instance number ``k`` (``nc<k>-…``,
 ``10.250.<k>.0/24``). Choosing ``k`` used to be check-then-create: two labs starting together both
 saw ``k = 0`` free and collided (one lab's firewall sshd died while the other was being
-re-created). Now the choice and its record happen under one ``flock`` shared by every lab on the
+re-created). The same holds for the TCP/UDP ports the kernel picks and a lab server binds
+later. Now the choice and its record happen under one ``flock`` shared by every lab on the
 machine, and the record (the registry) keeps ``k`` taken until that lab is taken down, however
 long its namespaces take to appear. A reservation whose lab is gone (its state file no longer
 exists) is taken back, so a crash cannot leak numbers forever.
@@ -70,9 +71,11 @@ def reserve_instance(root: Path, used: Callable[[], set[int]], *, lock: Path | N
                      registry: Path | None = None) -> int:
     """The lowest instance number neither reserved by another live lab nor in use on the machine.
 
-    ``used`` reports the numbers seen in use right now (namespaces, addresses); it is called under
-    the lock, after every earlier reservation was recorded, so two labs never get the same number.
-    The lab at ``root`` gives up any number it held before (a re-created lab gets a fresh one).
+    The registry maps ``"<k>"`` (instances) and ``"port:<n>"`` (ports, :func:`reserve_port`) to
+    the lab root that holds them. ``used`` reports the numbers seen in use right now (namespaces,
+    addresses); it is called under the lock, after every earlier reservation was recorded, so two
+    labs never get the same number.
+    The lab at ``root`` gives up whatever it held before (a re-created lab gets fresh ones).
     """
     lock, registry = lock or LOCK_FILE, registry or REGISTRY
     with file_lock(lock):
@@ -87,8 +90,28 @@ def reserve_instance(root: Path, used: Callable[[], set[int]], *, lock: Path | N
     raise RuntimeError(f"no free lab instance number ({MAX_INSTANCES} labs running?)")
 
 
+def reserve_port(root: Path, pick: Callable[[], int], *, lock: Path | None = None,
+                 registry: Path | None = None, attempts: int = 50) -> int:
+    """A port from ``pick`` (the kernel's choice) that no other live lab has reserved; reserved for ``root``.
+
+    The kernel hands out a free port but does not keep it: until the lab's server binds it, the
+    same port can be handed to another lab starting at the same moment. The registry remembers it
+    until this lab is taken down (or is gone).
+    """
+    lock, registry = lock or LOCK_FILE, registry or REGISTRY
+    with file_lock(lock):
+        held = {k: owner for k, owner in _read(registry).items() if _owner_alive(owner)}
+        for _ in range(attempts):
+            port = pick()
+            if f"port:{port}" not in held:
+                held[f"port:{port}"] = str(root)
+                _write(registry, held)
+                return port
+    raise RuntimeError(f"no port that another lab has not reserved after {attempts} tries")
+
+
 def release_instance(root: Path, *, lock: Path | None = None, registry: Path | None = None) -> None:
-    """Forget the reservations of the lab at ``root`` (after its namespaces are gone)."""
+    """Forget every reservation of the lab at ``root``, instance and ports (once it is down)."""
     lock, registry = lock or LOCK_FILE, registry or REGISTRY
     with file_lock(lock):
         before = _read(registry)

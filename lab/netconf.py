@@ -99,7 +99,7 @@ class NetconfLab:
         socket_path.unlink(missing_ok=True)  # a stale socket makes netconfd refuse to start
         startup = base / "startup.xml"
         startup.write_text(STARTUP)
-        port = free_port()
+        port = free_port(ctx)
         home = pwd.getpwuid(os.geteuid()).pw_dir
         netconfd = [
             "/usr/sbin/netconfd",

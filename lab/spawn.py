@@ -17,19 +17,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lab.component import LabContext
+from lab.instances import reserve_port
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now (the kernel picks it)."""
+def _kernel_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def free_udp_tcp_port() -> int:
-    """A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both)."""
+def _udp_tcp_port() -> int:
     for _ in range(50):
-        port = free_port()
+        port = _kernel_port()
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             try:
                 udp.bind(("127.0.0.1", port))
@@ -37,6 +36,21 @@ def free_udp_tcp_port() -> int:
                 continue
             return port
     raise RuntimeError("no port free for both TCP and UDP on 127.0.0.1")
+
+
+def free_port(ctx: LabContext | None = None) -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now (the kernel picks it).
+
+    With ``ctx``, the port is also reserved machine-wide for this lab until ``lab down``
+    (:func:`lab.instances.reserve_port`): between this choice and the server binding it, another
+    lab starting at the same moment is never handed the same port.
+    """
+    return _kernel_port() if ctx is None else reserve_port(ctx.root, _kernel_port)
+
+
+def free_udp_tcp_port(ctx: LabContext | None = None) -> int:
+    """A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both); reserved as above."""
+    return _udp_tcp_port() if ctx is None else reserve_port(ctx.root, _udp_tcp_port)
 
 
 def start(

@@ -189,3 +189,15 @@ def test_up_and_down_of_one_lab_directory_exclude_each_other(tmp_path: Path) -> 
         assert not entered.wait(0.3)  # a second manager on the same directory waits
     assert entered.wait(5)
     thread.join()
+
+
+def test_a_port_handed_to_one_lab_is_not_handed_to_another(tmp_path: Path) -> None:
+    """The kernel may pick the same free port twice in a row; the second lab gets another one."""
+    a, b = _ready_lab(tmp_path / "a" / "lab"), _ready_lab(tmp_path / "b" / "lab")
+    picks = iter([40001, 40001, 40001, 40002])
+    assert instances.reserve_port(a.root, lambda: next(picks)) == 40001
+    assert instances.reserve_port(b.root, lambda: next(picks)) == 40002
+    instances.release_instance(a.root)  # a is down: its port may be handed out again
+    assert instances.reserve_port(b.root, lambda: 40001) == 40001
+    with pytest.raises(RuntimeError, match="reserved"):
+        instances.reserve_port(a.root, lambda: 40001, attempts=3)
