@@ -2,7 +2,8 @@
 
 Before the machine-wide reservation, both picked instance 0 (check-then-create): one failed on
 ``ip netns add`` or, worse, a re-created lab's firewall sshd died under the other. Only the firewall
-component is started (it is the one whose namespaces and subnet carry the instance number).
+and load-balancer components are started: the firewalls' namespaces and subnet carry the instance
+number, the load balancers listen on ports the kernel picked (reserved for the lab until down).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lab.firewalls import Firewalls
+from lab.haproxy import HaproxyLab
 from lab.manager import LabManager
 from tests.integration.conftest import _missing
 
@@ -23,7 +25,8 @@ def test_two_labs_started_together_do_not_collide(tmp_path: Path) -> None:
     reason = _missing()
     if reason:
         pytest.skip(reason)
-    labs = [LabManager(tmp_path / f"home{i}" / "lab", components=[Firewalls(per_site=1)]) for i in range(2)]
+    labs = [LabManager(tmp_path / f"home{i}" / "lab", components=[Firewalls(per_site=1), HaproxyLab()])
+            for i in range(2)]
     errors: list[BaseException] = []
 
     def start(lab: LabManager) -> None:
@@ -43,6 +46,8 @@ def test_two_labs_started_together_do_not_collide(tmp_path: Path) -> None:
         assert states[0]["instance"] != states[1]["instance"]
         assert not set(states[0]["namespaces"]) & set(states[1]["namespaces"])
         assert [lab.problems() for lab in labs] == [[], []]
+        ports = [{h["port"] for h in state["inventory"] if h["hostname"] == "127.0.0.1"} for state in states]
+        assert ports[0] and ports[1] and not ports[0] & ports[1]
     finally:
         downs = [lab.down() for lab in labs]
     assert [d.leftovers for d in downs] == [[], []]
