@@ -232,3 +232,15 @@ def test_a_wrong_profile_is_an_error_naming_file_and_field(tmp_path: Path, text:
     with pytest.raises(ProfileError, match=error) as info:
         load_profile("x", tmp_path)
     assert str(tmp_path / "x.yaml") in str(info.value)
+
+
+def test_merge_scope_keeps_a_banner_whole_so_it_is_replaced() -> None:
+    from netchange.drivers.cli import merge_scope
+
+    running_text = "hostname sw1\nbanner motd ^C\nOld notice\nsecond line\n^C\nvlan 10\n name users\n"
+    candidate = parse("banner motd ^C\nNew notice\n^C\n", IOS)
+    scoped = parse(merge_scope(running_text, candidate), IOS)
+    whole = parse(running_text, IOS)
+    assert diff_configs(scoped, scoped.future(candidate)) == diff_configs(whole, whole.future(candidate))
+    rollback = config_lines(WorkflowRemediation(scoped, scoped.future(candidate)).rollback_config)
+    assert rollback == ["banner motd ^C\nOld notice\nsecond line\n^C"]
