@@ -20,10 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from netchange.errors import GuardRefused
 from netchange.identity import current_actor
 from netchange.journal import Journal
-from netchange.policy import Policy
+from netchange.policy import Identity, Person, Policy, PolicyAdmin
 
 PIN_KINDS = ("policy_pinned", "policy_adopted")
 
@@ -44,9 +46,31 @@ class Pin:
     actor: str
     content: dict[str, Any]
 
-    def policy(self) -> Policy:
-        """The pinned policy's rules, rebuilt from the journal (not from any file)."""
-        return Policy.model_validate(self.content)
+    def authority(self) -> Policy:
+        """The pinned policy, rebuilt from the journal (not from any file), to judge who may adopt.
+
+        A pin written by another netchange version may not validate as a whole any more; then
+        only what adoption needs (identity rules, people, ``policy_admin``) is rebuilt, so that
+        a newer model never locks the administrators out.
+        """
+        try:
+            return Policy.model_validate(self.content)
+        except ValidationError:
+            pass
+        try:
+            return Policy.model_construct(
+                version=self.version,
+                client="",
+                sites={},
+                categories={},
+                identity=Identity.model_validate(self.content.get("identity") or {}),
+                people=tuple(Person.model_validate(p) for p in self.content.get("people") or ()),
+                policy_admin=PolicyAdmin.model_validate(self.content.get("policy_admin") or {}),
+            )
+        except (ValidationError, TypeError) as exc:
+            raise PolicyNotPinned(
+                f"the policy pinned in the journal ({self.version}, {self.digest[:12]}) cannot be read: {exc}"
+            ) from None
 
 
 def pinned(journal: Journal) -> Pin | None:
@@ -91,7 +115,7 @@ def require(policy: Policy, journal: Journal, *, actor: str) -> Pin:
         pin = pinned(journal)
         assert pin is not None
     if pin.digest != policy.digest:
-        admins = " or ".join(pin.policy().policy_admin.roles) if pin.content else "policy administrator"
+        admins = " or ".join(pin.authority().policy_admin.roles) if pin.content else "policy administrator"
         raise PolicyNotPinned(
             f"policy {policy.version} ({policy.digest[:12]}, {policy.path or 'in memory'}) is not the "
             f"policy in force, {pin.version} ({pin.digest[:12]}): refused; a {admins} must run "
@@ -119,7 +143,7 @@ def adopt(policy: Policy, journal: Journal, *, reason: str = "", env: Mapping[st
         return Adoption(pin=pin, previous=None, changed=pin.digest == policy.digest)
     if previous.digest == policy.digest:
         return Adoption(pin=previous, previous=previous, changed=False)
-    in_force = previous.policy()
+    in_force = previous.authority()
     # Identity and rights by the policy in force: a new file cannot allow NETCHANGE_ACTOR for
     # itself, nor list its author as an administrator.
     actor = current_actor(in_force, env)

@@ -300,3 +300,18 @@ def test_a_plan_carrying_a_secret_is_not_stored(lab: Path, cli: Cli, monkeypatch
     assert result.code == 2
     assert "hosts.sw1.diff" in result.err and secret not in result.err + result.out
     assert not (lab / "home" / "plans" / CHG).exists()
+
+
+def test_a_pin_from_another_version_still_lets_its_administrators_adopt(tmp_path: Path) -> None:
+    """A pinned policy that no longer validates (a newer model) must not lock everyone out."""
+    policy = load_policy(REPO / "policy.yaml")
+    newer = policy.model_copy(update={"project": "after the upgrade"})
+    with Journal(tmp_path / "j.sqlite") as journal:
+        old = policy.model_dump(mode="json")
+        old["categories"] = {}  # what an older or newer model would not accept
+        journal.event(None, "policy_pinned", actor="dnguyen",
+                      data={"digest": "0" * 64, "version": "2025.1", "path": "old.yaml", "policy": old})
+        with pytest.raises(GuardRefused, match="project_manager"):
+            adopt(newer, journal, env={"NETCHANGE_ACTOR": "dnguyen"})
+        assert adopt(newer, journal, env={"NETCHANGE_ACTOR": "gperrin"}).changed
+        assert require(newer, journal, actor="dnguyen").digest == newer.digest
