@@ -250,12 +250,12 @@ class Journal:
             ).fetchone()
             if row is not None:
                 self._keyed_from = int(row["seq"])
-                self._require_key(json.loads(row["data"]))
+                self._require_key(_loads(row["data"]))
                 return
             self._key_journal(conn)
         elif not self._key_checked:
             row = conn.execute("SELECT data FROM events WHERE seq = ?", (self._keyed_from,)).fetchone()
-            self._require_key(json.loads(row["data"]) if row else {})
+            self._require_key(_loads(row["data"]) if row else {})
 
     def _require_key(self, keying: dict[str, Any]) -> None:
         if self._key.material is None and self._key.file is not None:

@@ -179,6 +179,8 @@ def test_verify_command_exit_code(tmp_path, monkeypatch, capsys):
     with Journal(path) as j:
         _populate(j)
     monkeypatch.setenv("NETCHANGE_JOURNAL", str(path))
+    monkeypatch.setenv("NETCHANGE_HOME", str(tmp_path))  # where the CLI finds the journal's key
+    monkeypatch.delenv("NETCHANGE_SECRETS", raising=False)
     with pytest.raises(SystemExit) as exit_ok:
         main(["journal", "verify"])
     assert exit_ok.value.code in (0, None)

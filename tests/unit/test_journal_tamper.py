@@ -35,6 +35,15 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI looks for the journal key next to the secrets file, in the home: these tests' own
+    (a session-wide NETCHANGE_HOME, such as the lab tests', holds another journal's key)."""
+    monkeypatch.setenv("NETCHANGE_HOME", str(tmp_path))
+    for name in ("NETCHANGE_SECRETS", "NETCHANGE_JOURNAL_KEY", "NETCHANGE_JOURNAL"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _populate(j: Journal) -> str:
     plan = make_plan()
     cid = plan.change.id
