@@ -106,6 +106,7 @@ def test_the_same_change_applied_twice_at_once_runs_once(
     with Journal(mock_lab / "home" / "journal.sqlite") as journal:
         assert journal.locks() == []
         assert sum(e.kind == "apply_started" for e in journal.events("CHG-2026-0042")) == 1
+    assert call("journal", "verify") == 0
 
 
 def test_two_changes_from_two_state_directories_on_one_device(
@@ -167,3 +168,4 @@ def test_a_failed_change_is_recovered_once_its_device_answers_again(
         assert journal.locks() == []
         kinds = [(e.kind, e.host) for e in journal.events("CHG-2026-0042")]
     assert ("rollback_verified", "sw2") in kinds[kinds.index(("recover_started", None)):]
+    assert cli("journal", "verify").code == 0
