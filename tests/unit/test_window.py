@@ -195,8 +195,20 @@ def test_next_open_is_allowed_and_nothing_earlier_is(category, offset_minutes, d
         assert first is None
     else:
         assert first is not None
-        assert found == first
+        # Compared as instants: Python calls two aware datetimes unequal when one falls in an
+        # ambiguous local hour (PEP 495), e.g. 02:15+02:00 on the night clocks go back.
+        assert found.timestamp() == first.timestamp()
 
 
 def _fits(category, t, length):
     return fits(NO_FREEZE, category, "doif", t, length)
+
+
+def test_next_open_in_the_repeated_hour_is_the_same_instant():
+    # 00:15 UTC on 2026-10-25 is 02:15 CEST, inside the hour that Paris lives twice; a major
+    # change may start then (a Sunday). The answer is that instant, whatever its offset says.
+    start = dt.datetime(2026, 10, 25, 0, 15, tzinfo=dt.UTC)
+    found = next_open(NO_FREEZE, Category.MAJOR, "doif", start, M)
+    assert found is not None
+    assert found.timestamp() == start.timestamp()
+    assert _fits(Category.MAJOR, found, M)
