@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,10 +90,13 @@ def _file_name(identity: str) -> str:
 def _secure_dir(path: Path) -> None:
     """Create ``path`` 0700 (and its parents); refuse one that another user could write to."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    st = path.stat()
-    if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-        raise LockHeld(f"{path}: the lock directory must belong to uid {os.geteuid()} and not be "
-                       "group/world-writable; fix it or set NETCHANGE_LOCK_DIR")
+    # In a shared /tmp, the per-user parent too: whoever owns it could swap the directory.
+    checked = [path, path.parent] if path.parent.name == f"netchange-{os.getuid()}" else [path]
+    for each in checked:
+        st = each.lstat()
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            raise LockHeld(f"{each}: the lock directory must belong to uid {os.geteuid()} and not be "
+                           "group/world-writable; fix it or set NETCHANGE_LOCK_DIR")
 
 
 @dataclass
