@@ -136,16 +136,23 @@ def load_verified(root: Path, change_id: str, plan_hash: str, *, journal_copy: s
     return plan
 
 
-def from_journal(journal: Journal, change_id: str) -> Plan | None:
-    """The journal's copy of the change's current plan, verified (``None`` if it has no plan)."""
+def from_journal(journal: Journal, change_id: str, plan_hash: str | None = None) -> Plan | None:
+    """The journal's copy of plan ``plan_hash`` (default: the change's current one), verified.
+
+    ``None`` when the change has no plan (or no plan of that hash); ``PlanTampered`` when the
+    recorded document does not match its hash.
+    """
     row = journal.require(change_id)
-    if row.plan_hash is None:
+    wanted = plan_hash or row.plan_hash
+    if wanted is None:
         return None
-    record = journal.plan_record(change_id, row.plan_hash)
-    what = f"{change_id}: plan {row.plan_hash[:12]} (journal copy)"
+    record = journal.plan_record(change_id, wanted)
+    what = f"{change_id}: plan {wanted[:12]} (journal copy)"
     if record is None:
+        if plan_hash is not None:
+            return None
         raise PlanTampered(f"{what}: the journal names it current but holds no such plan; refused")
-    plan = parse_verified(record.json, plan_hash=row.plan_hash, what=what)
+    plan = parse_verified(record.json, plan_hash=wanted, what=what)
     if plan.change.id != change_id:
         raise PlanTampered(f"{what}: the recorded plan is for {plan.change.id}; refused")
     return plan

@@ -255,10 +255,9 @@ def _plan_diffs(journal: Journal, change_id: str) -> dict[str, str]:
     """Host → diff of the plan the last apply ran (from the journal's copy of that plan)."""
     started = [e for e in journal.events(change_id) if e.kind == "apply_started"]
     plan_hash = str(started[-1].data.get("plan_hash")) if started and started[-1].data else None
-    record = journal.plan_record(change_id, plan_hash)
-    if record is None:
-        return {}
-    return {str(h["host"]): str(h.get("diff") or "") for h in json.loads(record.json).get("hosts", [])}
+    # Verified against its hash: a diff edited in the journal would make foreign lines look ours.
+    plan = planstore.from_journal(journal, change_id, plan_hash)
+    return {h.host: h.diff for h in plan.hosts} if plan is not None else {}
 
 
 def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> None:

@@ -315,3 +315,26 @@ def test_a_pin_from_another_version_still_lets_its_administrators_adopt(tmp_path
             adopt(newer, journal, env={"NETCHANGE_ACTOR": "dnguyen"})
         assert adopt(newer, journal, env={"NETCHANGE_ACTOR": "gperrin"}).changed
         assert require(newer, journal, actor="dnguyen").digest == newer.digest
+
+
+def test_the_journal_copy_is_verified_too(tmp_path: Path) -> None:
+    """An edited plan row in the journal (the copy show, report, approve and recover read) is refused."""
+    import sqlite3
+
+    with Journal(tmp_path / "j.sqlite") as journal:
+        plan = make_plan(category=Category.MEDIUM)
+        journal.record_plan(plan, "dnguyen")
+        assert planstore.from_journal(journal, plan.change.id) == plan
+        assert planstore.from_journal(journal, plan.change.id, plan.plan_hash) == plan
+        assert planstore.from_journal(journal, plan.change.id, "0" * 64) is None
+    data = json.loads(plan.model_dump_json())
+    data["hosts"][0]["diff"] = "+vlan 42\n+vlan 43\n"
+    with sqlite3.connect(tmp_path / "j.sqlite") as conn:
+        conn.execute("UPDATE plans SET json = ? WHERE hash = ?", (json.dumps(data), plan.plan_hash))
+    with Journal(tmp_path / "j.sqlite") as journal:
+        for load in (lambda: planstore.from_journal(journal, plan.change.id),
+                     lambda: status_of_current(load_policy(REPO / "policy.yaml"), journal, plan.change.id),
+                     lambda: approve(load_policy(REPO / "policy.yaml"), journal, plan.change.id,
+                                     actor_for(load_policy(REPO / "policy.yaml"), "bleroy"))):
+            with pytest.raises(PlanTampered, match="does not match its content"):
+                load()
