@@ -23,13 +23,13 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-import jinja2
 from pydantic import ValidationError
 
 from netchange.errors import BadRequest
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
 
 if TYPE_CHECKING:
+    import jinja2
     from hier_config import HConfig
 
     from netchange.drivers.base import DriverProtocol
@@ -124,6 +124,8 @@ class ChangeType(ABC, Generic[P]):
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # deferred: only rendering pays for Jinja2
+
     return jinja2.Environment(  # noqa: S701 - device config, not HTML; values are validated upstream
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,

@@ -8,11 +8,12 @@ Extra driver arguments come from the host's ``connection_options["netchange"].ex
 
 from __future__ import annotations
 
-from typing import Any
-
-from nornir.core.configuration import Config
+from typing import TYPE_CHECKING, Any
 
 from netchange.drivers.base import driver_class
+
+if TYPE_CHECKING:
+    from nornir.core.configuration import Config
 
 CONNECTION_NAME = "netchange"
 

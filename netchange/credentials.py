@@ -26,16 +26,18 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from nornir.core import Nornir
-from nornir.core.inventory import ConnectionOptions, Host
 
 from netchange import redact
 from netchange.connection import CONNECTION_NAME
 from netchange.errors import BadRequest
 from netchange.settings import Settings
+
+if TYPE_CHECKING:  # Nornir itself is loaded by the commands that build an inventory
+    from nornir.core import Nornir
+    from nornir.core.inventory import Host
 
 _SECRET_KEYS = {"password", "secret", "tsig_secret", "key_passphrase"}
 
@@ -96,6 +98,8 @@ def apply_credentials(host: Host, secrets: dict[str, Any]) -> None:
         if key in _SECRET_KEYS:
             redact.register(str(value))
     if optional:
+        from nornir.core.inventory import ConnectionOptions
+
         opts = host.connection_options.get(CONNECTION_NAME) or ConnectionOptions(extras={})
         extras = dict(opts.extras or {})
         merged = dict(extras.get("optional_args") or {})

@@ -12,23 +12,43 @@ from typing import Any
 
 from nornir import InitNornir
 from nornir.core import Nornir
-from nornir.core.inventory import Host
+from nornir.core.configuration import Config
+from nornir.core.inventory import Host, Inventory
+from nornir.init_nornir import load_inventory as nornir_load_inventory
 
 from netchange.errors import BadRequest
 from netchange.models import Role, Targets
 
 
-def load_nornir(config_file: Path, *, secrets: Path | None = None, **overrides: Any) -> Nornir:
-    """The inventory of ``config_file``; ``secrets``: the invocation's secrets file (``Settings.secrets``),
-    used by the credentials transform unless ``nornir.yaml`` names its own."""
+def _overrides(config_file: Path, secrets: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
     if not config_file.exists():
         raise BadRequest(f"{config_file}: Nornir configuration not found (set NETCHANGE_NORNIR_CONFIG)")
     if secrets is not None and "inventory" not in overrides:
         from netchange.credentials import nornir_overrides
 
         overrides.update(nornir_overrides(config_file, secrets))
+    return overrides
+
+
+def load_nornir(config_file: Path, *, secrets: Path | None = None, **overrides: Any) -> Nornir:
+    """The inventory of ``config_file``; ``secrets``: the invocation's secrets file (``Settings.secrets``),
+    used by the credentials transform unless ``nornir.yaml`` names its own."""
+    overrides = _overrides(config_file, secrets, overrides)
     try:
         return InitNornir(config_file=str(config_file), **overrides)
+    except (OSError, ValueError, TypeError) as exc:
+        raise BadRequest(f"{config_file}: cannot load the inventory: {exc}") from None
+
+
+def load_inventory(config_file: Path, *, secrets: Path | None = None, **overrides: Any) -> Inventory:
+    """The inventory alone, as :func:`load_nornir` builds it, for commands that contact no device.
+
+    ``InitNornir`` imports every installed connection plugin (nornir_napalm, nornir_netmiko: NAPALM,
+    netmiko, paramiko, ncclient...) before it reads a host; listing the hosts needs none of them.
+    """
+    overrides = _overrides(config_file, secrets, overrides)
+    try:
+        return nornir_load_inventory(Config.from_file(str(config_file), **overrides))
     except (OSError, ValueError, TypeError) as exc:
         raise BadRequest(f"{config_file}: cannot load the inventory: {exc}") from None
 

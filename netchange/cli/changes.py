@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from netchange import clock, devicelock, planstore, policypin, redact, window
-from netchange.apply import Applier, ApplyOutcome, Interrupts
 from netchange.cli.main import app, err, settings
-from netchange.credentials import require_logins
 from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
 from netchange.guard import check_apply
 from netchange.identity import current_actor
-from netchange.inventory import load_nornir
 from netchange.journal import Journal
-from netchange.plan import Plan, bind_steps, build_plan
-from netchange.planview import print_plan, render_document
 from netchange.policy import Policy, load_policy
 from netchange.privatefile import write_new_file
-from netchange.progress import RichProgress, make_progress
-from netchange.recover import last_apply, refuse_if_changed_since, restore_hosts
 from netchange.request import load_request
-from rollback import SnapshotStore
+
+if TYPE_CHECKING:
+    from netchange.apply import ApplyOutcome
+    from netchange.plan import Plan
+
+# Nornir, the drivers, Jinja2 and the report templates are imported inside the commands that use
+# them, so that ``--help``, ``version``, ``classify`` and ``window`` do not pay for them (issue 12).
 
 out = Console()
 
@@ -38,10 +37,11 @@ def inventory(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the hosts of the inventory."""
+    from netchange.inventory import load_inventory
+
     cfg = settings()
-    nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
     hosts = [
-        h for h in nr.inventory.hosts.values()
+        h for h in load_inventory(cfg.nornir_config, secrets=cfg.secrets).hosts.values()
         if (role is None or h.get("role") == role) and (site is None or h.get("site") == site)
     ]
     if role is not None and not hosts and role not in {"switch", "firewall", "load_balancer", "dns"}:
@@ -91,6 +91,11 @@ def plan(
     output: Annotated[Path | None, typer.Option(help="Write a report: plan.html or plan.md.")] = None,
 ) -> None:
     """Dry-run a change on every target: pre-checks, diff, classification, requirements. Never commits."""
+    from netchange.credentials import require_logins
+    from netchange.inventory import load_nornir
+    from netchange.plan import bind_steps, build_plan
+    from netchange.planview import print_plan, render_document
+
     request = load_request(change_file)
     if output is not None and output.suffix not in (".html", ".md"):
         raise BadRequest(f"{output}: the report must end in .html or .md")
@@ -187,6 +192,12 @@ def apply(
     revert_in: Annotated[int, typer.Option(help="Confirmed-commit timeout in seconds, where supported.")] = 300,
 ) -> None:
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
+    from netchange.apply import Applier, Interrupts
+    from netchange.credentials import require_logins
+    from netchange.inventory import load_nornir
+    from netchange.progress import RichProgress, make_progress
+    from rollback import SnapshotStore
+
     cfg = settings()
     policy = _policy()
     actor = current_actor(policy)
@@ -261,6 +272,12 @@ def _plan_diffs(journal: Journal, change_id: str) -> dict[str, str]:
 
 
 def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> None:
+    from netchange.credentials import require_logins
+    from netchange.inventory import load_nornir
+    from netchange.progress import make_progress
+    from netchange.recover import last_apply, refuse_if_changed_since, restore_hosts
+    from rollback import SnapshotStore
+
     cfg = settings()
     policy = _policy()
     actor = current_actor(policy)

@@ -27,8 +27,6 @@ from netchange.journal import Journal
 from netchange.models import Category
 from netchange.policy import Policy, load_policy
 from netchange.privatefile import write_new_file
-from netchange.report import render_quarterly, render_sheet
-from netchange.report.sheet import build_sheet
 from netchange.window import evaluate, parse_at, parse_duration
 
 out = Console(highlight=False)
@@ -177,6 +175,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The change's latest plan, approvals still valid and missing, state and events."""
+    from netchange.report.sheet import build_sheet  # Jinja2 is loaded only by the reports
+
     policy = _policy()
     with _journal() as journal:
         sheet = build_sheet(policy, journal, change_id, now=_now())
@@ -236,6 +236,8 @@ def report(
     quarter: Annotated[str | None, typer.Option(help="For quarterly: e.g. 2026Q4.")] = None,
 ) -> None:
     """The tracking sheet of a change, or the quarterly volumes for the steering committee."""
+    from netchange.report import render_quarterly, render_sheet  # Jinja2 only for the reports
+
     policy = _policy()
     with _journal(warn=False) as journal:
         if target == "quarterly":

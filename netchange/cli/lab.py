@@ -7,11 +7,12 @@ a 0600 file and never shown here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from lab.manager import LabManager
 from netchange.cli.main import app, settings
 from netchange.errors import NetchangeError
 
@@ -20,13 +21,20 @@ app.add_typer(lab_app, name="lab")
 console = Console()
 
 
+if TYPE_CHECKING:
+    from lab.manager import LabManager
+
+
 class LabFailed(NetchangeError):
     """The lab could not be started or stopped cleanly."""
 
 
 def _manager() -> LabManager:
     # The invocation's settings (--home > NETCHANGE_HOME > default), not a fresh read of the
-    # environment: ``netchange --home H lab status`` is about H's lab.
+    # environment: ``netchange --home H lab status`` is about H's lab. Imported here: the lab's
+    # modules (dnspython, cryptography) are not paid for by the commands that do not use them.
+    from lab.manager import LabManager
+
     return LabManager(settings().home / "lab", log=lambda msg: console.print(f"[dim]{msg}[/]"))
 
 

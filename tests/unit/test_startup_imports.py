@@ -1,0 +1,75 @@
+"""The commands that contact no device do not load the device libraries (issue 12, item 7).
+
+Each case runs in a fresh interpreter, as a user's shell would, and reads ``sys.modules`` after the
+command: what it checks is which libraries were loaded, not how long it took (timings are in
+``bench/startup.py``). An import moved back to module level in any CLI module, or in a module those
+import, makes these fail.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEVICE_LIBRARIES = ("napalm", "netmiko", "nornir", "ncclient", "hier_config", "paramiko")
+RENDERING = ("jinja2",)
+LAB = ("lab", "dns", "cryptography")
+
+_PROBE = """
+import json, sys
+from netchange.cli import main
+try:
+    main.main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+loaded = sorted({name.split(".")[0] for name in sys.modules})
+print("\\n@@" + json.dumps({"code": code, "loaded": loaded}))
+"""
+
+
+def _loaded(tmp_path: Path, *argv: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv], cwd=ROOT, capture_output=True, text=True, check=False,
+        env={"PATH": "/usr/bin:/bin", "NETCHANGE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)},
+    )
+    marker = done.stdout.rsplit("\n@@", 1)
+    assert len(marker) == 2, done.stderr
+    report = json.loads(marker[1])
+    assert report["code"] in (0, None), (argv, done.stdout, done.stderr)
+    return set(report["loaded"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("version",),
+        ("--help",),
+        ("window", "--category", "minor", "--site", "doif", "--at", "2026-12-02T10:00+01:00"),
+    ],
+    ids=["version", "help", "window"],
+)
+def test_fast_commands_load_no_device_library(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    loaded = _loaded(tmp_path, *argv)
+    assert loaded.isdisjoint(DEVICE_LIBRARIES + RENDERING + LAB), sorted(loaded & {*DEVICE_LIBRARIES, *RENDERING, *LAB})
+
+
+def test_classify_loads_no_device_library(tmp_path: Path) -> None:
+    diff = tmp_path / "two.diff"
+    diff.write_text("interface GigabitEthernet0/1\n+ description uplink to core\n", encoding="utf-8")
+    loaded = _loaded(tmp_path, "classify", "--platform", "ios", "--role", "switch", "--diff", str(diff))
+    assert "classifiers" in loaded  # the probe really ran the classifier
+    assert loaded.isdisjoint(DEVICE_LIBRARIES + RENDERING + LAB), sorted(loaded & {*DEVICE_LIBRARIES, *LAB})
+
+
+def test_inventory_loads_nornir_but_no_driver(tmp_path: Path) -> None:
+    # The inventory is Nornir's: it is the one fast command that needs it; no driver library.
+    loaded = _loaded(tmp_path, "inventory", "--json")
+    assert "nornir" in loaded
+    assert loaded.isdisjoint(("napalm", "netmiko", "ncclient", "hier_config", "paramiko", *RENDERING, *LAB))
