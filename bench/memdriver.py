@@ -2,7 +2,7 @@
 
 :class:`MemoryDevice` answers ``show running-config`` and ``show vlan brief`` from a stored
 configuration (it is never changed: plans only). :class:`MemoryCliDriver`
-is the real :class:`netchange.drivers.cli.IosCliDriver` with that device as its session, so
+is the real :class:`netchange.drivers.ios_cli.IosCliDriver` with that device as its session, so
 hier_config parsing, diff, remediation and rollback lines run exactly as against a switch.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.configs import show_vlan_brief
-from netchange.drivers.cli import IosCliDriver
+from netchange.drivers.ios_cli import IosCliDriver
 
 
 class MemoryDevice:

@@ -49,7 +49,6 @@ from rollback import RestoreReport, SnapshotStore, restore_host
 from rollback.restore import brief_lines, changed_lines, normalize
 
 # Platforms of NAPALM whose commit_config(revert_in=) is a real confirmed commit.
-_NAPALM_CONFIRMED_COMMIT = frozenset({"junos", "eos", "mock"})
 
 
 class JournalLike(Protocol):
@@ -93,8 +92,11 @@ class ApplyOutcome:
         return 0 if self.outcome == "completed" else 1
 
 
-def supports_confirmed_commit(platform: str, driver: object) -> bool:
-    return bool(getattr(driver, "supports_commit_confirm", platform in _NAPALM_CONFIRMED_COMMIT))
+def supports_confirmed_commit(platform: str) -> bool:
+    """The platform's profile says whether ``commit_config(revert_in=)`` is a confirmed commit."""
+    from netchange.platforms import profile_of
+
+    return profile_of(platform).confirmed_commit
 
 
 def rollout_batches(hosts: Sequence[str], *, canary: int, batch_size: int) -> list[list[str]]:
@@ -240,7 +242,7 @@ class Applier:
             self._status(hp.host, "committing")
             self._check_unchanged(driver, hp)
             self._load_and_compare(driver, hp)
-            confirmed = supports_confirmed_commit(hp.platform, driver)
+            confirmed = supports_confirmed_commit(hp.platform)
             self._event("commit_started", hp.host, confirmed=confirmed)
             out.commit_started = True
             if confirmed:

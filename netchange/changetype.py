@@ -19,7 +19,6 @@ import hashlib
 from abc import ABC
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -27,6 +26,7 @@ from pydantic import ValidationError
 
 from netchange.errors import BadRequest
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
+from netchange.registry import Registry
 
 if TYPE_CHECKING:
     import jinja2
@@ -39,8 +39,6 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "tasks" / "templates"
 
 P = TypeVar("P", bound=StrictModel)
 
-# TextFSM / ntc-templates platform names per configuration syntax.
-NTC_PLATFORM = {"ios": "cisco_ios", "asa": "cisco_asa"}
 
 
 @dataclass(kw_only=True)
@@ -68,10 +66,14 @@ class Context(Generic[P]):
     def parse(self, command: str) -> list[dict[str, Any]]:
         """A show command parsed with ntc-templates (TextFSM) for this host's syntax."""
         from netchange.parsing import parse_show
+        from netchange.platforms import PLATFORMS
 
-        platform = NTC_PLATFORM.get(self.syntax)
+        profile = PLATFORMS.find(self.platform)
+        platform = profile.ntc_platform if profile is not None else None
+        if platform is None and (named := PLATFORMS.find(self.syntax)) is not None:
+            platform = named.ntc_platform  # a syntax-less platform (mock): the platform named after its syntax
         if platform is None:
-            raise BadRequest(f"no TextFSM templates for syntax {self.syntax!r}")
+            raise BadRequest(f"no TextFSM templates for platform {self.platform!r} (syntax {self.syntax!r})")
         return parse_show(platform, command, self.show(command))
 
     @cached_property
@@ -148,21 +150,20 @@ def _first_error(exc: ValidationError, *, prefix: str) -> str:
     return f"{path}: {msg}{extra}"
 
 
-@cache
-def _registry() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+CHANGE_TYPES: Registry[type[ChangeType[Any]]] = Registry("change type", ENTRY_POINT_GROUP)
+"""Change-type classes by name: entry points ``netchange.change_types``, then
+:meth:`Registry.register` (a test registers its fake change type here)."""
 
 
 def change_type_names() -> list[str]:
-    return sorted(_registry())
+    return CHANGE_TYPES.names()
 
 
 def get_change_type(name: str) -> ChangeType[Any]:
-    ep = _registry().get(name)
-    if ep is None:
+    cls = CHANGE_TYPES.find(name)
+    if cls is None:
         raise BadRequest(f"unknown change type {name!r} (known: {', '.join(change_type_names())})")
-    cls = ep.load()
-    return cls()  # type: ignore[no-any-return]
+    return cls()
 
 
 def text_hash(text: str) -> str:

@@ -13,6 +13,8 @@ The engine is tested against it; the real drivers are tested against the lab.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from napalm.base import NetworkDriver
@@ -35,8 +37,6 @@ def running_of(name: str) -> str:
 
 
 class FakeDriver(NetworkDriver):  # type: ignore[misc]
-    supports_commit_confirm = False
-
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
         self.hostname = hostname
@@ -169,3 +169,15 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
 
     def has_pending_commit(self) -> bool:
         return False
+
+
+@contextmanager
+def fake_platform() -> Iterator[None]:
+    """The platform ``fake`` (no syntax of its own, no confirmed commit) driven by
+    :class:`FakeDriver`, registered for the ``with`` block as a plugin would register it."""
+    from netchange.drivers.base import DRIVERS
+    from netchange.platforms import PLATFORMS, PlatformProfile
+
+    with PLATFORMS.registered("fake", PlatformProfile(name="fake", syntax=None)), \
+            DRIVERS.registered("fake", FakeDriver):
+        yield

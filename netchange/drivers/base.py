@@ -8,7 +8,7 @@ A NAPALM driver (ios, eos, junos, nxos_ssh, mock, …) is a netchange driver as 
 NAPALM lacks get a subclass of :class:`napalm.base.NetworkDriver` in this package, registered
 under the entry-point group ``netchange.drivers`` by platform name.
 
-Two optional extensions, looked up with ``getattr`` so that plain NAPALM drivers still work:
+Optional extensions, looked up with ``getattr`` so that plain NAPALM drivers still work:
 
 ``rollback_preview() -> str``
     After a candidate is loaded: the exact lines that would undo it, in the device's syntax.
@@ -17,40 +17,21 @@ Two optional extensions, looked up with ``getattr`` so that plain NAPALM drivers
 ``normalize_config(text) -> str``
     Canonical form of a ``get_config`` result, so that a restored device compares equal to its
     snapshot despite volatile lines (timestamps, serials).
-``supports_commit_confirm: bool`` (class attribute)
-    ``True`` when ``commit_config(revert_in=N)`` is a real confirmed commit that the device
-    reverts by itself unless ``confirm_commit()`` follows. apply then confirms only after the
-    post-checks pass. NAPALM's own drivers are looked up by platform (junos, eos).
+
+Whether ``commit_config(revert_in=N)`` is a real confirmed commit is a platform fact: the
+profile's ``confirmed_commit`` (``netchange/platforms/<name>.yaml``), as are the syntax
+(:func:`syntax_of`), the ntc-templates platform and the read-only command prefixes.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from netchange.errors import BadRequest
+from netchange.platforms import PLATFORMS, syntax_of
+from netchange.registry import Registry
 
 ENTRY_POINT_GROUP = "netchange.drivers"
-
-# The configuration syntax a platform speaks: change types render per syntax, the classifier's
-# rules are written per syntax. A host may override it with ``data.syntax`` (the mock driver has
-# no syntax of its own).
-_SYNTAX = {
-    "ios": "ios",
-    "ios_cli": "ios",
-    "eos": "ios",
-    "nxos": "ios",
-    "nxos_ssh": "ios",
-    "asa": "asa",
-    "asa_cli": "asa",
-    "nftables": "nftables",
-    "haproxy": "haproxy",
-    "bind": "bind",
-    "netconf": "netconf",
-    "junos": "junos",
-}
-
 
 class NoCommitConfirm:
     """For devices without a confirmed commit: nothing is ever pending, there is nothing to confirm.
@@ -58,8 +39,6 @@ class NoCommitConfirm:
     Such a driver refuses ``commit_config(revert_in=…)`` as NAPALM's drivers do, and apply rolls
     back by itself instead of waiting for the device to revert.
     """
-
-    supports_commit_confirm = False
 
     def has_pending_commit(self) -> bool:
         return False
@@ -88,34 +67,31 @@ class DriverProtocol(Protocol):
     def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]: ...
 
 
-@cache
-def _registered() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+DRIVERS: Registry[type[Any]] = Registry("driver", ENTRY_POINT_GROUP)
+"""netchange's own driver classes by name (entry points ``netchange.drivers``, then
+:meth:`Registry.register`). A platform whose profile names no driver of this registry is looked
+up with ``napalm.get_network_driver``."""
 
 
 def known_platforms() -> list[str]:
-    return sorted(set(_registered()) | set(_SYNTAX) | {"mock"})
+    return sorted(set(PLATFORMS.names()) | set(DRIVERS.names()))
 
 
 def driver_class(platform: str) -> type[Any]:
-    """The driver class for ``platform``: netchange's own first, then NAPALM's."""
-    ep = _registered().get(platform)
-    if ep is not None:
-        return ep.load()  # type: ignore[no-any-return]
+    """The driver class for ``platform``: netchange's own (by the profile's ``driver`` name, else
+    the platform's), then NAPALM's."""
+    profile = PLATFORMS.find(platform)
+    name = (profile.driver if profile is not None and profile.driver else None) or platform
+    cls = DRIVERS.find(name)
+    if cls is not None:
+        return cls
     from napalm import get_network_driver
     from napalm.base.exceptions import ModuleImportError
 
     try:
-        return get_network_driver(platform)  # type: ignore[no-any-return]
+        return get_network_driver(name)  # type: ignore[no-any-return]
     except ModuleImportError as exc:
         raise BadRequest(f"no driver for platform {platform!r} (known: {', '.join(known_platforms())})") from exc
 
 
-def syntax_of(platform: str, override: str | None = None) -> str:
-    """The configuration syntax of a platform (``override`` wins, e.g. for the mock driver)."""
-    if override:
-        return override
-    try:
-        return _SYNTAX[platform]
-    except KeyError:
-        raise BadRequest(f"platform {platform!r} has no known configuration syntax; set data.syntax") from None
+__all__ = ["DRIVERS", "DriverProtocol", "NoCommitConfirm", "driver_class", "known_platforms", "syntax_of"]

@@ -53,6 +53,7 @@ from napalm.base.exceptions import (
 
 from netchange.drivers.base import NoCommitConfirm
 from netchange.drivers.treediff import diff_text
+from netchange.platforms import load_profile
 
 STATES = ("ready", "drain", "maint")
 _SECTION_KINDS = ("frontend", "backend", "listen")
@@ -387,7 +388,7 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
         """Read-only runtime-API commands (``show …``); anything else is refused."""
         out = {}
         for command in commands:
-            if not command.startswith("show "):
+            if not command.startswith(load_profile("haproxy").read_only_prefixes):
                 raise ValueError(f"cli() runs read-only 'show' commands only, not {command!r}")
             out[command] = self._command(command)
         return out

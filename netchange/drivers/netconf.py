@@ -237,9 +237,6 @@ def _known_host_key(path: str, host: str, port: int) -> str | None:
 class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type information
     """NAPALM-contract driver for an RFC 6241 agent with ``:candidate`` and ``:confirmed-commit``."""
 
-    supports_commit_confirm = True
-    """apply commits with ``revert_in`` and confirms after the post-checks (netchange.drivers.base)."""
-
     def __init__(
         self,
         hostname: str,

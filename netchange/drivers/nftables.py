@@ -41,12 +41,10 @@ from napalm.base.exceptions import (
 )
 
 from netchange.drivers.base import NoCommitConfirm
+from netchange.platforms import load_profile
 
 Mode = Literal["merge", "replace"]
 
-READ_ONLY_PREFIXES = ("nft list ", "nft -a list ", "nft --json list ", "nft -j list ", "ip -br ", "ip addr",
-                      "ip route", "ip link show", "ip neigh", "ss ", "conntrack -L", "hostname")
-"""``cli`` runs these only: it is for reading, and a shell offers no other way to tell."""
 
 _COUNTER = re.compile(r"counter packets \d+ bytes \d+")
 _EXPIRES = re.compile(r" expires \S+")
@@ -226,8 +224,9 @@ class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
         if encoding != "text":
             raise NotImplementedError("only text output")
         out: dict[str, str] = {}
+        read_only = load_profile("nftables").read_only_prefixes
         for command in commands:
-            if not command.strip().startswith(READ_ONLY_PREFIXES) or any(c in command for c in ";&|`$<>\n"):
+            if not command.strip().startswith(read_only) or any(c in command for c in ";&|`$<>\n"):
                 raise CommandErrorException(f"not a read-only command: {command!r}")
             rc, stdout, stderr = self._exec(command)
             out[command] = stdout if rc == 0 else stdout + stderr

@@ -22,8 +22,10 @@ error naming the file and the field. Today a profile holds what the IOS-style CL
     ``config_snippet`` must start with one of these words, as the device prints it in its
     configuration (optionally after ``no``).
 
-This anticipates issue 12's platform profiles: the driver options, error strings and syntax facts
-still in ``netchange/drivers`` are meant to join these files.
+A profile also holds the facts the engine and the drivers branch on: ``syntax``,
+``ntc_platform``, ``confirmed_commit``, ``read_only_prefixes`` and, for an SSH command line,
+``cli`` (netmiko device type, error strings, header lines). Profiles are found through the
+:data:`PLATFORMS` registry; ``docs/adding-a-platform.md`` shows how to add one.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from netchange.errors import BadRequest
+from netchange.registry import Registry
 
 PROFILES_DIR = Path(__file__).parent
 
@@ -104,10 +109,44 @@ class CommandRules(_Frozen):
     """Indented lines belong to the section above (IOS-style); else every line is a command."""
 
 
+class CliOptions(_Frozen):
+    """How an SSH command line prints and refuses (netchange's own IOS-style CLI driver)."""
+
+    netmiko_device_type: str
+    """netmiko's ``device_type`` for the session."""
+    error_strings: tuple[str, ...] = ()
+    """Output that means the device refused a line (netmiko ``error_pattern``)."""
+    header_patterns: tuple[str, ...] = ()
+    """Regexes of lines ``show running-config`` prints before the configuration itself."""
+    show_running: str = "show running-config"
+    indent: str = " "
+    """One level of indentation as the device prints it (hier_config's own is two spaces)."""
+
+    @property
+    def error_pattern(self) -> str:
+        return "|".join(re.escape(s) for s in self.error_strings)
+
+
 class PlatformProfile(_Frozen):
+    """Everything netchange knows about one platform besides its driver's code."""
+
     name: str
-    syntax: str
-    """The configuration syntax the platform speaks (change types render per syntax)."""
+    """The platform name an inventory host gives (``platform: ios_cli``); the file's stem."""
+    driver: str | None = None
+    """Where the driver comes from: ``None`` → netchange's ``netchange.drivers`` registry under
+    ``name``, else that registry name (several platforms may share a driver class)."""
+    syntax: str | None
+    """The configuration syntax the platform speaks (change types render per syntax, classifier
+    rules are written per syntax). ``null`` for a driver without one (mock): the host then gives
+    ``data.syntax``."""
+    ntc_platform: str | None = None
+    """ntc-templates (TextFSM) platform name for parsing show commands, if any."""
+    confirmed_commit: bool = False
+    """``commit_config(revert_in=N)`` is a real confirmed commit the device reverts by itself
+    unless ``confirm_commit()`` follows; apply then confirms only after the post-checks pass."""
+    read_only_prefixes: tuple[str, ...] = ()
+    """Commands ``cli()`` may run: a command not starting with one of these is refused."""
+    cli: CliOptions | None = None
     hier_config: HierConfigOptions | None = None
     commands: CommandRules = CommandRules()
 
@@ -116,10 +155,8 @@ class ProfileError(ValueError):
     """A profile file is missing or wrong (a packaging or editing mistake, not user input)."""
 
 
-@cache
-def load_profile(name: str, directory: Path = PROFILES_DIR) -> PlatformProfile:
-    """The profile ``<directory>/<name>.yaml``, validated once."""
-    path = directory / f"{name}.yaml"
+def read_profile(path: Path) -> PlatformProfile:
+    """Validate one profile file (its ``name`` must be its file name)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -129,15 +166,63 @@ def load_profile(name: str, directory: Path = PROFILES_DIR) -> PlatformProfile:
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ProfileError(f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-    if profile.name != name:
+    if profile.name != path.stem:
         raise ProfileError(f"{path}: name {profile.name!r} differs from the file name")
     return profile
 
 
 @cache
+def load_profile(name: str, directory: Path = PROFILES_DIR) -> PlatformProfile:
+    """The profile ``<directory>/<name>.yaml``, validated once."""
+    return read_profile(directory / f"{name}.yaml")
+
+
+def _packaged() -> dict[str, PlatformProfile]:
+    return {p.stem: load_profile(p.stem) for p in sorted(PROFILES_DIR.glob("*.yaml"))}
+
+
+def _from_entry_point(name: str, value: Any) -> PlatformProfile:
+    """An entry point of ``netchange.platforms`` names a profile, a path to one, or a callable."""
+    if callable(value) and not isinstance(value, PlatformProfile):
+        value = value()
+    if isinstance(value, str | Path):
+        value = read_profile(Path(value))
+    if not isinstance(value, PlatformProfile):
+        raise ProfileError(f"entry point {name!r} of netchange.platforms gave {type(value).__name__}, not a profile")
+    return value
+
+
+PLATFORMS: Registry[PlatformProfile] = Registry(
+    "platform", "netchange.platforms", defaults=_packaged, convert=_from_entry_point)
+"""Every platform netchange can drive: the packaged profiles, then the entry points of the group
+``netchange.platforms``, then :meth:`Registry.register` calls (tests, plugins)."""
+
+
+def register_profile(profile: PlatformProfile, *, replace: bool = False) -> PlatformProfile:
+    return PLATFORMS.register(profile.name, profile, replace=replace)
+
+
+def profile_of(platform: str) -> PlatformProfile:
+    """The profile of ``platform``; an unknown platform is bad input."""
+    profile = PLATFORMS.find(platform)
+    if profile is None:
+        raise BadRequest(f"unknown platform {platform!r} (known: {', '.join(PLATFORMS.names())})")
+    return profile
+
+
+def syntax_of(platform: str, override: str | None = None) -> str:
+    """The configuration syntax of a platform (``override``, a host's ``data.syntax``, wins)."""
+    if override:
+        return override
+    syntax = profile_of(platform).syntax
+    if syntax is None:
+        raise BadRequest(f"platform {platform!r} has no configuration syntax of its own; set data.syntax")
+    return syntax
+
+
 def profiles() -> tuple[PlatformProfile, ...]:
-    """Every profile shipped with netchange."""
-    return tuple(load_profile(p.stem) for p in sorted(PROFILES_DIR.glob("*.yaml")))
+    """Every registered profile."""
+    return tuple(PLATFORMS.get(name) for name in PLATFORMS.names())
 
 
 def profiles_for_syntax(syntax: str) -> tuple[PlatformProfile, ...]:

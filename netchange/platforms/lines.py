@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netchange.platforms import PlatformProfile, profiles_for_syntax
+from netchange.platforms import CommandRules, PlatformProfile, profiles_for_syntax
 
 _NEGATIONS = ("no", "default")
 
@@ -106,7 +106,8 @@ def check_snippet_line(line: str, profiles: Iterable[PlatformProfile]) -> None:
 
 def check_snippet(syntax: str, lines: Iterable[str]) -> None:
     """Every line of a ``config_snippet`` in ``syntax``, or ``ValueError`` naming the first bad one."""
-    profiles = profiles_for_syntax(syntax)
+    # The profiles that say something about commands (a NAPALM platform's profile may not).
+    profiles = tuple(p for p in profiles_for_syntax(syntax) if p.commands != CommandRules())
     for index, line in enumerate(lines):
         try:
             check_snippet_line(line, profiles)

@@ -15,7 +15,7 @@ from napalm.base.exceptions import (
 )
 
 from lab.manager import LabManager
-from netchange.drivers.cli import IosCliDriver
+from netchange.drivers.ios_cli import IosCliDriver
 
 pytestmark = pytest.mark.lab
 

@@ -7,6 +7,7 @@ fails), and with a journal that tells the whole story.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,9 @@ N = 4
 
 
 @pytest.fixture(autouse=True)
-def fake_platform(monkeypatch: pytest.MonkeyPatch) -> None:
-    import netchange.connection
-
-    real = netchange.connection.driver_class
-    monkeypatch.setattr(netchange.connection, "driver_class",
-                        lambda p: fakedriver.FakeDriver if p == "fake" else real(p))
+def fake_platform() -> Iterator[None]:
+    with fakedriver.fake_platform():
+        yield
 
 
 def inventory(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None, workers: int = 4) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hier_config import WorkflowRemediation
 
-from netchange.drivers.cli import (
+from netchange.drivers.ios_cli import (
     ASA,
     IOS,
     canonical_config,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netchange.drivers.cli import IosCliDriver
+from netchange.drivers.ios_cli import IosCliDriver
 
 RUNNING = "vlan 10\n name users\n"
 
@@ -68,7 +68,7 @@ def test_reuse_can_be_turned_off() -> None:
 def test_an_old_reading_is_read_again(monkeypatch: Any) -> None:
     d, session = driver(reuse=2.0)
     d.get_config(retrieve="running")
-    import netchange.drivers.cli as cli
+    import netchange.drivers.ios_cli as cli
 
     now = cli.time.monotonic()
     monkeypatch.setattr(cli.time, "monotonic", lambda: now + 5)

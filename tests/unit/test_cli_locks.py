@@ -139,12 +139,9 @@ def test_a_state_conflict_is_a_refusal_not_bad_input(mock_lab: Path, cli: Cli) -
 
 
 @pytest.fixture
-def fake_platform(monkeypatch: pytest.MonkeyPatch) -> None:
-    import netchange.connection
-
-    real = netchange.connection.driver_class
-    monkeypatch.setattr(netchange.connection, "driver_class",
-                        lambda p: fakedriver.FakeDriver if p == "fake" else real(p))
+def fake_platform() -> Iterator[None]:
+    with fakedriver.fake_platform():
+        yield
 
 
 def test_a_failed_change_is_recovered_once_its_device_answers_again(

@@ -14,7 +14,7 @@ import yaml
 
 from netchange import connection
 from netchange.changetype import get_change_type
-from netchange.drivers.cli import ASA, IOS, check_candidate
+from netchange.drivers.ios_cli import ASA, IOS, check_candidate
 from netchange.errors import BadRequest
 from netchange.platforms.lines import refused_command, split_commands
 from tests.conftest import CliResult

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,7 +17,7 @@ import pytest
 import yaml
 from napalm.base.exceptions import ConnectionException
 
-from netchange import connection
+from netchange.drivers.base import DRIVERS
 from netchange.inventory import load_nornir
 from tests.conftest import CliResult
 
@@ -44,12 +44,11 @@ class Recorder:
 
 
 @pytest.fixture
-def site(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def site(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Two ios_cli switches whose credentials come only from the credentials transform."""
     for var in ("NETCHANGE_USERNAME", "NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_SECRETS"):
         monkeypatch.delenv(var, raising=False)
     Recorder.opened = []
-    monkeypatch.setattr(connection, "driver_class", lambda platform: Recorder)
     inv = workspace / "inv"
     inv.mkdir()
     hosts = {name: {"hostname": "192.0.2.1", "platform": "ios_cli", "groups": ["doif", "switch"],
@@ -73,7 +72,8 @@ def site(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "id": "CHG-2026-0050", "title": "VLAN", "ticket": "T1", "requester": "amoreau",
         "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}],
     }))
-    return workspace
+    with DRIVERS.registered("ios_cli", Recorder):  # the real platform, a recording driver
+        yield workspace
 
 
 def write_secrets(home: Path, hosts: dict[str, dict[str, str]]) -> Path:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from hier_config import WorkflowRemediation
 
-from netchange.drivers.cli import ASA, IOS, CliPlatform, config_lines, diff_configs, hier_driver, parse
-from netchange.platforms import ProfileError, load_profile, profiles
+from netchange.drivers.ios_cli import ASA, IOS, config_lines, diff_configs, hier_driver, parse
+from netchange.platforms import PlatformProfile, ProfileError, load_profile, profiles
 
 # (parent line or None, old line, new line): one example per idempotent rule.
 IOS_EXAMPLES: list[tuple[str | None, str, str]] = [
@@ -116,7 +116,7 @@ ASA_EXAMPLES: list[tuple[str | None, str, str]] = [
 AROUND = "hostname keep-me\nvlan 99\n name management\ninterface GigabitEthernet0/9\n description spare\n"
 
 
-def _config(parent: str | None, line: str, platform: CliPlatform, around: str) -> str:
+def _config(parent: str | None, line: str, platform: PlatformProfile, around: str) -> str:
     body = line if parent is None else f"{parent}\n " + line
     if parent is None and line.split(maxsplit=1)[0] == "hostname":
         around = around.replace("hostname keep-me\n", "")
@@ -137,7 +137,7 @@ def _text(config: Any, reference: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rule_index(platform: CliPlatform, parent: str | None, new: str) -> int:
+def _rule_index(platform: PlatformProfile, parent: str | None, new: str) -> int:
     """Which idempotent rule of the platform's hier_config driver the new line falls under."""
     config = parse((f"{parent}\n {new}" if parent else new) + "\n", platform)
     child = next(iter(config.children))
@@ -157,15 +157,16 @@ CASES = [(IOS, *e) for e in IOS_EXAMPLES] + [(ASA, *e) for e in ASA_EXAMPLES]
                          ids=[f"{p.name}:{(par + ' / ') if par else ''}{new.split(chr(10))[0]}"
                               for p, par, _, new in CASES])
 def test_replacing_a_value_diffs_and_rolls_back_to_the_old_one(
-        platform: CliPlatform, parent: str | None, old: str, new: str) -> None:
+        platform: PlatformProfile, parent: str | None, old: str, new: str) -> None:
     assert _rule_index(platform, parent, new) >= 0, "no idempotent rule covers this command"
     running = parse(_config(parent, old, platform, AROUND), platform)
     start = _text(running, running)
     candidate = parse(_config(parent, new, platform, ""), platform)
     future = running.future(candidate)
 
-    pad = "" if parent is None else platform.indent
-    diff = diff_configs(running, future, platform.indent).splitlines()
+    assert platform.cli is not None
+    pad = "" if parent is None else platform.cli.indent
+    diff = diff_configs(running, future, platform.cli.indent).splitlines()
     assert f"-{pad}{old.splitlines()[0]}" in diff and f"+{pad}{new.splitlines()[0]}" in diff, diff
 
     flow = WorkflowRemediation(running, future)
@@ -182,7 +183,7 @@ def test_replacing_a_value_diffs_and_rolls_back_to_the_old_one(
 
 
 @pytest.mark.parametrize("platform", [IOS, ASA], ids=lambda p: p.name)
-def test_every_idempotent_rule_has_a_circular_case(platform: CliPlatform) -> None:
+def test_every_idempotent_rule_has_a_circular_case(platform: PlatformProfile) -> None:
     examples = IOS_EXAMPLES if platform is IOS else ASA_EXAMPLES
     covered = {_rule_index(platform, parent, new) for parent, _, new in examples}
     rules = hier_driver(platform).rules.idempotent_commands
@@ -215,8 +216,10 @@ def test_a_new_value_where_there_was_none_is_rolled_back_by_negation() -> None:
 
 def test_shipped_profiles_load_and_name_their_syntax() -> None:
     names = {p.name: p.syntax for p in profiles()}
-    assert names == {"ios_cli": "ios", "asa_cli": "asa", "nftables": "nftables"}
-    assert IOS.profile.hier_config is not None and IOS.profile.hier_config.platform == "cisco_ios"
+    assert names == {"ios_cli": "ios", "asa_cli": "asa", "nftables": "nftables", "ios": "ios", "eos": "ios",
+                     "nxos": "ios", "nxos_ssh": "ios", "junos": "junos", "asa": "asa", "haproxy": "haproxy",
+                     "bind": "bind", "netconf": "netconf", "mock": None}
+    assert IOS.hier_config is not None and IOS.hier_config.platform == "cisco_ios"
 
 
 @pytest.mark.parametrize(("text", "error"), [
@@ -235,7 +238,7 @@ def test_a_wrong_profile_is_an_error_naming_file_and_field(tmp_path: Path, text:
 
 
 def test_merge_scope_keeps_a_banner_whole_so_it_is_replaced() -> None:
-    from netchange.drivers.cli import merge_scope
+    from netchange.drivers.ios_cli import merge_scope
 
     running_text = "hostname sw1\nbanner motd ^C\nOld notice\nsecond line\n^C\nvlan 10\n name users\n"
     candidate = parse("banner motd ^C\nNew notice\n^C\n", IOS)

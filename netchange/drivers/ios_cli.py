@@ -24,16 +24,16 @@ There is no commit-confirm timer on these devices: ``commit_config(revert_in=...
 ``NotImplementedError`` and ``has_pending_commit`` is always ``False``; the engine rolls back
 itself on a failed post-check.
 
-Platform behaviour is data: :data:`IOS` and :data:`ASA` (netmiko device type, error strings,
-header lines) and their profiles in ``netchange/platforms/`` (hier_config platform, the commands
-whose new value replaces the old one, the commands never sent in a candidate).
+Platform behaviour is data: the profiles ``netchange/platforms/ios_cli.yaml`` and ``asa_cli.yaml``
+(:data:`IOS`, :data:`ASA`): netmiko device type, error strings, header lines, read-only command
+prefixes, hier_config platform, the commands whose new value replaces the old one, the commands
+never sent in a candidate.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -53,50 +53,20 @@ from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
 from netchange.drivers.base import NoCommitConfirm
-from netchange.platforms import LineMatch, PlatformProfile, load_profile
+from netchange.platforms import CliOptions, LineMatch, PlatformProfile, ProfileError, load_profile
 from netchange.platforms.lines import refused_command
 
 Mode = Literal["merge", "replace"]
 
 
-@dataclass(frozen=True, kw_only=True)
-class CliPlatform:
-    """What differs between IOS-style CLIs, as data."""
-
-    name: str
-    """Also the name of its profile, ``netchange/platforms/<name>.yaml``."""
-    netmiko_device_type: str
-    error_strings: tuple[str, ...]
-    """Output that means the device refused a line (netmiko ``error_pattern``)."""
-    header_patterns: tuple[str, ...]
-    """Regexes of lines ``show running-config`` prints before the configuration itself."""
-    show_running: str = "show running-config"
-    indent: str = " "
-    """One level of indentation as the device prints it (hier_config's own is two spaces)."""
-    read_only_prefixes: tuple[str, ...] = ("show ", "dir", "ping ", "traceroute ")
-
-    @property
-    def error_pattern(self) -> str:
-        return "|".join(re.escape(s) for s in self.error_strings)
-
-    @property
-    def profile(self) -> PlatformProfile:
-        return load_profile(self.name)
+IOS = load_profile("ios_cli")
+ASA = load_profile("asa_cli")
 
 
-IOS = CliPlatform(
-    name="ios_cli",
-    netmiko_device_type="cisco_ios",
-    error_strings=("% Invalid input", "% Incomplete command", "% Ambiguous command", "No such command",
-                   "Command rejected", "% Access denied"),
-    header_patterns=(r"^Building configuration\.\.\.$", r"^Current configuration\s*:.*$", r"^$"),
-)
-ASA = CliPlatform(
-    name="asa_cli",
-    netmiko_device_type="cisco_asa",
-    error_strings=("ERROR:", "% Invalid input", "% Incomplete command", "No such command"),
-    header_patterns=(r"^:.*$", r"^$"),
-)
+def _cli(platform: PlatformProfile) -> CliOptions:
+    if platform.cli is None:
+        raise ProfileError(f"{platform.name}: its profile has no cli options (netmiko device type, error strings)")
+    return platform.cli
 
 
 def _match_rules(lineage: tuple[LineMatch, ...]) -> tuple[MatchRule, ...]:
@@ -120,9 +90,9 @@ class _AvoidAware:
 
 
 @cache
-def hier_driver(platform: CliPlatform) -> Any:
+def hier_driver(platform: PlatformProfile) -> Any:
     """hier_config's driver for the platform, with the idempotency rules of its profile."""
-    options = platform.profile.hier_config
+    options = platform.hier_config
     if options is None:
         raise ValueError(f"{platform.name}: its profile has no hier_config options")
     base = type(get_hconfig_driver(Platform[options.platform.upper()]))
@@ -137,7 +107,7 @@ def hier_driver(platform: CliPlatform) -> Any:
 # -- pure helpers (unit-tested without a device) -----------------------------------------------
 
 
-def canonical_config(text: str, platform: CliPlatform) -> str:
+def canonical_config(text: str, platform: PlatformProfile) -> str:
     """``show running-config`` output without its header and final ``end``, newline-terminated.
 
     The header carries a byte count that changes with every edit, and ``end`` is not a
@@ -145,7 +115,7 @@ def canonical_config(text: str, platform: CliPlatform) -> str:
     normalised so that a device restored to a snapshot compares equal byte for byte.
     """
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    headers = [re.compile(p) for p in platform.header_patterns]
+    headers = [re.compile(p) for p in _cli(platform).header_patterns]
     start = 0
     while start < len(lines) and any(h.match(lines[start]) for h in headers):
         start += 1
@@ -157,7 +127,7 @@ def canonical_config(text: str, platform: CliPlatform) -> str:
     return "\n".join(body) + "\n" if body else ""
 
 
-def parse(text: str, platform: CliPlatform) -> HConfig:
+def parse(text: str, platform: PlatformProfile) -> HConfig:
     return get_hconfig(hier_driver(platform), text)
 
 
@@ -291,7 +261,7 @@ def _check_banner(block: list[str]) -> None:
                          f"{block[0].strip()!r}")
 
 
-def check_candidate(text: str, platform: CliPlatform | None = None) -> str:
+def check_candidate(text: str, platform: PlatformProfile | None = None) -> str:
     """Refuse input that cannot be a configuration snippet; return it with normalised newlines.
 
     Besides control characters, no line may type a command of the profile's ``refused`` list (a
@@ -299,7 +269,7 @@ def check_candidate(text: str, platform: CliPlatform | None = None) -> str:
     :func:`netchange.platforms.lines.refused_command`. A banner's text lines are text, not
     commands; they are read as such only when the banner's delimiter closes it on its last line.
     """
-    refused = (platform or IOS).profile.commands.refused
+    refused = (platform or IOS).commands.refused
     text = text.replace("\r\n", "\n")
     if not text.strip():
         raise ValueError("empty candidate")
@@ -328,7 +298,7 @@ def check_candidate(text: str, platform: CliPlatform | None = None) -> str:
 class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
     """NAPALM-contract driver for IOS-style CLIs; subclasses only choose :attr:`platform`."""
 
-    platform: ClassVar[CliPlatform]
+    platform: ClassVar[PlatformProfile]
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
@@ -360,7 +330,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
     def open(self) -> None:
         try:
             self.device = ConnectHandler(
-                device_type=self.platform.netmiko_device_type, host=self.hostname, port=self.port,
+                device_type=_cli(self.platform).netmiko_device_type, host=self.hostname, port=self.port,
                 username=self.username, password=self.password, secret=self.secret,
                 timeout=self.timeout, conn_timeout=min(self.timeout, 15),
                 ssh_strict=self.ssh_strict, system_host_keys=self.known_hosts is None,
@@ -392,7 +362,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
 
     def _running_text(self) -> str:
         """Read the device (always) and remember the reading for the calls that follow."""
-        raw = self._session().send_command(self.platform.show_running, read_timeout=self.timeout)
+        raw = self._session().send_command(_cli(self.platform).show_running, read_timeout=self.timeout)
         text = canonical_config(str(raw), self.platform)
         self._reading = (text, time.monotonic())
         return text
@@ -473,13 +443,13 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
         if self._candidate is None:
             return ""
         running, future, _ = self._workflow()
-        return diff_configs(running, future, self.platform.indent)
+        return diff_configs(running, future, _cli(self.platform).indent)
 
     def rollback_preview(self) -> str:
         """The lines that would undo the loaded candidate, in device syntax."""
         if self._candidate is None:
             return ""
-        lines = config_lines(self._workflow()[2].rollback_config, self.platform.indent)
+        lines = config_lines(self._workflow()[2].rollback_config, _cli(self.platform).indent)
         return "\n".join(lines) + "\n" if lines else ""
 
     # -- commit and rollback ---------------------------------------------------------------
@@ -508,11 +478,11 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
         session = self._session()
         self._reading, self._flow = None, None  # the device is about to change: read it again
         try:
-            session.send_config_set(lines, error_pattern=self.platform.error_pattern,
+            session.send_config_set(lines, error_pattern=_cli(self.platform).error_pattern,
                                     read_timeout=self.timeout)
         except ConfigInvalidException as exc:
             detail = next((ln.strip() for ln in str(exc).splitlines()
-                           if re.search(self.platform.error_pattern, ln)), str(exc).strip())
+                           if re.search(_cli(self.platform).error_pattern, ln)), str(exc).strip())
             try:
                 if session.check_config_mode():
                     session.exit_config_mode()
