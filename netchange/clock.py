@@ -1,7 +1,8 @@
 """The time the guard judges against.
 
 Normally the wall clock. A lab/development policy (``identity.allow_override: true``) also honours
-``NETCHANGE_NOW`` (ISO 8601 with an offset), so that the demo and the tests can show a weekday
+``NETCHANGE_NOW`` (ISO 8601 with an offset; resolved by :class:`netchange.settings.Settings`, passed
+here as ``simulated``), so that the demo and the tests can show a weekday
 19:30 change on any day; a production policy ignores it and says so. The journal always records
 real timestamps.
 """
@@ -9,7 +10,6 @@ real timestamps.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from netchange.errors import BadRequest
 from netchange.policy import Policy
@@ -17,8 +17,9 @@ from netchange.policy import Policy
 ENV_VAR = "NETCHANGE_NOW"
 
 
-def now(policy: Policy) -> dt.datetime:
-    value = os.environ.get(ENV_VAR, "").strip()
+def now(policy: Policy, simulated: str | None = None) -> dt.datetime:
+    """The wall clock, or ``simulated`` (the invocation's ``NETCHANGE_NOW``) where the policy allows it."""
+    value = (simulated or "").strip()
     if not value:
         return dt.datetime.now(dt.UTC)
     if not policy.identity.allow_override:

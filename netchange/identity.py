@@ -13,8 +13,6 @@ than silently ignored, so nobody believes they acted as someone else.
 from __future__ import annotations
 
 import getpass
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,10 +48,10 @@ def actor_for(policy: Policy, login: str, source: Literal["os", "override"] = "o
     return Actor(login=login, person=policy.person(login), source=source)
 
 
-def current_actor(policy: Policy, env: Mapping[str, str] | None = None) -> Actor:
-    """The acting person: ``NETCHANGE_ACTOR`` if the policy allows overriding, else the OS account."""
-    env = os.environ if env is None else env
-    override = env.get(ENV_VAR, "").strip()
+def current_actor(policy: Policy, override: str | None = None) -> Actor:
+    """The acting person: ``override`` (the invocation's ``NETCHANGE_ACTOR``, resolved by
+    :class:`netchange.settings.Settings`) if the policy allows overriding, else the OS account."""
+    override = (override or "").strip()
     if override:
         if not policy.identity.allow_override:
             raise BadRequest(

@@ -16,7 +16,6 @@ The pin events carry the policy's content, so the journal alone says which rules
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,12 +130,15 @@ class Adoption:
     changed: bool
 
 
-def adopt(policy: Policy, journal: Journal, *, reason: str = "", env: Mapping[str, str] | None = None) -> Adoption:
-    """Put ``policy`` in force in ``journal``, for a ``policy_admin`` of the policy pinned now."""
+def adopt(policy: Policy, journal: Journal, *, reason: str = "", actor: str | None = None) -> Adoption:
+    """Put ``policy`` in force in ``journal``, for a ``policy_admin`` of the policy pinned now.
+
+    ``actor``: the invocation's ``NETCHANGE_ACTOR`` (``Settings.actor``), honoured as
+    :func:`netchange.identity.current_actor` says."""
     previous = pinned(journal)
     if previous is None:
         # Nothing pinned yet: the first use pins, whoever it is (as plan or apply would).
-        who = current_actor(policy, env).login
+        who = current_actor(policy, actor).login
         journal.event_if_latest(PIN_KINDS, 0, "policy_pinned", actor=who, data=_data(policy, reason=reason))
         pin = pinned(journal)
         assert pin is not None
@@ -146,8 +148,8 @@ def adopt(policy: Policy, journal: Journal, *, reason: str = "", env: Mapping[st
     in_force = previous.authority()
     # Identity and rights by the policy in force: a new file cannot allow NETCHANGE_ACTOR for
     # itself, nor list its author as an administrator.
-    actor = current_actor(in_force, env)
-    person = actor.require(
+    acting = current_actor(in_force, actor)
+    person = acting.require(
         f"adopt policy {policy.version} (in force: {previous.version})", tuple(in_force.policy_admin.roles)
     )
     data = _data(

@@ -1,6 +1,10 @@
-"""Where netchange finds its files.
+"""The settings of one invocation: where netchange finds its files, and who acts when.
 
-Every setting resolves in one order: command-line argument > environment variable > default.
+Every setting resolves in one order: command-line argument > environment variable > file >
+default. No setting has a file of its own yet (the secrets file is read by ``credentials``, the
+policy by ``policy``), so today that is argument > environment > default, and each field below says
+its variable and default. The CLI resolves them once, in its root callback, and passes them down:
+no other module reads these variables (``tests/unit/test_settings.py`` keeps that true).
 The defaults are relative to the working directory so that a checkout is a self-contained
 workspace (the demo and the tests rely on that).
 """
@@ -19,14 +23,31 @@ def _pick(arg: str | Path | None, env: str, default: Path) -> Path:
     return Path(value) if value else default
 
 
+def _text(arg: str | None, env: str) -> str | None:
+    if arg is not None:
+        return arg
+    return os.environ.get(env, "").strip() or None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     home: Path
-    """State directory: plans, snapshots, the journal, the lab's generated files."""
+    """State directory: plans, snapshots, the journal, the lab's generated files.
+    ``--home`` > ``NETCHANGE_HOME`` > ``.netchange``."""
     nornir_config: Path
+    """``--config`` (or ``--lab``: ``<home>/lab/nornir.yaml``) > ``NETCHANGE_NORNIR_CONFIG`` > ``nornir.yaml``."""
     policy: Path
+    """``--policy`` > ``NETCHANGE_POLICY`` > ``policy.yaml``."""
     journal: Path
+    """``NETCHANGE_JOURNAL`` > ``<home>/journal.sqlite``."""
     secrets: Path
+    """``NETCHANGE_SECRETS`` > ``<home>/secrets.yaml``."""
+    now: str | None = None
+    """``NETCHANGE_NOW`` (ISO 8601 with an offset) > the wall clock. Honoured only by a policy that
+    allows it (``identity.allow_override``); see :func:`netchange.clock.now`."""
+    actor: str | None = None
+    """``NETCHANGE_ACTOR`` > the OS account. Honoured only by a policy that allows it; see
+    :func:`netchange.identity.current_actor`."""
 
     @classmethod
     def resolve(
@@ -37,6 +58,8 @@ class Settings:
         policy: str | Path | None = None,
         journal: str | Path | None = None,
         secrets: str | Path | None = None,
+        now: str | None = None,
+        actor: str | None = None,
     ) -> Settings:
         home_path = _pick(home, "NETCHANGE_HOME", Path(".netchange"))
         return cls(
@@ -45,6 +68,8 @@ class Settings:
             policy=_pick(policy, "NETCHANGE_POLICY", Path("policy.yaml")),
             journal=_pick(journal, "NETCHANGE_JOURNAL", home_path / "journal.sqlite"),
             secrets=_pick(secrets, "NETCHANGE_SECRETS", home_path / "secrets.yaml"),
+            now=_text(now, "NETCHANGE_NOW"),
+            actor=_text(actor, "NETCHANGE_ACTOR"),
         )
 
     @property

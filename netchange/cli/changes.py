@@ -68,7 +68,7 @@ def _policy() -> Policy:
 
 def _actor() -> str:
     """Who is acting: an unknown account may still plan (planning is reading)."""
-    return current_actor(_policy()).login
+    return current_actor(_policy(), settings().actor).login
 
 
 def _client() -> str:
@@ -101,7 +101,7 @@ def plan(
         raise BadRequest(f"{output}: the report must end in .html or .md")
     cfg = settings()
     policy = _policy()
-    actor = current_actor(policy).login
+    actor = current_actor(policy, settings().actor).login
     with Journal(cfg.journal) as journal:
         policypin.require(policy, journal, actor=actor)  # before any device is contacted
     nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
@@ -200,7 +200,7 @@ def apply(
 
     cfg = settings()
     policy = _policy()
-    actor = current_actor(policy)
+    actor = current_actor(policy, settings().actor)
     with Journal(cfg.journal) as journal:
         policypin.require(policy, journal, actor=actor.login)
         # The plan the journal names current, verified against its hash and the journal's copy
@@ -217,7 +217,7 @@ def apply(
         _journal_intact(journal, change_id)
         if not the_plan.ok:
             raise GuardRefused(f"{change_id}: the plan has hosts that cannot be changed; fix and plan again")
-        check_apply(the_plan, policy=policy, journal=journal, actor=actor, now=clock.now(policy),
+        check_apply(the_plan, policy=policy, journal=journal, actor=actor, now=clock.now(policy, settings().now),
                     emergency=emergency)
         progress = make_progress(changing, as_json=as_json, console=out)
         applier = Applier(the_plan, nr, journal=journal, snapshots=SnapshotStore(cfg.snapshots_dir),
@@ -280,7 +280,7 @@ def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> Non
 
     cfg = settings()
     policy = _policy()
-    actor = current_actor(policy)
+    actor = current_actor(policy, settings().actor)
     # Which devices: the last apply's hosts, read once to take their machine-wide locks; every
     # decision is then made again under the locks (another recover may have finished meanwhile).
     with Journal(cfg.journal) as journal:
@@ -344,8 +344,8 @@ def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> Non
 
 def _guard_rollback(the_plan: Plan, *, policy: Policy, journal: Journal, actor: str, emergency: str | None) -> None:
     """A rollback on request is a change too: same person rules, same window as the change it undoes."""
-    person = current_actor(policy).require("roll back", tuple(policy.apply.roles))
-    now = clock.now(policy)
+    person = current_actor(policy, settings().actor).require("roll back", tuple(policy.apply.roles))
+    now = clock.now(policy, settings().now)
     refusals = []
     for site in sorted({h.site for h in the_plan.hosts}):
         verdict = window.evaluate(policy, the_plan.category or "major", site, now,

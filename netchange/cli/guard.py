@@ -97,7 +97,7 @@ def approve(
 ) -> None:
     """Approve (or reject) the change's current plan, as the acting person."""
     policy = _policy()
-    actor = current_actor(policy)
+    actor = current_actor(policy, settings().actor)
     with _journal() as journal:
         policypin.require(policy, journal, actor=actor.login)
         # What is approved is the stored plan the journal names current, verified against its hash.
@@ -118,7 +118,7 @@ def close(
 ) -> None:
     """Final validation: the engineer and the operations manager each close the change."""
     policy = _policy()
-    actor = current_actor(policy)
+    actor = current_actor(policy, settings().actor)
     with _journal() as journal:
         policypin.require(policy, journal, actor=actor.login)
         missing = do_close(policy, journal, change_id, actor, comment=comment)
@@ -324,7 +324,7 @@ def policy_adopt(
     """
     policy = _policy()
     with _journal(warn=False) as journal:
-        adoption = policypin.adopt(policy, journal, reason=reason)
+        adoption = policypin.adopt(policy, journal, reason=reason, actor=settings().actor)
     pin = adoption.pin
     if adoption.previous is None:
         out.print(f"policy {pin.version} ({pin.digest[:12]}) pinned: first use of this journal")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,7 +29,12 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
-_overrides: dict[str, Path] = {}
+_overrides: dict[str, Any] = {}
+"""Settings an in-process caller fixes for every invocation (the command line's options win)."""
+
+# The settings of the running command, resolved once by the root callback. A context variable,
+# not a module global: in-process callers (tests racing two "shells") run commands in threads.
+_current: ContextVar[Settings | None] = ContextVar("netchange_settings", default=None)
 
 
 @app.callback()
@@ -42,17 +48,22 @@ def _root(
     lab: Annotated[bool, typer.Option("--lab", help="Use the inventory written by 'netchange lab up'.")] = False,
 ) -> None:
     """Plan, classify, guard, apply and roll back network changes, with a journal."""
+    options = dict(_overrides)
     if home is not None:
-        _overrides["home"] = home
+        options["home"] = home
     if policy is not None:
-        _overrides["policy"] = policy
+        options["policy"] = policy
     if config is not None:
-        _overrides["nornir_config"] = config
+        options["nornir_config"] = config
     elif lab:
-        _overrides["nornir_config"] = Settings.resolve(home=_overrides.get("home")).home / "lab" / "nornir.yaml"
-    _private_and_scrubbed(settings())
-    # In-process callers (tests, the demo) run several commands: each resolves its own key file.
+        options["nornir_config"] = Settings.resolve(home=options.get("home")).home / "lab" / "nornir.yaml"
+    cfg = Settings.resolve(**options)
+    token = _current.set(cfg)
+    # In-process callers (tests, the demo) run several commands: each resolves its own settings
+    # and key file.
+    ctx.call_on_close(lambda: _current.reset(token))
     ctx.call_on_close(_forget_key_file)
+    _private_and_scrubbed(cfg)
 
 
 def _private_and_scrubbed(cfg: Settings) -> None:
@@ -88,8 +99,9 @@ def version() -> None:
 
 
 def settings() -> Settings:
-    """The settings for this invocation: options > environment > defaults."""
-    return Settings.resolve(**_overrides)
+    """The settings of this invocation, resolved once by the root callback (options > environment >
+    defaults); outside a command (a library caller), resolved now."""
+    return _current.get() or Settings.resolve(**_overrides)
 
 
 def _mount() -> None:

@@ -234,7 +234,7 @@ def test_an_approval_given_under_another_policy_does_not_count(tmp_path: Path) -
         assert status_of_current(strict, journal, plan.change.id).complete
         with pytest.raises(PolicyNotPinned):
             require(other, journal, actor="dnguyen")
-        adopt(other, journal, env={"NETCHANGE_ACTOR": "gperrin"})
+        adopt(other, journal, actor="gperrin")
         status = status_of_current(other, journal, plan.change.id)
         assert not status.complete
         assert [why for _, why in status.ignored] == [f"given under another policy ({strict.digest[:12]})"]
@@ -312,8 +312,8 @@ def test_a_pin_from_another_version_still_lets_its_administrators_adopt(tmp_path
         journal.event(None, "policy_pinned", actor="dnguyen",
                       data={"digest": "0" * 64, "version": "2025.1", "path": "old.yaml", "policy": old})
         with pytest.raises(GuardRefused, match="project_manager"):
-            adopt(newer, journal, env={"NETCHANGE_ACTOR": "dnguyen"})
-        assert adopt(newer, journal, env={"NETCHANGE_ACTOR": "gperrin"}).changed
+            adopt(newer, journal, actor="dnguyen")
+        assert adopt(newer, journal, actor="gperrin").changed
         assert require(newer, journal, actor="dnguyen").digest == newer.digest
 
 

@@ -66,7 +66,7 @@ def test_requirements_are_human_lines():
 
 def test_actor_override_only_when_the_policy_allows_it():
     policy = load_policy(POLICY)
-    actor = current_actor(policy, {"NETCHANGE_ACTOR": "amoreau"})
+    actor = current_actor(policy, "amoreau")
     assert actor.login == "amoreau"
     assert actor.person is not None
     assert actor.source == "override"
@@ -74,12 +74,12 @@ def test_actor_override_only_when_the_policy_allows_it():
         update={"identity": policy.identity.model_copy(update={"allow_override": False})}
     )
     with pytest.raises(BadRequest, match="NETCHANGE_ACTOR"):
-        current_actor(production, {"NETCHANGE_ACTOR": "amoreau"})
+        current_actor(production, "amoreau")
 
 
 def test_unknown_account_may_read_but_not_act():
     policy = load_policy(POLICY)
-    actor = current_actor(policy, {"NETCHANGE_ACTOR": "mallory"})
+    actor = current_actor(policy, "mallory")
     assert not actor.known
     with pytest.raises(GuardRefused, match="not a person of the policy"):
         actor.require("approve")
