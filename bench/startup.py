@@ -26,15 +26,18 @@ DIFF = "interface GigabitEthernet0/1\n+ description uplink to core\n"
 def _cases(work: Path) -> dict[str, list[str]]:
     diff = work / "two-lines.diff"
     diff.write_text(DIFF, encoding="utf-8")
-    bad = work / "bad-change.yaml"
-    bad.write_text("id: CHG-BAD\ntype: no-such-type\n", encoding="utf-8")
+    # A valid request whose target is not in the inventory: plan loads everything it needs (request,
+    # policy, journal, Nornir and its plugins) and exits 2 before any device is contacted.
+    bad = work / "unknown-host.yaml"
+    example = (ROOT / "changes" / "examples" / "01-access-port.yaml").read_text(encoding="utf-8")
+    bad.write_text(example.replace("hosts: [sw-doif-acc1, sw-doif-acc2]", "hosts: [no-such-host]"), encoding="utf-8")
     return {
         "version": [NETCHANGE, "version"],
         "--help": [NETCHANGE, "--help"],
         "classify (2-line diff)": [NETCHANGE, "classify", "--platform", "ios", "--role", "switch", "--diff", str(diff)],
         "window": [NETCHANGE, "window", "--category", "minor", "--site", "doif", "--at", "2026-12-02T10:00+01:00"],
         "inventory": [NETCHANGE, "inventory"],
-        "plan of a bad file (exit 2)": [NETCHANGE, "plan", str(bad)],
+        "plan, unknown host (exit 2)": [NETCHANGE, "plan", str(bad)],
         "import netchange.cli.changes": [sys.executable, "-c", "import netchange.cli.changes"],
         "python -c pass (floor)": [sys.executable, "-c", "pass"],
     }

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC
-from dataclasses import dataclass, field
-from functools import cache, cached_property
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -30,7 +30,6 @@ from netchange.registry import Registry
 
 if TYPE_CHECKING:
     import jinja2
-    from hier_config import HConfig
 
     from netchange.drivers.base import DriverProtocol
 
@@ -57,7 +56,6 @@ class Context(Generic[P]):
     """The running configuration: before the change in pre-checks and render (the snapshot),
     after the commit in post-checks (apply reads it once for every check of the host)."""
     change_id: str = ""
-    cache: dict[str, Any] = field(default_factory=dict)
 
     def show(self, command: str) -> str:
         """Output of a read-only command (NAPALM ``cli``)."""
@@ -76,18 +74,9 @@ class Context(Generic[P]):
             raise BadRequest(f"no TextFSM templates for platform {self.platform!r} (syntax {self.syntax!r})")
         return parse_show(platform, command, self.show(command))
 
-    @cached_property
-    def config(self) -> HConfig:
-        """The running configuration as a hier_config tree (IOS-style syntaxes)."""
-        from hier_config import Platform, get_hconfig
-
-        platform = Platform.CISCO_IOS if self.syntax == "ios" else Platform.GENERIC
-        return get_hconfig(platform, self.running)
-
     def refresh(self) -> None:
         """Re-read the running configuration (for a check that waits for the device to settle)."""
         self.running = self.driver.get_config(retrieve="running")["running"]
-        self.__dict__.pop("config", None)
 
 
 class ChangeType(ABC, Generic[P]):

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nornir import InitNornir
 from nornir.core import Nornir
 from nornir.core.configuration import Config
 from nornir.core.inventory import Host, Inventory
+from nornir.core.plugins.connections import ConnectionPluginRegister
+from nornir.core.state import GlobalState
 from nornir.init_nornir import load_inventory as nornir_load_inventory
+from nornir.init_nornir import load_runner
 
 from netchange.errors import BadRequest
 from netchange.models import Role, Targets
@@ -35,7 +37,18 @@ def load_nornir(config_file: Path, *, secrets: Path | None = None, **overrides: 
     used by the credentials transform unless ``nornir.yaml`` names its own."""
     overrides = _overrides(config_file, secrets, overrides)
     try:
-        return InitNornir(config_file=str(config_file), **overrides)
+        config = Config.from_file(str(config_file), **overrides)
+        # What ``InitNornir`` does, but for its first step: it imports every installed connection
+        # plugin (nornir_napalm, nornir_netmiko: NAPALM, netmiko, paramiko, ncclient) before it
+        # reads a host, where netchange opens every device through its own plugin, whose driver
+        # libraries load when a device is first contacted.
+        from netchange.connection import CONNECTION_NAME, NetchangeConnection
+
+        if ConnectionPluginRegister.available.get(CONNECTION_NAME) is not NetchangeConnection:
+            ConnectionPluginRegister.register(CONNECTION_NAME, NetchangeConnection)
+        config.logging.configure()
+        return Nornir(inventory=nornir_load_inventory(config), runner=load_runner(config), config=config,
+                      data=GlobalState(dry_run=False))
     except (OSError, ValueError, TypeError) as exc:
         raise BadRequest(f"{config_file}: cannot load the inventory: {exc}") from None
 

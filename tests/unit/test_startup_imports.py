@@ -73,3 +73,22 @@ def test_inventory_loads_nornir_but_no_driver(tmp_path: Path) -> None:
     loaded = _loaded(tmp_path, "inventory", "--json")
     assert "nornir" in loaded
     assert loaded.isdisjoint(("napalm", "netmiko", "ncclient", "hier_config", "paramiko", *RENDERING, *LAB))
+
+
+def test_plan_loads_no_driver_library_before_it_contacts_a_device(tmp_path: Path) -> None:
+    # A valid request whose target is not in the inventory: plan loads the request, the policy, the
+    # journal and Nornir, then refuses (exit 2) before any device. NAPALM, netmiko and ncclient are
+    # for the driver, loaded when a device is first contacted (InitNornir would import them all).
+    example = (ROOT / "changes" / "examples" / "01-access-port.yaml").read_text(encoding="utf-8")
+    request = tmp_path / "unknown-host.yaml"
+    unknown = example.replace("hosts: [sw-doif-acc1, sw-doif-acc2]", "hosts: [no-such-host]")
+    request.write_text(unknown, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "plan", str(request)], cwd=ROOT, capture_output=True, text=True, check=False,
+        env={"PATH": "/usr/bin:/bin", "NETCHANGE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)},
+    )
+    report = json.loads(done.stdout.rsplit("\n@@", 1)[1])
+    assert report["code"] == 2 and "unknown host 'no-such-host'" in done.stderr
+    loaded = set(report["loaded"])
+    assert "nornir" in loaded
+    assert loaded.isdisjoint(("napalm", "netmiko", "ncclient", "paramiko")), sorted(loaded)
