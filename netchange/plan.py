@@ -25,7 +25,7 @@ from netchange import redact
 from netchange.bounds import check_host_count
 from netchange.changetype import ChangeType, Context, get_change_type, text_hash
 from netchange.connection import CONNECTION_NAME
-from netchange.drivers.base import DriverProtocol, syntax_of
+from netchange.drivers.base import DriverProtocol, rollback_preview, syntax_of
 from netchange.errors import BadRequest, NetchangeError
 from netchange.inventory import host_role, host_site, resolve_targets
 from netchange.models import Category, ChangeRequest
@@ -122,10 +122,8 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest, ru
         driver.load_merge_candidate(config=candidate)
         try:
             diff = driver.compare_config()
-            preview = getattr(driver, "rollback_preview", None)
-            rollback = (
-                Rollback(strategy="lines", lines=preview()) if callable(preview) else Rollback(strategy="snapshot")
-            )
+            lines = rollback_preview(driver)
+            rollback = Rollback(strategy="snapshot") if lines is None else Rollback(strategy="lines", lines=lines)
         finally:
             # Plan never commits: the candidate is always dropped, whatever happened.
             driver.discard_config()

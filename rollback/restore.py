@@ -25,12 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netchange.drivers.base import DriverProtocol
-
-
-def normalize(driver: Any, text: str) -> str:
-    """The driver's canonical form of a config (drops volatile lines), or the text stripped."""
-    fn = getattr(driver, "normalize_config", None)
-    return str(fn(text)) if callable(fn) else text.strip()
+from netchange.drivers.base import normalize as normalize  # noqa: PLC0414 - re-exported for apply, plan, recover
 
 
 def same_state(driver: Any, a: str, b: str) -> bool:

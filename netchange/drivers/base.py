@@ -5,18 +5,21 @@
          (discard_config drops a loaded candidate; plan always ends there)
 
 A NAPALM driver (ios, eos, junos, nxos_ssh, mock, …) is a netchange driver as it is. Platforms
-NAPALM lacks get a subclass of :class:`napalm.base.NetworkDriver` in this package, registered
-under the entry-point group ``netchange.drivers`` by platform name.
+NAPALM lacks get a subclass of :class:`netchange.drivers.driver.NetchangeDriver` (NAPALM's
+``NetworkDriver`` with the features below as documented members, a typed options model, and
+NAPALM's exceptions raised as netchange's, see ``netchange/drivers/errors.py``), registered in
+:data:`DRIVERS` (entry-point group ``netchange.drivers``).
 
-Optional extensions, looked up with ``getattr`` so that plain NAPALM drivers still work:
+Optional features are members of :class:`DriverFeatures` with defaults; the engine asks
+:func:`rollback_preview` and :func:`normalize`, which give a plain NAPALM driver the defaults:
 
-``rollback_preview() -> str``
+``rollback_preview() -> str | None``
     After a candidate is loaded: the exact lines that would undo it, in the device's syntax.
-    Drivers without it are rolled back by restoring the full snapshot
+    ``None`` (the default): rolled back by restoring the full snapshot
     (``load_replace_candidate(snapshot)`` + ``commit_config()``).
 ``normalize_config(text) -> str``
     Canonical form of a ``get_config`` result, so that a restored device compares equal to its
-    snapshot despite volatile lines (timestamps, serials).
+    snapshot despite volatile lines (timestamps, serials). Default: the text stripped.
 
 Whether ``commit_config(revert_in=N)`` is a real confirmed commit is a platform fact: the
 profile's ``confirmed_commit`` (``netchange/platforms/<name>.yaml``), as are the syntax
@@ -32,6 +35,29 @@ from netchange.platforms import PLATFORMS, syntax_of
 from netchange.registry import Registry
 
 ENTRY_POINT_GROUP = "netchange.drivers"
+
+class DriverFeatures:
+    """netchange's optional driver features with their defaults (no NAPALM import here: the
+    command line imports this module before any driver is needed)."""
+
+    def rollback_preview(self) -> str | None:
+        """The lines that undo the loaded candidate, or ``None``: restore the snapshot instead."""
+        return None
+
+    def normalize_config(self, text: str) -> str:
+        """``text`` in canonical form (volatile lines dropped); compared byte for byte."""
+        return text.strip()
+
+
+def rollback_preview(driver: object) -> str | None:
+    """The driver's rollback preview; ``None`` for a driver without netchange's features."""
+    return driver.rollback_preview() if isinstance(driver, DriverFeatures) else None
+
+
+def normalize(driver: object, text: str) -> str:
+    """The driver's canonical form of a configuration, or the text stripped (a NAPALM driver)."""
+    return driver.normalize_config(text) if isinstance(driver, DriverFeatures) else text.strip()
+
 
 class NoCommitConfirm:
     """For devices without a confirmed commit: nothing is ever pending, there is nothing to confirm.
@@ -94,4 +120,14 @@ def driver_class(platform: str) -> type[Any]:
         raise BadRequest(f"no driver for platform {platform!r} (known: {', '.join(known_platforms())})") from exc
 
 
-__all__ = ["DRIVERS", "DriverProtocol", "NoCommitConfirm", "driver_class", "known_platforms", "syntax_of"]
+__all__ = [
+    "DRIVERS",
+    "DriverFeatures",
+    "DriverProtocol",
+    "NoCommitConfirm",
+    "driver_class",
+    "known_platforms",
+    "normalize",
+    "rollback_preview",
+    "syntax_of",
+]

@@ -54,15 +54,11 @@ import dns.tsigkeyring
 import dns.update
 import dns.xfr
 import dns.zone
-from napalm.base import NetworkDriver
-from napalm.base.exceptions import (
-    CommitError,
-    ConnectionException,
-    MergeConfigException,
-    ReplaceConfigException,
-)
+from pydantic import Field
 
 from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.driver import DriverOptions, NetchangeDriver
+from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
 
 MANAGED_TYPES = frozenset({"A", "AAAA", "CNAME", "PTR", "TXT", "MX", "SRV"})
 ZONE_TYPES = frozenset({"SOA", "NS"})
@@ -216,8 +212,24 @@ def zone_of(name: str, zones: list[dns.name.Name]) -> dns.name.Name:
     return max(best, key=lambda z: len(z.labels))
 
 
-class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napalm ships no type information
+class BindOptions(DriverOptions):
+    """``optional_args`` of the BIND driver (the TSIG key comes from the secrets file)."""
+
+    zones: tuple[str, ...] | str = ()
+    """The zones this server is primary for (a list, or names separated by commas)."""
+    zone: str | None = None
+    """One zone (instead of ``zones``)."""
+    default_ttl: int = 300
+    tsig_name: str = ""
+    tsig_secret: str = Field(default="", repr=False)
+    tsig_algorithm: str = "hmac-sha256"
+
+
+class BindDriver(NoCommitConfirm, NetchangeDriver):
     """NAPALM-contract driver for an RFC 2136 primary (BIND 9)."""
+
+    Options = BindOptions
+    default_port = 53
 
     def __init__(
         self,
@@ -227,18 +239,17 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
         timeout: int = 60,
         optional_args: dict[str, Any] | None = None,
     ) -> None:
-        opts = dict(optional_args or {})
-        self.hostname = hostname or "127.0.0.1"
-        self.timeout = float(min(timeout, 30))
-        self.port = int(opts.get("port") or 53)
-        zones = opts.get("zones") or ([opts["zone"]] if opts.get("zone") else [])
+        super().__init__(hostname or "127.0.0.1", username, password, timeout, optional_args)
+        options: BindOptions = self.options
+        self.timeout = float(min(timeout, 30))  # type: ignore[assignment]
+        zones = options.zones or ([options.zone] if options.zone else [])
         if isinstance(zones, str):
             zones = [z.strip() for z in zones.split(",") if z.strip()]
         self.zones = [dns.name.from_text(str(z)) for z in zones]
-        self.default_ttl = int(opts.get("default_ttl", 300))
-        self.key_name = str(opts.get("tsig_name") or "")
-        self._secret = str(opts.get("tsig_secret") or "")
-        self.key_algorithm = str(opts.get("tsig_algorithm") or "hmac-sha256")
+        self.default_ttl = options.default_ttl
+        self.key_name = options.tsig_name
+        self._secret = options.tsig_secret
+        self.key_algorithm = options.tsig_algorithm or "hmac-sha256"
         self._keyring: dict[dns.name.Name, dns.tsig.Key] | None = None
         self._desired: Records | None = None
         self._base: Records = frozenset()
@@ -249,13 +260,13 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
 
     def open(self) -> None:
         if not self.zones:
-            raise ConnectionException("bind driver needs optional_args.zones (or zone)")
+            raise OpenFailed("bind driver needs optional_args.zones (or zone)")
         if not (self.key_name and self._secret):
-            raise ConnectionException("bind driver needs tsig_name and tsig_secret (from the secrets file)")
+            raise OpenFailed("bind driver needs tsig_name and tsig_secret (from the secrets file)")
         try:
             self._keyring = dns.tsigkeyring.from_text({self.key_name: (self.key_algorithm, self._secret)})
         except (binascii.Error, ValueError, dns.exception.DNSException) as exc:
-            raise ConnectionException(
+            raise OpenFailed(
                 f"TSIG key {self.key_name!r}: the secret is not valid base64 ({exc})"
             ) from None
         self._read()  # proves reachability, the key and the transfer permission at once
@@ -268,7 +279,7 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
 
     def _tsig(self) -> dict[str, Any]:
         if self._keyring is None:
-            raise ConnectionException("bind driver is not open")
+            raise OpenFailed("bind driver is not open")
         return {"keyring": self._keyring, "keyname": self.key_name, "keyalgorithm": self.key_algorithm}
 
     def _read(self) -> Records:
@@ -285,14 +296,14 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
             )
             parsed = dns.zone.from_xfr(xfr, relativize=False)
         except dns.tsig.PeerError as exc:
-            raise ConnectionException(
+            raise OpenFailed(
                 f"{where} refused the TSIG key {self.key_name!r} ({type(exc).__name__}): "
                 "check tsig_name, tsig_secret and tsig_algorithm"
             ) from None
         except dns.xfr.TransferError as exc:
-            raise ConnectionException(f"{where}: zone transfer of {zone} refused ({exc})") from None
+            raise OpenFailed(f"{where}: zone transfer of {zone} refused ({exc})") from None
         except (dns.exception.DNSException, OSError, EOFError) as exc:
-            raise ConnectionException(
+            raise OpenFailed(
                 f"{where}: cannot read zone {zone}: {type(exc).__name__}: {exc}"
             ) from None
         out = set()
@@ -313,7 +324,7 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
             try:
                 answer = dns.query.udp(query, self.hostname, port=self.port, timeout=self.timeout)
             except (dns.exception.DNSException, OSError) as exc:
-                raise ConnectionException(f"query {command!r}: {exc}") from None
+                raise OpenFailed(f"query {command!r}: {exc}") from None
             lines = [dns.rcode.to_text(answer.rcode())] + [rrset.to_text() for rrset in answer.answer]
             out[command] = "\n".join(lines)
         return out
@@ -321,7 +332,7 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
     # --- state and candidate -------------------------------------------------------------------
 
     def get_config(
-        self, retrieve: str = "all", full: bool = False, sanitized: bool = False
+        self, retrieve: str = "all", full: bool = False, sanitized: bool = False, format: str = "text"  # NAPALM's
     ) -> dict[str, str]:
         running = render_records(self._read()) if retrieve in ("all", "running") else ""
         candidate = (
@@ -339,7 +350,7 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
             desired = merge_records(base, text, self.zones[0], self.default_ttl)
             self._validate(desired)
         except ValueError as exc:
-            raise MergeConfigException(str(exc)) from None
+            raise MergeRejected(str(exc)) from None
         self._desired, self._base = desired, base
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
@@ -354,7 +365,7 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
                 )
             self._validate(desired)
         except ValueError as exc:
-            raise ReplaceConfigException(str(exc)) from None
+            raise ReplaceRejected(str(exc)) from None
         self._desired, self._base = desired, running
 
     def _validate(self, desired: Records) -> None:
@@ -388,7 +399,7 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
         if revert_in is not None:
             raise NotImplementedError("DNS UPDATE has no confirmed commit; roll back with rollback()")
         if self._desired is None:
-            raise CommitError("no candidate loaded")
+            raise CommitRefused("no candidate loaded")
         # Prerequisites from the records the candidate was computed from: if the zone moved since
         # (another change, a manual edit), the server refuses the whole update.
         self._update(self._base, self._desired)
@@ -398,7 +409,7 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
     def rollback(self) -> None:
         """The inverse update: back to the records read just before the last commit."""
         if self._pre_commit is None:
-            raise CommitError("nothing to roll back: no commit in this session")
+            raise CommitRefused("nothing to roll back: no commit in this session")
         self._update(self._read(), self._pre_commit)
         self._pre_commit = None
 
@@ -430,7 +441,7 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
         if after != desired:
             missing = sorted(r.line() for r in desired - after)[:3]
             extra = sorted(r.line() for r in after - desired)[:3]
-            raise CommitError(
+            raise CommitRefused(
                 f"the server accepted the update but the zone differs: missing {missing}, extra {extra}"
             )
 
@@ -439,19 +450,19 @@ class BindDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napal
         try:
             response = dns.query.tcp(update, self.hostname, port=self.port, timeout=self.timeout)
         except dns.tsig.PeerError as exc:
-            raise CommitError(
+            raise CommitRefused(
                 f"{where} refused the TSIG key {self.key_name!r} ({type(exc).__name__})"
             ) from None
         except (dns.exception.DNSException, OSError) as exc:
-            raise CommitError(f"{where}: update of {zone} failed: {type(exc).__name__}: {exc}") from None
+            raise CommitRefused(f"{where}: update of {zone} failed: {type(exc).__name__}: {exc}") from None
         rcode = response.rcode()
         if rcode in (dns.rcode.NXRRSET, dns.rcode.YXRRSET, dns.rcode.NXDOMAIN, dns.rcode.YXDOMAIN):
-            raise CommitError(
+            raise CommitRefused(
                 f"{zone}: the zone changed since it was read "
                 f"(prerequisite failed: {dns.rcode.to_text(rcode)})"
             )
         if rcode != dns.rcode.NOERROR:
-            raise CommitError(f"{zone}: update refused ({dns.rcode.to_text(rcode)})")
+            raise CommitRefused(f"{zone}: update refused ({dns.rcode.to_text(rcode)})")
 
 
 def _rdataset(
@@ -489,5 +500,5 @@ def _read_text(filename: str | None, config: str | None) -> str:
     if config is not None:
         return config
     if filename is None:
-        raise MergeConfigException("give a filename or a config text")
+        raise MergeRejected("give a filename or a config text")
     return Path(filename).read_text()

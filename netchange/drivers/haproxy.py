@@ -43,15 +43,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from napalm.base import NetworkDriver
 from napalm.base.exceptions import (
     CommitError,
     ConnectionException,
-    MergeConfigException,
-    ReplaceConfigException,
 )
 
 from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.driver import DriverOptions, NetchangeDriver
+from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
 from netchange.drivers.treediff import diff_text
 from netchange.platforms import load_profile
 
@@ -318,8 +317,24 @@ def parse_servers_state(text: str) -> dict[str, Server]:
     return servers
 
 
-class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # napalm ships no type information
+class HaproxyOptions(DriverOptions):
+    """``optional_args`` of the HAProxy driver."""
+
+    socket: str | None = None
+    """The runtime API's unix socket (else TCP ``hostname:port``, port 9999 by default)."""
+    config_path: str | None = None
+    """The haproxy.cfg the driver keeps in step with the runtime state (required to open)."""
+    haproxy_bin: str = "haproxy"
+    """The binary that checks a configuration file (``haproxy -c``)."""
+    master_socket: str | None = None
+    """The master CLI socket, given by the lab's inventory; the driver does not use it."""
+
+
+class HaproxyDriver(NoCommitConfirm, NetchangeDriver):
     """NAPALM-contract driver for HAProxy (runtime API + config file)."""
+
+    Options = HaproxyOptions
+    default_port = 9999
 
     def __init__(
         self,
@@ -329,15 +344,11 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
         timeout: int = 60,
         optional_args: dict[str, Any] | None = None,
     ) -> None:
-        opts = dict(optional_args or {})
-        self.hostname = hostname or "127.0.0.1"
-        self.username = username
-        self.password = password
-        self.timeout = timeout
-        self.port = int(opts.get("port") or 9999)
-        self.socket_path: str | None = opts.get("socket")
-        self.config_path = Path(opts["config_path"]) if opts.get("config_path") else None
-        self.haproxy_bin = str(opts.get("haproxy_bin", "haproxy"))
+        super().__init__(hostname or "127.0.0.1", username, password, timeout, optional_args)
+        options: HaproxyOptions = self.options
+        self.socket_path: str | None = options.socket
+        self.config_path = Path(options.config_path) if options.config_path else None
+        self.haproxy_bin = options.haproxy_bin
         self._desired: State | None = None
         self._base = ""
         """Managed state the candidate was computed from; a commit refuses if it moved since."""
@@ -361,18 +372,18 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
                 while chunk := sock.recv(65536):
                     chunks.append(chunk)
         except OSError as exc:
-            raise ConnectionException(f"haproxy runtime API {address}: {exc}") from exc
+            raise OpenFailed(f"haproxy runtime API {address}: {exc}") from exc
         return b"".join(chunks).decode(errors="replace")
 
     def open(self) -> None:
         if self.config_path is None:
-            raise ConnectionException(
+            raise OpenFailed(
                 "haproxy driver needs optional_args.config_path (the haproxy.cfg it keeps in step)"
             )
         if not self.config_path.is_file():
-            raise ConnectionException(f"haproxy config {self.config_path} not found")
+            raise OpenFailed(f"haproxy config {self.config_path} not found")
         if "Name: HAProxy" not in self._command("show info"):
-            raise ConnectionException("the runtime API did not answer 'show info' like HAProxy")
+            raise OpenFailed("the runtime API did not answer 'show info' like HAProxy")
 
     def close(self) -> None:
         self._desired = None
@@ -400,17 +411,17 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
         try:
             state = parse_state(_managed_sections(self.config_path.read_text()))
         except ValueError as exc:
-            raise ConnectionException(f"{self.config_path}: {exc}") from exc
+            raise OpenFailed(f"{self.config_path}: {exc}") from exc
         for section in state.values():
             if section.kind in _SERVER_SECTIONS:
                 answer = self._command(f"show servers state {section.name}")
                 if not answer.startswith("1\n"):
-                    raise ConnectionException(f"show servers state {section.name}: {answer.strip()}")
+                    raise OpenFailed(f"show servers state {section.name}: {answer.strip()}")
                 section.servers = parse_servers_state(answer)
         return state
 
     def get_config(
-        self, retrieve: str = "all", full: bool = False, sanitized: bool = False
+        self, retrieve: str = "all", full: bool = False, sanitized: bool = False, format: str = "text"  # NAPALM's
     ) -> dict[str, str]:
         assert self.config_path is not None
         running = render_state(self._running()) if retrieve in ("all", "running") else ""
@@ -434,7 +445,7 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
             desired = merge(running, text)
             self._check_file(desired)
         except ValueError as exc:
-            raise MergeConfigException(str(exc)) from None
+            raise MergeRejected(str(exc)) from None
         self._desired, self._base = desired, render_state(running)
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
@@ -452,7 +463,7 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
                     raise ValueError(f"{key}: only server lines change at runtime")
             self._check_file(desired)
         except ValueError as exc:
-            raise ReplaceConfigException(str(exc)) from None
+            raise ReplaceRejected(str(exc)) from None
         self._desired, self._base = desired, render_state(running)
 
     def compare_config(self) -> str:
@@ -498,10 +509,10 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
         if revert_in is not None:
             raise NotImplementedError("haproxy has no confirmed commit; roll back with rollback()")
         if self._desired is None:
-            raise CommitError("no candidate loaded")
+            raise CommitRefused("no candidate loaded")
         before = self._running()
         if render_state(before) != self._base:
-            raise CommitError("the load balancer changed since the candidate was loaded; load it again")
+            raise CommitRefused("the load balancer changed since the candidate was loaded; load it again")
         try:
             self._apply(before, self._desired)
         except CommitError:
@@ -514,7 +525,7 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
 
     def rollback(self) -> None:
         if self._pre_commit is None:
-            raise CommitError("nothing to roll back: no commit in this session")
+            raise CommitRefused("nothing to roll back: no commit in this session")
         self._apply(self._running(), self._pre_commit)
         self._pre_commit = None
 
@@ -523,7 +534,7 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
     def _admin(self, command: str) -> None:
         answer = self._command(command).strip()
         if answer not in _OK_ANSWERS:
-            raise CommitError(f"haproxy refused {command!r}: {answer}")
+            raise CommitRefused(f"haproxy refused {command!r}: {answer}")
 
     def _apply(self, running: State, desired: State) -> None:
         """Runtime commands from ``running`` to ``desired``, then the file. Adds first, removals last,
@@ -532,7 +543,7 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
         try:
             text = self._check_file(desired)
         except ValueError as exc:
-            raise CommitError(str(exc)) from None
+            raise CommitRefused(str(exc)) from None
         for key, want in desired.items():
             have = running[key].servers
             health = _health_options(_backend_options(self.config_path.read_text(), key))
@@ -569,7 +580,7 @@ class HaproxyDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]  # na
                 return
             # Idle connections are released asynchronously; give them a moment.
             if time.monotonic() > deadline:
-                raise CommitError(f"haproxy refused 'del server {bs}': {answer}")
+                raise CommitRefused(f"haproxy refused 'del server {bs}': {answer}")
             time.sleep(0.05)
 
 
@@ -600,5 +611,5 @@ def _read(filename: str | None, config: str | None) -> str:
     if config is not None:
         return config
     if filename is None:
-        raise MergeConfigException("give a filename or a config text")
+        raise MergeRejected("give a filename or a config text")
     return Path(filename).read_text()

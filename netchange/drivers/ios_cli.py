@@ -10,7 +10,8 @@ NAPALM's; what the device cannot do is computed on this side:
   difference in the device's own syntax, with parent lines as context;
 - ``commit_config`` sends hier_config's remediation (running → predicted) in config mode; a line
   the device rejects stops the commit, the lines already sent are undone (remediation back to
-  the pre-commit configuration) and :class:`CommitError` is raised;
+  the pre-commit configuration) and :class:`MergeRejected` (a ``MergeConfigException``) or
+  :class:`ReplaceRejected` (a ``ReplaceConfigException``) is raised, as NAPALM's ``ios`` does;
 - ``rollback`` sends the rollback lines of the last commit (shown before by ``rollback_preview``).
 
 One reading of the running configuration serves the lifecycle calls that follow it
@@ -40,19 +41,15 @@ from typing import Any, ClassVar, Literal
 
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig, get_hconfig_driver
 from hier_config.models import IdempotentCommandsAvoidRule, IdempotentCommandsRule, MatchRule
-from napalm.base import NetworkDriver
 from napalm.base.exceptions import (
     CommandErrorException,
-    CommitError,
-    ConnectionClosedException,
-    ConnectionException,
-    MergeConfigException,
-    ReplaceConfigException,
 )
 from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
 from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.driver import DriverOptions, NetchangeDriver
+from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected, SessionClosed
 from netchange.platforms import CliOptions, LineMatch, PlatformProfile, ProfileError, load_profile
 from netchange.platforms.lines import refused_command
 
@@ -295,31 +292,38 @@ def check_candidate(text: str, platform: PlatformProfile | None = None) -> str:
 # -- the driver --------------------------------------------------------------------------------
 
 
-class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
+class IosCliOptions(DriverOptions):
+    """``optional_args`` of the IOS-style CLI drivers."""
+
+    known_hosts: str | None = None
+    """Host keys are verified: against this file, else the user's own known_hosts."""
+    alt_key_file: str | None = None
+    """netmiko's name for ``known_hosts`` (either may be given)."""
+    ssh_strict: bool = True
+    running_reuse_seconds: float = 2.0
+    """How long one reading of the running configuration serves the calls after it (0: never)."""
+
+
+class CliDriver(NoCommitConfirm, NetchangeDriver):
     """NAPALM-contract driver for IOS-style CLIs; subclasses only choose :attr:`platform`."""
 
     platform: ClassVar[PlatformProfile]
+    Options = IosCliOptions
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
-        args = dict(optional_args or {})
-        self.hostname = hostname
-        self.name = f"{hostname}:{args.get('port', 22)}"  # how errors name the device
-        self.username = username
-        self.password = password
-        self.timeout = timeout
-        self.port = int(args.get("port", 22))
-        self.secret = str(args.get("secret", ""))
-        known = args.get("alt_key_file") or args.get("known_hosts")
-        self.known_hosts: str | None = str(known) if known else None
-        # Host keys are verified: against the given known_hosts file, else the user's own.
-        self.ssh_strict = bool(args.get("ssh_strict", True))
+        super().__init__(hostname, username, password, timeout, optional_args)
+        options: IosCliOptions = self.options
+        self.name = f"{hostname}:{self.port}"  # how errors name the device
+        self.secret = options.secret
+        self.known_hosts: str | None = options.alt_key_file or options.known_hosts
+        self.ssh_strict = options.ssh_strict
         self.device: Any = None
         self._candidate: HConfig | None = None
         self._candidate_text = ""
         self._mode: Mode | None = None
         self._last_rollback: list[str] | None = None
-        self.running_reuse_seconds = float(args.get("running_reuse_seconds", 2.0))
+        self.running_reuse_seconds = options.running_reuse_seconds
         self._reading: tuple[str, float] | None = None
         """The last ``show running-config`` (canonical) and when it was read."""
         self._flow: tuple[tuple[str, float], HConfig, tuple[HConfig, HConfig, WorkflowRemediation]] | None = None
@@ -341,7 +345,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
                 self.device.enable()
         except Exception as exc:
             self.device = None
-            raise ConnectionException(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+            raise OpenFailed(f"{self.name}: {type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         if self.device is not None:
@@ -355,7 +359,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
 
     def _session(self) -> Any:
         if self.device is None:
-            raise ConnectionClosedException(f"{self.name}: not connected (call open())")
+            raise SessionClosed(f"{self.name}: not connected (call open())")
         return self.device
 
     # -- reading ---------------------------------------------------------------------------
@@ -414,11 +418,11 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
 
     def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         """Hold a snippet (commands, ``no …`` lines included) to merge into the running config."""
-        self._load("merge", filename, config, MergeConfigException)
+        self._load("merge", filename, config, MergeRejected)
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         """Hold a full configuration to become the running config (what it lacks is removed)."""
-        self._load("replace", filename, config, ReplaceConfigException)
+        self._load("replace", filename, config, ReplaceRejected)
 
     def discard_config(self) -> None:
         self._candidate, self._candidate_text, self._mode = None, "", None
@@ -426,7 +430,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
 
     def _workflow(self) -> tuple[HConfig, HConfig, WorkflowRemediation]:
         if self._candidate is None:
-            raise CommitError(f"{self.name}: no candidate loaded")
+            raise CommitRefused(f"{self.name}: no candidate loaded")
         reading = self._recent_reading()
         if self._flow is not None and self._flow[0] is reading and self._flow[1] is self._candidate:
             return self._flow[2]
@@ -457,6 +461,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         if revert_in is not None:
             raise NotImplementedError(f"{self.platform.name}: no commit-confirm timer on this platform")
+        mode = self._mode
         reading = self._recent_reading()[0]
         _, _, workflow = self._workflow()
         lines = config_lines(workflow.remediation_config)
@@ -469,7 +474,8 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
                 undone = self._restore(parse(reading, self.platform))
                 self.discard_config()
                 state = "lines already sent were undone" if undone else "UNDO FAILED, device left changed"
-                raise CommitError(f"{self.name}: device rejected the change ({error}); {state}")
+                rejected = ReplaceRejected if mode == "replace" else MergeRejected
+                raise rejected(f"{self.name}: device rejected the change ({error}); {state}")
         self._last_rollback = rollback
         self.discard_config()
 
@@ -487,7 +493,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
                 if session.check_config_mode():
                     session.exit_config_mode()
             except Exception as exit_exc:
-                raise CommitError(f"{self.name}: stuck in config mode: {exit_exc}") from exc
+                raise CommitRefused(f"{self.name}: stuck in config mode: {exit_exc}") from exc
             return detail
         return None
 
@@ -506,7 +512,7 @@ class CliDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
             return
         error = self._send(self._last_rollback)
         if error is not None:
-            raise CommitError(f"{self.name}: rollback rejected by the device: {error}")
+            raise CommitRefused(f"{self.name}: rollback rejected by the device: {error}")
         self._last_rollback = None
 
 

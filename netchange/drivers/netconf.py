@@ -41,20 +41,18 @@ from xml.sax.saxutils import escape
 import ncclient.transport.parser
 import ncclient.transport.session
 from lxml import etree
-from napalm.base import NetworkDriver
 from napalm.base.exceptions import (
     CommitConfirmException,
-    CommitError,
     ConnectAuthError,
-    ConnectionException,
     LockError,
-    MergeConfigException,
-    ReplaceConfigException,
 )
 from ncclient import manager
 from ncclient.operations import RPCError
 from ncclient.transport import AuthenticationError, SSHError, TransportError
+from pydantic import Field
 
+from netchange.drivers.driver import DriverOptions, NetchangeDriver
+from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
 from netchange.drivers.treediff import Node, diff_text, parse_tree
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -234,8 +232,22 @@ def _known_host_key(path: str, host: str, port: int) -> str | None:
     return None
 
 
-class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no type information
+class NetconfOptions(DriverOptions):
+    """``optional_args`` of the NETCONF driver."""
+
+    key_file: str | None = None
+    known_hosts: str | None = None
+    """Host keys are verified against this file (required unless ``hostkey_verify: false``)."""
+    hostkey_verify: bool = True
+    list_keys: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """The key leaves of each list (``{"vlan": ["id"]}``) when the agent offers no schema."""
+
+
+class NetconfDriver(NetchangeDriver):
     """NAPALM-contract driver for an RFC 6241 agent with ``:candidate`` and ``:confirmed-commit``."""
+
+    Options = NetconfOptions
+    default_port = 830
 
     def __init__(
         self,
@@ -245,16 +257,12 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         timeout: int = 60,
         optional_args: dict[str, Any] | None = None,
     ) -> None:
-        opts = dict(optional_args or {})
-        self.hostname = hostname or "127.0.0.1"
-        self.username = username
-        self.password = password
-        self.timeout = timeout
-        self.port = int(opts.get("port") or 830)
-        self.key_file: str | None = opts.get("key_file")
-        self.known_hosts: str | None = opts.get("known_hosts")
-        self.hostkey_verify = bool(opts.get("hostkey_verify", True))
-        self.list_keys: dict[str, list[str]] = {k: list(v) for k, v in (opts.get("list_keys") or {}).items()}
+        super().__init__(hostname or "127.0.0.1", username, password, timeout, optional_args)
+        options: NetconfOptions = self.options
+        self.key_file: str | None = options.key_file
+        self.known_hosts: str | None = options.known_hosts
+        self.hostkey_verify = options.hostkey_verify
+        self.list_keys: dict[str, list[str]] = {k: list(v) for k, v in options.list_keys.items()}
         self._session: Any = None
         self._locked = False
         self._loaded = False
@@ -272,12 +280,12 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         hostkey = None
         if self.hostkey_verify:
             if not self.known_hosts:
-                raise ConnectionException(
+                raise OpenFailed(
                     "netconf driver: give optional_args.known_hosts or hostkey_verify: false"
                 )
             hostkey = _known_host_key(self.known_hosts, self.hostname, self.port)
             if hostkey is None:
-                raise ConnectionException(
+                raise OpenFailed(
                     f"no host key for {self.hostname}:{self.port} in {self.known_hosts}"
                 )
         try:
@@ -296,11 +304,11 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         except AuthenticationError as exc:
             raise ConnectAuthError(f"{self.hostname}:{self.port}: authentication failed ({exc})") from None
         except (SSHError, TransportError, OSError) as exc:
-            raise ConnectionException(f"{self.hostname}:{self.port}: {type(exc).__name__}: {exc}") from None
+            raise OpenFailed(f"{self.hostname}:{self.port}: {type(exc).__name__}: {exc}") from None
         caps = set(self._session.server_capabilities)
         if not any(":candidate" in c for c in caps) or not any(":confirmed-commit" in c for c in caps):
             self._session.close_session()
-            raise ConnectionException("the agent lacks :candidate or :confirmed-commit")
+            raise OpenFailed("the agent lacks :candidate or :confirmed-commit")
 
     def close(self) -> None:
         if self._session is None:
@@ -319,7 +327,7 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
 
     def _rpc(self) -> Any:
         if self._session is None or not self._session.connected:
-            raise ConnectionException("netconf session is not open")
+            raise OpenFailed("netconf session is not open")
         return self._session
 
     def _unlock(self) -> None:
@@ -359,7 +367,7 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         try:
             reply = self._rpc().get_config(source=source)
         except RPCError as exc:
-            raise ConnectionException(f"get-config {source}: {exc}") from None
+            raise OpenFailed(f"get-config {source}: {exc}") from None
         root = reply.data_ele
         self._learn_keys(root)
         rendering = render_data(root, self.list_keys)
@@ -376,7 +384,7 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
     # --- state and candidate -------------------------------------------------------------------
 
     def get_config(
-        self, retrieve: str = "all", full: bool = False, sanitized: bool = False
+        self, retrieve: str = "all", full: bool = False, sanitized: bool = False, format: str = "text"  # NAPALM's
     ) -> dict[str, str]:
         running = self._render("running") if retrieve in ("all", "running") else ""
         candidate = self._render("candidate") if retrieve in ("all", "candidate") and self._loaded else ""
@@ -428,8 +436,8 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         try:
             payload = self._payload(text, None)
         except (ValueError, etree.XMLSyntaxError) as exc:
-            raise MergeConfigException(str(exc)) from None
-        self._edit(payload, MergeConfigException)
+            raise MergeRejected(str(exc)) from None
+        self._edit(payload, MergeRejected)
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read_text(filename, config)
@@ -438,7 +446,7 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
             payload = self._payload(text, "replace")
             tops = {_local(e.tag) for e in etree.fromstring(payload.encode()) if isinstance(e.tag, str)}
         except (ValueError, etree.XMLSyntaxError) as exc:
-            raise ReplaceConfigException(str(exc)) from None
+            raise ReplaceRejected(str(exc)) from None
         running_containers, _ = parse_rendering(running_text)
         removed = "".join(
             f'<{tag} xmlns="{escape(c.namespace)}" nc:operation="remove"/>'
@@ -447,7 +455,7 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
         )
         if removed:
             payload = payload.replace("</config>", removed + "</config>")
-        self._edit(payload, ReplaceConfigException)
+        self._edit(payload, ReplaceRejected)
 
     def compare_config(self) -> str:
         if not self._loaded:
@@ -462,7 +470,7 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         session = self._rpc()
         if self.has_pending_commit():
-            raise CommitError("a confirmed commit is pending: confirm or roll it back first")
+            raise CommitRefused("a confirmed commit is pending: confirm or roll it back first")
         before = self._render("running")
         try:
             if revert_in is not None:
@@ -472,7 +480,7 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
                 session.commit()
         except RPCError as exc:
             self._abandon()
-            raise CommitError(f"commit refused: {exc}") from None
+            raise CommitRefused(f"commit refused: {exc}") from None
         self._pre_commit = before
         self._loaded = False
         self._unlock()
@@ -496,11 +504,11 @@ class NetconfDriver(NetworkDriver):  # type: ignore[misc]  # napalm ships no typ
             try:
                 self._rpc().cancel_commit()
             except RPCError as exc:
-                raise CommitError(f"cancel-commit refused: {exc}") from None
+                raise CommitRefused(f"cancel-commit refused: {exc}") from None
             self._pending_until = None
             return
         if self._pre_commit is None:
-            raise CommitError("nothing to roll back: no commit in this session")
+            raise CommitRefused("nothing to roll back: no commit in this session")
         self.load_replace_candidate(config=self._pre_commit)
         self.commit_config()
         self._pre_commit = None
@@ -510,5 +518,5 @@ def _read_text(filename: str | None, config: str | None) -> str:
     if config is not None:
         return config
     if filename is None:
-        raise MergeConfigException("give a filename or a config text")
+        raise MergeRejected("give a filename or a config text")
     return Path(filename).read_text()

@@ -30,17 +30,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import paramiko
-from napalm.base import NetworkDriver
 from napalm.base.exceptions import (
     CommandErrorException,
-    CommitError,
-    ConnectionClosedException,
-    ConnectionException,
-    MergeConfigException,
-    ReplaceConfigException,
 )
 
 from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.driver import DriverOptions, NetchangeDriver
+from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected, SessionClosed
 from netchange.platforms import load_profile
 
 Mode = Literal["merge", "replace"]
@@ -130,22 +126,32 @@ def ruleset_diff(old: str, new: str) -> str:
 # -- the driver --------------------------------------------------------------------------------
 
 
-class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
+class NftablesOptions(DriverOptions):
+    """``optional_args`` of the nftables driver."""
+
+    key_file: str | None = None
+    """SSH private key (else the password)."""
+    known_hosts: str | None = None
+    """Host keys are verified against this file, else the user's own known_hosts."""
+    alt_key_file: str | None = None
+    """netmiko's name for ``known_hosts``."""
+    nft: str = "nft"
+    """The nft binary on the host."""
+
+
+class NftablesDriver(NoCommitConfirm, NetchangeDriver):
     """NAPALM-contract driver for an nftables firewall reached over SSH."""
+
+    Options = NftablesOptions
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
-        args = dict(optional_args or {})
-        self.hostname = hostname
-        self.username = username or "root"
-        self.password = password
-        self.timeout = timeout
-        self.port = int(args.get("port", 22))
+        super().__init__(hostname, username or "root", password, timeout, optional_args)
+        options: NftablesOptions = self.options
         self.name = f"{hostname}:{self.port}"
-        self.key_file: str | None = str(args["key_file"]) if args.get("key_file") else None
-        known = args.get("known_hosts") or args.get("alt_key_file")
-        self.known_hosts: str | None = str(known) if known else None
-        self.nft = str(args.get("nft", "nft"))
+        self.key_file: str | None = options.key_file or None
+        self.known_hosts: str | None = options.known_hosts or options.alt_key_file or None
+        self.nft = options.nft
         self.client: paramiko.SSHClient | None = None
         self._candidate: str | None = None
         self._mode: Mode | None = None
@@ -168,7 +174,7 @@ class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
             )
         except (paramiko.SSHException, OSError) as exc:
             client.close()
-            raise ConnectionException(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+            raise OpenFailed(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         self.client = client
 
     def close(self) -> None:
@@ -182,7 +188,7 @@ class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
 
     def _exec(self, command: str, stdin: str | None = None) -> tuple[int, str, str]:
         if self.client is None:
-            raise ConnectionClosedException(f"{self.name}: not connected (call open())")
+            raise SessionClosed(f"{self.name}: not connected (call open())")
         try:
             chan_in, chan_out, chan_err = self.client.exec_command(command, timeout=self.timeout)
             if stdin is not None:
@@ -192,7 +198,7 @@ class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
             err = chan_err.read().decode()
             return chan_out.channel.recv_exit_status(), out, err
         except (paramiko.SSHException, OSError) as exc:
-            raise ConnectionClosedException(f"{self.name}: session lost: {exc}") from exc
+            raise SessionClosed(f"{self.name}: session lost: {exc}") from exc
 
     def _nft_file(self, script: str, *, check: bool = False) -> tuple[bool, str]:
         """Run ``nft [-c] -f -`` with ``script`` on stdin; (ok, error text)."""
@@ -252,11 +258,11 @@ class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
 
     def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         """Hold an nft script to apply on top of the current ruleset (checked with ``nft -c``)."""
-        self._load("merge", filename, config, MergeConfigException)
+        self._load("merge", filename, config, MergeRejected)
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         """Hold a full ruleset to replace the current one (``flush ruleset`` + script)."""
-        self._load("replace", filename, config, ReplaceConfigException)
+        self._load("replace", filename, config, ReplaceRejected)
 
     def discard_config(self) -> None:
         self._candidate, self._mode = None, None
@@ -294,7 +300,8 @@ class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
         if revert_in is not None:
             raise NotImplementedError("nftables: no commit-confirm timer; the engine rolls back")
         if self._candidate is None:
-            raise CommitError(f"{self.name}: no candidate loaded")
+            raise CommitRefused(f"{self.name}: no candidate loaded")
+        rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
         snapshot = self._ruleset()
         ok, error = self._nft_file(self._script())
         if not ok:
@@ -302,7 +309,7 @@ class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
             unchanged = self._ruleset() == snapshot
             self.discard_config()
             state = "ruleset unchanged" if unchanged else "RULESET CHANGED despite the error"
-            raise CommitError(f"{self.name}: nft -f refused the candidate ({error}); {state}")
+            raise rejected(f"{self.name}: nft -f refused the candidate ({error}); {state}")
         self._snapshot = snapshot
         self.discard_config()
 
@@ -312,7 +319,7 @@ class NftablesDriver(NoCommitConfirm, NetworkDriver):  # type: ignore[misc]
             return
         ok, error = self._nft_file("flush ruleset\n" + self._snapshot)
         if not ok:
-            raise CommitError(f"{self.name}: snapshot restore refused: {error}")
+            raise CommitRefused(f"{self.name}: snapshot restore refused: {error}")
         self._snapshot = None
 
 
