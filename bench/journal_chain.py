@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from netchange.journal import Journal
-from netchange.journal.store import GENESIS, canonical, event_hash
+from netchange.journal.chain import GENESIS, event_hash
+from netchange.journal.encoding import canonical
 from netchange.journal.testing import make_plan
 
 

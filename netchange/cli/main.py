@@ -106,7 +106,7 @@ def settings() -> Settings:
 
 def _mount() -> None:
     # Imported here so that each module registers its commands on ``app`` (or a sub-app).
-    from netchange.cli import changes, classify, guard, lab  # noqa: F401
+    from netchange.cli import approvals, changes, classify, journal, lab, policy, reports  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

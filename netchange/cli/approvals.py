@@ -1,0 +1,92 @@
+"""Commands that decide: window, approve, close (policy and journal only, never a device)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from netchange import planstore, policypin
+from netchange.approvals import approve as do_approve
+from netchange.approvals import close as do_close
+from netchange.cli.common import open_journal as _journal
+from netchange.cli.common import out
+from netchange.cli.common import policy as _policy
+from netchange.cli.main import app, settings
+from netchange.errors import BadRequest
+from netchange.identity import current_actor
+from netchange.models import Category
+from netchange.window import evaluate, parse_at, parse_duration
+
+
+@app.command()
+def window(
+    category: Annotated[str, typer.Option(help="minor, medium or major.")],
+    site: Annotated[str, typer.Option(help="Site (doif, doso).")],
+    at: Annotated[str, typer.Option(help="Start, ISO-8601 with a UTC offset.")],
+    duration: Annotated[str, typer.Option(help="30m, 2h, 1h30m or PT1H30M.")] = "30m",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """May a change of CATEGORY run at SITE from AT for DURATION? And when does it next open?"""
+    policy = _policy()
+    verdict = evaluate(policy, _category(category), site, parse_at(at), parse_duration(duration))
+    if as_json:
+        print(json.dumps({**verdict.as_dict(), "policy_version": policy.version}, ensure_ascii=False))
+        return
+    mark = "[green]allowed[/]" if verdict.allowed else "[red]refused[/]"
+    out.print(f"{mark}: {verdict.reason}")
+    out.print(f"  {verdict.start.isoformat()} → {verdict.end.isoformat()} ({policy.timezone})")
+    if not verdict.allowed:
+        nxt = verdict.next_open.isoformat() if verdict.next_open else "not within 60 days"
+        out.print(f"  next open: {nxt}")
+
+
+def _category(text: str) -> Category:
+    try:
+        return Category(text)
+    except ValueError as exc:
+        raise BadRequest(f"unknown category {text!r} (known: minor, medium, major)") from exc
+
+
+@app.command()
+def approve(
+    change_id: Annotated[str, typer.Argument(help="The change to approve.")],
+    reject: Annotated[bool, typer.Option("--reject", help="Reject the plan instead.")] = False,
+    comment: Annotated[str, typer.Option(help="Why (kept in the journal).")] = "",
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Hash (prefix) of the plan you read; refused if re-planned.")
+    ] = None,
+) -> None:
+    """Approve (or reject) the change's current plan, as the acting person."""
+    policy = _policy()
+    actor = current_actor(policy, settings().actor)
+    with _journal() as journal:
+        policypin.require(policy, journal, actor=actor.login)
+        # What is approved is the stored plan the journal names current, verified against its hash.
+        stored = planstore.current(settings().plans_dir, journal, change_id)
+        approval, status = do_approve(
+            policy, journal, change_id, actor, reject=reject, comment=comment, plan_hash=plan, plan=stored
+        )
+        state = journal.state(change_id)
+    verb = "rejected" if reject else "approved"
+    out.print(f"{change_id}: {verb} by {approval.approver} for plan {approval.plan_hash[:12]}")
+    out.print(f"  approvals {status.summary()}; state {state}")
+
+
+@app.command()
+def close(
+    change_id: Annotated[str, typer.Argument(help="The change to close.")],
+    comment: Annotated[str, typer.Option(help="The validation's note.")] = "",
+) -> None:
+    """Final validation: the engineer and the operations manager each close the change."""
+    policy = _policy()
+    actor = current_actor(policy, settings().actor)
+    with _journal() as journal:
+        policypin.require(policy, journal, actor=actor.login)
+        missing = do_close(policy, journal, change_id, actor, comment=comment)
+        state = journal.state(change_id)
+    if missing:
+        out.print(f"{change_id}: validation recorded; still to close: {', '.join(missing)} (state {state})")
+    else:
+        out.print(f"{change_id}: closed")

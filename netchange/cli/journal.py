@@ -1,0 +1,77 @@
+"""The journal commands: verify its keyed chain and heads, print its head, key an old journal."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netchange.cli.common import open_journal as _journal
+from netchange.cli.common import out
+from netchange.cli.main import app, err, settings
+from netchange.errors import BadRequest
+from netchange.journal import Journal
+
+journal_app = typer.Typer(help="The journal: verify its keyed chain, print its head.", no_args_is_help=True)
+app.add_typer(journal_app, name="journal")
+
+
+@journal_app.command("verify")
+def verify(
+    heads: Annotated[
+        Path | None,
+        typer.Option("--heads", help="A file of 'SEQ HASH' lines collected elsewhere ('netchange journal head')."),
+    ] = None,
+) -> None:
+    """Check the keyed chain, every table against it, and the heads kept elsewhere; exit 1 naming the first bad row."""
+    anchors = _read_heads(heads) if heads is not None else []
+    with _journal(warn=False) as journal:
+        problems = journal.verify(heads=anchors)
+        seq, head = journal.head()
+    if problems:
+        err.print(f"[red]first bad row:[/] {problems[0]}", highlight=False, soft_wrap=True)
+        for p in problems[1:]:
+            err.print(f"[red]broken:[/] {p}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    checked = f"; {len(anchors)} head(s) from {heads} match" if heads is not None else ""
+    out.print(f"journal intact: {seq} events, head {head[:16]}{checked}")
+
+
+_HEAD = re.compile(r"(?:^|\s)(\d+) ([0-9a-f]{64})(?:\s|$)")
+
+
+def _read_heads(path: Path) -> list[tuple[int, str]]:
+    """``SEQ HASH`` per line, as ``netchange journal head`` prints it or inside a syslog line
+    (``NETCHANGE_JOURNAL_SYSLOG``); ``#`` comments and blank lines skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"{path}: cannot read: {exc}") from None
+    heads = []
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0] if line.lstrip().startswith("#") else line
+        if not text.strip():
+            continue
+        found = _HEAD.search(text)
+        if found is None:
+            raise BadRequest(f"{path}:{number}: expected 'SEQ HASH' (as printed by 'netchange journal head')")
+        heads.append((int(found.group(1)), found.group(2)))
+    return heads
+
+
+@journal_app.command("head")
+def head() -> None:
+    """Print the journal's head as 'SEQ HASH': append it to a file kept elsewhere to anchor the chain."""
+    with _journal(warn=False) as journal:
+        seq, digest = journal.head()
+    print(f"{seq} {digest}")
+
+
+@journal_app.command("migrate")
+def migrate() -> None:
+    """Key a journal written before keyed chains (its past keeps plain hashes, sealed by the keying event)."""
+    with Journal(settings().journal, migrate_unkeyed=True) as journal:
+        seq = journal.migrate_unkeyed()
+    out.print(f"journal keyed from event {seq}")

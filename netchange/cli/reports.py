@@ -1,0 +1,145 @@
+"""Commands that read the record: list, show, report (policy and journal only)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from netchange import redact
+from netchange.cli.common import now as _now
+from netchange.cli.common import open_journal as _journal
+from netchange.cli.common import out
+from netchange.cli.common import policy as _policy
+from netchange.cli.main import app
+from netchange.errors import BadRequest
+from netchange.privatefile import write_new_file
+
+
+@app.command(name="list")
+def list_changes(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The changes in the journal, with state, category and dates."""
+    with _journal() as journal:
+        rows = journal.changes()
+    if as_json:
+        print(json.dumps([_row_json(r) for r in rows], indent=2))
+        return
+    table = Table("change", "state", "category", "sites", "requested", "updated", "title")
+    for r in rows:
+        table.add_row(
+            r.id,
+            r.state.value + (" (emergency)" if r.emergency else ""),
+            r.category.value if r.category else "",
+            ",".join(r.sites),
+            f"{r.created_at:%Y-%m-%d %H:%M}",
+            f"{r.updated_at:%Y-%m-%d %H:%M}",
+            r.title,
+        )
+    out.print(table)
+
+
+def _row_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "state": r.state.value,
+        "category": r.category.value if r.category else None,
+        "sites": list(r.sites),
+        "hosts": list(r.hosts),
+        "outcome": r.outcome.value if r.outcome else None,
+        "emergency": r.emergency,
+        "plan_hash": r.plan_hash,
+        "created_at": r.created_at.isoformat(),
+        "updated_at": r.updated_at.isoformat(),
+        "title": r.title,
+    }
+
+
+@app.command()
+def show(
+    change_id: Annotated[str, typer.Argument(help="The change to show.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The change's latest plan, approvals still valid and missing, state and events."""
+    from netchange.report.sheet import build_sheet  # Jinja2 is loaded only by the reports
+
+    policy = _policy()
+    with _journal() as journal:
+        sheet = build_sheet(policy, journal, change_id, now=_now())
+    if as_json:
+        print(json.dumps(sheet.as_json(), indent=2, ensure_ascii=False, default=str))
+        return
+    c = sheet.change
+    out.print(f"[bold]{c.id}[/] — {c.title}  (ticket {c.ticket}, requester {c.requester})")
+    out.print(
+        f"state [bold]{c.state.value}[/]; category {c.category.value if c.category else '?'}; "
+        f"sites {', '.join(c.sites)}" + (f"; EMERGENCY: {c.emergency}" if c.emergency else "")
+    )
+    if sheet.plan:
+        p = sheet.plan
+        out.print(
+            f"plan {p['hash'][:12]} by {p['created_by']} at {p['created_at']} "
+            f"(policy {p['policy_version']}, rules {p['rules_version']})"
+        )
+        for host in p["hosts"]:
+            out.print(f"  [bold]{host['host']}[/] ({host['site']}) {host.get('category', '')}")
+            for line in str(host.get("diff", "")).splitlines():
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                out.print(f"    [{style}]{redact.scrub(line)}[/]" if style else f"    {redact.scrub(line)}")
+        for line in sheet.requirements:
+            out.print(f"  · {line}")
+    if sheet.approvals is not None:
+        out.print(f"approvals {sheet.approvals.summary()}")
+        for rule, a in sheet.approvals.satisfied:
+            out.print(f"  ✓ {rule.describe()}: {a.approver} at {a.at:%Y-%m-%d %H:%M}Z {a.comment}")
+        for rule in sheet.approvals.missing:
+            out.print(f"  ✗ missing {rule.describe()}")
+        for a, why in sheet.approvals.ignored:
+            out.print(f"  - ignored {a.approver}: {why}")
+        if sheet.approvals.voided:
+            out.print(f"  ({len(sheet.approvals.voided)} approval(s) of earlier plans no longer count)")
+    out.print("events:")
+    for e in sheet.events:
+        host = f" {e.host}" if e.host else ""
+        out.print(f"  {e.seq:>5} {e.at:%Y-%m-%d %H:%M:%S}Z {e.actor:<10} {e.kind}{host} {_brief(e.data)}")
+    out.print(f"journal head: {sheet.chain_seq} {sheet.chain_head}", soft_wrap=True)
+
+
+def _brief(data: dict[str, Any]) -> str:
+    if "to" in data and "from" in data:
+        return f"{data['from']} → {data['to']} {data.get('reason', '')}".rstrip()
+    if "allowed" in data:
+        return ("allowed" if data["allowed"] else "refused") + ": " + "; ".join(data.get("reasons", []))
+    text = json.dumps({k: v for k, v in data.items() if k not in {"request", "row_sha"}}, ensure_ascii=False)
+    return text if len(text) < 140 else text[:137] + "..."
+
+
+@app.command()
+def report(
+    target: Annotated[str, typer.Argument(help="A change id, or 'quarterly'.")],
+    fmt: Annotated[str, typer.Option("--format", help="html, md (quarterly also json).")] = "md",
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    quarter: Annotated[str | None, typer.Option(help="For quarterly: e.g. 2026Q4.")] = None,
+) -> None:
+    """The tracking sheet of a change, or the quarterly volumes for the steering committee."""
+    from netchange.report import render_quarterly, render_sheet  # Jinja2 only for the reports
+
+    policy = _policy()
+    with _journal(warn=False) as journal:
+        if target == "quarterly":
+            if not quarter:
+                raise BadRequest("report quarterly needs --quarter, e.g. 2026Q4")
+            text = render_quarterly(policy, journal, quarter, fmt=fmt, now=_now())
+        else:
+            text = render_sheet(policy, journal, target, fmt=fmt, now=_now())
+    text = redact.scrub(text)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_new_file(output, text)  # created 0600: it carries diffs and the journal's record
+        out.print(f"written {output}")
