@@ -56,6 +56,7 @@ import dns.xfr
 import dns.zone
 from pydantic import Field
 
+from netchange.diffformat import set_diff
 from netchange.drivers.base import NoCommitConfirm
 from netchange.drivers.driver import DriverOptions, NetchangeDriver
 from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
@@ -92,10 +93,7 @@ def render_records(records: Iterable[Record]) -> str:
 
 def diff_records(old: Records, new: Records) -> str:
     """``-`` lines for records that go, ``+`` for those that come (a TTL change shows as both)."""
-    gone = render_records(old - new).splitlines()
-    come = render_records(new - old).splitlines()
-    lines = [f"-{line}" for line in gone] + [f"+{line}" for line in come]
-    return "\n".join(lines) + "\n" if lines else ""
+    return set_diff(render_records(old - new).splitlines(), render_records(new - old).splitlines())
 
 
 def _name(text: str, origin: dns.name.Name) -> dns.name.Name:

@@ -47,6 +47,7 @@ from napalm.base.exceptions import (
 from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
+from netchange.diffformat import hier_diff
 from netchange.drivers.base import NoCommitConfirm
 from netchange.drivers.driver import DriverOptions, NetchangeDriver
 from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected, SessionClosed
@@ -163,46 +164,8 @@ def merge_scope(running: str, candidate: HConfig) -> str:
 
 
 def diff_configs(running: HConfig, future: HConfig, indent: str = " ") -> str:
-    """The difference running → future in device syntax: ``-``/``+`` lines, parents as context.
-
-    Each line is the sign followed by the line as the device prints it (``indent`` per level), so
-    ``+ description x`` under `` interface Fa0/2`` reads ``+ description x`` with its parent
-    shown as `` interface Fa0/2`` (a space for "unchanged"). Removals come before additions
-    within a section, in the device's order.
-    """
-    out: list[str] = []
-    _diff_children(running, future, 0, indent, out)
-    return "\n".join(out) + ("\n" if out else "")
-
-
-def _signed(sign: str, pad: str, text: str) -> list[str]:
-    """One diff line per device line: a banner is one hier_config child over several lines."""
-    return [f"{sign}{pad}{line}" for line in text.split("\n")]
-
-
-def _diff_children(old: Any, new: Any, depth: int, indent: str, out: list[str]) -> None:
-    pad = indent * depth
-    for child in old.children:
-        twin = new.children.get(child.text)
-        if twin is None:
-            out.extend(_signed("-", pad, child.text))
-            _whole(child, depth + 1, indent, "-", out)
-        else:
-            sub: list[str] = []
-            _diff_children(child, twin, depth + 1, indent, sub)
-            if sub:
-                out.append(f" {pad}{child.text}")
-                out.extend(sub)
-    for child in new.children:
-        if child.text not in old.children:
-            out.extend(_signed("+", pad, child.text))
-            _whole(child, depth + 1, indent, "+", out)
-
-
-def _whole(node: Any, depth: int, indent: str, sign: str, out: list[str]) -> None:
-    for child in node.children:
-        out.extend(_signed(sign, indent * depth, child.text))
-        _whole(child, depth + 1, indent, sign, out)
+    """The difference running → future in device syntax (:func:`netchange.diffformat.hier_diff`)."""
+    return hier_diff(running, future, indent)
 
 
 def config_lines(config: HConfig, indent: str = "") -> list[str]:

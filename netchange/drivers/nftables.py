@@ -23,7 +23,6 @@ SSH is paramiko with key (or password) login; host keys are checked against ``kn
 
 from __future__ import annotations
 
-import difflib
 import re
 import shlex
 from pathlib import Path
@@ -34,6 +33,7 @@ from napalm.base.exceptions import (
     CommandErrorException,
 )
 
+from netchange.diffformat import block_diff
 from netchange.drivers.base import NoCommitConfirm
 from netchange.drivers.driver import DriverOptions, NetchangeDriver
 from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected, SessionClosed
@@ -67,60 +67,9 @@ def normalize_ruleset(text: str) -> str:
     return _EXPIRES.sub("", _COUNTER.sub("counter packets 0 bytes 0", text))
 
 
-def _depth(line: str) -> int:
-    return len(line) - len(line.lstrip("\t"))
-
-
-def _ancestors(lines: list[str]) -> list[tuple[str, ...]]:
-    """For each line, the block headers (``table …{``, ``chain …{``) it sits in."""
-    chains: list[tuple[str, ...]] = []
-    stack: list[str] = []
-    for line in lines:
-        if not line.strip():  # a blank line closes nothing
-            chains.append(tuple(stack))
-            continue
-        depth = _depth(line)
-        while stack and _depth(stack[-1]) >= depth:
-            stack.pop()
-        chains.append(tuple(stack))
-        if line.rstrip().endswith("{"):
-            stack.append(line)
-    return chains
-
-
 def ruleset_diff(old: str, new: str) -> str:
-    """``nft list ruleset`` old → new: ``-``/``+`` lines, enclosing blocks as `` `` context.
-
-    Blank lines are not shown: they carry no meaning in nft syntax.
-    """
-    a, b = old.splitlines(), new.splitlines()
-    anc_a, anc_b = _ancestors(a), _ancestors(b)
-    out: list[str] = []
-    shown: tuple[str, ...] = ()
-
-    def emit(sign: str, line: str, chain: tuple[str, ...]) -> None:
-        nonlocal shown
-        if not line.strip():
-            return
-        common = 0
-        while common < min(len(chain), len(shown)) and chain[common] == shown[common]:
-            common += 1
-        for header in chain[common:]:
-            out.append(f" {header}")
-        shown = chain
-        out.append(f"{sign}{line}")
-        if line.rstrip().endswith("{"):
-            shown = (*chain, line)
-
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        for i in range(i1, i2):
-            emit("-", a[i], anc_a[i])
-        for j in range(j1, j2):
-            emit("+", b[j], anc_b[j])
-    return "\n".join(out) + ("\n" if out else "")
+    """``nft list ruleset`` old → new (:func:`netchange.diffformat.block_diff`)."""
+    return block_diff(old, new)
 
 
 # -- the driver --------------------------------------------------------------------------------
