@@ -8,7 +8,9 @@ and the latest decision of a person on a hash is the one that counts (a rejectio
 withdrawn by approving later, and the other way round).
 
 For a minor change the policy lists no approval: the quality plan says "the requester's
-validation suffices", and the request itself, by a requester of the policy, is that validation.
+validation suffices", and the request itself, by a person with a role of ``requests.roles``, is
+that validation; only a role of the category's ``extra_approval_roles`` may still record one.
+No role is named in this module: who may approve what is the policy's data, versioned with it.
 
 Two more things void an approval without a re-plan:
 
@@ -131,7 +133,9 @@ def status(
     missing = tuple(r for r in rules if r not in {s for s, _ in satisfied})
     voided = tuple(a for a in journal.approvals(change_id) if a.plan_hash != plan_hash)
     requester_person = policy.person(requester)
-    requester_ok = bool(rules) or (requester_person is not None and "requester" in requester_person.roles)
+    requester_ok = bool(rules) or (
+        requester_person is not None and bool(set(policy.requests.roles) & set(requester_person.roles))
+    )
     return ApprovalStatus(
         change_id=change_id,
         plan_hash=plan_hash,
@@ -235,11 +239,18 @@ def approve(
             raise GuardRefused(
                 f"{person.label()} cannot approve a {record.category.value} change (needs {needed})"
             )
-    elif not {"ops_manager", "project_manager"} & set(person.roles):
-        raise GuardRefused(
-            f"{person.label()} cannot approve: a minor change is validated by its request; "
-            "an extra approval needs an ops_manager or project_manager"
-        )
+    else:
+        extra = policy.category(record.category).extra_approval_roles
+        if not set(extra) & set(person.roles):
+            needs = (
+                f"an extra approval needs the role {' or '.join(extra)}"
+                if extra
+                else "the policy takes no extra approval"
+            )
+            raise GuardRefused(
+                f"{person.label()} cannot approve: a {record.category.value} change is validated by its request; "
+                + needs
+            )
     approval = journal.add_approval(
         change_id,
         record.plan_hash,

@@ -107,7 +107,9 @@ class Freeze(_Frozen):
 
 
 Organisation = Literal["client", "provider"]
-PersonRole = Literal["requester", "engineer", "ops_manager", "project_manager"]
+PersonRole = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+"""A role of the quality plan. The roles themselves are the policy's data (``roles:``), not code:
+a role named anywhere in the policy must be declared there."""
 
 
 class Person(_Frozen):
@@ -149,6 +151,10 @@ class CategoryPolicy(_Frozen):
     )
     lead_time: dt.timedelta = dt.timedelta(0)
     plan_demands: tuple[PlanDemand, ...] = ()
+    extra_approval_roles: tuple[PersonRole, ...] = Field(
+        default=(),
+        description="Roles that may record an approval the category does not need (e.g. of a minor change).",
+    )
     emergency_allowed: bool = Field(default=False, description="May run outside its window with --emergency.")
 
     @model_validator(mode="after")
@@ -169,7 +175,15 @@ class Identity(_Frozen):
 
 
 class ApplyRules(_Frozen):
+    """Who may apply a change, and roll one back on request."""
+
     roles: tuple[PersonRole, ...] = ("engineer",)
+
+
+class RequestRules(_Frozen):
+    """Whose request counts as the requester's validation of a change that lists no approval."""
+
+    roles: tuple[PersonRole, ...] = ("requester",)
 
 
 class CloseRules(_Frozen):
@@ -205,7 +219,12 @@ class Policy(_Frozen):
     closed_hours: ClosedHours = ClosedHours()
     sites: dict[str, Site]
     freezes: tuple[Freeze, ...] = ()
+    roles: dict[PersonRole, str] = Field(
+        default_factory=dict,
+        description="The roles of the quality plan (role: what it does); every role the policy names is one.",
+    )
     people: tuple[Person, ...] = ()
+    requests: RequestRules = RequestRules()
     apply: ApplyRules = ApplyRules()
     close: CloseRules = CloseRules()
     policy_admin: PolicyAdmin = PolicyAdmin()
@@ -233,7 +252,19 @@ class Policy(_Frozen):
         dupes = sorted({x for x in logins if logins.count(x) > 1})
         if dupes:
             raise ValueError(f"people listed twice: {', '.join(dupes)}")
+        if self.roles:
+            unknown = sorted(set(self.named_roles()) - set(self.roles))
+            if unknown:
+                raise ValueError(f"roles not declared under 'roles': {', '.join(unknown)}")
         return self
+
+    def named_roles(self) -> list[str]:
+        """Every role the policy names: people, requests, apply, close, policy_admin, approvals."""
+        named = [r for p in self.people for r in p.roles]
+        named += [*self.requests.roles, *self.apply.roles, *self.close.roles, *self.policy_admin.roles]
+        for rules in self.categories.values():
+            named += [a.role for a in rules.approvals] + list(rules.extra_approval_roles)
+        return named
 
     # --- identity of the policy in force -------------------------------------------------------
 

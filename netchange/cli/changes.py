@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netchange import clock, devicelock, planstore, policypin, redact, window
+from netchange import clock, devicelock, planstore, policypin, redact
 from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
-from netchange.guard import check_apply
+from netchange.guard import check_apply, check_rollback
 from netchange.identity import current_actor
 from netchange.journal import Journal
 from netchange.policy import Policy, load_policy
@@ -307,7 +307,7 @@ def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> Non
                     f"{change_id} is {state}: only a completed change can be rolled back on request{hint}")
             policypin.require(policy, journal, actor=actor.login)
             the_plan = planstore.current(cfg.plans_dir, journal, change_id)
-            _guard_rollback(the_plan, policy=policy, journal=journal, actor=actor.login, emergency=emergency)
+            _guard_rollback(the_plan, policy=policy, journal=journal, emergency=emergency)
             targets = [t for t in touched.values() if t.snapshot and t.commit_started]
         names = [t.host for t in targets]
         snapshots = SnapshotStore(cfg.snapshots_dir)
@@ -342,22 +342,10 @@ def _restore_command(change_id: str, *, mode: str, emergency: str | None) -> Non
     out.print(f"{change_id}: {len(targets)} host(s) back to their snapshot, verified")
 
 
-def _guard_rollback(the_plan: Plan, *, policy: Policy, journal: Journal, actor: str, emergency: str | None) -> None:
-    """A rollback on request is a change too: same person rules, same window as the change it undoes."""
-    person = current_actor(policy, settings().actor).require("roll back", tuple(policy.apply.roles))
-    now = clock.now(policy, settings().now)
-    refusals = []
-    for site in sorted({h.site for h in the_plan.hosts}):
-        verdict = window.evaluate(policy, the_plan.category or "major", site, now,
-                                  the_plan.change.estimated_duration)
-        if not verdict.allowed and not emergency:
-            when = f"; next opens {verdict.next_open.isoformat(timespec='minutes')}" if verdict.next_open else ""
-            refusals.append(f"{site}: {verdict.reason}{when}")
-    journal.event(the_plan.change.id, "guard", actor=actor,
-                  data={"action": "rollback", "allowed": not refusals, "reasons": refusals,
-                        "emergency": emergency, "person": person.login})
-    if refusals:
-        raise GuardRefused(f"{the_plan.change.id} rollback refused: " + "; ".join(refusals))
+def _guard_rollback(the_plan: Plan, *, policy: Policy, journal: Journal, emergency: str | None) -> None:
+    """A rollback on request is a change too: the guard's person, window and freeze rules."""
+    check_rollback(the_plan, policy=policy, journal=journal, actor=current_actor(policy, settings().actor),
+                   now=clock.now(policy, settings().now), emergency=emergency)
 
 
 @app.command()

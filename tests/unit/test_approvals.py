@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from netchange.approvals import approve, close, status_of_current
-from netchange.errors import GuardRefused, StateConflict
+from netchange.errors import BadRequest, GuardRefused, StateConflict
+from netchange.guard import check_apply
 from netchange.identity import actor_for
 from netchange.journal import Journal, State
 from netchange.journal.testing import make_plan
 from netchange.models import Category
-from netchange.policy import load_policy
+from netchange.policy import ApprovalRule, RequestRules, load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -153,3 +154,49 @@ def test_close_needs_the_engineer_and_the_ops_manager(journal):
     assert close(POLICY, journal, cid, who("efaure")) == ["ops_manager"]  # a second engineer is not enough
     assert close(POLICY, journal, cid, who("amoreau")) == []
     assert journal.state(cid) == "closed"
+
+
+# --- who may approve is the policy's data ------------------------------------------------------
+
+
+def test_a_policy_granting_medium_approval_to_another_role_is_obeyed(journal):
+    """The next quarter's plan lets the provider's project manager validate medium changes."""
+    medium = POLICY.category(Category.MEDIUM).model_copy(
+        update={"approvals": (ApprovalRule(role="project_manager", organisation="provider"),)}
+    )
+    policy = POLICY.model_copy(update={"categories": {**POLICY.categories, Category.MEDIUM: medium}})
+    plan = planned(journal)
+    with pytest.raises(GuardRefused, match=r"cannot approve a medium change \(needs a provider project_manager\)"):
+        approve(policy, journal, plan.change.id, actor_for(policy, "bleroy"))  # the client ops manager
+    _, status = approve(policy, journal, plan.change.id, actor_for(policy, "gperrin"))
+    assert status.complete and status.approvers == {"gperrin"}
+    assert journal.state(plan.change.id) == "approved"
+    # The guard judges by the same policy: the approval counts for the apply.
+    decision = check_apply(plan, policy=policy, journal=journal, actor="dnguyen",
+                           now=dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC))
+    assert decision.allowed and decision.approvals is not None and decision.approvals.complete
+    # Under the file's own policy the same approval is no approval of a medium change.
+    assert not status_of_current(POLICY, journal, plan.change.id).complete
+
+
+def test_extra_approvers_of_a_minor_change_and_requesters_come_from_the_policy(journal):
+    plan = planned(journal, Category.MINOR, requester="crenard")
+    with pytest.raises(GuardRefused, match="an extra approval needs the role ops_manager or project_manager"):
+        approve(POLICY, journal, plan.change.id, who("efaure"))  # an engineer
+    minor = POLICY.category(Category.MINOR).model_copy(update={"extra_approval_roles": ("engineer",)})
+    policy = POLICY.model_copy(update={"categories": {**POLICY.categories, Category.MINOR: minor}})
+    approve(policy, journal, plan.change.id, actor_for(policy, "efaure"))
+    with pytest.raises(GuardRefused, match="cannot approve"):
+        approve(policy, journal, plan.change.id, actor_for(policy, "bleroy"))
+    # Whose request is a validation: `requests.roles`.
+    assert status_of_current(POLICY, journal, plan.change.id).complete
+    nobody = POLICY.model_copy(update={"requests": RequestRules(roles=("project_manager",))})
+    assert not status_of_current(nobody, journal, plan.change.id).requester_ok
+
+
+def test_a_role_not_declared_by_the_policy_does_not_load(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "policy.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(text.replace("roles: [engineer]               #", "roles: [engineer, janitor]  #"), encoding="utf-8")
+    with pytest.raises(BadRequest, match="janitor"):
+        load_policy(bad)

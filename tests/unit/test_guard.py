@@ -11,7 +11,7 @@ import pytest
 
 from netchange.approvals import approve
 from netchange.errors import GuardRefused, LockHeld
-from netchange.guard import check_apply
+from netchange.guard import APPLY_RULES, ROLLBACK_RULES, check_apply, check_rollback
 from netchange.identity import actor_for
 from netchange.journal import Journal
 from netchange.journal.testing import make_plan
@@ -233,3 +233,98 @@ def test_every_decision_is_journaled_with_the_policy_version(journal):
     assert [e["allowed"] for e in events] == [False, True]
     assert {e["policy_version"] for e in events} == {POLICY.version}
     assert journal.verify() == []
+
+
+# --- the rules: named, each citing the quality plan; the rollback guard reuses them -------------
+
+REPO = Path(__file__).resolve().parents[2]
+PAQ = REPO.parent / "shared" / "PAQ.md"
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("**", "").split())
+
+
+def _policy_has(key: str) -> bool:
+    """``key`` (dotted, ``<c>`` for every category) is a key of the policy model as loaded."""
+    data = BASE.model_dump(mode="json")
+    paths = [key.replace("<c>", c.value) for c in Category] if "<c>" in key else [key]
+    for path in paths:
+        node = data
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+    return True
+
+
+def test_every_rule_is_named_once_and_cites_a_policy_key_that_exists() -> None:
+    rules = (*APPLY_RULES, *ROLLBACK_RULES)
+    assert len({r.name for r in APPLY_RULES}) == len(APPLY_RULES)
+    for rule in rules:
+        assert rule.cite.section and rule.cite.phrase, rule.name
+        if rule.cite.policy:
+            assert _policy_has(rule.cite.policy), (rule.name, rule.cite.policy)
+    # The ones the issue names, by what they check.
+    names = {r.name for r in APPLY_RULES}
+    assert {"window", "freeze", "lead-time", "approvals", "separation-of-duties", "device-locks",
+            "plan-demands", "outage", "who-may-apply", "policy-pin"} <= names
+    assert not _policy_has("categories.<c>.no_such_key")  # the check can fail
+
+
+@pytest.mark.skipif(not PAQ.exists(), reason="the quality plan (../shared/PAQ.md) is not beside this checkout")
+def test_every_rule_cites_a_heading_and_a_phrase_of_the_quality_plan() -> None:
+    text = PAQ.read_text(encoding="utf-8")
+    headings = {line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")}
+    for rule in (*APPLY_RULES, *ROLLBACK_RULES):
+        assert rule.cite.section in headings, (rule.name, rule.cite.section)
+        assert _flat(rule.cite.phrase) in _flat(text), (rule.name, rule.cite.phrase)
+
+
+def test_docs_list_every_rule_with_its_citation() -> None:
+    page = (REPO / "docs" / "guard.md").read_text(encoding="utf-8")
+    for rule in APPLY_RULES:
+        assert f"`{rule.name}`" in page, rule.name
+        assert rule.cite.phrase in page, rule.name
+
+
+def test_a_refusal_names_the_rules_that_refused(journal):
+    plan = approved_medium(journal)
+    with pytest.raises(GuardRefused):
+        guard(plan, journal, actor="bleroy", now=TUESDAY_19H - dt.timedelta(hours=2))
+    assert guard_events(journal, plan.change.id)[-1]["rules"] == ["who-may-apply", "separation-of-duties", "window"]
+
+
+def rollback(plan, journal, *, actor="dnguyen", now=TUESDAY_19H, policy=POLICY, emergency=None):
+    return check_rollback(plan, policy=policy, journal=journal, actor=actor, now=now, emergency=emergency)
+
+
+def test_rollback_guard_applies_the_person_window_and_freeze_rules(journal):
+    plan = approved_medium(journal)
+    journal.set_state(plan.change.id, "in_progress", actor="dnguyen")
+    journal.set_state(plan.change.id, "completed", actor="dnguyen")
+    # Who: only a person with a role of apply.roles.
+    with pytest.raises(GuardRefused, match="mallory is not a person of the policy"):
+        rollback(plan, journal, actor="mallory")
+    with pytest.raises(GuardRefused, match=r"rollback refused: bleroy may not roll back \(needs role engineer\)"):
+        rollback(plan, journal, actor="bleroy")
+    # When: the window of the change's category, at each of its sites.
+    with pytest.raises(GuardRefused, match=r"doif: .*outside the medium window.*next opens 2026-12-01T19:00"):
+        rollback(plan, journal, now=TUESDAY_19H - dt.timedelta(hours=2))
+    # Freezes, even inside the window; the emergency path passes only a freeze that allows it.
+    frozen = POLICY.model_copy(
+        update={"freezes": (Freeze(start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 1), reason="audit"),)}
+    )
+    with pytest.raises(GuardRefused, match=re.escape("freeze 2026-12-01..2026-12-01: audit")):
+        rollback(plan, journal, policy=frozen)
+    with pytest.raises(GuardRefused, match="freeze"):
+        rollback(plan, journal, policy=frozen, emergency="service down")
+    # Outside the window the emergency path is open to a rollback (it restores the service).
+    outside = rollback(plan, journal, now=TUESDAY_19H - dt.timedelta(hours=2), emergency="service down")
+    assert outside.allowed and any("emergency at doif" in r for r in outside.reasons)
+    assert rollback(plan, journal).allowed
+    events = [e for e in guard_events(journal, plan.change.id) if e.get("action") == "rollback"]
+    assert [e["allowed"] for e in events] == [False, False, False, False, False, True, True]
+    assert events[1]["rules"] == ["who-may-apply"] and events[3]["rules"] == ["freeze"]
+    # Approvals and the change's state were judged before it ran: not asked again of a rollback.
+    assert journal.state(plan.change.id) == "completed"
