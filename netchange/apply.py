@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from nornir.core import Nornir
-from nornir.core.inventory import Hosts, Inventory
-from nornir.core.state import GlobalState
 from nornir.core.task import Result, Task
 
 from netchange.changetype import text_hash
@@ -43,10 +41,12 @@ from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.models import OnFailure
-from netchange.plan import BoundStep, HostPlan, Plan, bind_steps, contexts_for
+from netchange.outcome import ChangeOutcome, HostStatus
+from netchange.plan import HostPlan, Plan, plan_contexts
 from netchange.progress import Progress
-from rollback import RestoreReport, SnapshotStore, restore_host
+from rollback import RestoreReport, SnapshotStore
 from rollback.restore import brief_lines, changed_lines, normalize
+from rollback.runner import RestoreTarget, run_in_order, run_restores, session
 
 # Platforms of NAPALM whose commit_config(revert_in=) is a real confirmed commit.
 
@@ -62,9 +62,10 @@ class JournalLike(Protocol):
 @dataclass
 class HostOutcome:
     host: str
-    status: str = "waiting"
-    """waiting | no change | done | failed | skipped | restored | ALARM"""
+    status: HostStatus = HostStatus.WAITING
     error: str = ""
+    drifted: bool = False
+    """The host's running state is not the one planned (or checked): the change was refused."""
     snapshot: str = ""
     commit_started: bool = False
     committed: bool = False
@@ -81,15 +82,14 @@ class HostOutcome:
 @dataclass
 class ApplyOutcome:
     change_id: str
-    outcome: str
-    """completed | rolled_back | failed"""
+    outcome: ChangeOutcome
     hosts: dict[str, HostOutcome]
     interrupted: bool = False
     alarms: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.outcome == "completed" else 1
+        return self.outcome.exit_code
 
 
 def supports_confirmed_commit(platform: str) -> bool:
@@ -135,7 +135,6 @@ class Applier:
         self.lock = threading.Lock()
         self.changing = [h.host for h in plan.hosts if h.changes]
         self.outcomes = {h.host: HostOutcome(host=h.host) for h in plan.hosts}
-        self.steps: list[BoundStep] = bind_steps(plan.change, nr)
         self.commit_order: list[list[str]] = []
         self.first_failure: float | None = None
         self.active: set[str] = set()
@@ -157,34 +156,20 @@ class Applier:
         with self.lock:
             self.journal.event_batch(self.plan.change.id, items, actor=self.actor, durable=durable)
 
-    def _status(self, host: str, status: str, detail: str = "") -> None:
+    def _status(self, host: str, status: HostStatus, detail: str = "") -> None:
         self.outcomes[host].status = status
         self.progress.host(host, status, detail)
 
-    def _driver(self, task: Task, *, fresh: bool = False) -> DriverProtocol:
-        if fresh and CONNECTION_NAME in task.host.connections:
-            try:
-                task.host.close_connection(CONNECTION_NAME)
-            except Exception:  # the session is already gone; a new one is what we want
-                task.host.connections.pop(CONNECTION_NAME, None)
-        driver: DriverProtocol = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
-        return driver
+    def _driver(self, task: Task) -> DriverProtocol:
+        return session(task)
 
     def _run(self, hosts: Sequence[str], task: Any, name: str) -> None:
-        """Run ``task`` on ``hosts``, started in the given order.
-
-        Nornir's filter keeps inventory order, and its run puts hosts it has seen fail last; the
-        outcome of each host is tracked here, so each run gets a fresh state.
-        """
-        inv = self.nr.inventory
-        ordered = Inventory(hosts=Hosts({h: inv.hosts[h] for h in hosts}), groups=inv.groups, defaults=inv.defaults)
-        Nornir(inventory=ordered, config=self.nr.config, data=GlobalState(dry_run=False),
-               processors=self.nr.processors, runner=self.nr.runner).run(task=task, name=name, on_failed=True)
+        run_in_order(self.nr, hosts, task, name)
 
     # -- phase 1: drift and snapshots -------------------------------------------------------------
     def _prepare(self, task: Task) -> Result:
         hp = self.plan.host(task.host.name)
-        self._status(hp.host, "checking", "drift and snapshot")
+        self._status(hp.host, HostStatus.CHECKING, "drift and snapshot")
         try:
             driver = self._driver(task)
             running = driver.get_config(retrieve="running")["running"]
@@ -192,19 +177,20 @@ class Applier:
                 with self.lock:
                     self._prepared.append(("drift", hp.host, {"planned": hp.running_hash}))
                 self.outcomes[hp.host].error = "running state differs from the plan's"
-                self._status(hp.host, "failed", "drifted from the plan")
+                self.outcomes[hp.host].drifted = True
+                self._status(hp.host, HostStatus.FAILED, "drifted from the plan")
                 return Result(host=task.host, failed=True)
             sha = self.snapshots.save(running)
             self.outcomes[hp.host].snapshot = sha
             with self.lock:
                 self._prepared.append(("snapshot", hp.host, {"sha": sha}))
-            self._status(hp.host, "waiting", "snapshot taken")
+            self._status(hp.host, HostStatus.WAITING, "snapshot taken")
             return Result(host=task.host)
         except Exception as exc:
             self.outcomes[hp.host].error = _describe(exc)
             with self.lock:
                 self._prepared.append(("prepare_failed", hp.host, {"error": _describe(exc)}))
-            self._status(hp.host, "failed", _describe(exc))
+            self._status(hp.host, HostStatus.FAILED, _describe(exc))
             return Result(host=task.host, failed=True)
 
     # -- phase 2: the rollout ----------------------------------------------------------------------
@@ -239,7 +225,7 @@ class Applier:
         pending: list[tuple[str, str | None, dict[str, Any] | None]] = []
         try:
             driver = self._driver(task)
-            self._status(hp.host, "committing")
+            self._status(hp.host, HostStatus.COMMITTING)
             self._check_unchanged(driver, hp)
             self._load_and_compare(driver, hp)
             confirmed = supports_confirmed_commit(hp.platform)
@@ -255,7 +241,7 @@ class Applier:
             # commit_started (above, on its own) is what recovery needs; a crash before this
             # batch leaves a host that recovery restores from its snapshot.
             pending.append(("committed", hp.host, None))
-            self._status(hp.host, "post-checks")
+            self._status(hp.host, HostStatus.POST_CHECKS)
             checks = self._post_checks(task, hp, driver)
             out.post_checks = [c.model_dump() for c in checks]
             # The state the change left, kept for a later restore (recover, rollback on request):
@@ -271,15 +257,16 @@ class Applier:
                 out.confirmed_pending = False
             pending.append(("confirmed", hp.host, {"after": out.after_hash, "confirmed_commit": confirmed}))
             self._events(pending, durable=False)
-            self._status(hp.host, "done", f"{len(checks)} post-check(s) passed")
+            self._status(hp.host, HostStatus.DONE, f"{len(checks)} post-check(s) passed")
             return Result(host=task.host, changed=True)
         except BaseException as exc:  # Ctrl-C in a worker must also lead to the rollback
             out.failed_at = time.monotonic()
             with self.lock:
                 self.first_failure = self.first_failure or out.failed_at
             out.error = _describe(exc)
+            out.drifted = isinstance(exc, DriftDetected)
             self._events([*pending, ("host_failed", hp.host, {"error": out.error})], durable=False)
-            self._status(hp.host, "failed", out.error)
+            self._status(hp.host, HostStatus.FAILED, out.error)
             return Result(host=task.host, failed=True)
 
     def _check_unchanged(self, driver: DriverProtocol, hp: HostPlan) -> None:
@@ -331,55 +318,43 @@ class Applier:
         self.outcomes[hp.host].after_hash = text_hash(normalize(driver, running))
         self.outcomes[hp.host].after_text = running
         checks = []
-        for step, ctx in contexts_for(task, self.steps, driver, running, self.plan.change.id):
-            checks.extend(step.change_type.post_checks(ctx))
+        for change_type, ctx in plan_contexts(self.plan, hp, driver=driver, running=running,
+                                              data=dict(task.host.items())):
+            checks.extend(change_type.post_checks(ctx))
         return checks
 
     # -- phase 3: rollback -------------------------------------------------------------------------
-    def _rollback_host(self, task: Task) -> Result:
-        out = self.outcomes[task.host.name]
-        self._status(out.host, "rolling back")
+    def _restore_target(self, host: str) -> RestoreTarget:
+        out = self.outcomes[host]
+        # The driver's own inverse is only trusted inside the session that made a complete commit.
+        task_host = self.nr.inventory.hosts[host]
+        return RestoreTarget(host=host, snapshot=out.snapshot, after=out.after_text, diff=self.plan.host(host).diff,
+                             in_session=out.committed and CONNECTION_NAME in task_host.connections)
+
+    def restore_started(self, host: str) -> None:
+        """:class:`rollback.runner.RestoreObserver`: the live table shows the host rolling back."""
+        self._status(host, HostStatus.ROLLING_BACK)
+
+    def restore_finished(self, host: str, report: RestoreReport) -> None:
+        """:class:`rollback.runner.RestoreObserver`: journal the restore, set the host's status."""
+        out = self.outcomes[host]
+        out.restore = report
         # Journaled with its outcome in one transaction: a crash in between is covered anyway
         # (commit_started without rollback_verified is what ``recover`` restores).
-        started: tuple[str, str | None, dict[str, Any] | None] = ("rollback_started", out.host, None)
-        snapshot = self.snapshots.load(out.snapshot)
-        # The driver's own inverse is only trusted inside the session that made a complete commit.
-        inverse = out.committed and CONNECTION_NAME in task.host.connections
-        # What the change left (read after its commit), else its diff: the restore refuses to
-        # erase lines someone else changed since.
-        hp = self.plan.host(out.host)
-        expected = {"after": out.after_text} if out.after_text is not None else {"diff": hp.diff}
-        try:
-            driver = self._driver(task, fresh=not inverse)
-        except Exception as exc:
-            out.restore = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
-        else:
-            out.restore = restore_host(driver, snapshot, inverse_first=inverse, **expected)
-            if not out.restore.verified and inverse and not out.restore.foreign:
-                # The session itself may be what failed: a fresh one, and the full snapshot.
-                first = out.restore
-                try:
-                    out.restore = restore_host(self._driver(task, fresh=True), snapshot, inverse_first=False,
-                                               **expected)
-                except Exception as exc:
-                    out.restore = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
-                out.restore.strategies[:0] = first.strategies
-                out.restore.errors[:0] = first.errors
-                out.restore.seconds += first.seconds
+        started: tuple[str, str | None, dict[str, Any] | None] = ("rollback_started", host, None)
         since_failure = time.monotonic() - self.first_failure if self.first_failure else None
         since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
         # The cause stays in the host's line: "restored" alone would hide why it was undone.
         cause = f"{out.error} → " if out.error else ""
-        if out.restore.verified:
-            self._events(durable=False, items=[started, ("rollback_verified", out.host, {
-                "strategies": out.restore.strategies, "seconds": round(out.restore.seconds, 3),
+        if report.verified:
+            self._events(durable=False, items=[started, ("rollback_verified", host, {
+                "strategies": report.strategies, "seconds": round(report.seconds, 3),
                 "since_failure": None if since_failure is None else round(since_failure, 3)})])
-            self._status(out.host, "restored", f"{cause}restored, verified in {out.restore.seconds:.2f}s{since}")
-            return Result(host=task.host)
-        self._events([started, ("rollback_failed", out.host, {"errors": out.restore.errors,
-                                                              "foreign": out.restore.foreign})], durable=False)
-        self._status(out.host, "ALARM", cause + "; ".join(out.restore.errors))
-        return Result(host=task.host, failed=True)
+            self._status(host, HostStatus.RESTORED, f"{cause}restored, verified in {report.seconds:.2f}s{since}")
+            return
+        self._events([started, ("rollback_failed", host, {"errors": report.errors,
+                                                          "foreign": report.foreign})], durable=False)
+        self._status(host, HostStatus.ALARM, cause + "; ".join(report.errors))
 
     def _to_roll_back(self, on_failure: OnFailure) -> list[str]:
         """Hosts to restore, newest change first (the canary last)."""
@@ -387,7 +362,7 @@ class Applier:
         if on_failure is OnFailure.STOP:
             return []
         if on_failure is OnFailure.ROLLBACK_FAILED:
-            touched = [h for h in touched if self.outcomes[h].status == "failed"]
+            touched = [h for h in touched if self.outcomes[h].status is HostStatus.FAILED]
         return touched[::-1]
 
     # -- the whole run ----------------------------------------------------------------------------
@@ -395,15 +370,15 @@ class Applier:
         """Phase 1, read-only: refuse on drift, store every snapshot. Raises; changes nothing."""
         for h in self.plan.hosts:
             if not h.changes:
-                self._status(h.host, "no change")
+                self._status(h.host, HostStatus.NO_CHANGE)
         self._event("apply_started", plan_hash=self.plan.plan_hash, hosts=self.changing)
         self._run(self.changing, self._prepare, "prepare")
         # Every snapshot is on disk and journaled before the first commit (recover needs them).
         self._events(sorted(self._prepared, key=lambda e: self.changing.index(e[1] or "")))
-        not_ready = [h for h in self.changing if self.outcomes[h].status == "failed"]
+        not_ready = [h for h in self.changing if self.outcomes[h].status is HostStatus.FAILED]
         if not_ready:
             self._event("apply_refused", hosts=not_ready)
-            drifted = [h for h in not_ready if "drift" in self.outcomes[h].error or "differs" in self.outcomes[h].error]
+            drifted = [h for h in not_ready if self.outcomes[h].drifted]
             if drifted:
                 raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; nothing was changed")
             raise NetchangeError(
@@ -420,7 +395,7 @@ class Applier:
                                          batch_size=change.rollout.batch_size):
                 self.commit_order.append(batch)
                 self._run(batch, self._apply_host, "apply")
-                if any(self.outcomes[h].status == "failed" for h in batch):
+                if any(self.outcomes[h].status is HostStatus.FAILED for h in batch):
                     break
         except KeyboardInterrupt:
             interrupted = True
@@ -430,21 +405,21 @@ class Applier:
             self._wait_idle()
             self._event("interrupted")
         self.rolling_back = True
-        failed = [h for h in self.changing if self.outcomes[h].status == "failed"]
+        failed = [h for h in self.changing if self.outcomes[h].status is HostStatus.FAILED]
         if not failed and not interrupted:
-            self._event("apply_finished", outcome="completed")
-            return ApplyOutcome(change.id, "completed", self.outcomes)
+            self._event("apply_finished", outcome=ChangeOutcome.COMPLETED.value)
+            return ApplyOutcome(change.id, ChangeOutcome.COMPLETED, self.outcomes)
         for host in self.changing:
-            if self.outcomes[host].status == "waiting":
-                self._status(host, "skipped", "rollout stopped")
+            if self.outcomes[host].status is HostStatus.WAITING:
+                self._status(host, HostStatus.SKIPPED, "rollout stopped")
         # One pass, started newest first: batches were a pace for going forward; waiting for each
         # to finish before undoing the next would only leave the network changed for longer.
         back = self._to_roll_back(change.on_failure)
-        self._run(back, self._rollback_host, "rollback")
-        alarms = [h for h in back if self.outcomes[h].status == "ALARM"]
+        run_restores(self.nr, [self._restore_target(h) for h in back], snapshots=self.snapshots, observer=self)
+        alarms = [h for h in back if self.outcomes[h].status is HostStatus.ALARM]
         left = [h for h in self.changing if self.outcomes[h].commit_started and self.outcomes[h].restore is None]
-        outcome = "failed" if alarms or left else "rolled_back"
-        self._event("apply_finished", outcome=outcome, failed=failed, alarms=alarms, left_changed=left)
+        outcome = ChangeOutcome.FAILED if alarms or left else ChangeOutcome.ROLLED_BACK
+        self._event("apply_finished", outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left)
         return ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)
 
     def close(self) -> None:

@@ -86,6 +86,26 @@ def contexts_for(task: Task, steps: Sequence[BoundStep], driver: DriverProtocol,
     ]
 
 
+def plan_contexts(plan: Plan, host: HostPlan, *, driver: DriverProtocol, running: str,
+                  data: dict[str, Any]) -> list[tuple[ChangeType[Any], Context[Any]]]:
+    """The executor's contexts for one host, built from the verified plan, not from the inventory.
+
+    The host's platform, syntax, role, site and steps are the ones the plan recorded (and its
+    hash covers): the inventory may have changed since, and what is executed is what was
+    approved. Each step's params are validated again into their typed model from the plan's own
+    request (validation is pure; the plan was refused at plan time if they were bad).
+    """
+    contexts: list[tuple[ChangeType[Any], Context[Any]]] = []
+    for index in host.steps:
+        step = plan.change.steps[index]
+        change_type = get_change_type(step.type)
+        params = change_type.validate(step.params, where=f"steps.{index}.params")
+        contexts.append((change_type, Context(
+            host=host.host, platform=host.platform, syntax=host.syntax, role=host.role, site=host.site,
+            data=data, params=params, driver=driver, running=running, change_id=plan.change.id)))
+    return contexts
+
+
 def classify_platform(platform: str, syntax: str, ruleset: RuleSet | None = None) -> str:
     """The platform name the classifier's rules know.
 
@@ -220,6 +240,16 @@ def build_plan(
 
 
 __all__ = [
-    "BoundStep", "HostPlan", "Plan", "PlanTampered", "Rollback", "bind_steps", "build_plan",
-    "classify_platform", "compute_plan_hash", "contexts_for", "overall_category",
+    "BoundStep",
+    "HostPlan",
+    "Plan",
+    "PlanTampered",
+    "Rollback",
+    "bind_steps",
+    "build_plan",
+    "classify_platform",
+    "compute_plan_hash",
+    "contexts_for",
+    "overall_category",
+    "plan_contexts",
 ]

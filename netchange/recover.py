@@ -1,7 +1,8 @@
 """Finishing a change after the fact: ``recover`` after a crash, ``rollback`` on request.
 
-Both read the journal to learn which hosts the last apply touched and which snapshot each had,
-then restore every such host from its snapshot in a fresh session and verify it. The journal is
+Both read the journal to learn which hosts the last apply touched and which snapshot each had;
+the pipeline (``netchange.pipeline.restore_change``) then restores every such host from its
+snapshot in a fresh session with the one restore runner (``rollback.runner``) and verifies it. The journal is
 the only memory they need: that is why apply writes ``snapshot`` and ``commit_started`` before
 it acts.
 
@@ -12,8 +13,8 @@ alarm names it and the lines, because restoring its snapshot would erase their w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from nornir.core import Nornir
@@ -23,9 +24,8 @@ from netchange.changetype import text_hash
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol
 from netchange.errors import DriftDetected
-from netchange.progress import Progress
-from rollback import RestoreReport, SnapshotStore, restore_host
-from rollback.restore import brief_lines, changed_lines, normalize, same_state
+from rollback import SnapshotStore
+from rollback.restore import brief_lines, changed_lines, normalize
 
 
 class EventLike(Protocol):
@@ -75,75 +75,7 @@ def last_apply(events: Sequence[EventLike]) -> dict[str, Touched]:
     return hosts
 
 
-@dataclass
-class RestoreRun:
-    reports: dict[str, RestoreReport] = field(default_factory=dict)
-    already: list[str] = field(default_factory=list)
-
-    @property
-    def alarms(self) -> list[str]:
-        return sorted(h for h, r in self.reports.items() if not r.verified)
-
-
-def restore_hosts(
-    nr: Nornir,
-    touched: Sequence[Touched],
-    *,
-    snapshots: SnapshotStore,
-    progress: Progress,
-    journal_event: Any,
-    diffs: Mapping[str, str] | None = None,
-) -> RestoreRun:
-    """Restore each host from its snapshot in a fresh session; verify; journal each step.
-
-    ``diffs`` (host → the plan's diff) serve to tell the change's lines from someone else's
-    when the state the change left was not recorded (a crash right after the commit).
-    """
-    run = RestoreRun()
-    by_name = {t.host: t for t in touched}
-
-    def task(task: Task) -> Result:
-        t = by_name[task.host.name]
-        snapshot = snapshots.load(t.snapshot)
-        driver: DriverProtocol = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
-        running = driver.get_config(retrieve="running")["running"]
-        if same_state(driver, running, snapshot):
-            # Never committed, or a confirmed commit that reverted by itself.
-            why = "reverted by itself (confirmed commit not confirmed)" if t.confirmed_commit else "unchanged"
-            run.already.append(t.host)
-            run.reports[t.host] = RestoreReport(verified=True, strategies=["none"])
-            journal_event("rollback_verified", t.host, strategies=["none"], note=why)
-            progress.host(t.host, "restored", why)
-            return Result(host=task.host)
-        progress.host(t.host, "rolling back")
-        journal_event("rollback_started", t.host)
-        after = _after_text(snapshots, t)
-        report = restore_host(driver, snapshot, inverse_first=False, after=after,
-                              diff=None if after is not None else (diffs or {}).get(t.host, ""))
-        run.reports[t.host] = report
-        if report.verified:
-            journal_event("rollback_verified", t.host, strategies=report.strategies, seconds=round(report.seconds, 3))
-            progress.host(t.host, "restored", f"verified in {report.seconds:.2f}s")
-        else:
-            journal_event("rollback_failed", t.host, errors=report.errors, foreign=report.foreign)
-            progress.host(t.host, "ALARM", "; ".join(report.errors))
-        return Result(host=task.host, failed=not report.verified)
-
-    names = {t.host for t in touched}
-    try:
-        results = nr.filter(filter_func=lambda h: h.name in names).run(task=task, name="restore", on_failed=True)
-    finally:
-        nr.close_connections(on_good=True, on_failed=True)
-    for host, multi in results.items():
-        exc = multi[0].exception
-        if exc is not None and host not in run.reports:
-            run.reports[host] = RestoreReport(verified=False, errors=[f"{type(exc).__name__}: {exc}"])
-            journal_event("rollback_failed", host, errors=run.reports[host].errors)
-            progress.host(host, "ALARM", str(exc))
-    return run
-
-
-def _after_text(snapshots: SnapshotStore, t: Touched) -> str | None:
+def after_text(snapshots: SnapshotStore, t: Touched) -> str | None:
     """The state the change left, if the apply recorded it (and its copy is intact)."""
     if not t.after_sha:
         return None
@@ -165,7 +97,7 @@ def refuse_if_changed_since(nr: Nornir, touched: Sequence[Touched], snapshots: S
         driver: DriverProtocol = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
         running = driver.get_config(retrieve="running")["running"]
         lines: list[str] = []
-        after = _after_text(snapshots, by_name[task.host.name]) if snapshots is not None else None
+        after = after_text(snapshots, by_name[task.host.name]) if snapshots is not None else None
         if after is not None:
             lines = changed_lines(normalize(driver, after), normalize(driver, running))
         return Result(host=task.host, result=(text_hash(normalize(driver, running)), lines))

@@ -1,0 +1,287 @@
+"""The one execution pipeline: apply, rollback on request and recover run the same sequence.
+
+    guard → device locks → journal locks and state → prepare → rollout or restore → state → unlock
+
+- **apply**: the plan the journal names current (verified against its hash); the guard
+  (:func:`netchange.guard.check_apply`); prepare = drift check and snapshots on every host
+  (:meth:`netchange.apply.Applier.prepare`); rollout by batches, with the automatic rollback of
+  :mod:`rollback.runner` on any failure.
+- **rollback on request**: a completed change; the rollback guard (same person rules, same
+  window); prepare = refuse a host changed since the apply; restore with :mod:`rollback.runner`.
+- **recover**: a change left ``in_progress`` (a crash) or ``failed`` (an alarm); restore every
+  host the last apply touched and has not verified yet, with :mod:`rollback.runner`.
+
+Each returns a typed outcome (:class:`netchange.outcome.ChangeOutcome`, per-host
+:class:`netchange.outcome.HostStatus` or restore reports); a refusal raises a
+:class:`netchange.errors.NetchangeError` (exit 3 or 2) before any device is changed. Nothing here
+prints: the command line (``netchange/cli/changes.py``) parses, calls, and prints; the approval
+service will call the same functions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from netchange import clock, devicelock, planstore, policypin
+from netchange.errors import GuardRefused, StateConflict
+from netchange.journal import Journal
+from netchange.outcome import ChangeOutcome, HostStatus
+
+if TYPE_CHECKING:
+    from nornir.core import Nornir
+
+    from netchange.apply import ApplyOutcome
+    from netchange.identity import Actor
+    from netchange.plan import Plan
+    from netchange.policy import Policy
+    from netchange.progress import Progress
+    from netchange.settings import Settings
+    from rollback import RestoreReport, SnapshotStore
+
+
+class RestoreMode(StrEnum):
+    """Why a change's devices are brought back to their snapshots after the apply ended."""
+
+    ROLLBACK = "rollback"
+    """On request: the change completed, someone wants it undone (guarded like a change)."""
+    RECOVER = "recover"
+    """After a crash (``in_progress``) or an alarm (``failed``): finish the rollback."""
+
+
+@dataclass
+class Run:
+    """What every execution needs from its caller: settings, policy, who acts, how to report."""
+
+    settings: Settings
+    policy: Policy
+    actor: Actor
+    progress: Callable[[list[str]], Progress]
+    """Makes the live progress for the hosts about to be acted on (terminal, plain lines, JSON)."""
+    warn: Callable[[str], None] = lambda text: None
+    """One line the user should see (e.g. other changes left in progress)."""
+
+
+@dataclass
+class RestoreOutcome:
+    """The end of a rollback on request or a recover."""
+
+    change_id: str
+    outcome: ChangeOutcome
+    reports: dict[str, RestoreReport] = field(default_factory=dict)
+    already: list[str] = field(default_factory=list)
+    """Hosts found already as their snapshot (never committed, or a confirmed commit reverted)."""
+
+    @property
+    def alarms(self) -> list[str]:
+        return sorted(h for h, r in self.reports.items() if not r.verified)
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code
+
+
+# -- shared steps ----------------------------------------------------------------------------------
+@contextmanager
+def _device_locks(nr: Nornir, hosts: list[str], change_id: str, *, action: str, actor: str,
+                  run: Run) -> Iterator[Any]:
+    """The machine-wide locks on ``hosts``' devices (see ``netchange.devicelock``), or exit 3."""
+    with devicelock.locked(devicelock.identities(nr, hosts), change_id=change_id, action=action,
+                           actor=actor, home=run.settings.home) as held:
+        yield held
+
+
+def _warn_in_progress(run: Run, journal: Journal, but: str | None = None) -> None:
+    left = [c for c in journal.in_progress() if c != but]
+    if left:
+        run.warn(f"left in progress (run 'netchange recover ID'): {', '.join(left)}")
+
+
+def _journal_intact(journal: Journal, change_id: str) -> None:
+    """Refuse to act on a change whose record (events, state, plan, approvals) does not verify."""
+    problems = journal.verify_change(change_id)
+    if problems:
+        raise GuardRefused(f"{change_id}: the journal's record of this change does not verify: {problems[0]}"
+                           " (run 'netchange journal verify')")
+
+
+def _nornir(run: Run, hosts: list[str]) -> Nornir:
+    from netchange.credentials import require_logins
+    from netchange.inventory import load_nornir
+
+    nr = load_nornir(run.settings.nornir_config, secrets=run.settings.secrets)
+    require_logins(nr, hosts)  # before any lock or device: one line per host lacking them
+    return nr
+
+
+# -- apply -------------------------------------------------------------------------------------------
+def apply_change(run: Run, change_id: str, *, emergency: str | None = None, revert_in: int = 300) -> ApplyOutcome:
+    """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
+    from netchange.apply import Applier, Interrupts
+    from netchange.guard import check_apply
+    from rollback import SnapshotStore
+
+    cfg, actor = run.settings, run.actor
+    with Journal(cfg.journal) as journal:
+        policypin.require(run.policy, journal, actor=actor.login)
+        # The plan the journal names current, verified against its hash and the journal's copy
+        # (the guard checks again, under the locks, that it is still the current one).
+        the_plan = planstore.current(cfg.plans_dir, journal, change_id)
+    changing = [h.host for h in the_plan.hosts if h.changes]
+    nr = _nornir(run, changing)
+    # The devices first, machine-wide: a second apply of this change, or any other change on
+    # these devices from any state directory, is refused here (exit 3) before it reads anything.
+    with (_device_locks(nr, changing, change_id, action="apply", actor=actor.login, run=run),
+          Journal(cfg.journal) as journal):
+        _warn_in_progress(run, journal, but=change_id)
+        _journal_intact(journal, change_id)
+        if not the_plan.ok:
+            raise GuardRefused(f"{change_id}: the plan has hosts that cannot be changed; fix and plan again")
+        check_apply(the_plan, policy=run.policy, journal=journal, actor=actor,
+                    now=clock.now(run.policy, cfg.now), emergency=emergency)
+        progress = run.progress(changing)
+        applier = Applier(the_plan, nr, journal=journal, snapshots=SnapshotStore(cfg.snapshots_dir),
+                          progress=progress, actor=actor.login, revert_in=revert_in)
+        journal.acquire_locks(change_id, changing, actor=actor.login)
+        try:
+            with Interrupts(applier, progress.message).installed():
+                applier.prepare()
+                journal.set_state(change_id, "in_progress", actor=actor.login, reason="apply")
+                outcome = applier.rollout()
+                journal.set_state(change_id, outcome.outcome.value, actor=actor.login,
+                                  reason="; ".join(f"{h.host}: {h.error}" for h in outcome.hosts.values() if h.error))
+        finally:
+            progress.close()
+            applier.close()
+            journal.release_locks(change_id, changing, actor=actor.login)
+    return outcome
+
+
+# -- rollback on request and recover -------------------------------------------------------------------
+class _RestoreJournal:
+    """:class:`rollback.runner.RestoreObserver` for a rollback on request or a recover."""
+
+    def __init__(self, journal: Journal, change_id: str, actor: str, progress: Progress,
+                 confirmed: dict[str, bool]) -> None:
+        self.journal = journal
+        self.change_id = change_id
+        self.actor = actor
+        self.progress = progress
+        self.confirmed = confirmed
+        self.already: list[str] = []
+        self.lock = threading.Lock()
+
+    def _event(self, kind: str, host: str, **data: object) -> None:
+        with self.lock:
+            self.journal.event(self.change_id, kind, actor=self.actor, host=host, data=data or None)
+
+    def restore_started(self, host: str) -> None:
+        self.progress.host(host, HostStatus.ROLLING_BACK)
+
+    def restore_finished(self, host: str, report: RestoreReport) -> None:
+        if report.verified and report.strategies == ["none"]:
+            # Never committed, or a confirmed commit that reverted by itself: nothing was sent.
+            why = "reverted by itself (confirmed commit not confirmed)" if self.confirmed.get(host) else "unchanged"
+            with self.lock:
+                self.already.append(host)
+            self._event("rollback_verified", host, strategies=["none"], note=why)
+            self.progress.host(host, HostStatus.RESTORED, why)
+            return
+        self._event("rollback_started", host)
+        if report.verified:
+            self._event("rollback_verified", host, strategies=report.strategies, seconds=round(report.seconds, 3))
+            self.progress.host(host, HostStatus.RESTORED, f"verified in {report.seconds:.2f}s")
+        else:
+            self._event("rollback_failed", host, errors=report.errors, foreign=report.foreign)
+            self.progress.host(host, HostStatus.ALARM, "; ".join(report.errors))
+
+
+def _plan_diffs(journal: Journal, change_id: str) -> dict[str, str]:
+    """Host → diff of the plan the last apply ran (from the journal's copy of that plan)."""
+    started = [e for e in journal.events(change_id) if e.kind == "apply_started"]
+    plan_hash = str(started[-1].data.get("plan_hash")) if started and started[-1].data else None
+    # Verified against its hash: a diff edited in the journal would make foreign lines look ours.
+    plan = planstore.from_journal(journal, change_id, plan_hash)
+    return {h.host: h.diff for h in plan.hosts} if plan is not None else {}
+
+
+def _guard_rollback(run: Run, the_plan: Plan, *, journal: Journal, emergency: str | None) -> None:
+    """A rollback on request is a change too: the guard's person, window and freeze rules."""
+    from netchange.guard import check_rollback
+
+    check_rollback(the_plan, policy=run.policy, journal=journal, actor=run.actor,
+                   now=clock.now(run.policy, run.settings.now), emergency=emergency)
+
+
+def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: str | None = None) -> RestoreOutcome:
+    """Bring the devices of a change's last apply back to their snapshots, and verify each."""
+    from netchange.recover import after_text, last_apply, refuse_if_changed_since
+    from rollback import SnapshotStore
+    from rollback.runner import RestoreTarget, run_restores
+
+    cfg, actor = run.settings, run.actor
+    # Which devices: the last apply's hosts, read once to take their machine-wide locks; every
+    # decision is then made again under the locks (another recover may have finished meanwhile).
+    with Journal(cfg.journal) as journal:
+        journal.state(change_id)
+        hosts = sorted(last_apply(journal.events(change_id)))
+    nr = _nornir(run, hosts)
+    with (_device_locks(nr, hosts, change_id, action=mode.value, actor=actor.login, run=run),
+          Journal(cfg.journal) as journal):
+        state = journal.state(change_id)
+        touched = last_apply(journal.events(change_id))
+        if mode is RestoreMode.RECOVER:
+            # in_progress: left by a crash; failed: an alarm (a device unreachable during the
+            # rollback, say): once the devices answer again, recover finishes the rollback.
+            if state not in ("in_progress", "failed"):
+                raise StateConflict(
+                    f"{change_id} is {state}: only a change left in_progress or failed can be recovered")
+            actor.require("recover")
+            targets = [t for t in touched.values() if t.snapshot and not t.restored]
+        else:
+            if state != "completed":
+                hint = "; run 'netchange recover' to bring back its devices" if state == "failed" else ""
+                raise StateConflict(
+                    f"{change_id} is {state}: only a completed change can be rolled back on request{hint}")
+            policypin.require(run.policy, journal, actor=actor.login)
+            the_plan = planstore.current(cfg.plans_dir, journal, change_id)
+            _guard_rollback(run, the_plan, journal=journal, emergency=emergency)
+            targets = [t for t in touched.values() if t.snapshot and t.commit_started]
+        names = [t.host for t in targets]
+        snapshots: SnapshotStore = SnapshotStore(cfg.snapshots_dir)
+        # Every host the last apply had (all of them locked above): a crashed apply's rows go too.
+        journal.acquire_locks(change_id, hosts, actor=actor.login)
+        progress = run.progress(names)
+        try:
+            if mode is RestoreMode.ROLLBACK:
+                refuse_if_changed_since(nr, targets, snapshots)
+            if state != "in_progress":
+                journal.set_state(change_id, "in_progress", actor=actor.login,
+                                  reason="rollback on request" if mode is RestoreMode.ROLLBACK
+                                  else "recover after failure")
+            journal.event(change_id, f"{mode.value}_started", actor=actor.login, data={"hosts": names})
+            diffs = _plan_diffs(journal, change_id)
+            observer = _RestoreJournal(journal, change_id, actor.login, progress,
+                                       {t.host: t.confirmed_commit for t in targets})
+            reports = run_restores(
+                nr, [RestoreTarget(host=t.host, snapshot=t.snapshot, after=after_text(snapshots, t),
+                                   diff=diffs.get(t.host, "")) for t in targets],
+                snapshots=snapshots, observer=observer)
+            result = RestoreOutcome(change_id, ChangeOutcome.ROLLED_BACK, reports, list(observer.already))
+            if result.alarms:
+                result.outcome = ChangeOutcome.FAILED
+            journal.event(change_id, f"{mode.value}_finished", actor=actor.login,
+                          data={"outcome": result.outcome.value, "alarms": result.alarms, "already": result.already})
+            journal.set_state(change_id, result.outcome.value, actor=actor.login, reason=mode.value)
+        finally:
+            progress.close()
+            nr.close_connections(on_good=True, on_failed=True)
+            journal.release_locks(change_id, hosts, actor=actor.login)
+    return result
+
+
+__all__ = ["RestoreMode", "RestoreOutcome", "Run", "apply_change", "restore_change"]
