@@ -60,7 +60,7 @@ def test_apply_rollback_and_recover_restore_through_the_one_runner(
         workspace: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli, fake_platform: None,
         restored: list[str]) -> None:
     # apply: sw2's post-check fails and its restore too (ALARM): the automatic rollback runs.
-    fakedriver.reset({h: SWITCH_RUNNING for h in HOSTS})
+    fakedriver.reset(dict.fromkeys(HOSTS, SWITCH_RUNNING))
     broken: dict[str, dict[str, Any]] = {"sw2": {"hide_vlan": 20, "broken_rollback": True}}
     monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(fake_inventory(workspace, broken)))
     assert cli("plan", write_change(workspace, "CHG-2026-0042"), actor="dnguyen").code == 0
@@ -73,7 +73,7 @@ def test_apply_rollback_and_recover_restore_through_the_one_runner(
     assert cli("recover", "CHG-2026-0042", actor="dnguyen").code == 0
     assert "sw2" in restored and back_to_snapshot()
     # rollback on request of a completed change: the same runner again.
-    fakedriver.reset({h: SWITCH_RUNNING for h in HOSTS})
+    fakedriver.reset(dict.fromkeys(HOSTS, SWITCH_RUNNING))
     assert cli("plan", write_change(workspace, "CHG-2026-0043"), actor="dnguyen").code == 0
     assert cli("approve", "CHG-2026-0043", actor="bleroy").code == 0
     assert cli("apply", "CHG-2026-0043", actor="dnguyen", now=TUESDAY_1930).code == 0
@@ -102,7 +102,7 @@ def test_no_second_restore_path_and_no_sequencing_in_the_cli() -> None:
 def test_the_executor_runs_the_plan_as_planned_when_the_inventory_changed_since(
         tmp_path: Path, fake_platform: None) -> None:
     """Host facts (role, steps, syntax) come from the verified plan, not from binding the steps again."""
-    fakedriver.reset({h: SWITCH_RUNNING for h in HOSTS})
+    fakedriver.reset(dict.fromkeys(HOSTS, SWITCH_RUNNING))
     cfg = fake_inventory(tmp_path)
     plan = build_plan(change(), load_nornir(cfg), actor="dnguyen", policy_version="t", requirements=lambda c: [])
     assert plan.ok and all(h.has_post_checks for h in plan.hosts)
