@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
+from pathlib import PurePath
 from threading import Lock
 from typing import Any, Generic, TypeVar
 
@@ -22,7 +23,8 @@ class Registry(Generic[T]):
     """Names → objects of one kind. Entry points are listed lazily and loaded on first ``get``.
 
     ``defaults`` (optional) returns the entries shipped with netchange itself (the packaged
-    platform profiles); an entry point or a :meth:`register` call of the same name wins over them.
+    platform profiles, as paths read on first use); an entry point or a :meth:`register` call of
+    the same name wins over them.
     """
 
     def __init__(self, kind: str, group: str, *, defaults: Callable[[], dict[str, T]] | None = None,
@@ -78,6 +80,9 @@ class Registry(Generic[T]):
         if hasattr(value, "load") and hasattr(value, "group"):  # an importlib EntryPoint
             loaded = value.load()
             value = self._convert(name, loaded) if self._convert else loaded
+            entries[name] = value
+        elif isinstance(value, PurePath) and self._convert:  # a packaged file, read when first asked for
+            value = self._convert(name, value)
             entries[name] = value
         return value
 

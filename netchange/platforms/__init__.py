@@ -177,15 +177,19 @@ def load_profile(name: str, directory: Path = PROFILES_DIR) -> PlatformProfile:
     return read_profile(directory / f"{name}.yaml")
 
 
-def _packaged() -> dict[str, PlatformProfile]:
-    return {p.stem: load_profile(p.stem) for p in sorted(PROFILES_DIR.glob("*.yaml"))}
+def _packaged() -> dict[str, Any]:
+    """The shipped profiles by name, as paths: each is read when first asked for (validating the
+    ``ios_cli`` profile imports hier_config, which a NAPALM platform's plan does not need)."""
+    return {p.stem: p for p in sorted(PROFILES_DIR.glob("*.yaml"))}
 
 
 def _from_entry_point(name: str, value: Any) -> PlatformProfile:
     """An entry point of ``netchange.platforms`` names a profile, a path to one, or a callable."""
     if callable(value) and not isinstance(value, PlatformProfile):
         value = value()
-    if isinstance(value, str | Path):
+    if isinstance(value, Path) and value.parent == PROFILES_DIR:
+        value = load_profile(value.stem)  # the cached copy the drivers use too
+    elif isinstance(value, str | Path):
         value = read_profile(Path(value))
     if not isinstance(value, PlatformProfile):
         raise ProfileError(f"entry point {name!r} of netchange.platforms gave {type(value).__name__}, not a profile")

@@ -118,3 +118,14 @@ def test_platform_facts_live_in_the_profiles_only() -> None:
             definitions.append(path.relative_to(ROOT).as_posix())
     assert hits == []
     assert definitions == ["netchange/platforms/__init__.py"]
+
+
+def test_a_profile_is_read_when_first_asked_for() -> None:
+    """Looking up a NAPALM platform reads its own profile only: hier_config (~170 ms to import,
+    needed to validate the ios_cli profile) stays unloaded, as the lazy start-up wants."""
+    import subprocess
+
+    code = ("import sys\nfrom netchange.platforms import syntax_of\nassert syntax_of('eos') == 'ios'\n"
+            "print('hier_config' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
