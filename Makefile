@@ -35,8 +35,14 @@ test: $(STAMP) lab-deps
 test-unit: $(STAMP)
 	$(BIN)/pytest -q -m 'not lab'
 
+# mypy sees the installed layout (netchange.tasks = tasks/, ...: package-dir in pyproject.toml) through
+# a tree of symlinks, rebuilt each time so that a new module is never missed.
+MYPY_TREE := $(VENV)/mypy-tree
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	rm -rf $(MYPY_TREE) && mkdir -p $(MYPY_TREE)/netchange
+	for f in netchange/*; do ln -s "$$PWD/$$f" $(MYPY_TREE)/netchange/; done
+	for p in tasks classifiers rollback lab; do ln -s "$$PWD/$$p" $(MYPY_TREE)/netchange/$$p; done
 	$(BIN)/mypy
 
 # Ansible (B5) lives in its own venv: it is a point of comparison, not a dependency of netchange.

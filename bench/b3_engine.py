@@ -17,11 +17,11 @@ from typing import Any
 
 from bench.configs import ios_config
 from bench.memdriver import MemoryCliDriver
-from classifiers import classify_diff, load_ruleset
 from netchange.changetype import Context, get_change_type, text_hash
+from netchange.classifiers import classify_diff, load_ruleset
 from netchange.journal import Journal
 from netchange.models import Role
-from rollback.restore import normalize
+from netchange.rollback.restore import normalize
 
 TARGET_MS = {1_000: 5.0, 10_000: 50.0}
 

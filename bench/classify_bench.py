@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from classifiers import classify_change, classify_diff, load_ruleset
+from netchange.classifiers import classify_change, classify_diff, load_ruleset
 from netchange.models import Role
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from netchange.cli.main import main
 from netchange.models import CheckResult
-from tasks.vlan import Vlan
+from netchange.tasks.vlan import Vlan
 
 VICTIM = os.environ.get("BENCH_FAIL_POSTCHECK_HOST", "")
 _original = Vlan.post_checks

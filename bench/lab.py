@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from lab.manager import LabManager
-from lab.switches import Switches
+from netchange.lab.manager import LabManager
+from netchange.lab.switches import Switches
 
 REPO = Path(__file__).resolve().parent.parent
 # A weekday 19:10 in Paris: inside the medium window (creating a VLAN is a medium change).

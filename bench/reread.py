@@ -21,10 +21,10 @@ from pathlib import Path
 
 from nornir import InitNornir
 
-from lab.manager import LabManager
 from netchange.changetype import text_hash
 from netchange.connection import CONNECTION_NAME
-from rollback.restore import normalize
+from netchange.lab.manager import LabManager
+from netchange.rollback.restore import normalize
 
 
 def main() -> None:

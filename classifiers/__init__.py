@@ -7,8 +7,8 @@ applies the rules for the host's platform and role perimeter, and says why, rule
     >>> verdict.category, [r.rule for r in verdict.reasons]
 """
 
-from classifiers.engine import classify_change, classify_diff
-from classifiers.loader import load_ruleset
-from classifiers.model import Classification, Reason, Rule, RuleSet
+from netchange.classifiers.engine import classify_change, classify_diff
+from netchange.classifiers.loader import load_ruleset
+from netchange.classifiers.model import Classification, Reason, Rule, RuleSet
 
 __all__ = ["Classification", "Reason", "Rule", "RuleSet", "classify_change", "classify_diff", "load_ruleset"]

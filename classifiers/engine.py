@@ -15,10 +15,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from classifiers.context import DeviceContext, fill
-from classifiers.diff import DiffLine, parse_diff
-from classifiers.loader import load_ruleset
-from classifiers.model import Classification, Escalation, Matcher, Reason, Rule, RuleSet, SectionCheck
+from netchange.classifiers.context import DeviceContext, fill
+from netchange.classifiers.diff import DiffLine, parse_diff
+from netchange.classifiers.loader import load_ruleset
+from netchange.classifiers.model import Classification, Escalation, Matcher, Reason, Rule, RuleSet, SectionCheck
 from netchange.models import Category, ChangeRequest, Role
 
 UNCLASSIFIED = "unclassified"

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from classifiers.model import Rule, RuleFile, RuleSet, SectionCheck
+from netchange.classifiers.model import Rule, RuleFile, RuleSet, SectionCheck
 from netchange.errors import BadRequest
 
 RULES_DIR = Path(__file__).parent / "rules"

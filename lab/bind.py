@@ -20,10 +20,10 @@ import dns.message
 import dns.query
 import dns.rcode
 
-from lab.component import LabContext, LabHost
-from lab.keys import write_private
-from lab.spawn import alive, free_udp_tcp_port, start, wait_until
 from netchange import redact
+from netchange.lab.component import LabContext, LabHost
+from netchange.lab.keys import write_private
+from netchange.lab.spawn import alive, free_udp_tcp_port, start, wait_until
 
 SITES = {"doif": "192.0.2", "doso": "198.51.100"}
 TSIG_ALGORITHM = "hmac-sha256"
@@ -116,7 +116,7 @@ def soa_serial(port: int, zone: str) -> int | None:
 
 
 class BindLab:
-    """One BIND 9 primary per site (a :class:`lab.component.LabComponent`)."""
+    """One BIND 9 primary per site (a :class:`netchange.lab.component.LabComponent`)."""
 
     name = "bind"
 

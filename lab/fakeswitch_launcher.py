@@ -1,6 +1,6 @@
 """Run many fake-switches IOS-style switches in one process: one Twisted reactor, one SSH port each.
 
-Started by :mod:`lab.switches` as ``python -m lab.fakeswitch_launcher SPEC.json``. The spec (mode
+Started by :mod:`netchange.lab.switches` as ``python -m netchange.lab.fakeswitch_launcher SPEC.json``. The spec (mode
 0600, it holds the lab's generated passwords) lists the switches; every SSH service binds
 127.0.0.1 on a port the kernel picks, and the launcher writes ``{name: port}`` to the spec's
 ``ready_file`` once every port listens, so the manager never races for a free port.
@@ -45,10 +45,10 @@ from twisted.internet import reactor as _reactor
 reactor: Any = _reactor
 SSHKey: Any = ssh_keys.Key
 
-log = logging.getLogger("lab.fakeswitch_launcher")
+log = logging.getLogger("netchange.lab.fakeswitch_launcher")
 
 # Seeding types dozens of lines per switch: its mode changes are not worth a log line each.
-_seed_log = logging.getLogger("lab.fakeswitch_launcher.seed")
+_seed_log = logging.getLogger("netchange.lab.fakeswitch_launcher.seed")
 _seed_log.setLevel(logging.WARNING)
 
 INVALID_INPUT = "% Invalid input detected at '^' marker.\n"

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab import keys
-from lab.component import LabContext, LabHost
+from netchange.lab import keys
+from netchange.lab.component import LabContext, LabHost
 
 SITES = ("doif", "doso")
 SERVICE_PORTS = (8080, 8443, 9090)
@@ -132,7 +132,7 @@ def _run(*cmd: str, ns: str | None = None, stdin: str | None = None) -> str:
 def used_instances() -> set[int]:
     """Lab instance numbers in use on this machine right now (namespaces ``nc<k>-…``, subnets ``10.250.<k>.*``).
 
-    Only a snapshot: the choice itself is :func:`lab.instances.reserve_instance`, under a lock.
+    Only a snapshot: the choice itself is :func:`netchange.lab.instances.reserve_instance`, under a lock.
     """
     namespaces = _run("ip", "netns", "list")
     addresses = _run("ip", "-o", "-4", "addr", "show")
@@ -163,7 +163,7 @@ class Firewalls:
         client_key = workdir / "netops_ed25519"
         authorized = workdir / "authorized_keys"
         authorized.write_text(keys.ed25519_keypair(client_key, "netops@lab") + "\n")
-        instance = ctx.instance  # reserved machine-wide by the manager (lab.instances)
+        instance = ctx.instance  # reserved machine-wide by the manager (netchange.lab.instances)
         (workdir / "instance").write_text(f"{instance}\n")
         specs = plan_firewalls(instance, self.per_site)
         for spec in specs:

@@ -17,8 +17,8 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from lab.component import LabContext, LabHost
-from lab.spawn import alive, free_port, start, tcp_open, wait_until
+from netchange.lab.component import LabContext, LabHost
+from netchange.lab.spawn import alive, free_port, start, tcp_open, wait_until
 
 SITES = ("doif", "doso")
 BACKEND = "be_web"
@@ -73,7 +73,7 @@ def runtime_command(port: int, command: str, timeout: float = 2.0) -> str:
 
 
 class HaproxyLab:
-    """One HAProxy per site, with its HTTP members (a :class:`lab.component.LabComponent`)."""
+    """One HAProxy per site, with its HTTP members (a :class:`netchange.lab.component.LabComponent`)."""
 
     name = "haproxy"
 

@@ -1,4 +1,4 @@
-"""Start, stop and report the lab: generic over :class:`lab.component.LabComponent`.
+"""Start, stop and report the lab: generic over :class:`netchange.lab.component.LabComponent`.
 
 ``up`` runs each available component, records every PID and namespace it made in
 ``state.json`` as soon as it exists (so a crash half-way still leaves enough to tear down), and
@@ -15,7 +15,7 @@ left 12 namespaces behind).
 
 ``up`` and ``down`` of one lab directory hold a lock beside it (two shells cannot start the same
 lab into one directory), and the instance number that names its namespaces is reserved
-machine-wide (:mod:`lab.instances`), so two labs starting together cannot pick the same one.
+machine-wide (:mod:`netchange.lab.instances`), so two labs starting together cannot pick the same one.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from typing import Any
 
 import yaml
 
-from lab import instances, keys
-from lab.bind import BindLab
-from lab.component import LabComponent, LabContext, LabHost
-from lab.firewalls import Firewalls, used_instances
-from lab.haproxy import HaproxyLab
-from lab.netconf import NetconfLab
-from lab.switches import Switches, port_open
+from netchange.lab import instances, keys
+from netchange.lab.bind import BindLab
+from netchange.lab.component import LabComponent, LabContext, LabHost
+from netchange.lab.firewalls import Firewalls, used_instances
+from netchange.lab.haproxy import HaproxyLab
+from netchange.lab.netconf import NetconfLab
+from netchange.lab.switches import Switches, port_open
 
 STATE_FILE = instances.STATE_FILE
 STOP_TIMEOUT = 5.0
@@ -102,7 +102,7 @@ class LabManager:
                 self._lock_depth = 0
 
     def reserve_instance(self, used: Callable[[], set[int]] = used_instances) -> int:
-        """This lab's instance number, reserved machine-wide until ``down`` (see :mod:`lab.instances`)."""
+        """This lab's instance number, reserved machine-wide until ``down`` (see :mod:`netchange.lab.instances`)."""
         return instances.reserve_instance(self.root, used)
 
     @property

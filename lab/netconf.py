@@ -22,9 +22,9 @@ import shutil
 import socket
 from pathlib import Path
 
-from lab import keys
-from lab.component import LabContext, LabHost
-from lab.spawn import alive, free_port, start, tcp_open, wait_until
+from netchange.lab import keys
+from netchange.lab.component import LabContext, LabHost
+from netchange.lab.spawn import alive, free_port, start, tcp_open, wait_until
 
 SITES = ("doif",)
 YANG = Path(__file__).resolve().parent / "yang" / "netchange-vlans.yang"
@@ -72,7 +72,7 @@ def sshd_config(base: Path, port: int, socket_path: Path) -> str:
 
 
 class NetconfLab:
-    """netconfd + sshd per site (a :class:`lab.component.LabComponent`)."""
+    """netconfd + sshd per site (a :class:`netchange.lab.component.LabComponent`)."""
 
     name = "netconf"
 

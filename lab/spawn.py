@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from lab.component import LabContext
-from lab.instances import reserve_port
+from netchange.lab.component import LabContext
+from netchange.lab.instances import reserve_port
 
 
 def _kernel_port() -> int:
@@ -42,7 +42,7 @@ def free_port(ctx: LabContext | None = None) -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now (the kernel picks it).
 
     With ``ctx``, the port is also reserved machine-wide for this lab until ``lab down``
-    (:func:`lab.instances.reserve_port`): between this choice and the server binding it, another
+    (:func:`netchange.lab.instances.reserve_port`): between this choice and the server binding it, another
     lab starting at the same moment is never handed the same port.
     """
     return _kernel_port() if ctx is None else reserve_port(ctx.root, _kernel_port)

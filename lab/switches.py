@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -20,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab import keys
-from lab.component import LabContext, LabHost
+from netchange.lab import keys
+from netchange.lab.component import LabContext, LabHost
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SITES = ("doif", "doso")
 PID_KEY = "switches"
 READY_TIMEOUT = 60.0
@@ -131,11 +129,11 @@ class Switches:
         keys.write_private(spec_file, json.dumps(
             {"listen_host": "127.0.0.1", "ready_file": str(ready), "switches": entries}).encode())
         log = (workdir / "launcher.log").open("ab")
-        env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+        # An installed module (netchange.lab, package-dir in pyproject.toml): no PYTHONPATH to set.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lab.fakeswitch_launcher", str(spec_file)],
-            cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, env=env,
+            [sys.executable, "-m", "netchange.lab.fakeswitch_launcher", str(spec_file)],
+            cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         ctx.pids[PID_KEY] = proc.pid

@@ -44,9 +44,9 @@ from netchange.models import OnFailure
 from netchange.outcome import ChangeOutcome, HostStatus
 from netchange.plan import HostPlan, Plan, plan_contexts
 from netchange.progress import Progress
-from rollback import RestoreReport, SnapshotStore
-from rollback.restore import brief_lines, changed_lines, normalize
-from rollback.runner import RestoreTarget, run_in_order, run_restores, session
+from netchange.rollback import RestoreReport, SnapshotStore
+from netchange.rollback.restore import brief_lines, changed_lines, normalize
+from netchange.rollback.runner import RestoreTarget, run_in_order, run_restores, session
 
 # Platforms of NAPALM whose commit_config(revert_in=) is a real confirmed commit.
 
@@ -332,11 +332,11 @@ class Applier:
                              in_session=out.committed and CONNECTION_NAME in task_host.connections)
 
     def restore_started(self, host: str) -> None:
-        """:class:`rollback.runner.RestoreObserver`: the live table shows the host rolling back."""
+        """:class:`netchange.rollback.runner.RestoreObserver`: the live table shows the host rolling back."""
         self._status(host, HostStatus.ROLLING_BACK)
 
     def restore_finished(self, host: str, report: RestoreReport) -> None:
-        """:class:`rollback.runner.RestoreObserver`: journal the restore, set the host's status."""
+        """:class:`netchange.rollback.runner.RestoreObserver`: journal the restore, set the host's status."""
         out = self.outcomes[host]
         out.restore = report
         # Journaled with its outcome in one transaction: a crash in between is covered anyway

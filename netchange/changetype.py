@@ -8,18 +8,19 @@ engine calls, per host it targets::
     post_checks(ctx)  after commit; a failure triggers the automatic rollback.
                       ``ctx.running`` is then the configuration read after the commit.
 
-``render`` defaults to the Jinja2 template ``tasks/templates/<name>/<syntax>.j2`` with the
-validated params as ``p`` and the host as ``host``. Params are validated before any template is
-loaded, so a template never sees a value carrying a newline or a second command.
+``render`` defaults to the Jinja2 template ``<name>/<syntax>.j2`` in the ``templates`` folder of the
+change type's own package (:attr:`ChangeType.template_package`; netchange's are ``tasks/templates``
+installed as ``netchange.tasks``), with the validated params as ``p`` and the host as ``host``.
+Params are validated before any template is loaded, so a template never sees a value carrying a
+newline or a second command.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from abc import ABC
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import ValidationError
@@ -29,12 +30,12 @@ from netchange.models import CheckResult, Perimeter, Role, StrictModel
 from netchange.registry import Registry
 
 if TYPE_CHECKING:
-    import jinja2
 
     from netchange.drivers.base import DriverProtocol
 
 ENTRY_POINT_GROUP = "netchange.change_types"
-TEMPLATES = Path(__file__).resolve().parent.parent / "tasks" / "templates"
+BUILTIN_TEMPLATES = "netchange.tasks"
+"""The package whose ``templates`` folder holds the built-in change types' templates."""
 
 P = TypeVar("P", bound=StrictModel)
 
@@ -106,28 +107,32 @@ class ChangeType(ABC, Generic[P]):
     def pre_checks(self, ctx: Context[P]) -> list[CheckResult]:
         return []
 
+    @classmethod
+    def template_package(cls) -> str:
+        """The package whose ``templates`` folder holds this type's templates: the package of the
+        module defining the class (``acme_changes.vlan2`` -> ``acme_changes``), so a change type from
+        another distribution ships its own templates next to its module."""
+        module = cls.__module__
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.submodule_search_locations is not None:
+            return module  # the class is defined in a package's __init__
+        return module.rpartition(".")[0] or module
+
     def render(self, ctx: Context[P]) -> str:
-        return render_template(f"{self.name}/{ctx.syntax}.j2", p=ctx.params, host=ctx)
+        return render_template(
+            f"{self.name}/{ctx.syntax}.j2", templates=self.template_package(), p=ctx.params, host=ctx
+        )
 
     def post_checks(self, ctx: Context[P]) -> list[CheckResult]:
         return []
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    import jinja2  # deferred: only rendering pays for Jinja2
+def render_template(name: str, *, templates: str = BUILTIN_TEMPLATES, **values: Any) -> str:
+    """Render ``name`` from the ``templates`` folder of the package ``templates`` (one Jinja2 set-up
+    for every document: :func:`netchange.report.render.config_environment`)."""
+    from netchange.report.render import config_environment  # deferred: only rendering pays for Jinja2
 
-    return jinja2.Environment(  # noqa: S701 - device config, not HTML; values are validated upstream
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-def render_template(name: str, **values: Any) -> str:
-    return _environment().get_template(name).render(**values)
+    return config_environment(templates).get_template(name).render(**values)
 
 
 def _first_error(exc: ValidationError, *, prefix: str) -> str:

@@ -5,11 +5,11 @@
 - **apply**: the plan the journal names current (verified against its hash); the guard
   (:func:`netchange.guard.check_apply`); prepare = drift check and snapshots on every host
   (:meth:`netchange.apply.Applier.prepare`); rollout by batches, with the automatic rollback of
-  :mod:`rollback.runner` on any failure.
+  :mod:`netchange.rollback.runner` on any failure.
 - **rollback on request**: a completed change; the rollback guard (same person rules, same
-  window); prepare = refuse a host changed since the apply; restore with :mod:`rollback.runner`.
+  window); prepare = refuse a host changed since the apply; restore with :mod:`netchange.rollback.runner`.
 - **recover**: a change left ``in_progress`` (a crash) or ``failed`` (an alarm); restore every
-  host the last apply touched and has not verified yet, with :mod:`rollback.runner`.
+  host the last apply touched and has not verified yet, with :mod:`netchange.rollback.runner`.
 
 Each returns a typed outcome (:class:`netchange.outcome.ChangeOutcome`, per-host
 :class:`netchange.outcome.HostStatus` or restore reports); a refusal raises a
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from netchange.plan import Plan
     from netchange.policy import Policy
     from netchange.progress import Progress
+    from netchange.rollback import RestoreReport, SnapshotStore
     from netchange.settings import Settings
-    from rollback import RestoreReport, SnapshotStore
 
 
 class RestoreMode(StrEnum):
@@ -123,7 +123,7 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
     from netchange.apply import Applier, Interrupts
     from netchange.guard import check_apply
-    from rollback import SnapshotStore
+    from netchange.rollback import SnapshotStore
 
     cfg, actor = run.settings, run.actor
     with Journal(cfg.journal) as journal:
@@ -163,7 +163,7 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
 
 # -- rollback on request and recover -------------------------------------------------------------------
 class _RestoreJournal:
-    """:class:`rollback.runner.RestoreObserver` for a rollback on request or a recover."""
+    """:class:`netchange.rollback.runner.RestoreObserver` for a rollback on request or a recover."""
 
     def __init__(self, journal: Journal, change_id: str, actor: str, progress: Progress,
                  confirmed: dict[str, bool]) -> None:
@@ -220,8 +220,8 @@ def _guard_rollback(run: Run, the_plan: Plan, *, journal: Journal, emergency: st
 def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: str | None = None) -> RestoreOutcome:
     """Bring the devices of a change's last apply back to their snapshots, and verify each."""
     from netchange.recover import after_text, last_apply, refuse_if_changed_since
-    from rollback import SnapshotStore
-    from rollback.runner import RestoreTarget, run_restores
+    from netchange.rollback import SnapshotStore
+    from netchange.rollback.runner import RestoreTarget, run_restores
 
     cfg, actor = run.settings, run.actor
     # Which devices: the last apply's hosts, read once to take their machine-wide locks; every

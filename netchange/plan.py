@@ -19,18 +19,18 @@ from typing import Any
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
 
-from classifiers import Classification, classify_change, classify_diff, load_ruleset
-from classifiers.model import RuleSet
 from netchange import redact
 from netchange.bounds import check_host_count
 from netchange.changetype import ChangeType, Context, get_change_type, text_hash
+from netchange.classifiers import Classification, classify_change, classify_diff, load_ruleset
+from netchange.classifiers.model import RuleSet
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol, rollback_preview, syntax_of
 from netchange.errors import BadRequest, NetchangeError
 from netchange.inventory import host_role, host_site, resolve_targets
 from netchange.models import Category, ChangeRequest
 from netchange.plandoc import HostPlan, Plan, PlanTampered, Rollback, compute_plan_hash, overall_category
-from rollback.restore import normalize
+from netchange.rollback.restore import normalize
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from classifiers.model import Reason
+from netchange.classifiers.model import Reason
 from netchange.errors import GuardRefused
 from netchange.models import Category, ChangeRequest, CheckResult, Role
 

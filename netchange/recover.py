@@ -2,7 +2,7 @@
 
 Both read the journal to learn which hosts the last apply touched and which snapshot each had;
 the pipeline (``netchange.pipeline.restore_change``) then restores every such host from its
-snapshot in a fresh session with the one restore runner (``rollback.runner``) and verifies it. The journal is
+snapshot in a fresh session with the one restore runner (``netchange.rollback.runner``) and verifies it. The journal is
 the only memory they need: that is why apply writes ``snapshot`` and ``commit_started`` before
 it acts.
 
@@ -24,8 +24,8 @@ from netchange.changetype import text_hash
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol
 from netchange.errors import DriftDetected
-from rollback import SnapshotStore
-from rollback.restore import brief_lines, changed_lines, normalize
+from netchange.rollback import SnapshotStore
+from netchange.rollback.restore import brief_lines, changed_lines, normalize
 
 
 class EventLike(Protocol):

@@ -5,7 +5,7 @@ content-addressed file, fsynced) before the commit is sent, so that a crash at a
 still leaves what is needed to put the device back (``netchange recover``).
 """
 
-from rollback.restore import RestoreReport, foreign_lines, restore_host, same_state, verify_host
-from rollback.snapshots import SnapshotStore
+from netchange.rollback.restore import RestoreReport, foreign_lines, restore_host, same_state, verify_host
+from netchange.rollback.snapshots import SnapshotStore
 
 __all__ = ["RestoreReport", "SnapshotStore", "foreign_lines", "restore_host", "same_state", "verify_host"]

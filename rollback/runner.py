@@ -2,7 +2,7 @@
 
 Per host (a Nornir task, the hosts started in the order given, newest change first): take a
 session (the one that made the commit when it is still open and the commit completed, else a
-fresh one), restore from the snapshot (:func:`rollback.restore.restore_host`: refuse over lines
+fresh one), restore from the snapshot (:func:`netchange.rollback.restore.restore_host`: refuse over lines
 someone else changed, the driver's own inverse first inside its session, then the full
 snapshot), verify; when the inverse in the old session did not verify, try once more in a fresh
 session with the full snapshot (the session itself may be what failed).
@@ -26,8 +26,8 @@ from nornir.core.task import Result, Task
 
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol
-from rollback.restore import RestoreReport, restore_host
-from rollback.snapshots import SnapshotStore
+from netchange.rollback.restore import RestoreReport, restore_host
+from netchange.rollback.snapshots import SnapshotStore
 
 
 @dataclass(frozen=True)

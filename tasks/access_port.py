@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
 from ttp import ttp
 
-from netchange.changetype import TEMPLATES, ChangeType, Context
+from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, InterfaceName, Perimeter, Role, SafeText, StrictModel, VlanId
-from tasks._common import check, has_section
+from netchange.tasks._common import check, has_section
 
-_TTP = TEMPLATES / "access_port" / "ios_interfaces.ttp"
+_TTP = files(__package__ or "netchange.tasks") / "templates" / "access_port" / "ios_interfaces.ttp"
 
 
 class AccessPortParams(StrictModel):

@@ -22,7 +22,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
-from tasks._common import check
+from netchange.tasks._common import check
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 

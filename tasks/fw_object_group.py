@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
-from tasks._common import check, cisco_endpoint, has_section, section
+from netchange.tasks._common import check, cisco_endpoint, has_section, section
 
 
 class FwObjectGroupParams(StrictModel):

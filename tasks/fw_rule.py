@@ -13,7 +13,7 @@ from pydantic import Field
 
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, SafeText, StrictModel
-from tasks._common import Endpoint, check, cisco_endpoint, has_line
+from netchange.tasks._common import Endpoint, check, cisco_endpoint, has_line
 
 
 class FwRuleParams(StrictModel):

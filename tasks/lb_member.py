@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from netchange.changetype import ChangeType, Context
 from netchange.drivers.haproxy import Server, parse_state
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
-from tasks._common import check
+from netchange.tasks._common import check
 
 Action = Literal["add", "remove", "drain", "enable", "weight"]
 

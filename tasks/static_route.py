@@ -9,7 +9,7 @@ from pydantic import Field
 
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
-from tasks._common import check, connected_networks, has_line, reachable
+from netchange.tasks._common import check, connected_networks, has_line, reachable
 
 
 class StaticRouteParams(StrictModel):

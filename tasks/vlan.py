@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, SafeText, StrictModel, VlanId
-from tasks._common import check, has_section
+from netchange.tasks._common import check, has_section
 
 
 class Svi(StrictModel):

@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from classifiers import classify_diff, load_ruleset
 from netchange.bounds import MAX_DIFF_BYTES, read_bounded_stream, read_regular_file
+from netchange.classifiers import classify_diff, load_ruleset
 from netchange.cli.main import app
 from netchange.errors import BadRequest
 from netchange.models import Role

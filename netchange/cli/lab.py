@@ -22,7 +22,7 @@ console = Console()
 
 
 if TYPE_CHECKING:
-    from lab.manager import LabManager
+    from netchange.lab.manager import LabManager
 
 
 class LabFailed(NetchangeError):
@@ -33,7 +33,7 @@ def _manager() -> LabManager:
     # The invocation's settings (--home > NETCHANGE_HOME > default), not a fresh read of the
     # environment: ``netchange --home H lab status`` is about H's lab. Imported here: the lab's
     # modules (dnspython, cryptography) are not paid for by the commands that do not use them.
-    from lab.manager import LabManager
+    from netchange.lab.manager import LabManager
 
     return LabManager(settings().home / "lab", log=lambda msg: console.print(f"[dim]{msg}[/]"))
 

@@ -341,5 +341,5 @@ and the device locks are taken by the rollback itself."""
 
 DRIFT_NOTE = (
     "drift (a device changed since the snapshot) is checked under the device lock, after the guard: "
-    "see netchange.apply / rollback.restore (refuse_if_changed_since)"
+    "see netchange.apply / netchange.rollback.restore (refuse_if_changed_since)"
 )

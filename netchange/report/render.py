@@ -1,4 +1,12 @@
-"""The one Jinja2 environment for every document netchange writes: plans, tracking sheets, reports.
+"""The one Jinja2 set-up for every document netchange writes: plans, tracking sheets, reports, and
+the configuration candidates the change types render.
+
+Both kinds share the same options (:data:`COMMON_OPTIONS`: undefined values are errors, blocks do
+not leave blank lines, the final newline is kept). Documents (:func:`environment`) add escaping
+for their format; configuration candidates (:func:`config_environment`) are device text, escaped
+by nothing: their values are validated by the change type's params before any template is loaded.
+Each change type's templates are found in *its own package* (``<package>/templates``), so a
+change type shipped by another distribution brings its templates next to its module.
 
 Every value a template prints is data, never markup, whatever the format:
 
@@ -33,6 +41,13 @@ FORMATS = ("md", "html")
 HTML_EXTENSIONS = ("html.j2", "htm.j2", "xml.j2", "html", "htm", "xml")
 """Template names that are HTML/XML, matched on the end of the name (``plan.html.j2``)."""
 
+COMMON_OPTIONS: dict[str, Any] = {
+    "undefined": StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+}
+"""The options every netchange Jinja2 environment shares (documents and configuration candidates)."""
 
 
 class MarkdownText(str):
@@ -113,17 +128,25 @@ def environment() -> Environment:
         loader=ChoiceLoader([PackageLoader("netchange", "templates"), PackageLoader("netchange.report", "templates")]),
         autoescape=select_autoescape(enabled_extensions=HTML_EXTENSIONS, disabled_extensions=(),
                                      default_for_string=True, default=False),
-        undefined=StrictUndefined,
         finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+        **COMMON_OPTIONS,
     )
     env.filters["md_cell"] = md_text  # kept for the report templates: a table cell is inline text
     env.filters["md_code"] = md_code
     env.filters["md_fence"] = md_fence
     env.filters["css_string"] = css_string
     return env
+
+
+@functools.cache
+def config_environment(package: str) -> Environment:
+    """Configuration candidates of the change types defined in ``package``: its ``templates`` folder
+    (``netchange.tasks`` -> ``tasks/templates``; ``acme_changes`` -> ``acme_changes/templates``)."""
+    return Environment(
+        loader=PackageLoader(package, "templates"),
+        autoescape=False,  # noqa: S701 - device configuration, not HTML; params are validated upstream
+        **COMMON_OPTIONS,
+    )
 
 
 def render(template: str, fmt: str, context: dict[str, Any]) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from nornir import InitNornir
 
-from lab.manager import LabManager
 from netchange.connection import NetchangeConnection
+from netchange.lab.manager import LabManager
 
 
 def _missing() -> str | None:

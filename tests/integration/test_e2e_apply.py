@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lab.manager import LabManager
+from netchange.lab.manager import LabManager
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]

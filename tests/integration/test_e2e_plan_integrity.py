@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lab.manager import LabManager
+from netchange.lab.manager import LabManager
 from tests.integration.test_e2e_apply import MEDIUM_TIME, MINOR_TIME, REPO, netchange, running, write
 
 pytestmark = pytest.mark.lab

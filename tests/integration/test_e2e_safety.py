@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from lab.manager import LabManager
+from netchange.lab.manager import LabManager
 from tests.integration.test_e2e_apply import (
     MEDIUM_TIME,
     MINOR_TIME,

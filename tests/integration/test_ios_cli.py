@@ -14,9 +14,9 @@ from napalm.base.exceptions import (
     MergeConfigException,
 )
 
-from lab.manager import LabManager
 from netchange.drivers.ios_cli import IosCliDriver
 from netchange.errors import CommitFailed
+from netchange.lab.manager import LabManager
 
 pytestmark = pytest.mark.lab
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lab.manager import LabManager
+from netchange.lab.manager import LabManager
 
 pytestmark = pytest.mark.lab
 

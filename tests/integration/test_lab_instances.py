@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.firewalls import Firewalls
-from lab.haproxy import HaproxyLab
-from lab.manager import LabManager
+from netchange.lab.firewalls import Firewalls
+from netchange.lab.haproxy import HaproxyLab
+from netchange.lab.manager import LabManager
 from tests.integration.conftest import _missing
 
 pytestmark = pytest.mark.lab

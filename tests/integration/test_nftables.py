@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from napalm.base.exceptions import CommitError, ConnectionException, MergeConfigException
 
-from lab.manager import LabManager
 from netchange.changetype import render_template
 from netchange.drivers.nftables import NftablesDriver
+from netchange.lab.manager import LabManager
 from netchange.probes import tcp_probe
-from tasks.fw_object_group import FwObjectGroupParams
-from tasks.fw_rule import FwRuleParams
+from netchange.tasks.fw_object_group import FwObjectGroupParams
+from netchange.tasks.fw_rule import FwRuleParams
 
 pytestmark = pytest.mark.lab
 

@@ -21,7 +21,7 @@ from netchange.journal import Journal
 from netchange.models import ChangeRequest
 from netchange.plan import Plan, build_plan
 from netchange.progress import PlainProgress
-from rollback import SnapshotStore
+from netchange.rollback import SnapshotStore
 from tests import fakedriver
 from tests.mockdev import SWITCH_RUNNING
 

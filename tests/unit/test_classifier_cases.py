@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from classifiers import classify_diff, load_ruleset
+from netchange.classifiers import classify_diff, load_ruleset
 from netchange.models import Category, Role
 
 MINOR, MEDIUM, MAJOR = Category.MINOR, Category.MEDIUM, Category.MAJOR

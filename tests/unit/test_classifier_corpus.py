@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
-from classifiers import classify_diff, load_ruleset
-from classifiers.diff import parse_diff
+from netchange.classifiers import classify_diff, load_ruleset
+from netchange.classifiers.diff import parse_diff
 from netchange.models import Category, Role
 
 CORPUS = Path(__file__).parents[1] / "corpus"

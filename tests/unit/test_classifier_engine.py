@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from classifiers import Classification, classify_change, classify_diff, load_ruleset
-from classifiers.diff import parse_diff
-from classifiers.loader import RULES_DIR
+from netchange.classifiers import Classification, classify_change, classify_diff, load_ruleset
+from netchange.classifiers.diff import parse_diff
+from netchange.classifiers.loader import RULES_DIR
 from netchange.errors import BadRequest
 from netchange.models import Category, ChangeRequest, Role
 

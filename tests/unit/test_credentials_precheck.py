@@ -132,7 +132,7 @@ def test_load_nornir_uses_the_given_secrets_but_keeps_a_file_named_in_the_config
 
 def test_lab_commands_follow_home(site: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """``netchange --home other lab down`` tears down other's lab, not NETCHANGE_HOME's."""
-    from lab import instances
+    from netchange.lab import instances
 
     monkeypatch.setattr(instances, "LOCK_FILE", site / "instances.lock")  # not the machine's
     monkeypatch.setattr(instances, "REGISTRY", site / "instances.json")

@@ -3,7 +3,7 @@ each writer prints, the parser reads back without a malformed line, each change 
 
 from __future__ import annotations
 
-import classifiers.diff
+import netchange.classifiers.diff
 import netchange.drivers.treediff
 from netchange import diffformat
 from netchange.drivers.bind import Record, diff_records
@@ -49,5 +49,5 @@ def test_set_writer() -> None:
 
 
 def test_old_names_are_the_shared_module() -> None:
-    assert classifiers.diff.parse_diff is diffformat.parse_diff
+    assert netchange.classifiers.diff.parse_diff is diffformat.parse_diff
     assert netchange.drivers.treediff.diff_text is diffformat.diff_text

@@ -19,7 +19,7 @@ from netchange.drivers.haproxy import (
 from netchange.drivers.netconf import render_data, rendering_to_xml, yang_list_keys
 from netchange.drivers.treediff import diff_text
 from netchange.errors import BadRequest
-from tasks.dns_record import DnsRecordParams, record_of
+from netchange.tasks.dns_record import DnsRecordParams, record_of
 
 STATE = """frontend fe_web
     bind 127.0.0.1:8080

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import keys
-from lab.firewalls import base_ruleset, plan_firewalls, sshd_config
-from lab.switches import plan_switches, seed_config
+from netchange.lab import keys
+from netchange.lab.firewalls import base_ruleset, plan_firewalls, sshd_config
+from netchange.lab.switches import plan_switches, seed_config
 from netchange.probes import tcp_probe
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import instances
-from lab import manager as lab_manager
-from lab.manager import LabManager
+from netchange.lab import instances
+from netchange.lab import manager as lab_manager
+from netchange.lab.manager import LabManager
 
 VANISHED = 4_194_000  # above any pid_max default: no such process
 GONE_MID_READ = 4_194_001

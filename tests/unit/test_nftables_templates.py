@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netchange.changetype import render_template
-from tasks.fw_object_group import FwObjectGroupParams
-from tasks.fw_rule import FwRuleParams
+from netchange.tasks.fw_object_group import FwObjectGroupParams
+from netchange.tasks.fw_rule import FwRuleParams
 
 
 def test_fw_rule_accept_is_appended_with_its_name() -> None:

@@ -1,6 +1,6 @@
 """One execution pipeline (issue 12 item 2): apply, rollback and recover share their sequence and restore code.
 
-The restore runner is observed by wrapping ``rollback.runner.restore_one`` (the real one still
+The restore runner is observed by wrapping ``netchange.rollback.runner.restore_one`` (the real one still
 runs): the three commands must reach it, and the devices must end as their snapshots.
 """
 
@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import yaml
 
-import rollback.runner
+import netchange.rollback.runner
 from netchange.apply import Applier
 from netchange.inventory import load_nornir
 from netchange.journal import Journal
 from netchange.outcome import ChangeOutcome, HostStatus
 from netchange.plan import build_plan
 from netchange.progress import PlainProgress
-from rollback import SnapshotStore
+from netchange.rollback import SnapshotStore
 from tests import fakedriver
 from tests.conftest import CliResult
 from tests.mockdev import SWITCH_RUNNING
@@ -42,13 +42,13 @@ def fake_platform() -> Iterator[None]:
 def restored(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Hosts that went through the one restore runner, in call order."""
     seen: list[str] = []
-    real = rollback.runner.restore_one
+    real = netchange.rollback.runner.restore_one
 
-    def spy(task: Any, target: rollback.runner.RestoreTarget, snapshots: SnapshotStore) -> Any:
+    def spy(task: Any, target: netchange.rollback.runner.RestoreTarget, snapshots: SnapshotStore) -> Any:
         seen.append(target.host)
         return real(task, target, snapshots)
 
-    monkeypatch.setattr(rollback.runner, "restore_one", spy)
+    monkeypatch.setattr(netchange.rollback.runner, "restore_one", spy)
     return seen
 
 

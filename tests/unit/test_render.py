@@ -79,7 +79,7 @@ def test_every_claimed_syntax_has_a_case_or_its_own_test() -> None:
 
 
 def test_access_port_post_check_reads_the_ports_with_ttp() -> None:
-    from tasks.access_port import parse_interfaces
+    from netchange.tasks.access_port import parse_interfaces
 
     running = ("interface FastEthernet0/2\n description desk 2\n switchport access vlan 10\n!\n"
                "interface FastEthernet0/12\n description spare\n shutdown\n!\nend\n")

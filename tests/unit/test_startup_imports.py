@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DEVICE_LIBRARIES = ("napalm", "netmiko", "nornir", "ncclient", "hier_config", "paramiko")
 RENDERING = ("jinja2",)
-LAB = ("lab", "dns", "cryptography")
+LAB = ("netchange.lab", "dns", "cryptography")
 
 _PROBE = """
 import json, sys
@@ -29,7 +29,8 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-loaded = sorted({name.split(".")[0] for name in sys.modules})
+# top-level names, and netchange's own packages by their second part (netchange.lab, netchange.classifiers)
+loaded = sorted({name.split(".")[0] for name in sys.modules} | {".".join(name.split(".")[:2]) for name in sys.modules})
 print("\\n@@" + json.dumps({"code": code, "loaded": loaded}))
 """
 
@@ -64,7 +65,7 @@ def test_classify_loads_no_device_library(tmp_path: Path) -> None:
     diff = tmp_path / "two.diff"
     diff.write_text("interface GigabitEthernet0/1\n+ description uplink to core\n", encoding="utf-8")
     loaded = _loaded(tmp_path, "classify", "--platform", "ios", "--role", "switch", "--diff", str(diff))
-    assert "classifiers" in loaded  # the probe really ran the classifier
+    assert "netchange.classifiers" in loaded  # the probe really ran the classifier
     assert loaded.isdisjoint(DEVICE_LIBRARIES + RENDERING + LAB), sorted(loaded & {*DEVICE_LIBRARIES, *LAB})
 
 

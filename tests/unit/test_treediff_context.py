@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classifiers import classify_diff
+from netchange.classifiers import classify_diff
 from netchange.drivers.treediff import diff_text
 from netchange.models import Category, Role
 
