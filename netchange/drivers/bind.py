@@ -329,14 +329,11 @@ class BindDriver(NoCommitConfirm, NetchangeDriver):
 
     # --- state and candidate -------------------------------------------------------------------
 
-    def get_config(
-        self, retrieve: str = "all", full: bool = False, sanitized: bool = False, format: str = "text"  # NAPALM's
-    ) -> dict[str, str]:
-        running = render_records(self._read()) if retrieve in ("all", "running") else ""
-        candidate = (
-            render_records(self._desired) if self._desired is not None and retrieve != "running" else ""
-        )
-        return {"running": running, "candidate": candidate, "startup": ""}
+    def running_config(self) -> str:
+        return render_records(self._read())
+
+    def candidate_config(self) -> str | None:
+        return render_records(self._desired) if self._desired is not None else None
 
     def normalize_config(self, text: str) -> str:
         return render_records(parse_records(text, self.zones[0]))

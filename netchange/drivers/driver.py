@@ -70,3 +70,29 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
             err = exc.errors()[0]  # loc and msg only: the input may be a secret
             where = ".".join(str(p) for p in err["loc"]) or "optional_args"
             raise DriverOptionsError(f"{cls.__name__}: optional_args.{where}: {err['msg']}") from None
+
+    def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False,
+                   format: str = "text") -> dict[str, str]:  # NAPALM's signature
+        """NAPALM's three datastores, each read only when asked for; absent ones are ``""``.
+
+        A driver says how to read each one (:meth:`running_config`, :meth:`candidate_config`,
+        :meth:`startup_config`); the selection by ``retrieve`` is the same for every device.
+        """
+        wanted = {"running", "candidate", "startup"} if retrieve == "all" else {retrieve}
+        return {
+            "running": self.running_config() if "running" in wanted else "",
+            "candidate": (self.candidate_config() or "") if "candidate" in wanted else "",
+            "startup": self.startup_config() if "startup" in wanted else "",
+        }
+
+    def running_config(self) -> str:
+        """The running configuration, as the device prints it (read now)."""
+        raise NotImplementedError
+
+    def candidate_config(self) -> str | None:
+        """The loaded candidate in the device's syntax; ``None`` when none is loaded."""
+        return None
+
+    def startup_config(self) -> str:
+        """The configuration the device starts from, where it keeps one apart; ``""`` otherwise."""
+        return ""

@@ -420,18 +420,16 @@ class HaproxyDriver(NoCommitConfirm, NetchangeDriver):
                 section.servers = parse_servers_state(answer)
         return state
 
-    def get_config(
-        self, retrieve: str = "all", full: bool = False, sanitized: bool = False, format: str = "text"  # NAPALM's
-    ) -> dict[str, str]:
+    def running_config(self) -> str:
+        return render_state(self._running())
+
+    def candidate_config(self) -> str | None:
+        return render_state(self._desired) if self._desired is not None else None
+
+    def startup_config(self) -> str:
+        """The configuration file HAProxy starts from (servers added at runtime are written back)."""
         assert self.config_path is not None
-        running = render_state(self._running()) if retrieve in ("all", "running") else ""
-        candidate = (
-            render_state(self._desired)
-            if self._desired is not None and retrieve in ("all", "candidate")
-            else ""
-        )
-        startup = self.config_path.read_text() if retrieve in ("all", "startup") else ""
-        return {"running": running, "candidate": candidate, "startup": startup}
+        return self.config_path.read_text()
 
     def normalize_config(self, text: str) -> str:
         return render_state(parse_state(text))

@@ -343,15 +343,12 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         assert reading is not None
         return reading
 
-    def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False,
-                   format: str = "text") -> dict[str, str]:  # NAPALM's signature
+    def running_config(self) -> str:
         """Running configuration (canonical, see :func:`canonical_config`); no startup kept apart."""
-        result = {"running": "", "startup": "", "candidate": ""}
-        if retrieve in ("all", "running"):
-            result["running"] = self._running_text()
-        if retrieve in ("all", "candidate"):
-            result["candidate"] = self._candidate_text
-        return result
+        return self._running_text()
+
+    def candidate_config(self) -> str | None:
+        return self._candidate_text
 
     def normalize_config(self, text: str) -> str:
         return canonical_config(text, self.platform)

@@ -383,12 +383,11 @@ class NetconfDriver(NetchangeDriver):
 
     # --- state and candidate -------------------------------------------------------------------
 
-    def get_config(
-        self, retrieve: str = "all", full: bool = False, sanitized: bool = False, format: str = "text"  # NAPALM's
-    ) -> dict[str, str]:
-        running = self._render("running") if retrieve in ("all", "running") else ""
-        candidate = self._render("candidate") if retrieve in ("all", "candidate") and self._loaded else ""
-        return {"running": running, "candidate": candidate, "startup": ""}
+    def running_config(self) -> str:
+        return self._render("running")
+
+    def candidate_config(self) -> str | None:
+        return self._render("candidate") if self._loaded else None
 
     def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
         """``running`` or ``candidate``: the rendered datastore (NETCONF has no show commands)."""

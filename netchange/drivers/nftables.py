@@ -163,14 +163,11 @@ class NftablesDriver(NoCommitConfirm, NetchangeDriver):
             raise CommandErrorException(f"{self.name}: nft list ruleset failed: {err.strip()}")
         return out
 
-    def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False,
-                   format: str = "text") -> dict[str, str]:  # NAPALM's signature
-        result = {"running": "", "startup": "", "candidate": ""}
-        if retrieve in ("all", "running"):
-            result["running"] = self._ruleset()
-        if retrieve in ("all", "candidate"):
-            result["candidate"] = self._candidate or ""
-        return result
+    def running_config(self) -> str:
+        return self._ruleset()
+
+    def candidate_config(self) -> str | None:
+        return self._candidate
 
     def normalize_config(self, text: str) -> str:
         return normalize_ruleset(text)
