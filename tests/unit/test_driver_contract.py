@@ -103,20 +103,21 @@ def test_optional_features_have_defaults_for_plain_napalm_drivers() -> None:
 def test_get_config_reads_only_the_datastores_asked_for() -> None:
     from netchange.drivers.driver import NetchangeDriver
 
+    reads: list[str] = []
+
     class Counting(NetchangeDriver):  # type: ignore[misc]
-        reads: list[str] = []
 
         def running_config(self) -> str:
-            self.reads.append("running")
+            reads.append("running")
             return "hostname r\n"
 
         def candidate_config(self) -> str | None:
-            self.reads.append("candidate")
+            reads.append("candidate")
             return None
 
     driver = Counting("h", "u", "p")
     assert driver.get_config(retrieve="running") == {"running": "hostname r\n", "candidate": "", "startup": ""}
-    assert Counting.reads == ["running"]
+    assert reads == ["running"]
     assert driver.get_config(retrieve="candidate")["candidate"] == ""  # nothing loaded: empty, not None
     assert driver.get_config()["running"] == "hostname r\n"
-    assert Counting.reads == ["running", "candidate", "running", "candidate"]
+    assert reads == ["running", "candidate", "running", "candidate"]
