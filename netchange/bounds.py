@@ -32,6 +32,8 @@ MAX_HOSTS = 500
 """Hosts one change may target, after its targets are resolved against the inventory."""
 MAX_SNIPPET_LINES = 500
 """Lines in one ``config_snippet`` step."""
+MAX_STORED_CONFIG_BYTES = 8 << 20
+"""One host's stored configuration read by an offline plan (a backup file): 8 MiB."""
 
 
 def check_host_count(hosts: int) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 from abc import ABC
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -74,6 +75,24 @@ class Context(Generic[P]):
         if platform is None:
             raise BadRequest(f"no TextFSM templates for platform {self.platform!r} (syntax {self.syntax!r})")
         return parse_show(platform, command, self.show(command))
+
+    @property
+    def offline(self) -> bool:
+        """True when the running configuration is a stored one (``plan --offline``): no device to ask."""
+        from netchange.drivers.base import is_offline
+
+        return is_offline(self.driver)
+
+    def device_check(self, name: str, run: Callable[[], CheckResult]) -> CheckResult:
+        """A check that needs the live device (a show command, a probe): how a check declares it.
+
+        Live, ``run()`` is the check. Offline it is not run and is reported as such ("not run
+        offline"): never passed, never failed. A check that asks the device without declaring it
+        makes the offline driver raise instead, so it can never pass by accident.
+        """
+        if self.offline:
+            return CheckResult(name=name, passed=False, not_run="not run offline: needs the live device")
+        return run()
 
     def refresh(self) -> None:
         """Re-read the running configuration (for a check that waits for the device to settle)."""

@@ -11,7 +11,16 @@ import enum
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 
 class StrictModel(BaseModel):
@@ -204,13 +213,42 @@ class ChangeRequest(StrictModel):
 
 
 class CheckResult(BaseModel):
-    """The outcome of one pre- or post-check on one host."""
+    """The outcome of one pre- or post-check on one host.
+
+    A check that could not run (``not_run`` says why: an offline plan has no device to ask) is
+    never passed, and is not failed either: it is its own status.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     passed: bool
     detail: str = ""
+    not_run: str = ""
+    """Why the check was not run, e.g. "not run offline: needs the live device"; empty when it ran."""
+
+    @model_validator(mode="after")
+    def _never_passed_unrun(self) -> CheckResult:
+        if self.not_run and self.passed:
+            raise ValueError("a check that was not run cannot have passed")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_not_run(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Plans made before the field existed keep their hash: it is written only when set.
+        data: dict[str, Any] = handler(self)
+        if not self.not_run:
+            data.pop("not_run", None)
+        return data
+
+    @property
+    def status(self) -> Literal["passed", "failed", "not_run"]:
+        return "not_run" if self.not_run else "passed" if self.passed else "failed"
+
+    @property
+    def failed(self) -> bool:
+        """Ran and did not pass (a check not run is not a failure, nor a pass)."""
+        return not self.passed and not self.not_run
 
 
 ApprovalDecision = Literal["approved", "rejected"]

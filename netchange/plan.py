@@ -133,8 +133,8 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest, ru
         running = driver.get_config(retrieve="running")["running"]
         contexts = contexts_for(task, steps, driver, running, change.id)
         checks = [check for step, ctx in contexts for check in step.change_type.pre_checks(ctx)]
-        if not all(c.passed for c in checks):
-            failed = ", ".join(c.name for c in checks if not c.passed)
+        if any(c.failed for c in checks):  # a check not run (offline) is not a failure
+            failed = ", ".join(c.name for c in checks if c.failed)
             plan = HostPlan(**base, pre_checks=tuple(checks), running_hash=text_hash(normalize(driver, running)),
                             error=f"pre-check failed: {failed}")
             return Result(host=host, result=plan, failed=True)

@@ -36,7 +36,8 @@ def _host_panel(h: HostPlan) -> Panel:
     if h.pre_checks:
         checks = Table(show_header=False, box=None, padding=(0, 1))
         for c in h.pre_checks:
-            checks.add_row("[green]✓[/]" if c.passed else "[red]✗[/]", escape(c.name), f"[dim]{escape(c.detail)}[/]")
+            mark = "[green]✓[/]" if c.passed else "[yellow]–[/]" if c.not_run else "[red]✗[/]"
+            checks.add_row(mark, escape(c.name), f"[dim]{escape(c.not_run or c.detail)}[/]")
         parts.append(checks)
     if h.error:
         parts.append(Text(f"ERROR: {h.error}", style="bold red"))

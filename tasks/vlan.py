@@ -45,15 +45,20 @@ class Vlan(ChangeType[VlanParams]):
     def pre_checks(self, ctx: Context[VlanParams]) -> list[CheckResult]:
         vid = ctx.params.vlan_id
         in_config = vlans_in_config(ctx.running)
+        name = f"vlan {vid} is free"
         if ctx.syntax != "ios" or any(2 <= v <= 1001 for v in in_config):
             # The running configuration holds the VLAN database (IOS in VTP transparent/off mode,
             # the NETCONF model): it answers without another round trip to the device.
-            free, source = vid not in in_config, "running config"
+            free = vid not in in_config
+            checks = [check(name, free, "per running config" if free else f"VLAN {vid} exists (running config)")]
         else:
-            # VTP server/client: normal-range VLANs live in vlan.dat, not in the running config.
-            free = not any(row.get("vlan_id") == str(vid) for row in ctx.parse("show vlan brief"))
-            source = "show vlan brief"
-        checks = [check(f"vlan {vid} is free", free, f"per {source}" if free else f"VLAN {vid} exists ({source})")]
+            # VTP server/client: normal-range VLANs live in vlan.dat, not in the running config,
+            # so only the device can answer (an offline plan reports it not run).
+            def vlan_database() -> CheckResult:
+                free = not any(row.get("vlan_id") == str(vid) for row in ctx.parse("show vlan brief"))
+                return check(name, free, "per show vlan brief" if free else f"VLAN {vid} exists (show vlan brief)")
+
+            checks = [ctx.device_check(name, vlan_database)]
         if ctx.params.svi and ctx.syntax == "ios":
             svi_free = not has_section(ctx.running, f"interface Vlan{vid}")
             checks.append(check(f"interface Vlan{vid} is free", svi_free))

@@ -90,10 +90,19 @@ def plan_json(plan: Plan) -> dict[str, object]:
 
 
 @app.command()
-def plan(
+def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     change_file: Annotated[Path, typer.Argument(help="The change request (YAML).", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     output: Annotated[Path | None, typer.Option(help="Write a report: plan.html or plan.md.")] = None,
+    offline: Annotated[Path | None, typer.Option(
+        "--offline", metavar="DIR",
+        help="Plan against stored configurations (Oxidized/RANCID backups, or a git repository with --rev); "
+             "never contacts a device, never records.")] = None,
+    rev: Annotated[str | None, typer.Option(
+        "--rev", metavar="REV", help="With --offline: the git revision of the backups to read.")] = None,
+    offline_git: Annotated[str | None, typer.Option(
+        "--offline-git", metavar="REPO@REV",
+        help="Plan against the backups of a git repository at a revision.")] = None,
 ) -> None:
     """Dry-run a change on every target: pre-checks, diff, classification, requirements. Never commits."""
     from netchange.credentials import require_logins
@@ -104,23 +113,36 @@ def plan(
     request = load_request(change_file)
     if output is not None and output.suffix not in (".html", ".md"):
         raise BadRequest(f"{output}: the report must end in .html or .md")
+    is_offline = offline is not None or offline_git is not None or rev is not None
+    source = None
+    if is_offline:
+        from netchange.backups import open_source
+
+        source = open_source(offline, rev, offline_git)
     cfg = settings()
     policy = _policy()
     actor = current_actor(policy, settings().actor).login
-    with Journal(cfg.journal) as journal:
-        policypin.require(policy, journal, actor=actor)  # before any device is contacted
+    record = not is_offline  # an offline plan is a preview: neither stored nor recorded
+    if record:
+        with Journal(cfg.journal) as journal:
+            policypin.require(policy, journal, actor=actor)  # before any device is contacted
     nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
     try:
         targets = [h for step in bind_steps(request, nr) for h in step.hosts]
     except BadRequest as exc:
         raise BadRequest(f"{change_file}: {exc}") from None
-    require_logins(nr, targets)  # before any device is contacted: one line per host lacking them
+    if source is not None:
+        from netchange.offline import use_stored_configs
+
+        use_stored_configs(nr, targets, source)
+    else:
+        require_logins(nr, targets)  # before any device is contacted: one line per host lacking them
     try:
         result = build_plan(request, nr, actor=actor, policy_version=policy.version,
                             policy_digest=policy.digest, requirements=policy.requirements)
     except BadRequest as exc:
         raise BadRequest(f"{change_file}: {exc}") from None
-    if result.category is not None:
+    if record and result.category is not None:
         # A plan in which every host failed has nothing to approve: shown, neither stored nor recorded.
         planstore.save(cfg.plans_dir, result)
         with Journal(cfg.journal) as journal:

@@ -40,6 +40,10 @@ class DriverFeatures:
     """netchange's optional driver features with their defaults (no NAPALM import here: the
     command line imports this module before any driver is needed)."""
 
+    offline: bool = False
+    """True for a driver that reads a stored configuration (``plan --offline``): it has no device
+    to ask, so a check that needs one is reported "not run offline" (:func:`is_offline`)."""
+
     def rollback_preview(self) -> str | None:
         """The lines that undo the loaded candidate, or ``None``: restore the snapshot instead."""
         return None
@@ -52,6 +56,11 @@ class DriverFeatures:
 def rollback_preview(driver: object) -> str | None:
     """The driver's rollback preview; ``None`` for a driver without netchange's features."""
     return driver.rollback_preview() if isinstance(driver, DriverFeatures) else None
+
+
+def is_offline(driver: object) -> bool:
+    """Whether ``driver`` works from a stored configuration, without a device."""
+    return isinstance(driver, DriverFeatures) and driver.offline
 
 
 def normalize(driver: object, text: str) -> str:
@@ -126,6 +135,7 @@ __all__ = [
     "DriverProtocol",
     "NoCommitConfirm",
     "driver_class",
+    "is_offline",
     "known_platforms",
     "normalize",
     "rollback_preview",
