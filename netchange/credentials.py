@@ -39,7 +39,10 @@ if TYPE_CHECKING:  # Nornir itself is loaded by the commands that build an inven
     from nornir.core import Nornir
     from nornir.core.inventory import Host
 
-_SECRET_KEYS = {"password", "secret", "tsig_secret", "key_passphrase"}
+_SECRET_KEYS = {"password", "secret", "tsig_secret", "key_passphrase", "token"}
+_SECTIONS = {"defaults", "groups", "hosts", "mail", "server"}
+"""Devices' credentials (defaults, groups, hosts), the SMTP password (``mail.password``) and the
+person's token for the approval service (``server.token``), see :mod:`netchange.settings`."""
 
 
 def load_secrets(path: Path) -> dict[str, Any]:
@@ -58,8 +61,8 @@ def _parse_secrets(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     # The transform function runs once per host: parsing the whole file each time made loading
     # a 200-host inventory take seconds (issue 8). Keyed on mtime and size, so an edit is seen.
     data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict) or set(data) - {"defaults", "groups", "hosts"}:
-        raise BadRequest(f"{path}: secrets file must be a mapping with defaults/groups/hosts")
+    if not isinstance(data, dict) or set(data) - _SECTIONS:
+        raise BadRequest(f"{path}: secrets file must be a mapping with {'/'.join(sorted(_SECTIONS))}")
     return data
 
 

@@ -112,14 +112,27 @@ PersonRole = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 a role named anywhere in the policy must be declared there."""
 
 
+Email = Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", max_length=254)]
+"""One plain mailbox (``local@domain``): no display name, no list, nothing a mail header could split."""
+
+
 class Person(_Frozen):
     login: str
+    email: Email | None = Field(default=None, description="Where notifications reach them (none: not mailed).")
     name: str
     organisation: Organisation
     roles: tuple[PersonRole, ...]
+    sites: tuple[str, ...] = Field(
+        default=(),
+        description="The sites this person approves for (PAQ: one operations manager per site); empty: every site.",
+    )
 
     def label(self) -> str:
         return f"{self.name} ({self.login}, {self.organisation} {'/'.join(self.roles)})"
+
+    def covers(self, sites: tuple[str, ...] | list[str] | frozenset[str]) -> bool:
+        """May this person approve for every one of ``sites``? (No site list: for every site.)"""
+        return not self.sites or set(sites) <= set(self.sites)
 
 
 class ApprovalRule(_Frozen):
@@ -252,6 +265,9 @@ class Policy(_Frozen):
         dupes = sorted({x for x in logins if logins.count(x) > 1})
         if dupes:
             raise ValueError(f"people listed twice: {', '.join(dupes)}")
+        unknown_sites = sorted({s for p in self.people for s in p.sites} - set(self.sites))
+        if unknown_sites:
+            raise ValueError(f"people name unknown sites: {', '.join(unknown_sites)}")
         if self.roles:
             unknown = sorted(set(self.named_roles()) - set(self.roles))
             if unknown:

@@ -1,9 +1,11 @@
 """The settings of one invocation: where netchange finds its files, and who acts when.
 
 Every setting resolves in one order: command-line argument > environment variable > file >
-default. No setting has a file of its own yet (the secrets file is read by ``credentials``, the
-policy by ``policy``), so today that is argument > environment > default, and each field below says
-its variable and default. The CLI resolves them once, in its root callback, and passes them down:
+default, and each field below says its variable and default. The file is ``settings.yaml``
+(``NETCHANGE_SETTINGS`` > ``<home>/settings.yaml``, optional): today it holds the mail
+(``mail:``, SMTP for notifications) and the approval service the CLI talks to (``server:``); their
+password and token never go in it, only in the secrets file (``mail.password``,
+``server.token``) or the environment. The CLI resolves them once, in its root callback, and passes them down:
 no other module reads these variables (``tests/unit/test_settings.py`` keeps that true).
 The defaults are relative to the working directory so that a checkout is a self-contained
 workspace (the demo and the tests rely on that).
@@ -12,8 +14,82 @@ workspace (the demo and the tests rely on that).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from netchange.errors import BadRequest
+
+MAX_SETTINGS_BYTES = 64 * 1024
+_ENV_PREFIXES = ("NETCHANGE_SMTP_", "NETCHANGE_MAIL_", "NETCHANGE_BASE_URL", "NETCHANGE_SERVER_URL",
+                 "NETCHANGE_API_TOKEN")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Security = Literal["starttls", "ssl", "none"]
+
+
+class MailFile(_Frozen):
+    """``mail:`` of settings.yaml (no password here: the secrets file or the environment)."""
+
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    security: Security | None = None
+    user: str | None = None
+    sender: str | None = None
+    base_url: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=120)
+
+
+class ServerFile(_Frozen):
+    """``server:`` of settings.yaml: the approval service the CLI's approve/show/list talk to."""
+
+    url: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=120)
+
+
+class SettingsFile(_Frozen):
+    mail: MailFile = MailFile()
+    server: ServerFile = ServerFile()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailSettings:
+    """SMTP for notifications. ``NETCHANGE_SMTP_HOST`` > ``mail.smtp_host``: none, no mail."""
+
+    host: str
+    port: int
+    """``NETCHANGE_SMTP_PORT`` > ``mail.smtp_port`` > 587 (465 with ``ssl``, 25 with ``none``)."""
+    security: Security
+    """``NETCHANGE_SMTP_SECURITY`` > ``mail.security`` > ``starttls``: STARTTLS, TLS from the first
+    byte (``ssl``), or ``none`` (a local relay only: a password is then refused)."""
+    user: str | None
+    """``NETCHANGE_SMTP_USER`` > ``mail.user``: log in when given."""
+    password: str | None = field(repr=False)
+    """``NETCHANGE_SMTP_PASSWORD`` > ``mail.password`` of the secrets file."""
+    sender: str
+    """``NETCHANGE_MAIL_FROM`` > ``mail.sender`` > ``netchange@<host name>``."""
+    base_url: str
+    """``NETCHANGE_BASE_URL`` > ``mail.base_url`` > the server's URL > ``http://127.0.0.1:8000``:
+    the change page each mail links to is ``<base_url>/changes/<id>``."""
+    timeout: float = 10.0
+    """``mail.timeout`` seconds for one SMTP conversation step (a dead relay costs at most this)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerSettings:
+    """The approval service: ``NETCHANGE_SERVER_URL`` > ``server.url``; none, the local journal."""
+
+    url: str
+    token: str | None = field(repr=False)
+    """``NETCHANGE_API_TOKEN`` > ``server.token`` of the secrets file: the person's API token."""
+    timeout: float = 30.0
 
 
 def _pick(arg: str | Path | None, env: str, default: Path) -> Path:
@@ -48,6 +124,10 @@ class Settings:
     actor: str | None = None
     """``NETCHANGE_ACTOR`` > the OS account. Honoured only by a policy that allows it; see
     :func:`netchange.identity.current_actor`."""
+    settings_file: Path = Path(".netchange/settings.yaml")
+    """``NETCHANGE_SETTINGS`` > ``<home>/settings.yaml`` (optional)."""
+    env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The mail and server variables, read once by :meth:`resolve` (``mail``/``server`` use them)."""
 
     @classmethod
     def resolve(
@@ -70,6 +150,8 @@ class Settings:
             secrets=_pick(secrets, "NETCHANGE_SECRETS", home_path / "secrets.yaml"),
             now=_text(now, "NETCHANGE_NOW"),
             actor=_text(actor, "NETCHANGE_ACTOR"),
+            settings_file=_pick(None, "NETCHANGE_SETTINGS", home_path / "settings.yaml"),
+            env={k: v.strip() for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES) and v.strip()},
         )
 
     @property
@@ -79,3 +161,90 @@ class Settings:
     @property
     def snapshots_dir(self) -> Path:
         return self.home / "snapshots"
+
+    # --- mail and server (read when first asked for: most commands need neither) -----------------
+
+    @cached_property
+    def file(self) -> SettingsFile:
+        """settings.yaml, validated (an unknown key is an error naming the file); empty if absent."""
+        return _read_settings_file(self.settings_file)
+
+    @cached_property
+    def mail(self) -> MailSettings | None:
+        """SMTP for notifications, or ``None`` when no SMTP host is set (nothing is mailed)."""
+        f = self.file.mail
+        host = self.env.get("NETCHANGE_SMTP_HOST") or f.smtp_host
+        if not host:
+            return None
+        security = self.env.get("NETCHANGE_SMTP_SECURITY") or f.security or "starttls"
+        if security not in ("starttls", "ssl", "none"):
+            raise BadRequest(f"NETCHANGE_SMTP_SECURITY: {security!r} is not starttls, ssl or none")
+        port_text = self.env.get("NETCHANGE_SMTP_PORT")
+        try:
+            port = int(port_text) if port_text else f.smtp_port or {"ssl": 465, "none": 25}.get(security, 587)
+        except ValueError:
+            raise BadRequest(f"NETCHANGE_SMTP_PORT: {port_text!r} is not a port number") from None
+        password = self.env.get("NETCHANGE_SMTP_PASSWORD") or _secret(self.secrets, "mail", "password")
+        if password and security == "none":
+            raise BadRequest("mail: a password is never sent over an unencrypted SMTP session (security: none)")
+        server = self.server
+        import socket
+
+        return MailSettings(
+            host=host,
+            port=port,
+            security=security,  # type: ignore[arg-type]  # checked above
+            user=self.env.get("NETCHANGE_SMTP_USER") or f.user,
+            password=password,
+            sender=self.env.get("NETCHANGE_MAIL_FROM") or f.sender or f"netchange@{socket.getfqdn()}",
+            base_url=(self.env.get("NETCHANGE_BASE_URL") or f.base_url or (server.url if server else "")
+                      or "http://127.0.0.1:8000").rstrip("/"),
+            timeout=f.timeout or 10.0,
+        )
+
+    @cached_property
+    def server(self) -> ServerSettings | None:
+        """The approval service the CLI's approve, show and list use, or ``None`` (the local journal)."""
+        f = self.file.server
+        url = self.env.get("NETCHANGE_SERVER_URL") or f.url
+        if not url:
+            return None
+        if not url.startswith(("http://", "https://")):
+            raise BadRequest(f"server url {url!r}: must start with http:// or https://")
+        token = self.env.get("NETCHANGE_API_TOKEN") or _secret(self.secrets, "server", "token")
+        return ServerSettings(url=url.rstrip("/"), token=token, timeout=f.timeout or 30.0)
+
+
+def _read_settings_file(path: Path) -> SettingsFile:
+    import yaml
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
+    except FileNotFoundError:
+        return SettingsFile()
+    except OSError as exc:
+        raise BadRequest(f"{path}: cannot read the settings ({exc.strerror})") from None
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise BadRequest(f"{path}: larger than {MAX_SETTINGS_BYTES} bytes")
+    try:
+        raw: Any = yaml.safe_load(data.decode("utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise BadRequest(f"{path}: not valid YAML text: {exc}") from None
+    if isinstance(raw, dict):
+        for section, key in (("mail", "password"), ("server", "token")):
+            if isinstance(raw.get(section), dict) and key in raw[section]:
+                raise BadRequest(f"{path}: {section}.{key} belongs in the secrets file (or the environment),"
+                                 " never in settings.yaml")
+    try:
+        return SettingsFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"{path}: {problems}") from None
+
+
+def _secret(secrets_file: Path, section: str, key: str) -> str | None:
+    from netchange.credentials import load_secrets  # the secrets file's one reader (mode checked)
+
+    value = (load_secrets(secrets_file).get(section) or {}).get(key)
+    return str(value) if value else None

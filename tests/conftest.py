@@ -33,6 +33,9 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NETCHANGE_LOCK_DIR", str(tmp_path / "locks"))
     monkeypatch.delenv("NETCHANGE_NOW", raising=False)
     monkeypatch.delenv("NETCHANGE_ACTOR", raising=False)
+    # No mail relay nor approval service of the developer's: tests that want them set their own.
+    for name in ("NETCHANGE_SMTP_HOST", "NETCHANGE_SERVER_URL", "NETCHANGE_SETTINGS", "NETCHANGE_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     return tmp_path
 
 

@@ -6,6 +6,7 @@ Every ``NetchangeError`` becomes one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from contextvars import ContextVar
@@ -64,6 +65,19 @@ def _root(
     ctx.call_on_close(lambda: _current.reset(token))
     ctx.call_on_close(_forget_key_file)
     _private_and_scrubbed(cfg)
+    # Registered last, so it runs first when the command ends (the key file is still known): the
+    # one notification hook, whatever the command journaled (netchange.notify).
+    started = dt.datetime.now(dt.UTC)
+    ctx.call_on_close(lambda: _notify(cfg, started))
+
+
+def _notify(cfg: Settings, started: dt.datetime) -> None:
+    if not (cfg.env.get("NETCHANGE_SMTP_HOST") or cfg.settings_file.exists()):
+        return  # no mail configured: nothing imported, nothing opened (start-up time)
+    from netchange.notify import after_command
+
+    after_command(cfg, started, lambda text: err.print(f"[yellow]warning:[/] {text}", highlight=False,
+                                                        soft_wrap=True))
 
 
 def _private_and_scrubbed(cfg: Settings) -> None:
@@ -106,7 +120,7 @@ def settings() -> Settings:
 
 def _mount() -> None:
     # Imported here so that each module registers its commands on ``app`` (or a sub-app).
-    from netchange.cli import approvals, changes, classify, journal, lab, policy, reports  # noqa: F401
+    from netchange.cli import approvals, changes, classify, journal, lab, notify, policy, reports  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

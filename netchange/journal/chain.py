@@ -344,6 +344,16 @@ class JournalBase:
         )
         return [_event(r) for r in rows]
 
+    def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
+        """Events with a sequence number above ``seq``, oldest first (a reader following the journal)."""
+        return [_event(r) for r in self._read("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))]
+
+    def first_seq_since(self, at: dt.datetime) -> int:
+        """The sequence number before the first event written at or after ``at`` (the head if none)."""
+        rows = self._read("SELECT MIN(seq) FROM events WHERE at >= ?", (_ts(at),))
+        first = rows[0][0] if rows else None
+        return int(first) - 1 if first is not None else self.head()[0]
+
     def head(self) -> tuple[int, str]:
         """The last event's sequence number and hash: quote it elsewhere to anchor the chain."""
         rows = self._read("SELECT seq, hash FROM chain_head WHERE id = 1")
