@@ -19,6 +19,12 @@ class BadRequest(NetchangeError, ValueError):
     exit_code = 2
 
 
+class UnknownReference(BadRequest):
+    """The request names something the device does not have (a prefix-list, a route-map, a BGP
+    neighbour): found by a pre-check reading the device, and still bad input (exit 2), so the
+    whole plan stops and nothing is sent or stored."""
+
+
 class GuardRefused(NetchangeError):
     """The guard refuses to run the change now: window, approvals, freeze, lead time or lock."""
 

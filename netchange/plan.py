@@ -26,7 +26,7 @@ from netchange.classifiers import Classification, classify_change, classify_diff
 from netchange.classifiers.model import RuleSet
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol, rollback_preview, syntax_of
-from netchange.errors import BadRequest, NetchangeError
+from netchange.errors import BadRequest, NetchangeError, UnknownReference
 from netchange.inventory import host_role, host_site, resolve_targets
 from netchange.models import Category, ChangeRequest
 from netchange.plandoc import HostPlan, Plan, PlanTampered, Rollback, compute_plan_hash, overall_category
@@ -166,6 +166,8 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest, ru
             unclassified=classification.unclassified,
         )
         return Result(host=host, result=plan, diff=diff, changed=False)
+    except UnknownReference as exc:  # bad input found on the device: build_plan stops the whole plan
+        return Result(host=host, result=HostPlan(**base, error=str(exc)), failed=True, exception=exc)
     except NetchangeError as exc:
         return Result(host=host, result=HostPlan(**base, error=str(exc)), failed=True)
     except Exception as exc:  # a device or driver failure is data for this host, not a crash
@@ -212,6 +214,9 @@ def build_plan(
         )
     finally:
         nr.close_connections(on_good=True, on_failed=True)
+    for name in names:
+        if isinstance(result[name][0].exception, UnknownReference):
+            raise UnknownReference(f"host {name}: {result[name][0].exception}")
     hosts = tuple(_scrub_messages(result[name][0].result) for name in names)
     per_host = [
         (h.host, classify_platform(h.platform, h.syntax, ruleset), h.role, h.diff,

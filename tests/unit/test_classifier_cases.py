@@ -915,6 +915,70 @@ CASES: list[Case] = [
 CASES += ISSUE13
 
 
+def frr(case_id: str, paq: str, diff: str, category: Category, *rules: str) -> Case:
+    return Case(case_id, paq, "frr", Role.SWITCH, diff, category, rules)
+
+
+def kad(case_id: str, paq: str, diff: str, category: Category, *rules: str) -> Case:
+    return Case(case_id, paq, "keepalived", Role.SWITCH, diff, category, rules)
+
+
+ROUTING_FRR = "major/network: any routing-protocol change with side effects (topology, several flows)"
+NO_TOPO = "medium/network: change routing without a topology change"
+RM_ADD = "minor/network: add networks/routes to existing route-maps or proven existing configurations"
+VRRP = "major/network: set up or change VRRP / HSRP"
+GEN = "general definition: minor — no functional impact, no service interruption"
+
+# Issue 16: FRR routers and keepalived VRRP pairs, diffs as their drivers show them.
+ISSUE16: list[Case] = [
+    frr("frr-static-add", "minor/network: add a static route", "+ip route 10.99.0.0/16 10.210.1.2\n", MINOR, "frr.static_route_add"),
+    frr("frr-static-remove", NO_TOPO, "-ip route 10.99.0.0/16 10.210.1.2\n", MEDIUM, "frr.static_route_remove"),
+    frr("frr-static-no", NO_TOPO, "+no ip route 10.99.0.0/16 10.210.1.2\n", MEDIUM, "frr.static_route_remove"),
+    frr("frr-prefix-list-add", RM_ADD, "+ip prefix-list FROM-UPSTREAM seq 15 permit 192.0.2.0/24\n", MINOR, "frr.prefix_list_add"),
+    frr("frr-prefix-list-remove", NO_TOPO, "-ip prefix-list FROM-UPSTREAM seq 5 permit 198.51.100.0/24\n", MEDIUM, "frr.prefix_list_remove"),
+    frr("frr-route-map-entry-add", RM_ADD, "+route-map FROM-UPSTREAM permit 20\n+ match ip address prefix-list EXTRA\n+ set local-preference 200\n+exit\n", MINOR,
+        "frr.route_map_add", "frr.route_map_clause_add", "frr.block_end"),
+    frr("frr-route-map-entry-remove", NO_TOPO, "-route-map FROM-UPSTREAM permit 10\n- match ip address prefix-list FROM-UPSTREAM\n", MEDIUM,
+        "frr.route_map_remove", "frr.route_map_clause_remove"),
+    frr("frr-ospf-cost", ROUTING_FRR, " interface peer0\n+ ip ospf cost 100\n", MAJOR, "frr.interface_ospf"),
+    frr("frr-ospf-area", ROUTING_FRR, " router ospf\n- network 10.210.1.0/30 area 0\n+ network 10.210.1.0/30 area 1\n", MAJOR, "frr.routing_process_change"),
+    frr("frr-ospf-process", ROUTING_FRR, "+router ospf\n+ ospf router-id 10.255.1.1\n", MAJOR, "frr.routing_process", "frr.routing_process_change"),
+    frr("frr-ospf-logging", NO_TOPO, " router ospf\n+ log-adjacency-changes\n", MEDIUM, "frr.routing_tuning"),
+    frr("frr-bgp-neighbor-add", ROUTING_FRR, " router bgp 65001\n+ neighbor 10.211.1.9 remote-as 64500\n", MAJOR, "frr.routing_process_change"),
+    frr("frr-bgp-prefix-list-in", ROUTING_FRR, " router bgp 65001\n  address-family ipv4 unicast\n+  neighbor 10.211.1.1 prefix-list FROM-UPSTREAM in\n", MAJOR,
+        "frr.routing_process_change"),
+    frr("frr-bgp-shutdown", ROUTING_FRR, " router bgp 65001\n+ neighbor 10.211.1.1 shutdown\n", MAJOR, "frr.routing_process_change"),
+    frr("frr-forwarding", "major/network: change inter-VLAN routing rules", "+no ip forwarding\n", MAJOR, "frr.forwarding"),
+    frr("frr-nht", NO_TOPO, "+ip nht resolve-via-default\n", MEDIUM, "frr.nexthop_tracking"),
+    frr("frr-vrf", "major/network: change inter-VLAN routing rules", "+vrf blue\n+ vni 100\n+exit-vrf\n", MAJOR, "frr.vrf", "frr.vrf_content"),
+    frr("frr-interface-description", "minor/network: create or reconfigure a LAN interface; connect a new LAN link",
+        "+interface lan1\n+ description to the new LAN\n", MINOR, "frr.interface", "frr.interface_description"),
+    frr("frr-interface-address", "medium/network: change the addressing plan for fewer than 10 resources",
+        " interface lan0\n+ ip address 10.212.1.1/24\n", MEDIUM, "frr.interface_address", "change.addressing_plan"),
+    frr("frr-interface-vrrp", VRRP, " interface srv0\n+ vrrp 5 priority 200\n", MAJOR, "frr.interface_vrrp"),
+    frr("frr-interface-shutdown", "major/network: change the dynamic L2/L3 architecture: spanning tree, routing, inter-VLAN, VTP, trunks",
+        " interface peer0\n+ shutdown\n", MAJOR, "frr.interface_shutdown"),
+    frr("frr-link-detect", NO_TOPO, " interface peer0\n+ no link-detect\n", MEDIUM, "frr.interface_link"),
+    frr("frr-debug", "major/network: use debug commands", "+debug ospf event\n", MAJOR, "frr.debug"),
+    frr("frr-logging", "minor/network: change syslog parameters; change SNMP parameters for traps", "+log syslog informational\n", MINOR, "frr.logging"),
+    frr("frr-hostname", GEN, "-hostname r1\n+hostname rtr-doif-a\n", MINOR, "frr.identity"),
+    frr("frr-unknown", "general definition: unknown impact is treated as major", "+agentx\n", MAJOR, "unclassified"),
+    kad("keepalived-priority", VRRP, " vrrp_instance SRV_DOIF {\n-    priority 150\n+    priority 50\n", MAJOR, "keepalived.vrrp_content"),
+    kad("keepalived-new-instance", VRRP, "+vrrp_instance SRV_NEW {\n+    interface srv0\n+    virtual_router_id 60\n+}\n", MAJOR,
+        "keepalived.vrrp", "keepalived.vrrp_content"),
+    kad("keepalived-vip", VRRP, " vrrp_instance SRV_DOIF {\n  virtual_ipaddress {\n-        10.213.1.1/24\n+        10.213.1.254/24\n", MAJOR, "keepalived.vrrp_content"),
+    kad("keepalived-static-route-add", "minor/network: add a static route", "+static_routes {\n+    192.168.210.0/24 via 192.168.200.254 dev eth0\n+}\n", MINOR,
+        "keepalived.static_routes", "keepalived.static_route_add"),
+    kad("keepalived-static-route-remove", NO_TOPO, " static_routes {\n-    192.168.210.0/24 via 192.168.200.254 dev eth0\n", MEDIUM,
+        "keepalived.static_route_remove"),
+    kad("keepalived-router-id", GEN, " global_defs {\n-   router_id LVS_DEVEL\n+   router_id rtr-doif-a\n", MINOR, "keepalived.identity"),
+    kad("keepalived-global-defs", GEN, "+global_defs {\n+   notification_email {\n+     ops@example.net\n+   }\n+}\n", MINOR,
+        "keepalived.global_defs", "keepalived.identity"),
+    kad("keepalived-unknown", "general definition: unknown impact is treated as major", "+virtual_server 10.0.0.1 80 {\n+}\n", MAJOR, "unclassified"),
+]
+CASES += ISSUE16
+
+
 def _ids() -> list[str]:
     return [case.id for case in CASES]
 
