@@ -104,8 +104,8 @@ class OspfInterface(ChangeType[OspfInterfaceParams]):
         p = ctx.params
         if not has_section(ctx.running, "router ospf"):
             raise UnknownReference(f"no OSPF process (router ospf) on {ctx.host}")
-        addresses = interface_networks(ctx, p.interface)
-        checks = [check(f"interface {p.interface} exists with an IPv4 address", bool(addresses))]
+        name = f"interface {p.interface} exists with an IPv4 address"
+        checks = [ctx.device_check(name, lambda: check(name, bool(interface_networks(ctx, p.interface))))]
         if p.area is not None:
             covering = self._moved(ctx)
             checks.append(check(f"a network statement covers {p.interface}", bool(covering),

@@ -58,16 +58,16 @@ class StaticRoute(ChangeType[StaticRouteParams]):
         present = has_line(ctx.running, self.route_line(ctx))
         if p.action == "remove":
             return [check("route is configured", present)]
-        networks = self._networks(ctx)
-        ok = reachable(p.next_hop, networks)
-        checks = [
-            check(
-                f"next hop {p.next_hop} is on a connected network",
-                ok,
-                "" if ok else f"connected: {', '.join(map(str, networks)) or 'none'}",
-            ),
-            check("route is not configured yet", not present),
-        ]
+        name = f"next hop {p.next_hop} is on a connected network"
+
+        def connected() -> CheckResult:
+            networks = self._networks(ctx)
+            ok = reachable(p.next_hop, networks)
+            return check(name, ok, "" if ok else f"connected: {', '.join(map(str, networks)) or 'none'}")
+
+        # FRR: the router's own table, asked live; IOS/ASA: the running configuration's addresses.
+        checks = [ctx.device_check(name, connected) if ctx.syntax == "frr" else connected(),
+                  check("route is not configured yet", not present)]
         if ctx.syntax == "asa" and p.interface is None:
             checks.append(check("interface (nameif) given for ASA", False))
         return checks

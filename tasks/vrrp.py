@@ -181,12 +181,17 @@ class Vrrp(ChangeType[VrrpParams]):
         vip = self._vip(ctx)
         interface = str(cur.get("interface", ""))
         if vip is not None and interface:
-            master = vip_state(ctx, interface, vip)
-            detail = ("this device is master: it holds the virtual address (backups are silent by design)"
-                      if master else
-                      "this device is backup: the virtual address is held by the peer, whose adverts it hears")
-            peer_up = master or self._vip_answers(ctx, vip) is not False
-            checks.append(check(f"VRRP group {p.group} has a live master", peer_up, detail))
+            name = f"VRRP group {p.group} has a live master"
+
+            def live_master() -> CheckResult:
+                assert vip is not None
+                master = vip_state(ctx, interface, vip)
+                detail = ("this device is master: it holds the virtual address (backups are silent by design)"
+                          if master else
+                          "this device is backup: the virtual address is held by the peer, whose adverts it hears")
+                return check(name, master or self._vip_answers(ctx, vip) is not False, detail)
+
+            checks.append(ctx.device_check(name, live_master))
         return checks
 
     def render(self, ctx: Context[VrrpParams]) -> str:
