@@ -1,4 +1,9 @@
-"""The plan pipeline against NAPALM's mock driver: what the engine does with what devices say."""
+"""The plan pipeline: what the engine does with what devices say.
+
+Devices are built from stored configurations with netchange's test kit (:mod:`netchange.testing`:
+the ios_cli driver over an in-memory session, so the diff is the driver's own); NAPALM's mock
+driver (``tests/mockdev.py``) remains where a test needs a canned failure or a canned diff.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from netchange.changetype import text_hash
 from netchange.inventory import load_nornir
 from netchange.models import Category, ChangeRequest
 from netchange.plan import build_plan, compute_plan_hash
+from netchange.plandoc import Plan
+from netchange.testing import StoredDevice, assert_diff, build_inventory
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 
 
@@ -22,15 +29,23 @@ def request(**params: object) -> ChangeRequest:
     })
 
 
-def devices(diff: str = "+vlan 20\n+ name servers\n", **kw: object) -> list[MockDevice]:
+def devices() -> list[StoredDevice]:
+    return [StoredDevice("sw1", SWITCH_RUNNING, site="doif"), StoredDevice("sw2", SWITCH_RUNNING, site="doso")]
+
+
+def mock_devices(diff: str = "+vlan 20\n+ name servers\n", **kw: object) -> list[MockDevice]:
+    """NAPALM mock devices, for a canned failure or a canned diff."""
     return [
         MockDevice("sw1", SWITCH_RUNNING, diff=diff, cli={"show vlan brief": SHOW_VLAN_BRIEF}, **kw),  # type: ignore[arg-type]
         MockDevice("sw2", SWITCH_RUNNING, diff=diff, cli={"show vlan brief": SHOW_VLAN_BRIEF}, site="doso", **kw),  # type: ignore[arg-type]
     ]
 
 
-def make(tmp_path: Path, devs: list[MockDevice], req: ChangeRequest | None = None):  # type: ignore[no-untyped-def]
-    nr = load_nornir(write_inventory(tmp_path, devs))
+def make(tmp_path: Path, devs: list[StoredDevice] | list[MockDevice], req: ChangeRequest | None = None) -> Plan:
+    if devs and isinstance(devs[0], MockDevice):
+        nr = load_nornir(write_inventory(tmp_path, devs))  # type: ignore[arg-type]
+    else:
+        nr = build_inventory(devs)  # type: ignore[arg-type]
     return build_plan(req or request(), nr, actor="dnguyen", policy_version="test",
                       requirements=lambda c: [f"window for {c.value}"])
 
@@ -41,23 +56,33 @@ def test_plan_classifies_each_host_and_never_commits(tmp_path: Path) -> None:
     for h in plan.hosts:
         assert h.ok, h.error
         assert h.candidate == "vlan 20\n name servers\n"  # rendered from the template, not canned
-        assert h.running_hash == text_hash(SWITCH_RUNNING.strip())
+        assert_diff(plan, "+vlan 20\n+ name servers", host=h.host)  # computed by the ios_cli driver
+        assert h.running_hash == text_hash(SWITCH_RUNNING.removesuffix("end\n"))  # its canonical form
         assert h.category is Category.MEDIUM  # a new VLAN: "create a new VLAN and its routing"
         assert any("vlan" in r.rule for r in h.reasons)
     assert plan.category is Category.MEDIUM
     assert plan.requirements == ("window for medium",)
-    # The mock driver counts calls by writing nothing; the engine must have discarded, never committed.
-    assert all(h.rollback is not None for h in plan.hosts)
+    # The driver's own rollback lines, shown before anything is committed.
+    assert all(h.rollback is not None and h.rollback.lines == "no vlan 20\n" for h in plan.hosts)
 
 
 def test_plan_never_calls_commit(tmp_path: Path, mocker) -> None:  # type: ignore[no-untyped-def]
     from napalm.base.mock import MockDriver
 
+    from netchange.drivers.ios_cli import CliDriver
+    from netchange.testing import MemorySession
+
     commit = mocker.spy(MockDriver, "commit_config")
     discard = mocker.spy(MockDriver, "discard_config")
-    make(tmp_path, devices())
+    make(tmp_path, mock_devices())
     assert commit.call_count == 0
     assert discard.call_count == 2
+    commit = mocker.spy(CliDriver, "commit_config")
+    discard = mocker.spy(CliDriver, "discard_config")
+    sent = mocker.spy(MemorySession, "send_config_set")
+    make(tmp_path, devices())
+    assert commit.call_count == 0 and sent.call_count == 0
+    assert discard.call_count >= 2  # at least once per host, after its diff
 
 
 def test_failed_pre_check_blocks_the_host_only(tmp_path: Path) -> None:
@@ -70,7 +95,7 @@ def test_failed_pre_check_blocks_the_host_only(tmp_path: Path) -> None:
 
 
 def test_unreachable_host_is_data_not_a_crash(tmp_path: Path) -> None:
-    devs = devices()
+    devs = mock_devices()
     devs[1].fail = {"load_merge_candidate": {"exception": "napalm.base.exceptions.MergeConfigException",
                                               "args": ["% Invalid input detected"]}}
     plan = make(tmp_path, devs)
@@ -80,7 +105,7 @@ def test_unreachable_host_is_data_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_unknown_line_makes_the_change_major(tmp_path: Path) -> None:
-    plan = make(tmp_path, devices(diff="+vlan 20\n+ name servers\n+frobnicate everything\n"))
+    plan = make(tmp_path, mock_devices(diff="+vlan 20\n+ name servers\n+frobnicate everything\n"))
     assert plan.category is Category.MAJOR
     assert "sw1: +frobnicate everything" in plan.unclassified
     assert plan.host("sw1").unclassified == ("+frobnicate everything",)
@@ -130,7 +155,7 @@ def test_hash_covers_every_field_of_the_document(tmp_path: Path) -> None:
 
 def test_a_plan_where_every_host_failed_has_no_category(tmp_path: Path) -> None:
     """Issue 11 item 8: it used to say "minor"."""
-    devs = devices()
+    devs = mock_devices()
     for dev in devs:
         dev.fail = {"load_merge_candidate": {"exception": "napalm.base.exceptions.MergeConfigException",
                                              "args": ["% Invalid input detected"]}}
@@ -181,16 +206,16 @@ def test_vlan_pre_check_asks_the_device_when_the_config_has_no_vlan_database(tmp
     no_vlans = "\n".join(line for line in SWITCH_RUNNING.splitlines()
                          if not line.startswith(("vlan ", " name ")))
     taken = SHOW_VLAN_BRIEF + "20   servers                          active    \n"
-    devs = [MockDevice("sw1", no_vlans, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": taken})]
-    nr = load_nornir(write_inventory(tmp_path, devs))
-    plan = build_plan(request(), nr, actor="dnguyen", policy_version="t", requirements=lambda c: [])
+    plan = build_plan(request(), build_inventory([StoredDevice("sw1", no_vlans, show={"show vlan brief": taken})]),
+                      actor="dnguyen", policy_version="t", requirements=lambda c: [])
     check = plan.host("sw1").pre_checks[0]
     assert not check.passed and "show vlan brief" in check.detail
 
 
 def test_vlan_pre_check_reads_the_running_config_when_it_holds_the_vlans(tmp_path: Path) -> None:
     # "vlan 10" in the running config: the config is the VLAN database; VLAN 20 is free there,
-    # whatever show vlan would say (the mock's show vlan is never asked).
-    plan = make(tmp_path, [MockDevice("sw1", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={})])
+    # whatever show vlan would say (the device's show vlan, which would list VLAN 20, is never asked).
+    taken = SHOW_VLAN_BRIEF + "20   servers                          active    \n"
+    plan = make(tmp_path, [StoredDevice("sw1", SWITCH_RUNNING, show={"show vlan brief": taken})])
     check = plan.host("sw1").pre_checks[0]
     assert check.passed and "running config" in check.detail

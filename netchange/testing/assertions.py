@@ -1,0 +1,135 @@
+"""Assertions on a plan, with failure messages that show what the plan holds.
+
+Each takes the plan (and a host name when the plan has several hosts) and raises
+:class:`AssertionError` naming the host and showing the actual diff, category, reasons or checks,
+so a failing test says what the change type produced, not only that it differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from netchange.models import Category
+from netchange.plandoc import HostPlan, Plan
+
+__all__ = [
+    "assert_category",
+    "assert_diff",
+    "assert_planned",
+    "assert_pre_checks",
+    "assert_reasons",
+    "assert_unclassified",
+    "host_plan",
+]
+
+
+def host_plan(plan: Plan, host: str | None = None) -> HostPlan:
+    """The plan of ``host`` (may be omitted when the plan has one host)."""
+    if host is None:
+        if len(plan.hosts) != 1:
+            raise AssertionError(f"the plan has {len(plan.hosts)} hosts ({', '.join(h.host for h in plan.hosts)}): "
+                                 "name the host")
+        return plan.hosts[0]
+    for candidate in plan.hosts:
+        if candidate.host == host:
+            return candidate
+    raise AssertionError(f"host {host!r} is not in the plan (hosts: {', '.join(h.host for h in plan.hosts)})")
+
+
+def _describe(h: HostPlan) -> str:
+    parts = [f"host {h.host} ({h.platform}, syntax {h.syntax})"]
+    if h.error:
+        parts.append(f"error: {h.error}")
+    for check in h.pre_checks:
+        parts.append(f"pre-check {'passed' if check.passed else 'FAILED'}: {check.name}"
+                     + (f" ({check.detail})" if check.detail else ""))
+    if h.diff:
+        parts.append("diff:\n" + _indent(h.diff))
+    if h.category is not None:
+        parts.append(f"category: {h.category.value}")
+    parts += [f"reason: {r.rule} ({r.category.value})" for r in h.reasons]
+    parts += [f"unclassified: {line}" for line in h.unclassified]
+    return "\n".join(parts)
+
+
+def _indent(text: str) -> str:
+    return "".join(f"    {line}\n" for line in text.splitlines())
+
+
+def _lines(text: str | Iterable[str]) -> list[str]:
+    items = text.splitlines() if isinstance(text, str) else list(text)
+    return [line.rstrip() for line in items if line.strip()]
+
+
+def assert_planned(plan: Plan, host: str | None = None) -> HostPlan:
+    """``host`` was planned (no error, every pre-check passed); returns its plan."""
+    h = host_plan(plan, host)
+    if not h.ok:
+        raise AssertionError(f"host {h.host} was not planned: {h.error}\n{_describe(h)}")
+    return h
+
+
+def assert_diff(plan: Plan, expected: str | Iterable[str], host: str | None = None) -> None:
+    """The host's diff is ``expected`` line for line (blank lines and trailing blanks ignored;
+    ``+``/``-`` marks and indentation count)."""
+    h = assert_planned(plan, host)
+    want, got = _lines(expected), _lines(h.diff)
+    if want != got:
+        import difflib
+
+        delta = "\n".join(difflib.unified_diff(want, got, "expected diff", "planned diff", lineterm=""))
+        raise AssertionError(f"host {h.host}: the planned diff differs from the expected one\n{delta}\n"
+                             f"{_describe(h)}")
+
+
+def assert_category(plan: Plan, expected: Category | str, host: str | None = None) -> None:
+    """The category of ``host`` (or, with no host and several hosts, of the whole change)."""
+    want = Category(expected)
+    if host is None and len(plan.hosts) != 1:
+        if plan.category is not want:
+            got = plan.category.value if plan.category is not None else "none (no host was planned)"
+            detail = "\n".join(_describe(h) for h in plan.hosts)
+            raise AssertionError(f"the change's category is {got}, expected {want.value}\n"
+                                 + "".join(f"reason: {r.rule} ({r.category.value})\n" for r in plan.reasons) + detail)
+        return
+    h = assert_planned(plan, host)
+    if h.category is not want:
+        got = h.category.value if h.category is not None else "none"
+        raise AssertionError(f"host {h.host}: category {got}, expected {want.value}\n{_describe(h)}")
+
+
+def assert_reasons(plan: Plan, *rules: str, host: str | None = None, exactly: bool = False) -> None:
+    """The host's classification cites every rule id of ``rules`` (and only those if ``exactly``)."""
+    h = assert_planned(plan, host)
+    cited = [r.rule for r in h.reasons]
+    missing = [r for r in rules if r not in cited]
+    extra = [r for r in cited if r not in rules] if exactly else []
+    if missing or extra:
+        what = (f"missing {', '.join(missing)}" if missing else "") + ("; " if missing and extra else "") + (
+            f"unexpected {', '.join(extra)}" if extra else "")
+        raise AssertionError(f"host {h.host}: reasons {cited or '(none)'}: {what}\n{_describe(h)}")
+
+
+def assert_unclassified(plan: Plan, *lines: str, host: str | None = None) -> None:
+    """The diff lines no rule knows are exactly ``lines`` (none by default: every line is classified)."""
+    h = assert_planned(plan, host)
+    if list(h.unclassified) != list(lines):
+        raise AssertionError(f"host {h.host}: unclassified lines {list(h.unclassified)}, expected {list(lines)}\n"
+                             f"{_describe(h)}")
+
+
+def assert_pre_checks(plan: Plan, host: str | None = None, *, passed: Iterable[str] = (),
+                      failed: Iterable[str] = ()) -> None:
+    """Each check named in ``passed`` ran and passed, each in ``failed`` ran and failed."""
+    h = host_plan(plan, host)
+    results = {c.name: c for c in h.pre_checks}
+    problems = []
+    for name, want in [(n, True) for n in passed] + [(n, False) for n in failed]:
+        check = results.get(name)
+        if check is None:
+            problems.append(f"pre-check {name!r} did not run")
+        elif check.passed is not want:
+            problems.append(f"pre-check {name!r} {'failed' if want else 'passed'}"
+                            + (f" ({check.detail})" if check.detail else ""))
+    if problems:
+        raise AssertionError(f"host {h.host}: " + "; ".join(problems) + f"\n{_describe(h)}")

@@ -1,0 +1,174 @@
+"""A device built from a stored configuration: netchange's real driver over an in-memory session.
+
+A stored configuration is what ``show running-config`` prints (a backup tool's file as it is,
+header and banner lines included). :class:`StoredDevice` holds it; :meth:`StoredDevice.driver`
+opens the platform's own driver (the one :data:`netchange.drivers.base.DRIVERS` gives) with a
+:class:`MemorySession` in place of the SSH session, so parsing, the merge, the diff, the rollback
+lines and the checks run exactly the code they run against a switch. Nothing is canned: the diff
+a test sees is the one the driver computes from the configuration and the rendered candidate.
+
+The session answers ``show running-config`` from the stored text, ``show vlan brief`` from the
+VLANs of that text (as IOS prints it, for the checks that parse it with ntc-templates) and any
+other command from :attr:`StoredDevice.show`. It refuses configuration lines: a stored
+configuration is only planned against, never changed (a post-check is tested against a device
+built from the configuration expected after the change).
+
+Supported: the IOS-style CLI platforms (``ios_cli``, ``asa_cli`` and any platform whose driver is
+a :class:`netchange.drivers.ios_cli.CliDriver`): their diff is computed from the configuration
+text. Another platform's driver reads its device another way (a kernel, an API, a datastore) and
+is refused with one line naming the platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from netchange.errors import BadRequest
+
+MEMORY_PLATFORM = "netchange-memory"
+"""The driver name a stored device's Nornir host connects through (its platform stays its own)."""
+
+_INVALID = "% Invalid input detected at '^' marker.\n"
+
+
+class ReadOnlyDevice(BadRequest):
+    """A configuration line was sent to a device built from a stored configuration."""
+
+
+def show_vlan_brief(config: str) -> str:
+    """``show vlan brief`` for the top-level ``vlan N`` sections of ``config``, as IOS prints it."""
+    rows = ["", "VLAN Name                             Status    Ports",
+            "---- -------------------------------- --------- -------------------------------"]
+    vlans: dict[int, str] = {1: "default"}
+    lines = config.splitlines()
+    for i, line in enumerate(lines):
+        words = line.split()
+        if len(words) == 2 and words[0] == "vlan" and words[1].isdigit() and not line.startswith(" "):
+            vid = int(words[1])
+            name = f"VLAN{vid:04d}"
+            for child in lines[i + 1:]:
+                if not child.startswith(" "):
+                    break
+                if child.strip().startswith("name "):
+                    name = child.strip()[5:]
+            vlans[vid] = name
+    rows += [f"{vid:<4} {name:<32} active    " for vid, name in sorted(vlans.items())]
+    return "\n".join(rows) + "\n"
+
+
+class MemorySession:
+    """A netmiko-like session over a configuration held in memory (read-only)."""
+
+    def __init__(self, device: StoredDevice) -> None:
+        self.stored = device
+        self.commands: list[str] = []
+        """Every command asked, in order (what the driver read)."""
+
+    def send_command(self, command: str, **_: Any) -> str:
+        self.commands.append(command)
+        if command in self.stored.show:
+            return self.stored.show[command]
+        if command == "show running-config":
+            return self.stored.running_config_output()
+        if command == "show vlan brief":
+            return show_vlan_brief(self.stored.config)
+        return _INVALID
+
+    def send_config_set(self, lines: list[str], **_: Any) -> str:
+        raise ReadOnlyDevice(f"{self.stored.name}: a device built from a stored configuration is planned "
+                             f"against, never changed ({len(lines)} configuration line(s) refused)")
+
+    def is_alive(self) -> bool:
+        return True
+
+    def disconnect(self) -> None:
+        return None
+
+    def check_config_mode(self) -> bool:
+        return False
+
+    def exit_config_mode(self) -> str:
+        return ""
+
+
+@dataclass
+class StoredDevice:
+    """One device of a test or of an offline plan: its inventory facts and its stored configuration."""
+
+    name: str
+    config: str
+    """What ``show running-config`` prints (a header and a final ``end`` are optional)."""
+    platform: str = "ios_cli"
+    role: str = "switch"
+    site: str = "lab"
+    groups: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+    """More host data (the inventory's ``data``), seen by change types as ``ctx.data``."""
+    show: dict[str, str] = field(default_factory=dict)
+    """Output of other read-only commands, by command (``show vlan brief`` is computed otherwise)."""
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, name: str | None = None, **facts: Any) -> StoredDevice:
+        """A device from a backup file (an Oxidized or RANCID file, ``show running-config`` output);
+        its name is the file's stem unless given."""
+        from netchange.bounds import read_regular_file
+
+        file = Path(path)
+        text = read_regular_file(file, limit=_MAX_CONFIG_BYTES, what="stored configuration")
+        return cls(name=name or file.stem, config=text, **facts)
+
+    def running_config_output(self) -> str:
+        """The stored text as the device prints it: with IOS's header when the file has none."""
+        text = self.config if self.config.endswith("\n") else self.config + "\n"
+        if text.startswith(("Building configuration", "!", "Current configuration")):
+            return text
+        return f"Building configuration...\n\nCurrent configuration : {len(text)} bytes\n{text}end\n"
+
+    def driver(self) -> Any:
+        """The platform's own netchange driver, opened over a :class:`MemorySession` of this device."""
+        from netchange.drivers.base import driver_class
+
+        cls = _memory_class(driver_class(self.platform), self.platform)  # type: ignore[arg-type]  # a class is hashable
+        driver = cls(hostname=self.name, username="", password="", optional_args={"running_reuse_seconds": 60.0})
+        driver.session = MemorySession(self)
+        return driver
+
+
+_MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+@cache
+def _memory_class(cls: type[Any], platform: str) -> type[Any]:
+    from netchange.drivers.ios_cli import CliDriver
+
+    if not issubclass(cls, CliDriver):
+        raise BadRequest(f"platform {platform!r}: its driver {cls.__name__} does not read a configuration text "
+                         "over a CLI session; a device from a stored configuration supports the IOS-style CLI "
+                         "platforms (ios_cli, asa_cli)")
+
+    def open_(self: Any) -> None:
+        self.device = self.session
+
+    return type(f"Memory{cls.__name__}", (cls,), {"open": open_, "__module__": __name__})
+
+
+def open_stored(hostname: str, username: str, password: str, timeout: int = 60,
+                optional_args: dict[str, Any] | None = None) -> Any:
+    """The driver factory registered as :data:`MEMORY_PLATFORM`: the Nornir connection passes the
+    :class:`StoredDevice` in ``optional_args["device"]``."""
+    del username, password, timeout
+    device = (optional_args or {}).get("device")
+    if not isinstance(device, StoredDevice):
+        raise BadRequest(f"{hostname}: the {MEMORY_PLATFORM} driver needs a StoredDevice in optional_args")
+    return device.driver()
+
+
+def register_memory_driver() -> None:
+    """Make :data:`MEMORY_PLATFORM` known to the driver registry (idempotent)."""
+    from netchange.drivers.base import DRIVERS
+
+    if DRIVERS.find(MEMORY_PLATFORM) is None:
+        DRIVERS.register(MEMORY_PLATFORM, open_stored)  # type: ignore[arg-type]  # a factory, called like a class
