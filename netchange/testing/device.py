@@ -28,9 +28,6 @@ from typing import Any
 
 from netchange.errors import BadRequest
 
-MEMORY_PLATFORM = "netchange-memory"
-"""The driver name a stored device's Nornir host connects through (its platform stays its own)."""
-
 _INVALID = "% Invalid input detected at '^' marker.\n"
 
 
@@ -153,22 +150,3 @@ def _memory_class(cls: type[Any], platform: str) -> type[Any]:
         self.device = self.session
 
     return type(f"Memory{cls.__name__}", (cls,), {"open": open_, "__module__": __name__})
-
-
-def open_stored(hostname: str, username: str, password: str, timeout: int = 60,
-                optional_args: dict[str, Any] | None = None) -> Any:
-    """The driver factory registered as :data:`MEMORY_PLATFORM`: the Nornir connection passes the
-    :class:`StoredDevice` in ``optional_args["device"]``."""
-    del username, password, timeout
-    device = (optional_args or {}).get("device")
-    if not isinstance(device, StoredDevice):
-        raise BadRequest(f"{hostname}: the {MEMORY_PLATFORM} driver needs a StoredDevice in optional_args")
-    return device.driver()
-
-
-def register_memory_driver() -> None:
-    """Make :data:`MEMORY_PLATFORM` known to the driver registry (idempotent)."""
-    from netchange.drivers.base import DRIVERS
-
-    if DRIVERS.find(MEMORY_PLATFORM) is None:
-        DRIVERS.register(MEMORY_PLATFORM, open_stored)  # type: ignore[arg-type]  # a factory, called like a class

@@ -11,6 +11,7 @@ nothing is recorded unless asked (``record=`` a directory: the plan store and th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from nornir.core import Nornir
 
 from netchange.models import ChangeRequest
 from netchange.plandoc import Plan
-from netchange.testing.device import MEMORY_PLATFORM, StoredDevice, register_memory_driver
+from netchange.testing.device import StoredDevice
 
 TEST_ACTOR = "netchange-test"
 
@@ -28,25 +29,10 @@ def build_inventory(devices: Iterable[StoredDevice], *, workers: int = 4) -> Nor
     """A Nornir inventory of ``devices`` (groups: each device's site, role and ``groups``); every host
     connects through its platform's real driver over the device's stored configuration."""
     from nornir.core.configuration import Config
-    from nornir.core.inventory import (
-        ConnectionOptions,
-        Defaults,
-        Group,
-        Groups,
-        Host,
-        Hosts,
-        Inventory,
-        ParentGroups,
-    )
-    from nornir.core.plugins.connections import ConnectionPluginRegister
+    from nornir.core.inventory import Defaults, Group, Groups, Hosts, Inventory, ParentGroups
     from nornir.core.state import GlobalState
     from nornir.plugins.runners import ThreadedRunner
 
-    from netchange.connection import CONNECTION_NAME, NetchangeConnection
-
-    register_memory_driver()
-    if ConnectionPluginRegister.available.get(CONNECTION_NAME) is not NetchangeConnection:
-        ConnectionPluginRegister.register(CONNECTION_NAME, NetchangeConnection)
     devices = list(devices)
     names = [d.name for d in devices]
     duplicate = next((n for n in names if names.count(n) > 1), None)
@@ -55,15 +41,48 @@ def build_inventory(devices: Iterable[StoredDevice], *, workers: int = 4) -> Nor
     groups = Groups({g: Group(name=g) for d in devices for g in (d.site, d.role, *d.groups) if g})
     hosts = Hosts()
     for dev in devices:
-        hosts[dev.name] = Host(
+        host = _stored_host_class()(
             name=dev.name, hostname=dev.name, platform=dev.platform,
             groups=ParentGroups([groups[g] for g in dict.fromkeys(d for d in (dev.site, dev.role, *dev.groups) if d)]),
             data={**dev.data, "role": dev.role, "site": dev.site},
-            connection_options={CONNECTION_NAME: ConnectionOptions(
-                platform=MEMORY_PLATFORM, extras={"optional_args": {"device": dev}})},
         )
+        host.stored = dev
+        hosts[dev.name] = host
     return Nornir(inventory=Inventory(hosts=hosts, groups=groups, defaults=Defaults()),
                   runner=ThreadedRunner(num_workers=workers), config=Config(), data=GlobalState(dry_run=True))
+
+
+class _Opened:
+    """What Nornir keeps in ``host.connections``: the opened driver and how to close it."""
+
+    def __init__(self, driver: Any) -> None:
+        self.connection = driver
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@functools.cache
+def _stored_host_class() -> type[Any]:
+    """A Nornir host whose netchange connection is its stored device's driver: no connection
+    plugin, no registry entry, nothing global changed."""
+    from nornir.core.inventory import Host
+
+    from netchange.connection import CONNECTION_NAME
+
+    class StoredHost(Host):
+        stored: StoredDevice
+
+        def get_connection(self, connection: str, configuration: Any) -> Any:
+            if connection != CONNECTION_NAME:
+                return super().get_connection(connection, configuration)
+            if connection not in self.connections:
+                driver = self.stored.driver()
+                driver.open()
+                self.connections[connection] = _Opened(driver)  # type: ignore[assignment]
+            return self.connections[connection].connection
+
+    return StoredHost
 
 
 def change_request(change: ChangeRequest | Mapping[str, Any] | str | Path) -> ChangeRequest:
