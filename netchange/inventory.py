@@ -20,6 +20,7 @@ from nornir.init_nornir import load_runner
 
 from netchange.errors import BadRequest
 from netchange.models import Role, Targets
+from netchange.platforms import syntax_of
 
 
 def _overrides(config_file: Path, secrets: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -94,6 +95,10 @@ def resolve_targets(nr: Nornir, targets: Targets, *, where: str = "targets") -> 
         if targets.role and host.get("role") != targets.role.value:
             return False
         if targets.site and host_site(host) != targets.site:
+            return False
+        if targets.platform and host.platform != targets.platform:
+            return False
+        if targets.syntax and syntax_of(host.platform or "", host.get("syntax")) != targets.syntax:
             return False
         return all(host.has_parent_group(g) for g in targets.groups)
 

@@ -138,17 +138,29 @@ InterfaceName = Annotated[str, AfterValidator(interface_name)]
 
 
 class Targets(StrictModel):
-    """Which hosts a step applies to: a Nornir filter. Given fields are combined with AND."""
+    """Which hosts a step applies to: a Nornir filter. Given fields are combined with AND.
+
+    ``platform`` and ``syntax`` narrow a role or a site to the hosts a change type renders for
+    (``{role: switch, syntax: ios}``: the IOS switches, not the NETCONF one). Without them, a host
+    the selection reaches but the change type cannot run on is left out of the plan and listed as
+    not applicable (:attr:`netchange.plandoc.Plan.not_applicable`); a host named in ``hosts`` that
+    it cannot run on is bad input.
+    """
 
     hosts: tuple[SafeName, ...] = ()
     role: Role | None = None
     site: SafeName | None = None
     groups: tuple[SafeName, ...] = ()
+    platform: SafeName | None = None
+    """The inventory platform (``ios_cli``, ``asa_cli``, ``netconf``…)."""
+    syntax: SafeName | None = None
+    """The configuration syntax (``ios``, ``asa``, ``nftables``, ``netconf``…): the platform's, or the
+    host's ``data.syntax``."""
 
     @model_validator(mode="after")
     def _not_empty(self) -> Targets:
-        if not (self.hosts or self.role or self.site or self.groups):
-            raise ValueError("targets must name hosts, a role, a site or groups")
+        if not (self.hosts or self.role or self.site or self.groups or self.platform or self.syntax):
+            raise ValueError("targets must name hosts, a role, a site, groups, a platform or a syntax")
         return self
 
 

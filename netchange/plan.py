@@ -29,7 +29,15 @@ from netchange.drivers.base import DriverProtocol, rollback_preview, syntax_of
 from netchange.errors import BadRequest, NetchangeError, UnknownReference
 from netchange.inventory import host_role, host_site, resolve_targets
 from netchange.models import Category, ChangeRequest
-from netchange.plandoc import HostPlan, Plan, PlanTampered, Rollback, compute_plan_hash, overall_category
+from netchange.plandoc import (
+    HostPlan,
+    NotApplicable,
+    Plan,
+    PlanTampered,
+    Rollback,
+    compute_plan_hash,
+    overall_category,
+)
 from netchange.rollback.restore import normalize
 
 
@@ -41,22 +49,40 @@ class BoundStep:
     change_type: ChangeType[Any]
     params: Any
     hosts: tuple[str, ...]
+    not_applicable: tuple[NotApplicable, ...] = ()
+    """Hosts the targets selected (by role, site, groups) that the change type cannot run on."""
 
 
 def bind_steps(change: ChangeRequest, nr: Nornir) -> list[BoundStep]:
-    """Validate every step's params and resolve its targets: all bad input surfaces here."""
+    """Validate every step's params and resolve its targets: all bad input surfaces here.
+
+    A host named in ``targets.hosts`` that the change type cannot run on is bad input; one that a
+    role, a site or groups selected is left out of the step and listed as not applicable. A step
+    left with no host is bad input (it would silently do nothing).
+    """
     bound = []
     for index, step in enumerate(change.steps):
         where = f"steps.{index}"
         change_type = get_change_type(step.type)
         params = change_type.validate(step.params, where=f"{where}.params")
         hosts = resolve_targets(nr, step.targets, where=f"{where}.targets")
+        runs, skipped = [], []
         for name in hosts:
             host = nr.inventory.hosts[name]
             why = change_type.supports(syntax_of(host.platform or "", host.get("syntax")), host_role(host))
-            if why:
+            if why and name in step.targets.hosts:
                 raise BadRequest(f"{where}: host {name}: {why}")
-        bound.append(BoundStep(index=index, change_type=change_type, params=params, hosts=tuple(hosts)))
+            if why:
+                skipped.append(NotApplicable(host=name, step=index, reason=why))
+            else:
+                runs.append(name)
+        if not runs:
+            first = skipped[0]
+            raise BadRequest(f"{where}: no selected host can run change type {change_type.name!r} "
+                             f"({len(skipped)} selected; {first.host}: {first.reason}); narrow the targets "
+                             "with platform: or syntax:")
+        bound.append(BoundStep(index=index, change_type=change_type, params=params, hosts=tuple(runs),
+                               not_applicable=tuple(skipped)))
     return bound
 
 
@@ -240,6 +266,7 @@ def build_plan(
         rules_version=ruleset.version,
         rules_digest=ruleset.digest,
         hosts=hosts,
+        not_applicable=tuple(na for s in steps for na in s.not_applicable),
     )
     return unsealed.model_copy(update={"plan_hash": compute_plan_hash(unsealed)})
 

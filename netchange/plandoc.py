@@ -69,6 +69,17 @@ class HostPlan(BaseModel):
         return bool(self.diff.strip())
 
 
+class NotApplicable(BaseModel):
+    """A host a step's targets selected but its change type cannot run on (another syntax or role):
+    left out of that step, listed so that a reviewer sees it was not forgotten."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str
+    step: int
+    reason: str
+
+
 class Plan(BaseModel):
     """The whole plan of a change: what approvals are given to, by its hash.
 
@@ -91,6 +102,8 @@ class Plan(BaseModel):
     rules_version: str
     rules_digest: str = Field(default="", description="SHA-256 of the classifier's rule files")
     hosts: tuple[HostPlan, ...]
+    not_applicable: tuple[NotApplicable, ...] = ()
+    """Hosts selected by a step's role, site or groups that its change type cannot run on."""
 
     @property
     def ok(self) -> bool:
@@ -117,6 +130,8 @@ def plan_document(plan: Plan | dict[str, Any]) -> dict[str, Any]:
     """The plan as JSON data without its ``plan_hash`` field: what the hash is computed over."""
     data = plan.model_dump(mode="json") if isinstance(plan, Plan) else dict(plan)
     data.pop("plan_hash", None)
+    if not data.get("not_applicable", True):
+        del data["not_applicable"]  # absent from plans made before the field existed: same hash
     return data
 
 

@@ -75,6 +75,8 @@ def print_plan(plan: Plan, console: Console) -> None:
         summary.add_row("requires", req)
     summary.add_row("plan hash", plan.plan_hash)
     summary.add_row("versions", f"policy {plan.policy_version}, rules {plan.rules_version}")
+    for na in plan.not_applicable:
+        summary.add_row("[yellow]not applicable[/]", escape(f"{na.host} (step {na.step}): {na.reason}"))
     failed = [h.host for h in plan.hosts if not h.ok]
     if failed:
         summary.add_row("[red]blocked[/]", f"[red]{len(failed)} host(s) cannot be changed: {', '.join(failed)}[/]")

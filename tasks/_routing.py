@@ -21,9 +21,9 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, Field
 
+from netchange.authoring import check
 from netchange.changetype import Context
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
-from netchange.tasks._common import check
 
 P = TypeVar("P", bound=StrictModel)
 T = TypeVar("T")

@@ -8,9 +8,9 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, model_validator
 from ttp import ttp
 
+from netchange.authoring import check, has_section
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, InterfaceName, Perimeter, Role, SafeText, StrictModel, VlanId
-from netchange.tasks._common import check, has_section
 
 _TTP = files(__package__ or "netchange.tasks") / "templates" / "access_port" / "ios_interfaces.ttp"
 

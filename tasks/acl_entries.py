@@ -10,9 +10,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from netchange.authoring import Endpoint, check, cisco_endpoint, has_line, has_section, section
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
-from netchange.tasks._common import Endpoint, check, cisco_endpoint, has_line, has_section, section
 
 
 class AclEntry(StrictModel):

@@ -17,11 +17,11 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, model_validator
 
+from netchange.authoring import check
 from netchange.bounds import MAX_SNIPPET_LINES
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
 from netchange.platforms.lines import check_snippet
-from netchange.tasks._common import check
 
 _PRINTABLE = re.compile(r"^[\x20-\x7e]{1,400}$")
 

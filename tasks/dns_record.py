@@ -20,9 +20,9 @@ import dns.query
 import dns.rcode
 from pydantic import AfterValidator, Field, model_validator
 
+from netchange.authoring import check
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
-from netchange.tasks._common import check
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 

@@ -11,9 +11,9 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, model_validator
 
+from netchange.authoring import check, cisco_endpoint, has_section, section
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
-from netchange.tasks._common import check, cisco_endpoint, has_section, section
 
 
 class FwObjectGroupParams(StrictModel):

@@ -11,9 +11,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from netchange.authoring import Endpoint, check, cisco_endpoint, has_line
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, SafeText, StrictModel
-from netchange.tasks._common import Endpoint, check, cisco_endpoint, has_line
 
 
 class FwRuleParams(StrictModel):

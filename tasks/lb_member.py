@@ -16,10 +16,10 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from netchange.authoring import check
 from netchange.changetype import ChangeType, Context
 from netchange.drivers.haproxy import Server, parse_state
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
-from netchange.tasks._common import check
 
 Action = Literal["add", "remove", "drain", "enable", "weight"]
 

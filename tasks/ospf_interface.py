@@ -20,11 +20,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from netchange.authoring import check, has_section
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
 from netchange.tasks import _routing
-from netchange.tasks._common import check, has_section
 
 
 def area_id(value: str | int) -> str:

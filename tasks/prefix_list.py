@@ -18,11 +18,11 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from netchange.authoring import check, has_line
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
 from netchange.tasks import _routing
-from netchange.tasks._common import check, has_line
 
 Length = Annotated[int, Field(ge=0, le=32)]
 

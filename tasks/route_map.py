@@ -13,11 +13,11 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from netchange.authoring import check, has_section
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
 from netchange.tasks import _routing
-from netchange.tasks._common import check, has_section
 
 U32 = Annotated[int, Field(ge=0, le=4294967295)]
 

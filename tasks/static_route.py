@@ -14,10 +14,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from netchange.authoring import check, connected_networks, has_line, reachable
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
 from netchange.tasks import _routing
-from netchange.tasks._common import check, connected_networks, has_line, reachable
 
 
 class StaticRouteParams(StrictModel):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 from typing import ClassVar
 
+from netchange.authoring import check, has_section
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, SafeName, SafeText, StrictModel, VlanId
-from netchange.tasks._common import check, has_section
 
 
 class Svi(StrictModel):

@@ -22,11 +22,11 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
 
+from netchange.authoring import check
 from netchange.changetype import ChangeType, Context, render_template
 from netchange.errors import UnknownReference
 from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
 from netchange.tasks import _routing
-from netchange.tasks._common import check
 
 
 class VrrpParams(StrictModel):

@@ -122,7 +122,7 @@ def test_hash_binds_diff_running_state_and_versions(tmp_path: Path) -> None:
 
 
 PLAN_FIELDS = ("change", "created_at", "created_by", "category", "reasons", "unclassified", "requirements",
-               "policy_version", "policy_digest", "rules_version", "rules_digest")
+               "policy_version", "policy_digest", "rules_version", "rules_digest", "not_applicable")
 HOST_FIELDS = ("site", "role", "platform", "syntax", "steps", "pre_checks", "running_hash", "candidate", "diff",
                "rollback", "has_post_checks", "category", "reasons", "unclassified", "error")
 
@@ -136,7 +136,7 @@ def test_hash_covers_every_field_of_the_document(tmp_path: Path) -> None:
     other = {"change": {**data["change"], "title": "Something else"}, "created_at": "2026-01-01T00:00:00Z",
              "created_by": "someone", "category": "minor", "reasons": [], "unclassified": ["+x"],
              "requirements": ["none"], "policy_version": "lax", "policy_digest": "f" * 64, "rules_version": "0",
-             "rules_digest": "e" * 64}
+             "rules_digest": "e" * 64, "not_applicable": [{"host": "sw3", "step": 0, "reason": "x"}]}
     for field in PLAN_FIELDS:
         assert data[field] != other[field]
         assert compute_plan_hash({**data, field: other[field]}) != plan.plan_hash, field
