@@ -41,8 +41,9 @@ def _describe(h: HostPlan) -> str:
     if h.error:
         parts.append(f"error: {h.error}")
     for check in h.pre_checks:
-        parts.append(f"pre-check {'passed' if check.passed else 'FAILED'}: {check.name}"
-                     + (f" ({check.detail})" if check.detail else ""))
+        status = {"passed": "passed", "failed": "FAILED", "not_run": "not run"}[check.status]
+        parts.append(f"pre-check {status}: {check.name}" + (f" ({check.detail or check.not_run})"
+                                                           if check.detail or check.not_run else ""))
     if h.diff:
         parts.append("diff:\n" + _indent(h.diff))
     if h.category is not None:
@@ -119,17 +120,19 @@ def assert_unclassified(plan: Plan, *lines: str, host: str | None = None) -> Non
 
 
 def assert_pre_checks(plan: Plan, host: str | None = None, *, passed: Iterable[str] = (),
-                      failed: Iterable[str] = ()) -> None:
-    """Each check named in ``passed`` ran and passed, each in ``failed`` ran and failed."""
+                      failed: Iterable[str] = (), not_run: Iterable[str] = ()) -> None:
+    """Each check named in ``passed`` ran and passed, each in ``failed`` ran and failed, each in
+    ``not_run`` was reported not run (a check needing the live device, in an offline plan)."""
     h = host_plan(plan, host)
     results = {c.name: c for c in h.pre_checks}
     problems = []
-    for name, want in [(n, True) for n in passed] + [(n, False) for n in failed]:
+    wanted = [(n, "passed") for n in passed] + [(n, "failed") for n in failed] + [(n, "not_run") for n in not_run]
+    for name, want in wanted:
         check = results.get(name)
         if check is None:
-            problems.append(f"pre-check {name!r} did not run")
-        elif check.passed is not want:
-            problems.append(f"pre-check {name!r} {'failed' if want else 'passed'}"
-                            + (f" ({check.detail})" if check.detail else ""))
+            problems.append(f"pre-check {name!r} is not in the plan")
+        elif check.status != want:
+            problems.append(f"pre-check {name!r} {check.status.replace('_', ' ')}, expected {want.replace('_', ' ')}"
+                            + (f" ({check.detail or check.not_run})" if check.detail or check.not_run else ""))
     if problems:
         raise AssertionError(f"host {h.host}: " + "; ".join(problems) + f"\n{_describe(h)}")

@@ -13,10 +13,11 @@ other command from :attr:`StoredDevice.show`. It refuses configuration lines: a 
 configuration is only planned against, never changed (a post-check is tested against a device
 built from the configuration expected after the change).
 
-Supported: the IOS-style CLI platforms (``ios_cli``, ``asa_cli`` and any platform whose driver is
-a :class:`netchange.drivers.ios_cli.CliDriver`): their diff is computed from the configuration
-text. Another platform's driver reads its device another way (a kernel, an API, a datastore) and
-is refused with one line naming the platform.
+Supported: every platform of an IOS-style syntax (``ios_cli``, ``asa_cli``, NAPALM's ``ios``, ``eos``,
+``nxos``: diffed with the CLI profile of their syntax, as an offline plan does), and HAProxy and
+nftables through the offline engines of :mod:`netchange.drivers.stored` (their checks that need a
+live device are reported "not run offline"). BIND and NETCONF compute their diff on the device:
+such a host is refused with one line naming the platform.
 """
 
 from __future__ import annotations
@@ -125,11 +126,20 @@ class StoredDevice:
         return f"Building configuration...\n\nCurrent configuration : {len(text)} bytes\n{text}end\n"
 
     def driver(self) -> Any:
-        """The platform's own netchange driver, opened over a :class:`MemorySession` of this device."""
-        from netchange.drivers.base import driver_class
+        """The driver that plans this device: the platform's own CLI driver over a
+        :class:`MemorySession` (IOS-style syntaxes), else the offline engine of
+        :mod:`netchange.drivers.stored` (HAProxy, nftables)."""
+        from netchange.drivers.stored import StoredConfigDriver, cli_profile
+        from netchange.platforms import syntax_of
 
-        cls = _memory_class(driver_class(self.platform), self.platform)  # type: ignore[arg-type]  # a class is hashable
-        driver = cls(hostname=self.name, username="", password="", optional_args={"running_reuse_seconds": 60.0})
+        syntax = syntax_of(self.platform, self.data.get("syntax"))
+        profile = cli_profile(self.platform, syntax) if syntax in ("ios", "asa") else None
+        if profile is None:
+            return StoredConfigDriver(hostname=self.name, username="", password="", optional_args={
+                "config": self.config, "source": "stored device", "platform": self.platform,
+                "syntax": self.data.get("syntax")})
+        driver = _memory_class(profile)(hostname=self.name, username="", password="",
+                                        optional_args={"running_reuse_seconds": 60.0})
         driver.session = MemorySession(self)
         return driver
 
@@ -138,15 +148,12 @@ _MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
 @cache
-def _memory_class(cls: type[Any], platform: str) -> type[Any]:
+def _memory_class(profile: Any) -> type[Any]:
+    """The CLI driver of ``profile`` whose session is the device's :class:`MemorySession`."""
     from netchange.drivers.ios_cli import CliDriver
-
-    if not issubclass(cls, CliDriver):
-        raise BadRequest(f"platform {platform!r}: its driver {cls.__name__} does not read a configuration text "
-                         "over a CLI session; a device from a stored configuration supports the IOS-style CLI "
-                         "platforms (ios_cli, asa_cli)")
 
     def open_(self: Any) -> None:
         self.device = self.session
 
-    return type(f"Memory{cls.__name__}", (cls,), {"open": open_, "__module__": __name__})
+    return type(f"Memory{profile.name.title().replace('_', '')}Driver", (CliDriver,),
+                {"platform": profile, "open": open_, "__module__": __name__})

@@ -27,6 +27,7 @@ from netchange.testing import (
     plan_change,
     plan_step,
     post_checks,
+    show_vlan_brief,
 )
 from tests.mockdev import SWITCH_RUNNING
 
@@ -129,8 +130,26 @@ def test_a_platform_without_a_configuration_text_is_named_per_host() -> None:
                                        StoredDevice("nc1", "<config/>", platform="netconf")])
     assert_planned(plan, "sw1")
     bad = plan.host("nc1")
-    assert bad.error is not None and "platform 'netconf'" in bad.error and "stored configuration" in bad.error
+    assert bad.error is not None and "platform 'netconf'" in bad.error and "configuration text" in bad.error
     assert plan.category is not None  # the other host is planned and classified
+
+
+def test_a_napalm_ios_host_is_diffed_with_the_cli_profile_of_its_syntax() -> None:
+    plan = plan_step("vlan", VLAN_20, [StoredDevice("doif-sw-acc-01", SWITCH_RUNNING, platform="ios")])
+    assert_diff(plan, "+vlan 20\n+ name servers")
+    assert plan.hosts[0].platform == "ios"  # the host keeps its own platform
+
+
+def test_a_device_check_runs_against_the_stored_device_and_not_offline() -> None:
+    # No VLAN database in the configuration (VTP server): the check asks show vlan brief, which
+    # the stored device answers; an offline plan would report it not run.
+    no_vlans = "\n".join(line for line in SWITCH_RUNNING.splitlines() if not line.startswith(("vlan ", " name ")))
+    listed = show_vlan_brief("vlan 20\n name servers\n")
+    taken = plan_step("vlan", VLAN_20, [StoredDevice("sw1", no_vlans, show={"show vlan brief": listed})])
+    assert_pre_checks(taken, failed=["vlan 20 is free"])
+    assert "show vlan brief" in taken.hosts[0].pre_checks[0].detail
+    free = plan_step("vlan", VLAN_20, [StoredDevice("sw1", no_vlans)])  # computed from its configuration
+    assert_pre_checks(free, passed=["vlan 20 is free"])
 
 
 def test_post_checks_run_against_the_configuration_after_the_change() -> None:
@@ -150,7 +169,7 @@ def test_assertions_say_what_the_plan_holds() -> None:
         assert_reasons(plan, "ios.nope")
     with pytest.raises(AssertionError, match=r"unexpected ios\.vlan_name"):
         assert_reasons(plan, "ios.vlan_create", exactly=True)
-    with pytest.raises(AssertionError, match="'other' did not run"):
+    with pytest.raises(AssertionError, match="'other' is not in the plan"):
         assert_pre_checks(plan, passed=["other"])
     failed = plan_step("vlan", {"vlan_id": 10, "name": "x"}, [StoredDevice("sw1", SWITCH_RUNNING)])
     with pytest.raises(AssertionError, match="not planned: pre-check failed: vlan 10 is free"):

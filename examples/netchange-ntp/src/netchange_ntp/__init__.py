@@ -1,0 +1,1 @@
+"""netchange-ntp: the ``ntp_server`` change type (NTP servers of IOS-style switches)."""

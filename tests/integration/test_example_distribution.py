@@ -1,0 +1,85 @@
+"""The worked example (examples/netchange-ntp) installed as a user would, so it cannot rot.
+
+A throw-away venv sees netchange as this checkout installed it (a ``.pth`` adding the running
+venv's site-packages: no copy, no download of netchange's dependencies) and gets the example
+installed from its directory (``pip install --no-deps``: a real wheel with its entry points and
+package data). Then, in that venv: the example's own tests (which use netchange's pytest plugin),
+``netchange types`` listing the type from its distribution, and the offline plan of the example's
+change request over the repository's own inventory and the example's stored configuration.
+No lab: nothing here contacts a device.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "netchange-ntp"
+
+
+def _run(argv: list[str], cwd: Path, home: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "NETCHANGE_HOME": str(home / "state"),
+           "NETCHANGE_LOCK_DIR": str(home / "locks"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    if "PIP_CACHE_DIR" in os.environ or (Path.home() / ".cache" / "pip").is_dir():
+        env["PIP_CACHE_DIR"] = os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("example")
+    home = root / "home"
+    home.mkdir()
+    target = root / "venv"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(target)], check=True, timeout=120)
+    purelib = Path(sysconfig.get_paths(vars={"base": str(target), "platbase": str(target)})["purelib"])
+    # addsitedir, not a bare path: the editable install of netchange is itself a .pth to process.
+    (purelib / "netchange-dev.pth").write_text(f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    done = _run([sys.executable, "-m", "pip", "--python", str(target / "bin" / "python"), "install", "-q",
+                 "--no-deps", str(EXAMPLE)], cwd=root, home=home)
+    assert done.returncode == 0, done.stderr[-2000:]
+    print(f"\nexample venv and install: {time.perf_counter() - t0:.1f} s")
+    return target
+
+
+def test_the_example_s_own_tests_pass_with_the_plugin(venv: Path, tmp_path: Path) -> None:
+    t0 = time.perf_counter()
+    done = _run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                cwd=EXAMPLE, home=tmp_path)
+    print(f"\nexample tests: {time.perf_counter() - t0:.1f} s")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_the_type_is_listed_from_its_distribution(venv: Path, tmp_path: Path) -> None:
+    done = _run([str(venv / "bin" / "python"), "-m", "netchange", "types", "--json"], cwd=tmp_path, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    ntp = {t["name"]: t for t in json.loads(done.stdout)["types"]}["ntp_server"]
+    assert ntp["distribution"] == "netchange-ntp 1.0.0"
+    assert ntp["syntaxes"] == ["ios"] and ntp["roles"] == ["switch"]
+    assert set(ntp["params_schema"]["properties"]) == {"servers", "remove", "prefer", "source"}
+
+
+def test_its_change_request_plans_offline_over_the_production_inventory(venv: Path, tmp_path: Path) -> None:
+    # From the repository's root: nornir.yaml names inventory/ relative to it.
+    argv = [str(venv / "bin" / "python"), "-m", "netchange", "--config", "nornir.yaml", "--policy", "policy.yaml",
+            "plan", str(EXAMPLE / "changes" / "ntp-doif.yaml"), "--offline", str(EXAMPLE / "backups"), "--json"]
+    done = _run(argv, cwd=REPO, home=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    plan = json.loads(done.stdout)
+    assert plan["category"] == "minor"
+    host = plan["hosts"]["doif-sw-acc-01"]
+    assert host["diff"].strip() == "+ntp server 10.0.0.2"
+    assert not (tmp_path / "state" / "journal.sqlite").exists()  # an offline plan records nothing
