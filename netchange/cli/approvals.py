@@ -58,7 +58,14 @@ def approve(
         str | None, typer.Option("--plan", help="Hash (prefix) of the plan you read; refused if re-planned.")
     ] = None,
 ) -> None:
-    """Approve (or reject) the change's current plan, as the acting person."""
+    """Approve (or reject) the change's current plan, as the acting person (through the approval
+    service when a server is configured: then the person is the API token's)."""
+    server = settings().server
+    if server is not None:
+        from netchange.cli import remote
+
+        remote.approve(server, change_id, reject=reject, comment=comment, plan=plan)
+        return
     policy = _policy()
     actor = current_actor(policy, settings().actor)
     with _journal() as journal:

@@ -15,7 +15,7 @@ from netchange.cli.common import now as _now
 from netchange.cli.common import open_journal as _journal
 from netchange.cli.common import out
 from netchange.cli.common import policy as _policy
-from netchange.cli.main import app
+from netchange.cli.main import app, settings
 from netchange.errors import BadRequest
 from netchange.privatefile import write_new_file
 
@@ -24,7 +24,13 @@ from netchange.privatefile import write_new_file
 def list_changes(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The changes in the journal, with state, category and dates."""
+    """The changes in the journal, with state, category and dates (the service's, when a server is set)."""
+    server = settings().server
+    if server is not None:
+        from netchange.cli import remote
+
+        remote.list_changes(server, as_json=as_json)
+        return
     with _journal() as journal:
         rows = journal.changes()
     if as_json:
@@ -65,7 +71,14 @@ def show(
     change_id: Annotated[str, typer.Argument(help="The change to show.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The change's latest plan, approvals still valid and missing, state and events."""
+    """The change's latest plan, approvals still valid and missing, state and events (from the
+    approval service when a server is configured)."""
+    server = settings().server
+    if server is not None:
+        from netchange.cli import remote
+
+        remote.show(server, change_id, as_json=as_json)
+        return
     from netchange.report.sheet import build_sheet  # Jinja2 is loaded only by the reports
 
     policy = _policy()

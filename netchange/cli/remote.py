@@ -1,0 +1,106 @@
+"""approve, reject, show and list through the approval service (when a server is configured).
+
+The same words and JSON as the local commands, read from the service's JSON API
+(:mod:`netchange.apiclient`): the service decides who acts from the token, so ``NETCHANGE_ACTOR``
+plays no part here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.table import Table
+
+from netchange import redact
+from netchange.apiclient import ServiceClient
+from netchange.cli.common import out
+from netchange.settings import ServerSettings
+
+
+def approve(server: ServerSettings, change_id: str, *, reject: bool, comment: str, plan: str | None) -> None:
+    with ServiceClient(server) as client:
+        done = client.decide(change_id, reject=reject, comment=comment, plan_hash=plan)
+    verb = "rejected" if done.get("decision") == "rejected" else "approved"
+    out.print(f"{change_id}: {verb} by {done.get('approver')} for plan {str(done.get('plan_hash', ''))[:12]}"
+              f" (via {server.url})")
+    approvals = done.get("approvals") or {}
+    out.print(f"  approvals {approvals.get('summary', '?')}; state {done.get('state', '?')}")
+
+
+def list_changes(server: ServerSettings, *, as_json: bool) -> None:
+    with ServiceClient(server) as client:
+        rows = client.list_changes()
+    if as_json:
+        print(redact.scrub(json.dumps(rows, indent=2, ensure_ascii=False)))
+        return
+    table = Table("change", "state", "category", "sites", "requested", "updated", "title",
+                  caption=f"from {server.url}", caption_justify="left")
+    for r in rows:
+        table.add_row(
+            str(r.get("id") or r.get("change_id")),
+            str(r.get("state")) + (" (emergency)" if r.get("emergency") else ""),
+            str(r.get("category") or ""),
+            ",".join(r.get("sites") or []),
+            _minute(r.get("created_at")),
+            _minute(r.get("updated_at")),
+            str(r.get("title", "")),
+        )
+    out.print(table)
+
+
+def show(server: ServerSettings, change_id: str, *, as_json: bool) -> None:
+    with ServiceClient(server) as client:
+        data = client.show(change_id)
+    if as_json:
+        print(redact.scrub(json.dumps(data, indent=2, ensure_ascii=False)))
+        return
+    _print_sheet(data, server)
+
+
+def _minute(value: Any) -> str:
+    text = str(value or "")
+    return text[:16].replace("T", " ")
+
+
+def _print_sheet(d: dict[str, Any], server: ServerSettings) -> None:
+    p = out.print
+    p(f"[bold]{d.get('id')}[/] — {d.get('title', '')}  (ticket {d.get('ticket', '?')}, requester"
+      f" {d.get('requester', '?')})")
+    p(f"state [bold]{d.get('state')}[/]; category {d.get('category') or '?'}; sites {', '.join(d.get('sites') or [])}"
+      + (f"; EMERGENCY: {d['emergency']}" if d.get("emergency") else ""))
+    plan = d.get("plan")
+    if isinstance(plan, dict):
+        p(f"plan {str(plan.get('hash', ''))[:12]} by {plan.get('created_by')} at {plan.get('created_at')} "
+          f"(policy {plan.get('policy_version')}, rules {plan.get('rules_version')})")
+        for host in plan.get("hosts") or []:
+            p(f"  [bold]{host.get('host')}[/] ({host.get('site')}) {host.get('category', '')}")
+            for line in str(host.get("diff", "")).splitlines():
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                text = redact.scrub(line).replace("[", "\\[")
+                p(f"    [{style}]{text}[/]" if style else f"    {text}")
+        for line in d.get("requirements") or []:
+            p(f"  · {line}")
+    approvals = d.get("approvals")
+    if isinstance(approvals, dict):
+        p(f"approvals {approvals.get('summary', '')}")
+        for a in approvals.get("valid") or []:
+            p(f"  ✓ {a.get('rule')}: {a.get('approver')}")
+        for rule in approvals.get("missing") or []:
+            p(f"  ✗ missing {rule}")
+        for group in approvals.get("who_may_approve") or []:
+            p(f"  who may give {group.get('needed')}: {', '.join(group.get('people') or []) or 'nobody'}")
+    p("events:")
+    for e in d.get("events") or []:
+        host = f" {e['host']}" if e.get("host") else ""
+        p(f"  {e.get('seq', 0):>5} {_minute(e.get('at'))} {e.get('actor', ''):<10} {e.get('kind')}{host}"
+          f" {_brief(e.get('data') or {})}", soft_wrap=True)
+    head = d.get("journal_head") or {}
+    p(f"journal head: {head.get('seq')} {head.get('hash')} (from {server.url})", soft_wrap=True)
+
+
+def _brief(data: dict[str, Any]) -> str:
+    if "to" in data and "from" in data:
+        return f"{data['from']} → {data['to']} {data.get('reason', '')}".rstrip()
+    text = json.dumps({k: v for k, v in data.items() if k not in {"request", "row_sha"}}, ensure_ascii=False)
+    return (text if len(text) < 140 else text[:137] + "...").replace("[", "\\[")
