@@ -57,7 +57,8 @@ class ServiceClient:
     def show(self, change_id: str) -> dict[str, Any]:
         return self._object(self._call("GET", f"/api/changes/{_id(change_id)}"))
 
-    def decide(self, change_id: str, *, reject: bool, comment: str = "", plan_hash: str | None = None) -> dict[str, Any]:
+    def decide(self, change_id: str, *, reject: bool, comment: str = "",
+               plan_hash: str | None = None) -> dict[str, Any]:
         """Approve or reject the plan ``plan_hash`` (a prefix is enough); without one, the change's
         current plan as the service shows it now (as ``netchange approve`` without ``--plan``)."""
         current = self.show(change_id).get("plan_hash")
