@@ -46,6 +46,16 @@ VLAN Name                             Status    Ports
 """
 
 
+@pytest.fixture(autouse=True)
+def managers_per_site(workspace: Path) -> None:
+    """The policy of the workspace, with each client operations manager approving for one site."""
+    path = workspace / "policy.yaml"
+    raw = yaml.safe_load(path.read_text())
+    for person in raw["people"]:
+        person["sites"] = {"amoreau": ["doif"], "bleroy": ["doso"]}.get(person["login"], [])
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+
+
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
@@ -213,7 +223,7 @@ def test_no_secret_and_no_line_carrying_one_reaches_a_mail(workspace: Path, mail
             assert secret.encode() not in path.read_bytes() and community.encode() not in path.read_bytes()
 
 
-def test_withholding_is_by_line_and_by_registered_value() -> None:
+def test_withholding_is_by_line_and_by_registered_value(workspace: Path) -> None:
     redact.register("s3cr3t-value-xyz")
     text = "+vlan 5\n+ description s3cr3t-value-xyz\n+username admin password 0 hunter22\n+ name ok\n"
     assert withhold_secrets(text) == f"+vlan 5\n{WITHHELD}\n{WITHHELD}\n+ name ok\n"
@@ -271,7 +281,7 @@ def test_without_an_smtp_host_nothing_is_queued(workspace: Path, monkeypatch: py
     assert cli("notify", "flush").code == 2
 
 
-def test_backoff_doubles_up_to_an_hour_and_gives_up() -> None:
+def test_backoff_doubles_up_to_an_hour_and_gives_up(workspace: Path) -> None:
     assert [notify.backoff(n).total_seconds() for n in (1, 2, 3, 7, 8, 20)] == [60, 120, 240, 3600, 3600, 3600]
     assert notify.MAX_ATTEMPTS * 3600 > 6 * 3600
 
