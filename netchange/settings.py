@@ -105,6 +105,17 @@ def _text(arg: str | None, env: str) -> str | None:
     return os.environ.get(env, "").strip() or None
 
 
+PACKAGED_POLICY = Path(__file__).resolve().parent / "default_policy.yaml"
+
+
+def _found_policy(home: Path) -> Path:
+    """The policy file when neither ``--policy`` nor ``NETCHANGE_POLICY`` names one (see ``Settings.policy``)."""
+    for candidate in (Path("policy.yaml"), home / "policy.yaml"):
+        if candidate.is_file():
+            return candidate
+    return PACKAGED_POLICY if PACKAGED_POLICY.is_file() else Path("policy.yaml")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     home: Path
@@ -113,7 +124,10 @@ class Settings:
     nornir_config: Path
     """``--config`` (or ``--lab``: ``<home>/lab/nornir.yaml``) > ``NETCHANGE_NORNIR_CONFIG`` > ``nornir.yaml``."""
     policy: Path
-    """``--policy`` > ``NETCHANGE_POLICY`` > ``policy.yaml``."""
+    """The first of: ``--policy`` > ``NETCHANGE_POLICY`` > ``policy.yaml`` in the working directory
+    (a checkout) > ``<home>/policy.yaml`` (a CI runner's or an operator's state directory) > the
+    policy shipped with the package (``netchange/default_policy.yaml``, the repository's own), so a
+    ``plan`` run outside the repository still finds one. The plan records which (version, digest)."""
     journal: Path
     """``NETCHANGE_JOURNAL`` > ``<home>/journal.sqlite``."""
     secrets: Path
@@ -145,7 +159,7 @@ class Settings:
         return cls(
             home=home_path,
             nornir_config=_pick(nornir_config, "NETCHANGE_NORNIR_CONFIG", Path("nornir.yaml")),
-            policy=_pick(policy, "NETCHANGE_POLICY", Path("policy.yaml")),
+            policy=_pick(policy, "NETCHANGE_POLICY", _found_policy(home_path)),
             journal=_pick(journal, "NETCHANGE_JOURNAL", home_path / "journal.sqlite"),
             secrets=_pick(secrets, "NETCHANGE_SECRETS", home_path / "secrets.yaml"),
             now=_text(now, "NETCHANGE_NOW"),

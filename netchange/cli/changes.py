@@ -7,6 +7,7 @@ sequence: guard, locks, state, prepare, rollout or restore) and print its typed 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,8 +18,10 @@ from rich.table import Table
 from netchange import planstore, policypin, redact
 from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest
+from netchange.gates import verdict
 from netchange.identity import current_actor
 from netchange.journal import Journal
+from netchange.models import Category
 from netchange.pipeline import RestoreMode, Run, apply_change, restore_change
 from netchange.policy import Policy, load_policy
 from netchange.privatefile import write_new_file
@@ -103,6 +106,14 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     offline_git: Annotated[str | None, typer.Option(
         "--offline-git", metavar="REPO@REV",
         help="Plan against the backups of a git repository at a revision.")] = None,
+    fail_on: Annotated[Category | None, typer.Option(
+        "--fail-on", help="Exit 4 when the change's category reaches this one (a CI gate).")] = None,
+    no_record: Annotated[bool, typer.Option(
+        "--no-record", help="Write neither the journal nor the plan store (the plan cannot be approved).")] = False,
+    junit: Annotated[Path | None, typer.Option(
+        "--junit", metavar="FILE", help="Write a JUnit XML report (a test case per host and per pre-check).")] = None,
+    markdown: Annotated[Path | None, typer.Option(
+        "--markdown", metavar="FILE", help="Write a Markdown summary for a merge-request comment.")] = None,
 ) -> None:
     """Dry-run a change on every target: pre-checks, diff, classification, requirements. Never commits."""
     from netchange.credentials import require_logins
@@ -122,7 +133,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     cfg = settings()
     policy = _policy()
     actor = current_actor(policy, settings().actor).login
-    record = not is_offline  # an offline plan is a preview: neither stored nor recorded
+    record = not (is_offline or no_record)  # an offline plan is a preview: neither stored nor recorded
     if record:
         with Journal(cfg.journal) as journal:
             policypin.require(policy, journal, actor=actor)  # before any device is contacted
@@ -137,11 +148,14 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         use_stored_configs(nr, targets, source)
     else:
         require_logins(nr, targets)  # before any device is contacted: one line per host lacking them
+    started = time.monotonic()
     try:
         result = build_plan(request, nr, actor=actor, policy_version=policy.version,
                             policy_digest=policy.digest, requirements=policy.requirements)
     except BadRequest as exc:
         raise BadRequest(f"{change_file}: {exc}") from None
+    seconds = time.monotonic() - started
+    judged = verdict(result, fail_on)
     if record and result.category is not None:
         # A plan in which every host failed has nothing to approve: shown, neither stored nor recorded.
         planstore.save(cfg.plans_dir, result)
@@ -149,14 +163,28 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
             journal.record_plan(result, actor=result.created_by)
     if output is not None:
         write_new_file(output, render_document(result, output.suffix.lstrip("."), client=_client()))
+    if junit is not None or markdown is not None:
+        from netchange.report.ci import junit_xml, markdown_summary
+
+        if junit is not None:
+            write_new_file(junit, junit_xml(result, judged, seconds=seconds))
+        if markdown is not None:
+            write_new_file(markdown, markdown_summary(result, judged, source=source.describe() if source else None))
     if as_json:
-        print(redact.scrub(json.dumps(plan_json(result), indent=2)))
+        data = plan_json(result)
+        data["verdict"] = judged.model_dump(mode="json")
+        data["recorded"] = record and result.category is not None
+        data["offline"] = source.describe() if source is not None else None
+        print(redact.scrub(json.dumps(data, indent=2)))
     else:
         print_plan(result, out)
-        if output is not None:
-            out.print(f"report written to {output}")
-    if not result.ok:
-        raise typer.Exit(1)
+        for path in (output, junit, markdown):
+            if path is not None:
+                out.print(f"report written to {path}")
+        if judged.exit_code:
+            err.print(f"{result.change.id}: {judged.reason} (exit {judged.exit_code})", highlight=False)
+    if judged.exit_code:
+        raise typer.Exit(judged.exit_code)
 
 
 

@@ -1,7 +1,8 @@
 """Entry point: assembles the command groups and maps errors to exit codes.
 
-Exit codes: 0 done; 1 failed (rolled back or not); 2 bad input; 3 refused by the guard.
-Every ``NetchangeError`` becomes one line on stderr, never a traceback.
+Exit codes: 0 done; 1 failed (rolled back or not); 2 bad input; 3 refused by the guard; 4 a CI
+gate reached (``plan --fail-on``). Every ``NetchangeError`` becomes one line on stderr, never a
+traceback; under ``--json``, a JSON document on stdout (``{"error": {...}}``) with the same code.
 """
 
 from __future__ import annotations
@@ -125,9 +126,39 @@ def _mount() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     _mount()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--json" in args:
+        _main_json(args)
+        return
     try:
         # Standalone mode: Typer prints usage errors itself and exits 2, and exits 0 on success.
-        app(args=argv, prog_name="netchange")
+        app(args=args, prog_name="netchange")
     except NetchangeError as exc:
         err.print(f"[bold red]error:[/] {redact.scrub(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+
+
+def _main_json(args: list[str]) -> None:
+    """Under ``--json`` an error is a JSON document on stdout too, with the same exit code.
+
+    ``{"error": {"type": ..., "exit_code": ..., "message": ...}}``: ``type`` is the exception's
+    class (``BadRequest``, ``GuardRefused``, ``PlanTampered``…) or ``UsageError`` for a command
+    line Typer refuses. A pipeline parses stdout whatever happened.
+    """
+    from typer.exceptions import TyperException
+
+    from netchange.jsonface import error_document
+
+    try:
+        code = app(args=args, prog_name="netchange", standalone_mode=False)
+    except NetchangeError as exc:
+        print(error_document(type(exc).__name__, exc.exit_code, redact.scrub(str(exc))))
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print(error_document("Aborted", 1, "aborted"))
+        sys.exit(1)
+    except TyperException as exc:
+        print(error_document("UsageError", exc.exit_code, redact.scrub(exc.format_message())))
+        sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)

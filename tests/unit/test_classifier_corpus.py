@@ -286,7 +286,10 @@ def test_cli_running_reproduces_the_plans_decision(tmp_path: Path) -> None:
     assert json.loads(alone.stdout)["category"] == "major"
     missing = subprocess.run([*base, "--running", str(tmp_path / "nope")], capture_output=True, text=True, check=False)
     assert missing.returncode == 2
-    assert "running configuration" in missing.stderr and "Traceback" not in missing.stderr
+    # Under --json the error is a JSON document on stdout (issue 14 item 2).
+    error = json.loads(missing.stdout)["error"]
+    assert error["exit_code"] == 2 and "running configuration" in error["message"]
+    assert "Traceback" not in missing.stderr + missing.stdout
 
 
 def test_plan_passes_each_hosts_running_configuration(tmp_path: Path) -> None:
