@@ -39,9 +39,10 @@ from nornir.core.task import Result, Task
 from netchange.changetype import text_hash
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol
+from netchange.drivers.errors import SessionClosed
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.models import OnFailure
-from netchange.outcome import ChangeOutcome, HostStatus
+from netchange.outcome import ChangeOutcome, HostFailure, HostStatus
 from netchange.plan import HostPlan, Plan, plan_contexts
 from netchange.progress import Progress
 from netchange.rollback import RestoreReport, SnapshotStore
@@ -63,9 +64,8 @@ class JournalLike(Protocol):
 class HostOutcome:
     host: str
     status: HostStatus = HostStatus.WAITING
-    error: str = ""
-    drifted: bool = False
-    """The host's running state is not the one planned (or checked): the change was refused."""
+    failure: HostFailure | None = None
+    """Why the host failed (typed: branch with ``failure.is_a(...)``), or ``None``."""
     snapshot: str = ""
     commit_started: bool = False
     committed: bool = False
@@ -77,6 +77,16 @@ class HostOutcome:
     after_text: str | None = None
     """That running state itself: a restore refuses to erase what someone added since."""
     restore: RestoreReport | None = None
+
+    @property
+    def error(self) -> str:
+        """The failure as one line (journal, table, JSON), ``""`` if none."""
+        return self.failure.text if self.failure is not None else ""
+
+    @property
+    def drifted(self) -> bool:
+        """The host's running state is not the one planned (or checked): the change was refused."""
+        return self.failure is not None and self.failure.is_a(DriftDetected)
 
 
 @dataclass
@@ -176,8 +186,7 @@ class Applier:
             if text_hash(normalize(driver, running)) != hp.running_hash:
                 with self.lock:
                     self._prepared.append(("drift", hp.host, {"planned": hp.running_hash}))
-                self.outcomes[hp.host].error = "running state differs from the plan's"
-                self.outcomes[hp.host].drifted = True
+                self.outcomes[hp.host].failure = HostFailure(DriftDetected, "running state differs from the plan's")
                 self._status(hp.host, HostStatus.FAILED, "drifted from the plan")
                 return Result(host=task.host, failed=True)
             sha = self.snapshots.save(running)
@@ -186,11 +195,11 @@ class Applier:
                 self._prepared.append(("snapshot", hp.host, {"sha": sha}))
             self._status(hp.host, HostStatus.WAITING, "snapshot taken")
             return Result(host=task.host)
-        except Exception as exc:
-            self.outcomes[hp.host].error = _describe(exc)
+        except Exception as exc:  # any driver failure: this host is not ready, nothing was changed
+            failure = self.outcomes[hp.host].failure = HostFailure.of(exc)
             with self.lock:
-                self._prepared.append(("prepare_failed", hp.host, {"error": _describe(exc)}))
-            self._status(hp.host, HostStatus.FAILED, _describe(exc))
+                self._prepared.append(("prepare_failed", hp.host, {"error": failure.text}))
+            self._status(hp.host, HostStatus.FAILED, failure.text)
             return Result(host=task.host, failed=True)
 
     # -- phase 2: the rollout ----------------------------------------------------------------------
@@ -259,15 +268,20 @@ class Applier:
             self._events(pending, durable=False)
             self._status(hp.host, HostStatus.DONE, f"{len(checks)} post-check(s) passed")
             return Result(host=task.host, changed=True)
-        except BaseException as exc:  # Ctrl-C in a worker must also lead to the rollback
-            out.failed_at = time.monotonic()
-            with self.lock:
-                self.first_failure = self.first_failure or out.failed_at
-            out.error = _describe(exc)
-            out.drifted = isinstance(exc, DriftDetected)
-            self._events([*pending, ("host_failed", hp.host, {"error": out.error})], durable=False)
-            self._status(hp.host, HostStatus.FAILED, out.error)
-            return Result(host=task.host, failed=True)
+        except (Exception, KeyboardInterrupt) as exc:
+            # Any failure of the host's steps, and a Ctrl-C that reached this worker, lead to the
+            # rollback. SystemExit is not caught: an abort leaves the change for ``recover``.
+            return self._host_failed(task, out, HostFailure.of(exc), pending)
+
+    def _host_failed(self, task: Task, out: HostOutcome, failure: HostFailure,
+                     pending: list[tuple[str, str | None, dict[str, Any] | None]]) -> Result:
+        out.failed_at = time.monotonic()
+        with self.lock:
+            self.first_failure = self.first_failure or out.failed_at
+        out.failure = failure
+        self._events([*pending, ("host_failed", out.host, {"error": failure.text})], durable=False)
+        self._status(out.host, HostStatus.FAILED, failure.text)
+        return Result(host=task.host, failed=True)
 
     def _check_unchanged(self, driver: DriverProtocol, hp: HostPlan) -> None:
         """The state this host is committed on is the state that was checked: read it again now.
@@ -293,21 +307,27 @@ class Applier:
 
         A session that dies here (EOF, closed socket, sshd gone) is a lost device, whatever the
         driver made of it (a driver may answer a diff it could not compute): said so, not drift.
+        The driver says so by raising :class:`~netchange.errors.DeviceLost` (NAPALM's drivers
+        through the boundary's translation), or its ``is_alive()`` says so afterwards.
         """
         try:
             driver.load_merge_candidate(config=hp.candidate)
             diff = driver.compare_config()
+        except DeviceLost as exc:
+            raise SessionClosed(f"{hp.host}: device lost while comparing the candidate: "
+                                f"{HostFailure.of(exc).text}") from exc
         except NetchangeError:
             raise
         except Exception as exc:
-            if _session_lost(exc) or not _alive(driver):
-                raise DeviceLost(f"{hp.host}: device lost while comparing the candidate: {_describe(exc)}") from exc
-            raise CommitFailed(f"{hp.host}: the candidate could not be compared: {_describe(exc)}") from exc
+            text = HostFailure.of(exc).text
+            if not _alive(driver):
+                raise SessionClosed(f"{hp.host}: device lost while comparing the candidate: {text}") from exc
+            raise CommitFailed(f"{hp.host}: the candidate could not be compared: {text}") from exc
         if diff.strip() == hp.diff.strip():
             return
         _discard_quietly(driver)
         if not _alive(driver):
-            raise DeviceLost(f"{hp.host}: device lost while comparing the candidate (session closed)")
+            raise SessionClosed(f"{hp.host}: device lost while comparing the candidate (session closed)")
         unavailable = next((line for line in diff.splitlines() if line.startswith("# prediction unavailable")), None)
         if unavailable:
             raise CommitFailed(f"{hp.host}: the candidate could not be compared ({unavailable[2:]})")
@@ -475,22 +495,6 @@ class Interrupts:
                 signal.signal(s, handler)
 
 
-_LOST_NAMES = ("ConnectionClosed", "ConnectionException", "SSHException", "EOFError", "ConnectionReset",
-               "BrokenPipe", "NetmikoTimeout", "ReadTimeout", "TransportError", "SessionCloseError")
-
-
-def _session_lost(exc: BaseException) -> bool:
-    """Whether ``exc`` (a driver's or its library's) says the session died."""
-    chain: BaseException | None = exc
-    while chain is not None:
-        if isinstance(chain, (EOFError, ConnectionError, BrokenPipeError, TimeoutError)):
-            return True
-        if any(name in type(chain).__name__ for name in _LOST_NAMES):
-            return True
-        chain = chain.__cause__ or chain.__context__
-    return False
-
-
 def _alive(driver: DriverProtocol) -> bool:
     """NAPALM's ``is_alive()``; a driver that cannot tell (base class) is taken as alive."""
     try:
@@ -503,10 +507,3 @@ def _alive(driver: DriverProtocol) -> bool:
 def _discard_quietly(driver: DriverProtocol) -> None:
     with suppress(Exception):  # the session may be gone; nothing was sent
         driver.discard_config()
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted"
-    text = str(exc) or type(exc).__name__
-    return text if isinstance(exc, NetchangeError) else f"{type(exc).__name__}: {text}"

@@ -7,6 +7,7 @@ script reading them sees no change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -39,4 +40,39 @@ class ChangeOutcome(StrEnum):
         return 0 if self is ChangeOutcome.COMPLETED else 1
 
 
-__all__ = ["ChangeOutcome", "HostStatus"]
+@dataclass(frozen=True)
+class HostFailure:
+    """Why one host failed: the error's class (branch on it with :meth:`is_a`) and its message,
+    scrubbed of every registered secret.
+
+    :attr:`text` is the one line the journal, the table and the JSON output show: the message of
+    netchange's own errors, ``Class: message`` for any other (as they have always read).
+    """
+
+    error_type: type[BaseException]
+    message: str
+
+    @classmethod
+    def of(cls, exc: BaseException) -> HostFailure:
+        from netchange import redact
+        from netchange.errors import NetchangeError
+
+        if isinstance(exc, KeyboardInterrupt):
+            return cls(KeyboardInterrupt, "interrupted")
+        text = str(exc) or type(exc).__name__
+        if not isinstance(exc, NetchangeError):
+            text = f"{type(exc).__name__}: {text}"
+        return cls(type(exc), redact.scrub(text))
+
+    def is_a(self, *types: type[BaseException]) -> bool:
+        return issubclass(self.error_type, types)
+
+    @property
+    def text(self) -> str:
+        return self.message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+__all__ = ["ChangeOutcome", "HostFailure", "HostStatus"]

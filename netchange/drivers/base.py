@@ -28,6 +28,7 @@ profile's ``confirmed_commit`` (``netchange/platforms/<name>.yaml``), as are the
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Protocol, runtime_checkable
 
 from netchange.errors import BadRequest
@@ -79,9 +80,9 @@ class NoCommitConfirm:
         return False
 
     def confirm_commit(self) -> None:
-        from napalm.base.exceptions import CommitConfirmException
+        from netchange.drivers.errors import ConfirmRefused
 
-        raise CommitConfirmException(f"{type(self).__name__}: this platform has no confirmed commit")
+        raise ConfirmRefused(f"{type(self).__name__}: this platform has no confirmed commit")
 
 
 @runtime_checkable
@@ -119,14 +120,27 @@ def driver_class(platform: str) -> type[Any]:
     name = (profile.driver if profile is not None and profile.driver else None) or platform
     cls = DRIVERS.find(name)
     if cls is not None:
-        return cls
+        return _at_the_boundary(cls)
     from napalm import get_network_driver
     from napalm.base.exceptions import ModuleImportError
 
     try:
-        return get_network_driver(name)  # type: ignore[no-any-return]
+        return _at_the_boundary(get_network_driver(name))
     except ModuleImportError as exc:
         raise BadRequest(f"no driver for platform {platform!r} (known: {', '.join(known_platforms())})") from exc
+
+
+def _at_the_boundary(cls: type[Any]) -> type[Any]:
+    """A NAPALM driver (NAPALM's own ``ios``, ``eos``, ``junos``…, or a plugin's ``NetworkDriver``)
+    wrapped so that its exceptions reach the engine as netchange's typed errors
+    (:func:`netchange.drivers.errors.translating`); netchange's own drivers raise them already."""
+    base = sys.modules.get("napalm.base.base")
+    if base is None or not issubclass(cls, base.NetworkDriver) or getattr(cls, "translated_from", None):
+        return cls  # not a NAPALM driver (NAPALM is not even imported), or wrapped already
+    from netchange.drivers.driver import NetchangeDriver
+    from netchange.drivers.errors import translating
+
+    return cls if issubclass(cls, NetchangeDriver) else translating(cls)
 
 
 __all__ = [

@@ -1,26 +1,45 @@
-"""netchange's driver errors, each also the NAPALM exception it means.
+"""netchange's driver errors, each also the NAPALM exception it means; and the translation of a
+library's exceptions into them at the driver boundary.
 
 A netchange driver and a NAPALM driver stay interchangeable: code written against NAPALM catches
 ``MergeConfigException`` and still catches :class:`MergeRejected`; netchange's own code catches
-by phase (:class:`~netchange.errors.ConnectionFailed`, :class:`~netchange.errors.CommitFailed`).
+by phase (:class:`~netchange.errors.ConnectionFailed`, :class:`~netchange.errors.CommitFailed`,
+:class:`~netchange.errors.DeviceLost`) with ``isinstance``, never by a class name or a message.
 Messages name the device and what it said, never a credential.
+
+netchange's own drivers raise these classes themselves. A driver that is NAPALM's own (``ios``,
+``eos``, ``junos``, …) or a plain NAPALM ``NetworkDriver`` plugin is used through
+:func:`translating`, a subclass whose lifecycle methods turn the library's exceptions into these
+(:func:`translate`), so the engine sees one set of errors whatever the driver.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
 from napalm.base.exceptions import (
+    CommitConfirmException,
     CommitError,
+    ConnectAuthError,
     ConnectionClosedException,
     ConnectionException,
     MergeConfigException,
     ReplaceConfigException,
 )
 
-from netchange.errors import CommitFailed, ConnectionFailed, DeviceLost
+from netchange.errors import CommitFailed, ConnectionFailed, DeviceLost, NetchangeError
 
 
 class OpenFailed(ConnectionFailed, ConnectionException):  # type: ignore[misc]  # napalm is untyped
     """Phase connect: the session could not be opened (refused, host key, credentials, timeout)."""
+
+
+class LoginRefused(OpenFailed, ConnectAuthError):  # type: ignore[misc]
+    """Phase connect: the device refused the credentials."""
 
 
 class SessionClosed(DeviceLost, ConnectionClosedException):  # type: ignore[misc]
@@ -38,3 +57,148 @@ class ReplaceRejected(CommitFailed, ReplaceConfigException):  # type: ignore[mis
 class CommitRefused(CommitFailed, CommitError):  # type: ignore[misc]
     """Phase commit or rollback, outside a candidate's own lines: nothing loaded, a rollback the
     device refused, a session stuck in configuration mode."""
+
+
+class ConfirmRefused(CommitFailed, CommitConfirmException):  # type: ignore[misc]
+    """Phase confirm: no confirmed commit pending (or the platform has none), or the device
+    refused to confirm it."""
+
+
+class Phase(StrEnum):
+    """Which step of NAPALM's lifecycle a call belongs to: decides what an unknown failure means."""
+
+    CONNECT = "connect"
+    READ = "read"
+    MERGE = "merge"
+    REPLACE = "replace"
+    COMMIT = "commit"
+    CONFIRM = "confirm"
+
+
+LIFECYCLE: dict[str, Phase] = {
+    "open": Phase.CONNECT,
+    "get_config": Phase.READ,
+    "cli": Phase.READ,
+    "compare_config": Phase.READ,
+    "discard_config": Phase.READ,
+    "load_merge_candidate": Phase.MERGE,
+    "load_replace_candidate": Phase.REPLACE,
+    "commit_config": Phase.COMMIT,
+    "rollback": Phase.COMMIT,
+    "confirm_commit": Phase.CONFIRM,
+}
+"""The methods :func:`translating` guards, and their phase."""
+
+
+def _session_lost_types() -> tuple[type[BaseException], ...]:
+    """The exception classes that say "the session died", of every transport library present.
+
+    Imported when first needed (each library is optional here: a driver that uses none of them
+    never pays for their import).
+    """
+    found: list[type[BaseException]] = [EOFError, ConnectionError, TimeoutError, ConnectionClosedException]
+    for module, names in (("paramiko", ("SSHException",)),
+                          ("netmiko.exceptions", ("NetmikoTimeoutException", "ReadTimeout")),
+                          ("ncclient.transport", ("TransportError", "SessionCloseError"))):
+        try:
+            imported = __import__(module, fromlist=list(names))
+        except ImportError:
+            continue
+        found.extend(getattr(imported, name) for name in names if hasattr(imported, name))
+    return tuple(found)
+
+
+_lost_types: tuple[type[BaseException], ...] | None = None
+
+
+def session_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is a transport library's "the session died" (by class, not by name)."""
+    global _lost_types  # noqa: PLW0603 - computed once per process
+    if _lost_types is None:
+        _lost_types = _session_lost_types()
+    return isinstance(exc, _lost_types)
+
+
+def _text(exc: BaseException) -> str:
+    """The library's own words, its class name first (as netchange has always reported them)."""
+    return f"{type(exc).__name__}: {str(exc) or type(exc).__name__}"
+
+
+def translate(exc: Exception, phase: Phase) -> Exception:
+    """``exc`` raised by a driver in ``phase``, as netchange's typed error (itself if already one,
+    or if nothing more precise is known of it)."""
+    if isinstance(exc, NetchangeError):
+        return exc
+    text = _text(exc)
+    if isinstance(exc, ConnectAuthError):
+        return LoginRefused(text)
+    if phase is Phase.CONNECT and (isinstance(exc, ConnectionException) or session_lost(exc)):
+        return OpenFailed(text)
+    if isinstance(exc, ConnectionException) or session_lost(exc):
+        return SessionClosed(text)
+    if isinstance(exc, MergeConfigException):
+        return MergeRejected(text)
+    if isinstance(exc, ReplaceConfigException):
+        return ReplaceRejected(text)
+    if isinstance(exc, CommitConfirmException):
+        return ConfirmRefused(text)
+    if isinstance(exc, CommitError):
+        return CommitRefused(text)
+    return exc
+
+
+def _guarded(cls: type[Any], name: str, phase: Phase) -> Callable[..., Any]:
+    # The method is looked up on ``cls`` at each call: a later patch of ``cls`` still applies.
+    @functools.wraps(getattr(cls, name))
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(cls, name)(*args, **kwargs)
+        except NetchangeError:
+            raise
+        except Exception as exc:  # KeyboardInterrupt and SystemExit pass through untouched
+            translated = translate(exc, phase)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+    return call
+
+
+_translating: dict[type[Any], type[Any]] = {}
+_translating_lock = threading.Lock()
+
+
+def translating(cls: type[Any]) -> type[Any]:
+    """A subclass of the NAPALM driver ``cls`` whose lifecycle methods raise netchange's errors.
+
+    Same name, same signatures (``functools.wraps``), one class per driver class (cached), so
+    ``type(device) is driver_class(platform)`` holds and isinstance checks on ``cls`` still pass.
+    """
+    with _translating_lock:
+        wrapped = _translating.get(cls)
+        if wrapped is None:
+            members: dict[str, Any] = {name: _guarded(cls, name, phase)
+                       for name, phase in LIFECYCLE.items() if callable(getattr(cls, name, None))}
+            members["__doc__"] = f"{cls.__doc__ or cls.__name__}\n\n(netchange: exceptions translated at the boundary)"
+            members["__module__"] = cls.__module__
+            members["__qualname__"] = cls.__qualname__
+            members["translated_from"] = cls
+            wrapped = type(cls.__name__, (cls,), members)
+            _translating[cls] = wrapped
+        return wrapped
+
+
+__all__ = [
+    "LIFECYCLE",
+    "CommitRefused",
+    "ConfirmRefused",
+    "LoginRefused",
+    "MergeRejected",
+    "OpenFailed",
+    "Phase",
+    "ReplaceRejected",
+    "SessionClosed",
+    "session_lost",
+    "translate",
+    "translating",
+]

@@ -41,18 +41,22 @@ from xml.sax.saxutils import escape
 import ncclient.transport.parser
 import ncclient.transport.session
 from lxml import etree
-from napalm.base.exceptions import (
-    CommitConfirmException,
-    ConnectAuthError,
-    LockError,
-)
+from napalm.base.exceptions import LockError
 from ncclient import manager
 from ncclient.operations import RPCError
 from ncclient.transport import AuthenticationError, SSHError, TransportError
 from pydantic import Field
 
 from netchange.drivers.driver import DriverOptions, NetchangeDriver
-from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
+from netchange.drivers.errors import (
+    CommitRefused,
+    ConfirmRefused,
+    LoginRefused,
+    MergeRejected,
+    OpenFailed,
+    ReplaceRejected,
+    SessionClosed,
+)
 from netchange.drivers.treediff import Node, diff_text, parse_tree
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -302,7 +306,7 @@ class NetconfDriver(NetchangeDriver):
                 timeout=self.timeout,
             )
         except AuthenticationError as exc:
-            raise ConnectAuthError(f"{self.hostname}:{self.port}: authentication failed ({exc})") from None
+            raise LoginRefused(f"{self.hostname}:{self.port}: authentication failed ({exc})") from None
         except (SSHError, TransportError, OSError) as exc:
             raise OpenFailed(f"{self.hostname}:{self.port}: {type(exc).__name__}: {exc}") from None
         caps = set(self._session.server_capabilities)
@@ -327,7 +331,7 @@ class NetconfDriver(NetchangeDriver):
 
     def _rpc(self) -> Any:
         if self._session is None or not self._session.connected:
-            raise OpenFailed("netconf session is not open")
+            raise SessionClosed("netconf session is not open")
         return self._session
 
     def _unlock(self) -> None:
@@ -486,11 +490,11 @@ class NetconfDriver(NetchangeDriver):
 
     def confirm_commit(self) -> None:
         if not self.has_pending_commit():
-            raise CommitConfirmException("no confirmed commit pending (or it already reverted)")
+            raise ConfirmRefused("no confirmed commit pending (or it already reverted)")
         try:
             self._rpc().commit()
         except RPCError as exc:
-            raise CommitConfirmException(f"confirming commit refused: {exc}") from None
+            raise ConfirmRefused(f"confirming commit refused: {exc}") from None
         self._pending_until = None
 
     def has_pending_commit(self) -> bool:
