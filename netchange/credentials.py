@@ -8,7 +8,8 @@ A Nornir transform function (``inventory.transform_function: netchange_credentia
    ``NETCHANGE_HOME``: ``<home>/secrets.yaml``, or ``NETCHANGE_SECRETS``), passed down by
    :func:`nornir_overrides`;
 2. the same file, ``groups:`` entry of the host's first group that has one;
-3. environment variables ``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``;
+3. environment variables ``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``
+   (read once by :mod:`netchange.settings`, :class:`~netchange.settings.Logins`, passed down);
 4. the same file, ``defaults:``.
 
 A file entry holds ``username``, ``password`` and ``optional_args`` (driver secrets such as
@@ -21,8 +22,6 @@ without the credentials its platform needs is named (one line each) and nothing 
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +32,7 @@ import yaml
 from netchange import redact
 from netchange.connection import CONNECTION_NAME
 from netchange.errors import BadRequest
-from netchange.settings import Settings
+from netchange.settings import Logins, Settings
 
 if TYPE_CHECKING:  # Nornir itself is loaded by the commands that build an inventory
     from nornir.core import Nornir
@@ -66,7 +65,7 @@ def _parse_secrets(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     return data
 
 
-def _entry(secrets: dict[str, Any], host: Host) -> list[dict[str, Any]]:
+def _entry(secrets: dict[str, Any], host: Host, logins: Logins) -> list[dict[str, Any]]:
     """Entries that apply to ``host``, most specific first."""
     found: list[dict[str, Any]] = []
     if host.name in (secrets.get("hosts") or {}):
@@ -74,19 +73,19 @@ def _entry(secrets: dict[str, Any], host: Host) -> list[dict[str, Any]]:
     groups = secrets.get("groups") or {}
     found.extend(groups[g.name] for g in host.groups if g.name in groups)
     env = {
-        "username": os.environ.get("NETCHANGE_USERNAME"),
-        "password": os.environ.get("NETCHANGE_PASSWORD"),
-        "optional_args": {"secret": os.environ["NETCHANGE_ENABLE_SECRET"]}
-        if "NETCHANGE_ENABLE_SECRET" in os.environ
-        else {},
+        "username": logins.username,
+        "password": logins.password,
+        "optional_args": {"secret": logins.enable_secret} if logins.enable_secret is not None else {},
     }
     found.append({k: v for k, v in env.items() if v})
     found.append(secrets.get("defaults") or {})
     return found
 
 
-def apply_credentials(host: Host, secrets: dict[str, Any]) -> None:
-    entries = _entry(secrets, host)
+def apply_credentials(host: Host, secrets: dict[str, Any], logins: Logins | None = None) -> None:
+    """Fill ``host``'s login from the secrets file's host, group entries, then ``logins`` (the
+    login variables of the settings), then the file's defaults; what the inventory gives stays."""
+    entries = _entry(secrets, host, logins or Logins())
     for field in ("username", "password"):
         if getattr(host, field) is None:
             value = next((e[field] for e in entries if e.get(field)), None)
@@ -113,11 +112,6 @@ def apply_credentials(host: Host, secrets: dict[str, Any]) -> None:
         host.connection_options[CONNECTION_NAME] = opts
 
 
-# Environment variables whose value is a secret (NETCHANGE_USERNAME is not one).
-SECRET_ENV = ("NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_JOURNAL_KEY")
-# ... and any other NETCHANGE_* variable named like a secret (a future token, a TSIG key).
-_SECRET_ENV_NAME = re.compile(r"^NETCHANGE_\w*(PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)$")
-
 
 def _secret_values(node: Any, key: str | None = None) -> Iterator[str]:
     """Every value under a secret key (or inside ``optional_args``) of the secrets file, recursively."""
@@ -131,30 +125,37 @@ def _secret_values(node: Any, key: str | None = None) -> Iterator[str]:
         yield str(node)
 
 
-def register_known_secrets(secrets_file: Path) -> None:
+def register_known_secrets(secrets_file: Path, values: Iterable[str] = ()) -> None:
     """Register every secret netchange knows of with :mod:`netchange.redact`, without the inventory.
 
     Called by every command before it writes or prints anything (the CLI's root callback): an
     ``approve --comment`` or ``apply --emergency`` text is journaled by commands that never load
     the Nornir inventory, so registering only in the transform function left them unscrubbed.
+    ``values``: the secrets of the environment (``Settings.secret_values``).
     """
-    for name, value in os.environ.items():
-        if value and (name in SECRET_ENV or _SECRET_ENV_NAME.match(name)):
+    for value in values:
+        if value:
             redact.register(value)
     for value in _secret_values(load_secrets(secrets_file)):
         redact.register(value)
 
 
-def inject_credentials(host: Host, secrets_file: str | None = None, **_: Any) -> None:
-    """Nornir transform function: fill ``host``'s credentials from the environment or secrets file."""
-    path = Path(secrets_file) if secrets_file else Settings.resolve().secrets
-    apply_credentials(host, load_secrets(path))
+def inject_credentials(host: Host, secrets_file: str | None = None, logins: Logins | None = None,
+                       **_: Any) -> None:
+    """Nornir transform function: fill ``host``'s credentials from the secrets file and the login
+    variables. Both travel in the transform's options (:func:`nornir_overrides`); a library caller
+    that gives neither gets them as :class:`~netchange.settings.Settings` resolves them now."""
+    if secrets_file is None or not isinstance(logins, Logins):
+        resolved = Settings.resolve()
+        secrets_file = secrets_file or str(resolved.secrets)
+        logins = logins if isinstance(logins, Logins) else resolved.logins
+    apply_credentials(host, load_secrets(Path(secrets_file)), logins)
 
 
 TRANSFORM_FUNCTION = "netchange_credentials"
 
 
-def nornir_overrides(config_file: Path, secrets: Path) -> dict[str, Any]:
+def nornir_overrides(config_file: Path, secrets: Path, logins: Logins | None = None) -> dict[str, Any]:
     """``InitNornir`` overrides that point the credentials transform at ``secrets``.
 
     Nornir calls the transform function with the options of ``nornir.yaml`` only, so the secrets
@@ -171,6 +172,8 @@ def nornir_overrides(config_file: Path, secrets: Path) -> dict[str, Any]:
         return {}
     options = dict(inventory.get("transform_function_options") or {})
     options.setdefault("secrets_file", str(secrets))
+    if logins is not None:
+        options["logins"] = logins  # an object whose repr shows no secret
     return {"inventory": {**inventory, "transform_function_options": options}}
 
 

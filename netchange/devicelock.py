@@ -9,6 +9,9 @@ file per device, in a directory shared by every netchange process of the machine
 - ``/run/netchange/locks`` for root, else ``$XDG_RUNTIME_DIR/netchange/locks``, else
   ``/tmp/netchange-<uid>/locks``.
 
+That choice is a setting (:attr:`netchange.settings.Settings.lock_dir`, resolved once by the
+command line); callers pass it in as ``directory``.
+
 The directory is 0700 and each lock file 0600 from its creation. A file is keyed by the device's
 identity (the address and port the inventory connects to, not the inventory's name), so two
 inventories naming the same device take the same file. The holder writes who it is (change,
@@ -37,22 +40,16 @@ from typing import Any
 
 from netchange.errors import BadRequest, LockHeld
 
-ENV_LOCK_DIR = "NETCHANGE_LOCK_DIR"
-
 
 def lock_dir(arg: str | Path | None = None) -> Path:
-    """Where the lock files live: argument > ``NETCHANGE_LOCK_DIR`` > a per-machine run directory."""
+    """Where the lock files live: the directory given (the invocation's ``Settings.lock_dir``),
+    else as :class:`~netchange.settings.Settings` resolves it now (a library caller without
+    settings must still meet the command line's processes in the same directory)."""
     if arg is not None:
         return Path(arg)
-    env = os.environ.get(ENV_LOCK_DIR)
-    if env:
-        return Path(env)
-    if os.geteuid() == 0:
-        return Path("/run/netchange/locks")
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and Path(runtime).is_dir():
-        return Path(runtime) / "netchange" / "locks"
-    return Path(f"/tmp/netchange-{os.getuid()}") / "locks"  # noqa: S108 - per-uid, 0700, checked below
+    from netchange.settings import Settings
+
+    return Settings.resolve().lock_dir
 
 
 def device_identity(hostname: str | None, port: int | None) -> str:

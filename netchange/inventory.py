@@ -8,7 +8,7 @@ become a Nornir filter: host names, role, site and groups, combined with AND.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nornir.core import Nornir
 from nornir.core.configuration import Config
@@ -22,21 +22,27 @@ from netchange.errors import BadRequest
 from netchange.models import Role, Targets
 from netchange.platforms import syntax_of
 
+if TYPE_CHECKING:
+    from netchange.settings import Logins
 
-def _overrides(config_file: Path, secrets: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
+
+def _overrides(config_file: Path, secrets: Path | None, overrides: dict[str, Any],
+               logins: Logins | None = None) -> dict[str, Any]:
     if not config_file.exists():
         raise BadRequest(f"{config_file}: Nornir configuration not found (set NETCHANGE_NORNIR_CONFIG)")
     if secrets is not None and "inventory" not in overrides:
         from netchange.credentials import nornir_overrides
 
-        overrides.update(nornir_overrides(config_file, secrets))
+        overrides.update(nornir_overrides(config_file, secrets, logins))
     return overrides
 
 
-def load_nornir(config_file: Path, *, secrets: Path | None = None, **overrides: Any) -> Nornir:
+def load_nornir(config_file: Path, *, secrets: Path | None = None, logins: Logins | None = None,
+                **overrides: Any) -> Nornir:
     """The inventory of ``config_file``; ``secrets``: the invocation's secrets file (``Settings.secrets``),
-    used by the credentials transform unless ``nornir.yaml`` names its own."""
-    overrides = _overrides(config_file, secrets, overrides)
+    used by the credentials transform unless ``nornir.yaml`` names its own; ``logins``: the
+    invocation's login variables (``Settings.logins``)."""
+    overrides = _overrides(config_file, secrets, overrides, logins)
     try:
         config = Config.from_file(str(config_file), **overrides)
         # What ``InitNornir`` does, but for its first step: it imports every installed connection
@@ -54,13 +60,14 @@ def load_nornir(config_file: Path, *, secrets: Path | None = None, **overrides: 
         raise BadRequest(f"{config_file}: cannot load the inventory: {exc}") from None
 
 
-def load_inventory(config_file: Path, *, secrets: Path | None = None, **overrides: Any) -> Inventory:
+def load_inventory(config_file: Path, *, secrets: Path | None = None, logins: Logins | None = None,
+                   **overrides: Any) -> Inventory:
     """The inventory alone, as :func:`load_nornir` builds it, for commands that contact no device.
 
     ``InitNornir`` imports every installed connection plugin (nornir_napalm, nornir_netmiko: NAPALM,
     netmiko, paramiko, ncclient...) before it reads a host; listing the hosts needs none of them.
     """
-    overrides = _overrides(config_file, secrets, overrides)
+    overrides = _overrides(config_file, secrets, overrides, logins)
     try:
         return nornir_load_inventory(Config.from_file(str(config_file), **overrides))
     except (OSError, ValueError, TypeError) as exc:

@@ -91,7 +91,7 @@ def _device_locks(nr: Nornir, hosts: list[str], change_id: str, *, action: str, 
                   run: Run) -> Iterator[Any]:
     """The machine-wide locks on ``hosts``' devices (see ``netchange.devicelock``), or exit 3."""
     with devicelock.locked(devicelock.identities(nr, hosts), change_id=change_id, action=action,
-                           actor=actor, home=run.settings.home) as held:
+                           actor=actor, home=run.settings.home, directory=run.settings.lock_dir) as held:
         yield held
 
 
@@ -113,7 +113,7 @@ def _nornir(run: Run, hosts: list[str]) -> Nornir:
     from netchange.credentials import require_logins
     from netchange.inventory import load_nornir
 
-    nr = load_nornir(run.settings.nornir_config, secrets=run.settings.secrets)
+    nr = load_nornir(run.settings.nornir_config, secrets=run.settings.secrets, logins=run.settings.logins)
     require_logins(nr, hosts)  # before any lock or device: one line per host lacking them
     return nr
 

@@ -6,7 +6,8 @@ default, and each field below says its variable and default. The file is ``setti
 (``mail:``, SMTP for notifications) and the approval service the CLI talks to (``server:``); their
 password and token never go in it, only in the secrets file (``mail.password``,
 ``server.token``) or the environment. The CLI resolves them once, in its root callback, and passes them down:
-no other module reads these variables (``tests/unit/test_settings.py`` keeps that true).
+this is the one module of the package that reads the environment
+(``tests/unit/test_settings.py`` keeps that true, with a short allow-list and its reasons).
 The defaults are relative to the working directory so that a checkout is a self-contained
 workspace (the demo and the tests rely on that).
 """
@@ -14,6 +15,8 @@ workspace (the demo and the tests rely on that).
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -116,6 +119,41 @@ def _found_policy(home: Path) -> Path:
     return PACKAGED_POLICY if PACKAGED_POLICY.is_file() else Path("policy.yaml")
 
 
+_SECRET_ENV = ("NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_JOURNAL_KEY")
+# ... and any other NETCHANGE_* variable named like a secret (a future token, a TSIG key).
+_SECRET_ENV_NAME = re.compile(r"^NETCHANGE_\w*(PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)$")
+
+
+@dataclass(frozen=True)
+class Logins:
+    """Login values for every device, from the environment (below the secrets file's hosts and
+    groups, above its defaults: see :mod:`netchange.credentials`). Never printed (no repr)."""
+
+    username: str | None = None
+    """``NETCHANGE_USERNAME``."""
+    password: str | None = field(default=None, repr=False)
+    """``NETCHANGE_PASSWORD``."""
+    enable_secret: str | None = field(default=None, repr=False)
+    """``NETCHANGE_ENABLE_SECRET`` (the driver's ``optional_args.secret``)."""
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> Logins:
+        return cls(username=env.get("NETCHANGE_USERNAME") or None,
+                   password=env.get("NETCHANGE_PASSWORD") or None,
+                   enable_secret=env.get("NETCHANGE_ENABLE_SECRET"))
+
+
+def default_lock_dir(env: Mapping[str, str], *, euid: int, uid: int) -> Path:
+    """``/run/netchange/locks`` for root, else ``$XDG_RUNTIME_DIR/netchange/locks``, else
+    ``/tmp/netchange-<uid>/locks`` (see :mod:`netchange.devicelock`)."""
+    if euid == 0:
+        return Path("/run/netchange/locks")
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / "netchange" / "locks"
+    return Path(f"/tmp/netchange-{uid}") / "locks"  # noqa: S108 - per-uid, 0700, checked by devicelock
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     home: Path
@@ -142,6 +180,19 @@ class Settings:
     """``NETCHANGE_SETTINGS`` > ``<home>/settings.yaml`` (optional)."""
     env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     """The mail and server variables, read once by :meth:`resolve` (``mail``/``server`` use them)."""
+    lock_dir: Path = Path("/run/netchange/locks")
+    """Machine-wide device locks: ``NETCHANGE_LOCK_DIR`` > :func:`default_lock_dir`."""
+    journal_key: str | None = field(default=None, repr=False)
+    """``NETCHANGE_JOURNAL_KEY``: the journal key itself, else the key file beside the secrets
+    (see :mod:`netchange.journal.key`)."""
+    journal_syslog: bool = False
+    """``NETCHANGE_JOURNAL_SYSLOG`` (anything but empty or ``0``): each committed journal head also
+    goes to syslog."""
+    logins: Logins = Logins()
+    """The login variables (``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``)."""
+    secret_values: tuple[str, ...] = field(default=(), repr=False)
+    """Values of every ``NETCHANGE_*`` variable that holds a secret (by name), registered for
+    scrubbing before any command writes or prints."""
 
     @classmethod
     def resolve(
@@ -154,7 +205,9 @@ class Settings:
         secrets: str | Path | None = None,
         now: str | None = None,
         actor: str | None = None,
+        lock_dir: str | Path | None = None,
     ) -> Settings:
+        env = os.environ
         home_path = _pick(home, "NETCHANGE_HOME", Path(".netchange"))
         return cls(
             home=home_path,
@@ -166,6 +219,13 @@ class Settings:
             actor=_text(actor, "NETCHANGE_ACTOR"),
             settings_file=_pick(None, "NETCHANGE_SETTINGS", home_path / "settings.yaml"),
             env={k: v.strip() for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES) and v.strip()},
+            lock_dir=_pick(lock_dir, "NETCHANGE_LOCK_DIR",
+                           default_lock_dir(env, euid=os.geteuid(), uid=os.getuid())),
+            journal_key=env.get("NETCHANGE_JOURNAL_KEY", "").strip() or None,
+            journal_syslog=env.get("NETCHANGE_JOURNAL_SYSLOG", "") not in ("", "0"),
+            logins=Logins.from_environment(env),
+            secret_values=tuple(value for name, value in env.items()
+                                if value and (name in _SECRET_ENV or _SECRET_ENV_NAME.match(name))),
         )
 
     @property

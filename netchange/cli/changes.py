@@ -49,7 +49,7 @@ def inventory(
 
     cfg = settings()
     hosts = [
-        h for h in load_inventory(cfg.nornir_config, secrets=cfg.secrets).hosts.values()
+        h for h in load_inventory(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins).hosts.values()
         if (role is None or h.get("role") == role) and (site is None or h.get("site") == site)
     ]
     if role is not None and not hosts and role not in {"switch", "firewall", "load_balancer", "dns"}:
@@ -137,7 +137,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     if record:
         with Journal(cfg.journal) as journal:
             policypin.require(policy, journal, actor=actor)  # before any device is contacted
-    nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets)
+    nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins)
     try:
         targets = [h for step in bind_steps(request, nr) for h in step.hosts]
     except BadRequest as exc:

@@ -90,19 +90,20 @@ def _private_and_scrubbed(cfg: Settings) -> None:
     """
     os.umask(0o077)
     from netchange.credentials import register_known_secrets
-    from netchange.journal.key import KEY_FILE_NAME, use_key_file
+    from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
     from netchange.privatefile import narrow_state_dir
 
     narrow_state_dir(cfg.home)
 
-    register_known_secrets(cfg.secrets)
-    use_key_file(cfg.secrets.parent / KEY_FILE_NAME)
+    register_known_secrets(cfg.secrets, cfg.secret_values)
+    configure(JournalSetup(key_file=cfg.secrets.parent / KEY_FILE_NAME, key_material=cfg.journal_key,
+                           syslog=cfg.journal_syslog))
 
 
 def _forget_key_file() -> None:
-    from netchange.journal.key import use_key_file
+    from netchange.journal.key import configure
 
-    use_key_file(None)
+    configure(None)
 
 
 @app.command()

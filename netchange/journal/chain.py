@@ -26,6 +26,7 @@ from netchange import redact
 from netchange.errors import BadRequest, LockHeld
 from netchange.journal.encoding import _dt, _event, _loads, _scrub, _ts, _utcnow, canonical
 from netchange.journal.key import JournalKey, create_key, find_key
+from netchange.journal.key import setup as journal_setup
 from netchange.journal.records import Event
 from netchange.journal.schema import migrate
 from netchange.privatefile import create_private, narrow_file, private_dir
@@ -74,11 +75,14 @@ class JournalBase:
 
     def __init__(self, path: str | Path, *, clock: Callable[[], dt.datetime] = _utcnow,
                  busy_timeout: float = 30.0, key: str | bytes | None = None,
-                 key_file: Path | None = None, migrate_unkeyed: bool = False) -> None:
+                 key_file: Path | None = None, migrate_unkeyed: bool = False,
+                 syslog: bool | None = None) -> None:
         """``key`` (else ``netchange.journal.key.find_key``) keys the chain; an unkeyed journal
         with events is keyed on its first write only when its key is created then, or with
         ``migrate_unkeyed`` (``netchange journal migrate``): a key that already exists next to an
-        unkeyed journal may mean the journal was rewritten without it."""
+        unkeyed journal may mean the journal was rewritten without it. ``syslog`` (else the
+        process's setting, ``netchange.journal.key.configure``): each committed head also goes to
+        syslog."""
         self.path = Path(path)
         private_dir(self.path.parent)
         self._clock = clock
@@ -89,9 +93,9 @@ class JournalBase:
         else:
             self._key = find_key(self.path, key_file)
         self._migrate_unkeyed = migrate_unkeyed
-        # NETCHANGE_JOURNAL_SYSLOG=1: each committed head also goes to syslog, an anchor outside
-        # the file as it grows ('journal verify --heads' reads those lines).
-        self._syslog = os.environ.get("NETCHANGE_JOURNAL_SYSLOG", "") not in ("", "0")
+        # NETCHANGE_JOURNAL_SYSLOG=1 (a setting): each committed head also goes to syslog, an
+        # anchor outside the file as it grows ('journal verify --heads' reads those lines).
+        self._syslog = journal_setup().syslog if syslog is None else syslog
         self._new_head: tuple[int, str] | None = None
         self._keyed_from: int | None = None
         self._key_checked = False

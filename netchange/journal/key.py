@@ -7,8 +7,9 @@ exists in writing — and that writing must be worth something).
 
 Where the key comes from, first found wins:
 
-1. ``NETCHANGE_JOURNAL_KEY`` (the value itself; registered for scrubbing like any secret);
-2. the key file: the one named by the caller, else the one the CLI set with :func:`use_key_file`
+1. the key material given (``NETCHANGE_JOURNAL_KEY``, read by :mod:`netchange.settings` and set
+   by the CLI with :func:`configure`; registered for scrubbing like any secret);
+2. the key file: the one named by the caller, else the one the CLI set with :func:`configure`
    (``journal.key`` next to the secrets file), else ``journal.key`` next to the journal file
    (also read from there when the configured one does not exist).
 
@@ -25,7 +26,7 @@ import os
 import secrets
 import stat
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netchange import redact
@@ -33,16 +34,33 @@ from netchange.errors import BadRequest
 from netchange.privatefile import FILE_MODE, private_dir
 
 ENV = "NETCHANGE_JOURNAL_KEY"
+"""The variable :mod:`netchange.settings` reads the key from (named in messages)."""
 KEY_FILE_NAME = "journal.key"
 _CHECK = b"netchange journal key check v1"
 
-_default_file: Path | None = None
+@dataclass(frozen=True)
+class JournalSetup:
+    """How this process opens journals, from its settings (the CLI's root callback sets it)."""
+
+    key_file: Path | None = None
+    """Where the key file is kept (the CLI: next to the secrets file)."""
+    key_material: str | None = field(default=None, repr=False)
+    """The key itself (``Settings.journal_key``), which wins over any file."""
+    syslog: bool = False
+    """Each committed head also goes to syslog (``Settings.journal_syslog``)."""
 
 
-def use_key_file(path: Path | None) -> None:
-    """Where this process keeps the journal key (the CLI: next to the secrets file)."""
-    global _default_file  # noqa: PLW0603 - one setting per process, like the registered secrets
-    _default_file = path
+_setup = JournalSetup()
+
+
+def configure(setup: JournalSetup | None) -> None:
+    """Set how this process opens journals (``None``: back to the library defaults)."""
+    global _setup  # noqa: PLW0603 - one setting per process, like the registered secrets
+    _setup = setup or JournalSetup()
+
+
+def setup() -> JournalSetup:
+    return _setup
 
 
 @dataclass(frozen=True)
@@ -64,12 +82,12 @@ class JournalKey:
 
 def find_key(journal_path: Path, key_file: Path | None = None) -> JournalKey:
     """The journal's key, or where it will be created (``material`` None) if there is none yet."""
-    env = os.environ.get(ENV)
-    if env:
-        redact.register(env)
-        return JournalKey(env.strip().encode(), f"${ENV}", None, existed=True)
+    given = _setup.key_material
+    if given:
+        redact.register(given)
+        return JournalKey(given.strip().encode(), f"${ENV}", None, existed=True)
     beside = journal_path.parent / KEY_FILE_NAME
-    configured = key_file or _default_file or beside
+    configured = key_file or _setup.key_file or beside
     # Read from the configured place, else from beside the journal (a journal written by a
     # library caller or a test, read by the CLI); created only at the configured place.
     for path in dict.fromkeys((configured, beside)):

@@ -11,6 +11,7 @@ from nornir.core.inventory import Group, Host
 from netchange import redact
 from netchange.credentials import apply_credentials, load_secrets
 from netchange.errors import BadRequest
+from netchange.settings import Settings
 
 
 def host(name: str = "sw1", group: str = "switch") -> Host:
@@ -25,12 +26,13 @@ def test_precedence_host_then_group_then_env_then_defaults(monkeypatch: pytest.M
     }
     monkeypatch.setenv("NETCHANGE_USERNAME", "envuser")
     monkeypatch.setenv("NETCHANGE_PASSWORD", "env-pass-4")
+    logins = Settings.resolve().logins  # read once, passed down (as the CLI does)
     h = host()
-    apply_credentials(h, secrets)
+    apply_credentials(h, secrets, logins)
     assert (h.username, h.password) == ("hostuser", "group-pass-2")
     assert h.connection_options["netchange"].extras["optional_args"]["secret"] == "enable-3"
     other = host("fw1", "firewall")
-    apply_credentials(other, secrets)
+    apply_credentials(other, secrets, logins)
     assert (other.username, other.password) == ("envuser", "env-pass-4")
 
 

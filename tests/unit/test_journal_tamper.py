@@ -22,8 +22,10 @@ from netchange.errors import BadRequest
 from netchange.journal import Journal
 from netchange.journal.chain import GENESIS, event_hash
 from netchange.journal.encoding import canonical
+from netchange.journal.key import JournalSetup, configure
 from netchange.journal.schema import MIGRATIONS
 from netchange.journal.testing import make_plan
+from netchange.settings import Settings
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -302,11 +304,14 @@ def test_without_its_key_a_journal_cannot_be_verified_nor_extended_and_says_so(p
         j.event(None, "note", actor="x")
     os.environ["NETCHANGE_JOURNAL_KEY"] = "not-the-key-" * 5
     try:
+        # The library takes the key as the CLI passes it (from Settings), not from the environment.
+        configure(JournalSetup(key_material=Settings.resolve().journal_key))
         assert "is not this journal's key" in _verify(path)[0]
         with pytest.raises(BadRequest, match="not this journal's key"), Journal(path) as j:
             j.event(None, "note", actor="x")
     finally:
         del os.environ["NETCHANGE_JOURNAL_KEY"]
+        configure(None)
 
 
 def test_key_file_is_private_and_never_in_the_journal(path):
@@ -319,9 +324,13 @@ def test_key_file_is_private_and_never_in_the_journal(path):
 
 def test_the_key_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("NETCHANGE_JOURNAL_KEY", "k" * 40)
-    with Journal(tmp_path / "j.sqlite") as j:
-        _populate(j)
-        assert j.verify() == []
+    configure(JournalSetup(key_material=Settings.resolve().journal_key))  # what the CLI does
+    try:
+        with Journal(tmp_path / "j.sqlite") as j:
+            _populate(j)
+            assert j.verify() == []
+    finally:
+        configure(None)
     assert not (tmp_path / "journal.key").exists()
     monkeypatch.delenv("NETCHANGE_JOURNAL_KEY")
     assert "the journal key is missing" in _verify(tmp_path / "j.sqlite")[0]
@@ -387,7 +396,7 @@ def test_heads_go_to_syslog_when_asked_and_verify_reads_those_lines(tmp_path, mo
     monkeypatch.setattr(syslog, "syslog", lambda _prio, message: sent.append(message))
     monkeypatch.setenv("NETCHANGE_JOURNAL_SYSLOG", "1")
     path = tmp_path / "journal.sqlite"
-    with Journal(path, clock=Clock()) as j:
+    with Journal(path, clock=Clock(), syslog=Settings.resolve().journal_syslog) as j:
         _populate(j)
         seq, digest = j.head()
     assert sent[-1] == f"journal {path.resolve()} head {seq} {digest}"
