@@ -63,3 +63,18 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
     yield run
     cli_main._overrides.clear()
+
+
+@pytest.fixture
+def two_switches(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The workspace with two mock switches (sw1 at doif, sw2 at doso) whose plan adds VLAN 20
+    ("servers"): the inventory of the CLI flow tests."""
+    from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
+
+    devs = [
+        MockDevice("sw1", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": SHOW_VLAN_BRIEF}),
+        MockDevice("sw2", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": SHOW_VLAN_BRIEF},
+                   site="doso"),
+    ]
+    monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(write_inventory(workspace / "mock", devs)))
+    return workspace

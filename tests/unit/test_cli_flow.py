@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from tests.conftest import CliResult
-from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 
 TUESDAY_1930 = "2026-12-01T19:30:00+01:00"
 SUNDAY_1000 = "2026-11-29T10:00:00+01:00"
@@ -19,14 +18,8 @@ Cli = Callable[..., CliResult]
 
 
 @pytest.fixture
-def lab(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    devs = [
-        MockDevice("sw1", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": SHOW_VLAN_BRIEF}),
-        MockDevice("sw2", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": SHOW_VLAN_BRIEF},
-                   site="doso"),
-    ]
-    monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(write_inventory(workspace / "mock", devs)))
-    return workspace
+def lab(two_switches: Path) -> Path:
+    return two_switches  # tests/conftest.py
 
 
 def write_change(root: Path, name: str = "servers", vlan: int = 20, **extra: object) -> Path:

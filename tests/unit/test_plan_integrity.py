@@ -35,14 +35,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def lab(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    devs = [
-        MockDevice("sw1", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": SHOW_VLAN_BRIEF}),
-        MockDevice("sw2", SWITCH_RUNNING, diff="+vlan 20\n+ name servers\n", cli={"show vlan brief": SHOW_VLAN_BRIEF},
-                   site="doso"),
-    ]
-    monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(write_inventory(workspace / "mock", devs)))
-    return workspace
+def lab(two_switches: Path) -> Path:
+    return two_switches  # tests/conftest.py
 
 
 def write_change(root: Path) -> Path:
