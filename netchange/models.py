@@ -26,7 +26,9 @@ from pydantic import (
 class StrictModel(BaseModel):
     """Base for every input model: unknown keys are errors, values are not coerced silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    # Attribute docstrings become the fields' descriptions: in the JSON Schema editors validate
+    # with (``netchange types --schema``) and in docs/change-request-format.md.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False, use_attribute_docstrings=True)
 
 
 class Category(enum.StrEnum):
@@ -148,9 +150,13 @@ class Targets(StrictModel):
     """
 
     hosts: tuple[SafeName, ...] = ()
+    """Inventory host names; a named host the change type cannot run on is bad input."""
     role: Role | None = None
+    """The hosts' ``data.role``."""
     site: SafeName | None = None
+    """The hosts' ``data.site``."""
     groups: tuple[SafeName, ...] = ()
+    """Inventory groups the hosts must all belong to."""
     platform: SafeName | None = None
     """The inventory platform (``ios_cli``, ``asa_cli``, ``netconf``…)."""
     syntax: SafeName | None = None
@@ -168,8 +174,11 @@ class Step(StrictModel):
     """One change type applied to a set of targets. ``params`` is validated by the type itself."""
 
     type: SafeName
+    """The change type (``netchange types`` lists the installed ones)."""
     targets: Targets
+    """Which hosts the step changes."""
     params: dict[str, Any] = Field(default_factory=dict)
+    """The change type's parameters, validated by its own model (listed below for netchange's types)."""
 
 
 class OnFailure(enum.StrEnum):
@@ -182,7 +191,9 @@ class Rollout(StrictModel):
     """Canary first, then batches; defaults suit a small change."""
 
     canary: Annotated[int, Field(ge=0, le=100)] = 1
+    """Hosts changed first, alone, before any batch."""
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 10
+    """Hosts changed together after the canary."""
 
 
 _CHANGE_ID = re.compile(r"^[A-Z][A-Z0-9]*-[0-9A-Za-z\-]{1,40}$")
@@ -192,22 +203,33 @@ class ChangeRequest(StrictModel):
     """A change request as the requester writes it (one YAML file)."""
 
     id: Annotated[str, Field(min_length=3, max_length=48)]
+    """The change's identifier, e.g. ``CHG-2026-0042``: capital letters, a dash, letters, digits, dashes."""
     title: SafeText
+    """One line saying what the change does."""
     ticket: SafeName
+    """The ticket the change answers."""
     requester: SafeName
+    """Who asks for the change (a login of the policy's people)."""
     description: SafeText | None = None
+    """Free text for the approvers."""
     estimated_duration: Annotated[dt.timedelta, Field(gt=dt.timedelta(0), le=dt.timedelta(hours=24))] = (
         dt.timedelta(minutes=30)
     )
+    """How long the change takes (ISO 8601 duration such as ``PT45M``, or seconds); checked against the window."""
     planned_start: dt.datetime | None = None
+    """When it is meant to start, with a UTC offset."""
     category: Category | None = Field(
         default=None, description="Raise the category: never lower than what the classifier finds."
     )
     expected_outage: Annotated[dt.timedelta, Field(ge=dt.timedelta(0))] = dt.timedelta(0)
+    """The service interruption the requester expects (the quality plan's categories bound it)."""
     hardware: bool = Field(default=False, description="Declared hardware work (cannot show in a diff).")
     rollout: Rollout = Rollout()
+    """Canary and batch sizes of the rollout."""
     on_failure: OnFailure = OnFailure.ROLLBACK_ALL
+    """What a failure does: roll back every host, only the failed ones, or stop where it is."""
     steps: Annotated[tuple[Step, ...], Field(min_length=1)]
+    """The steps, applied in order: one change type on its targets each."""
 
     @field_validator("id")
     @classmethod
