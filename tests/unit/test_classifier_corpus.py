@@ -294,22 +294,15 @@ def test_cli_running_reproduces_the_plans_decision(tmp_path: Path) -> None:
 
 def test_plan_passes_each_hosts_running_configuration(tmp_path: Path) -> None:
     """The same diff is minor on sw1's access port and major on its trunk: the plan gave the context."""
-    from netchange.inventory import load_nornir
-    from netchange.models import ChangeRequest
-    from netchange.plan import build_plan
-    from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
+    from netchange.testing import StoredDevice, assert_diff, plan_step
+    from tests.mockdev import SWITCH_RUNNING
 
     def plan_for(port: str) -> Category:
-        diff = f" interface {port}\n+ shutdown\n"
-        dev = MockDevice("sw1", SWITCH_RUNNING, diff=diff, cli={"show vlan brief": SHOW_VLAN_BRIEF})
-        req = ChangeRequest.model_validate({
-            "id": "CHG-2026-0013", "title": "Port", "ticket": "T-13", "requester": "amoreau",
-            "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}],
-        })
-        nr = load_nornir(write_inventory(tmp_path / port.replace("/", "_"), [dev]))
-        plan = build_plan(req, nr, actor="dnguyen", policy_version="test", requirements=lambda c: [])
+        # The real access_port type and ios_cli driver over a stored sw1: the diff is the driver's.
+        plan = plan_step("access_port", {"interfaces": [port], "enabled": False}, [StoredDevice("sw1", SWITCH_RUNNING)])
+        assert_diff(plan, f" interface {port}\n+ shutdown")
         (host,) = plan.hosts
-        assert host.ok, host.error
+        assert host.category is not None
         return host.category
 
     assert plan_for("GigabitEthernet1/0/2") is MINOR  # "switchport mode access" in the running config

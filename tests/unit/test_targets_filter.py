@@ -100,3 +100,13 @@ def test_the_plan_view_names_them() -> None:
     print_plan(plan_change(change({"role": "switch"}), fleet()), Console(file=buffer, width=200))
     assert "not applicable" in buffer.getvalue() and "nc1 (step 0)" in buffer.getvalue()
     assert Category.MINOR.value.upper() in buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_the_plan_documents_name_them(fmt: str) -> None:
+    from netchange.planview import render_document
+
+    text = render_document(plan_change(change({"role": "switch"}), fleet()), fmt, client="test")
+    assert "Not applicable" in text and "nc1 (step 0)" in text
+    narrowed = render_document(plan_change(change({"role": "switch", "syntax": "ios"}), fleet()), fmt, client="t")
+    assert "Not applicable" not in narrowed
