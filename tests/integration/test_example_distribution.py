@@ -72,17 +72,42 @@ def test_the_type_is_listed_from_its_distribution(venv: Path, tmp_path: Path) ->
     assert set(ntp["params_schema"]["properties"]) == {"servers", "remove", "prefer", "source"}
 
 
-def test_its_change_request_plans_offline_over_the_production_inventory(venv: Path, tmp_path: Path) -> None:
+def _plan(venv: Path, change: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     # From the repository's root: nornir.yaml names inventory/ relative to it.
     argv = [str(venv / "bin" / "python"), "-m", "netchange", "--config", "nornir.yaml", "--policy", "policy.yaml",
-            "plan", str(EXAMPLE / "changes" / "ntp-doif.yaml"), "--offline", str(EXAMPLE / "backups"), "--json"]
-    done = _run(argv, cwd=REPO, home=tmp_path)
+            "plan", str(change), "--offline", str(EXAMPLE / "backups"), "--json", *extra]
+    return _run(argv, cwd=REPO, home=home)
+
+
+def test_its_change_request_plans_offline_and_gates_as_its_ci_job(venv: Path, tmp_path: Path) -> None:
+    """The issue's "done when", with the example's type: the production inventory, the switch's
+    stored configuration (banner lines included), no device reachable."""
+    change = EXAMPLE / "changes" / "ntp-doif.yaml"
+    done = _plan(venv, change, tmp_path, "--fail-on", "medium", "--junit", str(tmp_path / "plan.xml"),
+                 "--markdown", str(tmp_path / "plan.md"))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     plan = json.loads(done.stdout)
     assert plan["category"] == "minor"
-    host = plan["hosts"]["doif-sw-acc-01"]
-    assert host["diff"].strip() == "+ntp server 10.0.0.2"
+    assert plan["hosts"]["doif-sw-acc-01"]["diff"].strip() == "+ntp server 10.0.0.2"
+    assert "+ext." in plan["rules_version"]  # the example's rules judged it too
     assert not (tmp_path / "state" / "journal.sqlite").exists()  # an offline plan records nothing
+    assert "doif-sw-acc-01" in (tmp_path / "plan.xml").read_text()
+    assert "MINOR" in (tmp_path / "plan.md").read_text()
+    gated = _plan(venv, change, tmp_path, "--fail-on", "minor")
+    assert gated.returncode == 4, gated.stderr
+    assert json.loads(gated.stdout)["category"] == "minor"
+    # The source interface: medium by the example's own rule, so its CI job's gate stops it.
+    source = tmp_path / "source.yaml"
+    source.write_text(change.read_text().replace("servers: [10.0.0.2]", "source: Loopback0"))
+    assert _plan(venv, source, tmp_path, "--fail-on", "medium").returncode == 4
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(change.read_text().replace("servers: [10.0.0.2]", "remove: [10.9.9.9]"))
+    assert _plan(venv, failing, tmp_path, "--fail-on", "medium").returncode == 1
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(change.read_text().replace("servers: [10.0.0.2]", "servers: [10.0.0.2]\n      prefer: 10.0.0.9"))
+    bad = _plan(venv, broken, tmp_path, "--fail-on", "medium")
+    assert bad.returncode == 2
+    assert "prefer" in json.loads(bad.stdout)["error"]["message"] and "Traceback" not in bad.stderr
 
 
 def _code_lines(path: Path) -> int:
