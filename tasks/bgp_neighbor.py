@@ -86,6 +86,11 @@ class BgpNeighbor(ChangeType[BgpNeighborParams]):
             checks.append(check(f"neighbour {p.neighbor} is shut down", shut))
         return checks
 
+    def render(self, ctx: Context[BgpNeighborParams]) -> str:
+        if ctx.params.action != "remove":
+            return super().render(ctx)
+        return removal(ctx.running, ctx.params.asn, str(ctx.params.neighbor))
+
     def post_checks(self, ctx: Context[BgpNeighborParams]) -> list[CheckResult]:
         p = ctx.params
         neighbor = str(p.neighbor)
@@ -111,3 +116,29 @@ class BgpNeighbor(ChangeType[BgpNeighborParams]):
         if flow is not None:
             checks.append(flow)
         return checks
+
+
+def removal(running: str, asn: int, neighbor: str) -> str:
+    """``no`` for every line of ``router bgp ASN`` that configures ``neighbor``, under its parents.
+
+    FRR's configuration is a target, not a list of commands: removing a neighbour means removing
+    each line the running configuration has for it (``remote-as``, timers, the address family's
+    prefix-lists), exactly as written, so that the target has none of them left.
+    """
+    out = [f"router bgp {asn}"]
+    family: str | None = None
+    for line in _routing.block(running, f"router bgp {asn}"):
+        text = line.strip()
+        if line.startswith(" address-family "):
+            family = text
+            continue
+        if text == "exit-address-family":
+            family = None
+            continue
+        if text.startswith(f"neighbor {neighbor} "):
+            if family is not None and line.startswith("  "):
+                out += [f" {family}", f"  no {text}", " exit-address-family"]
+            else:
+                out.append(f" no {text}")
+    out.append("exit")
+    return "\n".join(out) + "\n"

@@ -964,6 +964,8 @@ ISSUE16: list[Case] = [
     frr("frr-hostname", GEN, "-hostname r1\n+hostname rtr-doif-a\n", MINOR, "frr.identity"),
     frr("frr-unknown", "general definition: unknown impact is treated as major", "+agentx\n", MAJOR, "unclassified"),
     kad("keepalived-priority", VRRP, " vrrp_instance SRV_DOIF {\n-    priority 150\n+    priority 50\n", MAJOR, "keepalived.vrrp_content"),
+    kad("keepalived-priority-no-header", VRRP, "     interface srv0\n     virtual_router_id 51\n-    priority 150\n+    priority 50\n     advert_int 1\n", MAJOR,
+        "keepalived.vrrp_keyword"),
     kad("keepalived-new-instance", VRRP, "+vrrp_instance SRV_NEW {\n+    interface srv0\n+    virtual_router_id 60\n+}\n", MAJOR,
         "keepalived.vrrp", "keepalived.vrrp_content"),
     kad("keepalived-vip", VRRP, " vrrp_instance SRV_DOIF {\n  virtual_ipaddress {\n-        10.213.1.1/24\n+        10.213.1.254/24\n", MAJOR, "keepalived.vrrp_content"),

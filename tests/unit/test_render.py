@@ -76,8 +76,6 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
       "  neighbor 10.211.1.9 prefix-list FROM-UPSTREAM in", " exit-address-family", "exit"]),
     ("bgp_neighbor", "frr", {"action": "shutdown", "asn": 65001, "neighbor": "10.211.1.1"},
      ["router bgp 65001", " neighbor 10.211.1.1 shutdown", "exit"]),
-    ("bgp_neighbor", "frr", {"action": "remove", "asn": 65001, "neighbor": "10.211.1.1"},
-     ["router bgp 65001", " no neighbor 10.211.1.1", "exit"]),
     ("vrrp", "keepalived", {"instance": "SRV_NEW", "group": 60, "priority": 120, "preempt": False, "create": True,
                             "interface": "srv0", "virtual_address": "10.213.9.1/24"},
      ["vrrp_instance SRV_NEW {", "    state BACKUP", "    interface srv0", "    virtual_router_id 60",

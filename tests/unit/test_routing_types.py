@@ -347,5 +347,15 @@ def test_ospf_area_move_rewrites_the_covering_network_statement() -> None:
     assert lines == ["router ospf", " no network 10.210.1.0/30 area 0", " network 10.210.1.0/30 area 1", "exit"]
 
 
+def test_bgp_neighbor_removal_negates_each_of_its_lines_where_they_are() -> None:
+    running = FRR_RUNNING.replace(" neighbor 10.211.1.1 remote-as 64500\n",
+                                  " neighbor 10.211.1.1 remote-as 64500\n neighbor 10.211.1.1 timers 1 3\n")
+    ctx = ctx_for("bgp_neighbor", {"action": "remove", "asn": 65001, "neighbor": "10.211.1.1"}, {}, running=running)
+    assert get_change_type("bgp_neighbor").render(ctx).splitlines() == [
+        "router bgp 65001", " no neighbor 10.211.1.1 remote-as 64500", " no neighbor 10.211.1.1 timers 1 3",
+        " address-family ipv4 unicast", "  no neighbor 10.211.1.1 route-map FROM-UPSTREAM in",
+        " exit-address-family", "exit"]
+
+
 def test_unknown_reference_is_bad_input() -> None:
     assert issubclass(UnknownReference, BadRequest) and UnknownReference.exit_code == 2
