@@ -43,7 +43,7 @@ from netchange.drivers.errors import SessionClosed
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.models import OnFailure
 from netchange.outcome import ChangeOutcome, HostFailure, HostStatus
-from netchange.plan import HostPlan, Plan, plan_contexts
+from netchange.plan import HostPlan, Plan, plan_contexts, restored_checks
 from netchange.progress import Progress
 from netchange.rollback import RestoreReport, SnapshotStore
 from netchange.rollback.restore import brief_lines, changed_lines, normalize
@@ -349,7 +349,8 @@ class Applier:
         # The driver's own inverse is only trusted inside the session that made a complete commit.
         task_host = self.nr.inventory.hosts[host]
         return RestoreTarget(host=host, snapshot=out.snapshot, after=out.after_text, diff=self.plan.host(host).diff,
-                             in_session=out.committed and CONNECTION_NAME in task_host.connections)
+                             in_session=out.committed and CONNECTION_NAME in task_host.connections,
+                             checks=restored_checks(self.plan, self.plan.host(host)))
 
     def restore_started(self, host: str) -> None:
         """:class:`netchange.rollback.runner.RestoreObserver`: the live table shows the host rolling back."""
@@ -369,11 +370,13 @@ class Applier:
         if report.verified:
             self._events(durable=False, items=[started, ("rollback_verified", host, {
                 "strategies": report.strategies, "seconds": round(report.seconds, 3),
-                "since_failure": None if since_failure is None else round(since_failure, 3)})])
+                "since_failure": None if since_failure is None else round(since_failure, 3),
+                **({"checks": report.checks} if report.checks else {})})])
             self._status(host, HostStatus.RESTORED, f"{cause}restored, verified in {report.seconds:.2f}s{since}")
             return
-        self._events([started, ("rollback_failed", host, {"errors": report.errors,
-                                                          "foreign": report.foreign})], durable=False)
+        self._events([started, ("rollback_failed", host, {"errors": report.errors, "foreign": report.foreign,
+                                                          **({"checks": report.checks} if report.checks else {})})],
+                     durable=False)
         self._status(host, HostStatus.ALARM, cause + "; ".join(report.errors))
 
     def _to_roll_back(self, on_failure: OnFailure) -> list[str]:

@@ -7,6 +7,10 @@ engine calls, per host it targets::
     render(ctx)       the candidate in the host's configuration syntax (merged, never replaced)
     post_checks(ctx)  after commit; a failure triggers the automatic rollback.
                       ``ctx.running`` is then the configuration read after the commit.
+    restored_checks(ctx)  after a verified restore (apply's rollback, rollback, recover): what the
+                      network must show again (an adjacency Full, a flow through). The restore
+                      proves the configuration is back; these prove the network is. A failure
+                      is an alarm. ``ctx.running`` is the configuration read after the restore.
 
 ``render`` defaults to the Jinja2 template ``<name>/<syntax>.j2`` in the ``templates`` folder of the
 change type's own package (:attr:`ChangeType.template_package`; netchange's are ``tasks/templates``
@@ -143,6 +147,9 @@ class ChangeType(ABC, Generic[P]):
         )
 
     def post_checks(self, ctx: Context[P]) -> list[CheckResult]:
+        return []
+
+    def restored_checks(self, ctx: Context[P]) -> list[CheckResult]:
         return []
 
 

@@ -193,20 +193,36 @@ class _RestoreJournal:
             return
         self._event("rollback_started", host)
         if report.verified:
-            self._event("rollback_verified", host, strategies=report.strategies, seconds=round(report.seconds, 3))
+            self._event("rollback_verified", host, strategies=report.strategies, seconds=round(report.seconds, 3),
+                        **({"checks": report.checks} if report.checks else {}))
             self.progress.host(host, HostStatus.RESTORED, f"verified in {report.seconds:.2f}s")
         else:
-            self._event("rollback_failed", host, errors=report.errors, foreign=report.foreign)
+            self._event("rollback_failed", host, errors=report.errors, foreign=report.foreign,
+                        **({"checks": report.checks} if report.checks else {}))
             self.progress.host(host, HostStatus.ALARM, "; ".join(report.errors))
+
+
+def _last_applied_plan(journal: Journal, change_id: str) -> Plan | None:
+    """The plan the last apply ran (the journal's copy, verified against its hash)."""
+    started = [e for e in journal.events(change_id) if e.kind == "apply_started"]
+    plan_hash = str(started[-1].data.get("plan_hash")) if started and started[-1].data else None
+    # Verified against its hash: a diff edited in the journal would make foreign lines look ours.
+    return planstore.from_journal(journal, change_id, plan_hash)
 
 
 def _plan_diffs(journal: Journal, change_id: str) -> dict[str, str]:
     """Host → diff of the plan the last apply ran (from the journal's copy of that plan)."""
-    started = [e for e in journal.events(change_id) if e.kind == "apply_started"]
-    plan_hash = str(started[-1].data.get("plan_hash")) if started and started[-1].data else None
-    # Verified against its hash: a diff edited in the journal would make foreign lines look ours.
-    plan = planstore.from_journal(journal, change_id, plan_hash)
+    plan = _last_applied_plan(journal, change_id)
     return {h.host: h.diff for h in plan.hosts} if plan is not None else {}
+
+
+def _restored_checks(plan: Plan | None, host: str) -> Any:
+    """The restored checks of ``host`` in ``plan`` (none when the plan or the host is unknown)."""
+    from netchange.plan import restored_checks
+
+    if plan is None or host not in {h.host for h in plan.hosts}:
+        return None
+    return restored_checks(plan, plan.host(host))
 
 
 def _guard_rollback(run: Run, the_plan: Plan, *, journal: Journal, emergency: str | None) -> None:
@@ -264,12 +280,14 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
                                   reason="rollback on request" if mode is RestoreMode.ROLLBACK
                                   else "recover after failure")
             journal.event(change_id, f"{mode.value}_started", actor=actor.login, data={"hosts": names})
-            diffs = _plan_diffs(journal, change_id)
+            applied = _last_applied_plan(journal, change_id)
+            diffs = {h.host: h.diff for h in applied.hosts} if applied is not None else {}
             observer = _RestoreJournal(journal, change_id, actor.login, progress,
                                        {t.host: t.confirmed_commit for t in targets})
             reports = run_restores(
                 nr, [RestoreTarget(host=t.host, snapshot=t.snapshot, after=after_text(snapshots, t),
-                                   diff=diffs.get(t.host, "")) for t in targets],
+                                   diff=diffs.get(t.host, ""), checks=_restored_checks(applied, t.host))
+                     for t in targets],
                 snapshots=snapshots, observer=observer)
             result = RestoreOutcome(change_id, ChangeOutcome.ROLLED_BACK, reports, list(observer.already))
             if result.alarms:

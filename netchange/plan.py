@@ -28,7 +28,7 @@ from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol, rollback_preview, syntax_of
 from netchange.errors import BadRequest, NetchangeError, UnknownReference
 from netchange.inventory import host_role, host_site, resolve_targets
-from netchange.models import Category, ChangeRequest
+from netchange.models import Category, ChangeRequest, CheckResult
 from netchange.plandoc import (
     HostPlan,
     NotApplicable,
@@ -130,6 +130,21 @@ def plan_contexts(plan: Plan, host: HostPlan, *, driver: DriverProtocol, running
             host=host.host, platform=host.platform, syntax=host.syntax, role=host.role, site=host.site,
             data=data, params=params, driver=driver, running=running, change_id=plan.change.id)))
     return contexts
+
+
+def restored_checks(plan: Plan, host: HostPlan) -> Callable[[DriverProtocol, dict[str, Any]], list[CheckResult]] | None:
+    """The restore runner's check for one host: every step's ``restored_checks``, on the device
+    read after the restore; ``None`` when no change type of the host has any."""
+    types = [get_change_type(plan.change.steps[i].type) for i in host.steps]
+    if all(type(t).restored_checks is ChangeType.restored_checks for t in types):
+        return None
+
+    def run(driver: DriverProtocol, data: dict[str, Any]) -> list[CheckResult]:
+        running = driver.get_config(retrieve="running")["running"]
+        return [check for change_type, ctx in plan_contexts(plan, host, driver=driver, running=running, data=data)
+                for check in change_type.restored_checks(ctx)]
+
+    return run
 
 
 def classify_platform(platform: str, syntax: str, ruleset: RuleSet | None = None) -> str:
@@ -284,4 +299,5 @@ __all__ = [
     "contexts_for",
     "overall_category",
     "plan_contexts",
+    "restored_checks",
 ]

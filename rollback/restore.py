@@ -76,6 +76,8 @@ class RestoreReport:
     seconds: float = 0.0
     foreign: list[str] = field(default_factory=list)
     """Lines changed on the device by someone else since the change: the restore refused."""
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    """The change types' restored checks (the network back, not only the configuration)."""
 
 
 def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool = True,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from nornir.core import Nornir
 from nornir.core.inventory import Hosts, Inventory
@@ -26,6 +26,7 @@ from nornir.core.task import Result, Task
 
 from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol
+from netchange.models import CheckResult
 from netchange.rollback.restore import RestoreReport, restore_host
 from netchange.rollback.snapshots import SnapshotStore
 
@@ -43,6 +44,9 @@ class RestoreTarget:
     """The plan's diff for this host: tells the change's lines from foreign ones without ``after``."""
     in_session: bool = False
     """The session that made a complete commit is still open: the driver's own inverse is trusted."""
+    checks: Callable[[DriverProtocol, dict[str, Any]], list[CheckResult]] | None = None
+    """After a verified restore: the change types' restored checks, given the session and the
+    host's inventory data (an adjacency Full again); a failed one makes the restore an alarm."""
 
 
 class RestoreObserver(Protocol):
@@ -90,7 +94,7 @@ def restore_one(task: Task, target: RestoreTarget, snapshots: SnapshotStore) -> 
     expected = {"after": target.after} if target.after is not None else {"diff": target.diff}
     report = restore_host(driver, snapshot, inverse_first=target.in_session, **expected)
     if report.verified or not target.in_session or report.foreign:
-        return report
+        return _network_back(task, target, report)
     first = report
     try:
         report = restore_host(session(task, fresh=True), snapshot, inverse_first=False, **expected)
@@ -99,6 +103,25 @@ def restore_one(task: Task, target: RestoreTarget, snapshots: SnapshotStore) -> 
     report.strategies[:0] = first.strategies
     report.errors[:0] = first.errors
     report.seconds += first.seconds
+    return _network_back(task, target, report)
+
+
+def _network_back(task: Task, target: RestoreTarget, report: RestoreReport) -> RestoreReport:
+    """Run the target's restored checks after a verified restore; a failure is an alarm."""
+    if not report.verified or target.checks is None:
+        return report
+    start = time.monotonic()
+    try:
+        checks = target.checks(session(task), dict(task.host.items()))
+    except Exception as exc:  # a check that cannot run proves nothing: an alarm, never silence
+        checks = [CheckResult(name="restored checks", passed=False, detail=_describe(exc))]
+    report.checks = [c.model_dump() for c in checks]
+    report.seconds += time.monotonic() - start
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        report.verified = False
+        report.errors.append("configuration restored, but the network is not back: "
+                             + "; ".join(f"{c.name} ({c.detail})" if c.detail else c.name for c in failed))
     return report
 
 

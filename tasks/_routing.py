@@ -223,12 +223,50 @@ def flow_check(ctx: Context[Any], within: float, *, expect: bool = True) -> Chec
                  opened is expect, f"after {took:.1f} s: {'opened' if opened else 'failed'}")
 
 
-def adjacency_checks(ctx: Context[Any], within: float) -> list[CheckResult]:
-    """The host's routing adjacencies the lab knows of (``data.ospf``/``data.bgp``), all up again."""
-    checks = []
-    ospf = ctx.data.get("ospf")
-    if isinstance(ospf, dict) and ospf.get("neighbor"):
-        checks.append(ospf_full_check(ctx, str(ospf["neighbor"]), ospf.get("interface"), within))
+def holds_address(ctx: Context[Any], interface: str, address: str) -> bool:
+    """Whether this device holds ``address`` on ``interface`` now (``ip -j addr show dev IF``)."""
+    data = show_json(ctx, f"ip -j addr show dev {interface}")
+    ip = str(ipaddress.ip_interface(address).ip)
+    for link in data if isinstance(data, list) else []:
+        for info in link.get("addr_info", []) if isinstance(link, dict) else []:
+            if info.get("family") == "inet" and str(info.get("local")) == ip:
+                return True
+    return False
+
+
+def vrrp_master_check(ctx: Context[Any], interface: str, address: str, expect: bool, within: float) -> CheckResult:
+    """The VRRP master is where it should be: this device holds the virtual address, or not."""
+    held, took = wait_for(lambda: holds_address(ctx, interface, address), lambda h: h is expect, within)
+    return check(f"VRRP master {'is' if expect else 'is not'} this device ({ctx.host}) within {within:g} s",
+                 held is expect, f"after {took:.1f} s: {address} {'held here' if held else 'not held here'}")
+
+
+def network_back(ctx: Context[Any], within: float) -> list[CheckResult]:
+    """After a restore, the network the host is known to be part of, as it was before the change.
+
+    What is known is the host's inventory data (the lab writes it): its OSPF neighbour
+    (``data.ospf``) Full, its BGP session (``data.bgp``) Established with the prefixes it accepts,
+    the VRRP master (``data.vrrp``) where it belongs, and a new TCP connection from the site's
+    client to its server. A host without such data has nothing to watch.
+    """
+    checks: list[CheckResult] = []
+    if ctx.syntax == "frr":
+        ospf = ctx.data.get("ospf")
+        if isinstance(ospf, dict) and ospf.get("neighbor"):
+            checks.append(ospf_full_check(ctx, str(ospf["neighbor"]), ospf.get("interface"), within))
+        bgp = ctx.data.get("bgp")
+        if isinstance(bgp, dict) and bgp.get("neighbor"):
+            checks.append(bgp_established_check(ctx, str(bgp["neighbor"]), within))
+            if bgp.get("accepted_prefixes"):
+                checks.append(bgp_prefixes_check(ctx, str(bgp["neighbor"]), map(str, bgp["accepted_prefixes"]),
+                                                 within))
+    vrrp = ctx.data.get("vrrp")
+    if ctx.syntax == "keepalived" and isinstance(vrrp, dict) and vrrp.get("expected_master"):
+        checks.append(vrrp_master_check(ctx, str(vrrp["interface"]), str(vrrp["virtual_address"]),
+                                        vrrp["expected_master"] == ctx.host, within))
+    flow = flow_check(ctx, within)
+    if flow is not None:
+        checks.append(flow)
     return checks
 
 

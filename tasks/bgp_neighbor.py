@@ -91,6 +91,12 @@ class BgpNeighbor(ChangeType[BgpNeighborParams]):
             return super().render(ctx)
         return removal(ctx.running, ctx.params.asn, str(ctx.params.neighbor))
 
+    def restored_checks(self, ctx: Context[BgpNeighborParams]) -> list[CheckResult]:
+        """After a rollback: the router's adjacencies, sessions, VRRP master and traffic as before."""
+        if ctx.syntax not in ("frr", "keepalived"):
+            return []
+        return _routing.network_back(ctx, ctx.params.converge_within)
+
     def post_checks(self, ctx: Context[BgpNeighborParams]) -> list[CheckResult]:
         p = ctx.params
         neighbor = str(p.neighbor)

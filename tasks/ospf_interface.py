@@ -125,6 +125,12 @@ class OspfInterface(ChangeType[OspfInterfaceParams]):
         moved = self._moved(ctx) if p.area is not None else []
         return _render(p, moved)
 
+    def restored_checks(self, ctx: Context[OspfInterfaceParams]) -> list[CheckResult]:
+        """After a rollback: the router's adjacencies, sessions, VRRP master and traffic as before."""
+        if ctx.syntax not in ("frr", "keepalived"):
+            return []
+        return _routing.network_back(ctx, ctx.params.converge_within)
+
     def post_checks(self, ctx: Context[OspfInterfaceParams]) -> list[CheckResult]:
         p = ctx.params
         block = [line.strip() for line in _routing.block(ctx.running, f"interface {p.interface}")]

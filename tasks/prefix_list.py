@@ -95,6 +95,12 @@ class PrefixList(ChangeType[PrefixListParams]):
         checks += [check(f"seq {e.seq} of {p.name} is free", e.seq not in used - removed) for e in p.add]
         return checks
 
+    def restored_checks(self, ctx: Context[PrefixListParams]) -> list[CheckResult]:
+        """After a rollback: the router's adjacencies, sessions, VRRP master and traffic as before."""
+        if ctx.syntax not in ("frr", "keepalived"):
+            return []
+        return _routing.network_back(ctx, ctx.params.converge_within)
+
     def post_checks(self, ctx: Context[PrefixListParams]) -> list[CheckResult]:
         p = ctx.params
         checks = [check(f"added: {self.line(p.name, e)}", has_line(ctx.running, self.line(p.name, e)))

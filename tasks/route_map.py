@@ -89,6 +89,12 @@ class RouteMap(ChangeType[RouteMapParams]):
                    for e in p.add]
         return checks
 
+    def restored_checks(self, ctx: Context[RouteMapParams]) -> list[CheckResult]:
+        """After a rollback: the router's adjacencies, sessions, VRRP master and traffic as before."""
+        if ctx.syntax not in ("frr", "keepalived"):
+            return []
+        return _routing.network_back(ctx, ctx.params.converge_within)
+
     def post_checks(self, ctx: Context[RouteMapParams]) -> list[CheckResult]:
         p = ctx.params
         checks = []

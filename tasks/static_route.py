@@ -72,6 +72,12 @@ class StaticRoute(ChangeType[StaticRouteParams]):
             checks.append(check("interface (nameif) given for ASA", False))
         return checks
 
+    def restored_checks(self, ctx: Context[StaticRouteParams]) -> list[CheckResult]:
+        """After a rollback: the router's adjacencies, sessions, VRRP master and traffic as before."""
+        if ctx.syntax not in ("frr", "keepalived"):
+            return []
+        return _routing.network_back(ctx, ctx.params.converge_within)
+
     def post_checks(self, ctx: Context[StaticRouteParams]) -> list[CheckResult]:
         p = ctx.params
         added = p.action == "add"

@@ -90,15 +90,9 @@ def settings(body: list[str]) -> dict[str, Any]:
     return out
 
 
-def vip_state(ctx: Context[Any], interface: str, address: ipaddress.IPv4Interface | ipaddress.IPv4Address) -> bool:
-    """Whether this device holds ``address`` on ``interface`` now (``ip -j addr show dev IF``)."""
-    data = _routing.show_json(ctx, f"ip -j addr show dev {interface}")
-    ip = str(address.ip if isinstance(address, ipaddress.IPv4Interface) else address)
-    for link in data if isinstance(data, list) else []:
-        for info in link.get("addr_info", []) if isinstance(link, dict) else []:
-            if info.get("family") == "inet" and str(info.get("local")) == ip:
-                return True
-    return False
+def vip_state(ctx: Context[Any], interface: str, address: ipaddress.IPv4Interface) -> bool:
+    """Whether this device holds ``address`` on ``interface`` now."""
+    return _routing.holds_address(ctx, interface, str(address.ip))
 
 
 def edited_block(p: VrrpParams, body: list[str]) -> str:
@@ -208,6 +202,12 @@ class Vrrp(ChangeType[VrrpParams]):
 
         return address_answers(str(probe["client_namespace"]), str(vip.ip))
 
+    def restored_checks(self, ctx: Context[VrrpParams]) -> list[CheckResult]:
+        """After a rollback: the router's adjacencies, sessions, VRRP master and traffic as before."""
+        if ctx.syntax not in ("frr", "keepalived"):
+            return []
+        return _routing.network_back(ctx, ctx.params.converge_within)
+
     def post_checks(self, ctx: Context[VrrpParams]) -> list[CheckResult]:
         p = ctx.params
         merged = self._merged(ctx)
@@ -220,11 +220,7 @@ class Vrrp(ChangeType[VrrpParams]):
         if expect is None and isinstance(vrrp, dict) and vrrp.get("expected_master"):
             expect = vrrp["expected_master"] == ctx.host
         if vip is not None and interface and expect is not None:
-            held, took = _routing.wait_for(lambda: vip_state(ctx, interface, vip), lambda h: h is expect,
-                                           p.converge_within)
-            checks.append(check(f"VRRP master {'is' if expect else 'is not'} this device ({ctx.host}) "
-                                f"within {p.converge_within:g} s", held is expect,
-                                f"after {took:.1f} s: {vip.ip} {'held here' if held else 'not held here'}"))
+            checks.append(_routing.vrrp_master_check(ctx, interface, str(vip.ip), expect, p.converge_within))
         if vip is not None:
             answers, took = _routing.wait_for(lambda: self._vip_answers(ctx, vip), lambda a: a is not False,
                                               p.converge_within)

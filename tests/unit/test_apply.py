@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -19,6 +19,7 @@ from netchange.errors import DriftDetected
 from netchange.inventory import load_nornir
 from netchange.journal import Journal
 from netchange.models import ChangeRequest
+from netchange.outcome import HostStatus
 from netchange.plan import Plan, build_plan
 from netchange.progress import PlainProgress
 from netchange.rollback import SnapshotStore
@@ -269,3 +270,52 @@ def test_signals_stop_once_then_are_refused_during_the_rollback_then_abort(tmp_p
     assert aborted == [] and "refused" in said[-1]
     interrupts.handle(signal.SIGINT, None)  # once more: abort, the change left for recover
     assert aborted == [1] and "netchange recover CHG-2026-0100" in said[-1]
+
+
+class _VlanWatchingTheNetwork:
+    """The vlan change type plus restored checks that read the device after the restore."""
+
+    seen: ClassVar[list[str]] = []
+
+    @staticmethod
+    def make(network_back: bool) -> type[Any]:
+        from netchange.changetype import get_change_type
+        from netchange.models import CheckResult
+
+        base = type(get_change_type("vlan"))
+
+        class Watching(base):  # type: ignore[misc, valid-type]
+            @classmethod
+            def template_package(cls) -> str:
+                return base.template_package()  # type: ignore[no-any-return]
+
+            def restored_checks(self, ctx: Any) -> list[CheckResult]:
+                _VlanWatchingTheNetwork.seen.append(ctx.host)
+                # Read after the restore: the VLAN is gone, as the snapshot had it.
+                gone = "vlan 20" not in ctx.running
+                return [CheckResult(name="adjacency Full again", passed=network_back and gone,
+                                    detail="" if network_back else "neighbour still Init")]
+
+        return Watching
+
+
+@pytest.mark.parametrize("network_back", [True, False])
+def test_restored_checks_run_after_a_verified_restore_and_a_failure_is_an_alarm(tmp_path: Path,
+                                                                                  network_back: bool) -> None:
+    from netchange.changetype import CHANGE_TYPES
+
+    _VlanWatchingTheNetwork.seen.clear()
+    with CHANGE_TYPES.registered("vlan", _VlanWatchingTheNetwork.make(network_back)):
+        _, outcome, journal = run(tmp_path, faults={"sw1": {"hide_vlan": 20}})
+    assert back_to_snapshot("sw1")  # the configuration is back either way
+    assert _VlanWatchingTheNetwork.seen == ["sw1"]  # only the restored host, once
+    report = outcome.hosts["sw1"].restore
+    assert report is not None and report.checks and report.checks[0]["name"] == "adjacency Full again"
+    if network_back:
+        assert outcome.outcome == "rolled_back" and report.verified
+        verified = [e for e in journal.events("CHG-2026-0100") if e.kind == "rollback_verified"]
+        assert verified[-1].data and verified[-1].data["checks"][0]["passed"] is True
+    else:
+        assert not report.verified and "the network is not back" in " ".join(report.errors)
+        assert outcome.hosts["sw1"].status is HostStatus.ALARM and outcome.outcome == "failed"
+        assert "rollback_failed" in kinds(journal, "sw1")
