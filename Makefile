@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages of the lab's stand-ins (see LAB-NOTES): firewalls, load balancers, DNS, NETCONF.
-LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd
+# Debian packages of the lab's stand-ins (see LAB-NOTES): firewalls, load balancers, DNS, NETCONF;
+# and the browser the approval service's tests drive (Playwright on Debian's Chromium).
+LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd chromium chromium-driver
 
 .PHONY: demo test test-unit lint typecheck bench lab-deps clean
 
@@ -30,7 +31,7 @@ demo: $(STAMP) lab-deps
 	$(BIN)/python -m netchange.demo
 
 test: $(STAMP) lab-deps
-	$(BIN)/pytest -q
+	NETCHANGE_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q -m 'not lab'

@@ -35,7 +35,7 @@ from netchange.identity import Actor
 from netchange.journal import Approval, Journal, State, StateError
 from netchange.models import Category
 from netchange.plandoc import Plan
-from netchange.policy import ApprovalRule, Policy
+from netchange.policy import ApprovalRule, Person, Policy
 
 CONSUMING = frozenset({State.ROLLED_BACK.value, State.FAILED.value})
 """An attempt that ends in one of these states uses up the approvals given before it."""
@@ -91,8 +91,13 @@ def status(
     category: Category,
     requester: str,
     plan_author: str,
+    sites: tuple[str, ...] = (),
 ) -> ApprovalStatus:
-    """Match the latest decision of each person on ``plan_hash`` to the category's rules."""
+    """Match the latest decision of each person on ``plan_hash`` to the category's rules.
+
+    ``sites``: the sites the plan touches; an approver whose policy entry names sites counts only
+    when those cover them all.
+    """
     rules = policy.category(category).approvals
     # What the chained events say of each approval: its sequence number and policy digest, and
     # when an attempt last ended rolled back or failed (approvals before it are used up).
@@ -122,8 +127,11 @@ def status(
             latest[approval.approver] = approval
     eligible: list[Approval] = []
     for approval in latest.values():
+        person = policy.person(approval.approver)
         if approval.approver in {requester, plan_author}:
             ignored.append((approval, "self-approval (requester or plan author)"))
+        elif person is not None and not person.covers(sites):
+            ignored.append((approval, f"approves for {', '.join(person.sites)} only"))
         elif approval.decision == "approved":
             eligible.append(approval)
     rejections = tuple(
@@ -190,6 +198,7 @@ def status_of_plan(policy: Policy, journal: Journal, plan: Plan, *, requester: s
         category=plan.category,
         requester=requester,
         plan_author=plan.created_by,
+        sites=plan_sites(plan),
     )
 
 
@@ -228,29 +237,12 @@ def approve(
             f"{change_id}: plan {plan_hash[:12]} is not the current plan ({record.plan_hash[:12]}):"
             " read the new plan and approve that one"
         )
-    if person.login == change.requester:
-        raise GuardRefused(f"{person.login} requested {change_id}: nobody approves their own request")
-    if person.login == record.created_by:
-        raise GuardRefused(f"{person.login} made the plan of {change_id}: nobody approves their own plan")
-    rules = policy.category(record.category).approvals
-    if rules:
-        if not any(rule.satisfied_by(person) for rule in rules):
-            needed = " or ".join(r.describe() for r in rules)
-            raise GuardRefused(
-                f"{person.label()} cannot approve a {record.category.value} change (needs {needed})"
-            )
-    else:
-        extra = policy.category(record.category).extra_approval_roles
-        if not set(extra) & set(person.roles):
-            needs = (
-                f"an extra approval needs the role {' or '.join(extra)}"
-                if extra
-                else "the policy takes no extra approval"
-            )
-            raise GuardRefused(
-                f"{person.label()} cannot approve: a {record.category.value} change is validated by its request; "
-                + needs
-            )
+    refusal = refusal_of(
+        policy, person, change_id=change_id, category=record.category, requester=change.requester,
+        plan_author=record.created_by, sites=plan_sites(record),
+    )
+    if refusal:
+        raise GuardRefused(refusal)
     approval = journal.add_approval(
         change_id,
         record.plan_hash,
@@ -267,6 +259,92 @@ def approve(
     elif not current.complete and state is State.APPROVED:
         journal.set_state(change_id, State.PLANNED, actor=person.login, reason=current.summary())
     return approval, current
+
+
+def plan_sites(plan: Plan) -> tuple[str, ...]:
+    """The sites a plan touches (of every host, planned or not), sorted."""
+    return tuple(sorted({h.site for h in plan.hosts}))
+
+
+def refusal_of(
+    policy: Policy,
+    person: Person,
+    *,
+    change_id: str,
+    category: Category,
+    requester: str,
+    plan_author: str,
+    sites: tuple[str, ...],
+) -> str | None:
+    """Why ``person`` may not approve (or reject) this plan, in one line; ``None`` if they may.
+
+    The one statement of who may decide on a plan: :func:`approve` raises it, the approval
+    service shows it beside the buttons and lists the people it lets through
+    (:func:`who_may_approve`).
+    """
+    if person.login == requester:
+        return f"{person.login} requested {change_id}: nobody approves their own request"
+    if person.login == plan_author:
+        return f"{person.login} made the plan of {change_id}: nobody approves their own plan"
+    if not person.covers(sites):
+        return (
+            f"{person.label()} approves for {', '.join(person.sites)} only; "
+            f"{change_id} touches {', '.join(sites)}"
+        )
+    rules = policy.category(category).approvals
+    if rules:
+        if not any(rule.satisfied_by(person) for rule in rules):
+            needed = " or ".join(r.describe() for r in rules)
+            return f"{person.label()} cannot approve a {category.value} change (needs {needed})"
+        return None
+    extra = policy.category(category).extra_approval_roles
+    if not set(extra) & set(person.roles):
+        needs = (
+            f"an extra approval needs the role {' or '.join(extra)}" if extra else "the policy takes no extra approval"
+        )
+        return f"{person.label()} cannot approve: a {category.value} change is validated by its request; " + needs
+    return None
+
+
+@dataclass(frozen=True)
+class Approvers:
+    """One approval a plan needs (or may take), and the people of the policy who may give it."""
+
+    needed: str
+    """What the approval is: "a client ops_manager", or "extra approval (not needed)"."""
+    people: tuple[Person, ...]
+    required: bool = True
+
+
+def who_may_approve(policy: Policy, plan: Plan, *, requester: str) -> tuple[Approvers, ...]:
+    """Per approval the plan's category demands, who of the policy's people may give it, by name.
+
+    A category that demands none (minor: the request is the validation) lists who may still
+    record an extra approval. Judged by :func:`refusal_of`, as :func:`approve` judges.
+    """
+    if plan.category is None:
+        return ()
+    sites = plan_sites(plan)
+
+    def allowed(person: Person) -> bool:
+        return refusal_of(
+            policy, person, change_id=plan.change.id, category=plan.category or Category.MAJOR,
+            requester=requester, plan_author=plan.created_by, sites=sites,
+        ) is None
+
+    rules = policy.category(plan.category).approvals
+    if not rules:
+        return (
+            Approvers(
+                needed="an extra approval (not needed: the request is the validation)",
+                people=tuple(p for p in policy.people if allowed(p)),
+                required=False,
+            ),
+        )
+    return tuple(
+        Approvers(needed=r.describe(), people=tuple(p for p in policy.people if r.satisfied_by(p) and allowed(p)))
+        for r in rules
+    )
 
 
 CLOSABLE = frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED})

@@ -82,6 +82,19 @@ def approve(
 
 
 @app.command()
+def reject(
+    change_id: Annotated[str, typer.Argument(help="The change to reject.")],
+    comment: Annotated[str, typer.Option(help="Why (kept in the journal, shown to the requester).")] = "",
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Hash (prefix) of the plan you read; refused if re-planned.")
+    ] = None,
+) -> None:
+    """Reject the change's current plan: the guard refuses to apply it until it is planned again
+    (or the same person approves it after all). Same as ``approve --reject``."""
+    approve(change_id, reject=True, comment=comment, plan=plan)
+
+
+@app.command()
 def close(
     change_id: Annotated[str, typer.Argument(help="The change to close.")],
     comment: Annotated[str, typer.Option(help="The validation's note.")] = "",

@@ -122,7 +122,7 @@ def settings() -> Settings:
 
 def _mount() -> None:
     # Imported here so that each module registers its commands on ``app`` (or a sub-app).
-    from netchange.cli import approvals, changes, classify, journal, lab, notify, policy, reports, types  # noqa: F401
+    from netchange.cli import approvals, changes, classify, journal, lab, notify, policy, reports, serve, types  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

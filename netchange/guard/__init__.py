@@ -165,6 +165,7 @@ def _context(
             category=category,
             requester=change.requester,
             plan_author=plan.created_by,
+            sites=approvals_mod.plan_sites(plan),
         )
     return rules_mod.Context(
         action=action,

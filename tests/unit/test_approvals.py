@@ -200,3 +200,46 @@ def test_a_role_not_declared_by_the_policy_does_not_load(tmp_path):
     bad.write_text(text.replace("roles: [engineer]               #", "roles: [engineer, janitor]  #"), encoding="utf-8")
     with pytest.raises(BadRequest, match="janitor"):
         load_policy(bad)
+
+
+def _per_site_policy():
+    people = tuple(
+        p.model_copy(update={"sites": {"amoreau": ("doif",), "bleroy": ("doso",)}[p.login]})
+        if p.login in {"amoreau", "bleroy"}
+        else p
+        for p in POLICY.people
+    )
+    return POLICY.model_copy(update={"people": people})
+
+
+def test_an_ops_manager_approves_only_for_the_sites_the_policy_gives_them(journal):
+    from netchange.approvals import who_may_approve
+
+    policy = _per_site_policy()
+    plan = planned(journal, requester="crenard", hosts=(("sw-doso-1", "doso"),))
+    with pytest.raises(GuardRefused, match="approves for doif only"):
+        approve(policy, journal, plan.change.id, actor_for(policy, "amoreau"))
+    assert [[p.login for p in a.people] for a in who_may_approve(policy, plan, requester="crenard")] == [["bleroy"]]
+    _, status = approve(policy, journal, plan.change.id, actor_for(policy, "bleroy"))
+    assert status.complete
+    both = planned(journal, change_id="CHG-2026-0002", requester="crenard",
+                   hosts=(("sw-doso-1", "doso"), ("sw-doif-1", "doif")))
+    # Nobody of this policy covers both sites: the page says so instead of letting one site decide.
+    assert [list(a.people) for a in who_may_approve(policy, both, requester="crenard")] == [[]]
+
+
+def test_an_approval_recorded_before_a_site_restriction_no_longer_counts(journal):
+    plan = planned(journal, requester="crenard", hosts=(("sw-doso-1", "doso"),))
+    approve(POLICY, journal, plan.change.id, who("amoreau"))
+    status = status_of_current(_per_site_policy(), journal, plan.change.id)
+    assert not status.complete
+    assert any("approves for doif only" in why for _, why in status.ignored)
+
+
+def test_a_person_naming_an_unknown_site_is_refused_when_the_policy_loads():
+    from pydantic import ValidationError
+
+    raw = POLICY.model_dump()
+    raw["people"][0]["sites"] = ["nowhere"]
+    with pytest.raises(ValidationError, match="unknown sites: nowhere"):
+        type(POLICY).model_validate(raw)

@@ -1,0 +1,116 @@
+"""``netchange serve`` (the approval service) and ``netchange users`` (its accounts and tokens)."""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netchange.cli.common import out
+from netchange.cli.common import policy as _policy
+from netchange.cli.main import app, settings
+from netchange.errors import BadRequest
+
+users = typer.Typer(help="Accounts of the approval service: passwords and API tokens (people of the policy).",
+                    no_args_is_help=True)
+app.add_typer(users, name="users")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8080,
+    tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="PEM certificate (HTTPS).")] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM private key (HTTPS).")] = None,
+    behind_tls_proxy: Annotated[
+        bool, typer.Option("--behind-tls-proxy", help="A reverse proxy terminates TLS in front of this service.")
+    ] = False,
+) -> None:
+    """Start the approval service over this journal, plan store and policy (Ctrl-C stops it)."""
+    import uvicorn
+
+    from netchange.service.app import create_app
+
+    if bool(tls_cert) != bool(tls_key):
+        raise BadRequest("give both --tls-cert and --tls-key, or neither")
+    tls = tls_cert is not None
+    if not _loopback(host) and not (tls or behind_tls_proxy):
+        raise BadRequest(
+            f"listening on {host} (not loopback) needs --tls-cert/--tls-key, or --behind-tls-proxy "
+            "when a reverse proxy terminates TLS: passwords and sessions must not cross a network in clear"
+        )
+    for path in (tls_cert, tls_key):
+        if path is not None and not path.is_file():
+            raise BadRequest(f"{path}: no such file")
+    cfg = settings()
+    _policy()  # a broken policy is one line and exit 2 now, not an error page later
+    application = create_app(cfg, secure_cookies=tls or behind_tls_proxy)
+    scheme = "https" if tls else "http"
+    out.print(f"netchange approval service on {scheme}://{host}:{port}/ (journal {cfg.journal})")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        proxy_headers=behind_tls_proxy,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            raise BadRequest("the two passwords differ")
+        return first
+    line = sys.stdin.readline(2048)
+    return line.rstrip("\r\n")
+
+
+@users.command("set-password")
+def set_password(login: Annotated[str, typer.Argument(help="A person of the policy.")]) -> None:
+    """Set LOGIN's password (asked at the prompt, or one line on stdin); stored argon2-hashed, 0600."""
+    from netchange.service.accounts import Accounts
+
+    policy = _policy()
+    accounts = Accounts.load(settings().home)
+    accounts.set_password(policy, login, _read_password())
+    accounts.save()
+    out.print(f"password set for {login} ({accounts.path})")
+
+
+@users.command("token")
+def token(
+    login: Annotated[str, typer.Argument(help="A person of the policy.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    revoke: Annotated[bool, typer.Option("--revoke", help="Revoke every token of LOGIN instead.")] = False,
+) -> None:
+    """Create an API token for LOGIN (printed once; only its hash is kept), or revoke them all."""
+    from netchange.service.accounts import Accounts
+
+    policy = _policy()
+    accounts = Accounts.load(settings().home)
+    if revoke:
+        n = accounts.revoke_tokens(login)
+        accounts.save()
+        out.print(f"{n} token(s) of {login} revoked")
+        return
+    value = accounts.new_token(policy, login, label=label)
+    accounts.save()
+    print(value)

@@ -1,0 +1,139 @@
+"""The JSON API: list, show, approve, reject — for the CLI and other tools.
+
+Authenticated by a per-person bearer token (``netchange users token NAME``), never by the
+browser's cookie: a page cannot be made to call it (no CSRF on the API because no ambient
+credential reaches it). The JSON is the CLI's ``--json`` vocabulary: ``change_id``,
+``plan_hash``, ``hosts`` (a list).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from netchange import planstore, redact
+from netchange.approvals import status_of_plan, who_may_approve
+from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
+from netchange.journal import ChangeRow
+from netchange.report.sheet import build_sheet
+from netchange.service import auth
+from netchange.service.decide import PlanChanged, decide
+
+router = APIRouter(prefix="/api")
+
+
+class ApiUnauthorized(Exception):
+    """No valid bearer token."""
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan_hash: str = Field(max_length=64)
+    comment: str = Field(default="", max_length=2000)
+
+
+def api_login(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiUnauthorized
+    login = auth.service_of(request).accounts().token_owner(token.strip())
+    if login is None:
+        raise ApiUnauthorized
+    return login
+
+
+def change_json(row: ChangeRow) -> dict[str, Any]:
+    """One change as ``netchange list --json`` gives it, with ``change_id``."""
+    return {
+        "change_id": row.id,
+        "id": row.id,
+        "title": row.title,
+        "ticket": row.ticket,
+        "requester": row.requester,
+        "state": row.state.value,
+        "category": row.category.value if row.category else None,
+        "sites": list(row.sites),
+        "hosts": list(row.hosts),
+        "outcome": row.outcome.value if row.outcome else None,
+        "emergency": row.emergency,
+        "plan_hash": row.plan_hash,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+@router.get("/changes")
+def list_changes(request: Request) -> JSONResponse:
+    api_login(request)
+    service = auth.service_of(request)
+    with service.journal() as journal:
+        rows = journal.changes()
+    return JSONResponse([change_json(r) for r in rows])
+
+
+@router.get("/changes/{change_id}")
+def show_change(request: Request, change_id: str) -> JSONResponse:
+    api_login(request)
+    service = auth.service_of(request)
+    policy = service.policy()
+    with service.journal() as journal:
+        sheet = build_sheet(policy, journal, change_id, now=service.now(policy))
+        data = sheet.as_json()
+        row = sheet.change
+        data.update(change_json(row))
+        if row.plan_hash:
+            plan = planstore.current(service.settings.plans_dir, journal, change_id)
+            status = status_of_plan(policy, journal, plan, requester=row.requester)
+            data["approvals"] = {
+                **(data.get("approvals") or {}),
+                "rejections": [{"approver": a.approver, "comment": a.comment} for a in status.rejections],
+                "who_may_approve": [
+                    {"needed": a.needed, "required": a.required, "people": [p.login for p in a.people]}
+                    for a in who_may_approve(policy, plan, requester=row.requester)
+                ],
+            }
+    return JSONResponse(data)
+
+
+def _decide(request: Request, change_id: str, body: DecisionBody, *, reject: bool) -> JSONResponse:
+    login = api_login(request)
+    service = auth.service_of(request)
+    try:
+        done = decide(service, login, change_id, plan_hash=body.plan_hash, reject=reject, comment=body.comment)
+    except PlanChanged as exc:
+        return api_error(409, exc)
+    except (GuardRefused, StateConflict) as exc:
+        return api_error(403, exc)
+    except BadRequest as exc:
+        return api_error(404 if "no such change" in str(exc) else 400, exc)
+    return JSONResponse(
+        {
+            "change_id": change_id,
+            "plan_hash": done.approval.plan_hash,
+            "decision": done.approval.decision,
+            "approver": done.approval.approver,
+            "state": done.state,
+            "approvals": {"complete": done.status.complete, "summary": done.status.summary()},
+        }
+    )
+
+
+@router.post("/changes/{change_id}/approve")
+def approve(request: Request, change_id: str, body: DecisionBody) -> JSONResponse:
+    return _decide(request, change_id, body, reject=False)
+
+
+@router.post("/changes/{change_id}/reject")
+def reject(request: Request, change_id: str, body: DecisionBody) -> JSONResponse:
+    return _decide(request, change_id, body, reject=True)
+
+
+def api_error(status: int, exc: NetchangeError | str) -> JSONResponse:
+    """Errors in the CLI's JSON error shape: one line, and the exit code the CLI would give."""
+    code = exc.exit_code if isinstance(exc, NetchangeError) else 2
+    return JSONResponse({"error": redact.scrub(str(exc)), "exit_code": code}, status_code=status)

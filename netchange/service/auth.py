@@ -1,0 +1,110 @@
+"""Sign-in, sign-out, the session of a request, and the CSRF check of every form.
+
+A page needs a live session (signed cookie + server-side entry). Every POST carries the
+session's CSRF token in its form; a missing token or another session's token is refused (403)
+before anything is read from the form. The sign-in form itself is protected by a token bound to
+a short-lived signed cookie. Failed sign-ins are slowed per account and per client address
+(``throttle``) and each is journaled (kind ``signin_failed``, no change id, never the password).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from netchange.service.sessions import COOKIE, PRE_COOKIE, Session
+from netchange.service.state import Service
+
+
+class NotSignedIn(Exception):
+    """The request has no live session: the page redirects to the sign-in form."""
+
+
+class CsrfRefused(Exception):
+    """A POST without its session's CSRF token."""
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def session_of(request: Request) -> Session:
+    session = service_of(request).sessions.get(request.cookies.get(COOKIE))
+    if session is None:
+        raise NotSignedIn
+    return session
+
+
+def check_csrf(session: Session, token: str | None) -> None:
+    if not token or not secrets.compare_digest(token.encode(), session.csrf.encode()):
+        raise CsrfRefused
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def set_cookie(response: Response, service: Service, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="strict", secure=service.secure_cookies, path="/"
+    )
+
+
+def signin_form(request: Request, *, error: str = "", login: str = "", status_code: int = 200) -> HTMLResponse:
+    service = service_of(request)
+    cookie, token = service.sessions.pre_token()
+    html = service.templates.get_template("signin.html").render(
+        error=error, login=login, csrf=token, session=None, title="Sign in"
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    set_cookie(response, service, PRE_COOKIE, cookie, 3600)
+    return response
+
+
+def sign_in(request: Request, login: str, password: str, csrf: str) -> Response:
+    service = service_of(request)
+    if not service.sessions.pre_check(request.cookies.get(PRE_COOKIE), csrf):
+        raise CsrfRefused
+    login = login.strip()[:64]
+    address = client_address(request)
+    keys = (f"login:{login}", f"ip:{address}")
+    wait = service.throttle.wait(*keys)
+    if wait > 0:
+        _journal_failure(service, login, address, "refused while slowed down")
+        return signin_form(
+            request,
+            error=f"Too many failed sign-ins: try again in {int(wait) + 1} s.",
+            login=login,
+            status_code=429,
+        )
+    policy = service.policy()
+    person = policy.person(login)
+    ok = service.accounts().check_password(login, password) and person is not None
+    if not ok:
+        failures = service.throttle.failed(*keys)
+        _journal_failure(service, login, address, f"wrong login or password ({failures} in a row)")
+        return signin_form(request, error="Wrong login or password.", login=login, status_code=401)
+    service.throttle.succeeded(keys[0])
+    _session, cookie = service.sessions.open(login)
+    response = RedirectResponse("/queue", status_code=303)
+    set_cookie(response, service, COOKIE, cookie, int(service.sessions.ttl))
+    response.delete_cookie(PRE_COOKIE, path="/")
+    with service.journal() as journal:
+        journal.event(None, "signin", actor=login, data={"client": address})
+    return response
+
+
+def sign_out(request: Request, session: Session) -> Response:
+    service = service_of(request)
+    service.sessions.close(session)
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _journal_failure(service: Service, login: str, address: str, why: str) -> None:
+    with service.journal() as journal:
+        journal.event(None, "signin_failed", actor=login or "?", data={"client": address, "why": why})

@@ -1,0 +1,135 @@
+"""What the change page shows, gathered from the verified plan, the journal and the policy.
+
+Nothing here decides: the approval status and who may approve come from
+``netchange.approvals``, the window verdict from ``netchange.window``. Device text (diffs,
+rollback lines, check details) is scrubbed of registered secrets here and escaped by the
+templates: it is never markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from netchange import redact
+from netchange.approvals import ApprovalStatus, Approvers, plan_sites, refusal_of, status_of_plan, who_may_approve
+from netchange.identity import actor_for
+from netchange.journal import ChangeRow, Journal, State
+from netchange.plandoc import HostPlan, Plan
+from netchange.policy import Policy, format_duration
+from netchange.window import Verdict, evaluate
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "del", "ctx"
+    text: str
+
+
+@dataclass(frozen=True)
+class HostView:
+    host: HostPlan
+    diff: tuple[DiffLine, ...]
+    rollback_words: str
+    rollback_lines: str
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    row: ChangeRow
+    plan: Plan
+    status: ApprovalStatus
+    approvers: tuple[Approvers, ...]
+    verdicts: tuple[Verdict, ...]
+    start: dt.datetime
+    start_is_planned: bool
+    duration: str
+    hosts: tuple[HostView, ...]
+    sites: tuple[str, ...]
+    my_refusal: str | None
+    """Why the signed-in person may not decide on this plan (None: they may)."""
+    my_decision: str | None
+    step_types: tuple[str, ...]
+    voided_note: str | None
+
+    @property
+    def decidable(self) -> bool:
+        return self.row.state in {State.PLANNED, State.APPROVED} and self.my_refusal is None
+
+
+def diff_lines(diff: str) -> tuple[DiffLine, ...]:
+    lines = []
+    for line in redact.scrub(diff).splitlines():
+        kind = "add" if line.startswith("+") else "del" if line.startswith("-") else "ctx"
+        lines.append(DiffLine(kind, line))
+    return tuple(lines)
+
+
+def rollback_in_words(host: HostPlan) -> tuple[str, str]:
+    """How the host comes back if the change fails: words, and the lines when they are short."""
+    if not host.changes:
+        return "nothing to roll back: the device already matches", ""
+    if host.rollback is None:
+        return "no rollback: the plan has none for this host", ""
+    if host.rollback.strategy == "snapshot":
+        return (
+            "full restore: the running configuration read just before the change is put back whole, "
+            "then read back and compared",
+            "",
+        )
+    return "the inverse lines below undo exactly what the change adds, then the device is read back", redact.scrub(
+        host.rollback.lines
+    )
+
+
+def build(
+    policy: Policy, journal: Journal, plan: Plan, row: ChangeRow, *, login: str, now: dt.datetime
+) -> ChangeView:
+    status = status_of_plan(policy, journal, plan, requester=row.requester)
+    sites = plan_sites(plan)
+    planned = plan.change.planned_start
+    start = planned or now
+    verdicts = tuple(
+        evaluate(policy, plan.category, site, start, plan.change.estimated_duration)
+        for site in sites
+        if plan.category is not None and site in policy.sites
+    )
+    person = actor_for(policy, login).person
+    if person is None:
+        refusal: str | None = f"{login} is not a person of the policy: may read, not approve"
+    elif plan.category is None:
+        refusal = "the plan failed on every host; nothing to approve"
+    else:
+        refusal = refusal_of(
+            policy, person, change_id=plan.change.id, category=plan.category, requester=row.requester,
+            plan_author=plan.created_by, sites=sites,
+        )
+    mine = [a for a in journal.approvals(plan.change.id, plan.plan_hash) if a.approver == login]
+    voided = list(status.voided)
+    voided_note = None
+    if voided:
+        names = ", ".join(sorted({a.approver for a in voided}))
+        voided_note = (
+            f"The change was planned again: {len(voided)} earlier decision(s) ({names}) were given to an earlier "
+            "plan and no longer count."
+        )
+    hosts = []
+    for h in plan.hosts:
+        words, lines = rollback_in_words(h)
+        hosts.append(HostView(host=h, diff=diff_lines(h.diff), rollback_words=words, rollback_lines=lines))
+    return ChangeView(
+        row=row,
+        plan=plan,
+        status=status,
+        approvers=who_may_approve(policy, plan, requester=row.requester),
+        verdicts=verdicts,
+        start=start.astimezone(policy.tz),
+        start_is_planned=planned is not None,
+        duration=format_duration(plan.change.estimated_duration),
+        hosts=tuple(hosts),
+        sites=sites,
+        my_refusal=refusal,
+        my_decision=f"{mine[-1].decision} at {mine[-1].at:%Y-%m-%d %H:%M} UTC" if mine else None,
+        step_types=tuple(dict.fromkeys(s.type for s in plan.change.steps)),
+        voided_note=voided_note,
+    )

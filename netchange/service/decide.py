@@ -1,0 +1,65 @@
+"""Approve or reject from the service: the same checks and records as ``netchange approve``.
+
+The page's form (or the API call) carries the hash of the plan the person read; a decision for
+any other hash is refused with "the plan changed". Everything else (who may decide, the state,
+recording the approval against the plan hash, the state change) is ``netchange.approvals``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from netchange import planstore, policypin
+from netchange.approvals import ApprovalStatus, approve
+from netchange.errors import BadRequest, GuardRefused
+from netchange.identity import actor_for
+from netchange.journal import Approval
+from netchange.service.state import Service
+
+MAX_COMMENT = 2000
+_HASH = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class PlanChanged(GuardRefused):
+    """The plan the person read is no longer the change's current plan."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    approval: Approval
+    status: ApprovalStatus
+    state: str
+
+
+def clean_comment(comment: str) -> str:
+    if len(comment) > MAX_COMMENT:
+        raise BadRequest(f"the comment is longer than {MAX_COMMENT} characters")
+    return _CONTROL.sub(" ", comment.replace("\r\n", "\n")).strip()
+
+
+def decide(service: Service, login: str, change_id: str, *, plan_hash: str, reject: bool, comment: str) -> Decision:
+    """Record ``login``'s approval or rejection of plan ``plan_hash`` of ``change_id``."""
+    if not _HASH.fullmatch(plan_hash or ""):
+        raise BadRequest("the decision must name the full hash of the plan read (plan_hash)")
+    comment = clean_comment(comment)
+    if reject and not comment:
+        raise BadRequest("a rejection needs a comment: the requester reads why")
+    policy = service.policy()
+    actor = actor_for(policy, login)
+    with service.journal() as journal:
+        policypin.require(policy, journal, actor=login)
+        row = journal.require(change_id)
+        if row.plan_hash != plan_hash:
+            now = (row.plan_hash or "none")[:12]
+            raise PlanChanged(
+                f"the plan changed: you read plan {plan_hash[:12]}, the current plan of {change_id} is {now}; "
+                "read the new plan before deciding"
+            )
+        # The stored plan the journal names current, verified both ways (as `netchange approve`).
+        stored = planstore.current(service.settings.plans_dir, journal, change_id)
+        approval, status = approve(
+            policy, journal, change_id, actor, reject=reject, comment=comment, plan_hash=plan_hash, plan=stored
+        )
+        return Decision(approval=approval, status=status, state=journal.state(change_id))

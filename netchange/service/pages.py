@@ -1,0 +1,199 @@
+"""The pages: my queue, the change, its tracking sheet (and printable sheet), calendar, reports."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from netchange import planstore, redact
+from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
+from netchange.report.quarterly import quarter_stats
+from netchange.report.render import render
+from netchange.report.sheet import build_sheet
+from netchange.service import auth, calendar, changeview, queue, timeline
+from netchange.service.decide import PlanChanged, decide
+from netchange.service.sessions import Session
+
+router = APIRouter()
+
+
+def page(
+    request: Request, template: str, session: Session | None, *, status_code: int = 200, **context: Any
+) -> Response:
+    service = auth.service_of(request)
+    policy = context.pop("policy", None) or service.policy()
+    person = policy.person(session.login) if session else None
+    html = service.templates.get_template(template).render(
+        session=session, person=person, csrf=session.csrf if session else "", project=policy.project,
+        client=policy.client, tz=policy.timezone, **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.get("/signin")
+def signin_page(request: Request) -> Response:
+    return auth.signin_form(request)
+
+
+@router.post("/signin")
+def signin_post(
+    request: Request,
+    login: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    return auth.sign_in(request, login, password, csrf)
+
+
+@router.post("/signout")
+def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    session = auth.session_of(request)
+    auth.check_csrf(session, csrf)
+    return auth.sign_out(request, session)
+
+
+@router.get("/queue")
+def my_queue(request: Request) -> Response:
+    session = auth.session_of(request)
+    service = auth.service_of(request)
+    policy = service.policy()
+    with service.journal() as journal:
+        q = queue.build_queue(policy, journal, session.login, now=service.now(policy))
+    return page(request, "queue.html", session, policy=policy, q=q, title="My queue")
+
+
+def _change_page(
+    request: Request, session: Session, change_id: str, *, message: str = "", error: str = "", status_code: int = 200
+) -> Response:
+    service = auth.service_of(request)
+    policy = service.policy()
+    with service.journal() as journal:
+        row = journal.require(change_id)
+        if row.plan_hash is None:
+            raise BadRequest(f"{change_id}: no plan recorded")
+        plan = planstore.current(service.settings.plans_dir, journal, change_id)
+        view = changeview.build(policy, journal, plan, row, login=session.login, now=service.now(policy))
+    return page(
+        request, "change.html", session, policy=policy, v=view, message=message, error=error,
+        title=f"{change_id} — {plan.change.title}", local=lambda t: timeline.local(t, policy.tz),
+        status_code=status_code,
+    )
+
+
+@router.get("/changes/{change_id}")
+def change_page(request: Request, change_id: str, done: str = "") -> Response:
+    session = auth.session_of(request)
+    message = {"approved": "Your approval is recorded.", "rejected": "Your rejection is recorded."}.get(done, "")
+    return _change_page(request, session, change_id, message=message)
+
+
+@router.post("/changes/{change_id}/decide")
+def change_decide(  # noqa: PLR0917 (FastAPI reads each form field from a parameter)
+    request: Request,
+    change_id: str,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    plan_hash: Annotated[str, Form(max_length=200)] = "",
+    decision: Annotated[str, Form(max_length=20)] = "",
+    comment: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    session = auth.session_of(request)
+    auth.check_csrf(session, csrf)
+    if decision not in {"approve", "reject"}:
+        return _change_page(request, session, change_id, error="Choose Approve or Reject.", status_code=400)
+    service = auth.service_of(request)
+    try:
+        decide(service, session.login, change_id, plan_hash=plan_hash, reject=decision == "reject", comment=comment)
+    except PlanChanged as exc:
+        return _change_page(request, session, change_id, error=str(exc), status_code=409)
+    except (GuardRefused, StateConflict) as exc:
+        return _change_page(request, session, change_id, error=f"Refused: {exc}", status_code=403)
+    except BadRequest as exc:
+        return _change_page(request, session, change_id, error=str(exc), status_code=400)
+    done = "rejected" if decision == "reject" else "approved"
+    return RedirectResponse(f"/changes/{change_id}?done={done}", status_code=303)
+
+
+@router.get("/changes/{change_id}/sheet")
+def sheet_page(request: Request, change_id: str) -> Response:
+    session = auth.session_of(request)
+    service = auth.service_of(request)
+    policy = service.policy()
+    with service.journal() as journal:
+        sheet = build_sheet(policy, journal, change_id, now=service.now(policy))
+    return page(
+        request, "sheet.html", session, policy=policy, sheet=sheet, title=f"Tracking sheet {change_id}",
+        lines=timeline.timeline(sheet.events, policy.tz),
+        outcome=timeline.outcome(sheet.events, sheet.change.state.value),
+        local=lambda t: timeline.local(t, policy.tz),
+    )
+
+
+@router.get("/changes/{change_id}/sheet/print")
+def sheet_print(request: Request, change_id: str) -> Response:
+    auth.session_of(request)
+    service = auth.service_of(request)
+    policy = service.policy()
+    from netchange.report import render_sheet
+
+    with service.journal() as journal:
+        html = render_sheet(policy, journal, change_id, fmt="html", now=service.now(policy))
+    return HTMLResponse(redact.scrub(html))
+
+
+@router.get("/calendar")
+def calendar_page(request: Request, weeks: int = 3) -> Response:
+    session = auth.session_of(request)
+    service = auth.service_of(request)
+    policy = service.policy()
+    now = service.now(policy)
+    with service.journal() as journal:
+        today = now.astimezone(policy.tz).date()
+        days = calendar.build_calendar(policy, journal, today=today, weeks=min(max(weeks, 1), 8))
+    return page(request, "calendar.html", session, policy=policy, days=days, sites=list(policy.sites),
+                title="Calendar", today=now.astimezone(policy.tz).date())
+
+
+@router.get("/reports")
+def reports_page(request: Request, quarter: str = "") -> Response:
+    session = auth.session_of(request)
+    service = auth.service_of(request)
+    policy = service.policy()
+    now = service.now(policy).astimezone(policy.tz)
+    quarter = quarter or f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    week_ago = now - dt.timedelta(days=7)
+    with service.journal() as journal:
+        stats = quarter_stats(policy, journal, quarter)
+        rows = journal.changes()
+    recent = [r for r in rows if r.updated_at >= week_ago]
+    weekly = {
+        "in progress": [r for r in rows if r.state.value == "in_progress"],
+        "failed this week": [r for r in recent if r.outcome is not None and r.outcome.value == "failed"],
+        "rolled back this week": [r for r in recent if r.outcome is not None and r.outcome.value == "rolled_back"],
+        "emergencies this week": [r for r in recent if r.emergency],
+        "completed this week": [r for r in recent if r.outcome is not None and r.outcome.value == "completed"],
+    }
+    outcomes = sorted({o for per in stats.by_category_outcome.values() for o in per} | set(stats.by_outcome))
+    return page(request, "reports.html", session, policy=policy, s=stats, outcomes=outcomes, weekly=weekly,
+                title="Reports", since=week_ago)
+
+
+def error_page(request: Request, exc: NetchangeError) -> Response:
+    session = None
+    with contextlib.suppress(auth.NotSignedIn):
+        session = auth.session_of(request)
+    status = 404 if "no such change" in str(exc) else (
+        400 if isinstance(exc, BadRequest) else 403
+    )
+    return page(request, "error.html", session, error=redact.scrub(str(exc)), title="Error", status_code=status)
+
+
+__all__ = ["error_page", "render", "router"]

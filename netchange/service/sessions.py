@@ -1,0 +1,101 @@
+"""Signed, expiring sessions kept on the server, so that signing out really ends them.
+
+The cookie carries only a random session id, signed (itsdangerous, with a key kept 0600 under
+the netchange home) and timestamped: a forged or expired cookie is refused before any lookup.
+The session itself (who, its CSRF token, when it expires) lives in this process: signing out
+deletes it, and a copied cookie then opens nothing. A restart signs everybody out, which is the
+safe side. One process serves (uvicorn, one worker): the list is not shared between processes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from netchange.privatefile import write_private
+
+COOKIE = "netchange_session"
+PRE_COOKIE = "netchange_signin"
+"""Before sign-in: binds the sign-in form's CSRF token to this browser."""
+
+
+@dataclass(frozen=True)
+class Session:
+    sid: str
+    login: str
+    csrf: str
+    expires: float
+
+
+def load_key(home: Path) -> bytes:
+    """The signing key: made once (0600), kept across restarts."""
+    path = home / "service" / "session.key"
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    write_private(path, key)
+    return key
+
+
+class Sessions:
+    def __init__(self, key: bytes, *, ttl: float = 8 * 3600) -> None:
+        self._signer = URLSafeTimedSerializer(key, salt="netchange-session")
+        self._pre = URLSafeTimedSerializer(key, salt="netchange-signin-form")
+        self.ttl = ttl
+        self._live: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def open(self, login: str) -> tuple[Session, str]:
+        """A new session for ``login`` and its signed cookie value."""
+        session = Session(
+            sid=secrets.token_urlsafe(32), login=login, csrf=secrets.token_urlsafe(32), expires=time.time() + self.ttl
+        )
+        with self._lock:
+            now = time.time()
+            for sid in [s for s, v in self._live.items() if v.expires <= now]:
+                del self._live[sid]
+            self._live[session.sid] = session
+        return session, self._signer.dumps(session.sid)
+
+    def get(self, cookie: str | None) -> Session | None:
+        if not cookie or len(cookie) > 400:
+            return None
+        try:
+            sid = self._signer.loads(cookie, max_age=int(self.ttl))
+        except BadSignature:
+            return None
+        with self._lock:
+            session = self._live.get(str(sid))
+            if session is None or session.expires <= time.time():
+                self._live.pop(str(sid), None)
+                return None
+            return session
+
+    def close(self, session: Session) -> None:
+        with self._lock:
+            self._live.pop(session.sid, None)
+
+    # --- the sign-in form's token (no session yet) --------------------------------------------
+
+    def pre_token(self) -> tuple[str, str]:
+        """A fresh (cookie value, form token) pair for the sign-in form."""
+        nonce = secrets.token_urlsafe(24)
+        return self._pre.dumps(nonce), nonce
+
+    def pre_check(self, cookie: str | None, form_token: str) -> bool:
+        if not cookie or not form_token or len(cookie) > 400:
+            return False
+        try:
+            nonce = self._pre.loads(cookie, max_age=3600)
+        except BadSignature:
+            return False
+        return secrets.compare_digest(str(nonce), form_token)

@@ -1,0 +1,62 @@
+"""What every request of the service shares: settings, accounts, sessions, throttle, templates.
+
+The service reads the same files as the CLI (``netchange.settings.Settings``): the policy is
+read per request (as each CLI command reads it), so an adopted new policy is seen at once, and
+the journal is opened per request (SQLite, one connection per thread).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from netchange import clock
+from netchange.journal import Journal
+from netchange.policy import Policy, load_policy
+from netchange.service.accounts import Accounts
+from netchange.service.sessions import Sessions, load_key
+from netchange.service.throttle import Throttle
+from netchange.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+
+@dataclass
+class Service:
+    settings: Settings
+    secure_cookies: bool = False
+    """Cookies carry ``Secure``: the service is reached over HTTPS (TLS here or at a proxy)."""
+    sessions: Sessions = field(init=False)
+    throttle: Throttle = field(default_factory=Throttle)
+    templates: Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = Sessions(load_key(self.settings.home))
+        # Autoescape every template: device text, comments and names are never markup.
+        self.templates = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def policy(self) -> Policy:
+        return load_policy(self.settings.policy)
+
+    def accounts(self) -> Accounts:
+        # Read per sign-in / token check: `netchange users ...` edits it while the service runs.
+        return Accounts.load(self.settings.home)
+
+    @contextmanager
+    def journal(self) -> Iterator[Journal]:
+        with Journal(self.settings.journal) as journal:
+            yield journal
+
+    def now(self, policy: Policy) -> dt.datetime:
+        return clock.now(policy, self.settings.now)

@@ -1,0 +1,155 @@
+"""The tracking sheet as people read it: a timeline in the site's time zone, the outcome first.
+
+Built from the journal's events (``netchange.report.sheet.build_sheet``); each event becomes one
+sentence instead of its JSON. The outcome's cause comes first: "rolled back: post-check failed
+on fw-doif-a: …; 3 devices restored and verified in 0.23 s".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from netchange import redact
+from netchange.journal import Event
+
+
+@dataclass(frozen=True)
+class Line:
+    at: str
+    actor: str
+    host: str
+    kind: str
+    text: str
+    tone: str  # "", "good", "bad", "warn"
+
+
+def _checks(data: dict[str, Any]) -> str:
+    checks = data.get("checks") or []
+    failed = [c for c in checks if isinstance(c, dict) and not c.get("passed")]
+    if failed:
+        return "post-checks failed: " + "; ".join(f"{c.get('name')}: {c.get('detail', '')}" for c in failed)
+    return f"post-checks passed ({len(checks)})"
+
+
+def sentence(event: Event) -> tuple[str, str]:
+    """One event in words, and its tone."""
+    d = event.data
+    k = event.kind
+    if k == "requested":
+        return "change requested", ""
+    if k == "plan_recorded":
+        return f"planned: plan {str(d.get('plan_hash', ''))[:12]} ({d.get('category', '?')})", ""
+    if k == "approvals_voided":
+        return "planned again: earlier approvals no longer count", "warn"
+    if k in {"approval", "rejection"}:
+        verb = "approved" if k == "approval" else "rejected"
+        comment = f": “{d.get('comment')}”" if d.get("comment") else ""
+        return f"{verb} plan {str(d.get('plan_hash', ''))[:12]}{comment}", "good" if k == "approval" else "bad"
+    if k == "state":
+        reason = f" — {d['reason']}" if d.get("reason") else ""
+        return f"state {d.get('from')} → {d.get('to')}{reason}", ""
+    if k == "guard":
+        verdict = "guard allowed" if d.get("allowed") else "guard refused"
+        action = d.get("action") or "apply"
+        return f"{verdict} {action}: " + "; ".join(str(r) for r in d.get("reasons", [])), (
+            "good" if d.get("allowed") else "bad"
+        )
+    if k == "post_checks":
+        text = _checks(d)
+        return text, "bad" if "failed" in text else "good"
+    if k == "host_failed":
+        return f"failed: {d.get('error')}", "bad"
+    if k == "rollback_verified":
+        return f"restored ({', '.join(d.get('strategies') or [])}) and verified in {d.get('seconds')} s", "good"
+    if k == "rollback_failed":
+        return "ROLLBACK NOT VERIFIED: " + "; ".join(str(e) for e in d.get("errors") or []), "bad"
+    if k == "apply_finished":
+        return f"apply finished: {d.get('outcome')}", "good" if d.get("outcome") == "completed" else "bad"
+    if k == "emergency":
+        return f"EMERGENCY path: {d.get('reason')}", "warn"
+    if k == "close_validation":
+        return f"final validation ({'/'.join(d.get('roles') or [])}) {d.get('comment') or ''}".rstrip(), "good"
+    simple = {
+        "apply_started": "apply started on " + ", ".join(d.get("hosts") or []),
+        "snapshot": "running state saved (snapshot)",
+        "drift": "the device drifted from the plan",
+        "commit_started": "commit started" + (" (confirmed commit)" if d.get("confirmed") else ""),
+        "committed": "committed",
+        "confirmed": "confirmed",
+        "rollback_started": "rollback started",
+        "interrupted": "interrupted",
+    }
+    if k in simple:
+        return simple[k], ""
+    shown = ", ".join(f"{key}={value}" for key, value in d.items() if key not in {"request", "row_sha"})
+    return (f"{k}: {shown}" if shown else k)[:300], ""
+
+
+def timeline(events: tuple[Event, ...] | list[Event], tz: ZoneInfo) -> list[Line]:
+    lines = []
+    for e in events:
+        text, tone = sentence(e)
+        lines.append(
+            Line(
+                at=e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                actor=e.actor,
+                host=e.host or "",
+                kind=e.kind,
+                text=redact.scrub(text),
+                tone=tone,
+            )
+        )
+    return lines
+
+
+def outcome(events: tuple[Event, ...] | list[Event], state: str) -> str:
+    """The outcome with its cause in the first words."""
+    finished = [e for e in events if e.kind == "apply_finished"]
+    if not finished:
+        return {
+            "requested": "requested, not planned yet",
+            "planned": "planned, waiting for approvals or its window",
+            "approved": "approved, not applied yet",
+            "in_progress": "in progress (or interrupted: see recover)",
+        }.get(state, state)
+    last = finished[-1]
+    seq = last.seq
+    attempt = [e for e in events if e.seq <= seq and e.seq >= _attempt_start(events, seq)]
+    result = str(last.data.get("outcome"))
+    if result == "completed":
+        hosts = [e.host for e in attempt if e.kind == "confirmed"]
+        return f"completed: {len(hosts)} device(s) changed and checked" + (
+            f" ({', '.join(h for h in hosts if h)})" if hosts else ""
+        )
+    causes = []
+    for e in attempt:
+        if e.kind == "host_failed":
+            causes.append(f"on {e.host}: {e.data.get('error')}")
+        elif e.kind == "post_checks" and "failed" in _checks(e.data):
+            causes.append(f"{_checks(e.data)} on {e.host}")
+        elif e.kind == "drift":
+            causes.append(f"{e.host} drifted from the plan")
+        elif e.kind == "interrupted":
+            causes.append("interrupted")
+    restored = [e for e in attempt if e.kind == "rollback_verified"]
+    unverified = [e for e in attempt if e.kind == "rollback_failed"]
+    secs = max((float(e.data.get("since_failure") or e.data.get("seconds") or 0) for e in restored), default=0.0)
+    cause = causes[0] if causes else "see the timeline"
+    text = f"{result.replace('_', ' ')}: {cause}"
+    if restored:
+        text += f"; {len(restored)} device(s) restored and verified in {secs:.2f} s"
+    if unverified:
+        text += f"; {len(unverified)} device(s) NOT verified: " + ", ".join(e.host or "?" for e in unverified)
+    return redact.scrub(text)
+
+
+def _attempt_start(events: tuple[Event, ...] | list[Event], finished_seq: int) -> int:
+    starts = [e.seq for e in events if e.kind == "apply_started" and e.seq <= finished_seq]
+    return max(starts, default=0)
+
+
+def local(value: dt.datetime | None, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z") if value else "—"

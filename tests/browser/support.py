@@ -1,0 +1,122 @@
+"""A netchange home with stored plans behind a real `netchange serve` process, for the service's tests.
+
+Plans are real sealed documents (``netchange.journal.testing.make_plan``) stored and recorded as
+``netchange plan`` does (plan store + journal, policy pinned); the server is the CLI's own
+``netchange serve`` on 127.0.0.1 and a free port, started as a separate process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+from netchange import planstore, policypin
+from netchange.journal import Journal
+from netchange.journal.key import KEY_FILE_NAME, use_key_file
+from netchange.plandoc import Plan
+from netchange.policy import Policy, load_policy
+
+REPO = Path(__file__).resolve().parents[2]
+NETCHANGE = Path(sys.executable).parent / "netchange"
+PASSWORD = "correct horse battery staple"
+# A weekday evening inside the medium window (19:00–20:00 Europe/Paris).
+NOW = "2026-12-02T19:10:00+01:00"
+
+
+def make_home(tmp: Path) -> tuple[Path, Policy, dict[str, str]]:
+    """A home and a policy where each client operations manager approves for one site."""
+    home = tmp / "home"
+    home.mkdir(mode=0o700)
+    raw = yaml.safe_load((REPO / "policy.yaml").read_text())
+    sites = {"amoreau": ["doif"], "bleroy": ["doso"]}
+    for person in raw["people"]:
+        if person["login"] in sites:
+            person["sites"] = sites[person["login"]]
+    (tmp / "policy.yaml").write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NETCHANGE_")},
+        "NETCHANGE_HOME": str(home),
+        "NETCHANGE_POLICY": str(tmp / "policy.yaml"),
+        "NETCHANGE_LOCK_DIR": str(tmp / "locks"),
+        "NETCHANGE_NOW": NOW,
+    }
+    return home, load_policy(tmp / "policy.yaml"), env
+
+
+@contextmanager
+def journal_of(home: Path) -> Iterator[Journal]:
+    """The home's journal, keyed as the CLI keys it (key file beside the secrets file)."""
+    use_key_file(home / KEY_FILE_NAME)
+    try:
+        with Journal(home / "journal.sqlite") as journal:
+            yield journal
+    finally:
+        use_key_file(None)
+
+
+def store(home: Path, policy: Policy, plan: Plan) -> Plan:
+    """Store and record ``plan`` as ``netchange plan`` does."""
+    with journal_of(home) as journal:
+        policypin.require(policy, journal, actor=plan.created_by)
+        planstore.save(home / "plans", plan)
+        journal.record_plan(plan, actor=plan.created_by)
+    return plan
+
+
+def netchange(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(NETCHANGE), *args], env=env, input=stdin, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def set_passwords(env: dict[str, str], *logins: str) -> None:
+    for login in logins:
+        done = netchange(env, "users", "set-password", login, stdin=PASSWORD + "\n")
+        assert done.returncode == 0, done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(env: dict[str, str]) -> Iterator[str]:
+    """``netchange serve`` on 127.0.0.1 and a free port; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen([str(NETCHANGE), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/signin", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = proc.stdout.read() if proc.stdout else ""
+                    raise RuntimeError(f"netchange serve did not start: {out}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def copy_policy_unchanged(tmp: Path) -> None:
+    shutil.copy(REPO / "policy.yaml", tmp / "policy.yaml")
