@@ -1,7 +1,7 @@
 """Repeated failed sign-ins are slowed: per account and per client address, doubling waits.
 
 After ``FREE`` failures in a row on a key (an account, an address), the next attempt on that key
-is refused without checking the password until a wait has passed: 1 s, then 2, 4, … up to
+is refused without checking the password until a wait has passed: 2 s, then 4, 8, … up to
 ``MAX_WAIT``. A success clears the account's count (not the address's: one good password
 must not reset a guesser spraying other accounts). Every failure is journaled by the caller.
 """
@@ -45,7 +45,7 @@ class Throttle:
                 c = self._counts.setdefault(key, _Count())
                 c.failures += 1
                 if c.failures >= FREE:
-                    c.until = now + min(MAX_WAIT, 2.0 ** (c.failures - FREE))
+                    c.until = now + min(MAX_WAIT, 2.0 ** (c.failures - FREE + 1))
                 worst = max(worst, c.failures)
         return worst
 

@@ -129,7 +129,9 @@ def outcome(events: tuple[Event, ...] | list[Event], state: str) -> str:
         if e.kind == "host_failed":
             causes.append(f"on {e.host}: {e.data.get('error')}")
         elif e.kind == "post_checks" and "failed" in _checks(e.data):
-            causes.append(f"{_checks(e.data)} on {e.host}")
+            failed = [c for c in e.data.get("checks") or [] if isinstance(c, dict) and not c.get("passed")]
+            causes.insert(0, f"post-check failed on {e.host}: " + "; ".join(
+                f"{c.get('name')}: {c.get('detail', '')}" for c in failed))
         elif e.kind == "drift":
             causes.append(f"{e.host} drifted from the plan")
         elif e.kind == "interrupted":
