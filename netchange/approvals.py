@@ -95,8 +95,8 @@ def status(
 ) -> ApprovalStatus:
     """Match the latest decision of each person on ``plan_hash`` to the category's rules.
 
-    ``sites``: the sites the plan touches; an approver whose policy entry names sites counts only
-    when those cover them all.
+    ``sites``: the sites the plan touches; under ``approvals_by_site`` an approver whose policy
+    entry names sites counts only when the plan touches one of them.
     """
     rules = policy.category(category).approvals
     # What the chained events say of each approval: its sequence number and policy digest, and
@@ -130,7 +130,7 @@ def status(
         person = policy.person(approval.approver)
         if approval.approver in {requester, plan_author}:
             ignored.append((approval, "self-approval (requester or plan author)"))
-        elif person is not None and not person.covers(sites):
+        elif policy.approvals_by_site and person is not None and not person.answers_for(sites):
             ignored.append((approval, f"approves for {', '.join(person.sites)} only"))
         elif approval.decision == "approved":
             eligible.append(approval)
@@ -286,7 +286,7 @@ def refusal_of(
         return f"{person.login} requested {change_id}: nobody approves their own request"
     if person.login == plan_author:
         return f"{person.login} made the plan of {change_id}: nobody approves their own plan"
-    if not person.covers(sites):
+    if policy.approvals_by_site and not person.answers_for(sites):
         return (
             f"{person.label()} approves for {', '.join(person.sites)} only; "
             f"{change_id} touches {', '.join(sites)}"

@@ -131,8 +131,17 @@ class Person(_Frozen):
         return f"{self.name} ({self.login}, {self.organisation} {'/'.join(self.roles)})"
 
     def covers(self, sites: tuple[str, ...] | list[str] | frozenset[str]) -> bool:
-        """May this person approve for every one of ``sites``? (No site list: for every site.)"""
+        """Does this person answer for every one of ``sites``? (No site list: for every site.)"""
         return not self.sites or set(sites) <= set(self.sites)
+
+    def answers_for(self, sites: tuple[str, ...] | list[str] | frozenset[str]) -> bool:
+        """Does this person answer for one of ``sites``? (No site list: for every site.)
+
+        The quality plan has one operations manager per site: a change wholly on another site is
+        not theirs to approve. A change touching their site and another one is theirs too (the
+        other site's manager may approve it as well; one approval per rule suffices).
+        """
+        return not self.sites or bool(set(sites) & set(self.sites))
 
 
 class ApprovalRule(_Frozen):
@@ -242,6 +251,11 @@ class Policy(_Frozen):
     close: CloseRules = CloseRules()
     policy_admin: PolicyAdmin = PolicyAdmin()
     categories: dict[Category, CategoryPolicy]
+    approvals_by_site: bool = Field(
+        default=False,
+        description="A person whose entry names `sites` approves only changes touching one of them "
+        "(PAQ: one operations manager per site).",
+    )
 
     # Set by ``load_policy``: the SHA-256 of the file's bytes and where it was read from.
     _file_digest: str | None = PrivateAttr(default=None)

@@ -1,6 +1,6 @@
 """Repeated failed sign-ins are slowed: per account and per client address, doubling waits.
 
-After ``FREE`` failures in a row on a key (an account, an address), the next attempt on that key
+After ``FREE`` failures in a row on an account (``FREE_PER_ADDRESS`` on a client address), the next attempt on that key
 is refused without checking the password until a wait has passed: 2 s, then 4, 8, … up to
 ``MAX_WAIT``. A success clears the account's count (not the address's: one good password
 must not reset a guesser spraying other accounts). Every failure is journaled by the caller.
@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 
 FREE = 3
+FREE_PER_ADDRESS = 20
+"""An address (maybe a whole office behind NAT) gets more tries before it is slowed than an account."""
 MAX_WAIT = 300.0
 
 
@@ -44,8 +46,9 @@ class Throttle:
             for key in keys:
                 c = self._counts.setdefault(key, _Count())
                 c.failures += 1
-                if c.failures >= FREE:
-                    c.until = now + min(MAX_WAIT, 2.0 ** (c.failures - FREE + 1))
+                free = FREE_PER_ADDRESS if key.startswith("ip:") else FREE
+                if c.failures >= free:
+                    c.until = now + min(MAX_WAIT, 2.0 ** (c.failures - free + 1))
                 worst = max(worst, c.failures)
         return worst
 

@@ -39,6 +39,7 @@ def make_home(tmp: Path) -> tuple[Path, Policy, dict[str, str]]:
     home.mkdir(mode=0o700)
     raw = yaml.safe_load((REPO / "policy.yaml").read_text())
     sites = {"amoreau": ["doif"], "bleroy": ["doso"]}
+    raw["approvals_by_site"] = True
     for person in raw["people"]:
         if person["login"] in sites:
             person["sites"] = sites[person["login"]]

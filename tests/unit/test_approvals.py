@@ -209,7 +209,7 @@ def _per_site_policy():
         else p
         for p in POLICY.people
     )
-    return POLICY.model_copy(update={"people": people})
+    return POLICY.model_copy(update={"people": people, "approvals_by_site": True})
 
 
 def test_an_ops_manager_approves_only_for_the_sites_the_policy_gives_them(journal):
@@ -224,8 +224,12 @@ def test_an_ops_manager_approves_only_for_the_sites_the_policy_gives_them(journa
     assert status.complete
     both = planned(journal, change_id="CHG-2026-0002", requester="crenard",
                    hosts=(("sw-doso-1", "doso"), ("sw-doif-1", "doif")))
-    # Nobody of this policy covers both sites: the page says so instead of letting one site decide.
-    assert [list(a.people) for a in who_may_approve(policy, both, requester="crenard")] == [[]]
+    # A change on both sites is each site manager's: either may give the one approval it needs.
+    assert [[p.login for p in a.people] for a in who_may_approve(policy, both, requester="crenard")] == [
+        ["amoreau", "bleroy"]
+    ]
+    # Without approvals_by_site (the lab policy), sites only route notifications.
+    assert approve(POLICY, journal, "CHG-2026-0002", who("amoreau"))[1].complete
 
 
 def test_an_approval_recorded_before_a_site_restriction_no_longer_counts(journal):

@@ -12,7 +12,7 @@ from netchange.errors import BadRequest
 from netchange.policy import load_policy
 from netchange.service.accounts import Accounts
 from netchange.service.sessions import Sessions
-from netchange.service.throttle import FREE, Throttle
+from netchange.service.throttle import FREE, FREE_PER_ADDRESS, Throttle
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 
@@ -73,8 +73,13 @@ def test_failed_sign_ins_are_slowed_per_account_and_address() -> None:
         assert throttle.wait(*keys) == 0
     throttle.failed(*keys)
     assert throttle.wait("login:amoreau") > 0
-    assert throttle.wait("ip:127.0.0.1") > 0
+    assert throttle.wait("ip:127.0.0.1") == 0  # an address has more tries than an account
     assert throttle.wait("login:bleroy", "ip:10.0.0.9") == 0
     throttle.succeeded("login:amoreau")
     assert throttle.wait("login:amoreau") == 0
+    # Spraying many accounts from one address slows the address.
+    for n in range(FREE_PER_ADDRESS - FREE):
+        throttle.failed(f"login:user{n}", "ip:127.0.0.1")
+    assert throttle.wait("ip:127.0.0.1") > 0
+    throttle.succeeded("login:amoreau")
     assert throttle.wait("ip:127.0.0.1") > 0  # a good password elsewhere does not clear the address
