@@ -51,6 +51,7 @@ class ChangeView:
     my_decision: str | None
     step_types: tuple[str, ...]
     voided_note: str | None
+    requirements: tuple[str, ...]
 
     @property
     def decidable(self) -> bool:
@@ -132,4 +133,6 @@ def build(
         my_decision=f"{mine[-1].decision} at {mine[-1].at:%Y-%m-%d %H:%M} UTC" if mine else None,
         step_types=tuple(dict.fromkeys(s.type for s in plan.change.steps)),
         voided_note=voided_note,
+        # The plan's own list (covered by its hash); a plan made without one shows the policy's.
+        requirements=plan.requirements or (tuple(policy.requirements(plan.category)) if plan.category else ()),
     )

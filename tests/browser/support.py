@@ -22,7 +22,7 @@ import yaml
 
 from netchange import planstore, policypin
 from netchange.journal import Journal
-from netchange.journal.key import KEY_FILE_NAME, use_key_file
+from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
 from netchange.plandoc import Plan
 from netchange.policy import Policy, load_policy
 
@@ -57,12 +57,12 @@ def make_home(tmp: Path) -> tuple[Path, Policy, dict[str, str]]:
 @contextmanager
 def journal_of(home: Path) -> Iterator[Journal]:
     """The home's journal, keyed as the CLI keys it (key file beside the secrets file)."""
-    use_key_file(home / KEY_FILE_NAME)
+    configure(JournalSetup(key_file=home / KEY_FILE_NAME))
     try:
         with Journal(home / "journal.sqlite") as journal:
             yield journal
     finally:
-        use_key_file(None)
+        configure(None)
 
 
 def store(home: Path, policy: Policy, plan: Plan) -> Plan:

@@ -20,12 +20,14 @@ from typing import Any
 
 import pytest
 
+from netchange.classifiers.model import Reason
 from netchange.errors import GuardRefused
 from netchange.guard import check_apply
 from netchange.journal import State
 from netchange.journal.testing import make_plan
-from netchange.models import Category
-from netchange.plandoc import Plan
+from netchange.models import Category, CheckResult
+from netchange.plandoc import Plan, seal
+from netchange.policy import load_policy
 from tests.browser.support import NOW, PASSWORD, journal_of, make_home, server, set_passwords, store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,19 +38,42 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 SCRIPT_LINE = "+ description <script>document.title='pwned'</script>"
 T_NOW = dt.datetime.fromisoformat(NOW)
+POLICY_REQUIREMENTS = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml").requirements(Category.MEDIUM)
 
 
-def medium(change_id: str, *, requester: str = "crenard", site: str = "doif", salt: str = "", digest: str) -> Plan:
-    host = f"sw-{site}-1"
-    return make_plan(
+REASONS = (
+    Reason(rule="ios.vlan_create", category=Category.MEDIUM,
+           paq_item="medium/network: create a new VLAN and its routing",
+           description="A new VLAN.", lines=("+vlan 42",)),
+    Reason(rule="ios.port_admin_state", category=Category.MINOR,
+           paq_item="minor/network: create or reconfigure a LAN interface; connect a new LAN link",
+           description='Enabling a port ("no shutdown") is how a new LAN link is connected.', lines=("- shutdown",)),
+)
+
+
+def medium(change_id: str, *, requester: str = "crenard", site: str = "doif", salt: str = "", digest: str,
+           start: dt.datetime | None = None) -> Plan:
+    """A medium plan as `netchange plan` makes it: reasons, requirements, pre-checks, sealed."""
+    plan = make_plan(
         change_id,
         category=Category.MEDIUM,
         requester=requester,
-        hosts=((host, site), (f"sw-{site}-2", site)),
+        hosts=((f"sw-{site}-1", site), (f"sw-{site}-2", site)),
         diff=f"+vlan 42\n+ name users\n interface GigabitEthernet1/0/7\n{SCRIPT_LINE}\n- shutdown\n",
         salt=salt,
         policy_digest=digest,
     )
+    checks = (CheckResult(name="vlan 42 free", passed=True, detail="not configured yet"),
+              CheckResult(name="trunk Po1 up", passed=True, detail="Po1 up, 2 members"))
+    change = plan.change.model_copy(update={"planned_start": start, "title": "Users VLAN 42 on the access floor"})
+    return seal(plan.model_copy(update={
+        "change": change,
+        "reasons": REASONS,
+        "requirements": tuple(POLICY_REQUIREMENTS),
+        "policy_version": "2026.7-lab",
+        "rules_version": "2026.12-2",
+        "hosts": tuple(h.model_copy(update={"pre_checks": checks, "reasons": REASONS}) for h in plan.hosts),
+    }))
 
 
 @pytest.fixture(scope="module")
@@ -256,10 +281,17 @@ def test_wrong_passwords_are_slowed_and_journaled(world):
 
 
 def test_the_tracking_sheet_puts_the_outcome_and_its_cause_first(world):
-    plan = store(world["home"], world["policy"], medium("CHG-2026-0306", digest=world["policy"].digest))
+    plan = store(world["home"], world["policy"], medium("CHG-2026-0306", digest=world["policy"].digest,
+                                                        start=T_NOW + dt.timedelta(minutes=5)))
+    # Two changes scheduled ahead, for the calendar.
+    for n, days in (("0307", 1), ("0308", 6)):
+        store(world["home"], world["policy"], medium(f"CHG-2026-{n}", digest=world["policy"].digest,
+                                                     site="doso" if n == "0308" else "doif",
+                                                     start=T_NOW + dt.timedelta(days=days, minutes=5)))
     with journal_of(world["home"]) as journal:
         journal.add_approval("CHG-2026-0306", plan.plan_hash, approver="amoreau", organisation="client",
-                             roles=("requester", "ops_manager"), decision="approved", comment="go")
+                             roles=("requester", "ops_manager"), decision="approved", comment="go",
+                             policy_digest=world["policy"].digest)
         journal.set_state("CHG-2026-0306", State.APPROVED, actor="amoreau", reason="complete")
         journal.set_state("CHG-2026-0306", State.IN_PROGRESS, actor="dnguyen", reason="apply")
         # What apply journals (netchange/apply.py) when a post-check fails and both hosts come back.
@@ -283,6 +315,8 @@ def test_the_tracking_sheet_puts_the_outcome_and_its_cause_first(world):
     outcome = page.inner_text("#outcome")
     assert outcome.startswith("rolled back: post-check failed on sw-doif-2: vlan 42 active: vlan 42 missing")
     assert "2 device(s) restored and verified in 0.23 s" in outcome
+    # The approval that attempt used up is still shown, with why it no longer counts.
+    assert "used up by an apply attempt" in page.inner_text("main")
     timeline = page.inner_text("table.timeline")
     assert "{" not in timeline  # sentences, not raw JSON
     assert "post-checks failed: vlan 42 active" in timeline
@@ -293,5 +327,7 @@ def test_the_tracking_sheet_puts_the_outcome_and_its_cause_first(world):
         page.goto(world["base"] + path)
         assert page.locator("h1").count() == 1
     page.goto(world["base"] + "/calendar")
+    assert page.locator("table.calendar a", has_text="CHG-2026-0307").count() == 1
+    assert page.locator("table.calendar a", has_text="CHG-2026-0308").count() == 1
     page.screenshot(path=str(world["shots"] / "calendar.png"), full_page=True)
     page.context.close()
