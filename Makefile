@@ -4,9 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages of the lab's stand-ins (see LAB-NOTES): firewalls, load balancers, DNS, NETCONF;
-# and the browser the approval service's tests drive (Playwright on Debian's Chromium).
-LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd chromium chromium-driver
+# Debian packages of the lab's stand-ins (see LAB-NOTES): firewalls, load balancers, DNS, NETCONF,
+# routers (FRR) and VRRP pairs (keepalived); and the browser the approval service's tests drive
+# (Playwright on Debian's Chromium).
+LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
+            chromium chromium-driver
 
 .PHONY: demo test test-unit lint typecheck bench lab-deps clean
 

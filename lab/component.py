@@ -3,8 +3,8 @@
 A component starts its processes (recording every PID it started in ``LabContext.pids``), creates
 its network namespaces (recorded in ``LabContext.namespaces``), and returns the inventory entries
 of the devices it serves. ``down`` is the manager's job: it kills exactly the recorded PIDs and
-deletes exactly the recorded namespaces, so a component needs no teardown code of its own unless
-it leaves other state behind.
+deletes exactly the recorded namespaces and directories (``LabContext.paths``), so a component
+needs no teardown code of its own.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class LabContext:
     """``$NETCHANGE_HOME/lab``: generated keys, configs, logs, pid and state files."""
     pids: dict[str, int] = field(default_factory=dict)
     namespaces: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    """Directories made outside ``root`` (e.g. run directories a daemon's own user must reach,
+    which the 0700 lab root forbids): ``down`` deletes exactly these."""
     instance: int = 0
     """This lab's machine-wide instance number (namespace and subnet names), reserved by the manager."""
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)

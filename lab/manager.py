@@ -5,7 +5,8 @@
 writes a Nornir inventory plus a 0600 secrets file for exactly what it started. ``down`` kills
 exactly the recorded PIDs (with their process groups, since each was started as a session
 leader, so sshd's per-connection children go too) and deletes exactly the recorded namespaces,
-then verifies that no process, listener or namespace is left. Nothing is found by name.
+and the directories it recorded outside the lab root, then verifies that no process, listener,
+namespace or directory is left. Nothing is found by name.
 
 ``down`` never stops half-way: each step (signal a process, delete a namespace, read ``/proc``)
 stands alone, and its failure is collected in ``DownReport.errors`` while the rest is still done.
@@ -137,7 +138,7 @@ class LabManager:
         for name, pid in ctx.pids.items():
             if name not in starts:
                 starts[name] = _start_time(pid)
-        state.update(pids=ctx.pids, start_times=starts, namespaces=ctx.namespaces, **extra)
+        state.update(pids=ctx.pids, start_times=starts, namespaces=ctx.namespaces, paths=ctx.paths, **extra)
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(self.state_file)
@@ -244,6 +245,9 @@ class LabManager:
         for ns in reversed(recorded):
             if ns in existing:
                 attempt(f"namespace {ns}", self._delete_namespace, ns, report)
+        for path in state.get("paths", []):
+            if Path(path).exists():
+                attempt(f"directory {path}", shutil.rmtree, path)
 
         # A killed process takes a moment to release its sockets: look again for a few seconds
         # before calling anything a leftover.
@@ -280,6 +284,7 @@ class LabManager:
         left_ns = set(_namespaces())
         found = [f"namespace {ns}" for ns in state.get("namespaces", []) if ns in left_ns]
         found += [f"process {pid}" for pid in victims.values() if _group_alive(pid)]
+        found += [f"directory {path}" for path in state.get("paths", []) if Path(path).exists()]
         for host in state.get("inventory", []):
             if host["hostname"] == "127.0.0.1" and _port_open(host["hostname"], host["port"]):
                 found.append(f"listener 127.0.0.1:{host['port']} ({host['name']})")

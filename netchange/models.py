@@ -69,6 +69,8 @@ class Role(enum.StrEnum):
     FIREWALL = "firewall"
     LOAD_BALANCER = "load_balancer"
     DNS = "dns"
+    ROUTER = "router"
+    """Routers and first-hop redundancy gateways (FRR, keepalived VRRP): the network perimeter."""
 
     @property
     def perimeter(self) -> Perimeter:
@@ -77,6 +79,7 @@ class Role(enum.StrEnum):
             Role.FIREWALL: Perimeter.SECURITY,
             Role.LOAD_BALANCER: Perimeter.LOAD_BALANCING,
             Role.DNS: Perimeter.DNS,
+            Role.ROUTER: Perimeter.NETWORK,
         }[self]
 
 

@@ -52,7 +52,7 @@ def inventory(
         h for h in load_inventory(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins).hosts.values()
         if (role is None or h.get("role") == role) and (site is None or h.get("site") == site)
     ]
-    if role is not None and not hosts and role not in {"switch", "firewall", "load_balancer", "dns"}:
+    if role is not None and not hosts and role not in {"switch", "firewall", "load_balancer", "dns", "router"}:
         raise BadRequest(f"unknown role {role!r}")
     rows = [
         {"name": h.name, "site": h.get("site"), "role": h.get("role"), "platform": h.platform,

@@ -27,7 +27,7 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
     ],
     diff: Annotated[str, typer.Option(help="The diff file ('-' reads standard input); a regular file, 8 MiB at most.")],
     role: Annotated[
-        str | None, typer.Option(help="switch | firewall | load_balancer | dns (default: from the platform).")
+        str | None, typer.Option(help="switch | firewall | load_balancer | dns | router (default: from the platform).")
     ] = None,
     change_type: Annotated[str | None, typer.Option(help="The change type, if known.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

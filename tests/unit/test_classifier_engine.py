@@ -319,7 +319,7 @@ def test_cli_table_and_default_role(cli: tuple[CliRunner, object], tmp_path: Pat
     [
         (["--platform", "ios", "--diff", "/nonexistent.diff"], "does not exist"),
         (["--platform", "junos", "--diff", "DIFF"], "unknown platform"),
-        (["--platform", "ios", "--role", "router", "--diff", "DIFF"], "unknown role"),
+        (["--platform", "ios", "--role", "gateway", "--diff", "DIFF"], "unknown role"),
     ],
 )
 def test_cli_bad_input_exits_2(args: list[str], message: str, tmp_path: Path) -> None:

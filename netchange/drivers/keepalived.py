@@ -1,0 +1,262 @@
+"""keepalived (VRRP) over SSH: its configuration file, checked, written, reloaded with SIGHUP.
+
+keepalived has no management API and no configuration transaction: its configuration is a file
+it reads at start and again on SIGHUP. So:
+
+- ``get_config``: the configuration file, as it is on the device (``optional_args.config_path``).
+- candidate: a full file (replace), or top-level blocks (merge) each replacing the block with the
+  same header (``vrrp_instance SRV_DOIF {`` … ``}``) or added after the others (:func:`merge_blocks`).
+- ``load_*_candidate`` checks the resulting file with ``keepalived --config-test`` (2.2's ``-t``)
+  on the device, in the device's network namespace (interfaces are checked too); exit status 0
+  or the candidate is refused with keepalived's own message.
+- ``compare_config``: the unified diff of the file (hunk headers dropped: netchange's diff format).
+- ``commit_config``: the file is written next to the old one and renamed over it (never half
+  written), then keepalived's main process (``optional_args.pid_file``) gets SIGHUP. **SIGHUP, not
+  a restart**: a restart releases the virtual addresses and makes the peer master for a moment
+  (a failover on every change); SIGHUP re-reads the file in place, and a VRRP instance whose
+  settings did not change keeps its state. Then the file is read back (byte for byte the target)
+  and the process must still be alive.
+- ``rollback``: the pre-commit file is written back the same way, SIGHUP, read back byte-equal.
+
+No confirmed commit: the engine rolls back itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from napalm.base.exceptions import CommandErrorException
+
+from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.driver import NetchangeDriver
+from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
+from netchange.drivers.sshexec import SshExec, SshOptions
+from netchange.platforms import load_profile
+
+Mode = Literal["merge", "replace"]
+_MAX_CANDIDATE = 200_000
+_HEADER = re.compile(r"^(\S[^{]*?)\s*\{\s*$")
+RELOAD_SETTLE = 0.3
+"""Seconds to wait after SIGHUP before checking that keepalived is still running."""
+
+
+# -- pure helpers --------------------------------------------------------------------------------
+
+
+def check_text(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    if not text.strip():
+        raise ValueError("empty candidate")
+    if len(text) > _MAX_CANDIDATE:
+        raise ValueError(f"candidate larger than {_MAX_CANDIDATE} characters")
+    bad = sorted({f"{ord(c):#04x}" for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127})
+    if bad:
+        raise ValueError(f"control characters in candidate: {', '.join(bad)}")
+    if re.search(r"^\s*(include|@)", text, re.M):
+        raise ValueError("'include' and '@' lines are not allowed in a candidate (they read device files)")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def split_blocks(text: str) -> list[tuple[str | None, list[str]]]:
+    """Top-level blocks as (header, lines); lines outside any block come as (None, [line])."""
+    blocks: list[tuple[str | None, list[str]]] = []
+    depth = 0
+    for line in text.splitlines():
+        code = line.split("#", 1)[0].split("!", 1)[0]
+        if depth == 0:
+            match = _HEADER.match(code.rstrip())
+            if match:
+                blocks.append((" ".join(match.group(1).split()), [line]))
+            else:
+                blocks.append((None, [line]))
+        else:
+            blocks[-1][1].append(line)
+        depth += code.count("{") - code.count("}")
+        if depth < 0:
+            raise ValueError("unbalanced '}'")
+    if depth:
+        raise ValueError("unbalanced '{'")
+    return blocks
+
+
+def merge_blocks(current: str, snippet: str) -> str:
+    """``current`` with each block of ``snippet`` replacing the block of the same header (or
+    appended after the others, separated by a blank line); loose snippet lines are refused."""
+    new = [(h, lines) for h, lines in split_blocks(snippet) if h is not None or "".join(lines).strip()]
+    loose = [lines[0] for h, lines in new if h is None]
+    if loose:
+        raise ValueError(f"lines outside any block: {loose[0].strip()!r}")
+    replacements = {h: lines for h, lines in new if h is not None}
+    out: list[str] = []
+    used: set[str] = set()
+    for header, lines in split_blocks(current):
+        if header is not None and header in replacements:
+            out.extend(replacements[header])
+            used.add(header)
+        else:
+            out.extend(lines)
+    for header, lines in new:
+        if header not in used:
+            if out and out[-1].strip():
+                out.append("")
+            out.extend(lines)
+    return "\n".join(out) + "\n"
+
+
+def file_diff(old: str, new: str) -> str:
+    """The unified diff of the file, without its ``---``/``+++``/``@@`` lines."""
+    lines = [line for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=3)
+             if not line.startswith(("---", "+++", "@@"))]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+# -- the driver --------------------------------------------------------------------------------
+
+
+class KeepalivedOptions(SshOptions):
+    """``optional_args`` of the keepalived driver."""
+
+    config_path: str = "/etc/keepalived/keepalived.conf"
+    pid_file: str = "/run/keepalived.pid"
+    """keepalived's main process (``-p``): the one that re-reads the file on SIGHUP."""
+    keepalived: str = "keepalived"
+
+
+class KeepalivedDriver(NoCommitConfirm, NetchangeDriver):
+    """NAPALM-contract driver for keepalived's configuration, reached over SSH."""
+
+    Options = KeepalivedOptions
+
+    def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
+                 optional_args: dict[str, Any] | None = None) -> None:
+        super().__init__(hostname, username or "root", password, timeout, optional_args)
+        options: KeepalivedOptions = self.options
+        self.ssh = SshExec(hostname, self.port, username=self.username, password=password, timeout=timeout,
+                           options=options)
+        self.name = self.ssh.name
+        self.path = options.config_path
+        self.pid_file = options.pid_file
+        self.binary = options.keepalived
+        self._candidate: str | None = None
+        self._mode: Mode | None = None
+        self._snapshot: str | None = None
+
+    def open(self) -> None:
+        self.ssh.open()
+
+    def close(self) -> None:
+        self.ssh.close()
+
+    def is_alive(self) -> dict[str, bool]:
+        return {"is_alive": self.ssh.is_alive()}
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def running_config(self) -> str:
+        rc, out, err = self.ssh.run(f"cat {shlex.quote(self.path)}")
+        if rc != 0:
+            raise CommandErrorException(f"{self.name}: cannot read {self.path}: {err.strip()}")
+        return out
+
+    def candidate_config(self) -> str | None:
+        return self._candidate
+
+    def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
+        if encoding != "text":
+            raise NotImplementedError("only text output")
+        read_only = load_profile("keepalived").read_only_prefixes
+        out: dict[str, str] = {}
+        for command in commands:
+            if not command.strip().startswith(read_only) or any(c in command for c in ";&|`$<>\n'\"\\"):
+                raise CommandErrorException(f"not a read-only command: {command!r}")
+            rc, stdout, stderr = self.ssh.run(command)
+            out[command] = stdout if rc == 0 else stdout + stderr
+        return out
+
+    def daemon_pid(self) -> int | None:
+        """keepalived's main PID when it runs, else ``None``."""
+        pid_file = shlex.quote(self.pid_file)
+        rc, out, _ = self.ssh.run(f'p=$(cat {pid_file}) && kill -0 "$p" && echo "$p"')
+        return int(out.strip()) if rc == 0 and out.strip().isdigit() else None
+
+    # -- candidate -------------------------------------------------------------------------
+
+    def _load(self, mode: Mode, filename: str | None, config: str | None, exc: type[Exception]) -> None:
+        try:
+            text = check_text(Path(filename).read_text() if filename else (config or ""))
+            target = merge_blocks(self.running_config(), text) if mode == "merge" else text
+        except (OSError, ValueError) as bad:
+            self.discard_config()
+            raise exc(f"{self.name}: candidate refused: {bad}") from bad
+        script = ('d=$(mktemp -d /tmp/netchange-keepalived.XXXXXX) || exit 99; trap \'rm -rf "$d"\' EXIT; '
+                  f'cat > "$d/keepalived.conf" && {shlex.quote(self.binary)} --config-test -f "$d/keepalived.conf"')
+        rc, out, err = self.ssh.run(script, stdin=target)
+        if rc != 0:
+            self.discard_config()
+            detail = " | ".join(line.strip() for line in (out + err).splitlines() if line.strip())[:500]
+            raise exc(f"{self.name}: keepalived --config-test refused the candidate ({rc}): {detail}")
+        self._candidate, self._mode = target, mode
+
+    def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
+        """Hold top-level blocks replacing (or added beside) the file's blocks of the same header."""
+        self._load("merge", filename, config, MergeRejected)
+
+    def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
+        """Hold a full configuration file."""
+        self._load("replace", filename, config, ReplaceRejected)
+
+    def discard_config(self) -> None:
+        self._candidate, self._mode = None, None
+
+    def compare_config(self) -> str:
+        if self._candidate is None:
+            return ""
+        return file_diff(self.running_config(), self._candidate)
+
+    # -- commit and rollback ---------------------------------------------------------------
+
+    def _install(self, text: str) -> str | None:
+        """Write ``text`` over the file (rename), SIGHUP keepalived; what went wrong, or ``None``."""
+        path = shlex.quote(self.path)
+        pid_file = shlex.quote(self.pid_file)
+        script = (f'p=$(cat {pid_file}) && kill -0 "$p" || {{ echo "keepalived is not running" >&2; exit 3; }}; '
+                  f't={path}.netchange.$$ && cat > "$t" && chmod --reference={path} "$t" 2>/dev/null; '
+                  f'mv -f "$t" {path} && kill -HUP "$p"')
+        rc, _, err = self.ssh.run(script, stdin=text)
+        if rc != 0:
+            return f"write and reload failed ({rc}): {err.strip()[:300]}"
+        time.sleep(RELOAD_SETTLE)
+        if self.daemon_pid() is None:
+            return "keepalived is no longer running after the reload"
+        if self.running_config() != text:
+            return "the file read back differs from what was written"
+        return None
+
+    def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
+        if revert_in is not None:
+            raise NotImplementedError("keepalived: no commit-confirm timer; the engine rolls back")
+        if self._candidate is None:
+            raise CommitRefused(f"{self.name}: no candidate loaded")
+        rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
+        snapshot = self.running_config()
+        problem = self._install(self._candidate)
+        self.discard_config()
+        if problem:
+            back = self._install(snapshot)
+            state = "restored" if back is None else f"NOT restored ({back})"
+            raise rejected(f"{self.name}: {problem}; configuration {state}")
+        self._snapshot = snapshot
+
+    def rollback(self) -> None:
+        """Put back the file read before the last commit (SIGHUP), verified byte for byte."""
+        if self._snapshot is None:
+            return
+        problem = self._install(self._snapshot)
+        if problem:
+            raise CommitRefused(f"{self.name}: snapshot restore failed: {problem}")
+        self._snapshot = None
