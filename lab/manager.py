@@ -41,6 +41,7 @@ from netchange.lab.component import LabComponent, LabContext, LabHost
 from netchange.lab.firewalls import Firewalls, used_instances
 from netchange.lab.haproxy import HaproxyLab
 from netchange.lab.netconf import NetconfLab
+from netchange.lab.routers import Routers
 from netchange.lab.switches import Switches, port_open
 
 STATE_FILE = instances.STATE_FILE
@@ -51,7 +52,7 @@ LEFTOVER_GRACE = 3.0
 
 def default_components() -> list[LabComponent]:
     """Every kind of stand-in the default lab runs. Other components are added to this list."""
-    components: list[LabComponent] = [Switches(), Firewalls(), HaproxyLab(), BindLab(), NetconfLab()]
+    components: list[LabComponent] = [Switches(), Firewalls(), HaproxyLab(), BindLab(), NetconfLab(), Routers()]
     return components
 
 

@@ -488,7 +488,8 @@ class Routers:
         }
         rtr_data = {
             **common, "role": "router", "ha_peer": spec.peer_name, "asn": spec.asn, "router_id": spec.router_id,
-            "ospf": {"interface": "peer0", "area": "0", "neighbor": plan_peer_router_id(spec)},
+            "ospf": {"interface": "peer0", "area": "0", "neighbor": plan_peer_router_id(spec),
+                     "neighbor_address": f"10.210.{spec.site_index}.{2 if spec.member == 'a' else 1}"},
             "bgp": {"neighbor": spec.upstream_addr, "remote_as": UPSTREAM_AS,
                     "accepted_prefixes": list(ACCEPTED_PREFIXES), "announced_prefixes": list(UPSTREAM_PREFIXES)},
             "vty_socket": str(run_dir),

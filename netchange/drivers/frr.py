@@ -13,8 +13,9 @@
   frr-reload.py has a trap: a target it cannot parse (even only the header vtysh itself prints)
   makes it answer "delete everything" with exit status 1. Such an answer is refused, never shown
   as a diff and never applied.
-- ``commit_config``: ``frr-reload.py --reload`` (exactly the lines ``--test`` showed), exit status
-  checked, then ``--test`` again must show nothing left to do. On failure the pre-commit running
+- ``commit_config``: ``frr-reload.py --test`` (refused answers stop here, nothing applied), then
+  ``--reload`` (exactly the lines ``--test`` showed), exit status checked, then ``--test`` again
+  must show nothing left to do. On failure the pre-commit running
   configuration is reloaded before the error is raised (the reload is line by line, not atomic).
 - ``rollback``: reloads the pre-commit snapshot and checks that ``show running-config`` is byte
   for byte what it was; no normalisation was needed (FRR prints no counters or timestamps there,
@@ -131,20 +132,22 @@ def merge_target(running: str, snippet: str) -> str:
 def parse_reload_output(text: str) -> tuple[list[str], list[str]] | None:
     """(commands to delete, commands to add) from ``frr-reload.py --test`` output.
 
-    Nothing to do prints nothing (no banners at all); ``None`` for any other text without both
-    banners (not an answer frr-reload.py gives when it worked).
+    Each banner is printed only when its list is not empty (nothing to do prints nothing); ``None``
+    for text outside the banners (not an answer frr-reload.py gives when it worked).
     """
-    if not text.strip():
-        return [], []
-    if _DELETE_BANNER not in text or _ADD_BANNER not in text:
-        return None
-    before, after = text.split(_ADD_BANNER, 1)
-    deletes = before.split(_DELETE_BANNER, 1)[1]
-
-    def body(part: str) -> list[str]:
-        return [line.rstrip() for line in part.splitlines() if line.strip() and not set(line.strip()) <= {"="}]
-
-    return body(deletes), body(after)
+    parts: dict[str, list[str]] = {_DELETE_BANNER: [], _ADD_BANNER: []}
+    current: list[str] | None = None
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line.strip() in parts:
+            current = parts[line.strip()]
+        elif not line.strip() or set(line.strip()) <= {"="}:
+            continue
+        elif current is None:
+            return None
+        else:
+            current.append(line)
+    return parts[_DELETE_BANNER], parts[_ADD_BANNER]
 
 
 def _commands(lines: list[str]) -> list[tuple[list[str], str]]:
@@ -342,6 +345,13 @@ class FrrDriver(NoCommitConfirm, NetchangeDriver):
         rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
         snapshot = self.running_config()
         target = self._candidate
+        try:
+            # --test first: an answer frr-reload.py cannot be trusted with (a target it cannot
+            # parse) is refused before --reload could act on it.
+            self._reload(target, apply=False)
+        except CommandErrorException as exc:
+            self.discard_config()
+            raise rejected(f"{exc}; nothing applied") from exc
         try:
             left = self._apply(target)
         except CommandErrorException as exc:

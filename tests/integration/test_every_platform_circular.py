@@ -5,6 +5,7 @@ is byte for byte the snapshot. A platform added to the lab without a case here f
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,10 @@ CASES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         "address": data["members"]["web3"].split(":")[0], "port": int(data["members"]["web3"].split(":")[1])}),
     "bind": ("dns_record", lambda data: {"type": "A", "name": "circular", "address": "192.0.2.77"}),
     "netconf": ("vlan", lambda data: {"vlan_id": 333, "name": "CIRCULAR"}),
+    # A next hop on the router's OSPF link: a connected network.
+    "frr": ("static_route", lambda data: {"prefix": "10.99.0.0/24", "next_hop": data["ospf"]["neighbor_address"]}),
+    "keepalived": ("vrrp", lambda data: {"instance": data["vrrp"]["instance"], "group": data["vrrp"]["vrid"],
+                                         "priority": 77}),
 }
 
 
@@ -41,10 +46,16 @@ def test_apply_read_back_roll_back_is_byte_equal(
     snapshot = dev.get_config(retrieve="running")["running"]
     change_type, params = CASES[platform]
     ct, ctx = context(nornir, name, dev, change_type, params(dict(nornir.inventory.hosts[name].data)))
+    t0 = time.monotonic()
     dev.load_merge_candidate(config=ct.render(ctx))
     assert [line for line in dev.compare_config().splitlines() if line[:1] in "+-"], "the change shows no diff"
+    t1 = time.monotonic()
     dev.commit_config()
+    t2 = time.monotonic()
     after = dev.get_config(retrieve="running")["running"]
     assert after != snapshot
+    t3 = time.monotonic()
     dev.rollback()
+    t4 = time.monotonic()
     assert dev.get_config(retrieve="running")["running"] == snapshot
+    print(f"\n{platform}: plan (load + diff) {t1 - t0:.2f} s, apply {t2 - t1:.2f} s, rollback {t4 - t3:.2f} s")

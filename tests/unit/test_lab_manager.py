@@ -201,3 +201,21 @@ def test_a_port_handed_to_one_lab_is_not_handed_to_another(tmp_path: Path) -> No
     assert instances.reserve_port(b.root, lambda: 40001) == 40001
     with pytest.raises(RuntimeError, match="reserved"):
         instances.reserve_port(a.root, lambda: 40001, attempts=3)
+
+
+def test_down_deletes_the_directories_a_component_made_outside_the_lab_root(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # FRR's run directories live outside the 0700 lab root (its daemons run as user frr).
+    monkeypatch.setattr(lab_manager, "_namespaces", list)
+    monkeypatch.setattr(lab_manager, "LEFTOVER_GRACE", 0.3)
+    outside = tmp_path / "netchange-frr-ncT"
+    (outside / "rtr-doif-a").mkdir(parents=True)
+    (outside / "rtr-doif-a" / "zebra.vty").write_text("stale socket stand-in")
+    lab = LabManager(tmp_path / "lab")
+    lab.root.mkdir()
+    lab.state_file.write_text(json.dumps({"pids": {}, "namespaces": [], "paths": [str(outside)],
+                                          "inventory": [], "complete": True}))
+    report = lab.down()
+    assert report.errors == [] and report.leftovers == []
+    assert not outside.exists()
+    assert not lab.state_file.exists()
