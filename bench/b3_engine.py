@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.configs import ios_config
-from bench.memdriver import MemoryCliDriver
 from netchange.changetype import Context, get_change_type, text_hash
 from netchange.classifiers import classify_diff, load_ruleset
 from netchange.journal import Journal
 from netchange.models import Role
 from netchange.rollback.restore import normalize
+from netchange.testing import StoredDevice
 
 TARGET_MS = {1_000: 5.0, 10_000: 50.0}
 
@@ -47,7 +47,8 @@ def measure(lines: int, hosts: int, *, reuse_seconds: float = 2.0) -> dict[str, 
     it = host_iter()
 
     def read() -> None:
-        driver = MemoryCliDriver(next(it), reuse_seconds=reuse_seconds)
+        driver = StoredDevice("sw", next(it)).driver(reuse_seconds=reuse_seconds)
+        driver.open()
         running = driver.get_config(retrieve="running")["running"]
         text_hash(normalize(driver, running))
         state.update(driver=driver, running=running)

@@ -2,7 +2,7 @@
 
 Run as ``python -m bench.offline N LINES`` (one process per N, so that peak memory is this N's):
 builds a Nornir inventory of N ``ios_cli`` switches in memory, gives each host the real ios_cli
-driver over an in-memory device (:mod:`bench.memdriver`), then does what ``netchange plan`` does
+driver over an in-memory device (:mod:`netchange.testing`), then does what ``netchange plan`` does
 after connecting: ``build_plan`` (20 threads, as configured for the fleet), the plan store and the
 journal. Prints one JSON object.
 """
@@ -18,18 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from nornir.core import Nornir
-from nornir.core.configuration import Config
-from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
-from nornir.plugins.runners import ThreadedRunner
 
 from bench.configs import ios_config
-from bench.memdriver import MemoryCliDriver, MemoryConnection
 from netchange import planstore
-from netchange.connection import CONNECTION_NAME
 from netchange.journal import Journal
 from netchange.models import ChangeRequest
 from netchange.plan import build_plan
 from netchange.policy import load_policy
+from netchange.testing import StoredDevice, build_inventory
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,15 +35,9 @@ def _rss_mb() -> float:
 
 
 def inventory(n: int, lines: int) -> Nornir:
-    hosts = Hosts()
-    for i in range(n):
-        name = f"sw-{'doif' if i % 2 else 'doso'}-acc{i}"
-        host = Host(name=name, hostname="memory", platform="ios_cli",
-                    data={"role": "switch", "site": "doif" if i % 2 else "doso"})
-        host.connections[CONNECTION_NAME] = MemoryConnection(MemoryCliDriver(ios_config(lines, seed=i), name))  # type: ignore[assignment]
-        hosts[name] = host
-    return Nornir(inventory=Inventory(hosts=hosts, groups=Groups(), defaults=Defaults()),
-                  runner=ThreadedRunner(num_workers=20), config=Config())
+    devices = [StoredDevice(f"sw-{'doif' if i % 2 else 'doso'}-acc{i}", ios_config(lines, seed=i),
+                            site="doif" if i % 2 else "doso") for i in range(n)]
+    return build_inventory(devices, workers=20)
 
 
 def run(n: int, lines: int) -> dict[str, Any]:

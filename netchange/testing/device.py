@@ -125,10 +125,11 @@ class StoredDevice:
             return text
         return f"Building configuration...\n\nCurrent configuration : {len(text)} bytes\n{text}end\n"
 
-    def driver(self) -> Any:
+    def driver(self, *, reuse_seconds: float = 60.0) -> Any:
         """The driver that plans this device: the platform's own CLI driver over a
-        :class:`MemorySession` (IOS-style syntaxes), else the offline engine of
-        :mod:`netchange.drivers.stored` (HAProxy, nftables)."""
+        :class:`MemorySession` (IOS-style syntaxes; ``reuse_seconds`` is its
+        ``running_reuse_seconds``), else the offline engine of :mod:`netchange.drivers.stored`
+        (HAProxy, nftables). Open it (``driver.open()``) before use, as any driver."""
         from netchange.drivers.stored import StoredConfigDriver, cli_profile
         from netchange.platforms import syntax_of
 
@@ -139,7 +140,7 @@ class StoredDevice:
                 "config": self.config, "source": "stored device", "platform": self.platform,
                 "syntax": self.data.get("syntax")})
         driver = _memory_class(profile)(hostname=self.name, username="", password="",
-                                        optional_args={"running_reuse_seconds": 60.0})
+                                        optional_args={"running_reuse_seconds": reuse_seconds})
         driver.session = MemorySession(self)
         return driver
 

@@ -18,11 +18,11 @@ from napalm.base import NetworkDriver
 from napalm.base.exceptions import MergeConfigException, ReplaceConfigException
 from netmiko.exceptions import ConfigInvalidException
 
-from bench.memdriver import MemoryCliDriver, MemoryDevice
 from netchange.drivers.base import DRIVERS, driver_class, rollback_preview
 from netchange.drivers.driver import DriverOptionsError, NetchangeDriver
 from netchange.errors import BadRequest, CommitFailed
 from netchange.platforms import PLATFORMS
+from netchange.testing import MemorySession, StoredDevice
 
 LIFECYCLE = ("open", "close", "is_alive", "get_config", "load_merge_candidate", "load_replace_candidate",
              "compare_config", "commit_config", "confirm_commit", "has_pending_commit", "discard_config",
@@ -57,7 +57,7 @@ def test_every_platform_has_a_driver(platform: str) -> None:
         assert platform == "asa"
 
 
-class _Refusing(MemoryDevice):
+class _Refusing(MemorySession):
     """Refuses any line typing ``frobnicate``, as IOS prints it; applies nothing."""
 
     def send_config_set(self, lines: list[str], **_: Any) -> str:
@@ -72,8 +72,9 @@ RUNNING = "hostname sw1\n!\ninterface FastEthernet0/3\n description old\n!\n"
 @pytest.mark.parametrize(("load", "napalm_class"), [
     ("load_merge_candidate", MergeConfigException), ("load_replace_candidate", ReplaceConfigException)])
 def test_a_refused_line_raises_napalms_exception_for_the_mode(load: str, napalm_class: type[Exception]) -> None:
-    dev = MemoryCliDriver(RUNNING)
-    dev.device = _Refusing(RUNNING)
+    dev = StoredDevice("sw1", RUNNING).driver()
+    dev.session = _Refusing(StoredDevice("sw1", RUNNING))
+    dev.open()
     candidate = "interface FastEthernet0/3\n frobnicate the port\n"
     if load == "load_replace_candidate":
         candidate = RUNNING.replace(" description old\n", " description old\n frobnicate the port\n")
