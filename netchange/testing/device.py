@@ -110,13 +110,15 @@ class StoredDevice:
 
     @classmethod
     def from_file(cls, path: str | Path, *, name: str | None = None, **facts: Any) -> StoredDevice:
-        """A device from a backup file (an Oxidized or RANCID file, ``show running-config`` output);
-        its name is the file's stem unless given."""
-        from netchange.bounds import read_regular_file
+        """A device from a backup file (an Oxidized or RANCID file, ``show running-config`` output),
+        read as an offline plan reads it (bounded; RANCID's own header dropped); its name is the
+        file's stem unless given."""
+        from netchange.backups import strip_rancid_header
+        from netchange.bounds import MAX_STORED_CONFIG_BYTES, read_regular_file
 
         file = Path(path)
-        text = read_regular_file(file, limit=_MAX_CONFIG_BYTES, what="stored configuration")
-        return cls(name=name or file.stem, config=text, **facts)
+        text = read_regular_file(file, limit=MAX_STORED_CONFIG_BYTES, what="stored configuration")
+        return cls(name=name or file.stem, config=strip_rancid_header(text), **facts)
 
     def running_config_output(self) -> str:
         """The stored text as the device prints it: with IOS's header when the file has none."""
@@ -143,9 +145,6 @@ class StoredDevice:
                                         optional_args={"running_reuse_seconds": reuse_seconds})
         driver.session = MemorySession(self)
         return driver
-
-
-_MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
 @cache

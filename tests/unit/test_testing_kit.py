@@ -196,3 +196,13 @@ def test_the_plugin_is_registered_for_pytest() -> None:
 
     assert [ep.value for ep in entry_points(group="pytest11") if ep.name == "netchange"] == [
         "netchange.testing.plugin"]
+
+
+def test_a_rancid_file_is_read_as_an_offline_plan_reads_it(tmp_path: Path) -> None:
+    rancid = tmp_path / "sw-rancid"
+    header = "!RANCID-CONTENT-TYPE: cisco\n!\n!Chassis type: WS-C2960X\n!Image: 15.2(7)E\n!\n"
+    rancid.write_text(header + SWITCH_RUNNING)
+    device = StoredDevice.from_file(rancid)
+    assert not device.config.startswith("!RANCID")
+    plain = plan_step("vlan", VLAN_20, [StoredDevice("sw-rancid", SWITCH_RUNNING)])
+    assert plan_step("vlan", VLAN_20, [device]).hosts[0].running_hash == plain.hosts[0].running_hash
