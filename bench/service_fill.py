@@ -17,6 +17,7 @@ import random
 import time
 from pathlib import Path
 
+from netchange import planstore, policypin
 from netchange.journal import Journal, State
 from netchange.models import Category, ChangeRequest, Role
 from netchange.plandoc import HostPlan, Plan, Rollback, seal
@@ -75,19 +76,24 @@ def _plan(rng: random.Random, number: int, created: dt.datetime, policy_digest: 
     return plan, site
 
 
-def fill(journal_path: Path, policy: Policy, n: int, *, seed: int = 15, open_share: float = 0.03) -> dict[str, float]:
-    """Record ``n`` changes; the last ``open_share`` of them are left open (the queue's working set)."""
+def fill(journal_path: Path, policy: Policy, n: int, *, plans_dir: Path | None = None, seed: int = 15,
+         open_share: float = 0.03) -> dict[str, float]:
+    """Record ``n`` changes (and store their plans in ``plans_dir``, as ``netchange plan`` does);
+    the last ``open_share`` of them are left open (the queue's working set)."""
     rng = random.Random(seed)
     t0 = time.perf_counter()
     base = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
     events = 0
     with Journal(journal_path) as journal:
         journal._conn.execute("PRAGMA synchronous=OFF")  # bench file only: see the module's docstring
+        policypin.require(policy, journal, actor="gperrin")
         open_from = int(n * (1 - open_share))
         for i in range(n):
             created = base + dt.timedelta(minutes=50 * i)
             plan, site = _plan(rng, i + 1, created, policy.digest)
             cid, author = plan.change.id, plan.created_by
+            if plans_dir is not None:
+                planstore.save(plans_dir, plan)
             journal.record_plan(plan, actor=author)
             events += 3
             if i >= open_from:

@@ -1,0 +1,243 @@
+"""B6: the approval service under a year of changes (issue 15 item 7).
+
+``python -m bench.service [--changes 10000] [--samples 200] [--clients 20] [--keep DIR]``
+
+Fills a journal with N changes (``bench.service_fill``: through the journal's API, realistic plans,
+every state), starts the real service (``netchange serve`` on 127.0.0.1, its own process), signs
+an operations manager in as a browser does (form, CSRF token, session cookie), and measures the
+two pages a manager lives on: *my queue* and *the change* (random changes, open and closed), by
+one client and by 20 concurrent clients. Prints median and 95th percentile in milliseconds
+(target: p95 under 150 ms for one client) and the JSON figures on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+NETCHANGE = Path(sys.executable).parent / "netchange"
+PASSWORD = "bench horse battery staple"
+MANAGER = "amoreau"
+TARGET_P95_MS = 150.0
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.service", description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=200, help="requests per page and per case")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--keep", type=Path, default=None, help="keep (or reuse) the filled home here")
+    return parser.parse_args(argv)
+
+
+def _policy_per_site(tmp: Path) -> Path:
+    """The repo's policy with each client operations manager approving for one site (PAQ)."""
+    raw = yaml.safe_load((REPO / "policy.yaml").read_text())
+    for person in raw["people"]:
+        if person["login"] in ("amoreau", "bleroy"):
+            person["sites"] = ["doif"] if person["login"] == "amoreau" else ["doso"]
+    path = tmp / "policy.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def prepare(root: Path, n: int) -> tuple[dict[str, str], dict[str, Any]]:
+    """A home at ``root`` with ``n`` changes (reused when already filled with as many)."""
+    from bench.service_fill import fill
+    from netchange.journal.key import KEY_FILE_NAME, use_key_file
+    from netchange.policy import load_policy
+
+    home = root / "home"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("NETCHANGE_")},
+           "NETCHANGE_HOME": str(home), "NETCHANGE_POLICY": str(root / "policy.yaml"),
+           "NETCHANGE_LOCK_DIR": str(root / "locks")}
+    marker = root / "filled.json"
+    if marker.exists() and json.loads(marker.read_text()).get("changes") == n:
+        return env, json.loads(marker.read_text())
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(mode=0o700, parents=True)
+    policy = load_policy(_policy_per_site(root))
+    use_key_file(home / KEY_FILE_NAME)
+    try:
+        figures = fill(home / "journal.sqlite", policy, n, plans_dir=home / "plans")
+    finally:
+        use_key_file(None)
+    done = subprocess.run([str(NETCHANGE), "users", "set-password", MANAGER], env=env, input=PASSWORD + "\n",
+                          capture_output=True, text=True, check=False, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"users set-password: {done.stderr}")
+    figures["journal_mb"] = round((home / "journal.sqlite").stat().st_size / 1e6, 1)
+    marker.write_text(json.dumps(figures))
+    return env, figures
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen([str(NETCHANGE), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/signin", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"netchange serve did not start: {proc.stdout.read() if proc.stdout else ''}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def signed_in(base: str) -> httpx.Client:
+    """A client with a manager's session, signed in through the form as a browser is."""
+    client = httpx.Client(base_url=base, timeout=60, follow_redirects=False)
+    page = client.get("/signin")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    if found is None:
+        raise RuntimeError("no CSRF token on the sign-in page")
+    done = client.post("/signin", data={"login": MANAGER, "password": PASSWORD, "csrf": found.group(1)})
+    if done.status_code not in (200, 303):
+        raise RuntimeError(f"sign-in: HTTP {done.status_code}")
+    return client
+
+
+def _timed(client: httpx.Client, path: str) -> float:
+    t0 = time.perf_counter()
+    response = client.get(path)
+    elapsed = (time.perf_counter() - t0) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
+    return elapsed
+
+
+def _stats(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"n": len(samples), "median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1),
+            "max_ms": round(ordered[-1], 1)}
+
+
+def measure(base: str, change_ids: list[str], *, samples: int, clients: int, seed: int = 7) -> dict[str, Any]:
+    rng = random.Random(seed)
+    pages = {"queue": lambda: "/queue", "change": lambda: f"/changes/{rng.choice(change_ids)}"}
+    results: dict[str, Any] = {}
+    with signed_in(base) as client:
+        for path in ("/queue", f"/changes/{change_ids[0]}"):  # warm-up: imports, templates, caches
+            for _ in range(3):
+                _timed(client, path)
+        for name, pick in pages.items():
+            results[f"{name}_1_client"] = _stats([_timed(client, pick()) for _ in range(samples)])
+    sessions = [signed_in(base) for _ in range(clients)]
+    try:
+        for name, pick in pages.items():
+            paths = [pick() for _ in range(max(samples, clients * 5))]
+            chunks = [paths[i::clients] for i in range(clients)]
+            timings: list[float] = []
+            lock = threading.Lock()
+            barrier = threading.Barrier(clients)
+
+            def worker(session: httpx.Client, mine: list[str], out: list[float] = timings,
+                       guard: threading.Lock = lock, start: threading.Barrier = barrier) -> None:
+                start.wait()
+                local = [_timed(session, p) for p in mine]
+                with guard:
+                    out.extend(local)
+
+            threads = [threading.Thread(target=worker, args=(s, c)) for s, c in zip(sessions, chunks, strict=True)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - t0
+            stats = _stats(timings)
+            stats["throughput_rps"] = round(len(timings) / wall, 1)
+            results[f"{name}_{clients}_clients"] = stats
+    finally:
+        for s in sessions:
+            s.close()
+    return results
+
+
+def run(changes: int, *, samples: int = 200, clients: int = 20, keep: Path | None = None) -> dict[str, Any]:
+    root = keep or Path(tempfile.mkdtemp(prefix="netchange-bench-service-"))
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        env, filled = prepare(root, changes)
+        with serving(env) as base:
+            ids = _change_ids(root / "home" / "journal.sqlite")
+            figures = measure(base, ids, samples=samples, clients=clients)
+    finally:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    one = figures["queue_1_client"]["p95_ms"], figures["change_1_client"]["p95_ms"]
+    return {"fill": filled, "clients": clients, "samples": samples, "pages": figures,
+            "target_p95_ms": TARGET_P95_MS, "meets_target": max(one) < TARGET_P95_MS}
+
+
+def _change_ids(journal: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as conn:
+        return [str(r[0]) for r in conn.execute("SELECT id FROM changes ORDER BY id")]
+
+
+def table(r: dict[str, Any]) -> str:
+    f = r["fill"]
+    lines = [f"B6 approval service — {f['changes']} changes, {f['events']} journal events"
+             f" ({f.get('journal_mb', '?')} MB), filled in {f['fill_s']} s",
+             f"{'page':<8} {'clients':>7} {'median ms':>10} {'p95 ms':>8} {'max ms':>8} {'req/s':>7}"]
+    for key, s in r["pages"].items():
+        page, clients = key.split("_", 1)
+        lines.append(f"{page:<8} {clients.split('_')[0]:>7} {s['median_ms']:>10} {s['p95_ms']:>8} {s['max_ms']:>8}"
+                     f" {s.get('throughput_rps', ''):>7}")
+    lines.append(f"target: p95 < {r['target_p95_ms']:.0f} ms for one client: {'ok' if r['meets_target'] else 'MISSED'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    result = run(args.changes, samples=args.samples, clients=args.clients, keep=args.keep)
+    print(table(result))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
