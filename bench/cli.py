@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ALL = ("B1", "B2", "B3", "B4", "B5")
+ALL = ("B1", "B2", "B3", "B4", "B5", "B6")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -33,6 +33,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ansible-n", type=int, default=0, help="N for B5 (default: the largest size)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run B1 and B2 this many times and keep each case's best (the machine is noisy)")
+    parser.add_argument("--service-changes", type=int, default=10_000, help="N changes in the journal for B6")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     return parser.parse_args(argv)
 
@@ -76,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         results["B3"] = b3_engine.run(quick=args.quick)
     if "B4" in only:
         results["B4"] = run_b4(offline, lines=200)
+    if "B6" in only:
+        from bench import service
+
+        results["B6"] = (service.run(40, samples=10, clients=4) if args.quick
+                         else service.run(args.service_changes))
     if only & {"B1", "B2", "B5"}:
         from bench.devices import run_b1, run_b2_best
         from bench.lab import switch_lab
@@ -135,6 +141,16 @@ def table(r: dict[str, Any]) -> str:
             if f:
                 rows.append(("B5 Ansible", f"N={b5['n']}, {key}, forks 20", f"{f['netchange_s']:.2f} s",
                              f"ansible {f['ansible_s']:.2f} s", f"ansible/netchange {f['ratio']:.2f}"))
+    b6 = r.get("B6")
+    if b6:
+        n = b6["fill"]["changes"]
+        for key, f in b6["pages"].items():
+            page, clients = key.split("_", 1)
+            target = b6["target_p95_ms"]
+            meets = (f"< {target:.0f} ms {ok(f['p95_ms'] < target)}" if clients == "1_client"
+                     else f"{f.get('throughput_rps', 0)} req/s")
+            rows.append(("B6 service", f"{page} page, {clients.replace('_', ' ')}, {n} changes",
+                         f"p95 {f['p95_ms']:.0f} ms", f"median {f['median_ms']:.0f} ms", meets))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

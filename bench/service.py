@@ -112,7 +112,8 @@ def serving(env: dict[str, str]) -> Iterator[str]:
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"netchange serve did not start: {proc.stdout.read() if proc.stdout else ''}")
+                    said = proc.stdout.read() if proc.stdout else ""
+                    raise RuntimeError(f"netchange serve did not start: {said}") from None
                 time.sleep(0.1)
         yield base
     finally:
@@ -148,7 +149,7 @@ def _timed(client: httpx.Client, path: str) -> float:
 
 def _stats(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"n": len(samples), "median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1),
             "max_ms": round(ordered[-1], 1)}
 
@@ -157,12 +158,15 @@ def measure(base: str, change_ids: list[str], *, samples: int, clients: int, see
     rng = random.Random(seed)
     pages = {"queue": lambda: "/queue", "change": lambda: f"/changes/{rng.choice(change_ids)}"}
     results: dict[str, Any] = {}
-    with signed_in(base) as client:
+    client = signed_in(base)
+    try:
         for path in ("/queue", f"/changes/{change_ids[0]}"):  # warm-up: imports, templates, caches
             for _ in range(3):
                 _timed(client, path)
         for name, pick in pages.items():
             results[f"{name}_1_client"] = _stats([_timed(client, pick()) for _ in range(samples)])
+    finally:
+        client.close()
     sessions = [signed_in(base) for _ in range(clients)]
     try:
         for name, pick in pages.items():

@@ -48,6 +48,7 @@ class MailFile(_Frozen):
     sender: str | None = None
     base_url: str | None = None
     timeout: float | None = Field(default=None, gt=0, le=120)
+    interval: float | None = Field(default=None, gt=0, le=3600)
 
 
 class ServerFile(_Frozen):
@@ -83,6 +84,8 @@ class MailSettings:
     the change page each mail links to is ``<base_url>/changes/<id>``."""
     timeout: float = 10.0
     """``mail.timeout`` seconds for one SMTP conversation step (a dead relay costs at most this)."""
+    interval: float = 15.0
+    """``mail.interval``: seconds between two turns of ``netchange serve``'s notifier."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -274,6 +277,7 @@ class Settings:
             base_url=(self.env.get("NETCHANGE_BASE_URL") or f.base_url or (server.url if server else "")
                       or "http://127.0.0.1:8000").rstrip("/"),
             timeout=f.timeout or 10.0,
+            interval=f.interval or 15.0,
         )
 
     @cached_property

@@ -12,7 +12,7 @@ import typer
 
 from netchange.cli.common import out
 from netchange.cli.common import policy as _policy
-from netchange.cli.main import app, settings
+from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest
 
 users = typer.Typer(help="Accounts of the approval service: passwords and API tokens (people of the policy).",
@@ -60,17 +60,24 @@ def serve(
     application = create_app(cfg, secure_cookies=tls or behind_tls_proxy)
     scheme = "https" if tls else "http"
     out.print(f"netchange approval service on {scheme}://{host}:{port}/ (journal {cfg.journal})")
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-        proxy_headers=behind_tls_proxy,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-    )
+    from netchange.notify import in_background
+
+    # The notifications of every step journaled here or by any CLI on this journal, and their retries.
+    stop_notifier = in_background(cfg, warn=lambda text: err.print(f"[yellow]warning:[/] {text}", highlight=False))
+    try:
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            ssl_certfile=str(tls_cert) if tls_cert else None,
+            ssl_keyfile=str(tls_key) if tls_key else None,
+            proxy_headers=behind_tls_proxy,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+        )
+    finally:
+        stop_notifier()
 
 
 def _read_password() -> str:

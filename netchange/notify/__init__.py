@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -185,21 +185,44 @@ def after_command(cfg: Settings, started: dt.datetime, warn: Callable[[str], Non
              " (or now with 'netchange notify flush')")
 
 
-def run_forever(cfg: Settings, *, interval: float = 15.0, stop: Callable[[], bool] = lambda: False,
+def run_forever(cfg: Settings, *, interval: float = 15.0, stop: threading.Event | None = None,
                 warn: Callable[[str], None] = lambda _: None) -> None:
-    """The service's loop: queue and deliver every ``interval`` seconds until ``stop()``."""
+    """The service's loop: queue and deliver every ``interval`` seconds until ``stop`` is set.
+
+    What the service journals (a decision in the browser) and what any CLI on the same journal
+    journals are mailed from here, and failed mails are retried when due.
+    """
     n = notifier(cfg)
     if n is None:
         return
+    stop = stop or threading.Event()
     started = dt.datetime.now(dt.UTC)
-    while not stop():
+    while not stop.is_set():
         try:
             report = n.run(since=started)
             if report.failed:
-                warn(f"{len(report.failed)} mail(s) not delivered: {report.failed[0]}")
+                warn(f"{len(report.failed)} mail(s) not delivered: {report.failed[0]}; retried later")
         except Exception as exc:  # keep serving; the next turn tries again
             warn(f"notifications: {redact.scrub(str(exc))}")
-        time.sleep(interval)
+        stop.wait(interval)
 
 
-__all__ = ["MAX_ATTEMPTS", "Notifier", "Report", "after_command", "backoff", "notifier", "run_forever"]
+def in_background(cfg: Settings, *, warn: Callable[[str], None] = lambda _: None) -> Callable[[], None]:
+    """Start :func:`run_forever` in a daemon thread, every ``mail.interval`` seconds (nothing when
+    no SMTP host is set); returns the function that stops it."""
+    if cfg.mail is None:
+        return lambda: None
+    interval = cfg.mail.interval
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(cfg,), name="netchange-notify", daemon=True,
+                              kwargs={"interval": interval, "stop": stop, "warn": warn})
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=interval + 30)
+
+    return halt
+
+
+__all__ = ["MAX_ATTEMPTS", "Notifier", "Report", "after_command", "backoff", "in_background", "notifier", "run_forever"]
