@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from netchange import redact
@@ -163,6 +164,19 @@ class Changes(JournalBase):
             json=r["json"],
         )
 
+    def plan_briefs(self, hashes: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """``hash → (author, planned start as written)`` of the given plans, without loading them:
+        for lists of many changes (the service's queue), not for deciding anything (unverified)."""
+        wanted = list(dict.fromkeys(hashes))
+        found: dict[str, tuple[str, str | None]] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT hash, created_by, json_extract(json, '$.change.planned_start') AS start FROM plans WHERE hash IN ({marks})"  # noqa: E501, S608
+            rows = self._read(sql, chunk)
+            found.update({r["hash"]: (r["created_by"], r["start"]) for r in rows})
+        return found
+
     def change(self, change_id: str) -> ChangeRow | None:
         rows = self._read("SELECT * FROM changes WHERE id = ?", (change_id,))
         return _change(rows[0]) if rows else None
@@ -225,9 +239,15 @@ class Changes(JournalBase):
             conn.execute("UPDATE changes SET emergency = ? WHERE id = ?", (redact.scrub(reason), change_id))
             self._append(conn, change_id, "emergency", actor=actor, data={"reason": reason})
 
-    def changes(self, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[ChangeRow]:
-        """Changes requested in ``[since, until)`` (all when not given), oldest first."""
+    def changes(self, since: dt.datetime | None = None, until: dt.datetime | None = None, *,
+                states: Iterable[State] | None = None) -> list[ChangeRow]:
+        """Changes requested in ``[since, until)`` (all when not given), in ``states`` only when
+        given (read through the ``changes_state`` index), oldest first."""
         sql, args = "SELECT * FROM changes WHERE 1=1", []
+        if states is not None:
+            wanted = sorted(State(s).value for s in states)
+            sql += f" AND state IN ({','.join('?' * len(wanted))})"
+            args.extend(wanted)
         if since is not None:
             sql += " AND created_at >= ?"
             args.append(_ts(since))

@@ -8,7 +8,6 @@ the decision to. Who may decide is ``netchange.approvals.refusal_of``, as for th
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from netchange.approvals import refusal_of
@@ -33,11 +32,10 @@ class Queue:
     scheduled: tuple[QueueRow, ...]
 
 
-def _planned_start(raw: str) -> dt.datetime | None:
+def _planned_start(value: str | None) -> dt.datetime | None:
     try:
-        value = json.loads(raw).get("change", {}).get("planned_start")
         return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except (ValueError, AttributeError):
+    except ValueError:
         return None
 
 
@@ -47,12 +45,14 @@ def build_queue(policy: Policy, journal: Journal, login: str, *, now: dt.datetim
     mine: list[QueueRow] = []
     running: list[QueueRow] = []
     scheduled: list[QueueRow] = []
-    for row in reversed(journal.changes()):
-        if row.state not in OPEN:
-            continue
-        record = journal.plan_record(row.id, row.plan_hash) if row.plan_hash else None
-        start = _planned_start(record.json) if record else None
-        author = record.created_by if record else ""
+    # Only the open changes (the journal's state index), and of their plans only the author and
+    # planned start (json_extract in SQLite): the queue of a journal of years reads what it shows.
+    rows = list(reversed(journal.changes(states=OPEN)))
+    briefs = journal.plan_briefs(r.plan_hash for r in rows if r.plan_hash)
+    for row in rows:
+        brief = briefs.get(row.plan_hash or "")
+        start = _planned_start(brief[1]) if brief else None
+        author = brief[0] if brief else ""
         item = QueueRow(row=row, planned_start=start.astimezone(policy.tz) if start else None, author=author)
         if login in (row.requester, author):
             mine.append(item)
@@ -62,7 +62,7 @@ def build_queue(policy: Policy, journal: Journal, login: str, *, now: dt.datetim
             scheduled.append(item)
         if (
             person is not None
-            and record is not None
+            and brief is not None
             and row.state is State.PLANNED
             and row.category is not None
             and policy.category(row.category).approvals

@@ -40,11 +40,11 @@ def journal(tmp_path):
 def test_schema_is_created_with_a_version_and_reopens(tmp_path):
     path = tmp_path / "j.sqlite"
     with Journal(path) as j:
-        assert j.schema_version == 2
+        assert j.schema_version == 3
     with Journal(path) as j:
-        assert j.schema_version == 2
+        assert j.schema_version == 3
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 2
+    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 3
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

@@ -362,7 +362,7 @@ def test_an_unkeyed_journal_is_keyed_on_its_first_write_and_its_past_sealed(tmp_
     path = tmp_path / "journal.sqlite"
     _old_journal(path)
     with Journal(path) as j:
-        assert j.schema_version == 2
+        assert j.schema_version == 3
         assert any("not keyed" in p for p in j.verify())
         j.event(None, "note", actor="new")
         kinds = [(e.seq, e.kind) for e in j.events()]
