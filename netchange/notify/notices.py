@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from netchange import planstore
+from netchange.approvals import refusal_of
 from netchange.errors import NetchangeError
 from netchange.journal import ChangeRow, Event, Journal, State
 from netchange.plandoc import Plan
@@ -116,14 +117,18 @@ class _Ctx:
         return [p for p in (self.person(self.change.requester), self.person(self.author())) if p]
 
     def approvers_asked(self) -> list[Person]:
-        """People who can give an approval the plan's category needs, for its sites."""
+        """People who can give an approval the plan's category needs: judged as the approval itself
+        is (:func:`netchange.approvals.refusal_of`: role, organisation, sites, never the requester
+        or the plan's author)."""
         plan = self.plan()
         if plan is None or plan.category is None:
             return []
         rules = self.policy.category(plan.category).approvals
-        barred = {self.change.requester, plan.created_by}
         return [p for p in self.policy.people
-                if p.login not in barred and p.covers(self.sites()) and any(r.satisfied_by(p) for r in rules)]
+                if any(r.satisfied_by(p) for r in rules)
+                and refusal_of(self.policy, p, change_id=self.change.id, category=plan.category,
+                               requester=self.change.requester, plan_author=plan.created_by,
+                               sites=self.sites()) is None]
 
     def approvers_given(self) -> list[Person]:
         """People whose approval of the current plan is recorded."""
