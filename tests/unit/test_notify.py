@@ -305,3 +305,56 @@ def test_mail_settings_password_and_token_stay_out_of_settings_yaml(workspace: P
     monkeypatch.setenv("NETCHANGE_SMTP_SECURITY", "none")
     with pytest.raises(Exception, match="never sent over an unencrypted"):
         _ = Settings.resolve().mail
+
+
+def test_starttls_and_login_with_the_password_from_the_secrets_file(workspace: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     cli: Cli) -> None:
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from tests.smtpsink import self_signed
+
+    cert, key = self_signed(workspace)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server: object, session: object, envelope: object, mechanism: str,
+                      auth_data: object) -> AuthResult:
+        assert isinstance(auth_data, LoginPassword)
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password == b"relay-pass-5678")
+
+    server = SmtpServer(tls_context=context, require_starttls=True, authenticator=authenticator,
+                        auth_require_tls=True).start()
+    try:
+        _mock(workspace, monkeypatch, post_check_passes=True)
+        _mail_env(monkeypatch, server.port)
+        monkeypatch.setenv("NETCHANGE_SMTP_SECURITY", "starttls")
+        monkeypatch.setenv("NETCHANGE_SMTP_USER", "netchange")
+        monkeypatch.setenv("SSL_CERT_FILE", cert)  # the test's CA: the relay's certificate is verified
+        secrets = workspace / "home" / "secrets.yaml"
+        secrets.write_text("mail: {password: relay-pass-5678}\n")
+        secrets.chmod(0o600)
+        planned = cli("plan", str(_change(workspace)), actor="dnguyen")
+        assert planned.code == 0 and "not delivered" not in planned.err, planned.err
+        assert set(_by_notice(server.sink.take())) == {"taken", "approval requested"}
+        assert logins == [("netchange", "relay-pass-5678")]
+        # The password is nowhere netchange writes.
+        for path in (workspace / "home").rglob("*"):
+            if path.is_file() and path.name != "secrets.yaml":
+                assert b"relay-pass-5678" not in path.read_bytes(), path
+        assert "relay-pass-5678" not in planned.out + planned.err
+    finally:
+        server.stop()
+    # A relay whose certificate is not trusted is refused, and that is journaled, not sent in clear.
+    monkeypatch.delenv("SSL_CERT_FILE")
+    server = SmtpServer(port=server.port, tls_context=context, require_starttls=True,
+                        authenticator=authenticator, auth_require_tls=True).start()
+    try:
+        approved = cli("approve", "CHG-2026-0042", actor="amoreau")
+        assert approved.code == 0 and "CERTIFICATE_VERIFY_FAILED" in approved.err
+        assert server.sink.take() == []
+    finally:
+        server.stop()
