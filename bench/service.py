@@ -53,6 +53,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 def _policy_per_site(tmp: Path) -> Path:
     """The repo's policy with each client operations manager approving for one site (PAQ)."""
     raw = yaml.safe_load((REPO / "policy.yaml").read_text())
+    raw["approvals_by_site"] = True
     for person in raw["people"]:
         if person["login"] in ("amoreau", "bleroy"):
             person["sites"] = ["doif"] if person["login"] == "amoreau" else ["doso"]
@@ -64,7 +65,7 @@ def _policy_per_site(tmp: Path) -> Path:
 def prepare(root: Path, n: int) -> tuple[dict[str, str], dict[str, Any]]:
     """A home at ``root`` with ``n`` changes (reused when already filled with as many)."""
     from bench.service_fill import fill
-    from netchange.journal.key import KEY_FILE_NAME, use_key_file
+    from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
     from netchange.policy import load_policy
 
     home = root / "home"
@@ -78,11 +79,11 @@ def prepare(root: Path, n: int) -> tuple[dict[str, str], dict[str, Any]]:
         shutil.rmtree(home)
     home.mkdir(mode=0o700, parents=True)
     policy = load_policy(_policy_per_site(root))
-    use_key_file(home / KEY_FILE_NAME)
+    configure(JournalSetup(key_file=home / KEY_FILE_NAME))  # as the CLI keys it: beside the secrets file
     try:
         figures = fill(home / "journal.sqlite", policy, n, plans_dir=home / "plans")
     finally:
-        use_key_file(None)
+        configure(None)
     done = subprocess.run([str(NETCHANGE), "users", "set-password", MANAGER], env=env, input=PASSWORD + "\n",
                           capture_output=True, text=True, check=False, timeout=60)
     if done.returncode != 0:
