@@ -16,6 +16,10 @@ Order of work, each step journaled before and after it happens:
    alarm: outcome ``failed``, the hosts named, never silence. A host changed by someone else
    since its commit is not restored over their lines: an alarm names the host and the lines.
 
+The applier only reports what happens (:mod:`netchange.observers`): the journal and the live
+progress subscribe to it (:class:`~netchange.observers.JournalRecorder`,
+:class:`~netchange.observers.ProgressView`); it writes nothing and prints nothing itself.
+
 Signals: SIGINT, SIGTERM and SIGHUP stop the rollout like a first Ctrl-C (roll back, verify);
 during the rollback one more is refused with a message, and the next aborts the process,
 leaving the change ``in_progress`` and its journal locks for ``netchange recover``
@@ -31,7 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
@@ -42,6 +46,7 @@ from netchange.drivers.base import DriverProtocol
 from netchange.drivers.errors import SessionClosed
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.models import OnFailure
+from netchange.observers import ApplyObserver, JournalLike, JournalRecorder, Observers, ProgressView, RunEvent
 from netchange.outcome import ChangeOutcome, HostFailure, HostStatus
 from netchange.plan import HostPlan, Plan, plan_contexts, restored_checks
 from netchange.progress import Progress
@@ -50,14 +55,6 @@ from netchange.rollback.restore import brief_lines, changed_lines, normalize
 from netchange.rollback.runner import RestoreTarget, run_in_order, run_restores, session
 
 # Platforms of NAPALM whose commit_config(revert_in=) is a real confirmed commit.
-
-
-class JournalLike(Protocol):
-    def event(self, change_id: str, kind: str, *, actor: str, host: str | None = None,
-              data: dict[str, Any] | None = None) -> None: ...
-
-    def event_batch(self, change_id: str | None, items: Sequence[tuple[str, str | None, dict[str, Any] | None]],
-                    *, actor: str, durable: bool = True) -> None: ...
 
 
 @dataclass
@@ -119,29 +116,37 @@ def rollout_batches(hosts: Sequence[str], *, canary: int, batch_size: int) -> li
 
 
 class Applier:
-    """One apply of one plan. Thread-safe where workers touch it (outcomes, journal, progress)."""
+    """One apply of one plan. Thread-safe where workers touch it (outcomes, observers).
+
+    What happens is reported to ``observers`` (:mod:`netchange.observers`); ``journal`` and
+    ``progress`` are shorthands that subscribe the journal's recorder and the live progress view.
+    """
 
     def __init__(
         self,
         plan: Plan,
         nr: Nornir,
         *,
-        journal: JournalLike,
         snapshots: SnapshotStore,
-        progress: Progress,
         actor: str,
+        observers: Sequence[ApplyObserver] = (),
+        journal: JournalLike | None = None,
+        progress: Progress | None = None,
         revert_in: int = 300,
     ) -> None:
         self.plan = plan
         self.nr = nr
-        self.journal = journal
         self.snapshots = snapshots
-        self.progress = progress
         self.actor = actor
         self.revert_in = revert_in
+        self.observers = Observers(*observers)
+        if journal is not None:
+            self.observers.subscribe(JournalRecorder(journal, plan.change.id, actor))
+        if progress is not None:
+            self.observers.subscribe(ProgressView(progress))
         self.rolling_back = False
         """Set once the rollout stops: from then on a signal no longer interrupts (see Interrupts)."""
-        self._prepared: list[tuple[str, str | None, dict[str, Any] | None]] = []
+        self._prepared: list[RunEvent] = []
         self.lock = threading.Lock()
         self.changing = [h.host for h in plan.hosts if h.changes]
         self.outcomes = {h.host: HostOutcome(host=h.host) for h in plan.hosts}
@@ -152,23 +157,22 @@ class Applier:
         self.idle = threading.Condition(self.lock)
         """When the rollout first failed: each rollback reports its time from there to verified."""
 
-    # -- journaling ------------------------------------------------------------------------------
-    def _event(self, kind: str, host: str | None = None, **data: Any) -> None:
-        with self.lock:
-            self.journal.event(self.plan.change.id, kind, actor=self.actor, host=host, data=data or None)
+    # -- reporting (the observers journal and show it) ---------------------------------------------
+    def _report(self, kind: str, host: str | None = None, **data: Any) -> None:
+        """One fact, on record before the applier goes on (durable)."""
+        self.observers.record([RunEvent(kind, host, data or None)], durable=True)
 
-    def _events(self, items: list[tuple[str, str | None, dict[str, Any] | None]], *, durable: bool = True) -> None:
-        """Several events in one journal transaction: one disk sync instead of one each.
+    def _report_all(self, events: Sequence[RunEvent], *, durable: bool = True) -> None:
+        """Facts that belong together (one journal transaction: one disk sync instead of one each).
 
-        ``durable=False`` for events that recovery can do without: what follows a commit (a
-        host with ``commit_started`` and no outcome is restored from its snapshot anyway).
+        ``durable=False`` for facts that recovery can do without: what follows a commit (a host
+        with ``commit_started`` and no outcome is restored from its snapshot anyway).
         """
-        with self.lock:
-            self.journal.event_batch(self.plan.change.id, items, actor=self.actor, durable=durable)
+        self.observers.record(events, durable=durable)
 
     def _status(self, host: str, status: HostStatus, detail: str = "") -> None:
         self.outcomes[host].status = status
-        self.progress.host(host, status, detail)
+        self.observers.host_status(host, status, detail)
 
     def _driver(self, task: Task) -> DriverProtocol:
         return session(task)
@@ -185,20 +189,20 @@ class Applier:
             running = driver.get_config(retrieve="running")["running"]
             if text_hash(normalize(driver, running)) != hp.running_hash:
                 with self.lock:
-                    self._prepared.append(("drift", hp.host, {"planned": hp.running_hash}))
+                    self._prepared.append(RunEvent("drift", hp.host, {"planned": hp.running_hash}))
                 self.outcomes[hp.host].failure = HostFailure(DriftDetected, "running state differs from the plan's")
                 self._status(hp.host, HostStatus.FAILED, "drifted from the plan")
                 return Result(host=task.host, failed=True)
             sha = self.snapshots.save(running)
             self.outcomes[hp.host].snapshot = sha
             with self.lock:
-                self._prepared.append(("snapshot", hp.host, {"sha": sha}))
+                self._prepared.append(RunEvent("snapshot", hp.host, {"sha": sha}))
             self._status(hp.host, HostStatus.WAITING, "snapshot taken")
             return Result(host=task.host)
         except Exception as exc:  # any driver failure: this host is not ready, nothing was changed
             failure = self.outcomes[hp.host].failure = HostFailure.of(exc)
             with self.lock:
-                self._prepared.append(("prepare_failed", hp.host, {"error": failure.text}))
+                self._prepared.append(RunEvent("prepare_failed", hp.host, {"error": failure.text}))
             self._status(hp.host, HostStatus.FAILED, failure.text)
             return Result(host=task.host, failed=True)
 
@@ -226,19 +230,19 @@ class Applier:
                         self.idle.wait(0.2)
                 return
             except KeyboardInterrupt:
-                self.progress.message("still finishing the host(s) in flight, then rolling back")
+                self.observers.message("still finishing the host(s) in flight, then rolling back")
 
     def _apply_host_steps(self, task: Task) -> Result:
         hp = self.plan.host(task.host.name)
         out = self.outcomes[hp.host]
-        pending: list[tuple[str, str | None, dict[str, Any] | None]] = []
+        pending: list[RunEvent] = []
         try:
             driver = self._driver(task)
             self._status(hp.host, HostStatus.COMMITTING)
             self._check_unchanged(driver, hp)
             self._load_and_compare(driver, hp)
             confirmed = supports_confirmed_commit(hp.platform)
-            self._event("commit_started", hp.host, confirmed=confirmed)
+            self._report("commit_started", hp.host, confirmed=confirmed)
             out.commit_started = True
             if confirmed:
                 driver.commit_config(message=self.plan.change.id, revert_in=self.revert_in)
@@ -249,23 +253,23 @@ class Applier:
             # What follows the commit is journaled in one transaction once the host is done:
             # commit_started (above, on its own) is what recovery needs; a crash before this
             # batch leaves a host that recovery restores from its snapshot.
-            pending.append(("committed", hp.host, None))
+            pending.append(RunEvent("committed", hp.host))
             self._status(hp.host, HostStatus.POST_CHECKS)
             checks = self._post_checks(task, hp, driver)
             out.post_checks = [c.model_dump() for c in checks]
             # The state the change left, kept for a later restore (recover, rollback on request):
             # what differs from it then is someone else's, never to be erased.
             after_sha = self.snapshots.save(out.after_text) if out.after_text is not None else None
-            pending.append(("post_checks", hp.host, {"checks": out.post_checks, "after": out.after_hash,
-                                                     "after_sha": after_sha}))
+            pending.append(RunEvent("post_checks", hp.host, {"checks": out.post_checks, "after": out.after_hash,
+                                                             "after_sha": after_sha}))
             failed = [f"{c.name}: {c.detail}" if c.detail else c.name for c in checks if not c.passed]
             if failed:
                 raise PostCheckFailed(f"post-check failed: {', '.join(failed)}")
             if confirmed:
                 driver.confirm_commit()
                 out.confirmed_pending = False
-            pending.append(("confirmed", hp.host, {"after": out.after_hash, "confirmed_commit": confirmed}))
-            self._events(pending, durable=False)
+            pending.append(RunEvent("confirmed", hp.host, {"after": out.after_hash, "confirmed_commit": confirmed}))
+            self._report_all(pending, durable=False)
             self._status(hp.host, HostStatus.DONE, f"{len(checks)} post-check(s) passed")
             return Result(host=task.host, changed=True)
         except (Exception, KeyboardInterrupt) as exc:
@@ -273,13 +277,12 @@ class Applier:
             # rollback. SystemExit is not caught: an abort leaves the change for ``recover``.
             return self._host_failed(task, out, HostFailure.of(exc), pending)
 
-    def _host_failed(self, task: Task, out: HostOutcome, failure: HostFailure,
-                     pending: list[tuple[str, str | None, dict[str, Any] | None]]) -> Result:
+    def _host_failed(self, task: Task, out: HostOutcome, failure: HostFailure, pending: list[RunEvent]) -> Result:
         out.failed_at = time.monotonic()
         with self.lock:
             self.first_failure = self.first_failure or out.failed_at
         out.failure = failure
-        self._events([*pending, ("host_failed", out.host, {"error": failure.text})], durable=False)
+        self._report_all([*pending, RunEvent("host_failed", out.host, {"error": failure.text})], durable=False)
         self._status(out.host, HostStatus.FAILED, failure.text)
         return Result(host=task.host, failed=True)
 
@@ -357,26 +360,26 @@ class Applier:
         self._status(host, HostStatus.ROLLING_BACK)
 
     def restore_finished(self, host: str, report: RestoreReport) -> None:
-        """:class:`netchange.rollback.runner.RestoreObserver`: journal the restore, set the host's status."""
+        """:class:`netchange.rollback.runner.RestoreObserver`: report the restore, set the host's status."""
         out = self.outcomes[host]
         out.restore = report
         # Journaled with its outcome in one transaction: a crash in between is covered anyway
         # (commit_started without rollback_verified is what ``recover`` restores).
-        started: tuple[str, str | None, dict[str, Any] | None] = ("rollback_started", host, None)
+        started = RunEvent("rollback_started", host)
         since_failure = time.monotonic() - self.first_failure if self.first_failure else None
         since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
         # The cause stays in the host's line: "restored" alone would hide why it was undone.
         cause = f"{out.error} → " if out.error else ""
         if report.verified:
-            self._events(durable=False, items=[started, ("rollback_verified", host, {
+            self._report_all(durable=False, events=[started, RunEvent("rollback_verified", host, {
                 "strategies": report.strategies, "seconds": round(report.seconds, 3),
                 "since_failure": None if since_failure is None else round(since_failure, 3),
                 **({"checks": report.checks} if report.checks else {})})])
             self._status(host, HostStatus.RESTORED, f"{cause}restored, verified in {report.seconds:.2f}s{since}")
             return
-        self._events([started, ("rollback_failed", host, {"errors": report.errors, "foreign": report.foreign,
-                                                          **({"checks": report.checks} if report.checks else {})})],
-                     durable=False)
+        self._report_all([started, RunEvent("rollback_failed", host, {
+            "errors": report.errors, "foreign": report.foreign,
+            **({"checks": report.checks} if report.checks else {})})], durable=False)
         self._status(host, HostStatus.ALARM, cause + "; ".join(report.errors))
 
     def _to_roll_back(self, on_failure: OnFailure) -> list[str]:
@@ -394,13 +397,13 @@ class Applier:
         for h in self.plan.hosts:
             if not h.changes:
                 self._status(h.host, HostStatus.NO_CHANGE)
-        self._event("apply_started", plan_hash=self.plan.plan_hash, hosts=self.changing)
+        self._report("apply_started", plan_hash=self.plan.plan_hash, hosts=self.changing)
         self._run(self.changing, self._prepare, "prepare")
         # Every snapshot is on disk and journaled before the first commit (recover needs them).
-        self._events(sorted(self._prepared, key=lambda e: self.changing.index(e[1] or "")))
+        self._report_all(sorted(self._prepared, key=lambda e: self.changing.index(e.host or "")))
         not_ready = [h for h in self.changing if self.outcomes[h].status is HostStatus.FAILED]
         if not_ready:
-            self._event("apply_refused", hosts=not_ready)
+            self._report("apply_refused", hosts=not_ready)
             drifted = [h for h in not_ready if self.outcomes[h].drifted]
             if drifted:
                 raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; nothing was changed")
@@ -424,13 +427,13 @@ class Applier:
             interrupted = True
             self.rolling_back = True
             self.first_failure = self.first_failure or time.monotonic()
-            self.progress.message("interrupted: rolling back")
+            self.observers.message("interrupted: rolling back")
             self._wait_idle()
-            self._event("interrupted")
+            self._report("interrupted")
         self.rolling_back = True
         failed = [h for h in self.changing if self.outcomes[h].status is HostStatus.FAILED]
         if not failed and not interrupted:
-            self._event("apply_finished", outcome=ChangeOutcome.COMPLETED.value)
+            self._report("apply_finished", outcome=ChangeOutcome.COMPLETED.value)
             return ApplyOutcome(change.id, ChangeOutcome.COMPLETED, self.outcomes)
         for host in self.changing:
             if self.outcomes[host].status is HostStatus.WAITING:
@@ -442,7 +445,7 @@ class Applier:
         alarms = [h for h in back if self.outcomes[h].status is HostStatus.ALARM]
         left = [h for h in self.changing if self.outcomes[h].commit_started and self.outcomes[h].restore is None]
         outcome = ChangeOutcome.FAILED if alarms or left else ChangeOutcome.ROLLED_BACK
-        self._event("apply_finished", outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left)
+        self._report("apply_finished", outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left)
         return ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)
 
     def close(self) -> None:

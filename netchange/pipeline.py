@@ -21,7 +21,7 @@ service will call the same functions.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from netchange.apply import ApplyOutcome
     from netchange.identity import Actor
+    from netchange.observers import ApplyObserver
     from netchange.plan import Plan
     from netchange.policy import Policy
     from netchange.progress import Progress
@@ -64,6 +65,8 @@ class Run:
     """Makes the live progress for the hosts about to be acted on (terminal, plain lines, JSON)."""
     warn: Callable[[str], None] = lambda text: None
     """One line the user should see (e.g. other changes left in progress)."""
+    observers: Sequence[ApplyObserver] = ()
+    """More watchers of an apply (:mod:`netchange.observers`), after the journal and the progress."""
 
 
 @dataclass
@@ -123,6 +126,7 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
     from netchange.apply import Applier, Interrupts
     from netchange.guard import check_apply
+    from netchange.observers import JournalRecorder, ProgressView
     from netchange.rollback import SnapshotStore
 
     cfg, actor = run.settings, run.actor
@@ -144,8 +148,12 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
         check_apply(the_plan, policy=run.policy, journal=journal, actor=actor,
                     now=clock.now(run.policy, cfg.now), emergency=emergency)
         progress = run.progress(changing)
-        applier = Applier(the_plan, nr, journal=journal, snapshots=SnapshotStore(cfg.snapshots_dir),
-                          progress=progress, actor=actor.login, revert_in=revert_in)
+        # The applier reports; the journal records (first: a fact is on record before it is
+        # shown), the live progress shows, and whatever the caller adds watches too.
+        applier = Applier(the_plan, nr, snapshots=SnapshotStore(cfg.snapshots_dir), actor=actor.login,
+                          observers=[JournalRecorder(journal, change_id, actor.login), ProgressView(progress),
+                                     *run.observers],
+                          revert_in=revert_in)
         journal.acquire_locks(change_id, changing, actor=actor.login)
         try:
             with Interrupts(applier, progress.message).installed():
