@@ -10,14 +10,17 @@ lines. It declares an entry point in the group ``netchange.classifier_rules`` na
 a callable returning a directory); every ``*.yaml`` file there has ``extends: <family>`` and a
 ``rules:`` list, read like a family file's. Their bytes, the entry point and the distribution's
 name and version go into the rule set's digest, and the recorded version becomes
-``<version>+ext.<digest prefix>``: every plan records which extra rules judged it.
+``<version>+ext.<digest prefix>``: every plan records which extra rules judged it. The entry
+points are read through one registry (:data:`RULE_PLUGINS`, a :class:`netchange.registry.Registry`
+like the drivers' and change types'): it loads each once and checks that it gives a directory; a
+broken plugin is one line naming it and its distribution. Tests register a rules directory with
+``RULE_PLUGINS.registered(name, path)``.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +31,7 @@ from pydantic import ValidationError
 
 from netchange.classifiers.model import Rule, RuleFile, RuleSet, SectionCheck
 from netchange.errors import BadRequest
+from netchange.registry import PluginError, Registry
 
 RULES_DIR = Path(__file__).parent / "rules"
 SET_FILE = "ruleset.yaml"
@@ -35,6 +39,22 @@ ENTRY_POINT_GROUP = "netchange.classifier_rules"
 Plugin = tuple[str, str, Path]  # (entry point name, "distribution-version", rules directory)
 # Keys a family file may give once for all its rules (each rule may still say otherwise).
 _FILE_DEFAULTS = ("platforms", "perimeter")
+
+
+def _rules_directory(name: str, target: Any) -> Path:
+    """What a ``netchange.classifier_rules`` entry point gives, as its rules directory: a package
+    (its folder), a callable returning a directory, or a path."""
+    if isinstance(target, ModuleType):
+        where = Path(target.__file__ or "").parent
+    else:
+        where = Path(target() if callable(target) else target)
+    if not where.is_dir():
+        raise PluginError(f"classifier rules {name!r}: {where} is not a directory")
+    return where.resolve()
+
+
+RULE_PLUGINS: Registry[Path] = Registry("classifier rules", ENTRY_POINT_GROUP, convert=_rules_directory)
+"""Rules directories of other distributions by entry-point name (``netchange.classifier_rules``)."""
 
 
 def load_ruleset(directory: Path | None = None) -> RuleSet:
@@ -45,24 +65,17 @@ def load_ruleset(directory: Path | None = None) -> RuleSet:
     return _load(Path(directory).resolve(), ())
 
 
-@functools.lru_cache(maxsize=4)
+_listed_for: tuple[str, ...] | None = None
+
+
 def _plugins(path: tuple[str, ...]) -> tuple[Plugin, ...]:
-    """Rule directories declared by installed distributions (cached per ``sys.path``)."""
-    del path  # the cache key: a new sys.path may hold new distributions
-    found: list[Plugin] = []
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = f"{ep.dist.name}-{ep.dist.version}" if ep.dist is not None else "unknown"
-        try:
-            target = ep.load()
-            if isinstance(target, ModuleType):
-                where = Path(target.__file__ or "").parent
-            else:
-                where = Path(target() if callable(target) else target)
-        except Exception as exc:  # a broken plugin is bad input, named, never a traceback
-            raise BadRequest(f"classifier rules entry point {ep.name!r} ({dist}): cannot load: {exc}") from None
-        if not where.is_dir():
-            raise BadRequest(f"classifier rules entry point {ep.name!r} ({dist}): {where} is not a directory")
-        found.append((ep.name, dist, where.resolve()))
+    """Rule directories of the registry (its entry points listed again when ``sys.path`` changed:
+    a distribution installed into the running process)."""
+    global _listed_for  # noqa: PLW0603 - which sys.path the registry's listing is of
+    if path != _listed_for:
+        RULE_PLUGINS.refresh()
+        _listed_for = path
+    found = [(name, RULE_PLUGINS.origin(name), RULE_PLUGINS.get(name)) for name in RULE_PLUGINS.names()]
     return tuple(sorted(found))
 
 

@@ -12,9 +12,9 @@ and the rules version. An approval is given to that hash.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
@@ -28,7 +28,7 @@ from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol, rollback_preview, syntax_of
 from netchange.errors import BadRequest, NetchangeError, UnknownReference
 from netchange.inventory import host_role, host_site, resolve_targets
-from netchange.models import Category, ChangeRequest, CheckResult
+from netchange.models import Category, ChangeRequest, CheckResult, Role
 from netchange.plandoc import (
     HostPlan,
     NotApplicable,
@@ -39,6 +39,9 @@ from netchange.plandoc import (
     overall_category,
 )
 from netchange.rollback.restore import normalize
+
+if TYPE_CHECKING:
+    from nornir.core.inventory import Host
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,67 @@ class BoundStep:
     """Hosts the targets selected (by role, site, groups) that the change type cannot run on."""
 
 
-def bind_steps(change: ChangeRequest, nr: Nornir) -> list[BoundStep]:
+@dataclass(frozen=True)
+class PlanTarget:
+    """One host of the plan: its facts, worked out once from the inventory when the steps are
+    bound (platform, configuration syntax, role, site, the data its templates read), and the
+    steps that run on it. Every context and the host's :class:`HostPlan` are built from it."""
+
+    host: str
+    platform: str
+    syntax: str
+    role: Role
+    site: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    steps: tuple[BoundStep, ...] = ()
+
+    @classmethod
+    def of(cls, host: Host) -> PlanTarget:
+        platform = host.platform or ""
+        return cls(host=host.name, platform=platform, syntax=syntax_of(platform, host.get("syntax")),
+                   role=host_role(host), site=host_site(host), data=dict(host.items()))
+
+    def contexts(self, driver: DriverProtocol, running: str, change_id: str) -> list[tuple[BoundStep, Context[Any]]]:
+        """One context per step of this host, in request order."""
+        return [(step, Context(host=self.host, platform=self.platform, syntax=self.syntax, role=self.role,
+                               site=self.site, data=dict(self.data), params=step.params, driver=driver,
+                               running=running, change_id=change_id))
+                for step in self.steps]
+
+    def planned(
+        self,
+        *,
+        pre_checks: tuple[CheckResult, ...] = (),
+        running_hash: str = "",
+        candidate: str = "",
+        diff: str = "",
+        rollback: Rollback | None = None,
+        has_post_checks: bool = False,
+        classification: Classification | None = None,
+        error: str | None = None,
+    ) -> HostPlan:
+        """This host's part of the plan (``error``: its planning failed, no category)."""
+        return HostPlan(
+            host=self.host, site=self.site, role=self.role, platform=self.platform, syntax=self.syntax,
+            steps=tuple(step.index for step in self.steps), pre_checks=pre_checks, running_hash=running_hash,
+            candidate=candidate, diff=diff, rollback=rollback, has_post_checks=has_post_checks,
+            category=classification.category if classification else None,
+            reasons=classification.reasons if classification else (),
+            unclassified=classification.unclassified if classification else (),
+            error=error,
+        )
+
+
+def bind(change: ChangeRequest, nr: Nornir) -> tuple[list[BoundStep], dict[str, PlanTarget]]:
     """Validate every step's params and resolve its targets: all bad input surfaces here.
 
-    A host named in ``targets.hosts`` that the change type cannot run on is bad input; one that a
-    role, a site or groups selected is left out of the step and listed as not applicable. A step
-    left with no host is bad input (it would silently do nothing).
+    Returns the bound steps and the plan's targets (host → :class:`PlanTarget`, in step order:
+    the rollout follows it), each host's facts worked out once. A host named in
+    ``targets.hosts`` that the change type cannot run on is bad input; one that a role, a site or
+    groups selected is left out of the step and listed as not applicable. A step left with no
+    host is bad input (it would silently do nothing).
     """
+    facts: dict[str, PlanTarget] = {}
     bound = []
     for index, step in enumerate(change.steps):
         where = f"steps.{index}"
@@ -68,8 +125,8 @@ def bind_steps(change: ChangeRequest, nr: Nornir) -> list[BoundStep]:
         hosts = resolve_targets(nr, step.targets, where=f"{where}.targets")
         runs, skipped = [], []
         for name in hosts:
-            host = nr.inventory.hosts[name]
-            why = change_type.supports(syntax_of(host.platform or "", host.get("syntax")), host_role(host))
+            target = facts.get(name) or facts.setdefault(name, PlanTarget.of(nr.inventory.hosts[name]))
+            why = change_type.supports(target.syntax, target.role)
             if why and name in step.targets.hosts:
                 raise BadRequest(f"{where}: host {name}: {why}")
             if why:
@@ -83,33 +140,22 @@ def bind_steps(change: ChangeRequest, nr: Nornir) -> list[BoundStep]:
                              "with platform: or syntax:")
         bound.append(BoundStep(index=index, change_type=change_type, params=params, hosts=tuple(runs),
                                not_applicable=tuple(skipped)))
-    return bound
+    names = dict.fromkeys(h for s in bound for h in s.hosts)
+    targets = {name: replace(facts[name], steps=tuple(s for s in bound if name in s.hosts)) for name in names}
+    return bound, targets
+
+
+def bind_steps(change: ChangeRequest, nr: Nornir) -> list[BoundStep]:
+    """The bound steps of :func:`bind` (its bad input raised the same way)."""
+    return bind(change, nr)[0]
 
 
 def contexts_for(task: Task, steps: Sequence[BoundStep], driver: DriverProtocol, running: str, change_id: str) -> list[
     tuple[BoundStep, Context[Any]]
 ]:
-    host = task.host
-    platform = host.platform or ""
-    return [
-        (
-            step,
-            Context(
-                host=host.name,
-                platform=platform,
-                syntax=syntax_of(platform, host.get("syntax")),
-                role=host_role(host),
-                site=host_site(host),
-                data=dict(host.items()),
-                params=step.params,
-                driver=driver,
-                running=running,
-                change_id=change_id,
-            ),
-        )
-        for step in steps
-        if host.name in step.hosts
-    ]
+    """The contexts of ``task``'s host for the ``steps`` that run on it (see :class:`PlanTarget`)."""
+    target = replace(PlanTarget.of(task.host), steps=tuple(s for s in steps if task.host.name in s.hosts))
+    return target.contexts(driver, running, change_id)
 
 
 def plan_contexts(plan: Plan, host: HostPlan, *, driver: DriverProtocol, running: str,
@@ -156,28 +202,18 @@ def classify_platform(platform: str, syntax: str, ruleset: RuleSet | None = None
     return platform if platform in (ruleset or load_ruleset()).platforms else syntax
 
 
-def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest, ruleset: RuleSet) -> Result:
+def _plan_host(task: Task, targets: Mapping[str, PlanTarget], change: ChangeRequest, ruleset: RuleSet) -> Result:
     host = task.host
-    platform = host.platform or ""
-    syntax = syntax_of(platform, host.get("syntax"))
-    role = host_role(host)
-    base: dict[str, Any] = {
-        "host": host.name,
-        "site": host_site(host),
-        "role": role,
-        "platform": platform,
-        "syntax": syntax,
-        "steps": tuple(s.index for s in steps if host.name in s.hosts),
-    }
+    target = targets[host.name]
     try:
         driver: DriverProtocol = host.get_connection(CONNECTION_NAME, task.nornir.config)
         running = driver.get_config(retrieve="running")["running"]
-        contexts = contexts_for(task, steps, driver, running, change.id)
-        checks = [check for step, ctx in contexts for check in step.change_type.pre_checks(ctx)]
+        contexts = target.contexts(driver, running, change.id)
+        checks = tuple(check for step, ctx in contexts for check in step.change_type.pre_checks(ctx))
         if any(c.failed for c in checks):  # a check not run (offline) is not a failure
             failed = ", ".join(c.name for c in checks if c.failed)
-            plan = HostPlan(**base, pre_checks=tuple(checks), running_hash=text_hash(normalize(driver, running)),
-                            error=f"pre-check failed: {failed}")
+            plan = target.planned(pre_checks=checks, running_hash=text_hash(normalize(driver, running)),
+                                  error=f"pre-check failed: {failed}")
             return Result(host=host, result=plan, failed=True)
         candidate = "".join(_ensure_newline(step.change_type.render(ctx)) for step, ctx in contexts)
         driver.load_merge_candidate(config=candidate)
@@ -189,30 +225,27 @@ def _plan_host(task: Task, steps: Sequence[BoundStep], change: ChangeRequest, ru
             # Plan never commits: the candidate is always dropped, whatever happened.
             driver.discard_config()
         classification = classify_diff(
-            diff, platform=classify_platform(platform, syntax, ruleset), role=role,
+            diff, platform=classify_platform(target.platform, target.syntax, ruleset), role=target.role,
             change_type=",".join(sorted({step.change_type.name for step, _ in contexts})), ruleset=ruleset,
             running=running,  # context rules: uplinks, bound ACLs, subnets (issue 13)
         )
         has_post = any(type(step.change_type).post_checks is not ChangeType.post_checks for step, _ in contexts)
-        plan = HostPlan(
-            **base,
-            pre_checks=tuple(checks),
+        plan = target.planned(
+            pre_checks=checks,
             running_hash=text_hash(normalize(driver, running)),
             candidate=candidate,
             diff=diff,
             rollback=rollback,
             has_post_checks=has_post,
-            category=classification.category,
-            reasons=classification.reasons,
-            unclassified=classification.unclassified,
+            classification=classification,
         )
         return Result(host=host, result=plan, diff=diff, changed=False)
     except UnknownReference as exc:  # bad input found on the device: build_plan stops the whole plan
-        return Result(host=host, result=HostPlan(**base, error=str(exc)), failed=True, exception=exc)
+        return Result(host=host, result=target.planned(error=str(exc)), failed=True, exception=exc)
     except NetchangeError as exc:
-        return Result(host=host, result=HostPlan(**base, error=str(exc)), failed=True)
+        return Result(host=host, result=target.planned(error=str(exc)), failed=True)
     except Exception as exc:  # a device or driver failure is data for this host, not a crash
-        return Result(host=host, result=HostPlan(**base, error=f"{type(exc).__name__}: {exc}"), failed=True)
+        return Result(host=host, result=target.planned(error=f"{type(exc).__name__}: {exc}"), failed=True)
 
 
 def _scrub_messages(host: HostPlan) -> HostPlan:
@@ -242,16 +275,16 @@ def build_plan(
     now: dt.datetime | None = None,
 ) -> Plan:
     """Plan ``change`` on its targets. Never commits; a host's failure is recorded in its HostPlan."""
-    steps = bind_steps(change, nr)
+    steps, targets = bind(change, nr)
     # Hosts in step order (the rollout follows it): a change's steps are a sequence.
-    names = list(dict.fromkeys(h for s in steps for h in s.hosts))
+    names = list(targets)
     check_host_count(len(names))  # bounded before any host is contacted
     wanted = set(names)
     # One rule set for the whole plan: every host is judged by the same rules, looked up once.
     ruleset = load_ruleset()
     try:
         result = nr.filter(filter_func=lambda h: h.name in wanted).run(
-            task=_plan_host, steps=steps, change=change, ruleset=ruleset, name="plan", on_failed=True
+            task=_plan_host, targets=targets, change=change, ruleset=ruleset, name="plan", on_failed=True
         )
     finally:
         nr.close_connections(on_good=True, on_failed=True)
@@ -291,7 +324,9 @@ __all__ = [
     "HostPlan",
     "Plan",
     "PlanTampered",
+    "PlanTarget",
     "Rollback",
+    "bind",
     "bind_steps",
     "build_plan",
     "classify_platform",

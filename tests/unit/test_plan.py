@@ -219,3 +219,39 @@ def test_vlan_pre_check_reads_the_running_config_when_it_holds_the_vlans(tmp_pat
     plan = make(tmp_path, [StoredDevice("sw1", SWITCH_RUNNING, show={"show vlan brief": taken})])
     check = plan.host("sw1").pre_checks[0]
     assert check.passed and "running config" in check.detail
+
+
+def test_each_hosts_facts_are_worked_out_once_and_carried_into_its_plan(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two steps on the same two hosts: the host's syntax, role and site are read from the
+    # inventory once per host (they were read five times before: twice to bind, once for the
+    # host's plan, twice for the contexts), and the host's plan and every context carry them.
+    import netchange.plan as plan_mod
+
+    calls: list[str] = []
+    for name in ("syntax_of", "host_role", "host_site"):
+        real = getattr(plan_mod, name)
+
+        def counting(*args: object, _real: object = real, _name: str = name) -> object:
+            calls.append(_name)
+            return _real(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(plan_mod, name, counting)
+    seen: list[tuple[str, str, str, str]] = []
+    real_contexts = plan_mod.PlanTarget.contexts
+
+    def contexts(self: plan_mod.PlanTarget, *args: object) -> list:  # type: ignore[type-arg]
+        made = real_contexts(self, *args)  # type: ignore[arg-type]
+        seen.extend((ctx.host, ctx.syntax, str(ctx.role), ctx.site) for _, ctx in made)
+        return made
+
+    monkeypatch.setattr(plan_mod.PlanTarget, "contexts", contexts)
+    req = ChangeRequest.model_validate({
+        "id": "CHG-2026-0001", "title": "Two VLANs", "ticket": "INC123", "requester": "amoreau",
+        "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}},
+                  {"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 30, "name": "voice"}}]})
+    plan = make(tmp_path, devices(), req)
+    assert sorted(calls) == sorted(["syntax_of", "host_role", "host_site"] * 2)
+    assert {(h.host, h.syntax, str(h.role), h.site, h.steps) for h in plan.hosts} == {
+        ("sw1", "ios", "switch", "doif", (0, 1)), ("sw2", "ios", "switch", "doso", (0, 1))}
+    assert sorted(seen) == sorted([("sw1", "ios", "switch", "doif")] * 2 + [("sw2", "ios", "switch", "doso")] * 2)
