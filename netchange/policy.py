@@ -403,9 +403,46 @@ class Policy(_Frozen):
 @functools.lru_cache(maxsize=64)
 def _calendar(country: str, subdiv: str | None, year: int) -> HolidayBase:
     # Imported here: the package costs ~0.15 s to import and only window checks need it.
-    import holidays
+    calendar: HolidayBase = _country_class(country)(subdiv=subdiv, years=year)
+    return calendar
 
-    return holidays.country_holidays(country, subdiv=subdiv, years=year)
+
+@functools.lru_cache(maxsize=8)
+def _country_class(country: str) -> Any:
+    """The ``holidays`` class of ``country`` (ISO 3166-1 code), importing that country's module only.
+
+    ``holidays.country_holidays`` imports the package ``holidays.countries``, whose ``__init__``
+    imports all of its ~250 countries (0.3-0.8 s on the lab machine) to answer for one. Here the
+    package's ``__init__`` is set aside while the one country's module is imported (its own
+    imports are the shared calendars and helpers, not other countries); the next real import of
+    ``holidays.countries`` runs its ``__init__`` as usual and finds that module already loaded.
+    An unknown code is left to ``holidays`` itself (its own error).
+    """
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    import holidays
+    from holidays.registry import COUNTRIES
+
+    module = next((name for name, (_, *codes) in COUNTRIES.items() if country.upper() in codes), None)
+    if module is None:
+        return functools.partial(holidays.country_holidays, country)
+    qualified = f"holidays.countries.{module}"
+    if qualified not in sys.modules and "holidays.countries" not in sys.modules:
+        spec = importlib.util.find_spec("holidays.countries")
+        if spec is not None and spec.submodule_search_locations is not None:
+            stand_in = types.ModuleType("holidays.countries")
+            stand_in.__path__ = list(spec.submodule_search_locations)
+            stand_in.__spec__ = spec
+            sys.modules["holidays.countries"] = stand_in
+            try:
+                importlib.import_module(qualified)
+            finally:
+                if sys.modules.get("holidays.countries") is stand_in:
+                    del sys.modules["holidays.countries"]
+    return getattr(importlib.import_module(qualified), COUNTRIES[module][0])
 
 
 def _describe_days(days: tuple[Weekday, ...]) -> str:

@@ -74,11 +74,9 @@ def check_apply(
     Runs every rule of :data:`netchange.guard.rules.APPLY_RULES` and reports all refusals in one
     line (``LockHeld`` when the only refusals are device locks).
     """
-    ctx = _context("apply", plan, policy=policy, journal=journal, actor=actor, now=now, emergency=emergency)
-    refusals, lock_refusals, broken = _run(rules_mod.APPLY_RULES, ctx)
-    allowed = not refusals and not lock_refusals
-    reasons = tuple(refusals + lock_refusals) if not allowed else tuple(ctx.notes) or ("all checks passed",)
-    decision = _decision(ctx, allowed, reasons, broken)
+    ctx, decision, refusals = _decide("apply", rules_mod.APPLY_RULES, plan, policy=policy, journal=journal,
+                                      actor=actor, now=now, emergency=emergency)
+    allowed, reasons = decision.allowed, decision.reasons
     _journal(journal, decision, row_known=ctx.row is not None)
     if not allowed:
         message = f"{plan.change.id} refused: " + "; ".join(reasons)
@@ -105,12 +103,9 @@ def check_rollback(
     window of the change's category at each site, freezes) with the emergency path always open
     to it, and a freeze passed only where the freeze allows emergencies.
     """
-    ctx = _context("rollback", plan, policy=policy, journal=journal, actor=actor, now=now, emergency=emergency)
-    refusals, lock_refusals, broken = _run(rules_mod.ROLLBACK_RULES, ctx)
-    reasons_list = refusals + lock_refusals
-    allowed = not reasons_list
-    reasons = tuple(reasons_list) if not allowed else tuple(ctx.notes) or ("all checks passed",)
-    decision = _decision(ctx, allowed, reasons, broken)
+    ctx, decision, _ = _decide("rollback", rules_mod.ROLLBACK_RULES, plan, policy=policy, journal=journal,
+                               actor=actor, now=now, emergency=emergency)
+    allowed, reasons, broken = decision.allowed, decision.reasons, list(decision.refused_by)
     journal.event(
         plan.change.id,
         "guard",
@@ -132,6 +127,26 @@ def check_rollback(
     if not allowed:
         raise GuardRefused(f"{plan.change.id} rollback refused: " + "; ".join(reasons))
     return decision
+
+
+def _decide(
+    action: rules_mod.Action,
+    rules: tuple[rules_mod.Rule, ...],
+    plan: Plan,
+    *,
+    policy: Policy,
+    journal: Journal,
+    actor: Actor | str,
+    now: dt.datetime,
+    emergency: str | None,
+) -> tuple[rules_mod.Context, GuardDecision, list[str]]:
+    """What apply and rollback share: the context, every rule run in order, the decision (all
+    refusals as its reasons, else the rules' notes), and the refusals that are not device locks."""
+    ctx = _context(action, plan, policy=policy, journal=journal, actor=actor, now=now, emergency=emergency)
+    refusals, lock_refusals, broken = _run(rules, ctx)
+    allowed = not refusals and not lock_refusals
+    reasons = tuple(refusals + lock_refusals) if not allowed else tuple(ctx.notes) or ("all checks passed",)
+    return ctx, _decision(ctx, allowed, reasons, broken), refusals
 
 
 def _context(

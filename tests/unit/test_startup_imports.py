@@ -93,3 +93,25 @@ def test_plan_loads_no_driver_library_before_it_contacts_a_device(tmp_path: Path
     loaded = set(report["loaded"])
     assert "nornir" in loaded
     assert loaded.isdisjoint(("napalm", "netmiko", "ncclient", "paramiko")), sorted(loaded)
+
+
+def test_a_holiday_lookup_loads_its_own_country_only(tmp_path: Path) -> None:
+    # ``holidays.country_holidays`` imports every one of its ~250 countries to answer for one;
+    # the window checks import the policy's country alone, and get the same calendar.
+    probe = """
+import datetime as dt, json, sys
+from netchange.policy import load_policy
+policy = load_policy("policy.yaml")
+days = {str(dt.date(2026, 1, 1) + dt.timedelta(days=i)): policy.holiday(dt.date(2026, 1, 1) + dt.timedelta(days=i))
+        for i in range(365)}
+countries = sorted(m for m in sys.modules if m.startswith("holidays.countries."))
+import holidays
+full = holidays.country_holidays(policy.holidays.country, subdiv=policy.holidays.subdiv, years=2026)
+same = all((full.get(dt.date.fromisoformat(d)) or None) == (name or None) for d, name in days.items())
+print(json.dumps({"countries": countries, "same": same, "named": sum(1 for v in days.values() if v)}))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["countries"] == ["holidays.countries.france"]
+    assert report["same"] and report["named"] >= 11  # France's public holidays of 2026, every one
