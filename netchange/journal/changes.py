@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from netchange import redact
@@ -255,6 +255,56 @@ class Changes(JournalBase):
             sql += " AND created_at < ?"
             args.append(_ts(until))
         return [_change(r) for r in self._read(sql + " ORDER BY created_at, id", args)]
+
+    def changes_with_plans(
+        self,
+        states: Iterable[State],
+        *,
+        involving: str | None = None,
+        undecided_by: str | None = None,
+        planned_start_set: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[tuple[ChangeRow, str, str | None]]:
+        """Changes in ``states``, newest first, each with its current plan's author and planned start.
+
+        For lists (the service's queue and calendar): one query, the planned start read by SQLite
+        from the stored JSON, no plan document loaded or verified (a page that shows or acts on a
+        plan loads it verified, ``planstore``). ``involving``: only changes that person requested
+        or planned; ``undecided_by``: only changes whose current plan that person has neither
+        approved nor rejected; ``planned_start_set``: only plans with a planned start. Rows are
+        turned into records as they are consumed: a caller that stops early pays for what it read.
+        """
+        wanted = sorted(State(s).value for s in states)
+        where = [f"c.state IN ({','.join('?' * len(wanted))})"]
+        args: list[Any] = list(wanted)
+        if involving is not None:
+            where.append("(c.requester = ? OR p.created_by = ?)")
+            args += [involving, involving]
+        if undecided_by is not None:
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM approvals a WHERE a.change_id = c.id AND a.plan_hash = c.plan_hash"
+                " AND a.approver = ?)"
+            )
+            args.append(undecided_by)
+        if planned_start_set:
+            where.append("json_extract(p.json, '$.change.planned_start') IS NOT NULL")
+        inner = (
+            "SELECT c.*, p.created_by AS plan_author"  # noqa: S608 (fixed clauses, values as placeholders)
+            " FROM changes c LEFT JOIN plans p ON p.hash = c.plan_hash AND p.change_id = c.id"
+            f" WHERE {' AND '.join(where)} ORDER BY c.created_at DESC, c.id DESC"
+        )
+        if limit is not None:
+            inner += " LIMIT ? OFFSET ?"
+            args += [int(limit), int(offset)]
+        # The planned start is read from the plan's JSON only for the rows kept (after the limit).
+        sql = (
+            "SELECT i.*, (SELECT json_extract(q.json, '$.change.planned_start') FROM plans q"  # noqa: S608 (fixed clauses)
+            f" WHERE q.hash = i.plan_hash AND q.change_id = i.id) AS planned_start FROM ({inner}) i"
+            " ORDER BY i.created_at DESC, i.id DESC"
+        )
+        for r in self._read(sql, args):
+            yield _change(r), r["plan_author"] or "", r["planned_start"]
 
     def in_progress(self) -> list[str]:
         """Changes left ``in_progress`` (after a crash, ``netchange recover`` finishes them)."""

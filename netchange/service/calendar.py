@@ -4,7 +4,6 @@ category (from ``netchange.window``, as the guard computes them), holidays and f
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from netchange.journal import ChangeRow, Journal, State
@@ -56,16 +55,10 @@ def build_calendar(policy: Policy, journal: Journal, *, today: dt.date, weeks: i
             )
         )
     by_date = {d.date: d for d in days}
-    for row in journal.changes():
-        if row.state not in SHOWN or not row.plan_hash:
-            continue
-        record = journal.plan_record(row.id, row.plan_hash)
-        if record is None:
-            continue
+    for row, _author, planned in journal.changes_with_plans(SHOWN, planned_start_set=True):
         try:
-            value = json.loads(record.json).get("change", {}).get("planned_start")
-            when = dt.datetime.fromisoformat(value).astimezone(policy.tz) if isinstance(value, str) else None
-        except (ValueError, AttributeError):
+            when = dt.datetime.fromisoformat(planned).astimezone(policy.tz) if planned else None
+        except ValueError:
             when = None
         if when is None or when.date() not in by_date:
             continue

@@ -8,6 +8,7 @@ the decision to. Who may decide is ``netchange.approvals.refusal_of``, as for th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from netchange.approvals import refusal_of
@@ -32,52 +33,53 @@ class Queue:
     scheduled: tuple[QueueRow, ...]
 
 
-def _planned_start(value: str | None) -> dt.datetime | None:
+def _when(text: str | None, policy: Policy) -> dt.datetime | None:
     try:
-        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+        return dt.datetime.fromisoformat(text).astimezone(policy.tz) if text else None
     except ValueError:
         return None
 
 
 def build_queue(policy: Policy, journal: Journal, login: str, *, now: dt.datetime, limit: int = 200) -> Queue:
+    """The four lists, newest first (scheduled: soonest first), at most ``limit`` rows each."""
     person = policy.person(login)
+
+    def rows(found: Iterable[tuple[ChangeRow, str, str | None]]) -> Iterator[QueueRow]:
+        return (QueueRow(row=r, planned_start=_when(p, policy), author=a) for r, a, p in found)
+
     awaiting: list[QueueRow] = []
-    mine: list[QueueRow] = []
-    running: list[QueueRow] = []
-    scheduled: list[QueueRow] = []
-    # Only the open changes (the journal's state index), and of their plans only the author and
-    # planned start (json_extract in SQLite): the queue of a journal of years reads what it shows.
-    rows = list(reversed(journal.changes(states=OPEN)))
-    briefs = journal.plan_briefs(r.plan_hash for r in rows if r.plan_hash)
-    for row in rows:
-        brief = briefs.get(row.plan_hash or "")
-        start = _planned_start(brief[1]) if brief else None
-        author = brief[0] if brief else ""
-        item = QueueRow(row=row, planned_start=start.astimezone(policy.tz) if start else None, author=author)
-        if login in (row.requester, author):
-            mine.append(item)
-        if row.state is State.IN_PROGRESS:
-            running.append(item)
-        elif row.state is State.APPROVED and start is not None and start >= now:
-            scheduled.append(item)
-        if (
-            person is not None
-            and brief is not None
-            and row.state is State.PLANNED
-            and row.category is not None
-            and policy.category(row.category).approvals
-            and refusal_of(
-                policy, person, change_id=row.id, category=row.category, requester=row.requester,
-                plan_author=author, sites=row.sites,
-            )
-            is None
-            and not any(a.approver == login for a in journal.approvals(row.id, row.plan_hash))
-        ):
-            awaiting.append(item)
+    if person is not None:
+        # Planned, not yet decided by me, needing an approval I may give (approvals.refusal_of).
+        offset = 0
+        while len(awaiting) < limit:
+            # Page by page: the plan documents of rows never shown are not read.
+            page = list(rows(journal.changes_with_plans(
+                [State.PLANNED], undecided_by=login, limit=limit, offset=offset)))
+            for item in page:
+                row = item.row
+                if (
+                    item.author
+                    and row.category is not None
+                    and policy.category(row.category).approvals
+                    and refusal_of(
+                        policy, person, change_id=row.id, category=row.category, requester=row.requester,
+                        plan_author=item.author, sites=row.sites,
+                    )
+                    is None
+                ):
+                    awaiting.append(item)
+            if len(page) < limit:
+                break
+            offset += limit
+        awaiting = awaiting[:limit]
+    scheduled = [
+        q for q in rows(journal.changes_with_plans([State.APPROVED], planned_start_set=True))
+        if q.planned_start is not None and q.planned_start >= now
+    ]
     scheduled.sort(key=lambda q: q.planned_start or now)
     return Queue(
-        awaiting=tuple(awaiting[:limit]),
-        mine=tuple(mine[:limit]),
-        in_progress=tuple(running[:limit]),
+        awaiting=tuple(awaiting),
+        mine=tuple(rows(journal.changes_with_plans(OPEN, involving=login, limit=limit))),
+        in_progress=tuple(rows(journal.changes_with_plans([State.IN_PROGRESS], limit=limit))),
         scheduled=tuple(scheduled[:limit]),
     )
