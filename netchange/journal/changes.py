@@ -164,19 +164,6 @@ class Changes(JournalBase):
             json=r["json"],
         )
 
-    def plan_briefs(self, hashes: Iterable[str]) -> dict[str, tuple[str, str | None]]:
-        """``hash → (author, planned start as written)`` of the given plans, without loading them:
-        for lists of many changes (the service's queue), not for deciding anything (unverified)."""
-        wanted = list(dict.fromkeys(hashes))
-        found: dict[str, tuple[str, str | None]] = {}
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT hash, created_by, json_extract(json, '$.change.planned_start') AS start FROM plans WHERE hash IN ({marks})"  # noqa: E501, S608
-            rows = self._read(sql, chunk)
-            found.update({r["hash"]: (r["created_by"], r["start"]) for r in rows})
-        return found
-
     def change(self, change_id: str) -> ChangeRow | None:
         rows = self._read("SELECT * FROM changes WHERE id = ?", (change_id,))
         return _change(rows[0]) if rows else None
