@@ -37,7 +37,7 @@ def floor(lab: SwitchLab, hosts: list[str], mode: str, lines: list[str] | None =
 
 
 def _json_tail(stdout: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(stdout[stdout.index("{\n"):])
+    data: dict[str, Any] = json.loads(stdout)  # apply --json prints one document
     return data
 
 
@@ -47,7 +47,7 @@ def plan(lab: SwitchLab, n: int, change_id: str, vlan: int, **extra: Any) -> tup
     if proc.returncode != 0:
         raise RuntimeError(f"plan {change_id} exited {proc.returncode}: {proc.stderr[-2000:]}")
     data = json.loads(proc.stdout)
-    bad = [h for h, d in data["hosts"].items() if d["error"]]
+    bad = [h["name"] for h in data["hosts"] if h["error"]]
     if bad:
         raise RuntimeError(f"plan {change_id}: hosts failed: {bad[:5]}")
     return wall, data
@@ -96,7 +96,7 @@ def run_b2(lab: SwitchLab, n: int, rep: int = 0) -> dict[str, Any]:
     floor(lab, hosts, "write", [f"no vlan {base}"])  # put the floor's VLAN away (not timed)
     plan_s, _ = plan(lab, n, f"BENCH-B2-OK-{rep}", base + 1, **rollout)
     wall, summary, rc = _apply(lab, f"BENCH-B2-OK-{rep}")
-    done = sum(1 for h in summary["hosts"].values() if h["status"] == "done")
+    done = sum(1 for h in summary["hosts"] if h["status"] == "done")
     out["apply"] = {"netchange_s": round(wall, 2), "floor_s": floor_ok["seconds"],
                     "ratio": round(wall / floor_ok["seconds"], 2), "plan_s": round(plan_s, 2),
                     "outcome": summary["outcome"], "hosts_done": done, "exit_code": rc,
@@ -108,11 +108,11 @@ def run_b2(lab: SwitchLab, n: int, rep: int = 0) -> dict[str, Any]:
                      [f"no vlan {base + 100}"])
     plan_s, _ = plan(lab, n, f"BENCH-B2-FAIL-{rep}", base + 101, **rollout)
     wall, summary, rc = _apply_with_failure(lab, f"BENCH-B2-FAIL-{rep}", hosts[-1])
-    restored = sum(1 for h in summary["hosts"].values() if h["restore"] and h["restore"]["verified"])
+    restored = sum(1 for h in summary["hosts"] if h["restore"] and h["restore"]["verified"])
     out["apply_fail_rollback"] = {
         "netchange_s": round(wall, 2), "floor_s": floor_rb["seconds"], "ratio": round(wall / floor_rb["seconds"], 2),
         "outcome": summary["outcome"], "restored_verified": restored, "exit_code": rc,
-        "failure": next((f"{h}: {d['error']}" for h, d in summary["hosts"].items() if d["error"]), ""),
+        "failure": next((f"{h['name']}: {h['error']}" for h in summary["hosts"] if h["error"]), ""),
         "meets_target": wall / floor_rb["seconds"] <= TARGET_APPLY}
     return out
 

@@ -57,6 +57,7 @@ def approve(
     plan: Annotated[
         str | None, typer.Option("--plan", help="Hash (prefix) of the plan you read; refused if re-planned.")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as one JSON document.")] = False,
 ) -> None:
     """Approve (or reject) the change's current plan, as the acting person (through the approval
     service when a server is configured: then the person is the API token's)."""
@@ -77,6 +78,13 @@ def approve(
         )
         state = journal.state(change_id)
     verb = "rejected" if reject else "approved"
+    if as_json:
+        from netchange.jsonface import ApprovalDocument
+
+        print(ApprovalDocument(change_id=change_id, plan_hash=approval.plan_hash, decision=verb,
+                               approver=approval.approver, comment=approval.comment, approvals=status.summary(),
+                               approvals_complete=status.complete, state=str(state)).to_json())
+        return
     out.print(f"{change_id}: {verb} by {approval.approver} for plan {approval.plan_hash[:12]}")
     out.print(f"  approvals {status.summary()}; state {state}")
 
@@ -98,6 +106,7 @@ def reject(
 def close(
     change_id: Annotated[str, typer.Argument(help="The change to close.")],
     comment: Annotated[str, typer.Option(help="The validation's note.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
 ) -> None:
     """Final validation: the engineer and the operations manager each close the change."""
     policy = _policy()
@@ -106,6 +115,12 @@ def close(
         policypin.require(policy, journal, actor=actor.login)
         missing = do_close(policy, journal, change_id, actor, comment=comment)
         state = journal.state(change_id)
+    if as_json:
+        from netchange.jsonface import CloseDocument
+
+        print(CloseDocument(change_id=change_id, closed=not missing, still_to_close=list(missing),
+                            state=str(state)).to_json())
+        return
     if missing:
         out.print(f"{change_id}: validation recorded; still to close: {', '.join(missing)} (state {state})")
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -29,7 +29,7 @@ from netchange.request import load_request
 
 if TYPE_CHECKING:
     from netchange.apply import ApplyOutcome
-    from netchange.plan import Plan
+    from netchange.jsonface import RunDocument
     from netchange.progress import Progress
 
 # Nornir, the drivers, Jinja2 and the report templates are imported inside the commands that use
@@ -81,15 +81,6 @@ def _actor() -> str:
 
 def _client() -> str:
     return _policy().client
-
-
-def plan_json(plan: Plan) -> dict[str, object]:
-    """The plan as the ``--json`` contract: change, category, plan_hash, hosts → diff, category, reasons."""
-    data: dict[str, Any] = json.loads(plan.model_dump_json())
-    data["change"] = plan.change.id
-    data["request"] = json.loads(plan.change.model_dump_json())
-    data["hosts"] = {h["host"]: h for h in data["hosts"]}
-    return data
 
 
 @app.command()
@@ -171,11 +162,11 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         if markdown is not None:
             write_new_file(markdown, markdown_summary(result, judged, source=source.describe() if source else None))
     if as_json:
-        data = plan_json(result)
-        data["verdict"] = judged.model_dump(mode="json")
-        data["recorded"] = record and result.category is not None
-        data["offline"] = source.describe() if source is not None else None
-        print(redact.scrub(json.dumps(data, indent=2)))
+        from netchange.jsonface import plan_document
+
+        document = plan_document(result, judged, recorded=record and result.category is not None,
+                                 offline=source.describe() if source is not None else None)
+        print(redact.scrub(document.to_json()))
     else:
         print_plan(result, out)
         for path in (output, junit, markdown):
@@ -188,14 +179,27 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
 
 
 
-def _run(*, as_json: bool = False) -> tuple[Run, list[Progress]]:
+class _Silent:
+    """No live progress: under ``--json`` stdout holds the one document and nothing else."""
+
+    def host(self, host: str, status: str, detail: str = "") -> None:
+        return None
+
+    def message(self, text: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _run(*, as_json: bool = False, quiet: bool = False) -> tuple[Run, list[Progress]]:
     """What the pipeline needs from this invocation, and the live progress it made (once run)."""
     from netchange.progress import make_progress
 
     made: list[Progress] = []
 
     def progress(hosts: list[str]) -> Progress:
-        made.append(make_progress(hosts, as_json=as_json, console=out))
+        made.append(_Silent() if quiet else make_progress(hosts, as_json=as_json, console=out))
         return made[-1]
 
     def warn(text: str) -> None:
@@ -242,40 +246,53 @@ def _alarm(outcome: ApplyOutcome) -> None:
 def apply(
     change_id: Annotated[str, typer.Argument(help="The change to run (its latest plan).", show_default=False)],
     emergency: Annotated[str | None, typer.Option(help="Run a medium/major change outside its window: why.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Progress as JSON lines, then a JSON summary.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as one JSON document.")] = False,
+    json_lines: Annotated[bool, typer.Option(
+        "--json-lines", help="Progress as JSON lines, the outcome as the last line.")] = False,
     revert_in: Annotated[int, typer.Option(help="Confirmed-commit timeout in seconds, where supported.")] = 300,
 ) -> None:
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
     from netchange.progress import RichProgress
 
-    run, made = _run(as_json=as_json)
+    run, made = _run(as_json=json_lines, quiet=as_json and not json_lines)
     outcome = apply_change(run, change_id, emergency=emergency, revert_in=revert_in)
-    if as_json:
-        print(redact.scrub(json.dumps(_outcome_json(outcome), indent=2)))
+    if as_json or json_lines:
+        document = _outcome_document(outcome)
+        print(redact.scrub(document.to_json() if not json_lines else document.model_dump_json()))
     else:
         # The live table on a terminal already shows each host's end state.
         _summary(outcome, as_table=not any(isinstance(p, RichProgress) for p in made))
     raise typer.Exit(outcome.exit_code)
 
 
-def _outcome_json(outcome: ApplyOutcome) -> dict[str, object]:
-    return {
-        "change": outcome.change_id,
-        "outcome": outcome.outcome,
-        "interrupted": outcome.interrupted,
-        "alarms": outcome.alarms,
-        "hosts": {
-            h.host: {"status": h.status, "error": h.error, "post_checks": h.post_checks,
-                     "restore": None if h.restore is None else {
-                         "verified": h.restore.verified, "strategies": h.restore.strategies,
-                         "seconds": round(h.restore.seconds, 3), "errors": h.restore.errors}}
-            for h in outcome.hosts.values()
-        },
-    }
+def _outcome_document(outcome: ApplyOutcome) -> RunDocument:
+    from netchange.jsonface import HostRunOut, RunDocument, restore_out
+
+    return RunDocument(
+        change_id=outcome.change_id, command="apply", outcome=outcome.outcome.value, exit_code=outcome.exit_code,
+        interrupted=outcome.interrupted, alarms=list(outcome.alarms),
+        hosts=[HostRunOut(name=h.host, status=str(h.status), error=h.error, post_checks=list(h.post_checks),
+                          restore=None if h.restore is None else restore_out(h.restore))
+               for h in outcome.hosts.values()])
 
 
-def _restore_command(change_id: str, *, mode: RestoreMode, emergency: str | None) -> None:
-    outcome = restore_change(_run()[0], change_id, mode=mode, emergency=emergency)
+def _restore_command(change_id: str, *, mode: RestoreMode, emergency: str | None, as_json: bool = False) -> None:
+    outcome = restore_change(_run(quiet=as_json)[0], change_id, mode=mode, emergency=emergency)
+    if as_json:
+        from netchange.jsonface import HostRunOut, RunDocument, restore_out
+
+        code = 1 if outcome.alarms else 0
+        document = RunDocument(
+            change_id=change_id, command="rollback" if mode is RestoreMode.ROLLBACK else "recover",
+            outcome=outcome.outcome.value, exit_code=code, alarms=outcome.alarms,
+            hosts=[HostRunOut(name=host, status="verified" if report.verified else "alarm",
+                              error="; ".join(report.errors), restore=restore_out(report))
+                   for host, report in outcome.reports.items()]
+            + [HostRunOut(name=host, status="already") for host in outcome.already])
+        print(redact.scrub(document.to_json()))
+        if code:
+            raise typer.Exit(code)
+        return
     if outcome.alarms:
         err.print(f"[bold white on red] ALARM [/] not restored: {', '.join(outcome.alarms)}", highlight=False)
         for host in outcome.alarms:
@@ -289,16 +306,19 @@ def _restore_command(change_id: str, *, mode: RestoreMode, emergency: str | None
 def rollback(
     change_id: Annotated[str, typer.Argument(help="A completed change.", show_default=False)],
     emergency: Annotated[str | None, typer.Option(help="Outside the window: why.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as one JSON document.")] = False,
 ) -> None:
     """Undo a completed change on request: restore each host's snapshot and verify (guarded, journaled)."""
-    _restore_command(change_id, mode=RestoreMode.ROLLBACK, emergency=emergency)
+    _restore_command(change_id, mode=RestoreMode.ROLLBACK, emergency=emergency, as_json=as_json)
 
 
 @app.command()
-def recover(change_id: Annotated[str, typer.Argument(help="A change left in_progress or failed.",
-                                                     show_default=False)]) -> None:
+def recover(
+    change_id: Annotated[str, typer.Argument(help="A change left in_progress or failed.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as one JSON document.")] = False,
+) -> None:
     """After a crash or an alarm: bring every device the last apply touched back to its snapshot, and verify."""
-    _restore_command(change_id, mode=RestoreMode.RECOVER, emergency=None)
+    _restore_command(change_id, mode=RestoreMode.RECOVER, emergency=None, as_json=as_json)
 
 
 __all__ = ["apply", "inventory", "plan", "recover", "rollback"]

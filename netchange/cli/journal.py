@@ -24,12 +24,21 @@ def verify(
         Path | None,
         typer.Option("--heads", help="A file of 'SEQ HASH' lines collected elsewhere ('netchange journal head')."),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
 ) -> None:
     """Check the keyed chain, every table against it, and the heads kept elsewhere; exit 1 naming the first bad row."""
     anchors = _read_heads(heads) if heads is not None else []
     with _journal(warn=False) as journal:
         problems = journal.verify(heads=anchors)
         seq, head = journal.head()
+    if as_json:
+        from netchange.jsonface import JournalVerifyDocument
+
+        print(JournalVerifyDocument(intact=not problems, events=seq, head=head, heads_checked=len(anchors),
+                                    problems=[str(p) for p in problems]).to_json())
+        if problems:
+            raise typer.Exit(1)
+        return
     if problems:
         err.print(f"[red]first bad row:[/] {problems[0]}", highlight=False, soft_wrap=True)
         for p in problems[1:]:

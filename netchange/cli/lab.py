@@ -7,7 +7,7 @@ a 0600 file and never shown here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -69,10 +69,24 @@ def down() -> None:
 
 
 @lab_app.command("status")
-def status() -> None:
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as one JSON document.")] = False,
+) -> None:
     """What the lab runs, device by device."""
     manager = _manager()
     problems = manager.problems()
+    if as_json:
+        from netchange.jsonface import LabStatusDocument
+
+        running = problems != ["not running"]
+        hosts = [{"name": device, "component": component, "state": state}
+                 for component, devices in (manager.status().items() if running else [])
+                 for device, state in devices.items()]
+        print(LabStatusDocument(running=running, healthy=running and not problems,
+                                problems=[] if not running else problems, hosts=hosts).to_json())
+        if running and problems:
+            raise typer.Exit(1)
+        return
     if problems == ["not running"]:
         console.print("lab not running")
         return

@@ -26,7 +26,7 @@ app = typer.Typer(
     help="Plan, classify, guard, apply and roll back network changes, with a journal.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
 )
 err = Console(stderr=True)
 
@@ -112,6 +112,25 @@ def version() -> None:
     from netchange import __version__
 
     print(__version__)
+
+
+@app.command()
+def schema(
+    name: Annotated[str | None, typer.Argument(help="A document's name; none: list them.")] = None,
+) -> None:
+    """Print the JSON Schema of a command's --json document (docs/schemas/NAME.json holds the same)."""
+    import json
+
+    from netchange.errors import BadRequest
+    from netchange.jsonface import DOCUMENTS
+    from netchange.jsonface import schema as schema_of
+
+    if name is None:
+        print("\n".join(DOCUMENTS))
+        return
+    if name not in DOCUMENTS:
+        raise BadRequest(f"unknown document {name!r} (known: {', '.join(DOCUMENTS)})")
+    print(json.dumps(schema_of(name), indent=2))
 
 
 def settings() -> Settings:

@@ -34,7 +34,9 @@ def list_changes(
     with _journal() as journal:
         rows = journal.changes()
     if as_json:
-        print(json.dumps([_row_json(r) for r in rows], indent=2))
+        from netchange.jsonface import ChangeListDocument
+
+        print(ChangeListDocument.model_validate({"changes": [_row_json(r) for r in rows]}).to_json())
         return
     table = Table("change", "state", "category", "sites", "requested", "updated", "title")
     for r in rows:
@@ -52,11 +54,11 @@ def list_changes(
 
 def _row_json(r: Any) -> dict[str, Any]:
     return {
-        "id": r.id,
+        "change_id": r.id,
         "state": r.state.value,
         "category": r.category.value if r.category else None,
         "sites": list(r.sites),
-        "hosts": list(r.hosts),
+        "hosts": [{"name": h} for h in r.hosts],
         "outcome": r.outcome.value if r.outcome else None,
         "emergency": r.emergency,
         "plan_hash": r.plan_hash,
@@ -85,7 +87,9 @@ def show(
     with _journal() as journal:
         sheet = build_sheet(policy, journal, change_id, now=_now())
     if as_json:
-        print(json.dumps(sheet.as_json(), indent=2, ensure_ascii=False, default=str))
+        from netchange.jsonface import show_document
+
+        print(redact.scrub(show_document(sheet.as_json()).to_json()))
         return
     c = sheet.change
     out.print(f"[bold]{c.id}[/] — {c.title}  (ticket {c.ticket}, requester {c.requester})")
@@ -138,6 +142,7 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="html, md (quarterly also json).")] = "md",
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
     quarter: Annotated[str | None, typer.Option(help="For quarterly: e.g. 2026Q4.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document (the report inside).")] = False,
 ) -> None:
     """The tracking sheet of a change, or the quarterly volumes for the steering committee."""
     from netchange.report import render_quarterly, render_sheet  # Jinja2 only for the reports
@@ -151,6 +156,14 @@ def report(
         else:
             text = render_sheet(policy, journal, target, fmt=fmt, now=_now())
     text = redact.scrub(text)
+    if as_json:
+        from netchange.jsonface import ReportDocument
+
+        if output is not None:
+            write_new_file(output, text)
+        print(ReportDocument(target=target, format=fmt, output=str(output) if output else None,
+                             text=None if output else text).to_json())
+        return
     if output is None:
         sys.stdout.write(text)
     else:

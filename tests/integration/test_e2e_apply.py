@@ -74,11 +74,12 @@ def test_post_check_failure_rolls_back_three_devices(lab: LabManager, tmp_path: 
     assert netchange(lab, "approve", "CHG-2026-0901", actor="bleroy").returncode == 0
     applied = netchange(lab, "apply", "CHG-2026-0901", "--json", now=MEDIUM_TIME)
     assert applied.returncode == 1, applied.stderr
-    summary = json.loads(applied.stdout[applied.stdout.index("{\n"):])
+    summary = json.loads(applied.stdout)  # one document under --json (progress: --json-lines)
     assert summary["outcome"] == "rolled_back"
-    assert "post-check failed" in summary["hosts"]["fw-doif-a"]["error"]
+    by_name = {h["name"]: h for h in summary["hosts"]}
+    assert "post-check failed" in by_name["fw-doif-a"]["error"]
     for host in hosts:
-        assert summary["hosts"][host]["restore"]["verified"], host
+        assert by_name[host]["restore"]["verified"], host
     assert running(open_driver, *hosts) == before
     shown = netchange(lab, "show", "CHG-2026-0901", "--json")
     assert json.loads(shown.stdout)["state"] == "rolled_back"
@@ -136,7 +137,8 @@ def test_killed_mid_apply_then_recover(lab: LabManager, tmp_path: Path, open_dri
     proc.wait()
     assert running(open_driver, *hosts) != before  # at least the canary changed
     listed = netchange(lab, "list", "--json")
-    assert any(c["id"] == "CHG-2026-0902" and c["state"] == "in_progress" for c in json.loads(listed.stdout))
+    assert any(c["change_id"] == "CHG-2026-0902" and c["state"] == "in_progress"
+               for c in json.loads(listed.stdout)["changes"])
     recovered = netchange(lab, "recover", "CHG-2026-0902")
     assert recovered.returncode == 0, recovered.stderr + recovered.stdout
     assert running(open_driver, *hosts) == before

@@ -88,9 +88,7 @@ def test_its_change_request_plans_offline_and_gates_as_its_ci_job(venv: Path, tm
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     plan = json.loads(done.stdout)
     assert plan["category"] == "minor"
-    hosts = plan["hosts"]  # a mapping by name, or a list of hosts each with its name (the JSON face)
-    host = hosts["doif-sw-acc-01"] if isinstance(hosts, dict) else next(
-        h for h in hosts if h.get("name", h.get("host")) == "doif-sw-acc-01")
+    host = {h["name"]: h for h in plan["hosts"]}["doif-sw-acc-01"]
     assert host["diff"].strip() == "+ntp server 10.0.0.2"
     assert "+ext." in plan["rules_version"]  # the example's rules judged it too
     assert not (tmp_path / "state" / "journal.sqlite").exists()  # an offline plan records nothing

@@ -39,7 +39,7 @@ def test_plan_json_then_approve_then_window_refusal(lab: Path, cli: Cli) -> None
     assert planned.code == 0, planned.err
     data = json.loads(planned.out)
     assert data["category"] == "medium"
-    assert set(data["hosts"]) == {"sw1", "sw2"}
+    assert [h["name"] for h in data["hosts"]] == ["sw1", "sw2"]  # one vocabulary (issue 14)
 
     # Self-approval (the requester) is refused; the client's ops manager of the other site approves.
     assert cli("approve", "CHG-2026-0042", actor="amoreau").code == 3
@@ -73,9 +73,9 @@ def test_apply_in_window_with_approval_runs_and_journals(lab: Path, cli: Cli) ->
     applied = cli("apply", "CHG-2026-0042", "--json", actor="dnguyen", now=TUESDAY_1930)
     # The mock device never shows VLAN 20, so the post-check fails and the change is rolled back.
     assert applied.code == 1
-    summary = json.loads(applied.out[applied.out.index("{\n"):])
+    summary = json.loads(applied.out)  # one document under --json; progress is --json-lines
     assert summary["outcome"] == "rolled_back"
-    assert summary["hosts"]["sw1"]["restore"]["verified"] is True
+    assert {h["name"]: h for h in summary["hosts"]}["sw1"]["restore"]["verified"] is True
     assert cli("journal", "verify").code == 0
 
 

@@ -115,7 +115,7 @@ def test_the_secrets_file_follows_home(site: Path, cli: Cli) -> None:
     result = cli("--home", str(other), "plan", str(site / "chg.yaml"), "--json", actor="dnguyen")
     assert result.code == 1, result.err  # credentials found; the stand-in then refuses the session
     assert sorted(Recorder.opened) == [("sw8", "otheruser"), ("sw9", "otheruser")]
-    assert json.loads(result.out)["hosts"]["sw8"]["error"]
+    assert {h["name"]: h for h in json.loads(result.out)["hosts"]}["sw8"]["error"]
 
 
 def test_load_nornir_uses_the_given_secrets_but_keeps_a_file_named_in_the_config(site: Path) -> None:

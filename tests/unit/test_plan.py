@@ -190,15 +190,17 @@ def test_unknown_host_and_type_mismatch_are_bad_input(tmp_path: Path) -> None:
 
 
 def test_plan_json_contract(tmp_path: Path) -> None:
-    from netchange.cli.changes import plan_json
+    from netchange.gates import verdict
+    from netchange.jsonface import plan_document
 
-    data = plan_json(make(tmp_path, devices()))
-    encoded = json.loads(json.dumps(data))
-    assert encoded["change"] == "CHG-2026-0001"
+    plan = make(tmp_path, devices())
+    encoded = json.loads(plan_document(plan, verdict(plan), recorded=True, offline=None).to_json())
+    assert encoded["change_id"] == "CHG-2026-0001"
     assert encoded["category"] == "medium"
     assert len(encoded["plan_hash"]) == 64
-    for host in ("sw1", "sw2"):
-        assert set(encoded["hosts"][host]) >= {"diff", "category", "reasons", "pre_checks"}
+    assert [h["name"] for h in encoded["hosts"]] == ["sw1", "sw2"]
+    for host in encoded["hosts"]:
+        assert set(host) >= {"diff", "category", "reasons", "pre_checks"}
 
 
 def test_vlan_pre_check_asks_the_device_when_the_config_has_no_vlan_database(tmp_path: Path) -> None:

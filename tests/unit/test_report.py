@@ -213,7 +213,7 @@ def test_approve_show_list_report_commands(cli_env, monkeypatch, capsys):
     assert shown["approvals"]["complete"] is True
     assert shown["state"] == "approved"
     assert cli("list", "--json") == 0
-    assert json.loads(capsys.readouterr().out)[0]["id"] == "CHG-2026-0001"
+    assert json.loads(capsys.readouterr().out)["changes"][0]["change_id"] == "CHG-2026-0001"
     out = cli_env / "sheet.html"
     assert cli("report", "CHG-2026-0001", "--format", "html", "--output", str(out)) == 0
     assert "@page" in out.read_text()
