@@ -3,9 +3,10 @@
 An approval vouches for what the approver saw: the plan with that hash. A re-plan with another
 hash therefore voids it (it stays in the journal, no longer counted). Nobody approves their own
 request or their own plan: the requester and the plan's author never count. Each rule of the
-category (e.g. a client ops_manager AND a provider project_manager) needs a different person,
-and the latest decision of a person on a hash is the one that counts (a rejection can be
-withdrawn by approving later, and the other way round).
+category (e.g. a client ops_manager AND a provider project_manager) needs a different person.
+A rejection stands until the change is planned again: the guard refuses to apply a plan that
+someone entitled to decide on it rejected, and the rejecter cannot approve that same plan later
+(an approval can still be turned into a rejection).
 
 For a minor change the policy lists no approval: the quality plan says "the requester's
 validation suffices", and the request itself, by a person with a role of ``requests.roles``, is
@@ -110,6 +111,7 @@ def status(
             consumed_at = event.seq
     in_force = policypin.pinned_digest(journal)
     latest: dict[str, Approval] = {}
+    rejected: dict[str, Approval] = {}
     ignored: list[tuple[Approval, str]] = []
     for approval in journal.approvals(change_id, plan_hash):
         if approval.id not in given:
@@ -125,18 +127,25 @@ def status(
             latest.pop(approval.approver, None)
         else:
             latest[approval.approver] = approval
+            if approval.decision == "rejected":
+                rejected.setdefault(approval.approver, approval)
     eligible: list[Approval] = []
+    standing: list[Approval] = []
     for approval in latest.values():
         person = policy.person(approval.approver)
+        first_rejection = rejected.get(approval.approver)
         if approval.approver in {requester, plan_author}:
             ignored.append((approval, "self-approval (requester or plan author)"))
         elif policy.approvals_by_site and person is not None and not person.answers_for(sites):
             ignored.append((approval, f"approves for {', '.join(person.sites)} only"))
+        elif first_rejection is not None:
+            # A rejection stands until the change is planned again, whatever its author does next.
+            standing.append(first_rejection)
+            if approval.decision == "approved":
+                ignored.append((approval, "the same person rejected this plan before; the rejection stands"))
         elif approval.decision == "approved":
             eligible.append(approval)
-    rejections = tuple(
-        a for a in latest.values() if a.decision == "rejected" and a not in {x for x, _ in ignored}
-    )
+    rejections = tuple(standing)
     satisfied = _match(rules, eligible)
     missing = tuple(r for r in rules if r not in {s for s, _ in satisfied})
     voided = tuple(a for a in journal.approvals(change_id) if a.plan_hash != plan_hash)
@@ -243,6 +252,13 @@ def approve(
     )
     if refusal:
         raise GuardRefused(refusal)
+    if not reject:
+        before = status_of_plan(policy, journal, record, requester=change.requester)
+        if any(a.approver == person.login for a in before.rejections):
+            raise GuardRefused(
+                f"{person.login} rejected plan {record.plan_hash[:12]} of {change_id}: a rejection stands until the "
+                "change is planned again"
+            )
     approval = journal.add_approval(
         change_id,
         record.plan_hash,

@@ -105,6 +105,8 @@ def build(
             policy, person, change_id=plan.change.id, category=plan.category, requester=row.requester,
             plan_author=plan.created_by, sites=sites,
         )
+    if refusal is None and any(a.approver == login for a in status.rejections):
+        refusal = "you rejected this plan: a rejection stands until the change is planned again"
     mine = [a for a in journal.approvals(plan.change.id, plan.plan_hash) if a.approver == login]
     voided = list(status.voided)
     voided_note = None

@@ -67,8 +67,8 @@ def my_queue(request: Request) -> Response:
     service = auth.service_of(request)
     policy = service.policy()
     with service.journal() as journal:
-        q = queue.build_queue(policy, journal, session.login, now=service.now(policy))
-    return page(request, "queue.html", session, policy=policy, q=q, title="My queue")
+        q = queue.build_queue(policy, journal, session.login, now=service.now(policy), limit=queue.LIMIT)
+    return page(request, "queue.html", session, policy=policy, q=q, title="My queue", limit=queue.LIMIT)
 
 
 def _change_page(

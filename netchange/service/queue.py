@@ -15,6 +15,9 @@ from netchange.approvals import refusal_of
 from netchange.journal import ChangeRow, Journal, State
 from netchange.policy import Policy
 
+LIMIT = 50
+"""Rows per list on the page: a manager's queue is read, not scrolled through."""
+
 OPEN = frozenset({State.REQUESTED, State.PLANNED, State.APPROVED, State.IN_PROGRESS})
 
 
@@ -40,7 +43,7 @@ def _when(text: str | None, policy: Policy) -> dt.datetime | None:
         return None
 
 
-def build_queue(policy: Policy, journal: Journal, login: str, *, now: dt.datetime, limit: int = 200) -> Queue:
+def build_queue(policy: Policy, journal: Journal, login: str, *, now: dt.datetime, limit: int = LIMIT) -> Queue:
     """The four lists, newest first (scheduled: soonest first), at most ``limit`` rows each."""
     person = policy.person(login)
 

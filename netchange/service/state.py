@@ -35,6 +35,7 @@ class Service:
     sessions: Sessions = field(init=False)
     throttle: Throttle = field(default_factory=Throttle)
     templates: Environment = field(init=False)
+    _policy: tuple[tuple[int, int, int], Policy] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sessions = Sessions(load_key(self.settings.home))
@@ -47,7 +48,19 @@ class Service:
         )
 
     def policy(self) -> Policy:
-        return load_policy(self.settings.policy)
+        """The policy file as it is now: read again whenever the file changed (size, time, inode)."""
+        path = self.settings.policy
+        try:
+            st = path.stat()
+            key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            return load_policy(path)  # the one clear error of the CLI
+        cached = self._policy
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        policy = load_policy(path)
+        self._policy = (key, policy)
+        return policy
 
     def accounts(self) -> Accounts:
         # Read per sign-in / token check: `netchange users ...` edits it while the service runs.

@@ -110,13 +110,26 @@ def test_approving_a_stale_hash_is_refused(journal):
         approve(POLICY, journal, plan.change.id, who("bleroy"), plan_hash=plan.plan_hash[:12])
 
 
-def test_rejection_blocks_and_latest_decision_counts(journal):
+def test_a_rejection_stands_until_the_change_is_planned_again(journal):
     plan = planned(journal, Category.MAJOR)
     approve(POLICY, journal, plan.change.id, who("gperrin"))
     _, status = approve(POLICY, journal, plan.change.id, who("bleroy"), reject=True, comment="not this week")
     assert not status.complete
     assert "rejected by bleroy" in status.summary()
-    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"), comment="ok after review")
+    with pytest.raises(GuardRefused, match="rejection stands"):
+        approve(POLICY, journal, plan.change.id, who("bleroy"), comment="ok after review")
+    # An approval slipped into the journal behind the check does not lift it either.
+    journal.add_approval(plan.change.id, plan.plan_hash, approver="bleroy", organisation="client",
+                         roles=("requester", "ops_manager"), decision="approved")
+    status = status_of_current(POLICY, journal, plan.change.id)
+    assert not status.complete
+    assert "rejected by bleroy" in status.summary()
+    # An approval can still become a rejection; and a new plan starts afresh.
+    _, status = approve(POLICY, journal, plan.change.id, who("gperrin"), reject=True, comment="me neither")
+    assert {a.approver for a in status.rejections} == {"bleroy", "gperrin"}
+    again = planned(journal, Category.MAJOR, salt="v2")
+    approve(POLICY, journal, again.change.id, who("gperrin"))
+    _, status = approve(POLICY, journal, again.change.id, who("bleroy"))
     assert status.complete
 
 

@@ -137,6 +137,13 @@ def test_every_step_mails_the_people_the_policy_names(workspace: Path, mailing: 
     assert "name it srv-farm, per the addressing plan" in mails["rejected"].html
     assert "Rejected by Alice Moreau (amoreau)" in mails["rejected"].text
 
+    # The rejection stands until the change is planned again (then the approval is asked again).
+    assert cli("approve", "CHG-2026-0042", "--comment", "fine after all", actor="amoreau").code == 3
+    assert sink.take() == []
+    assert cli("plan", str(_change(workspace)), actor="dnguyen").code == 0
+    replanned = _by_notice(sink.take())
+    assert "approval requested" in replanned
+    assert replanned["approval requested"].rcpt_tos == [ALICE]
     assert cli("approve", "CHG-2026-0042", "--comment", "fine after all", actor="amoreau").code == 0
     mails = _by_notice(sink.take())
     assert set(mails) == {"approved", "scheduled"}
@@ -157,8 +164,8 @@ def test_every_step_mails_the_people_the_policy_names(workspace: Path, mailing: 
 
     # Every delivery is in the journal (who was told, never their address), and the chain is intact.
     sent = _journal_events(workspace, "notification_sent")
-    assert [d["notice"] for d in sent] == ["taken", "approval requested", "rejected", "approved", "scheduled",
-                                           "applied", "closed"]
+    assert [d["notice"] for d in sent] == ["taken", "approval requested", "rejected", *replanned, "approved",
+                                           "scheduled", "applied", "closed"]
     assert sent[1]["to"] == ["amoreau"]
     assert cli("journal", "verify").code == 0
     # The outbox holds mail bodies with diffs: private like the journal.
