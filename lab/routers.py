@@ -45,7 +45,7 @@ from typing import Any
 from netchange.lab import keys
 from netchange.lab.component import LabContext, LabHost
 from netchange.lab.firewalls import SERVICE_PORTS, SSHD, _ssh_banner, sshd_config
-from netchange.lab.spawn import start, wait_until
+from netchange.lab.spawn import alive, start, wait_until
 
 SITES = ("doif", "doso")
 FRR_DIR = Path("/usr/lib/frr")
@@ -519,8 +519,13 @@ class Routers:
             return {}
         specs = plan_routers(int(instance_file.read_text()))
         existing = _run("ip", "netns", "list")
-        out = {}
         frr_base = Path((ctx.root / "routers" / "frr_base").read_text().strip())
+        timings_file = ctx.root / "routers" / "timings.json"
+        out: dict[str, str] = {}
+        if timings_file.exists():
+            t = json.loads(timings_file.read_text())
+            out["start-up"] = (f"daemons and sshd {t['daemons_started_s']} s, then OSPF Full {t['ospf_full_s']} s, "
+                               f"BGP Established {t['bgp_established_s']} s, VRRP master {t['vrrp_master_s']} s")
         for spec in specs:
             run_dir = frr_base / spec.name
             if spec.ns not in existing:
@@ -535,7 +540,9 @@ class Routers:
             ssh = "sshd up" if _ssh_banner(spec.mgmt_addr) else "sshd NOT answering"
             out[spec.name] = (f"{ssh} on {spec.mgmt_addr}:22, OSPF {'Full' if ospf else 'NOT Full'}, "
                               f"BGP {'Established' if bgp else 'NOT Established'}")
-            out[spec.vrrp_name] = f"VRRP {vrrp_state(spec.ns)} on srv0"
+            pid_file = ctx.root / "routers" / spec.name / "keepalived.pid"
+            running = pid_file.exists() and alive(int(pid_file.read_text().split()[0] or 0))
+            out[spec.vrrp_name] = f"VRRP {vrrp_state(spec.ns)} on srv0" if running else "keepalived NOT running"
         return out
 
 
