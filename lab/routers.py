@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -427,13 +428,14 @@ class Routers:
             command = [str(FRR_DIR / daemon), "-u", "frr", "-g", "frr", "--vty_socket", str(run_dir),
                        "-i", str(run_dir / f"{daemon}.pid"), "-z", str(zserv), "-P", "0",
                        "--log", "stdout", "--log-level", "warnings", "-f", "/dev/null"]
-            # Each daemon keeps a crash-log directory /var/tmp/frr/<daemon>.<pid> that only a clean
-            # exit removes: a private tmpfs over /var/tmp leaves nothing behind after a SIGKILL.
+            # FRR writes outside its run directory: a crash-log directory /var/tmp/frr/<daemon>.<pid>
+            # that only a clean exit removes, and ospfd's /run/frr/ospfd-gr.json. Private tmpfs
+            # mounts over /var/tmp and /run (after ``ip netns exec`` has found the namespace under
+            # /run/netns) leave nothing on the host, even after a SIGKILL. The host name too is
+            # the router's own (a UTS namespace): vtysh prints its own and each daemon's.
             # Every ``exec`` keeps the PID, so the recorded PID is the daemon's.
-            # The host name too is the router's own (a UTS namespace): FRR prints it in the
-            # configuration, and vtysh shows its own and each daemon's.
-            script = (f"mount -t tmpfs tmpfs /var/tmp && hostname {hostname} "
-                      f"&& exec ip netns exec {ns} {' '.join(command)}")
+            inner = f"mount -t tmpfs tmpfs /var/tmp && mount -t tmpfs tmpfs /run && exec {' '.join(command)}"
+            script = f"hostname {hostname} && exec ip netns exec {ns} sh -c {shlex.quote(inner)}"
             argv = ["unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script]
             start(ctx, f"{daemon}:{ns}", argv, log=run_dir / f"{daemon}.log")
         return run_dir
@@ -451,8 +453,9 @@ class Routers:
         conf = workdir / f"{spec.name}.sshd_config"
         conf.write_text(sshd_config(spec, host_key, authorized))  # type: ignore[arg-type]  # same fields
         # vtysh prints the host name of its UTS namespace as ``hostname``: each router gets its own.
-        script = (f"mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && hostname {spec.name} "
-                  f"&& exec {SSHD} -D -e -f {conf}")
+        # vtysh and frr-reload.py run in its sessions: /var/tmp private too (vtysh makes /var/tmp/frr).
+        script = (f"mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && mount -t tmpfs tmpfs /var/tmp "
+                  f"&& hostname {spec.name} && exec {SSHD} -D -e -f {conf}")
         argv = ["ip", "netns", "exec", spec.ns, "unshare", "--mount", "--uts", "--propagation", "private",
                 "sh", "-c", script]
         start(ctx, f"sshd:{spec.name}", argv, log=workdir / f"{spec.name}.sshd.log")

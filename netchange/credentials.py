@@ -188,6 +188,8 @@ LOGIN_NEEDS: dict[str, tuple[str, ...]] = {
     "bind": ("tsig_name", "tsig_secret"),  # every read (AXFR) and update is TSIG-signed
     "netconf": ("username",),  # SSH subsystem: a key or an empty password, as the agent's sshd allows
     "nftables": ("password|key_file",),  # the user defaults to root
+    "frr": ("password|key_file",),  # SSH to the router's Linux host: the user defaults to root
+    "keepalived": ("password|key_file",),
 }
 DEFAULT_LOGIN_NEEDS = ("username", "password|key_file")
 """ios_cli and NAPALM's SSH drivers (ios, eos, junos, nxos_ssh, ...): a user and a password or key."""

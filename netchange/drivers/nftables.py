@@ -16,8 +16,8 @@
 - ``rollback``: restores the pre-commit snapshot as one file, ``flush ruleset`` + snapshot,
   which gives back the same listing byte for byte.
 
-SSH is paramiko with key (or password) login; host keys are checked against ``known_hosts``
-(written at ``lab up`` for the lab) or the user's own file, never accepted blindly.
+SSH is :mod:`netchange.drivers.sshexec` (paramiko, key or password login, host keys checked
+against ``known_hosts``, never accepted blindly), shared with the FRR and keepalived drivers.
 ``commit_config(revert_in=...)`` is not supported: the engine rolls back itself.
 """
 
@@ -28,15 +28,15 @@ import shlex
 from pathlib import Path
 from typing import Any, Literal
 
-import paramiko
 from napalm.base.exceptions import (
     CommandErrorException,
 )
 
 from netchange.diffformat import block_diff
 from netchange.drivers.base import NoCommitConfirm
-from netchange.drivers.driver import DriverOptions, NetchangeDriver
-from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected, SessionClosed
+from netchange.drivers.driver import NetchangeDriver
+from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
+from netchange.drivers.sshexec import SshExec, SshOptions
 from netchange.platforms import load_profile
 
 Mode = Literal["merge", "replace"]
@@ -75,15 +75,9 @@ def ruleset_diff(old: str, new: str) -> str:
 # -- the driver --------------------------------------------------------------------------------
 
 
-class NftablesOptions(DriverOptions):
-    """``optional_args`` of the nftables driver."""
+class NftablesOptions(SshOptions):
+    """``optional_args`` of the nftables driver (SSH ones from :class:`SshOptions`)."""
 
-    key_file: str | None = None
-    """SSH private key (else the password)."""
-    known_hosts: str | None = None
-    """Host keys are verified against this file, else the user's own known_hosts."""
-    alt_key_file: str | None = None
-    """netmiko's name for ``known_hosts``."""
     nft: str = "nft"
     """The nft binary on the host."""
 
@@ -97,57 +91,27 @@ class NftablesDriver(NoCommitConfirm, NetchangeDriver):
                  optional_args: dict[str, Any] | None = None) -> None:
         super().__init__(hostname, username or "root", password, timeout, optional_args)
         options: NftablesOptions = self.options
-        self.name = f"{hostname}:{self.port}"
-        self.key_file: str | None = options.key_file or None
-        self.known_hosts: str | None = options.known_hosts or options.alt_key_file or None
+        self.ssh = SshExec(hostname, self.port, username=self.username, password=password, timeout=timeout,
+                           options=options)
+        self.name = self.ssh.name
         self.nft = options.nft
-        self.client: paramiko.SSHClient | None = None
         self._candidate: str | None = None
         self._mode: Mode | None = None
         self._snapshot: str | None = None
 
-    # -- session ---------------------------------------------------------------------------
+    # -- session (netchange.drivers.sshexec: one exec channel per command) ---------------------
 
     def open(self) -> None:
-        client = paramiko.SSHClient()
-        try:
-            if self.known_hosts:
-                client.load_host_keys(self.known_hosts)
-            else:
-                client.load_system_host_keys()
-            client.set_missing_host_key_policy(paramiko.RejectPolicy())
-            client.connect(
-                self.hostname, port=self.port, username=self.username, password=self.password or None,
-                key_filename=self.key_file, look_for_keys=False, allow_agent=False,
-                timeout=self.timeout, banner_timeout=self.timeout, auth_timeout=self.timeout,
-            )
-        except (paramiko.SSHException, OSError) as exc:
-            client.close()
-            raise OpenFailed(f"{self.name}: {type(exc).__name__}: {exc}") from exc
-        self.client = client
+        self.ssh.open()
 
     def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        self.ssh.close()
 
     def is_alive(self) -> dict[str, bool]:
-        transport = self.client.get_transport() if self.client else None
-        return {"is_alive": bool(transport and transport.is_active())}
+        return {"is_alive": self.ssh.is_alive()}
 
     def _exec(self, command: str, stdin: str | None = None) -> tuple[int, str, str]:
-        if self.client is None:
-            raise SessionClosed(f"{self.name}: not connected (call open())")
-        try:
-            chan_in, chan_out, chan_err = self.client.exec_command(command, timeout=self.timeout)
-            if stdin is not None:
-                chan_in.write(stdin)
-                chan_in.channel.shutdown_write()
-            out = chan_out.read().decode()
-            err = chan_err.read().decode()
-            return chan_out.channel.recv_exit_status(), out, err
-        except (paramiko.SSHException, OSError) as exc:
-            raise SessionClosed(f"{self.name}: session lost: {exc}") from exc
+        return self.ssh.run(command, stdin=stdin)
 
     def _nft_file(self, script: str, *, check: bool = False) -> tuple[bool, str]:
         """Run ``nft [-c] -f -`` with ``script`` on stdin; (ok, error text)."""
