@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -50,7 +52,14 @@ from netmiko.exceptions import ConfigInvalidException
 from netchange.diffformat import hier_diff
 from netchange.drivers.base import NoCommitConfirm
 from netchange.drivers.driver import DriverOptions, NetchangeDriver
-from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected, SessionClosed
+from netchange.drivers.errors import (
+    CommitRefused,
+    MergeRejected,
+    OpenFailed,
+    ReplaceRejected,
+    SessionClosed,
+    session_lost,
+)
 from netchange.platforms import CliOptions, LineMatch, PlatformProfile, ProfileError, load_profile
 from netchange.platforms.lines import refused_command
 
@@ -325,11 +334,26 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
             raise SessionClosed(f"{self.name}: not connected (call open())")
         return self.device
 
+    @contextmanager
+    def _talking(self) -> Iterator[None]:
+        """Around every exchange with the device: a session that died under it (EOF, closed
+        socket, a read that never ends) is :class:`SessionClosed`, whatever netmiko raised (an
+        ``OSError`` here is the socket's: netmiko says "Socket is closed" with a plain one)."""
+        try:
+            yield
+        except SessionClosed:
+            raise
+        except Exception as exc:
+            if isinstance(exc, OSError) or session_lost(exc):
+                raise SessionClosed(f"{self.name}: session lost: {type(exc).__name__}: {exc}") from exc
+            raise
+
     # -- reading ---------------------------------------------------------------------------
 
     def _running_text(self) -> str:
         """Read the device (always) and remember the reading for the calls that follow."""
-        raw = self._session().send_command(_cli(self.platform).show_running, read_timeout=self.timeout)
+        with self._talking():
+            raw = self._session().send_command(_cli(self.platform).show_running, read_timeout=self.timeout)
         text = canonical_config(str(raw), self.platform)
         self._reading = (text, time.monotonic())
         return text
@@ -361,7 +385,8 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         for command in commands:
             if not command.strip().startswith(self.platform.read_only_prefixes) or "\n" in command:
                 raise CommandErrorException(f"not a read-only command: {command!r}")
-            out[command] = str(self._session().send_command(command, read_timeout=self.timeout))
+            with self._talking():
+                out[command] = str(self._session().send_command(command, read_timeout=self.timeout))
         return out
 
     # -- candidate -------------------------------------------------------------------------
@@ -444,8 +469,9 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         session = self._session()
         self._reading, self._flow = None, None  # the device is about to change: read it again
         try:
-            session.send_config_set(lines, error_pattern=_cli(self.platform).error_pattern,
-                                    read_timeout=self.timeout)
+            with self._talking():
+                session.send_config_set(lines, error_pattern=_cli(self.platform).error_pattern,
+                                        read_timeout=self.timeout)
         except ConfigInvalidException as exc:
             detail = next((ln.strip() for ln in str(exc).splitlines()
                            if re.search(_cli(self.platform).error_pattern, ln)), str(exc).strip())

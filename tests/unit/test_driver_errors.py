@@ -33,6 +33,7 @@ from netchange.drivers.errors import (
     translate,
 )
 from netchange.errors import CommitFailed, ConnectionFailed, DeviceLost
+from netchange.testing import MemorySession, StoredDevice
 from tests import fakedriver
 from tests.unit import test_apply
 
@@ -179,3 +180,25 @@ def test_a_compare_error_named_like_a_lost_session_on_a_live_session_is_not_a_lo
     sw1 = outcome.hosts["sw1"]
     assert sw1.failure is not None and sw1.failure.is_a(CommitFailed) and not sw1.failure.is_a(DeviceLost)
     assert sw1.error.startswith("sw1: the candidate could not be compared: SessionCloseErrorLookalike")
+
+
+class _Dying(MemorySession):
+    """A session whose socket closes under the next command, as netmiko reports it."""
+
+    def send_command(self, command: str, **_: Any) -> str:
+        raise OSError("Socket is closed")
+
+    def send_config_set(self, lines: list[str], **_: Any) -> str:
+        raise EOFError("EOF during negotiation")
+
+
+def test_the_ios_cli_driver_says_session_closed_when_netmiko_loses_the_socket() -> None:
+    dev = StoredDevice("sw1", "hostname sw1\n!\n").driver()
+    dev.session = _Dying(StoredDevice("sw1", "hostname sw1\n!\n"))
+    dev.open()
+    for call in (lambda: dev.get_config(retrieve="running"), lambda: dev.cli(["show vlan brief"])):
+        with pytest.raises(SessionClosed, match="session lost: OSError: Socket is closed") as info:
+            call()
+        assert isinstance(info.value, DeviceLost) and isinstance(info.value, ConnectionClosedException)
+    with pytest.raises(SessionClosed, match="EOFError"):
+        dev._send(["vlan 20"])
