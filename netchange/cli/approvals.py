@@ -96,10 +96,11 @@ def reject(
     plan: Annotated[
         str | None, typer.Option("--plan", help="Hash (prefix) of the plan you read; refused if re-planned.")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as one JSON document.")] = False,
 ) -> None:
-    """Reject the change's current plan: the guard refuses to apply it until it is planned again
-    (or the same person approves it after all). Same as ``approve --reject``."""
-    approve(change_id, reject=True, comment=comment, plan=plan)
+    """Reject the change's current plan: the guard refuses to apply it until it is planned again.
+    Same as ``approve --reject``."""
+    approve(change_id, reject=True, comment=comment, plan=plan, as_json=as_json)
 
 
 @app.command()
