@@ -65,12 +65,42 @@ class Demo:
             self.failures.append(f"netchange {' '.join(args)}: exit {proc.returncode}, expected {expect}")
         return proc
 
+    def through_the_service(self, change_id: str, manager: str) -> None:
+        """The manager's approval through the approval service's JSON API (``netchange serve`` on
+        127.0.0.1): the CLI, given the server's URL and the manager's token, asks the service."""
+        from netchange.demoservice import serving
+
+        console.print(Rule("8b. The approval through the service's API (netchange serve)", style="cyan"))
+        made = subprocess.run([sys.executable, "-m", "netchange", "users", "token", manager, "--label", "demo"],
+                              env=self.env, text=True, capture_output=True, check=False, cwd=REPO)
+        if made.returncode != 0:
+            self.failures.append(f"users token {manager}: {made.stderr.strip()}")
+            return
+        console.print(f"[bold cyan]$ netchange users token {manager}[/]  [dim](printed once; kept out of this log)[/]")
+        with serving(self.env) as base:
+            console.print(f"[dim]netchange serve listening on {base}[/]")
+            saved = dict(self.env)
+            self.env.update({"NETCHANGE_SERVER_URL": base, "NETCHANGE_API_TOKEN": made.stdout.strip()})
+            try:
+                console.print(f"[dim]with NETCHANGE_SERVER_URL={base} and {manager}'s NETCHANGE_API_TOKEN:[/]")
+                self.run("approve", change_id, "--comment", "checked the pool on the change page")
+                self.run("list")
+            finally:
+                self.env = saved
+
     def example(self, name: str) -> str:
         return str((EXAMPLES / name).relative_to(REPO))
 
     def main(self) -> int:
         shutil.rmtree(self.home, ignore_errors=True)
         self.home.mkdir(parents=True)
+        from netchange.demoservice import MailSink
+
+        # Every step is mailed to the people the policy names: a local SMTP server catches them.
+        sink = MailSink.start()
+        if sink is not None:
+            self.env.update({"NETCHANGE_SMTP_HOST": "127.0.0.1", "NETCHANGE_SMTP_PORT": str(sink.port),
+                             "NETCHANGE_SMTP_SECURITY": "none", "NETCHANGE_BASE_URL": "http://127.0.0.1:8080"})
         try:
             up = self.run("lab", "up", title="1. The lab: real stand-ins for the perimeter")
             if up.returncode != 0:
@@ -98,7 +128,7 @@ class Demo:
             self.run("apply", "CHG-2026-0111", actor="dnguyen", now=MINOR_TIME,
                      title="8. One change per remaining role: DNS record, pool member, NETCONF VLAN")
             self.run("apply", "CHG-2026-0112", actor="dnguyen", now=MINOR_TIME)
-            self.run("approve", "CHG-2026-0113", actor="bleroy")
+            self.through_the_service("CHG-2026-0113", "bleroy")
             self.run("apply", "CHG-2026-0113", actor="efaure", now=MEDIUM_TIME)
             self.run("close", "CHG-2026-0101", actor="dnguyen",
                      title="9. Closing: the engineer and the operations manager validate the result")
@@ -109,7 +139,13 @@ class Demo:
             self.run("list")
             self.run("journal", "verify")
             self.run("report", "quarterly", "--quarter", "2026Q4", "--format", "md")
+            if sink is not None:
+                console.print(Rule("10b. The mails each step sent (a local SMTP server caught them)", style="cyan"))
+                for line in sink.summary():
+                    console.print(line, highlight=False, soft_wrap=True)
         finally:
+            if sink is not None:
+                sink.stop()
             self.run("lab", "down", title="11. Lab down: nothing left behind")
         if self.failures:
             console.print("[bold red]demo: unexpected results:[/]")
