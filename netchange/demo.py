@@ -142,7 +142,7 @@ class Demo:
             if sink is not None:
                 console.print(Rule("10b. The mails each step sent (a local SMTP server caught them)", style="cyan"))
                 for line in sink.summary():
-                    console.print(line, highlight=False, soft_wrap=True)
+                    console.print(line, highlight=False, soft_wrap=True, markup=False)
         finally:
             if sink is not None:
                 sink.stop()

@@ -186,6 +186,9 @@ def _state(c: _Ctx) -> list[Draft]:
     by = c.name(c.event.actor)
     everyone = [*c.parties(), *c.approvers_given()]
     if target == State.APPROVED.value:
+        plan = c.plan()
+        if plan is None or plan.category is None or not c.policy.category(plan.category).approvals:
+            return []  # the request was its validation (minor): nothing new to tell before it runs
         start = _planned_start(c)
         when = (f"planned start {start}" if start else "it may run in its window")
         return [c.draft(Notice.SCHEDULED, everyone, f"Every approval is given: {when}", details=(reason,))]

@@ -366,3 +366,18 @@ def test_starttls_and_login_with_the_password_from_the_secrets_file(workspace: P
         assert server.sink.take() == []
     finally:
         server.stop()
+
+
+def test_a_minor_change_is_not_announced_as_scheduled_before_it_runs(workspace: Path, mailing: SmtpServer) -> None:
+    # A minor change needs no approval (its request is the validation): the guard moves it to
+    # approved as it starts; only "taken" and then "applied" are news.
+    journal_path = workspace / "home" / "journal.sqlite"
+    with Journal(journal_path) as journal:
+        journal.record_plan(make_plan("CHG-2026-0042", requester="crenard"), actor="dnguyen")
+        journal.set_state("CHG-2026-0042", "approved", actor="dnguyen", reason="complete")
+        journal.set_state("CHG-2026-0042", "in_progress", actor="dnguyen", reason="apply")
+        journal.set_state("CHG-2026-0042", "completed", actor="dnguyen", reason="")
+    cfg = Settings.resolve()
+    assert cfg.mail is not None
+    Notifier(cfg.mail, load_policy(cfg.policy), journal_path).run(since=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert set(_by_notice(mailing.sink.take())) == {"taken", "applied"}
