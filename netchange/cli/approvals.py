@@ -65,7 +65,7 @@ def approve(
     if server is not None:
         from netchange.cli import remote
 
-        remote.approve(server, change_id, reject=reject, comment=comment, plan=plan)
+        remote.approve(server, change_id, reject=reject, comment=comment, plan=plan, as_json=as_json)
         return
     policy = _policy()
     actor = current_actor(policy, settings().actor)

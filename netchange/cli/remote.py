@@ -18,13 +18,23 @@ from netchange.cli.common import out
 from netchange.settings import ServerSettings
 
 
-def approve(server: ServerSettings, change_id: str, *, reject: bool, comment: str, plan: str | None) -> None:
+def approve(server: ServerSettings, change_id: str, *, reject: bool, comment: str, plan: str | None,
+            as_json: bool = False) -> None:
     with ServiceClient(server) as client:
         done = client.decide(change_id, reject=reject, comment=comment, plan_hash=plan)
     verb = "rejected" if done.get("decision") == "rejected" else "approved"
+    approvals = done.get("approvals") or {}
+    if as_json:
+        from netchange.jsonface import ApprovalDocument
+
+        print(ApprovalDocument(change_id=change_id, plan_hash=str(done.get("plan_hash", "")), decision=verb,
+                               approver=str(done.get("approver", "")), comment=comment,
+                               approvals=str(approvals.get("summary", "")),
+                               approvals_complete=bool(approvals.get("complete")),
+                               state=str(done.get("state", ""))).to_json())
+        return
     out.print(f"{change_id}: {verb} by {done.get('approver')} for plan {str(done.get('plan_hash', ''))[:12]}"
               f" (via {server.url})")
-    approvals = done.get("approvals") or {}
     out.print(f"  approvals {approvals.get('summary', '?')}; state {done.get('state', '?')}")
 
 

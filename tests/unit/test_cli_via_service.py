@@ -97,9 +97,11 @@ def test_approve_through_the_service_is_judged_by_the_tokens_person(
     assert stale.code == 3 and "not the current plan" in stale.err
     # A rejection needs its comment (the service's rule, the CLI's exit 2).
     assert cli("reject", CHANGE).code == 2
-    approved = cli("approve", CHANGE, "--comment", "ok for the Tuesday window")
+    approved = cli("approve", CHANGE, "--comment", "ok for the Tuesday window", "--json")
     assert approved.code == 0, approved.err
-    assert "approved by amoreau" in approved.out and "state approved" in approved.out
+    decision = json.loads(approved.out)
+    assert (decision["approver"], decision["decision"], decision["state"]) == ("amoreau", "approved", "approved")
+    assert decision["approvals_complete"] is True
     # One record: the service's journal has Alice's approval, and `show` through the API says so.
     with journal_of(home) as journal:
         (approval,) = journal.approvals(CHANGE)
