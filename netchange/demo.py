@@ -29,6 +29,19 @@ MEDIUM_TIME = "2026-12-01T19:10:00+01:00"
 console = Console()
 
 
+def major_time() -> str:
+    """A Saturday 10:00 (Paris) at least a day after now: a major change's window and lead time
+    (planned a day ahead, run when the service is closed to users), whatever day the demo runs."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    day = (dt.datetime.now(paris) + dt.timedelta(days=1, hours=1)).date()
+    while day.weekday() != 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(10, 0), tzinfo=paris).isoformat()
+
+
 class Demo:
     def __init__(self) -> None:
         self.home = REPO / ".netchange" / "demo"
@@ -130,10 +143,17 @@ class Demo:
             self.run("apply", "CHG-2026-0112", actor="dnguyen", now=MINOR_TIME)
             self.through_the_service("CHG-2026-0113", "bleroy")
             self.run("apply", "CHG-2026-0113", actor="efaure", now=MEDIUM_TIME)
+            self.run("apply", "CHG-2026-0114", actor="dnguyen", now=MINOR_TIME,
+                     title="9. Routing on the FRR routers: a minor prefix-list entry, watched on the network")
+            self.run("approve", "CHG-2026-0115", actor="amoreau",
+                     title="10. A major OSPF change whose post-check fails: rolled back, the adjacency verified back")
+            self.run("approve", "CHG-2026-0115", actor="gperrin")
+            self.run("apply", "CHG-2026-0115", actor="dnguyen", now=major_time(), expect=1)
+            self.run("lab", "status")
             self.run("close", "CHG-2026-0101", actor="dnguyen",
-                     title="9. Closing: the engineer and the operations manager validate the result")
+                     title="11. Closing: the engineer and the operations manager validate the result")
             self.run("close", "CHG-2026-0101", actor="amoreau")
-            self.run("show", "CHG-2026-0103", title="10. The tracking sheet and the journal")
+            self.run("show", "CHG-2026-0103", title="12. The tracking sheet and the journal")
             report = self.home / "CHG-2026-0103.md"
             self.run("report", "CHG-2026-0103", "--format", "md", "--output", str(report))
             self.run("list")
@@ -146,7 +166,7 @@ class Demo:
         finally:
             if sink is not None:
                 sink.stop()
-            self.run("lab", "down", title="11. Lab down: nothing left behind")
+            self.run("lab", "down", title="13. Lab down: nothing left behind")
         if self.failures:
             console.print("[bold red]demo: unexpected results:[/]")
             for failure in self.failures:

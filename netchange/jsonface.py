@@ -107,6 +107,8 @@ class RestoreOut(BaseModel):
     strategies: list[str]
     seconds: float
     errors: list[str]
+    checks: list[dict[str, Any]] = []
+    """The change types' restored checks: the network back, not only the configuration."""
 
 
 class HostRunOut(BaseModel):
@@ -133,7 +135,8 @@ class RunDocument(Document):
 
 def restore_out(report: Any) -> RestoreOut:
     return RestoreOut(verified=report.verified, strategies=list(report.strategies),
-                      seconds=round(report.seconds, 3), errors=list(report.errors))
+                      seconds=round(report.seconds, 3), errors=list(report.errors),
+                      checks=list(report.checks))
 
 
 # -- approvals and closing ---------------------------------------------------------------------

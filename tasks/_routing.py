@@ -281,6 +281,22 @@ def route_map_names(running: str) -> set[str]:
     return {m.group(1) for m in re.finditer(r"^route-map (\S+) (?:permit|deny) \d+", running, re.M)}
 
 
+def inbound_prefix_lists(running: str, neighbor: str) -> set[str]:
+    """Prefix-lists that filter what ``neighbor`` sends: applied in directly, or matched by its
+    inbound route-map."""
+    n = re.escape(neighbor)
+    direct = set(re.findall(rf"^\s*neighbor {n} prefix-list (\S+) in\s*$", running, re.M))
+    maps = set(re.findall(rf"^\s*neighbor {n} route-map (\S+) in\s*$", running, re.M))
+    via_maps = set()
+    for name in maps:
+        for header in re.findall(rf"^route-map {re.escape(name)} (?:permit|deny) \d+\s*$", running, re.M):
+            for line in block(running, header.rstrip()):
+                m = re.fullmatch(r"\s*match ip address prefix-list (\S+)", line)
+                if m:
+                    via_maps.add(m.group(1))
+    return direct | via_maps
+
+
 def bgp_asn(running: str) -> int | None:
     m = re.search(r"^router bgp (\d+)\s*$", running, re.M)
     return int(m.group(1)) if m else None

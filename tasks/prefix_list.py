@@ -112,11 +112,21 @@ class PrefixList(ChangeType[PrefixListParams]):
             neighbor = str(bgp["neighbor"])
             checks.append(_routing.bgp_established_check(ctx, neighbor, p.converge_within))
             # What the lab's neighbour is known to send through this policy, unless this change
-            # removes the entry that lets it in.
+            # removes the entry that lets it in; and, when the list filters that neighbour's
+            # routes, what the change now lets in of what the neighbour announces.
             removed = {str(e.prefix) for e in p.remove if e.action == "permit"}
-            expected = [str(x) for x in bgp.get("accepted_prefixes", []) if str(x) not in removed]
-            if expected:
-                checks.append(_routing.bgp_prefixes_check(ctx, neighbor, expected, p.converge_within))
+            kept = [str(x) for x in bgp.get("accepted_prefixes", []) if str(x) not in removed]
+            newly: list[str] = []
+            if p.name in _routing.inbound_prefix_lists(ctx.running, neighbor):
+                announced = {str(x) for x in bgp.get("announced_prefixes", [])}
+                newly = [str(e.prefix) for e in p.add if e.action == "permit" and e.ge is None and e.le is None
+                         and str(e.prefix) in announced and str(e.prefix) not in kept]
+            if kept or newly:
+                checks.append(_routing.bgp_prefixes_check(ctx, neighbor, kept + newly, p.converge_within))
+            for prefix in newly:
+                # A prefix this change lets in must reach the kernel's table, where forwarding happens.
+                checks.append(_routing.kernel_route_check(ctx, ipaddress.IPv4Network(prefix), None, True,
+                                                          p.converge_within))
         flow = _routing.flow_check(ctx, p.converge_within)
         if flow is not None:
             checks.append(flow)

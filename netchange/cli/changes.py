@@ -225,6 +225,9 @@ def _summary(outcome: ApplyOutcome, *, as_table: bool = True) -> None:
         if h.restore is not None:
             detail += f" → restore {'verified' if h.restore.verified else 'NOT VERIFIED'} "
             detail += f"({'+'.join(h.restore.strategies)}, {h.restore.seconds:.2f}s)"
+            if h.restore.checks:  # the network back too (an adjacency Full, a flow through)
+                passed = sum(1 for c in h.restore.checks if c.get("passed"))
+                detail += f"; network back: {passed}/{len(h.restore.checks)} checks passed"
         table.add_row(h.host, h.status, redact.scrub(detail))
     out.print(table)
     _alarm(outcome)
