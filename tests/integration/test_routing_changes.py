@@ -206,8 +206,8 @@ def test_killed_after_commit_then_recover_restores_the_adjacency(lab: LabManager
     proc.wait()
     assert running(open_driver, ROUTER) != before  # the area moved: the commit happened
     assert not _full(lab, nornir)  # and the adjacency is gone
-    listed = json.loads(netchange(lab, "list", "--json").stdout)
-    assert any(c["id"] == "CHG-2026-1604" and c["state"] == "in_progress" for c in listed)
+    listed = json.loads(netchange(lab, "list", "--json").stdout)["changes"]
+    assert any(c["change_id"] == "CHG-2026-1604" and c["state"] == "in_progress" for c in listed)
     t0 = time.monotonic()
     recovered = netchange(lab, "recover", "CHG-2026-1604")
     t_recover = time.monotonic() - t0
