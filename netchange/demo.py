@@ -160,7 +160,7 @@ class Demo:
             self.run("journal", "verify")
             self.run("report", "quarterly", "--quarter", "2026Q4", "--format", "md")
             if sink is not None:
-                console.print(Rule("10b. The mails each step sent (a local SMTP server caught them)", style="cyan"))
+                console.print(Rule("12b. The mails each step sent (a local SMTP server caught them)", style="cyan"))
                 for line in sink.summary():
                     console.print(line, highlight=False, soft_wrap=True, markup=False)
         finally:
