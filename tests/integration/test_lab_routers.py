@@ -34,7 +34,8 @@ def _kernel_routes(namespace: str) -> set[str]:
 def test_adjacencies_vrrp_and_traffic_after_lab_up(lab: LabManager, nornir: Any) -> None:
     timings = json.loads((lab.root / "routers" / "timings.json").read_text())
     print(f"\nrouters: daemons started in {timings['daemons_started_s']} s, then OSPF Full after "
-          f"{timings['ospf_full_s']} s, BGP Established after {timings['bgp_established_s']} s, "
+          f"{timings['ospf_full_s']} s, BGP Established after {timings['bgp_established_s']} s "
+          f"(routes in the kernel after {timings.get('bgp_routes_in_kernel_s')} s), "
           f"VRRP master after {timings['vrrp_master_s']} s")
     states = lab.status()["routers"]
     routers = {n: h for n, h in nornir.inventory.hosts.items() if h.platform == "frr"}
