@@ -42,7 +42,9 @@ def list_changes(server: ServerSettings, *, as_json: bool) -> None:
     with ServiceClient(server) as client:
         rows = client.list_changes()
     if as_json:
-        print(redact.scrub(json.dumps(rows, indent=2, ensure_ascii=False)))
+        from netchange.jsonface import ChangeListDocument
+
+        print(redact.scrub(ChangeListDocument.model_validate({"changes": [_row(r) for r in rows]}).to_json()))
         return
     table = Table("change", "state", "category", "sites", "requested", "updated", "title",
                   caption=f"from {server.url}", caption_justify="left")
@@ -63,9 +65,31 @@ def show(server: ServerSettings, change_id: str, *, as_json: bool) -> None:
     with ServiceClient(server) as client:
         data = client.show(change_id)
     if as_json:
-        print(redact.scrub(json.dumps(data, indent=2, ensure_ascii=False)))
+        from netchange.jsonface import show_document
+
+        print(redact.scrub(show_document(_sheet(data)).to_json()))
         return
     _print_sheet(data, server)
+
+
+_ROW_KEYS = ("title", "state", "category", "outcome", "emergency", "sites", "plan_hash", "created_at", "updated_at")
+"""The keys of a row of ``list --json`` (:class:`netchange.jsonface.ChangeRow`)."""
+
+_SERVICE_ONLY = ("change_id", "ticket", "requester", "hosts", "plan_hash", "created_at", "updated_at")
+"""Keys the service adds to the tracking sheet's data; ``show --json`` rebuilds them as locally."""
+
+
+def _row(r: dict[str, Any]) -> dict[str, Any]:
+    """One service row in the local vocabulary: ``change_id``, hosts as objects with their name."""
+    hosts = [h if isinstance(h, dict) else {"name": str(h)} for h in r.get("hosts") or []]
+    return {"change_id": r.get("change_id") or r.get("id"), "hosts": hosts, **{k: r.get(k) for k in _ROW_KEYS}}
+
+
+def _sheet(data: dict[str, Any]) -> dict[str, Any]:
+    """The service's tracking sheet as the local ``build_sheet(...).as_json()`` gives it."""
+    sheet = {k: v for k, v in data.items() if k not in _SERVICE_ONLY}
+    sheet["id"] = data.get("id") or data.get("change_id")
+    return sheet
 
 
 def _minute(value: Any) -> str:

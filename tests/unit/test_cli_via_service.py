@@ -21,6 +21,8 @@ from tests.conftest import CliResult
 from tests.smtpsink import Received, SmtpServer
 
 Cli = Callable[..., CliResult]
+Service = tuple[str, Path, dict[str, str], dict[str, str]]
+"""The service's base URL, its home, a token per person, and the environment of its home."""
 CHANGE = "CHG-2026-0101"
 
 
@@ -32,7 +34,7 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[tuple[str, Path, dict[str, str]]]:
+def service(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Service]:
     tmp = tmp_path_factory.mktemp("service")
     home, policy, env = make_home(tmp)
     # The service mails what is decided through it (its notifier loop, every half second here).
@@ -48,12 +50,12 @@ def service(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Itera
         assert made.returncode == 0, made.stderr
         tokens[login] = made.stdout.strip()
     with server(env) as base:
-        yield base, home, tokens
+        yield base, home, tokens, env
 
 
 @pytest.fixture
 def remote(workspace: Path, monkeypatch: pytest.MonkeyPatch,
-           service: tuple[str, Path, dict[str, str]]) -> Callable[[str], None]:
+           service: Service) -> Callable[[str], None]:
     base = service[0]
     monkeypatch.setenv("NETCHANGE_SERVER_URL", base)
 
@@ -64,16 +66,29 @@ def remote(workspace: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_list_and_show_read_the_services_record(workspace: Path, remote: Callable[[str], None], cli: Cli,
-                                                service: tuple[str, Path, dict[str, str]]) -> None:
+                                                service: Service) -> None:
     remote("dnguyen")
     listed = cli("list", "--json")
     assert listed.code == 0, listed.err
     rows = json.loads(listed.out)
-    assert [r["id"] for r in rows] == [CHANGE] and rows[0]["sites"] == ["doif"]
+    rows = rows["changes"]
+    assert [r["change_id"] for r in rows] == [CHANGE] and rows[0]["sites"] == ["doif"]
+    assert rows[0]["hosts"] == [{"name": "sw-doif-1"}]
     shown = cli("show", CHANGE, "--json")
     assert shown.code == 0, shown.err
     data = json.loads(shown.out)
-    assert data["plan"]["hosts"][0]["diff"] == "+vlan 42\n+ name users\n"
+    assert data["hosts"][0]["diff"] == "+vlan 42\n+ name users\n"
+    # The same documents as the local commands on the service's own home: same models, same keys.
+    local = netchange(service[3], "show", CHANGE, "--json")
+    assert local.returncode == 0, local.stderr
+    here = json.loads(local.stdout)
+    for key in ("change_id", "plan_hash", "hosts"):
+        assert data[key] == here[key], key
+    assert data["hosts"][0]["name"] == "sw-doif-1" and "id" not in data and "hash" not in data["plan"]
+    assert set(data) == set(here) and set(data["plan"]) == set(here["plan"])
+    local_list = netchange(service[3], "list", "--json")
+    assert local_list.returncode == 0, local_list.stderr
+    assert json.loads(local_list.stdout)["changes"] == rows
     assert data["state"] in {"planned", "approved"}
     text = cli("show", CHANGE)
     assert text.code == 0 and CHANGE in text.out and "+vlan 42" in text.out and service[0] in text.out
@@ -82,9 +97,9 @@ def test_list_and_show_read_the_services_record(workspace: Path, remote: Callabl
 
 
 def test_approve_through_the_service_is_judged_by_the_tokens_person(
-        workspace: Path, remote: Callable[[str], None], cli: Cli, service: tuple[str, Path, dict[str, str]],
+        workspace: Path, remote: Callable[[str], None], cli: Cli, service: Service,
         smtp: SmtpServer) -> None:
-    _, home, _ = service
+    home = service[1]
     # Bruno manages DOSO: the service refuses him for a DOIF change (exit 3, one line), whatever
     # NETCHANGE_ACTOR claims on the engineer's machine.
     remote("bleroy")
@@ -136,3 +151,10 @@ def test_a_bad_token_or_a_dead_server_is_one_line(workspace: Path, remote: Calla
     dead = cli("approve", CHANGE)
     assert dead.code == 1 and "cannot reach the approval service" in dead.err
     assert "Traceback" not in dead.err and len(dead.err.strip().splitlines()) == 1
+    # Under --json the failure is the JSON error document on stdout, with the same exit code.
+    for args in (("show", CHANGE, "--json"), ("reject", CHANGE, "--comment", "no", "--json")):
+        failed = cli(*args)
+        assert failed.code == 1, failed.out + failed.err
+        error = json.loads(failed.out)["error"]
+        assert (error["type"], error["exit_code"]) == ("ServiceUnavailable", 1)
+        assert "cannot reach the approval service" in error["message"]
