@@ -246,6 +246,87 @@ class ReportDocument(Document):
     text: str | None = Field(description="The report itself when no --output file was given")
 
 
+# -- notifications, policy, journal, version ---------------------------------------------------
+
+
+class MailRow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(description="The mail's number in the outbox")
+    change_id: str
+    notice: str
+    to: list[str] = Field(description="The recipients' logins")
+    state: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    subject: str
+
+
+class NotifyStatusDocument(Document):
+    """``netchange notify status --json``: the outbox."""
+
+    mails: list[MailRow]
+
+
+class NotifyFlushDocument(Document):
+    """``netchange notify flush --json``: what was queued and sent now (exit 1 when a mail failed)."""
+
+    queued: int
+    sent: int
+    failed: list[str] = Field(description="Why each failed mail was not delivered")
+    abandoned: int
+    exit_code: int
+
+
+class PolicyRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    digest: str
+    path: str
+
+
+class PinnedPolicy(PolicyRef):
+    by: str = Field(description="Who pinned or adopted it")
+    how: str = Field(description="How it came in force (the journal event's kind)")
+
+
+class PolicyStatusDocument(Document):
+    """``netchange policy status --json``."""
+
+    pinned: PinnedPolicy | None = Field(description="The policy in force in the journal; null before first use")
+    given: PolicyRef = Field(description="The policy file this invocation was given")
+    in_force: bool
+
+
+class PolicyAdoptDocument(Document):
+    """``netchange policy adopt --json``."""
+
+    pinned: PinnedPolicy
+    previous: PinnedPolicy | None
+    changed: bool = Field(description="False when the policy given was already in force")
+
+
+class JournalHeadDocument(Document):
+    """``netchange journal head --json``: the chain's head, to anchor it elsewhere."""
+
+    seq: int
+    head: str
+
+
+class JournalMigrateDocument(Document):
+    """``netchange journal migrate --json``."""
+
+    keyed_from: int = Field(description="The event from which the chain is keyed")
+
+
+class VersionDocument(Document):
+    """``netchange version --json``."""
+
+    version: str
+
+
 DOCUMENTS: dict[str, type[Document]] = {
     "plan": PlanDocument,
     "run": RunDocument,
@@ -256,6 +337,13 @@ DOCUMENTS: dict[str, type[Document]] = {
     "journal-verify": JournalVerifyDocument,
     "lab-status": LabStatusDocument,
     "report": ReportDocument,
+    "notify-status": NotifyStatusDocument,
+    "notify-flush": NotifyFlushDocument,
+    "policy-status": PolicyStatusDocument,
+    "policy-adopt": PolicyAdoptDocument,
+    "journal-head": JournalHeadDocument,
+    "journal-migrate": JournalMigrateDocument,
+    "version": VersionDocument,
     "error": ErrorDocument,
 }
 """Each published document by its schema name (``netchange schema NAME``)."""

@@ -71,16 +71,30 @@ def _read_heads(path: Path) -> list[tuple[int, str]]:
 
 
 @journal_app.command("head")
-def head() -> None:
+def head(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the head as one JSON document.")] = False,
+) -> None:
     """Print the journal's head as 'SEQ HASH': append it to a file kept elsewhere to anchor the chain."""
     with _journal(warn=False) as journal:
         seq, digest = journal.head()
+    if as_json:
+        from netchange.jsonface import JournalHeadDocument
+
+        print(JournalHeadDocument(seq=seq, head=digest).to_json())
+        return
     print(f"{seq} {digest}")
 
 
 @journal_app.command("migrate")
-def migrate() -> None:
+def migrate(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
+) -> None:
     """Key a journal written before keyed chains (its past keeps plain hashes, sealed by the keying event)."""
     with Journal(settings().journal, migrate_unkeyed=True) as journal:
         seq = journal.migrate_unkeyed()
+    if as_json:
+        from netchange.jsonface import JournalMigrateDocument
+
+        print(JournalMigrateDocument(keyed_from=seq).to_json())
+        return
     out.print(f"journal keyed from event {seq}")

@@ -107,10 +107,17 @@ def _forget_key_file() -> None:
 
 
 @app.command()
-def version() -> None:
+def version(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the version as one JSON document.")] = False,
+) -> None:
     """Print netchange's version."""
     from netchange import __version__
 
+    if as_json:
+        from netchange.jsonface import VersionDocument
+
+        print(VersionDocument(version=__version__).to_json())
+        return
     print(__version__)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -16,7 +15,9 @@ app.add_typer(notify_app, name="notify")
 
 
 @notify_app.command("flush")
-def flush() -> None:
+def flush(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
+) -> None:
     """Queue what the journal holds and send every pending mail now, due or not (exit 1 if any fails)."""
     from netchange.notify import notifier
 
@@ -24,6 +25,14 @@ def flush() -> None:
     if n is None:
         raise BadRequest("no SMTP host set (NETCHANGE_SMTP_HOST or mail.smtp_host in settings.yaml)")
     report = n.run(force=True)
+    if as_json:
+        from netchange.jsonface import NotifyFlushDocument
+
+        print(NotifyFlushDocument(queued=report.queued, sent=report.sent, failed=list(dict.fromkeys(report.failed)),
+                                  abandoned=report.abandoned, exit_code=1 if report.failed else 0).to_json())
+        if report.failed:
+            raise typer.Exit(1)
+        return
     out.print(f"queued {report.queued}, sent {report.sent}, failed {len(report.failed)}"
               + (f", abandoned {report.abandoned}" if report.abandoned else ""))
     for error in dict.fromkeys(report.failed):
@@ -45,11 +54,13 @@ def status(
     if path.exists():
         with Outbox(path) as outbox:
             mails = outbox.mails(change_id=change_id)
-    rows = [{"id": m.id, "change": m.change_id, "notice": m.notice, "to": m.logins, "state": m.state,
-             "attempts": m.attempts, "next_attempt_at": m.next_attempt_at.isoformat(),
-             "last_error": m.last_error, "subject": m.subject} for m in mails]
     if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        from netchange.jsonface import NotifyStatusDocument
+
+        rows = [{"id": m.id, "change_id": m.change_id, "notice": m.notice, "to": m.logins, "state": m.state,
+                 "attempts": m.attempts, "next_attempt_at": m.next_attempt_at, "last_error": m.last_error,
+                 "subject": m.subject} for m in mails]
+        print(NotifyStatusDocument.model_validate({"mails": rows}).to_json())
         return
     for m in mails:
         extra = f" — {m.last_error}" if m.last_error and m.state != "sent" else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -20,6 +19,7 @@ app.add_typer(policy_app, name="policy")
 @policy_app.command("adopt")
 def policy_adopt(
     reason: Annotated[str, typer.Option(help="Why this version is put in force (kept in the journal).")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
 ) -> None:
     """Put the policy file given (--policy / NETCHANGE_POLICY) in force in this journal.
 
@@ -30,6 +30,13 @@ def policy_adopt(
     with _journal(warn=False) as journal:
         adoption = policypin.adopt(policy, journal, reason=reason, actor=settings().actor)
     pin = adoption.pin
+    if as_json:
+        from netchange.jsonface import PolicyAdoptDocument
+
+        print(PolicyAdoptDocument.model_validate({
+            "pinned": _pin(pin), "previous": None if adoption.previous is None else _pin(adoption.previous),
+            "changed": adoption.changed}).to_json())
+        return
     if adoption.previous is None:
         out.print(f"policy {pin.version} ({pin.digest[:12]}) pinned: first use of this journal")
     elif not adoption.changed:
@@ -49,13 +56,14 @@ def policy_status(as_json: Annotated[bool, typer.Option("--json", help="Print JS
     with _journal(warn=False) as journal:
         pin = policypin.pinned(journal)
     data = {
-        "pinned": None if pin is None else {"version": pin.version, "digest": pin.digest, "path": pin.path,
-                                             "by": pin.actor, "how": pin.kind},
+        "pinned": None if pin is None else _pin(pin),
         "given": {"version": policy.version, "digest": policy.digest, "path": policy.path},
         "in_force": pin is None or pin.digest == policy.digest,
     }
     if as_json:
-        print(json.dumps(data, indent=2))
+        from netchange.jsonface import PolicyStatusDocument
+
+        print(PolicyStatusDocument.model_validate(data).to_json())
         return
     if pin is None:
         out.print(f"no policy pinned yet; the next deciding command pins {policy.version} ({policy.digest[:12]})")
@@ -63,3 +71,7 @@ def policy_status(as_json: Annotated[bool, typer.Option("--json", help="Print JS
     out.print(f"pinned: {pin.version} ({pin.digest[:12]}) from {pin.path} ({pin.kind} by {pin.actor})")
     mark = "in force" if data["in_force"] else "NOT in force: 'netchange policy adopt' first"
     out.print(f"given:  {policy.version} ({policy.digest[:12]}) from {policy.path}: {mark}")
+
+
+def _pin(pin: policypin.Pin) -> dict[str, str]:
+    return {"version": pin.version, "digest": pin.digest, "path": pin.path, "by": pin.actor, "how": pin.kind}

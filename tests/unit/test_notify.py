@@ -280,6 +280,15 @@ def test_a_relay_that_is_down_never_fails_the_change(workspace: Path, monkeypatc
     with Outbox(outbox_path(workspace / "home" / "journal.sqlite")) as outbox:
         assert {m.state for m in outbox.mails()} == {"sent"}
     assert cli("journal", "verify").code == 0
+    # The JSON face: the outbox in the common vocabulary, and a flush with nothing left to send.
+    status = cli("notify", "status", "CHG-2026-0042", "--json")
+    assert status.code == 0, status.err
+    mails = json.loads(status.out)["mails"]
+    assert {m["notice"] for m in mails} >= {"taken", "approved"} and {m["state"] for m in mails} == {"sent"}
+    assert all(m["change_id"] == "CHG-2026-0042" and "change" not in m for m in mails)
+    flushed = cli("notify", "flush", "--json")
+    assert flushed.code == 0 and json.loads(flushed.out) == {"queued": 0, "sent": 0, "failed": [], "abandoned": 0,
+                                                             "exit_code": 0}
 
 
 def test_without_an_smtp_host_nothing_is_queued(workspace: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
@@ -287,6 +296,8 @@ def test_without_an_smtp_host_nothing_is_queued(workspace: Path, monkeypatch: py
     assert cli("plan", str(_change(workspace)), actor="dnguyen").code == 0
     assert not outbox_path(workspace / "home" / "journal.sqlite").exists()
     assert cli("notify", "flush").code == 2
+    refused = cli("notify", "flush", "--json")
+    assert refused.code == 2 and json.loads(refused.out)["error"]["type"] == "BadRequest"
 
 
 def test_backoff_doubles_up_to_an_hour_and_gives_up(workspace: Path) -> None:
