@@ -321,6 +321,21 @@ class JournalMigrateDocument(Document):
     keyed_from: int = Field(description="The event from which the chain is keyed")
 
 
+class UserPasswordDocument(Document):
+    """``netchange users set-password --json``."""
+
+    login: str
+    accounts_file: str
+
+
+class UserTokenDocument(Document):
+    """``netchange users token --json``: the new token (shown once, only its hash is kept), or how many were revoked."""
+
+    login: str
+    token: str | None = Field(description="The new API token; null when revoking")
+    revoked: int | None = Field(description="How many tokens were revoked; null when creating one")
+
+
 class VersionDocument(Document):
     """``netchange version --json``."""
 
@@ -343,6 +358,8 @@ DOCUMENTS: dict[str, type[Document]] = {
     "policy-adopt": PolicyAdoptDocument,
     "journal-head": JournalHeadDocument,
     "journal-migrate": JournalMigrateDocument,
+    "users-password": UserPasswordDocument,
+    "users-token": UserTokenDocument,
     "version": VersionDocument,
     "error": ErrorDocument,
 }

@@ -91,7 +91,10 @@ def _read_password() -> str:
 
 
 @users.command("set-password")
-def set_password(login: Annotated[str, typer.Argument(help="A person of the policy.")]) -> None:
+def set_password(
+    login: Annotated[str, typer.Argument(help="A person of the policy.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
+) -> None:
     """Set LOGIN's password (asked at the prompt, or one line on stdin); stored argon2-hashed, 0600."""
     from netchange.service.accounts import Accounts
 
@@ -99,6 +102,11 @@ def set_password(login: Annotated[str, typer.Argument(help="A person of the poli
     accounts = Accounts.load(settings().home)
     accounts.set_password(policy, login, _read_password())
     accounts.save()
+    if as_json:
+        from netchange.jsonface import UserPasswordDocument
+
+        print(UserPasswordDocument(login=login, accounts_file=str(accounts.path)).to_json())
+        return
     out.print(f"password set for {login} ({accounts.path})")
 
 
@@ -107,6 +115,7 @@ def token(
     login: Annotated[str, typer.Argument(help="A person of the policy.")],
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
     revoke: Annotated[bool, typer.Option("--revoke", help="Revoke every token of LOGIN instead.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
 ) -> None:
     """Create an API token for LOGIN (printed once; only its hash is kept), or revoke them all."""
     from netchange.service.accounts import Accounts
@@ -116,8 +125,18 @@ def token(
     if revoke:
         n = accounts.revoke_tokens(login)
         accounts.save()
+        if as_json:
+            from netchange.jsonface import UserTokenDocument
+
+            print(UserTokenDocument(login=login, token=None, revoked=n).to_json())
+            return
         out.print(f"{n} token(s) of {login} revoked")
         return
     value = accounts.new_token(policy, login, label=label)
     accounts.save()
+    if as_json:
+        from netchange.jsonface import UserTokenDocument
+
+        print(UserTokenDocument(login=login, token=value, revoked=None).to_json())
+        return
     print(value)

@@ -6,11 +6,14 @@ Each prints one document of its published schema (``netchange schema NAME``), an
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from netchange import __version__
@@ -60,3 +63,15 @@ def test_version_and_an_unknown_option(cli: Cli) -> None:
     assert document(cli("version", "--json"), "version") == {"version": __version__}
     bad = cli("version", "--json", "--nope")
     assert json.loads(bad.out)["error"]["type"] == "UsageError" and bad.code == 2
+
+
+def test_users_password_and_tokens(workspace: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct horse battery staple 42\n"))
+    done = document(cli("users", "set-password", "amoreau", "--json"), "users-password")
+    assert done["login"] == "amoreau" and Path(done["accounts_file"]).is_file()
+    made = document(cli("users", "token", "amoreau", "--label", "ci", "--json"), "users-token")
+    assert made["revoked"] is None and isinstance(made["token"], str) and len(made["token"]) > 20
+    revoked = document(cli("users", "token", "amoreau", "--revoke", "--json"), "users-token")
+    assert revoked == {"login": "amoreau", "token": None, "revoked": 1}
+    unknown = document(cli("users", "token", "nobody", "--json"), "error", code=2)["error"]
+    assert unknown["type"] == "BadRequest" and "nobody" in unknown["message"]

@@ -129,3 +129,15 @@ def test_lab_status_json_when_not_running(cli: Cli, workspace: Path) -> None:
 def test_shell_completion_is_offered(cli: Cli) -> None:
     result = cli("--help")
     assert "--install-completion" in result.out and "--show-completion" in result.out
+
+
+def test_reject_is_the_approval_document(switches: Path, cli: Cli) -> None:
+    plan = one_document(cli("plan", str(switches), "--json", actor="dnguyen"), "plan")
+    stale = cli("reject", "CHG-2026-0042", "--plan", "0000beef", "--comment", "no", "--json", actor="bleroy")
+    error = one_document(stale, "error")["error"]
+    assert stale.code == error["exit_code"] == 3 and "0000beef" in error["message"]
+    rejected = cli("reject", "CHG-2026-0042", "--comment", "not this week", "--json", actor="bleroy")
+    assert rejected.code == 0, rejected.out + rejected.err
+    doc = one_document(rejected, "approval")
+    assert (doc["change_id"], doc["plan_hash"], doc["decision"]) == ("CHG-2026-0042", plan["plan_hash"], "rejected")
+    assert doc["comment"] == "not this week" and doc["approvals_complete"] is False
