@@ -145,8 +145,10 @@ class Demo:
             self.run("apply", "CHG-2026-0113", actor="efaure", now=MEDIUM_TIME)
             self.run("apply", "CHG-2026-0114", actor="dnguyen", now=MINOR_TIME,
                      title="9. Routing on the FRR routers: a minor prefix-list entry, watched on the network")
-            self.run("approve", "CHG-2026-0115", actor="amoreau",
+            # Planned again: the prefix-list change above changed the same router since step 4.
+            self.run("plan", self.example("15-ospf-area-postcheck-fails.yaml"), actor="dnguyen",
                      title="10. A major OSPF change whose post-check fails: rolled back, the adjacency verified back")
+            self.run("approve", "CHG-2026-0115", actor="amoreau")
             self.run("approve", "CHG-2026-0115", actor="gperrin")
             self.run("apply", "CHG-2026-0115", actor="dnguyen", now=major_time(), expect=1)
             self.run("lab", "status")
