@@ -336,6 +336,28 @@ class UserTokenDocument(Document):
     revoked: int | None = Field(description="How many tokens were revoked; null when creating one")
 
 
+class TypeRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    summary: str
+    distribution: str = Field(description="The installed distribution that provides it, or 'registered'")
+    class_: str = Field(alias="class", description="module:qualname of the change type")
+    perimeter: str
+    roles: list[str]
+    syntaxes: list[str]
+    params_schema: dict[str, Any] = Field(description="The JSON Schema of the type's params (from pydantic)")
+
+
+class TypesDocument(Document):
+    """``netchange types --json``: the installed change types."""
+
+    types: list[TypeRow]
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json", by_alias=True), indent=2, sort_keys=True)
+
+
 class VersionDocument(Document):
     """``netchange version --json``."""
 
@@ -360,6 +382,7 @@ DOCUMENTS: dict[str, type[Document]] = {
     "journal-migrate": JournalMigrateDocument,
     "users-password": UserPasswordDocument,
     "users-token": UserTokenDocument,
+    "types": TypesDocument,
     "version": VersionDocument,
     "error": ErrorDocument,
 }

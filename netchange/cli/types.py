@@ -33,7 +33,9 @@ def types_(
         return
     types = describe_types()
     if as_json:
-        typer.echo(json.dumps({"types": types}, indent=2, sort_keys=True))
+        from netchange.jsonface import TypesDocument
+
+        typer.echo(TypesDocument.model_validate({"types": types}).to_json())
         return
     from rich.console import Console
     from rich.table import Table

@@ -75,3 +75,9 @@ def test_users_password_and_tokens(workspace: Path, cli: Cli, monkeypatch: pytes
     assert revoked == {"login": "amoreau", "token": None, "revoked": 1}
     unknown = document(cli("users", "token", "nobody", "--json"), "error", code=2)["error"]
     assert unknown["type"] == "BadRequest" and "nobody" in unknown["message"]
+
+
+def test_types_is_a_published_document(cli: Cli) -> None:
+    listed = document(cli("types", "--json"), "types")
+    vlan = next(t for t in listed["types"] if t["name"] == "vlan")
+    assert "class" in vlan and "class_" not in vlan and vlan["params_schema"]["properties"]["vlan_id"]
