@@ -133,15 +133,15 @@ class Demo:
             self.run("plan", self.example("03-vlan-and-rule-postcheck-fails.yaml"), actor="dnguyen",
                      title="6. A medium change whose post-check fails: automatic rollback")
             self.run("apply", "CHG-2026-0103", actor="dnguyen", now=MEDIUM_TIME, expect=3)
-            self.run("approve", "CHG-2026-0103", actor="amoreau", expect=3)
-            self.run("approve", "CHG-2026-0103", actor="bleroy")
+            self.run("approve", "CHG-2026-0103", actor="bleroy", expect=3)  # DOSO's manager: not his site
+            self.run("approve", "CHG-2026-0103", actor="amoreau")
             self.run("apply", "CHG-2026-0103", actor="dnguyen", now=MEDIUM_TIME, expect=1)
             self.run("plan", self.example("03-vlan-and-rule-postcheck-fails.yaml"), actor="dnguyen",
                      title="7. After the rollback the devices are as before: the same plan hash again")
             self.run("apply", "CHG-2026-0111", actor="dnguyen", now=MINOR_TIME,
                      title="8. One change per remaining role: DNS record, pool member, NETCONF VLAN")
             self.run("apply", "CHG-2026-0112", actor="dnguyen", now=MINOR_TIME)
-            self.through_the_service("CHG-2026-0113", "bleroy")
+            self.through_the_service("CHG-2026-0113", "amoreau")
             self.run("apply", "CHG-2026-0113", actor="efaure", now=MEDIUM_TIME)
             self.run("apply", "CHG-2026-0114", actor="dnguyen", now=MINOR_TIME,
                      title="9. Routing on the FRR routers: a minor prefix-list entry, watched on the network")

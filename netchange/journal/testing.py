@@ -19,7 +19,7 @@ def make_plan(
     change_id: str = "CHG-2026-0001",
     *,
     category: Category = Category.MINOR,
-    requester: str = "amoreau",
+    requester: str = "crenard",  # a client requester: the DOIF manager (amoreau) approves
     created_by: str = "dnguyen",
     created_at: dt.datetime | None = None,
     hosts: tuple[tuple[str, str], ...] = (("sw-doif-1", "doif"),),

@@ -59,7 +59,7 @@ def test_post_check_failure_rolls_back_three_devices(lab: LabManager, tmp_path: 
     hosts = ("sw-doif-core1", "sw-doif-core2", "fw-doif-a")
     before = running(open_driver, *hosts)
     change = write(tmp_path, "c.yaml", {
-        "id": "CHG-2026-0901", "title": "VLAN and flow", "ticket": "T-901", "requester": "amoreau",
+        "id": "CHG-2026-0901", "title": "VLAN and flow", "ticket": "T-901", "requester": "crenard",
         "steps": [
             {"type": "vlan", "targets": {"hosts": ["sw-doif-core1", "sw-doif-core2"]},
              "params": {"vlan_id": 310, "name": "e2e"}},
@@ -71,7 +71,7 @@ def test_post_check_failure_rolls_back_three_devices(lab: LabManager, tmp_path: 
     planned = netchange(lab, "plan", change, "--json")
     assert planned.returncode == 0, planned.stderr
     assert json.loads(planned.stdout)["category"] == "medium"
-    assert netchange(lab, "approve", "CHG-2026-0901", actor="bleroy").returncode == 0
+    assert netchange(lab, "approve", "CHG-2026-0901", actor="amoreau").returncode == 0
     applied = netchange(lab, "apply", "CHG-2026-0901", "--json", now=MEDIUM_TIME)
     assert applied.returncode == 1, applied.stderr
     summary = json.loads(applied.stdout)  # one document under --json (progress: --json-lines)
@@ -198,10 +198,10 @@ def test_no_secret_in_plans_journal_reports_or_output(lab: LabManager, tmp_path:
 def test_netconf_apply_uses_a_confirmed_commit_and_confirms_it(lab: LabManager, tmp_path: Path,
                                                                open_driver: Callable[[str], Any]) -> None:
     change = write(tmp_path, "n.yaml", {
-        "id": "CHG-2026-0906", "title": "NETCONF VLAN", "ticket": "T-906", "requester": "amoreau",
+        "id": "CHG-2026-0906", "title": "NETCONF VLAN", "ticket": "T-906", "requester": "crenard",
         "steps": [{"type": "vlan", "targets": {"hosts": ["nc-doif"]}, "params": {"vlan_id": 906, "name": "nc906"}}]})
     assert netchange(lab, "plan", change).returncode == 0
-    assert netchange(lab, "approve", "CHG-2026-0906", actor="bleroy").returncode == 0
+    assert netchange(lab, "approve", "CHG-2026-0906", actor="amoreau").returncode == 0
     applied = netchange(lab, "apply", "CHG-2026-0906", now=MEDIUM_TIME)
     assert applied.returncode == 0, applied.stderr + applied.stdout
     journal = Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite"

@@ -29,12 +29,12 @@ def test_an_edited_plan_and_a_lax_policy_are_refused_and_the_switch_is_untouched
     host = "sw-doif-core1"
     before = running(open_driver, host)
     change = write(tmp_path, "c.yaml", {
-        "id": CHG, "title": "VLAN 351", "ticket": "T-951", "requester": "amoreau",
+        "id": CHG, "title": "VLAN 351", "ticket": "T-951", "requester": "crenard",
         "steps": [{"type": "vlan", "targets": {"hosts": [host]}, "params": {"vlan_id": 351, "name": "tamper"}}]})
     planned = netchange(lab, "plan", change, "--json")
     assert planned.returncode == 0, planned.stderr
     assert json.loads(planned.stdout)["category"] == "medium"
-    assert netchange(lab, "approve", CHG, actor="bleroy").returncode == 0
+    assert netchange(lab, "approve", CHG, actor="amoreau").returncode == 0
 
     stored = next((Path(os.environ["NETCHANGE_HOME"]) / "plans" / CHG).glob("*.json"))
     original = stored.read_text()

@@ -104,7 +104,7 @@ def test_a_rollback_never_erases_a_line_added_since_and_recover_finishes_once_it
     hosts = ("sw-doif-core1", "sw-doif-core2", "fw-doif-a")
     before = running(open_driver, *hosts)
     change = write(tmp_path, "f.yaml", {
-        "id": "CHG-2026-0922", "title": "VLAN and flow", "ticket": "T-922", "requester": "amoreau",
+        "id": "CHG-2026-0922", "title": "VLAN and flow", "ticket": "T-922", "requester": "crenard",
         "rollout": {"canary": 1, "batch_size": 1},
         "steps": [
             {"type": "vlan", "targets": {"hosts": ["sw-doif-core1", "sw-doif-core2"]},
@@ -116,7 +116,7 @@ def test_a_rollback_never_erases_a_line_added_since_and_recover_finishes_once_it
         ]})
     planned = netchange(lab, "plan", change)
     assert planned.returncode == 0, planned.stdout + planned.stderr
-    assert netchange(lab, "approve", "CHG-2026-0922", actor="bleroy").returncode == 0
+    assert netchange(lab, "approve", "CHG-2026-0922", actor="amoreau").returncode == 0
     proc, canary = apply_frozen_after_first_commit(lab, "CHG-2026-0922", MEDIUM_TIME)
     try:
         push(open_driver, canary, "vlan 923\n name oob923\n")

@@ -37,19 +37,19 @@ def planned(journal, category=Category.MEDIUM, **kw):
 
 
 def test_medium_needs_a_client_ops_manager(journal):
-    plan = planned(journal)
+    plan = planned(journal, requester="bleroy")
     with pytest.raises(GuardRefused, match="cannot approve a medium change"):
         approve(POLICY, journal, plan.change.id, who("gperrin"))  # provider project manager
     with pytest.raises(GuardRefused, match="cannot approve"):
         approve(POLICY, journal, plan.change.id, who("crenard"))  # client requester only
-    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"), comment="ok")
+    _, status = approve(POLICY, journal, plan.change.id, who("amoreau"), comment="ok")
     assert status.complete
     assert journal.state(plan.change.id) == "approved"
 
 
 def test_major_needs_both_organisations(journal):
     plan = planned(journal, Category.MAJOR)
-    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"))
+    _, status = approve(POLICY, journal, plan.change.id, who("amoreau"))
     assert not status.complete
     assert [r.role for r in status.missing] == ["project_manager"]
     assert journal.state(plan.change.id) == "planned"
@@ -59,7 +59,7 @@ def test_major_needs_both_organisations(journal):
 
 
 def test_two_client_ops_managers_do_not_make_a_joint_approval(journal):
-    plan = planned(journal, Category.MAJOR, requester="crenard")
+    plan = planned(journal, Category.MAJOR, requester="crenard", hosts=(("sw-doif-1", "doif"), ("sw-doso-1", "doso")))
     approve(POLICY, journal, plan.change.id, who("amoreau"))
     _, status = approve(POLICY, journal, plan.change.id, who("bleroy"))
     assert not status.complete
@@ -93,7 +93,7 @@ def test_unknown_person_cannot_approve(journal):
 
 def test_a_new_plan_voids_approvals(journal):
     plan = planned(journal)
-    approve(POLICY, journal, plan.change.id, who("bleroy"))
+    approve(POLICY, journal, plan.change.id, who("amoreau"))
     assert journal.state(plan.change.id) == "approved"
     replanned = make_plan(category=Category.MEDIUM, salt="new diff")
     journal.record_plan(replanned, "dnguyen")
@@ -107,29 +107,29 @@ def test_approving_a_stale_hash_is_refused(journal):
     plan = planned(journal)
     journal.record_plan(make_plan(category=Category.MEDIUM, salt="new"), "dnguyen")
     with pytest.raises(GuardRefused, match="not the current plan"):
-        approve(POLICY, journal, plan.change.id, who("bleroy"), plan_hash=plan.plan_hash[:12])
+        approve(POLICY, journal, plan.change.id, who("amoreau"), plan_hash=plan.plan_hash[:12])
 
 
 def test_a_rejection_stands_until_the_change_is_planned_again(journal):
     plan = planned(journal, Category.MAJOR)
     approve(POLICY, journal, plan.change.id, who("gperrin"))
-    _, status = approve(POLICY, journal, plan.change.id, who("bleroy"), reject=True, comment="not this week")
+    _, status = approve(POLICY, journal, plan.change.id, who("amoreau"), reject=True, comment="not this week")
     assert not status.complete
-    assert "rejected by bleroy" in status.summary()
+    assert "rejected by amoreau" in status.summary()
     with pytest.raises(GuardRefused, match="rejection stands"):
-        approve(POLICY, journal, plan.change.id, who("bleroy"), comment="ok after review")
+        approve(POLICY, journal, plan.change.id, who("amoreau"), comment="ok after review")
     # An approval slipped into the journal behind the check does not lift it either.
-    journal.add_approval(plan.change.id, plan.plan_hash, approver="bleroy", organisation="client",
+    journal.add_approval(plan.change.id, plan.plan_hash, approver="amoreau", organisation="client",
                          roles=("requester", "ops_manager"), decision="approved")
     status = status_of_current(POLICY, journal, plan.change.id)
     assert not status.complete
-    assert "rejected by bleroy" in status.summary()
+    assert "rejected by amoreau" in status.summary()
     # An approval can still become a rejection; and a new plan starts afresh.
     _, status = approve(POLICY, journal, plan.change.id, who("gperrin"), reject=True, comment="me neither")
-    assert {a.approver for a in status.rejections} == {"bleroy", "gperrin"}
+    assert {a.approver for a in status.rejections} == {"amoreau", "gperrin"}
     again = planned(journal, Category.MAJOR, salt="v2")
     approve(POLICY, journal, again.change.id, who("gperrin"))
-    _, status = approve(POLICY, journal, again.change.id, who("bleroy"))
+    _, status = approve(POLICY, journal, again.change.id, who("amoreau"))
     assert status.complete
 
 
@@ -144,7 +144,7 @@ def test_minor_needs_no_approval_beyond_the_request(journal):
 
 def test_cannot_approve_a_running_change(journal):
     plan = planned(journal)
-    approve(POLICY, journal, plan.change.id, who("bleroy"))
+    approve(POLICY, journal, plan.change.id, who("amoreau"))
     journal.set_state(plan.change.id, State.IN_PROGRESS, actor="dnguyen")
     # A state conflict is a refusal (exit 3), not bad input (exit 2).
     with pytest.raises(StateConflict, match="in_progress") as refused:
@@ -157,7 +157,7 @@ def test_close_needs_the_engineer_and_the_ops_manager(journal):
     cid = plan.change.id
     with pytest.raises(StateConflict, match="planned"):
         close(POLICY, journal, cid, who("dnguyen"))
-    approve(POLICY, journal, cid, who("bleroy"))
+    approve(POLICY, journal, cid, who("amoreau"))
     journal.set_state(cid, "in_progress", actor="dnguyen")
     journal.set_state(cid, "completed", actor="dnguyen")
     with pytest.raises(GuardRefused, match="may not close"):
@@ -180,7 +180,7 @@ def test_a_policy_granting_medium_approval_to_another_role_is_obeyed(journal):
     policy = POLICY.model_copy(update={"categories": {**POLICY.categories, Category.MEDIUM: medium}})
     plan = planned(journal)
     with pytest.raises(GuardRefused, match=r"cannot approve a medium change \(needs a provider project_manager\)"):
-        approve(policy, journal, plan.change.id, actor_for(policy, "bleroy"))  # the client ops manager
+        approve(policy, journal, plan.change.id, actor_for(policy, "amoreau"))  # the client ops manager
     _, status = approve(policy, journal, plan.change.id, actor_for(policy, "gperrin"))
     assert status.complete and status.approvers == {"gperrin"}
     assert journal.state(plan.change.id) == "approved"
@@ -200,7 +200,7 @@ def test_extra_approvers_of_a_minor_change_and_requesters_come_from_the_policy(j
     policy = POLICY.model_copy(update={"categories": {**POLICY.categories, Category.MINOR: minor}})
     approve(policy, journal, plan.change.id, actor_for(policy, "efaure"))
     with pytest.raises(GuardRefused, match="cannot approve"):
-        approve(policy, journal, plan.change.id, actor_for(policy, "bleroy"))
+        approve(policy, journal, plan.change.id, actor_for(policy, "amoreau"))
     # Whose request is a validation: `requests.roles`.
     assert status_of_current(POLICY, journal, plan.change.id).complete
     nobody = POLICY.model_copy(update={"requests": RequestRules(roles=("project_manager",))})
@@ -216,13 +216,14 @@ def test_a_role_not_declared_by_the_policy_does_not_load(tmp_path):
 
 
 def _per_site_policy():
-    people = tuple(
-        p.model_copy(update={"sites": {"amoreau": ("doif",), "bleroy": ("doso",)}[p.login]})
-        if p.login in {"amoreau", "bleroy"}
-        else p
-        for p in POLICY.people
-    )
-    return POLICY.model_copy(update={"people": people, "approvals_by_site": True})
+    """The repo's policy: amoreau approves for doif, bleroy for doso, under approvals_by_site."""
+    assert POLICY.approvals_by_site
+    return POLICY
+
+
+def _lax_policy():
+    """The same people without approvals_by_site: sites then only route notifications."""
+    return POLICY.model_copy(update={"approvals_by_site": False})
 
 
 def test_an_ops_manager_approves_only_for_the_sites_the_policy_gives_them(journal):
@@ -241,13 +242,16 @@ def test_an_ops_manager_approves_only_for_the_sites_the_policy_gives_them(journa
     assert [[p.login for p in a.people] for a in who_may_approve(policy, both, requester="crenard")] == [
         ["amoreau", "bleroy"]
     ]
-    # Without approvals_by_site (the lab policy), sites only route notifications.
-    assert approve(POLICY, journal, "CHG-2026-0002", who("amoreau"))[1].complete
+    # Without approvals_by_site, sites only route notifications: another site's manager approves.
+    lax = _lax_policy()
+    other = planned(journal, change_id="CHG-2026-0003", requester="crenard", hosts=(("sw-doso-1", "doso"),))
+    assert approve(lax, journal, other.change.id, actor_for(lax, "amoreau"))[1].complete
 
 
 def test_an_approval_recorded_before_a_site_restriction_no_longer_counts(journal):
     plan = planned(journal, requester="crenard", hosts=(("sw-doso-1", "doso"),))
-    approve(POLICY, journal, plan.change.id, who("amoreau"))
+    lax = _lax_policy()
+    approve(lax, journal, plan.change.id, actor_for(lax, "amoreau"))
     status = status_of_current(_per_site_policy(), journal, plan.change.id)
     assert not status.complete
     assert any("approves for doif only" in why for _, why in status.ignored)

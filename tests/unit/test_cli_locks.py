@@ -38,7 +38,7 @@ def mock_lab(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def write_change(root: Path, change_id: str) -> str:
     path = root / f"{change_id}.yaml"
     path.write_text(yaml.safe_dump({
-        "id": change_id, "title": "New VLAN", "ticket": "INC1", "requester": "amoreau", "estimated_duration": "PT20M",
+        "id": change_id, "title": "New VLAN", "ticket": "INC1", "requester": "crenard", "estimated_duration": "PT20M",
         "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}]}))
     return str(path)
 
@@ -80,7 +80,7 @@ def start_apply(*args: str) -> tuple[threading.Thread, list[int]]:
 def ready(monkeypatch: pytest.MonkeyPatch, root: Path, change_id: str, *home: str) -> None:
     monkeypatch.setenv("NETCHANGE_ACTOR", "dnguyen")
     assert call(*home, "plan", write_change(root, change_id)) == 0
-    monkeypatch.setenv("NETCHANGE_ACTOR", "bleroy")
+    monkeypatch.setenv("NETCHANGE_ACTOR", "amoreau")
     assert call(*home, "approve", change_id) == 0
     monkeypatch.setenv("NETCHANGE_ACTOR", "dnguyen")
     monkeypatch.setenv("NETCHANGE_NOW", TUESDAY_1930)
@@ -151,7 +151,7 @@ def test_a_failed_change_is_recovered_once_its_device_answers_again(
     broken: dict[str, dict[str, Any]] = {"sw2": {"hide_vlan": 20, "broken_rollback": True}}
     monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(fake_inventory(workspace, broken)))
     assert cli("plan", write_change(workspace, "CHG-2026-0042"), actor="dnguyen").code == 0
-    assert cli("approve", "CHG-2026-0042", actor="bleroy").code == 0
+    assert cli("approve", "CHG-2026-0042", actor="amoreau").code == 0
     applied = cli("apply", "CHG-2026-0042", actor="dnguyen", now=TUESDAY_1930)
     assert applied.code == 1 and "ALARM" in applied.err
     assert "vlan 20" in fakedriver.running_of("sw2")

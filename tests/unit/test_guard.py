@@ -19,7 +19,7 @@ from netchange.models import Category
 from netchange.policy import Freeze, load_policy
 
 BASE = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
-HBOSS = BASE.person("bleroy").model_copy(
+HBOSS = BASE.person("amoreau").model_copy(
     update={"login": "hboss", "name": "Hugo Boss", "roles": ("ops_manager", "engineer")}
 )
 POLICY = BASE.model_copy(update={"freezes": (), "people": (*BASE.people, HBOSS)})
@@ -33,7 +33,7 @@ def journal(tmp_path):
         yield j
 
 
-def approved_medium(journal, approver="bleroy", **kw):
+def approved_medium(journal, approver="amoreau", **kw):
     plan = make_plan(category=Category.MEDIUM, **kw)
     journal.record_plan(plan, plan.created_by)
     approve(POLICY, journal, plan.change.id, actor_for(POLICY, approver))
@@ -43,7 +43,7 @@ def approved_medium(journal, approver="bleroy", **kw):
 def approved_major(journal, created_at, **kw):
     plan = make_plan(category=Category.MAJOR, created_at=created_at, duration=dt.timedelta(hours=2), **kw)
     journal.record_plan(plan, plan.created_by)
-    approve(POLICY, journal, plan.change.id, actor_for(POLICY, "bleroy"))
+    approve(POLICY, journal, plan.change.id, actor_for(POLICY, "amoreau"))
     approve(POLICY, journal, plan.change.id, actor_for(POLICY, "gperrin"))
     return plan
 
@@ -90,7 +90,7 @@ def test_refused_when_one_site_of_several_is_closed(journal):
         hosts=(("sw-doif-1", "doif"), ("fw-doso-1", "doso")),
     )
     journal.record_plan(plan, "dnguyen")
-    approve(policy, journal, plan.change.id, actor_for(policy, "bleroy"))
+    approve(policy, journal, plan.change.id, actor_for(policy, "amoreau"))
     approve(policy, journal, plan.change.id, actor_for(policy, "gperrin"))
     tuesday_21h30 = dt.datetime(2026, 12, 1, 20, 30, tzinfo=dt.UTC)
     with pytest.raises(GuardRefused, match="doso: ") as refused:
@@ -291,7 +291,7 @@ def test_docs_list_every_rule_with_its_citation() -> None:
 def test_a_refusal_names_the_rules_that_refused(journal):
     plan = approved_medium(journal)
     with pytest.raises(GuardRefused):
-        guard(plan, journal, actor="bleroy", now=TUESDAY_19H - dt.timedelta(hours=2))
+        guard(plan, journal, actor="amoreau", now=TUESDAY_19H - dt.timedelta(hours=2))
     assert guard_events(journal, plan.change.id)[-1]["rules"] == ["who-may-apply", "separation-of-duties", "window"]
 
 

@@ -54,7 +54,7 @@ def switches(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(write_inventory(workspace / "mock", devs)))
     change = workspace / "c.yaml"
     change.write_text(json.dumps({
-        "id": "CHG-2026-0042", "title": "New VLAN", "ticket": "INC0042", "requester": "amoreau",
+        "id": "CHG-2026-0042", "title": "New VLAN", "ticket": "INC0042", "requester": "crenard",
         "estimated_duration": "PT20M",
         "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}]}))
     return change
@@ -72,7 +72,7 @@ def test_every_command_speaks_the_same_vocabulary(switches: Path, cli: Cli) -> N
     assert plan["change_id"] == "CHG-2026-0042" and [h["name"] for h in plan["hosts"]] == ["sw1", "sw2"]
     assert "change" not in plan and "id" not in plan
 
-    approval = one_document(cli("approve", "CHG-2026-0042", "--json", actor="bleroy"), "approval")
+    approval = one_document(cli("approve", "CHG-2026-0042", "--json", actor="amoreau"), "approval")
     assert approval["plan_hash"] == plan["plan_hash"] and approval["decision"] == "approved"
 
     shown = one_document(cli("show", "CHG-2026-0042", "--json"), "show")
@@ -107,7 +107,7 @@ def test_every_command_speaks_the_same_vocabulary(switches: Path, cli: Cli) -> N
 
 def test_apply_progress_is_json_lines_apart(switches: Path, cli: Cli) -> None:
     assert cli("plan", str(switches), "--json", actor="dnguyen").code == 0
-    assert cli("approve", "CHG-2026-0042", actor="bleroy").code == 0
+    assert cli("approve", "CHG-2026-0042", actor="amoreau").code == 0
     result = cli("apply", "CHG-2026-0042", "--json-lines", actor="dnguyen", now=TUESDAY_1930)
     lines = [json.loads(line) for line in result.out.splitlines()]
     assert len(lines) > 2 and all("status" in line for line in lines[:-1])  # progress records
@@ -133,10 +133,10 @@ def test_shell_completion_is_offered(cli: Cli) -> None:
 
 def test_reject_is_the_approval_document(switches: Path, cli: Cli) -> None:
     plan = one_document(cli("plan", str(switches), "--json", actor="dnguyen"), "plan")
-    stale = cli("reject", "CHG-2026-0042", "--plan", "0000beef", "--comment", "no", "--json", actor="bleroy")
+    stale = cli("reject", "CHG-2026-0042", "--plan", "0000beef", "--comment", "no", "--json", actor="amoreau")
     error = one_document(stale, "error")["error"]
     assert stale.code == error["exit_code"] == 3 and "0000beef" in error["message"]
-    rejected = cli("reject", "CHG-2026-0042", "--comment", "not this week", "--json", actor="bleroy")
+    rejected = cli("reject", "CHG-2026-0042", "--comment", "not this week", "--json", actor="amoreau")
     assert rejected.code == 0, rejected.out + rejected.err
     doc = one_document(rejected, "approval")
     assert (doc["change_id"], doc["plan_hash"], doc["decision"]) == ("CHG-2026-0042", plan["plan_hash"], "rejected")

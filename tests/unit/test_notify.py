@@ -46,17 +46,6 @@ VLAN Name                             Status    Ports
 """
 
 
-@pytest.fixture(autouse=True)
-def managers_per_site(workspace: Path) -> None:
-    """The policy of the workspace, with each client operations manager approving for one site."""
-    path = workspace / "policy.yaml"
-    raw = yaml.safe_load(path.read_text())
-    raw["approvals_by_site"] = True
-    for person in raw["people"]:
-        person["sites"] = {"amoreau": ["doif"], "bleroy": ["doso"]}.get(person["login"], [])
-    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
-
-
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer().start()

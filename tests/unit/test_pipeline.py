@@ -64,7 +64,7 @@ def test_apply_rollback_and_recover_restore_through_the_one_runner(
     broken: dict[str, dict[str, Any]] = {"sw2": {"hide_vlan": 20, "broken_rollback": True}}
     monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(fake_inventory(workspace, broken)))
     assert cli("plan", write_change(workspace, "CHG-2026-0042"), actor="dnguyen").code == 0
-    assert cli("approve", "CHG-2026-0042", actor="bleroy").code == 0
+    assert cli("approve", "CHG-2026-0042", actor="amoreau").code == 0
     assert cli("apply", "CHG-2026-0042", actor="dnguyen", now=TUESDAY_1930).code == 1
     assert "sw2" in restored
     # recover: the same runner finishes the rollback once the device answers.
@@ -75,7 +75,7 @@ def test_apply_rollback_and_recover_restore_through_the_one_runner(
     # rollback on request of a completed change: the same runner again.
     fakedriver.reset(dict.fromkeys(HOSTS, SWITCH_RUNNING))
     assert cli("plan", write_change(workspace, "CHG-2026-0043"), actor="dnguyen").code == 0
-    assert cli("approve", "CHG-2026-0043", actor="bleroy").code == 0
+    assert cli("approve", "CHG-2026-0043", actor="amoreau").code == 0
     assert cli("apply", "CHG-2026-0043", actor="dnguyen", now=TUESDAY_1930).code == 0
     assert "vlan 20" in fakedriver.running_of("sw1")
     restored.clear()

@@ -42,7 +42,7 @@ def lab(two_switches: Path) -> Path:
 def write_change(root: Path) -> Path:
     path = root / "chg.yaml"
     path.write_text(yaml.safe_dump({
-        "id": CHG, "title": "New VLAN for servers", "ticket": "INC0042", "requester": "amoreau",
+        "id": CHG, "title": "New VLAN for servers", "ticket": "INC0042", "requester": "crenard",
         "estimated_duration": "PT20M",
         "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}],
     }))
@@ -107,7 +107,7 @@ def test_an_edited_stored_plan_is_refused_by_apply_without_touching_a_device(
 def test_an_edited_plan_cannot_be_approved(lab: Path, cli: Cli) -> None:
     assert cli("plan", str(write_change(lab)), actor="dnguyen").code == 0
     edit(plan_file(lab), lower_everything)
-    refused = cli("approve", CHG, actor="bleroy")
+    refused = cli("approve", CHG, actor="amoreau")
     assert refused.code == 3
     assert "does not match its content" in refused.err and len(refused.err.strip().splitlines()) == 1
     with Journal(lab / "home" / "journal.sqlite") as j:
@@ -162,7 +162,7 @@ def test_a_plan_where_every_host_failed_exits_1_with_no_category(lab: Path, cli:
     assert text.code == 1 and "none" in text.out and "MINOR" not in text.out
     # Nothing to approve: not stored, not recorded.
     assert not (lab / "home" / "plans" / CHG).exists()
-    assert cli("approve", CHG, actor="bleroy").code == 2
+    assert cli("approve", CHG, actor="amoreau").code == 2
 
 
 # --- the policy pinned by its digest ------------------------------------------------------------
@@ -179,9 +179,9 @@ def lax_policy(lab: Path) -> Path:
 
 def test_a_different_policy_file_is_refused_until_adopted(lab: Path, cli: Cli, monkeypatch) -> None:
     assert cli("plan", str(write_change(lab)), actor="dnguyen").code == 0
-    assert cli("approve", CHG, actor="bleroy").code == 0
+    assert cli("approve", CHG, actor="amoreau").code == 0
     monkeypatch.setenv("NETCHANGE_POLICY", str(lax_policy(lab)))
-    for args, actor in ((("plan", str(write_change(lab))), "dnguyen"), (("approve", CHG), "bleroy"),
+    for args, actor in ((("plan", str(write_change(lab))), "dnguyen"), (("approve", CHG), "amoreau"),
                         (("apply", CHG), "dnguyen"), (("close", CHG), "dnguyen")):
         refused = cli(*args, actor=actor, now=TUESDAY_1930)
         assert refused.code == 3, (args, refused.err)
@@ -224,7 +224,7 @@ def test_an_approval_given_under_another_policy_does_not_count(tmp_path: Path) -
         require(strict, journal, actor="dnguyen")
         plan = make_plan(category=Category.MEDIUM, policy_digest=strict.digest)
         journal.record_plan(plan, "dnguyen")
-        approve(strict, journal, plan.change.id, actor_for(strict, "bleroy"))
+        approve(strict, journal, plan.change.id, actor_for(strict, "amoreau"))
         assert status_of_current(strict, journal, plan.change.id).complete
         with pytest.raises(PolicyNotPinned):
             require(other, journal, actor="dnguyen")
@@ -239,7 +239,7 @@ def test_an_approval_given_under_another_policy_does_not_count(tmp_path: Path) -
 
 def test_an_attempt_that_rolled_back_uses_up_its_approvals(lab: Path, cli: Cli) -> None:
     assert cli("plan", str(write_change(lab)), actor="dnguyen").code == 0
-    assert cli("approve", CHG, actor="bleroy").code == 0
+    assert cli("approve", CHG, actor="amoreau").code == 0
     applied = cli("apply", CHG, "--json", actor="dnguyen", now=TUESDAY_1930)
     assert applied.code == 1  # the mock never shows VLAN 20: post-check fails, rolled back
     assert "rolled_back" in applied.out
@@ -255,7 +255,7 @@ def test_an_attempt_that_rolled_back_uses_up_its_approvals(lab: Path, cli: Cli) 
     shown = cli("show", CHG, actor="dnguyen")
     assert "used up by an apply attempt" in shown.out
     # A new approval after the failed attempt counts again.
-    assert cli("approve", CHG, actor="bleroy").code == 0
+    assert cli("approve", CHG, actor="amoreau").code == 0
     assert cli("apply", CHG, actor="dnguyen", now=TUESDAY_1930).code == 1  # runs (and rolls back) again
 
 
@@ -329,6 +329,6 @@ def test_the_journal_copy_is_verified_too(tmp_path: Path) -> None:
         for load in (lambda: planstore.from_journal(journal, plan.change.id),
                      lambda: status_of_current(load_policy(REPO / "policy.yaml"), journal, plan.change.id),
                      lambda: approve(load_policy(REPO / "policy.yaml"), journal, plan.change.id,
-                                     actor_for(load_policy(REPO / "policy.yaml"), "bleroy"))):
+                                     actor_for(load_policy(REPO / "policy.yaml"), "amoreau"))):
             with pytest.raises(PlanTampered, match="does not match its content"):
                 load()

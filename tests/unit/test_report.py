@@ -38,7 +38,8 @@ def run_medium(journal, change_id="CHG-2026-0042", outcome="completed", emergenc
         diff="+interface Vlan42\n+ ip address 10.0.42.1 255.255.255.0\n-old line\n",
     )
     journal.record_plan(plan, "dnguyen")
-    approve(POLICY, journal, change_id, actor_for(POLICY, "bleroy"), comment="weekly meeting")
+    manager = {"doif": "amoreau", "doso": "bleroy"}[site]  # each site's operations manager
+    approve(POLICY, journal, change_id, actor_for(POLICY, manager), comment="weekly meeting")
     now = NOW if emergency is None else NOW - dt.timedelta(hours=6)
     check_apply(plan, policy=POLICY, journal=journal, actor="dnguyen", now=now, emergency=emergency)
     journal.acquire_locks(change_id, [h.host for h in plan.hosts], actor="dnguyen")
@@ -60,7 +61,7 @@ def test_markdown_sheet_has_the_header_block_and_numbered_sections(journal):
     for n, title in enumerate(["Request", "Plan", "Approvals", "Guard decisions", "Execution", "Outcome"], 1):
         assert f"## {n}. {title}" in text
     assert "+interface Vlan42" in text
-    assert "bleroy" in text
+    assert "amoreau" in text
     assert "weekly meeting" in text
     assert "allowed" in text
     assert "commit" in text
@@ -198,7 +199,8 @@ def test_window_command_bad_input_exits_2(cli_env, capsys, args):
 
 
 def test_approve_show_list_report_commands(cli_env, monkeypatch, capsys):
-    plan = make_plan(category=Category.MEDIUM, policy_digest=load_policy(ROOT / "policy.yaml").digest)
+    plan = make_plan(category=Category.MEDIUM, requester="amoreau", hosts=(("sw-doso-1", "doso"),),
+                     policy_digest=load_policy(ROOT / "policy.yaml").digest)
     planstore.save(cli_env / "plans", plan)
     with Journal(cli_env / "journal.sqlite") as j:
         j.record_plan(plan, "dnguyen")

@@ -45,7 +45,7 @@ def lab(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def write_change(root: Path, **fields: object) -> Path:
     path = root / "chg.yaml"
     data: dict[str, object] = {
-        "id": "CHG-2026-0042", "title": "New VLAN for servers", "ticket": "INC0042", "requester": "amoreau",
+        "id": "CHG-2026-0042", "title": "New VLAN for servers", "ticket": "INC0042", "requester": "crenard",
         "estimated_duration": "PT20M",
         "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}],
     }
@@ -70,7 +70,7 @@ def test_operator_text_with_a_secret_reaches_no_file_and_no_screen(lab: Path, cl
 
     assert run("plan", str(write_change(lab)), actor="dnguyen").code == 0
     approved = run("approve", "CHG-2026-0042", "--comment", f"ok, the switch password is {FILE_SECRET}",
-                   actor="bleroy")
+                   actor="amoreau")
     assert approved.code == 0, approved.err
     applied = run("apply", "CHG-2026-0042", "--emergency", f"outage; enable is {ENV_SECRET}", actor="dnguyen",
                   now=TUESDAY_1930)
@@ -147,7 +147,7 @@ def test_state_files_are_private_from_creation(lab: Path, cli: Cli, monkeypatch:
     home = lab / "home"
     os.chmod(home, 0o755)  # as an older release left it
     assert cli("plan", str(write_change(lab)), actor="dnguyen").code == 0
-    assert cli("approve", "CHG-2026-0042", actor="bleroy").code == 0
+    assert cli("approve", "CHG-2026-0042", actor="amoreau").code == 0
     assert cli("apply", "CHG-2026-0042", actor="dnguyen", now=TUESDAY_1930).code == 1
     output = lab / "out" / "sheet.html"
     output.parent.mkdir()
