@@ -62,6 +62,8 @@ class UpReport:
     hosts: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    """Each component started now, with how long its start took (empty when already running)."""
 
 
 @dataclass(kw_only=True)
@@ -180,6 +182,7 @@ class LabManager:
         ctx = LabContext(root=self.root)
         hosts: list[LabHost] = []
         skipped: dict[str, str] = {}
+        timings: dict[str, float] = {}
         self._save_state(ctx, complete=False)
         try:
             # After the state file exists: a reservation counts as live while it does.
@@ -196,7 +199,8 @@ class LabManager:
                     hosts += component.up(ctx)
                 finally:
                     self._save_state(ctx, complete=False)
-                self.log(f"{component.name}: up in {time.monotonic() - t0:.1f} s")
+                timings[component.name] = time.monotonic() - t0
+                self.log(f"{component.name}: up in {timings[component.name]:.1f} s")
             self._write_inventory(hosts, ctx)
         except BaseException:
             self.log("start-up failed; stopping what was started")
@@ -206,7 +210,7 @@ class LabManager:
         self._save_state(ctx, complete=True, hosts=[h.name for h in hosts], skipped=skipped,
                          components=started_components, inventory=[asdict(h) for h in hosts])
         return UpReport(already_running=False, hosts=[h.name for h in hosts], skipped=skipped,
-                        seconds=time.monotonic() - started)
+                        seconds=time.monotonic() - started, timings=timings)
 
     def down(self) -> DownReport:
         with self._locked():

@@ -237,6 +237,36 @@ class LabStatusDocument(Document):
     hosts: list[dict[str, str]] = Field(description="Each lab device: name, component, state")
 
 
+class LabComponentOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    started: bool
+    seconds: float | None = Field(description="How long its start took; null when skipped or already running")
+    skipped: str | None = Field(description="Why it was not started (a missing program), or null")
+
+
+class LabUpDocument(Document):
+    """``netchange lab up --json``: what started, how long it took, and the inventory it wrote."""
+
+    already_running: bool
+    components: list[LabComponentOut]
+    hosts: list[dict[str, str]] = Field(description="The lab's devices, each with its name")
+    seconds: float = Field(description="The whole start-up (0 when the lab was already running)")
+    inventory: str = Field(description="The Nornir configuration file written (NETCHANGE_NORNIR_CONFIG)")
+
+
+class LabDownDocument(Document):
+    """``netchange lab down --json`` (exit 1 when something is left)."""
+
+    killed: list[int] = Field(description="The process ids stopped")
+    namespaces: list[str] = Field(description="The network namespaces deleted")
+    leftovers: list[str] = Field(description="What is still there after teardown (empty when all went away)")
+    errors: list[str] = Field(description="Steps that failed (each alone: the others were still done)")
+    seconds: float
+    exit_code: int
+
+
 class ReportDocument(Document):
     """``netchange report --json``: where the report went (its text is the file's)."""
 
@@ -358,6 +388,59 @@ class TypesDocument(Document):
         return json.dumps(self.model_dump(mode="json", by_alias=True), indent=2, sort_keys=True)
 
 
+class WindowDocument(Document):
+    """``netchange window --json``: may a change of this category run there and then, and when next."""
+
+    allowed: bool
+    reason: str
+    category: Category
+    site: str
+    start: dt.datetime
+    end: dt.datetime
+    next_open: dt.datetime | None = Field(description="When it next opens; null if allowed or not within 60 days")
+    policy_version: str
+
+
+class ClassifyReason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str
+    category: Category
+    paq_item: str = Field(description="The quality plan's item the rule implements")
+    description: str
+    lines: list[str] = Field(description="Every diff line the rule matched")
+
+
+class ClassifyDocument(Document):
+    """``netchange classify --json``: one diff's category and why."""
+
+    category: Category
+    platform: str
+    role: str
+    unclassified: list[str] = Field(description="Changed lines no rule recognised (they count as major)")
+    reasons: list[ClassifyReason]
+    rules_version: str
+
+
+class InventoryHost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    site: str | None
+    role: str | None
+    platform: str | None
+    hostname: str | None
+    port: int | None
+    ha_peer: str | None
+    criticality: str | None
+
+
+class InventoryDocument(Document):
+    """``netchange inventory --json``: the inventory's hosts (never their credentials)."""
+
+    hosts: list[InventoryHost]
+
+
 class VersionDocument(Document):
     """``netchange version --json``."""
 
@@ -373,6 +456,8 @@ DOCUMENTS: dict[str, type[Document]] = {
     "show": ShowDocument,
     "journal-verify": JournalVerifyDocument,
     "lab-status": LabStatusDocument,
+    "lab-up": LabUpDocument,
+    "lab-down": LabDownDocument,
     "report": ReportDocument,
     "notify-status": NotifyStatusDocument,
     "notify-flush": NotifyFlushDocument,
@@ -383,6 +468,9 @@ DOCUMENTS: dict[str, type[Document]] = {
     "users-password": UserPasswordDocument,
     "users-token": UserTokenDocument,
     "types": TypesDocument,
+    "window": WindowDocument,
+    "classify": ClassifyDocument,
+    "inventory": InventoryDocument,
     "version": VersionDocument,
     "error": ErrorDocument,
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -26,13 +25,15 @@ def window(
     site: Annotated[str, typer.Option(help="Site (doif, doso).")],
     at: Annotated[str, typer.Option(help="Start, ISO-8601 with a UTC offset.")],
     duration: Annotated[str, typer.Option(help="30m, 2h, 1h30m or PT1H30M.")] = "30m",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON document.")] = False,
 ) -> None:
     """May a change of CATEGORY run at SITE from AT for DURATION? And when does it next open?"""
     policy = _policy()
     verdict = evaluate(policy, _category(category), site, parse_at(at), parse_duration(duration))
     if as_json:
-        print(json.dumps({**verdict.as_dict(), "policy_version": policy.version}, ensure_ascii=False))
+        from netchange.jsonface import WindowDocument
+
+        print(WindowDocument.model_validate({**verdict.as_dict(), "policy_version": policy.version}).to_json())
         return
     mark = "[green]allowed[/]" if verdict.allowed else "[red]refused[/]"
     out.print(f"{mark}: {verdict.reason}")

@@ -6,7 +6,6 @@ sequence: guard, locks, state, prepare, rollout or restore) and print its typed 
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -60,7 +59,14 @@ def inventory(
         for h in sorted(hosts, key=lambda h: h.name)
     ]
     if as_json:
-        print(json.dumps(rows, indent=2))
+        from netchange.jsonface import InventoryDocument
+
+        def text(value: object) -> str | None:
+            return None if value is None else str(value)
+
+        print(InventoryDocument.model_validate({"hosts": [
+            {**r, **{k: text(r[k]) for k in ("site", "role", "platform", "hostname", "ha_peer", "criticality")}}
+            for r in rows]}).to_json())
         return
     table = Table("host", "site", "role", "platform", "address", "HA peer", "criticality")
     for r in rows:

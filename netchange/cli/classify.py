@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -30,7 +29,7 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
         str | None, typer.Option(help="switch | firewall | load_balancer | dns | router (default: from the platform).")
     ] = None,
     change_type: Annotated[str | None, typer.Option(help="The change type, if known.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON document.")] = False,
     running: Annotated[
         str | None,
         typer.Option(help="The host's running configuration, as the plan passes it to the context rules."),
@@ -46,6 +45,8 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
         text, platform=platform, role=host_role, change_type=change_type, ruleset=ruleset, running=running_text
     )
     if as_json:
+        from netchange.jsonface import ClassifyDocument
+
         doc = {
             "category": str(verdict.category),
             "platform": platform,
@@ -63,7 +64,7 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
             ],
             "rules_version": ruleset.version,
         }
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        print(ClassifyDocument.model_validate(doc).to_json())
         return
     table = Table("category", "rule", "quality-plan item", "lines", title=f"{platform} as {host_role}")
     for r in verdict.reasons:

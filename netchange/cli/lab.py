@@ -7,6 +7,7 @@ a 0600 file and never shown here.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,6 +20,7 @@ from netchange.errors import NetchangeError
 lab_app = typer.Typer(help="Start, stop and inspect the lab of stand-in devices.", no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
 console = Console()
+stderr = Console(stderr=True)
 
 
 if TYPE_CHECKING:
@@ -29,23 +31,38 @@ class LabFailed(NetchangeError):
     """The lab could not be started or stopped cleanly."""
 
 
-def _manager() -> LabManager:
+def _manager(*, quiet: bool = False) -> LabManager:
     # The invocation's settings (--home > NETCHANGE_HOME > default), not a fresh read of the
     # environment: ``netchange --home H lab status`` is about H's lab. Imported here: the lab's
     # modules (dnspython, cryptography) are not paid for by the commands that do not use them.
+    # Under --json the progress goes to stderr: stdout holds the one document.
     from netchange.lab.manager import LabManager
 
-    return LabManager(settings().home / "lab", log=lambda msg: console.print(f"[dim]{msg}[/]"))
+    shown = stderr if quiet else console
+    return LabManager(settings().home / "lab", log=lambda msg: shown.print(f"[dim]{msg}[/]"))
 
 
 @lab_app.command("up")
-def up() -> None:
+def up(
+    as_json: Annotated[bool, typer.Option("--json", help="Print what started as one JSON document.")] = False,
+) -> None:
     """Start every available stand-in and write its inventory (idempotent)."""
-    manager = _manager()
+    manager = _manager(quiet=as_json)
     try:
         report = manager.up()
     except (OSError, RuntimeError, TimeoutError) as exc:
         raise LabFailed(f"lab up failed: {exc}") from exc
+    if as_json:
+        from netchange.jsonface import LabComponentOut, LabUpDocument
+
+        names = [c.name for c in manager.components]
+        components = [LabComponentOut(name=name, started=name not in report.skipped,
+                                      seconds=round(report.timings[name], 3) if name in report.timings else None,
+                                      skipped=report.skipped.get(name)) for name in names]
+        print(LabUpDocument(already_running=report.already_running, components=components,
+                            hosts=[{"name": h} for h in report.hosts], seconds=round(report.seconds, 3),
+                            inventory=str(manager.nornir_config)).to_json())
+        return
     for name, reason in report.skipped.items():
         console.print(f"[yellow]skipped[/] {name}: {reason}")
     if report.already_running:
@@ -56,10 +73,23 @@ def up() -> None:
 
 
 @lab_app.command("down")
-def down() -> None:
+def down(
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was stopped as one JSON document.")] = False,
+) -> None:
     """Stop exactly what ``lab up`` started and check that nothing is left."""
-    manager = _manager()
+    manager = _manager(quiet=as_json)
+    started = time.monotonic()
     report = manager.down()
+    if as_json:
+        from netchange.jsonface import LabDownDocument
+
+        code = 1 if report.leftovers else 0
+        print(LabDownDocument(killed=list(report.killed), namespaces=list(report.namespaces),
+                              leftovers=list(report.leftovers), errors=list(report.errors),
+                              seconds=round(time.monotonic() - started, 3), exit_code=code).to_json())
+        if code:
+            raise typer.Exit(code)
+        return
     console.print(f"stopped {len(report.killed)} processes, deleted {len(report.namespaces)} namespaces")
     for error in report.errors:  # each step stood alone: the others were still done
         console.print(f"[yellow]could not[/] {error}", highlight=False)
