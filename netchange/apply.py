@@ -208,7 +208,13 @@ class Applier:
 
     # -- phase 2: the rollout ----------------------------------------------------------------------
     def _apply_host(self, task: Task) -> Result:
+        # A worker that starts once the rollout is stopping does not begin: Ctrl-C may land
+        # between a batch's submission and its worker's start, and ``_wait_idle`` would not wait
+        # for a host it has not seen, nor would the rollback include a commit made after it chose.
+        # The check and the registration are one step under the lock ``_wait_idle`` reads under.
         with self.lock:
+            if self.rolling_back:
+                return Result(host=task.host)
             self.active.add(task.host.name)
         try:
             return self._apply_host_steps(task)

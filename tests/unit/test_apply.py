@@ -7,6 +7,8 @@ fails), and with a journal that tells the whole story.
 from __future__ import annotations
 
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -319,3 +321,40 @@ def test_restored_checks_run_after_a_verified_restore_and_a_failure_is_an_alarm(
         assert not report.verified and "the network is not back" in " ".join(report.errors)
         assert outcome.hosts["sw1"].status is HostStatus.ALARM and outcome.outcome == "failed"
         assert "rollback_failed" in kinds(journal, "sw1")
+
+
+def test_a_worker_that_starts_after_ctrl_c_does_not_commit(tmp_path: Path) -> None:
+    """Ctrl-C lands after a batch was handed to the runner but before its workers start.
+
+    The rollback chose its hosts before those workers ran: had they committed, their change would
+    have been left on the devices (seen in the lab: a host "done" after "interrupted: rolling back").
+    """
+    late: list[threading.Thread] = []
+
+    class CtrlCBeforeWorkersStart(Applier):
+        def _run(self, hosts: Any, task: Any, name: str) -> None:
+            if name == "apply" and list(hosts) != ["sw1"]:
+                def start_late() -> None:
+                    time.sleep(0.3)
+                    Applier._run(self, hosts, task, name)
+                late.append(threading.Thread(target=start_late))
+                late[0].start()
+                self.rolling_back = True  # what Interrupts.handle does before raising
+                raise KeyboardInterrupt
+            super()._run(hosts, task, name)
+
+    fakedriver.reset({f"sw{i}": SWITCH_RUNNING for i in range(1, N + 1)})
+    cfg = inventory(tmp_path)
+    plan = build_plan(change(), load_nornir(cfg), actor="dnguyen", policy_version="t", requirements=lambda c: [])
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.record_plan(plan, actor="dnguyen")
+    applier = CtrlCBeforeWorkersStart(plan, load_nornir(cfg), journal=journal,
+                                      snapshots=SnapshotStore(tmp_path / "snap"), progress=PlainProgress(),
+                                      actor="dnguyen")
+    applier.prepare()
+    outcome = applier.rollout()
+    late[0].join()
+    applier.close()
+    assert outcome.interrupted
+    assert back_to_snapshot("sw1", "sw2", "sw3", "sw4")
+    assert all("commit_started" not in kinds(journal, h) for h in ("sw2", "sw3", "sw4"))
