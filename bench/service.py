@@ -18,21 +18,19 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
+
+from netchange.service.launch import serving
 
 REPO = Path(__file__).resolve().parent.parent
 NETCHANGE = Path(sys.executable).parent / "netchange"
@@ -91,39 +89,6 @@ def prepare(root: Path, n: int) -> tuple[dict[str, str], dict[str, Any]]:
     figures["journal_mb"] = round((home / "journal.sqlite").stat().st_size / 1e6, 1)
     marker.write_text(json.dumps(figures))
     return env, figures
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen([str(NETCHANGE), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/signin", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    said = proc.stdout.read() if proc.stdout else ""
-                    raise RuntimeError(f"netchange serve did not start: {said}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def signed_in(base: str) -> httpx.Client:

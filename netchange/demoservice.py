@@ -4,49 +4,13 @@ development dependency: without it the demo runs without mail)."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email import message_from_bytes, policy
 from typing import Any
 
+from netchange.service.launch import free_port, serving
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    """``netchange serve`` on 127.0.0.1 and a free port, its own process; yields its URL."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "netchange", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/signin", timeout=2):  # noqa: S310 - our own loopback URL
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("netchange serve did not start") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+__all__ = ["MailSink", "free_port", "serving"]
 
 
 class MailSink:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +20,7 @@ from netchange.journal import Journal
 from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
 from netchange.plandoc import Plan
 from netchange.policy import Policy, load_policy
+from netchange.service.launch import serving
 
 REPO = Path(__file__).resolve().parents[2]
 NETCHANGE = Path(sys.executable).parent / "netchange"
@@ -77,38 +75,7 @@ def set_passwords(env: dict[str, str], *logins: str) -> None:
         assert done.returncode == 0, done.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def server(env: dict[str, str]) -> Iterator[str]:
-    """``netchange serve`` on 127.0.0.1 and a free port; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen([str(NETCHANGE), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/signin", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read() if proc.stdout else ""
-                    raise RuntimeError(f"netchange serve did not start: {out}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+server = serving  # the name these tests use
 
 
 def copy_policy_unchanged(tmp: Path) -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from netchange.journal.testing import make_plan
 from netchange.models import Category
-from tests.browser.support import free_port, journal_of, make_home, netchange, server, store
+from netchange.service.launch import free_port
+from tests.browser.support import journal_of, make_home, netchange, server, store
 from tests.conftest import CliResult
 from tests.smtpsink import Received, SmtpServer
 
