@@ -33,10 +33,9 @@ from typing import Any, Literal
 
 from napalm.base.exceptions import CommandErrorException
 
-from netchange.drivers.base import NoCommitConfirm
-from netchange.drivers.driver import NetchangeDriver
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
-from netchange.drivers.sshexec import SshExec, SshOptions
+from netchange.drivers.sshdriver import SshExecDriver
+from netchange.drivers.sshexec import SshOptions
 from netchange.platforms import load_profile
 
 Mode = Literal["merge", "replace"]
@@ -213,18 +212,15 @@ class FrrOptions(SshOptions):
     frr_reload: str = "/usr/lib/frr/frr-reload.py"
 
 
-class FrrDriver(NoCommitConfirm, NetchangeDriver):
+class FrrDriver(SshExecDriver):
     """NAPALM-contract driver for an FRR router (vtysh, frr-reload.py) reached over SSH."""
 
     Options = FrrOptions
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
-        super().__init__(hostname, username or "root", password, timeout, optional_args)
+        super().__init__(hostname, username, password, timeout, optional_args)
         options: FrrOptions = self.options
-        self.ssh = SshExec(hostname, self.port, username=self.username, password=password, timeout=timeout,
-                           options=options)
-        self.name = self.ssh.name
         socket = f" --vty_socket {shlex.quote(options.vty_socket)}" if options.vty_socket else ""
         self._vtysh = shlex.quote(options.vtysh) + socket
         self._reload_cmd = f"{shlex.quote(options.frr_reload)} --stdout{socket}"
@@ -233,15 +229,6 @@ class FrrDriver(NoCommitConfirm, NetchangeDriver):
         self._snapshot: str | None = None
 
     # -- session ---------------------------------------------------------------------------
-
-    def open(self) -> None:
-        self.ssh.open()
-
-    def close(self) -> None:
-        self.ssh.close()
-
-    def is_alive(self) -> dict[str, bool]:
-        return {"is_alive": self.ssh.is_alive()}
 
     def _with_target(self, target: str, command: str) -> tuple[int, str, str]:
         """Run ``command`` with ``$d/target.conf`` holding ``target`` and ``$d`` a private

@@ -32,10 +32,9 @@ from typing import Any, Literal
 
 from napalm.base.exceptions import CommandErrorException
 
-from netchange.drivers.base import NoCommitConfirm
-from netchange.drivers.driver import NetchangeDriver
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
-from netchange.drivers.sshexec import SshExec, SshOptions
+from netchange.drivers.sshdriver import SshExecDriver
+from netchange.drivers.sshexec import SshOptions
 from netchange.platforms import load_profile
 
 Mode = Literal["merge", "replace"]
@@ -127,33 +126,21 @@ class KeepalivedOptions(SshOptions):
     keepalived: str = "keepalived"
 
 
-class KeepalivedDriver(NoCommitConfirm, NetchangeDriver):
+class KeepalivedDriver(SshExecDriver):
     """NAPALM-contract driver for keepalived's configuration, reached over SSH."""
 
     Options = KeepalivedOptions
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
-        super().__init__(hostname, username or "root", password, timeout, optional_args)
+        super().__init__(hostname, username, password, timeout, optional_args)
         options: KeepalivedOptions = self.options
-        self.ssh = SshExec(hostname, self.port, username=self.username, password=password, timeout=timeout,
-                           options=options)
-        self.name = self.ssh.name
         self.path = options.config_path
         self.pid_file = options.pid_file
         self.binary = options.keepalived
         self._candidate: str | None = None
         self._mode: Mode | None = None
         self._snapshot: str | None = None
-
-    def open(self) -> None:
-        self.ssh.open()
-
-    def close(self) -> None:
-        self.ssh.close()
-
-    def is_alive(self) -> dict[str, bool]:
-        return {"is_alive": self.ssh.is_alive()}
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -33,10 +33,9 @@ from napalm.base.exceptions import (
 )
 
 from netchange.diffformat import block_diff
-from netchange.drivers.base import NoCommitConfirm
-from netchange.drivers.driver import NetchangeDriver
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
-from netchange.drivers.sshexec import SshExec, SshOptions
+from netchange.drivers.sshdriver import SshExecDriver
+from netchange.drivers.sshexec import SshOptions
 from netchange.platforms import load_profile
 
 Mode = Literal["merge", "replace"]
@@ -82,33 +81,21 @@ class NftablesOptions(SshOptions):
     """The nft binary on the host."""
 
 
-class NftablesDriver(NoCommitConfirm, NetchangeDriver):
+class NftablesDriver(SshExecDriver):
     """NAPALM-contract driver for an nftables firewall reached over SSH."""
 
     Options = NftablesOptions
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
-        super().__init__(hostname, username or "root", password, timeout, optional_args)
+        super().__init__(hostname, username, password, timeout, optional_args)
         options: NftablesOptions = self.options
-        self.ssh = SshExec(hostname, self.port, username=self.username, password=password, timeout=timeout,
-                           options=options)
-        self.name = self.ssh.name
         self.nft = options.nft
         self._candidate: str | None = None
         self._mode: Mode | None = None
         self._snapshot: str | None = None
 
     # -- session (netchange.drivers.sshexec: one exec channel per command) ---------------------
-
-    def open(self) -> None:
-        self.ssh.open()
-
-    def close(self) -> None:
-        self.ssh.close()
-
-    def is_alive(self) -> dict[str, bool]:
-        return {"is_alive": self.ssh.is_alive()}
 
     def _exec(self, command: str, stdin: str | None = None) -> tuple[int, str, str]:
         return self.ssh.run(command, stdin=stdin)
