@@ -20,10 +20,10 @@ from typing import Any
 from nornir.core import Nornir
 
 from bench.configs import ios_config
-from netchange import planstore
 from netchange.journal import Journal
 from netchange.models import ChangeRequest
 from netchange.plan import build_plan
+from netchange.plan import store as planstore
 from netchange.policy import load_policy
 from netchange.testing import StoredDevice, build_inventory
 

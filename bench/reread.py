@@ -22,7 +22,7 @@ from pathlib import Path
 from nornir import InitNornir
 
 from netchange.changetype import text_hash
-from netchange.connection import CONNECTION_NAME
+from netchange.inventory import CONNECTION_NAME
 from netchange.lab.manager import LabManager
 from netchange.rollback.restore import normalize
 

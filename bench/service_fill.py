@@ -17,11 +17,12 @@ import random
 import time
 from pathlib import Path
 
-from netchange import planstore, policypin
 from netchange.journal import Journal, State
 from netchange.models import Category, ChangeRequest, Role
-from netchange.plandoc import HostPlan, Plan, Rollback, seal
+from netchange.plan import HostPlan, Plan, Rollback, seal
+from netchange.plan import store as planstore
 from netchange.policy import Policy
+from netchange.policy import pin as policypin
 
 SITES = ("doif", "doso")
 ENGINEERS = ("dnguyen", "efaure")

@@ -244,7 +244,7 @@ class Firewalls:
         data: dict[str, Any] = {
             "role": "firewall", "site": spec.site, "ha_peer": spec.ha_peer, "criticality": "high",
             "namespace": spec.ns("fw"),
-            # What post-checks need to open a new connection through this firewall (netchange.probes).
+            # What post-checks need to open a new connection through this firewall (netchange.changetype.probes).
             "probe": {
                 "client_namespace": spec.ns("cl"), "client_address": spec.client_addr,
                 "server_namespace": spec.ns("sv"), "server_address": spec.server_addr,

@@ -148,7 +148,7 @@ class Targets(StrictModel):
     ``platform`` and ``syntax`` narrow a role or a site to the hosts a change type renders for
     (``{role: switch, syntax: ios}``: the IOS switches, not the NETCONF one). Without them, a host
     the selection reaches but the change type cannot run on is left out of the plan and listed as
-    not applicable (:attr:`netchange.plandoc.Plan.not_applicable`); a host named in ``hosts`` that
+    not applicable (:attr:`netchange.plan._document.Plan.not_applicable`); a host named in ``hosts`` that
     it cannot run on is bad input.
     """
 

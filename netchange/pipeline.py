@@ -3,16 +3,16 @@
     guard → device locks → journal locks and state → prepare → rollout or restore → state → unlock
 
 - **apply**: the plan the journal names current (verified against its hash); the guard
-  (:func:`netchange.guard.check_apply`); prepare = drift check and snapshots on every host
-  (:meth:`netchange.apply.Applier.prepare`); rollout by batches, with the automatic rollback of
+  (:func:`netchange.guard._decision.check_apply`); prepare = drift check and snapshots on every host
+  (:meth:`netchange.apply._applier.Applier.prepare`); rollout by batches, with the automatic rollback of
   :mod:`netchange.rollback.runner` on any failure.
 - **rollback on request**: a completed change; the rollback guard (same person rules, same
   window); prepare = refuse a host changed since the apply; restore with :mod:`netchange.rollback.runner`.
 - **recover**: a change left ``in_progress`` (a crash) or ``failed`` (an alarm); restore every
   host the last apply touched and has not verified yet, with :mod:`netchange.rollback.runner`.
 
-Each returns a typed outcome (:class:`netchange.outcome.ChangeOutcome`, per-host
-:class:`netchange.outcome.HostStatus` or restore reports); a refusal raises a
+Each returns a typed outcome (:class:`netchange.apply._outcome.ChangeOutcome`, per-host
+:class:`netchange.apply._outcome.HostStatus` or restore reports); a refusal raises a
 :class:`netchange.errors.NetchangeError` (exit 3 or 2) before any device is changed. Nothing here
 prints: the command line (``netchange/cli/changes.py``) parses, calls, and prints; the approval
 service will call the same functions.
@@ -27,22 +27,22 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from netchange import clock, devicelock, planstore, policypin
+from netchange.apply import ChangeOutcome, HostStatus
+from netchange.apply import locks as devicelock
 from netchange.errors import GuardRefused, StateConflict
 from netchange.journal import Journal
-from netchange.outcome import ChangeOutcome, HostStatus
+from netchange.plan import store as planstore
+from netchange.policy import clock
+from netchange.policy import pin as policypin
 
 if TYPE_CHECKING:
     from nornir.core import Nornir
 
-    from netchange.apply import ApplyOutcome
-    from netchange.identity import Actor
-    from netchange.observers import ApplyObserver
+    from netchange.apply import ApplyObserver, ApplyOutcome, Progress
+    from netchange.config import Settings
     from netchange.plan import Plan
-    from netchange.policy import Policy
-    from netchange.progress import Progress
+    from netchange.policy import Actor, Policy
     from netchange.rollback import RestoreReport, SnapshotStore
-    from netchange.settings import Settings
 
 
 class RestoreMode(StrEnum):
@@ -66,7 +66,7 @@ class Run:
     warn: Callable[[str], None] = lambda text: None
     """One line the user should see (e.g. other changes left in progress)."""
     observers: Sequence[ApplyObserver] = ()
-    """More watchers of an apply (:mod:`netchange.observers`), after the journal and the progress."""
+    """More watchers of an apply (:mod:`netchange.apply._observers`), after the journal and the progress."""
 
 
 @dataclass
@@ -92,7 +92,7 @@ class RestoreOutcome:
 @contextmanager
 def _device_locks(nr: Nornir, hosts: list[str], change_id: str, *, action: str, actor: str,
                   run: Run) -> Iterator[Any]:
-    """The machine-wide locks on ``hosts``' devices (see ``netchange.devicelock``), or exit 3."""
+    """The machine-wide locks on ``hosts``' devices (see ``netchange.apply.locks``), or exit 3."""
     with devicelock.locked(devicelock.identities(nr, hosts), change_id=change_id, action=action,
                            actor=actor, home=run.settings.home, directory=run.settings.lock_dir) as held:
         yield held
@@ -113,7 +113,7 @@ def _journal_intact(journal: Journal, change_id: str) -> None:
 
 
 def _nornir(run: Run, hosts: list[str]) -> Nornir:
-    from netchange.credentials import require_logins
+    from netchange.config import require_logins
     from netchange.inventory import load_nornir
 
     nr = load_nornir(run.settings.nornir_config, secrets=run.settings.secrets, logins=run.settings.logins)
@@ -124,9 +124,8 @@ def _nornir(run: Run, hosts: list[str]) -> Nornir:
 # -- apply -------------------------------------------------------------------------------------------
 def apply_change(run: Run, change_id: str, *, emergency: str | None = None, revert_in: int = 300) -> ApplyOutcome:
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
-    from netchange.apply import Applier, Interrupts
+    from netchange.apply import Applier, Interrupts, JournalRecorder, ProgressView
     from netchange.guard import check_apply
-    from netchange.observers import JournalRecorder, ProgressView
     from netchange.rollback import SnapshotStore
 
     cfg, actor = run.settings, run.actor
@@ -243,8 +242,8 @@ def _guard_rollback(run: Run, the_plan: Plan, *, journal: Journal, emergency: st
 
 def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: str | None = None) -> RestoreOutcome:
     """Bring the devices of a change's last apply back to their snapshots, and verify each."""
-    from netchange.recover import after_text, last_apply, refuse_if_changed_since
     from netchange.rollback import SnapshotStore
+    from netchange.rollback.recover import after_text, last_apply, refuse_if_changed_since
     from netchange.rollback.runner import RestoreTarget, run_restores
 
     cfg, actor = run.settings, run.actor

@@ -24,8 +24,8 @@ from nornir.core.inventory import Hosts, Inventory
 from nornir.core.state import GlobalState
 from nornir.core.task import Result, Task
 
-from netchange.connection import CONNECTION_NAME
 from netchange.drivers.base import DriverProtocol
+from netchange.inventory import CONNECTION_NAME
 from netchange.models import CheckResult
 from netchange.rollback.restore import RestoreReport, restore_host
 from netchange.rollback.snapshots import SnapshotStore

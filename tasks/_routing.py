@@ -211,7 +211,7 @@ def flow_check(ctx: Context[Any], within: float, *, expect: bool = True) -> Chec
     probe = ctx.data.get("probe")
     if not isinstance(probe, dict) or "client_namespace" not in probe or "server_address" not in probe:
         return None
-    from netchange.probes import tcp_probe
+    from netchange.changetype.probes import tcp_probe
 
     ports = probe.get("service_ports") or [probe.get("server_port", 80)]
     port = int(ports[0])

@@ -2,7 +2,7 @@
 
 The escape hatch for what no change type covers yet. Lines are still checked, when the request
 is read (exit 2, before any device is contacted): one line per list item (no embedded newline or
-control character), at most :data:`netchange.bounds.MAX_SNIPPET_LINES` of them; each top-level
+control character), at most :data:`netchange.request._bounds.MAX_SNIPPET_LINES` of them; each top-level
 line starts with a configuration keyword of the syntax's platform profile (an allow-list) and no
 line types a refused command (a mode change such as ``end``, an exec command such as ``do …``,
 ``write erase``, ``reload``, or a second command after nft's ``;``) on any abbreviation — see
@@ -18,10 +18,10 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, Field, model_validator
 
 from netchange.authoring import check
-from netchange.bounds import MAX_SNIPPET_LINES
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, Perimeter, Role, StrictModel
 from netchange.platforms.lines import check_snippet
+from netchange.request import MAX_SNIPPET_LINES
 
 _PRINTABLE = re.compile(r"^[\x20-\x7e]{1,400}$")
 

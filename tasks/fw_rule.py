@@ -65,7 +65,7 @@ class FwRule(ChangeType[FwRuleParams]):
         checks = [check(f"rule {p.name} is in the running policy", self._present(ctx))]
         probe = ctx.data.get("probe")
         if isinstance(probe, dict) and p.protocol == "tcp" and p.destination.prefixlen == 32:
-            from netchange.probes import tcp_probe
+            from netchange.changetype.probes import tcp_probe
 
             opened = tcp_probe(str(probe["client_namespace"]), str(p.destination.network_address), p.port)
             wanted = p.action == "accept"

@@ -198,7 +198,7 @@ class Vrrp(ChangeType[VrrpParams]):
         probe = ctx.data.get("probe")
         if not isinstance(probe, dict) or "client_namespace" not in probe:
             return None
-        from netchange.probes import address_answers
+        from netchange.changetype.probes import address_answers
 
         return address_answers(str(probe["client_namespace"]), str(vip.ip))
 

@@ -6,17 +6,17 @@ from typing import Annotated
 
 import typer
 
-from netchange import planstore, policypin
-from netchange.approvals import approve as do_approve
-from netchange.approvals import close as do_close
 from netchange.cli.common import open_journal as _journal
 from netchange.cli.common import out
 from netchange.cli.common import policy as _policy
 from netchange.cli.main import app, settings
 from netchange.errors import BadRequest
-from netchange.identity import current_actor
+from netchange.guard import approve as do_approve
+from netchange.guard import close as do_close
 from netchange.models import Category
-from netchange.window import evaluate, parse_at, parse_duration
+from netchange.plan import store as planstore
+from netchange.policy import current_actor, evaluate, parse_at, parse_duration
+from netchange.policy import pin as policypin
 
 
 @app.command()
@@ -31,7 +31,7 @@ def window(
     policy = _policy()
     verdict = evaluate(policy, _category(category), site, parse_at(at), parse_duration(duration))
     if as_json:
-        from netchange.jsonface import WindowDocument
+        from netchange.cli.jsonface import WindowDocument
 
         print(WindowDocument.model_validate({**verdict.as_dict(), "policy_version": policy.version}).to_json())
         return
@@ -80,7 +80,7 @@ def approve(
         state = journal.state(change_id)
     verb = "rejected" if reject else "approved"
     if as_json:
-        from netchange.jsonface import ApprovalDocument
+        from netchange.cli.jsonface import ApprovalDocument
 
         print(ApprovalDocument(change_id=change_id, plan_hash=approval.plan_hash, decision=verb,
                                approver=approval.approver, comment=approval.comment, approvals=status.summary(),
@@ -118,7 +118,7 @@ def close(
         missing = do_close(policy, journal, change_id, actor, comment=comment)
         state = journal.state(change_id)
     if as_json:
-        from netchange.jsonface import CloseDocument
+        from netchange.cli.jsonface import CloseDocument
 
         print(CloseDocument(change_id=change_id, closed=not missing, still_to_close=list(missing),
                             state=str(state)).to_json())

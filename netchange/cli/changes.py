@@ -14,22 +14,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netchange import planstore, policypin, redact
+from netchange import redact
 from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest
-from netchange.gates import verdict
-from netchange.identity import current_actor
 from netchange.journal import Journal
 from netchange.models import Category
 from netchange.pipeline import RestoreMode, Run, apply_change, restore_change
-from netchange.policy import Policy, load_policy
+from netchange.plan import store as planstore
+from netchange.plan import verdict
+from netchange.policy import Policy, current_actor, load_policy
+from netchange.policy import pin as policypin
 from netchange.privatefile import write_new_file
 from netchange.request import load_request
 
 if TYPE_CHECKING:
-    from netchange.apply import ApplyOutcome
-    from netchange.jsonface import RunDocument
-    from netchange.progress import Progress
+    from netchange.apply import ApplyOutcome, Progress
+    from netchange.cli.jsonface import RunDocument
 
 # Nornir, the drivers, Jinja2 and the report templates are imported inside the commands that use
 # them, so that ``--help``, ``version``, ``classify`` and ``window`` do not pay for them (issue 12).
@@ -59,7 +59,7 @@ def inventory(
         for h in sorted(hosts, key=lambda h: h.name)
     ]
     if as_json:
-        from netchange.jsonface import InventoryDocument
+        from netchange.cli.jsonface import InventoryDocument
 
         def text(value: object) -> str | None:
             return None if value is None else str(value)
@@ -113,10 +113,9 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         "--markdown", metavar="FILE", help="Write a Markdown summary for a merge-request comment.")] = None,
 ) -> None:
     """Dry-run a change on every target: pre-checks, diff, classification, requirements. Never commits."""
-    from netchange.credentials import require_logins
+    from netchange.config import require_logins
     from netchange.inventory import load_nornir
-    from netchange.plan import bind_steps, build_plan
-    from netchange.planview import print_plan, render_document
+    from netchange.plan import bind_steps, build_plan, print_plan, render_document
 
     request = load_request(change_file)
     if output is not None and output.suffix not in (".html", ".md"):
@@ -124,7 +123,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     is_offline = offline is not None or offline_git is not None or rev is not None
     source = None
     if is_offline:
-        from netchange.backups import open_source
+        from netchange.plan import open_source
 
         source = open_source(offline, rev, offline_git)
     cfg = settings()
@@ -140,7 +139,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     except BadRequest as exc:
         raise BadRequest(f"{change_file}: {exc}") from None
     if source is not None:
-        from netchange.offline import use_stored_configs
+        from netchange.plan import use_stored_configs
 
         use_stored_configs(nr, targets, source)
     else:
@@ -168,7 +167,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         if markdown is not None:
             write_new_file(markdown, markdown_summary(result, judged, source=source.describe() if source else None))
     if as_json:
-        from netchange.jsonface import plan_document
+        from netchange.cli.jsonface import plan_document
 
         document = plan_document(result, judged, recorded=record and result.category is not None,
                                  offline=source.describe() if source is not None else None)
@@ -200,7 +199,7 @@ class _Silent:
 
 def _run(*, as_json: bool = False, quiet: bool = False) -> tuple[Run, list[Progress]]:
     """What the pipeline needs from this invocation, and the live progress it made (once run)."""
-    from netchange.progress import make_progress
+    from netchange.apply import make_progress
 
     made: list[Progress] = []
 
@@ -261,7 +260,7 @@ def apply(
     revert_in: Annotated[int, typer.Option(help="Confirmed-commit timeout in seconds, where supported.")] = 300,
 ) -> None:
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
-    from netchange.progress import RichProgress
+    from netchange.apply import RichProgress
 
     run, made = _run(as_json=json_lines, quiet=as_json and not json_lines)
     outcome = apply_change(run, change_id, emergency=emergency, revert_in=revert_in)
@@ -275,7 +274,7 @@ def apply(
 
 
 def _outcome_document(outcome: ApplyOutcome) -> RunDocument:
-    from netchange.jsonface import HostRunOut, RunDocument, restore_out
+    from netchange.cli.jsonface import HostRunOut, RunDocument, restore_out
 
     return RunDocument(
         change_id=outcome.change_id, command="apply", outcome=outcome.outcome.value, exit_code=outcome.exit_code,
@@ -288,7 +287,7 @@ def _outcome_document(outcome: ApplyOutcome) -> RunDocument:
 def _restore_command(change_id: str, *, mode: RestoreMode, emergency: str | None, as_json: bool = False) -> None:
     outcome = restore_change(_run(quiet=as_json)[0], change_id, mode=mode, emergency=emergency)
     if as_json:
-        from netchange.jsonface import HostRunOut, RunDocument, restore_out
+        from netchange.cli.jsonface import HostRunOut, RunDocument, restore_out
 
         code = 1 if outcome.alarms else 0
         document = RunDocument(

@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netchange.bounds import MAX_DIFF_BYTES, read_bounded_stream, read_regular_file
 from netchange.classifiers import classify_diff, load_ruleset
 from netchange.cli.main import app
 from netchange.errors import BadRequest
 from netchange.models import Role
+from netchange.request import MAX_DIFF_BYTES, read_bounded_stream, read_regular_file
 
 out = Console()
 
@@ -45,7 +45,7 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
         text, platform=platform, role=host_role, change_type=change_type, ruleset=ruleset, running=running_text
     )
     if as_json:
-        from netchange.jsonface import ClassifyDocument
+        from netchange.cli.jsonface import ClassifyDocument
 
         doc = {
             "category": str(verdict.category),
@@ -92,7 +92,7 @@ def _role(value: str) -> Role:
 
 
 def _read(path: str, what: str = "diff") -> str:
-    """The file's text, bounded (:data:`netchange.bounds.MAX_DIFF_BYTES`) before it is classified."""
+    """The file's text, bounded (:data:`netchange.request._bounds.MAX_DIFF_BYTES`) before it is classified."""
     if path == "-":
         return read_bounded_stream(sys.stdin.buffer, limit=MAX_DIFF_BYTES, what=what)
     return read_regular_file(Path(path), limit=MAX_DIFF_BYTES, what=what)

@@ -32,7 +32,7 @@ def verify(
         problems = journal.verify(heads=anchors)
         seq, head = journal.head()
     if as_json:
-        from netchange.jsonface import JournalVerifyDocument
+        from netchange.cli.jsonface import JournalVerifyDocument
 
         print(JournalVerifyDocument(intact=not problems, events=seq, head=head, heads_checked=len(anchors),
                                     problems=[str(p) for p in problems]).to_json())
@@ -78,7 +78,7 @@ def head(
     with _journal(warn=False) as journal:
         seq, digest = journal.head()
     if as_json:
-        from netchange.jsonface import JournalHeadDocument
+        from netchange.cli.jsonface import JournalHeadDocument
 
         print(JournalHeadDocument(seq=seq, head=digest).to_json())
         return
@@ -93,7 +93,7 @@ def migrate(
     with Journal(settings().journal, migrate_unkeyed=True) as journal:
         seq = journal.migrate_unkeyed()
     if as_json:
-        from netchange.jsonface import JournalMigrateDocument
+        from netchange.cli.jsonface import JournalMigrateDocument
 
         print(JournalMigrateDocument(keyed_from=seq).to_json())
         return

@@ -53,7 +53,7 @@ def up(
     except (OSError, RuntimeError, TimeoutError) as exc:
         raise LabFailed(f"lab up failed: {exc}") from exc
     if as_json:
-        from netchange.jsonface import LabComponentOut, LabUpDocument
+        from netchange.cli.jsonface import LabComponentOut, LabUpDocument
 
         names = [c.name for c in manager.components]
         components = [LabComponentOut(name=name, started=name not in report.skipped,
@@ -81,7 +81,7 @@ def down(
     started = time.monotonic()
     report = manager.down()
     if as_json:
-        from netchange.jsonface import LabDownDocument
+        from netchange.cli.jsonface import LabDownDocument
 
         code = 1 if report.leftovers else 0
         print(LabDownDocument(killed=list(report.killed), namespaces=list(report.namespaces),
@@ -106,7 +106,7 @@ def status(
     manager = _manager()
     problems = manager.problems()
     if as_json:
-        from netchange.jsonface import LabStatusDocument
+        from netchange.cli.jsonface import LabStatusDocument
 
         running = problems != ["not running"]
         hosts = [{"name": device, "component": component, "state": state}

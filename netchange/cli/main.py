@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 
 from netchange import redact
+from netchange.config import Settings
 from netchange.errors import NetchangeError
-from netchange.settings import Settings
 
 app = typer.Typer(
     name="netchange",
@@ -89,7 +89,7 @@ def _private_and_scrubbed(cfg: Settings) -> None:
     the Nornir inventory; the journal's key file is located next to the secrets file.
     """
     os.umask(0o077)
-    from netchange.credentials import register_known_secrets
+    from netchange.config import register_known_secrets
     from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
     from netchange.privatefile import narrow_state_dir
 
@@ -114,7 +114,7 @@ def version(
     from netchange import __version__
 
     if as_json:
-        from netchange.jsonface import VersionDocument
+        from netchange.cli.jsonface import VersionDocument
 
         print(VersionDocument(version=__version__).to_json())
         return
@@ -128,9 +128,9 @@ def schema(
     """Print the JSON Schema of a command's --json document (docs/schemas/NAME.json holds the same)."""
     import json
 
+    from netchange.cli.jsonface import DOCUMENTS
+    from netchange.cli.jsonface import schema as schema_of
     from netchange.errors import BadRequest
-    from netchange.jsonface import DOCUMENTS
-    from netchange.jsonface import schema as schema_of
 
     if name is None:
         print("\n".join(DOCUMENTS))
@@ -174,7 +174,7 @@ def _main_json(args: list[str]) -> None:
     """
     from typer.exceptions import TyperException
 
-    from netchange.jsonface import error_document
+    from netchange.cli.jsonface import error_document
 
     try:
         code = app(args=args, prog_name="netchange", standalone_mode=False)

@@ -26,7 +26,7 @@ def flush(
         raise BadRequest("no SMTP host set (NETCHANGE_SMTP_HOST or mail.smtp_host in settings.yaml)")
     report = n.run(force=True)
     if as_json:
-        from netchange.jsonface import NotifyFlushDocument
+        from netchange.cli.jsonface import NotifyFlushDocument
 
         print(NotifyFlushDocument(queued=report.queued, sent=report.sent, failed=list(dict.fromkeys(report.failed)),
                                   abandoned=report.abandoned, exit_code=1 if report.failed else 0).to_json())
@@ -55,7 +55,7 @@ def status(
         with Outbox(path) as outbox:
             mails = outbox.mails(change_id=change_id)
     if as_json:
-        from netchange.jsonface import NotifyStatusDocument
+        from netchange.cli.jsonface import NotifyStatusDocument
 
         rows = [{"id": m.id, "change_id": m.change_id, "notice": m.notice, "to": m.logins, "state": m.state,
                  "attempts": m.attempts, "next_attempt_at": m.next_attempt_at, "last_error": m.last_error,

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from netchange import policypin
 from netchange.cli.common import open_journal as _journal
 from netchange.cli.common import out
 from netchange.cli.common import policy as _policy
 from netchange.cli.main import app, settings
+from netchange.policy import pin as policypin
 
 policy_app = typer.Typer(help="The policy in force: pinned in the journal by its digest.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
@@ -31,7 +31,7 @@ def policy_adopt(
         adoption = policypin.adopt(policy, journal, reason=reason, actor=settings().actor)
     pin = adoption.pin
     if as_json:
-        from netchange.jsonface import PolicyAdoptDocument
+        from netchange.cli.jsonface import PolicyAdoptDocument
 
         print(PolicyAdoptDocument.model_validate({
             "pinned": _pin(pin), "previous": None if adoption.previous is None else _pin(adoption.previous),
@@ -61,7 +61,7 @@ def policy_status(as_json: Annotated[bool, typer.Option("--json", help="Print JS
         "in_force": pin is None or pin.digest == policy.digest,
     }
     if as_json:
-        from netchange.jsonface import PolicyStatusDocument
+        from netchange.cli.jsonface import PolicyStatusDocument
 
         print(PolicyStatusDocument.model_validate(data).to_json())
         return

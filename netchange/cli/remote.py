@@ -1,7 +1,7 @@
 """approve, reject, show and list through the approval service (when a server is configured).
 
 The same words and JSON as the local commands, read from the service's JSON API
-(:mod:`netchange.apiclient`): the service decides who acts from the token, so ``NETCHANGE_ACTOR``
+(:mod:`netchange.cli.apiclient`): the service decides who acts from the token, so ``NETCHANGE_ACTOR``
 plays no part here.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 from rich.table import Table
 
 from netchange import redact
-from netchange.apiclient import ServiceClient
+from netchange.cli.apiclient import ServiceClient
 from netchange.cli.common import out
-from netchange.settings import ServerSettings
+from netchange.config import ServerSettings
 
 
 def approve(server: ServerSettings, change_id: str, *, reject: bool, comment: str, plan: str | None,
@@ -25,7 +25,7 @@ def approve(server: ServerSettings, change_id: str, *, reject: bool, comment: st
     verb = "rejected" if done.get("decision") == "rejected" else "approved"
     approvals = done.get("approvals") or {}
     if as_json:
-        from netchange.jsonface import ApprovalDocument
+        from netchange.cli.jsonface import ApprovalDocument
 
         print(ApprovalDocument(change_id=change_id, plan_hash=str(done.get("plan_hash", "")), decision=verb,
                                approver=str(done.get("approver", "")), comment=comment,
@@ -42,7 +42,7 @@ def list_changes(server: ServerSettings, *, as_json: bool) -> None:
     with ServiceClient(server) as client:
         rows = client.list_changes()
     if as_json:
-        from netchange.jsonface import ChangeListDocument
+        from netchange.cli.jsonface import ChangeListDocument
 
         print(redact.scrub(ChangeListDocument.model_validate({"changes": [_row(r) for r in rows]}).to_json()))
         return
@@ -65,7 +65,7 @@ def show(server: ServerSettings, change_id: str, *, as_json: bool) -> None:
     with ServiceClient(server) as client:
         data = client.show(change_id)
     if as_json:
-        from netchange.jsonface import show_document
+        from netchange.cli.jsonface import show_document
 
         print(redact.scrub(show_document(_sheet(data)).to_json()))
         return
@@ -73,7 +73,7 @@ def show(server: ServerSettings, change_id: str, *, as_json: bool) -> None:
 
 
 _ROW_KEYS = ("title", "state", "category", "outcome", "emergency", "sites", "plan_hash", "created_at", "updated_at")
-"""The keys of a row of ``list --json`` (:class:`netchange.jsonface.ChangeRow`)."""
+"""The keys of a row of ``list --json`` (:class:`netchange.cli.jsonface.ChangeRow`)."""
 
 _SERVICE_ONLY = ("change_id", "ticket", "requester", "hosts", "plan_hash", "created_at", "updated_at")
 """Keys the service adds to the tracking sheet's data; ``show --json`` rebuilds them as locally."""

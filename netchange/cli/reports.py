@@ -34,7 +34,7 @@ def list_changes(
     with _journal() as journal:
         rows = journal.changes()
     if as_json:
-        from netchange.jsonface import ChangeListDocument
+        from netchange.cli.jsonface import ChangeListDocument
 
         print(ChangeListDocument.model_validate({"changes": [_row_json(r) for r in rows]}).to_json())
         return
@@ -87,7 +87,7 @@ def show(
     with _journal() as journal:
         sheet = build_sheet(policy, journal, change_id, now=_now())
     if as_json:
-        from netchange.jsonface import show_document
+        from netchange.cli.jsonface import show_document
 
         print(redact.scrub(show_document(sheet.as_json()).to_json()))
         return
@@ -157,7 +157,7 @@ def report(
             text = render_sheet(policy, journal, target, fmt=fmt, now=_now())
     text = redact.scrub(text)
     if as_json:
-        from netchange.jsonface import ReportDocument
+        from netchange.cli.jsonface import ReportDocument
 
         if output is not None:
             write_new_file(output, text)

@@ -103,7 +103,7 @@ def set_password(
     accounts.set_password(policy, login, _read_password())
     accounts.save()
     if as_json:
-        from netchange.jsonface import UserPasswordDocument
+        from netchange.cli.jsonface import UserPasswordDocument
 
         print(UserPasswordDocument(login=login, accounts_file=str(accounts.path)).to_json())
         return
@@ -126,7 +126,7 @@ def token(
         n = accounts.revoke_tokens(login)
         accounts.save()
         if as_json:
-            from netchange.jsonface import UserTokenDocument
+            from netchange.cli.jsonface import UserTokenDocument
 
             print(UserTokenDocument(login=login, token=None, revoked=n).to_json())
             return
@@ -135,7 +135,7 @@ def token(
     value = accounts.new_token(policy, login, label=label)
     accounts.save()
     if as_json:
-        from netchange.jsonface import UserTokenDocument
+        from netchange.cli.jsonface import UserTokenDocument
 
         print(UserTokenDocument(login=login, token=value, revoked=None).to_json())
         return

@@ -21,7 +21,7 @@ def types_(
     ] = None,
 ) -> None:
     """List the installed change types: roles, syntaxes, where they come from, their parameters."""
-    from netchange.typeinfo import change_request_schema, describe_types
+    from netchange.changetype import change_request_schema, describe_types
 
     if schema is not None:
         text = json.dumps(change_request_schema(), indent=2, sort_keys=True) + "\n"
@@ -33,7 +33,7 @@ def types_(
         return
     types = describe_types()
     if as_json:
-        from netchange.jsonface import TypesDocument
+        from netchange.cli.jsonface import TypesDocument
 
         typer.echo(TypesDocument.model_validate({"types": types}).to_json())
         return

@@ -56,8 +56,8 @@ import dns.xfr
 import dns.zone
 from pydantic import Field
 
-from netchange.diffformat import set_diff
 from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.diffformat import set_diff
 from netchange.drivers.driver import DriverOptions, NetchangeDriver
 from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
 

@@ -49,8 +49,8 @@ from napalm.base.exceptions import (
 from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
-from netchange.diffformat import hier_diff
 from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.diffformat import hier_diff
 from netchange.drivers.driver import DriverOptions, NetchangeDriver
 from netchange.drivers.errors import (
     CommitRefused,
@@ -173,7 +173,7 @@ def merge_scope(running: str, candidate: HConfig) -> str:
 
 
 def diff_configs(running: HConfig, future: HConfig, indent: str = " ") -> str:
-    """The difference running → future in device syntax (:func:`netchange.diffformat.hier_diff`)."""
+    """The difference running → future in device syntax (:func:`netchange.drivers.diffformat.hier_diff`)."""
     return hier_diff(running, future, indent)
 
 

@@ -32,7 +32,7 @@ from napalm.base.exceptions import (
     CommandErrorException,
 )
 
-from netchange.diffformat import block_diff
+from netchange.drivers.diffformat import block_diff
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
 from netchange.drivers.sshdriver import SshExecDriver
 from netchange.drivers.sshexec import SshOptions
@@ -67,7 +67,7 @@ def normalize_ruleset(text: str) -> str:
 
 
 def ruleset_diff(old: str, new: str) -> str:
-    """``nft list ruleset`` old → new (:func:`netchange.diffformat.block_diff`)."""
+    """``nft list ruleset`` old → new (:func:`netchange.drivers.diffformat.block_diff`)."""
     return block_diff(old, new)
 
 

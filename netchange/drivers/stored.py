@@ -3,7 +3,7 @@
 ``netchange plan --offline`` gives each target host this driver (registered as ``stored_config``)
 in place of its own: the host's platform stays what the inventory says (the classifier, the
 templates and the plan read it), only the connection changes. The driver holds the host's
-running configuration as a backup tool stored it (:mod:`netchange.backups`) and computes the
+running configuration as a backup tool stored it (:mod:`netchange.plan._backups`) and computes the
 diff and the rollback with **the live driver's own code** for the host's configuration syntax,
 fed from the stored text instead of a session:
 
@@ -36,7 +36,7 @@ no local model of the device's validation). They are refused with one line, not 
 The driver never commits: ``commit_config``, ``rollback`` and ``confirm_commit`` raise
 :class:`OfflineRefused`. Anything that needs the live device (``cli`` show commands) raises
 :class:`NotRunOffline`; a pre-check declares that need through
-:meth:`netchange.changetype.Context.device_check` and is then reported "not run offline".
+:meth:`netchange.changetype._contract.Context.device_check` and is then reported "not run offline".
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class OfflineRefused(CommitRefused):
 
 
 class StoredOptions(DriverOptions):
-    """``optional_args`` of the stored-config driver (set by :mod:`netchange.offline`)."""
+    """``optional_args`` of the stored-config driver (set by :mod:`netchange.plan._offline`)."""
 
     config: str
     """The host's stored running configuration, as the backup tool wrote it."""

@@ -1,4 +1,4 @@
-"""The journal's approvals: stored here, decided by ``netchange.approvals``."""
+"""The journal's approvals: stored here, decided by ``netchange.guard._approvals``."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class Approvals(JournalBase):
         comment: str = "",
         policy_digest: str | None = None,
     ) -> Approval:
-        """Store an approval or rejection; the checks belong to ``netchange.approvals``.
+        """Store an approval or rejection; the checks belong to ``netchange.guard._approvals``.
 
         ``policy_digest``, the policy the approver was judged under, goes into the chained event:
         an approval given under another policy than the one pinned does not count.

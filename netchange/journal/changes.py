@@ -15,7 +15,7 @@ from netchange.journal.records import OUTCOMES, TRANSITIONS, ChangeRow, PlanReco
 from netchange.models import Category
 
 if TYPE_CHECKING:
-    from netchange.plandoc import Plan
+    from netchange.plan import Plan
 
 class StateError(StateConflict):
     """The change is not in a state that allows this step (e.g. closing a change still planned)."""

@@ -7,7 +7,7 @@ exists in writing — and that writing must be worth something).
 
 Where the key comes from, first found wins:
 
-1. the key material given (``NETCHANGE_JOURNAL_KEY``, read by :mod:`netchange.settings` and set
+1. the key material given (``NETCHANGE_JOURNAL_KEY``, read by :mod:`netchange.config._settings` and set
    by the CLI with :func:`configure`; registered for scrubbing like any secret);
 2. the key file: the one named by the caller, else the one the CLI set with :func:`configure`
    (``journal.key`` next to the secrets file), else ``journal.key`` next to the journal file
@@ -34,7 +34,7 @@ from netchange.errors import BadRequest
 from netchange.privatefile import FILE_MODE, private_dir
 
 ENV = "NETCHANGE_JOURNAL_KEY"
-"""The variable :mod:`netchange.settings` reads the key from (named in messages)."""
+"""The variable :mod:`netchange.config._settings` reads the key from (named in messages)."""
 KEY_FILE_NAME = "journal.key"
 _CHECK = b"netchange journal key check v1"
 

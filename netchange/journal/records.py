@@ -1,6 +1,6 @@
 """What the journal hands back: plain frozen records.
 
-The plan it records is the typed document itself (``netchange.plandoc.Plan``), which imports
+The plan it records is the typed document itself (``netchange.plan._document.Plan``), which imports
 neither Nornir nor the planning pipeline.
 """
 

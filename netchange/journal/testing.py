@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 
 from netchange.models import Category, ChangeRequest, Role
-from netchange.plandoc import HostPlan, Plan, Rollback, seal
+from netchange.plan import HostPlan, Plan, Rollback, seal
 
 
 def make_plan(

@@ -28,13 +28,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from netchange import redact
+from netchange.config import MailSettings, Settings
 from netchange.journal import Journal
 from netchange.notify.compose import Composed, compose, message
 from netchange.notify.notices import notices_for
 from netchange.notify.outbox import Mail, Outbox, outbox_path
 from netchange.notify.sender import DeliveryError, send, smtp_session
 from netchange.policy import Policy, load_policy
-from netchange.settings import MailSettings, Settings
 
 MAX_ATTEMPTS = 12
 """With the backoff below, a mail is tried for about seven hours before it is abandoned."""

@@ -18,11 +18,11 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from netchange import planstore
-from netchange.approvals import refusal_of
 from netchange.errors import NetchangeError
+from netchange.guard import refusal_of
 from netchange.journal import ChangeRow, Event, Journal, State
-from netchange.plandoc import Plan
+from netchange.plan import Plan
+from netchange.plan import store as planstore
 from netchange.policy import Person, Policy
 
 
@@ -118,7 +118,7 @@ class _Ctx:
 
     def approvers_asked(self) -> list[Person]:
         """People who can give an approval the plan's category needs: judged as the approval itself
-        is (:func:`netchange.approvals.refusal_of`: role, organisation, sites, never the requester
+        is (:func:`netchange.guard._approvals.refusal_of`: role, organisation, sites, never the requester
         or the plan's author)."""
         plan = self.plan()
         if plan is None or plan.category is None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 
-from netchange.settings import MailSettings
+from netchange.config import MailSettings
 
 
 class DeliveryError(Exception):

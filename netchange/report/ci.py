@@ -13,8 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from netchange import redact
-from netchange.gates import Verdict, precheck_failed
-from netchange.plandoc import Plan
+from netchange.plan import Plan, Verdict, precheck_failed
 from netchange.report.render import render
 
 

@@ -123,9 +123,10 @@ def _finalize(context: Context, value: Any) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
-    """Plan documents (``netchange/templates``) and reports (``netchange/report/templates``)."""
+    """Plan documents (``netchange/plan/templates``) and reports (``netchange/report/templates``)."""
     env = Environment(
-        loader=ChoiceLoader([PackageLoader("netchange", "templates"), PackageLoader("netchange.report", "templates")]),
+        loader=ChoiceLoader([PackageLoader("netchange.plan", "templates"),
+                             PackageLoader("netchange.report", "templates")]),
         autoescape=select_autoescape(enabled_extensions=HTML_EXTENSIONS, disabled_extensions=(),
                                      default_for_string=True, default=False),
         finalize=_finalize,

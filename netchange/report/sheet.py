@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from netchange import planstore
-from netchange.approvals import ApprovalStatus, status_of_current
+from netchange.guard import ApprovalStatus, status_of_current
 from netchange.journal import ChangeRow, Event, Journal
+from netchange.plan import store as planstore
 from netchange.policy import Policy
 from netchange.report.render import render
 

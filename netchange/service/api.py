@@ -14,10 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from netchange import planstore, redact
-from netchange.approvals import status_of_plan, who_may_approve
+from netchange import redact
 from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
+from netchange.guard import status_of_plan, who_may_approve
 from netchange.journal import ChangeRow
+from netchange.plan import store as planstore
 from netchange.report.sheet import build_sheet
 from netchange.service import auth
 from netchange.service.decide import PlanChanged, decide

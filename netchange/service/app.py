@@ -12,10 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from netchange.config import Settings
 from netchange.errors import NetchangeError
 from netchange.service import api, auth, pages
 from netchange.service.state import STATIC, Service
-from netchange.settings import Settings
 
 # No script at all: the pages are plain HTML forms. Anything injected cannot run.
 CSP = (

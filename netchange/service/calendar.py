@@ -1,5 +1,5 @@
 """The calendar: per site and day for the coming weeks, the changes scheduled, the windows of each
-category (from ``netchange.window``, as the guard computes them), holidays and freezes."""
+category (from ``netchange.policy._window``, as the guard computes them), holidays and freezes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 
 from netchange.journal import ChangeRow, Journal, State
 from netchange.models import Category
-from netchange.policy import Freeze, Policy
-from netchange.window import open_intervals
+from netchange.policy import Freeze, Policy, open_intervals
 
 SHOWN = frozenset({State.PLANNED, State.APPROVED, State.IN_PROGRESS, State.COMPLETED})
 

@@ -1,7 +1,7 @@
 """What the change page shows, gathered from the verified plan, the journal and the policy.
 
 Nothing here decides: the approval status and who may approve come from
-``netchange.approvals``, the window verdict from ``netchange.window``. Device text (diffs,
+``netchange.guard._approvals``, the window verdict from ``netchange.policy._window``. Device text (diffs,
 rollback lines, check details) is scrubbed of registered secrets here and escaped by the
 templates: it is never markup.
 """
@@ -12,12 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from netchange import redact
-from netchange.approvals import ApprovalStatus, Approvers, plan_sites, refusal_of, status_of_plan, who_may_approve
-from netchange.identity import actor_for
+from netchange.guard import ApprovalStatus, Approvers, plan_sites, refusal_of, status_of_plan, who_may_approve
 from netchange.journal import ChangeRow, Journal, State
-from netchange.plandoc import HostPlan, Plan
-from netchange.policy import Policy, format_duration
-from netchange.window import Verdict, evaluate
+from netchange.plan import HostPlan, Plan
+from netchange.policy import Policy, Verdict, actor_for, evaluate, format_duration
 
 
 @dataclass(frozen=True)

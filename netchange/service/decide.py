@@ -2,7 +2,7 @@
 
 The page's form (or the API call) carries the hash of the plan the person read; a decision for
 any other hash is refused with "the plan changed". Everything else (who may decide, the state,
-recording the approval against the plan hash, the state change) is ``netchange.approvals``.
+recording the approval against the plan hash, the state change) is ``netchange.guard._approvals``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from netchange import planstore, policypin
-from netchange.approvals import ApprovalStatus, approve
 from netchange.errors import BadRequest, GuardRefused
-from netchange.identity import actor_for
+from netchange.guard import ApprovalStatus, approve
 from netchange.journal import Approval
+from netchange.plan import store as planstore
+from netchange.policy import actor_for
+from netchange.policy import pin as policypin
 from netchange.service.state import Service
 
 MAX_COMMENT = 2000

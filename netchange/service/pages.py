@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from netchange import planstore, redact
+from netchange import redact
 from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
+from netchange.plan import store as planstore
 from netchange.report.quarterly import quarter_stats
 from netchange.report.render import render
 from netchange.report.sheet import build_sheet

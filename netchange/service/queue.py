@@ -2,7 +2,7 @@
 
 Read from the journal's change rows and plan records (indexed columns), without verifying each
 plan: the queue is a list of links, and the change page verifies the plan it shows and binds
-the decision to. Who may decide is ``netchange.approvals.refusal_of``, as for the decision.
+the decision to. Who may decide is ``netchange.guard._approvals.refusal_of``, as for the decision.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from netchange.approvals import refusal_of
+from netchange.guard import refusal_of
 from netchange.journal import ChangeRow, Journal, State
 from netchange.policy import Policy
 

@@ -1,6 +1,6 @@
 """What every request of the service shares: settings, accounts, sessions, throttle, templates.
 
-The service reads the same files as the CLI (``netchange.settings.Settings``): the policy is
+The service reads the same files as the CLI (``netchange.config._settings.Settings``): the policy is
 read per request (as each CLI command reads it), so an adopted new policy is seen at once, and
 the journal is opened per request (SQLite, one connection per thread).
 """
@@ -15,13 +15,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from netchange import clock
+from netchange.config import Settings
 from netchange.journal import Journal
-from netchange.policy import Policy, load_policy
+from netchange.policy import Policy, clock, load_policy
 from netchange.service.accounts import Accounts
 from netchange.service.sessions import Sessions, load_key
 from netchange.service.throttle import Throttle
-from netchange.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

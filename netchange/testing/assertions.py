@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netchange.models import Category
-from netchange.plandoc import HostPlan, Plan
+from netchange.plan import HostPlan, Plan
 
 __all__ = [
     "assert_category",

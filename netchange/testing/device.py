@@ -113,8 +113,8 @@ class StoredDevice:
         """A device from a backup file (an Oxidized or RANCID file, ``show running-config`` output),
         read as an offline plan reads it (bounded; RANCID's own header dropped); its name is the
         file's stem unless given."""
-        from netchange.backups import strip_rancid_header
-        from netchange.bounds import MAX_STORED_CONFIG_BYTES, read_regular_file
+        from netchange.plan import strip_rancid_header
+        from netchange.request import MAX_STORED_CONFIG_BYTES, read_regular_file
 
         file = Path(path)
         text = read_regular_file(file, limit=MAX_STORED_CONFIG_BYTES, what="stored configuration")

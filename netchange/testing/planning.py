@@ -19,7 +19,7 @@ from typing import Any
 from nornir.core import Nornir
 
 from netchange.models import ChangeRequest
-from netchange.plandoc import Plan
+from netchange.plan import Plan
 from netchange.testing.device import StoredDevice
 
 TEST_ACTOR = "netchange-test"
@@ -68,7 +68,7 @@ def _stored_host_class() -> type[Any]:
     plugin, no registry entry, nothing global changed."""
     from nornir.core.inventory import Host
 
-    from netchange.connection import CONNECTION_NAME
+    from netchange.inventory import CONNECTION_NAME
 
     class StoredHost(Host):
         stored: StoredDevice
@@ -134,8 +134,8 @@ def plan_change(
     plan = build_plan(request, build_inventory(devices), actor=actor, policy_version=version,
                       policy_digest=digest, requirements=requirements, now=now)
     if record is not None:
-        from netchange import planstore
         from netchange.journal import Journal
+        from netchange.plan import store as planstore
 
         home = Path(record)
         home.mkdir(parents=True, exist_ok=True)

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from netchange import planstore, policypin
 from netchange.journal import Journal
 from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
-from netchange.plandoc import Plan
+from netchange.plan import Plan
+from netchange.plan import store as planstore
 from netchange.policy import Policy, load_policy
+from netchange.policy import pin as policypin
 from netchange.service.launch import serving
 
 REPO = Path(__file__).resolve().parents[2]

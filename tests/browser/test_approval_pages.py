@@ -26,7 +26,7 @@ from netchange.guard import check_apply
 from netchange.journal import State
 from netchange.journal.testing import make_plan
 from netchange.models import Category, CheckResult
-from netchange.plandoc import Plan, seal
+from netchange.plan import Plan, seal
 from netchange.policy import load_policy
 from tests.browser.support import NOW, PASSWORD, journal_of, make_home, server, set_passwords, store
 
@@ -294,7 +294,7 @@ def test_the_tracking_sheet_puts_the_outcome_and_its_cause_first(world):
                              policy_digest=world["policy"].digest)
         journal.set_state("CHG-2026-0306", State.APPROVED, actor="amoreau", reason="complete")
         journal.set_state("CHG-2026-0306", State.IN_PROGRESS, actor="dnguyen", reason="apply")
-        # What apply journals (netchange/apply.py) when a post-check fails and both hosts come back.
+        # What apply journals (netchange/apply/_applier.py) when a post-check fails and both hosts come back.
         journal.event("CHG-2026-0306", "apply_started", actor="dnguyen", data={"hosts": ["sw-doif-1", "sw-doif-2"]})
         for host in ("sw-doif-1", "sw-doif-2"):
             journal.event("CHG-2026-0306", "commit_started", actor="dnguyen", host=host, data={"confirmed": False})

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from nornir import InitNornir
 
-from netchange.connection import NetchangeConnection
+from netchange.inventory import NetchangeConnection
 from netchange.lab.manager import LabManager
 
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from napalm.base.exceptions import CommandErrorException
 
+from netchange.changetype.probes import tcp_probe
 from netchange.drivers.errors import MergeRejected, ReplaceRejected
 from netchange.lab.manager import LabManager
 from netchange.lab.routers import ACCEPTED_PREFIXES, UPSTREAM_PREFIXES
-from netchange.probes import tcp_probe
 
 pytestmark = pytest.mark.lab
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from napalm.base.test import base as napalm_tests
 
-from netchange.connection import NetchangeConnection
+from netchange.inventory import NetchangeConnection
 
 pytestmark = pytest.mark.lab
 
@@ -66,7 +66,7 @@ class TestNapalmConfigLifecycle(napalm_tests.TestConfigNetworkDriver):  # type: 
     def assertTrue(self, value: Any) -> None:
         assert value
 
-    # netchange's diff format ends with a newline (every writer, netchange/diffformat.py); NAPALM's
+    # netchange's diff format ends with a newline (every writer, netchange/drivers/diffformat.py); NAPALM's
     # test compares with its .diff file stripped. The diffs are otherwise equal line for line.
     @pytest.mark.xfail(strict=True, reason="netchange's diff is newline-terminated; NAPALM strips the expected one")
     def test_replacing_config_and_diff_and_discard(self) -> None:

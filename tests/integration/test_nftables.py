@@ -10,9 +10,9 @@ import pytest
 from napalm.base.exceptions import CommitError, ConnectionException, MergeConfigException
 
 from netchange.changetype import render_template
+from netchange.changetype.probes import tcp_probe
 from netchange.drivers.nftables import NftablesDriver
 from netchange.lab.manager import LabManager
-from netchange.probes import tcp_probe
 from netchange.tasks.fw_object_group import FwObjectGroupParams
 from netchange.tasks.fw_rule import FwRuleParams
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from netchange.demo import major_time
+from netchange.demo._script import major_time
 from netchange.journal import Journal
 from netchange.lab.manager import LabManager
 from netchange.lab.routers import ospf_full, vtysh

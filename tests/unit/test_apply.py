@@ -16,14 +16,12 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
-from netchange.apply import Applier, Interrupts, rollout_batches
+from netchange.apply import Applier, HostStatus, Interrupts, PlainProgress, rollout_batches
 from netchange.errors import DriftDetected
 from netchange.inventory import load_nornir
 from netchange.journal import Journal
 from netchange.models import ChangeRequest
-from netchange.outcome import HostStatus
 from netchange.plan import Plan, build_plan
-from netchange.progress import PlainProgress
 from netchange.rollback import SnapshotStore
 from tests import fakedriver
 from tests.mockdev import SWITCH_RUNNING

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from netchange.approvals import approve, close, status_of_current
 from netchange.errors import BadRequest, GuardRefused, StateConflict
-from netchange.guard import check_apply
-from netchange.identity import actor_for
+from netchange.guard import approve, check_apply, close, status_of_current
 from netchange.journal import Journal, State
 from netchange.journal.testing import make_plan
 from netchange.models import Category
-from netchange.policy import ApprovalRule, RequestRules, load_policy
+from netchange.policy import ApprovalRule, RequestRules, actor_for, load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -227,7 +225,7 @@ def _lax_policy():
 
 
 def test_an_ops_manager_approves_only_for_the_sites_the_policy_gives_them(journal):
-    from netchange.approvals import who_may_approve
+    from netchange.guard import who_may_approve
 
     policy = _per_site_policy()
     plan = planned(journal, requester="crenard", hosts=(("sw-doso-1", "doso"),))

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netchange import connection
 from netchange.changetype import get_change_type
 from netchange.drivers.ios_cli import ASA, IOS, check_candidate
 from netchange.errors import BadRequest
+from netchange.inventory import _connection as connection
 from netchange.platforms.lines import refused_command, split_commands
 from tests.conftest import CliResult
 from tests.mockdev import SWITCH_RUNNING, MockDevice, write_inventory

@@ -9,9 +9,8 @@ import yaml
 from nornir.core.inventory import Group, Host
 
 from netchange import redact
-from netchange.credentials import apply_credentials, load_secrets
+from netchange.config import Settings, apply_credentials, load_secrets
 from netchange.errors import BadRequest
-from netchange.settings import Settings
 
 
 def host(name: str = "sw1", group: str = "switch") -> Host:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from netchange import devicelock
+from netchange.apply import locks as devicelock
 from netchange.errors import LockHeld
 
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from netchange import devicelock
+    from netchange.apply import locks as devicelock
     held = devicelock.acquire({"core-a": sys.argv[1]}, change_id="CHG-2026-0001", action="apply",
                               actor="dnguyen", home=Path(sys.argv[2]), directory=Path(sys.argv[3]))
     print("held", flush=True)

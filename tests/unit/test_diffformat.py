@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import netchange.classifiers.diff
 import netchange.drivers.treediff
-from netchange import diffformat
+from netchange.drivers import diffformat
 from netchange.drivers.bind import Record, diff_records
 from netchange.drivers.ios_cli import IOS, diff_configs, parse
 from netchange.drivers.nftables import ruleset_diff

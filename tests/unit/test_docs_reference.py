@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netchange.typeinfo import change_request_reference
+from netchange.changetype import change_request_reference
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "change-request-format.md"
 
 
 def test_the_change_request_reference_is_current() -> None:
     assert DOC.read_text(encoding="utf-8") == change_request_reference(), (
-        "docs/change-request-format.md is stale: run `python -m netchange.typeinfo > docs/change-request-format.md`")
+        "docs/change-request-format.md is stale: "
+        "run `python -m netchange.changetype._typeinfo > docs/change-request-format.md`")
 
 
 def test_every_field_of_the_request_and_of_netchange_s_types_is_documented() -> None:

@@ -19,7 +19,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from netchange import redact
-from netchange.planview import render_document
+from netchange.plan import render_document
 from netchange.report.render import css_string, md_code, md_fence, md_text
 from tests.conftest import CliResult
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
@@ -107,9 +107,9 @@ def test_markdown_plan_renders_no_html(hostile: Path, cli: Cli) -> None:
 
 
 def test_a_tampered_title_is_text_in_both_formats(hostile: Path, cli: Cli) -> None:
-    from netchange import planstore
+    from netchange.config import Settings
     from netchange.journal import Journal
-    from netchange.settings import Settings
+    from netchange.plan import store as planstore
 
     _plan_document(cli, hostile, "html")
     settings = Settings.resolve()

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from netchange.approvals import approve
 from netchange.errors import GuardRefused, LockHeld
-from netchange.guard import APPLY_RULES, ROLLBACK_RULES, check_apply, check_rollback
-from netchange.identity import actor_for
+from netchange.guard import APPLY_RULES, ROLLBACK_RULES, approve, check_apply, check_rollback
 from netchange.journal import Journal
 from netchange.journal.testing import make_plan
 from netchange.models import Category
-from netchange.policy import Freeze, load_policy
+from netchange.policy import Freeze, actor_for, load_policy
 
 BASE = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 HBOSS = BASE.person("amoreau").model_copy(

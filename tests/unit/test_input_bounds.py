@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netchange import connection
-from netchange.bounds import MAX_DIFF_BYTES, MAX_HOSTS, MAX_REQUEST_BYTES, MAX_STEPS, MAX_YAML_DEPTH
+from netchange.inventory import _connection as connection
+from netchange.request import MAX_DIFF_BYTES, MAX_HOSTS, MAX_REQUEST_BYTES, MAX_STEPS, MAX_YAML_DEPTH
 from tests.conftest import CliResult
 from tests.mockdev import SWITCH_RUNNING, MockDevice, write_device
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from netchange.cli.main import main
+from netchange.config import Settings
 from netchange.errors import BadRequest
 from netchange.journal import Journal
 from netchange.journal.chain import GENESIS, event_hash
@@ -25,7 +26,6 @@ from netchange.journal.encoding import canonical
 from netchange.journal.key import JournalSetup, configure
 from netchange.journal.schema import MIGRATIONS
 from netchange.journal.testing import make_plan
-from netchange.settings import Settings
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 

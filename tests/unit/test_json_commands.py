@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from netchange import __version__
-from netchange.jsonface import DOCUMENTS
+from netchange.cli.jsonface import DOCUMENTS
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from netchange.jsonface import DOCUMENTS, schema
+from netchange.cli.jsonface import DOCUMENTS, schema
 from tests.conftest import REPO, CliResult
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 

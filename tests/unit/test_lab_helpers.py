@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from netchange.changetype.probes import tcp_probe
 from netchange.lab import keys
 from netchange.lab.firewalls import base_ruleset, plan_firewalls, sshd_config
 from netchange.lab.switches import plan_switches, seed_config
-from netchange.probes import tcp_probe
 
 
 def test_plan_switches_scales_and_names_per_site() -> None:

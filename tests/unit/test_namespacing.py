@@ -42,7 +42,7 @@ def test_the_folders_install_under_netchange_with_their_data(tmp_path: Path) -> 
         assert (files("netchange.tasks") / "templates" / "access_port" / "ios_interfaces.ttp").is_file()
         assert (files("netchange.classifiers") / "rules" / "ruleset.yaml").is_file()
         assert (files("netchange.lab") / "yang" / "netchange-vlans.yang").is_file()
-        from netchange.changetype import get_change_type
+        from netchange.changetype._contract import get_change_type
         print(type(get_change_type("vlan")).__module__)
     """)
     done = _python(code, tmp_path)
@@ -53,7 +53,7 @@ def test_the_folders_install_under_netchange_with_their_data(tmp_path: Path) -> 
 _FOREIGN_MODULE = '''
 from typing import ClassVar
 
-from netchange.changetype import ChangeType
+from netchange.changetype._contract import ChangeType
 from netchange.models import Perimeter, Role, SafeText, StrictModel
 
 
@@ -70,7 +70,7 @@ class Banner(ChangeType[BannerParams]):
 '''
 
 _RENDER_BOTH = textwrap.dedent("""
-    from netchange.changetype import Context, get_change_type
+    from netchange.changetype._contract import Context, get_change_type
     from netchange.models import Role
 
     def render(name, params):
@@ -118,7 +118,7 @@ def test_without_its_templates_the_foreign_type_does_not_borrow_netchanges(tmp_p
     (package / "banner.py").write_text(_FOREIGN_MODULE.replace('"acme_banner"', '"vlan_copy"'), encoding="utf-8")
     code = textwrap.dedent("""
         import jinja2
-        from netchange.changetype import CHANGE_TYPES, Context, get_change_type
+        from netchange.changetype._contract import CHANGE_TYPES, Context, get_change_type
         from netchange.models import Role
         from acme_changes.banner import Banner
         Banner.name = "vlan"  # the folder name netchange.tasks has: it must not be found there

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from netchange.backups import BackupDirectory, GitRevision, host_names, strip_rancid_header
 from netchange.drivers.stored import NotRunOffline, OfflineRefused, StoredConfigDriver, engine_for
 from netchange.errors import BadRequest
+from netchange.plan import BackupDirectory, GitRevision, host_names, strip_rancid_header
 from tests.conftest import REPO, CliResult
 
 Cli = Callable[..., CliResult]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from ntc_templates.parse import parse_output
 
+from netchange.changetype import parse_show
 from netchange.errors import BadRequest
-from netchange.parsing import parse_show
 from tests.mockdev import SHOW_VLAN_BRIEF
 
 SHOW_VERSION = """\

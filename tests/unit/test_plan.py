@@ -15,8 +15,7 @@ import pytest
 from netchange.changetype import text_hash
 from netchange.inventory import load_nornir
 from netchange.models import Category, ChangeRequest
-from netchange.plan import build_plan, compute_plan_hash
-from netchange.plandoc import Plan
+from netchange.plan import Plan, build_plan, compute_plan_hash
 from netchange.testing import StoredDevice, assert_diff, build_inventory
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 
@@ -190,8 +189,8 @@ def test_unknown_host_and_type_mismatch_are_bad_input(tmp_path: Path) -> None:
 
 
 def test_plan_json_contract(tmp_path: Path) -> None:
-    from netchange.gates import verdict
-    from netchange.jsonface import plan_document
+    from netchange.cli.jsonface import plan_document
+    from netchange.plan import verdict
 
     plan = make(tmp_path, devices())
     encoded = json.loads(plan_document(plan, verdict(plan), recorded=True, offline=None).to_json())
@@ -228,7 +227,7 @@ def test_each_hosts_facts_are_worked_out_once_and_carried_into_its_plan(
     # Two steps on the same two hosts: the host's syntax, role and site are read from the
     # inventory once per host (they were read five times before: twice to bind, once for the
     # host's plan, twice for the contexts), and the host's plan and every context carry them.
-    import netchange.plan as plan_mod
+    import netchange.plan._build as plan_mod
 
     calls: list[str] = []
     for name in ("syntax_of", "host_role", "host_site"):

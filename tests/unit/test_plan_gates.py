@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from netchange.settings import PACKAGED_POLICY, Settings
+from netchange.config import PACKAGED_POLICY, Settings
 from tests.conftest import REPO, CliResult
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 from tests.unit.test_offline_plan import ACCESS, SWITCH_CONFIG, request
@@ -85,9 +85,8 @@ def test_usage_errors_and_unknown_gates_are_json_too(repo_inventory: Path, backu
 
 
 def test_gate_is_not_reached_below_the_threshold_and_failure_wins_over_it() -> None:
-    from netchange.gates import verdict
     from netchange.models import Category
-    from netchange.plandoc import HostPlan, Plan
+    from netchange.plan import HostPlan, Plan, verdict
 
     def plan(category: Category | None, error: str | None = None) -> Plan:
         host = HostPlan(host="sw", site="doif", role="switch", platform="ios", syntax="ios", steps=(0,),

@@ -13,17 +13,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netchange import planstore, redact
-from netchange.approvals import approve, status_of_current
+from netchange import redact
 from netchange.errors import GuardRefused
-from netchange.guard import check_apply
-from netchange.identity import actor_for
+from netchange.guard import approve, check_apply, status_of_current
 from netchange.journal import Journal
 from netchange.journal.testing import make_plan
 from netchange.models import Category
-from netchange.plandoc import PlanTampered, compute_plan_hash
-from netchange.policy import load_policy
-from netchange.policypin import PolicyNotPinned, adopt, require
+from netchange.plan import PlanTampered, compute_plan_hash
+from netchange.plan import store as planstore
+from netchange.policy import actor_for, load_policy
+from netchange.policy.pin import PolicyNotPinned, adopt, require
 from tests.conftest import CliResult
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from netchange.errors import BadRequest, GuardRefused
-from netchange.identity import current_actor
 from netchange.models import Category
-from netchange.policy import load_policy
+from netchange.policy import current_actor, load_policy
 
 POLICY = Path(__file__).resolve().parents[2] / "policy.yaml"
 

@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from netchange import planstore, redact
-from netchange.approvals import approve
+from netchange import redact
 from netchange.cli.main import main
-from netchange.guard import check_apply
-from netchange.identity import actor_for
+from netchange.guard import approve, check_apply
 from netchange.journal import Journal
 from netchange.journal.testing import make_plan
 from netchange.models import Category
-from netchange.policy import load_policy
+from netchange.plan import store as planstore
+from netchange.policy import actor_for, load_policy
 from netchange.report import parse_quarter, quarter_stats, render_quarterly, render_sheet
 
 ROOT = Path(__file__).resolve().parents[2]

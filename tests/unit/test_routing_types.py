@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from netchange import connection
 from netchange.changetype import Context, get_change_type
 from netchange.errors import BadRequest, UnknownReference
+from netchange.inventory import _connection as connection
 from netchange.models import Role
 from netchange.tasks import _routing
 from tests import fakedriver

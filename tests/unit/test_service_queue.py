@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from netchange.approvals import approve
-from netchange.identity import actor_for
+from netchange.guard import approve
 from netchange.journal import Journal, State
 from netchange.journal.testing import make_plan
 from netchange.models import Category
-from netchange.policy import load_policy
+from netchange.policy import actor_for, load_policy
 from netchange.service.queue import build_queue
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")  # one manager per site
@@ -28,7 +27,7 @@ def journal(tmp_path):
 def plan(journal, n: int, *, site: str = "doif", requester: str = "crenard", category=Category.MEDIUM, start=None):
     p = make_plan(f"CHG-2026-{n:04d}", category=category, requester=requester, hosts=((f"sw-{site}-1", site),))
     if start is not None:
-        from netchange.plandoc import seal
+        from netchange.plan import seal
 
         p = seal(p.model_copy(update={"change": p.change.model_copy(update={"planned_start": start})}))
     journal.record_plan(p, "dnguyen")

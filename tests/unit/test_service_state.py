@@ -6,8 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
+from netchange.config import Settings
 from netchange.service.state import Service
-from netchange.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 

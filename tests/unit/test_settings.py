@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from netchange import clock
 from netchange.cli import main as cli_main
-from netchange.identity import current_actor
-from netchange.policy import load_policy
-from netchange.settings import Settings
+from netchange.config import Settings
+from netchange.policy import clock, current_actor, load_policy
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "netchange"
@@ -69,7 +67,7 @@ def test_an_option_does_not_leak_into_the_next_in_process_invocation(monkeypatch
 
 ALLOWED_ENVIRONMENT_READS = {
     # path relative to the repository → why it may read os.environ
-    "netchange/demo.py": "runs the CLI in subprocesses: hands the user's environment on to them",
+    "netchange/demo/_script.py": "runs the CLI in subprocesses: hands the user's environment on to them",
     "lab/netconf.py": "builds netconfd's own environment (PATH) for a child process",
 }
 
@@ -83,7 +81,7 @@ def test_only_settings_reads_the_environment():
         f"{path.relative_to(REPO)}:{n}: {line.strip()}"
         for folder in ("netchange", "tasks", "classifiers", "rollback", "lab")
         for path in (REPO / folder).rglob("*.py")
-        if path.name != "settings.py" or path.parent != PACKAGE
+        if path != PACKAGE / "config" / "_settings.py"
         if str(path.relative_to(REPO)) not in ALLOWED_ENVIRONMENT_READS
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if reads.search(line)
     )
@@ -93,8 +91,8 @@ def test_only_settings_reads_the_environment():
 
 
 def test_the_environment_settings_are_resolved_once_and_passed_down(monkeypatch, tmp_path):
-    from netchange import devicelock
-    from netchange.credentials import apply_credentials
+    from netchange.apply import locks as devicelock
+    from netchange.config import apply_credentials
     from netchange.journal import Journal
     from netchange.journal.key import JournalSetup, configure
 

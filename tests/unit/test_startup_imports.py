@@ -100,7 +100,7 @@ def test_a_holiday_lookup_loads_its_own_country_only(tmp_path: Path) -> None:
     # the window checks import the policy's country alone, and get the same calendar.
     probe = """
 import datetime as dt, json, sys
-from netchange.policy import load_policy
+from netchange.policy._model import load_policy
 policy = load_policy("policy.yaml")
 days = {str(dt.date(2026, 1, 1) + dt.timedelta(days=i)): policy.holiday(dt.date(2026, 1, 1) + dt.timedelta(days=i))
         for i in range(365)}

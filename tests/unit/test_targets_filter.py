@@ -15,7 +15,7 @@ import pytest
 
 from netchange.errors import BadRequest
 from netchange.models import Category
-from netchange.plandoc import compute_plan_hash
+from netchange.plan import compute_plan_hash
 from netchange.testing import StoredDevice, assert_category, assert_diff, plan_change
 from tests.mockdev import SWITCH_RUNNING
 
@@ -94,7 +94,7 @@ def test_the_plan_view_names_them() -> None:
 
     from rich.console import Console
 
-    from netchange.planview import print_plan
+    from netchange.plan import print_plan
 
     buffer = StringIO()
     print_plan(plan_change(change({"role": "switch"}), fleet()), Console(file=buffer, width=200))
@@ -104,7 +104,7 @@ def test_the_plan_view_names_them() -> None:
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
 def test_the_plan_documents_name_them(fmt: str) -> None:
-    from netchange.planview import render_document
+    from netchange.plan import render_document
 
     text = render_document(plan_change(change({"role": "switch"}), fleet()), fmt, client="test")
     assert "Not applicable" in text and "nc1 (step 0)" in text

@@ -105,8 +105,8 @@ def test_nothing_is_sent_and_nothing_recorded_unless_asked(tmp_path: Path, monke
     assert plan.ok and sent == []
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no journal, no plan store, anywhere here
     recorded = plan_step("vlan", VLAN_20, [StoredDevice("sw1", SWITCH_RUNNING)], record=tmp_path / "state")
-    from netchange import planstore
     from netchange.journal import Journal
+    from netchange.plan import store as planstore
 
     stored = planstore.load_verified(tmp_path / "state" / "plans", recorded.change.id, recorded.plan_hash)
     assert stored == recorded
@@ -185,7 +185,7 @@ def test_assertions_say_what_the_plan_holds() -> None:
 def test_loading_the_plugin_imports_nothing_of_netchange_s_engine(tmp_path: Path) -> None:
     """Every pytest run in an environment with netchange loads the plugin: it must cost nothing."""
     code = ("import sys, netchange.testing.plugin, netchange.testing\n"
-            "heavy = [m for m in ('nornir', 'napalm', 'netmiko', 'hier_config', 'netchange.plan', 'pydantic',"
+            "heavy = [m for m in ('nornir', 'napalm', 'netmiko', 'hier_config', 'netchange.plan._build', 'pydantic',"
             " 'netchange.testing.planning') if m in sys.modules]\nprint(heavy)")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -15,9 +15,8 @@ import jsonschema
 import pytest
 import yaml
 
-from netchange.changetype import CHANGE_TYPES, ChangeType
+from netchange.changetype import CHANGE_TYPES, ChangeType, change_request_schema, describe_types
 from netchange.models import Perimeter, Role, SafeName, StrictModel
-from netchange.typeinfo import change_request_schema, describe_types
 
 REQUEST = {"id": "CHG-2026-0042", "title": "Add VLAN", "ticket": "INC1", "requester": "amoreau",
            "steps": [{"type": "vlan", "targets": {"role": "switch", "syntax": "ios"},

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from netchange.errors import BadRequest
 from netchange.models import Category
-from netchange.policy import load_policy
-from netchange.window import evaluate, fits, next_open, parse_at, parse_duration
+from netchange.policy import evaluate, fits, load_policy, next_open, parse_at, parse_duration
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 NO_FREEZE = POLICY.model_copy(update={"freezes": ()})

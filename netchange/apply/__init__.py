@@ -1,0 +1,67 @@
+"""The rollout: the applier, its observers and live progress, typed outcomes, device locks.
+
+The public face of the stage: import these names from ``netchange.apply``; its ``_`` modules are
+private to it. Names load on first use (:mod:`netchange._face`), so importing the face costs nothing
+until a name is used: commands that never plan or apply do not pay for nornir or NAPALM.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netchange._face import lazy_names
+
+if TYPE_CHECKING:
+    from netchange.apply._applier import Applier as Applier
+    from netchange.apply._applier import ApplyOutcome as ApplyOutcome
+    from netchange.apply._applier import Interrupts as Interrupts
+    from netchange.apply._applier import rollout_batches as rollout_batches
+    from netchange.apply._applier import supports_confirmed_commit as supports_confirmed_commit
+    from netchange.apply._observers import ApplyObserver as ApplyObserver
+    from netchange.apply._observers import JournalRecorder as JournalRecorder
+    from netchange.apply._observers import ProgressView as ProgressView
+    from netchange.apply._observers import RunEvent as RunEvent
+    from netchange.apply._outcome import ChangeOutcome as ChangeOutcome
+    from netchange.apply._outcome import HostStatus as HostStatus
+    from netchange.apply._progress import PlainProgress as PlainProgress
+    from netchange.apply._progress import Progress as Progress
+    from netchange.apply._progress import RichProgress as RichProgress
+    from netchange.apply._progress import make_progress as make_progress
+
+_WHERE = {
+    "Applier": "_applier",
+    "ApplyObserver": "_observers",
+    "ApplyOutcome": "_applier",
+    "ChangeOutcome": "_outcome",
+    "HostStatus": "_outcome",
+    "Interrupts": "_applier",
+    "JournalRecorder": "_observers",
+    "PlainProgress": "_progress",
+    "Progress": "_progress",
+    "ProgressView": "_observers",
+    "RichProgress": "_progress",
+    "RunEvent": "_observers",
+    "make_progress": "_progress",
+    "rollout_batches": "_applier",
+    "supports_confirmed_commit": "_applier",
+}
+
+__all__ = [
+    "Applier",
+    "ApplyObserver",
+    "ApplyOutcome",
+    "ChangeOutcome",
+    "HostStatus",
+    "Interrupts",
+    "JournalRecorder",
+    "PlainProgress",
+    "Progress",
+    "ProgressView",
+    "RichProgress",
+    "RunEvent",
+    "make_progress",
+    "rollout_batches",
+    "supports_confirmed_commit",
+]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

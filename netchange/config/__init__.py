@@ -1,0 +1,55 @@
+"""The settings of one invocation and the credentials injected at run time.
+
+The public face of the stage: import these names from ``netchange.config``; its ``_`` modules are
+private to it. Names load on first use (:mod:`netchange._face`), so importing the face costs nothing
+until a name is used: commands that never plan or apply do not pay for nornir or NAPALM.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netchange._face import lazy_names
+
+if TYPE_CHECKING:
+    from netchange.config._credentials import apply_credentials as apply_credentials
+    from netchange.config._credentials import inject_credentials as inject_credentials
+    from netchange.config._credentials import load_secrets as load_secrets
+    from netchange.config._credentials import nornir_overrides as nornir_overrides
+    from netchange.config._credentials import register_known_secrets as register_known_secrets
+    from netchange.config._credentials import require_logins as require_logins
+    from netchange.config._settings import PACKAGED_POLICY as PACKAGED_POLICY
+    from netchange.config._settings import Logins as Logins
+    from netchange.config._settings import MailSettings as MailSettings
+    from netchange.config._settings import ServerSettings as ServerSettings
+    from netchange.config._settings import Settings as Settings
+
+_WHERE = {
+    "inject_credentials": "_credentials",
+    "Logins": "_settings",
+    "MailSettings": "_settings",
+    "PACKAGED_POLICY": "_settings",
+    "ServerSettings": "_settings",
+    "Settings": "_settings",
+    "apply_credentials": "_credentials",
+    "load_secrets": "_credentials",
+    "nornir_overrides": "_credentials",
+    "register_known_secrets": "_credentials",
+    "require_logins": "_credentials",
+}
+
+__all__ = [
+    "PACKAGED_POLICY",
+    "Logins",
+    "MailSettings",
+    "ServerSettings",
+    "Settings",
+    "apply_credentials",
+    "inject_credentials",
+    "load_secrets",
+    "nornir_overrides",
+    "register_known_secrets",
+    "require_logins",
+]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

@@ -1,0 +1,328 @@
+"""The settings of one invocation: where netchange finds its files, and who acts when.
+
+Every setting resolves in one order: command-line argument > environment variable > file >
+default, and each field below says its variable and default. The file is ``settings.yaml``
+(``NETCHANGE_SETTINGS`` > ``<home>/settings.yaml``, optional): today it holds the mail
+(``mail:``, SMTP for notifications) and the approval service the CLI talks to (``server:``); their
+password and token never go in it, only in the secrets file (``mail.password``,
+``server.token``) or the environment. The CLI resolves them once, in its root callback, and passes them down:
+this is the one module of the package that reads the environment
+(``tests/unit/test_settings.py`` keeps that true, with a short allow-list and its reasons).
+The defaults are relative to the working directory so that a checkout is a self-contained
+workspace (the demo and the tests rely on that).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from netchange.errors import BadRequest
+
+MAX_SETTINGS_BYTES = 64 * 1024
+_ENV_PREFIXES = ("NETCHANGE_SMTP_", "NETCHANGE_MAIL_", "NETCHANGE_BASE_URL", "NETCHANGE_SERVER_URL",
+                 "NETCHANGE_API_TOKEN")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Security = Literal["starttls", "ssl", "none"]
+
+
+class MailFile(_Frozen):
+    """``mail:`` of settings.yaml (no password here: the secrets file or the environment)."""
+
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    security: Security | None = None
+    user: str | None = None
+    sender: str | None = None
+    base_url: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=120)
+    interval: float | None = Field(default=None, gt=0, le=3600)
+
+
+class ServerFile(_Frozen):
+    """``server:`` of settings.yaml: the approval service the CLI's approve/show/list talk to."""
+
+    url: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=120)
+
+
+class SettingsFile(_Frozen):
+    mail: MailFile = MailFile()
+    server: ServerFile = ServerFile()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailSettings:
+    """SMTP for notifications. ``NETCHANGE_SMTP_HOST`` > ``mail.smtp_host``: none, no mail."""
+
+    host: str
+    port: int
+    """``NETCHANGE_SMTP_PORT`` > ``mail.smtp_port`` > 587 (465 with ``ssl``, 25 with ``none``)."""
+    security: Security
+    """``NETCHANGE_SMTP_SECURITY`` > ``mail.security`` > ``starttls``: STARTTLS, TLS from the first
+    byte (``ssl``), or ``none`` (a local relay only: a password is then refused)."""
+    user: str | None
+    """``NETCHANGE_SMTP_USER`` > ``mail.user``: log in when given."""
+    password: str | None = field(repr=False)
+    """``NETCHANGE_SMTP_PASSWORD`` > ``mail.password`` of the secrets file."""
+    sender: str
+    """``NETCHANGE_MAIL_FROM`` > ``mail.sender`` > ``netchange@<host name>``."""
+    base_url: str
+    """``NETCHANGE_BASE_URL`` > ``mail.base_url`` > the server's URL > ``http://127.0.0.1:8000``:
+    the change page each mail links to is ``<base_url>/changes/<id>``."""
+    timeout: float = 10.0
+    """``mail.timeout`` seconds for one SMTP conversation step (a dead relay costs at most this)."""
+    interval: float = 15.0
+    """``mail.interval``: seconds between two turns of ``netchange serve``'s notifier."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerSettings:
+    """The approval service: ``NETCHANGE_SERVER_URL`` > ``server.url``; none, the local journal."""
+
+    url: str
+    token: str | None = field(repr=False)
+    """``NETCHANGE_API_TOKEN`` > ``server.token`` of the secrets file: the person's API token."""
+    timeout: float = 30.0
+
+
+def _pick(arg: str | Path | None, env: str, default: Path) -> Path:
+    if arg is not None:
+        return Path(arg)
+    value = os.environ.get(env)
+    return Path(value) if value else default
+
+
+def _text(arg: str | None, env: str) -> str | None:
+    if arg is not None:
+        return arg
+    return os.environ.get(env, "").strip() or None
+
+
+PACKAGED_POLICY = Path(__file__).resolve().parent.parent / "policy" / "default_policy.yaml"
+
+
+def _found_policy(home: Path) -> Path:
+    """The policy file when neither ``--policy`` nor ``NETCHANGE_POLICY`` names one (see ``Settings.policy``)."""
+    for candidate in (Path("policy.yaml"), home / "policy.yaml"):
+        if candidate.is_file():
+            return candidate
+    return PACKAGED_POLICY if PACKAGED_POLICY.is_file() else Path("policy.yaml")
+
+
+_SECRET_ENV = ("NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_JOURNAL_KEY")
+# ... and any other NETCHANGE_* variable named like a secret (a future token, a TSIG key).
+_SECRET_ENV_NAME = re.compile(r"^NETCHANGE_\w*(PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)$")
+
+
+@dataclass(frozen=True)
+class Logins:
+    """Login values for every device, from the environment (below the secrets file's hosts and
+    groups, above its defaults: see :mod:`netchange.config._credentials`). Never printed (no repr)."""
+
+    username: str | None = None
+    """``NETCHANGE_USERNAME``."""
+    password: str | None = field(default=None, repr=False)
+    """``NETCHANGE_PASSWORD``."""
+    enable_secret: str | None = field(default=None, repr=False)
+    """``NETCHANGE_ENABLE_SECRET`` (the driver's ``optional_args.secret``)."""
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> Logins:
+        return cls(username=env.get("NETCHANGE_USERNAME") or None,
+                   password=env.get("NETCHANGE_PASSWORD") or None,
+                   enable_secret=env.get("NETCHANGE_ENABLE_SECRET"))
+
+
+def default_lock_dir(env: Mapping[str, str], *, euid: int, uid: int) -> Path:
+    """``/run/netchange/locks`` for root, else ``$XDG_RUNTIME_DIR/netchange/locks``, else
+    ``/tmp/netchange-<uid>/locks`` (see :mod:`netchange.apply.locks`)."""
+    if euid == 0:
+        return Path("/run/netchange/locks")
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / "netchange" / "locks"
+    return Path(f"/tmp/netchange-{uid}") / "locks"  # noqa: S108 - per-uid, 0700, checked by devicelock
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    home: Path
+    """State directory: plans, snapshots, the journal, the lab's generated files.
+    ``--home`` > ``NETCHANGE_HOME`` > ``.netchange``."""
+    nornir_config: Path
+    """``--config`` (or ``--lab``: ``<home>/lab/nornir.yaml``) > ``NETCHANGE_NORNIR_CONFIG`` > ``nornir.yaml``."""
+    policy: Path
+    """The first of: ``--policy`` > ``NETCHANGE_POLICY`` > ``policy.yaml`` in the working directory
+    (a checkout) > ``<home>/policy.yaml`` (a CI runner's or an operator's state directory) > the
+    policy shipped with the package (``netchange/policy/default_policy.yaml``, the repository's own), so a
+    ``plan`` run outside the repository still finds one. The plan records which (version, digest)."""
+    journal: Path
+    """``NETCHANGE_JOURNAL`` > ``<home>/journal.sqlite``."""
+    secrets: Path
+    """``NETCHANGE_SECRETS`` > ``<home>/secrets.yaml``."""
+    now: str | None = None
+    """``NETCHANGE_NOW`` (ISO 8601 with an offset) > the wall clock. Honoured only by a policy that
+    allows it (``identity.allow_override``); see :func:`netchange.policy.clock.now`."""
+    actor: str | None = None
+    """``NETCHANGE_ACTOR`` > the OS account. Honoured only by a policy that allows it; see
+    :func:`netchange.policy._identity.current_actor`."""
+    settings_file: Path = Path(".netchange/settings.yaml")
+    """``NETCHANGE_SETTINGS`` > ``<home>/settings.yaml`` (optional)."""
+    env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The mail and server variables, read once by :meth:`resolve` (``mail``/``server`` use them)."""
+    lock_dir: Path = Path("/run/netchange/locks")
+    """Machine-wide device locks: ``NETCHANGE_LOCK_DIR`` > :func:`default_lock_dir`."""
+    journal_key: str | None = field(default=None, repr=False)
+    """``NETCHANGE_JOURNAL_KEY``: the journal key itself, else the key file beside the secrets
+    (see :mod:`netchange.journal.key`)."""
+    journal_syslog: bool = False
+    """``NETCHANGE_JOURNAL_SYSLOG`` (anything but empty or ``0``): each committed journal head also
+    goes to syslog."""
+    logins: Logins = Logins()
+    """The login variables (``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``)."""
+    secret_values: tuple[str, ...] = field(default=(), repr=False)
+    """Values of every ``NETCHANGE_*`` variable that holds a secret (by name), registered for
+    scrubbing before any command writes or prints."""
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        home: str | Path | None = None,
+        nornir_config: str | Path | None = None,
+        policy: str | Path | None = None,
+        journal: str | Path | None = None,
+        secrets: str | Path | None = None,
+        now: str | None = None,
+        actor: str | None = None,
+        lock_dir: str | Path | None = None,
+    ) -> Settings:
+        env = os.environ
+        home_path = _pick(home, "NETCHANGE_HOME", Path(".netchange"))
+        return cls(
+            home=home_path,
+            nornir_config=_pick(nornir_config, "NETCHANGE_NORNIR_CONFIG", Path("nornir.yaml")),
+            policy=_pick(policy, "NETCHANGE_POLICY", _found_policy(home_path)),
+            journal=_pick(journal, "NETCHANGE_JOURNAL", home_path / "journal.sqlite"),
+            secrets=_pick(secrets, "NETCHANGE_SECRETS", home_path / "secrets.yaml"),
+            now=_text(now, "NETCHANGE_NOW"),
+            actor=_text(actor, "NETCHANGE_ACTOR"),
+            settings_file=_pick(None, "NETCHANGE_SETTINGS", home_path / "settings.yaml"),
+            env={k: v.strip() for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES) and v.strip()},
+            lock_dir=_pick(lock_dir, "NETCHANGE_LOCK_DIR",
+                           default_lock_dir(env, euid=os.geteuid(), uid=os.getuid())),
+            journal_key=env.get("NETCHANGE_JOURNAL_KEY", "").strip() or None,
+            journal_syslog=env.get("NETCHANGE_JOURNAL_SYSLOG", "") not in ("", "0"),
+            logins=Logins.from_environment(env),
+            secret_values=tuple(value for name, value in env.items()
+                                if value and (name in _SECRET_ENV or _SECRET_ENV_NAME.match(name))),
+        )
+
+    @property
+    def plans_dir(self) -> Path:
+        return self.home / "plans"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.home / "snapshots"
+
+    # --- mail and server (read when first asked for: most commands need neither) -----------------
+
+    @cached_property
+    def file(self) -> SettingsFile:
+        """settings.yaml, validated (an unknown key is an error naming the file); empty if absent."""
+        return _read_settings_file(self.settings_file)
+
+    @cached_property
+    def mail(self) -> MailSettings | None:
+        """SMTP for notifications, or ``None`` when no SMTP host is set (nothing is mailed)."""
+        f = self.file.mail
+        host = self.env.get("NETCHANGE_SMTP_HOST") or f.smtp_host
+        if not host:
+            return None
+        security = self.env.get("NETCHANGE_SMTP_SECURITY") or f.security or "starttls"
+        if security not in ("starttls", "ssl", "none"):
+            raise BadRequest(f"NETCHANGE_SMTP_SECURITY: {security!r} is not starttls, ssl or none")
+        port_text = self.env.get("NETCHANGE_SMTP_PORT")
+        try:
+            port = int(port_text) if port_text else f.smtp_port or {"ssl": 465, "none": 25}.get(security, 587)
+        except ValueError:
+            raise BadRequest(f"NETCHANGE_SMTP_PORT: {port_text!r} is not a port number") from None
+        password = self.env.get("NETCHANGE_SMTP_PASSWORD") or _secret(self.secrets, "mail", "password")
+        if password and security == "none":
+            raise BadRequest("mail: a password is never sent over an unencrypted SMTP session (security: none)")
+        server = self.server
+        import socket
+
+        return MailSettings(
+            host=host,
+            port=port,
+            security=security,  # type: ignore[arg-type]  # checked above
+            user=self.env.get("NETCHANGE_SMTP_USER") or f.user,
+            password=password,
+            sender=self.env.get("NETCHANGE_MAIL_FROM") or f.sender or f"netchange@{socket.getfqdn()}",
+            base_url=(self.env.get("NETCHANGE_BASE_URL") or f.base_url or (server.url if server else "")
+                      or "http://127.0.0.1:8000").rstrip("/"),
+            timeout=f.timeout or 10.0,
+            interval=f.interval or 15.0,
+        )
+
+    @cached_property
+    def server(self) -> ServerSettings | None:
+        """The approval service the CLI's approve, show and list use, or ``None`` (the local journal)."""
+        f = self.file.server
+        url = self.env.get("NETCHANGE_SERVER_URL") or f.url
+        if not url:
+            return None
+        if not url.startswith(("http://", "https://")):
+            raise BadRequest(f"server url {url!r}: must start with http:// or https://")
+        token = self.env.get("NETCHANGE_API_TOKEN") or _secret(self.secrets, "server", "token")
+        return ServerSettings(url=url.rstrip("/"), token=token, timeout=f.timeout or 30.0)
+
+
+def _read_settings_file(path: Path) -> SettingsFile:
+    import yaml
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
+    except FileNotFoundError:
+        return SettingsFile()
+    except OSError as exc:
+        raise BadRequest(f"{path}: cannot read the settings ({exc.strerror})") from None
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise BadRequest(f"{path}: larger than {MAX_SETTINGS_BYTES} bytes")
+    try:
+        raw: Any = yaml.safe_load(data.decode("utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise BadRequest(f"{path}: not valid YAML text: {exc}") from None
+    if isinstance(raw, dict):
+        for section, key in (("mail", "password"), ("server", "token")):
+            if isinstance(raw.get(section), dict) and key in raw[section]:
+                raise BadRequest(f"{path}: {section}.{key} belongs in the secrets file (or the environment),"
+                                 " never in settings.yaml")
+    try:
+        return SettingsFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"{path}: {problems}") from None
+
+
+def _secret(secrets_file: Path, section: str, key: str) -> str | None:
+    from netchange.config._credentials import load_secrets  # the secrets file's one reader (mode checked)
+
+    value = (load_secrets(secrets_file).get(section) or {}).get(key)
+    return str(value) if value else None

@@ -1,0 +1,404 @@
+"""Approvals bound to one plan hash, checked against the category's rules in the policy.
+
+An approval vouches for what the approver saw: the plan with that hash. A re-plan with another
+hash therefore voids it (it stays in the journal, no longer counted). Nobody approves their own
+request or their own plan: the requester and the plan's author never count. Each rule of the
+category (e.g. a client ops_manager AND a provider project_manager) needs a different person.
+A rejection stands until the change is planned again: the guard refuses to apply a plan that
+someone entitled to decide on it rejected, and the rejecter cannot approve that same plan later
+(an approval can still be turned into a rejection).
+
+For a minor change the policy lists no approval: the quality plan says "the requester's
+validation suffices", and the request itself, by a person with a role of ``requests.roles``, is
+that validation; only a role of the category's ``extra_approval_roles`` may still record one.
+No role is named in this module: who may approve what is the policy's data, versioned with it.
+
+Two more things void an approval without a re-plan:
+
+- it was given under another policy than the one pinned in the journal (``netchange.policy.pin``):
+  each approval's event records the digest of the policy the approver was judged under;
+- an apply attempt of the change ended ``rolled_back`` or ``failed`` after it: the approval
+  vouched for that attempt, so re-planning to the same hash needs new approvals. This is read
+  from the journal's chained state events, so no command can forget to consume them.
+
+The plan approvals are judged on is the journal's copy, verified against its hash
+(``planstore.from_journal``): its category and author are never taken from an unverified column.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from netchange.errors import BadRequest, GuardRefused
+from netchange.journal import Approval, Journal, State, StateError
+from netchange.models import Category
+from netchange.plan import Plan
+from netchange.plan import store as planstore
+from netchange.policy import Actor, ApprovalRule, Person, Policy
+from netchange.policy import pin as policypin
+
+CONSUMING = frozenset({State.ROLLED_BACK.value, State.FAILED.value})
+"""An attempt that ends in one of these states uses up the approvals given before it."""
+
+APPROVABLE = frozenset({State.PLANNED, State.APPROVED})
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    """Where the approvals of one plan hash stand against its category's rules."""
+
+    change_id: str
+    plan_hash: str
+    category: Category
+    rules: tuple[ApprovalRule, ...]
+    satisfied: tuple[tuple[ApprovalRule, Approval], ...]
+    missing: tuple[ApprovalRule, ...]
+    rejections: tuple[Approval, ...]
+    ignored: tuple[tuple[Approval, str], ...] = field(default=())
+    """Approvals on this hash that do not count, and why."""
+    voided: tuple[Approval, ...] = field(default=())
+    """Approvals given to earlier plans of the change."""
+    requester_ok: bool = True
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.rejections and self.requester_ok
+
+    @property
+    def approvers(self) -> frozenset[str]:
+        return frozenset(a.approver for _, a in self.satisfied)
+
+    def summary(self) -> str:
+        if self.rejections:
+            return "rejected by " + ", ".join(
+                f"{a.approver} ({a.comment or 'no comment'})" for a in self.rejections
+            )
+        if not self.requester_ok:
+            return "the requester is not a requester of the policy, so the request is no validation"
+        if self.missing:
+            return "missing: " + " AND ".join(r.describe() for r in self.missing)
+        if not self.rules:
+            return "complete: the request is the requester's validation"
+        return "complete: " + ", ".join(f"{r.describe()} = {a.approver}" for r, a in self.satisfied)
+
+
+def status(
+    policy: Policy,
+    journal: Journal,
+    change_id: str,
+    *,
+    plan_hash: str,
+    category: Category,
+    requester: str,
+    plan_author: str,
+    sites: tuple[str, ...] = (),
+) -> ApprovalStatus:
+    """Match the latest decision of each person on ``plan_hash`` to the category's rules.
+
+    ``sites``: the sites the plan touches; under ``approvals_by_site`` an approver whose policy
+    entry names sites counts only when the plan touches one of them.
+    """
+    rules = policy.category(category).approvals
+    # What the chained events say of each approval: its sequence number and policy digest, and
+    # when an attempt last ended rolled back or failed (approvals before it are used up).
+    given: dict[int, tuple[int, str | None]] = {}
+    consumed_at = 0
+    for event in journal.events(change_id):
+        if event.kind in {"approval", "rejection"} and isinstance(event.data.get("approval_id"), int):
+            given[event.data["approval_id"]] = (event.seq, event.data.get("policy_digest"))
+        elif event.kind == "state" and event.data.get("to") in CONSUMING:
+            consumed_at = event.seq
+    in_force = policypin.pinned_digest(journal)
+    latest: dict[str, Approval] = {}
+    rejected: dict[str, Approval] = {}
+    ignored: list[tuple[Approval, str]] = []
+    for approval in journal.approvals(change_id, plan_hash):
+        if approval.id not in given:
+            ignored.append((approval, "no event of it in the journal's chain"))
+            latest.pop(approval.approver, None)
+            continue
+        seq, digest = given[approval.id]
+        if seq <= consumed_at:
+            ignored.append((approval, "used up by an apply attempt that ended rolled back or failed"))
+            latest.pop(approval.approver, None)
+        elif in_force is not None and digest != in_force:
+            ignored.append((approval, f"given under another policy ({(digest or 'unknown')[:12]})"))
+            latest.pop(approval.approver, None)
+        else:
+            latest[approval.approver] = approval
+            if approval.decision == "rejected":
+                rejected.setdefault(approval.approver, approval)
+    eligible: list[Approval] = []
+    standing: list[Approval] = []
+    for approval in latest.values():
+        person = policy.person(approval.approver)
+        first_rejection = rejected.get(approval.approver)
+        if approval.approver in {requester, plan_author}:
+            ignored.append((approval, "self-approval (requester or plan author)"))
+        elif policy.approvals_by_site and person is not None and not person.answers_for(sites):
+            ignored.append((approval, f"approves for {', '.join(person.sites)} only"))
+        elif first_rejection is not None:
+            # A rejection stands until the change is planned again, whatever its author does next.
+            standing.append(first_rejection)
+            if approval.decision == "approved":
+                ignored.append((approval, "the same person rejected this plan before; the rejection stands"))
+        elif approval.decision == "approved":
+            eligible.append(approval)
+    rejections = tuple(standing)
+    satisfied = _match(rules, eligible)
+    missing = tuple(r for r in rules if r not in {s for s, _ in satisfied})
+    voided = tuple(a for a in journal.approvals(change_id) if a.plan_hash != plan_hash)
+    requester_person = policy.person(requester)
+    requester_ok = bool(rules) or (
+        requester_person is not None and bool(set(policy.requests.roles) & set(requester_person.roles))
+    )
+    return ApprovalStatus(
+        change_id=change_id,
+        plan_hash=plan_hash,
+        category=category,
+        rules=rules,
+        satisfied=satisfied,
+        missing=missing,
+        rejections=rejections,
+        ignored=tuple(ignored),
+        voided=voided,
+        requester_ok=requester_ok,
+    )
+
+
+def _satisfies(rule: ApprovalRule, approval: Approval) -> bool:
+    # Judged on the roles the approver had when approving, as recorded in the journal.
+    return approval.organisation == rule.organisation and rule.role in approval.roles
+
+
+def _match(
+    rules: tuple[ApprovalRule, ...], approvals: list[Approval]
+) -> tuple[tuple[ApprovalRule, Approval], ...]:
+    """The largest assignment of distinct people to rules (rules are few: brute force is exact)."""
+    best: tuple[tuple[ApprovalRule, Approval], ...] = ()
+    for size in range(min(len(rules), len(approvals)), 0, -1):
+        for chosen in itertools.combinations(range(len(rules)), size):
+            for people in itertools.permutations(approvals, size):
+                pairs = tuple((rules[i], p) for i, p in zip(chosen, people, strict=True))
+                if all(_satisfies(r, p) for r, p in pairs):
+                    return pairs
+    return best
+
+
+def status_of_current(policy: Policy, journal: Journal, change_id: str) -> ApprovalStatus:
+    """The approval status of the change's current plan (the journal's copy, verified)."""
+    change = journal.require(change_id)
+    plan = planstore.from_journal(journal, change_id)
+    if plan is None:
+        raise BadRequest(f"{change_id}: no plan recorded")
+    return status_of_plan(policy, journal, plan, requester=change.requester)
+
+
+def status_of_plan(policy: Policy, journal: Journal, plan: Plan, *, requester: str) -> ApprovalStatus:
+    """The approval status of ``plan`` (verified), judged on its own category and author."""
+    if plan.category is None:
+        raise GuardRefused(f"{plan.change.id}: the plan failed on every host; nothing to approve")
+    return status(
+        policy,
+        journal,
+        plan.change.id,
+        plan_hash=plan.plan_hash,
+        category=plan.category,
+        requester=requester,
+        plan_author=plan.created_by,
+        sites=plan_sites(plan),
+    )
+
+
+def approve(
+    policy: Policy,
+    journal: Journal,
+    change_id: str,
+    actor: Actor,
+    *,
+    reject: bool = False,
+    comment: str = "",
+    plan_hash: str | None = None,
+    plan: Plan | None = None,
+) -> tuple[Approval, ApprovalStatus]:
+    """Record ``actor``'s approval (or rejection) of the change's current plan, after the checks.
+
+    ``plan_hash``, when given, must be the current plan's hash: the approver says which plan they
+    read, and a re-plan in between makes the approval fail instead of landing on a plan unseen.
+    ``plan`` is the stored plan the caller loaded (verified); without it the journal's copy is
+    used, verified against its hash. The approval records the digest of ``policy``.
+    """
+    person = actor.require("approve")
+    change = journal.require(change_id)
+    state = change.state
+    if state not in APPROVABLE:
+        raise StateError(f"{change_id} is {state.value}: only a planned change can be approved")
+    record = planstore.from_journal(journal, change_id)
+    if record is None:
+        raise BadRequest(f"{change_id}: no plan recorded")
+    if plan is not None and plan.verify().plan_hash != record.plan_hash:
+        raise GuardRefused(f"{change_id}: plan {plan.plan_hash[:12]} is not the current plan")
+    if record.category is None:
+        raise GuardRefused(f"{change_id}: the plan failed on every host; nothing to approve")
+    if plan_hash and not record.plan_hash.startswith(plan_hash):
+        raise GuardRefused(
+            f"{change_id}: plan {plan_hash[:12]} is not the current plan ({record.plan_hash[:12]}):"
+            " read the new plan and approve that one"
+        )
+    refusal = refusal_of(
+        policy, person, change_id=change_id, category=record.category, requester=change.requester,
+        plan_author=record.created_by, sites=plan_sites(record),
+    )
+    if refusal:
+        raise GuardRefused(refusal)
+    if not reject:
+        before = status_of_plan(policy, journal, record, requester=change.requester)
+        if any(a.approver == person.login for a in before.rejections):
+            raise GuardRefused(
+                f"{person.login} rejected plan {record.plan_hash[:12]} of {change_id}: a rejection stands until the "
+                "change is planned again"
+            )
+    approval = journal.add_approval(
+        change_id,
+        record.plan_hash,
+        approver=person.login,
+        organisation=person.organisation,
+        roles=person.roles,
+        decision="rejected" if reject else "approved",
+        comment=comment,
+        policy_digest=policy.digest,
+    )
+    current = status_of_plan(policy, journal, record, requester=change.requester)
+    if current.complete and state is State.PLANNED:
+        journal.set_state(change_id, State.APPROVED, actor=person.login, reason=current.summary())
+    elif not current.complete and state is State.APPROVED:
+        journal.set_state(change_id, State.PLANNED, actor=person.login, reason=current.summary())
+    return approval, current
+
+
+def plan_sites(plan: Plan) -> tuple[str, ...]:
+    """The sites a plan touches (of every host, planned or not), sorted."""
+    return tuple(sorted({h.site for h in plan.hosts}))
+
+
+def refusal_of(
+    policy: Policy,
+    person: Person,
+    *,
+    change_id: str,
+    category: Category,
+    requester: str,
+    plan_author: str,
+    sites: tuple[str, ...],
+) -> str | None:
+    """Why ``person`` may not approve (or reject) this plan, in one line; ``None`` if they may.
+
+    The one statement of who may decide on a plan: :func:`approve` raises it, the approval
+    service shows it beside the buttons and lists the people it lets through
+    (:func:`who_may_approve`).
+    """
+    if person.login == requester:
+        return f"{person.login} requested {change_id}: nobody approves their own request"
+    if person.login == plan_author:
+        return f"{person.login} made the plan of {change_id}: nobody approves their own plan"
+    if policy.approvals_by_site and not person.answers_for(sites):
+        return (
+            f"{person.label()} approves for {', '.join(person.sites)} only; "
+            f"{change_id} touches {', '.join(sites)}"
+        )
+    rules = policy.category(category).approvals
+    if rules:
+        if not any(rule.satisfied_by(person) for rule in rules):
+            needed = " or ".join(r.describe() for r in rules)
+            return f"{person.label()} cannot approve a {category.value} change (needs {needed})"
+        return None
+    extra = policy.category(category).extra_approval_roles
+    if not set(extra) & set(person.roles):
+        needs = (
+            f"an extra approval needs the role {' or '.join(extra)}" if extra else "the policy takes no extra approval"
+        )
+        return f"{person.label()} cannot approve: a {category.value} change is validated by its request; " + needs
+    return None
+
+
+@dataclass(frozen=True)
+class Approvers:
+    """One approval a plan needs (or may take), and the people of the policy who may give it."""
+
+    needed: str
+    """What the approval is: "a client ops_manager", or "extra approval (not needed)"."""
+    people: tuple[Person, ...]
+    required: bool = True
+
+
+def who_may_approve(policy: Policy, plan: Plan, *, requester: str) -> tuple[Approvers, ...]:
+    """Per approval the plan's category demands, who of the policy's people may give it, by name.
+
+    A category that demands none (minor: the request is the validation) lists who may still
+    record an extra approval. Judged by :func:`refusal_of`, as :func:`approve` judges.
+    """
+    if plan.category is None:
+        return ()
+    sites = plan_sites(plan)
+
+    def allowed(person: Person) -> bool:
+        return refusal_of(
+            policy, person, change_id=plan.change.id, category=plan.category or Category.MAJOR,
+            requester=requester, plan_author=plan.created_by, sites=sites,
+        ) is None
+
+    rules = policy.category(plan.category).approvals
+    if not rules:
+        return (
+            Approvers(
+                needed="an extra approval (not needed: the request is the validation)",
+                people=tuple(p for p in policy.people if allowed(p)),
+                required=False,
+            ),
+        )
+    return tuple(
+        Approvers(needed=r.describe(), people=tuple(p for p in policy.people if r.satisfied_by(p) and allowed(p)))
+        for r in rules
+    )
+
+
+CLOSABLE = frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED})
+
+
+def close(policy: Policy, journal: Journal, change_id: str, actor: Actor, *, comment: str = "") -> list[str]:
+    """Record ``actor``'s final validation; close the change once every closing role has signed.
+
+    The quality plan ends each procedure with "engineer and operations manager validate that it
+    works, the tracking sheet is closed": each role of ``policy.close.roles`` needs a different
+    person. Returns the roles still missing (empty once closed).
+    """
+    person = actor.require("close", policy.close.roles)
+    change = journal.require(change_id)
+    if change.state not in CLOSABLE:
+        raise StateError(
+            f"{change_id} is {change.state.value}: only a completed, rolled back or failed change "
+            "can be closed"
+        )
+    journal.event(
+        change_id,
+        "close_validation",
+        actor=person.login,
+        data={"roles": list(person.roles), "comment": comment, "outcome": change.state.value},
+    )
+    signers = {e.actor for e in journal.events(change_id) if e.kind == "close_validation"}
+    people = [p for p in (policy.person(s) for s in signers) if p is not None]
+    missing = _unfilled(policy.close.roles, [set(p.roles) for p in people])
+    if not missing:
+        journal.set_state(change_id, State.CLOSED, actor=person.login, reason="final validation complete")
+    return missing
+
+
+def _unfilled(roles: tuple[str, ...], people: list[set[str]]) -> list[str]:
+    """Roles that no assignment of distinct people can fill (few roles: brute force)."""
+    best = list(roles)
+    for order in itertools.permutations(range(len(people)), min(len(people), len(roles))):
+        left = [r for i, r in enumerate(roles) if i >= len(order) or r not in people[order[i]]]
+        if len(left) < len(best):
+            best = left
+    return best

@@ -1,0 +1,43 @@
+"""The perimeter as a Nornir inventory: loading it, target resolution, the connection plugin.
+
+The public face of the stage: import these names from ``netchange.inventory``; its ``_`` modules are
+private to it. Names load on first use (:mod:`netchange._face`), so importing the face costs nothing
+until a name is used: commands that never plan or apply do not pay for nornir or NAPALM.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netchange._face import lazy_names
+
+if TYPE_CHECKING:
+    from netchange.inventory._connection import CONNECTION_NAME as CONNECTION_NAME
+    from netchange.inventory._connection import NetchangeConnection as NetchangeConnection
+    from netchange.inventory._nornir import host_role as host_role
+    from netchange.inventory._nornir import host_site as host_site
+    from netchange.inventory._nornir import load_inventory as load_inventory
+    from netchange.inventory._nornir import load_nornir as load_nornir
+    from netchange.inventory._nornir import resolve_targets as resolve_targets
+
+_WHERE = {
+    "CONNECTION_NAME": "_connection",
+    "NetchangeConnection": "_connection",
+    "host_role": "_nornir",
+    "host_site": "_nornir",
+    "load_inventory": "_nornir",
+    "load_nornir": "_nornir",
+    "resolve_targets": "_nornir",
+}
+
+__all__ = [
+    "CONNECTION_NAME",
+    "NetchangeConnection",
+    "host_role",
+    "host_site",
+    "load_inventory",
+    "load_nornir",
+    "resolve_targets",
+]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

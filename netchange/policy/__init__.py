@@ -1,0 +1,76 @@
+"""The quality plan as data: the policy model, its pin in the journal, windows, identity, the clock.
+
+The public face of the stage: import these names from ``netchange.policy``; its ``_`` modules are
+private to it. Names load on first use (:mod:`netchange._face`), so importing the face costs nothing
+until a name is used: commands that never plan or apply do not pay for nornir or NAPALM.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netchange._face import lazy_names
+
+if TYPE_CHECKING:
+    from netchange.policy._identity import Actor as Actor
+    from netchange.policy._identity import actor_for as actor_for
+    from netchange.policy._identity import current_actor as current_actor
+    from netchange.policy._model import ApprovalRule as ApprovalRule
+    from netchange.policy._model import CategoryPolicy as CategoryPolicy
+    from netchange.policy._model import Freeze as Freeze
+    from netchange.policy._model import Person as Person
+    from netchange.policy._model import Policy as Policy
+    from netchange.policy._model import RequestRules as RequestRules
+    from netchange.policy._model import format_duration as format_duration
+    from netchange.policy._model import load_policy as load_policy
+    from netchange.policy._window import Verdict as Verdict
+    from netchange.policy._window import evaluate as evaluate
+    from netchange.policy._window import fits as fits
+    from netchange.policy._window import next_open as next_open
+    from netchange.policy._window import open_intervals as open_intervals
+    from netchange.policy._window import parse_at as parse_at
+    from netchange.policy._window import parse_duration as parse_duration
+
+_WHERE = {
+    "Actor": "_identity",
+    "ApprovalRule": "_model",
+    "CategoryPolicy": "_model",
+    "Freeze": "_model",
+    "Person": "_model",
+    "Policy": "_model",
+    "RequestRules": "_model",
+    "Verdict": "_window",
+    "actor_for": "_identity",
+    "current_actor": "_identity",
+    "evaluate": "_window",
+    "fits": "_window",
+    "format_duration": "_model",
+    "load_policy": "_model",
+    "next_open": "_window",
+    "open_intervals": "_window",
+    "parse_at": "_window",
+    "parse_duration": "_window",
+}
+
+__all__ = [
+    "Actor",
+    "ApprovalRule",
+    "CategoryPolicy",
+    "Freeze",
+    "Person",
+    "Policy",
+    "RequestRules",
+    "Verdict",
+    "actor_for",
+    "current_actor",
+    "evaluate",
+    "fits",
+    "format_duration",
+    "load_policy",
+    "next_open",
+    "open_intervals",
+    "parse_at",
+    "parse_duration",
+]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
