@@ -51,10 +51,8 @@ def run(n: int, lines: int) -> dict[str, Any]:
     plan = build_plan(change, nr, actor="dnguyen", policy_version=policy.version,
                       requirements=policy.requirements)  # type: ignore[arg-type]
     t_plan = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory() as tmp:
-        planstore.save(Path(tmp) / "plans", plan)
-        with Journal(Path(tmp) / "journal.sqlite") as journal:
-            journal.record_plan(plan, actor=plan.created_by)
+    with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "journal.sqlite") as journal:
+        planstore.record(Path(tmp) / "plans", journal, plan)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     errors = [h.error for h in plan.hosts if h.error]
     return {"n": n, "config_lines": lines, "wall_s": round(wall, 3), "build_plan_s": round(t_plan, 3),

@@ -94,8 +94,9 @@ def fill(journal_path: Path, policy: Policy, n: int, *, plans_dir: Path | None =
             plan, site = _plan(rng, i + 1, created, policy.digest)
             cid, author = plan.change.id, plan.created_by
             if plans_dir is not None:
-                planstore.save(plans_dir, plan)
-            journal.record_plan(plan, actor=author)
+                planstore.record(plans_dir, journal, plan)
+            else:
+                journal.record_plan(plan, actor=author)
             events += 3
             if i >= open_from:
                 _leave_open(rng, journal, plan, site, policy)

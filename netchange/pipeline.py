@@ -1,4 +1,12 @@
-"""The one execution pipeline: apply, rollback on request and recover run the same sequence.
+"""The one sequencing of a change: plan, apply, rollback on request, recover, close.
+
+- **plan** (:func:`plan_change`): the policy pinned (when the plan is recorded) before any device is
+  contacted; the request bound to the inventory once; logins checked (or stored configurations
+  loaded, offline); the plan built; kept and put on record (:func:`netchange.plan.store.record`).
+- **close** (:func:`close_change`): a person's final validation; the change closes once every
+  closing role of the policy has signed.
+
+Apply, rollback on request and recover run the same sequence:
 
     guard → device locks → journal locks and state → prepare → rollout or restore → state → unlock
 
@@ -29,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 from netchange.apply import ChangeOutcome, HostStatus
 from netchange.apply import locks as devicelock
-from netchange.errors import GuardRefused, StateConflict
-from netchange.journal import Journal
+from netchange.errors import BadRequest, GuardRefused, StateConflict
+from netchange.journal import Journal, State, StateError
 from netchange.plan import store as planstore
 from netchange.policy import clock
 from netchange.policy import pin as policypin
@@ -40,7 +48,8 @@ if TYPE_CHECKING:
 
     from netchange.apply import ApplyObserver, ApplyOutcome, Progress
     from netchange.config import Settings
-    from netchange.plan import Plan
+    from netchange.models import ChangeRequest
+    from netchange.plan import BackupSource, Plan
     from netchange.policy import Actor, Policy
     from netchange.rollback import RestoreReport, SnapshotStore
 
@@ -119,6 +128,70 @@ def _nornir(run: Run, hosts: list[str]) -> Nornir:
     nr = load_nornir(run.settings.nornir_config, secrets=run.settings.secrets, logins=run.settings.logins)
     require_logins(nr, hosts)  # before any lock or device: one line per host lacking them
     return nr
+
+
+@contextmanager
+def _request_errors(origin: str) -> Iterator[None]:
+    """Bad input found in a request names the file it was read from."""
+    try:
+        yield
+    except BadRequest as exc:
+        if not origin:
+            raise
+        raise BadRequest(f"{origin}: {exc}") from None
+
+
+# -- plan --------------------------------------------------------------------------------------------
+@dataclass
+class PlannedChange:
+    """The end of :func:`plan_change`: the plan, how long it took, whether it is on record."""
+
+    plan: Plan
+    seconds: float
+    recorded: bool
+
+
+def plan_change(settings: Settings, policy: Policy, request: ChangeRequest, *, actor: str,
+                source: BackupSource | None = None, record: bool = True, origin: str = "") -> PlannedChange:
+    """Plan ``request`` on its targets (never changes a device); keep the plan and journal it.
+
+    ``source``: stored configurations to plan against instead of the devices (an offline plan is
+    a preview: never recorded). A plan in which every host failed has nothing to approve: it is
+    returned, neither stored nor recorded. Bad input names the request's fields; a refusal (the
+    policy pin) comes before any device is contacted. ``origin``: where the request was read
+    (its file), named in front of bad input found while binding and planning it.
+    """
+    import time
+
+    from netchange.inventory import load_nornir
+    from netchange.plan import bind, build_plan
+
+    record = record and source is None
+    if record:
+        with Journal(settings.journal) as journal:
+            policypin.require(policy, journal, actor=actor)
+    nr = load_nornir(settings.nornir_config, secrets=settings.secrets, logins=settings.logins)
+    with _request_errors(origin):
+        bound = bind(request, nr)
+    hosts = list(bound[1])
+    if source is not None:
+        from netchange.plan import use_stored_configs
+
+        use_stored_configs(nr, hosts, source)
+    else:
+        from netchange.config import require_logins
+
+        require_logins(nr, hosts)  # before any device is contacted: one line per host lacking them
+    started = time.monotonic()
+    with _request_errors(origin):
+        plan = build_plan(request, nr, actor=actor, policy_version=policy.version, policy_digest=policy.digest,
+                          requirements=policy.requirements, bound=bound)
+    seconds = time.monotonic() - started
+    recorded = record and plan.category is not None
+    if recorded:
+        with Journal(settings.journal) as journal:
+            planstore.record(settings.plans_dir, journal, plan)
+    return PlannedChange(plan=plan, seconds=seconds, recorded=recorded)
 
 
 # -- apply -------------------------------------------------------------------------------------------
@@ -310,3 +383,40 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
 
 
 __all__ = ["RestoreMode", "RestoreOutcome", "Run", "apply_change", "restore_change"]
+
+
+# -- close ---------------------------------------------------------------------------------------------
+def close_change(policy: Policy, journal: Journal, change_id: str, actor: Actor, *, comment: str = "") -> list[str]:
+    """Record ``actor``'s final validation; close the change once every closing role has signed.
+
+    The quality plan ends each procedure with "engineer and operations manager validate that it
+    works, the tracking sheet is closed": each role of ``policy.close.roles`` needs a different
+    person. Returns the roles still missing (empty once closed). The policy in force is pinned
+    first: a validation is judged under the policy the journal names.
+    """
+    from netchange.guard import unfilled_roles
+
+    policypin.require(policy, journal, actor=actor.login)
+    person = actor.require("close", policy.close.roles)
+    change = journal.require(change_id)
+    if change.state not in CLOSABLE:
+        raise StateError(
+            f"{change_id} is {change.state.value}: only a completed, rolled back or failed change "
+            "can be closed"
+        )
+    journal.event(
+        change_id,
+        "close_validation",
+        actor=person.login,
+        data={"roles": list(person.roles), "comment": comment, "outcome": change.state.value},
+    )
+    signers = {e.actor for e in journal.events(change_id) if e.kind == "close_validation"}
+    people = [p for p in (policy.person(s) for s in signers) if p is not None]
+    missing = unfilled_roles(policy.close.roles, [set(p.roles) for p in people])
+    if not missing:
+        journal.set_state(change_id, State.CLOSED, actor=person.login, reason="final validation complete")
+    return missing
+
+
+CLOSABLE = frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED})
+"""The states a change may be closed from: it has ended, one way or the other."""

@@ -12,7 +12,6 @@ from netchange.cli.common import policy as _policy
 from netchange.cli.main import app, settings
 from netchange.errors import BadRequest
 from netchange.guard import approve as do_approve
-from netchange.guard import close as do_close
 from netchange.models import Category
 from netchange.plan import store as planstore
 from netchange.policy import current_actor, evaluate, parse_at, parse_duration
@@ -111,11 +110,12 @@ def close(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
 ) -> None:
     """Final validation: the engineer and the operations manager each close the change."""
+    from netchange.pipeline import close_change
+
     policy = _policy()
     actor = current_actor(policy, settings().actor)
     with _journal() as journal:
-        policypin.require(policy, journal, actor=actor.login)
-        missing = do_close(policy, journal, change_id, actor, comment=comment)
+        missing = close_change(policy, journal, change_id, actor, comment=comment)
         state = journal.state(change_id)
     if as_json:
         from netchange.cli.jsonface import CloseDocument

@@ -6,7 +6,6 @@ sequence: guard, locks, state, prepare, rollout or restore) and print its typed 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,13 +16,10 @@ from rich.table import Table
 from netchange import redact
 from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest
-from netchange.journal import Journal
 from netchange.models import Category
 from netchange.pipeline import RestoreMode, Run, apply_change, restore_change
-from netchange.plan import store as planstore
 from netchange.plan import verdict
 from netchange.policy import Policy, current_actor, load_policy
-from netchange.policy import pin as policypin
 from netchange.privatefile import write_new_file
 from netchange.request import load_request
 
@@ -113,50 +109,22 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         "--markdown", metavar="FILE", help="Write a Markdown summary for a merge-request comment.")] = None,
 ) -> None:
     """Dry-run a change on every target: pre-checks, diff, classification, requirements. Never commits."""
-    from netchange.config import require_logins
-    from netchange.inventory import load_nornir
-    from netchange.plan import bind_steps, build_plan, print_plan, render_document
+    from netchange.pipeline import plan_change
+    from netchange.plan import print_plan, render_document
 
     request = load_request(change_file)
     if output is not None and output.suffix not in (".html", ".md"):
         raise BadRequest(f"{output}: the report must end in .html or .md")
-    is_offline = offline is not None or offline_git is not None or rev is not None
     source = None
-    if is_offline:
+    if offline is not None or offline_git is not None or rev is not None:
         from netchange.plan import open_source
 
         source = open_source(offline, rev, offline_git)
-    cfg = settings()
     policy = _policy()
-    actor = current_actor(policy, settings().actor).login
-    record = not (is_offline or no_record)  # an offline plan is a preview: neither stored nor recorded
-    if record:
-        with Journal(cfg.journal) as journal:
-            policypin.require(policy, journal, actor=actor)  # before any device is contacted
-    nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins)
-    try:
-        targets = [h for step in bind_steps(request, nr) for h in step.hosts]
-    except BadRequest as exc:
-        raise BadRequest(f"{change_file}: {exc}") from None
-    if source is not None:
-        from netchange.plan import use_stored_configs
-
-        use_stored_configs(nr, targets, source)
-    else:
-        require_logins(nr, targets)  # before any device is contacted: one line per host lacking them
-    started = time.monotonic()
-    try:
-        result = build_plan(request, nr, actor=actor, policy_version=policy.version,
-                            policy_digest=policy.digest, requirements=policy.requirements)
-    except BadRequest as exc:
-        raise BadRequest(f"{change_file}: {exc}") from None
-    seconds = time.monotonic() - started
+    planned = plan_change(settings(), policy, request, actor=current_actor(policy, settings().actor).login,
+                          source=source, record=not no_record, origin=str(change_file))
+    result, seconds = planned.plan, planned.seconds
     judged = verdict(result, fail_on)
-    if record and result.category is not None:
-        # A plan in which every host failed has nothing to approve: shown, neither stored nor recorded.
-        planstore.save(cfg.plans_dir, result)
-        with Journal(cfg.journal) as journal:
-            journal.record_plan(result, actor=result.created_by)
     if output is not None:
         write_new_file(output, render_document(result, output.suffix.lstrip("."), client=_client()))
     if junit is not None or markdown is not None:
@@ -169,7 +137,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     if as_json:
         from netchange.cli.jsonface import plan_document
 
-        document = plan_document(result, judged, recorded=record and result.category is not None,
+        document = plan_document(result, judged, recorded=planned.recorded,
                                  offline=source.describe() if source is not None else None)
         print(redact.scrub(document.to_json()))
     else:
@@ -181,7 +149,6 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
             err.print(f"{result.change.id}: {judged.reason} (exit {judged.exit_code})", highlight=False)
     if judged.exit_code:
         raise typer.Exit(judged.exit_code)
-
 
 
 class _Silent:

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
     from netchange.guard._approvals import ApprovalStatus as ApprovalStatus
     from netchange.guard._approvals import Approvers as Approvers
     from netchange.guard._approvals import approve as approve
-    from netchange.guard._approvals import close as close
     from netchange.guard._approvals import plan_sites as plan_sites
     from netchange.guard._approvals import refusal_of as refusal_of
     from netchange.guard._approvals import status_of_current as status_of_current
     from netchange.guard._approvals import status_of_plan as status_of_plan
+    from netchange.guard._approvals import unfilled_roles as unfilled_roles
     from netchange.guard._approvals import who_may_approve as who_may_approve
     from netchange.guard._decision import check_apply as check_apply
     from netchange.guard._decision import check_rollback as check_rollback
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from netchange.guard._rules import ROLLBACK_RULES as ROLLBACK_RULES
 
 _WHERE = {
+    "unfilled_roles": "_approvals",
     "APPLY_RULES": "_rules",
     "ApprovalStatus": "_approvals",
     "Approvers": "_approvals",
@@ -34,7 +35,6 @@ _WHERE = {
     "approve": "_approvals",
     "check_apply": "_decision",
     "check_rollback": "_decision",
-    "close": "_approvals",
     "plan_sites": "_approvals",
     "refusal_of": "_approvals",
     "status_of_current": "_approvals",
@@ -50,11 +50,11 @@ __all__ = [
     "approve",
     "check_apply",
     "check_rollback",
-    "close",
     "plan_sites",
     "refusal_of",
     "status_of_current",
     "status_of_plan",
+    "unfilled_roles",
     "who_may_approve",
 ]
 

@@ -363,38 +363,7 @@ def who_may_approve(policy: Policy, plan: Plan, *, requester: str) -> tuple[Appr
     )
 
 
-CLOSABLE = frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED})
-
-
-def close(policy: Policy, journal: Journal, change_id: str, actor: Actor, *, comment: str = "") -> list[str]:
-    """Record ``actor``'s final validation; close the change once every closing role has signed.
-
-    The quality plan ends each procedure with "engineer and operations manager validate that it
-    works, the tracking sheet is closed": each role of ``policy.close.roles`` needs a different
-    person. Returns the roles still missing (empty once closed).
-    """
-    person = actor.require("close", policy.close.roles)
-    change = journal.require(change_id)
-    if change.state not in CLOSABLE:
-        raise StateError(
-            f"{change_id} is {change.state.value}: only a completed, rolled back or failed change "
-            "can be closed"
-        )
-    journal.event(
-        change_id,
-        "close_validation",
-        actor=person.login,
-        data={"roles": list(person.roles), "comment": comment, "outcome": change.state.value},
-    )
-    signers = {e.actor for e in journal.events(change_id) if e.kind == "close_validation"}
-    people = [p for p in (policy.person(s) for s in signers) if p is not None]
-    missing = _unfilled(policy.close.roles, [set(p.roles) for p in people])
-    if not missing:
-        journal.set_state(change_id, State.CLOSED, actor=person.login, reason="final validation complete")
-    return missing
-
-
-def _unfilled(roles: tuple[str, ...], people: list[set[str]]) -> list[str]:
+def unfilled_roles(roles: tuple[str, ...], people: list[set[str]]) -> list[str]:
     """Roles that no assignment of distinct people can fill (few roles: brute force)."""
     best = list(roles)
     for order in itertools.permutations(range(len(people)), min(len(people), len(roles))):

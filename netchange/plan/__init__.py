@@ -13,11 +13,12 @@ from netchange._face import lazy_names
 
 if TYPE_CHECKING:
     from netchange.plan._backups import BackupDirectory as BackupDirectory
+    from netchange.plan._backups import BackupSource as BackupSource
     from netchange.plan._backups import GitRevision as GitRevision
     from netchange.plan._backups import host_names as host_names
     from netchange.plan._backups import open_source as open_source
     from netchange.plan._backups import strip_rancid_header as strip_rancid_header
-    from netchange.plan._build import bind_steps as bind_steps
+    from netchange.plan._build import bind as bind
     from netchange.plan._build import build_plan as build_plan
     from netchange.plan._build import plan_contexts as plan_contexts
     from netchange.plan._build import restored_checks as restored_checks
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from netchange.plan._view import render_document as render_document
 
 _WHERE = {
+    "BackupSource": "_backups",
     "BackupDirectory": "_backups",
     "GitRevision": "_backups",
     "HostPlan": "_document",
@@ -42,7 +44,7 @@ _WHERE = {
     "PlanTampered": "_document",
     "Rollback": "_document",
     "Verdict": "_gates",
-    "bind_steps": "_build",
+    "bind": "_build",
     "build_plan": "_build",
     "compute_plan_hash": "_document",
     "host_names": "_backups",
@@ -60,13 +62,14 @@ _WHERE = {
 
 __all__ = [
     "BackupDirectory",
+    "BackupSource",
     "GitRevision",
     "HostPlan",
     "Plan",
     "PlanTampered",
     "Rollback",
     "Verdict",
-    "bind_steps",
+    "bind",
     "build_plan",
     "compute_plan_hash",
     "host_names",

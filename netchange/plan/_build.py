@@ -31,10 +31,8 @@ from netchange.plan._document import (
     HostPlan,
     NotApplicable,
     Plan,
-    PlanTampered,
     Rollback,
     compute_plan_hash,
-    overall_category,
 )
 from netchange.request import check_host_count
 from netchange.rollback.restore import normalize
@@ -142,11 +140,6 @@ def bind(change: ChangeRequest, nr: Nornir) -> tuple[list[BoundStep], dict[str, 
     names = dict.fromkeys(h for s in bound for h in s.hosts)
     targets = {name: replace(facts[name], steps=tuple(s for s in bound if name in s.hosts)) for name in names}
     return bound, targets
-
-
-def bind_steps(change: ChangeRequest, nr: Nornir) -> list[BoundStep]:
-    """The bound steps of :func:`bind` (its bad input raised the same way)."""
-    return bind(change, nr)[0]
 
 
 def contexts_for(task: Task, steps: Sequence[BoundStep], driver: DriverProtocol, running: str, change_id: str) -> list[
@@ -272,9 +265,14 @@ def build_plan(
     policy_digest: str = "",
     requirements: Callable[[Category], Sequence[str]],
     now: dt.datetime | None = None,
+    bound: tuple[list[BoundStep], dict[str, PlanTarget]] | None = None,
 ) -> Plan:
-    """Plan ``change`` on its targets. Never commits; a host's failure is recorded in its HostPlan."""
-    steps, targets = bind(change, nr)
+    """Plan ``change`` on its targets. Never commits; a host's failure is recorded in its HostPlan.
+
+    ``bound``: the change already bound to the inventory by :func:`bind` (the pipeline binds
+    once, checks logins or loads stored configurations for those hosts, then plans them).
+    """
+    steps, targets = bound if bound is not None else bind(change, nr)
     # Hosts in step order (the rollout follows it): a change's steps are a sequence.
     names = list(targets)
     check_host_count(len(names))  # bounded before any host is contacted
@@ -316,22 +314,3 @@ def build_plan(
         not_applicable=tuple(na for s in steps for na in s.not_applicable),
     )
     return unsealed.model_copy(update={"plan_hash": compute_plan_hash(unsealed)})
-
-
-__all__ = [
-    "BoundStep",
-    "HostPlan",
-    "Plan",
-    "PlanTampered",
-    "PlanTarget",
-    "Rollback",
-    "bind",
-    "bind_steps",
-    "build_plan",
-    "classify_platform",
-    "compute_plan_hash",
-    "contexts_for",
-    "overall_category",
-    "plan_contexts",
-    "restored_checks",
-]

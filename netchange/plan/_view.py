@@ -16,7 +16,7 @@ from rich.text import Text
 
 from netchange import redact
 from netchange.models import Category
-from netchange.plan._build import HostPlan, Plan
+from netchange.plan._document import HostPlan, Plan
 from netchange.report.render import render
 
 PROJECT = "netchange — perimeter operations"

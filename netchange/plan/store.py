@@ -119,6 +119,18 @@ def parse_verified(text: str, *, plan_hash: str, what: str) -> Plan:
     return plan.verify()
 
 
+def record(root: Path, journal: Journal, plan: Plan) -> Path:
+    """Keep ``plan`` and put it on record: the file first, then the journal's events.
+
+    The one "save then journal" of a plan (``netchange plan``, the test kit, the benchmarks): the
+    journal never names a plan whose file could not be written, and a file the journal does not
+    name is never current (``current`` goes through the journal).
+    """
+    path = save(root, plan)
+    journal.record_plan(plan, actor=plan.created_by)
+    return path
+
+
 def load_verified(root: Path, change_id: str, plan_hash: str, *, journal_copy: str | None = None) -> Plan:
     """The stored plan ``plan_hash`` of ``change_id``, verified; also against the journal's copy."""
     what = f"{change_id}: plan {plan_hash[:12]}"

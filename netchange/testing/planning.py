@@ -139,9 +139,8 @@ def plan_change(
 
         home = Path(record)
         home.mkdir(parents=True, exist_ok=True)
-        planstore.save(home / "plans", plan)
         with Journal(home / "journal.sqlite") as journal:
-            journal.record_plan(plan, actor=actor)
+            planstore.record(home / "plans", journal, plan)
     return plan
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from netchange.errors import BadRequest, GuardRefused, StateConflict
-from netchange.guard import approve, check_apply, close, status_of_current
+from netchange.guard import approve, check_apply, status_of_current
 from netchange.journal import Journal, State
 from netchange.journal.testing import make_plan
 from netchange.models import Category
+from netchange.pipeline import close_change as close
 from netchange.policy import ApprovalRule, RequestRules, actor_for, load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
