@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages of the lab's stand-ins (see LAB-NOTES): firewalls, load balancers, DNS, NETCONF,
-# routers (FRR) and VRRP pairs (keepalived); and the browser the approval service's tests drive
-# (Playwright on Debian's Chromium).
+# Debian packages of the lab's stand-ins (see docs/lab-notes.md): firewalls, load balancers, DNS,
+# NETCONF, routers (FRR) and VRRP pairs (keepalived); and the browser the approval service's tests
+# drive (Playwright on Debian's Chromium).
 LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
             chromium chromium-driver
 

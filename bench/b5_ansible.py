@@ -3,8 +3,8 @@
 Ansible lives in its own virtualenv (``bench/.ansible-venv``: ``ansible`` + ``paramiko``), never in
 the project's. fake-switches does not answer ``show privilege``, which cisco.ios's terminal plugin
 asks before and after ``enable``; a local terminal plugin ``ios`` subclasses it and reads the
-privilege from the prompt (``#`` is 15), and a local cliconf plugin ``ios`` is cisco.ios's own
-(see LAB-NOTES; a copy, since a re-export loses its options). SSH host keys are not checked by
+privilege from the prompt (``#`` is 15), and a local cliconf plugin ``ios`` is cisco.ios's own (see
+docs/lab-notes.md; a copy, since a re-export loses its options). SSH host keys are not checked by
 Ansible here (loopback lab only).
 
 Both tools run in one go: Ansible ``--check --diff`` then the apply, and netchange plan then

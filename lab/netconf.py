@@ -1,6 +1,6 @@
 """A NETCONF device: netconfd (yuma123) behind sshd's ``netconf`` subsystem, with our own YANG.
 
-Why it is wired this way (LAB-NOTES, netconfd section):
+Why it is wired this way (docs/lab-notes.md, netconfd section):
 
 * netconfd only speaks on a unix socket; sshd runs ``netconf-subsystem`` per session, which
   relays to that socket. netconfd refuses sessions unless its ``--port`` equals sshd's port.

@@ -6,9 +6,9 @@ in order, the rollback guard :data:`ROLLBACK_RULES`, a subset of the same functi
 on request is a change too, judged by the same person, window and freeze rules.
 
 Each rule cites where its demand comes from: a heading and a phrase of the quality plan
-(``docs/quality-plan.md``, the digest of the client's document) and the ``policy.yaml`` key that carries it as data. A test
-keeps every citation true (the phrase is in the plan, the key is in the policy model), and
-``docs/guard.md`` lists them. The order of the rules is the order of the refusals in the one line
+(``docs/quality-plan.md``, the digest of the client's document) and the ``policy.yaml`` key that
+carries it as data. A test keeps every citation true (the phrase is in the plan, the key is in the
+policy model), and ``docs/guard.md`` lists them. The order of the rules is the order of the refusals in the one line
 the guard prints, so it is kept stable.
 """
 
@@ -34,9 +34,9 @@ RUNNABLE = frozenset({State.PLANNED, State.APPROVED})
 
 @dataclass(frozen=True)
 class Cite:
-    """Where a rule's demand comes from: ``section`` of docs/quality-plan.md, a ``phrase`` quoted from it, and
-    the ``policy`` key (dotted; ``<c>`` stands for any category) that holds it as data ('' when the
-    rule is the software's own duty, e.g. the plan's integrity)."""
+    """Where a rule's demand comes from: ``section`` of docs/quality-plan.md, a ``phrase`` quoted
+    from it, and the ``policy`` key (dotted; ``<c>`` stands for any category) that holds it as data
+    ('' when the rule is the software's own duty, e.g. the plan's integrity)."""
 
     section: str
     phrase: str

@@ -15,7 +15,7 @@ from netchange.models import Category
 
 
 class State(enum.StrEnum):
-    """The life of a change (DESIGN.md "The pipeline")."""
+    """The life of a change (docs/design.md "The pipeline")."""
 
     REQUESTED = "requested"
     PLANNED = "planned"

@@ -1,9 +1,10 @@
 """Which journal events tell whom what: the quality plan's procedure, step by step.
 
-PAQ "How a change runs": the engineer "tells the parties it is taken", the operations manager
-validates and plans, the requester is told of the execution, and the tracking sheet is closed.
-Every one of those steps is already a journal event, so the notices are derived from the events
-alone (:func:`notices_for`), after they are written; nothing in the change's own path sends mail.
+The quality plan (docs/quality-plan.md) "How a change runs": the engineer "tells the parties it is
+taken", the operations manager validates and plans, the requester is told of the execution, and the
+tracking sheet is closed. Every one of those steps is already a journal event, so the notices are
+derived from the events alone (:func:`notices_for`), after they are written; nothing in the change's
+own path sends mail.
 
 Who is told comes from the policy: the approvers are the people who *can* give a missing approval
 of the plan's category (its rules), for the sites the plan touches (``Person.sites``), never the

@@ -161,7 +161,7 @@ PlanDemand = Literal["rollback", "post_checks"]
 
 
 class CategoryPolicy(_Frozen):
-    """What the quality plan demands of one category (see PAQ.md, "Classification of changes")."""
+    """What the quality plan demands of one category (docs/quality-plan.md, "Classification of changes")."""
 
     description: str
     windows: tuple[DailyWindow, ...] = ()

@@ -1,4 +1,4 @@
-"""Quarterly volumes for the steering committee (PAQ "Documents and reporting").
+"""Quarterly volumes for the steering committee (docs/quality-plan.md "Documents and reporting").
 
 A change counts in the quarter it was requested (local time), under its category, under every
 site it touched, and under its outcome. Emergencies, rollbacks and failures are counted apart:

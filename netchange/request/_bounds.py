@@ -1,6 +1,6 @@
 """The bounds on what netchange reads from its users, and the one way to read a file within them.
 
-Every input is bounded before it is parsed (DESIGN.md): a change request or a diff that is not a
+Every input is bounded before it is parsed (docs/design.md): a change request or a diff that is not a
 regular file, or is larger, deeper or longer than the limits below, is refused with one line
 naming the file and the limit (:class:`BadRequest`, exit 2) before any device is contacted. The
 README's "Input limits" section lists the same figures; change them here, and only here.
