@@ -18,9 +18,9 @@ from typing import Any
 from bench.configs import ios_config
 from netchange.changetype import Context, get_change_type, text_hash
 from netchange.classifiers import classify_diff, load_ruleset
+from netchange.drivers.contract import normalize
 from netchange.journal import Journal
 from netchange.models import Role
-from netchange.rollback.restore import normalize
 from netchange.testing import StoredDevice
 
 TARGET_MS = {1_000: 5.0, 10_000: 50.0}

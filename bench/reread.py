@@ -22,9 +22,9 @@ from pathlib import Path
 from nornir import InitNornir
 
 from netchange.changetype import text_hash
+from netchange.drivers.contract import normalize
 from netchange.inventory import CONNECTION_NAME
 from netchange.lab.manager import LabManager
-from netchange.rollback.restore import normalize
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from netchange.classifiers.diff import DiffLine, ParsedDiff, parse_diff
+from netchange.drivers.diffformat import DiffLine, ParsedDiff, parse_diff
 
 Ancestors = tuple[tuple[str, str], ...]
 Address = ipaddress.IPv4Interface | ipaddress.IPv6Interface

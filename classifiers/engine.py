@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from netchange.classifiers.context import DeviceContext, fill
-from netchange.classifiers.diff import DiffLine, parse_diff
 from netchange.classifiers.loader import load_ruleset
 from netchange.classifiers.model import Classification, Escalation, Matcher, Reason, Rule, RuleSet, SectionCheck
+from netchange.drivers.diffformat import DiffLine, parse_diff
 from netchange.models import Category, ChangeRequest, Role
 
 UNCLASSIFIED = "unclassified"

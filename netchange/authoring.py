@@ -9,8 +9,7 @@ docs/write-a-change-type.md; this module gathers what it uses so that an author 
     from netchange.authoring import ChangeType, Context, StrictModel, Role, Perimeter, check, has_line
 
 The helpers below read IOS-style running configurations (``ctx.running``) and build check
-results. netchange's own change types (``netchange.tasks``) use exactly this module; the old
-``netchange.tasks._common`` names still import.
+results. netchange's own change types (``netchange.tasks``) use exactly this module.
 """
 
 from __future__ import annotations

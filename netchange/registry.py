@@ -1,7 +1,7 @@
 """One registry per extension kind (platforms, drivers, change types), filled by entry points.
 
 Each kind has one :class:`Registry` instance (``netchange.platforms.PLATFORMS``,
-``netchange.drivers.base.DRIVERS``, ``netchange.changetype._contract.CHANGE_TYPES``,
+``netchange.drivers.contract.DRIVERS``, ``netchange.changetype._contract.CHANGE_TYPES``,
 ``netchange.classifiers.loader.RULE_PLUGINS``). Installed packages
 fill it through their entry-point group the first time it is read; code and tests add to it with
 :meth:`Registry.register`, so a test registers a fake driver or change type under a name instead

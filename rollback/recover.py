@@ -21,11 +21,11 @@ from nornir.core import Nornir
 from nornir.core.task import Result, Task
 
 from netchange.changetype import text_hash
-from netchange.drivers.base import DriverProtocol
+from netchange.drivers.contract import DriverProtocol, normalize
 from netchange.errors import DriftDetected
 from netchange.inventory import CONNECTION_NAME
 from netchange.rollback import SnapshotStore
-from netchange.rollback.restore import brief_lines, changed_lines, normalize
+from netchange.rollback.restore import brief_lines, changed_lines
 
 
 class EventLike(Protocol):

@@ -24,8 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from netchange.drivers.base import DriverProtocol
-from netchange.drivers.base import normalize as normalize  # noqa: PLC0414 - re-exported for apply, plan, recover
+from netchange.drivers.contract import DriverProtocol, normalize
 
 
 def same_state(driver: Any, a: str, b: str) -> bool:

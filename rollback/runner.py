@@ -24,7 +24,7 @@ from nornir.core.inventory import Hosts, Inventory
 from nornir.core.state import GlobalState
 from nornir.core.task import Result, Task
 
-from netchange.drivers.base import DriverProtocol
+from netchange.drivers.contract import DriverProtocol
 from netchange.inventory import CONNECTION_NAME
 from netchange.models import CheckResult
 from netchange.rollback.restore import RestoreReport, restore_host

@@ -198,9 +198,9 @@ class Vrrp(ChangeType[VrrpParams]):
         probe = ctx.data.get("probe")
         if not isinstance(probe, dict) or "client_namespace" not in probe:
             return None
-        from netchange.changetype.probes import address_answers
+        from netchange.changetype.probes import tcp_probe
 
-        return address_answers(str(probe["client_namespace"]), str(vip.ip))
+        return tcp_probe(str(probe["client_namespace"]), str(vip.ip), 9, refused_answers=True)
 
     def restored_checks(self, ctx: Context[VrrpParams]) -> list[CheckResult]:
         """After a rollback: the router's adjacencies, sessions, VRRP master and traffic as before."""

@@ -175,7 +175,7 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
 def fake_platform() -> Iterator[None]:
     """The platform ``fake`` (no syntax of its own, no confirmed commit) driven by
     :class:`FakeDriver`, registered for the ``with`` block as a plugin would register it."""
-    from netchange.drivers.base import DRIVERS
+    from netchange.drivers.contract import DRIVERS
     from netchange.platforms import PLATFORMS, PlatformProfile
 
     with PLATFORMS.registered("fake", PlatformProfile(name="fake", syntax=None)), \

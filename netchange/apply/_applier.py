@@ -44,14 +44,14 @@ from netchange.apply._observers import ApplyObserver, JournalLike, JournalRecord
 from netchange.apply._outcome import ChangeOutcome, HostFailure, HostStatus
 from netchange.apply._progress import Progress
 from netchange.changetype import text_hash
-from netchange.drivers.base import DriverProtocol
+from netchange.drivers.contract import DriverProtocol, normalize
 from netchange.drivers.errors import SessionClosed
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.inventory import CONNECTION_NAME
 from netchange.models import OnFailure
 from netchange.plan import HostPlan, Plan, plan_contexts, restored_checks
 from netchange.rollback import RestoreReport, SnapshotStore
-from netchange.rollback.restore import brief_lines, changed_lines, normalize
+from netchange.rollback.restore import brief_lines, changed_lines
 from netchange.rollback.runner import RestoreTarget, run_in_order, run_restores, session
 
 # Platforms of NAPALM whose commit_config(revert_in=) is a real confirmed commit.

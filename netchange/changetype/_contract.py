@@ -36,7 +36,7 @@ from netchange.registry import Registry
 
 if TYPE_CHECKING:
 
-    from netchange.drivers.base import DriverProtocol
+    from netchange.drivers.contract import DriverProtocol
 
 ENTRY_POINT_GROUP = "netchange.change_types"
 BUILTIN_TEMPLATES = "netchange.tasks"
@@ -83,7 +83,7 @@ class Context(Generic[P]):
     @property
     def offline(self) -> bool:
         """True when the running configuration is a stored one (``plan --offline``): no device to ask."""
-        from netchange.drivers.base import is_offline
+        from netchange.drivers.contract import is_offline
 
         return is_offline(self.driver)
 

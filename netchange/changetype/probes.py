@@ -20,16 +20,21 @@ _CONNECT = (
     "import socket, sys\n"
     "try:\n"
     "    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3])).close()\n"
+    "except ConnectionRefusedError:\n"
+    "    sys.exit(0 if sys.argv[4] == 'refused' else 1)\n"
     "except OSError:\n"
     "    sys.exit(1)\n"
 )
 
 
-def tcp_probe(namespace: str, host: str, port: int, timeout: float = 1.0) -> bool:
+def tcp_probe(namespace: str, host: str, port: int, timeout: float = 1.0, *, refused_answers: bool = False) -> bool:
     """``True`` when a new TCP connection from ``namespace`` to ``host:port`` opens within ``timeout``.
 
     A firewall that drops the SYN shows as a timeout, one that rejects as a refusal: both are
-    ``False``. Bad arguments raise ``ValueError`` (nothing is run).
+    ``False``. ``refused_answers``: a refusal (RST) is ``True`` too, for an address with no
+    service behind it (a VRRP virtual address, probed on the discard port 9): it proves that
+    something holds the address and answers; a timeout or an unreachable network does not.
+    Bad arguments raise ``ValueError`` (nothing is run).
     """
     if not _NAMESPACE.match(namespace):
         raise ValueError(f"not a network namespace name: {namespace!r}")
@@ -39,43 +44,7 @@ def tcp_probe(namespace: str, host: str, port: int, timeout: float = 1.0) -> boo
     try:
         proc = subprocess.run(
             ["ip", "netns", "exec", namespace, sys.executable, "-c", _CONNECT, str(address), str(port),
-             str(timeout)],
-            capture_output=True, timeout=timeout + 10, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return False
-    if proc.returncode not in (0, 1):
-        detail = proc.stderr.decode(errors="replace").strip()
-        raise RuntimeError(f"probe from {namespace} failed to run: {detail}")
-    return proc.returncode == 0
-
-
-_ANSWERS = (
-    "import socket, sys\n"
-    "try:\n"
-    "    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3])).close()\n"
-    "except ConnectionRefusedError:\n"
-    "    pass\n"
-    "except OSError:\n"
-    "    sys.exit(1)\n"
-)
-
-
-def address_answers(namespace: str, host: str, port: int = 9, timeout: float = 1.0) -> bool:
-    """``True`` when ``host`` answers a TCP connection attempt from ``namespace``, accepted or refused.
-
-    For an address with no service behind it (a VRRP virtual address): a refusal (RST) proves that
-    something holds the address and answers; a timeout or an unreachable network does not.
-    """
-    if not _NAMESPACE.match(namespace):
-        raise ValueError(f"not a network namespace name: {namespace!r}")
-    address = ipaddress.ip_address(host)
-    if not 0 < port < 65536:
-        raise ValueError(f"not a TCP port: {port}")
-    try:
-        proc = subprocess.run(
-            ["ip", "netns", "exec", namespace, sys.executable, "-c", _ANSWERS, str(address), str(port),
-             str(timeout)],
+             str(timeout), "refused" if refused_answers else "closed"],
             capture_output=True, timeout=timeout + 10, check=False,
         )
     except subprocess.TimeoutExpired:

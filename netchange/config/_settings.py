@@ -22,23 +22,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from netchange.errors import BadRequest
+from netchange.models import FrozenModel
 
 MAX_SETTINGS_BYTES = 64 * 1024
 _ENV_PREFIXES = ("NETCHANGE_SMTP_", "NETCHANGE_MAIL_", "NETCHANGE_BASE_URL", "NETCHANGE_SERVER_URL",
                  "NETCHANGE_API_TOKEN")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 Security = Literal["starttls", "ssl", "none"]
 
 
-class MailFile(_Frozen):
+class MailFile(FrozenModel):
     """``mail:`` of settings.yaml (no password here: the secrets file or the environment)."""
 
     smtp_host: str | None = None
@@ -51,14 +48,14 @@ class MailFile(_Frozen):
     interval: float | None = Field(default=None, gt=0, le=3600)
 
 
-class ServerFile(_Frozen):
+class ServerFile(FrozenModel):
     """``server:`` of settings.yaml: the approval service the CLI's approve/show/list talk to."""
 
     url: str | None = None
     timeout: float | None = Field(default=None, gt=0, le=120)
 
 
-class SettingsFile(_Frozen):
+class SettingsFile(FrozenModel):
     mail: MailFile = MailFile()
     server: ServerFile = ServerFile()
 

@@ -1,72 +1,227 @@
-"""The one device contract netchange speaks: NAPALM's configuration lifecycle.
+"""The base class of netchange's own drivers: NAPALM's ``NetworkDriver``, documented and typed.
 
-    open → get_config → load_merge_candidate | load_replace_candidate → compare_config
-         → commit_config(revert_in=) → confirm_commit | rollback → close
-         (discard_config drops a loaded candidate; plan always ends there)
+:class:`NetchangeDriver`'s docstrings are the specification of the change lifecycle, as NAPALM's
+``napalm/base/base.py`` is for its drivers; the engine (plan, apply, restore) relies on what they
+say. What the engine calls is :class:`netchange.drivers.contract.DriverProtocol`; optional
+features with their defaults are :class:`netchange.drivers.contract.DriverFeatures`.
 
-A NAPALM driver (ios, eos, junos, nxos_ssh, mock, …) is a netchange driver as it is. Platforms
-NAPALM lacks get a subclass of :class:`netchange.drivers.driver.NetchangeDriver` (NAPALM's
-``NetworkDriver`` with the features below as documented members, a typed options model, and
-NAPALM's exceptions raised as netchange's, see ``netchange/drivers/errors.py``), registered in
-:data:`DRIVERS` (entry-point group ``netchange.drivers``).
-
-Optional features are members of :class:`DriverFeatures` with defaults; the engine asks
-:func:`rollback_preview` and :func:`normalize`, which give a plain NAPALM driver the defaults:
-
-``rollback_preview() -> str | None``
-    After a candidate is loaded: the exact lines that would undo it, in the device's syntax.
-    ``None`` (the default): rolled back by restoring the full snapshot
-    (``load_replace_candidate(snapshot)`` + ``commit_config()``).
-``normalize_config(text) -> str``
-    Canonical form of a ``get_config`` result, so that a restored device compares equal to its
-    snapshot despite volatile lines (timestamps, serials). Default: the text stripped.
-
-Whether ``commit_config(revert_in=N)`` is a real confirmed commit is a platform fact: the
-profile's ``confirmed_commit`` (``netchange/platforms/<name>.yaml``), as are the syntax
-(:func:`syntax_of`), the ntc-templates platform and the read-only command prefixes.
+Each driver declares its options as a model (:attr:`NetchangeDriver.Options`, a subclass of
+:class:`DriverOptions`): the inventory's ``optional_args`` are validated into it once, an unknown
+or mistyped key is an error naming the key (never its value, which may be a secret).
 """
 
 from __future__ import annotations
 
-import sys
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
+from napalm.base import NetworkDriver
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from netchange.drivers.contract import DriverFeatures
+from netchange.drivers.errors import CommandRefused, ConfirmRefused
 from netchange.errors import BadRequest
-from netchange.platforms import PLATFORMS, syntax_of
-from netchange.registry import Registry
+from netchange.platforms import PlatformProfile
 
-ENTRY_POINT_GROUP = "netchange.drivers"
 
-class DriverFeatures:
-    """netchange's optional driver features with their defaults (no NAPALM import here: the
-    command line imports this module before any driver is needed)."""
+class DriverOptions(BaseModel):
+    """The ``optional_args`` every netchange driver accepts. Keyword-only, frozen, no extras."""
 
-    offline: bool = False
-    """True for a driver that reads a stored configuration (``plan --offline``): it has no device
-    to ask, so a check that needs one is reported "not run offline" (:func:`is_offline`)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def rollback_preview(self) -> str | None:
-        """The lines that undo the loaded candidate, or ``None``: restore the snapshot instead."""
+    port: int | None = None
+    """TCP port; ``None``: the driver's default. Nornir's ``port`` lands here."""
+    secret: str = ""
+    """An enable secret (the credentials file may give one to every host; unused by most)."""
+
+
+class DriverOptionsError(BadRequest):
+    """The inventory gives a driver an option it does not know, or of the wrong type."""
+
+
+class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # napalm is untyped
+    """NAPALM's contract, the options model and netchange's optional features.
+
+    The lifecycle is NAPALM's, called in this order by plan, apply and restore::
+
+        open()
+        get_config(retrieve="running")              the snapshot (and the drift check at apply)
+        load_merge_candidate(config=…)              hold the change …
+        | load_replace_candidate(config=…)          … or a whole configuration (a restore)
+        compare_config() -> str                     the diff, classified and approved
+        rollback_preview() -> str | None            the lines that undo it (plan stores them)
+        discard_config()                            plan always ends here
+        commit_config(revert_in=N | None)           apply: send it
+        confirm_commit() | rollback()               keep it once the post-checks pass / undo it
+        close()
+
+    Errors are those of ``netchange/drivers/errors.py``: each is both NAPALM's exception and
+    netchange's error of the phase (``MergeRejected`` is a ``MergeConfigException`` and a
+    ``CommitFailed``). A session that dies under any call is ``SessionClosed``, so the engine
+    tells a lost device from a refused change.
+    """
+
+    Options: ClassVar[type[DriverOptions]] = DriverOptions
+    default_port: ClassVar[int] = 22
+
+    def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
+                 optional_args: dict[str, Any] | None = None) -> None:
+        """Nothing is contacted here: ``open()`` does. ``optional_args`` are validated into
+        :attr:`Options` (:class:`DriverOptionsError` names a bad key); ``port`` defaults to
+        :attr:`default_port`."""
+        self.hostname = hostname
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.options = self.parse_options(optional_args)
+        self.port = self.options.port or self.default_port
+
+    @classmethod
+    def parse_options(cls, optional_args: dict[str, Any] | None) -> Any:
+        try:
+            return cls.Options.model_validate(dict(optional_args or {}))
+        except ValidationError as exc:
+            err = exc.errors()[0]  # loc and msg only: the input may be a secret
+            where = ".".join(str(p) for p in err["loc"]) or "optional_args"
+            raise DriverOptionsError(f"{cls.__name__}: optional_args.{where}: {err['msg']}") from None
+
+    # -- session -----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the session to the device.
+
+        :raise OpenFailed: refused, unknown host key, timeout (NAPALM's ``ConnectionException``).
+        :raise LoginRefused: the device refused the credentials (NAPALM's ``ConnectAuthError``).
+        """
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """End the session. A candidate that was not committed is not kept."""
+        raise NotImplementedError
+
+    def is_alive(self) -> dict[str, bool]:
+        """``{"is_alive": bool}``: whether the session still answers. Apply asks it after a failed
+        step, to tell a device lost under the step from a device that refused it."""
+        raise NotImplementedError
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False,
+                   format: str = "text") -> dict[str, str]:  # NAPALM's signature
+        """NAPALM's three datastores, each read only when asked for; absent ones are ``""``.
+
+        ``running`` is read from the device at each call, as the device prints it: it is the
+        snapshot a restore brings back, compared through :meth:`normalize_config`.
+
+        A driver says how to read each one (:meth:`running_config`, :meth:`candidate_config`,
+        :meth:`startup_config`); the selection by ``retrieve`` is the same for every device.
+        """
+        wanted = {"running", "candidate", "startup"} if retrieve == "all" else {retrieve}
+        return {
+            "running": self.running_config() if "running" in wanted else "",
+            "candidate": (self.candidate_config() or "") if "candidate" in wanted else "",
+            "startup": self.startup_config() if "startup" in wanted else "",
+        }
+
+    def running_config(self) -> str:
+        """The running configuration, as the device prints it (read now)."""
+        raise NotImplementedError
+
+    def candidate_config(self) -> str | None:
+        """The loaded candidate in the device's syntax; ``None`` when none is loaded."""
         return None
 
-    def normalize_config(self, text: str) -> str:
-        """``text`` in canonical form (volatile lines dropped); compared byte for byte."""
-        return text.strip()
+    def startup_config(self) -> str:
+        """The configuration the device starts from, where it keeps one apart; ``""`` otherwise."""
+        return ""
 
+    def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
+        """The output of each of ``commands``, by command: read-only commands only.
 
-def rollback_preview(driver: object) -> str | None:
-    """The driver's rollback preview; ``None`` for a driver without netchange's features."""
-    return driver.rollback_preview() if isinstance(driver, DriverFeatures) else None
+        Every command is checked before any is sent, by :func:`check_read_only` against the
+        platform's profile (``read_only`` in ``netchange/platforms/<name>.yaml``). A driver whose
+        ``cli()`` takes something else than commands (bind: ``NAME TYPE`` queries, netconf: a
+        datastore's name) refuses what is not one the same way. A command the device answers
+        with an error is output, not an exception.
 
+        :raise CommandRefused: a command is not read-only (bad input, nothing was sent;
+            NAPALM's ``CommandErrorException``).
+        """
+        raise NotImplementedError
 
-def is_offline(driver: object) -> bool:
-    """Whether ``driver`` works from a stored configuration, without a device."""
-    return isinstance(driver, DriverFeatures) and driver.offline
+    # -- candidate ---------------------------------------------------------------------------
 
+    def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
+        """Hold ``config`` (or the text of the file ``filename``), in the platform's syntax, to be
+        merged onto the running configuration by :meth:`commit_config`. The device's running
+        configuration does not change.
 
-def normalize(driver: object, text: str) -> str:
-    """The driver's canonical form of a configuration, or the text stripped (a NAPALM driver)."""
-    return driver.normalize_config(text) if isinstance(driver, DriverFeatures) else text.strip()
+        :raise MergeRejected: the candidate is refused (a command the profile refuses, a syntax
+            the device's own checker rejects); no candidate is left loaded.
+        """
+        raise NotImplementedError
+
+    def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
+        """As :meth:`load_merge_candidate`, but the candidate replaces the running configuration
+        entirely: what it lacks is removed at commit. A restore loads the snapshot this way.
+
+        :raise ReplaceRejected: the candidate is refused; no candidate is left loaded.
+        """
+        raise NotImplementedError
+
+    def compare_config(self) -> str:
+        """The difference between the running configuration (read now) and what the candidate
+        would make of it, in netchange's diff format (:mod:`netchange.drivers.diffformat`);
+        ``""`` when nothing is loaded or nothing would change.
+
+        The classifier reads this diff and apply compares it with the approved plan's: the same
+        running configuration and candidate give the same text.
+        """
+        raise NotImplementedError
+
+    def discard_config(self) -> None:
+        """Drop the loaded candidate; the device does not change. Harmless with nothing loaded."""
+        raise NotImplementedError
+
+    # -- commit and rollback -----------------------------------------------------------------
+
+    def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
+        """Make the loaded candidate the running configuration; the candidate is dropped.
+
+        ``revert_in=N``: a confirmed commit, which the device itself reverts after ``N`` seconds
+        unless :meth:`confirm_commit` follows (:meth:`has_pending_commit` is true meanwhile). Only
+        where the platform's profile says ``confirmed_commit: true``; elsewhere apply commits
+        without it and rolls back by itself.
+
+        :raise MergeRejected: (``ReplaceRejected`` for a replace) the device refused a line; the
+            lines already sent were undone first, and the message says whether that worked.
+        :raise CommitRefused: nothing is loaded, or a confirmed commit is already pending.
+        """
+        raise NotImplementedError
+
+    def confirm_commit(self) -> None:
+        """Keep the pending confirmed commit: :meth:`has_pending_commit` is false afterwards.
+
+        :raise ConfirmRefused: nothing is pending (it may have reverted already), the device
+            refused, or the platform has no confirmed commit (:class:`NoCommitConfirm`).
+        """
+        raise NotImplementedError
+
+    def has_pending_commit(self) -> bool:
+        """Whether a ``commit_config(revert_in=N)`` waits for :meth:`confirm_commit`."""
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        """Undo the last commit of this session: cancel a pending confirmed commit, else apply
+        the inverse of the last commit (the driver knows what it sent).
+
+        Restore reads the device again afterwards and compares it with the snapshot; when this
+        did not bring it back, it loads the snapshot with :meth:`load_replace_candidate`.
+
+        :raise CommitRefused: the device refused the rollback, or (for some drivers) nothing
+            was committed in this session.
+        """
+        raise NotImplementedError
 
 
 class NoCommitConfirm:
@@ -80,78 +235,22 @@ class NoCommitConfirm:
         return False
 
     def confirm_commit(self) -> None:
-        from netchange.drivers.errors import ConfirmRefused
-
         raise ConfirmRefused(f"{type(self).__name__}: this platform has no confirmed commit")
 
 
-@runtime_checkable
-class DriverProtocol(Protocol):
-    """The subset of NAPALM's ``NetworkDriver`` that the engine calls."""
-
-    def open(self) -> None: ...
-    def close(self) -> None: ...
-    def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False) -> dict[str, str]: ...
-    def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None: ...
-    def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None: ...
-    def compare_config(self) -> str: ...
-    def commit_config(self, message: str = "", revert_in: int | None = None) -> None: ...
-    def confirm_commit(self) -> None: ...
-    def has_pending_commit(self) -> bool: ...
-    def discard_config(self) -> None: ...
-    def rollback(self) -> None: ...
-    def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]: ...
-
-
-DRIVERS: Registry[type[Any]] = Registry("driver", ENTRY_POINT_GROUP)
-"""netchange's own driver classes by name (entry points ``netchange.drivers``, then
-:meth:`Registry.register`). A platform whose profile names no driver of this registry is looked
-up with ``napalm.get_network_driver``."""
-
-
-def known_platforms() -> list[str]:
-    return sorted(set(PLATFORMS.names()) | set(DRIVERS.names()))
-
-
-def driver_class(platform: str) -> type[Any]:
-    """The driver class for ``platform``: netchange's own (by the profile's ``driver`` name, else
-    the platform's), then NAPALM's."""
-    profile = PLATFORMS.find(platform)
-    name = (profile.driver if profile is not None and profile.driver else None) or platform
-    cls = DRIVERS.find(name)
-    if cls is not None:
-        return _at_the_boundary(cls)
-    from napalm import get_network_driver
-    from napalm.base.exceptions import ModuleImportError
-
-    try:
-        return _at_the_boundary(get_network_driver(name))
-    except ModuleImportError as exc:
-        raise BadRequest(f"no driver for platform {platform!r} (known: {', '.join(known_platforms())})") from exc
-
-
-def _at_the_boundary(cls: type[Any]) -> type[Any]:
-    """A NAPALM driver (NAPALM's own ``ios``, ``eos``, ``junos``…, or a plugin's ``NetworkDriver``)
-    wrapped so that its exceptions reach the engine as netchange's typed errors
-    (:func:`netchange.drivers.errors.translating`); netchange's own drivers raise them already."""
-    base = sys.modules.get("napalm.base.base")
-    if base is None or not issubclass(cls, base.NetworkDriver) or getattr(cls, "translated_from", None):
-        return cls  # not a NAPALM driver (NAPALM is not even imported), or wrapped already
-    from netchange.drivers.driver import NetchangeDriver
-    from netchange.drivers.errors import translating
-
-    return cls if issubclass(cls, NetchangeDriver) else translating(cls)
+def check_read_only(profile: PlatformProfile, commands: Iterable[str]) -> None:
+    """Refuse the whole call unless every command is read-only by ``profile``'s rule
+    (:meth:`netchange.platforms.ReadOnlyCommands.refusal`): the one check of every ``cli()``."""
+    for command in commands:
+        reason = profile.read_only.refusal(command)
+        if reason is not None:
+            raise CommandRefused(f"{profile.name}: not a read-only command: {command!r} ({reason})")
 
 
 __all__ = [
-    "DRIVERS",
-    "DriverFeatures",
-    "DriverProtocol",
+    "DriverOptions",
+    "DriverOptionsError",
+    "NetchangeDriver",
     "NoCommitConfirm",
-    "driver_class",
-    "is_offline",
-    "known_platforms",
-    "normalize",
-    "rollback_preview",
-    "syntax_of",
+    "check_read_only",
 ]

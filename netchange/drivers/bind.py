@@ -56,10 +56,9 @@ import dns.xfr
 import dns.zone
 from pydantic import Field
 
-from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.base import DriverOptions, NetchangeDriver, NoCommitConfirm
 from netchange.drivers.diffformat import set_diff
-from netchange.drivers.driver import DriverOptions, NetchangeDriver
-from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
+from netchange.drivers.errors import CommandRefused, CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
 
 MANAGED_TYPES = frozenset({"A", "AAAA", "CNAME", "PTR", "TXT", "MX", "SRV"})
 ZONE_TYPES = frozenset({"SOA", "NS"})
@@ -317,7 +316,7 @@ class BindDriver(NoCommitConfirm, NetchangeDriver):
         for command in commands:
             parts = command.split()
             if len(parts) != 2:
-                raise ValueError(f"cli() takes 'NAME TYPE' queries, not {command!r}")
+                raise CommandRefused(f"bind: cli() takes 'NAME TYPE' queries, not {command!r}")
             query = dns.message.make_query(parts[0], parts[1])
             try:
                 answer = dns.query.udp(query, self.hostname, port=self.port, timeout=self.timeout)

@@ -12,13 +12,13 @@ Writers (one per shape of configuration):
 :func:`hier_diff`
     two hier_config trees (the IOS-style CLI drivers: ``drivers/ios_cli.diff_configs``);
 :func:`diff_text` / :func:`diff_forest`
-    two indented texts (HAProxy, NETCONF; formerly ``drivers/treediff.py``);
+    two indented texts (HAProxy, NETCONF);
 :func:`block_diff`
     two brace-block texts in order (nftables: ``drivers/nftables.ruleset_diff``);
 :func:`set_diff`
     two sets of one-line records (BIND: ``drivers/bind.diff_records``).
 
-Parser: :func:`parse_diff` (re-exported by ``classifiers/diff.py``).
+Parser: :func:`parse_diff` (the classifier reads every driver's diff with it).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from napalm.base.exceptions import (
+    CommandErrorException,
     CommitConfirmException,
     CommitError,
     ConnectAuthError,
@@ -31,7 +32,7 @@ from napalm.base.exceptions import (
     ReplaceConfigException,
 )
 
-from netchange.errors import CommitFailed, ConnectionFailed, DeviceLost, NetchangeError
+from netchange.errors import BadRequest, CommitFailed, ConnectionFailed, DeviceLost, NetchangeError
 
 
 class OpenFailed(ConnectionFailed, ConnectionException):  # type: ignore[misc]  # napalm is untyped
@@ -62,6 +63,11 @@ class CommitRefused(CommitFailed, CommitError):  # type: ignore[misc]
 class ConfirmRefused(CommitFailed, CommitConfirmException):  # type: ignore[misc]
     """Phase confirm: no confirmed commit pending (or the platform has none), or the device
     refused to confirm it."""
+
+
+class CommandRefused(BadRequest, CommandErrorException):  # type: ignore[misc]
+    """Phase read: ``cli()`` was given a command its platform's profile does not call read-only
+    (:func:`netchange.drivers.base.check_read_only`); nothing was sent. Bad input, exit 2."""
 
 
 class Phase(StrEnum):
@@ -124,7 +130,7 @@ def _text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc) or type(exc).__name__}"
 
 
-def translate(exc: Exception, phase: Phase) -> Exception:
+def translate(exc: Exception, phase: Phase) -> Exception:  # noqa: PLR0911 - a table: one return per NAPALM error
     """``exc`` raised by a driver in ``phase``, as netchange's typed error (itself if already one,
     or if nothing more precise is known of it)."""
     if isinstance(exc, NetchangeError):
@@ -190,6 +196,7 @@ def translating(cls: type[Any]) -> type[Any]:
 
 __all__ = [
     "LIFECYCLE",
+    "CommandRefused",
     "CommitRefused",
     "ConfirmRefused",
     "LoginRefused",

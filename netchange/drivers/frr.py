@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from napalm.base.exceptions import CommandErrorException
 
+from netchange.drivers.base import check_read_only
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
 from netchange.drivers.sshdriver import SshExecDriver
 from netchange.drivers.sshexec import SshOptions
@@ -252,11 +253,9 @@ class FrrDriver(SshExecDriver):
         """Read-only vtysh commands (``show …``) and the profile's read-only shell commands."""
         if encoding != "text":
             raise NotImplementedError("only text output")
+        check_read_only(load_profile("frr"), commands)
         out: dict[str, str] = {}
-        read_only = load_profile("frr").read_only_prefixes
         for command in commands:
-            if not command.strip().startswith(read_only) or any(c in command for c in ";&|`$<>\n'\"\\"):
-                raise CommandErrorException(f"not a read-only command: {command!r}")
             if command.strip().startswith("show "):
                 rc, stdout, stderr = self.ssh.run(f"{self._vtysh} -c {shlex.quote(command.strip())}")
             else:

@@ -48,10 +48,9 @@ from napalm.base.exceptions import (
     ConnectionException,
 )
 
-from netchange.drivers.base import NoCommitConfirm
-from netchange.drivers.driver import DriverOptions, NetchangeDriver
+from netchange.drivers.base import DriverOptions, NetchangeDriver, NoCommitConfirm, check_read_only
+from netchange.drivers.diffformat import diff_text
 from netchange.drivers.errors import CommitRefused, MergeRejected, OpenFailed, ReplaceRejected
-from netchange.drivers.treediff import diff_text
 from netchange.platforms import load_profile
 
 STATES = ("ready", "drain", "maint")
@@ -397,10 +396,9 @@ class HaproxyDriver(NoCommitConfirm, NetchangeDriver):
 
     def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
         """Read-only runtime-API commands (``show …``); anything else is refused."""
+        check_read_only(load_profile("haproxy"), commands)
         out = {}
         for command in commands:
-            if not command.startswith(load_profile("haproxy").read_only_prefixes):
-                raise ValueError(f"cli() runs read-only 'show' commands only, not {command!r}")
             out[command] = self._command(command)
         return out
 

@@ -43,15 +43,11 @@ from typing import Any, ClassVar, Literal
 
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig, get_hconfig_driver
 from hier_config.models import IdempotentCommandsAvoidRule, IdempotentCommandsRule, MatchRule
-from napalm.base.exceptions import (
-    CommandErrorException,
-)
 from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
-from netchange.drivers.base import NoCommitConfirm
+from netchange.drivers.base import DriverOptions, NetchangeDriver, NoCommitConfirm, check_read_only
 from netchange.drivers.diffformat import hier_diff
-from netchange.drivers.driver import DriverOptions, NetchangeDriver
 from netchange.drivers.errors import (
     CommitRefused,
     MergeRejected,
@@ -381,10 +377,9 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         """Output of read-only commands (``show …``); anything else is refused, not sent."""
         if encoding != "text":
             raise NotImplementedError("only text output")
+        check_read_only(self.platform, commands)
         out: dict[str, str] = {}
         for command in commands:
-            if not command.strip().startswith(self.platform.read_only_prefixes) or "\n" in command:
-                raise CommandErrorException(f"not a read-only command: {command!r}")
             with self._talking():
                 out[command] = str(self._session().send_command(command, read_timeout=self.timeout))
         return out

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from napalm.base.exceptions import CommandErrorException
 
+from netchange.drivers.base import check_read_only
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
 from netchange.drivers.sshdriver import SshExecDriver
 from netchange.drivers.sshexec import SshOptions
@@ -156,11 +157,9 @@ class KeepalivedDriver(SshExecDriver):
     def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
         if encoding != "text":
             raise NotImplementedError("only text output")
-        read_only = load_profile("keepalived").read_only_prefixes
+        check_read_only(load_profile("keepalived"), commands)
         out: dict[str, str] = {}
         for command in commands:
-            if not command.strip().startswith(read_only) or any(c in command for c in ";&|`$<>\n'\"\\"):
-                raise CommandErrorException(f"not a read-only command: {command!r}")
             rc, stdout, stderr = self.ssh.run(command)
             out[command] = stdout if rc == 0 else stdout + stderr
         return out

@@ -47,8 +47,10 @@ from ncclient.operations import RPCError
 from ncclient.transport import AuthenticationError, SSHError, TransportError
 from pydantic import Field
 
-from netchange.drivers.driver import DriverOptions, NetchangeDriver
+from netchange.drivers.base import DriverOptions, NetchangeDriver
+from netchange.drivers.diffformat import Node, diff_text, parse_tree
 from netchange.drivers.errors import (
+    CommandRefused,
     CommitRefused,
     ConfirmRefused,
     LoginRefused,
@@ -57,7 +59,6 @@ from netchange.drivers.errors import (
     ReplaceRejected,
     SessionClosed,
 )
-from netchange.drivers.treediff import Node, diff_text, parse_tree
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 _CONTAINER_COMMENT = re.compile(r"^!\s*container\s+(\S+)\s+(\S+)(?:\s+(\S+))?\s*$")
@@ -398,7 +399,7 @@ class NetconfDriver(NetchangeDriver):
         out = {}
         for command in commands:
             if command not in ("running", "candidate"):
-                raise ValueError(f"cli() reads 'running' or 'candidate', not {command!r}")
+                raise CommandRefused(f"netconf: cli() reads 'running' or 'candidate', not {command!r}")
             out[command] = self._render(command)
         return out
 

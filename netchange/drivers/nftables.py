@@ -32,6 +32,7 @@ from napalm.base.exceptions import (
     CommandErrorException,
 )
 
+from netchange.drivers.base import check_read_only
 from netchange.drivers.diffformat import block_diff
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
 from netchange.drivers.sshdriver import SshExecDriver
@@ -126,11 +127,9 @@ class NftablesDriver(SshExecDriver):
     def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
         if encoding != "text":
             raise NotImplementedError("only text output")
+        check_read_only(load_profile("nftables"), commands)
         out: dict[str, str] = {}
-        read_only = load_profile("nftables").read_only_prefixes
         for command in commands:
-            if not command.strip().startswith(read_only) or any(c in command for c in ";&|`$<>\n"):
-                raise CommandErrorException(f"not a read-only command: {command!r}")
             rc, stdout, stderr = self._exec(command)
             out[command] = stdout if rc == 0 else stdout + stderr
         return out

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netchange.drivers.base import NoCommitConfirm
-from netchange.drivers.driver import NetchangeDriver
+from netchange.drivers.base import NetchangeDriver, NoCommitConfirm
 from netchange.drivers.sshexec import SshExec, SshOptions
 
 

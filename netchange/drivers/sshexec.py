@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import paramiko
 
-from netchange.drivers.driver import DriverOptions
+from netchange.drivers.base import DriverOptions
 from netchange.drivers.errors import OpenFailed, SessionClosed
 
 

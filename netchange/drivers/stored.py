@@ -49,7 +49,7 @@ import tempfile
 from functools import cache
 from typing import Any
 
-from netchange.drivers.driver import DriverOptions, NetchangeDriver
+from netchange.drivers.base import DriverOptions, NetchangeDriver
 from netchange.drivers.errors import CommitRefused
 from netchange.errors import BadRequest, DriverError
 from netchange.platforms import PLATFORMS, PlatformProfile, syntax_of

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from netchange.drivers.base import driver_class
+from netchange.drivers.contract import driver_class
 
 if TYPE_CHECKING:
     from nornir.core.configuration import Config

@@ -23,7 +23,7 @@ from netchange import redact
 from netchange.changetype import ChangeType, Context, get_change_type, text_hash
 from netchange.classifiers import Classification, classify_change, classify_diff, load_ruleset
 from netchange.classifiers.model import RuleSet
-from netchange.drivers.base import DriverProtocol, rollback_preview, syntax_of
+from netchange.drivers.contract import DriverProtocol, normalize, rollback_preview
 from netchange.errors import BadRequest, NetchangeError, UnknownReference
 from netchange.inventory import CONNECTION_NAME, host_role, host_site, resolve_targets
 from netchange.models import Category, ChangeRequest, CheckResult, Role
@@ -34,8 +34,8 @@ from netchange.plan._document import (
     Rollback,
     compute_plan_hash,
 )
+from netchange.platforms import syntax_of
 from netchange.request import check_host_count
-from netchange.rollback.restore import normalize
 
 if TYPE_CHECKING:
     from nornir.core.inventory import Host

@@ -23,9 +23,9 @@ error naming the file and the field. Today a profile holds what the IOS-style CL
     configuration (optionally after ``no``).
 
 A profile also holds the facts the engine and the drivers branch on: ``syntax``,
-``ntc_platform``, ``confirmed_commit``, ``read_only_prefixes`` and, for an SSH command line,
-``cli`` (netmiko device type, error strings, header lines). Profiles are found through the
-:data:`PLATFORMS` registry; ``docs/adding-a-platform.md`` shows how to add one.
+``ntc_platform``, ``confirmed_commit``, ``read_only`` (what ``cli()`` may run) and, for an SSH
+command line, ``cli`` (netmiko device type, error strings, header lines). Profiles are found
+through the :data:`PLATFORMS` registry; ``docs/adding-a-platform.md`` shows how to add one.
 """
 
 from __future__ import annotations
@@ -36,19 +36,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from netchange.errors import BadRequest
+from netchange.models import FrozenModel
 from netchange.registry import Registry
 
 PROFILES_DIR = Path(__file__).parent
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LineMatch(_Frozen):
+class LineMatch(FrozenModel):
     """One level of a lineage: hier_config's ``MatchRule``, one field set."""
 
     startswith: str | None = None
@@ -77,7 +74,7 @@ def _lineage(value: Any) -> Any:
 Lineage = Annotated[tuple[LineMatch, ...], BeforeValidator(_lineage), Field(min_length=1)]
 
 
-class HierConfigOptions(_Frozen):
+class HierConfigOptions(FrozenModel):
     platform: str
     """hier_config's ``Platform`` value (``cisco_ios``, ``generic``, …): its own rules apply first."""
     idempotent_commands: tuple[Lineage, ...] = ()
@@ -96,7 +93,7 @@ class HierConfigOptions(_Frozen):
     """Lines an idempotent rule would match but that add a value beside it (``… secondary``)."""
 
 
-class CommandRules(_Frozen):
+class CommandRules(FrozenModel):
     refused: tuple[str, ...] = ()
     """Never sent in any candidate: mode changes and actions, matched on every abbreviation."""
     snippet_refused: tuple[str, ...] = ()
@@ -109,7 +106,35 @@ class CommandRules(_Frozen):
     """Indented lines belong to the section above (IOS-style); else every line is a command."""
 
 
-class CliOptions(_Frozen):
+READ_ONLY_REFUSED_CHARACTERS = ";&|`$<>\n\r'\"\\"
+"""Never in a read-only command, whatever the platform: a shell would run a second command
+(``;``, ``&``, ``|``), substitute one (a backquote, ``$``) or redirect (``<``, ``>``); a quote or a
+backslash changes what the words are after the prefix was checked; a line break sends a second
+command on any command line."""
+
+
+class ReadOnlyCommands(FrozenModel):
+    """What ``cli()`` may run on the platform: the one read-only rule of every driver
+    (applied by :func:`netchange.drivers.base.check_read_only`)."""
+
+    prefixes: tuple[str, ...] = ()
+    """A command runs only if it starts (leading spaces aside) with one of these; none: every
+    command is refused."""
+    refused_characters: str = READ_ONLY_REFUSED_CHARACTERS
+    """Characters refused anywhere in a command (:data:`READ_ONLY_REFUSED_CHARACTERS`)."""
+
+    def refusal(self, command: str) -> str | None:
+        """Why ``command`` is not read-only on this platform, or ``None`` when it is."""
+        if not command.strip().startswith(self.prefixes):
+            allowed = ", ".join(repr(p) for p in self.prefixes) or "none"
+            return f"it starts with none of the platform's read-only prefixes ({allowed})"
+        refused = "".join(sorted({c for c in command if c in self.refused_characters}))
+        if refused:
+            return f"it contains {refused!r}"
+        return None
+
+
+class CliOptions(FrozenModel):
     """How an SSH command line prints and refuses (netchange's own IOS-style CLI driver)."""
 
     netmiko_device_type: str
@@ -127,7 +152,7 @@ class CliOptions(_Frozen):
         return "|".join(re.escape(s) for s in self.error_strings)
 
 
-class PlatformProfile(_Frozen):
+class PlatformProfile(FrozenModel):
     """Everything netchange knows about one platform besides its driver's code."""
 
     name: str
@@ -144,8 +169,8 @@ class PlatformProfile(_Frozen):
     confirmed_commit: bool = False
     """``commit_config(revert_in=N)`` is a real confirmed commit the device reverts by itself
     unless ``confirm_commit()`` follows; apply then confirms only after the post-checks pass."""
-    read_only_prefixes: tuple[str, ...] = ()
-    """Commands ``cli()`` may run: a command not starting with one of these is refused."""
+    read_only: ReadOnlyCommands = ReadOnlyCommands()
+    """The commands ``cli()`` may run (prefixes; refused characters)."""
     cli: CliOptions | None = None
     hier_config: HierConfigOptions | None = None
     commands: CommandRules = CommandRules()

@@ -18,17 +18,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from netchange.errors import BadRequest
-from netchange.models import Category
+from netchange.models import Category, FrozenModel
 
 if TYPE_CHECKING:
     from holidays import HolidayBase
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Weekday(enum.StrEnum):
@@ -49,7 +45,7 @@ class Weekday(enum.StrEnum):
 WEEKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
 
 
-class DailyWindow(_Frozen):
+class DailyWindow(FrozenModel):
     """A window repeated on some days, ``start``–``end`` in local wall time.
 
     ``end`` may be earlier than ``start`` (a night window ending the next morning); ``00:00``
@@ -67,7 +63,7 @@ class DailyWindow(_Frozen):
         return f"{days}{hol} {self.start:%H:%M}–{self.end:%H:%M}"
 
 
-class ClosedHours(_Frozen):
+class ClosedHours(FrozenModel):
     """When the service is closed to users at a site: the hours where major work may run.
 
     A weekend day or a public holiday is closed all day; on other days the service closes at
@@ -86,12 +82,12 @@ class ClosedHours(_Frozen):
         return f"weekday nights {self.night_start:%H:%M}–{self.night_end:%H:%M}, {days}{hol}"
 
 
-class Site(_Frozen):
+class Site(FrozenModel):
     name: str
     closed_hours: ClosedHours | None = Field(default=None, description="Overrides the default closed hours.")
 
 
-class Freeze(_Frozen):
+class Freeze(FrozenModel):
     """No change may overlap a freeze (dates inclusive, local time)."""
 
     start: dt.date
@@ -116,7 +112,7 @@ Email = Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", 
 """One plain mailbox (``local@domain``): no display name, no list, nothing a mail header could split."""
 
 
-class Person(_Frozen):
+class Person(FrozenModel):
     login: str
     email: Email | None = Field(default=None, description="Where notifications reach them (none: not mailed).")
     name: str
@@ -144,7 +140,7 @@ class Person(_Frozen):
         return not self.sites or bool(set(sites) & set(self.sites))
 
 
-class ApprovalRule(_Frozen):
+class ApprovalRule(FrozenModel):
     """One approval a category needs: a person with ``role`` from ``organisation``."""
 
     role: PersonRole
@@ -160,7 +156,7 @@ class ApprovalRule(_Frozen):
 PlanDemand = Literal["rollback", "post_checks"]
 
 
-class CategoryPolicy(_Frozen):
+class CategoryPolicy(FrozenModel):
     """What the quality plan demands of one category (docs/quality-plan.md, "Classification of changes")."""
 
     description: str
@@ -186,7 +182,7 @@ class CategoryPolicy(_Frozen):
         return self
 
 
-class Identity(_Frozen):
+class Identity(FrozenModel):
     """How the acting person is found: the OS account, or ``NETCHANGE_ACTOR`` where allowed.
 
     ``allow_override`` lets tests and the lab act as several people from one account; a
@@ -196,25 +192,25 @@ class Identity(_Frozen):
     allow_override: bool = False
 
 
-class ApplyRules(_Frozen):
+class ApplyRules(FrozenModel):
     """Who may apply a change, and roll one back on request."""
 
     roles: tuple[PersonRole, ...] = ("engineer",)
 
 
-class RequestRules(_Frozen):
+class RequestRules(FrozenModel):
     """Whose request counts as the requester's validation of a change that lists no approval."""
 
     roles: tuple[PersonRole, ...] = ("requester",)
 
 
-class CloseRules(_Frozen):
+class CloseRules(FrozenModel):
     """Final validation: one person with each of these roles closes the change."""
 
     roles: tuple[PersonRole, ...] = ("engineer", "ops_manager")
 
 
-class PolicyAdmin(_Frozen):
+class PolicyAdmin(FrozenModel):
     """Who may adopt a new policy file in place of the one pinned in the journal.
 
     The quality plan is versioned and reviewed; a new version takes effect only when one of these
@@ -226,12 +222,12 @@ class PolicyAdmin(_Frozen):
     roles: tuple[PersonRole, ...] = ("project_manager",)
 
 
-class HolidayCalendar(_Frozen):
+class HolidayCalendar(FrozenModel):
     country: str = "FR"
     subdiv: str | None = None
 
 
-class Policy(_Frozen):
+class Policy(FrozenModel):
     version: Annotated[str, Field(min_length=1)]
     project: str = "netchange — perimeter operations"
     client: str

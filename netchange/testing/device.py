@@ -2,7 +2,7 @@
 
 A stored configuration is what ``show running-config`` prints (a backup tool's file as it is,
 header and banner lines included). :class:`StoredDevice` holds it; :meth:`StoredDevice.driver`
-opens the platform's own driver (the one :data:`netchange.drivers.base.DRIVERS` gives) with a
+opens the platform's own driver (the one :data:`netchange.drivers.contract.DRIVERS` gives) with a
 :class:`MemorySession` in place of the SSH session, so parsing, the merge, the diff, the rollback
 lines and the checks run exactly the code they run against a switch. Nothing is canned: the diff
 a test sees is the one the driver computes from the configuration and the rendered candidate.

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from netchange.drivers.base import driver_class
+from netchange.drivers.contract import driver_class
 from tests.integration.lab2_support import context
 
 pytestmark = pytest.mark.lab

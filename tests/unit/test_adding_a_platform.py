@@ -8,8 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from netchange.apply import supports_confirmed_commit
-from netchange.drivers.base import DRIVERS, driver_class, known_platforms, rollback_preview
+from netchange.drivers.contract import DRIVERS, driver_class, known_platforms, rollback_preview
+from netchange.drivers.errors import CommandRefused
 from netchange.platforms import PLATFORMS, read_profile, syntax_of
 from tests.unit.test_driver_contract import check_contract
 
@@ -39,4 +42,7 @@ def test_the_pages_profile_and_driver_make_a_platform(tmp_path: Path) -> None:
         dev.commit_config()
         assert dev.get_config()["running"] == "hostname acme\nvlan 10\n"
         assert PLATFORMS.get("acme_os").ntc_platform == "cisco_ios"
+        assert dev.cli(["show version"]) == {"show version": ""}
+        with pytest.raises(CommandRefused, match="not a read-only command"):
+            dev.cli(["show version", "reload"])
     assert "acme_os" not in known_platforms()

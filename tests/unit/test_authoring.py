@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import netchange.authoring as authoring
 
 
-def test_every_public_name_is_there_and_the_old_helpers_module_still_imports() -> None:
+def test_every_public_name_is_there() -> None:
     for name in authoring.__all__:
         assert getattr(authoring, name) is not None, name
-    from netchange.tasks import _common
-
-    for name in _common.__all__:
-        assert getattr(_common, name) is getattr(authoring, name), name
-
-
-def test_netchange_s_own_types_use_the_public_module() -> None:
-    tasks = Path(authoring.__file__).resolve().parents[1] / "tasks"
-    for module in sorted(tasks.glob("*.py")):
-        if module.name != "_common.py":
-            assert "tasks._common" not in module.read_text(encoding="utf-8"), module.name
 
 
 def test_the_helpers_read_an_ios_configuration() -> None:

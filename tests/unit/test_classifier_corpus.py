@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from netchange.classifiers import classify_diff, load_ruleset
-from netchange.classifiers.diff import parse_diff
+from netchange.drivers.diffformat import parse_diff
 from netchange.models import Category, Role
 
 CORPUS = Path(__file__).parents[1] / "corpus"

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from netchange.classifiers import Classification, classify_change, classify_diff, load_ruleset
-from netchange.classifiers.diff import parse_diff
 from netchange.classifiers.loader import RULES_DIR
+from netchange.drivers.diffformat import parse_diff
 from netchange.errors import BadRequest
 from netchange.models import Category, ChangeRequest, Role
 

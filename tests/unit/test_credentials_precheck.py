@@ -17,7 +17,7 @@ import pytest
 import yaml
 from napalm.base.exceptions import ConnectionException
 
-from netchange.drivers.base import DRIVERS
+from netchange.drivers.contract import DRIVERS
 from netchange.inventory import load_nornir
 from tests.conftest import CliResult
 

@@ -3,8 +3,6 @@ each writer prints, the parser reads back without a malformed line, each change 
 
 from __future__ import annotations
 
-import netchange.classifiers.diff
-import netchange.drivers.treediff
 from netchange.drivers import diffformat
 from netchange.drivers.bind import Record, diff_records
 from netchange.drivers.ios_cli import IOS, diff_configs, parse
@@ -46,8 +44,3 @@ def test_set_writer() -> None:
     b = Record("www.example.org.", "A", "192.0.2.2", 300)
     assert [(s, body.split()[-1]) for s, body, _ in _changes(diff_records(frozenset({a}), frozenset({b})))] == [
         ("-", "192.0.2.1"), ("+", "192.0.2.2")]
-
-
-def test_old_names_are_the_shared_module() -> None:
-    assert netchange.classifiers.diff.parse_diff is diffformat.parse_diff
-    assert netchange.drivers.treediff.diff_text is diffformat.diff_text

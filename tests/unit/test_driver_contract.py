@@ -18,8 +18,8 @@ from napalm.base import NetworkDriver
 from napalm.base.exceptions import MergeConfigException, ReplaceConfigException
 from netmiko.exceptions import ConfigInvalidException
 
-from netchange.drivers.base import DRIVERS, driver_class, rollback_preview
-from netchange.drivers.driver import DriverOptionsError, NetchangeDriver
+from netchange.drivers.base import DriverOptionsError, NetchangeDriver
+from netchange.drivers.contract import DRIVERS, driver_class, rollback_preview
 from netchange.errors import BadRequest, CommitFailed
 from netchange.platforms import PLATFORMS
 from netchange.testing import MemorySession, StoredDevice
@@ -27,6 +27,10 @@ from netchange.testing import MemorySession, StoredDevice
 LIFECYCLE = ("open", "close", "is_alive", "get_config", "load_merge_candidate", "load_replace_candidate",
              "compare_config", "commit_config", "confirm_commit", "has_pending_commit", "discard_config",
              "rollback", "cli")
+
+IMPLEMENTED_BY_THE_BASE = ("get_config",)
+"""The lifecycle methods :class:`NetchangeDriver` implements for every driver; it only specifies
+the others (NAPALM's way: a docstring and ``NotImplementedError``)."""
 
 
 def _params(fn: Any) -> list[tuple[str, Any, Any]]:
@@ -39,8 +43,17 @@ def check_contract(name: str, cls: type[Any]) -> None:
     for method in LIFECYCLE:
         ours, napalm = getattr(cls, method), getattr(NetworkDriver, method)
         assert ours is not napalm, f"{name}.{method} is NAPALM's NotImplementedError stub"
+        assert method in IMPLEMENTED_BY_THE_BASE or ours is not getattr(NetchangeDriver, method), (
+            f"{name}.{method} is only the base class's specification (NotImplementedError)")
         assert _params(ours) == _params(napalm), f"{name}.{method}{inspect.signature(ours)}"
     assert _params(cls.__init__) == _params(NetworkDriver.__init__)
+
+
+def test_the_base_class_specifies_napalms_lifecycle_with_napalms_signatures() -> None:
+    for method in LIFECYCLE:
+        spec = getattr(NetchangeDriver, method)
+        assert spec is not getattr(NetworkDriver, method) and spec.__doc__, method
+        assert _params(spec) == _params(getattr(NetworkDriver, method)), method
 
 
 @pytest.mark.parametrize("name", DRIVERS.names())
@@ -102,8 +115,6 @@ def test_optional_features_have_defaults_for_plain_napalm_drivers() -> None:
 
 
 def test_get_config_reads_only_the_datastores_asked_for() -> None:
-    from netchange.drivers.driver import NetchangeDriver
-
     reads: list[str] = []
 
     class Counting(NetchangeDriver):  # type: ignore[misc]

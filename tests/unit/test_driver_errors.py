@@ -22,7 +22,7 @@ from napalm.base.exceptions import (
     MergeConfigException,
 )
 
-from netchange.drivers.base import DRIVERS, driver_class
+from netchange.drivers.contract import DRIVERS, driver_class
 from netchange.drivers.errors import (
     CommitRefused,
     LoginRefused,

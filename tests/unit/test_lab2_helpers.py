@@ -8,6 +8,7 @@ from lxml import etree
 
 from netchange.changetype import get_change_type, render_template
 from netchange.drivers.bind import Record, check_records, diff_records, merge_records, parse_records
+from netchange.drivers.diffformat import diff_text
 from netchange.drivers.haproxy import (
     inverse_candidate,
     merge,
@@ -17,7 +18,6 @@ from netchange.drivers.haproxy import (
     rewrite_config,
 )
 from netchange.drivers.netconf import render_data, rendering_to_xml, yang_list_keys
-from netchange.drivers.treediff import diff_text
 from netchange.errors import BadRequest
 from netchange.tasks.dns_record import DnsRecordParams, record_of
 

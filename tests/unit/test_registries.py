@@ -16,7 +16,7 @@ import pytest
 
 from netchange.apply import supports_confirmed_commit
 from netchange.changetype import CHANGE_TYPES, ChangeType, get_change_type
-from netchange.drivers.base import DRIVERS, driver_class, known_platforms
+from netchange.drivers.contract import DRIVERS, driver_class, known_platforms
 from netchange.errors import BadRequest
 from netchange.models import StrictModel
 from netchange.platforms import PLATFORMS, PlatformProfile, profile_of, syntax_of

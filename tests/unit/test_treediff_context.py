@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netchange.classifiers import classify_diff
-from netchange.drivers.treediff import diff_text
+from netchange.drivers.diffformat import diff_text
 from netchange.models import Category, Role
 
 BEFORE = (

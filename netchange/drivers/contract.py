@@ -1,0 +1,137 @@
+"""What the engine asks of a driver, and how it finds one (no NAPALM import here: the command line
+imports this module before any driver is needed).
+
+A NAPALM driver (ios, eos, junos, nxos_ssh, mock, …) is a netchange driver as it is: the engine
+calls the part of NAPALM's ``NetworkDriver`` that :class:`DriverProtocol` lists, in the order
+:class:`netchange.drivers.base.NetchangeDriver` specifies (the lifecycle is documented there,
+once). Platforms NAPALM lacks get a subclass of that base class, registered in :data:`DRIVERS`
+(entry-point group ``netchange.drivers``).
+
+Optional features are members of :class:`DriverFeatures` with defaults; the engine asks
+:func:`rollback_preview`, :func:`normalize` and :func:`is_offline`, which give a plain NAPALM
+driver the defaults.
+
+Whether ``commit_config(revert_in=N)`` is a real confirmed commit is a platform fact: the
+profile's ``confirmed_commit`` (``netchange/platforms/<name>.yaml``), as are the syntax
+(:func:`netchange.platforms.syntax_of`), the ntc-templates platform and the read-only commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Protocol, runtime_checkable
+
+from netchange.errors import BadRequest
+from netchange.platforms import PLATFORMS
+from netchange.registry import Registry
+
+ENTRY_POINT_GROUP = "netchange.drivers"
+
+
+@runtime_checkable
+class DriverProtocol(Protocol):
+    """The subset of NAPALM's ``NetworkDriver`` that the engine calls."""
+
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def get_config(self, retrieve: str = "all", full: bool = False, sanitized: bool = False) -> dict[str, str]: ...
+    def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None: ...
+    def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None: ...
+    def compare_config(self) -> str: ...
+    def commit_config(self, message: str = "", revert_in: int | None = None) -> None: ...
+    def confirm_commit(self) -> None: ...
+    def has_pending_commit(self) -> bool: ...
+    def discard_config(self) -> None: ...
+    def rollback(self) -> None: ...
+    def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]: ...
+
+
+class DriverFeatures:
+    """netchange's optional driver features with their defaults (every
+    :class:`~netchange.drivers.base.NetchangeDriver` has them; a NAPALM driver gets the defaults
+    through the functions below)."""
+
+    offline: bool = False
+    """True for a driver that reads a stored configuration (``plan --offline``): it has no device
+    to ask, so a check that needs one is reported "not run offline" (:func:`is_offline`)."""
+
+    def rollback_preview(self) -> str | None:
+        """After a candidate is loaded: the exact lines that would undo it, in the device's syntax.
+        ``None`` (the default): rolled back by restoring the full snapshot
+        (``load_replace_candidate(snapshot)`` + ``commit_config()``)."""
+        return None
+
+    def normalize_config(self, text: str) -> str:
+        """Canonical form of a ``get_config`` result, so that a restored device compares equal to
+        its snapshot despite volatile lines (timestamps, serials); compared byte for byte.
+        Default: the text stripped."""
+        return text.strip()
+
+
+def rollback_preview(driver: object) -> str | None:
+    """The driver's rollback preview; ``None`` for a driver without netchange's features."""
+    return driver.rollback_preview() if isinstance(driver, DriverFeatures) else None
+
+
+def is_offline(driver: object) -> bool:
+    """Whether ``driver`` works from a stored configuration, without a device."""
+    return isinstance(driver, DriverFeatures) and driver.offline
+
+
+def normalize(driver: object, text: str) -> str:
+    """The driver's canonical form of a configuration, or the text stripped (a NAPALM driver)."""
+    return driver.normalize_config(text) if isinstance(driver, DriverFeatures) else text.strip()
+
+
+DRIVERS: Registry[type[Any]] = Registry("driver", ENTRY_POINT_GROUP)
+"""netchange's own driver classes by name (entry points ``netchange.drivers``, then
+:meth:`Registry.register`). A platform whose profile names no driver of this registry is looked
+up with ``napalm.get_network_driver``."""
+
+
+def known_platforms() -> list[str]:
+    return sorted(set(PLATFORMS.names()) | set(DRIVERS.names()))
+
+
+def driver_class(platform: str) -> type[Any]:
+    """The driver class for ``platform``: netchange's own (by the profile's ``driver`` name, else
+    the platform's), then NAPALM's."""
+    profile = PLATFORMS.find(platform)
+    name = (profile.driver if profile is not None and profile.driver else None) or platform
+    cls = DRIVERS.find(name)
+    if cls is not None:
+        return _at_the_boundary(cls)
+    from napalm import get_network_driver
+    from napalm.base.exceptions import ModuleImportError
+
+    try:
+        return _at_the_boundary(get_network_driver(name))
+    except ModuleImportError as exc:
+        raise BadRequest(f"no driver for platform {platform!r} (known: {', '.join(known_platforms())})") from exc
+
+
+def _at_the_boundary(cls: type[Any]) -> type[Any]:
+    """A NAPALM driver (NAPALM's own ``ios``, ``eos``, ``junos``…, or a plugin's ``NetworkDriver``)
+    wrapped so that its exceptions reach the engine as netchange's typed errors
+    (:func:`netchange.drivers.errors.translating`); netchange's own drivers (every one has
+    :class:`DriverFeatures`) raise them already."""
+    base = sys.modules.get("napalm.base.base")
+    if base is None or not issubclass(cls, base.NetworkDriver) or getattr(cls, "translated_from", None):
+        return cls  # not a NAPALM driver (NAPALM is not even imported), or wrapped already
+    if issubclass(cls, DriverFeatures):
+        return cls
+    from netchange.drivers.errors import translating
+
+    return translating(cls)
+
+
+__all__ = [
+    "DRIVERS",
+    "DriverFeatures",
+    "DriverProtocol",
+    "driver_class",
+    "is_offline",
+    "known_platforms",
+    "normalize",
+    "rollback_preview",
+]
