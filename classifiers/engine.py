@@ -125,7 +125,7 @@ def _grouped(matchers: tuple[Matcher, ...]) -> _Groups:
     return groups
 
 
-def _scan(
+def _scan(  # noqa: C901 - the classifier's inner loop, its rule lookup cache inline for speed (bench B3)
     diff: str,
     platform: str,
     role: Role,

@@ -230,6 +230,19 @@ _const = re._constants  # type: ignore[attr-defined]
 _AT, _AT_BEGINNING = _const.AT, _const.AT_BEGINNING
 
 
+def _first_of_class(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """The characters of a class (``[...]``) made of literals and small ranges; ``None`` otherwise."""
+    out: set[str] = set()
+    for kind, value in items:
+        if kind is _const.LITERAL:
+            out.add(chr(value))
+        elif kind is _const.RANGE and value[1] - value[0] < 64:
+            out.update(chr(c) for c in range(value[0], value[1] + 1))
+        else:
+            return None
+    return out
+
+
 def _first_of(seq: list[Any]) -> set[str] | None:
     if not seq:
         return None
@@ -237,15 +250,7 @@ def _first_of(seq: list[Any]) -> set[str] | None:
     if op is _const.LITERAL:
         return {chr(arg)}
     if op is _const.IN:
-        out: set[str] = set()
-        for kind, value in arg:
-            if kind is _const.LITERAL:
-                out.add(chr(value))
-            elif kind is _const.RANGE and value[1] - value[0] < 64:
-                out.update(chr(c) for c in range(value[0], value[1] + 1))
-            else:
-                return None
-        return out
+        return _first_of_class(arg)
     if op is _const.SUBPATTERN:
         return _first_of(list(arg[-1]))
     if op is _const.BRANCH:

@@ -75,6 +75,14 @@ class DownReport:
     errors: list[str] = field(default_factory=list)
     """Steps that failed (each one alone: the others were still done)."""
 
+    def attempt(self, what: str, action: Callable[..., object], *args: Any) -> object:
+        """One step of the teardown: its failure is recorded in :attr:`errors`, never raised."""
+        try:
+            return action(*args)
+        except Exception as exc:
+            self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+            return None
+
 
 class LabManager:
     """The lab under one state directory (``$NETCHANGE_HOME/lab``)."""
@@ -221,14 +229,19 @@ class LabManager:
         state = self.load_state()
         if state is None:
             return report
+        victims = self._stop_processes(state, report)
+        self._remove_namespaces_and_paths(state, report)
+        self._wait_for_leftovers(state, victims, report)
+        if not report.leftovers:
+            report.attempt("release the instance number", instances.release_instance, self.root)
+            self.state_file.unlink(missing_ok=True)
+        return report
 
-        def attempt(what: str, action: Callable[..., object], *args: Any) -> object:
-            try:
-                return action(*args)
-            except Exception as exc:
-                report.errors.append(f"{what}: {type(exc).__name__}: {exc}")
-                return None
-
+    @staticmethod
+    def _stop_processes(state: dict[str, Any], report: DownReport) -> dict[str, int]:
+        """SIGTERM to the lab's processes still alive (checked by start time), SIGKILL after
+        :data:`STOP_TIMEOUT`; returns them, by name."""
+        attempt = report.attempt
         starts = state.get("start_times", {})
         victims = {name: pid for name, pid in state.get("pids", {}).items()
                    if attempt(f"check {name} (pid {pid})", _alive, pid, starts.get(name))}
@@ -241,6 +254,9 @@ class LabManager:
             if attempt(f"check {name} (pid {pid})", _group_alive, pid):
                 attempt(f"kill {name} (pid {pid})", _signal, pid, signal.SIGKILL)
         report.killed = sorted(victims.values())
+        return victims
+
+    def _remove_namespaces_and_paths(self, state: dict[str, Any], report: DownReport) -> None:
         recorded = list(state.get("namespaces", []))
         try:
             existing = set(_namespaces())
@@ -249,11 +265,12 @@ class LabManager:
             existing = set(recorded)
         for ns in reversed(recorded):
             if ns in existing:
-                attempt(f"namespace {ns}", self._delete_namespace, ns, report)
+                report.attempt(f"namespace {ns}", self._delete_namespace, ns, report)
         for path in state.get("paths", []):
             if Path(path).exists():
-                attempt(f"directory {path}", shutil.rmtree, path)
+                report.attempt(f"directory {path}", shutil.rmtree, path)
 
+    def _wait_for_leftovers(self, state: dict[str, Any], victims: dict[str, int], report: DownReport) -> None:
         # A killed process takes a moment to release its sockets: look again for a few seconds
         # before calling anything a leftover.
         deadline = time.monotonic() + LEFTOVER_GRACE
@@ -266,10 +283,6 @@ class LabManager:
                 break
             if not report.leftovers or time.monotonic() > deadline:
                 break
-        if not report.leftovers:
-            attempt("release the instance number", instances.release_instance, self.root)
-            self.state_file.unlink(missing_ok=True)
-        return report
 
     @staticmethod
     def _delete_namespace(ns: str, report: DownReport) -> None:

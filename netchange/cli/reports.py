@@ -69,7 +69,7 @@ def _row_json(r: Any) -> dict[str, Any]:
 
 
 @app.command()
-def show(
+def show(  # noqa: C901 - prints the tracking sheet section by section (change, plan, approvals, events)
     change_id: Annotated[str, typer.Argument(help="The change to show.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

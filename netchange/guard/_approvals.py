@@ -83,6 +83,20 @@ class ApprovalStatus:
         return "complete: " + ", ".join(f"{r.describe()} = {a.approver}" for r, a in self.satisfied)
 
 
+def _chained_approvals(journal: Journal, change_id: str) -> tuple[dict[int, tuple[int, str | None]], int]:
+    """What the chained events say of each approval: approval id → its event's sequence number and
+    policy digest; and the sequence number of the last attempt that ended rolled back or failed
+    (approvals before it are used up), 0 if none."""
+    given: dict[int, tuple[int, str | None]] = {}
+    consumed_at = 0
+    for event in journal.events(change_id):
+        if event.kind in {"approval", "rejection"} and isinstance(event.data.get("approval_id"), int):
+            given[event.data["approval_id"]] = (event.seq, event.data.get("policy_digest"))
+        elif event.kind == "state" and event.data.get("to") in CONSUMING:
+            consumed_at = event.seq
+    return given, consumed_at
+
+
 def status(
     policy: Policy,
     journal: Journal,
@@ -100,15 +114,7 @@ def status(
     entry names sites counts only when the plan touches one of them.
     """
     rules = policy.category(category).approvals
-    # What the chained events say of each approval: its sequence number and policy digest, and
-    # when an attempt last ended rolled back or failed (approvals before it are used up).
-    given: dict[int, tuple[int, str | None]] = {}
-    consumed_at = 0
-    for event in journal.events(change_id):
-        if event.kind in {"approval", "rejection"} and isinstance(event.data.get("approval_id"), int):
-            given[event.data["approval_id"]] = (event.seq, event.data.get("policy_digest"))
-        elif event.kind == "state" and event.data.get("to") in CONSUMING:
-            consumed_at = event.seq
+    given, consumed_at = _chained_approvals(journal, change_id)
     in_force = policypin.pinned_digest(journal)
     latest: dict[str, Approval] = {}
     rejected: dict[str, Approval] = {}

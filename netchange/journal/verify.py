@@ -46,8 +46,10 @@ class Verify(JournalBase):
         found.sort(key=lambda item: item[0])
         return [text for _, text in found]
 
-    def _verify_chain(self, rows: list[sqlite3.Row], head: sqlite3.Row | None, seq_row: sqlite3.Row | None,
-                      heads: Iterable[tuple[int, str]], found: list[tuple[float, str]]) -> int | None:
+    def _verify_chain(  # noqa: C901 - the key, then each event's link, hash and seal, then the head: one pass
+        self, rows: list[sqlite3.Row], head: sqlite3.Row | None, seq_row: sqlite3.Row | None,
+        heads: Iterable[tuple[int, str]], found: list[tuple[float, str]],
+    ) -> int | None:
         """Chain checks; returns the seq from which events are keyed (None: never keyed)."""
         keying = next((r for r in rows if r["kind"] == KEYED), None)
         keyed_from = int(keying["seq"]) if keying is not None else None
@@ -162,8 +164,10 @@ _CHANGE_FIELDS = ("title", "ticket", "requester", "category", "sites", "hosts", 
 
 
 
-def _verify_rows(rows: list[sqlite3.Row], keyed_from: int | None, tables: dict[str, list[sqlite3.Row]],
-                 found: list[tuple[float, str]], *, locks: bool = True) -> None:
+def _verify_rows(  # noqa: C901, PLR0912, PLR0915 - replays the events, then checks each table against them
+    rows: list[sqlite3.Row], keyed_from: int | None, tables: dict[str, list[sqlite3.Row]],
+    found: list[tuple[float, str]], *, locks: bool = True,
+) -> None:
     """Rows of the other tables against the events: digests, and what the events say they hold."""
     plan_sha: dict[str, tuple[int, str, bool]] = {}
     approval_sha: dict[int, tuple[int, str]] = {}

@@ -8,6 +8,7 @@ on fw-doif-a: …; 3 devices restored and verified in 0.23 s".
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,58 +35,75 @@ def _checks(data: dict[str, Any]) -> str:
     return f"post-checks passed ({len(checks)})"
 
 
-def sentence(event: Event) -> tuple[str, str]:
-    """One event in words, and its tone."""
-    d = event.data
-    k = event.kind
-    if k == "requested":
-        return "change requested", ""
-    if k == "plan_recorded":
-        return f"planned: plan {str(d.get('plan_hash', ''))[:12]} ({d.get('category', '?')})", ""
-    if k == "approvals_voided":
-        return "planned again: earlier approvals no longer count", "warn"
-    if k in {"approval", "rejection"}:
-        verb = "approved" if k == "approval" else "rejected"
+Say = Callable[[dict[str, Any]], tuple[str, str]]
+
+
+def _decision(verb: str, tone: str) -> Say:
+    def say(d: dict[str, Any]) -> tuple[str, str]:
         comment = f": “{d.get('comment')}”" if d.get("comment") else ""
-        return f"{verb} plan {str(d.get('plan_hash', ''))[:12]}{comment}", "good" if k == "approval" else "bad"
-    if k == "state":
-        reason = f" — {d['reason']}" if d.get("reason") else ""
-        return f"state {d.get('from')} → {d.get('to')}{reason}", ""
-    if k == "guard":
-        verdict = "guard allowed" if d.get("allowed") else "guard refused"
-        action = d.get("action") or "apply"
-        return f"{verdict} {action}: " + "; ".join(str(r) for r in d.get("reasons", [])), (
-            "good" if d.get("allowed") else "bad"
-        )
-    if k == "post_checks":
-        text = _checks(d)
-        return text, "bad" if "failed" in text else "good"
-    if k == "host_failed":
-        return f"failed: {d.get('error')}", "bad"
-    if k == "rollback_verified":
-        return f"restored ({', '.join(d.get('strategies') or [])}) and verified in {d.get('seconds')} s", "good"
-    if k == "rollback_failed":
-        return "ROLLBACK NOT VERIFIED: " + "; ".join(str(e) for e in d.get("errors") or []), "bad"
-    if k == "apply_finished":
-        return f"apply finished: {d.get('outcome')}", "good" if d.get("outcome") == "completed" else "bad"
-    if k == "emergency":
-        return f"EMERGENCY path: {d.get('reason')}", "warn"
-    if k == "close_validation":
-        return f"final validation ({'/'.join(d.get('roles') or [])}) {d.get('comment') or ''}".rstrip(), "good"
-    simple = {
-        "apply_started": "apply started on " + ", ".join(d.get("hosts") or []),
-        "snapshot": "running state saved (snapshot)",
-        "drift": "the device drifted from the plan",
-        "commit_started": "commit started" + (" (confirmed commit)" if d.get("confirmed") else ""),
-        "committed": "committed",
-        "confirmed": "confirmed",
-        "rollback_started": "rollback started",
-        "interrupted": "interrupted",
-    }
-    if k in simple:
-        return simple[k], ""
-    shown = ", ".join(f"{key}={value}" for key, value in d.items() if key not in {"request", "row_sha"})
-    return (f"{k}: {shown}" if shown else k)[:300], ""
+        return f"{verb} plan {str(d.get('plan_hash', ''))[:12]}{comment}", tone
+
+    return say
+
+
+def _state(d: dict[str, Any]) -> tuple[str, str]:
+    reason = f" — {d['reason']}" if d.get("reason") else ""
+    return f"state {d.get('from')} → {d.get('to')}{reason}", ""
+
+
+def _guard(d: dict[str, Any]) -> tuple[str, str]:
+    verdict = "guard allowed" if d.get("allowed") else "guard refused"
+    action = d.get("action") or "apply"
+    return f"{verdict} {action}: " + "; ".join(str(r) for r in d.get("reasons", [])), (
+        "good" if d.get("allowed") else "bad"
+    )
+
+
+def _post_checks(d: dict[str, Any]) -> tuple[str, str]:
+    text = _checks(d)
+    return text, "bad" if "failed" in text else "good"
+
+
+# One sentence per kind of event, and its tone ("", "good", "bad", "warn").
+_SAY: dict[str, Say] = {
+    "requested": lambda d: ("change requested", ""),
+    "plan_recorded": lambda d: (f"planned: plan {str(d.get('plan_hash', ''))[:12]} ({d.get('category', '?')})", ""),
+    "approvals_voided": lambda d: ("planned again: earlier approvals no longer count", "warn"),
+    "approval": _decision("approved", "good"),
+    "rejection": _decision("rejected", "bad"),
+    "state": _state,
+    "guard": _guard,
+    "post_checks": _post_checks,
+    "host_failed": lambda d: (f"failed: {d.get('error')}", "bad"),
+    "rollback_verified": lambda d: (
+        f"restored ({', '.join(d.get('strategies') or [])}) and verified in {d.get('seconds')} s", "good"
+    ),
+    "rollback_failed": lambda d: ("ROLLBACK NOT VERIFIED: " + "; ".join(str(e) for e in d.get("errors") or []), "bad"),
+    "apply_finished": lambda d: (
+        f"apply finished: {d.get('outcome')}", "good" if d.get("outcome") == "completed" else "bad"
+    ),
+    "emergency": lambda d: (f"EMERGENCY path: {d.get('reason')}", "warn"),
+    "close_validation": lambda d: (
+        f"final validation ({'/'.join(d.get('roles') or [])}) {d.get('comment') or ''}".rstrip(), "good"
+    ),
+    "apply_started": lambda d: ("apply started on " + ", ".join(d.get("hosts") or []), ""),
+    "snapshot": lambda d: ("running state saved (snapshot)", ""),
+    "drift": lambda d: ("the device drifted from the plan", ""),
+    "commit_started": lambda d: ("commit started" + (" (confirmed commit)" if d.get("confirmed") else ""), ""),
+    "committed": lambda d: ("committed", ""),
+    "confirmed": lambda d: ("confirmed", ""),
+    "rollback_started": lambda d: ("rollback started", ""),
+    "interrupted": lambda d: ("interrupted", ""),
+}
+
+
+def sentence(event: Event) -> tuple[str, str]:
+    """One event in words, and its tone; an event of another kind as its fields."""
+    say = _SAY.get(event.kind)
+    if say is not None:
+        return say(event.data)
+    shown = ", ".join(f"{key}={value}" for key, value in event.data.items() if key not in {"request", "row_sha"})
+    return (f"{event.kind}: {shown}" if shown else event.kind)[:300], ""
 
 
 def timeline(events: tuple[Event, ...] | list[Event], tz: ZoneInfo) -> list[Line]:
