@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from netchange.apply import ChangeOutcome, HostStatus
+from netchange.apply import ChangeOutcome, HostStatus, JournalRecorder, Observers, ProgressView
 from netchange.apply import locks as devicelock
 from netchange.errors import BadRequest, GuardRefused, StateConflict
 from netchange.journal import Journal, State, StateError
@@ -197,7 +197,7 @@ def plan_change(settings: Settings, policy: Policy, request: ChangeRequest, *, a
 # -- apply -------------------------------------------------------------------------------------------
 def apply_change(run: Run, change_id: str, *, emergency: str | None = None, revert_in: int = 300) -> ApplyOutcome:
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
-    from netchange.apply import Applier, Interrupts, JournalRecorder, ProgressView
+    from netchange.apply import Applier, Interrupts
     from netchange.guard import check_apply
     from netchange.rollback import SnapshotStore
 
@@ -243,43 +243,36 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
 
 # -- rollback on request and recover -------------------------------------------------------------------
 class _RestoreJournal:
-    """:class:`netchange.rollback.runner.RestoreObserver` for a rollback on request or a recover."""
+    """:class:`netchange.rollback.runner.RestoreObserver` for a rollback on request or a recover:
+    each host's restore reported to the journal and the live progress as apply reports its own
+    (:func:`netchange.apply.restore_events`)."""
 
-    def __init__(self, journal: Journal, change_id: str, actor: str, progress: Progress,
-                 confirmed: dict[str, bool]) -> None:
-        self.journal = journal
-        self.change_id = change_id
-        self.actor = actor
-        self.progress = progress
+    def __init__(self, observers: Observers, confirmed: dict[str, bool]) -> None:
+        self.observers = observers
         self.confirmed = confirmed
         self.already: list[str] = []
         self.lock = threading.Lock()
 
-    def _event(self, kind: str, host: str, **data: object) -> None:
-        with self.lock:
-            self.journal.event(self.change_id, kind, actor=self.actor, host=host, data=data or None)
-
     def restore_started(self, host: str) -> None:
-        self.progress.host(host, HostStatus.ROLLING_BACK)
+        self.observers.host_status(host, HostStatus.ROLLING_BACK, "")
 
     def restore_finished(self, host: str, report: RestoreReport) -> None:
+        from netchange.apply import RunEvent, restore_events
+
         if report.verified and report.strategies == ["none"]:
             # Never committed, or a confirmed commit that reverted by itself: nothing was sent.
             why = "reverted by itself (confirmed commit not confirmed)" if self.confirmed.get(host) else "unchanged"
             with self.lock:
                 self.already.append(host)
-            self._event("rollback_verified", host, strategies=["none"], note=why)
-            self.progress.host(host, HostStatus.RESTORED, why)
+            self.observers.record([RunEvent("rollback_verified", host, {"strategies": ["none"], "note": why})],
+                                  durable=True)
+            self.observers.host_status(host, HostStatus.RESTORED, why)
             return
-        self._event("rollback_started", host)
+        self.observers.record(restore_events(host, report), durable=True)
         if report.verified:
-            self._event("rollback_verified", host, strategies=report.strategies, seconds=round(report.seconds, 3),
-                        **({"checks": report.checks} if report.checks else {}))
-            self.progress.host(host, HostStatus.RESTORED, f"verified in {report.seconds:.2f}s")
+            self.observers.host_status(host, HostStatus.RESTORED, f"verified in {report.seconds:.2f}s")
         else:
-            self._event("rollback_failed", host, errors=report.errors, foreign=report.foreign,
-                        **({"checks": report.checks} if report.checks else {}))
-            self.progress.host(host, HostStatus.ALARM, "; ".join(report.errors))
+            self.observers.host_status(host, HostStatus.ALARM, "; ".join(report.errors))
 
 
 def _last_applied_plan(journal: Journal, change_id: str) -> Plan | None:
@@ -362,7 +355,8 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
             journal.event(change_id, f"{mode.value}_started", actor=actor.login, data={"hosts": names})
             applied = _last_applied_plan(journal, change_id)
             diffs = {h.host: h.diff for h in applied.hosts} if applied is not None else {}
-            observer = _RestoreJournal(journal, change_id, actor.login, progress,
+            observer = _RestoreJournal(Observers(JournalRecorder(journal, change_id, actor.login),
+                                                 ProgressView(progress)),
                                        {t.host: t.confirmed_commit for t in targets})
             reports = run_restores(
                 nr, [RestoreTarget(host=t.host, snapshot=t.snapshot, after=after_text(snapshots, t),

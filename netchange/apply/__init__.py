@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from netchange.apply._applier import supports_confirmed_commit as supports_confirmed_commit
     from netchange.apply._observers import ApplyObserver as ApplyObserver
     from netchange.apply._observers import JournalRecorder as JournalRecorder
+    from netchange.apply._observers import Observers as Observers
     from netchange.apply._observers import ProgressView as ProgressView
     from netchange.apply._observers import RunEvent as RunEvent
+    from netchange.apply._observers import restore_events as restore_events
     from netchange.apply._outcome import ChangeOutcome as ChangeOutcome
     from netchange.apply._outcome import HostStatus as HostStatus
     from netchange.apply._progress import PlainProgress as PlainProgress
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from netchange.apply._progress import make_progress as make_progress
 
 _WHERE = {
+    "Observers": "_observers",
+    "restore_events": "_observers",
     "Applier": "_applier",
     "ApplyObserver": "_observers",
     "ApplyOutcome": "_applier",
@@ -54,12 +58,14 @@ __all__ = [
     "HostStatus",
     "Interrupts",
     "JournalRecorder",
+    "Observers",
     "PlainProgress",
     "Progress",
     "ProgressView",
     "RichProgress",
     "RunEvent",
     "make_progress",
+    "restore_events",
     "rollout_batches",
     "supports_confirmed_commit",
 ]

@@ -40,7 +40,15 @@ from typing import Any, cast
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
 
-from netchange.apply._observers import ApplyObserver, JournalLike, JournalRecorder, Observers, ProgressView, RunEvent
+from netchange.apply._observers import (
+    ApplyObserver,
+    JournalLike,
+    JournalRecorder,
+    Observers,
+    ProgressView,
+    RunEvent,
+    restore_events,
+)
 from netchange.apply._outcome import ChangeOutcome, HostFailure, HostStatus
 from netchange.apply._progress import Progress
 from netchange.changetype import text_hash
@@ -371,22 +379,16 @@ class Applier:
         out.restore = report
         # Journaled with its outcome in one transaction: a crash in between is covered anyway
         # (commit_started without rollback_verified is what ``recover`` restores).
-        started = RunEvent("rollback_started", host)
         since_failure = time.monotonic() - self.first_failure if self.first_failure else None
         since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
+        self._report_all(restore_events(host, report, since_failure=None if since_failure is None
+                                        else round(since_failure, 3)), durable=False)
         # The cause stays in the host's line: "restored" alone would hide why it was undone.
         cause = f"{out.error} → " if out.error else ""
         if report.verified:
-            self._report_all(durable=False, events=[started, RunEvent("rollback_verified", host, {
-                "strategies": report.strategies, "seconds": round(report.seconds, 3),
-                "since_failure": None if since_failure is None else round(since_failure, 3),
-                **({"checks": report.checks} if report.checks else {})})])
             self._status(host, HostStatus.RESTORED, f"{cause}restored, verified in {report.seconds:.2f}s{since}")
-            return
-        self._report_all([started, RunEvent("rollback_failed", host, {
-            "errors": report.errors, "foreign": report.foreign,
-            **({"checks": report.checks} if report.checks else {})})], durable=False)
-        self._status(host, HostStatus.ALARM, cause + "; ".join(report.errors))
+        else:
+            self._status(host, HostStatus.ALARM, cause + "; ".join(report.errors))
 
     def _to_roll_back(self, on_failure: OnFailure) -> list[str]:
         """Hosts to restore, newest change first (the canary last)."""

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from netchange.apply._outcome import HostStatus
     from netchange.apply._progress import Progress
+    from netchange.rollback import RestoreReport
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,21 @@ class ProgressView:
         self.progress.message(text)
 
 
+def restore_events(host: str, report: RestoreReport, **extra: Any) -> list[RunEvent]:
+    """The record of one host's restore: ``rollback_started``, then ``rollback_verified`` (with
+    ``extra``) or ``rollback_failed``.
+
+    One way for every restore: apply's automatic rollback, a rollback on request and recover
+    journal the same facts with the same data, so the tracking sheet and the mails read them alike.
+    """
+    checks = {"checks": report.checks} if report.checks else {}
+    started = RunEvent("rollback_started", host)
+    if report.verified:
+        return [started, RunEvent("rollback_verified", host, {
+            "strategies": report.strategies, "seconds": round(report.seconds, 3), **extra, **checks})]
+    return [started, RunEvent("rollback_failed", host, {"errors": report.errors, "foreign": report.foreign, **checks})]
+
+
 class Observers:
     """Several observers as one, called in the order they subscribed (the journal first: a fact
     is on record before anyone is shown it). Facts reach every observer in one and the same
@@ -121,4 +137,4 @@ class Observers:
             observer.message(text)
 
 
-__all__ = ["ApplyObserver", "JournalRecorder", "Observers", "ProgressView", "RunEvent"]
+__all__ = ["ApplyObserver", "JournalRecorder", "Observers", "ProgressView", "RunEvent", "restore_events"]
