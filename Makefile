@@ -38,8 +38,9 @@ test: $(STAMP) lab-deps
 test-unit: $(STAMP)
 	$(BIN)/pytest -q -m 'not lab'
 
-# mypy sees the installed layout (netchange.tasks = tasks/, ...: package-dir in pyproject.toml) through
-# a tree of symlinks, rebuilt each time so that a new module is never missed.
+# mypy and lint-imports see the installed layout (netchange.tasks = tasks/, ...: package-dir in
+# pyproject.toml) through a tree of symlinks, rebuilt each time so that a new module is never missed;
+# lint-imports finds netchange in its working directory, so it runs from inside the tree.
 MYPY_TREE := $(VENV)/mypy-tree
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -47,6 +48,7 @@ lint: $(STAMP)
 	for f in netchange/*; do ln -s "$$PWD/$$f" $(MYPY_TREE)/netchange/; done
 	for p in tasks classifiers rollback lab; do ln -s "$$PWD/$$p" $(MYPY_TREE)/netchange/$$p; done
 	$(BIN)/mypy
+	cd $(MYPY_TREE) && $(CURDIR)/$(BIN)/lint-imports --no-cache $(CURDIR)/pyproject.toml
 
 # Ansible (B5) lives in its own venv: it is a point of comparison, not a dependency of netchange.
 ANSIBLE_VENV := bench/.ansible-venv

@@ -36,8 +36,7 @@ from netchange.guard._rules import APPLY_RULES, ROLLBACK_RULES, RUNNABLE, Cite, 
 from netchange.journal import Journal, State
 from netchange.models import Category
 from netchange.plan import Plan
-from netchange.policy import Actor, Policy, actor_for
-from netchange.policy import _window as window
+from netchange.policy import Actor, Policy, Verdict, actor_for
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class GuardDecision:
     reasons: tuple[str, ...]
     policy_digest: str = ""
     emergency: str | None = None
-    verdicts: tuple[window.Verdict, ...] = field(default=())
+    verdicts: tuple[Verdict, ...] = field(default=())
     approvals: approvals_mod.ApprovalStatus | None = None
     refused_by: tuple[str, ...] = ()
     """The names of the rules that refused (``netchange.guard._rules``)."""

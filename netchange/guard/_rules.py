@@ -24,8 +24,7 @@ from netchange.journal import ChangeRow, Journal, State
 from netchange.journal.records import LIVE_LOCK_STATES
 from netchange.models import Category
 from netchange.plan import Plan
-from netchange.policy import Actor, CategoryPolicy, Policy, format_duration
-from netchange.policy import _window as window
+from netchange.policy import Actor, CategoryPolicy, Policy, Verdict, evaluate, format_duration
 from netchange.policy import pin as policypin
 
 Action = Literal["apply", "rollback"]
@@ -64,7 +63,7 @@ class Context:
     status: approvals_mod.ApprovalStatus | None
     category_refusals: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
-    verdicts: list[window.Verdict] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
 
     @property
     def emergency_open(self) -> bool:
@@ -213,7 +212,7 @@ def window_open(ctx: Context) -> list[str]:
     """The category's window is open at every target host's site for the change's whole duration."""
     refusals = []
     for site in sorted({h.site for h in ctx.plan.hosts}):
-        verdict = window.evaluate(
+        verdict = evaluate(
             ctx.policy, ctx.category, site, ctx.now, ctx.plan.change.estimated_duration, ignore_freezes=True
         )
         ctx.verdicts.append(verdict)
