@@ -69,6 +69,7 @@ ALLOWED_ENVIRONMENT_READS = {
     # path relative to the repository → why it may read os.environ
     "netchange/demo/_script.py": "runs the CLI in subprocesses: hands the user's environment on to them",
     "lab/netconf.py": "builds netconfd's own environment (PATH) for a child process",
+    "netchange/failpoints.py": "test-only fault injection (NETCHANGE_FAILPOINT), read once at import",
 }
 
 
