@@ -22,7 +22,7 @@ class AccessPortParams(StrictModel):
     access_vlan: VlanId | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> AccessPortParams:
+    def _at_least_one_setting(self) -> AccessPortParams:
         if self.description is None and self.enabled is None and self.access_vlan is None:
             raise ValueError("give at least one of description, enabled, access_vlan")
         return self

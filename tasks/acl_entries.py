@@ -43,7 +43,7 @@ class AclEntriesParams(StrictModel):
     remove: tuple[AclEntry, ...] = ()
 
     @model_validator(mode="after")
-    def _something(self) -> AclEntriesParams:
+    def _entries_to_add_or_remove(self) -> AclEntriesParams:
         if not self.add and not self.remove:
             raise ValueError("give entries to add or remove")
         return self

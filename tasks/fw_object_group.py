@@ -24,7 +24,7 @@ class FwObjectGroupParams(StrictModel):
     family: SafeName = Field(default="inet", description="nftables: the table's family")
 
     @model_validator(mode="after")
-    def _something(self) -> FwObjectGroupParams:
+    def _addresses_to_add_or_remove(self) -> FwObjectGroupParams:
         if not self.add and not self.remove:
             raise ValueError("give addresses to add or remove")
         if set(self.add) & set(self.remove):

@@ -59,7 +59,7 @@ class OspfInterfaceParams(StrictModel):
     converge_within: _routing.Seconds = 20.0
 
     @model_validator(mode="after")
-    def _something(self) -> OspfInterfaceParams:
+    def _at_least_one_setting(self) -> OspfInterfaceParams:
         if self.cost is None and self.passive is None and self.area is None and not self.networks:
             raise ValueError("give cost, passive, area or networks")
         return self

@@ -60,7 +60,7 @@ class PrefixListParams(StrictModel):
     converge_within: _routing.Seconds = 20.0
 
     @model_validator(mode="after")
-    def _something(self) -> PrefixListParams:
+    def _entries_to_add_or_remove(self) -> PrefixListParams:
         if not self.add and not self.remove:
             raise ValueError("give entries to add or remove")
         seqs = [e.seq for e in self.add]

@@ -43,7 +43,7 @@ class VrrpParams(StrictModel):
     converge_within: _routing.Seconds = 10.0
 
     @model_validator(mode="after")
-    def _something(self) -> VrrpParams:
+    def _fields_for_create_or_update(self) -> VrrpParams:
         if self.create and (self.interface is None or self.virtual_address is None or self.priority is None):
             raise ValueError("creating a VRRP instance needs interface, virtual_address and priority")
         if not self.create and self.priority is None and self.preempt is None and self.virtual_address is None \
