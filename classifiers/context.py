@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from netchange.drivers.diffformat import DiffLine, ParsedDiff, parse_diff
@@ -224,5 +224,3 @@ def fill(template: str, values: dict[str, str]) -> re.Pattern[str] | None:
         return None
 
 
-def any_line(pattern: re.Pattern[str], texts: Iterable[str]) -> bool:
-    return any(pattern.search(text) is not None for text in texts)

@@ -378,12 +378,9 @@ class RuleSet(FrozenModel):
                 f"unknown platform {platform!r} for the classifier (known: {', '.join(self.platforms)})"
             ) from None
 
-    def rules_for(self, platform: str, perimeter: Perimeter, change_type: str | None) -> tuple[Rule, ...]:
-        """The rules that may apply to one host: its platform, its role's perimeter, the change type."""
-        return tuple(m.rule for m in self.matchers_for(platform, perimeter, change_type))
-
     def matchers_for(self, platform: str, perimeter: Perimeter, change_type: str | None) -> tuple[Matcher, ...]:
-        """``rules_for``, compiled; computed once per key (every host of every plan asks)."""
+        """The matchers of the rules that may apply to one host (its platform, its role's perimeter, the
+        change type), compiled; computed once per key (every host of every plan asks)."""
         key = (platform, perimeter, change_type)
         cached = self._selected.get(key)
         if cached is None:

@@ -283,12 +283,6 @@ def _last_applied_plan(journal: Journal, change_id: str) -> Plan | None:
     return planstore.from_journal(journal, change_id, plan_hash)
 
 
-def _plan_diffs(journal: Journal, change_id: str) -> dict[str, str]:
-    """Host → diff of the plan the last apply ran (from the journal's copy of that plan)."""
-    plan = _last_applied_plan(journal, change_id)
-    return {h.host: h.diff for h in plan.hosts} if plan is not None else {}
-
-
 def _restored_checks(plan: Plan | None, host: str) -> Any:
     """The restored checks of ``host`` in ``plan`` (none when the plan or the host is unknown)."""
     from netchange.plan import restored_checks

@@ -99,9 +99,6 @@ class Registry(Generic[T]):
         self._code.add(name)
         return obj
 
-    def unregister(self, name: str) -> None:
-        self._all().pop(name, None)
-
     @contextmanager
     def registered(self, name: str, obj: T) -> Iterator[T]:
         """``obj`` under ``name`` for the ``with`` block, the previous entry back afterwards."""

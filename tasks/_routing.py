@@ -49,12 +49,6 @@ Seconds = Annotated[float, Field(ge=1, le=120)]
 """How long a post-check waits for the network to converge: bounded, so a check always ends."""
 
 
-class CheckTimings(StrictModel):
-    """How long the post-checks wait for the network (an adjacency, a session, a route)."""
-
-    converge_within: Seconds = 20.0
-
-
 def show_json(ctx: Context[Any], command: str) -> Any:
     """``command`` (a ``show … json`` or ``ip -j …``) run on the host and parsed; bounded."""
     text = ctx.show(command)

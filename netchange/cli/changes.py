@@ -76,11 +76,6 @@ def _policy() -> Policy:
     return load_policy(settings().policy)
 
 
-def _actor() -> str:
-    """Who is acting: an unknown account may still plan (planning is reading)."""
-    return current_actor(_policy(), settings().actor).login
-
-
 def _client() -> str:
     return _policy().client
 

@@ -80,7 +80,3 @@ class Approvals(JournalBase):
             )
         return [_approval(r) for r in rows]
 
-    def decided_by(self, approver: str) -> set[tuple[str, str]]:
-        """The (change id, plan hash) pairs ``approver`` approved or rejected: "is it still mine to decide?"."""
-        rows = self._read("SELECT DISTINCT change_id, plan_hash FROM approvals WHERE approver = ?", (approver,))
-        return {(r["change_id"], r["plan_hash"]) for r in rows}

@@ -142,14 +142,6 @@ def bind(change: ChangeRequest, nr: Nornir) -> tuple[list[BoundStep], dict[str, 
     return bound, targets
 
 
-def contexts_for(task: Task, steps: Sequence[BoundStep], driver: DriverProtocol, running: str, change_id: str) -> list[
-    tuple[BoundStep, Context[Any]]
-]:
-    """The contexts of ``task``'s host for the ``steps`` that run on it (see :class:`PlanTarget`)."""
-    target = replace(PlanTarget.of(task.host), steps=tuple(s for s in steps if task.host.name in s.hosts))
-    return target.contexts(driver, running, change_id)
-
-
 def plan_contexts(plan: Plan, host: HostPlan, *, driver: DriverProtocol, running: str,
                   data: dict[str, Any]) -> list[tuple[ChangeType[Any], Context[Any]]]:
     """The executor's contexts for one host, built from the verified plan, not from the inventory.

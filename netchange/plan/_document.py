@@ -156,7 +156,3 @@ def seal(plan: Plan) -> Plan:
     return plan.model_copy(update={"plan_hash": compute_plan_hash(plan)})
 
 
-def overall_category(hosts: tuple[HostPlan, ...] | list[HostPlan]) -> Category | None:
-    """The highest category of the hosts that were planned; ``None`` when none was."""
-    planned = [h.category for h in hosts if h.ok and h.category is not None]
-    return Category.highest(planned) if planned else None

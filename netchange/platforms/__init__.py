@@ -227,10 +227,6 @@ PLATFORMS: Registry[PlatformProfile] = Registry(
 ``netchange.platforms``, then :meth:`Registry.register` calls (tests, plugins)."""
 
 
-def register_profile(profile: PlatformProfile, *, replace: bool = False) -> PlatformProfile:
-    return PLATFORMS.register(profile.name, profile, replace=replace)
-
-
 def profile_of(platform: str) -> PlatformProfile:
     """The profile of ``platform``; an unknown platform is bad input."""
     profile = PLATFORMS.find(platform)
