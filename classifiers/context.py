@@ -222,5 +222,3 @@ def fill(template: str, values: dict[str, str]) -> re.Pattern[str] | None:
         return re.compile(template.format_map({k: re.escape(v) for k, v in values.items()}), re.M)
     except (KeyError, IndexError, re.error):
         return None
-
-
