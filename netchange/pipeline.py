@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from netchange.apply import ChangeOutcome, HostStatus, JournalRecorder, Observers, ProgressView
 from netchange.apply import locks as devicelock
 from netchange.errors import BadRequest, GuardRefused, StateConflict
+from netchange.failpoints import fail_point
 from netchange.journal import Journal, State, StateError
 from netchange.plan import store as planstore
 from netchange.policy import clock
@@ -229,11 +230,15 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
         journal.acquire_locks(change_id, changing, actor=actor.login)
         try:
             with Interrupts(applier, progress.message).installed():
+                fail_point("apply.locked")  # the journal's locks taken, nothing read
                 applier.prepare()
                 journal.set_state(change_id, "in_progress", actor=actor.login, reason="apply")
+                fail_point("apply.in_progress")  # in_progress on record, nothing committed
                 outcome = applier.rollout()
+                fail_point("apply.outcome")  # the rollout over, its state not yet on record
                 journal.set_state(change_id, outcome.outcome.value, actor=actor.login,
                                   reason="; ".join(f"{h.host}: {h.error}" for h in outcome.hosts.values() if h.error))
+                fail_point("apply.finished")  # the final state on record, the locks still held
         finally:
             progress.close()
             applier.close()
@@ -342,11 +347,14 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
         try:
             if mode is RestoreMode.ROLLBACK:
                 refuse_if_changed_since(nr, targets, snapshots)
+                fail_point("rollback.checked")  # the devices as the apply left them, nothing on record
             if state != "in_progress":
                 journal.set_state(change_id, "in_progress", actor=actor.login,
                                   reason="rollback on request" if mode is RestoreMode.ROLLBACK
                                   else "recover after failure")
             journal.event(change_id, f"{mode.value}_started", actor=actor.login, data={"hosts": names})
+            # in_progress and the start on record, nothing sent
+            fail_point("recover.started") if mode is RestoreMode.RECOVER else fail_point("rollback.started")
             applied = _last_applied_plan(journal, change_id)
             diffs = {h.host: h.diff for h in applied.hosts} if applied is not None else {}
             observer = _RestoreJournal(Observers(JournalRecorder(journal, change_id, actor.login),
@@ -360,8 +368,12 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
             result = RestoreOutcome(change_id, ChangeOutcome.ROLLED_BACK, reports, list(observer.already))
             if result.alarms:
                 result.outcome = ChangeOutcome.FAILED
+            # every host's restore journaled, not the outcome
+            fail_point("recover.restored") if mode is RestoreMode.RECOVER else fail_point("rollback.restored")
             journal.event(change_id, f"{mode.value}_finished", actor=actor.login,
                           data={"outcome": result.outcome.value, "alarms": result.alarms, "already": result.already})
+            # the finish on record, the state not yet
+            fail_point("recover.finished") if mode is RestoreMode.RECOVER else fail_point("rollback.finished")
             journal.set_state(change_id, result.outcome.value, actor=actor.login, reason=mode.value)
         finally:
             progress.close()

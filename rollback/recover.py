@@ -23,6 +23,7 @@ from nornir.core.task import Result, Task
 from netchange.changetype import text_hash
 from netchange.drivers.contract import DriverProtocol, normalize
 from netchange.errors import DriftDetected
+from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
 from netchange.rollback import SnapshotStore
 from netchange.rollback.restore import brief_lines, changed_lines
@@ -95,6 +96,7 @@ def refuse_if_changed_since(nr: Nornir, touched: Sequence[Touched], snapshots: S
 
     def task(task: Task) -> Result:
         driver: DriverProtocol = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
+        fail_point("rollback.check", host=task.host.name)  # about to read the device before the rollback
         running = driver.get_config(retrieve="running")["running"]
         lines: list[str] = []
         after = after_text(snapshots, by_name[task.host.name]) if snapshots is not None else None

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netchange.drivers.contract import DriverProtocol, normalize
+from netchange.failpoints import fail_point
 
 
 def same_state(driver: Any, a: str, b: str) -> bool:
@@ -80,16 +81,18 @@ class RestoreReport:
 
 
 def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool = True,
-                 after: str | None = None, diff: str | None = None) -> RestoreReport:
+                 after: str | None = None, diff: str | None = None, host: str | None = None) -> RestoreReport:
     """Restore ``driver``'s device to ``snapshot`` and verify. Never raises: the report says.
 
     With ``after`` or ``diff`` (see the module docstring), a device changed by someone else
     since the change is not touched: the report is not verified and names the ``foreign`` lines.
+    ``host``: the host's name, for the fail points (:mod:`netchange.failpoints`).
     """
     start = time.monotonic()
     report = RestoreReport(verified=False)
     if after is not None or diff is not None:
         try:
+            fail_point("restore.read", host=host)  # about to read the device before restoring it
             current = driver.get_config(retrieve="running")["running"]
         except Exception as exc:
             report.errors.append(f"read before restore: {type(exc).__name__}: {exc}")
@@ -110,11 +113,13 @@ def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool =
     for strategy in attempts:
         report.strategies.append(strategy)
         try:
+            fail_point("restore.write", host=host)  # about to write (the inverse, else the snapshot)
             if strategy == "inverse":
                 driver.rollback()
             else:
                 driver.load_replace_candidate(config=snapshot)
                 driver.commit_config()
+            fail_point("restore.verify", host=host)  # written, about to read it back
             if verify_host(driver, snapshot):
                 report.verified = True
                 break

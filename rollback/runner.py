@@ -25,6 +25,7 @@ from nornir.core.state import GlobalState
 from nornir.core.task import Result, Task
 
 from netchange.drivers.contract import DriverProtocol
+from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
 from netchange.models import CheckResult
 from netchange.rollback.restore import RestoreReport, restore_host
@@ -92,12 +93,13 @@ def restore_one(task: Task, target: RestoreTarget, snapshots: SnapshotStore) -> 
         return RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"],
                              seconds=time.monotonic() - start)
     expected = {"after": target.after} if target.after is not None else {"diff": target.diff}
-    report = restore_host(driver, snapshot, inverse_first=target.in_session, **expected)
+    report = restore_host(driver, snapshot, inverse_first=target.in_session, host=target.host, **expected)
     if report.verified or not target.in_session or report.foreign:
         return _network_back(task, target, report)
     first = report
     try:
-        report = restore_host(session(task, fresh=True), snapshot, inverse_first=False, **expected)
+        report = restore_host(session(task, fresh=True), snapshot, inverse_first=False, host=target.host,
+                              **expected)
     except Exception as exc:
         report = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
     report.strategies[:0] = first.strategies
@@ -112,6 +114,7 @@ def _network_back(task: Task, target: RestoreTarget, report: RestoreReport) -> R
         return report
     start = time.monotonic()
     try:
+        fail_point("restore.checks", host=target.host)  # restored, about to check the network is back
         checks = target.checks(session(task), dict(task.host.items()))
     except Exception as exc:  # a check that cannot run proves nothing: an alarm, never silence
         checks = [CheckResult(name="restored checks", passed=False, detail=_describe(exc))]
@@ -139,6 +142,7 @@ def run_restores(nr: Nornir, targets: Sequence[RestoreTarget], *, snapshots: Sna
         except Exception as exc:  # an observer failing must not leave a host unreported
             report = RestoreReport(verified=False, errors=[_describe(exc)])
         reports[target.host] = report
+        fail_point("restore.finished", host=target.host)  # the host's restore done, not yet reported
         observer.restore_finished(target.host, report)
         return Result(host=task.host, failed=not report.verified)
 

@@ -55,6 +55,7 @@ from netchange.changetype import text_hash
 from netchange.drivers.contract import DriverProtocol, normalize
 from netchange.drivers.errors import SessionClosed
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
+from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
 from netchange.models import OnFailure
 from netchange.plan import HostPlan, Plan, plan_contexts, restored_checks
@@ -194,6 +195,7 @@ class Applier:
         self._status(hp.host, HostStatus.CHECKING, "drift and snapshot")
         try:
             driver = self._driver(task)
+            fail_point("apply.prepare", host=hp.host)  # about to read the snapshot (drift check)
             running = driver.get_config(retrieve="running")["running"]
             if text_hash(normalize(driver, running)) != hp.running_hash:
                 with self.lock:
@@ -202,6 +204,7 @@ class Applier:
                 self._status(hp.host, HostStatus.FAILED, "drifted from the plan")
                 return Result(host=task.host, failed=True)
             sha = self.snapshots.save(running)
+            fail_point("apply.snapshot", host=hp.host)  # the snapshot on disk, not yet journaled
             self.outcomes[hp.host].snapshot = sha
             with self.lock:
                 self._prepared.append(RunEvent("snapshot", hp.host, {"sha": sha}))
@@ -253,17 +256,22 @@ class Applier:
         try:
             driver = self._driver(task)
             self._status(hp.host, HostStatus.COMMITTING)
+            fail_point("apply.recheck", host=hp.host)  # about to read the device again under its lock
             self._check_unchanged(driver, hp)
+            fail_point("apply.load", host=hp.host)  # about to load the candidate and compare
             self._load_and_compare(driver, hp)
             confirmed = supports_confirmed_commit(hp.platform)
+            fail_point("apply.commit_started", host=hp.host)  # candidate loaded, commit_started not journaled
             self._report("commit_started", hp.host, confirmed=confirmed)
             out.commit_started = True
+            fail_point("apply.commit", host=hp.host)  # commit_started on record, about to commit
             if confirmed:
                 driver.commit_config(message=self.plan.change.id, revert_in=self.revert_in)
                 out.confirmed_pending = True
             else:
                 driver.commit_config(message=self.plan.change.id)
             out.committed = True
+            fail_point("apply.committed", host=hp.host)  # the device committed, nothing more journaled
             # What follows the commit is journaled in one transaction once the host is done:
             # commit_started (above, on its own) is what recovery needs; a crash before this
             # batch leaves a host that recovery restores from its snapshot.
@@ -271,6 +279,7 @@ class Applier:
             self._status(hp.host, HostStatus.POST_CHECKS)
             checks = self._post_checks(task, hp, driver)
             out.post_checks = [c.model_dump() for c in checks]
+            fail_point("apply.post_checks", host=hp.host)  # post-checks ran, their outcome not kept
             # The state the change left, kept for a later restore (recover, rollback on request):
             # what differs from it then is someone else's, never to be erased.
             after_sha = self.snapshots.save(out.after_text) if out.after_text is not None else None
@@ -280,10 +289,13 @@ class Applier:
             if failed:
                 raise PostCheckFailed(f"post-check failed: {', '.join(failed)}")
             if confirmed:
+                fail_point("apply.confirm", host=hp.host)  # about to confirm the confirmed commit
                 driver.confirm_commit()
                 out.confirmed_pending = False
             pending.append(RunEvent("confirmed", hp.host, {"after": out.after_hash, "confirmed_commit": confirmed}))
+            fail_point("apply.confirmed", host=hp.host)  # done on the device, about to journal it
             self._report_all(pending, durable=False)
+            fail_point("apply.host_done", host=hp.host)  # the host's outcome journaled
             self._status(hp.host, HostStatus.DONE, f"{len(checks)} post-check(s) passed")
             return Result(host=task.host, changed=True)
         except (Exception, KeyboardInterrupt) as exc:
@@ -296,6 +308,7 @@ class Applier:
         with self.lock:
             self.first_failure = self.first_failure or out.failed_at
         out.failure = failure
+        fail_point("apply.host_failed", host=out.host)  # the host failed, about to journal it
         self._report_all([*pending, RunEvent("host_failed", out.host, {"error": failure.text})], durable=False)
         self._status(out.host, HostStatus.FAILED, failure.text)
         return Result(host=task.host, failed=True)
@@ -383,6 +396,7 @@ class Applier:
         since = f", {since_failure:.2f}s after the failure" if since_failure is not None else ""
         self._report_all(restore_events(host, report, since_failure=None if since_failure is None
                                         else round(since_failure, 3)), durable=False)
+        fail_point("apply.restored", host=host)  # the automatic rollback of this host journaled
         # The cause stays in the host's line: "restored" alone would hide why it was undone.
         cause = f"{out.error} → " if out.error else ""
         if report.verified:
@@ -409,6 +423,7 @@ class Applier:
         self._run(self.changing, self._prepare, "prepare")
         # Every snapshot is on disk and journaled before the first commit (recover needs them).
         self._report_all(sorted(self._prepared, key=lambda e: self.changing.index(e.host or "")))
+        fail_point("apply.prepared")  # every snapshot journaled, nothing committed
         not_ready = [h for h in self.changing if self.outcomes[h].status is HostStatus.FAILED]
         if not_ready:
             self._report("apply_refused", hosts=not_ready)
@@ -449,10 +464,12 @@ class Applier:
         # One pass, started newest first: batches were a pace for going forward; waiting for each
         # to finish before undoing the next would only leave the network changed for longer.
         back = self._to_roll_back(change.on_failure)
+        fail_point("apply.rollback")  # the rollout stopped, about to roll back
         run_restores(self.nr, [self._restore_target(h) for h in back], snapshots=self.snapshots, observer=self)
         alarms = [h for h in back if self.outcomes[h].status is HostStatus.ALARM]
         left = [h for h in self.changing if self.outcomes[h].commit_started and self.outcomes[h].restore is None]
         outcome = ChangeOutcome.FAILED if alarms or left else ChangeOutcome.ROLLED_BACK
+        fail_point("apply.rolled_back")  # every restore journaled, apply_finished not yet
         self._report("apply_finished", outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left)
         return ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)
 
