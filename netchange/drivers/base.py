@@ -12,6 +12,8 @@ or mistyped key is an error naming the key (never its value, which may be a secr
 
 from __future__ import annotations
 
+import difflib
+import time
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -19,9 +21,9 @@ from napalm.base import NetworkDriver
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from netchange.drivers.contract import DriverFeatures
-from netchange.drivers.errors import CommandRefused, ConfirmRefused
+from netchange.drivers.errors import ChangedMeanwhile, CommandRefused, ConfirmRefused
 from netchange.errors import BadRequest
-from netchange.platforms import PlatformProfile
+from netchange.platforms import PlatformProfile, SaveSteps
 
 
 class DriverOptions(BaseModel):
@@ -53,6 +55,8 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         discard_config()                            plan always ends here
         commit_config(revert_in=N | None)           apply: send it
         confirm_commit() | rollback()               keep it once the post-checks pass / undo it
+        save_config(steps) -> bool                  once verified (and after a verified restore):
+                                                    startup := running, read back, compared
         close()
 
     Errors are those of ``netchange/drivers/errors.py``: each is both NAPALM's exception and
@@ -63,6 +67,15 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
 
     Options: ClassVar[type[DriverOptions]] = DriverOptions
     default_port: ClassVar[int] = 22
+
+    _checked_state: str | None = None
+    """The state that was checked: this session's last reading of the running state (the
+    engine's check, the load, the compare), as :meth:`running_config` returned it; ``None`` when
+    none was made, or this session wrote since (see :meth:`_reread_and_compare`)."""
+    _reread_done: float | None = None
+    write_window_ms: float | None = None
+    """Milliseconds between the end of the last re-read and the start of the write that followed
+    it (the window another hand still has), set by :meth:`_writing`; ``bench/write_window.py``."""
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
@@ -118,7 +131,7 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         """
         wanted = {"running", "candidate", "startup"} if retrieve == "all" else {retrieve}
         return {
-            "running": self.running_config() if "running" in wanted else "",
+            "running": self._read_running() if "running" in wanted else "",
             "candidate": (self.candidate_config() or "") if "candidate" in wanted else "",
             "startup": self.startup_config() if "startup" in wanted else "",
         }
@@ -126,6 +139,70 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
     def running_config(self) -> str:
         """The running configuration, as the device prints it (read now)."""
         raise NotImplementedError
+
+    # -- another hand: the state checked, read again before every write (issue 21 item 3) ----
+
+    def _read_running(self) -> str:
+        """Read the running state and keep it as the state that was checked (:attr:`_checked_state`).
+
+        Every reading the engine makes (``get_config``: apply's check, the post-checks' reading,
+        the restore's check for lines changed by someone else) and every reading a candidate or a
+        diff is computed from goes through here: the last one is what a write is checked against.
+        """
+        text = self.running_config()
+        self._checked_state = text
+        return text
+
+    def _reread_and_compare(self, what: str = "commit", *, base: str | None = None) -> str:
+        """Read the device again, immediately before a write; refuse unless it is the state checked.
+
+        Called by every ``commit_config`` and every ``rollback`` (a restore's two ways: the inverse,
+        and ``load_replace_candidate`` + ``commit_config``) before anything is sent, the engine
+        holding the device lock (:mod:`netchange.apply.locks`). A difference (compared through
+        :meth:`normalize_config`) is another hand's: :class:`ChangedMeanwhile` names the device and
+        the lines, nothing is written, and the state checked is kept, so that any later write of
+        this session is refused too until the engine reads the device again (a restore falling
+        back from the inverse to the snapshot erases nothing either).
+
+        ``base``: the reading a whole target was computed from (a merge's running state + its
+        lines), when the driver keeps one: the fresh reading must equal it too, else the target
+        would erase what changed since (refused, as the platform cannot merge it by itself).
+
+        With no state checked (nothing read since the session opened or last wrote) the fresh
+        reading is the state checked. Returns the fresh reading: a driver that builds its write
+        from a whole state builds it from this one.
+        """
+        checked = self._checked_state
+        fresh = self.running_config()
+        self._reread_done = time.perf_counter()
+        now = self.normalize_config(fresh)
+        for reference in (checked, base):
+            if reference is None:
+                continue
+            before = self.normalize_config(reference)
+            if before != now:
+                lines = tuple(changed_between(before, now)) or ("(whitespace or order only)",)
+                self._checked_state = checked
+                shown = " | ".join(lines[:6]) + (f" | … ({len(lines) - 6} more)" if len(lines) > 6 else "")
+                raise ChangedMeanwhile(
+                    f"{self._device_name}: changed by another hand since it was read, {what} refused, "
+                    f"nothing written: {shown}", lines)
+        self._checked_state = fresh
+        return fresh
+
+    def _writing(self) -> None:
+        """The write starts now: record the window left since the re-read (:attr:`write_window_ms`)
+        and forget the state checked (this session changes the device: read it again before
+        another write; a driver that reads its write back keeps that reading through
+        :meth:`_read_running`)."""
+        if self._reread_done is not None:
+            self.write_window_ms = (time.perf_counter() - self._reread_done) * 1000
+            self._reread_done = None
+        self._checked_state = None
+
+    @property
+    def _device_name(self) -> str:
+        return str(getattr(self, "name", "") or self.hostname)
 
     def candidate_config(self) -> str | None:
         """The loaded candidate in the device's syntax; ``None`` when none is loaded."""
@@ -196,6 +273,8 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         :raise MergeRejected: (``ReplaceRejected`` for a replace) the device refused a line; the
             lines already sent were undone first, and the message says whether that worked.
         :raise CommitRefused: nothing is loaded, or a confirmed commit is already pending.
+        :raise ChangedMeanwhile: read again just before the write (:meth:`_reread_and_compare`),
+            the device differs from the state checked; nothing was written.
         """
         raise NotImplementedError
 
@@ -220,8 +299,45 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
 
         :raise CommitRefused: the device refused the rollback, or (for some drivers) nothing
             was committed in this session.
+        :raise ChangedMeanwhile: read again just before the write, the device differs from the
+            state checked (the restore's own reading): nothing was written, the restore alarms.
         """
         raise NotImplementedError
+
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def can_save(self, save: SaveSteps) -> bool:
+        """Whether this device keeps a startup state apart that ``save`` writes (NETCONF: only
+        when it advertises ``save.capability``). Default: yes, as the profile says."""
+        return True
+
+    def save_config(self, save: SaveSteps) -> bool:
+        """Make the running configuration the one the device starts from, as the platform's
+        profile says (``save``: ``netchange/platforms/<name>.yaml``), then read the startup
+        state back: whether it equals the running configuration, read now (both without the
+        profile's header lines, compared through :meth:`normalize_config`).
+
+        Apply calls it once a host's post-checks passed (after its confirm), the restore runner
+        after a verified restore: a device that reloads then comes back as netchange left it,
+        never with a change that was rolled back. The steps are data; a transport says only how
+        it sends the save (:meth:`send_save`) and reads the startup back (:meth:`read_startup`).
+
+        :raise CommitRefused: the device answered the save with an error.
+        :raise SessionClosed: the session died under it.
+        """
+        self.send_save(save)
+        startup = save.configuration(self.read_startup(save))
+        running = save.configuration(self.running_config())
+        return self.normalize_config(startup) == self.normalize_config(running)
+
+    def send_save(self, save: SaveSteps) -> None:
+        """Send ``save.command`` the way this transport sends one (the transport's hook)."""
+        raise NotImplementedError(f"{type(self).__name__}: no save on this transport")
+
+    def read_startup(self, save: SaveSteps) -> str:
+        """The startup state as ``save.startup`` reads it (the transport's hook)."""
+        raise NotImplementedError(f"{type(self).__name__}: no startup reading on this transport")
 
 
 class NoCommitConfirm:
@@ -238,6 +354,14 @@ class NoCommitConfirm:
         raise ConfirmRefused(f"{type(self).__name__}: this platform has no confirmed commit")
 
 
+def changed_between(before: str, after: str) -> list[str]:
+    """The lines added (``+``) and removed (``-``) from ``before`` to ``after``, without context."""
+    return [
+        line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if not line.startswith(("+++", "---", "@@")) and line[1:].strip()
+    ]
+
+
 def check_read_only(profile: PlatformProfile, commands: Iterable[str]) -> None:
     """Refuse the whole call unless every command is read-only by ``profile``'s rule
     (:meth:`netchange.platforms.ReadOnlyCommands.refusal`): the one check of every ``cli()``."""
@@ -252,5 +376,6 @@ __all__ = [
     "DriverOptionsError",
     "NetchangeDriver",
     "NoCommitConfirm",
+    "changed_between",
     "check_read_only",
 ]

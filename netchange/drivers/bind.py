@@ -346,6 +346,7 @@ class BindDriver(NoCommitConfirm, NetchangeDriver):
         except ValueError as exc:
             raise MergeRejected(str(exc)) from None
         self._desired, self._base = desired, base
+        self._checked_state = render_records(base)
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read_text(filename, config)
@@ -361,6 +362,7 @@ class BindDriver(NoCommitConfirm, NetchangeDriver):
         except ValueError as exc:
             raise ReplaceRejected(str(exc)) from None
         self._desired, self._base = desired, running
+        self._checked_state = render_records(running)
 
     def _validate(self, desired: Records) -> None:
         check_records(desired, self.zones)
@@ -373,7 +375,9 @@ class BindDriver(NoCommitConfirm, NetchangeDriver):
     def compare_config(self) -> str:
         if self._desired is None:
             return ""
-        return diff_records(self._read(), self._desired)
+        running = self._read()
+        self._checked_state = render_records(running)
+        return diff_records(running, self._desired)
 
     def rollback_preview(self) -> str:
         """``add``/``delete`` lines that undo the loaded candidate."""
@@ -394,17 +398,24 @@ class BindDriver(NoCommitConfirm, NetchangeDriver):
             raise NotImplementedError("DNS UPDATE has no confirmed commit; roll back with rollback()")
         if self._desired is None:
             raise CommitRefused("no candidate loaded")
-        # Prerequisites from the records the candidate was computed from: if the zone moved since
-        # (another change, a manual edit), the server refuses the whole update.
+        # Another hand: read again last, refused unless the zones are still as checked and as
+        # the candidate was computed from. Then prerequisites from those records: if a touched
+        # record set moved since (another change, a manual edit), the server refuses the whole
+        # update, atomically (DNS UPDATE's own compare-and-swap: no window for those sets).
+        self._reread_and_compare("commit", base=render_records(self._base))
+        self._writing()
         self._update(self._base, self._desired)
         self._pre_commit = self._base
         self._desired = None
+        self._read_running()  # the state this commit left: what a rollback is checked against
 
     def rollback(self) -> None:
         """The inverse update: back to the records read just before the last commit."""
         if self._pre_commit is None:
             raise CommitRefused("nothing to roll back: no commit in this session")
-        self._update(self._read(), self._pre_commit)
+        running = parse_records(self._reread_and_compare("rollback"), self.zones[0])
+        self._writing()
+        self._update(running, self._pre_commit)
         self._pre_commit = None
 
 

@@ -32,7 +32,7 @@ from napalm.base.exceptions import (
     ReplaceConfigException,
 )
 
-from netchange.errors import BadRequest, CommitFailed, ConnectionFailed, DeviceLost, NetchangeError
+from netchange.errors import BadRequest, CommitFailed, ConnectionFailed, DeviceLost, DriftDetected, NetchangeError
 
 
 class OpenFailed(ConnectionFailed, ConnectionException):  # type: ignore[misc]  # napalm is untyped
@@ -58,6 +58,17 @@ class ReplaceRejected(CommitFailed, ReplaceConfigException):  # type: ignore[mis
 class CommitRefused(CommitFailed, CommitError):  # type: ignore[misc]
     """Phase commit or rollback, outside a candidate's own lines: nothing loaded, a rollback the
     device refused, a session stuck in configuration mode."""
+
+
+class ChangedMeanwhile(DriftDetected, CommitError):  # type: ignore[misc]
+    """Phase commit or restore: the device, read again just before the write, differs from the
+    state that was checked (another hand changed it in between); nothing was written. The
+    message names the device and the lines (``+`` added, ``-`` removed since the check), also
+    kept in :attr:`lines`. A drift (exit 3) and NAPALM's ``CommitError``."""
+
+    def __init__(self, message: str, lines: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.lines = lines
 
 
 class ConfirmRefused(CommitFailed, CommitConfirmException):  # type: ignore[misc]
@@ -196,6 +207,7 @@ def translating(cls: type[Any]) -> type[Any]:
 
 __all__ = [
     "LIFECYCLE",
+    "ChangedMeanwhile",
     "CommandRefused",
     "CommitRefused",
     "ConfirmRefused",

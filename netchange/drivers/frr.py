@@ -37,7 +37,7 @@ from netchange.drivers.base import check_read_only
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
 from netchange.drivers.sshdriver import SshExecDriver
 from netchange.drivers.sshexec import SshOptions
-from netchange.platforms import load_profile
+from netchange.platforms import SaveSteps, load_profile
 
 Mode = Literal["merge", "replace"]
 
@@ -211,6 +211,9 @@ class FrrOptions(SshOptions):
     """vtysh's ``--vty_socket`` (the daemons' socket directory) when it is not FRR's default."""
     vtysh: str = "vtysh"
     frr_reload: str = "/usr/lib/frr/frr-reload.py"
+    config_dir: str = "/etc/frr"
+    """Where the daemons' integrated ``frr.conf`` is (vtysh's ``--config_dir``): what
+    ``write memory`` writes and the next start reads."""
 
 
 class FrrDriver(SshExecDriver):
@@ -225,9 +228,12 @@ class FrrDriver(SshExecDriver):
         socket = f" --vty_socket {shlex.quote(options.vty_socket)}" if options.vty_socket else ""
         self._vtysh = shlex.quote(options.vtysh) + socket
         self._reload_cmd = f"{shlex.quote(options.frr_reload)} --stdout{socket}"
+        self.config_dir = options.config_dir
         self._candidate: str | None = None
         self._mode: Mode | None = None
         self._snapshot: str | None = None
+        self._base: str | None = None
+        """The reading a merge's target was computed from (the target is that reading + the snippet)."""
 
     # -- session ---------------------------------------------------------------------------
 
@@ -263,6 +269,24 @@ class FrrDriver(SshExecDriver):
             out[command] = stdout if rc == 0 else stdout + stderr
         return out
 
+    # -- saving (the steps are the profile's ``save``; NetchangeDriver.save_config runs them) --
+
+    def send_save(self, save: SaveSteps) -> None:
+        """``write memory`` through vtysh, into :attr:`config_dir`'s frr.conf."""
+        rc, out, err = self.ssh.run(f"{self._vtysh} --config_dir {shlex.quote(self.config_dir)} "
+                                    f"-c {shlex.quote(save.command)}")
+        if rc != 0:
+            detail = " | ".join(line.strip() for line in (out + err).splitlines() if line.strip())[:300]
+            raise CommitRefused(f"{self.name}: vtysh {save.command!r} failed ({rc}): {detail}")
+
+    def read_startup(self, save: SaveSteps) -> str:
+        """The file the daemons start from (``save.startup`` is a shell line on ``{config_dir}``)."""
+        rc, out, err = self.ssh.run(save.startup.format(config_dir=shlex.quote(self.config_dir)))
+        if rc != 0:
+            raise CommandErrorException(f"{self.name}: reading the startup configuration failed ({rc}): "
+                                        f"{err.strip()[:300]}")
+        return out
+
     # -- candidate -------------------------------------------------------------------------
 
     def _load(self, mode: Mode, filename: str | None, config: str | None, exc: type[Exception]) -> None:
@@ -271,13 +295,14 @@ class FrrDriver(SshExecDriver):
         except (OSError, ValueError) as bad:
             self.discard_config()
             raise exc(f"{self.name}: candidate refused: {bad}") from bad
-        target = merge_target(self.running_config(), text) if mode == "merge" else strip_header(text)
+        target = merge_target(self._read_running(), text) if mode == "merge" else strip_header(text)
+        base = self._checked_state if mode == "merge" else None
         rc, out, err = self._with_target(target, f'{self._vtysh} -C -f "$d/target.conf"')
         if rc != 0:
             self.discard_config()
             detail = " | ".join(line.strip() for line in (out + err).splitlines() if line.strip())[:500]
             raise exc(f"{self.name}: vtysh -C refused the candidate ({rc}): {detail}")
-        self._candidate, self._mode = target, mode
+        self._candidate, self._mode, self._base = target, mode, base
 
     def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         """Hold lines to add to the running configuration (``no X`` removes ``X``)."""
@@ -288,7 +313,7 @@ class FrrDriver(SshExecDriver):
         self._load("replace", filename, config, ReplaceRejected)
 
     def discard_config(self) -> None:
-        self._candidate, self._mode = None, None
+        self._candidate, self._mode, self._base = None, None, None
 
     def _reload(self, target: str, *, apply: bool) -> tuple[list[str], list[str]]:
         """frr-reload.py ``--test`` (or ``--reload``) against ``target``; its commands, checked."""
@@ -311,7 +336,7 @@ class FrrDriver(SshExecDriver):
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
-        running = self.running_config()
+        running = self._read_running()
         deletes, adds = self._reload(self._candidate, apply=False)
         return reload_diff(deletes, adds, running)
 
@@ -329,7 +354,6 @@ class FrrDriver(SshExecDriver):
         if self._candidate is None:
             raise CommitRefused(f"{self.name}: no candidate loaded")
         rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
-        snapshot = self.running_config()
         target = self._candidate
         try:
             # --test first: an answer frr-reload.py cannot be trusted with (a target it cannot
@@ -338,6 +362,11 @@ class FrrDriver(SshExecDriver):
         except CommandErrorException as exc:
             self.discard_config()
             raise rejected(f"{exc}; nothing applied") from exc
+        # Another hand: read again last, just before --reload. frr-reload.py reloads a whole
+        # target and deletes what it lacks, so the running state must still be the one the
+        # target was built from (a merge's base) and the one checked; else refused, unwritten.
+        snapshot = self._reread_and_compare("commit", base=self._base)
+        self._writing()
         try:
             left = self._apply(target)
         except CommandErrorException as exc:
@@ -354,16 +383,19 @@ class FrrDriver(SshExecDriver):
                            f"running configuration {state}")
         self._snapshot = snapshot
         self.discard_config()
+        self._read_running()  # the state this commit left: what a rollback is checked against
 
     def rollback(self) -> None:
         """Restore the running configuration read before the last commit, verified byte for byte."""
         if self._snapshot is None:
             return
+        self._reread_and_compare("rollback")
+        self._writing()
         try:
             self._apply(strip_header(self._snapshot))
         except CommandErrorException as exc:
             raise CommitRefused(f"{self.name}: snapshot restore refused: {exc}") from exc
-        after = self.running_config()
+        after = self._read_running()
         if after != self._snapshot:
             changed = [line for line in after.splitlines() if line not in self._snapshot.splitlines()][:5]
             raise CommitRefused(f"{self.name}: snapshot restore left the configuration different: {changed}")

@@ -443,6 +443,7 @@ class HaproxyDriver(NoCommitConfirm, NetchangeDriver):
         except ValueError as exc:
             raise MergeRejected(str(exc)) from None
         self._desired, self._base = desired, render_state(running)
+        self._checked_state = self._base
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read(filename, config)
@@ -461,13 +462,14 @@ class HaproxyDriver(NoCommitConfirm, NetchangeDriver):
         except ValueError as exc:
             raise ReplaceRejected(str(exc)) from None
         self._desired, self._base = desired, render_state(running)
+        self._checked_state = self._base
 
     def compare_config(self) -> str:
         if self._desired is None:
             return ""
         # The servers that stay are shown as context: removing one of several is minor, removing
         # the last one empties the backend (major); the classifier can only tell them apart so.
-        return diff_text(render_state(self._running()), render_state(self._desired),
+        return diff_text(self._read_running(), render_state(self._desired),
                          keep=lambda line: line.lstrip().startswith("server "))
 
     def rollback_preview(self) -> str:
@@ -506,9 +508,11 @@ class HaproxyDriver(NoCommitConfirm, NetchangeDriver):
             raise NotImplementedError("haproxy has no confirmed commit; roll back with rollback()")
         if self._desired is None:
             raise CommitRefused("no candidate loaded")
-        before = self._running()
-        if render_state(before) != self._base:
-            raise CommitRefused("the load balancer changed since the candidate was loaded; load it again")
+        # Another hand: read again last; the runtime commands go from this reading to the
+        # desired state, which was computed from the reading at load (``base``): both must hold.
+        # HAProxy's runtime API has no lock or transaction to hold meanwhile.
+        before = parse_state(self._reread_and_compare("commit", base=self._base))
+        self._writing()
         try:
             self._apply(before, self._desired)
         except CommitError:
@@ -518,11 +522,14 @@ class HaproxyDriver(NoCommitConfirm, NetchangeDriver):
             raise
         self._pre_commit = before
         self._desired = None
+        self._read_running()  # the state this commit left: what a rollback is checked against
 
     def rollback(self) -> None:
         if self._pre_commit is None:
             raise CommitRefused("nothing to roll back: no commit in this session")
-        self._apply(self._running(), self._pre_commit)
+        running = parse_state(self._reread_and_compare("rollback"))
+        self._writing()
+        self._apply(running, self._pre_commit)
         self._pre_commit = None
 
 

@@ -56,7 +56,7 @@ from netchange.drivers.errors import (
     SessionClosed,
     session_lost,
 )
-from netchange.platforms import CliOptions, LineMatch, PlatformProfile, ProfileError, load_profile
+from netchange.platforms import CliOptions, LineMatch, PlatformProfile, ProfileError, SaveSteps, load_profile
 from netchange.platforms.lines import refused_command
 
 Mode = Literal["merge", "replace"]
@@ -352,6 +352,7 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
             raw = self._session().send_command(_cli(self.platform).show_running, read_timeout=self.timeout)
         text = canonical_config(str(raw), self.platform)
         self._reading = (text, time.monotonic())
+        self._checked_state = text  # every reading of this driver is one a candidate is computed from
         return text
 
     def _recent_reading(self) -> tuple[str, float]:
@@ -383,6 +384,21 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
             with self._talking():
                 out[command] = str(self._session().send_command(command, read_timeout=self.timeout))
         return out
+
+    # -- saving (the steps are the profile's ``save``; NetchangeDriver.save_config runs them) --
+
+    def send_save(self, save: SaveSteps) -> None:
+        """``write memory``: an exec command on the session, never a line of a candidate."""
+        with self._talking():
+            out = str(self._session().send_command(save.command, read_timeout=max(self.timeout, 120)))
+        errors = (*_cli(self.platform).error_strings, *save.error_strings)
+        refused = next((line.strip() for line in out.splitlines() if any(e in line for e in errors)), None)
+        if refused is not None:
+            raise CommitRefused(f"{self.name}: {save.command!r} refused by the device: {refused}")
+
+    def read_startup(self, save: SaveSteps) -> str:
+        with self._talking():
+            return str(self._session().send_command(save.startup, read_timeout=self.timeout))
 
     # -- candidate -------------------------------------------------------------------------
 
@@ -447,6 +463,11 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         lines = config_lines(workflow.remediation_config)
         rollback = config_lines(workflow.rollback_config)
         if lines:
+            # Another hand: the lines were computed from ``reading`` (up to running_reuse_seconds
+            # old): read again last, refused unless the device is still in that state.
+            self._checked_state = reading
+            self._reread_and_compare("commit")
+            self._writing()
             error = self._send(lines)
             if error is not None:
                 # The whole configuration as read before the send: a merge's workflow only
@@ -491,6 +512,8 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         """Apply the rollback lines of the last commit of this session (nothing if none)."""
         if not self._last_rollback:
             return
+        self._reread_and_compare("rollback")
+        self._writing()
         error = self._send(self._last_rollback)
         if error is not None:
             raise CommitRefused(f"{self.name}: rollback rejected by the device: {error}")

@@ -142,6 +142,8 @@ class KeepalivedDriver(SshExecDriver):
         self._candidate: str | None = None
         self._mode: Mode | None = None
         self._snapshot: str | None = None
+        self._base: str | None = None
+        """The file a merge's target was computed from (its blocks replaced or added)."""
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -175,7 +177,8 @@ class KeepalivedDriver(SshExecDriver):
     def _load(self, mode: Mode, filename: str | None, config: str | None, exc: type[Exception]) -> None:
         try:
             text = check_text(Path(filename).read_text() if filename else (config or ""))
-            target = merge_blocks(self.running_config(), text) if mode == "merge" else text
+            target = merge_blocks(self._read_running(), text) if mode == "merge" else text
+            base = self._checked_state if mode == "merge" else None
         except (OSError, ValueError) as bad:
             self.discard_config()
             raise exc(f"{self.name}: candidate refused: {bad}") from bad
@@ -186,7 +189,7 @@ class KeepalivedDriver(SshExecDriver):
             self.discard_config()
             detail = " | ".join(line.strip() for line in (out + err).splitlines() if line.strip())[:500]
             raise exc(f"{self.name}: keepalived --config-test refused the candidate ({rc}): {detail}")
-        self._candidate, self._mode = target, mode
+        self._candidate, self._mode, self._base = target, mode, base
 
     def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         """Hold top-level blocks replacing (or added beside) the file's blocks of the same header."""
@@ -197,12 +200,12 @@ class KeepalivedDriver(SshExecDriver):
         self._load("replace", filename, config, ReplaceRejected)
 
     def discard_config(self) -> None:
-        self._candidate, self._mode = None, None
+        self._candidate, self._mode, self._base = None, None, None
 
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
-        return file_diff(self.running_config(), self._candidate)
+        return file_diff(self._read_running(), self._candidate)
 
     # -- commit and rollback ---------------------------------------------------------------
 
@@ -219,7 +222,7 @@ class KeepalivedDriver(SshExecDriver):
         time.sleep(RELOAD_SETTLE)
         if self.daemon_pid() is None:
             return "keepalived is no longer running after the reload"
-        if self.running_config() != text:
+        if self._read_running() != text:
             return "the file read back differs from what was written"
         return None
 
@@ -229,7 +232,10 @@ class KeepalivedDriver(SshExecDriver):
         if self._candidate is None:
             raise CommitRefused(f"{self.name}: no candidate loaded")
         rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
-        snapshot = self.running_config()
+        # Another hand: the file is replaced whole, so it must still be the one the target was
+        # built from and the one checked; read again last, else refused, nothing written.
+        snapshot = self._reread_and_compare("commit", base=self._base)
+        self._writing()
         problem = self._install(self._candidate)
         self.discard_config()
         if problem:
@@ -242,6 +248,8 @@ class KeepalivedDriver(SshExecDriver):
         """Put back the file read before the last commit (SIGHUP), verified byte for byte."""
         if self._snapshot is None:
             return
+        self._reread_and_compare("rollback")
+        self._writing()
         problem = self._install(self._snapshot)
         if problem:
             raise CommitRefused(f"{self.name}: snapshot restore failed: {problem}")

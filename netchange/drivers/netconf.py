@@ -31,6 +31,7 @@ about a second. ncclient's 0.1 s poll (``TICK``) is lowered so an RPC takes mill
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from netchange.drivers.errors import (
     ReplaceRejected,
     SessionClosed,
 )
+from netchange.platforms import SaveSteps
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 _CONTAINER_COMMENT = re.compile(r"^!\s*container\s+(\S+)\s+(\S+)(?:\s+(\S+))?\s*$")
@@ -340,6 +342,18 @@ class NetconfDriver(NetchangeDriver):
             self._locked = False
             self._rpc().unlock(target="candidate")
 
+    def _lock_running(self) -> None:
+        try:
+            self._rpc().lock(target="running")
+        except RPCError as exc:
+            if getattr(exc, "tag", "") == "lock-denied":
+                raise LockError(f"running is locked by another session ({exc})") from None
+            raise CommitRefused(f"lock running refused: {exc}") from None
+
+    def _unlock_running(self) -> None:
+        with contextlib.suppress(RPCError, TransportError):  # a dead session's locks go with it (RFC 6241 §7.5)
+            self._rpc().unlock(target="running")
+
     # --- rendering -----------------------------------------------------------------------------
 
     def _learn_keys(self, root: Any) -> None:
@@ -403,6 +417,26 @@ class NetconfDriver(NetchangeDriver):
             out[command] = self._render(command)
         return out
 
+    # --- saving (the profile's ``save``: <copy-config> running -> startup where :startup is) ----
+
+    def can_save(self, save: SaveSteps) -> bool:
+        """Only an agent that advertises ``:startup`` keeps a startup datastore apart."""
+        caps = self._rpc().server_capabilities
+        return save.capability is None or any(c.startswith(save.capability) for c in caps)
+
+    def send_save(self, save: SaveSteps) -> None:
+        """``copy-config SOURCE TARGET`` (the profile's command) as the RPC it names."""
+        words = save.command.split()
+        if len(words) != 3 or words[0] != "copy-config":
+            raise CommandRefused(f"netconf: save command {save.command!r} is not 'copy-config SOURCE TARGET'")
+        try:
+            self._rpc().copy_config(source=words[1], target=words[2])
+        except RPCError as exc:
+            raise CommitRefused(f"copy-config {words[1]} -> {words[2]} refused: {exc}") from None
+
+    def read_startup(self, save: SaveSteps) -> str:
+        return self._render(save.startup)
+
     def _edit(self, payload: str, error: type[Exception], default_operation: str = "merge") -> None:
         session = self._rpc()
         try:
@@ -436,7 +470,7 @@ class NetconfDriver(NetchangeDriver):
 
     def load_merge_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read_text(filename, config)
-        self._render("running")  # learn namespaces and keys before parsing rendered lines
+        self._checked_state = self._render("running")  # also learns namespaces and keys for the parsing
         try:
             payload = self._payload(text, None)
         except (ValueError, etree.XMLSyntaxError) as exc:
@@ -445,7 +479,7 @@ class NetconfDriver(NetchangeDriver):
 
     def load_replace_candidate(self, filename: str | None = None, config: str | None = None) -> None:
         text = _read_text(filename, config)
-        running_text = self._render("running")
+        running_text = self._checked_state = self._render("running")
         try:
             payload = self._payload(text, "replace")
             tops = {_local(e.tag) for e in etree.fromstring(payload.encode()) if isinstance(e.tag, str)}
@@ -464,7 +498,8 @@ class NetconfDriver(NetchangeDriver):
     def compare_config(self) -> str:
         if not self._loaded:
             return ""
-        return diff_text(self._render("running"), self._render("candidate"))
+        running = self._checked_state = self._render("running")
+        return diff_text(running, self._render("candidate"))
 
     def discard_config(self) -> None:
         self._abandon()
@@ -475,8 +510,14 @@ class NetconfDriver(NetchangeDriver):
         session = self._rpc()
         if self.has_pending_commit():
             raise CommitRefused("a confirmed commit is pending: confirm or roll it back first")
-        before = self._render("running")
+        # Another hand: <commit> copies the whole candidate over running, so running is locked
+        # (the platform's own lock: every NETCONF writer honours it), read again and compared
+        # with the state checked, committed, and unlocked at once (netconfd does not revert an
+        # unconfirmed confirmed commit while running is locked).
+        self._lock_running()
         try:
+            before = self._reread_and_compare("commit")
+            self._writing()
             if revert_in is not None:
                 session.commit(confirmed=True, timeout=str(int(revert_in)))
                 self._pending_until = time.monotonic() + int(revert_in)
@@ -485,6 +526,8 @@ class NetconfDriver(NetchangeDriver):
         except RPCError as exc:
             self._abandon()
             raise CommitRefused(f"commit refused: {exc}") from None
+        finally:
+            self._unlock_running()
         self._pre_commit = before
         self._loaded = False
         self._unlock()
@@ -513,7 +556,9 @@ class NetconfDriver(NetchangeDriver):
             return
         if self._pre_commit is None:
             raise CommitRefused("nothing to roll back: no commit in this session")
+        checked = self._reread_and_compare("rollback")
         self.load_replace_candidate(config=self._pre_commit)
+        self._checked_state = checked  # the commit is checked against the restore's reading, not the load's
         self.commit_config()
         self._pre_commit = None
 

@@ -177,7 +177,7 @@ class NftablesDriver(SshExecDriver):
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
-        current = self._ruleset()
+        current = self._read_running()
         try:
             future = self.predicted_ruleset()
         except CommandErrorException as exc:
@@ -198,7 +198,10 @@ class NftablesDriver(SshExecDriver):
         if self._candidate is None:
             raise CommitRefused(f"{self.name}: no candidate loaded")
         rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
-        snapshot = self._ruleset()
+        # Another hand: read again last (a replace flushes the whole ruleset); nft -f itself is
+        # atomic, but nftables has no lock between a listing and a load.
+        snapshot = self._reread_and_compare("commit")
+        self._writing()
         ok, error = self._nft_file(self._script())
         if not ok:
             # nft -f is atomic: nothing was applied. Say so only after checking.
@@ -208,11 +211,14 @@ class NftablesDriver(SshExecDriver):
             raise rejected(f"{self.name}: nft -f refused the candidate ({error}); {state}")
         self._snapshot = snapshot
         self.discard_config()
+        self._read_running()  # the state this commit left: what a rollback is checked against
 
     def rollback(self) -> None:
         """Restore the ruleset listed before the last commit of this session (nothing if none)."""
         if self._snapshot is None:
             return
+        self._reread_and_compare("rollback")
+        self._writing()
         ok, error = self._nft_file("flush ruleset\n" + self._snapshot)
         if not ok:
             raise CommitRefused(f"{self.name}: snapshot restore refused: {error}")

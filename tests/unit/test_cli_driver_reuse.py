@@ -47,13 +47,15 @@ def test_commit_uses_its_compare_reading_and_get_config_always_reads() -> None:
     d.load_merge_candidate(config="vlan 20\n name servers\n")
     d.compare_config()
     d.commit_config()
-    assert session.reads == 1 and len(session.sent) == 1
+    # The lines come from the compare's reading; one more reading, just before the send, checks
+    # that no other hand changed the device since (issue 21 item 3).
+    assert session.reads == 2 and len(session.sent) == 1
     # After a send nothing cached is trusted.
     d.load_merge_candidate(config="vlan 20\n name servers\n")
     assert d.compare_config() == ""
-    assert session.reads == 2
-    d.get_config(retrieve="running")
     assert session.reads == 3
+    d.get_config(retrieve="running")
+    assert session.reads == 4
 
 
 def test_reuse_can_be_turned_off() -> None:
