@@ -128,3 +128,27 @@ def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool =
             report.errors.append(f"{strategy}: {type(exc).__name__}: {exc}")
     report.seconds = time.monotonic() - start
     return report
+    causes: list[FailureCause] = field(default_factory=list)
+    """The cause of each of :attr:`errors`, in the same order."""
+    who: list[str] = field(default_factory=list)
+    """Who changed the ``foreign`` lines (and when), where the device records it; else why not known."""
+    saved: dict[str, Any] | None = None
+    """After a verified restore, the save of the restored state (the event ``saved``'s data:
+    ``startup_equals_running``, ``seconds``, ``error``); ``None``: nothing saved (no startup
+    apart on the platform, or nothing was sent)."""
+
+    def fail(self, cause: FailureCause, detail: str) -> None:
+        """Record a failure: its sentence begins with what its cause says (terminal, journal, mail)."""
+        self.causes.append(cause)
+        self.errors.append(f"{cause.says}: {detail}")
+
+    def fail_on(self, exc: BaseException, step: str) -> None:
+        """Record an exception raised by ``step``, with its cause read from its class."""
+        self.fail(cause_of(exc), f"{step}: {type(exc).__name__}: {exc}")
+
+    @property
+    def cause(self) -> FailureCause | None:
+        """Why the restore did not verify: the cause of the last failure (what ended it)."""
+        if self.verified:
+            return None
+        return self.causes[-1] if self.causes else (FailureCause.FAILED if self.errors else None)

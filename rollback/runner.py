@@ -24,7 +24,7 @@ from nornir.core.inventory import Hosts, Inventory
 from nornir.core.state import GlobalState
 from nornir.core.task import Result, Task
 
-from netchange.drivers.contract import DriverProtocol
+from netchange.drivers.contract import DriverProtocol, SaveReport, save_running
 from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
 from netchange.models import CheckResult
@@ -95,7 +95,7 @@ def restore_one(task: Task, target: RestoreTarget, snapshots: SnapshotStore) -> 
     expected = {"after": target.after} if target.after is not None else {"diff": target.diff}
     report = restore_host(driver, snapshot, inverse_first=target.in_session, host=target.host, **expected)
     if report.verified or not target.in_session or report.foreign:
-        return _network_back(task, target, report)
+        return _network_back(task, target, _saved(task, target, report))
     first = report
     try:
         report = restore_host(session(task, fresh=True), snapshot, inverse_first=False, host=target.host,
@@ -105,7 +105,26 @@ def restore_one(task: Task, target: RestoreTarget, snapshots: SnapshotStore) -> 
     report.strategies[:0] = first.strategies
     report.errors[:0] = first.errors
     report.seconds += first.seconds
-    return _network_back(task, target, report)
+    return _network_back(task, target, _saved(task, target, report))
+
+
+def _saved(task: Task, target: RestoreTarget, report: RestoreReport) -> RestoreReport:
+    """After a verified restore that sent something: save the restored state where the platform
+    keeps a startup apart (issue 21 item 4), so that a reload does not bring the change back.
+    Nothing sent (``none``: never committed, or a confirmed commit that reverted by itself):
+    apply saves only after its confirm, so the startup never held the change. Never raises."""
+    if not report.verified or report.strategies == ["none"]:
+        return report
+    fail_point("save.restore.before", host=target.host)  # restored and verified, about to save
+    try:
+        saved = save_running(session(task), str(task.host.platform or ""))
+    except Exception as exc:  # no session: the restore stands, the save is reported as not done
+        saved = SaveReport(False, 0.0, _describe(exc))
+    fail_point("save.restore.after", host=target.host)  # saved (or not), not yet reported
+    if saved is not None:
+        report.saved = saved.event_data()
+        report.seconds += saved.seconds
+    return report
 
 
 def _network_back(task: Task, target: RestoreTarget, report: RestoreReport) -> RestoreReport:

@@ -52,7 +52,7 @@ from netchange.apply._observers import (
 from netchange.apply._outcome import ChangeOutcome, HostFailure, HostStatus
 from netchange.apply._progress import Progress
 from netchange.changetype import text_hash
-from netchange.drivers.contract import DriverProtocol, normalize
+from netchange.drivers.contract import DriverProtocol, SaveReport, normalize, save_running
 from netchange.drivers.errors import SessionClosed
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.failpoints import fail_point
@@ -293,15 +293,27 @@ class Applier:
                 driver.confirm_commit()
                 out.confirmed_pending = False
             pending.append(RunEvent("confirmed", hp.host, {"after": out.after_hash, "confirmed_commit": confirmed}))
+            saved = self._save(driver, hp)
+            if saved is not None:
+                pending.append(RunEvent("saved", hp.host, saved.event_data()))
             fail_point("apply.confirmed", host=hp.host)  # done on the device, about to journal it
             self._report_all(pending, durable=False)
             fail_point("apply.host_done", host=hp.host)  # the host's outcome journaled
-            self._status(hp.host, HostStatus.DONE, f"{len(checks)} post-check(s) passed")
+            self._status(hp.host, HostStatus.DONE, f"{len(checks)} post-check(s) passed{_saved_note(saved)}")
             return Result(host=task.host, changed=True)
         except (Exception, KeyboardInterrupt) as exc:
             # Any failure of the host's steps, and a Ctrl-C that reached this worker, lead to the
             # rollback. SystemExit is not caught: an abort leaves the change for ``recover``.
             return self._host_failed(task, out, HostFailure.of(exc), pending)
+
+    def _save(self, driver: DriverProtocol, hp: HostPlan) -> SaveReport | None:
+        """Verified (and confirmed): make the running state the one the device starts from, where
+        the platform keeps one apart (its profile's ``save``), and read it back (issue 21 item 4).
+        A failed save is recorded and shown, never raised: the change is verified and stays."""
+        fail_point("save.apply.before", host=hp.host)  # verified and confirmed, about to save
+        report = save_running(driver, hp.platform)
+        fail_point("save.apply.after", host=hp.host)  # saved (or not), not yet journaled
+        return report
 
     def _host_failed(self, task: Task, out: HostOutcome, failure: HostFailure, pending: list[RunEvent]) -> Result:
         out.failed_at = time.monotonic()
@@ -533,6 +545,15 @@ def _alive(driver: DriverProtocol) -> bool:
     except Exception:  # NotImplementedError: the driver does not know
         return True
     return bool(answer.get("is_alive", True))
+
+
+def _saved_note(saved: SaveReport | None) -> str:
+    """What the host's line says of its save (nothing where the platform has none)."""
+    if saved is None:
+        return ""
+    if saved.startup_equals_running:
+        return "; saved"
+    return f"; NOT SAVED ({saved.error or 'the startup read back differs from running'})"
 
 
 def _discard_quietly(driver: DriverProtocol) -> None:

@@ -95,7 +95,7 @@ class ProgressView:
 
 def restore_events(host: str, report: RestoreReport, **extra: Any) -> list[RunEvent]:
     """The record of one host's restore: ``rollback_started``, then ``rollback_verified`` (with
-    ``extra``) or ``rollback_failed``.
+    ``extra``, then ``saved`` where the restored state was saved) or ``rollback_failed``.
 
     One way for every restore: apply's automatic rollback, a rollback on request and recover
     journal the same facts with the same data, so the tracking sheet and the mails read them alike.
@@ -103,9 +103,15 @@ def restore_events(host: str, report: RestoreReport, **extra: Any) -> list[RunEv
     checks = {"checks": report.checks} if report.checks else {}
     started = RunEvent("rollback_started", host)
     if report.verified:
+        saved = [RunEvent("saved", host, report.saved)] if report.saved is not None else []
         return [started, RunEvent("rollback_verified", host, {
-            "strategies": report.strategies, "seconds": round(report.seconds, 3), **extra, **checks})]
-    return [started, RunEvent("rollback_failed", host, {"errors": report.errors, "foreign": report.foreign, **checks})]
+            "strategies": report.strategies, "seconds": round(report.seconds, 3), **extra, **checks}), *saved]
+    # ``cause``: what happened, by its kind (a daemon down is not someone's change); ``who``: who
+    # changed the foreign lines, where the device records it.
+    cause = report.cause.value if report.cause is not None else None
+    who = {"who": report.who} if report.who else {}
+    return [started, RunEvent("rollback_failed", host, {"cause": cause, "errors": report.errors,
+                                                        "foreign": report.foreign, **who, **checks})]
 
 
 class Observers:

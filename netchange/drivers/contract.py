@@ -19,13 +19,18 @@ profile's ``confirmed_commit`` (``netchange/platforms/<name>.yaml``), as are the
 from __future__ import annotations
 
 import sys
-from typing import Any, Protocol, runtime_checkable
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from netchange.errors import BadRequest
 from netchange.platforms import PLATFORMS
 from netchange.registry import Registry
 
 ENTRY_POINT_GROUP = "netchange.drivers"
+
+if TYPE_CHECKING:
+    from netchange.platforms import SaveSteps
 
 
 @runtime_checkable
@@ -69,6 +74,47 @@ class DriverFeatures:
 
 
 def rollback_preview(driver: object) -> str | None:
+    def can_save(self, save: SaveSteps) -> bool:
+        """Whether the device keeps a startup state apart that ``save`` writes (default: no;
+        :class:`~netchange.drivers.base.NetchangeDriver` says yes and saves)."""
+        return False
+
+    def save_config(self, save: SaveSteps) -> bool:
+        """Save running as startup and say whether startup equals running (see the base class)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class SaveReport:
+    """What one save did (journaled as the event ``saved``)."""
+
+    startup_equals_running: bool
+    seconds: float
+    error: str = ""
+
+    def event_data(self) -> dict[str, Any]:
+        error = {"error": self.error} if self.error else {}
+        return {"startup_equals_running": self.startup_equals_running, "seconds": round(self.seconds, 3), **error}
+
+
+def save_running(driver: object, platform: str) -> SaveReport | None:
+    """Save the running state where ``platform``'s profile says how (``save``), read the startup
+    back and compare; ``None`` when there is nothing to save: no ``save`` in the profile (no
+    startup apart, or a NAPALM driver whose commit saves), a NAPALM driver (mock), or a device
+    without the capability. Never raises: a failure is a report whose startup is not running."""
+    profile = PLATFORMS.find(platform)
+    steps = profile.save if profile is not None else None
+    if steps is None or not isinstance(driver, DriverFeatures):
+        return None
+    start = time.monotonic()
+    try:
+        if not driver.can_save(steps):
+            return None
+        equal = driver.save_config(steps)
+    except Exception as exc:  # the change itself is verified: a failed save is reported, not raised
+        return SaveReport(False, time.monotonic() - start, f"{type(exc).__name__}: {exc}")
+    return SaveReport(equal, time.monotonic() - start)
+
     """The driver's rollback preview; ``None`` for a driver without netchange's features."""
     return driver.rollback_preview() if isinstance(driver, DriverFeatures) else None
 
@@ -131,7 +177,9 @@ __all__ = [
     "DriverProtocol",
     "driver_class",
     "is_offline",
+    "SaveReport",
     "known_platforms",
     "normalize",
     "rollback_preview",
 ]
+    "save_running",

@@ -23,7 +23,8 @@ error naming the file and the field. Today a profile holds what the IOS-style CL
     configuration (optionally after ``no``).
 
 A profile also holds the facts the engine and the drivers branch on: ``syntax``,
-``ntc_platform``, ``confirmed_commit``, ``read_only`` (what ``cli()`` may run) and, for an SSH
+``ntc_platform``, ``confirmed_commit``, ``read_only`` (what ``cli()`` may run), ``save`` (how the
+running state becomes the one the device starts from, and how that is read back) and, for an SSH
 command line, ``cli`` (netmiko device type, error strings, header lines). Profiles are found
 through the :data:`PLATFORMS` registry; ``docs/adding-a-platform.md`` shows how to add one.
 """
@@ -153,6 +154,47 @@ class CliOptions(FrozenModel):
 
 
 class PlatformProfile(FrozenModel):
+class SaveSteps(FrozenModel):
+    """How a platform keeps its running state for its next start, and how that is read back
+    (issue 21 item 4: a verified change, and a verified restore, are saved).
+
+    The driver's base class runs them (:meth:`netchange.drivers.base.NetchangeDriver.save_config`);
+    a transport says only how it sends a command and reads an answer. A platform without a
+    separate startup state has ``save: null`` and its file says why.
+    """
+
+    command: str
+    """What makes the running state the startup state: a command (``write memory``) or, for
+    NETCONF, the operation ``copy-config running startup``."""
+    startup: str
+    """What reads the startup state back: a command (``show startup-config``), a shell line
+    (``{config_dir}`` is the driver's configuration directory) or a NETCONF datastore's name."""
+    header_patterns: tuple[str, ...] = ()
+    """Regexes of lines printed around the configuration (in the startup reading or the running
+    one) that are not configuration: dropped from both before they are compared."""
+    capability: str | None = None
+    """Save only where the device advertises this (NETCONF ``:startup``): without it the
+    device keeps no startup state apart from the running one."""
+    error_strings: tuple[str, ...] = ()
+    """Output that means the save was refused (besides the platform's ``cli.error_strings``)."""
+
+    @field_validator("header_patterns")
+    @classmethod
+    def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"header pattern {pattern!r}: {exc}") from None
+        return value
+
+    def configuration(self, text: str) -> str:
+        """``text`` without the header lines and surrounding blanks: what is compared."""
+        patterns = [re.compile(p) for p in self.header_patterns]
+        lines = [line.rstrip() for line in text.replace("\r\n", "\n").splitlines()]
+        return "\n".join(line for line in lines if not any(p.fullmatch(line) for p in patterns)).strip()
+
+
     """Everything netchange knows about one platform besides its driver's code."""
 
     name: str
@@ -172,6 +214,9 @@ class PlatformProfile(FrozenModel):
     read_only: ReadOnlyCommands = ReadOnlyCommands()
     """The commands ``cli()`` may run (prefixes; refused characters)."""
     cli: CliOptions | None = None
+    save: SaveSteps | None = None
+    """How to save the running state and read the startup back; ``None``: the platform keeps no
+    startup state apart from the running one (its file says why), or its NAPALM driver saves."""
     hier_config: HierConfigOptions | None = None
     commands: CommandRules = CommandRules()
 

@@ -92,6 +92,11 @@ _SAY: dict[str, Say] = {
     "commit_started": lambda d: ("commit started" + (" (confirmed commit)" if d.get("confirmed") else ""), ""),
     "committed": lambda d: ("committed", ""),
     "confirmed": lambda d: ("confirmed", ""),
+    "saved": lambda d: (
+        ("saved: startup = running" if d.get("startup_equals_running")
+         else f"NOT SAVED: {d.get('error') or 'the startup read back differs from running'}"),
+        "good" if d.get("startup_equals_running") else "bad",
+    ),
     "rollback_started": lambda d: ("rollback started", ""),
     "interrupted": lambda d: ("interrupted", ""),
 }
