@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from netchange.drivers.contract import DriverFeatures
 from netchange.drivers.errors import ChangedMeanwhile, CommandRefused, ConfirmRefused
 from netchange.errors import BadRequest
-from netchange.platforms import PlatformProfile
+from netchange.platforms import PlatformProfile, SaveSteps
 
 
 class DriverOptions(BaseModel):
@@ -55,6 +55,8 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         discard_config()                            plan always ends here
         commit_config(revert_in=N | None)           apply: send it
         confirm_commit() | rollback()               keep it once the post-checks pass / undo it
+        save_config(steps) -> bool                  once verified (and after a verified restore):
+                                                    startup := running, read back, compared
         close()
 
     Errors are those of ``netchange/drivers/errors.py``: each is both NAPALM's exception and
@@ -66,8 +68,6 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
     Options: ClassVar[type[DriverOptions]] = DriverOptions
     default_port: ClassVar[int] = 22
 
-    def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
-                 optional_args: dict[str, Any] | None = None) -> None:
     _checked_state: str | None = None
     """The state that was checked: this session's last reading of the running state (the
     engine's check, the load, the compare), as :meth:`running_config` returned it; ``None`` when
@@ -77,6 +77,8 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
     """Milliseconds between the end of the last re-read and the start of the write that followed
     it (the window another hand still has), set by :meth:`_writing`; ``bench/write_window.py``."""
 
+    def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
+                 optional_args: dict[str, Any] | None = None) -> None:
         """Nothing is contacted here: ``open()`` does. ``optional_args`` are validated into
         :attr:`Options` (:class:`DriverOptionsError` names a bad key); ``port`` defaults to
         :attr:`default_port`."""
@@ -138,8 +140,6 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         """The running configuration, as the device prints it (read now)."""
         raise NotImplementedError
 
-    def candidate_config(self) -> str | None:
-        """The loaded candidate in the device's syntax; ``None`` when none is loaded."""
     # -- another hand: the state checked, read again before every write (issue 21 item 3) ----
 
     def _read_running(self) -> str:
@@ -204,6 +204,8 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
     def _device_name(self) -> str:
         return str(getattr(self, "name", "") or self.hostname)
 
+    def candidate_config(self) -> str | None:
+        """The loaded candidate in the device's syntax; ``None`` when none is loaded."""
         return None
 
     def startup_config(self) -> str:
@@ -271,10 +273,10 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         :raise MergeRejected: (``ReplaceRejected`` for a replace) the device refused a line; the
             lines already sent were undone first, and the message says whether that worked.
         :raise CommitRefused: nothing is loaded, or a confirmed commit is already pending.
-        """
-        raise NotImplementedError
         :raise ChangedMeanwhile: read again just before the write (:meth:`_reread_and_compare`),
             the device differs from the state checked; nothing was written.
+        """
+        raise NotImplementedError
 
     def confirm_commit(self) -> None:
         """Keep the pending confirmed commit: :meth:`has_pending_commit` is false afterwards.
@@ -297,10 +299,45 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
 
         :raise CommitRefused: the device refused the rollback, or (for some drivers) nothing
             was committed in this session.
-        """
-        raise NotImplementedError
         :raise ChangedMeanwhile: read again just before the write, the device differs from the
             state checked (the restore's own reading): nothing was written, the restore alarms.
+        """
+        raise NotImplementedError
+
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def can_save(self, save: SaveSteps) -> bool:
+        """Whether this device keeps a startup state apart that ``save`` writes (NETCONF: only
+        when it advertises ``save.capability``). Default: yes, as the profile says."""
+        return True
+
+    def save_config(self, save: SaveSteps) -> bool:
+        """Make the running configuration the one the device starts from, as the platform's
+        profile says (``save``: ``netchange/platforms/<name>.yaml``), then read the startup
+        state back: whether it equals the running configuration, read now (both without the
+        profile's header lines, compared through :meth:`normalize_config`).
+
+        Apply calls it once a host's post-checks passed (after its confirm), the restore runner
+        after a verified restore: a device that reloads then comes back as netchange left it,
+        never with a change that was rolled back. The steps are data; a transport says only how
+        it sends the save (:meth:`send_save`) and reads the startup back (:meth:`read_startup`).
+
+        :raise CommitRefused: the device answered the save with an error.
+        :raise SessionClosed: the session died under it.
+        """
+        self.send_save(save)
+        startup = save.configuration(self.read_startup(save))
+        running = save.configuration(self.running_config())
+        return self.normalize_config(startup) == self.normalize_config(running)
+
+    def send_save(self, save: SaveSteps) -> None:
+        """Send ``save.command`` the way this transport sends one (the transport's hook)."""
+        raise NotImplementedError(f"{type(self).__name__}: no save on this transport")
+
+    def read_startup(self, save: SaveSteps) -> str:
+        """The startup state as ``save.startup`` reads it (the transport's hook)."""
+        raise NotImplementedError(f"{type(self).__name__}: no startup reading on this transport")
 
 
 class NoCommitConfirm:
@@ -317,6 +354,14 @@ class NoCommitConfirm:
         raise ConfirmRefused(f"{type(self).__name__}: this platform has no confirmed commit")
 
 
+def changed_between(before: str, after: str) -> list[str]:
+    """The lines added (``+``) and removed (``-``) from ``before`` to ``after``, without context."""
+    return [
+        line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if not line.startswith(("+++", "---", "@@")) and line[1:].strip()
+    ]
+
+
 def check_read_only(profile: PlatformProfile, commands: Iterable[str]) -> None:
     """Refuse the whole call unless every command is read-only by ``profile``'s rule
     (:meth:`netchange.platforms.ReadOnlyCommands.refusal`): the one check of every ``cli()``."""
@@ -331,14 +376,6 @@ __all__ = [
     "DriverOptionsError",
     "NetchangeDriver",
     "NoCommitConfirm",
+    "changed_between",
     "check_read_only",
 ]
-def changed_between(before: str, after: str) -> list[str]:
-    """The lines added (``+``) and removed (``-``) from ``before`` to ``after``, without context."""
-    return [
-        line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
-        if not line.startswith(("+++", "---", "@@")) and line[1:].strip()
-    ]
-
-
-    "changed_between",

@@ -37,7 +37,7 @@ from netchange.drivers.base import check_read_only
 from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
 from netchange.drivers.sshdriver import SshExecDriver
 from netchange.drivers.sshexec import SshOptions
-from netchange.platforms import load_profile
+from netchange.platforms import SaveSteps, load_profile
 
 Mode = Literal["merge", "replace"]
 
@@ -211,6 +211,9 @@ class FrrOptions(SshOptions):
     """vtysh's ``--vty_socket`` (the daemons' socket directory) when it is not FRR's default."""
     vtysh: str = "vtysh"
     frr_reload: str = "/usr/lib/frr/frr-reload.py"
+    config_dir: str = "/etc/frr"
+    """Where the daemons' integrated ``frr.conf`` is (vtysh's ``--config_dir``): what
+    ``write memory`` writes and the next start reads."""
 
 
 class FrrDriver(SshExecDriver):
@@ -225,15 +228,16 @@ class FrrDriver(SshExecDriver):
         socket = f" --vty_socket {shlex.quote(options.vty_socket)}" if options.vty_socket else ""
         self._vtysh = shlex.quote(options.vtysh) + socket
         self._reload_cmd = f"{shlex.quote(options.frr_reload)} --stdout{socket}"
+        self.config_dir = options.config_dir
         self._candidate: str | None = None
         self._mode: Mode | None = None
         self._snapshot: str | None = None
+        self._base: str | None = None
+        """The reading a merge's target was computed from (the target is that reading + the snippet)."""
 
     # -- session ---------------------------------------------------------------------------
 
     def _with_target(self, target: str, command: str) -> tuple[int, str, str]:
-        self._base: str | None = None
-        """The reading a merge's target was computed from (the target is that reading + the snippet)."""
         """Run ``command`` with ``$d/target.conf`` holding ``target`` and ``$d`` a private
         scratch directory (frr-reload.py's ``--rundir``), deleted afterwards whatever happens."""
         script = ('d=$(mktemp -d /tmp/netchange-frr.XXXXXX) || exit 99; trap \'rm -rf "$d"\' EXIT; '
@@ -263,6 +267,24 @@ class FrrDriver(SshExecDriver):
             else:
                 rc, stdout, stderr = self.ssh.run(command)
             out[command] = stdout if rc == 0 else stdout + stderr
+        return out
+
+    # -- saving (the steps are the profile's ``save``; NetchangeDriver.save_config runs them) --
+
+    def send_save(self, save: SaveSteps) -> None:
+        """``write memory`` through vtysh, into :attr:`config_dir`'s frr.conf."""
+        rc, out, err = self.ssh.run(f"{self._vtysh} --config_dir {shlex.quote(self.config_dir)} "
+                                    f"-c {shlex.quote(save.command)}")
+        if rc != 0:
+            detail = " | ".join(line.strip() for line in (out + err).splitlines() if line.strip())[:300]
+            raise CommitRefused(f"{self.name}: vtysh {save.command!r} failed ({rc}): {detail}")
+
+    def read_startup(self, save: SaveSteps) -> str:
+        """The file the daemons start from (``save.startup`` is a shell line on ``{config_dir}``)."""
+        rc, out, err = self.ssh.run(save.startup.format(config_dir=shlex.quote(self.config_dir)))
+        if rc != 0:
+            raise CommandErrorException(f"{self.name}: reading the startup configuration failed ({rc}): "
+                                        f"{err.strip()[:300]}")
         return out
 
     # -- candidate -------------------------------------------------------------------------
@@ -340,6 +362,11 @@ class FrrDriver(SshExecDriver):
         except CommandErrorException as exc:
             self.discard_config()
             raise rejected(f"{exc}; nothing applied") from exc
+        # Another hand: read again last, just before --reload. frr-reload.py reloads a whole
+        # target and deletes what it lacks, so the running state must still be the one the
+        # target was built from (a merge's base) and the one checked; else refused, unwritten.
+        snapshot = self._reread_and_compare("commit", base=self._base)
+        self._writing()
         try:
             left = self._apply(target)
         except CommandErrorException as exc:
@@ -356,17 +383,15 @@ class FrrDriver(SshExecDriver):
                            f"running configuration {state}")
         self._snapshot = snapshot
         self.discard_config()
+        self._read_running()  # the state this commit left: what a rollback is checked against
 
     def rollback(self) -> None:
         """Restore the running configuration read before the last commit, verified byte for byte."""
         if self._snapshot is None:
             return
-        try:
-        # Another hand: read again last, just before --reload. frr-reload.py reloads a whole
-        # target and deletes what it lacks, so the running state must still be the one the
-        # target was built from (a merge's base) and the one checked; else refused, unwritten.
-        snapshot = self._reread_and_compare("commit", base=self._base)
+        self._reread_and_compare("rollback")
         self._writing()
+        try:
             self._apply(strip_header(self._snapshot))
         except CommandErrorException as exc:
             raise CommitRefused(f"{self.name}: snapshot restore refused: {exc}") from exc
@@ -376,6 +401,3 @@ class FrrDriver(SshExecDriver):
             raise CommitRefused(f"{self.name}: snapshot restore left the configuration different: {changed}")
         self._snapshot = None
 
-        self._read_running()  # the state this commit left: what a rollback is checked against
-        self._reread_and_compare("rollback")
-        self._writing()

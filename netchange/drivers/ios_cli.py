@@ -56,7 +56,7 @@ from netchange.drivers.errors import (
     SessionClosed,
     session_lost,
 )
-from netchange.platforms import CliOptions, LineMatch, PlatformProfile, ProfileError, load_profile
+from netchange.platforms import CliOptions, LineMatch, PlatformProfile, ProfileError, SaveSteps, load_profile
 from netchange.platforms.lines import refused_command
 
 Mode = Literal["merge", "replace"]
@@ -385,6 +385,21 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
                 out[command] = str(self._session().send_command(command, read_timeout=self.timeout))
         return out
 
+    # -- saving (the steps are the profile's ``save``; NetchangeDriver.save_config runs them) --
+
+    def send_save(self, save: SaveSteps) -> None:
+        """``write memory``: an exec command on the session, never a line of a candidate."""
+        with self._talking():
+            out = str(self._session().send_command(save.command, read_timeout=max(self.timeout, 120)))
+        errors = (*_cli(self.platform).error_strings, *save.error_strings)
+        refused = next((line.strip() for line in out.splitlines() if any(e in line for e in errors)), None)
+        if refused is not None:
+            raise CommitRefused(f"{self.name}: {save.command!r} refused by the device: {refused}")
+
+    def read_startup(self, save: SaveSteps) -> str:
+        with self._talking():
+            return str(self._session().send_command(save.startup, read_timeout=self.timeout))
+
     # -- candidate -------------------------------------------------------------------------
 
     def _load(self, mode: Mode, filename: str | None, config: str | None, exc: type[Exception]) -> None:
@@ -448,6 +463,11 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         lines = config_lines(workflow.remediation_config)
         rollback = config_lines(workflow.rollback_config)
         if lines:
+            # Another hand: the lines were computed from ``reading`` (up to running_reuse_seconds
+            # old): read again last, refused unless the device is still in that state.
+            self._checked_state = reading
+            self._reread_and_compare("commit")
+            self._writing()
             error = self._send(lines)
             if error is not None:
                 # The whole configuration as read before the send: a merge's workflow only
@@ -463,11 +483,6 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
     def _send(self, lines: list[str]) -> str | None:
         """Send config lines; ``None`` on success, else the device's complaint (config mode left)."""
         session = self._session()
-            # Another hand: the lines were computed from ``reading`` (up to running_reuse_seconds
-            # old): read again last, refused unless the device is still in that state.
-            self._checked_state = reading
-            self._reread_and_compare("commit")
-            self._writing()
         self._reading, self._flow = None, None  # the device is about to change: read it again
         try:
             with self._talking():
@@ -497,6 +512,8 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         """Apply the rollback lines of the last commit of this session (nothing if none)."""
         if not self._last_rollback:
             return
+        self._reread_and_compare("rollback")
+        self._writing()
         error = self._send(self._last_rollback)
         if error is not None:
             raise CommitRefused(f"{self.name}: rollback rejected by the device: {error}")
@@ -512,8 +529,6 @@ class IosCliDriver(CliDriver):
 
 
 class AsaCliDriver(CliDriver):
-        self._reread_and_compare("rollback")
-        self._writing()
     """Cisco ASA-style CLI (hier_config generic rules)."""
 
     platform = ASA

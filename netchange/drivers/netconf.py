@@ -60,6 +60,7 @@ from netchange.drivers.errors import (
     ReplaceRejected,
     SessionClosed,
 )
+from netchange.platforms import SaveSteps
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 _CONTAINER_COMMENT = re.compile(r"^!\s*container\s+(\S+)\s+(\S+)(?:\s+(\S+))?\s*$")
@@ -341,7 +342,6 @@ class NetconfDriver(NetchangeDriver):
             self._locked = False
             self._rpc().unlock(target="candidate")
 
-    # --- rendering -----------------------------------------------------------------------------
     def _lock_running(self) -> None:
         try:
             self._rpc().lock(target="running")
@@ -354,6 +354,7 @@ class NetconfDriver(NetchangeDriver):
         with contextlib.suppress(RPCError, TransportError):  # a dead session's locks go with it (RFC 6241 §7.5)
             self._rpc().unlock(target="running")
 
+    # --- rendering -----------------------------------------------------------------------------
 
     def _learn_keys(self, root: Any) -> None:
         """Read the YANG of each top-level namespace not seen yet, for its list keys."""
@@ -415,6 +416,26 @@ class NetconfDriver(NetchangeDriver):
                 raise CommandRefused(f"netconf: cli() reads 'running' or 'candidate', not {command!r}")
             out[command] = self._render(command)
         return out
+
+    # --- saving (the profile's ``save``: <copy-config> running -> startup where :startup is) ----
+
+    def can_save(self, save: SaveSteps) -> bool:
+        """Only an agent that advertises ``:startup`` keeps a startup datastore apart."""
+        caps = self._rpc().server_capabilities
+        return save.capability is None or any(c.startswith(save.capability) for c in caps)
+
+    def send_save(self, save: SaveSteps) -> None:
+        """``copy-config SOURCE TARGET`` (the profile's command) as the RPC it names."""
+        words = save.command.split()
+        if len(words) != 3 or words[0] != "copy-config":
+            raise CommandRefused(f"netconf: save command {save.command!r} is not 'copy-config SOURCE TARGET'")
+        try:
+            self._rpc().copy_config(source=words[1], target=words[2])
+        except RPCError as exc:
+            raise CommitRefused(f"copy-config {words[1]} -> {words[2]} refused: {exc}") from None
+
+    def read_startup(self, save: SaveSteps) -> str:
+        return self._render(save.startup)
 
     def _edit(self, payload: str, error: type[Exception], default_operation: str = "merge") -> None:
         session = self._rpc()
@@ -495,6 +516,8 @@ class NetconfDriver(NetchangeDriver):
         # unconfirmed confirmed commit while running is locked).
         self._lock_running()
         try:
+            before = self._reread_and_compare("commit")
+            self._writing()
             if revert_in is not None:
                 session.commit(confirmed=True, timeout=str(int(revert_in)))
                 self._pending_until = time.monotonic() + int(revert_in)
@@ -503,6 +526,8 @@ class NetconfDriver(NetchangeDriver):
         except RPCError as exc:
             self._abandon()
             raise CommitRefused(f"commit refused: {exc}") from None
+        finally:
+            self._unlock_running()
         self._pre_commit = before
         self._loaded = False
         self._unlock()
@@ -516,8 +541,6 @@ class NetconfDriver(NetchangeDriver):
             raise ConfirmRefused(f"confirming commit refused: {exc}") from None
         self._pending_until = None
 
-            before = self._reread_and_compare("commit")
-            self._writing()
     def has_pending_commit(self) -> bool:
         """True until confirmed, cancelled, or its timeout elapsed (the agent then reverts)."""
         return self._pending_until is not None and time.monotonic() < self._pending_until
@@ -526,8 +549,6 @@ class NetconfDriver(NetchangeDriver):
         """Cancel a pending confirmed commit; else restore running as it was before the last commit."""
         if self.has_pending_commit():
             try:
-        finally:
-            self._unlock_running()
                 self._rpc().cancel_commit()
             except RPCError as exc:
                 raise CommitRefused(f"cancel-commit refused: {exc}") from None
@@ -535,7 +556,9 @@ class NetconfDriver(NetchangeDriver):
             return
         if self._pre_commit is None:
             raise CommitRefused("nothing to roll back: no commit in this session")
+        checked = self._reread_and_compare("rollback")
         self.load_replace_candidate(config=self._pre_commit)
+        self._checked_state = checked  # the commit is checked against the restore's reading, not the load's
         self.commit_config()
         self._pre_commit = None
 
@@ -546,5 +569,3 @@ def _read_text(filename: str | None, config: str | None) -> str:
     if filename is None:
         raise MergeRejected("give a filename or a config text")
     return Path(filename).read_text()
-        checked = self._reread_and_compare("rollback")
-        self._checked_state = checked  # the commit is checked against the restore's reading, not the load's
