@@ -27,10 +27,10 @@ from netchange.errors import BadRequest
 from netchange.platforms import PLATFORMS
 from netchange.registry import Registry
 
-ENTRY_POINT_GROUP = "netchange.drivers"
-
 if TYPE_CHECKING:
     from netchange.platforms import SaveSteps
+
+ENTRY_POINT_GROUP = "netchange.drivers"
 
 
 @runtime_checkable
@@ -72,8 +72,6 @@ class DriverFeatures:
         Default: the text stripped."""
         return text.strip()
 
-
-def rollback_preview(driver: object) -> str | None:
     def can_save(self, save: SaveSteps) -> bool:
         """Whether the device keeps a startup state apart that ``save`` writes (default: no;
         :class:`~netchange.drivers.base.NetchangeDriver` says yes and saves)."""
@@ -115,6 +113,8 @@ def save_running(driver: object, platform: str) -> SaveReport | None:
         return SaveReport(False, time.monotonic() - start, f"{type(exc).__name__}: {exc}")
     return SaveReport(equal, time.monotonic() - start)
 
+
+def rollback_preview(driver: object) -> str | None:
     """The driver's rollback preview; ``None`` for a driver without netchange's features."""
     return driver.rollback_preview() if isinstance(driver, DriverFeatures) else None
 
@@ -175,11 +175,11 @@ __all__ = [
     "DRIVERS",
     "DriverFeatures",
     "DriverProtocol",
+    "SaveReport",
     "driver_class",
     "is_offline",
-    "SaveReport",
     "known_platforms",
     "normalize",
     "rollback_preview",
-]
     "save_running",
+]

@@ -153,7 +153,6 @@ class CliOptions(FrozenModel):
         return "|".join(re.escape(s) for s in self.error_strings)
 
 
-class PlatformProfile(FrozenModel):
 class SaveSteps(FrozenModel):
     """How a platform keeps its running state for its next start, and how that is read back
     (issue 21 item 4: a verified change, and a verified restore, are saved).
@@ -195,6 +194,7 @@ class SaveSteps(FrozenModel):
         return "\n".join(line for line in lines if not any(p.fullmatch(line) for p in patterns)).strip()
 
 
+class PlatformProfile(FrozenModel):
     """Everything netchange knows about one platform besides its driver's code."""
 
     name: str
@@ -213,10 +213,10 @@ class SaveSteps(FrozenModel):
     unless ``confirm_commit()`` follows; apply then confirms only after the post-checks pass."""
     read_only: ReadOnlyCommands = ReadOnlyCommands()
     """The commands ``cli()`` may run (prefixes; refused characters)."""
-    cli: CliOptions | None = None
     save: SaveSteps | None = None
     """How to save the running state and read the startup back; ``None``: the platform keeps no
     startup state apart from the running one (its file says why), or its NAPALM driver saves."""
+    cli: CliOptions | None = None
     hier_config: HierConfigOptions | None = None
     commands: CommandRules = CommandRules()
 
