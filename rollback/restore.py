@@ -78,6 +78,10 @@ class RestoreReport:
     """Lines changed on the device by someone else since the change: the restore refused."""
     checks: list[dict[str, Any]] = field(default_factory=list)
     """The change types' restored checks (the network back, not only the configuration)."""
+    saved: dict[str, Any] | None = None
+    """After a verified restore, the save of the restored state (the event ``saved``'s data:
+    ``startup_equals_running``, ``seconds``, ``error``); ``None``: nothing saved (no startup
+    apart on the platform, or nothing was sent)."""
 
 
 def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool = True,
