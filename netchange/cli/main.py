@@ -85,17 +85,18 @@ def _private_and_scrubbed(cfg: Settings) -> None:
     """First thing every command does, before it writes or prints anything.
 
     The umask makes every file this process creates (the journal's -wal and -shm included)
-    private from its creation; the known secrets are registered for scrubbing without loading
-    the Nornir inventory; the journal's key file is located next to the secrets file.
+    private from its creation; every secret of the invocation (settings, secrets files, the
+    inventory's and the lab's) is registered for scrubbing without loading the Nornir inventory;
+    the journal's key file is located next to the secrets file.
     """
     os.umask(0o077)
-    from netchange.config import register_known_secrets
+    from netchange.config import register_every_secret
     from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
     from netchange.privatefile import narrow_state_dir
 
     narrow_state_dir(cfg.home)
 
-    register_known_secrets(cfg.secrets, cfg.secret_values)
+    register_every_secret(cfg)
     configure(JournalSetup(key_file=cfg.secrets.parent / KEY_FILE_NAME, key_material=cfg.journal_key,
                            syslog=cfg.journal_syslog))
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from netchange.config._credentials import nornir_overrides as nornir_overrides
     from netchange.config._credentials import register_known_secrets as register_known_secrets
     from netchange.config._credentials import require_logins as require_logins
+    from netchange.config._known import register_every_secret as register_every_secret
     from netchange.config._settings import PACKAGED_POLICY as PACKAGED_POLICY
     from netchange.config._settings import Logins as Logins
     from netchange.config._settings import MailSettings as MailSettings
@@ -34,6 +35,7 @@ _WHERE = {
     "apply_credentials": "_credentials",
     "load_secrets": "_credentials",
     "nornir_overrides": "_credentials",
+    "register_every_secret": "_known",
     "register_known_secrets": "_credentials",
     "require_logins": "_credentials",
 }
@@ -48,6 +50,7 @@ __all__ = [
     "inject_credentials",
     "load_secrets",
     "nornir_overrides",
+    "register_every_secret",
     "register_known_secrets",
     "require_logins",
 ]
