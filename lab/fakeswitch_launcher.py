@@ -15,6 +15,11 @@ fake-switches 1.5.0 needs four adjustments, made here rather than in its install
 4. VLANs, VLAN interfaces and static routes are kept sorted as real IOS shows them, so that
    removing and re-adding an item gives back the same ``show running-config`` byte for byte
    (the circular test of the driver depends on it).
+5. ``write memory`` keeps a copy of the running configuration and ``show startup-config`` prints
+   it (``Using N out of 65536 bytes`` first, as IOS does; ``startup-config is not present``
+   before the first save). fake-switches' own ``write`` only prints OK, and it has no
+   ``show startup-config``. The copy lives in the process: a restart of the launcher starts every
+   switch from its seed, not from this copy (docs/safety.md, "Saving").
 
 Each switch also gets its own SSH host key (generated at ``lab up``) instead of the key that
 fake-switches ships to everyone, so that clients can verify it against the lab's known_hosts.
@@ -33,6 +38,7 @@ from typing import Any
 from fake_switches import switch_factory
 from fake_switches.cisco import cisco_core
 from fake_switches.cisco.command_processor.config import ConfigCommandProcessor
+from fake_switches.cisco.command_processor.enabled import EnabledCommandProcessor
 from fake_switches.switch_configuration import SwitchConfiguration, VlanPort
 from fake_switches.terminal import NoopTerminalController
 from fake_switches.transports.ssh_service import SSHDemoRealm
@@ -104,6 +110,49 @@ def _patch_fake_switches() -> None:
     SwitchConfiguration.add_vlan = add_vlan
     SwitchConfiguration.add_static_route = add_static_route
     SwitchConfiguration.add_port = add_port
+    _patch_startup_config()
+
+
+STARTUP_ATTRIBUTE = "netchange_startup"
+"""Where adjustment 5 keeps a switch's saved configuration (on its ``SwitchConfiguration``)."""
+
+
+def _patch_startup_config() -> None:
+    """Adjustment 5 (see the module docstring): ``write memory`` and ``show startup-config``."""
+    original_show = EnabledCommandProcessor.do_show
+
+    def running_lines(self: Any) -> list[str]:
+        captured: list[str] = []
+        self.write_line = captured.append  # show_run writes line by line: catch them
+        try:
+            self.show_run()
+        finally:
+            del self.write_line
+        return [line for line in captured
+                if line and line != "Building configuration..." and not line.startswith("Current configuration")]
+
+    def do_write(self: Any, *args: str) -> None:
+        if args and not "memory".startswith(args[0]):
+            self.write_line(INVALID_INPUT.rstrip("\n"))
+            return
+        setattr(self.switch_configuration, STARTUP_ATTRIBUTE, running_lines(self))
+        self.write_line("Building configuration...")
+        self.write_line("[OK]")
+
+    def do_show(self: Any, *args: str) -> None:
+        if args and len(args[0]) >= 3 and "startup-config".startswith(args[0]):
+            lines = getattr(self.switch_configuration, STARTUP_ATTRIBUTE, None)
+            if lines is None:
+                self.write_line("startup-config is not present")
+                return
+            self.write_line(f"Using {len(chr(10).join(lines)) + 1} out of 65536 bytes")
+            for line in lines:
+                self.write_line(line)
+            return
+        original_show(self, *args)
+
+    EnabledCommandProcessor.do_write = do_write
+    EnabledCommandProcessor.do_show = do_show
 
 
 def _seed(core: Any, lines: list[str]) -> None:

@@ -105,7 +105,10 @@ class NetconfLab:
             "/usr/sbin/netconfd",
             f"--module={YANG}",
             "--target=candidate",
-            "--with-startup=false",
+            # A startup datastore apart (:startup advertised): a commit changes running only,
+            # <copy-config> running -> startup saves to the --startup file, a restart reads it
+            # (issue 21 item 4; with false, netconfd wrote every commit to that file itself).
+            "--with-startup=true",
             "--with-validate=true",
             f"--startup={startup}",
             f"--ncxserver-sockname={socket_path}",

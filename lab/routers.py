@@ -508,7 +508,9 @@ class Routers:
         return [
             LabHost(name=spec.name, hostname=spec.mgmt_addr, port=22, platform="frr", role="router",
                     site=spec.site, groups=["router", spec.site, "frr"], data=rtr_data,
-                    optional_args={"known_hosts": str(ctx.known_hosts), "vty_socket": str(run_dir)}),
+                    optional_args={"known_hosts": str(ctx.known_hosts), "vty_socket": str(run_dir),
+                                   # frr.conf, what the daemons start from, is in the run directory
+                                   "config_dir": str(run_dir)}),
             LabHost(name=spec.vrrp_name, hostname=spec.mgmt_addr, port=22, platform="keepalived", role="router",
                     site=spec.site, groups=["router", spec.site, "keepalived"], data=vrrp_data,
                     optional_args={"known_hosts": str(ctx.known_hosts),
