@@ -5,7 +5,24 @@ content-addressed file, fsynced) before the commit is sent, so that a crash at a
 still leaves what is needed to put the device back (``netchange recover``).
 """
 
-from netchange.rollback.restore import RestoreReport, foreign_lines, restore_host, same_state, verify_host
+from netchange.rollback.restore import (
+    RestoreReport,
+    alarm_text,
+    config_changes,
+    foreign_lines,
+    restore_host,
+    same_state,
+    verify_host,
+)
 from netchange.rollback.snapshots import SnapshotStore
 
-__all__ = ["RestoreReport", "SnapshotStore", "foreign_lines", "restore_host", "same_state", "verify_host"]
+__all__ = [
+    "RestoreReport",
+    "SnapshotStore",
+    "alarm_text",
+    "config_changes",
+    "foreign_lines",
+    "restore_host",
+    "same_state",
+    "verify_host",
+]

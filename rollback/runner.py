@@ -25,6 +25,7 @@ from nornir.core.state import GlobalState
 from nornir.core.task import Result, Task
 
 from netchange.drivers.contract import DriverProtocol, SaveReport, save_running
+from netchange.drivers.errors import FailureCause, cause_of
 from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
 from netchange.models import CheckResult
@@ -86,12 +87,15 @@ def restore_one(task: Task, target: RestoreTarget, snapshots: SnapshotStore) -> 
     try:
         snapshot = snapshots.load(target.snapshot)
     except Exception as exc:  # missing or corrupt: nothing to restore from
-        return RestoreReport(verified=False, errors=[_describe(exc)], seconds=time.monotonic() - start)
+        report = RestoreReport(verified=False, seconds=time.monotonic() - start)
+        report.fail(FailureCause.NO_SNAPSHOT, _describe(exc))
+        return report
     try:
         driver = session(task, fresh=not target.in_session)
     except Exception as exc:
-        return RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"],
-                             seconds=time.monotonic() - start)
+        report = RestoreReport(verified=False, seconds=time.monotonic() - start)
+        report.fail(cause_of(exc), f"reconnect: {_describe(exc)}")
+        return report
     expected = {"after": target.after} if target.after is not None else {"diff": target.diff}
     report = restore_host(driver, snapshot, inverse_first=target.in_session, host=target.host, **expected)
     if report.verified or not target.in_session or report.foreign:
@@ -101,9 +105,11 @@ def restore_one(task: Task, target: RestoreTarget, snapshots: SnapshotStore) -> 
         report = restore_host(session(task, fresh=True), snapshot, inverse_first=False, host=target.host,
                               **expected)
     except Exception as exc:
-        report = RestoreReport(verified=False, errors=[f"reconnect: {_describe(exc)}"])
+        report = RestoreReport(verified=False)
+        report.fail(cause_of(exc), f"reconnect: {_describe(exc)}")
     report.strategies[:0] = first.strategies
     report.errors[:0] = first.errors
+    report.causes[:0] = first.causes
     report.seconds += first.seconds
     return _network_back(task, target, _saved(task, target, report))
 
@@ -142,8 +148,8 @@ def _network_back(task: Task, target: RestoreTarget, report: RestoreReport) -> R
     failed = [c for c in checks if not c.passed]
     if failed:
         report.verified = False
-        report.errors.append("configuration restored, but the network is not back: "
-                             + "; ".join(f"{c.name} ({c.detail})" if c.detail else c.name for c in failed))
+        report.fail(FailureCause.NETWORK_NOT_BACK,
+                    "; ".join(f"{c.name} ({c.detail})" if c.detail else c.name for c in failed))
     return report
 
 

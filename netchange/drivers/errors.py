@@ -32,7 +32,15 @@ from napalm.base.exceptions import (
     ReplaceConfigException,
 )
 
-from netchange.errors import BadRequest, CommitFailed, ConnectionFailed, DeviceLost, DriftDetected, NetchangeError
+from netchange.errors import (
+    BadRequest,
+    CommitFailed,
+    ConnectionFailed,
+    DeviceLost,
+    DriftDetected,
+    DriverError,
+    NetchangeError,
+)
 
 
 class OpenFailed(ConnectionFailed, ConnectionException):  # type: ignore[misc]  # napalm is untyped
@@ -79,6 +87,117 @@ class ConfirmRefused(CommitFailed, CommitConfirmException):  # type: ignore[misc
 class CommandRefused(BadRequest, CommandErrorException):  # type: ignore[misc]
     """Phase read: ``cli()`` was given a command its platform's profile does not call read-only
     (:func:`netchange.drivers.base.check_read_only`); nothing was sent. Bad input, exit 2."""
+
+
+class NotAnswering(ConnectionFailed, TimeoutError):
+    """Phase any: the device, or one of its daemons, does not answer (a timeout, a refused
+    connection, an empty answer where one was due, a daemon that is down). Says nothing of its
+    configuration, nor of anyone's hand on it."""
+
+
+class AnswerUnreadable(DriverError, ValueError):
+    """Phase read: the device answered, but not in a form the driver can read (JSON, XML, a
+    table it cannot parse)."""
+
+
+class FailureCause(StrEnum):
+    """Why a step on a device failed, in the operator's words: what an alarm says happened.
+
+    The value is what the journal keeps (the ``cause`` of a ``rollback_failed`` event);
+    :attr:`says` is the sentence the terminal, the tracking sheet and the mail begin with. A
+    daemon that died is not a person's change: each cause has its own words.
+    """
+
+    NOT_ANSWERING = "not_answering"
+    SESSION_LOST = "session_lost"
+    UNREADABLE = "unreadable_answer"
+    REFUSED = "refused"
+    CHANGED_BY_OTHERS = "changed_by_someone_else"
+    NOT_AS_SNAPSHOT = "not_as_snapshot"
+    NETWORK_NOT_BACK = "network_not_back"
+    NO_SNAPSHOT = "no_snapshot"
+    FAILED = "failed"
+
+    @property
+    def says(self) -> str:
+        return _SAYS[self]
+
+
+_SAYS = {
+    FailureCause.NOT_ANSWERING: "the device (or one of its daemons) is not answering",
+    FailureCause.SESSION_LOST: "the session to the device was lost",
+    FailureCause.UNREADABLE: "the device's answer could not be read",
+    FailureCause.REFUSED: "the device refused a command",
+    FailureCause.CHANGED_BY_OTHERS: "changed by someone else since the change",
+    FailureCause.NOT_AS_SNAPSHOT: "restore sent, but the device does not match its snapshot",
+    FailureCause.NETWORK_NOT_BACK: "configuration restored, but the network is not back",
+    FailureCause.NO_SNAPSHOT: "no intact snapshot to restore from",
+    FailureCause.FAILED: "the restore failed",
+}
+
+
+def _timeout_types() -> tuple[type[BaseException], ...]:
+    """The classes that say "no answer in time" (or "nobody there"), of every library present."""
+    found: list[type[BaseException]] = [TimeoutError, ConnectionRefusedError, NotAnswering]
+    for module, names in (("netmiko.exceptions", ("NetmikoTimeoutException", "ReadTimeout")),
+                          ("paramiko.ssh_exception", ("NoValidConnectionsError",))):
+        try:
+            imported = __import__(module, fromlist=list(names))
+        except ImportError:
+            continue
+        found.extend(getattr(imported, name) for name in names if hasattr(imported, name))
+    return tuple(found)
+
+
+def _unreadable_types() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = [AnswerUnreadable, UnicodeDecodeError]
+    try:
+        from lxml.etree import XMLSyntaxError
+
+        found.append(XMLSyntaxError)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+def _one_cause(exc: BaseException) -> FailureCause | None:
+    import json
+
+    if isinstance(exc, _timeout_types()):
+        return FailureCause.NOT_ANSWERING
+    if isinstance(exc, OpenFailed) and not isinstance(exc, LoginRefused):
+        return FailureCause.NOT_ANSWERING  # the session could not even be opened
+    if isinstance(exc, DeviceLost | ConnectionClosedException) or session_lost(exc):
+        return FailureCause.SESSION_LOST
+    if isinstance(exc, DriftDetected):
+        return FailureCause.CHANGED_BY_OTHERS
+    if isinstance(exc, CommitFailed | LoginRefused | CommandErrorException | CommitError | BadRequest):
+        return FailureCause.REFUSED
+    if isinstance(exc, (json.JSONDecodeError, *_unreadable_types())):
+        return FailureCause.UNREADABLE
+    return None
+
+
+def cause_of(exc: BaseException) -> FailureCause:
+    """What ``exc`` says happened, by class (never by message): the exception itself first, then
+    what it was translated from (a read timeout translated into :class:`SessionClosed` is a device
+    not answering, not a lost session); :attr:`FailureCause.FAILED` when nothing more is known."""
+    seen: list[BaseException] = []
+    node: BaseException | None = exc
+    while node is not None and node not in seen:
+        seen.append(node)
+        node = node.__cause__ or node.__context__
+    # The deepest known cause is the most precise (what the translation started from) ...
+    for candidate in reversed(seen):
+        found = _one_cause(candidate)
+        if found is FailureCause.NOT_ANSWERING:
+            return found
+    # ... otherwise the exception as raised.
+    for candidate in seen:
+        found = _one_cause(candidate)
+        if found is not None:
+            return found
+    return FailureCause.FAILED
 
 
 class Phase(StrEnum):
@@ -207,16 +326,20 @@ def translating(cls: type[Any]) -> type[Any]:
 
 __all__ = [
     "LIFECYCLE",
+    "AnswerUnreadable",
     "ChangedMeanwhile",
     "CommandRefused",
     "CommitRefused",
     "ConfirmRefused",
+    "FailureCause",
     "LoginRefused",
     "MergeRejected",
+    "NotAnswering",
     "OpenFailed",
     "Phase",
     "ReplaceRejected",
     "SessionClosed",
+    "cause_of",
     "session_lost",
     "translate",
     "translating",

@@ -200,7 +200,8 @@ def _state(c: _Ctx) -> list[Draft]:
     if target == State.FAILED.value:
         appliers = [p for p in c.policy.people if set(p.roles) & set(c.policy.apply.roles) and p.covers(c.sites())]
         return [c.draft(Notice.FAILED, [*everyone, *appliers],
-                        f"FAILED ({by}): devices may not be as they were; act now", details=_causes(reason))]
+                        f"FAILED ({by}): devices may not be as they were; act now",
+                        details=_causes(reason) + _alarms(c))]
     if target == State.CLOSED.value:
         return [c.draft(Notice.CLOSED, everyone, f"Closed: final validation complete ({by})")]
     return []
@@ -208,6 +209,21 @@ def _state(c: _Ctx) -> list[Draft]:
 
 def _causes(reason: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in reason.split("; ") if part.strip())
+
+
+def _alarms(c: _Ctx) -> tuple[str, ...]:
+    """Each host whose last restore before this event did not verify, with what happened, in its
+    cause's own words (as the terminal and the tracking sheet say it)."""
+    from netchange.rollback import alarm_text
+
+    events = [e for e in c.journal.events(c.change.id) if e.seq < c.event.seq]
+    started = max((i for i, e in enumerate(events) if e.kind == "apply_started"), default=0)
+    last: dict[str, Event] = {}
+    for e in events[started:]:
+        if e.host and e.kind in ("rollback_verified", "rollback_failed"):
+            last[e.host] = e
+    return tuple(f"{host}: ALARM — {alarm_text(e.data)}" for host, e in sorted(last.items())
+                 if e.kind == "rollback_failed")
 
 
 def _planned_start(c: _Ctx) -> str | None:

@@ -178,6 +178,12 @@ def _brief(event: Event) -> str:
         verdict = "allowed" if data.get("allowed") else "refused"
         emergency = f" (EMERGENCY: {data['emergency']})" if data.get("emergency") else ""
         return f"{verdict}{emergency}: " + "; ".join(str(r) for r in data.get("reasons", []))
+    if event.kind == "rollback_failed":
+        # An alarm says what happened in its own words (a daemon down is not someone's change),
+        # whole: it is what the reader must act on.
+        from netchange.rollback import alarm_text
+
+        return "ALARM — " + alarm_text(data)
     shown = {k: v for k, v in data.items() if k not in {"request", "row_sha"}}
     text = json.dumps(shown, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 200 else text[:197] + "..."
