@@ -1,0 +1,105 @@
+"""The window another hand still has, per platform (issue 21 item 3).
+
+Every ``commit_config`` and ``rollback`` reads the device again and compares it with the state
+checked (``NetchangeDriver._reread_and_compare``) just before it writes. What remains is the time
+from the end of that re-read to the start of the write (``write_window_ms``, set by
+``NetchangeDriver._writing``), and, where the platform's write reads the device once more by
+itself, what that adds (FRR: ``frr-reload.py --reload`` starts Python, parses the target and runs
+its own ``show running-config``; measured here as the time of a ``frr-reload.py --test`` up to its
+first read is not observable from outside, so the whole ``--reload`` call is given as the bound).
+Also given: the re-read itself (its cost per write).
+
+On a lab of its own (every platform), ``--repeat`` commits and rollbacks per host of each
+platform, best / median / worst in milliseconds::
+
+    .venv/bin/python -m bench.write_window [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from nornir import InitNornir
+
+from netchange.inventory import CONNECTION_NAME
+from netchange.lab.manager import LabManager
+from tests.integration.lab2_support import context
+from tests.integration.test_every_platform_circular import CASES
+
+
+def _timed_reread(driver: Any) -> None:
+    """Wrap the driver's re-read so its own duration is kept too."""
+    original = driver._reread_and_compare
+    driver.reread_ms = []
+
+    def timed(*args: Any, **kwargs: Any) -> str:
+        t0 = time.perf_counter()
+        try:
+            return str(original(*args, **kwargs))
+        finally:
+            driver.reread_ms.append((time.perf_counter() - t0) * 1000)
+
+    driver._reread_and_compare = timed
+
+
+def _row(label: str, values: list[float]) -> str:
+    if not values:
+        return f"{label:<28} {'-':>8} {'-':>8} {'-':>8}"
+    return f"{label:<28} {min(values):>8.2f} {statistics.median(values):>8.2f} {max(values):>8.2f}"
+
+
+def measure(nr: Any, repeat: int) -> None:
+    seen: set[str] = set()
+    print(f"{'platform / write':<28} {'best ms':>8} {'median':>8} {'worst':>8}")
+    for name, host in nr.inventory.hosts.items():
+        if host.platform in seen or host.platform not in CASES:
+            continue
+        seen.add(host.platform)
+        driver = host.get_connection(CONNECTION_NAME, nr.config)
+        _timed_reread(driver)
+        change_type, params = CASES[host.platform]
+        ct, ctx = context(nr, name, driver, change_type, params(dict(host.data)))
+        candidate = ct.render(ctx)
+        windows: dict[str, list[float]] = {"commit": [], "rollback": []}
+        for _ in range(repeat):
+            for step in ("commit", "rollback"):
+                driver.get_config(retrieve="running")  # the engine's check
+                if step == "commit":
+                    driver.load_merge_candidate(config=candidate)
+                    driver.compare_config()
+                    driver.commit_config()
+                else:
+                    driver.rollback()
+                if driver.write_window_ms is not None:
+                    windows[step].append(driver.write_window_ms)
+                driver.write_window_ms = None
+        print(_row(f"{host.platform} commit", windows["commit"]))
+        print(_row(f"{host.platform} rollback", windows["rollback"]))
+        print(_row(f"{host.platform} (the re-read itself)", driver.reread_ms))
+    nr.close_connections()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="netchange-window-"))
+    os.environ["NETCHANGE_HOME"] = str(home)
+    manager = LabManager(home / "lab")
+    try:
+        manager.up()
+        measure(InitNornir(config_file=str(manager.nornir_config)), args.repeat)
+    finally:
+        manager.down()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

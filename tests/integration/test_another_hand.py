@@ -1,0 +1,147 @@
+"""Another hand (issue 21 item 3), on the lab: a line added by the device's own means between the
+candidate's load and the write is never erased. The commit is refused naming the line; a restore
+(the whole ``restore_host``: the inverse, then the snapshot) alarms and writes nothing. The device
+is read back by its own means (vtysh in the router's namespace, the keepalived file on disk),
+never through the driver under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netchange.drivers.errors import ChangedMeanwhile
+from netchange.lab.routers import vtysh
+from netchange.rollback import restore_host
+from tests.integration.lab2_support import context
+from tests.integration.test_every_platform_circular import CASES
+
+pytestmark = pytest.mark.lab
+
+ROUTER, VRRP = "rtr-doso-b", "vrrp-doso-b"
+HAND = "ip prefix-list NETCHANGE-HAND seq 5 permit 10.123.0.0/24"
+HAND_BLOCK = 'vrrp_script chk_netchange_hand {\n    script "/bin/true"\n    interval 60\n}\n'
+
+
+def _router(nornir: Any) -> Callable[..., str]:
+    data = nornir.inventory.hosts[ROUTER].data
+    return lambda *commands: vtysh(Path(data["vty_socket"]), *commands, ns=str(data["namespace"]))
+
+
+def _keepalived_file(nornir: Any) -> Path:
+    host = nornir.inventory.hosts[VRRP]
+    return Path(host.get_connection_parameters("netchange").extras["optional_args"]["config_path"])
+
+
+def _candidate(nornir: Any, name: str, dev: Any) -> str:
+    change_type, params = CASES[nornir.inventory.hosts[name].platform]
+    ct, ctx = context(nornir, name, dev, change_type, params(dict(nornir.inventory.hosts[name].data)))
+    return str(ct.render(ctx))
+
+
+@pytest.fixture
+def router_back(nornir: Any) -> Iterator[str]:
+    """The router's running configuration before the test; put back by vtysh afterwards."""
+    run = _router(nornir)
+    before = run("show running-config")
+    yield before
+    if HAND in run("show running-config"):
+        run("configure terminal", f"no {HAND}")
+
+
+@pytest.fixture
+def keepalived_back(nornir: Any) -> Iterator[str]:
+    path = _keepalived_file(nornir)
+    before = path.read_text()
+    yield before
+    if HAND_BLOCK in path.read_text():
+        path.write_text(path.read_text().replace("\n" + HAND_BLOCK, ""))
+
+
+def test_frr_commit_refuses_a_line_added_by_hand_after_the_load(
+        nornir: Any, open_driver: Callable[[str], Any], router_back: str) -> None:
+    run = _router(nornir)
+    dev = open_driver(ROUTER)
+    dev.get_config(retrieve="running")
+    dev.load_merge_candidate(config=_candidate(nornir, ROUTER, dev))
+    dev.compare_config()
+    run("configure terminal", HAND)  # the colleague, while the commit is in flight
+    with pytest.raises(ChangedMeanwhile, match="NETCHANGE-HAND") as caught:
+        dev.commit_config()
+    assert f"+{HAND}" in caught.value.lines and "commit refused" in str(caught.value)
+    now = run("show running-config")
+    assert HAND in now
+    assert now.replace(f"{HAND}\n", "") == router_back  # nothing of the change was written
+
+
+def test_frr_restore_alarms_on_a_line_added_by_hand_and_erases_nothing(
+        nornir: Any, open_driver: Callable[[str], Any], router_back: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = _router(nornir)
+    dev = open_driver(ROUTER)
+    snapshot = dev.get_config(retrieve="running")["running"]
+    dev.load_merge_candidate(config=_candidate(nornir, ROUTER, dev))
+    dev.commit_config()
+    after = dev.get_config(retrieve="running")["running"]
+    after_by_vtysh = run("show running-config")  # vtysh outside the router's UTS namespace: its own hostname
+    inverse = dev.rollback
+
+    def hand_then_rollback() -> None:  # the restore checked the router; then the colleague types
+        run("configure terminal", HAND)
+        inverse()
+
+    monkeypatch.setattr(dev, "rollback", hand_then_rollback)
+    report = restore_host(dev, snapshot, after=after)
+    assert not report.verified
+    assert report.strategies == ["inverse", "snapshot"]
+    assert all("NETCHANGE-HAND" in error for error in report.errors), report.errors
+    now = run("show running-config")
+    assert HAND in now and now.replace(f"{HAND}\n", "") == after_by_vtysh  # neither erased nor restored
+    # The colleague's line removed by the colleague, the engine reads again: the restore proceeds.
+    run("configure terminal", f"no {HAND}")
+    monkeypatch.undo()
+    report = restore_host(dev, snapshot, after=after)
+    assert report.verified, report.errors
+    assert run("show running-config") == router_back
+
+
+def test_keepalived_commit_refuses_a_block_appended_by_hand(
+        nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str) -> None:
+    path = _keepalived_file(nornir)
+    dev = open_driver(VRRP)
+    dev.get_config(retrieve="running")
+    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    dev.compare_config()
+    path.write_text(path.read_text() + "\n" + HAND_BLOCK)
+    with pytest.raises(ChangedMeanwhile, match="chk_netchange_hand"):
+        dev.commit_config()
+    assert path.read_text() == keepalived_back + "\n" + HAND_BLOCK
+
+
+def test_keepalived_restore_alarms_on_a_block_appended_by_hand(
+        nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _keepalived_file(nornir)
+    dev = open_driver(VRRP)
+    snapshot = dev.get_config(retrieve="running")["running"]
+    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    dev.commit_config()
+    after = dev.get_config(retrieve="running")["running"]
+    inverse = dev.rollback
+
+    def hand_then_rollback() -> None:
+        path.write_text(path.read_text() + "\n" + HAND_BLOCK)
+        inverse()
+
+    monkeypatch.setattr(dev, "rollback", hand_then_rollback)
+    report = restore_host(dev, snapshot, after=after)
+    assert not report.verified and report.strategies == ["inverse", "snapshot"]
+    assert all("chk_netchange_hand" in error for error in report.errors), report.errors
+    assert path.read_text() == after + "\n" + HAND_BLOCK
+    path.write_text(after)
+    monkeypatch.undo()
+    report = restore_host(dev, snapshot, after=after)
+    assert report.verified, report.errors
+    assert path.read_text() == keepalived_back
