@@ -224,6 +224,34 @@ class LabManager:
         with self._locked():
             return self._down()
 
+    def restart(self, host: str) -> None:
+        """Power-cycle one lab device: its component stops its daemons and starts them again from
+        what the device saved (its startup state), as at a reload (issue 21 item 4's test). Only
+        components with a ``restart(ctx, host)`` can: FRR routers and NETCONF devices (the
+        fake switches keep their saved copy in the process: docs/safety.md, "Saving")."""
+        with self._locked():
+            state = self.load_state()
+            if state is None or not state.get("complete"):
+                raise RuntimeError("the lab is not up")
+            ctx = LabContext(root=self.root, pids=dict(state.get("pids", {})),
+                             namespaces=list(state.get("namespaces", [])), paths=list(state.get("paths", [])),
+                             instance=int(state.get("instance", 0)))
+            before = dict(ctx.pids)
+            try:
+                done = any(getattr(c, "restart", None) is not None and c.restart(ctx, host)  # type: ignore[attr-defined]
+                           for c in self.components)
+            finally:
+                # New processes are recorded (and their start times) whatever happened, so that
+                # ``down`` stops exactly them.
+                state["start_times"] = {name: t for name, t in state.get("start_times", {}).items()
+                                        if before.get(name) == ctx.pids.get(name)}
+                tmp = self.state_file.with_suffix(".tmp")
+                tmp.write_text(json.dumps(state, indent=2))
+                tmp.replace(self.state_file)
+                self._save_state(ctx)
+            if not done:
+                raise ValueError(f"{host}: no lab component can restart it")
+
     def _down(self) -> DownReport:
         report = DownReport()
         state = self.load_state()

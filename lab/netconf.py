@@ -24,7 +24,7 @@ from pathlib import Path
 
 from netchange.lab import keys
 from netchange.lab.component import LabContext, LabHost
-from netchange.lab.spawn import alive, free_port, start, tcp_open, wait_until
+from netchange.lab.spawn import alive, free_port, start, stop, tcp_open, wait_until
 
 SITES = ("doif",)
 YANG = Path(__file__).resolve().parent / "yang" / "netchange-vlans.yang"
@@ -100,32 +100,7 @@ class NetconfLab:
         startup = base / "startup.xml"
         startup.write_text(STARTUP)
         port = free_port(ctx)
-        home = pwd.getpwuid(os.geteuid()).pw_dir
-        netconfd = [
-            "/usr/sbin/netconfd",
-            f"--module={YANG}",
-            "--target=candidate",
-            # A startup datastore apart (:startup advertised): a commit changes running only,
-            # <copy-config> running -> startup saves to the --startup file, a restart reads it
-            # (issue 21 item 4; with false, netconfd wrote every commit to that file itself).
-            "--with-startup=true",
-            "--with-validate=true",
-            f"--startup={startup}",
-            f"--ncxserver-sockname={socket_path}",
-            f"--port={port}",
-            f"--superuser={USER}",
-            "--access-control=permissive",
-            "--log-level=info",
-        ]
-        inner = f"mount -t tmpfs tmpfs {shlex.quote(home)} && exec {shlex.join(netconfd)}"
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
-            "YUMA_HOME": str(yuma_home),
-            "HOME": str(base),
-        }
-        log = base / "netconfd.log"
-        start(ctx, f"netconf-{site}-netconfd", ["unshare", "-m", "sh", "-c", inner], log=log, env=env)
-        wait_until(socket_path.exists, timeout=15, what=f"netconfd {site}", log=log)
+        self._netconfd(ctx, site, port)
 
         host_key = keys.ed25519_keypair(base / "ssh_host_ed25519_key", f"{host_name(site)}-host")
         client_key = base / "client_ed25519"
@@ -154,6 +129,52 @@ class NetconfLab:
             data={"yang_module": "netchange-vlans", "namespace": NAMESPACE},
             optional_args={"key_file": str(client_key), "known_hosts": str(ctx.known_hosts)},
         )
+
+    def _netconfd(self, ctx: LabContext, site: str, port: int) -> None:
+        """Start the site's netconfd (from its ``--startup`` file) and wait for its socket."""
+        base = ctx.root / f"netconf-{site}"
+        yuma_home = base / "yuma"
+        socket_path = base / "ncxserver.sock"
+        socket_path.unlink(missing_ok=True)  # a stale socket makes netconfd refuse to start
+        startup = base / "startup.xml"
+        home = pwd.getpwuid(os.geteuid()).pw_dir
+        netconfd = [
+            "/usr/sbin/netconfd",
+            f"--module={YANG}",
+            "--target=candidate",
+            # A startup datastore apart (:startup advertised): a commit changes running only,
+            # <copy-config> running -> startup saves to the --startup file, a restart reads it
+            # (issue 21 item 4; with false, netconfd wrote every commit to that file itself).
+            "--with-startup=true",
+            "--with-validate=true",
+            f"--startup={startup}",
+            f"--ncxserver-sockname={socket_path}",
+            f"--port={port}",
+            f"--superuser={USER}",
+            "--access-control=permissive",
+            "--log-level=info",
+        ]
+        inner = f"mount -t tmpfs tmpfs {shlex.quote(home)} && exec {shlex.join(netconfd)}"
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "YUMA_HOME": str(yuma_home),
+            "HOME": str(base),
+        }
+        log = base / "netconfd.log"
+        start(ctx, f"netconf-{site}-netconfd", ["unshare", "-m", "sh", "-c", inner], log=log, env=env)
+        wait_until(socket_path.exists, timeout=15, what=f"netconfd {site}", log=log)
+
+    def restart(self, ctx: LabContext, host: str) -> bool:
+        """Power-cycle the NETCONF device ``host`` (issue 21 item 4's test): netconfd stops and
+        starts again from its startup datastore (the ``--startup`` file); sshd stays. False: not
+        one of this component's devices."""
+        site = next((s for s in SITES if host_name(s) == host), None)
+        if site is None:
+            return False
+        stop(ctx, [f"netconf-{site}-netconfd"], timeout=10)
+        port = int((ctx.root / f"netconf-{site}" / "sshd_config").read_text().split()[1])
+        self._netconfd(ctx, site, port)
+        return True
 
     def status(self, ctx: LabContext) -> dict[str, str]:
         result = {}

@@ -46,7 +46,7 @@ from typing import Any
 from netchange.lab import keys
 from netchange.lab.component import LabContext, LabHost
 from netchange.lab.firewalls import SERVICE_PORTS, SSHD, _ssh_banner, sshd_config
-from netchange.lab.spawn import alive, start, wait_until
+from netchange.lab.spawn import alive, start, stop, wait_until
 
 SITES = ("doif", "doso")
 FRR_DIR = Path("/usr/lib/frr")
@@ -375,6 +375,26 @@ class Routers:
             hosts += self._hosts(ctx, spec, sites[spec.site], workdir=workdir, run_dir=run_dirs[spec.name],
                                 client_key=client_key)
         return hosts
+
+    def restart(self, ctx: LabContext, host: str) -> bool:
+        """Power-cycle router ``host``'s FRR (issue 21 item 4's test): stop its daemons, start them
+        again and load the ``frr.conf`` of its run directory (what ``write memory`` wrote), as
+        ``lab up`` does; wait for its OSPF adjacency and BGP session. False: not a router."""
+        spec = next((s for s in plan_routers(ctx.instance) if s.name == host), None)
+        if spec is None:
+            return False
+        run_dir = Path((ctx.root / "routers" / "frr_base").read_text().strip()) / spec.name
+        stop(ctx, [f"{daemon}:{spec.ns}" for daemon in reversed(DAEMONS)], timeout=10)
+        for stale in (run_dir / "zserv.api", *(run_dir / f"{d}.vty" for d in DAEMONS)):
+            stale.unlink(missing_ok=True)  # else the waits below would see the dead daemons' sockets
+        self._frr(ctx, run_dir, spec.ns, "", DAEMONS[:1])
+        wait_until((run_dir / "zserv.api").exists, timeout=READY_TIMEOUT, what=f"zebra in {run_dir}",
+                   log=run_dir / "zebra.log")
+        self._frr(ctx, run_dir, spec.ns, "", DAEMONS[1:])
+        self._configure(run_dir, spec.ns)
+        wait_until(lambda: ospf_full(run_dir, spec.ns) and bgp_established(run_dir, spec.ns),
+                   timeout=ADJACENCY_TIMEOUT, what=f"OSPF Full and BGP Established on {host}")
+        return True
 
     # -- start-up pieces -----------------------------------------------------------------------
 
