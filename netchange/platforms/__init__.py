@@ -123,15 +123,25 @@ class ReadOnlyCommands(FrozenModel):
     command is refused."""
     refused_characters: str = READ_ONLY_REFUSED_CHARACTERS
     """Characters refused anywhere in a command (:data:`READ_ONLY_REFUSED_CHARACTERS`)."""
+    refused_words: tuple[str, ...] = ()
+    """Words refused anywhere after the first: the verbs that turn a reading command into a write
+    on a shell (``ip route del …`` starts like ``ip route``; ``hostname NEW`` renames the host)."""
+    exact: tuple[str, ...] = ()
+    """Commands allowed only as written, with no argument (``hostname``)."""
 
     def refusal(self, command: str) -> str | None:
         """Why ``command`` is not read-only on this platform, or ``None`` when it is."""
-        if not command.strip().startswith(self.prefixes):
-            allowed = ", ".join(repr(p) for p in self.prefixes) or "none"
+        text = command.strip()
+        words = text.split()
+        if text not in self.exact and not text.startswith(tuple(p for p in self.prefixes if p not in self.exact)):
+            allowed = ", ".join(repr(p) for p in (*self.prefixes, *self.exact)) or "none"
             return f"it starts with none of the platform's read-only prefixes ({allowed})"
         refused = "".join(sorted({c for c in command if c in self.refused_characters}))
         if refused:
             return f"it contains {refused!r}"
+        verbs = sorted({w for w in words[1:] if w in self.refused_words})
+        if verbs:
+            return f"it says {', '.join(verbs)}, which changes the device"
         return None
 
 

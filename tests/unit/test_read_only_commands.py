@@ -78,3 +78,22 @@ def test_every_driver_refuses_before_it_sends(name: str) -> None:
 def test_drivers_taking_queries_refuse_the_same_way(name: str, command: str) -> None:
     with pytest.raises(CommandRefused):
         _driver(name).cli([command])
+
+
+SHELL_WRITES = ["ip route del 10.0.0.0/8", "ip neigh flush all", "ip addr add 192.0.2.1/32 dev lo",
+                "ip route replace default via 192.0.2.1", "hostname NEW", "ss -K dst 192.0.2.1",
+                "ip link show dev eth0 set down"]
+
+
+@pytest.mark.parametrize("platform", ["nftables", "frr", "keepalived"])
+@pytest.mark.parametrize("command", SHELL_WRITES)
+def test_a_shell_reading_command_turned_into_a_write_is_refused(platform: str, command: str) -> None:
+    """A shell's read-only prefix is not enough: ``ip route`` reads, ``ip route del`` writes."""
+    assert profile_of(platform).read_only.refusal(command) is not None
+
+
+@pytest.mark.parametrize("platform", ["nftables", "frr", "keepalived"])
+def test_the_shell_reading_commands_the_change_types_send_still_run(platform: str) -> None:
+    rules = profile_of(platform).read_only
+    for command in ("hostname", "ip route", "ip neigh show"):
+        assert rules.refusal(command) is None, command
