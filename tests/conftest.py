@@ -21,6 +21,13 @@ class CliResult:
     err: str
 
 
+@pytest.fixture(autouse=True)
+def _journal_heads_of_this_test(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journal heads netchange keeps outside the state directory (issue 21 item 7) go to a
+    directory of this test, not the developer's ``~/.local/state/netchange/journal-heads``."""
+    monkeypatch.setenv("NETCHANGE_JOURNAL_ANCHORS", str(tmp_path_factory.mktemp("journal-heads")))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A state directory and the repo's policy, isolated from the developer's own ``.netchange``."""

@@ -31,21 +31,32 @@ def verify(
     with _journal(warn=False) as journal:
         problems = journal.verify(heads=anchors)
         seq, head = journal.head()
+        layout = journal.layout()
     if as_json:
         from netchange.cli.jsonface import JournalVerifyDocument
 
         print(JournalVerifyDocument(intact=not problems, events=seq, head=head, heads_checked=len(anchors),
-                                    problems=[str(p) for p in problems]).to_json())
+                                    problems=[str(p) for p in problems], key=layout.key,
+                                    key_in_state_dir=layout.key_in_state_dir, anchors=layout.anchors,
+                                    anchored_heads=layout.anchored_heads, proves=layout.proves,
+                                    cannot_prove=layout.cannot_prove).to_json())
         if problems:
             raise typer.Exit(1)
         return
+    # What this verify proves depends on where the key and the heads are (issue 21 item 7): said
+    # on every run, intact or not.
+    said = (f"[dim]proves:[/] {layout.proves}", f"[dim]cannot prove:[/] {layout.cannot_prove}")
     if problems:
         err.print(f"[red]first bad row:[/] {problems[0]}", highlight=False, soft_wrap=True)
         for p in problems[1:]:
             err.print(f"[red]broken:[/] {p}", highlight=False, soft_wrap=True)
+        for line in said:
+            err.print(line, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     checked = f"; {len(anchors)} head(s) from {heads} match" if heads is not None else ""
     out.print(f"journal intact: {seq} events, head {head[:16]}{checked}")
+    for line in said:
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 _HEAD = re.compile(r"(?:^|\s)(\d+) ([0-9a-f]{64})(?:\s|$)")

@@ -225,6 +225,13 @@ class JournalVerifyDocument(Document):
     head: str
     heads_checked: int
     problems: list[str]
+    key: str = Field("", description="Where the journal key was found (a file, or $NETCHANGE_JOURNAL_KEY)")
+    key_in_state_dir: bool = Field(False, description="The key is in the state directory: its owner can read it")
+    anchors: str | None = Field(None, description="The file where this journal's heads are kept outside the state"
+                                                  " directory (null: none kept)")
+    anchored_heads: int = Field(0, description="How many heads kept there were compared")
+    proves: str = Field("", description="What this verify proves in the layout in use")
+    cannot_prove: str = Field("", description="What it cannot prove in that layout, and why")
 
 
 class LabStatusDocument(Document):

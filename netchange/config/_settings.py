@@ -154,6 +154,23 @@ def default_lock_dir(env: Mapping[str, str], *, euid: int, uid: int) -> Path:
     return Path(f"/tmp/netchange-{uid}") / "locks"  # noqa: S108 - per-uid, 0700, checked by devicelock
 
 
+def default_anchors(env: Mapping[str, str]) -> Path | None:
+    """The directory of the journal heads kept outside the state directory (``None``: ``off``).
+
+    Per account, beside its other state (XDG): outside any netchange home, so that whoever can
+    write a home, key included, cannot make its journal's rewrite match (issue 21 item 7)."""
+    named = env.get("NETCHANGE_JOURNAL_ANCHORS", "").strip()
+    if named:
+        return None if named.lower() in ("off", "none", "0") else Path(named).expanduser()
+    state = env.get("XDG_STATE_HOME", "").strip()
+    if state and Path(state).is_absolute():
+        return Path(state) / "netchange" / "journal-heads"
+    try:
+        return Path.home() / ".local" / "state" / "netchange" / "journal-heads"
+    except RuntimeError:  # no home directory to be found: nowhere, and verify says so
+        return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     home: Path
@@ -188,6 +205,11 @@ class Settings:
     journal_syslog: bool = False
     """``NETCHANGE_JOURNAL_SYSLOG`` (anything but empty or ``0``): each committed journal head also
     goes to syslog."""
+    journal_anchors: Path | None = None
+    """Where each committed journal head is kept, outside the state directory, for ``journal
+    verify`` to compare (see :mod:`netchange.journal.anchors`): ``NETCHANGE_JOURNAL_ANCHORS`` (a
+    directory; ``off``: nowhere) > ``$XDG_STATE_HOME/netchange/journal-heads`` >
+    ``~/.local/state/netchange/journal-heads`` (:func:`default_anchors`)."""
     logins: Logins = Logins()
     """The login variables (``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``)."""
     secret_values: tuple[str, ...] = field(default=(), repr=False)
@@ -223,6 +245,7 @@ class Settings:
                            default_lock_dir(env, euid=os.geteuid(), uid=os.getuid())),
             journal_key=env.get("NETCHANGE_JOURNAL_KEY", "").strip() or None,
             journal_syslog=env.get("NETCHANGE_JOURNAL_SYSLOG", "") not in ("", "0"),
+            journal_anchors=default_anchors(env),
             logins=Logins.from_environment(env),
             secret_values=tuple(value for name, value in env.items()
                                 if value and (name in _SECRET_ENV or _SECRET_ENV_NAME.match(name))),

@@ -76,13 +76,14 @@ class JournalBase:
     def __init__(self, path: str | Path, *, clock: Callable[[], dt.datetime] = _utcnow,
                  busy_timeout: float = 30.0, key: str | bytes | None = None,
                  key_file: Path | None = None, migrate_unkeyed: bool = False,
-                 syslog: bool | None = None) -> None:
+                 syslog: bool | None = None, anchors: Path | None = None) -> None:
         """``key`` (else ``netchange.journal.key.find_key``) keys the chain; an unkeyed journal
         with events is keyed on its first write only when its key is created then, or with
         ``migrate_unkeyed`` (``netchange journal migrate``): a key that already exists next to an
         unkeyed journal may mean the journal was rewritten without it. ``syslog`` (else the
         process's setting, ``netchange.journal.key.configure``): each committed head also goes to
-        syslog."""
+        syslog. ``anchors`` (else the process's setting): the directory where each committed head
+        is kept, outside the state directory (:mod:`netchange.journal.anchors`)."""
         self.path = Path(path)
         private_dir(self.path.parent)
         self._clock = clock
@@ -96,7 +97,12 @@ class JournalBase:
         # NETCHANGE_JOURNAL_SYSLOG=1 (a setting): each committed head also goes to syslog, an
         # anchor outside the file as it grows ('journal verify --heads' reads those lines).
         self._syslog = journal_setup().syslog if syslog is None else syslog
+        # Heads kept outside the state directory, by default (the CLI's settings): what a rewrite
+        # by the directory's owner, key in hand, cannot change (netchange.journal.anchors).
+        self._anchors = anchors if anchors is not None else journal_setup().anchors
+        self._state_dir = journal_setup().state_dir
         self._new_head: tuple[int, str] | None = None
+        self._created: str | None = None
         self._keyed_from: int | None = None
         self._key_checked = False
         # The database, its -wal and -shm are private from creation: the file is made 0600
@@ -152,7 +158,7 @@ class JournalBase:
             if not durable:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             keyed_from = self._keyed_from
-            self._new_head = None
+            self._new_head = self._created = None
             try:
                 with _busy(self.path):
                     self._conn.execute("BEGIN IMMEDIATE")
@@ -165,6 +171,10 @@ class JournalBase:
                 self._conn.execute("COMMIT")
                 if self._new_head is not None and self._syslog:
                     _to_syslog(self.path, *self._new_head)
+                if self._new_head is not None and self._anchors is not None and durable:
+                    # Only durable heads: a power cut may take a non-durable commit but keep its
+                    # head, which would then read as a truncation. The next durable one anchors it.
+                    self._keep_head(self._anchors, *self._new_head)
             finally:
                 if not durable:
                     self._conn.execute("PRAGMA synchronous=FULL")
@@ -231,6 +241,16 @@ class JournalBase:
         )
         self._keyed_from = event.seq
         self._key_checked = True
+        if event.seq == 1:
+            self._created = event.hash  # a new journal: its heads file starts again (anchors.py)
+
+    def _keep_head(self, directory: Path, seq: int, digest: str) -> None:
+        from netchange.journal import anchors
+
+        heads = [(1, self._created, True)] if self._created is not None else []
+        if (seq, digest) != (1, self._created):
+            heads.append((seq, digest, False))
+        anchors.record(directory, self.path, heads)
 
     def migrate_unkeyed(self) -> int:
         """Key an unkeyed journal from now on (its past keeps plain hashes); returns the keying seq."""

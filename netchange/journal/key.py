@@ -48,6 +48,13 @@ class JournalSetup:
     """The key itself (``Settings.journal_key``), which wins over any file."""
     syslog: bool = False
     """Each committed head also goes to syslog (``Settings.journal_syslog``)."""
+    anchors: Path | None = None
+    """The directory where each committed head is kept, outside the state directory
+    (``Settings.journal_anchors``; ``None``: nowhere, the library's default), see
+    :mod:`netchange.journal.anchors`."""
+    state_dir: Path | None = None
+    """The state directory (``Settings.home``), to say what ``verify`` can prove against its owner
+    (``None``: the journal's own directory)."""
 
 
 _setup = JournalSetup()

@@ -2,7 +2,9 @@
 
 Plans and approvals are recorded as events carrying a digest of their whole row; the ``changes``
 and ``locks`` tables are recomputed from the events; so every table is covered. Truncating the
-tail is only visible against a head kept elsewhere (``verify(heads=...)``).
+tail, and a rewrite by whoever can read the key, are only visible against heads kept elsewhere:
+those the writer keeps outside the state directory (:mod:`netchange.journal.anchors`) and those
+given (``verify(heads=...)``). :meth:`Verify.layout` says what a verify proves in the layout in use.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ from __future__ import annotations
 import hmac
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from netchange.journal import anchors
 from netchange.journal.chain import GENESIS, KEYED, JournalBase, event_hash
 from netchange.journal.encoding import _approval, _approval_content, _as_int, _loads, _plan_row_sha, canonical, sha256
 from netchange.journal.records import OUTCOMES
@@ -42,6 +47,9 @@ class Verify(JournalBase):
             }
         found: list[tuple[float, str]] = []
         keyed_from = self._verify_chain(rows, head, seq_row, heads, found)
+        kept = self.anchored()
+        if kept is not None:
+            _verify_anchors(kept, {int(r["seq"]): str(r["hash"]) for r in rows}, found)
         _verify_rows(rows, keyed_from, tables, found)
         found.sort(key=lambda item: item[0])
         return [text for _, text in found]
@@ -103,6 +111,45 @@ class Verify(JournalBase):
                                    " (the journal was rewritten)"))
         return keyed_from
 
+    def anchored(self) -> anchors.Anchors | None:
+        """The heads kept for this journal outside the state directory (``None``: none are kept)."""
+        return anchors.read(self._anchors, self.path) if self._anchors is not None else None
+
+    def layout(self) -> Layout:
+        """What a :meth:`verify` of this journal proves, and does not, where its key and heads are."""
+        with self._lock:
+            last = self.head()[0]
+        state = self._state_dir or self.path.parent
+        key = self._key.file
+        key_inside = key is not None and _inside(key, state)
+        kept = self.anchored()
+        outside = kept is not None and not _inside(kept.file, state)
+        by_key = f"an event changed, inserted or removed by someone without the key ({self._key.where})"
+        if kept is not None and outside and kept.first is not None:
+            last_kept = max(seq for seq, _ in kept.heads)
+            proves = (f"events {kept.first}..{last_kept} are as written: a change, insertion or removal, even by"
+                      f" whoever holds the state directory {state} and the key in it, would not match the"
+                      f" {len(kept.heads)} heads kept in {kept.file}")
+            gaps = [f"events before {kept.first} (written before heads were kept there)"] if kept.first > 1 else []
+            if last > last_kept:
+                gaps.append(f"a rewrite of events {last_kept + 1}..{last} (no head kept yet)")
+            cannot = "; ".join([*gaps, f"a rewrite by someone who can also write {kept.file} (the same account"
+                                       " or root): keep heads where that account cannot write, see docs/journal.md"])
+        elif not key_inside:
+            proves = by_key + " would show" + ("" if kept is None else "; no heads kept yet in "
+                                               f"{kept.file}{' (inside the state directory)' if not outside else ''}")
+            cannot = ("a truncated tail (no heads kept outside the state directory: NETCHANGE_JOURNAL_ANCHORS),"
+                      " nor a rewrite by whoever can read the key")
+        else:
+            proves = by_key + " would show"
+            cannot = (f"a rewrite by whoever can write the state directory {state}: the key is in it and no heads"
+                      " are kept outside it (NETCHANGE_JOURNAL_ANCHORS), nor a truncated tail")
+        return Layout(key=self._key.where, key_in_state_dir=key_inside,
+                      anchors=str(kept.file) if kept is not None else None,
+                      anchored_heads=len(kept.heads) if kept is not None else 0,
+                      anchored_from=kept.first if kept is not None else None,
+                      proves=proves, cannot_prove=cannot)
+
     def verify_change(self, change_id: str) -> list[str]:
         """``verify`` restricted to one change, cheap enough to run before acting on it.
 
@@ -155,6 +202,45 @@ class Verify(JournalBase):
         _verify_rows(rows, keyed_from, tables, found, locks=False)
         found.sort(key=lambda item: item[0])
         return [text for _, text in found]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the key and the heads are, and so what ``verify`` can and cannot prove."""
+
+    key: str
+    key_in_state_dir: bool
+    anchors: str | None
+    """The heads file of this journal outside the state directory, or ``None`` (none kept)."""
+    anchored_heads: int
+    anchored_from: int | None
+    proves: str
+    cannot_prove: str
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(directory.resolve())
+    except OSError:
+        return True  # cannot tell: claim nothing
+
+
+def _verify_anchors(kept: anchors.Anchors, by_seq: dict[int, str], found: list[tuple[float, str]]) -> None:
+    """The journal against the heads its writers kept outside the state directory: one line per
+    kind of difference (a rewrite at event N breaks every head after it: the first is named)."""
+    last = max(by_seq, default=0)
+    if kept.unreadable:
+        found.append((0, f"{kept.file}: line(s) {', '.join(map(str, kept.unreadable))} are not heads netchange"
+                         " wrote (SEQ HASH)"))
+    beyond = max((seq for seq, _ in kept.heads if seq > last), default=None)
+    if beyond is not None:
+        found.append((last + 0.5, f"event {beyond} was kept in {kept.file} but the journal ends at event {last}:"
+                                  f" events {last + 1}..{beyond} were removed (truncated)"))
+    differ = sorted(seq for seq, digest in set(kept.heads) if seq <= last and by_seq.get(seq) != digest)
+    if differ:
+        more = f" (and {len(differ) - 1} later heads)" if len(differ) > 1 else ""
+        found.append((differ[0], f"event {differ[0]}: its hash differs from the head kept in {kept.file}{more}:"
+                                 " the journal was rewritten"))
 
 
 _UNKNOWN: Any = object()

@@ -11,9 +11,11 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -510,3 +512,94 @@ def test_apply_refuses_a_change_whose_record_was_forged(workspace, cli, monkeypa
     assert "does not verify: event" in applied.err
     with Journal(path) as j:
         assert not any(e.kind in {"commit_started", "locks_acquired"} for e in j.events("CHG-2026-0042"))
+
+
+# --- the state directory's owner (issue 21 item 7) ---------------------------------------------------
+# This attacker has the whole state directory: the journal, its key, the secrets. With the key they
+# recompute every hash: nothing inside the directory can show it. The default layout keeps each
+# committed head outside it (NETCHANGE_JOURNAL_ANCHORS; the tests' own directory, see conftest.py).
+
+
+def _planned(two_switches: Path, cli: Any) -> Path:
+    change = two_switches / "chg.yaml"
+    change.write_text(json.dumps({
+        "id": "CHG-2026-0042", "title": "New VLAN for servers", "ticket": "INC0042", "requester": "crenard",
+        "estimated_duration": "PT20M",
+        "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}]}))
+    assert cli("plan", str(change), actor="dnguyen").code == 0
+    assert cli("approve", "CHG-2026-0042", "--comment", "fine by me", actor="amoreau").code == 0
+    verified = cli("journal", "verify")
+    assert verified.code == 0 and "heads kept in" in verified.out, verified.out + verified.err
+    return two_switches / "home"
+
+
+def _verify_cli(cli: Any) -> tuple[int, str, dict[str, Any]]:
+    text, document = cli("journal", "verify"), cli("journal", "verify", "--json")
+    assert text.code == document.code
+    return text.code, text.out + text.err, json.loads(document.out)
+
+
+def test_the_state_directory_owner_rewrites_with_the_key_and_verify_fails(two_switches, cli, monkeypatch):
+    home = _planned(two_switches, cli)
+    path = home / "journal.sqlite"
+    key = (home / "journal.key").read_text().strip().encode()  # in the state directory: theirs too
+    approval = _seq_of(path, "approval")
+    _sql(path, f"UPDATE events SET actor = 'mallory' WHERE seq = {approval}")
+    _rechain(path, key)
+    # A thorough attacker: with no heads kept outside, nothing in the file shows it, and verify says
+    # that it cannot prove this.
+    kept = os.environ["NETCHANGE_JOURNAL_ANCHORS"]
+    monkeypatch.setenv("NETCHANGE_JOURNAL_ANCHORS", "off")
+    code, text, document = _verify_cli(cli)
+    assert code == 0, text
+    assert "cannot prove: a rewrite by whoever can write the state directory" in text
+    assert document["key_in_state_dir"] is True and document["anchors"] is None
+    # In the default layout, the heads kept outside the state directory no longer match.
+    monkeypatch.setenv("NETCHANGE_JOURNAL_ANCHORS", kept)
+    code, text, document = _verify_cli(cli)
+    assert code == 1
+    assert f"first bad row: event {approval}: its hash differs from the head kept in" in text
+    assert "the journal was rewritten" in text and "proves: events 1.." in text
+    assert document["intact"] is False and str(document["anchors"]).startswith(kept)
+    assert "the same account" in document["cannot_prove"]
+
+
+def test_the_state_directory_owner_truncates_or_replaces_the_journal_and_verify_fails(two_switches, cli):
+    home = _planned(two_switches, cli)
+    path = home / "journal.sqlite"
+    approval = _seq_of(path, "approval")
+    conn = sqlite3.connect(path)  # the approval and what follows it, gone
+    conn.execute("DROP TRIGGER events_no_delete")
+    conn.execute(f"DELETE FROM events WHERE seq >= {approval}")
+    conn.execute("DELETE FROM approvals")
+    conn.execute(f"UPDATE chain_head SET seq = {approval - 1},"
+                 f" hash = (SELECT hash FROM events WHERE seq = {approval - 1})")
+    conn.execute(f"UPDATE sqlite_sequence SET seq = {approval - 1} WHERE name = 'events'")
+    conn.execute("UPDATE changes SET state = 'planned'")
+    conn.commit()
+    conn.close()
+    code, text, _ = _verify_cli(cli)
+    assert code == 1 and f"the journal ends at event {approval - 1}" in text and "truncated" in text, text
+    # A journal made anew in its place, under a key of the attacker's: its first event is not the
+    # one the kept heads say this journal began with.
+    for p in home.glob("journal.*"):
+        p.unlink()
+    with Journal(path) as forged:
+        forged.event(None, "note", actor="mallory")
+    code, text, _ = _verify_cli(cli)
+    assert code == 1 and "event 1: its hash differs from the head kept in" in text, text
+
+
+def test_a_journal_made_anew_at_its_path_is_not_a_rewrite(two_switches, cli):
+    """A state directory deleted and started again (as make demo does): its heads start again."""
+    home = _planned(two_switches, cli)
+    for p in list(home.iterdir()):
+        if p.name.startswith("journal.") or p.name == "plans":
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    _planned(two_switches, cli)
+    code, text, document = _verify_cli(cli)
+    assert code == 0, text
+    lines = Path(document["anchors"]).read_text().splitlines()
+    assert sum(line.endswith(" new") for line in lines) == 2
+    last_new = max(i for i, line in enumerate(lines) if line.endswith(" new"))
+    assert document["anchored_heads"] == len(lines) - last_new

@@ -131,3 +131,14 @@ def test_the_environment_settings_are_resolved_once_and_passed_down(monkeypatch,
     with Journal(tmp_path / "other.sqlite") as j:  # a library caller: nothing from the environment
         assert j._key.where != "$NETCHANGE_JOURNAL_KEY" and not j._syslog
     assert devicelock.lock_dir(cfg.lock_dir) == tmp_path / "locks"
+
+
+def test_journal_heads_are_kept_outside_the_home_by_default(tmp_path):
+    """Issue 21 item 7: NETCHANGE_JOURNAL_ANCHORS > $XDG_STATE_HOME > ~/.local/state; ``off``: none."""
+    from netchange.config._settings import default_anchors
+
+    assert default_anchors({"NETCHANGE_JOURNAL_ANCHORS": str(tmp_path)}) == tmp_path
+    assert default_anchors({"NETCHANGE_JOURNAL_ANCHORS": "off"}) is None
+    assert default_anchors({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "netchange" / "journal-heads"
+    assert default_anchors({"XDG_STATE_HOME": "relative/ignored"}) == (
+        Path.home() / ".local" / "state" / "netchange" / "journal-heads")
