@@ -7,7 +7,8 @@ from the end of that re-read to the start of the write (``write_window_ms``, set
 itself, what that adds (FRR: ``frr-reload.py --reload`` starts Python, parses the target and runs
 its own ``show running-config``; measured here as the time of a ``frr-reload.py --test`` up to its
 first read is not observable from outside, so the whole ``--reload`` call is given as the bound).
-Also given: the re-read itself (its cost per write).
+Also given: the re-read itself (its cost per write), and the upper bound of the window: from the
+re-read to the write call's return (the device took the write somewhere in between).
 
 On a lab of its own (every platform), ``--repeat`` commits and rollbacks per host of each
 platform, best / median / worst in milliseconds::
@@ -35,9 +36,16 @@ from tests.integration.test_every_platform_circular import CASES
 
 
 def _timed_reread(driver: Any) -> None:
-    """Wrap the driver's re-read so its own duration is kept too."""
+    """Wrap the driver's re-read so its own duration is kept too, and its write's start."""
     original = driver._reread_and_compare
     driver.reread_ms = []
+    writing = driver._writing
+
+    def mark() -> None:
+        driver.write_started = time.perf_counter()
+        writing()
+
+    driver._writing = mark
 
     def timed(*args: Any, **kwargs: Any) -> str:
         t0 = time.perf_counter()
@@ -68,6 +76,7 @@ def measure(nr: Any, repeat: int) -> None:
         ct, ctx = context(nr, name, driver, change_type, params(dict(host.data)))
         candidate = ct.render(ctx)
         windows: dict[str, list[float]] = {"commit": [], "rollback": []}
+        bounds: dict[str, list[float]] = {"commit": [], "rollback": []}
         for _ in range(repeat):
             for step in ("commit", "rollback"):
                 driver.get_config(retrieve="running")  # the engine's check
@@ -77,11 +86,14 @@ def measure(nr: Any, repeat: int) -> None:
                     driver.commit_config()
                 else:
                     driver.rollback()
+                done = time.perf_counter()
                 if driver.write_window_ms is not None:
                     windows[step].append(driver.write_window_ms)
+                    bounds[step].append(driver.write_window_ms + (done - driver.write_started) * 1000)
                 driver.write_window_ms = None
-        print(_row(f"{host.platform} commit", windows["commit"]))
-        print(_row(f"{host.platform} rollback", windows["rollback"]))
+        for step in ("commit", "rollback"):
+            print(_row(f"{host.platform} {step}: to the write", windows[step]))
+            print(_row(f"{host.platform} {step}: write returned", bounds[step]))
         print(_row(f"{host.platform} (the re-read itself)", driver.reread_ms))
     nr.close_connections()
 
