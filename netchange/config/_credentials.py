@@ -27,12 +27,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from netchange import redact
 from netchange.config._settings import Logins, Settings
 from netchange.errors import BadRequest
-from netchange.inventory import CONNECTION_NAME
 
 if TYPE_CHECKING:  # Nornir itself is loaded by the commands that build an inventory
     from nornir.core import Nornir
@@ -59,6 +56,8 @@ def load_secrets(path: Path) -> dict[str, Any]:
 def _parse_secrets(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     # The transform function runs once per host: parsing the whole file each time made loading
     # a 200-host inventory take seconds (issue 8). Keyed on mtime and size, so an edit is seen.
+    import yaml  # here: a command run without a secrets file does not load YAML (start-up)
+
     data = yaml.safe_load(Path(path).read_text()) or {}
     if not isinstance(data, dict) or set(data) - _SECTIONS:
         raise BadRequest(f"{path}: secrets file must be a mapping with {'/'.join(sorted(_SECTIONS))}")
@@ -101,6 +100,8 @@ def apply_credentials(host: Host, secrets: dict[str, Any], logins: Logins | None
             redact.register(str(value))
     if optional:
         from nornir.core.inventory import ConnectionOptions
+
+        from netchange.inventory import CONNECTION_NAME
 
         opts = host.connection_options.get(CONNECTION_NAME) or ConnectionOptions(extras={})
         extras = dict(opts.extras or {})
@@ -163,6 +164,8 @@ def nornir_overrides(config_file: Path, secrets: Path, logins: Logins | None = N
     ``nornir.yaml`` itself is kept. Nornir merges overrides section by section, hence the whole
     ``inventory`` section is handed back. An unreadable file is left for Nornir to report.
     """
+    import yaml
+
     try:
         data = yaml.safe_load(config_file.read_text()) or {}
     except (OSError, yaml.YAMLError):
@@ -210,6 +213,8 @@ def _present(field: str, username: str | None, password: str | None, optional: d
 
 def missing_login(host: Host) -> list[str]:
     """What ``host`` lacks to log in (empty: nothing), by its platform's needs."""
+    from netchange.inventory import CONNECTION_NAME
+
     params = host.get_connection_parameters(CONNECTION_NAME)
     optional = dict((params.extras or {}).get("optional_args") or {})
     needs = LOGIN_NEEDS.get(params.platform or "", DEFAULT_LOGIN_NEEDS)

@@ -20,12 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import Field, ValidationError
+from typing import TYPE_CHECKING, Literal
 
 from netchange.errors import BadRequest
-from netchange.models import FrozenModel
+
+if TYPE_CHECKING:  # settings.yaml's models load when there is one (pydantic: start-up, issue 20 item 5)
+    from netchange.config._file import SettingsFile
 
 MAX_SETTINGS_BYTES = 64 * 1024
 _ENV_PREFIXES = ("NETCHANGE_SMTP_", "NETCHANGE_MAIL_", "NETCHANGE_BASE_URL", "NETCHANGE_SERVER_URL",
@@ -33,31 +33,6 @@ _ENV_PREFIXES = ("NETCHANGE_SMTP_", "NETCHANGE_MAIL_", "NETCHANGE_BASE_URL", "NE
 
 
 Security = Literal["starttls", "ssl", "none"]
-
-
-class MailFile(FrozenModel):
-    """``mail:`` of settings.yaml (no password here: the secrets file or the environment)."""
-
-    smtp_host: str | None = None
-    smtp_port: int | None = Field(default=None, ge=1, le=65535)
-    security: Security | None = None
-    user: str | None = None
-    sender: str | None = None
-    base_url: str | None = None
-    timeout: float | None = Field(default=None, gt=0, le=120)
-    interval: float | None = Field(default=None, gt=0, le=3600)
-
-
-class ServerFile(FrozenModel):
-    """``server:`` of settings.yaml: the approval service the CLI's approve/show/list talk to."""
-
-    url: str | None = None
-    timeout: float | None = Field(default=None, gt=0, le=120)
-
-
-class SettingsFile(FrozenModel):
-    mail: MailFile = MailFile()
-    server: ServerFile = ServerFile()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,17 +237,25 @@ class Settings:
     # --- mail and server (read when first asked for: most commands need neither) -----------------
 
     @cached_property
-    def file(self) -> SettingsFile:
-        """settings.yaml, validated (an unknown key is an error naming the file); empty if absent."""
-        return _read_settings_file(self.settings_file)
+    def file(self) -> SettingsFile | None:
+        """settings.yaml, validated (an unknown key is an error naming the file); ``None`` if absent."""
+        data = _read_settings_bytes(self.settings_file)
+        if data is None:
+            return None  # most machines: neither YAML nor pydantic is loaded
+        from netchange.config._file import parse_settings
+
+        return parse_settings(self.settings_file, data)
 
     @cached_property
     def mail(self) -> MailSettings | None:
         """SMTP for notifications, or ``None`` when no SMTP host is set (nothing is mailed)."""
-        f = self.file.mail
-        host = self.env.get("NETCHANGE_SMTP_HOST") or f.smtp_host
+        file = self.file
+        host = self.env.get("NETCHANGE_SMTP_HOST") or (file.mail.smtp_host if file is not None else None)
         if not host:
             return None
+        from netchange.config._file import MailFile
+
+        f = file.mail if file is not None else MailFile()
         security = self.env.get("NETCHANGE_SMTP_SECURITY") or f.security or "starttls"
         if security not in ("starttls", "ssl", "none"):
             raise BadRequest(f"NETCHANGE_SMTP_SECURITY: {security!r} is not starttls, ssl or none")
@@ -303,42 +286,28 @@ class Settings:
     @cached_property
     def server(self) -> ServerSettings | None:
         """The approval service the CLI's approve, show and list use, or ``None`` (the local journal)."""
-        f = self.file.server
-        url = self.env.get("NETCHANGE_SERVER_URL") or f.url
+        f = self.file.server if self.file is not None else None
+        url = self.env.get("NETCHANGE_SERVER_URL") or (f.url if f is not None else None)
         if not url:
             return None
         if not url.startswith(("http://", "https://")):
             raise BadRequest(f"server url {url!r}: must start with http:// or https://")
         token = self.env.get("NETCHANGE_API_TOKEN") or _secret(self.secrets, "server", "token")
-        return ServerSettings(url=url.rstrip("/"), token=token, timeout=f.timeout or 30.0)
+        return ServerSettings(url=url.rstrip("/"), token=token, timeout=(f.timeout if f is not None else None) or 30.0)
 
 
-def _read_settings_file(path: Path) -> SettingsFile:
-    import yaml
-
+def _read_settings_bytes(path: Path) -> bytes | None:
+    """settings.yaml's bytes (bounded), or ``None`` when there is no such file."""
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_SETTINGS_BYTES + 1)
     except FileNotFoundError:
-        return SettingsFile()
+        return None
     except OSError as exc:
         raise BadRequest(f"{path}: cannot read the settings ({exc.strerror})") from None
     if len(data) > MAX_SETTINGS_BYTES:
         raise BadRequest(f"{path}: larger than {MAX_SETTINGS_BYTES} bytes")
-    try:
-        raw: Any = yaml.safe_load(data.decode("utf-8")) or {}
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise BadRequest(f"{path}: not valid YAML text: {exc}") from None
-    if isinstance(raw, dict):
-        for section, key in (("mail", "password"), ("server", "token")):
-            if isinstance(raw.get(section), dict) and key in raw[section]:
-                raise BadRequest(f"{path}: {section}.{key} belongs in the secrets file (or the environment),"
-                                 " never in settings.yaml")
-    try:
-        return SettingsFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
-        raise BadRequest(f"{path}: {problems}") from None
+    return data
 
 
 def _secret(secrets_file: Path, section: str, key: str) -> str | None:

@@ -12,7 +12,6 @@ from netchange.errors import BadRequest, StateConflict
 from netchange.journal.chain import JournalBase
 from netchange.journal.encoding import _change, _dt, _plan_row_sha, _ts
 from netchange.journal.records import OUTCOMES, TRANSITIONS, ChangeRow, PlanRecord, State
-from netchange.models import Category
 
 if TYPE_CHECKING:
     from netchange.plan import Plan
@@ -153,6 +152,8 @@ class Changes(JournalBase):
         if not rows:
             return None
         r = rows[0]
+        from netchange.models import Category  # here: commands that read no plan do not load the models
+
         return PlanRecord(
             hash=r["hash"],
             change_id=r["change_id"],

@@ -13,7 +13,6 @@ from typing import Any
 
 from netchange import redact
 from netchange.journal.records import Approval, ChangeRow, Event, State
-from netchange.models import Category
 
 
 def _utcnow() -> dt.datetime:
@@ -119,6 +118,8 @@ def _approval(r: sqlite3.Row) -> Approval:
 
 
 def _change(r: sqlite3.Row) -> ChangeRow:
+    from netchange.models import Category  # here: 'journal head' never reads a change (start-up)
+
     return ChangeRow(
         id=r["id"],
         title=r["title"],

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from netchange.models import Category
+if TYPE_CHECKING:  # the request models (pydantic) load with the first row that has a category
+    from netchange.models import Category
 
 
 class State(enum.StrEnum):

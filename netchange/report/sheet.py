@@ -17,7 +17,6 @@ from netchange.guard import ApprovalStatus, status_of_current
 from netchange.journal import ChangeRow, Event, Journal
 from netchange.plan import store as planstore
 from netchange.policy import Policy
-from netchange.report.render import render
 
 ADMIN_KINDS = frozenset({"requested", "plan_recorded", "approval", "rejection", "approvals_voided", "guard"})
 
@@ -150,6 +149,8 @@ def build_sheet(policy: Policy, journal: Journal, change_id: str, *, now: dt.dat
 
 def render_sheet(policy: Policy, journal: Journal, change_id: str, *, fmt: str, now: dt.datetime) -> str:
     """The tracking sheet as Markdown or HTML."""
+    from netchange.report.render import render  # Jinja2: for the documents, not for 'netchange show'
+
     sheet = build_sheet(policy, journal, change_id, now=now)
     return render(
         "sheet",

@@ -1,0 +1,61 @@
+"""settings.yaml's models: ``mail:`` and ``server:``, validated when the file exists.
+
+Apart from :mod:`netchange.config._settings` because they need pydantic, which a command that
+finds no settings file never loads (start-up, issue 20 item 5).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from netchange.config._settings import Security
+from netchange.errors import BadRequest
+from netchange.models import FrozenModel
+
+
+class MailFile(FrozenModel):
+    """``mail:`` of settings.yaml (no password here: the secrets file or the environment)."""
+
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    security: Security | None = None
+    user: str | None = None
+    sender: str | None = None
+    base_url: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=120)
+    interval: float | None = Field(default=None, gt=0, le=3600)
+
+
+class ServerFile(FrozenModel):
+    """``server:`` of settings.yaml: the approval service the CLI's approve/show/list talk to."""
+
+    url: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=120)
+
+
+class SettingsFile(FrozenModel):
+    mail: MailFile = MailFile()
+    server: ServerFile = ServerFile()
+
+
+def parse_settings(path: Path, data: bytes) -> SettingsFile:
+    """settings.yaml's text, validated; every problem is a :class:`BadRequest` naming ``path``."""
+    import yaml
+
+    try:
+        raw: Any = yaml.safe_load(data.decode("utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise BadRequest(f"{path}: not valid YAML text: {exc}") from None
+    if isinstance(raw, dict):
+        for section, key in (("mail", "password"), ("server", "token")):
+            if isinstance(raw.get(section), dict) and key in raw[section]:
+                raise BadRequest(f"{path}: {section}.{key} belongs in the secrets file (or the environment),"
+                                 " never in settings.yaml")
+    try:
+        return SettingsFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"{path}: {problems}") from None
