@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,11 +11,9 @@ from netchange.cli.common import out
 from netchange.cli.common import policy as _policy
 from netchange.cli.main import app, settings
 from netchange.errors import BadRequest
-from netchange.guard import approve as do_approve
-from netchange.models import Category
-from netchange.plan import store as planstore
-from netchange.policy import current_actor, evaluate, parse_at, parse_duration
-from netchange.policy import pin as policypin
+
+if TYPE_CHECKING:  # each command imports what it uses: a command line loads its own (start-up)
+    from netchange.models import Category
 
 
 @app.command()
@@ -27,6 +25,8 @@ def window(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON document.")] = False,
 ) -> None:
     """May a change of CATEGORY run at SITE from AT for DURATION? And when does it next open?"""
+    from netchange.policy import evaluate, parse_at, parse_duration
+
     policy = _policy()
     verdict = evaluate(policy, _category(category), site, parse_at(at), parse_duration(duration))
     if as_json:
@@ -43,6 +43,8 @@ def window(
 
 
 def _category(text: str) -> Category:
+    from netchange.models import Category
+
     try:
         return Category(text)
     except ValueError as exc:
@@ -67,6 +69,11 @@ def approve(
 
         remote.approve(server, change_id, reject=reject, comment=comment, plan=plan, as_json=as_json)
         return
+    from netchange.guard import approve as do_approve
+    from netchange.plan import store as planstore
+    from netchange.policy import current_actor
+    from netchange.policy import pin as policypin
+
     policy = _policy()
     actor = current_actor(policy, settings().actor)
     with _journal() as journal:
@@ -111,6 +118,7 @@ def close(
 ) -> None:
     """Final validation: the engineer and the operations manager each close the change."""
     from netchange.pipeline import close_change
+    from netchange.policy import current_actor
 
     policy = _policy()
     actor = current_actor(policy, settings().actor)

@@ -7,30 +7,31 @@ sequence: guard, locks, state, prepare, rollout or restore) and print its typed 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from netchange import redact
+from netchange.cli._lazy import LazyConsole
 from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest
-from netchange.models import Category
-from netchange.pipeline import RestoreMode, Run, apply_change, restore_change
-from netchange.plan import verdict
-from netchange.policy import Policy, current_actor, load_policy
-from netchange.privatefile import write_new_file
-from netchange.request import load_request
 
 if TYPE_CHECKING:
     from netchange.apply import ApplyOutcome, Progress
     from netchange.cli.jsonface import RunDocument
+    from netchange.pipeline import RestoreMode, Run
+    from netchange.policy import Policy
 
-# Nornir, the drivers, Jinja2 and the report templates are imported inside the commands that use
-# them, so that ``--help``, ``version``, ``classify`` and ``window`` do not pay for them (issue 12).
+# The pipeline, the policy, Nornir, the drivers, Jinja2 and the report templates are imported
+# inside the commands that use them, so that ``--help`` and the commands of the other modules do
+# not pay for them (issue 12 item 7, issue 20 item 5).
 
-out = Console()
+out = LazyConsole()
+
+FailOn = Literal["minor", "medium", "major"]
+"""``--fail-on``'s choices: :class:`~netchange.models.Category`'s values, spelt out because Typer
+reads the type to show ``--help``, and the enum would load the request models (pydantic, ~0.15 s
+of every ``--help``). ``tests/unit/test_startup_imports.py`` keeps the two the same."""
 
 
 @app.command()
@@ -64,6 +65,8 @@ def inventory(
             {**r, **{k: text(r[k]) for k in ("site", "role", "platform", "hostname", "ha_peer", "criticality")}}
             for r in rows]}).to_json())
         return
+    from rich.table import Table
+
     table = Table("host", "site", "role", "platform", "address", "HA peer", "criticality")
     for r in rows:
         address = f"{r['hostname']}:{r['port']}" if r["port"] else str(r["hostname"])
@@ -73,6 +76,8 @@ def inventory(
 
 
 def _policy() -> Policy:
+    from netchange.policy import load_policy
+
     return load_policy(settings().policy)
 
 
@@ -94,7 +99,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     offline_git: Annotated[str | None, typer.Option(
         "--offline-git", metavar="REPO@REV",
         help="Plan against the backups of a git repository at a revision.")] = None,
-    fail_on: Annotated[Category | None, typer.Option(
+    fail_on: Annotated[FailOn | None, typer.Option(
         "--fail-on", help="Exit 4 when the change's category reaches this one (a CI gate).")] = None,
     no_record: Annotated[bool, typer.Option(
         "--no-record", help="Write neither the journal nor the plan store (the plan cannot be approved).")] = False,
@@ -104,8 +109,12 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         "--markdown", metavar="FILE", help="Write a Markdown summary for a merge-request comment.")] = None,
 ) -> None:
     """Dry-run a change on every target: pre-checks, diff, classification, requirements. Never commits."""
+    from netchange.models import Category
     from netchange.pipeline import plan_change
-    from netchange.plan import print_plan, render_document
+    from netchange.plan import print_plan, render_document, verdict
+    from netchange.policy import current_actor
+    from netchange.privatefile import write_new_file
+    from netchange.request import load_request
 
     request = load_request(change_file)
     if output is not None and output.suffix not in (".html", ".md"):
@@ -119,7 +128,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     planned = plan_change(settings(), policy, request, actor=current_actor(policy, settings().actor).login,
                           source=source, record=not no_record, origin=str(change_file))
     result, seconds = planned.plan, planned.seconds
-    judged = verdict(result, fail_on)
+    judged = verdict(result, None if fail_on is None else Category(fail_on))
     if output is not None:
         write_new_file(output, render_document(result, output.suffix.lstrip("."), client=_client()))
     if junit is not None or markdown is not None:
@@ -136,7 +145,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
                                  offline=source.describe() if source is not None else None)
         print(redact.scrub(document.to_json()))
     else:
-        print_plan(result, out)
+        print_plan(result, out.console)
         for path in (output, junit, markdown):
             if path is not None:
                 out.print(f"report written to {path}")
@@ -162,11 +171,13 @@ class _Silent:
 def _run(*, as_json: bool = False, quiet: bool = False) -> tuple[Run, list[Progress]]:
     """What the pipeline needs from this invocation, and the live progress it made (once run)."""
     from netchange.apply import make_progress
+    from netchange.pipeline import Run
+    from netchange.policy import current_actor
 
     made: list[Progress] = []
 
     def progress(hosts: list[str]) -> Progress:
-        made.append(_Silent() if quiet else make_progress(hosts, as_json=as_json, console=out))
+        made.append(_Silent() if quiet else make_progress(hosts, as_json=as_json, console=out.console))
         return made[-1]
 
     def warn(text: str) -> None:
@@ -186,6 +197,8 @@ def _summary(outcome: ApplyOutcome, *, as_table: bool = True) -> None:
                   highlight=False, soft_wrap=True)
         _alarm(outcome)
         return
+    from rich.table import Table
+
     table = Table("host", "status", "detail", title=f"{outcome.change_id}: {outcome.outcome}", title_justify="left")
     for h in outcome.hosts.values():
         detail = h.error
@@ -223,6 +236,7 @@ def apply(
 ) -> None:
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
     from netchange.apply import RichProgress
+    from netchange.pipeline import apply_change
 
     run, made = _run(as_json=json_lines, quiet=as_json and not json_lines)
     outcome = apply_change(run, change_id, emergency=emergency, revert_in=revert_in)
@@ -247,6 +261,8 @@ def _outcome_document(outcome: ApplyOutcome) -> RunDocument:
 
 
 def _restore_command(change_id: str, *, mode: RestoreMode, emergency: str | None, as_json: bool = False) -> None:
+    from netchange.pipeline import RestoreMode, restore_change
+
     outcome = restore_change(_run(quiet=as_json)[0], change_id, mode=mode, emergency=emergency)
     if as_json:
         from netchange.cli.jsonface import HostRunOut, RunDocument, restore_out
@@ -279,6 +295,8 @@ def rollback(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as one JSON document.")] = False,
 ) -> None:
     """Undo a completed change on request: restore each host's snapshot and verify (guarded, journaled)."""
+    from netchange.pipeline import RestoreMode
+
     _restore_command(change_id, mode=RestoreMode.ROLLBACK, emergency=emergency, as_json=as_json)
 
 
@@ -288,6 +306,8 @@ def recover(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as one JSON document.")] = False,
 ) -> None:
     """After a crash or an alarm: bring every device the last apply touched back to its snapshot, and verify."""
+    from netchange.pipeline import RestoreMode
+
     _restore_command(change_id, mode=RestoreMode.RECOVER, emergency=None, as_json=as_json)
 
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from netchange.classifiers import classify_diff, load_ruleset
+from netchange.cli._lazy import LazyConsole
 from netchange.cli.main import app
 from netchange.errors import BadRequest
-from netchange.models import Role
-from netchange.request import MAX_DIFF_BYTES, read_bounded_stream, read_regular_file
 
-out = Console()
+if TYPE_CHECKING:  # loaded by the command (start-up: 'netchange --help' imports this module)
+    from netchange.models import Role
+
+out = LazyConsole()
 
 
 @app.command()
@@ -36,6 +35,8 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
     ] = None,
 ) -> None:
     """Classify one host's diff as the quality plan says: minor, medium or major, and why."""
+    from netchange.classifiers import classify_diff, load_ruleset
+
     ruleset = load_ruleset()
     family = ruleset.family(platform)  # an unknown platform is BadRequest (exit 2)
     host_role = _role(role) if role is not None else family.default_role
@@ -66,6 +67,8 @@ def classify(  # noqa: PLR0917 - typer maps each option to a parameter
         }
         print(ClassifyDocument.model_validate(doc).to_json())
         return
+    from rich.table import Table
+
     table = Table("category", "rule", "quality-plan item", "lines", title=f"{platform} as {host_role}")
     for r in verdict.reasons:
         table.add_row(str(r.category), r.rule, r.paq_item, _shown(r.lines))
@@ -85,6 +88,8 @@ def _shown(lines: tuple[str, ...] | list[str]) -> str:
 
 
 def _role(value: str) -> Role:
+    from netchange.models import Role
+
     try:
         return Role(value)
     except ValueError:
@@ -93,6 +98,8 @@ def _role(value: str) -> Role:
 
 def _read(path: str, what: str = "diff") -> str:
     """The file's text, bounded (:data:`netchange.request._bounds.MAX_DIFF_BYTES`) before it is classified."""
+    from netchange.request import MAX_DIFF_BYTES, read_bounded_stream, read_regular_file
+
     if path == "-":
         return read_bounded_stream(sys.stdin.buffer, limit=MAX_DIFF_BYTES, what=what)
     return read_regular_file(Path(path), limit=MAX_DIFF_BYTES, what=what)

@@ -6,21 +6,27 @@ inventory or a device), so they work from any machine that has the journal file.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
+from netchange.cli._lazy import LazyConsole
 from netchange.cli.main import err, settings
-from netchange.journal import Journal
-from netchange.policy import Policy, load_policy
 
-out = Console(highlight=False)
+if TYPE_CHECKING:  # the policy and the journal load when a command asks for them (start-up)
+    from netchange.journal import Journal
+    from netchange.policy import Policy
+
+out = LazyConsole(highlight=False)
 
 
 def policy() -> Policy:
+    from netchange.policy import load_policy
+
     return load_policy(settings().policy)
 
 
 def open_journal(*, warn: bool = True) -> Journal:
+    from netchange.journal import Journal
+
     journal = Journal(settings().journal)
     if warn:
         stuck = journal.in_progress()

@@ -12,7 +12,6 @@ from netchange.cli.common import open_journal as _journal
 from netchange.cli.common import out
 from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest
-from netchange.journal import Journal
 
 journal_app = typer.Typer(help="The journal: verify its keyed chain, print its head.", no_args_is_help=True)
 app.add_typer(journal_app, name="journal")
@@ -101,6 +100,8 @@ def migrate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
 ) -> None:
     """Key a journal written before keyed chains (its past keeps plain hashes, sealed by the keying event)."""
+    from netchange.journal import Journal
+
     with Journal(settings().journal, migrate_unkeyed=True) as journal:
         seq = journal.migrate_unkeyed()
     if as_json:

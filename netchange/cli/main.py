@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import threading
 from contextvars import ContextVar
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from netchange import redact
+from netchange.cli._lazy import DeferredCoercionGroup, LazyConsole
 from netchange.config import Settings
 from netchange.errors import NetchangeError
 
@@ -27,8 +29,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+    cls=DeferredCoercionGroup,  # start-up: pydantic only for the parameters that need it (cli/_lazy.py)
 )
-err = Console(stderr=True)
+err = LazyConsole(stderr=True)
 
 
 _overrides: dict[str, Any] = {}
@@ -147,14 +150,70 @@ def settings() -> Settings:
     return _current.get() or Settings.resolve(**_overrides)
 
 
-def _mount() -> None:
-    # Imported here so that each module registers its commands on ``app`` (or a sub-app).
-    from netchange.cli import approvals, changes, classify, journal, lab, notify, policy, reports, serve, types  # noqa: F401
+MODULES = ("approvals", "changes", "classify", "journal", "lab", "notify", "policy", "reports", "serve", "types")
+"""The command modules of ``netchange.cli``, in the order ``--help`` lists their commands."""
+
+COMMANDS = {
+    "version": "main", "schema": "main",
+    "window": "approvals", "approve": "approvals", "reject": "approvals", "close": "approvals",
+    "inventory": "changes", "plan": "changes", "apply": "changes", "rollback": "changes", "recover": "changes",
+    "classify": "classify",
+    "list": "reports", "show": "reports", "report": "reports",
+    "serve": "serve", "users": "serve",
+    "types": "types",
+    "journal": "journal", "lab": "lab", "notify": "notify", "policy": "policy",
+}
+"""Which module registers each command and command group: a command line loads that module only
+(start-up, issue 20 item 5). A name missing here still works (every module is then loaded);
+``tests/unit/test_startup_imports.py`` checks the map against what the modules register."""
+
+_ROOT_VALUED = ("--home", "--config", "--policy")
+"""The root callback's options that take a value (``--lab`` and ``--help`` do not)."""
+_mounting = threading.Lock()
+
+
+def command_of(args: list[str]) -> str | None:
+    """The command a command line names, or ``None`` when it names none the map knows (root help,
+    no command, an unknown command or option: those load every module). Shell completion runs
+    ``netchange`` without arguments (the words are in ``_NETCHANGE_COMPLETE``'s companions), so
+    it sees every command."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in _ROOT_VALUED:
+            next(rest, None)
+        elif arg.startswith(tuple(f"{option}=" for option in _ROOT_VALUED)) or arg == "--lab":
+            continue
+        elif arg == "--":
+            name = next(rest, None)
+            return name if name in COMMANDS else None
+        elif arg.startswith("-"):
+            return None  # --help, --install-completion, --show-completion or a usage error
+        else:
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def _mount(command: str | None = None) -> None:
+    """Import the module of ``command``, or every command module: each registers its commands on
+    ``app`` (or a sub-app) when imported."""
+    modules = MODULES if command is None or COMMANDS.get(command) is None else (COMMANDS[command],)
+    with _mounting:
+        for module in modules:
+            if module != "main":
+                import_module(f"netchange.cli.{module}")
+        # In-process callers (tests, the demo) mount modules in the order they run commands:
+        # ``--help`` lists them in one order all the same. New lists, not sorted in place: a
+        # command of another thread may be reading the old ones.
+        rank = {f"netchange.cli.{name}": i for i, name in enumerate(("main", *MODULES))}
+        app.registered_commands = sorted(
+            app.registered_commands, key=lambda c: rank.get(getattr(c.callback, "__module__", ""), len(rank)))
+        app.registered_groups = sorted(
+            app.registered_groups, key=lambda g: rank.get(f"netchange.cli.{COMMANDS.get(g.name or '')}", len(rank)))
 
 
 def main(argv: list[str] | None = None) -> None:
-    _mount()
     args = list(sys.argv[1:] if argv is None else argv)
+    _mount(command_of(args))
     if "--json" in args:
         _main_json(args)
         return

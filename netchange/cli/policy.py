@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,7 +10,9 @@ from netchange.cli.common import open_journal as _journal
 from netchange.cli.common import out
 from netchange.cli.common import policy as _policy
 from netchange.cli.main import app, settings
-from netchange.policy import pin as policypin
+
+if TYPE_CHECKING:  # loaded by the commands (start-up: 'netchange --help' imports this module)
+    from netchange.policy import pin as policypin
 
 policy_app = typer.Typer(help="The policy in force: pinned in the journal by its digest.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
@@ -26,6 +28,8 @@ def policy_adopt(
     Only a person with a role of ``policy_admin`` in the policy pinned now may do it; until then,
     every deciding command with another policy file is refused.
     """
+    from netchange.policy import pin as policypin
+
     policy = _policy()
     with _journal(warn=False) as journal:
         adoption = policypin.adopt(policy, journal, reason=reason, actor=settings().actor)
@@ -52,6 +56,8 @@ def policy_adopt(
 @policy_app.command("status")
 def policy_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """The policy pinned in the journal, and whether the policy file given is that one."""
+    from netchange.policy import pin as policypin
+
     policy = _policy()
     with _journal(warn=False) as journal:
         pin = policypin.pinned(journal)

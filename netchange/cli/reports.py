@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from netchange import redact
 from netchange.cli.common import now as _now
@@ -38,6 +37,8 @@ def list_changes(
 
         print(ChangeListDocument.model_validate({"changes": [_row_json(r) for r in rows]}).to_json())
         return
+    from rich.table import Table
+
     table = Table("change", "state", "category", "sites", "requested", "updated", "title")
     for r in rows:
         table.add_row(

@@ -1,0 +1,85 @@
+"""What lets a command that touches no device start in 0.2 s (issue 20, item 5).
+
+Two costs every command paid before it did anything, for nothing it needed:
+
+- Rich (~50 ms): :class:`LazyConsole` makes the console when it first prints, so ``version``
+  and ``journal head``, which print plain text, never load it.
+- pydantic (~100 ms): Typer 0.2x checks every parameter the command line reaches with a pydantic
+  ``TypeAdapter``, built when the parameter is processed, even one left at its default ``None``
+  (``--home``, ``--config``, ``--policy`` on every command). :class:`DeferredCoercionGroup` gives
+  each parameter a coercion that answers ``None`` and a plain string itself (the same value
+  Typer's adapter returns for them) and builds Typer's own coercion, the first time it is
+  needed, for anything else (a path, a number, a choice). What a command accepts, refuses and
+  says is Typer's; pydantic loads when a command's own models need it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer.core import TyperGroup, _TyperParameter
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from typer._click.core import Command, Context  # Typer's own copy of click
+
+
+class LazyConsole:
+    """A Rich console made when it first prints (see the module's docstring)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.console.print(*objects, **options)
+
+
+@dataclass(frozen=True)
+class _DeferredCoercion(RuntimeParam):
+    """Typer's coercion of one parameter, built when a value other than a plain string arrives.
+
+    ``RuntimeParam.coerce`` (Typer's) answers ``None`` and empty multiple values before this is
+    called; a ``str`` parameter given a ``str`` gets it back unchanged, as Typer's adapter gives
+    it (``str(value)``, then pydantic's ``str`` check, which passes it through).
+    """
+
+    def _coerce_value(self, value: Any, param: _TyperParameter, ctx: Context) -> Any:
+        if self.annotation is str and self.parameter_info.parser is None and type(value) is str:
+            return value
+        typer_own = build_runtime_param(param.type_descriptor)
+        param._runtime_param = typer_own  # the next value goes straight to it
+        return typer_own._coerce_value(value, param=param, ctx=ctx)
+
+
+def defer_coercion(command: Command, ctx: Context) -> None:
+    """Give every Typer parameter of ``command`` and of its subcommands, their ``--help`` included,
+    a deferred coercion (one whose coercion Typer already built keeps it). ``ctx`` is the root's:
+    the subcommands' contexts inherit its help option names."""
+    help_option = command.get_help_option(ctx)  # made once per command, cached by click
+    for param in [*command.params, *([help_option] if help_option is not None else [])]:
+        if isinstance(param, _TyperParameter) and getattr(param, "_runtime_param", False) is None:
+            info = param.type_descriptor
+            param._runtime_param = _DeferredCoercion(parameter_info=info.parameter_info, annotation=info.annotation)
+    for sub in getattr(command, "commands", {}).values():
+        defer_coercion(sub, ctx)
+
+
+class DeferredCoercionGroup(TyperGroup):
+    """The root group of ``netchange``: Typer's, with deferred coercions (see the module)."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        # Here: Typer appends the completion options after building the group, and the help
+        # options are made with the root's context.
+        defer_coercion(self, ctx)
+        return super().parse_args(ctx, args)
