@@ -1,4 +1,5 @@
-"""The commands that contact no device do not load the device libraries (issue 12, item 7).
+"""The commands that contact no device do not load the device libraries (issue 12, item 7), nor
+what they do not use (issue 20, item 5: 0.2 s each).
 
 Each case runs in a fresh interpreter, as a user's shell would, and reads ``sys.modules`` after the
 command: what it checks is which libraries were loaded, not how long it took (timings are in
@@ -11,9 +12,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, get_args
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVICE_LIBRARIES = ("napalm", "netmiko", "nornir", "ncclient", "hier_config", "paramiko")
@@ -29,16 +33,16 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-# top-level names, and netchange's own packages by their second part (netchange.lab, netchange.classifiers)
-loaded = sorted({name.split(".")[0] for name in sys.modules} | {".".join(name.split(".")[:2]) for name in sys.modules})
+# every module loaded, and each of its parents (napalm, netchange.lab, netchange.cli.changes...)
+loaded = sorted({".".join(name.split(".")[:n]) for name in sys.modules for n in range(1, name.count(".") + 2)})
 print("\\n@@" + json.dumps({"code": code, "loaded": loaded}))
 """
 
 
-def _loaded(tmp_path: Path, *argv: str) -> set[str]:
+def _loaded(tmp_path: Path, *argv: str, env: dict[str, str] | None = None) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *argv], cwd=ROOT, capture_output=True, text=True, check=False,
-        env={"PATH": "/usr/bin:/bin", "NETCHANGE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "NETCHANGE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path), **(env or {})},
     )
     marker = done.stdout.rsplit("\n@@", 1)
     assert len(marker) == 2, done.stderr
@@ -115,3 +119,118 @@ print(json.dumps({"countries": countries, "same": same, "named": sum(1 for v in 
     report = json.loads(done.stdout)
     assert report["countries"] == ["holidays.countries.france"]
     assert report["same"] and report["named"] >= 11  # France's public holidays of 2026, every one
+
+
+# --- issue 20, item 5: 0.2 s ---------------------------------------------------------------------
+
+# What a command printing plain text never needs: pydantic (Typer's parameter checks and the
+# models), Rich, YAML, and the journal's store for a command that reads no journal.
+PLAIN = ("pydantic", "rich", "yaml", "netchange.models")
+
+
+def test_version_loads_neither_pydantic_nor_rich_nor_yaml_nor_the_journal(tmp_path: Path) -> None:
+    loaded = _loaded(tmp_path, "version")
+    assert loaded.isdisjoint((*PLAIN, "netchange.journal.store")), sorted(loaded & {*PLAIN, "netchange.journal.store"})
+    # the command line's own module only: version is main's
+    assert {m for m in loaded if m.startswith("netchange.cli.")} == {"netchange.cli.main", "netchange.cli._lazy"}
+
+
+def test_journal_head_reads_the_journal_without_pydantic_rich_or_yaml(tmp_path: Path) -> None:
+    loaded = _loaded(tmp_path, "journal", "head")
+    assert "netchange.journal.store" in loaded  # the probe really opened the journal
+    assert loaded.isdisjoint(PLAIN), sorted(loaded & set(PLAIN))
+    assert {m for m in loaded if m.startswith("netchange.cli.")} == {
+        "netchange.cli.main", "netchange.cli._lazy", "netchange.cli.common", "netchange.cli.journal"}
+
+
+def test_help_loads_every_command_module_but_no_model(tmp_path: Path) -> None:
+    from netchange.cli.main import MODULES
+
+    loaded = _loaded(tmp_path, "--help")
+    assert {f"netchange.cli.{m}" for m in MODULES} <= loaded
+    # Typer renders --help with Rich; the command modules import nothing else at their top
+    heavy = ("pydantic", "yaml", "netchange.models", "netchange.journal.store", "netchange.policy._model")
+    assert loaded.isdisjoint(heavy), sorted(loaded & set(heavy))
+
+
+@pytest.fixture
+def planned(two_switches: Path, cli: Callable[..., Any]) -> Path:
+    """The workspace of tests/conftest.py with one change planned (and recorded) on mock switches."""
+    change = two_switches / "chg.yaml"
+    change.write_text(yaml.safe_dump({
+        "id": "CHG-2026-0042", "title": "New VLAN for servers", "ticket": "INC0042", "requester": "amoreau",
+        "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}]}))
+    result = cli("plan", str(change), actor="dnguyen")
+    assert result.code == 0, result.err
+    return two_switches
+
+
+@pytest.mark.parametrize("argv", [("show", "CHG-2026-0042"), ("list",)], ids=["show", "list"])
+def test_show_and_list_read_the_journal_without_jinja2_the_classifier_or_the_drivers(
+    planned: Path, argv: tuple[str, ...]
+) -> None:
+    loaded = _loaded(planned, *argv, env={"NETCHANGE_POLICY": str(planned / "policy.yaml")})
+    assert "netchange.journal.store" in loaded
+    unused = ("netchange.classifiers.engine", "netchange.classifiers.loader", "netchange.drivers",
+              "netchange.platforms", "netchange.report.quarterly", "netchange.pipeline")
+    assert loaded.isdisjoint(DEVICE_LIBRARIES + RENDERING + LAB + unused), \
+        sorted(loaded & {*DEVICE_LIBRARIES, *RENDERING, *LAB, *unused})
+
+
+def test_the_command_map_names_the_module_that_registers_each_command() -> None:
+    # main.COMMANDS decides which module a command line loads: a wrong entry would make that
+    # command unknown ("No such command"), a missing one would load every module.
+    import typer.main
+
+    from netchange.cli import main
+
+    main._mount()
+    found = {info.name or typer.main.get_command_name(info.callback.__name__): info.callback.__module__
+             for info in main.app.registered_commands if info.callback is not None}
+    for group in main.app.registered_groups:
+        assert group.name is not None and group.typer_instance is not None
+        callback = group.typer_instance.registered_commands[0].callback
+        assert callback is not None
+        found[group.name] = callback.__module__
+    assert {name: module.rsplit(".", 1)[1] for name, module in found.items()} == main.COMMANDS
+
+
+def test_help_lists_the_commands_in_one_order_whatever_ran_before(tmp_path: Path) -> None:
+    # In-process callers (the tests, the demo) mount one module per command they run.
+    probe = """
+import contextlib, io, sys
+from netchange.cli import main
+for argv in (["journal", "head"], ["window", "--category", "minor", "--site", "doif", "--at",
+             "2026-12-02T10:00+01:00"], ["version"], ["--help"]):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        main.main(argv)
+print(out.getvalue())
+"""
+    env = {"PATH": "/usr/bin:/bin", "NETCHANGE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path),
+           "COLUMNS": "100"}
+    after = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                           check=False)
+    fresh = subprocess.run([sys.executable, "-m", "netchange", "--help"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, check=False)
+    assert fresh.returncode == 0 and "journal" in fresh.stdout, fresh.stderr
+    assert after.stdout.strip() == fresh.stdout.strip()
+
+
+def test_fail_on_offers_the_categories() -> None:
+    # --fail-on's choices are spelt out (the enum would load the request models for --help)
+    from netchange.cli.changes import FailOn
+    from netchange.models import Category
+
+    assert get_args(FailOn) == tuple(c.value for c in Category)
+
+
+def test_typer_still_checks_the_values_it_checked(workspace: Path, cli: Callable[..., Any]) -> None:
+    # Typer's own coercion, built when a value needs it: a number refused as before, a path a Path.
+    refused = cli("apply", "CHG-2026-0001", "--revert-in", "soon")
+    assert refused.code == 2 and "Invalid value for '--revert-in'" in refused.err
+    assert "Input should be a valid integer" in refused.err
+    elsewhere = workspace / "elsewhere"
+    shown = cli("--home", str(elsewhere), "journal", "head")
+    assert shown.code == 0, shown.err
+    assert (elsewhere / "journal.sqlite").exists()
