@@ -21,10 +21,21 @@ class CliResult:
     err: str
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _journal_heads_of_this_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The journal heads netchange keeps outside the state directory (issue 21 item 7) go to this
+    session's directory, not the developer's ``~/.local/state/netchange/journal-heads``: for the
+    session's and modules' fixtures too, and for a child process given an environment without the
+    ``NETCHANGE_*`` variables (``XDG_STATE_HOME`` is where the default then falls)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+        patch.setenv("NETCHANGE_JOURNAL_ANCHORS", str(tmp_path_factory.mktemp("journal-heads")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _journal_heads_of_this_test(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The journal heads netchange keeps outside the state directory (issue 21 item 7) go to a
-    directory of this test, not the developer's ``~/.local/state/netchange/journal-heads``."""
+    """Each test its own journal heads, as each has its own state directory."""
     monkeypatch.setenv("NETCHANGE_JOURNAL_ANCHORS", str(tmp_path_factory.mktemp("journal-heads")))
 
 
