@@ -1,8 +1,10 @@
 """Scrub secret values from any text netchange prints, stores or reports.
 
 Secrets are registered before any command writes or prints anything (the CLI's root callback
-registers the secrets file and the secret environment variables; credentials injection and the
-lab's key generation add theirs); every writer (journal, plan store, reports, logs) passes its text through
+registers every credential of the invocation, inventory loaded or not:
+:func:`netchange.config.register_every_secret`, the secrets files, the lab's, the inventory's and
+the secret environment variables; credentials injection and the lab's key generation add theirs);
+every writer (journal, plan store, reports, logs) passes its text through
 :func:`scrub`. Registering a value is idempotent; values shorter than four characters are
 ignored, since scrubbing them would mangle ordinary text.
 """

@@ -3,6 +3,8 @@
 Why a keyed hash chain: each event's hash is an HMAC-SHA256, under a key kept outside the journal
 file (``netchange.journal.key``), of the previous event's hash and its own canonical content: a
 changed, deleted or re-ordered past row breaks the chain, and recomputing the chain needs the key.
+Whoever holds the state directory holds the key too: each committed head is therefore also kept
+outside it (:mod:`netchange.journal.anchors`), which such a rewrite cannot match.
 
 Thread safety: apply runs hosts in threads; one connection is shared behind a re-entrant lock
 and every write is one ``BEGIN IMMEDIATE`` transaction (which also serialises other processes).

@@ -1,9 +1,11 @@
 """The journal's key: the chain is HMAC-SHA256 under a key kept outside the journal file.
 
 A plain hash chain only proves that rows were not changed by someone who did not recompute it;
-whoever can write the file can recompute it. With a key, rewriting the history needs the key too,
-and the key lives with the secrets, not with the journal (quality plan: every request and answer
-exists in writing — and that writing must be worth something).
+whoever can write the file can recompute it. With a key, rewriting the history needs the key too
+(quality plan: every request and answer exists in writing — and that writing must be worth
+something). By default the key file sits in the state directory, beside the secrets: whoever holds
+that directory holds the key, which is why the heads are also kept outside it
+(:mod:`netchange.journal.anchors`; the reasons: ``docs/journal.md``).
 
 Where the key comes from, first found wins:
 
