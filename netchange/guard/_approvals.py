@@ -57,6 +57,9 @@ class ApprovalStatus:
     rejections: tuple[Approval, ...]
     ignored: tuple[tuple[Approval, str], ...] = field(default=())
     """Approvals on this hash that do not count, and why."""
+    missing_sites: tuple[tuple[ApprovalRule, str], ...] = field(default=())
+    """Under ``approvals_across_sites: all_sites``, each rule not yet given for a site the plan
+    touches, with that site (the rule is in ``missing`` too)."""
     voided: tuple[Approval, ...] = field(default=())
     """Approvals given to earlier plans of the change."""
     requester_ok: bool = True
@@ -64,6 +67,30 @@ class ApprovalStatus:
     @property
     def complete(self) -> bool:
         return not self.missing and not self.rejections and self.requester_ok
+
+    @property
+    def complete_for_one_site(self) -> bool:
+        """Complete but for the sites still uncovered under ``all_sites`` (the guard's two rules)."""
+        partly = {r for r, _ in self.missing_sites} & {r for r, _ in self.satisfied}
+        return not set(self.missing) - partly and not self.rejections and self.requester_ok
+
+    def needs(self) -> list[str]:
+        """What is still needed, one entry per rule (per rule and site under ``all_sites``)."""
+        per_site: dict[ApprovalRule, list[str]] = {}
+        for rule, site in self.missing_sites:
+            per_site.setdefault(rule, []).append(site)
+        return [
+            f"{r.describe()} for {' and '.join(per_site[r])}" if r in per_site else r.describe()
+            for r in self.missing
+        ]
+
+    def given(self, rule: ApprovalRule, site: str | None = None) -> list[Approval]:
+        """The approvals counted for ``rule`` (for ``site``, when each site needs its own)."""
+        return [a for r, a in self.satisfied if r == rule and (site is None or site in self.covered.get(a.id, ()))]
+
+    covered: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Approval id → the sites it answers for, among those the plan touches (all of them when
+    approvals are not by site)."""
 
     @property
     def approvers(self) -> frozenset[str]:
@@ -77,7 +104,7 @@ class ApprovalStatus:
         if not self.requester_ok:
             return "the requester is not a requester of the policy, so the request is no validation"
         if self.missing:
-            return "missing: " + " AND ".join(r.describe() for r in self.missing)
+            return "missing: " + " AND ".join(self.needs())
         if not self.rules:
             return "complete: the request is the requester's validation"
         return "complete: " + ", ".join(f"{r.describe()} = {a.approver}" for r, a in self.satisfied)
@@ -152,8 +179,10 @@ def status(
         elif approval.decision == "approved":
             eligible.append(approval)
     rejections = tuple(standing)
-    satisfied = _match(rules, eligible)
-    missing = tuple(r for r in rules if r not in {s for s, _ in satisfied})
+    satisfied, missing_sites, covered = _satisfaction(policy, rules, eligible, sites)
+    missing = tuple(
+        r for r in rules if r not in {s for s, _ in satisfied} or r in {s for s, _ in missing_sites}
+    )
     voided = tuple(a for a in journal.approvals(change_id) if a.plan_hash != plan_hash)
     requester_person = policy.person(requester)
     requester_ok = bool(rules) or (
@@ -170,7 +199,77 @@ def status(
         ignored=tuple(ignored),
         voided=voided,
         requester_ok=requester_ok,
+        missing_sites=missing_sites,
+        covered=covered,
     )
+
+
+def sites_each_approved(policy: Policy, sites: tuple[str, ...]) -> tuple[str, ...]:
+    """The sites that each need their own approval of every rule: those the plan touches, when the
+    policy approves by site and asks ``approvals_across_sites: all_sites`` (PAQ "Roles": an
+    operations manager per site); none otherwise (one approval per rule suffices)."""
+    if policy.approvals_by_site and policy.approvals_across_sites == "all_sites" and len(sites) > 1:
+        return tuple(sites)
+    return ()
+
+
+def _satisfaction(
+    policy: Policy, rules: tuple[ApprovalRule, ...], eligible: list[Approval], sites: tuple[str, ...]
+) -> tuple[
+    tuple[tuple[ApprovalRule, Approval], ...], tuple[tuple[ApprovalRule, str], ...], dict[int, tuple[str, ...]]
+]:
+    """The approvals counted per rule, the (rule, site) still uncovered, and each approval's sites."""
+    covered = {a.id: _covers(policy, a, sites) for a in eligible}
+    each_site = sites_each_approved(policy, sites)
+    if each_site:
+        satisfied, missing_sites = _match_every_site(rules, eligible, each_site, covered)
+        return satisfied, missing_sites, covered
+    return _match(rules, eligible), (), covered
+
+
+def _covers(policy: Policy, approval: Approval, sites: tuple[str, ...]) -> tuple[str, ...]:
+    person = policy.person(approval.approver)
+    if not policy.approvals_by_site or person is None:
+        return tuple(sites)
+    return tuple(s for s in sites if person.answers_for((s,)))
+
+
+_MAX_ASSIGNMENTS = 100_000
+"""Brute force stays exact for the few people a policy lists; past this many, the first found."""
+
+
+def _match_every_site(
+    rules: tuple[ApprovalRule, ...], approvals: list[Approval], sites: tuple[str, ...],
+    covered: dict[int, tuple[str, ...]],
+) -> tuple[tuple[tuple[ApprovalRule, Approval], ...], tuple[tuple[ApprovalRule, str], ...]]:
+    """Each rule given for every one of ``sites``: a person counts for one rule only (each rule by
+    another person), and for that rule on each site they answer for. Returns the approvals counted
+    per rule and the (rule, site) still uncovered, choosing the assignment that completes the most
+    rules, then covers the most sites, with the fewest approvals."""
+    choices = [[-1, *(i for i, r in enumerate(rules) if _satisfies(r, a))] for a in approvals]
+    best: tuple[tuple[int, int, int], tuple[int, ...]] | None = None
+    for count, assignment in enumerate(itertools.product(*choices)):
+        if count > _MAX_ASSIGNMENTS:
+            break
+        per_rule: list[set[str]] = [set() for _ in rules]
+        for approval, index in zip(approvals, assignment, strict=True):
+            if index >= 0:
+                per_rule[index] |= set(covered[approval.id])
+        done = sum(1 for got in per_rule if got >= set(sites))
+        score = (done, sum(len(got & set(sites)) for got in per_rule), -sum(1 for i in assignment if i >= 0))
+        if best is None or score > best[0]:
+            best = (score, assignment)
+    assignment = best[1] if best is not None else ()
+    satisfied = tuple(
+        (rules[i], a) for i, a in sorted(
+            ((i, a) for a, i in zip(approvals, assignment, strict=True) if i >= 0), key=lambda p: (p[0], p[1].id)
+        )
+    )
+    uncovered = tuple(
+        (rule, site) for i, rule in enumerate(rules) for site in sites
+        if not any(site in covered[a.id] for r, a in satisfied if r is rules[i])
+    )
+    return satisfied, uncovered
 
 
 def _satisfies(rule: ApprovalRule, approval: Approval) -> bool:
@@ -336,6 +435,10 @@ class Approvers:
     """What the approval is: "a client ops_manager", or "extra approval (not needed)"."""
     people: tuple[Person, ...]
     required: bool = True
+    rule: ApprovalRule | None = None
+    """The category's rule (None: an extra approval the category does not need)."""
+    site: str | None = None
+    """The site this approval is for, when each site needs its own (``approvals_across_sites``)."""
 
 
 def who_may_approve(policy: Policy, plan: Plan, *, requester: str) -> tuple[Approvers, ...]:
@@ -363,8 +466,21 @@ def who_may_approve(policy: Policy, plan: Plan, *, requester: str) -> tuple[Appr
                 required=False,
             ),
         )
+    each_site = sites_each_approved(policy, sites)
+    if each_site:
+        return tuple(
+            Approvers(
+                needed=f"{r.describe()} for {site}", rule=r, site=site,
+                people=tuple(
+                    p for p in policy.people if r.satisfied_by(p) and allowed(p) and p.answers_for((site,))
+                ),
+            )
+            for r in rules
+            for site in each_site
+        )
     return tuple(
-        Approvers(needed=r.describe(), people=tuple(p for p in policy.people if r.satisfied_by(p) and allowed(p)))
+        Approvers(needed=r.describe(), rule=r,
+                  people=tuple(p for p in policy.people if r.satisfied_by(p) and allowed(p)))
         for r in rules
     )
 

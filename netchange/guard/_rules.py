@@ -133,9 +133,22 @@ def runnable_state(ctx: Context) -> list[str]:
 
 
 def approvals_complete(ctx: Context) -> list[str]:
-    """The approvals the category's policy lists are given to this plan hash, none rejected."""
-    if ctx.status is not None and not ctx.status.complete:
+    """The approvals the category's policy lists are given to this plan hash, none rejected (for
+    one site at least: the other sites' share is :func:`approvals_across_sites`)."""
+    if ctx.status is not None and not ctx.status.complete_for_one_site:
         return [f"approvals {ctx.status.summary()}"]
+    return []
+
+
+def approvals_across_sites(ctx: Context) -> list[str]:
+    """Under ``approvals_across_sites: all_sites``, a plan touching several sites has each approval
+    given for every one of them (each site's operations manager), not by one site alone."""
+    status = ctx.status
+    if status is not None and status.complete_for_one_site and status.missing_sites:
+        sites = ", ".join(sorted({h.site for h in ctx.plan.hosts}))
+        return [
+            f"approvals missing for every site the change touches ({sites}): {' AND '.join(status.needs())}"
+        ]
     return []
 
 
@@ -279,6 +292,11 @@ RUNNABLE_STATE = Rule(
 APPROVALS = Rule(
     "approvals", Cite(_CLASSIFICATION, "who validates", "categories.<c>.approvals"), approvals_complete
 )
+ACROSS_SITES = Rule(
+    "approvals-across-sites",
+    Cite(_ROLES, "(client, per site) — validates and plans medium changes", "approvals_across_sites"),
+    approvals_across_sites,
+)
 SEPARATION_OF_DUTIES = Rule(
     "separation-of-duties",
     Cite(_CLASSIFICATION, "validated and planned with the operations manager", "categories.<c>.approvals"),
@@ -321,6 +339,7 @@ APPLY_RULES: tuple[Rule, ...] = (
     CURRENT_PLAN,
     RUNNABLE_STATE,
     APPROVALS,
+    ACROSS_SITES,
     SEPARATION_OF_DUTIES,
     PLAN_HOSTS,
     PLAN_DEMANDS,

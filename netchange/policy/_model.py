@@ -252,6 +252,12 @@ class Policy(FrozenModel):
         description="A person whose entry names `sites` approves only changes touching one of them "
         "(PAQ: one operations manager per site).",
     )
+    approvals_across_sites: Literal["all_sites", "any_site"] = Field(
+        default="any_site",
+        description="Under `approvals_by_site`, a change touching several sites needs each approval rule "
+        "given for every one of them (`all_sites`: each site's operations manager approves) or for one "
+        "of them (`any_site`). PAQ: one operations manager per site.",
+    )
 
     # Set by ``load_policy``: the SHA-256 of the file's bytes and where it was read from.
     _file_digest: str | None = PrivateAttr(default=None)

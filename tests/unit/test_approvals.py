@@ -237,8 +237,14 @@ def test_an_ops_manager_approves_only_for_the_sites_the_policy_gives_them(journa
     assert status.complete
     both = planned(journal, change_id="CHG-2026-0002", requester="crenard",
                    hosts=(("sw-doso-1", "doso"), ("sw-doif-1", "doif")))
-    # A change on both sites is each site manager's: either may give the one approval it needs.
-    assert [[p.login for p in a.people] for a in who_may_approve(policy, both, requester="crenard")] == [
+    # A change on both sites needs both site managers under the shipped policy (all_sites) ...
+    assert policy.approvals_across_sites == "all_sites"
+    assert [(a.needed, [p.login for p in a.people]) for a in who_may_approve(policy, both, requester="crenard")] == [
+        ("a client ops_manager for doif", ["amoreau"]), ("a client ops_manager for doso", ["bleroy"])
+    ]
+    # ... and either one under `any_site`: one approval per rule.
+    one = policy.model_copy(update={"approvals_across_sites": "any_site"})
+    assert [[p.login for p in a.people] for a in who_may_approve(one, both, requester="crenard")] == [
         ["amoreau", "bleroy"]
     ]
     # Without approvals_by_site, sites only route notifications: another site's manager approves.
@@ -263,3 +269,34 @@ def test_a_person_naming_an_unknown_site_is_refused_when_the_policy_loads():
     raw["people"][0]["sites"] = ["nowhere"]
     with pytest.raises(ValidationError, match="unknown sites: nowhere"):
         type(POLICY).model_validate(raw)
+
+
+def test_a_change_on_both_sites_needs_each_sites_manager_under_all_sites(journal):
+    """Policy 2026.10-lab: `approvals_across_sites: all_sites` (PAQ "Roles": an operations manager per site)."""
+    both = planned(journal, requester="crenard", hosts=(("sw-doif-1", "doif"), ("sw-doso-1", "doso")))
+    _, status = approve(POLICY, journal, both.change.id, who("amoreau"))
+    assert not status.complete and status.complete_for_one_site
+    assert status.needs() == ["a client ops_manager for doso"]
+    assert "missing: a client ops_manager for doso" in status.summary()
+    assert journal.state(both.change.id) == "planned"
+    _, status = approve(POLICY, journal, both.change.id, who("bleroy"))
+    assert status.complete
+    assert [a.approver for a in status.given(status.rules[0], "doif")] == ["amoreau"]
+    assert [a.approver for a in status.given(status.rules[0], "doso")] == ["bleroy"]
+    assert journal.state(both.change.id) == "approved"
+    # Under any_site the first site manager's approval completes it, as before 2026.10-lab.
+    any_site = POLICY.model_copy(update={"approvals_across_sites": "any_site"})
+    other = planned(journal, change_id="CHG-2026-0009", requester="crenard",
+                    hosts=(("sw-doif-1", "doif"), ("sw-doso-1", "doso")))
+    assert approve(any_site, journal, other.change.id, actor_for(any_site, "amoreau"))[1].complete
+
+
+def test_a_person_for_every_site_covers_them_all_but_counts_for_one_rule(journal):
+    """gperrin lists no site: his approval stands for both sites; a major change still needs a client
+    ops_manager for each site besides him."""
+    both = planned(journal, Category.MAJOR, requester="crenard", hosts=(("sw-doif-1", "doif"), ("sw-doso-1", "doso")))
+    approve(POLICY, journal, both.change.id, who("gperrin"))
+    _, status = approve(POLICY, journal, both.change.id, who("amoreau"))
+    assert status.needs() == ["a client ops_manager for doso"]
+    _, status = approve(POLICY, journal, both.change.id, who("bleroy"))
+    assert status.complete

@@ -325,3 +325,15 @@ def test_rollback_guard_applies_the_person_window_and_freeze_rules(journal):
     assert events[1]["rules"] == ["who-may-apply"] and events[3]["rules"] == ["freeze"]
     # Approvals and the change's state were judged before it ran: not asked again of a rollback.
     assert journal.state(plan.change.id) == "completed"
+
+
+def test_a_change_on_both_sites_approved_by_one_site_is_refused_by_the_across_sites_rule(journal):
+    plan = make_plan(category=Category.MEDIUM, requester="crenard",
+                     hosts=(("sw-doif-1", "doif"), ("sw-doso-1", "doso")))
+    journal.record_plan(plan, plan.created_by)
+    approve(POLICY, journal, plan.change.id, actor_for(POLICY, "amoreau"))
+    with pytest.raises(GuardRefused, match=r"approvals missing for every site .*doif, doso.*ops_manager for doso"):
+        guard(plan, journal)
+    assert guard_events(journal, plan.change.id)[-1]["rules"] == ["approvals-across-sites"]
+    approve(POLICY, journal, plan.change.id, actor_for(POLICY, "bleroy"))
+    guard(plan, journal)
