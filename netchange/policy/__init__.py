@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from netchange.policy._window import open_intervals as open_intervals
     from netchange.policy._window import parse_at as parse_at
     from netchange.policy._window import parse_duration as parse_duration
+    from netchange.policy._windowtable import Opening as Opening
+    from netchange.policy._windowtable import WindowTable as WindowTable
 
 _WHERE = {
     "Actor": "_identity",
@@ -50,6 +52,8 @@ _WHERE = {
     "open_intervals": "_window",
     "parse_at": "_window",
     "parse_duration": "_window",
+    "Opening": "_windowtable",
+    "WindowTable": "_windowtable",
 }
 
 __all__ = [
@@ -57,10 +61,12 @@ __all__ = [
     "ApprovalRule",
     "CategoryPolicy",
     "Freeze",
+    "Opening",
     "Person",
     "Policy",
     "RequestRules",
     "Verdict",
+    "WindowTable",
     "actor_for",
     "current_actor",
     "evaluate",

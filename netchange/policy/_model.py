@@ -39,7 +39,11 @@ class Weekday(enum.StrEnum):
     @property
     def number(self) -> int:
         """``datetime.weekday()`` numbering: Monday is 0."""
-        return list(Weekday).index(self)
+        return _WEEKDAY_NUMBERS[self]
+
+
+# Looked up once per window and day (the queue judges a window per row): a dict, not a list scan.
+_WEEKDAY_NUMBERS: dict[Weekday, int] = {day: i for i, day in enumerate(Weekday)}
 
 
 WEEKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
