@@ -14,11 +14,13 @@ from netchange._face import lazy_names
 if TYPE_CHECKING:
     from netchange.guard._approvals import ApprovalStatus as ApprovalStatus
     from netchange.guard._approvals import Approvers as Approvers
+    from netchange.guard._approvals import Pending as Pending
     from netchange.guard._approvals import approve as approve
     from netchange.guard._approvals import plan_sites as plan_sites
     from netchange.guard._approvals import refusal_of as refusal_of
     from netchange.guard._approvals import status_of_current as status_of_current
     from netchange.guard._approvals import status_of_plan as status_of_plan
+    from netchange.guard._approvals import statuses as statuses
     from netchange.guard._approvals import unfilled_roles as unfilled_roles
     from netchange.guard._approvals import who_may_approve as who_may_approve
     from netchange.guard._decision import check_apply as check_apply
@@ -31,6 +33,8 @@ _WHERE = {
     "APPLY_RULES": "_rules",
     "ApprovalStatus": "_approvals",
     "Approvers": "_approvals",
+    "Pending": "_approvals",
+    "statuses": "_approvals",
     "ROLLBACK_RULES": "_rules",
     "approve": "_approvals",
     "check_apply": "_decision",
@@ -47,6 +51,7 @@ __all__ = [
     "ROLLBACK_RULES",
     "ApprovalStatus",
     "Approvers",
+    "Pending",
     "approve",
     "check_apply",
     "check_rollback",
@@ -54,6 +59,7 @@ __all__ = [
     "refusal_of",
     "status_of_current",
     "status_of_plan",
+    "statuses",
     "unfilled_roles",
     "who_may_approve",
 ]

@@ -31,7 +31,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from netchange.errors import BadRequest, GuardRefused
-from netchange.journal import Approval, Journal, State, StateError
+from netchange.journal import Approval, Event, Journal, State, StateError
 from netchange.models import Category
 from netchange.plan import Plan
 from netchange.plan import store as planstore
@@ -110,13 +110,33 @@ class ApprovalStatus:
         return "complete: " + ", ".join(f"{r.describe()} = {a.approver}" for r, a in self.satisfied)
 
 
-def _chained_approvals(journal: Journal, change_id: str) -> tuple[dict[int, tuple[int, str | None]], int]:
+@dataclass(frozen=True)
+class Decided:
+    """What :func:`status` reads of one change, read beforehand for many changes at once (the
+    queue: ``Journal.decisions_of``): its approvals of every hash, its approval, rejection and
+    state events in order, and the digest of the policy pinned in the journal."""
+
+    approvals: list[Approval]
+    events: list[Event]
+    pinned: str | None
+
+
+def _read_decided(journal: Journal, change_id: str, decided: Decided | None) -> Decided:
+    if decided is not None:
+        return decided
+    return Decided(
+        approvals=journal.approvals(change_id), events=journal.events(change_id),
+        pinned=policypin.pinned_digest(journal),
+    )
+
+
+def _chained_approvals(events: list[Event]) -> tuple[dict[int, tuple[int, str | None]], int]:
     """What the chained events say of each approval: approval id → its event's sequence number and
     policy digest; and the sequence number of the last attempt that ended rolled back or failed
     (approvals before it are used up), 0 if none."""
     given: dict[int, tuple[int, str | None]] = {}
     consumed_at = 0
-    for event in journal.events(change_id):
+    for event in events:
         if event.kind in {"approval", "rejection"} and isinstance(event.data.get("approval_id"), int):
             given[event.data["approval_id"]] = (event.seq, event.data.get("policy_digest"))
         elif event.kind == "state" and event.data.get("to") in CONSUMING:
@@ -134,6 +154,7 @@ def status(
     requester: str,
     plan_author: str,
     sites: tuple[str, ...] = (),
+    decided: Decided | None = None,
 ) -> ApprovalStatus:
     """Match the latest decision of each person on ``plan_hash`` to the category's rules.
 
@@ -141,12 +162,13 @@ def status(
     entry names sites counts only when the plan touches one of them.
     """
     rules = policy.category(category).approvals
-    given, consumed_at = _chained_approvals(journal, change_id)
-    in_force = policypin.pinned_digest(journal)
+    decided = _read_decided(journal, change_id, decided)
+    given, consumed_at = _chained_approvals(decided.events)
+    in_force = decided.pinned
     latest: dict[str, Approval] = {}
     rejected: dict[str, Approval] = {}
     ignored: list[tuple[Approval, str]] = []
-    for approval in journal.approvals(change_id, plan_hash):
+    for approval in (a for a in decided.approvals if a.plan_hash == plan_hash):
         if approval.id not in given:
             ignored.append((approval, "no event of it in the journal's chain"))
             latest.pop(approval.approver, None)
@@ -183,7 +205,7 @@ def status(
     missing = tuple(
         r for r in rules if r not in {s for s, _ in satisfied} or r in {s for s, _ in missing_sites}
     )
-    voided = tuple(a for a in journal.approvals(change_id) if a.plan_hash != plan_hash)
+    voided = tuple(a for a in decided.approvals if a.plan_hash != plan_hash)
     requester_person = policy.person(requester)
     requester_ok = bool(rules) or (
         requester_person is not None and bool(set(policy.requests.roles) & set(requester_person.roles))
@@ -202,6 +224,33 @@ def status(
         missing_sites=missing_sites,
         covered=covered,
     )
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One change of a list, as its journal row says (unverified: for lists of links)."""
+
+    change_id: str
+    plan_hash: str
+    category: Category
+    requester: str
+    plan_author: str
+    sites: tuple[str, ...]
+
+
+def statuses(policy: Policy, journal: Journal, pending: list[Pending]) -> dict[str, ApprovalStatus]:
+    """The approval status of many changes, judged as :func:`status` judges one, read in three
+    queries whatever their number (the approval service's queue)."""
+    decided = journal.decisions_of(p.change_id for p in pending)
+    pinned = policypin.pinned_digest(journal)
+    return {
+        p.change_id: status(
+            policy, journal, p.change_id, plan_hash=p.plan_hash, category=p.category, requester=p.requester,
+            plan_author=p.plan_author, sites=p.sites,
+            decided=Decided(approvals=decided[p.change_id][0], events=decided[p.change_id][1], pinned=pinned),
+        )
+        for p in pending
+    }
 
 
 def sites_each_approved(policy: Policy, sites: tuple[str, ...]) -> tuple[str, ...]:

@@ -6,8 +6,9 @@ Why SQLite: one file, transactions, and a lock that several processes respect, s
 
 ``Journal`` is the one public class; each concern lives in its own module of this package and
 is mixed in here: ``chain`` (connection, transactions, the keyed hash chain of events),
-``changes`` (changes, plans, states), ``approvals``, ``locks`` (device locks) and ``verify``
-(the chain and every table against it). ``encoding`` holds how values are written and rows read.
+``changes`` (changes, plans, states), ``approvals``, ``locks`` (device locks), ``verify``
+(the chain and every table against it) and ``worklist`` (open changes filtered, sorted, paged).
+``encoding`` holds how values are written and rows read.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from netchange.journal.approvals import Approvals
 from netchange.journal.changes import Changes, StateError
 from netchange.journal.locks import Locks
 from netchange.journal.verify import Verify
+from netchange.journal.worklist import Worklist
 
 __all__ = ["Journal", "StateError"]
 
 
-class Journal(Changes, Approvals, Locks, Verify):
+class Journal(Changes, Approvals, Locks, Verify, Worklist):
     """Open (and create or migrate) the journal at ``path``. Use it as a context manager.
 
     One connection, behind one re-entrant lock, shared by every part: each write is one
