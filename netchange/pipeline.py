@@ -329,7 +329,7 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
                 raise StateConflict(
                     f"{change_id} is {state}: only a change left in_progress or failed can be recovered")
             actor.require("recover")
-            targets = [t for t in touched.values() if t.snapshot and not t.restored]
+            targets = [t for t in touched.values() if t.snapshot and not t.restored and not t.commit_refused]
         else:
             if state != "completed":
                 hint = "; run 'netchange recover' to bring back its devices" if state == "failed" else ""

@@ -50,6 +50,9 @@ class Touched:
     after_sha: str = ""
     """The snapshot store's copy of the state the change left (read after the commit)."""
     restored: bool = False
+    commit_refused: bool = False
+    """Its commit was refused by the driver's re-read (another hand, nothing written): not changed
+    by the apply, nothing to restore (a restore would find the other hand's lines)."""
 
 
 def last_apply(events: Sequence[EventLike]) -> dict[str, Touched]:
@@ -68,6 +71,8 @@ def last_apply(events: Sequence[EventLike]) -> dict[str, Touched]:
         elif event.kind == "commit_started":
             t.commit_started = True
             t.confirmed_commit = bool(data.get("confirmed"))
+        elif event.kind == "commit_refused":  # nothing written: the commit_started before it is void
+            t.commit_started, t.commit_refused = False, True
         elif event.kind in ("committed", "post_checks", "confirmed") and data.get("after"):
             t.after_hash = str(data["after"])
             t.after_sha = str(data.get("after_sha") or t.after_sha)

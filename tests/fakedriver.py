@@ -6,7 +6,9 @@ merge candidates line by line (``no X`` removes ``X``), and injects the faults t
 lists through ``optional_args``: a commit error, a rejected line, a lost session during commit,
 a broken rollback, a post-check that fails (the VLAN never shows in ``show vlan brief``), a
 session that dies while the candidate is compared, and someone else's change landing on another
-device at this device's commit (``oob``: {"device": name, "line": text}).
+device at this device's commit (``oob``: {"device": name, "line": text}), and another hand on this
+very device between the load and the commit, which the driver's re-read refuses, nothing written
+(``changed_meanwhile``: a line, as netchange's own drivers raise ``ChangedMeanwhile``).
 The engine is tested against it; the real drivers are tested against the lab.
 """
 
@@ -132,6 +134,14 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
         self._call("commit_config")
         if self.candidate is None:
             raise CommitError("nothing to commit")
+        hand = self.args.get("changed_meanwhile")
+        if hand and not self.replace:
+            from netchange.drivers.errors import ChangedMeanwhile
+
+            with _lock:
+                DEVICES[self.name].append(hand)
+            raise ChangedMeanwhile(f"{self.name}: changed by another hand since it was read, commit refused, "
+                                   f"nothing written: +{hand}", (f"+{hand}",))
         reject = self.args.get("reject_line")
         if reject and not self.replace and any(reject in line for line in self.candidate):
             self.candidate = None

@@ -53,7 +53,7 @@ from netchange.apply._outcome import ChangeOutcome, HostFailure, HostStatus
 from netchange.apply._progress import Progress
 from netchange.changetype import text_hash
 from netchange.drivers.contract import DriverProtocol, SaveReport, normalize, save_running
-from netchange.drivers.errors import SessionClosed
+from netchange.drivers.errors import ChangedMeanwhile, SessionClosed
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
@@ -74,6 +74,10 @@ class HostOutcome:
     """Why the host failed (typed: branch with ``failure.is_a(...)``), or ``None``."""
     snapshot: str = ""
     commit_started: bool = False
+    """On record (``commit_started``) and not taken back: the host may be changed, a restore is due."""
+    commit_refused: bool = False
+    """The driver's re-read just before the write differed from the state checked (another hand):
+    refused, nothing written; ``commit_started`` is taken back (journal: ``commit_refused``)."""
     committed: bool = False
     confirmed_pending: bool = False
     post_checks: list[dict[str, Any]] = field(default_factory=list)
@@ -104,8 +108,18 @@ class ApplyOutcome:
     alarms: list[str] = field(default_factory=list)
 
     @property
+    def refused_for_drift(self) -> bool:
+        """Stopped by drift alone with nothing changed anywhere: every failed host drifted (refused
+        before its commit, or its commit refused by the driver's re-read: nothing written) and no
+        host's commit started. The README's drift: refused, exit 3, plan again (as at prepare
+        time). Once a host was changed, it is a failed attempt (exit 1), rolled back or not."""
+        failed = [h for h in self.hosts.values() if h.failure is not None]
+        return (self.outcome is ChangeOutcome.ROLLED_BACK and not self.interrupted and bool(failed)
+                and all(h.drifted for h in failed) and not any(h.commit_started for h in self.hosts.values()))
+
+    @property
     def exit_code(self) -> int:
-        return self.outcome.exit_code
+        return 3 if self.refused_for_drift else self.outcome.exit_code
 
 
 def supports_confirmed_commit(platform: str) -> bool:
@@ -265,11 +279,15 @@ class Applier:
             self._report("commit_started", hp.host, confirmed=confirmed)
             out.commit_started = True
             fail_point("apply.commit", host=hp.host)  # commit_started on record, about to commit
-            if confirmed:
-                driver.commit_config(message=self.plan.change.id, revert_in=self.revert_in)
-                out.confirmed_pending = True
-            else:
-                driver.commit_config(message=self.plan.change.id)
+            try:
+                if confirmed:
+                    driver.commit_config(message=self.plan.change.id, revert_in=self.revert_in)
+                    out.confirmed_pending = True
+                else:
+                    driver.commit_config(message=self.plan.change.id)
+            except ChangedMeanwhile as exc:
+                self._commit_refused(driver, out, exc)
+                raise
             out.committed = True
             fail_point("apply.committed", host=hp.host)  # the device committed, nothing more journaled
             # What follows the commit is journaled in one transaction once the host is done:
@@ -314,6 +332,17 @@ class Applier:
         report = save_running(driver, hp.platform)
         fail_point("save.apply.after", host=hp.host)  # saved (or not), not yet journaled
         return report
+
+    def _commit_refused(self, driver: DriverProtocol, out: HostOutcome, exc: ChangedMeanwhile) -> None:
+        """The driver read the device again just before the write and found someone else's lines:
+        nothing was written. On record at once (``commit_refused``, durable): the host is no longer
+        one whose commit started, so neither apply's rollback nor ``recover`` restores it (a
+        restore would find the other hand's lines and alarm, or erase them); it is drift."""
+        out.commit_refused = True
+        _discard_quietly(driver)
+        fail_point("apply.commit_refused", host=out.host)  # refused, nothing written, not yet journaled
+        self._report("commit_refused", out.host, error=HostFailure.of(exc).text, lines=list(exc.lines))
+        out.commit_started = False
 
     def _host_failed(self, task: Task, out: HostOutcome, failure: HostFailure, pending: list[RunEvent]) -> Result:
         out.failed_at = time.monotonic()
@@ -482,8 +511,13 @@ class Applier:
         left = [h for h in self.changing if self.outcomes[h].commit_started and self.outcomes[h].restore is None]
         outcome = ChangeOutcome.FAILED if alarms or left else ChangeOutcome.ROLLED_BACK
         fail_point("apply.rolled_back")  # every restore journaled, apply_finished not yet
-        self._report("apply_finished", outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left)
-        return ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)
+        refused: dict[str, Any] = {"commit_refused": [h for h in failed if self.outcomes[h].commit_refused]}
+        self._report("apply_finished", outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left,
+                     **(refused if refused["commit_refused"] else {}))
+        result = ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)
+        if result.refused_for_drift:  # as at prepare time: refused for drift, exit 3
+            self.observers.message("drift: nothing was changed on any host; plan again")
+        return result
 
     def close(self) -> None:
         self.nr.close_connections(on_good=True, on_failed=True)

@@ -68,10 +68,25 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
     Options: ClassVar[type[DriverOptions]] = DriverOptions
     default_port: ClassVar[int] = 22
 
-    _checked_state: str | None = None
-    """The state that was checked: this session's last reading of the running state (the
-    engine's check, the load, the compare), as :meth:`running_config` returned it; ``None`` when
-    none was made, or this session wrote since (see :meth:`_reread_and_compare`)."""
+    _checked: str | None = None
+    _held = False
+    """A write was refused (:class:`ChangedMeanwhile`): the state checked stays the one the
+    refusal compared with, whatever this session reads to build a candidate (a restore's
+    ``load_replace_candidate`` reads the device, other hand included), until the engine reads the
+    device again (:meth:`get_config`)."""
+
+    @property
+    def _checked_state(self) -> str | None:
+        """The state that was checked: this session's last reading of the running state (the
+        engine's check, the load, the compare), as :meth:`running_config` returned it; ``None``
+        when none was made, or this session wrote since (see :meth:`_reread_and_compare`). Kept as
+        it is after a refusal until the engine's next :meth:`get_config` (:attr:`_held`)."""
+        return self._checked
+
+    @_checked_state.setter
+    def _checked_state(self, text: str | None) -> None:
+        if not self._held:
+            self._checked = text
     _reread_done: float | None = None
     write_window_ms: float | None = None
     """Milliseconds between the end of the last re-read and the start of the write that followed
@@ -130,6 +145,8 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         :meth:`startup_config`); the selection by ``retrieve`` is the same for every device.
         """
         wanted = {"running", "candidate", "startup"} if retrieve == "all" else {retrieve}
+        if "running" in wanted:
+            self._held = False  # the engine reads the device again: what it checks now is the state
         return {
             "running": self._read_running() if "running" in wanted else "",
             "candidate": (self.candidate_config() or "") if "candidate" in wanted else "",
@@ -183,10 +200,12 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
             if before != now:
                 lines = tuple(changed_between(before, now)) or ("(whitespace or order only)",)
                 self._checked_state = checked
+                self._held = True
                 shown = " | ".join(lines[:6]) + (f" | … ({len(lines) - 6} more)" if len(lines) > 6 else "")
                 raise ChangedMeanwhile(
                     f"{self._device_name}: changed by another hand since it was read, {what} refused, "
                     f"nothing written: {shown}", lines)
+        self._held = False  # as checked again (the other hand's lines gone): the hold ends
         self._checked_state = fresh
         return fresh
 

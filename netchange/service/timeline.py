@@ -90,6 +90,9 @@ _SAY: dict[str, Say] = {
     "snapshot": lambda d: ("running state saved (snapshot)", ""),
     "drift": lambda d: ("the device drifted from the plan", ""),
     "commit_started": lambda d: ("commit started" + (" (confirmed commit)" if d.get("confirmed") else ""), ""),
+    "commit_refused": lambda d: (
+        "commit refused, nothing written: changed by another hand since it was read: "
+        + "; ".join(str(line) for line in d.get("lines") or []), "warn"),
     "committed": lambda d: ("committed", ""),
     "confirmed": lambda d: ("confirmed", ""),
     "saved": lambda d: (
