@@ -21,6 +21,8 @@ from netchange.policy import Policy
 from netchange.report.render import render
 
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+YEARS = (1970, 9998)
+"""The years a quarter may be in: no journal is older, and 9998Q4 still ends within datetime's range."""
 
 
 def parse_quarter(text: str, policy: Policy) -> tuple[dt.datetime, dt.datetime]:
@@ -29,6 +31,8 @@ def parse_quarter(text: str, policy: Policy) -> tuple[dt.datetime, dt.datetime]:
     if not m:
         raise BadRequest(f"quarter {text!r} is not like 2026Q4")
     year, q = int(m.group(1)), int(m.group(2))
+    if not YEARS[0] <= year <= YEARS[1]:  # 9999Q4 would end in the year 10000, 0000Q1 begin in year 0
+        raise BadRequest(f"quarter {text!r}: the year is not between {YEARS[0]} and {YEARS[1]}")
     start = dt.datetime(year, 3 * (q - 1) + 1, 1, tzinfo=policy.tz)
     end = (
         dt.datetime(year + 1, 1, 1, tzinfo=policy.tz)

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -14,16 +12,26 @@ from fastapi.staticfiles import StaticFiles
 
 from netchange.config import Settings
 from netchange.errors import NetchangeError
-from netchange.service import api, auth, pages
+from netchange.service import api, auth, feeds, live, pages
+from netchange.service.bodylimit import BodyLimit
+from netchange.service.secheaders import SecurityHeaders
 from netchange.service.state import STATIC, Service
 
-# No script at all: the pages are plain HTML forms. Anything injected cannot run.
+# The pages are plain HTML forms; the one script is a static file of the service (static/live.js,
+# the live apply), so no inline or injected script can run; it may open the page's own event stream.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 MAX_BODY = 64 * 1024
-"""Forms and API bodies are small (a comment, a hash): anything larger is refused unread."""
+"""Forms and API bodies are small (a comment, a hash): anything larger is refused unread, counted
+on the bytes received whether or not a Content-Length was sent (``bodylimit.BodyLimit``)."""
 
 
 def create_app(settings: Settings, *, secure_cookies: bool = False) -> FastAPI:
@@ -31,20 +39,13 @@ def create_app(settings: Settings, *, secure_cookies: bool = False) -> FastAPI:
     app.state.service = Service(settings=settings, secure_cookies=secure_cookies)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(feeds.router)
+    app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.middleware("http")
-    async def guard_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return JSONResponse({"error": "request body too large", "exit_code": 2}, status_code=413)
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    # Added last is outermost: the headers wrap the body limit, so its 413 carries them too.
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(SecurityHeaders, always=SECURITY_HEADERS, defaults={"Cache-Control": "no-store"})
 
     @app.exception_handler(auth.NotSignedIn)
     async def not_signed_in(request: Request, exc: auth.NotSignedIn) -> Response:
