@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from netchange import redact
@@ -15,7 +15,7 @@ from netchange.plan import store as planstore
 from netchange.report.quarterly import quarter_stats
 from netchange.report.render import render
 from netchange.report.sheet import build_sheet
-from netchange.service import auth, calendar, changeview, queue, timeline
+from netchange.service import auth, calendar, changeview, timeline, worklist
 from netchange.service.decide import PlanChanged, decide
 from netchange.service.sessions import Session
 
@@ -63,13 +63,24 @@ def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -
 
 
 @router.get("/queue")
-def my_queue(request: Request) -> Response:
+def my_queue(  # noqa: PLR0917 (FastAPI reads each query parameter from a parameter)
+    request: Request,
+    site: Annotated[str, Query(max_length=40)] = "",
+    category: Annotated[str, Query(max_length=20)] = "",
+    state: Annotated[str, Query(max_length=20)] = "open",
+    requester: Annotated[str, Query(max_length=200)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "waiting",
+    order: Annotated[str, Query(max_length=4)] = "asc",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
     session = auth.session_of(request)
     service = auth.service_of(request)
     policy = service.policy()
+    filters = worklist.check_filters(policy, site, category, state, requester, sort, order, page_number)
     with service.journal() as journal:
-        q = queue.build_queue(policy, journal, session.login, now=service.now(policy), limit=queue.LIMIT)
-    return page(request, "queue.html", session, policy=policy, q=q, title="My queue", limit=queue.LIMIT)
+        w = worklist.build_worklist(policy, journal, session.login, filters, now=service.now(policy))
+    return page(request, "queue.html", session, policy=policy, w=w, title="My queue", sites=list(policy.sites),
+                categories=worklist.CATEGORIES, states=list(worklist.STATES), columns=worklist.COLUMNS)
 
 
 def _change_page(
