@@ -1,4 +1,4 @@
-"""An FRR router over SSH: ``vtysh`` to read and check, FRR's own ``frr-reload.py`` to diff and apply.
+"""An FRR router over SSH: ``vtysh`` to read, check and send, FRR's own ``frr-reload.py`` to diff.
 
 - ``get_config``: ``vtysh -c 'show running-config'``, exactly as vtysh prints it (header included).
 - candidate: the **target configuration**, a full FRR configuration. Replace: the text given
@@ -8,18 +8,28 @@
   positive ``X`` is in the running configuration at the same place removes it from the target
   (:func:`merge_target`), any other ``no`` line is kept as a statement (``no ipv6 forwarding``).
 - ``load_*_candidate`` checks the target with ``vtysh -C -f`` on the device (FRR's own parser).
-- ``compare_config``: ``frr-reload.py --test`` against the live daemons, its exit status checked,
-  its "lines to delete / lines to add" turned into netchange's diff format (:func:`reload_diff`).
-  frr-reload.py has a trap: a target it cannot parse (even only the header vtysh itself prints)
-  makes it answer "delete everything" with exit status 1. Such an answer is refused, never shown
-  as a diff and never applied.
-- ``commit_config``: ``frr-reload.py --test`` (refused answers stop here, nothing applied), then
-  ``--reload`` (exactly the lines ``--test`` showed), exit status checked, then ``--test`` again
-  must show nothing left to do. On failure the pre-commit running
-  configuration is reloaded before the error is raised (the reload is line by line, not atomic).
-- ``rollback``: reloads the pre-commit snapshot and checks that ``show running-config`` is byte
-  for byte what it was; no normalisation was needed (FRR prints no counters or timestamps there,
-  and the header lines are constant).
+- ``compare_config``: ``frr-reload.py --test --input`` of the reading just made, its exit status
+  checked, its "lines to delete / lines to add" turned into netchange's diff format
+  (:func:`reload_diff`). frr-reload.py has a trap: a target it cannot parse (even only the header
+  vtysh itself prints) makes it answer "delete everything" with exit status 1. Such an answer is
+  refused, never shown as a diff and never applied.
+- ``commit_config``: the commands are frr-reload.py's (``--test --input``) computed from **the
+  reading that was checked**, never from a reading of its own (``--reload`` reads the router
+  again itself, and would delete a line typed by hand in between without a word); the router is
+  read again and must still be that reading, then netchange sends exactly those commands through
+  vtysh (:func:`send_script`: each delete as frr-reload.py sends it, the adds in one
+  ``vtysh -f``), reads the router back and checks with ``--test --input`` that nothing is left
+  to do. A line typed during the send is in no command: it stays, and is named
+  (:class:`ChangedMeanwhile`). On failure the pre-commit configuration is put back the same way
+  before the error is raised (the commands are sent line by line, not atomically).
+- ``rollback``: the same way to the pre-commit snapshot, then ``show running-config`` must be
+  byte for byte what it was; no normalisation was needed (FRR prints no counters or timestamps
+  there, and the header lines are constant).
+- reading: ``show running-config`` comes with ``show daemons`` in the same vtysh call; a daemon
+  that answered when the session opened and no longer does (or whose pid file names a dead
+  process) raises :class:`NotAnswering` — vtysh would print the configuration without that
+  daemon's part, which is not a change anyone made. A ``show … json`` answer that is not JSON
+  raises :class:`AnswerUnreadable`.
 
 No confirmed commit (FRR has none): the engine rolls back itself. Commands run over SSH, one exec
 channel each (:mod:`netchange.drivers.sshexec`), as the user the inventory gives (root in the lab).
@@ -27,6 +37,7 @@ channel each (:mod:`netchange.drivers.sshexec`), as the user the inventory gives
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +45,14 @@ from typing import Any, Literal
 from napalm.base.exceptions import CommandErrorException
 
 from netchange.drivers.base import check_read_only
-from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
+from netchange.drivers.errors import (
+    AnswerUnreadable,
+    ChangedMeanwhile,
+    CommitRefused,
+    MergeRejected,
+    NotAnswering,
+    ReplaceRejected,
+)
 from netchange.drivers.sshdriver import SshExecDriver
 from netchange.drivers.sshexec import SshOptions
 from netchange.platforms import SaveSteps, load_profile
@@ -43,6 +61,9 @@ Mode = Literal["merge", "replace"]
 
 HEADER = ("Building configuration...", "Current configuration:")
 """What vtysh prints before the configuration; frr-reload.py cannot parse it (see the module)."""
+DEFAULT_SOCKET_DIR = "/var/run/frr"
+"""Where FRR's daemons keep their vty sockets and pid files unless ``vty_socket`` says otherwise."""
+_SPLIT = "NETCHANGE-RUNNING-END"
 _DELETE_BANNER = "Lines To Delete"
 _ADD_BANNER = "Lines To Add"
 _MAX_CANDIDATE = 1_000_000
@@ -201,6 +222,50 @@ def reload_diff(deletes: list[str], adds: list[str], running: str) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
+def send_script(vtysh: str, deletes: list[str], workdir: str = '"$d"') -> str:
+    """The shell lines that send frr-reload.py's commands through ``vtysh`` (the adds in the file
+    ``$d/target.conf``, written by :meth:`FrrDriver._with_target`): each delete in its own ``vtysh -c configure -c …``
+    (parents first), its last word dropped and tried again while it has more than two words, as
+    ``frr-reload.py --reload`` does (``no ip ospf authentication message-digest 1.1.1.1`` is
+    refused, ``no ip ospf authentication`` is not); then every add in one ``vtysh -f``. What no
+    attempt deleted is printed on stderr and the script exits 1; nothing else is sent."""
+    out = ['fail=0',
+           'del() { last=$1; shift; orig=$last; '
+           f'until {vtysh} -c configure "$@" -c "$last" >{workdir}/del.out 2>&1; do '
+           'case "$last" in *" "*" "*) last=${last% *} ;; '
+           '*) echo "not deleted: $orig: $(tr "\\n" " " <' + workdir + '/del.out | head -c 300)" >&2; '
+           'fail=1; break ;; esac; done; }']
+    for parents, command in _commands(deletes):
+        args = " ".join(f"-c {shlex.quote(parent)}" for parent in parents)
+        out.append(f"del {shlex.quote(command.strip())} {args}".rstrip())
+    out.append(f'if [ -s {workdir}/target.conf ]; then {vtysh} -f {workdir}/target.conf >{workdir}/add.out 2>&1 '
+               f'|| {{ echo "adds refused: $(tr "\\n" " " <{workdir}/add.out | head -c 300)" >&2; fail=1; }}; fi')
+    out.append('exit $fail')
+    return "\n".join(out) + "\n"
+
+
+def foreign_lines(checked: str, now: str, target: str, to_delete: list[str]) -> list[str]:
+    """Lines of ``now`` (read after our write) that neither the reading our commands were
+    computed from (``checked``) nor the ``target`` holds, when frr-reload.py would delete one of
+    them to reach the target (``to_delete``: its "Lines To Delete" from ``now``): another hand's,
+    typed during the write. A line that only prints differently from the target (FRR's own
+    spelling of a line) is not in ``to_delete`` and is not taken for one. ``+line`` each."""
+    known = {line.strip() for line in (*strip_header(checked).splitlines(), *strip_header(target).splitlines())}
+    found = [line for line in strip_header(now).splitlines()
+             if line.strip() not in known and line.strip() not in ("!", "exit", "end")]
+    deleted = {line.strip() for line in to_delete}
+    named = [line for line in found if f"no {line.strip()}" in deleted
+             or (line.strip().startswith("no ") and line.strip()[3:] in deleted)]
+    return [f"+{line}" for line in found] if named else []
+
+
+def daemon_trouble(answering: frozenset[str], at_open: frozenset[str], dead: frozenset[str]) -> list[str]:
+    """The daemons that do not answer vtysh although they should: those that answered when the
+    session opened, and those whose pid file names a process that no longer exists (a daemon
+    that crashed before this session, which ``show daemons`` alone would not reveal)."""
+    return sorted((at_open | dead) - answering)
+
+
 # -- the driver --------------------------------------------------------------------------------
 
 
@@ -234,39 +299,100 @@ class FrrDriver(SshExecDriver):
         self._snapshot: str | None = None
         self._base: str | None = None
         """The reading a merge's target was computed from (the target is that reading + the snippet)."""
+        self._daemons_at_open: frozenset[str] = frozenset()
+        """The daemons that answered vtysh when the session opened."""
 
     # -- session ---------------------------------------------------------------------------
 
-    def _with_target(self, target: str, command: str) -> tuple[int, str, str]:
-        """Run ``command`` with ``$d/target.conf`` holding ``target`` and ``$d`` a private
-        scratch directory (frr-reload.py's ``--rundir``), deleted afterwards whatever happens."""
-        script = ('d=$(mktemp -d /tmp/netchange-frr.XXXXXX) || exit 99; trap \'rm -rf "$d"\' EXIT; '
-                  f'cat > "$d/target.conf" && {command}')
-        return self.ssh.run(script, stdin=target)
+    def open(self) -> None:
+        """Open the session and note the daemons that answer vtysh now (:meth:`_daemons`): a
+        reading without one of them later is a daemon down, never a configuration someone changed."""
+        super().open()
+        answering, dead = self._daemons()
+        self._daemons_at_open = answering - dead
+
+    def _with_target(self, target: str, command: str, *, running: str | None = None) -> tuple[int, str, str]:
+        """Run ``command`` with ``$d/target.conf`` holding ``target`` (and ``$d/running.conf``
+        holding ``running``, when given: frr-reload.py's ``--input``) and ``$d`` a private scratch
+        directory (frr-reload.py's ``--rundir``), deleted afterwards whatever happens."""
+        prologue = 'd=$(mktemp -d /tmp/netchange-frr.XXXXXX) || exit 99; trap \'rm -rf "$d"\' EXIT; '
+        if running is None:
+            return self.ssh.run(f'{prologue}cat > "$d/target.conf" && {command}', stdin=target)
+        split = ('awk -v d="$d" \'$0 == "' + _SPLIT + '" {f = 1; next} '
+                 '{print > (f ? d "/target.conf" : d "/running.conf")}\'')
+        return self.ssh.run(f'{prologue}: > "$d/running.conf"; : > "$d/target.conf"; {split} && {command}',
+                            stdin=f"{strip_header(running)}{_SPLIT}\n{target}")
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _dead_pids(self) -> str:
+        """A shell line printing, on one line, the daemons whose pid file (in the socket
+        directory) names a process that no longer exists: a daemon that died."""
+        directory = shlex.quote(self.options.vty_socket or DEFAULT_SOCKET_DIR)
+        return (f'( cd {directory} 2>/dev/null && for f in *.pid; do [ -f "$f" ] && p=$(cat "$f") && '
+                '[ -n "$p" ] && [ ! -d "/proc/$p" ] && printf \'%s \' "${f%.pid}"; done ); echo')
+
+    def _daemons(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(the daemons vtysh's ``show daemons`` lists, the daemons whose pid file names a dead
+        process), in one exec."""
+        rc, out, _ = self.ssh.run(f"{self._dead_pids()}; {self._vtysh} -c 'show daemons'")
+        dead, _, listed = out.partition("\n")
+        return frozenset(listed.split() if rc == 0 else ()), frozenset(dead.split())
+
+    def _check_daemons(self, answering: frozenset[str], dead: frozenset[str], what: str) -> None:
+        """Raise :class:`NotAnswering` when a daemon that should answer does not (:func:`daemon_trouble`)."""
+        missing = daemon_trouble(answering, self._daemons_at_open, dead)
+        if missing:
+            them = "them" if len(missing) > 1 else "it"
+            raise NotAnswering(
+                f"{self.name}: FRR daemon not answering: {', '.join(missing)} (answering now: "
+                f"{' '.join(sorted(answering)) or 'none'}); {what} without {them} is not the router's")
+
     def running_config(self) -> str:
-        rc, out, err = self.ssh.run(f"{self._vtysh} -c 'show running-config'")
-        if rc != 0 or "Current configuration" not in out:
+        """``show running-config`` as vtysh prints it, read with ``show daemons`` in the same
+        vtysh call: vtysh leaves out, without a word, the part of a daemon that does not answer,
+        so a reading without a daemon that answered when the session opened (or whose process
+        died) raises :class:`NotAnswering` rather than show its configuration as removed."""
+        rc, out, err = self.ssh.run(f"{self._dead_pids()}; {self._vtysh} -c 'show daemons' -c 'show running-config'")
+        dead, _, rest = out.partition("\n")
+        listed, _, config = rest.partition("\n")
+        if listed.strip() in HEADER:  # no daemons line at all: vtysh reached none
+            listed, config = "", rest
+        self._check_daemons(frozenset(listed.split()), frozenset(dead.split()), "show running-config")
+        if rc != 0 or "Current configuration" not in config:
             raise CommandErrorException(f"{self.name}: vtysh show running-config failed ({rc}): {err.strip()}")
-        return out
+        return config
 
     def candidate_config(self) -> str | None:
         return self._candidate
 
     def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
-        """Read-only vtysh commands (``show …``) and the profile's read-only shell commands."""
+        """Read-only vtysh commands (``show …``) and the profile's read-only shell commands.
+
+        A vtysh command that fails while a daemon is down raises :class:`NotAnswering` (vtysh
+        answers ``bgpd is not running``, which is no answer of bgpd's); a ``show … json`` whose
+        answer is not JSON raises :class:`AnswerUnreadable`."""
         if encoding != "text":
             raise NotImplementedError("only text output")
         check_read_only(load_profile("frr"), commands)
         out: dict[str, str] = {}
         for command in commands:
-            if command.strip().startswith("show "):
+            vtysh = command.strip().startswith("show ")
+            if vtysh:
                 rc, stdout, stderr = self.ssh.run(f"{self._vtysh} -c {shlex.quote(command.strip())}")
             else:
                 rc, stdout, stderr = self.ssh.run(command)
-            out[command] = stdout if rc == 0 else stdout + stderr
+            if vtysh and rc != 0:
+                answering, dead = self._daemons()
+                self._check_daemons(answering, dead, repr(command))
+            text = stdout if rc == 0 else stdout + stderr
+            if vtysh and command.strip().endswith(" json") and text.strip():
+                try:
+                    json.loads(text)
+                except ValueError as exc:
+                    raise AnswerUnreadable(f"{self.name}: {command!r}: not JSON ({exc}): "
+                                           f"{' '.join(text.split())[:120]!r}") from exc
+            out[command] = text
         return out
 
     # -- saving (the steps are the profile's ``save``; NetchangeDriver.save_config runs them) --
@@ -315,16 +441,20 @@ class FrrDriver(SshExecDriver):
     def discard_config(self) -> None:
         self._candidate, self._mode, self._base = None, None, None
 
-    def _reload(self, target: str, *, apply: bool) -> tuple[list[str], list[str]]:
-        """frr-reload.py ``--test`` (or ``--reload``) against ``target``; its commands, checked."""
-        action = "--reload" if apply else "--test"
-        rc, out, err = self._with_target(target, f'{self._reload_cmd} {action} --rundir "$d" "$d/target.conf"')
-        parsed = parse_reload_output(out) if not apply else ([], [])
+    def _test(self, target: str, running: str | None = None) -> tuple[list[str], list[str]]:
+        """``frr-reload.py --test`` of ``target``: (commands to delete, commands to add), checked.
+
+        ``running``: the reading to compute them from (``--input``), else frr-reload.py reads the
+        router itself. A target it cannot parse is refused (see the module), never an answer."""
+        source = ' --input "$d/running.conf"' if running is not None else ""
+        rc, out, err = self._with_target(
+            target, f'{self._reload_cmd} --test{source} --rundir "$d" "$d/target.conf"', running=running)
+        parsed = parse_reload_output(out)
         problem = None
         if rc != 0:
-            problem = f"frr-reload.py {action} exited with status {rc}"
+            problem = f"frr-reload.py --test exited with status {rc}"
         elif "failed to process new configuration" in err or parsed is None:
-            problem = f"frr-reload.py {action} could not parse the target"
+            problem = "frr-reload.py --test could not parse the target"
         if problem:
             lines = [line for line in err.splitlines() if "ERROR" in line or "% " in line or "line " in line][:5]
             detail = " | ".join(line.strip() for line in lines)
@@ -337,16 +467,66 @@ class FrrDriver(SshExecDriver):
         if self._candidate is None:
             return ""
         running = self._read_running()
-        deletes, adds = self._reload(self._candidate, apply=False)
+        deletes, adds = self._test(self._candidate, running)
         return reload_diff(deletes, adds, running)
 
     # -- commit and rollback ---------------------------------------------------------------
 
-    def _apply(self, target: str) -> list[str]:
-        """Reload ``target``; what is still to do afterwards (empty when it took)."""
-        self._reload(target, apply=True)
-        deletes, adds = self._reload(target, apply=False)
-        return deletes + adds
+    def _send(self, deletes: list[str], adds: list[str]) -> str | None:
+        """Send exactly these commands through vtysh (:func:`send_script`), in one exec; what
+        went wrong, or ``None``."""
+        rc, _, err = self._with_target("".join(f"{line}\n" for line in adds), send_script(self._vtysh, deletes))
+        if rc != 0:
+            detail = " | ".join(line.strip() for line in err.splitlines() if line.strip())[:300]
+            return f"vtysh refused ({rc}): {detail}"
+        return None
+
+    def _write(self, target: str, checked: str, what: str) -> tuple[str, list[str]]:
+        """Bring the router from ``checked`` (the reading just compared with the router) to
+        ``target`` by frr-reload.py's commands computed **from that reading** and sent by
+        netchange: a line typed by hand meanwhile is not in the reading, so no command names it.
+        Then the router is read back (:meth:`_read_running`: the state a next write is checked
+        against) and compared with the target.
+
+        The commands are computed before the re-read (:meth:`_reread_and_compare`, called here:
+        the window is the re-read's end to the send), and the re-read must equal ``checked``.
+        As ``frr-reload.py --reload``'s second pass, the lines of the target still missing after
+        the deletes (a ``no neighbor X remote-as`` takes the neighbour's other lines with it) are
+        added once more; nothing is deleted after the first pass. Returns (what the router
+        reads now, what is still to do: ``-`` lines the router has that the target lacks, ``+``
+        lines it lacks; empty when it took).
+
+        :raise ChangedMeanwhile: the re-read differs (nothing written), or lines appeared during
+            the write that neither ``checked`` nor ``target`` holds (another hand's, typed then:
+            written, those lines kept, the state checked left without them so that no later
+            write of this session erases them before the router is read again).
+        :raise CommandErrorException: frr-reload.py refused the target (nothing written).
+        """
+        deletes, adds = self._test(target, checked)
+        self._reread_and_compare(what, base=self._base if what == "commit" else None)
+        self._writing()
+        problem = self._send(deletes, adds)
+        after = self._read_running()
+        left_del, left_add = self._test(target, after)
+        hand = foreign_lines(checked, after, target, left_del)
+        if left_add and not hand:
+            self._send([], left_add)
+            after = self._read_running()
+            left_del, left_add = self._test(target, after)
+            hand = foreign_lines(checked, after, target, left_del)
+        if hand:
+            # The state checked: the router as this write meant to leave it (the reading without
+            # those lines), so that any later write of this session is refused over them too.
+            self._checked_state = "".join(line for line in after.splitlines(keepends=True)
+                                          if f"+{line.rstrip(chr(10))}" not in hand)
+            raise ChangedMeanwhile(
+                f"{self._device_name}: changed by another hand during the {what}'s write: written, but these "
+                f"lines typed meanwhile are kept, not erased (the router is not as expected): "
+                f"{' | '.join(hand[:6])}", tuple(hand))
+        left = [f"-{line}" for line in left_del] + [f"+{line}" for line in left_add]
+        if problem and not left:
+            left = [f"({problem})"]
+        return after, left
 
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         if revert_in is not None:
@@ -355,49 +535,45 @@ class FrrDriver(SshExecDriver):
             raise CommitRefused(f"{self.name}: no candidate loaded")
         rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
         target = self._candidate
+        # Another hand: the commands are computed from the reading that was checked, the router
+        # is read again just before they are sent (else refused, unwritten), and only those
+        # commands are sent: a line typed after the re-read is named, never deleted.
+        checked = self._checked_state if self._checked_state is not None else self._read_running()
         try:
-            # --test first: an answer frr-reload.py cannot be trusted with (a target it cannot
-            # parse) is refused before --reload could act on it.
-            self._reload(target, apply=False)
+            after, left = self._write(target, checked, "commit")
         except CommandErrorException as exc:
+            # An answer frr-reload.py cannot be trusted with (a target it cannot parse) is
+            # refused before anything is sent.
             self.discard_config()
             raise rejected(f"{exc}; nothing applied") from exc
-        # Another hand: read again last, just before --reload. frr-reload.py reloads a whole
-        # target and deletes what it lacks, so the running state must still be the one the
-        # target was built from (a merge's base) and the one checked; else refused, unwritten.
-        snapshot = self._reread_and_compare("commit", base=self._base)
-        self._writing()
-        try:
-            left = self._apply(target)
-        except CommandErrorException as exc:
-            left = [f"({exc})"]
+        except ChangedMeanwhile:
+            self.discard_config()
+            raise
         if left:
-            # frr-reload.py applies line by line: put the snapshot back before saying so.
+            # Sent line by line: put the reading from before back, the same way, before saying so.
             self.discard_config()
             try:
-                self._apply(strip_header(snapshot))
-                state = "restored" if self.running_config() == snapshot else "NOT restored (differs from the snapshot)"
-            except CommandErrorException as exc:
+                _, back = self._write(strip_header(checked), after, "commit's undo")
+                state = "restored" if not back and self.running_config() == checked else \
+                    "NOT restored (differs from the snapshot)"
+            except (CommandErrorException, ChangedMeanwhile) as exc:
                 state = f"NOT restored ({exc})"
             raise rejected(f"{self.name}: the reload did not take ({'; '.join(left[:5])}); "
                            f"running configuration {state}")
-        self._snapshot = snapshot
+        self._snapshot = checked
         self.discard_config()
-        self._read_running()  # the state this commit left: what a rollback is checked against
 
     def rollback(self) -> None:
-        """Restore the running configuration read before the last commit, verified byte for byte."""
+        """Restore the running configuration read before the last commit, verified byte for byte
+        (its commands computed from the restore's own reading, as a commit's)."""
         if self._snapshot is None:
             return
-        self._reread_and_compare("rollback")
-        self._writing()
+        checked = self._checked_state if self._checked_state is not None else self._read_running()
         try:
-            self._apply(strip_header(self._snapshot))
+            after, _ = self._write(strip_header(self._snapshot), checked, "rollback")
         except CommandErrorException as exc:
             raise CommitRefused(f"{self.name}: snapshot restore refused: {exc}") from exc
-        after = self._read_running()
         if after != self._snapshot:
             changed = [line for line in after.splitlines() if line not in self._snapshot.splitlines()][:5]
             raise CommitRefused(f"{self.name}: snapshot restore left the configuration different: {changed}")
         self._snapshot = None
-

@@ -10,12 +10,16 @@ it reads at start and again on SIGHUP. So:
   on the device, in the device's network namespace (interfaces are checked too); exit status 0
   or the candidate is refused with keepalived's own message.
 - ``compare_config``: the unified diff of the file (hunk headers dropped: netchange's diff format).
-- ``commit_config``: the file is written next to the old one and renamed over it (never half
-  written), then keepalived's main process (``optional_args.pid_file``) gets SIGHUP. **SIGHUP, not
-  a restart**: a restart releases the virtual addresses and makes the peer master for a moment
-  (a failover on every change); SIGHUP re-reads the file in place, and a VRRP instance whose
-  settings did not change keeps its state. Then the file is read back (byte for byte the target)
-  and the process must still be alive.
+- ``commit_config``: the file is written next to the old one, then in the same remote shell
+  command the current file's sha256 is checked against the reading that was checked (the
+  target's base), and only then the new file is renamed over it (never half written) and
+  keepalived's main process (``optional_args.pid_file``) gets SIGHUP: another hand's edit is
+  refused up to the device's own step from the hash to the rename (``ChangedMeanwhile``, the
+  lines named from a new reading). **SIGHUP, not a restart**: a restart releases the virtual
+  addresses and makes the peer master for a moment (a failover on every change); SIGHUP
+  re-reads the file in place, and a VRRP instance whose settings did not change keeps its
+  state. Then the file is read back (byte for byte the target) and the process must still be
+  alive.
 - ``rollback``: the pre-commit file is written back the same way, SIGHUP, read back byte-equal.
 
 No confirmed commit: the engine rolls back itself.
@@ -24,6 +28,7 @@ No confirmed commit: the engine rolls back itself.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import shlex
 import time
@@ -33,7 +38,7 @@ from typing import Any, Literal
 from napalm.base.exceptions import CommandErrorException
 
 from netchange.drivers.base import check_read_only
-from netchange.drivers.errors import CommitRefused, MergeRejected, ReplaceRejected
+from netchange.drivers.errors import ChangedMeanwhile, CommitRefused, MergeRejected, ReplaceRejected
 from netchange.drivers.sshdriver import SshExecDriver
 from netchange.drivers.sshexec import SshOptions
 from netchange.platforms import load_profile
@@ -41,6 +46,8 @@ from netchange.platforms import load_profile
 Mode = Literal["merge", "replace"]
 _MAX_CANDIDATE = 200_000
 _HEADER = re.compile(r"^(\S[^{]*?)\s*\{\s*$")
+_CHANGED = 5
+"""The exit status of the install command when the file is no longer the one checked."""
 RELOAD_SETTLE = 0.3
 """Seconds to wait after SIGHUP before checking that keepalived is still running."""
 
@@ -209,16 +216,37 @@ class KeepalivedDriver(SshExecDriver):
 
     # -- commit and rollback ---------------------------------------------------------------
 
-    def _install(self, text: str) -> str | None:
-        """Write ``text`` over the file (rename), SIGHUP keepalived; what went wrong, or ``None``."""
+    def _install(self, text: str, expected: str, what: str) -> str | None:
+        """Write ``text`` beside the file, then in the same remote shell command check that the
+        file is still ``expected`` (its sha256) and only then rename over it and SIGHUP
+        keepalived; what went wrong, or ``None``. The window another hand has is the device's own
+        step from the hash to the rename (:attr:`write_window_ms`, measured there).
+
+        :raise ChangedMeanwhile: the file is no longer ``expected``: nothing renamed, nothing
+            reloaded, the lines named from a new reading of the file.
+        """
         path = shlex.quote(self.path)
         pid_file = shlex.quote(self.pid_file)
+        digest = hashlib.sha256(expected.encode()).hexdigest()
         script = (f'p=$(cat {pid_file}) && kill -0 "$p" || {{ echo "keepalived is not running" >&2; exit 3; }}; '
-                  f't={path}.netchange.$$ && cat > "$t" && chmod --reference={path} "$t" 2>/dev/null; '
-                  f'mv -f "$t" {path} && kill -HUP "$p"')
-        rc, _, err = self.ssh.run(script, stdin=text)
+                  f't={path}.netchange.$$; cat > "$t" || {{ rm -f "$t"; exit 4; }}; '
+                  f'chmod --reference={path} "$t" 2>/dev/null; '
+                  f't0=$(date +%s%N); h=$(sha256sum < {path}) || h=; '
+                  f'[ "${{h%% *}}" = {digest} ] || {{ rm -f "$t"; echo "changed meanwhile" >&2; exit {_CHANGED}; }}; '
+                  f'mv -f "$t" {path} && t1=$(date +%s%N) && kill -HUP "$p" && echo "window_ns $((t1 - t0))"')
+        self._writing()
+        rc, out, err = self.ssh.run(script, stdin=text)
+        if rc == _CHANGED:
+            # Named from a new reading (compared with the state checked, which is kept).
+            self._checked_state = expected
+            self._reread_and_compare(what)
+            raise ChangedMeanwhile(f"{self._device_name}: changed by another hand since it was read, {what} "
+                                   "refused, nothing written: (the file changed, then changed back)")
         if rc != 0:
             return f"write and reload failed ({rc}): {err.strip()[:300]}"
+        window = out.split()[-1] if out.startswith("window_ns ") else ""
+        if window.isdigit():
+            self.write_window_ms = int(window) / 1e6
         time.sleep(RELOAD_SETTLE)
         if self.daemon_pid() is None:
             return "keepalived is no longer running after the reload"
@@ -226,31 +254,58 @@ class KeepalivedDriver(SshExecDriver):
             return "the file read back differs from what was written"
         return None
 
+    def _state_to_replace(self, what: str, base: str | None = None) -> str:
+        """The state checked (read now when none is kept): what the file must still be when the
+        rename happens (:meth:`_install`). A merge's target must have been built from it."""
+        checked = self._checked_state if self._checked_state is not None else self._read_running()
+        if base is not None and self.normalize_config(base) != self.normalize_config(checked):
+            self._checked_state = base
+            self._reread_and_compare(what)  # names the lines; the file changed since the load
+        return checked
+
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         if revert_in is not None:
             raise NotImplementedError("keepalived: no commit-confirm timer; the engine rolls back")
         if self._candidate is None:
             raise CommitRefused(f"{self.name}: no candidate loaded")
         rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
+        candidate = self._candidate
         # Another hand: the file is replaced whole, so it must still be the one the target was
-        # built from and the one checked; read again last, else refused, nothing written.
-        snapshot = self._reread_and_compare("commit", base=self._base)
-        self._writing()
-        problem = self._install(self._candidate)
+        # built from and the one checked, at the rename itself (checked on the device, in the
+        # same command); else refused, nothing written.
+        try:
+            snapshot = self._state_to_replace("commit", base=self._base)
+            problem = self._install(candidate, snapshot, "commit")
+        except ChangedMeanwhile:
+            self.discard_config()
+            raise
         self.discard_config()
         if problem:
-            back = self._install(snapshot)
-            state = "restored" if back is None else f"NOT restored ({back})"
+            state = self._put_back(snapshot, candidate)
             raise rejected(f"{self.name}: {problem}; configuration {state}")
         self._snapshot = snapshot
+
+    def _put_back(self, snapshot: str, candidate: str) -> str:
+        """After a failed install: the file read again and, when it is either what was there or
+        what was written (never a third hand's), the old one put back the same way."""
+        try:
+            current = self.running_config()
+        except CommandErrorException as exc:
+            return f"NOT restored ({exc})"
+        if current not in (snapshot, candidate):
+            return "NOT restored (changed by another hand meanwhile)"
+        try:
+            back = self._install(snapshot, current, "commit's undo")
+        except ChangedMeanwhile as exc:
+            back = str(exc)
+        return "restored" if back is None else f"NOT restored ({back})"
 
     def rollback(self) -> None:
         """Put back the file read before the last commit (SIGHUP), verified byte for byte."""
         if self._snapshot is None:
             return
-        self._reread_and_compare("rollback")
-        self._writing()
-        problem = self._install(self._snapshot)
+        checked = self._state_to_replace("rollback")
+        problem = self._install(self._snapshot, checked, "rollback")
         if problem:
             raise CommitRefused(f"{self.name}: snapshot restore failed: {problem}")
         self._snapshot = None
