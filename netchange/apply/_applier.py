@@ -10,6 +10,10 @@ Order of work, each step journaled before and after it happens:
    checked (someone changed it since the plan, even after the canary's commit); load the
    approved candidate and check the diff is still the approved one; commit (a confirmed commit
    where the driver has one, so a device left alone reverts by itself); post-checks; confirm.
+   A commit the driver refuses because its re-read found another hand's lines
+   (``ChangedMeanwhile``: nothing written) is drift: ``commit_refused`` is journaled, the host is
+   not one whose commit started (never restored), and a rollout stopped by drift alone with
+   nothing changed anywhere exits 3 like a drift at prepare time.
 3. **On any failure** (commit error, rejected line, post-check failure, lost session, timeout,
    Ctrl-C) stop the rollout and roll back as the request's ``on_failure`` says, newest batch
    first; verify every restored host against its snapshot. A restore that does not verify is an
