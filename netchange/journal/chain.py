@@ -370,9 +370,15 @@ class JournalBase:
         )
         return [_event(r) for r in rows]
 
-    def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
-        """Events with a sequence number above ``seq``, oldest first (a reader following the journal)."""
-        return [_event(r) for r in self._read("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))]
+    def events_after(self, seq: int, limit: int = 1000, *, change_id: str | None = None) -> list[Event]:
+        """Events with a sequence number above ``seq``, oldest first (a reader following the journal);
+        ``change_id``: that change's only (read through the ``events_change`` index)."""
+        if change_id is not None:
+            rows = self._read("SELECT * FROM events WHERE change_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                              (change_id, seq, limit))
+        else:
+            rows = self._read("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+        return [_event(r) for r in rows]
 
     def first_seq_since(self, at: dt.datetime) -> int:
         """The sequence number before the first event written at or after ``at`` (the head if none)."""

@@ -294,6 +294,19 @@ class Changes(JournalBase):
         for r in self._read(sql, args):
             yield _change(r), r["plan_author"] or "", r["planned_start"]
 
+    def schedule(self, states: Iterable[State]) -> Iterator[tuple[ChangeRow, str | None, str | None]]:
+        """Changes in ``states``, each with its current plan's planned start and estimated duration as
+        stored (ISO 8601 text, or None): for the calendar, one query, no plan document loaded."""
+        wanted = sorted(State(s).value for s in states)
+        sql = (
+            "SELECT c.*, json_extract(p.json, '$.change.planned_start') AS planned_start,"  # noqa: S608 (fixed clauses)
+            " json_extract(p.json, '$.change.estimated_duration') AS estimated_duration"
+            " FROM changes c LEFT JOIN plans p ON p.hash = c.plan_hash AND p.change_id = c.id"
+            f" WHERE c.state IN ({','.join('?' * len(wanted))}) ORDER BY c.created_at, c.id"
+        )
+        for r in self._read(sql, wanted):
+            yield _change(r), r["planned_start"], r["estimated_duration"]
+
     def in_progress(self) -> list[str]:
         """Changes left ``in_progress`` (after a crash, ``netchange recover`` finishes them)."""
         return [

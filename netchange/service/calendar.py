@@ -1,16 +1,54 @@
 """The calendar: per site and day for the coming weeks, the changes scheduled, the windows of each
-category (from ``netchange.policy._window``, as the guard computes them), holidays and freezes."""
+category (from ``netchange.policy._window``, as the guard computes them), holidays and freezes.
+
+A change is placed at its requested start (``planned_start``), judged against its category's
+window for the estimated duration; a planned or approved change without a planned start is placed
+at the next opening of its window from now (``next_open``, as the change page's "Next opening"),
+marked so, since that is when it could run at the earliest; a change in progress or completed
+without one is placed when it last moved. The same entries feed the page and the iCalendar feed
+(``ical``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from pydantic import TypeAdapter, ValidationError
+
+from netchange.errors import BadRequest
 from netchange.journal import ChangeRow, Journal, State
 from netchange.models import Category
-from netchange.policy import Freeze, Policy, open_intervals
+from netchange.policy import Freeze, Policy, fits, next_open, open_intervals
 
 SHOWN = frozenset({State.PLANNED, State.APPROVED, State.IN_PROGRESS, State.COMPLETED})
+WAITING = frozenset({State.PLANNED, State.APPROVED})
+"""Changes that may still run: without a planned start, they are shown at their next window opening."""
+DEFAULT_DURATION = dt.timedelta(minutes=30)
+"""A request's default ``estimated_duration`` (``netchange.models.ChangeRequest``)."""
+
+_DURATION: TypeAdapter[dt.timedelta] = TypeAdapter(dt.timedelta)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One change at one site, where the calendar places it."""
+
+    row: ChangeRow
+    site: str
+    start: dt.datetime
+    """Local (the policy's time zone)."""
+    end: dt.datetime
+    placed: str
+    """Why it is there: "requested start", "next window opening" (no planned start) or "last update"."""
+    window: str
+    """Its category's open hours that day at that site, e.g. "medium window 19:00–20:00"."""
+    allowed: bool | None
+    """Whether the window allows it (None: not judged, e.g. an unknown site or no category)."""
+
+    @property
+    def requested(self) -> bool:
+        return self.placed == "requested start"
 
 
 @dataclass
@@ -20,8 +58,8 @@ class Day:
     freezes: list[Freeze]
     windows: dict[str, dict[str, str]]
     """site → category → the open hours that day, e.g. "19:00–20:00"."""
-    changes: dict[str, list[tuple[str, ChangeRow]]] = field(default_factory=dict)
-    """site → (local start time, change)."""
+    changes: dict[str, list[Entry]] = field(default_factory=dict)
+    """site → the changes placed that day, by start."""
 
 
 def _hours(policy: Policy, category: Category, site: str, day: dt.date) -> str:
@@ -39,8 +77,90 @@ def _hours(policy: Policy, category: Category, site: str, day: dt.date) -> str:
     return ", ".join(parts) or "closed"
 
 
-def build_calendar(policy: Policy, journal: Journal, *, today: dt.date, weeks: int = 3) -> list[Day]:
+def check_site(policy: Policy, site: str | None) -> str | None:
+    """``site`` when the policy knows it (None: every site); another value is a 400."""
+    if site in (None, ""):
+        return None
+    if site not in policy.sites:
+        raise BadRequest(f"unknown site {site[:40]!r} (known: {', '.join(policy.sites)})")
+    return site
+
+
+def _time(text: str | None, policy: Policy) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return value.astimezone(policy.tz) if value is not None and value.tzinfo is not None else None
+
+
+def _duration(text: str | None) -> dt.timedelta:
+    if not text:
+        return DEFAULT_DURATION
+    try:
+        return _DURATION.validate_python(text)
+    except ValidationError:
+        return DEFAULT_DURATION
+
+
+def entries(
+    policy: Policy, journal: Journal, *, now: dt.datetime, since: dt.datetime, until: dt.datetime,
+    site: str | None = None,
+) -> list[Entry]:
+    """The changes placed in ``[since, until)`` (at ``site`` only when given), by start.
+
+    One query for the rows (``Journal.schedule``); the next opening is computed once per
+    (category, site, duration), the same for every waiting change that shares them.
+    """
+    found: list[Entry] = []
+    openings: dict[tuple[Category, str, dt.timedelta], dt.datetime | None] = {}
+    hours: dict[tuple[Category, str, dt.date], str] = {}
+    for row, planned_text, duration_text in journal.schedule(SHOWN):
+        duration = _duration(duration_text)
+        planned = _time(planned_text, policy)
+        for s in row.sites or ("?",):
+            if site is not None and s != site:
+                continue
+            cat = row.category if s in policy.sites else None  # None: not judged
+            if planned is not None:
+                start, placed = planned, "requested start"
+            elif row.state in WAITING and cat is not None:
+                key = (cat, s, duration)
+                if key not in openings:
+                    openings[key] = next_open(policy, cat, s, now, duration)
+                opening = openings[key]
+                if opening is None:
+                    continue  # not within next_open's horizon: nothing to place
+                start, placed = opening, "next window opening"
+            elif row.state not in WAITING:
+                start, placed = row.updated_at.astimezone(policy.tz), "last update"
+            else:
+                continue
+            if not since <= start < until:
+                continue
+            window, allowed = "", None
+            if cat is not None:
+                day_key = (cat, s, start.date())
+                if day_key not in hours:
+                    hours[day_key] = _hours(policy, cat, s, start.date())
+                window = f"{cat.value} window {hours[day_key]}"
+                if placed == "requested start":
+                    allowed = fits(policy, cat, s, start, duration)
+                elif placed == "next window opening":
+                    allowed = True
+            found.append(Entry(row=row, site=s, start=start, end=start + duration, placed=placed,
+                               window=window, allowed=allowed))
+    found.sort(key=lambda e: (e.start, e.row.id, e.site))
+    return found
+
+
+def build_calendar(
+    policy: Policy, journal: Journal, *, now: dt.datetime, weeks: int = 3, site: str | None = None
+) -> list[Day]:
+    """``weeks`` weeks from this week's Monday, day by day; ``site``: that site only."""
+    today = now.astimezone(policy.tz).date()
     first = today - dt.timedelta(days=today.weekday())
+    sites = [site] if site is not None else list(policy.sites)
     days: list[Day] = []
     for i in range(7 * weeks):
         day = first + dt.timedelta(days=i)
@@ -50,17 +170,12 @@ def build_calendar(policy: Policy, journal: Journal, *, today: dt.date, weeks: i
                 date=day,
                 holiday=policy.holiday(day),
                 freezes=policy.freezes_overlapping(start, start + dt.timedelta(days=1)),
-                windows={s: {c.value: _hours(policy, c, s, day) for c in Category} for s in policy.sites},
+                windows={s: {c.value: _hours(policy, c, s, day) for c in Category} for s in sites},
             )
         )
     by_date = {d.date: d for d in days}
-    for row, _author, planned in journal.changes_with_plans(SHOWN, planned_start_set=True):
-        try:
-            when = dt.datetime.fromisoformat(planned).astimezone(policy.tz) if planned else None
-        except ValueError:
-            when = None
-        if when is None or when.date() not in by_date:
-            continue
-        for s in row.sites or ("?",):
-            by_date[when.date()].changes.setdefault(s, []).append((f"{when:%H:%M}", row))
+    since = dt.datetime.combine(first, dt.time(0), tzinfo=policy.tz)
+    until = since + dt.timedelta(days=7 * weeks)
+    for entry in entries(policy, journal, now=now, since=since, until=until, site=site):
+        by_date[entry.start.date()].changes.setdefault(entry.site, []).append(entry)
     return days

@@ -5,17 +5,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from netchange import redact
 from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
+from netchange.journal import State
 from netchange.plan import store as planstore
 from netchange.report.quarterly import quarter_stats
 from netchange.report.render import render
 from netchange.report.sheet import build_sheet
-from netchange.service import auth, calendar, changeview, timeline, worklist
+from netchange.service import auth, calendar, changeview, feeds, live, timeline, worklist
 from netchange.service.decide import PlanChanged, decide
 from netchange.service.sessions import Session
 
@@ -94,10 +96,14 @@ def _change_page(
             raise BadRequest(f"{change_id}: no plan recorded")
         plan = planstore.current(service.settings.plans_dir, journal, change_id)
         view = changeview.build(policy, journal, plan, row, login=session.login, now=service.now(policy))
+        following = (
+            live.build(journal.events(change_id), [h.host for h in plan.hosts if h.changes], policy.tz)
+            if row.state == State.IN_PROGRESS else None
+        )
     return page(
         request, "change.html", session, policy=policy, v=view, message=message, error=error,
         title=f"{change_id} — {plan.change.title}", local=lambda t: timeline.local(t, policy.tz),
-        status_code=status_code,
+        status_code=status_code, live=following, refresh=live.REFRESH,
     )
 
 
@@ -162,16 +168,22 @@ def sheet_print(request: Request, change_id: str) -> Response:
 
 
 @router.get("/calendar")
-def calendar_page(request: Request, weeks: int = 3) -> Response:
+def calendar_page(request: Request, weeks: int = 3, site: Annotated[str, Query(max_length=40)] = "") -> Response:
     session = auth.session_of(request)
     service = auth.service_of(request)
     policy = service.policy()
+    shown = calendar.check_site(policy, site)
+    weeks = min(max(weeks, 1), 8)
     now = service.now(policy)
     with service.journal() as journal:
-        today = now.astimezone(policy.tz).date()
-        days = calendar.build_calendar(policy, journal, today=today, weeks=min(max(weeks, 1), 8))
-    return page(request, "calendar.html", session, policy=policy, days=days, sites=list(policy.sites),
-                title="Calendar", today=now.astimezone(policy.tz).date())
+        days = calendar.build_calendar(policy, journal, now=now, weeks=weeks, site=shown)
+    token = feeds.feed_token(service, session.login)
+    links = {s: f"{feeds.base_url(request)}/calendar/{s}.ics?token={quote(token)}" for s in policy.sites} if token else {}
+    today = now.astimezone(policy.tz).date()
+    freezes = [f for f in policy.freezes if f.end >= today]
+    return page(request, "calendar.html", session, policy=policy, days=days, all_sites=list(policy.sites),
+                sites=[shown] if shown else list(policy.sites), site=shown, weeks=weeks, feeds=links,
+                freezes=freezes, title="Calendar", today=today)
 
 
 @router.get("/reports")

@@ -1,0 +1,235 @@
+"""Watching an apply live in Chromium: the change page follows a running apply host by host.
+
+The apply is the engine's own (``netchange.apply.Applier``, recorded by ``JournalRecorder`` as
+``netchange apply`` records it) on four fake switches (tests/fakedriver.py: stateful, and sw3's
+post-check fails), run in a thread of the test against the journal behind a real ``netchange
+serve``; a pacing observer after the journal's makes each step last a moment, as a device would.
+The events the page shows come from the engine, not from the test. The page is opened once the
+change is in progress and never reloaded: rows appear from the server-sent events (a marker set
+in the page survives to the end). A second page without JavaScript reloads itself instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from netchange.apply import Applier, HostStatus, JournalRecorder, RunEvent
+from netchange.inventory import load_nornir
+from netchange.journal import State
+from netchange.models import ChangeRequest
+from netchange.plan import build_plan
+from netchange.rollback import SnapshotStore
+from tests import fakedriver
+from tests.browser.support import PASSWORD, journal_of, make_home, server, set_passwords, store
+from tests.mockdev import SWITCH_RUNNING
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
+    pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHANGE = "CHG-2026-0400"
+HOSTS = ("sw1", "sw2", "sw3", "sw4")
+PACE = 0.35
+"""Seconds each journaled step lasts (a real device takes longer)."""
+
+
+class Pace:
+    """An apply observer after the journal's: each recorded fact takes a moment."""
+
+    def record(self, events: Sequence[RunEvent], *, durable: bool) -> None:
+        time.sleep(PACE)
+
+    def host_status(self, host: str, status: HostStatus, detail: str) -> None:
+        return None
+
+    def message(self, text: str) -> None:
+        return None
+
+
+def inventory(tmp: Path) -> Path:
+    hosts = {
+        name: {
+            "hostname": "127.0.0.1", "platform": "fake", "groups": ["doif"],
+            "username": "netops", "password": "fake-device-pw",
+            "data": {"role": "switch", "site": "doif", "syntax": "ios"},
+            "connection_options": {"netchange": {"extras": {"optional_args": {
+                "device": name, **({"hide_vlan": 20} if name == "sw3" else {})}}}},
+        }
+        for name in HOSTS
+    }
+    (tmp / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    (tmp / "groups.yaml").write_text(yaml.safe_dump({"doif": {}}))
+    (tmp / "defaults.yaml").write_text("data: {}\n")
+    cfg = tmp / "nornir.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "inventory": {"plugin": "SimpleInventory", "options": {
+            "host_file": str(tmp / "hosts.yaml"), "group_file": str(tmp / "groups.yaml"),
+            "defaults_file": str(tmp / "defaults.yaml")}},
+        "runner": {"plugin": "threaded", "options": {"num_workers": 2}},
+        "logging": {"enabled": False}}))
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("live")
+    home, policy, env = make_home(tmp)
+    set_passwords(env, "amoreau")
+    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with server(env) as base, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield {"base": base, "home": home, "policy": policy, "browser": browser, "shots": shots, "tmp": tmp}
+        finally:
+            browser.close()
+
+
+def sign_in(world: dict[str, Any], *, javascript: bool = True) -> Any:
+    context = world["browser"].new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(world["base"] + "/signin")
+    page.fill("input[name=login]", "amoreau")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/queue")
+    return page
+
+
+def test_the_change_page_follows_a_running_apply_host_by_host(world: dict[str, Any]) -> None:
+    home, policy = world["home"], world["policy"]
+    in_progress, page_open, done = threading.Event(), threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    with fakedriver.fake_platform():
+        fakedriver.reset(dict.fromkeys(HOSTS, SWITCH_RUNNING))
+        cfg = inventory(world["tmp"])
+        request = ChangeRequest.model_validate({
+            "id": CHANGE, "title": "Servers VLAN 20 on the access switches", "ticket": "INC-4242",
+            "requester": "crenard", "rollout": {"canary": 1, "batch_size": 2},
+            "steps": [{"type": "vlan", "targets": {"role": "switch"}, "params": {"vlan_id": 20, "name": "servers"}}],
+        })
+        plan = build_plan(request, load_nornir(cfg), actor="dnguyen", policy_version="2026.7-lab",
+                          policy_digest=policy.digest, requirements=policy.requirements)
+        assert plan.ok, [h.error for h in plan.hosts]
+        store(home, policy, plan)
+        with journal_of(home) as journal:
+            journal.set_state(CHANGE, State.APPROVED, actor="amoreau", reason="approvals complete")
+
+        def apply() -> None:
+            # As netchange.pipeline.apply_change runs it: prepare, in_progress, rollout, the outcome.
+            try:
+                with journal_of(home) as journal:
+                    applier = Applier(plan, load_nornir(cfg), snapshots=SnapshotStore(world["tmp"] / "snap"),
+                                      actor="dnguyen", observers=[JournalRecorder(journal, CHANGE, "dnguyen"), Pace()])
+                    try:
+                        applier.prepare()
+                        journal.set_state(CHANGE, "in_progress", actor="dnguyen", reason="apply")
+                        in_progress.set()
+                        assert page_open.wait(60)
+                        outcome = applier.rollout()
+                        journal.set_state(CHANGE, outcome.outcome.value, actor="dnguyen", reason="post-check failed")
+                    finally:
+                        applier.close()
+            except BaseException as exc:
+                failures.append(exc)
+            finally:
+                in_progress.set()
+                done.set()
+
+        worker = threading.Thread(target=apply, daemon=True)
+        worker.start()
+        assert in_progress.wait(60) and not failures, failures
+
+        # Without script: the page reloads itself while the apply runs (<noscript> meta refresh).
+        plain = sign_in(world, javascript=False)
+        plain.goto(f"{world['base']}/changes/{CHANGE}")
+        assert plain.locator("#live").count() == 1
+        loads: list[str] = []
+        plain.on("load", lambda: loads.append(plain.url))
+
+        page = sign_in(world)
+        page.goto(f"{world['base']}/changes/{CHANGE}")
+        live = page.locator("#live")
+        assert live.count() == 1 and "finished" not in (live.get_attribute("class") or "")
+        assert page.evaluate("document.querySelectorAll('script[src=\"/static/live.js\"]').length") == 1
+        assert page.evaluate("[...document.scripts].every(s => s.src)")  # no inline script
+        page.evaluate("window.notReloaded = true")
+        before = page.locator("#live-events tbody tr").count()  # what the page was rendered with
+        # prepare() read and saved every host before the state moved to in_progress
+        assert page.locator("#live-hosts td.step").all_inner_texts() == ["running state saved (snapshot)"] * 4
+        page_open.set()
+
+        # Each host's steps appear while the apply runs, without a reload.
+        sw1_committed = page.locator("#live-events tr[data-seq]", has_text="committed").filter(has_text="sw1")
+        sw1_committed.first.wait_for(timeout=30_000)
+        assert page.locator("#live.finished").count() == 0  # seen while running
+        running = page.locator("#live-events tr[data-seq]").count()
+        page.locator("#live-events tr[data-seq]", has_text="post-checks failed").filter(has_text="sw3").first.wait_for(
+            timeout=30_000)
+        page.screenshot(path=str(world["shots"] / "live.png"), full_page=True)
+        page.locator("#live.finished").wait_for(timeout=60_000)
+        assert done.wait(30) and not failures, failures
+        streamed = page.locator("#live-events tr[data-seq]").count()
+        assert 0 < running < streamed
+        assert page.evaluate("window.notReloaded === true")
+
+        rows = page.locator("#live-events tbody tr").all_inner_texts()
+        assert len(rows) == before + streamed
+        by_host = {h: [r for r in rows if f"\t{h}\t" in r] for h in HOSTS}
+        for host in ("sw1", "sw2"):
+            texts = " | ".join(by_host[host])
+            assert "committed" in texts and "post-checks passed" in texts and "restored" in texts, texts
+        assert "post-checks failed" in " | ".join(by_host["sw3"])
+        assert "restored" in " | ".join(by_host["sw3"])
+        assert not any("commit" in r for r in by_host["sw4"])  # stopped before the last batch
+        # Journal order, no duplicate: the rows' sequence numbers strictly increase.
+        seqs = [int(s) for s in page.eval_on_selector_all("#live-events tr[data-seq]",
+                                                          "rs => rs.map(r => r.dataset.seq)")]
+        assert seqs == sorted(set(seqs))
+        with journal_of(home) as journal:
+            journaled = [e.seq for e in journal.events(CHANGE) if e.seq > seqs[0] - 1]
+            assert journal.state(CHANGE) == "rolled_back"
+        assert seqs == journaled[: len(seqs)] and seqs[-1] == journaled[-1]
+        status = page.inner_text("#live-status")
+        assert status.startswith("finished: rolled back: post-check failed on sw3"), status
+        assert page.locator("#live-hosts tr[data-host=sw3] td.step").inner_text().startswith("restored")
+        page.screenshot(path=str(world["shots"] / "live-finished.png"), full_page=True)
+
+        # The page without script reloaded by itself; once the change is over it stops following.
+        plain.wait_for_timeout(6_000)
+        assert len(loads) >= 1
+        assert plain.locator("#live").count() == 0
+
+        # The stream of a change no longer in progress ends at once with its outcome (bounded).
+        started = time.monotonic()
+        answer = page.request.get(f"{world['base']}/changes/{CHANGE}/live?after={seqs[-1]}")
+        assert time.monotonic() - started < 5
+        assert answer.status == 200 and answer.headers["content-type"].startswith("text/event-stream")
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
+        assert "event: end" in answer.text() and "rolled_back" in answer.text()
+        assert "event: line" not in answer.text()
+        page.context.close()
+        plain.context.close()
+        worker.join(10)
+
+
+def test_the_stream_needs_a_session_and_a_known_change(world: dict[str, Any]) -> None:
+    context = world["browser"].new_context()
+    answer = context.request.get(f"{world['base']}/changes/{CHANGE}/live", max_redirects=0)
+    assert answer.status == 303 and answer.headers["location"].endswith("/signin")
+    page = sign_in(world)
+    assert page.request.get(f"{world['base']}/changes/CHG-2026-9999/live").status == 404
+    assert page.request.get(f"{world['base']}/changes/{CHANGE}/live?after=-1").status == 400
+    page.context.close()
+    context.close()
