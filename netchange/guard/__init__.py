@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from netchange.guard._approvals import approve as approve
     from netchange.guard._approvals import plan_sites as plan_sites
     from netchange.guard._approvals import refusal_of as refusal_of
+    from netchange.guard._approvals import sites_each_approved as sites_each_approved
     from netchange.guard._approvals import status_of_current as status_of_current
     from netchange.guard._approvals import status_of_plan as status_of_plan
     from netchange.guard._approvals import statuses as statuses
@@ -41,6 +42,7 @@ _WHERE = {
     "check_rollback": "_decision",
     "plan_sites": "_approvals",
     "refusal_of": "_approvals",
+    "sites_each_approved": "_approvals",
     "status_of_current": "_approvals",
     "status_of_plan": "_approvals",
     "who_may_approve": "_approvals",
@@ -57,6 +59,7 @@ __all__ = [
     "check_rollback",
     "plan_sites",
     "refusal_of",
+    "sites_each_approved",
     "status_of_current",
     "status_of_plan",
     "statuses",

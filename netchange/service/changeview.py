@@ -9,13 +9,26 @@ templates: it is never markup.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from netchange import redact
-from netchange.guard import ApprovalStatus, Approvers, plan_sites, refusal_of, status_of_plan, who_may_approve
+from netchange.guard import (
+    ApprovalStatus,
+    Approvers,
+    plan_sites,
+    refusal_of,
+    sites_each_approved,
+    status_of_plan,
+    who_may_approve,
+)
 from netchange.journal import ChangeRow, Journal, State
 from netchange.plan import HostPlan, Plan
+from netchange.plan import store as planstore
 from netchange.policy import Policy, Verdict, actor_for, evaluate, format_duration
+from netchange.service.plandiff import PlanDiff, compare
+
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,14 @@ class ChangeView:
     step_types: tuple[str, ...]
     voided_note: str | None
     requirements: tuple[str, ...]
+    still_needed: tuple[Approvers, ...] = ()
+    """The approvals not yet given, each with who may give it."""
+    each_site: bool = False
+    """The policy wants each site's approval of this plan (``approvals_across_sites: all_sites``)."""
+    changed: PlanDiff | None = None
+    """What changed since the plan the person read (or decided on, or the previous plan)."""
+    changed_since: str = ""
+    """Which earlier plan ``changed`` is measured from, in words."""
 
     @property
     def decidable(self) -> bool:
@@ -81,8 +102,32 @@ def rollback_in_words(host: HostPlan) -> tuple[str, str]:
     )
 
 
+def _earlier(journal: Journal, plan: Plan, login: str, since: str) -> tuple[str, str] | None:
+    """Which earlier plan to compare with, and why: the one the person read (``since``, from their
+    form or link), else the last one they decided on, else the change's previous plan."""
+    current, change_id = plan.plan_hash, plan.change.id
+    if _HASH.fullmatch(since) and since != current and journal.plan_record(change_id, since) is not None:
+        return since, "the plan you read"
+    mine = [a.plan_hash for a in journal.approvals(change_id) if a.approver == login and a.plan_hash != current]
+    if mine:
+        return mine[-1], "the plan you decided on"
+    recorded = [e.data.get("plan_hash") for e in journal.events(change_id) if e.kind == "plan_recorded"]
+    earlier = [h for h in recorded if isinstance(h, str) and h != current]
+    return (earlier[-1], "the previous plan") if earlier else None
+
+
+def still_needed(status: ApprovalStatus, approvers: tuple[Approvers, ...]) -> tuple[Approvers, ...]:
+    """The approvals the plan still needs (per site under ``all_sites``), with who may give each."""
+    if status.rejections:
+        return ()
+    return tuple(
+        a for a in approvers
+        if a.required and a.rule is not None and a.rule in status.missing and not status.given(a.rule, a.site)
+    )
+
+
 def build(
-    policy: Policy, journal: Journal, plan: Plan, row: ChangeRow, *, login: str, now: dt.datetime
+    policy: Policy, journal: Journal, plan: Plan, row: ChangeRow, *, login: str, now: dt.datetime, since: str = ""
 ) -> ChangeView:
     status = status_of_plan(policy, journal, plan, requester=row.requester)
     sites = plan_sites(plan)
@@ -114,6 +159,9 @@ def build(
             f"The change was planned again: {len(voided)} earlier decision(s) ({names}) were given to an earlier "
             "plan and no longer count."
         )
+    approvers = who_may_approve(policy, plan, requester=row.requester)
+    earlier = _earlier(journal, plan, login, since)
+    old = planstore.from_journal(journal, plan.change.id, earlier[0]) if earlier else None
     hosts = []
     for h in plan.hosts:
         words, lines = rollback_in_words(h)
@@ -122,7 +170,7 @@ def build(
         row=row,
         plan=plan,
         status=status,
-        approvers=who_may_approve(policy, plan, requester=row.requester),
+        approvers=approvers,
         verdicts=verdicts,
         start=start.astimezone(policy.tz),
         start_is_planned=planned is not None,
@@ -135,4 +183,8 @@ def build(
         voided_note=voided_note,
         # The plan's own list (covered by its hash); a plan made without one shows the policy's.
         requirements=plan.requirements or (tuple(policy.requirements(plan.category)) if plan.category else ()),
+        still_needed=still_needed(status, approvers),
+        each_site=bool(sites_each_approved(policy, sites)),
+        changed=compare(old, plan) if old is not None else None,
+        changed_since=earlier[1] if earlier else "",
     )

@@ -86,7 +86,8 @@ def my_queue(  # noqa: PLR0917 (FastAPI reads each query parameter from a parame
 
 
 def _change_page(
-    request: Request, session: Session, change_id: str, *, message: str = "", error: str = "", status_code: int = 200
+    request: Request, session: Session, change_id: str, *, message: str = "", error: str = "", status_code: int = 200,
+    since: str = "",
 ) -> Response:
     service = auth.service_of(request)
     policy = service.policy()
@@ -95,7 +96,8 @@ def _change_page(
         if row.plan_hash is None:
             raise BadRequest(f"{change_id}: no plan recorded")
         plan = planstore.current(service.settings.plans_dir, journal, change_id)
-        view = changeview.build(policy, journal, plan, row, login=session.login, now=service.now(policy))
+        view = changeview.build(policy, journal, plan, row, login=session.login, now=service.now(policy),
+                                since=since)
         following = (
             live.build(journal.events(change_id), [h.host for h in plan.hosts if h.changes], policy.tz)
             if row.state == State.IN_PROGRESS else None
@@ -108,10 +110,13 @@ def _change_page(
 
 
 @router.get("/changes/{change_id}")
-def change_page(request: Request, change_id: str, done: str = "") -> Response:
+def change_page(
+    request: Request, change_id: str, done: Annotated[str, Query(max_length=20)] = "",
+    since: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
     session = auth.session_of(request)
     message = {"approved": "Your approval is recorded.", "rejected": "Your rejection is recorded."}.get(done, "")
-    return _change_page(request, session, change_id, message=message)
+    return _change_page(request, session, change_id, message=message, since=since)
 
 
 @router.post("/changes/{change_id}/decide")
@@ -131,7 +136,8 @@ def change_decide(  # noqa: PLR0917 (FastAPI reads each form field from a parame
     try:
         decide(service, session.login, change_id, plan_hash=plan_hash, reject=decision == "reject", comment=comment)
     except PlanChanged as exc:
-        return _change_page(request, session, change_id, error=str(exc), status_code=409)
+        # What changed between the plan the person read (their form's hash) and the current one.
+        return _change_page(request, session, change_id, error=str(exc), status_code=409, since=plan_hash)
     except (GuardRefused, StateConflict) as exc:
         return _change_page(request, session, change_id, error=f"Refused: {exc}", status_code=403)
     except BadRequest as exc:
