@@ -6,7 +6,8 @@ How it hangs together (one hook, nothing sprinkled in the change's path):
    the approval service alike).
 2. :meth:`Notifier.queue` follows the journal from its cursor: each new event that the procedure
    mails (:mod:`netchange.notify.notices`) becomes one mail per notice, rendered now and kept in the
-   outbox (:mod:`netchange.notify.outbox`).
+   outbox (:mod:`netchange.notify.outbox`). Mails about an account rather than a change (a
+   password being guessed: :mod:`netchange.notify.account`) go the same way, with no change id.
 3. :meth:`Notifier.deliver` sends what is due over SMTP. Each delivery is journaled
    (``notification_sent``; ``notification_failed`` with the error and the next attempt;
    ``notification_abandoned`` after :data:`MAX_ATTEMPTS`). A failure waits with exponential backoff.
@@ -30,6 +31,7 @@ from pathlib import Path
 from netchange import redact
 from netchange.config import MailSettings, Settings
 from netchange.journal import Journal
+from netchange.notify.account import account_mails
 from netchange.notify.compose import Composed, compose, message
 from netchange.notify.notices import notices_for
 from netchange.notify.outbox import Mail, Outbox, outbox_path
@@ -90,6 +92,8 @@ class Notifier:
                         for draft in notices_for(self.policy, journal, event):
                             composed = compose(self.policy, draft, base_url=self.mail.base_url)
                             q.add(event.seq, draft.notice.value, composed, self.clock())
+                        for notice, composed in account_mails(self.policy, event, base_url=self.mail.base_url):
+                            q.add(event.seq, notice, composed, self.clock())
                         q.cursor = event.seq
             return q.added
 
@@ -135,7 +139,7 @@ class Notifier:
             outbox.sent(m.id, now)
             report.sent += 1
             data = {**base, "subject": m.subject, **({"refused": refused} if refused else {})}
-            journal.event(m.change_id, "notification_sent", actor=ACTOR, data=data)
+            journal.event(m.change_id or None, "notification_sent", actor=ACTOR, data=data)
             return
         error = redact.scrub(error)
         attempts = m.attempts + 1
@@ -143,12 +147,12 @@ class Notifier:
         if attempts >= MAX_ATTEMPTS:
             outbox.failed(m.id, error, None)
             report.abandoned += 1
-            journal.event(m.change_id, "notification_abandoned", actor=ACTOR,
+            journal.event(m.change_id or None, "notification_abandoned", actor=ACTOR,
                           data={**base, "error": error, "attempts": attempts})
             return
         retry_at = now + backoff(attempts)
         outbox.failed(m.id, error, retry_at)
-        journal.event(m.change_id, "notification_failed", actor=ACTOR,
+        journal.event(m.change_id or None, "notification_failed", actor=ACTOR,
                       data={**base, "error": error, "attempt": attempts, "retry_at": retry_at.isoformat()})
 
     def run(self, *, since: dt.datetime | None = None, force: bool = False) -> Report:

@@ -51,6 +51,7 @@ class Composed:
     recipients: tuple[tuple[str, str, str], ...]
     """(login, name, address) of each recipient."""
     change_id: str
+    """Empty for a mail about an account (``netchange.notify.account``)."""
     link: str
 
 
@@ -131,11 +132,12 @@ def message(composed: Composed, *, sender: str, to: tuple[tuple[str, str, str], 
     msg["To"] = ", ".join(formataddr((name, address)) for _, name, address in to)
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     msg["Message-ID"] = make_msgid(domain=domain)
-    # Every mail of a change refers to one root id: mail readers thread the change's story.
-    root = f"<{quote(composed.change_id, safe='')}@netchange.{domain}>"
-    msg["In-Reply-To"] = root
-    msg["References"] = root
-    msg["X-Netchange-Change"] = composed.change_id
+    if composed.change_id:  # (a mail about an account has none)
+        # Every mail of a change refers to one root id: mail readers thread the change's story.
+        root = f"<{quote(composed.change_id, safe='')}@netchange.{domain}>"
+        msg["In-Reply-To"] = root
+        msg["References"] = root
+        msg["X-Netchange-Change"] = composed.change_id
     msg.set_content(withhold_secrets(composed.text))
     msg.add_alternative(withhold_secrets(composed.html), subtype="html")
     return msg

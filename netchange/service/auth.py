@@ -3,8 +3,10 @@
 A page needs a live session (signed cookie + server-side entry). Every POST carries the
 session's CSRF token in its form; a missing token or another session's token is refused (403)
 before anything is read from the form. The sign-in form itself is protected by a token bound to
-a short-lived signed cookie. Failed sign-ins are slowed per account and per client address
-(``throttle``) and each is journaled (kind ``signin_failed``, no change id, never the password).
+a short-lived signed cookie. Failed sign-ins are slowed per (login, client address) and per client
+address, never per login alone (``throttle``); each is journaled (kind ``signin_failed``, no change
+id, never the password), and a login being guessed from anywhere is journaled once per window
+(``signin_guessing``, with the addresses) for the notifier to mail its owner.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from netchange.service.sessions import COOKIE, PRE_COOKIE, Session
 from netchange.service.state import Service
+from netchange.service.throttle import Guessing
 
 
 class NotSignedIn(Exception):
@@ -70,13 +73,13 @@ def sign_in(request: Request, login: str, password: str, csrf: str) -> Response:
         raise CsrfRefused
     login = login.strip()[:64]
     address = client_address(request)
-    keys = (f"login:{login}", f"ip:{address}")
-    wait = service.throttle.wait(*keys)
+    wait = service.throttle.wait(login, address)
     if wait > 0:
         _journal_failure(service, login, address, "refused while slowed down")
+        _journal_guessing(service, service.throttle.refused(login, address))
         return signin_form(
             request,
-            error=f"Too many failed sign-ins: try again in {int(wait) + 1} s.",
+            error=f"Too many failed sign-ins from here: try again in {int(wait) + 1} s.",
             login=login,
             status_code=429,
         )
@@ -84,10 +87,11 @@ def sign_in(request: Request, login: str, password: str, csrf: str) -> Response:
     person = policy.person(login)
     ok = service.accounts().check_password(login, password) and person is not None
     if not ok:
-        failures = service.throttle.failed(*keys)
-        _journal_failure(service, login, address, f"wrong login or password ({failures} in a row)")
+        failures, guessing = service.throttle.failed(login, address)
+        _journal_failure(service, login, address, f"wrong login or password ({failures} in a row from {address})")
+        _journal_guessing(service, guessing)
         return signin_form(request, error="Wrong login or password.", login=login, status_code=401)
-    service.throttle.succeeded(keys[0])
+    service.throttle.succeeded(login, address)
     _session, cookie = service.sessions.open(login)
     response = RedirectResponse("/queue", status_code=303)
     set_cookie(response, service, COOKIE, cookie, int(service.sessions.ttl))
@@ -103,6 +107,18 @@ def sign_out(request: Request, session: Session) -> Response:
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
+
+
+def _journal_guessing(service: Service, guessing: Guessing | None) -> None:
+    """The pattern on one login, once per throttle window: the notifier mails the person
+    (``netchange.notify.account``); the addresses, never a password."""
+    if guessing is None:
+        return
+    with service.journal() as journal:
+        journal.event(None, "signin_guessing", actor="netchange", data={
+            "login": guessing.login, "failures": guessing.failures, "addresses": list(guessing.addresses),
+            "unlisted_failures": guessing.unlisted_failures, "window_s": int(guessing.window),
+        })
 
 
 def _journal_failure(service: Service, login: str, address: str, why: str) -> None:
