@@ -3,12 +3,13 @@
 Every ``commit_config`` and ``rollback`` reads the device again and compares it with the state
 checked (``NetchangeDriver._reread_and_compare``) just before it writes. What remains is the time
 from the end of that re-read to the start of the write (``write_window_ms``, set by
-``NetchangeDriver._writing``), and, where the platform's write reads the device once more by
-itself, what that adds (FRR: ``frr-reload.py --reload`` starts Python, parses the target and runs
-its own ``show running-config``; measured here as the time of a ``frr-reload.py --test`` up to its
-first read is not observable from outside, so the whole ``--reload`` call is given as the bound).
+``NetchangeDriver._writing``). keepalived checks on the device instead, in the command that
+renames: its ``write_window_ms`` is the device's own time from the file's hash to the rename.
 Also given: the re-read itself (its cost per write), and the upper bound of the window: from the
-re-read to the write call's return (the device took the write somewhere in between).
+re-read to the write call's return (the device took the write somewhere in between) — for FRR,
+to the return of the one exec that sends netchange's commands (``FrrDriver._send``: every line
+has landed then; what follows is the read-back). A line typed in that bound is in none of the
+commands: FRR keeps it and names it, it is not erased.
 
 On a lab of its own (every platform), ``--repeat`` commits and rollbacks per host of each
 platform, best / median / worst in milliseconds::
@@ -43,9 +44,21 @@ def _timed_reread(driver: Any) -> None:
 
     def mark() -> None:
         driver.write_started = time.perf_counter()
+        driver.sent = None
         writing()
 
     driver._writing = mark
+    if hasattr(driver, "_send"):  # FRR: the commands netchange sends itself; the first send's end
+        send = driver._send
+
+        def timed_send(*args: Any) -> Any:
+            try:
+                return send(*args)
+            finally:
+                if getattr(driver, "sent", None) is None:
+                    driver.sent = time.perf_counter()
+
+        driver._send = timed_send
 
     def timed(*args: Any, **kwargs: Any) -> str:
         t0 = time.perf_counter()
@@ -89,7 +102,8 @@ def measure(nr: Any, repeat: int) -> None:
                 done = time.perf_counter()
                 if driver.write_window_ms is not None:
                     windows[step].append(driver.write_window_ms)
-                    bounds[step].append(driver.write_window_ms + (done - driver.write_started) * 1000)
+                    end = getattr(driver, "sent", None) or done  # FRR: the lines have landed when the send returns
+                    bounds[step].append(driver.write_window_ms + (end - driver.write_started) * 1000)
                 driver.write_window_ms = None
         for step in ("commit", "rollback"):
             print(_row(f"{host.platform} {step}: to the write", windows[step]))

@@ -247,7 +247,8 @@ def send_script(vtysh: str, deletes: list[str], workdir: str = '"$d"') -> str:
 def foreign_lines(checked: str, now: str, target: str, to_delete: list[str]) -> list[str]:
     """Lines of ``now`` (read after our write) that neither the reading our commands were
     computed from (``checked``) nor the ``target`` holds, when frr-reload.py would delete one of
-    them to reach the target (``to_delete``: its "Lines To Delete" from ``now``): another hand's,
+    them to reach the target (``to_delete``: its commands from ``now``, a ``no X`` deletes ``X``
+    whether listed to delete or to add): another hand's,
     typed during the write. A line that only prints differently from the target (FRR's own
     spelling of a line) is not in ``to_delete`` and is not taken for one. ``+line`` each."""
     known = {line.strip() for line in (*strip_header(checked).splitlines(), *strip_header(target).splitlines())}
@@ -329,8 +330,9 @@ class FrrDriver(SshExecDriver):
         """A shell line printing, on one line, the daemons whose pid file (in the socket
         directory) names a process that no longer exists: a daemon that died."""
         directory = shlex.quote(self.options.vty_socket or DEFAULT_SOCKET_DIR)
+        dead = '{ [ ! -d "/proc/$p" ] || grep -q "^State:.*Z" "/proc/$p/status" 2>/dev/null; }'  # gone, or a zombie
         return (f'( cd {directory} 2>/dev/null && for f in *.pid; do [ -f "$f" ] && p=$(cat "$f") && '
-                '[ -n "$p" ] && [ ! -d "/proc/$p" ] && printf \'%s \' "${f%.pid}"; done ); echo')
+                f'[ -n "$p" ] && {dead} && printf \'%s \' "${{f%.pid}}"; done ); echo')
 
     def _daemons(self) -> tuple[frozenset[str], frozenset[str]]:
         """(the daemons vtysh's ``show daemons`` lists, the daemons whose pid file names a dead
@@ -492,7 +494,8 @@ class FrrDriver(SshExecDriver):
         the window is the re-read's end to the send), and the re-read must equal ``checked``.
         As ``frr-reload.py --reload``'s second pass, the lines of the target still missing after
         the deletes (a ``no neighbor X remote-as`` takes the neighbour's other lines with it) are
-        added once more; nothing is deleted after the first pass. Returns (what the router
+        added once more; nothing is deleted after the first pass (no ``no`` line either:
+        frr-reload.py lists the delete of a prefix-list entry as the add of its ``no`` form). Returns (what the router
         reads now, what is still to do: ``-`` lines the router has that the target lacks, ``+``
         lines it lacks; empty when it took).
 
@@ -508,12 +511,14 @@ class FrrDriver(SshExecDriver):
         problem = self._send(deletes, adds)
         after = self._read_running()
         left_del, left_add = self._test(target, after)
-        hand = foreign_lines(checked, after, target, left_del)
-        if left_add and not hand:
-            self._send([], left_add)
+        # frr-reload.py lists some deletes as adds of a ``no`` line (a prefix-list entry): both count.
+        hand = foreign_lines(checked, after, target, left_del + left_add)
+        again = [line for line in left_add if not line.strip().startswith("no ")]  # never a delete now
+        if again and not hand:
+            self._send([], again)
             after = self._read_running()
             left_del, left_add = self._test(target, after)
-            hand = foreign_lines(checked, after, target, left_del)
+            hand = foreign_lines(checked, after, target, left_del + left_add)
         if hand:
             # The state checked: the router as this write meant to leave it (the reading without
             # those lines), so that any later write of this session is refused over them too.

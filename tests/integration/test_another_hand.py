@@ -145,3 +145,79 @@ def test_keepalived_restore_alarms_on_a_block_appended_by_hand(
     report = restore_host(dev, snapshot, after=after)
     assert report.verified, report.errors
     assert path.read_text() == keepalived_back
+
+
+# -- a hand edit during the write itself (after the re-read, before the commands are sent) -------
+
+
+def _hand_during_send(dev: Any, monkeypatch: pytest.MonkeyPatch, run: Callable[..., str]) -> None:
+    """The colleague types while netchange sends: after the re-read, before the commands land."""
+    send = dev._send
+
+    def hand_then_send(deletes: list[str], adds: list[str]) -> str | None:
+        run("configure terminal", HAND)
+        return send(deletes, adds)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(dev, "_send", hand_then_send)
+
+
+def test_frr_commit_keeps_and_names_a_line_typed_during_its_write(
+        nornir: Any, open_driver: Callable[[str], Any], router_back: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = _router(nornir)
+    dev = open_driver(ROUTER)
+    snapshot = dev.get_config(retrieve="running")["running"]
+    dev.load_merge_candidate(config=_candidate(nornir, ROUTER, dev))
+    dev.compare_config()
+    _hand_during_send(dev, monkeypatch, run)
+    with pytest.raises(ChangedMeanwhile, match="during the commit's write") as caught:
+        dev.commit_config()
+    assert f"+{HAND}" in caught.value.lines
+    monkeypatch.undo()
+    now = run("show running-config")
+    assert HAND in now and now != router_back  # the change written, the colleague's line kept
+    # The colleague's line removed by the colleague; the engine reads again, the snapshot goes back.
+    run("configure terminal", f"no {HAND}")
+    dev.get_config(retrieve="running")
+    dev.load_replace_candidate(config=snapshot)
+    dev.commit_config()
+    assert run("show running-config") == router_back
+
+
+def test_frr_restore_keeps_and_names_a_line_typed_during_its_write(
+        nornir: Any, open_driver: Callable[[str], Any], router_back: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = _router(nornir)
+    dev = open_driver(ROUTER)
+    snapshot = dev.get_config(retrieve="running")["running"]
+    dev.load_merge_candidate(config=_candidate(nornir, ROUTER, dev))
+    dev.commit_config()
+    after = dev.get_config(retrieve="running")["running"]
+    _hand_during_send(dev, monkeypatch, run)
+    report = restore_host(dev, snapshot, after=after)
+    monkeypatch.undo()
+    assert not report.verified and report.strategies == ["inverse", "snapshot"]
+    assert all("NETCHANGE-HAND" in error for error in report.errors), report.errors
+    now = run("show running-config")
+    assert HAND in now and now.replace(f"{HAND}\n", "") == router_back  # restored, the hand's line kept
+    run("configure terminal", f"no {HAND}")
+    assert run("show running-config") == router_back
+
+
+def test_keepalived_write_refused_when_the_file_changes_after_the_check(
+        nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is checked by its hash in the same remote command as the rename: an edit landing
+    after the driver's last reading, just before that command, is refused, named and kept."""
+    path = _keepalived_file(nornir)
+    dev = open_driver(VRRP)
+    dev.get_config(retrieve="running")
+    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    install = dev._install
+
+    def hand_then_install(text: str, expected: str, what: str) -> str | None:
+        path.write_text(path.read_text() + "\n" + HAND_BLOCK)
+        return install(text, expected, what)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(dev, "_install", hand_then_install)
+    with pytest.raises(ChangedMeanwhile, match="chk_netchange_hand"):
+        dev.commit_config()
+    assert path.read_text() == keepalived_back + "\n" + HAND_BLOCK

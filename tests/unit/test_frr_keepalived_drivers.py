@@ -174,3 +174,39 @@ def test_keepalived_merge_refuses_what_it_cannot_place(snippet: str, error: str)
 def test_keepalived_candidate_cannot_include_device_files() -> None:
     with pytest.raises(ValueError, match="include"):
         keepalived_text("include /etc/shadow\n")
+
+
+# -- another hand: netchange sends frr-reload.py's commands itself (issue 21 item 3) -------------
+
+
+def test_send_script_sends_each_delete_with_its_parents_and_the_adds_in_one_file() -> None:
+    from netchange.drivers.frr import send_script
+
+    script = send_script("vtysh", ["router bgp 65001", " no neighbor 10.0.0.1 remote-as 64500",
+                                   "no ip prefix-list X seq 5 permit 10.0.0.0/24"])
+    lines = script.splitlines()
+    assert "del 'no neighbor 10.0.0.1 remote-as 64500' -c 'router bgp 65001'" in lines
+    assert "del 'no ip prefix-list X seq 5 permit 10.0.0.0/24'" in lines
+    assert any('vtysh -f "$d"/target.conf' in line for line in lines) and lines[-1] == "exit $fail"
+    assert 'last=${last% *}' in script  # the last word dropped and tried again, as frr-reload.py does
+
+
+def test_a_line_typed_during_the_write_is_named_only_when_the_reload_would_delete_it() -> None:
+    from netchange.drivers.frr import foreign_lines
+
+    checked = "Current configuration:\n!\nip prefix-list A seq 5 permit 10.0.0.0/24\n!\nend\n"
+    target = "ip prefix-list A seq 5 permit 10.0.0.0/24\nip prefix-list B seq 5 permit 10.1.0.0/24\nend\n"
+    typed = "ip prefix-list B seq 5 permit 10.1.0.0/24\nip prefix-list H seq 5 permit 10.9.0.0/24\n"
+    now = checked.replace("!\nend", f"{typed}!\nend")
+    assert foreign_lines(checked, now, target, ["no ip prefix-list H seq 5 permit 10.9.0.0/24"]) == [
+        "+ip prefix-list H seq 5 permit 10.9.0.0/24"]
+    assert foreign_lines(checked, now, target, []) == []  # only printed otherwise: not a hand's
+
+
+def test_a_daemon_that_answered_at_open_or_died_is_named() -> None:
+    from netchange.drivers.frr import daemon_trouble
+
+    everyone = frozenset({"zebra", "ospfd", "bgpd", "staticd"})
+    assert daemon_trouble(everyone, everyone, frozenset()) == []
+    assert daemon_trouble(everyone - {"bgpd"}, everyone, frozenset()) == ["bgpd"]
+    assert daemon_trouble(everyone - {"bgpd"}, everyone - {"bgpd"}, frozenset({"bgpd"})) == ["bgpd"]
