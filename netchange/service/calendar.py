@@ -103,6 +103,27 @@ def _duration(text: str | None) -> dt.timedelta:
         return DEFAULT_DURATION
 
 
+Openings = dict[tuple[Category, str, dt.timedelta], dt.datetime | None]
+
+
+def _placed(
+    policy: Policy, row: ChangeRow, site: str, *, cat: Category | None, planned: dt.datetime | None,
+    duration: dt.timedelta, now: dt.datetime, openings: Openings,
+) -> tuple[dt.datetime, str] | None:
+    """Where a change goes at ``site`` and why (``cat``: None when it cannot be judged there)."""
+    if planned is not None:
+        return planned, "requested start"
+    if row.state not in WAITING:
+        return row.updated_at.astimezone(policy.tz), "last update"
+    if cat is None:
+        return None
+    key = (cat, site, duration)
+    if key not in openings:
+        openings[key] = next_open(policy, cat, site, now, duration)
+    opening = openings[key]
+    return (opening, "next window opening") if opening is not None else None  # None: beyond the horizon
+
+
 def entries(
     policy: Policy, journal: Journal, *, now: dt.datetime, since: dt.datetime, until: dt.datetime,
     site: str | None = None,
@@ -113,41 +134,26 @@ def entries(
     (category, site, duration), the same for every waiting change that shares them.
     """
     found: list[Entry] = []
-    openings: dict[tuple[Category, str, dt.timedelta], dt.datetime | None] = {}
+    openings: Openings = {}
     hours: dict[tuple[Category, str, dt.date], str] = {}
     for row, planned_text, duration_text in journal.schedule(SHOWN):
         duration = _duration(duration_text)
         planned = _time(planned_text, policy)
         for s in row.sites or ("?",):
-            if site is not None and s != site:
-                continue
             cat = row.category if s in policy.sites else None  # None: not judged
-            if planned is not None:
-                start, placed = planned, "requested start"
-            elif row.state in WAITING and cat is not None:
-                key = (cat, s, duration)
-                if key not in openings:
-                    openings[key] = next_open(policy, cat, s, now, duration)
-                opening = openings[key]
-                if opening is None:
-                    continue  # not within next_open's horizon: nothing to place
-                start, placed = opening, "next window opening"
-            elif row.state not in WAITING:
-                start, placed = row.updated_at.astimezone(policy.tz), "last update"
-            else:
+            where = None if site is not None and s != site else _placed(
+                policy, row, s, cat=cat, planned=planned, duration=duration, now=now, openings=openings)
+            if where is None or not since <= where[0] < until:
                 continue
-            if not since <= start < until:
-                continue
+            start, placed = where
             window, allowed = "", None
             if cat is not None:
                 day_key = (cat, s, start.date())
                 if day_key not in hours:
                     hours[day_key] = _hours(policy, cat, s, start.date())
                 window = f"{cat.value} window {hours[day_key]}"
-                if placed == "requested start":
-                    allowed = fits(policy, cat, s, start, duration)
-                elif placed == "next window opening":
-                    allowed = True
+                allowed = fits(policy, cat, s, start, duration) if placed == "requested start" else (
+                    True if placed == "next window opening" else None)
             found.append(Entry(row=row, site=s, start=start, end=start + duration, placed=placed,
                                window=window, allowed=allowed))
     found.sort(key=lambda e: (e.start, e.row.id, e.site))

@@ -184,7 +184,8 @@ def calendar_page(request: Request, weeks: int = 3, site: Annotated[str, Query(m
     with service.journal() as journal:
         days = calendar.build_calendar(policy, journal, now=now, weeks=weeks, site=shown)
     token = feeds.feed_token(service, session.login)
-    links = {s: f"{feeds.base_url(request)}/calendar/{s}.ics?token={quote(token)}" for s in policy.sites} if token else {}
+    base = feeds.base_url(request)
+    links = {s: f"{base}/calendar/{s}.ics?token={quote(token)}" for s in policy.sites} if token else {}
     today = now.astimezone(policy.tz).date()
     freezes = [f for f in policy.freezes if f.end >= today]
     return page(request, "calendar.html", session, policy=policy, days=days, all_sites=list(policy.sites),

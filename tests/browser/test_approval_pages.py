@@ -329,5 +329,4 @@ def test_the_tracking_sheet_puts_the_outcome_and_its_cause_first(world):
     page.goto(world["base"] + "/calendar")
     assert page.locator("table.calendar a", has_text="CHG-2026-0307").count() == 1
     assert page.locator("table.calendar a", has_text="CHG-2026-0308").count() == 1
-    page.screenshot(path=str(world["shots"] / "calendar.png"), full_page=True)
     page.context.close()
