@@ -201,7 +201,7 @@ def status(
         elif approval.decision == "approved":
             eligible.append(approval)
     rejections = tuple(standing)
-    satisfied, missing_sites, covered = _satisfaction(policy, rules, eligible, sites)
+    satisfied, missing_sites, covered = _satisfaction(policy, rules, eligible, sites, requester)
     missing = tuple(
         r for r in rules if r not in {s for s, _ in satisfied} or r in {s for s, _ in missing_sites}
     )
@@ -263,7 +263,7 @@ def sites_each_approved(policy: Policy, sites: tuple[str, ...]) -> tuple[str, ..
 
 
 def _satisfaction(
-    policy: Policy, rules: tuple[ApprovalRule, ...], eligible: list[Approval], sites: tuple[str, ...]
+    policy: Policy, rules: tuple[ApprovalRule, ...], eligible: list[Approval], sites: tuple[str, ...], requester: str
 ) -> tuple[
     tuple[tuple[ApprovalRule, Approval], ...], tuple[tuple[ApprovalRule, str], ...], dict[int, tuple[str, ...]]
 ]:
@@ -271,7 +271,12 @@ def _satisfaction(
     covered = {a.id: _covers(policy, a, sites) for a in eligible}
     each_site = sites_each_approved(policy, sites)
     if each_site:
-        satisfied, missing_sites = _match_every_site(rules, eligible, each_site, covered)
+        asked = policy.person(requester)
+        by_request = [
+            {s for s in each_site if asked is not None and rule.satisfied_by(asked) and asked.answers_for((s,))}
+            for rule in rules
+        ]
+        satisfied, missing_sites = _match_every_site(rules, eligible, each_site, covered, by_request)
         return satisfied, missing_sites, covered
     return _match(rules, eligible), (), covered
 
@@ -289,12 +294,17 @@ _MAX_ASSIGNMENTS = 100_000
 
 def _match_every_site(
     rules: tuple[ApprovalRule, ...], approvals: list[Approval], sites: tuple[str, ...],
-    covered: dict[int, tuple[str, ...]],
+    covered: dict[int, tuple[str, ...]], by_request: list[set[str]],
 ) -> tuple[tuple[tuple[ApprovalRule, Approval], ...], tuple[tuple[ApprovalRule, str], ...]]:
     """Each rule given for every one of ``sites``: a person counts for one rule only (each rule by
     another person), and for that rule on each site they answer for. Returns the approvals counted
     per rule and the (rule, site) still uncovered, choosing the assignment that completes the most
-    rules, then covers the most sites, with the fewest approvals."""
+    rules, then covers the most sites, with the fewest approvals.
+
+    ``by_request``: per rule, the sites whose share the request itself gives: a site manager who
+    requests a change touching their site and another has validated their own site's side by
+    asking (PAQ "Roles": the requester is a client operations manager); nobody approves their own
+    request, so the rule still needs an approval by someone else, for the other sites."""
     choices = [[-1, *(i for i, r in enumerate(rules) if _satisfies(r, a))] for a in approvals]
     best: tuple[tuple[int, int, int], tuple[int, ...]] | None = None
     for count, assignment in enumerate(itertools.product(*choices)):
@@ -303,7 +313,7 @@ def _match_every_site(
         per_rule: list[set[str]] = [set() for _ in rules]
         for approval, index in zip(approvals, assignment, strict=True):
             if index >= 0:
-                per_rule[index] |= set(covered[approval.id])
+                per_rule[index] |= set(covered[approval.id]) | by_request[index]
         done = sum(1 for got in per_rule if got >= set(sites))
         score = (done, sum(len(got & set(sites)) for got in per_rule), -sum(1 for i in assignment if i >= 0))
         if best is None or score > best[0]:
@@ -316,7 +326,7 @@ def _match_every_site(
     )
     uncovered = tuple(
         (rule, site) for i, rule in enumerate(rules) for site in sites
-        if not any(site in covered[a.id] for r, a in satisfied if r is rules[i])
+        if site not in by_request[i] and not any(site in covered[a.id] for r, a in satisfied if r is rules[i])
     )
     return satisfied, uncovered
 
@@ -517,6 +527,11 @@ def who_may_approve(policy: Policy, plan: Plan, *, requester: str) -> tuple[Appr
         )
     each_site = sites_each_approved(policy, sites)
     if each_site:
+        asked = policy.person(requester)
+
+        def by_request(rule: ApprovalRule, site: str) -> bool:
+            return asked is not None and rule.satisfied_by(asked) and asked.answers_for((site,))
+
         return tuple(
             Approvers(
                 needed=f"{r.describe()} for {site}", rule=r, site=site,
@@ -526,6 +541,7 @@ def who_may_approve(policy: Policy, plan: Plan, *, requester: str) -> tuple[Appr
             )
             for r in rules
             for site in each_site
+            if not by_request(r, site)
         )
     return tuple(
         Approvers(needed=r.describe(), rule=r,

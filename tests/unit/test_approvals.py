@@ -300,3 +300,17 @@ def test_a_person_for_every_site_covers_them_all_but_counts_for_one_rule(journal
     assert status.needs() == ["a client ops_manager for doso"]
     _, status = approve(POLICY, journal, both.change.id, who("bleroy"))
     assert status.complete
+
+
+def test_a_site_manager_requesting_a_change_on_both_sites_needs_the_other_site_only(journal):
+    """amoreau (doif) requests a change on doif and doso: her request is doif's share, nobody
+    approves their own request, so bleroy's approval (doso) completes it."""
+    from netchange.guard import who_may_approve
+
+    both = planned(journal, requester="amoreau", hosts=(("sw-doif-1", "doif"), ("sw-doso-1", "doso")))
+    assert [(a.needed, [p.login for p in a.people]) for a in who_may_approve(POLICY, both, requester="amoreau")] == [
+        ("a client ops_manager for doso", ["bleroy"])
+    ]
+    assert status_of_current(POLICY, journal, both.change.id).needs() == ["a client ops_manager for doso"]
+    _, status = approve(POLICY, journal, both.change.id, who("bleroy"))
+    assert status.complete

@@ -239,6 +239,7 @@ def test_an_approval_given_under_another_policy_does_not_count(tmp_path: Path) -
 def test_an_attempt_that_rolled_back_uses_up_its_approvals(lab: Path, cli: Cli) -> None:
     assert cli("plan", str(write_change(lab)), actor="dnguyen").code == 0
     assert cli("approve", CHG, actor="amoreau").code == 0
+    assert cli("approve", CHG, actor="bleroy").code == 0  # sw2 is at doso: both site managers (all_sites)
     applied = cli("apply", CHG, "--json", actor="dnguyen", now=TUESDAY_1930)
     assert applied.code == 1  # the mock never shows VLAN 20: post-check fails, rolled back
     assert "rolled_back" in applied.out
@@ -255,6 +256,7 @@ def test_an_attempt_that_rolled_back_uses_up_its_approvals(lab: Path, cli: Cli) 
     assert "used up by an apply attempt" in shown.out
     # A new approval after the failed attempt counts again.
     assert cli("approve", CHG, actor="amoreau").code == 0
+    assert cli("approve", CHG, actor="bleroy").code == 0
     assert cli("apply", CHG, actor="dnguyen", now=TUESDAY_1930).code == 1  # runs (and rolls back) again
 
 
