@@ -79,6 +79,18 @@ class ChangedMeanwhile(DriftDetected, CommitError):  # type: ignore[misc]
         self.lines = lines
 
 
+class ChangedDuringWrite(DriftDetected, CommitError):  # type: ignore[misc]
+    """Phase commit or restore: the write **was made**, but lines another hand typed during it
+    (after the re-read, while netchange's own commands were being sent: FRR) are on the device;
+    they were kept, not erased, and are named in the message and :attr:`lines`. Unlike
+    :class:`ChangedMeanwhile` the device changed: the engine restores it (and its restore alarms
+    on those lines instead of erasing them)."""
+
+    def __init__(self, message: str, lines: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.lines = lines
+
+
 class ConfirmRefused(CommitFailed, CommitConfirmException):  # type: ignore[misc]
     """Phase confirm: no confirmed commit pending (or the platform has none), or the device
     refused to confirm it."""
@@ -327,6 +339,7 @@ def translating(cls: type[Any]) -> type[Any]:
 __all__ = [
     "LIFECYCLE",
     "AnswerUnreadable",
+    "ChangedDuringWrite",
     "ChangedMeanwhile",
     "CommandRefused",
     "CommitRefused",

@@ -20,8 +20,9 @@
   vtysh (:func:`send_script`: each delete as frr-reload.py sends it, the adds in one
   ``vtysh -f``), reads the router back and checks with ``--test --input`` that nothing is left
   to do. A line typed during the send is in no command: it stays, and is named
-  (:class:`ChangedMeanwhile`). On failure the pre-commit configuration is put back the same way
-  before the error is raised (the commands are sent line by line, not atomically).
+  (:class:`ChangedDuringWrite`: written, unlike :class:`ChangedMeanwhile`). On failure the
+  pre-commit configuration is put back the same way before the error is raised (the commands
+  are sent line by line, not atomically).
 - ``rollback``: the same way to the pre-commit snapshot, then ``show running-config`` must be
   byte for byte what it was; no normalisation was needed (FRR prints no counters or timestamps
   there, and the header lines are constant).
@@ -47,6 +48,7 @@ from napalm.base.exceptions import CommandErrorException
 from netchange.drivers.base import check_read_only
 from netchange.drivers.errors import (
     AnswerUnreadable,
+    ChangedDuringWrite,
     ChangedMeanwhile,
     CommitRefused,
     MergeRejected,
@@ -499,10 +501,11 @@ class FrrDriver(SshExecDriver):
         reads now, what is still to do: ``-`` lines the router has that the target lacks, ``+``
         lines it lacks; empty when it took).
 
-        :raise ChangedMeanwhile: the re-read differs (nothing written), or lines appeared during
-            the write that neither ``checked`` nor ``target`` holds (another hand's, typed then:
-            written, those lines kept, the state checked left without them so that no later
-            write of this session erases them before the router is read again).
+        :raise ChangedMeanwhile: the re-read differs (nothing written).
+        :raise ChangedDuringWrite: lines appeared during the write that neither ``checked`` nor
+            ``target`` holds (another hand's, typed then: written, those lines kept, the state
+            checked left without them so that no later write of this session erases them
+            before the router is read again).
         :raise CommandErrorException: frr-reload.py refused the target (nothing written).
         """
         deletes, adds = self._test(target, checked)
@@ -524,7 +527,7 @@ class FrrDriver(SshExecDriver):
             # those lines), so that any later write of this session is refused over them too.
             self._checked_state = "".join(line for line in after.splitlines(keepends=True)
                                           if f"+{line.rstrip(chr(10))}" not in hand)
-            raise ChangedMeanwhile(
+            raise ChangedDuringWrite(
                 f"{self._device_name}: changed by another hand during the {what}'s write: written, but these "
                 f"lines typed meanwhile are kept, not erased (the router is not as expected): "
                 f"{' | '.join(hand[:6])}", tuple(hand))
@@ -551,7 +554,7 @@ class FrrDriver(SshExecDriver):
             # refused before anything is sent.
             self.discard_config()
             raise rejected(f"{exc}; nothing applied") from exc
-        except ChangedMeanwhile:
+        except (ChangedMeanwhile, ChangedDuringWrite):
             self.discard_config()
             raise
         if left:
@@ -561,7 +564,7 @@ class FrrDriver(SshExecDriver):
                 _, back = self._write(strip_header(checked), after, "commit's undo")
                 state = "restored" if not back and self.running_config() == checked else \
                     "NOT restored (differs from the snapshot)"
-            except (CommandErrorException, ChangedMeanwhile) as exc:
+            except (CommandErrorException, ChangedMeanwhile, ChangedDuringWrite) as exc:
                 state = f"NOT restored ({exc})"
             raise rejected(f"{self.name}: the reload did not take ({'; '.join(left[:5])}); "
                            f"running configuration {state}")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from netchange.drivers.errors import ChangedMeanwhile
+from netchange.drivers.errors import ChangedDuringWrite, ChangedMeanwhile
 from netchange.lab.routers import vtysh
 from netchange.rollback import restore_host
 from tests.integration.lab2_support import context
@@ -169,7 +169,7 @@ def test_frr_commit_keeps_and_names_a_line_typed_during_its_write(
     dev.load_merge_candidate(config=_candidate(nornir, ROUTER, dev))
     dev.compare_config()
     _hand_during_send(dev, monkeypatch, run)
-    with pytest.raises(ChangedMeanwhile, match="during the commit's write") as caught:
+    with pytest.raises(ChangedDuringWrite, match="during the commit's write") as caught:
         dev.commit_config()
     assert f"+{HAND}" in caught.value.lines
     monkeypatch.undo()
