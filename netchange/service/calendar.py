@@ -126,16 +126,18 @@ def _placed(
 
 def entries(
     policy: Policy, journal: Journal, *, now: dt.datetime, since: dt.datetime, until: dt.datetime,
-    site: str | None = None,
+    site: str | None = None, hours: dict[tuple[Category, str, dt.date], str] | None = None,
 ) -> list[Entry]:
     """The changes placed in ``[since, until)`` (at ``site`` only when given), by start.
 
     One query for the rows (``Journal.schedule``); the next opening is computed once per
-    (category, site, duration), the same for every waiting change that shares them.
+    (category, site, duration), the same for every waiting change that shares them, a window's
+    verdict once per (category, site, start, duration), a day's hours once (``hours``: those known).
     """
     found: list[Entry] = []
     openings: Openings = {}
-    hours: dict[tuple[Category, str, dt.date], str] = {}
+    verdicts: dict[tuple[Category, str, dt.datetime, dt.timedelta], bool] = {}
+    hours = {} if hours is None else hours
     for row, planned_text, duration_text in journal.schedule(SHOWN):
         duration = _duration(duration_text)
         planned = _time(planned_text, policy)
@@ -152,8 +154,12 @@ def entries(
                 if day_key not in hours:
                     hours[day_key] = _hours(policy, cat, s, start.date())
                 window = f"{cat.value} window {hours[day_key]}"
-                allowed = fits(policy, cat, s, start, duration) if placed == "requested start" else (
-                    True if placed == "next window opening" else None)
+                allowed = None if placed == "last update" else True
+                if placed == "requested start":
+                    key = (cat, s, start, duration)
+                    if key not in verdicts:
+                        verdicts[key] = fits(policy, cat, s, start, duration)
+                    allowed = verdicts[key]
             found.append(Entry(row=row, site=s, start=start, end=start + duration, placed=placed,
                                window=window, allowed=allowed))
     found.sort(key=lambda e: (e.start, e.row.id, e.site))
@@ -182,6 +188,8 @@ def build_calendar(
     by_date = {d.date: d for d in days}
     since = dt.datetime.combine(first, dt.time(0), tzinfo=policy.tz)
     until = since + dt.timedelta(days=7 * weeks)
-    for entry in entries(policy, journal, now=now, since=since, until=until, site=site):
+    known = {(c, s, d.date): text for d in days for s, per in d.windows.items()
+             for c in Category for text in (per[c.value],)}
+    for entry in entries(policy, journal, now=now, since=since, until=until, site=site, hours=known):
         by_date[entry.start.date()].changes.setdefault(entry.site, []).append(entry)
     return days

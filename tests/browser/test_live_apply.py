@@ -124,6 +124,9 @@ def test_the_change_page_follows_a_running_apply_host_by_host(world: dict[str, A
         assert plan.ok, [h.error for h in plan.hosts]
         store(home, policy, plan)
         with journal_of(home) as journal:
+            journal.add_approval(CHANGE, plan.plan_hash, approver="amoreau", organisation="client",
+                                 roles=("requester", "ops_manager"), decision="approved", comment="go tonight",
+                                 policy_digest=policy.digest)
             journal.set_state(CHANGE, State.APPROVED, actor="amoreau", reason="approvals complete")
 
         def apply() -> None:
@@ -204,12 +207,12 @@ def test_the_change_page_follows_a_running_apply_host_by_host(world: dict[str, A
         status = page.inner_text("#live-status")
         assert status.startswith("finished: rolled back: post-check failed on sw3"), status
         assert page.locator("#live-hosts tr[data-host=sw3] td.step").inner_text().startswith("restored")
+        assert page.inner_text(".badges .state") == "rolled back"  # the state badge follows too
         page.screenshot(path=str(world["shots"] / "live-finished.png"), full_page=True)
 
         # The page without script reloaded by itself; once the change is over it stops following.
-        plain.wait_for_timeout(6_000)
-        assert len(loads) >= 1
-        assert plain.locator("#live").count() == 0
+        plain.locator("#live").wait_for(state="detached", timeout=15_000)
+        assert len(loads) >= 2  # at least one reload while running, and the one that saw the end
 
         # The stream of a change no longer in progress ends at once with its outcome (bounded).
         started = time.monotonic()

@@ -66,6 +66,11 @@
     status.textContent = "finished: " + d.outcome;
     live.classList.add("finished");
     live.setAttribute("data-state", d.state);
+    var badge = document.querySelector(".badges .state");
+    if (badge) {
+      badge.textContent = d.state.replace("_", " ");
+      badge.className = "state " + d.state;
+    }
   });
 
   source.addEventListener("error", function () {
