@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages of the lab's stand-ins (see docs/lab-notes.md): firewalls, load balancers, DNS,
 # NETCONF, routers (FRR) and VRRP pairs (keepalived); and the browser the approval service's tests
-# drive (Playwright on Debian's Chromium).
+# drive (Playwright on Debian's Chromium); Pango for WeasyPrint (the reports' PDF) and poppler-utils
+# (pdftotext, pdftoppm) to read the PDF back.
 LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
-            chromium chromium-driver
+            chromium chromium-driver libpangoft2-1.0-0 poppler-utils
 
 .PHONY: demo test test-unit lint typecheck bench lab-deps clean
 

@@ -138,25 +138,46 @@ def _brief(data: dict[str, Any]) -> str:
 
 
 @app.command()
-def report(
-    target: Annotated[str, typer.Argument(help="A change id, or 'quarterly'.")],
-    fmt: Annotated[str, typer.Option("--format", help="html, md (quarterly also json).")] = "md",
-    output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+def report(  # noqa: PLR0917 (Typer reads each option from a parameter)
+    target: Annotated[str, typer.Argument(help="A change id, 'quarterly' or 'weekly'.")],
+    fmt: Annotated[str, typer.Option("--format", help="html, md (quarterly and weekly also json, csv, pdf).")] = "md",
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout (pdf: needed).")] = None,
     quarter: Annotated[str | None, typer.Option(help="For quarterly: e.g. 2026Q4.")] = None,
+    week: Annotated[str | None, typer.Option(help="For weekly: an ISO week, e.g. 2026-W49.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document (the report inside).")] = False,
 ) -> None:
-    """The tracking sheet of a change, or the quarterly volumes for the steering committee."""
-    from netchange.report import render_quarterly, render_sheet  # Jinja2 only for the reports
+    """The tracking sheet of a change, the quarterly volumes for the steering committee, or the
+    weekly report for the operations meeting (an ISO week)."""
+    from netchange.report import render_quarterly, render_sheet, render_weekly  # Jinja2 only for the reports
 
     policy = _policy()
+    pdf = fmt == "pdf" and target in {"quarterly", "weekly"}
+    if pdf and output is None:
+        raise BadRequest("--format pdf needs --output FILE")  # bytes are not for a terminal
+    text_fmt = "html" if pdf else fmt
     with _journal(warn=False) as journal:
         if target == "quarterly":
             if not quarter:
                 raise BadRequest("report quarterly needs --quarter, e.g. 2026Q4")
-            text = render_quarterly(policy, journal, quarter, fmt=fmt, now=_now())
+            text = render_quarterly(policy, journal, quarter, fmt=text_fmt, now=_now())
+        elif target == "weekly":
+            if not week:
+                raise BadRequest("report weekly needs --week, e.g. 2026-W49")
+            text = render_weekly(policy, journal, week, fmt=text_fmt, now=_now())
         else:
             text = render_sheet(policy, journal, target, fmt=fmt, now=_now())
     text = redact.scrub(text)
+    if pdf and output is not None:
+        from netchange.report import html_to_pdf
+
+        write_new_file(output, html_to_pdf(text))
+        if as_json:
+            from netchange.cli.jsonface import ReportDocument
+
+            print(ReportDocument(target=target, format=fmt, output=str(output), text=None).to_json())
+        else:
+            out.print(f"written {output}")
+        return
     if as_json:
         from netchange.cli.jsonface import ReportDocument
 

@@ -102,9 +102,11 @@ def md_fence(value: object, info: str = "") -> MarkdownText:
 
 def css_string(value: object) -> str:
     """``value`` inside a CSS string literal: everything but letters, digits and spaces hex-escaped
-    (so neither ``"`` nor ``</style>`` survives; HTML autoescaping then has nothing left to change)."""
+    (so neither ``"`` nor ``</style>`` survives; HTML autoescaping then has nothing left to change).
+    Each escape ends with a space, which CSS takes as the escape's end: a space of the text after it
+    is kept (``netchange — perimeter`` was printed ``netchange —perimeter``)."""
     text = _NEWLINES.sub(" ", redact.scrub(str(value)))
-    return ("".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x}" for ch in text))
+    return ("".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x} " for ch in text))
 
 
 def is_markdown(template_name: str | None) -> bool:

@@ -147,8 +147,10 @@ def build_sheet(policy: Policy, journal: Journal, change_id: str, *, now: dt.dat
     )
 
 
-def render_sheet(policy: Policy, journal: Journal, change_id: str, *, fmt: str, now: dt.datetime) -> str:
-    """The tracking sheet as Markdown or HTML."""
+def render_sheet(policy: Policy, journal: Journal, change_id: str, *, fmt: str, now: dt.datetime,
+                 stylesheet: str | None = None) -> str:
+    """The tracking sheet as Markdown or HTML; ``stylesheet``: the HTML links it instead of carrying
+    its style inline (a page served under ``style-src 'self'``)."""
     from netchange.report.render import render  # Jinja2: for the documents, not for 'netchange show'
 
     sheet = build_sheet(policy, journal, change_id, now=now)
@@ -165,6 +167,7 @@ def render_sheet(policy: Policy, journal: Journal, change_id: str, *, fmt: str, 
             "issued": now.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M %Z"),
             "tz": policy.tz,
             "brief": _brief,
+            "stylesheet": stylesheet,
         },
     )
 

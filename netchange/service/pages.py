@@ -1,9 +1,8 @@
-"""The pages: my queue, the change, its tracking sheet (and printable sheet), calendar, reports."""
+"""The pages: my queue, the change, its tracking sheet (and printable sheet), calendar (reports: ``reports``)."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -14,7 +13,6 @@ from netchange import redact
 from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
 from netchange.journal import State
 from netchange.plan import store as planstore
-from netchange.report.quarterly import quarter_stats
 from netchange.report.render import render
 from netchange.report.sheet import build_sheet
 from netchange.service import auth, calendar, changeview, feeds, live, timeline, worklist
@@ -169,7 +167,9 @@ def sheet_print(request: Request, change_id: str) -> Response:
     from netchange.report import render_sheet
 
     with service.journal() as journal:
-        html = render_sheet(policy, journal, change_id, fmt="html", now=service.now(policy))
+        # Its style is a file of the service's (static/print.css): the CSP refuses inline style.
+        html = render_sheet(policy, journal, change_id, fmt="html", now=service.now(policy),
+                            stylesheet="/static/print.css")
     return HTMLResponse(redact.scrub(html))
 
 
@@ -191,30 +191,6 @@ def calendar_page(request: Request, weeks: int = 3, site: Annotated[str, Query(m
     return page(request, "calendar.html", session, policy=policy, days=days, all_sites=list(policy.sites),
                 sites=[shown] if shown else list(policy.sites), site=shown, weeks=weeks, feeds=links,
                 freezes=freezes, title="Calendar", today=today)
-
-
-@router.get("/reports")
-def reports_page(request: Request, quarter: str = "") -> Response:
-    session = auth.session_of(request)
-    service = auth.service_of(request)
-    policy = service.policy()
-    now = service.now(policy).astimezone(policy.tz)
-    quarter = quarter or f"{now.year}Q{(now.month - 1) // 3 + 1}"
-    week_ago = now - dt.timedelta(days=7)
-    with service.journal() as journal:
-        stats = quarter_stats(policy, journal, quarter)
-        rows = journal.changes()
-    recent = [r for r in rows if r.updated_at >= week_ago]
-    weekly = {
-        "in progress": [r for r in rows if r.state.value == "in_progress"],
-        "failed this week": [r for r in recent if r.outcome is not None and r.outcome.value == "failed"],
-        "rolled back this week": [r for r in recent if r.outcome is not None and r.outcome.value == "rolled_back"],
-        "emergencies this week": [r for r in recent if r.emergency],
-        "completed this week": [r for r in recent if r.outcome is not None and r.outcome.value == "completed"],
-    }
-    outcomes = sorted({o for per in stats.by_category_outcome.values() for o in per} | set(stats.by_outcome))
-    return page(request, "reports.html", session, policy=policy, s=stats, outcomes=outcomes, weekly=weekly,
-                title="Reports", since=week_ago)
 
 
 def error_page(request: Request, exc: NetchangeError) -> Response:
