@@ -123,7 +123,7 @@ def _timed(client: httpx.Client, path: str) -> float:
     return elapsed
 
 
-def _stats(samples: list[float]) -> dict[str, float]:
+def _stats(samples: list[float]) -> dict[str, Any]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"n": len(samples), "median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1),
@@ -156,12 +156,21 @@ def measure(base: str, change_ids: list[str], *, samples: int, clients: int, see
             lock = threading.Lock()
             barrier = threading.Barrier(clients)
 
+            failed: list[str] = []
+
             def worker(session: httpx.Client, mine: list[str], out: list[float] = timings,
-                       guard: threading.Lock = lock, start: threading.Barrier = barrier) -> None:
+                       guard: threading.Lock = lock, start: threading.Barrier = barrier,
+                       errors: list[str] = failed) -> None:
                 start.wait()
-                local = [_timed(session, p) for p in mine]
+                local, bad = [], []
+                for p in mine:
+                    try:
+                        local.append(_timed(session, p))
+                    except (RuntimeError, httpx.HTTPError) as exc:  # counted and shown, not dropped
+                        bad.append(str(exc))
                 with guard:
                     out.extend(local)
+                    errors.extend(bad)
 
             threads = [threading.Thread(target=worker, args=(s, c)) for s, c in zip(sessions, chunks, strict=True)]
             t0 = time.perf_counter()
@@ -172,6 +181,9 @@ def measure(base: str, change_ids: list[str], *, samples: int, clients: int, see
             wall = time.perf_counter() - t0
             stats = _stats(timings)
             stats["throughput_rps"] = round(len(timings) / wall, 1)
+            if failed:
+                stats["errors"] = len(failed)
+                stats["first_error"] = failed[0]
             results[f"{name}_{clients}_clients"] = stats
     finally:
         for s in sessions:
@@ -212,7 +224,8 @@ def table(r: dict[str, Any]) -> str:
     for key, s in r["pages"].items():
         page, clients = key.split("_", 1)
         lines.append(f"{page:<9} {clients.split('_')[0]:>7} {s['n']:>4} {s['median_ms']:>10} {s['p95_ms']:>8}"
-                     f" {s['max_ms']:>8} {s.get('throughput_rps', ''):>7}")
+                     f" {s['max_ms']:>8} {s.get('throughput_rps', ''):>7}"
+                     + (f"  {s['errors']} errors, first: {s['first_error']}" if s.get("errors") else ""))
     lines.append(f"filtered: GET {FILTERED}")
     lines.append(f"target: p95 < {r['target_p95_ms']:.0f} ms for one client ({', '.join(TARGETED)}):"
                  f" {'ok' if r['meets_target'] else 'MISSED'}"

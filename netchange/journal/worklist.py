@@ -132,8 +132,10 @@ class Worklist(JournalBase):
         for r in self._read(f"SELECT * FROM approvals WHERE change_id IN ({marks}) ORDER BY id", ids):  # noqa: S608
             found[r["change_id"]][0].append(_approval(r))
         kinds = ",".join("?" * len(DECISION_KINDS))
+        # "+kind": read through the events_change index (a few events per change), never through
+        # events_kind (every state event of the journal: 60 ms at 10,000 changes).
         for r in self._read(
-            f"SELECT * FROM events WHERE change_id IN ({marks}) AND kind IN ({kinds}) ORDER BY seq",  # noqa: S608
+            f"SELECT * FROM events WHERE change_id IN ({marks}) AND +kind IN ({kinds}) ORDER BY seq",  # noqa: S608
             [*ids, *DECISION_KINDS],
         ):
             found[r["change_id"]][1].append(_event(r))
