@@ -20,6 +20,10 @@ from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConf
 
 MAX_RESPONSE = 32 * 1024 * 1024
 """A change with its plan and journal: generous, but bounded before it is parsed."""
+PAGE = 500
+"""Changes asked per page of ``/api/changes`` (the service's most)."""
+MAX_PAGES = 10_000
+"""Pages followed at most (five million changes): a service whose links loop is not followed forever."""
 
 
 class ServiceUnavailable(NetchangeError):
@@ -49,10 +53,18 @@ class ServiceClient:
         self.close()
 
     def list_changes(self) -> list[dict[str, Any]]:
-        data = self._call("GET", "/api/changes")
-        if not isinstance(data, list):
-            raise ServiceUnavailable(f"{self.server.url}: /api/changes did not answer a list")
-        return data
+        """Every change, page after page (the service's ``next`` links, on this server only)."""
+        rows: list[dict[str, Any]] = []
+        path: str | None = f"/api/changes?limit={PAGE}"
+        for _ in range(MAX_PAGES):
+            if path is None:
+                return rows
+            data = self._object(self._call("GET", path))
+            changes, path = data.get("changes"), data.get("next")
+            if not isinstance(changes, list) or not (path is None or _same_server_page(path)):
+                raise ServiceUnavailable(f"{self.server.url}: /api/changes did not answer a page of changes")
+            rows += changes
+        raise ServiceUnavailable(f"{self.server.url}: /api/changes has more than {MAX_PAGES} pages")
 
     def show(self, change_id: str) -> dict[str, Any]:
         return self._object(self._call("GET", f"/api/changes/{_id(change_id)}"))
@@ -112,6 +124,11 @@ class ServiceClient:
         if code == 2 or status in (400, 404, 413, 422):
             raise BadRequest(message)
         raise ServiceUnavailable(f"{self.server.url}{path}: HTTP {status}: {message}")
+
+
+def _same_server_page(path: object) -> bool:
+    """A ``next`` link is a path of the list on the server the token was sent to, never another host."""
+    return isinstance(path, str) and path.startswith("/api/changes?") and "//" not in path and len(path) < 200
 
 
 def _id(change_id: str) -> str:

@@ -50,7 +50,7 @@ def list_changes(server: ServerSettings, *, as_json: bool) -> None:
                   caption=f"from {server.url}", caption_justify="left")
     for r in rows:
         table.add_row(
-            str(r.get("id") or r.get("change_id")),
+            str(r.get("change_id")),
             str(r.get("state")) + (" (emergency)" if r.get("emergency") else ""),
             str(r.get("category") or ""),
             ",".join(r.get("sites") or []),
@@ -82,13 +82,13 @@ _SERVICE_ONLY = ("change_id", "ticket", "requester", "hosts", "plan_hash", "crea
 def _row(r: dict[str, Any]) -> dict[str, Any]:
     """One service row in the local vocabulary: ``change_id``, hosts as objects with their name."""
     hosts = [h if isinstance(h, dict) else {"name": str(h)} for h in r.get("hosts") or []]
-    return {"change_id": r.get("change_id") or r.get("id"), "hosts": hosts, **{k: r.get(k) for k in _ROW_KEYS}}
+    return {"change_id": r.get("change_id"), "hosts": hosts, **{k: r.get(k) for k in _ROW_KEYS}}
 
 
 def _sheet(data: dict[str, Any]) -> dict[str, Any]:
     """The service's tracking sheet as the local ``build_sheet(...).as_json()`` gives it."""
     sheet = {k: v for k, v in data.items() if k not in _SERVICE_ONLY}
-    sheet["id"] = data.get("id") or data.get("change_id")
+    sheet["id"] = data.get("change_id")  # the local sheet's name for it (show_document renames it)
     return sheet
 
 
@@ -99,7 +99,7 @@ def _minute(value: Any) -> str:
 
 def _print_sheet(d: dict[str, Any], server: ServerSettings) -> None:
     p = out.print
-    p(f"[bold]{d.get('id')}[/] — {d.get('title', '')}  (ticket {d.get('ticket', '?')}, requester"
+    p(f"[bold]{d.get('change_id')}[/] — {d.get('title', '')}  (ticket {d.get('ticket', '?')}, requester"
       f" {d.get('requester', '?')})")
     p(f"state [bold]{d.get('state')}[/]; category {d.get('category') or '?'}; sites {', '.join(d.get('sites') or [])}"
       + (f"; EMERGENCY: {d['emergency']}" if d.get("emergency") else ""))

@@ -95,13 +95,23 @@ def set_password(
     login: Annotated[str, typer.Argument(help="A person of the policy.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
 ) -> None:
-    """Set LOGIN's password (asked at the prompt, or one line on stdin); stored argon2-hashed, 0600."""
+    """Set LOGIN's password (asked at the prompt, or one line on stdin); stored argon2-hashed, 0600.
+
+    An administrator's reset: journaled (``password_reset``, or ``password_set`` for a first one, with
+    who ran it), and LOGIN's sessions in a running service end at their next request."""
+    from netchange.cli.common import open_journal
+    from netchange.policy import current_actor
     from netchange.service.accounts import Accounts
 
     policy = _policy()
     accounts = Accounts.load(settings().home)
+    had = bool(accounts.password_stamp(login))
     accounts.set_password(policy, login, _read_password())
     accounts.save()
+    with open_journal(warn=False) as journal:
+        journal.event(None, "password_reset" if had else "password_set",
+                      actor=current_actor(policy, settings().actor).login,
+                      data={"login": login, "by": "netchange users set-password"})
     if as_json:
         from netchange.cli.jsonface import UserPasswordDocument
 

@@ -244,6 +244,15 @@ class Changes(JournalBase):
             args.append(_ts(until))
         return [_change(r) for r in self._read(sql + " ORDER BY created_at, id", args)]
 
+    def changes_page(self, after: int = 0, limit: int = 100) -> list[tuple[int, ChangeRow]]:
+        """Up to ``limit`` changes recorded after the one numbered ``after`` (0: from the first), each
+        with its number, in the order they were recorded: the numbers (SQLite's rowid) only grow, so a
+        reader paging with the last number it saw neither misses nor repeats one when changes are
+        added meanwhile (the API's cursor)."""
+        rows = self._read("SELECT rowid AS n, * FROM changes WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                          (int(after), int(limit)))
+        return [(int(r["n"]), _change(r)) for r in rows]
+
     def changes_with_plans(
         self,
         states: Iterable[State],

@@ -18,8 +18,8 @@ import datetime as dt
 import io
 import json
 import re
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netchange import redact

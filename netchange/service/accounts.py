@@ -79,6 +79,20 @@ class Accounts:
             raise BadRequest(f"the password must have at most {MAX_PASSWORD} characters")
         self.data.setdefault(login, {})["password"] = _hasher.hash(password)
 
+    def change_password(self, policy: Policy, login: str, current: str, new: str) -> None:
+        """``login`` replaces their own password: the current one is required (``WrongPassword``)."""
+        if not self.check_password(login, current):
+            raise WrongPassword(f"{login}: the current password is wrong")
+        if new == current:
+            raise BadRequest("the new password is the current one")
+        self.set_password(policy, login, new)
+
+    def password_stamp(self, login: str) -> str:
+        """What changes whenever ``login``'s password does ("" without one): sessions and feed links
+        made before a new password are refused by comparing it."""
+        stored = self.data.get(login, {}).get("password")
+        return hashlib.sha256(stored.encode()).hexdigest()[:32] if isinstance(stored, str) else ""
+
     def new_token(self, policy: Policy, login: str, *, label: str = "") -> str:
         """A new API token for ``login`` (returned once; only its digest is kept)."""
         _require_person(policy, login)
@@ -115,6 +129,10 @@ class Accounts:
                 if isinstance(entry, dict) and secrets.compare_digest(str(entry.get("sha256", "")), digest):
                     return login
         return None
+
+
+class WrongPassword(BadRequest):
+    """The current password given to change it is not the person's."""
 
 
 def _require_person(policy: Policy, login: str) -> None:

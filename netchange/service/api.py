@@ -2,15 +2,16 @@
 
 Authenticated by a per-person bearer token (``netchange users token NAME``), never by the
 browser's cookie: a page cannot be made to call it (no CSRF on the API because no ambient
-credential reaches it). The JSON is the CLI's ``--json`` vocabulary: ``change_id``,
-``plan_hash``, ``hosts`` (a list).
+credential reaches it). The JSON is the CLI's ``--json`` vocabulary: ``change_id`` (never
+``id``), ``plan_hash``, ``hosts`` (a list). ``GET /api/changes`` is paged by an opaque cursor.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,10 +50,9 @@ def api_login(request: Request) -> str:
 
 
 def change_json(row: ChangeRow) -> dict[str, Any]:
-    """One change as ``netchange list --json`` gives it, with ``change_id``."""
+    """One change as ``netchange list --json`` gives it: ``change_id`` (never ``id``), hosts by name."""
     return {
         "change_id": row.id,
-        "id": row.id,
         "title": row.title,
         "ticket": row.ticket,
         "requester": row.requester,
@@ -68,13 +68,69 @@ def change_json(row: ChangeRow) -> dict[str, Any]:
     }
 
 
-@router.get("/changes")
-def list_changes(request: Request) -> JSONResponse:
+class ApiChange(BaseModel):
+    """One change of ``GET /api/changes``."""
+
+    change_id: str
+    title: str
+    ticket: str
+    requester: str
+    state: str
+    category: str | None
+    sites: list[str]
+    hosts: list[str]
+    outcome: str | None
+    emergency: str | None
+    plan_hash: str | None
+    created_at: str
+    updated_at: str
+
+
+class ChangePage(BaseModel):
+    """A page of changes in the order they were recorded, and the link to the next page (null: none yet)."""
+
+    changes: list[ApiChange]
+    next: str | None = Field(description="The next page's path, with its cursor; also sent as a Link header")
+
+
+PAGE_LIMIT = (1, 500)
+"""The fewest and the most changes a page holds (default 100)."""
+
+
+def _cursor(number: int) -> str:
+    """Opaque to clients: where the next page starts (the last change's number, ``changes_page``)."""
+    return base64.urlsafe_b64encode(f"c1:{number}".encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> int:
+    try:
+        kind, _, number = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        after = int(number) if kind == "c1" else -1
+    except ValueError:
+        after = -1
+    if not 0 < after < 2**63 or _cursor(after) != cursor:
+        raise BadRequest("cursor: not one this service gave (take the 'next' link of the previous page)")
+    return after
+
+
+@router.get("/changes", response_model=ChangePage)
+def list_changes(
+    request: Request,
+    limit: Annotated[int, Query(ge=PAGE_LIMIT[0], le=PAGE_LIMIT[1])] = 100,
+    cursor: Annotated[str, Query(max_length=40)] = "",
+) -> JSONResponse:
+    """The changes, ``limit`` at a time, in the order they were recorded; follow ``next`` for more.
+    The cursor is stable while changes are added: none is missed or repeated."""
     api_login(request)
+    after = _after(cursor) if cursor else 0
     service = auth.service_of(request)
     with service.journal() as journal:
-        rows = journal.changes()
-    return JSONResponse([change_json(r) for r in rows])
+        page = journal.changes_page(after, limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
+    following = f"/api/changes?limit={limit}&cursor={_cursor(page[-1][0])}" if more else None
+    headers = {"Link": f'<{following}>; rel="next"'} if following else {}
+    return JSONResponse({"changes": [change_json(r) for _, r in page], "next": following}, headers=headers)
 
 
 @router.get("/changes/{change_id}")
@@ -85,6 +141,7 @@ def show_change(request: Request, change_id: str) -> JSONResponse:
     with service.journal() as journal:
         sheet = build_sheet(policy, journal, change_id, now=service.now(policy))
         data = sheet.as_json()
+        del data["id"]  # one name for it: change_id
         row = sheet.change
         data.update(change_json(row))
         if row.plan_hash:

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from netchange.config import Settings
 from netchange.errors import NetchangeError
-from netchange.service import api, auth, feeds, live, pages, reports
+from netchange.service import account, api, auth, feeds, live, pages, reports
 from netchange.service.bodylimit import BodyLimit
 from netchange.service.secheaders import SecurityHeaders
 from netchange.service.state import STATIC, Service
@@ -42,6 +42,7 @@ def create_app(settings: Settings, *, secure_cookies: bool = False) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(live.router)
     app.include_router(reports.router)
+    app.include_router(account.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # Added last is outermost: the headers wrap the body limit, so its 413 carries them too.

@@ -35,8 +35,13 @@ def service_of(request: Request) -> Service:
 
 
 def session_of(request: Request) -> Session:
-    session = service_of(request).sessions.get(request.cookies.get(COOKIE))
+    service = service_of(request)
+    session = service.sessions.get(request.cookies.get(COOKIE))
     if session is None:
+        raise NotSignedIn
+    if session.stamp != service.password_stamp(session.login):
+        # The password changed since this session opened (here, or `netchange users set-password`).
+        service.sessions.close(session)
         raise NotSignedIn
     return session
 
@@ -75,8 +80,8 @@ def sign_in(request: Request, login: str, password: str, csrf: str) -> Response:
     address = client_address(request)
     wait = service.throttle.wait(login, address)
     if wait > 0:
-        _journal_failure(service, login, address, "refused while slowed down")
-        _journal_guessing(service, service.throttle.refused(login, address))
+        journal_failure(service, login, address, "refused while slowed down")
+        journal_guessing(service, service.throttle.refused(login, address))
         return signin_form(
             request,
             error=f"Too many failed sign-ins from here: try again in {int(wait) + 1} s.",
@@ -88,11 +93,11 @@ def sign_in(request: Request, login: str, password: str, csrf: str) -> Response:
     ok = service.accounts().check_password(login, password) and person is not None
     if not ok:
         failures, guessing = service.throttle.failed(login, address)
-        _journal_failure(service, login, address, f"wrong login or password ({failures} in a row from {address})")
-        _journal_guessing(service, guessing)
+        journal_failure(service, login, address, f"wrong login or password ({failures} in a row from {address})")
+        journal_guessing(service, guessing)
         return signin_form(request, error="Wrong login or password.", login=login, status_code=401)
     service.throttle.succeeded(login, address)
-    _session, cookie = service.sessions.open(login)
+    _session, cookie = service.sessions.open(login, stamp=service.password_stamp(login))
     response = RedirectResponse("/queue", status_code=303)
     set_cookie(response, service, COOKIE, cookie, int(service.sessions.ttl))
     response.delete_cookie(PRE_COOKIE, path="/")
@@ -109,7 +114,7 @@ def sign_out(request: Request, session: Session) -> Response:
     return response
 
 
-def _journal_guessing(service: Service, guessing: Guessing | None) -> None:
+def journal_guessing(service: Service, guessing: Guessing | None) -> None:
     """The pattern on one login, once per throttle window: the notifier mails the person
     (``netchange.notify.account``); the addresses, never a password."""
     if guessing is None:
@@ -121,6 +126,6 @@ def _journal_guessing(service: Service, guessing: Guessing | None) -> None:
         })
 
 
-def _journal_failure(service: Service, login: str, address: str, why: str) -> None:
+def journal_failure(service: Service, login: str, address: str, why: str) -> None:
     with service.journal() as journal:
         journal.event(None, "signin_failed", actor=login or "?", data={"client": address, "why": why})

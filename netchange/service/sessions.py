@@ -5,6 +5,9 @@ the netchange home) and timestamped: a forged or expired cookie is refused befor
 The session itself (who, its CSRF token, when it expires) lives in this process: signing out
 deletes it, and a copied cookie then opens nothing. A restart signs everybody out, which is the
 safe side. One process serves (uvicorn, one worker): the list is not shared between processes.
+A session also carries its person's password stamp when it opened (``Accounts.password_stamp``):
+once the password changes, here or by ``netchange users set-password`` in another process, the
+stamp differs and the session is over (``auth.session_of``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class Session:
     login: str
     csrf: str
     expires: float
+    stamp: str = ""
+    """The person's password stamp when the session opened."""
 
 
 def load_key(home: Path) -> bytes:
@@ -54,10 +59,11 @@ class Sessions:
         self._live: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def open(self, login: str) -> tuple[Session, str]:
-        """A new session for ``login`` and its signed cookie value."""
+    def open(self, login: str, *, stamp: str = "") -> tuple[Session, str]:
+        """A new session for ``login`` (whose password stamp is ``stamp``) and its signed cookie value."""
         session = Session(
-            sid=secrets.token_urlsafe(32), login=login, csrf=secrets.token_urlsafe(32), expires=time.time() + self.ttl
+            sid=secrets.token_urlsafe(32), login=login, csrf=secrets.token_urlsafe(32), expires=time.time() + self.ttl,
+            stamp=stamp,
         )
         with self._lock:
             now = time.time()
@@ -83,6 +89,14 @@ class Sessions:
     def close(self, session: Session) -> None:
         with self._lock:
             self._live.pop(session.sid, None)
+
+    def close_all(self, login: str) -> int:
+        """Sign ``login`` out everywhere (a new password); returns how many sessions ended."""
+        with self._lock:
+            ended = [sid for sid, s in self._live.items() if s.login == login]
+            for sid in ended:
+                del self._live[sid]
+        return len(ended)
 
     # --- the sign-in form's token (no session yet) --------------------------------------------
 

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from netchange.config import Settings
 from netchange.journal import Journal
 from netchange.policy import Policy, clock, load_policy
-from netchange.service.accounts import Accounts
+from netchange.service.accounts import Accounts, accounts_path
 from netchange.service.sessions import Sessions, load_key
 from netchange.service.throttle import Throttle
 
@@ -35,6 +35,7 @@ class Service:
     throttle: Throttle = field(default_factory=Throttle)
     templates: Environment = field(init=False)
     _policy: tuple[tuple[int, int, int], Policy] | None = field(default=None, init=False, repr=False)
+    _stamps: tuple[tuple[int, int, int], dict[str, str]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sessions = Sessions(load_key(self.settings.home))
@@ -64,6 +65,22 @@ class Service:
     def accounts(self) -> Accounts:
         # Read per sign-in / token check: `netchange users ...` edits it while the service runs.
         return Accounts.load(self.settings.home)
+
+    def password_stamp(self, login: str) -> str:
+        """``login``'s password stamp now (``Accounts.password_stamp``): read again whenever the
+        accounts file changed (size, time, inode), so a password set by the CLI ends sessions at once."""
+        path = accounts_path(self.settings.home)
+        try:
+            st = path.stat()
+            key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            key = (0, 0, 0)
+        cached = self._stamps
+        if cached is None or cached[0] != key:
+            accounts = Accounts.load(self.settings.home)
+            cached = (key, {login: accounts.password_stamp(login) for login in accounts.data})
+            self._stamps = cached
+        return cached[1].get(login, "")
 
     @contextmanager
     def journal(self) -> Iterator[Journal]:

@@ -84,13 +84,14 @@ def test_without_a_valid_token_nothing_is_served(api):
 
 def test_list_and_show_speak_the_clis_json(api):
     with client(api, "amoreau") as c:
-        rows = c.get("/api/changes").json()
+        rows = c.get("/api/changes").json()["changes"]
         assert {r["change_id"] for r in rows} >= {"CHG-2026-0401", "CHG-2026-0402", "CHG-2026-0403"}
         row = next(r for r in rows if r["change_id"] == "CHG-2026-0401")
+        assert "id" not in row  # one name: change_id (issue 23 item 8)
         assert row["plan_hash"] == api["plans"]["a"].plan_hash
         assert row["hosts"] == ["sw-doif-1"]
         shown = c.get("/api/changes/CHG-2026-0403").json()
-        assert shown["change_id"] == "CHG-2026-0403"
+        assert shown["change_id"] == "CHG-2026-0403" and "id" not in shown
         assert shown["plan_hash"] == api["plans"]["doso"].plan_hash
         assert shown["approvals"]["who_may_approve"] == [
             {"needed": "a client ops_manager", "required": True, "people": ["bleroy"]}
@@ -98,6 +99,32 @@ def test_list_and_show_speak_the_clis_json(api):
         missing = c.get("/api/changes/CHG-2026-0999")
         assert missing.status_code == 404
         assert missing.json()["exit_code"] == 2
+
+
+def test_the_list_is_paged_by_a_cursor_stable_while_changes_are_added(api):
+    """Issue 23 item 8: ``limit`` bounded, an opaque cursor in a ``next`` link (body and Link header);
+    a change recorded between two pages is listed once, none is missed or repeated."""
+    with client(api, "amoreau") as c:
+        first = c.get("/api/changes", params={"limit": 2})
+        assert first.status_code == 200
+        page = first.json()
+        assert len(page["changes"]) == 2 and page["next"].startswith("/api/changes?limit=2&cursor=")
+        assert first.headers["link"] == f'<{page["next"]}>; rel="next"'
+        store(api["home"], api["policy"], medium("CHG-2026-0409", digest=api["policy"].digest))
+        seen = [r["change_id"] for r in page["changes"]]
+        while page["next"]:
+            page = c.get(page["next"]).json()
+            seen += [r["change_id"] for r in page["changes"]]
+        assert len(seen) == len(set(seen))
+        everything = c.get("/api/changes", params={"limit": 500}).json()
+        assert everything["next"] is None
+        assert seen == [r["change_id"] for r in everything["changes"]]
+        assert "CHG-2026-0409" in seen
+        for params in ({"limit": 0}, {"limit": 501}, {"limit": "x"}, {"cursor": "forged"}, {"cursor": "YzE6MA"},
+                       {"cursor": "x" * 41}):
+            refused = c.get("/api/changes", params=params)
+            assert refused.status_code == 400, (params, refused.text)
+            assert refused.json()["exit_code"] == 2
 
 
 def test_approve_binds_to_the_plan_hash_and_follows_the_policy(api):
