@@ -18,6 +18,8 @@ Apply, rollback on request and recover run the same sequence:
   window); prepare = refuse a host changed since the apply; restore with :mod:`netchange.rollback.runner`.
 - **recover**: a change left ``in_progress`` (a crash) or ``failed`` (an alarm); restore every
   host the last apply touched and has not verified yet, with :mod:`netchange.rollback.runner`.
+  A change still ``approved`` whose apply died before its rollout keeps journal locks: recover
+  reads its hosts against their snapshots and releases them (:func:`_release_abandoned`).
 
 Each returns a typed outcome (:class:`netchange.apply._outcome.ChangeOutcome`, per-host
 :class:`netchange.apply._outcome.HostStatus` or restore reports); a refusal raises a
@@ -84,17 +86,30 @@ class RestoreOutcome:
     """The end of a rollback on request or a recover."""
 
     change_id: str
-    outcome: ChangeOutcome
+    outcome: ChangeOutcome | None
+    """``None``: a recover that only released the locks of an apply killed before its rollout
+    (the change is still ``approved``: see :attr:`released`)."""
     reports: dict[str, RestoreReport] = field(default_factory=dict)
     already: list[str] = field(default_factory=list)
     """Hosts found already as their snapshot (never committed, or a confirmed commit reverted)."""
+    released: list[str] = field(default_factory=list)
+    """Hosts whose journal locks a recover released (an apply killed before its rollout)."""
+    differing: dict[str, str] = field(default_factory=dict)
+    """Of those, host → why it is not as its snapshot (or could not be read): never this change's doing."""
 
     @property
     def alarms(self) -> list[str]:
-        return sorted(h for h, r in self.reports.items() if not r.verified)
+        return sorted(h for h, r in self.reports.items() if not r.verified) + sorted(self.differing)
+
+    @property
+    def state(self) -> str:
+        """The change's state afterwards."""
+        return "approved" if self.outcome is None else self.outcome.value
 
     @property
     def exit_code(self) -> int:
+        if self.outcome is None:
+            return 1 if self.differing else 0
         return self.outcome.exit_code
 
 
@@ -316,12 +331,16 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
     # decision is then made again under the locks (another recover may have finished meanwhile).
     with Journal(cfg.journal) as journal:
         journal.state(change_id)
-        hosts = sorted(last_apply(journal.events(change_id)))
+        # With the hosts whose journal locks an apply killed before its rollout left behind.
+        hosts = sorted(set(last_apply(journal.events(change_id))) | set(_held(journal, change_id)))
     nr = _nornir(run, hosts)
     with (_device_locks(nr, hosts, change_id, action=mode.value, actor=actor.login, run=run),
           Journal(cfg.journal) as journal):
         state = journal.state(change_id)
         touched = last_apply(journal.events(change_id))
+        if mode is RestoreMode.RECOVER and state == "approved" and _held(journal, change_id):
+            actor.require("recover")
+            return _release_abandoned(run, nr, journal, change_id)
         if mode is RestoreMode.RECOVER:
             # in_progress: left by a crash; failed: an alarm (a device unreachable during the
             # rollback, say): once the devices answer again, recover finishes the rollback.
@@ -380,6 +399,41 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
             nr.close_connections(on_good=True, on_failed=True)
             journal.release_locks(change_id, hosts, actor=actor.login)
     return result
+
+
+def _held(journal: Journal, change_id: str) -> list[str]:
+    """The hosts whose journal locks ``change_id`` holds."""
+    return [lock.host for lock in journal.locks() if lock.change_id == change_id]
+
+
+def _release_abandoned(run: Run, nr: Nornir, journal: Journal, change_id: str) -> RestoreOutcome:
+    """Recover of an apply killed before its rollout (the change still ``approved``, its journal
+    locks left behind, every other change on those hosts refused): release them.
+
+    Nothing can have been changed: the rollout starts only once ``in_progress`` is on record.
+    Still, each host whose snapshot that apply journaled is read again and compared with it
+    (called under the device locks); a host not as its snapshot, or unreadable, is named (exit 1:
+    someone else's hand, or a device down, to look at). The locks are released either way: they
+    protect nothing of this change's. The change stays ``approved``: apply it again, or plan again.
+    """
+    from netchange.rollback import SnapshotStore
+    from netchange.rollback.recover import differing_from_snapshot, last_apply
+
+    events = journal.events(change_id)
+    # The apply that took the locks: its snapshots, none of an earlier attempt's.
+    start = max((i for i, e in enumerate(events) if e.kind == "locks_acquired"), default=0)
+    held = _held(journal, change_id)
+    touched = [t for t in last_apply(events[start:]).values() if t.host in held]
+    try:
+        differing = differing_from_snapshot(nr, touched, SnapshotStore(run.settings.snapshots_dir))
+    finally:
+        nr.close_connections(on_good=True, on_failed=True)
+    fail_point("recover.unlocking")  # the hosts read, nothing on record
+    journal.event(change_id, "recover_unlocked", actor=run.actor.login,
+                  data={"hosts": held, "checked": sorted(t.host for t in touched if t.snapshot),
+                        "differing": differing, "note": "apply killed before its rollout: nothing was changed"})
+    journal.release_locks(change_id, held, actor=run.actor.login)
+    return RestoreOutcome(change_id, None, released=held, differing=differing)
 
 
 __all__ = ["RestoreMode", "RestoreOutcome", "Run", "apply_change", "restore_change"]

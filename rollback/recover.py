@@ -117,3 +117,33 @@ def refuse_if_changed_since(nr: Nornir, touched: Sequence[Touched], snapshots: S
     if changed:
         named = "; ".join(h + (f" ({brief_lines(lines)})" if lines else "") for h, lines in sorted(changed.items()))
         raise DriftDetected(f"changed since the apply: {named}; refusing to overwrite (plan a new change)")
+
+
+def differing_from_snapshot(nr: Nornir, touched: Sequence[Touched], snapshots: SnapshotStore) -> dict[str, str]:
+    """Recover of an apply killed before its rollout: is each host still as its snapshot?
+
+    Read each host that has a journaled snapshot, fresh, and compare it with that snapshot.
+    Returns host → why it is not (the lines, or why it could not be read); empty when every
+    host is as its snapshot. Nothing is written.
+    """
+    by_name = {t.host: t for t in touched if t.snapshot}
+    if not by_name:
+        return {}
+
+    def task(task: Task) -> Result:
+        driver: DriverProtocol = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
+        fail_point("recover.unlock_check", host=task.host.name)  # about to read a host an apply left approved
+        running = normalize(driver, driver.get_config(retrieve="running")["running"])
+        snapshot = normalize(driver, snapshots.load(by_name[task.host.name].snapshot))
+        same = text_hash(running) == text_hash(snapshot)
+        return Result(host=task.host, result=[] if same else changed_lines(snapshot, running) or ["(whitespace)"])
+
+    results = nr.filter(filter_func=lambda h: h.name in by_name).run(task=task, name="check", on_failed=True)
+    found: dict[str, str] = {}
+    for host, multi in sorted(results.items()):
+        if multi.failed:
+            exc = multi[0].exception
+            found[host] = f"could not be read: {type(exc).__name__}: {exc}" if exc else "could not be read"
+        elif multi[0].result:
+            found[host] = f"not as its snapshot: {brief_lines(multi[0].result)}"
+    return found

@@ -270,14 +270,27 @@ def _restore_command(change_id: str, *, mode: RestoreMode, emergency: str | None
         code = 1 if outcome.alarms else 0
         document = RunDocument(
             change_id=change_id, command="rollback" if mode is RestoreMode.ROLLBACK else "recover",
-            outcome=outcome.outcome.value, exit_code=code, alarms=outcome.alarms,
+            outcome=outcome.state, exit_code=code, alarms=outcome.alarms,
             hosts=[HostRunOut(name=host, status="verified" if report.verified else "alarm",
                               error="; ".join(report.errors), restore=restore_out(report))
                    for host, report in outcome.reports.items()]
-            + [HostRunOut(name=host, status="already") for host in outcome.already])
+            + [HostRunOut(name=host, status="already") for host in outcome.already]
+            + [HostRunOut(name=host, status="alarm" if host in outcome.differing else "unlocked",
+                          error=outcome.differing.get(host, "")) for host in outcome.released])
         print(redact.scrub(document.to_json()))
         if code:
             raise typer.Exit(code)
+        return
+    if outcome.outcome is None:
+        out.print(f"{change_id}: its apply was killed before the rollout: nothing was changed; "
+                  f"locks released on {', '.join(outcome.released)}; still approved (apply it again, or plan again)",
+                  highlight=False, soft_wrap=True)
+        if outcome.differing:
+            err.print("[bold white on red] ALARM [/] not as its snapshot (not this change's doing: it never "
+                      "committed):", highlight=False)
+            for host, why in outcome.differing.items():
+                err.print(f"  {host}: {redact.scrub(why)}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
         return
     if outcome.alarms:
         err.print(f"[bold white on red] ALARM [/] not restored: {', '.join(outcome.alarms)}", highlight=False)
