@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from netchange import redact
 from netchange.guard import ApprovalStatus, status_of_current
 from netchange.journal import ChangeRow, Event, Journal
 from netchange.plan import store as planstore
@@ -148,9 +149,9 @@ def build_sheet(policy: Policy, journal: Journal, change_id: str, *, now: dt.dat
 
 
 def render_sheet(policy: Policy, journal: Journal, change_id: str, *, fmt: str, now: dt.datetime,
-                 stylesheet: str | None = None) -> str:
-    """The tracking sheet as Markdown or HTML; ``stylesheet``: the HTML links it instead of carrying
-    its style inline (a page served under ``style-src 'self'``)."""
+                 stylesheets: tuple[str, ...] = ()) -> str:
+    """The tracking sheet as Markdown or HTML; ``stylesheets``: the HTML links them instead of
+    carrying its style inline (a page served under ``style-src 'self'``, :func:`render_sheet_page_css`)."""
     from netchange.report.render import render  # Jinja2: for the documents, not for 'netchange show'
 
     sheet = build_sheet(policy, journal, change_id, now=now)
@@ -167,9 +168,21 @@ def render_sheet(policy: Policy, journal: Journal, change_id: str, *, fmt: str, 
             "issued": now.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M %Z"),
             "tz": policy.tz,
             "brief": _brief,
-            "stylesheet": stylesheet,
+            "stylesheets": stylesheets,
         },
     )
+
+
+def render_sheet_page_css(policy: Policy, journal: Journal, change_id: str, *, now: dt.datetime) -> str:
+    """The printed sheet's page boxes as a stylesheet (``_page.css.j2``): the project, client,
+    version and date on every page, for a page that may not carry inline style."""
+    from netchange.report.render import environment
+
+    sheet = build_sheet(policy, journal, change_id, now=now)
+    return redact.scrub(environment().get_template("_page.css.j2").render(
+        project=policy.project, client=policy.client, doc_title=f"Tracking sheet {sheet.change.id}",
+        doc_version=sheet.doc_version, issued=now.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M %Z"),
+    ))
 
 
 def _brief(event: Event) -> str:

@@ -169,8 +169,22 @@ def sheet_print(request: Request, change_id: str) -> Response:
     with service.journal() as journal:
         # Its style is a file of the service's (static/print.css): the CSP refuses inline style.
         html = render_sheet(policy, journal, change_id, fmt="html", now=service.now(policy),
-                            stylesheet="/static/print.css")
+                            stylesheets=("/static/print.css", f"/changes/{quote(change_id, safe='')}/sheet/print.css"))
     return HTMLResponse(redact.scrub(html))
+
+
+@router.get("/changes/{change_id}/sheet/print.css")
+def sheet_print_css(request: Request, change_id: str) -> Response:
+    """The printed sheet's page boxes (project, client, version, date on every page): the document's
+    own values in a stylesheet of the service's, as its CSP allows no inline style."""
+    auth.session_of(request)
+    service = auth.service_of(request)
+    policy = service.policy()
+    from netchange.report.sheet import render_sheet_page_css
+
+    with service.journal() as journal:
+        css = render_sheet_page_css(policy, journal, change_id, now=service.now(policy))
+    return Response(css, media_type="text/css; charset=utf-8")
 
 
 @router.get("/calendar")
