@@ -1,4 +1,4 @@
-"""B6 at a tiny scale: the benchmark fills a journal, serves it and measures every page it times (no timing asserted)."""
+"""B6 at a tiny scale: the benchmark fills a journal, serves it and times every page (no timing asserted)."""
 
 from __future__ import annotations
 
