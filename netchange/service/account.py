@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from netchange.errors import BadRequest
 from netchange.service import api, auth
-from netchange.service.accounts import MAX_PASSWORD, MIN_PASSWORD, WrongPassword
+from netchange.service.accounts import MAX_PASSWORD, MIN_PASSWORD, WrongPassword, check_new_password
 from netchange.service.pages import page
 from netchange.service.sessions import COOKIE
 from netchange.service.state import Service
@@ -37,7 +37,11 @@ class SlowedDown(BadRequest):
 
 
 def change_own_password(service: Service, login: str, current: str, new: str, *, address: str) -> int:
-    """Replace ``login``'s password, the current one given; returns how many sessions were signed out."""
+    """Replace ``login``'s password, the current one given; returns how many sessions were signed out.
+
+    A new password that could not be set is refused first: only a request that would change the
+    password tries the current one (and counts, when wrong, as a failed sign-in)."""
+    check_new_password(new)
     wait = service.throttle.wait(login, address)
     if wait > 0:
         auth.journal_failure(service, login, address, "password change refused while slowed down")

@@ -73,10 +73,7 @@ class Accounts:
 
     def set_password(self, policy: Policy, login: str, password: str) -> None:
         _require_person(policy, login)
-        if len(password) < MIN_PASSWORD:
-            raise BadRequest(f"the password must have at least {MIN_PASSWORD} characters")
-        if len(password) > MAX_PASSWORD:
-            raise BadRequest(f"the password must have at most {MAX_PASSWORD} characters")
+        check_new_password(password)
         self.data.setdefault(login, {})["password"] = _hasher.hash(password)
 
     def change_password(self, policy: Policy, login: str, current: str, new: str) -> None:
@@ -129,6 +126,14 @@ class Accounts:
                 if isinstance(entry, dict) and secrets.compare_digest(str(entry.get("sha256", "")), digest):
                     return login
         return None
+
+
+def check_new_password(password: str) -> None:
+    """A password may be set: its length is within bounds (else ``BadRequest``)."""
+    if len(password) < MIN_PASSWORD:
+        raise BadRequest(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise BadRequest(f"the password must have at most {MAX_PASSWORD} characters")
 
 
 class WrongPassword(BadRequest):
