@@ -2,9 +2,9 @@
 
 The points are found by reading the source (``tests/failpoint_sources.py``: every literal
 ``fail_point("stage.step", ...)`` under netchange/, rollback/, tasks/), so a new step is covered
-without editing this file. For each case, ``netchange`` runs as a subprocess with
-``NETCHANGE_FAILPOINT=<point>[@<host>]:kill``; the test checks the process died by SIGKILL (or
-records that the point is never hit in that flow: the command ended normally), runs
+without editing this file. For each case, ``netchange`` runs with the point armed
+(``NAME[@HOST]:kill``, ``:term`` or ``:raise``, see ``netchange/failpoints.py``); the test checks
+how the command ended (killed, or the point never hit in that flow: it ended normally), runs
 ``netchange recover``, then checks **independently** of the driver under test:
 
 - every device of the change is byte-equal to its state before the apply (its snapshot), or to the
@@ -15,36 +15,45 @@ records that the point is never hit in that flow: the command ended normally), r
   (SOA left out: its serial moves with every update), a raw ncclient ``<get-config>``;
 - a router's OSPF adjacency is Full again;
 - the journal verifies (the very check ``netchange journal verify`` runs, in process; the command
-  itself runs once at the end);
+  itself runs once at the end) and the change holds no journal lock any more;
 - the change's state is what the README says of ``recover``: a change left ``in_progress`` or
-  ``failed`` is rolled back (exit 0); a change still ``approved`` (killed before the rollout) or
+  ``failed`` is rolled back (exit 0); a change still ``approved`` whose apply died before its
+  rollout has its locks released (exit 0, still ``approved``: nothing was changed); a change
   already ended is refused (exit 3) and keeps its state.
 
-Flows (by the point's stage): ``apply.*`` and stages not known here (``save.*``...): ``apply`` armed,
-then ``recover``. ``restore.*``, ``recover.*`` (and ``save.*``): ``apply`` killed at
-``apply.committed`` on the victim, then ``recover`` armed, then ``recover`` again. ``rollback.*``:
-a clean ``apply``, ``rollback`` armed, then ``recover`` (on platforms whose change completes).
-``restore.*`` points are also armed in the ``apply`` flow where the change rolls back by itself.
+Flows (by the point's stage): ``apply.*`` and stages not known here: ``apply`` armed, then
+``recover``. ``restore.*``, ``recover.*`` (and ``save.restore.*``): ``apply`` killed at
+``apply.committed`` on the victim (``recover.unlock*``: at ``apply.prepared``, before the rollout),
+then ``recover`` armed, then ``recover`` again. ``rollback.*``: a clean ``apply``, ``rollback``
+armed, then ``recover`` (on platforms whose change completes). ``restore.*`` points are also armed
+in the ``apply`` flow where the change rolls back by itself.
 
-Budget (2 cores, ``make test``): one case (plan, approve, the armed command, recover, the readings)
-takes 8-40 s here, not the couple of seconds hoped for, so the whole matrix does not fit in ~5 min.
-``NETCHANGE_CRASH_MATRIX=full`` runs every case: every point on the fastest lab platforms, ios_cli
-(fake-switches) and nftables, over one change (examples/03: two switches and a firewall whose
-post-check fails, so apply rolls back by itself), process-wide points (no ``host=``) once, for
-ios_cli (they do not depend on the platform); the points of a rollback on request, which that
-change never reaches (it never completes), on the first platform whose change completes (haproxy);
-on haproxy, bind, netconf, frr and keepalived every
-point of the commit (``apply.commit*``, ``apply.confirm``), of the save (``save.*``) and of the
-restore (``restore.read``, ``restore.write``, ``restore.verify``). By default (``make test``) the
-sample is deterministic, :data:`SAMPLE`: the commit points of ios_cli (``apply.committed`` is the
-``+!`` alarm of issue 21), a restore killed in ``recover`` (ios_cli) and in apply's own rollback
-(nftables), ``apply.commit`` on every other platform, a rollback on request killed once started.
+What runs (``make test``, no variable): the full list on the fastest platform(s), :data:`FASTEST`;
+on every other lab platform every point of its own commit, save and restore (:data:`OWN`: the
+``apply.commit*`` and ``apply.confirm`` steps, ``save.*``, ``restore.*``) and, where its change rolls
+back by itself (examples/03 on ios_cli and nftables), the apply's automatic rollback
+(:data:`AUTO_ROLLBACK`); points without ``host=`` once per change. SIGTERM and a lost session
+(``:term``, ``:raise``) at the commit and restore points of the fastest platform (:data:`SIGNALLED`):
+a SIGTERM stops the rollout, which rolls back by itself (exit 1, ``rolled_back``, an ``interrupted``
+event: the README's interrupted apply); a recover has no handler, so a SIGTERM kills it as a
+SIGKILL does (-15, then ``recover``); a lost session fails the host, which is restored, or its
+restore alarms with the cause "the session to the device was lost" (then ``recover`` finishes it).
+``NETCHANGE_CRASH_MATRIX=full``: every point on every platform (process-wide points too), the
+SIGTERM and lost-session cases on every platform.
+
+Time: a case runs its commands as children forked from a warm forkserver (``crashfork.py``: no
+interpreter start, no imports: about 2.4 s saved per command), from a copy of a state directory
+where the change was planned and approved once per platform (no plan nor approval per case), and
+reads its devices once. Measured on the 2-core machine (load average 8-10, several engineers'
+tests at once): see the last line of the summary printed at the end of the module, and
+docs/safety.md "The crash matrix" for the counts and times.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,7 +70,7 @@ import yaml
 from netchange.journal import Journal
 from netchange.lab.manager import LabManager
 from tests.failpoint_sources import Point, registered
-from tests.integration.test_e2e_apply import MEDIUM_TIME, MINOR_TIME, netchange
+from tests.integration.test_e2e_apply import MEDIUM_TIME, MINOR_TIME
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +82,7 @@ EXAMPLES = REPO / "changes" / "examples"
 class Scenario:
     platform: str
     change_id: str
-    """Planned again for every case (so a case that leaves it ``approved`` holds no lock over the next)."""
+    """Planned and approved once, in a state directory each case starts from a copy of."""
     victim: str
     """The host the per-host points are armed for (``NAME@victim``)."""
     hosts: tuple[str, ...]
@@ -86,8 +95,8 @@ class Scenario:
     now: str = MINOR_TIME
     """When it is applied (its category's window); it is planned at ``planned``."""
     planned: str = MINOR_TIME
-    full: bool = False
-    """Every point (the fastest platforms); else the commit, save and restore points."""
+    shares: str = ""
+    """The platform whose scenario runs the very same change: points without ``host=`` run there."""
 
 
 def _example(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -113,9 +122,9 @@ def _weekday_night_after_tomorrow() -> str:
 EX03 = ("sw-doif-core1", "sw-doif-core2", "fw-doif-a")
 SCENARIOS = [
     Scenario("ios_cli", "CHG-2026-2103", "sw-doif-core1", EX03, _example("03-vlan-and-rule-postcheck-fails.yaml"),
-             completes=False, approvers=("amoreau",), now=MEDIUM_TIME, full=True),
+             completes=False, approvers=("amoreau",), now=MEDIUM_TIME),
     Scenario("nftables", "CHG-2026-2103", "fw-doif-a", EX03, _example("03-vlan-and-rule-postcheck-fails.yaml"),
-             completes=False, approvers=("amoreau",), now=MEDIUM_TIME, full=True),
+             completes=False, approvers=("amoreau",), now=MEDIUM_TIME, shares="ios_cli"),
     Scenario("haproxy", "CHG-2026-2112", "lb-doif", ("lb-doif",), _example("12-lb-member.yaml")),
     Scenario("bind", "CHG-2026-2111", "dns-doif", ("dns-doif",), _example("11-dns-record.yaml")),
     Scenario("netconf", "CHG-2026-2113", "nc-doif", ("nc-doif",), _example("13-netconf-vlan.yaml"),
@@ -126,7 +135,16 @@ SCENARIOS = [
              approvers=("amoreau", "gperrin"), now=_weekday_night_after_tomorrow()),
 ]
 BY_PLATFORM = {s.platform: s for s in SCENARIOS}
-COMMIT_OR_RESTORE = re.compile(r"^(apply\.commit.*|apply\.confirm|save\..*|restore\.(read|write|verify))$")
+FULL = os.environ.get("NETCHANGE_CRASH_MATRIX") == "full"
+FASTEST = ("haproxy",)
+"""Every point runs here by default. Measured (one case: copy, forked apply and recover, readings):
+haproxy ~2.8 s, bind ~3.2 s, nftables ~5 s, netconf, frr, keepalived 5-8 s, ios_cli ~9 s."""
+OWN = re.compile(r"^(apply\.commit(_started|ted)?|apply\.confirm|save\..+|restore\..+)$")
+"""A platform's own commit, save and restore: run on every lab platform."""
+AUTO_ROLLBACK = re.compile(r"^apply\.(host_failed|rollback|restored|rolled_back)$")
+"""The apply's automatic rollback: reached only where the change rolls back by itself."""
+SIGNALLED = re.compile(r"^(apply\.commit(_started|ted)?|restore\.(read|write|verify))$")
+"""Where SIGTERM and a lost session (``:term``, ``:raise``) are armed too."""
 
 
 def flows(point: Point, scenario: Scenario) -> list[str]:
@@ -145,46 +163,39 @@ def flows(point: Point, scenario: Scenario) -> list[str]:
     return ["apply", "recover"] + (["rollback"] if scenario.completes else [])
 
 
-SAMPLE = {
-    # platform → the points run by default (make test): about ten cases of 10-40 s on 2 shared cores.
-    # apply.committed on ios_cli: the '+!' alarm of issue 21 (fixed in 9f72291; this case failed before).
-    "ios_cli": {("apply", "apply.commit_started"), ("apply", "apply.commit"), ("apply", "apply.committed"),
-                ("recover", "restore.write")},
-    "nftables": {("apply", "apply.commit"), ("apply", "restore.write")},
-    **{p: {("apply", "apply.commit")} for p in ("bind", "netconf", "frr", "keepalived")},
-    "haproxy": {("apply", "apply.commit"), ("rollback", "rollback.started")},
-}
-"""The deterministic sample run by default; ``NETCHANGE_CRASH_MATRIX=full`` runs every case."""
+def _selected(point: Point, scenario: Scenario) -> bool:
+    if not point.per_host and scenario.shares and not FULL:
+        return False  # the very same change runs it on the platform it shares it with
+    if AUTO_ROLLBACK.match(point.name) and scenario.completes:
+        return False  # nothing fails in a change that completes: never reached
+    return FULL or scenario.platform in FASTEST or bool(OWN.match(point.name)) or bool(
+        AUTO_ROLLBACK.match(point.name))
 
 
 def cases() -> Iterator[Any]:
-    full = os.environ.get("NETCHANGE_CRASH_MATRIX") == "full"
     points = registered()
-    # A point no full scenario can reach (rollback on request: their change never completes) runs
-    # on the first scenario that can, as if it were full there.
-    home = {p.name: next(s for s in SCENARIOS if flows(p, s) and (s.full or not any(
-        flows(p, f) for f in SCENARIOS if f.full))) for p in points if any(flows(p, s) for s in SCENARIOS)}
     for scenario in SCENARIOS:
         for point in points:
-            if not point.per_host and home.get(point.name) is not scenario:
-                continue  # process-wide: once, on the first (fastest) platform that reaches it
-            if not (scenario.full or home.get(point.name) is scenario or COMMIT_OR_RESTORE.match(point.name)):
+            if not _selected(point, scenario):
                 continue
             for flow in flows(point, scenario):
-                if not full and (flow, point.name) not in SAMPLE[scenario.platform]:
-                    continue
-                yield pytest.param(scenario.platform, point.name, flow,
-                                   id=f"{scenario.platform}-{flow}-{point.name}",
-                                   marks=_expected_failures(scenario, point, flow))
+                yield _case(scenario, point, flow, "kill")
+    for scenario in SCENARIOS if FULL else [BY_PLATFORM[p] for p in FASTEST]:
+        for point in (p for p in points if SIGNALLED.match(p.name) and _selected(p, scenario)):
+            for flow in flows(point, scenario):
+                for action in ("term", "raise"):
+                    yield _case(scenario, point, flow, action)
 
 
-XFAIL: dict[tuple[str, str, str], str] = {}
-"""(platform, flow, point) → why the case fails today (strict: a fix makes it pass, and the entry goes)."""
+def _case(scenario: Scenario, point: Point, flow: str, action: str) -> Any:
+    case_id = f"{scenario.platform}-{flow}-{point.name}" + ("" if action == "kill" else f":{action}")
+    reason = XFAIL.get((scenario.platform, flow, point.name, action))
+    return pytest.param(scenario.platform, point.name, flow, action, id=case_id,
+                        marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else [])
 
 
-def _expected_failures(scenario: Scenario, point: Point, flow: str) -> list[Any]:
-    reason = XFAIL.get((scenario.platform, flow, point.name))
-    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+XFAIL: dict[tuple[str, str, str, str], str] = {}
+"""(platform, flow, point, action) → why the case fails today (strict: a fix makes it pass, and the entry goes)."""
 
 
 # -- reading the devices by their own means ------------------------------------------------------------
@@ -274,7 +285,8 @@ class Reader:
 # -- one case ------------------------------------------------------------------------------------------
 RECOVER_ENDS = {
     # state before recover → (recover's exit code, state after), as the README says of recover.
-    "approved": (3, "approved"),  # killed before the rollout: nothing changed, nothing to recover
+    # approved: killed before the rollout, its journal locks left; recover releases them (nothing changed).
+    "approved": (0, "approved"),
     "in_progress": (0, "rolled_back"),
     "failed": (0, "rolled_back"),
     "completed": (3, "completed"),
@@ -284,163 +296,218 @@ RECOVER_ENDS = {
 
 @dataclass
 class Matrix:
-    """The lab, the scenarios' reference readings, and what each case found (for the summary)."""
+    """The lab, a planned-and-approved state directory per scenario, the reference readings, and
+    what each case found (for the summary)."""
 
     lab: LabManager
     reader: Reader
-    home: Path
+    root: Path
     baseline: dict[str, str] = field(default_factory=dict)
     applied: dict[str, dict[str, str]] = field(default_factory=dict)
     """platform → host → reading after a clean apply (the scenarios that complete)."""
     driver_baseline: dict[str, str] = field(default_factory=dict)
-    results: list[tuple[str, str, str, str, float]] = field(default_factory=list)
+    templates: dict[str, Path] = field(default_factory=dict)
+    results: list[tuple[str, ...]] = field(default_factory=list)
+    count: int = 0
 
-    def run(self, *args: str, point: str | None = None, now: str = MINOR_TIME, actor: str = "dnguyen") -> Any:
-        if point:
-            os.environ["NETCHANGE_FAILPOINT"] = point
-        try:
-            return netchange(self.lab, *args, now=now, actor=actor)
-        finally:
-            os.environ.pop("NETCHANGE_FAILPOINT", None)
+    def run(self, home: Path, *args: str, armed: str | None = None, now: str = MINOR_TIME,
+            actor: str = "dnguyen") -> Any:
+        from tests.integration import crashfork
 
-    def state(self, change_id: str) -> str:
-        with Journal(self.home / "journal.sqlite") as journal:
+        env = {k: v for k, v in os.environ.items() if k != "NETCHANGE_FAILPOINT"}
+        env.update(NETCHANGE_NORNIR_CONFIG=str(self.lab.nornir_config), NETCHANGE_ACTOR=actor,
+                   NETCHANGE_POLICY=str(REPO / "policy.yaml"), COLUMNS="200", NETCHANGE_HOME=str(home),
+                   NETCHANGE_NOW=now)
+        return crashfork.run(list(args), env=env, workdir=home, armed=armed)
+
+    @staticmethod
+    def state(home: Path, change_id: str) -> str:
+        with Journal(home / "journal.sqlite") as journal:
             return journal.state(change_id)
 
-    def journal_problems(self) -> list[str]:
-        with Journal(self.home / "journal.sqlite") as journal:
-            return journal.verify()
+    @staticmethod
+    def journal_problems(home: Path, change_id: str) -> list[str]:
+        with Journal(home / "journal.sqlite") as journal:
+            held = [lock.host for lock in journal.locks() if lock.change_id == change_id]
+            return journal.verify() + [f"journal locks still held on {', '.join(held)}"] * bool(held)
 
     def read(self, hosts: tuple[str, ...]) -> dict[str, str]:
         return {h: self.reader.read(h) for h in hosts}
 
-    def plan(self, scenario: Scenario) -> str:
-        """Plan (and approve) the scenario's change again; return its id."""
-        change_id = scenario.change_id
-        request = scenario.change(self.reader.hosts)
-        request["id"] = change_id
-        path = self.home / f"{change_id}.yaml"
-        path.write_text(yaml.safe_dump(request))
-        planned = self.run("plan", str(path), now=scenario.planned)
-        assert planned.returncode == 0, planned.stdout + planned.stderr
-        for approver in scenario.approvers:
-            approved = self.run("approve", change_id, actor=approver, now=scenario.planned)
-            assert approved.returncode == 0, approved.stdout + approved.stderr
-        return change_id
+    def home(self, scenario: Scenario) -> Path:
+        """A fresh state directory where the scenario's change is planned and approved (a copy of
+        one made once per scenario; a new path each time: the journal's heads are kept per path)."""
+        if scenario.platform not in self.templates:
+            template = self.root / f"template-{scenario.platform}"
+            template.mkdir()
+            request = scenario.change(self.reader.hosts)
+            request["id"] = scenario.change_id
+            path = template / f"{scenario.change_id}.yaml"
+            path.write_text(yaml.safe_dump(request))
+            planned = self.run(template, "plan", str(path), now=scenario.planned)
+            assert planned.returncode == 0, planned.stdout + planned.stderr
+            for approver in scenario.approvers:
+                approved = self.run(template, "approve", scenario.change_id, actor=approver, now=scenario.planned)
+                assert approved.returncode == 0, approved.stdout + approved.stderr
+            self.templates[scenario.platform] = template
+        self.count += 1
+        home = self.root / f"case-{self.count:03d}-{scenario.platform}"
+        shutil.copytree(self.templates[scenario.platform], home)
+        return home
 
-    def repair(self, scenario: Scenario, open_driver: Callable[[str], Any]) -> list[str]:
-        """After a failed case: put back any device not as before (cleanup, not a check)."""
+    def repair(self, scenario: Scenario, open_driver: Callable[[str], Any],
+               devices: dict[str, str] | None = None) -> list[str]:
+        """After a case: put back any device not as before (cleanup, not a check). ``devices``:
+        the case's own reading, when nothing was sent since."""
         repaired = []
         for host in scenario.hosts:
-            if self.reader.read(host) != self.baseline[host]:
+            if (devices[host] if devices else self.reader.read(host)) != self.baseline[host]:
                 dev = open_driver(host)
                 dev.load_replace_candidate(config=self.driver_baseline[host])
                 dev.commit_config()
+                dev.close()
                 repaired.append(host)
         return repaired
 
 
 @pytest.fixture(scope="module")
-def matrix(lab: LabManager, open_driver_module: Callable[[str], Any]) -> Iterator[Matrix]:
-    home = Path(os.environ["NETCHANGE_HOME"])
-    m = Matrix(lab=lab, reader=Reader(lab), home=home)
+def matrix(lab: LabManager, open_driver_module: Callable[[str], Any],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+    m = Matrix(lab=lab, reader=Reader(lab), root=tmp_path_factory.mktemp("crash-matrix"))
     hosts = sorted({h for s in SCENARIOS for h in s.hosts})
     m.baseline = m.read(tuple(hosts))
-    m.driver_baseline = {h: open_driver_module(h).get_config(retrieve="running")["running"] for h in hosts}
+    for h in hosts:
+        driver = open_driver_module(h)
+        m.driver_baseline[h] = driver.get_config(retrieve="running")["running"]
+        driver.close()
     started = time.monotonic()
     yield m
     total = time.monotonic() - started
-    verified = netchange(lab, "journal", "verify")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    print(f"\ncrash matrix: {len(m.results)} cases in {total:.0f} s")
+    homes = sorted(m.root.glob("case-*"))
+    if homes:  # the command itself, once (each case ran its check in process)
+        verified = m.run(homes[-1], "journal", "verify")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    print(f"\ncrash matrix: {len(m.results)} cases in {total:.0f} s"
+          f" ({'full' if FULL else 'default'}; load average {os.getloadavg()[0]:.1f})")
     for row in m.results:
-        print("  " + " | ".join(f"{c:.1f}s" if isinstance(c, float) else c for c in row))
+        print("  " + " | ".join(row))
 
 
 @pytest.fixture(scope="module")
-def open_driver_module(nornir: Any) -> Iterator[Callable[[str], Any]]:
-    """Drivers for the set-up and the repairs only (never to check a case)."""
+def open_driver_module(nornir: Any) -> Callable[[str], Any]:
+    """A driver for the set-up and the repairs only (never to check a case); the caller closes it."""
     from netchange.inventory import NetchangeConnection
-
-    opened: list[Any] = []
 
     def _open(name: str) -> Any:
         params = nornir.inventory.hosts[name].get_connection_parameters("netchange")
         conn = NetchangeConnection()
         conn.open(hostname=params.hostname, username=params.username, password=params.password,
                   port=params.port, platform=params.platform, extras=params.extras)
-        opened.append(conn)
         return conn.connection
 
-    yield _open
-    for conn in opened:
-        conn.close()
+    return _open
 
 
 def _applied(matrix: Matrix, scenario: Scenario, open_driver: Callable[[str], Any]) -> dict[str, str]:
     """The devices as a clean apply of the scenario leaves them (read once, when first needed:
     the case's change is rolled back first)."""
     if scenario.platform not in matrix.applied:
-        _clean_up(matrix, scenario, scenario.change_id, open_driver)
-        change_id = matrix.plan(scenario)
-        applied = matrix.run("apply", change_id, now=scenario.now)
+        home = matrix.home(scenario)
+        applied = matrix.run(home, "apply", scenario.change_id, now=scenario.now)
         assert applied.returncode == 0, applied.stdout + applied.stderr
         matrix.applied[scenario.platform] = matrix.read(scenario.hosts)
-        back = matrix.run("rollback", change_id, now=scenario.now)
+        back = matrix.run(home, "rollback", scenario.change_id, now=scenario.now)
         assert back.returncode == 0, back.stdout + back.stderr
         assert matrix.read(scenario.hosts) == {h: matrix.baseline[h] for h in scenario.hosts}
     return matrix.applied[scenario.platform]
 
 
-def _armed(point: str, scenario: Scenario, per_host: bool) -> str:
-    return f"{point}@{scenario.victim}:kill" if per_host else f"{point}:kill"
+def _armed(point: str, scenario: Scenario, per_host: bool, action: str) -> str:
+    return f"{point}@{scenario.victim}:{action}" if per_host else f"{point}:{action}"
 
 
-@pytest.mark.parametrize(("platform", "point", "flow"), list(cases()))
-def test_killed_at_every_point_then_recover(platform: str, point: str, flow: str, matrix: Matrix,
+def _before_recover(point: str) -> str:
+    """Where the apply dies before an armed ``recover``: after the victim's commit (a restore is
+    due), or before the rollout for the recover of a change left approved (``recover.unlock*``)."""
+    return "apply.prepared" if point.startswith("recover.unlock") else "apply.committed@{victim}"
+
+
+@pytest.mark.parametrize(("platform", "point", "flow", "action"), list(cases()))
+def test_killed_at_every_point_then_recover(platform: str, point: str, flow: str, action: str, matrix: Matrix,
                                             open_driver_module: Callable[[str], Any]) -> None:
     scenario = BY_PLATFORM[platform]
+    change_id = scenario.change_id
     per_host = next(p.per_host for p in registered() if p.name == point)
     started = time.monotonic()
-    change_id = matrix.plan(scenario)
-    armed = _armed(point, scenario, per_host)
+    home = matrix.home(scenario)
+    armed = _armed(point, scenario, per_host, action)
     if flow == "apply":
-        crashed = matrix.run("apply", change_id, point=armed, now=scenario.now)
+        crashed = matrix.run(home, "apply", change_id, armed=armed, now=scenario.now)
     elif flow == "recover":
-        killed = matrix.run("apply", change_id, point=f"apply.committed@{scenario.victim}:kill", now=scenario.now)
+        first = _before_recover(point).format(victim=scenario.victim) + ":kill"
+        killed = matrix.run(home, "apply", change_id, armed=first, now=scenario.now)
         assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
-        crashed = matrix.run("recover", change_id, point=armed)
+        crashed = matrix.run(home, "recover", change_id, armed=armed)
     else:
-        done = matrix.run("apply", change_id, now=scenario.now)
+        done = matrix.run(home, "apply", change_id, now=scenario.now)
         assert done.returncode == 0, done.stdout + done.stderr
-        crashed = matrix.run("rollback", change_id, point=armed, now=scenario.now)
-    hit = crashed.returncode == -signal.SIGKILL
-    before = matrix.state(change_id)
-    want_exit, want_state = RECOVER_ENDS[before]
-    recovered = matrix.run("recover", change_id)
-    after = matrix.state(change_id)
+        crashed = matrix.run(home, "rollback", change_id, armed=armed, now=scenario.now)
+    armed_at = time.monotonic()
+    before = matrix.state(home, change_id)
+    devices: dict[str, str] | None = None
     try:
+        outcome = _check_armed_end(crashed, action, flow, before, home, change_id, point)
+        want_exit, want_state = RECOVER_ENDS[before]
+        recovered = matrix.run(home, "recover", change_id)
+        after = matrix.state(home, change_id)
+        recovered_at = time.monotonic()
         devices = matrix.read(scenario.hosts)
-        expected = (_applied(matrix, scenario, open_driver_module) if before == "completed"
-                    else {h: matrix.baseline[h] for h in scenario.hosts})
-        outcome = "killed" if hit else f"not hit (exit {crashed.returncode})"
-        matrix.results.append((platform, flow, point, f"{outcome}, {before} -> recover -> "
-                               f"{after} (exit {recovered.returncode})", time.monotonic() - started))
+        read_at = time.monotonic()
+        matrix.results.append((platform, flow, point + ("" if action == "kill" else f":{action}"),
+                               f"{outcome}, {before} -> recover -> {after} (exit {recovered.returncode})",
+                               f"{read_at - started:.1f}s (armed {armed_at - started:.1f}, recover "
+                               f"{recovered_at - armed_at:.1f}, read {read_at - recovered_at:.1f})"))
         assert (recovered.returncode, after) == (want_exit, want_state), (
             f"killed at {armed} ({outcome}), state {before}: recover "
             + recovered.stdout[-1500:] + recovered.stderr[-1500:])
+        expected = (_applied(matrix, scenario, open_driver_module) if before == "completed"
+                    else {h: matrix.baseline[h] for h in scenario.hosts})
         for host in scenario.hosts:
             assert devices[host] == expected[host], f"{host} after recover differs from " + (
                 "the applied state" if before == "completed" else "its snapshot")
         if platform == "frr":
             assert matrix.reader.ospf_full(scenario.victim), "OSPF adjacency not Full after recover"
-        assert matrix.journal_problems() == []
+        assert matrix.journal_problems(home, change_id) == []
     finally:
-        _clean_up(matrix, scenario, change_id, open_driver_module)
+        if matrix.state(home, change_id) == "completed":
+            matrix.run(home, "rollback", change_id, now=scenario.now)
+            devices = None
+        matrix.repair(scenario, open_driver_module, devices)
 
 
-def _clean_up(matrix: Matrix, scenario: Scenario, change_id: str, open_driver: Callable[[str], Any]) -> None:
-    """Leave the devices as before for the next case: roll back a completed change, repair the rest."""
-    if matrix.state(change_id) == "completed":
-        matrix.run("rollback", change_id, now=scenario.now)
-    matrix.repair(scenario, open_driver)
+def _check_armed_end(crashed: Any, action: str, flow: str, state: str, home: Path, change_id: str,
+                     point: str) -> str:
+    """How the armed command ended, checked against what the README says of it; a short note."""
+    output = crashed.stdout + crashed.stderr
+    if action == "kill" or (action == "term" and flow != "apply"):
+        # A recover or a rollback has no handler: SIGTERM ends it as SIGKILL does.
+        signum = signal.SIGKILL if action == "kill" else signal.SIGTERM
+        assert crashed.returncode in (-signum, 0, 1, 3), output[-1500:]
+        return "killed" if crashed.returncode == -signum else f"not hit (exit {crashed.returncode})"
+    with Journal(home / "journal.sqlite") as journal:
+        events = journal.events(change_id)
+    if action == "term":
+        if not any(e.kind == "interrupted" for e in events):
+            return f"not hit (exit {crashed.returncode})"
+        # The README: SIGTERM stops an apply like Ctrl-C: it rolls back and verifies by itself.
+        assert (crashed.returncode, state) == (1, "rolled_back"), output[-1500:]
+        return "terminated, rolled back by itself"
+    if not any("fault injected at" in str(e.data) for e in events) and "fault injected at" not in output:
+        return f"not hit (exit {crashed.returncode})"
+    # A lost session: the host restored (the apply's own rollback, or a restore's next strategy),
+    # or an alarm with the cause "session lost" for recover to finish.
+    if state == "failed":
+        assert crashed.returncode == 1 and "the session to the device was lost" in output, output[-1500:]
+        return "session lost: alarm"
+    assert (crashed.returncode, state) == (1 if flow == "apply" else 0, "rolled_back"), output[-1500:]
+    return "session lost: restored"
