@@ -10,20 +10,23 @@ Two costs every command paid before it did anything, for nothing it needed:
   each parameter a coercion that answers ``None`` and a plain string itself (the same value
   Typer's adapter returns for them) and builds Typer's own coercion, the first time it is
   needed, for anything else (a path, a number, a choice). What a command accepts, refuses and
-  says is Typer's; pydantic loads when a command's own models need it.
+  says is Typer's; pydantic loads when a command's own models need it. A Typer without these
+  internals is left to check its parameters as it does.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from typer._coercion import RuntimeParam, build_runtime_param
-from typer.core import TyperGroup, _TyperParameter
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from rich.console import Console
     from typer._click.core import Command, Context  # Typer's own copy of click
+    from typer._coercion import RuntimeParam
+    from typer.core import _TyperParameter
 
 
 class LazyConsole:
@@ -45,32 +48,48 @@ class LazyConsole:
         self.console.print(*objects, **options)
 
 
-@dataclass(frozen=True)
-class _DeferredCoercion(RuntimeParam):
-    """Typer's coercion of one parameter, built when a value other than a plain string arrives.
+@functools.cache
+def _typer_internals() -> tuple[type[RuntimeParam], type[_TyperParameter]] | None:
+    """The deferred coercion and Typer's parameter class, or ``None`` with a Typer whose internals
+    differ (it then checks every parameter as it always did: slower, the same behaviour)."""
+    try:
+        from typer._coercion import RuntimeParam, build_runtime_param
+        from typer.core import _TyperParameter
+    except ImportError:
+        return None
 
-    ``RuntimeParam.coerce`` (Typer's) answers ``None`` and empty multiple values before this is
-    called; a ``str`` parameter given a ``str`` gets it back unchanged, as Typer's adapter gives
-    it (``str(value)``, then pydantic's ``str`` check, which passes it through).
-    """
+    @dataclass(frozen=True)
+    class DeferredCoercion(RuntimeParam):
+        """Typer's coercion of one parameter, built when a value other than a plain string arrives.
 
-    def _coerce_value(self, value: Any, param: _TyperParameter, ctx: Context) -> Any:
-        if self.annotation is str and self.parameter_info.parser is None and type(value) is str:
-            return value
-        typer_own = build_runtime_param(param.type_descriptor)
-        param._runtime_param = typer_own  # the next value goes straight to it
-        return typer_own._coerce_value(value, param=param, ctx=ctx)
+        ``RuntimeParam.coerce`` (Typer's) answers ``None`` and empty multiple values before this
+        is called; a ``str`` parameter given a ``str`` gets it back unchanged, as Typer's adapter
+        gives it (``str(value)``, then pydantic's ``str`` check, which passes it through).
+        """
+
+        def _coerce_value(self, value: Any, param: _TyperParameter, ctx: Context) -> Any:
+            if self.annotation is str and self.parameter_info.parser is None and type(value) is str:
+                return value
+            typer_own = build_runtime_param(param.type_descriptor)
+            param._runtime_param = typer_own  # the next value goes straight to it
+            return typer_own._coerce_value(value, param=param, ctx=ctx)
+
+    return DeferredCoercion, _TyperParameter
 
 
 def defer_coercion(command: Command, ctx: Context) -> None:
     """Give every Typer parameter of ``command`` and of its subcommands, their ``--help`` included,
     a deferred coercion (one whose coercion Typer already built keeps it). ``ctx`` is the root's:
     the subcommands' contexts inherit its help option names."""
+    internals = _typer_internals()
+    if internals is None:
+        return
+    deferred, typer_parameter = internals
     help_option = command.get_help_option(ctx)  # made once per command, cached by click
     for param in [*command.params, *([help_option] if help_option is not None else [])]:
-        if isinstance(param, _TyperParameter) and getattr(param, "_runtime_param", False) is None:
+        if isinstance(param, typer_parameter) and getattr(param, "_runtime_param", False) is None:
             info = param.type_descriptor
-            param._runtime_param = _DeferredCoercion(parameter_info=info.parameter_info, annotation=info.annotation)
+            param._runtime_param = deferred(parameter_info=info.parameter_info, annotation=info.annotation)
     for sub in getattr(command, "commands", {}).values():
         defer_coercion(sub, ctx)
 
