@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> None:
         [floor] = _times([[sys.executable, "-c", "pass"]], args.runs, env)
         floor_s = statistics.median(floor.wall)
         print(f"{args.runs} runs each, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
-              f"Python {sys.version.split()[0]}; budget {BUDGET_S} s (median wall time)")
+              f"Python {sys.version.split()[0]}; budget {BUDGET_S} s (median wall time); "
+              f"python -c pass: {floor_s:.3f} s, cpu {statistics.median(floor.cpu):.3f} s")
         baseline = f" {'baseline median':>15} {'p90':>6} {'cpu':>6}" if args.baseline else ""
         print(f"{'command':38} {'median s':>8} {'p90 s':>6} {'cpu s':>6}{baseline} {'python -c pass':>14} "
               f"{'<= 0.2 s':>8} {'exit':>4}")
