@@ -12,6 +12,7 @@ second on every POST route (400: the form or JSON was parsed and validated first
 
 from __future__ import annotations
 
+import itertools
 import re
 import socket
 import threading
@@ -65,9 +66,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         yield {"base": base, "app": app, "token": done.stdout.strip()}
 
 
+_ADDRESSES = itertools.count(40)
+
+
 def signed_in(base: str, token: str) -> tuple[httpx.Client, str]:
-    """A manager's client: session cookie and bearer token both, so every route is reached signed in."""
-    client = httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"})
+    """A manager's client: session cookie and bearer token both, so every route is reached signed in.
+
+    Each client connects from a loopback address of its own (127.0.0.40, .41...): the malformed sign-ins
+    one test sends slow down its own address, not the next test's sign-in (the throttle is per address).
+    """
+    transport = httpx.HTTPTransport(local_address=f"127.0.0.{next(_ADDRESSES)}")
+    client = httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"},
+                          transport=transport)
     page = client.get("/signin")
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
     answer = client.post("/signin", data={"login": "amoreau", "password": PASSWORD, "csrf": csrf})

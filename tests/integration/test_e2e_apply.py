@@ -209,7 +209,8 @@ def test_netconf_apply_uses_a_confirmed_commit_and_confirms_it(lab: LabManager, 
         rows = conn.execute("SELECT kind, data FROM events WHERE change_id = 'CHG-2026-0906' AND host = 'nc-doif'"
                             " ORDER BY seq").fetchall()
     kinds = [k for k, _ in rows]
-    assert kinds[-4:] == ["commit_started", "committed", "post_checks", "confirmed"]
+    # Saved once confirmed (the device keeps a startup datastore): issue 21 item 4.
+    assert kinds[-5:] == ["commit_started", "committed", "post_checks", "confirmed", "saved"]
     assert json.loads(dict(rows)["commit_started"])["confirmed"] is True
     time.sleep(2.5)  # an unconfirmed commit would revert after ~1 s idle; a confirmed one stays
     assert "vlan 906" in open_driver("nc-doif").get_config(retrieve="running")["running"]

@@ -125,7 +125,7 @@ def test_a_rollback_never_erases_a_line_added_since_and_recover_finishes_once_it
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 1, out + err
     assert "ALARM" in err and canary in err
-    assert "changed by someone else since the change, not restored" in err and "+vlan 923" in err, err
+    assert "changed by someone else since the change: not restored" in err and "+vlan 923" in err, err
     assert "vlan 923" in running(open_driver, canary)[canary]  # someone else's VLAN is still there
     for host in hosts:
         if host != canary:

@@ -118,7 +118,7 @@ def test_drift_between_load_and_commit_is_refused(nornir: Any, open_driver: Call
     dev.load_merge_candidate(config="add www 300 IN A 192.0.2.12\n")
     other.load_merge_candidate(config="add www 300 IN A 192.0.2.13\n")
     other.commit_config()
-    with pytest.raises(CommitError, match="changed since it was read"):
+    with pytest.raises(CommitError, match="changed by another hand since it was read"):
         dev.commit_config()  # the UPDATE's prerequisites say "www as loaded": the server refuses
     other.rollback()
     assert dev.get_config()["running"] == snapshot
