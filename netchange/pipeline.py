@@ -385,15 +385,15 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
                      for t in targets],
                 snapshots=snapshots, observer=observer)
             result = RestoreOutcome(change_id, ChangeOutcome.ROLLED_BACK, reports, list(observer.already))
-            if result.alarms:
-                result.outcome = ChangeOutcome.FAILED
+            outcome = ChangeOutcome.FAILED if result.alarms else ChangeOutcome.ROLLED_BACK
+            result.outcome = outcome
             # every host's restore journaled, not the outcome
             fail_point("recover.restored") if mode is RestoreMode.RECOVER else fail_point("rollback.restored")
             journal.event(change_id, f"{mode.value}_finished", actor=actor.login,
-                          data={"outcome": result.outcome.value, "alarms": result.alarms, "already": result.already})
+                          data={"outcome": outcome.value, "alarms": result.alarms, "already": result.already})
             # the finish on record, the state not yet
             fail_point("recover.finished") if mode is RestoreMode.RECOVER else fail_point("rollback.finished")
-            journal.set_state(change_id, result.outcome.value, actor=actor.login, reason=mode.value)
+            journal.set_state(change_id, outcome.value, actor=actor.login, reason=mode.value)
         finally:
             progress.close()
             nr.close_connections(on_good=True, on_failed=True)
