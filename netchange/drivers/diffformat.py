@@ -174,13 +174,31 @@ def _ancestors(lines: list[str]) -> list[tuple[str, ...]]:
     return chains
 
 
-def block_diff(old: str, new: str) -> str:
-    """Brace-block text (``nft list ruleset``) old → new: ``-``/``+`` lines, enclosing blocks as `` `` context.
+def _brace_ancestors(lines: list[str]) -> list[tuple[str, ...]]:
+    """For each line, the block headers it sits in, by counting braces (whatever the indentation:
+    keepalived.conf is indented with spaces, or not at all)."""
+    chains: list[tuple[str, ...]] = []
+    stack: list[str] = []
+    for line in lines:
+        text = line.strip()
+        if text.startswith("}") and stack:
+            stack.pop()
+        chains.append(tuple(stack))
+        if text.endswith("{"):
+            stack.append(line)
+    return chains
 
-    Blank lines are not shown: they carry no meaning in nft syntax.
+
+def block_diff(old: str, new: str, *, by_braces: bool = False) -> str:
+    """Brace-block text (``nft list ruleset``, keepalived.conf) old → new: ``-``/``+`` lines,
+    enclosing blocks as `` `` context, so that every changed line names the block it lives in.
+
+    Blank lines are not shown: they carry no meaning in these syntaxes. ``by_braces``: blocks are
+    found by their braces, not by tab indentation (nft prints tabs; a hand-written file may not).
     """
     a, b = old.splitlines(), new.splitlines()
-    anc_a, anc_b = _ancestors(a), _ancestors(b)
+    ancestors = _brace_ancestors if by_braces else _ancestors
+    anc_a, anc_b = ancestors(a), ancestors(b)
     out: list[str] = []
     shown: tuple[str, ...] = ()
 

@@ -27,7 +27,6 @@ No confirmed commit: the engine rolls back itself.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import shlex
@@ -38,6 +37,7 @@ from typing import Any, Literal
 from napalm.base.exceptions import CommandErrorException
 
 from netchange.drivers.base import check_read_only
+from netchange.drivers.diffformat import block_diff
 from netchange.drivers.errors import ChangedMeanwhile, CommitRefused, MergeRejected, ReplaceRejected
 from netchange.drivers.sshdriver import SshExecDriver
 from netchange.drivers.sshexec import SshOptions
@@ -116,10 +116,13 @@ def merge_blocks(current: str, snippet: str) -> str:
 
 
 def file_diff(old: str, new: str) -> str:
-    """The unified diff of the file, without its ``---``/``+++``/``@@`` lines."""
-    lines = [line for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=3)
-             if not line.startswith(("---", "+++", "@@"))]
-    return "\n".join(lines) + "\n" if lines else ""
+    """The file's changed lines, each under the blocks it sits in (``vrrp_instance X {``).
+
+    Not a unified diff's few lines of context: a ``priority`` line must name its instance, or the
+    classifier and a recover (which tells the change's own lines from someone else's by their place,
+    rollback/restore.py) cannot know which instance it belongs to.
+    """
+    return block_diff(old, new, by_braces=True)
 
 
 # -- the driver --------------------------------------------------------------------------------

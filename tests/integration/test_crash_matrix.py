@@ -207,19 +207,7 @@ def _case(scenario: Scenario, point: Point, flow: str, action: str) -> Any:
                         marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else [])
 
 
-_KEEPALIVED_DIFF = (
-    "keepalived's diff (drivers/keepalived.py file_diff: three lines of context, no hunk header) "
-    "leaves out the vrrp_instance block around 'priority': killed after the commit and before "
-    "the state the change left is journaled, recover tells the change's own lines from the "
-    "plan's diff (rollback/restore.py foreign_lines), finds them under a parent the diff does not "
-    "name, and alarms 'changed by someone else: -priority 150 | +priority 140' (state failed)")
-XFAIL: dict[tuple[str, str, str, str], str] = {
-    **{("keepalived", "apply", point, "kill"): _KEEPALIVED_DIFF
-       for point in ("apply.committed", "save.apply.before", "save.apply.after")},
-    **{("keepalived", "recover", point, "kill"): _KEEPALIVED_DIFF
-       for point in ("restore.read", "restore.write", "restore.verify", "save.restore.before",
-                     "save.restore.after", "restore.checks", "restore.finished")},
-}
+XFAIL: dict[tuple[str, str, str, str], str] = {}
 """(platform, flow, point, action) → why the case fails today (strict: a fix makes it pass, and the entry goes)."""
 
 

@@ -156,7 +156,9 @@ def test_keepalived_blocks_replace_the_block_of_the_same_header() -> None:
     new_block = KEEPALIVED.split("\n\n", 1)[1].replace("priority 150", "priority 90")
     merged = merge_blocks(KEEPALIVED, new_block)
     assert merged == KEEPALIVED.replace("priority 150", "priority 90")
-    assert file_diff(KEEPALIVED, merged).splitlines()[3:5] == ["-    priority 150", "+    priority 90"]
+    # Each changed line under the block it lives in (a recover tells its own lines by their place).
+    assert file_diff(KEEPALIVED, merged).splitlines() == [" vrrp_instance SRV_DOIF {", "-    priority 150",
+                                                          "+    priority 90"]
     added = merge_blocks(KEEPALIVED, "vrrp_instance OTHER {\n    priority 10\n}\n")
     assert added.startswith(KEEPALIVED) and added.endswith("vrrp_instance OTHER {\n    priority 10\n}\n")
     assert [h for h, _ in split_blocks(added) if h] == ["global_defs", "vrrp_instance SRV_DOIF", "vrrp_instance OTHER"]
