@@ -212,7 +212,9 @@ def test_the_change_page_follows_a_running_apply_host_by_host(world: dict[str, A
 
         # The page without script reloaded by itself; once the change is over it stops following.
         plain.locator("#live").wait_for(state="detached", timeout=15_000)
-        assert len(loads) >= 2  # at least one reload while running, and the one that saw the end
+        # It reloaded by itself (no one navigated it): at least the reload that saw the end; how many
+        # more while running depends on how long the apply lasts against the 5 s refresh.
+        assert len(loads) >= 1 and all(url == loads[0] for url in loads)
 
         # The stream of a change no longer in progress ends at once with its outcome (bounded).
         started = time.monotonic()
