@@ -1,8 +1,6 @@
 """May it run now: one small rule per quality-plan demand, approvals bound to a plan, the decision.
 
-The public face of the stage: import these names from ``netchange.guard``; its ``_`` modules are
-private to it. Names load on first use (:mod:`netchange._face`), so importing the face costs nothing
-until a name is used: commands that never plan or apply do not pay for nornir or NAPALM.
+The stage's public face; its ``_`` modules are private (why lazy: :mod:`netchange._face`).
 """
 
 from __future__ import annotations
