@@ -20,8 +20,8 @@ from netchange.changetype import Context, get_change_type, text_hash
 from netchange.classifiers import classify_diff, load_ruleset
 from netchange.drivers.contract import normalize
 from netchange.journal import Journal
-from netchange.models import Role
 from netchange.testing import StoredDevice
+from netchange.vocabulary import Role
 
 TARGET_MS = {1_000: 5.0, 10_000: 50.0}
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from netchange.classifiers import classify_change, classify_diff, load_ruleset
-from netchange.models import Role
+from netchange.vocabulary import Role
 
 
 def generate(lines: int) -> str:

@@ -18,11 +18,12 @@ import time
 from pathlib import Path
 
 from netchange.journal import Journal, State
-from netchange.models import Category, ChangeRequest, Role
+from netchange.models import ChangeRequest
 from netchange.plan import HostPlan, Plan, Rollback, seal
 from netchange.plan import store as planstore
 from netchange.policy import Policy
 from netchange.policy import pin as policypin
+from netchange.vocabulary import Category, Role
 
 SITES = ("doif", "doso")
 ENGINEERS = ("dnguyen", "efaure")

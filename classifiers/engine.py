@@ -19,7 +19,8 @@ from netchange.classifiers.context import DeviceContext, fill
 from netchange.classifiers.loader import load_ruleset
 from netchange.classifiers.model import Classification, Escalation, Matcher, Reason, Rule, RuleSet, SectionCheck
 from netchange.drivers.diffformat import DiffLine, parse_diff
-from netchange.models import Category, ChangeRequest, Role
+from netchange.models import ChangeRequest
+from netchange.vocabulary import Category, Role
 
 UNCLASSIFIED = "unclassified"
 UNCLASSIFIED_ITEM = "general definition: unknown impact is treated as major"

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from netchange.errors import BadRequest
-from netchange.models import Category, Perimeter, Role
+from netchange.vocabulary import Category, Perimeter, Role
 
 
 class FrozenModel(BaseModel):

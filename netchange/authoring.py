@@ -21,16 +21,8 @@ from typing import Annotated
 from pydantic import BeforeValidator
 
 from netchange.changetype import ChangeType, Context, render_template
-from netchange.models import (
-    CheckResult,
-    InterfaceName,
-    Perimeter,
-    Role,
-    SafeName,
-    SafeText,
-    StrictModel,
-    VlanId,
-)
+from netchange.models import CheckResult, InterfaceName, SafeName, SafeText, StrictModel, VlanId
+from netchange.vocabulary import Perimeter, Role
 
 __all__ = [
     "ChangeType",

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from netchange.vocabulary import Category, Role
+
 
 class FrozenModel(BaseModel):
     """Base for data read from a file (settings, policy, platform profiles, rules): immutable once
@@ -36,58 +38,6 @@ class StrictModel(FrozenModel):
     # Attribute docstrings become the fields' descriptions: in the JSON Schema editors validate
     # with (``netchange types --schema``) and in docs/change-request-format.md.
     model_config = ConfigDict(str_strip_whitespace=False, use_attribute_docstrings=True)
-
-
-class Category(enum.StrEnum):
-    """The quality plan's three categories, ordered from the least to the most demanding."""
-
-    MINOR = "minor"
-    MEDIUM = "medium"
-    MAJOR = "major"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    @classmethod
-    def highest(cls, categories: Any) -> Category:
-        """The most demanding of ``categories`` (minor when there are none)."""
-        best = cls.MINOR
-        for cat in categories:
-            if Category(cat).rank > best.rank:
-                best = Category(cat)
-        return best
-
-
-_RANK = {Category.MINOR: 0, Category.MEDIUM: 1, Category.MAJOR: 2}
-
-
-class Perimeter(enum.StrEnum):
-    """Which list of the quality plan applies: it follows the device's role."""
-
-    NETWORK = "network"
-    SECURITY = "security"
-    DNS = "dns"
-    LOAD_BALANCING = "load_balancing"
-
-
-class Role(enum.StrEnum):
-    SWITCH = "switch"
-    FIREWALL = "firewall"
-    LOAD_BALANCER = "load_balancer"
-    DNS = "dns"
-    ROUTER = "router"
-    """Routers and first-hop redundancy gateways (FRR, keepalived VRRP): the network perimeter."""
-
-    @property
-    def perimeter(self) -> Perimeter:
-        return {
-            Role.SWITCH: Perimeter.NETWORK,
-            Role.FIREWALL: Perimeter.SECURITY,
-            Role.LOAD_BALANCER: Perimeter.LOAD_BALANCING,
-            Role.DNS: Perimeter.DNS,
-            Role.ROUTER: Perimeter.NETWORK,
-        }[self]
 
 
 # --- Safe values -------------------------------------------------------------------------------

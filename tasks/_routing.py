@@ -23,7 +23,8 @@ from pydantic import AfterValidator, Field
 
 from netchange.authoring import check
 from netchange.changetype import Context
-from netchange.models import CheckResult, Perimeter, Role, StrictModel
+from netchange.models import CheckResult, StrictModel
+from netchange.vocabulary import Perimeter, Role
 
 P = TypeVar("P", bound=StrictModel)
 T = TypeVar("T")

@@ -10,7 +10,8 @@ from ttp import ttp
 
 from netchange.authoring import check, has_section
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, InterfaceName, Perimeter, Role, SafeText, StrictModel, VlanId
+from netchange.models import CheckResult, InterfaceName, SafeText, StrictModel, VlanId
+from netchange.vocabulary import Perimeter, Role
 
 _TTP = files(__package__ or "netchange.tasks") / "templates" / "access_port" / "ios_interfaces.ttp"
 

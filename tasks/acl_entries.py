@@ -12,7 +12,8 @@ from pydantic import Field, model_validator
 
 from netchange.authoring import Endpoint, check, cisco_endpoint, has_line, has_section, section
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName, StrictModel
+from netchange.vocabulary import Perimeter, Role
 
 
 class AclEntry(StrictModel):

@@ -19,8 +19,9 @@ from pydantic import Field, model_validator
 from netchange.authoring import check, has_line
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName, StrictModel
 from netchange.tasks import _routing
+from netchange.vocabulary import Perimeter, Role
 
 Asn = Annotated[int, Field(ge=1, le=4294967295)]
 Action = Literal["add", "remove", "shutdown", "no_shutdown", "prefix_lists"]

@@ -19,9 +19,10 @@ from pydantic import AfterValidator, Field, model_validator
 
 from netchange.authoring import check
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, Perimeter, Role, StrictModel
+from netchange.models import CheckResult, StrictModel
 from netchange.platforms.lines import check_snippet
 from netchange.request import MAX_SNIPPET_LINES
+from netchange.vocabulary import Perimeter, Role
 
 _PRINTABLE = re.compile(r"^[\x20-\x7e]{1,400}$")
 

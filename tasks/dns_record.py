@@ -22,7 +22,8 @@ from pydantic import AfterValidator, Field, model_validator
 
 from netchange.authoring import check
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, Perimeter, Role, StrictModel
+from netchange.models import CheckResult, StrictModel
+from netchange.vocabulary import Perimeter, Role
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 

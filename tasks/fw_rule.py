@@ -13,7 +13,8 @@ from pydantic import Field
 
 from netchange.authoring import Endpoint, check, cisco_endpoint, has_line
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, Perimeter, Role, SafeName, SafeText, StrictModel
+from netchange.models import CheckResult, SafeName, SafeText, StrictModel
+from netchange.vocabulary import Perimeter, Role
 
 
 class FwRuleParams(StrictModel):

@@ -19,7 +19,8 @@ from pydantic import Field, model_validator
 from netchange.authoring import check
 from netchange.changetype import ChangeType, Context
 from netchange.drivers.haproxy import Server, parse_state
-from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName, StrictModel
+from netchange.vocabulary import Perimeter, Role
 
 Action = Literal["add", "remove", "drain", "enable", "weight"]
 

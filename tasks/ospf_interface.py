@@ -23,8 +23,9 @@ from pydantic import AfterValidator, Field, model_validator
 from netchange.authoring import check, has_section
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, Perimeter, Role, StrictModel
+from netchange.models import CheckResult, StrictModel
 from netchange.tasks import _routing
+from netchange.vocabulary import Perimeter, Role
 
 
 def area_id(value: str | int) -> str:

@@ -21,8 +21,9 @@ from pydantic import Field, model_validator
 from netchange.authoring import check, has_line
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName, StrictModel
 from netchange.tasks import _routing
+from netchange.vocabulary import Perimeter, Role
 
 Length = Annotated[int, Field(ge=0, le=32)]
 

@@ -16,8 +16,9 @@ from pydantic import Field, model_validator
 from netchange.authoring import check, has_section
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName, StrictModel
 from netchange.tasks import _routing
+from netchange.vocabulary import Perimeter, Role
 
 U32 = Annotated[int, Field(ge=0, le=4294967295)]
 

@@ -16,8 +16,9 @@ from pydantic import Field, model_validator
 
 from netchange.authoring import check, connected_networks, has_line, reachable
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName, StrictModel
 from netchange.tasks import _routing
+from netchange.vocabulary import Perimeter, Role
 
 
 class StaticRouteParams(StrictModel):

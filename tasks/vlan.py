@@ -11,7 +11,8 @@ from typing import ClassVar
 
 from netchange.authoring import check, has_section
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, Perimeter, Role, SafeName, SafeText, StrictModel, VlanId
+from netchange.models import CheckResult, SafeName, SafeText, StrictModel, VlanId
+from netchange.vocabulary import Perimeter, Role
 
 
 class Svi(StrictModel):

@@ -25,8 +25,9 @@ from pydantic import Field, model_validator
 from netchange.authoring import check
 from netchange.changetype import ChangeType, Context, render_template
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, Perimeter, Role, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName, StrictModel
 from netchange.tasks import _routing
+from netchange.vocabulary import Perimeter, Role
 
 
 class VrrpParams(StrictModel):

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from pydantic import ValidationError
 
 from netchange.errors import BadRequest
-from netchange.models import CheckResult, Perimeter, Role, StrictModel
+from netchange.models import CheckResult, StrictModel
 from netchange.registry import Registry
+from netchange.vocabulary import Perimeter, Role
 
 if TYPE_CHECKING:
 

@@ -13,7 +13,7 @@ from netchange.cli.main import app, settings
 from netchange.errors import BadRequest
 
 if TYPE_CHECKING:  # each command imports what it uses: a command line loads its own (start-up)
-    from netchange.models import Category
+    from netchange.vocabulary import Category
 
 
 @app.command()
@@ -43,7 +43,7 @@ def window(
 
 
 def _category(text: str) -> Category:
-    from netchange.models import Category
+    from netchange.vocabulary import Category
 
     try:
         return Category(text)

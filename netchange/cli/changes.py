@@ -7,7 +7,7 @@ sequence: guard, locks, state, prepare, rollout or restore) and print its typed 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,7 @@ from netchange import redact
 from netchange.cli._lazy import LazyConsole
 from netchange.cli.main import app, err, settings
 from netchange.errors import BadRequest
+from netchange.vocabulary import Category
 
 if TYPE_CHECKING:
     from netchange.apply import ApplyOutcome, Progress
@@ -27,12 +28,6 @@ if TYPE_CHECKING:
 # not pay for them (issue 12 item 7, issue 20 item 5).
 
 out = LazyConsole()
-
-FailOn = Literal["minor", "medium", "major"]
-"""``--fail-on``'s choices: :class:`~netchange.models.Category`'s values, spelt out because Typer
-reads the type to show ``--help``, and the enum would load the request models (pydantic, ~0.15 s
-of every ``--help``). ``tests/unit/test_startup_imports.py`` keeps the two the same."""
-
 
 @app.command()
 def inventory(
@@ -99,7 +94,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     offline_git: Annotated[str | None, typer.Option(
         "--offline-git", metavar="REPO@REV",
         help="Plan against the backups of a git repository at a revision.")] = None,
-    fail_on: Annotated[FailOn | None, typer.Option(
+    fail_on: Annotated[Category | None, typer.Option(
         "--fail-on", help="Exit 4 when the change's category reaches this one (a CI gate).")] = None,
     no_record: Annotated[bool, typer.Option(
         "--no-record", help="Write neither the journal nor the plan store (the plan cannot be approved).")] = False,
@@ -109,7 +104,6 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         "--markdown", metavar="FILE", help="Write a Markdown summary for a merge-request comment.")] = None,
 ) -> None:
     """Dry-run a change on every target: pre-checks, diff, classification, requirements. Never commits."""
-    from netchange.models import Category
     from netchange.pipeline import plan_change
     from netchange.plan import print_plan, render_document, verdict
     from netchange.policy import current_actor
@@ -128,7 +122,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     planned = plan_change(settings(), policy, request, actor=current_actor(policy, settings().actor).login,
                           source=source, record=not no_record, origin=str(change_file))
     result, seconds = planned.plan, planned.seconds
-    judged = verdict(result, None if fail_on is None else Category(fail_on))
+    judged = verdict(result, fail_on)
     if output is not None:
         write_new_file(output, render_document(result, output.suffix.lstrip("."), client=_client()))
     if junit is not None or markdown is not None:

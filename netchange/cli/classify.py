@@ -13,7 +13,7 @@ from netchange.cli.main import app
 from netchange.errors import BadRequest
 
 if TYPE_CHECKING:  # loaded by the command (start-up: 'netchange --help' imports this module)
-    from netchange.models import Role
+    from netchange.vocabulary import Role
 
 out = LazyConsole()
 
@@ -88,7 +88,7 @@ def _shown(lines: tuple[str, ...] | list[str]) -> str:
 
 
 def _role(value: str) -> Role:
-    from netchange.models import Role
+    from netchange.vocabulary import Role
 
     try:
         return Role(value)

@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from netchange.models import Category, ChangeRequest
+from netchange.models import ChangeRequest
 from netchange.plan import HostPlan, Plan, Verdict
+from netchange.vocabulary import Category
 
 SCHEMA_BASE = "https://netchange.example.net/schemas/"
 

@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 
 from netchange.errors import BadRequest, GuardRefused
 from netchange.journal import Approval, Event, Journal, State, StateError
-from netchange.models import Category
 from netchange.plan import Plan
 from netchange.plan import store as planstore
 from netchange.policy import Actor, ApprovalRule, Person, Policy
 from netchange.policy import pin as policypin
+from netchange.vocabulary import Category
 
 CONSUMING = frozenset({State.ROLLED_BACK.value, State.FAILED.value})
 """An attempt that ends in one of these states uses up the approvals given before it."""

@@ -22,10 +22,10 @@ from typing import Literal
 from netchange.guard import _approvals as approvals_mod
 from netchange.journal import ChangeRow, Journal, State
 from netchange.journal.records import LIVE_LOCK_STATES
-from netchange.models import Category
 from netchange.plan import Plan
 from netchange.policy import Actor, CategoryPolicy, Policy, Verdict, evaluate, format_duration
 from netchange.policy import pin as policypin
+from netchange.vocabulary import Category
 
 Action = Literal["apply", "rollback"]
 RUNNABLE = frozenset({State.PLANNED, State.APPROVED})

@@ -19,8 +19,9 @@ from nornir.init_nornir import load_inventory as nornir_load_inventory
 from nornir.init_nornir import load_runner
 
 from netchange.errors import BadRequest
-from netchange.models import Role, Targets
+from netchange.models import Targets
 from netchange.platforms import syntax_of
+from netchange.vocabulary import Role
 
 if TYPE_CHECKING:
     from netchange.config import Logins

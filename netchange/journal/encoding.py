@@ -13,6 +13,7 @@ from typing import Any
 
 from netchange import redact
 from netchange.journal.records import Approval, ChangeRow, Event, State
+from netchange.vocabulary import Category
 
 
 def _utcnow() -> dt.datetime:
@@ -118,8 +119,6 @@ def _approval(r: sqlite3.Row) -> Approval:
 
 
 def _change(r: sqlite3.Row) -> ChangeRow:
-    from netchange.models import Category  # here: 'journal head' never reads a change (start-up)
-
     return ChangeRow(
         id=r["id"],
         title=r["title"],

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from netchange.models import Category, ChangeRequest, Role
+from netchange.models import ChangeRequest
 from netchange.plan import HostPlan, Plan, Rollback, seal
+from netchange.vocabulary import Category, Role
 
 
 def make_plan(

@@ -26,7 +26,7 @@ from netchange.classifiers.model import RuleSet
 from netchange.drivers.contract import DriverProtocol, normalize, rollback_preview
 from netchange.errors import BadRequest, NetchangeError, UnknownReference
 from netchange.inventory import CONNECTION_NAME, host_role, host_site, resolve_targets
-from netchange.models import Category, ChangeRequest, CheckResult, Role
+from netchange.models import ChangeRequest, CheckResult
 from netchange.plan._document import (
     HostPlan,
     NotApplicable,
@@ -36,6 +36,7 @@ from netchange.plan._document import (
 )
 from netchange.platforms import syntax_of
 from netchange.request import check_host_count
+from netchange.vocabulary import Category, Role
 
 if TYPE_CHECKING:
     from nornir.core.inventory import Host

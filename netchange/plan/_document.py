@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from netchange.classifiers.model import Reason
 from netchange.errors import GuardRefused
-from netchange.models import Category, ChangeRequest, CheckResult, Role
+from netchange.models import ChangeRequest, CheckResult
+from netchange.vocabulary import Category, Role
 
 
 class PlanTampered(GuardRefused):

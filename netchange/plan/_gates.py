@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from netchange.models import Category
 from netchange.plan._document import HostPlan, Plan
+from netchange.vocabulary import Category
 
 EXIT_OK = 0
 EXIT_FAILED = 1

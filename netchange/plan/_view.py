@@ -15,9 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from netchange import redact
-from netchange.models import Category
 from netchange.plan._document import HostPlan, Plan
 from netchange.report.render import render
+from netchange.vocabulary import Category
 
 PROJECT = "netchange — perimeter operations"
 _STYLE = {Category.MINOR: "green", Category.MEDIUM: "yellow", Category.MAJOR: "bold red"}

@@ -21,7 +21,8 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from netchange.errors import BadRequest
-from netchange.models import Category, FrozenModel
+from netchange.models import FrozenModel
+from netchange.vocabulary import Category
 
 if TYPE_CHECKING:
     from holidays import HolidayBase

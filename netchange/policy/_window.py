@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from netchange.errors import BadRequest
-from netchange.models import Category
 from netchange.policy._model import ClosedHours, DailyWindow, Freeze, Policy
+from netchange.vocabulary import Category
 
 UTC = dt.UTC
 HORIZON = dt.timedelta(days=60)

@@ -13,9 +13,9 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
-from netchange.models import Category
 from netchange.policy._model import Policy
 from netchange.policy._window import HORIZON, Interval, open_intervals
+from netchange.vocabulary import Category
 
 UTC = dt.UTC
 

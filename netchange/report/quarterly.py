@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 from netchange import redact
 from netchange.errors import BadRequest
 from netchange.journal import Journal
-from netchange.models import Category
 from netchange.policy import Policy
 from netchange.report.render import render
+from netchange.vocabulary import Category
 
 if TYPE_CHECKING:
     from netchange.journal.tallies import Endings

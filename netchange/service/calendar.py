@@ -18,8 +18,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from netchange.errors import BadRequest
 from netchange.journal import ChangeRow, Journal, State
-from netchange.models import Category
 from netchange.policy import Freeze, Policy, fits, next_open, open_intervals
+from netchange.vocabulary import Category
 
 SHOWN = frozenset({State.PLANNED, State.APPROVED, State.IN_PROGRESS, State.COMPLETED})
 WAITING = frozenset({State.PLANNED, State.APPROVED})

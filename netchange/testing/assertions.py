@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netchange.models import Category
 from netchange.plan import HostPlan, Plan
+from netchange.vocabulary import Category
 
 __all__ = [
     "assert_category",

@@ -162,8 +162,8 @@ def post_checks(change_type: str, params: Mapping[str, Any], device: StoredDevic
     """The post-checks of ``change_type`` run against ``device`` (built from the configuration
     expected after the change): what apply would conclude once the commit is done."""
     from netchange.changetype import Context, get_change_type
-    from netchange.models import Role
     from netchange.platforms import syntax_of
+    from netchange.vocabulary import Role
 
     kind = get_change_type(change_type)
     driver = device.driver()

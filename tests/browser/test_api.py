@@ -19,8 +19,8 @@ import pytest
 from netchange.errors import GuardRefused
 from netchange.guard import check_apply
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.plan import Plan
+from netchange.vocabulary import Category
 from tests.browser.support import NOW, journal_of, make_home, netchange, server, set_passwords, store
 
 T_NOW = dt.datetime.fromisoformat(NOW)

@@ -25,9 +25,10 @@ from netchange.errors import GuardRefused
 from netchange.guard import check_apply
 from netchange.journal import State
 from netchange.journal.testing import make_plan
-from netchange.models import Category, CheckResult
+from netchange.models import CheckResult
 from netchange.plan import Plan, seal
 from netchange.policy import load_policy
+from netchange.vocabulary import Category
 from tests.browser.support import NOW, PASSWORD, journal_of, make_home, server, set_passwords, store
 
 CHROMIUM = Path("/usr/bin/chromium")

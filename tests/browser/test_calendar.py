@@ -20,9 +20,9 @@ import pytest
 
 from netchange.journal import State
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.plan import Plan, seal
 from netchange.policy import load_policy
+from netchange.vocabulary import Category
 from tests.browser.support import NOW, PASSWORD, journal_of, make_home, netchange, server, set_passwords, store
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -32,10 +32,10 @@ import pytest
 from netchange.journal import Journal, State
 from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.plan import store as planstore
 from netchange.policy import pin as policypin
 from netchange.report import quarter_stats, week_stats
+from netchange.vocabulary import Category
 from tests.browser.support import NOW, PASSWORD, make_home, netchange, server, set_passwords
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -30,8 +30,8 @@ from starlette.routing import Mount
 
 from netchange.config import Settings
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.service.app import MAX_BODY, create_app
+from netchange.vocabulary import Category
 from tests.browser.support import PASSWORD, make_home, netchange, server, set_passwords, store
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")

@@ -24,8 +24,8 @@ import pytest
 from netchange.errors import GuardRefused
 from netchange.guard import check_apply
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.plan import Plan, seal
+from netchange.vocabulary import Category
 from tests.browser.support import NOW, PASSWORD, journal_of, make_home, server, set_passwords, store
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from netchange.changetype import ChangeType, Context, get_change_type
-from netchange.models import Role
 from netchange.platforms import syntax_of
+from netchange.vocabulary import Role
 
 
 def context(nornir: Any, name: str, driver: Any, change_type: str, params: dict[str, Any]) -> tuple[Any, Any]:

@@ -11,9 +11,9 @@ from netchange.errors import BadRequest, GuardRefused, StateConflict
 from netchange.guard import approve, check_apply, status_of_current
 from netchange.journal import Journal, State
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.pipeline import close_change as close
 from netchange.policy import ApprovalRule, RequestRules, actor_for, load_policy
+from netchange.vocabulary import Category
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from netchange.classifiers import classify_diff, load_ruleset
-from netchange.models import Category, Role
+from netchange.vocabulary import Category, Role
 
 MINOR, MEDIUM, MAJOR = Category.MINOR, Category.MEDIUM, Category.MAJOR
 

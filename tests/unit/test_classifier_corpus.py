@@ -27,7 +27,7 @@ import yaml
 
 from netchange.classifiers import classify_diff, load_ruleset
 from netchange.drivers.diffformat import parse_diff
-from netchange.models import Category, Role
+from netchange.vocabulary import Category, Role
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 MINOR, MEDIUM, MAJOR = Category.MINOR, Category.MEDIUM, Category.MAJOR

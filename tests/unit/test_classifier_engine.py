@@ -17,7 +17,8 @@ from netchange.classifiers import Classification, classify_change, classify_diff
 from netchange.classifiers.loader import RULES_DIR
 from netchange.drivers.diffformat import parse_diff
 from netchange.errors import BadRequest
-from netchange.models import Category, ChangeRequest, Role
+from netchange.models import ChangeRequest
+from netchange.vocabulary import Category, Role
 
 
 def _readdress(count: int, first: int = 0) -> str:

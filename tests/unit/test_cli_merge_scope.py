@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bench.configs import ios_config
 from netchange.changetype import Context, get_change_type
 from netchange.drivers.ios_cli import IOS, config_lines, diff_configs, merge_scope, parse
-from netchange.models import Role
+from netchange.vocabulary import Role
 
 SEED = """\
 hostname sw-doif-acc1

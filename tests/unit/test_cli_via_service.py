@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.service.launch import free_port
+from netchange.vocabulary import Category
 from tests.browser.support import journal_of, make_home, netchange, server, store
 from tests.conftest import CliResult
 from tests.smtpsink import Received, SmtpServer

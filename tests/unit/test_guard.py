@@ -13,8 +13,8 @@ from netchange.errors import GuardRefused, LockHeld
 from netchange.guard import APPLY_RULES, ROLLBACK_RULES, approve, check_apply, check_rollback
 from netchange.journal import Journal
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.policy import Freeze, actor_for, load_policy
+from netchange.vocabulary import Category
 
 BASE = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 HBOSS = BASE.person("amoreau").model_copy(

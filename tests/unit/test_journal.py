@@ -15,7 +15,7 @@ from netchange.cli.main import main
 from netchange.errors import LockHeld
 from netchange.journal import Journal, State, StateError
 from netchange.journal.testing import make_plan
-from netchange.models import Category
+from netchange.vocabulary import Category
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 

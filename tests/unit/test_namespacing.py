@@ -54,7 +54,7 @@ _FOREIGN_MODULE = '''
 from typing import ClassVar
 
 from netchange.changetype._contract import ChangeType
-from netchange.models import Perimeter, Role, SafeText, StrictModel
+from netchange.authoring import Perimeter, Role, SafeText, StrictModel
 
 
 class BannerParams(StrictModel):
@@ -71,7 +71,7 @@ class Banner(ChangeType[BannerParams]):
 
 _RENDER_BOTH = textwrap.dedent("""
     from netchange.changetype._contract import Context, get_change_type
-    from netchange.models import Role
+    from netchange.vocabulary import Role
 
     def render(name, params):
         ct = get_change_type(name)
@@ -119,7 +119,7 @@ def test_without_its_templates_the_foreign_type_does_not_borrow_netchanges(tmp_p
     code = textwrap.dedent("""
         import jinja2
         from netchange.changetype._contract import CHANGE_TYPES, Context, get_change_type
-        from netchange.models import Role
+        from netchange.vocabulary import Role
         from acme_changes.banner import Banner
         Banner.name = "vlan"  # the folder name netchange.tasks has: it must not be found there
         ct = Banner()

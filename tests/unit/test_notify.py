@@ -20,11 +20,11 @@ from netchange import notify, redact
 from netchange.config import Settings
 from netchange.journal import Journal
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.notify import Notifier
 from netchange.notify.compose import WITHHELD, withhold_secrets
 from netchange.notify.outbox import Outbox, outbox_path
 from netchange.policy import load_policy
+from netchange.vocabulary import Category
 from tests.conftest import CliResult
 from tests.mockdev import SWITCH_RUNNING, MockDevice, write_inventory
 from tests.smtpsink import Received, SmtpServer

@@ -14,9 +14,10 @@ import pytest
 
 from netchange.changetype import text_hash
 from netchange.inventory import load_nornir
-from netchange.models import Category, ChangeRequest
+from netchange.models import ChangeRequest
 from netchange.plan import Plan, build_plan, compute_plan_hash
 from netchange.testing import StoredDevice, assert_diff, build_inventory
+from netchange.vocabulary import Category
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 
 

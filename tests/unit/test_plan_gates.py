@@ -85,8 +85,8 @@ def test_usage_errors_and_unknown_gates_are_json_too(repo_inventory: Path, backu
 
 
 def test_gate_is_not_reached_below_the_threshold_and_failure_wins_over_it() -> None:
-    from netchange.models import Category
     from netchange.plan import HostPlan, Plan, verdict
+    from netchange.vocabulary import Category
 
     def plan(category: Category | None, error: str | None = None) -> Plan:
         host = HostPlan(host="sw", site="doif", role="switch", platform="ios", syntax="ios", steps=(0,),

@@ -18,11 +18,11 @@ from netchange.errors import GuardRefused
 from netchange.guard import approve, check_apply, status_of_current
 from netchange.journal import Journal
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.plan import PlanTampered, compute_plan_hash
 from netchange.plan import store as planstore
 from netchange.policy import actor_for, load_policy
 from netchange.policy.pin import PolicyNotPinned, adopt, require
+from netchange.vocabulary import Category
 from tests.conftest import CliResult
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from netchange.errors import BadRequest, GuardRefused
-from netchange.models import Category
 from netchange.policy import current_actor, load_policy
+from netchange.vocabulary import Category
 
 POLICY = Path(__file__).resolve().parents[2] / "policy.yaml"
 

@@ -18,7 +18,7 @@ import pytest
 
 from netchange.changetype import CHANGE_TYPES
 from netchange.drivers import DRIVERS
-from netchange.models import Role
+from netchange.vocabulary import Role
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")

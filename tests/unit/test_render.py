@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from netchange.changetype import Context, change_type_names, get_change_type
-from netchange.models import Role
+from netchange.vocabulary import Role
 
 CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("vlan", "ios", {"vlan_id": 30, "name": "backup"}, ["vlan 30", " name backup"]),
@@ -124,7 +124,8 @@ def test_a_third_party_type_installed_beside_netchange_does_not_fail_its_suite()
     from typing import ClassVar
 
     from netchange.changetype import CHANGE_TYPES, ChangeType
-    from netchange.models import Perimeter, StrictModel
+    from netchange.models import StrictModel
+    from netchange.vocabulary import Perimeter
 
     class Foreign(ChangeType[StrictModel]):
         name = "acme_untested"

@@ -13,10 +13,10 @@ from netchange.cli.main import main
 from netchange.guard import approve, check_apply
 from netchange.journal import Journal
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.plan import store as planstore
 from netchange.policy import actor_for, load_policy
 from netchange.report import parse_quarter, quarter_stats, render_quarterly, render_sheet
+from netchange.vocabulary import Category
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy(ROOT / "policy.yaml").model_copy(update={"freezes": ()})

@@ -17,10 +17,10 @@ import pytest
 
 from netchange.journal import ChangeRow, Journal, State
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.policy import load_policy
 from netchange.report import parse_week, quarter_stats, render_period, week_stats
 from netchange.report.quarterly import parse_quarter, to_csv
+from netchange.vocabulary import Category
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy(ROOT / "policy.yaml")

@@ -24,8 +24,8 @@ import yaml
 from netchange.changetype import Context, get_change_type
 from netchange.errors import BadRequest, UnknownReference
 from netchange.inventory import _connection as connection
-from netchange.models import Role
 from netchange.tasks import _routing
+from netchange.vocabulary import Role
 from tests import fakedriver
 from tests.conftest import CliResult
 

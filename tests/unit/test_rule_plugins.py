@@ -15,8 +15,8 @@ import pytest
 
 from netchange.classifiers import classify_diff, load_ruleset
 from netchange.classifiers.loader import RULE_PLUGINS
-from netchange.models import Category, Role
 from netchange.registry import PluginError
+from netchange.vocabulary import Category, Role
 from tests.unit.test_classifier_engine import _ACME, _install_plugin
 
 

@@ -12,9 +12,9 @@ from netchange.errors import BadRequest
 from netchange.guard import approve
 from netchange.journal import Journal, State
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.policy import actor_for, load_policy
 from netchange.service.worklist import Filters, build_worklist, check_filters
+from netchange.vocabulary import Category
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")  # one manager per site
 NOW = dt.datetime(2026, 12, 2, 18, 10, tzinfo=dt.UTC)  # Wednesday 19:10 Paris: the medium window is open

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from netchange.errors import BadRequest
-from netchange.models import Category
 from netchange.plan import compute_plan_hash
 from netchange.testing import StoredDevice, assert_category, assert_diff, plan_change
+from netchange.vocabulary import Category
 from tests.mockdev import SWITCH_RUNNING
 
 PORT = {"interfaces": ["GigabitEthernet1/0/2"], "description": "desk 2"}

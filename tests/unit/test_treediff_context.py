@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from netchange.classifiers import classify_diff
 from netchange.drivers.diffformat import diff_text
-from netchange.models import Category, Role
+from netchange.vocabulary import Category, Role
 
 BEFORE = (
     "backend be_web\n    balance roundrobin\n"

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from netchange.changetype import CHANGE_TYPES, ChangeType, change_request_schema, describe_types
-from netchange.models import Perimeter, Role, SafeName, StrictModel
+from netchange.models import SafeName, StrictModel
+from netchange.vocabulary import Perimeter, Role
 
 REQUEST = {"id": "CHG-2026-0042", "title": "Add VLAN", "ticket": "INC1", "requester": "amoreau",
            "steps": [{"type": "vlan", "targets": {"role": "switch", "syntax": "ios"},

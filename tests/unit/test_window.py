@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netchange.errors import BadRequest
-from netchange.models import Category
 from netchange.policy import evaluate, fits, load_policy, next_open, parse_at, parse_duration
+from netchange.vocabulary import Category
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 NO_FREEZE = POLICY.model_copy(update={"freezes": ()})

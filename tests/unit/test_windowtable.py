@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from netchange.models import Category
 from netchange.policy import WindowTable, evaluate, load_policy
+from netchange.vocabulary import Category
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 T0 = dt.datetime(2026, 12, 21, 6, 15, tzinfo=dt.UTC)  # the week before the year-end freeze, a holiday
