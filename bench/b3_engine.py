@@ -19,7 +19,7 @@ from bench.configs import ios_config
 from netchange.changetype import Context, get_change_type, text_hash
 from netchange.classifiers import classify_diff, load_ruleset
 from netchange.drivers.contract import normalize
-from netchange.journal import Journal
+from netchange.journal import EventKind, Journal
 from netchange.testing import StoredDevice
 from netchange.vocabulary import Role
 
@@ -70,9 +70,11 @@ def measure(lines: int, hosts: int, *, reuse_seconds: float = 2.0) -> dict[str, 
 
     with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "journal.sqlite") as journal:
         def journal_events() -> None:
-            for kind, data in (("snapshot", {"sha": "0" * 64}), ("commit_started", {"confirmed": False}),
-                               ("committed", {}), ("post_checks", {"checks": [{"name": "vlan", "passed": True}]}),
-                               ("confirmed", {"after": "1" * 64, "confirmed_commit": False})):
+            for kind, data in ((EventKind.SNAPSHOT, {"sha": "0" * 64}),
+                               (EventKind.COMMIT_STARTED, {"confirmed": False}),
+                               (EventKind.COMMITTED, {}),
+                               (EventKind.POST_CHECKS, {"checks": [{"name": "vlan", "passed": True}]}),
+                               (EventKind.CONFIRMED, {"after": "1" * 64, "confirmed_commit": False})):
                 journal.event("CHG-BENCH-B3", kind, actor="bench", host="sw", data=data)
 
         phases = {"read": 0.0, "render": 0.0, "diff": 0.0, "classify": 0.0, "journal": 0.0}

@@ -18,7 +18,7 @@ import timeit
 from pathlib import Path
 from typing import Any
 
-from netchange.journal import Journal
+from netchange.journal import EventKind, Journal
 from netchange.journal.chain import GENESIS, event_hash
 from netchange.journal.encoding import canonical
 from netchange.journal.testing import make_plan
@@ -43,7 +43,7 @@ def run(events: int) -> dict[str, Any]:
             plan = make_plan(f"CHG-2026-{c:05d}")
             j.record_plan(plan, "dnguyen")  # 3 events: requested, plan, state (+ the keying event once)
             j.acquire_locks(plan.change.id, ["sw-doif-1"], actor="dnguyen")
-            batch = [("commit", "sw-doif-1", {"n": i}) for i in range(5)]
+            batch = [(EventKind.COMMITTED, "sw-doif-1", {"n": i}) for i in range(5)]
             for _ in range((per_change - 6) // 5):
                 j.event_batch(plan.change.id, batch, actor="dnguyen", durable=False)
             j.release_locks(plan.change.id, actor="dnguyen")
@@ -53,7 +53,7 @@ def run(events: int) -> dict[str, Any]:
         start = time.perf_counter()
         durable = 200
         for i in range(durable):
-            j.event("CHG-2026-00000", "note", actor="dnguyen", data={"i": i})
+            j.event("CHG-2026-00000", EventKind.POST_CHECKS, actor="dnguyen", data={"i": i})
         out["append_durable_per_s"] = round(durable / (time.perf_counter() - start))
         start = time.perf_counter()
         problems = j.verify()

@@ -17,7 +17,7 @@ import random
 import time
 from pathlib import Path
 
-from netchange.journal import Journal, State
+from netchange.journal import EventKind, Journal, State
 from netchange.models import ChangeRequest
 from netchange.plan import HostPlan, Plan, Rollback, seal
 from netchange.plan import store as planstore
@@ -104,7 +104,8 @@ def fill(journal_path: Path, policy: Policy, n: int, *, plans_dir: Path | None =
                 continue
             _approve(journal, plan, site, policy)
             journal.set_state(cid, State.IN_PROGRESS, actor=author, reason="apply")
-            journal.event_batch(cid, [("host_committed", h.host, {"seconds": 0.4}) for h in plan.hosts], actor=author)
+            journal.event_batch(cid, [(EventKind.COMMITTED, h.host, {"seconds": 0.4}) for h in plan.hosts],
+                                actor=author)
             end = rng.random()
             if end < 0.93:
                 journal.set_state(cid, State.COMPLETED, actor=author, reason="")
@@ -115,8 +116,9 @@ def fill(journal_path: Path, policy: Policy, n: int, *, plans_dir: Path | None =
                 journal.set_state(cid, State.FAILED, actor=author, reason=f"{plan.hosts[0].host}: restore not verified")
                 events += 2
                 continue
-            journal.event(cid, "close_validation", actor=author, data={"roles": ["engineer"], "comment": ""})
-            journal.event(cid, "close_validation", actor=MANAGERS[site], data={"roles": ["ops_manager"], "comment": ""})
+            closing = EventKind.CLOSE_VALIDATION
+            journal.event(cid, closing, actor=author, data={"roles": ["engineer"], "comment": ""})
+            journal.event(cid, closing, actor=MANAGERS[site], data={"roles": ["ops_manager"], "comment": ""})
             journal.set_state(cid, State.CLOSED, actor=MANAGERS[site], reason="final validation complete")
             events += 8 + len(plan.hosts)
         head = journal.head()[0]

@@ -41,7 +41,7 @@ from netchange.apply import ChangeOutcome, HostStatus, JournalRecorder, Observer
 from netchange.apply import locks as devicelock
 from netchange.errors import BadRequest, GuardRefused, StateConflict
 from netchange.failpoints import fail_point
-from netchange.journal import Journal, State, StateError
+from netchange.journal import EventKind, Journal, State, StateError
 from netchange.plan import store as planstore
 from netchange.policy import clock
 from netchange.policy import pin as policypin
@@ -64,6 +64,11 @@ class RestoreMode(StrEnum):
     """On request: the change completed, someone wants it undone (guarded like a change)."""
     RECOVER = "recover"
     """After a crash (``in_progress``) or an alarm (``failed``): finish the rollback."""
+
+
+# The change-level events of a restore, by mode (the hosts' own are apply's: ``restore_events``).
+_STARTED = {RestoreMode.ROLLBACK: EventKind.ROLLBACK_STARTED, RestoreMode.RECOVER: EventKind.RECOVER_STARTED}
+_FINISHED = {RestoreMode.ROLLBACK: EventKind.ROLLBACK_FINISHED, RestoreMode.RECOVER: EventKind.RECOVER_FINISHED}
 
 
 @dataclass
@@ -284,7 +289,7 @@ class _RestoreJournal:
             why = "reverted by itself (confirmed commit not confirmed)" if self.confirmed.get(host) else "unchanged"
             with self.lock:
                 self.already.append(host)
-            self.observers.record([RunEvent("rollback_verified", host, {"strategies": ["none"], "note": why})],
+            self.observers.record([RunEvent(EventKind.ROLLBACK_VERIFIED, host, {"strategies": ["none"], "note": why})],
                                   durable=True)
             self.observers.host_status(host, HostStatus.RESTORED, why)
             return
@@ -297,7 +302,7 @@ class _RestoreJournal:
 
 def _last_applied_plan(journal: Journal, change_id: str) -> Plan | None:
     """The plan the last apply ran (the journal's copy, verified against its hash)."""
-    started = [e for e in journal.events(change_id) if e.kind == "apply_started"]
+    started = [e for e in journal.events(change_id) if e.kind == EventKind.APPLY_STARTED]
     plan_hash = str(started[-1].data.get("plan_hash")) if started and started[-1].data else None
     # Verified against its hash: a diff edited in the journal would make foreign lines look ours.
     return planstore.from_journal(journal, change_id, plan_hash)
@@ -371,7 +376,7 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
                 journal.set_state(change_id, "in_progress", actor=actor.login,
                                   reason="rollback on request" if mode is RestoreMode.ROLLBACK
                                   else "recover after failure")
-            journal.event(change_id, f"{mode.value}_started", actor=actor.login, data={"hosts": names})
+            journal.event(change_id, _STARTED[mode], actor=actor.login, data={"hosts": names})
             # in_progress and the start on record, nothing sent
             fail_point("recover.started") if mode is RestoreMode.RECOVER else fail_point("rollback.started")
             applied = _last_applied_plan(journal, change_id)
@@ -389,7 +394,7 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
             result.outcome = outcome
             # every host's restore journaled, not the outcome
             fail_point("recover.restored") if mode is RestoreMode.RECOVER else fail_point("rollback.restored")
-            journal.event(change_id, f"{mode.value}_finished", actor=actor.login,
+            journal.event(change_id, _FINISHED[mode], actor=actor.login,
                           data={"outcome": outcome.value, "alarms": result.alarms, "already": result.already})
             # the finish on record, the state not yet
             fail_point("recover.finished") if mode is RestoreMode.RECOVER else fail_point("rollback.finished")
@@ -421,7 +426,7 @@ def _release_abandoned(run: Run, nr: Nornir, journal: Journal, change_id: str) -
 
     events = journal.events(change_id)
     # The apply that took the locks: its snapshots, none of an earlier attempt's.
-    start = max((i for i, e in enumerate(events) if e.kind == "locks_acquired"), default=0)
+    start = max((i for i, e in enumerate(events) if e.kind == EventKind.LOCKS_ACQUIRED), default=0)
     held = _held(journal, change_id)
     touched = [t for t in last_apply(events[start:]).values() if t.host in held]
     try:
@@ -429,7 +434,7 @@ def _release_abandoned(run: Run, nr: Nornir, journal: Journal, change_id: str) -
     finally:
         nr.close_connections(on_good=True, on_failed=True)
     fail_point("recover.unlocking")  # the hosts read, nothing on record
-    journal.event(change_id, "recover_unlocked", actor=run.actor.login,
+    journal.event(change_id, EventKind.RECOVER_UNLOCKED, actor=run.actor.login,
                   data={"hosts": held, "checked": sorted(t.host for t in touched if t.snapshot),
                         "differing": differing, "note": "apply killed before its rollout: nothing was changed"})
     journal.release_locks(change_id, held, actor=run.actor.login)
@@ -460,11 +465,11 @@ def close_change(policy: Policy, journal: Journal, change_id: str, actor: Actor,
         )
     journal.event(
         change_id,
-        "close_validation",
+        EventKind.CLOSE_VALIDATION,
         actor=person.login,
         data={"roles": list(person.roles), "comment": comment, "outcome": change.state.value},
     )
-    signers = {e.actor for e in journal.events(change_id) if e.kind == "close_validation"}
+    signers = {e.actor for e in journal.events(change_id) if e.kind == EventKind.CLOSE_VALIDATION}
     people = [p for p in (policy.person(s) for s in signers) if p is not None]
     missing = unfilled_roles(policy.close.roles, [set(p.roles) for p in people])
     if not missing:

@@ -25,6 +25,7 @@ from netchange.drivers.contract import DriverProtocol, normalize
 from netchange.errors import DriftDetected
 from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
+from netchange.journal import EventKind
 from netchange.rollback import SnapshotStore
 from netchange.rollback.restore import brief_lines, changed_lines
 
@@ -57,7 +58,7 @@ class Touched:
 
 def last_apply(events: Sequence[EventLike]) -> dict[str, Touched]:
     """Hosts of the most recent ``apply_started`` … (end of journal), with what happened to them."""
-    start = max((i for i, e in enumerate(events) if e.kind == "apply_started"), default=None)
+    start = max((i for i, e in enumerate(events) if e.kind == EventKind.APPLY_STARTED), default=None)
     if start is None:
         return {}
     hosts: dict[str, Touched] = {}
@@ -66,17 +67,17 @@ def last_apply(events: Sequence[EventLike]) -> dict[str, Touched]:
             continue
         t = hosts.setdefault(event.host, Touched(host=event.host))
         data = event.data or {}
-        if event.kind == "snapshot":
+        if event.kind == EventKind.SNAPSHOT:
             t.snapshot = str(data.get("sha", ""))
-        elif event.kind == "commit_started":
+        elif event.kind == EventKind.COMMIT_STARTED:
             t.commit_started = True
             t.confirmed_commit = bool(data.get("confirmed"))
-        elif event.kind == "commit_refused":  # nothing written: the commit_started before it is void
+        elif event.kind == EventKind.COMMIT_REFUSED:  # nothing written: the commit_started before it is void
             t.commit_started, t.commit_refused = False, True
-        elif event.kind in ("committed", "post_checks", "confirmed") and data.get("after"):
+        elif event.kind in (EventKind.COMMITTED, EventKind.POST_CHECKS, EventKind.CONFIRMED) and data.get("after"):
             t.after_hash = str(data["after"])
             t.after_sha = str(data.get("after_sha") or t.after_sha)
-        elif event.kind == "rollback_verified":
+        elif event.kind == EventKind.ROLLBACK_VERIFIED:
             t.restored = True
     return hosts
 

@@ -61,6 +61,7 @@ from netchange.drivers.errors import ChangedMeanwhile, SessionClosed
 from netchange.errors import CommitFailed, DeviceLost, DriftDetected, NetchangeError, PostCheckFailed
 from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
+from netchange.journal import EventKind
 from netchange.models import OnFailure
 from netchange.plan import HostPlan, Plan, plan_contexts, restored_checks
 from netchange.rollback import RestoreReport, SnapshotStore
@@ -185,7 +186,7 @@ class Applier:
         """When the rollout first failed: each rollback reports its time from there to verified."""
 
     # -- reporting (the observers journal and show it) ---------------------------------------------
-    def _report(self, kind: str, host: str | None = None, **data: Any) -> None:
+    def _report(self, kind: EventKind, host: str | None = None, **data: Any) -> None:
         """One fact, on record before the applier goes on (durable)."""
         self.observers.record([RunEvent(kind, host, data or None)], durable=True)
 
@@ -217,7 +218,7 @@ class Applier:
             running = driver.get_config(retrieve="running")["running"]
             if text_hash(normalize(driver, running)) != hp.running_hash:
                 with self.lock:
-                    self._prepared.append(RunEvent("drift", hp.host, {"planned": hp.running_hash}))
+                    self._prepared.append(RunEvent(EventKind.DRIFT, hp.host, {"planned": hp.running_hash}))
                 self.outcomes[hp.host].failure = HostFailure(DriftDetected, "running state differs from the plan's")
                 self._status(hp.host, HostStatus.FAILED, "drifted from the plan")
                 return Result(host=task.host, failed=True)
@@ -225,13 +226,13 @@ class Applier:
             fail_point("apply.snapshot", host=hp.host)  # the snapshot on disk, not yet journaled
             self.outcomes[hp.host].snapshot = sha
             with self.lock:
-                self._prepared.append(RunEvent("snapshot", hp.host, {"sha": sha}))
+                self._prepared.append(RunEvent(EventKind.SNAPSHOT, hp.host, {"sha": sha}))
             self._status(hp.host, HostStatus.WAITING, "snapshot taken")
             return Result(host=task.host)
         except Exception as exc:  # any driver failure: this host is not ready, nothing was changed
             failure = self.outcomes[hp.host].failure = HostFailure.of(exc)
             with self.lock:
-                self._prepared.append(RunEvent("prepare_failed", hp.host, {"error": failure.text}))
+                self._prepared.append(RunEvent(EventKind.PREPARE_FAILED, hp.host, {"error": failure.text}))
             self._status(hp.host, HostStatus.FAILED, failure.text)
             return Result(host=task.host, failed=True)
 
@@ -280,7 +281,7 @@ class Applier:
             self._load_and_compare(driver, hp)
             confirmed = supports_confirmed_commit(hp.platform)
             fail_point("apply.commit_started", host=hp.host)  # candidate loaded, commit_started not journaled
-            self._report("commit_started", hp.host, confirmed=confirmed)
+            self._report(EventKind.COMMIT_STARTED, hp.host, confirmed=confirmed)
             out.commit_started = True
             fail_point("apply.commit", host=hp.host)  # commit_started on record, about to commit
             try:
@@ -297,7 +298,7 @@ class Applier:
             # What follows the commit is journaled in one transaction once the host is done:
             # commit_started (above, on its own) is what recovery needs; a crash before this
             # batch leaves a host that recovery restores from its snapshot.
-            pending.append(RunEvent("committed", hp.host))
+            pending.append(RunEvent(EventKind.COMMITTED, hp.host))
             self._status(hp.host, HostStatus.POST_CHECKS)
             checks = self._post_checks(task, hp, driver)
             out.post_checks = [c.model_dump() for c in checks]
@@ -305,7 +306,7 @@ class Applier:
             # The state the change left, kept for a later restore (recover, rollback on request):
             # what differs from it then is someone else's, never to be erased.
             after_sha = self.snapshots.save(out.after_text) if out.after_text is not None else None
-            pending.append(RunEvent("post_checks", hp.host, {"checks": out.post_checks, "after": out.after_hash,
+            pending.append(RunEvent(EventKind.POST_CHECKS, hp.host, {"checks": out.post_checks, "after": out.after_hash,
                                                              "after_sha": after_sha}))
             failed = [f"{c.name}: {c.detail}" if c.detail else c.name for c in checks if not c.passed]
             if failed:
@@ -314,10 +315,11 @@ class Applier:
                 fail_point("apply.confirm", host=hp.host)  # about to confirm the confirmed commit
                 driver.confirm_commit()
                 out.confirmed_pending = False
-            pending.append(RunEvent("confirmed", hp.host, {"after": out.after_hash, "confirmed_commit": confirmed}))
+            pending.append(RunEvent(EventKind.CONFIRMED, hp.host,
+                                    {"after": out.after_hash, "confirmed_commit": confirmed}))
             saved = self._save(driver, hp)
             if saved is not None:
-                pending.append(RunEvent("saved", hp.host, saved.event_data()))
+                pending.append(RunEvent(EventKind.SAVED, hp.host, saved.event_data()))
             fail_point("apply.confirmed", host=hp.host)  # done on the device, about to journal it
             self._report_all(pending, durable=False)
             fail_point("apply.host_done", host=hp.host)  # the host's outcome journaled
@@ -345,7 +347,7 @@ class Applier:
         out.commit_refused = True
         _discard_quietly(driver)
         fail_point("apply.commit_refused", host=out.host)  # refused, nothing written, not yet journaled
-        self._report("commit_refused", out.host, error=HostFailure.of(exc).text, lines=list(exc.lines))
+        self._report(EventKind.COMMIT_REFUSED, out.host, error=HostFailure.of(exc).text, lines=list(exc.lines))
         out.commit_started = False
 
     def _host_failed(self, task: Task, out: HostOutcome, failure: HostFailure, pending: list[RunEvent]) -> Result:
@@ -354,7 +356,7 @@ class Applier:
             self.first_failure = self.first_failure or out.failed_at
         out.failure = failure
         fail_point("apply.host_failed", host=out.host)  # the host failed, about to journal it
-        self._report_all([*pending, RunEvent("host_failed", out.host, {"error": failure.text})], durable=False)
+        self._report_all([*pending, RunEvent(EventKind.HOST_FAILED, out.host, {"error": failure.text})], durable=False)
         self._status(out.host, HostStatus.FAILED, failure.text)
         return Result(host=task.host, failed=True)
 
@@ -464,14 +466,14 @@ class Applier:
         for h in self.plan.hosts:
             if not h.changes:
                 self._status(h.host, HostStatus.NO_CHANGE)
-        self._report("apply_started", plan_hash=self.plan.plan_hash, hosts=self.changing)
+        self._report(EventKind.APPLY_STARTED, plan_hash=self.plan.plan_hash, hosts=self.changing)
         self._run(self.changing, self._prepare, "prepare")
         # Every snapshot is on disk and journaled before the first commit (recover needs them).
         self._report_all(sorted(self._prepared, key=lambda e: self.changing.index(e.host or "")))
         fail_point("apply.prepared")  # every snapshot journaled, nothing committed
         not_ready = [h for h in self.changing if self.outcomes[h].status is HostStatus.FAILED]
         if not_ready:
-            self._report("apply_refused", hosts=not_ready)
+            self._report(EventKind.APPLY_REFUSED, hosts=not_ready)
             drifted = [h for h in not_ready if self.outcomes[h].drifted]
             if drifted:
                 raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; nothing was changed")
@@ -497,11 +499,11 @@ class Applier:
             self.first_failure = self.first_failure or time.monotonic()
             self.observers.message("interrupted: rolling back")
             self._wait_idle()
-            self._report("interrupted")
+            self._report(EventKind.INTERRUPTED)
         self.rolling_back = True
         failed = [h for h in self.changing if self.outcomes[h].status is HostStatus.FAILED]
         if not failed and not interrupted:
-            self._report("apply_finished", outcome=ChangeOutcome.COMPLETED.value)
+            self._report(EventKind.APPLY_FINISHED, outcome=ChangeOutcome.COMPLETED.value)
             return ApplyOutcome(change.id, ChangeOutcome.COMPLETED, self.outcomes)
         for host in self.changing:
             if self.outcomes[host].status is HostStatus.WAITING:
@@ -516,7 +518,7 @@ class Applier:
         outcome = ChangeOutcome.FAILED if alarms or left else ChangeOutcome.ROLLED_BACK
         fail_point("apply.rolled_back")  # every restore journaled, apply_finished not yet
         refused: dict[str, Any] = {"commit_refused": [h for h in failed if self.outcomes[h].commit_refused]}
-        self._report("apply_finished", outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left,
+        self._report(EventKind.APPLY_FINISHED, outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left,
                      **(refused if refused["commit_refused"] else {}))
         result = ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)
         if result.refused_for_drift:  # as at prepare time: refused for drift, exit 3

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from netchange.journal import EventKind
+
 if TYPE_CHECKING:
     from netchange.apply._outcome import HostStatus
     from netchange.apply._progress import Progress
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 class RunEvent:
     """One fact of a run, as the journal records it: its kind, the host (if any), its data."""
 
-    kind: str
+    kind: EventKind
     host: str | None = None
     data: dict[str, Any] | None = None
 
@@ -52,7 +54,7 @@ class ApplyObserver(Protocol):
 
 
 class JournalLike(Protocol):
-    def event_batch(self, change_id: str | None, items: Sequence[tuple[str, str | None, dict[str, Any] | None]],
+    def event_batch(self, change_id: str | None, items: Sequence[tuple[EventKind, str | None, dict[str, Any] | None]],
                     *, actor: str, durable: bool = True) -> None: ...
 
 
@@ -101,17 +103,17 @@ def restore_events(host: str, report: RestoreReport, **extra: Any) -> list[RunEv
     journal the same facts with the same data, so the tracking sheet and the mails read them alike.
     """
     checks = {"checks": report.checks} if report.checks else {}
-    started = RunEvent("rollback_started", host)
+    started = RunEvent(EventKind.ROLLBACK_STARTED, host)
     if report.verified:
-        saved = [RunEvent("saved", host, report.saved)] if report.saved is not None else []
-        return [started, RunEvent("rollback_verified", host, {
+        saved = [RunEvent(EventKind.SAVED, host, report.saved)] if report.saved is not None else []
+        return [started, RunEvent(EventKind.ROLLBACK_VERIFIED, host, {
             "strategies": report.strategies, "seconds": round(report.seconds, 3), **extra, **checks}), *saved]
     # ``cause``: what happened, by its kind (a daemon down is not someone's change); ``who``: who
     # changed the foreign lines, where the device records it.
     cause = report.cause.value if report.cause is not None else None
     who = {"who": report.who} if report.who else {}
-    return [started, RunEvent("rollback_failed", host, {"cause": cause, "errors": report.errors,
-                                                        "foreign": report.foreign, **who, **checks})]
+    return [started, RunEvent(EventKind.ROLLBACK_FAILED, host, {"cause": cause, "errors": report.errors,
+                                                                 "foreign": report.foreign, **who, **checks})]
 
 
 class Observers:

@@ -100,6 +100,7 @@ def set_password(
     An administrator's reset: journaled (``password_reset``, or ``password_set`` for a first one, with
     who ran it), and LOGIN's sessions in a running service end at their next request."""
     from netchange.cli.common import open_journal
+    from netchange.journal import EventKind
     from netchange.policy import current_actor
     from netchange.service.accounts import Accounts
 
@@ -109,7 +110,7 @@ def set_password(
     accounts.set_password(policy, login, _read_password())
     accounts.save()
     with open_journal(warn=False) as journal:
-        journal.event(None, "password_reset" if had else "password_set",
+        journal.event(None, EventKind.PASSWORD_RESET if had else EventKind.PASSWORD_SET,
                       actor=current_actor(policy, settings().actor).login,
                       data={"login": login, "by": "netchange users set-password"})
     if as_json:

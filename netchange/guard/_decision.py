@@ -33,10 +33,10 @@ from netchange.errors import GuardRefused, LockHeld
 from netchange.guard import _approvals as approvals_mod
 from netchange.guard import _rules as rules_mod
 from netchange.guard._rules import APPLY_RULES, ROLLBACK_RULES, RUNNABLE, Cite, Rule
-from netchange.journal import Journal, State
-from netchange.models import Category
+from netchange.journal import EventKind, Journal, State
 from netchange.plan import Plan
 from netchange.policy import Actor, Policy, Verdict, actor_for
+from netchange.vocabulary import Category
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def check_rollback(
     allowed, reasons, broken = decision.allowed, decision.reasons, list(decision.refused_by)
     journal.event(
         plan.change.id,
-        "guard",
+        EventKind.GUARD,
         actor=ctx.who.login,
         data={
             "action": "rollback",
@@ -252,7 +252,7 @@ def _checked_category(plan: Plan, refusals: list[str]) -> Category:
 def _journal(journal: Journal, decision: GuardDecision, *, row_known: bool) -> None:
     journal.event(
         decision.change_id if row_known else None,
-        "guard",
+        EventKind.GUARD,
         actor=decision.actor,
         data={
             "change_id": decision.change_id,

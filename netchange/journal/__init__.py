@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from netchange.journal.records import Approval as Approval
     from netchange.journal.records import ChangeRow as ChangeRow
     from netchange.journal.records import Event as Event
+    from netchange.journal.records import EventKind as EventKind
     from netchange.journal.records import Lock as Lock
     from netchange.journal.records import PlanRecord as PlanRecord
     from netchange.journal.records import State as State
@@ -29,6 +30,7 @@ _WHERE = {
     "Approval": "records",
     "ChangeRow": "records",
     "Event": "records",
+    "EventKind": "records",
     "Lock": "records",
     "PlanRecord": "records",
     "State": "records",
@@ -42,6 +44,7 @@ __all__ = [
     "Approval",
     "ChangeRow",
     "Event",
+    "EventKind",
     "Journal",
     "Lock",
     "PlanRecord",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from netchange import redact
 from netchange.journal.chain import JournalBase
 from netchange.journal.encoding import _approval, _approval_content, _dt, _ts, canonical, sha256
-from netchange.journal.records import Approval
+from netchange.journal.records import Approval, EventKind
 
 
 class Approvals(JournalBase):
@@ -54,7 +54,7 @@ class Approvals(JournalBase):
             self._append(
                 conn,
                 change_id,
-                "approval" if decision == "approved" else "rejection",
+                EventKind.APPROVAL if decision == "approved" else EventKind.REJECTION,
                 actor=approver,
                 data={
                     "approval_id": approval_id,

@@ -29,12 +29,12 @@ from netchange.errors import BadRequest, LockHeld
 from netchange.journal.encoding import _dt, _event, _loads, _scrub, _ts, _utcnow, canonical
 from netchange.journal.key import JournalKey, create_key, find_key
 from netchange.journal.key import setup as journal_setup
-from netchange.journal.records import Event
+from netchange.journal.records import Event, EventKind, event_kind
 from netchange.journal.schema import migrate
 from netchange.privatefile import create_private, narrow_file, private_dir
 
 GENESIS = "0" * 64
-KEYED = "journal_keyed"
+KEYED = EventKind.JOURNAL_KEYED
 """The event from which the chain is keyed: the first event of a new journal, or the migration
 event of a journal written before keys (its earlier events keep their plain SHA-256)."""
 
@@ -237,7 +237,7 @@ class JournalBase:
         event = self._append(
             conn,
             None,
-            KEYED,
+            EventKind.JOURNAL_KEYED,
             actor="netchange",
             data={"key_check": self._key.check, "sealed_seq": sealed_seq, "sealed_hash": sealed_hash},
         )
@@ -267,14 +267,20 @@ class JournalBase:
         self,
         conn: sqlite3.Connection,
         change_id: str | None,
-        kind: str,
+        kind: EventKind,
         *,
         actor: str,
         host: str | None = None,
         data: dict[str, Any] | None = None,
         at: dt.datetime | None = None,
     ) -> Event:
-        if kind != KEYED:
+        """Append one event inside ``conn``'s write transaction: every event is written here.
+
+        An unknown ``kind`` is refused before anything is written (``event_kind``): a programming
+        error, which the transaction's rollback also takes back for the events of a batch before it.
+        """
+        kind = event_kind(kind)
+        if kind is not EventKind.JOURNAL_KEYED:
             self._keying(conn)
         head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
         prev_seq, prev_hash = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
@@ -289,7 +295,7 @@ class JournalBase:
             seq,
             change_id=change_id,
             at=at_text,
-            kind=kind,
+            kind=kind.value,
             actor=actor_s,
             host=host_s,
             data=data_text,
@@ -298,7 +304,7 @@ class JournalBase:
         conn.execute(
             "INSERT INTO events(seq, change_id, at, kind, actor, host, data, prev_hash, hash)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
-            (seq, change_id, at_text, kind, actor_s, host_s, data_text, prev_hash, digest),
+            (seq, change_id, at_text, kind.value, actor_s, host_s, data_text, prev_hash, digest),
         )
         conn.execute("INSERT OR REPLACE INTO chain_head(id, seq, hash) VALUES (1, ?, ?)", (seq, digest))
         self._new_head = (seq, digest)
@@ -306,7 +312,7 @@ class JournalBase:
             seq=seq,
             change_id=change_id,
             at=_dt(at_text),
-            kind=kind,
+            kind=kind.value,
             actor=actor_s,
             host=host_s,
             data=clean,
@@ -316,7 +322,7 @@ class JournalBase:
     def event(
         self,
         change_id: str | None,
-        kind: str,
+        kind: EventKind,
         *,
         actor: str,
         host: str | None = None,
@@ -326,7 +332,8 @@ class JournalBase:
         with self._tx() as conn:
             self._append(conn, change_id, kind, actor=actor, host=host, data=data)
 
-    def event_batch(self, change_id: str | None, items: Sequence[tuple[str, str | None, dict[str, Any] | None]],
+    def event_batch(self, change_id: str | None,
+                    items: Sequence[tuple[EventKind, str | None, dict[str, Any] | None]],
                     *, actor: str, durable: bool = True) -> None:
         """Append several events ``(kind, host, data)`` in one transaction (one disk sync at most).
 
@@ -346,7 +353,7 @@ class JournalBase:
         rows = self._read(f"SELECT * FROM events WHERE kind IN ({marks}) ORDER BY seq DESC LIMIT 1", wanted)  # noqa: S608
         return _event(rows[0]) if rows else None
 
-    def event_if_latest(self, kinds: Iterable[str], seen: int, kind: str, *, actor: str,
+    def event_if_latest(self, kinds: Iterable[str], seen: int, kind: EventKind, *, actor: str,
                         data: dict[str, Any]) -> bool:
         """Append a journal-wide event only if the latest event of ``kinds`` is still ``seen`` (0: none).
 

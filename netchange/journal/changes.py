@@ -11,7 +11,8 @@ from netchange import redact
 from netchange.errors import BadRequest, StateConflict
 from netchange.journal.chain import JournalBase
 from netchange.journal.encoding import _change, _dt, _plan_row_sha, _ts
-from netchange.journal.records import OUTCOMES, TRANSITIONS, ChangeRow, PlanRecord, State
+from netchange.journal.records import OUTCOMES, TRANSITIONS, ChangeRow, EventKind, PlanRecord, State
+from netchange.vocabulary import Category
 
 if TYPE_CHECKING:
     from netchange.plan import Plan
@@ -63,7 +64,7 @@ class Changes(JournalBase):
                 self._append(
                     conn,
                     change.id,
-                    "requested",
+                    EventKind.REQUESTED,
                     actor=actor,
                     data={
                         "title": change.title,
@@ -97,7 +98,7 @@ class Changes(JournalBase):
             self._append(
                 conn,
                 change.id,
-                "plan_recorded",
+                EventKind.PLAN_RECORDED,
                 actor=actor,
                 data={
                     "plan_hash": plan.plan_hash,
@@ -120,7 +121,7 @@ class Changes(JournalBase):
                     self._append(
                         conn,
                         change.id,
-                        "approvals_voided",
+                        EventKind.APPROVALS_VOIDED,
                         actor=actor,
                         data={"old_plan_hash": old_hash, "new_plan_hash": plan.plan_hash, "count": voided},
                     )
@@ -152,8 +153,6 @@ class Changes(JournalBase):
         if not rows:
             return None
         r = rows[0]
-        from netchange.models import Category  # here: commands that read no plan do not load the models
-
         return PlanRecord(
             hash=r["hash"],
             change_id=r["change_id"],
@@ -215,7 +214,7 @@ class Changes(JournalBase):
         self._append(
             conn,
             change_id,
-            "state",
+            EventKind.STATE,
             actor=actor,
             data={"from": current.value, "to": target.value, "reason": reason},
             at=at,
@@ -225,7 +224,7 @@ class Changes(JournalBase):
         """Flag the change as run under the emergency path (reports count these separately)."""
         with self._tx() as conn:
             conn.execute("UPDATE changes SET emergency = ? WHERE id = ?", (redact.scrub(reason), change_id))
-            self._append(conn, change_id, "emergency", actor=actor, data={"reason": reason})
+            self._append(conn, change_id, EventKind.EMERGENCY, actor=actor, data={"reason": reason})
 
     def changes(self, since: dt.datetime | None = None, until: dt.datetime | None = None, *,
                 states: Iterable[State] | None = None) -> list[ChangeRow]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from netchange.errors import LockHeld
 from netchange.journal.chain import JournalBase
 from netchange.journal.encoding import _dt, _ts
-from netchange.journal.records import LIVE_LOCK_STATES, Lock, State
+from netchange.journal.records import LIVE_LOCK_STATES, EventKind, Lock, State
 
 
 class Locks(JournalBase):
@@ -39,7 +39,7 @@ class Locks(JournalBase):
                 self._append(
                     conn,
                     change_id,
-                    "lock_reclaimed",
+                    EventKind.LOCK_RECLAIMED,
                     actor=actor or change_id,
                     host=host,
                     data={"stale_holder": row["change_id"], "holder_state": row["state"]},
@@ -49,7 +49,7 @@ class Locks(JournalBase):
                     "INSERT OR REPLACE INTO locks(host, change_id, actor, at) VALUES (?,?,?,?)",
                     (host, change_id, actor or change_id, now),
                 )
-            self._append(conn, change_id, "locks_acquired", actor=actor or change_id, data={"hosts": wanted},
+            self._append(conn, change_id, EventKind.LOCKS_ACQUIRED, actor=actor or change_id, data={"hosts": wanted},
                          at=now_dt)
 
     def release_locks(self, change_id: str, hosts: Iterable[str] | None = None, *, actor: str = "") -> None:
@@ -65,7 +65,7 @@ class Locks(JournalBase):
                 return
             conn.executemany("DELETE FROM locks WHERE change_id = ? AND host = ?", [(change_id, h) for h in hosts])
             self._append(
-                conn, change_id, "locks_released", actor=actor or change_id, data={"hosts": sorted(hosts)}
+                conn, change_id, EventKind.LOCKS_RELEASED, actor=actor or change_id, data={"hosts": sorted(hosts)}
             )
 
     def locks(self) -> list[Lock]:

@@ -19,7 +19,7 @@ from typing import Any
 from netchange.journal import anchors
 from netchange.journal.chain import GENESIS, KEYED, JournalBase, event_hash
 from netchange.journal.encoding import _approval, _approval_content, _as_int, _loads, _plan_row_sha, canonical, sha256
-from netchange.journal.records import OUTCOMES
+from netchange.journal.records import OUTCOMES, EventKind
 
 
 class Verify(JournalBase):
@@ -265,20 +265,20 @@ def _verify_rows(  # noqa: C901, PLR0912, PLR0915 - replays the events, then che
             keyed = keyed_from is not None and seq >= keyed_from
             data = _loads(r["data"])
             at = r["at"] if keyed else _UNKNOWN
-            if kind == "plan_recorded":
+            if kind == EventKind.PLAN_RECORDED:
                 plan_sha[str(data.get("plan_hash"))] = (seq, str(data.get("row_sha")), keyed)
-            elif kind in {"approval", "rejection"}:
+            elif kind in {EventKind.APPROVAL, EventKind.REJECTION}:
                 approval_sha[int(data.get("approval_id") or 0)] = (seq, str(data.get("row_sha")))
-            elif kind == "locks_acquired":
+            elif kind == EventKind.LOCKS_ACQUIRED:
                 for host in data.get("hosts") or []:
                     held[str(host)] = (str(cid), str(r["actor"]), at)
-            elif kind == "locks_released":
+            elif kind == EventKind.LOCKS_RELEASED:
                 for host in data.get("hosts") or []:
                     if held.get(str(host), ("",))[0] == cid:
                         del held[str(host)]
             if cid is None:
                 continue
-            if kind == "requested":
+            if kind == EventKind.REQUESTED:
                 changes[cid] = {
                     "seq": seq, "title": data.get("title"), "ticket": data.get("ticket"),
                     "requester": data.get("requester"), "category": None, "sites": "", "hosts": "",
@@ -289,18 +289,18 @@ def _verify_rows(  # noqa: C901, PLR0912, PLR0915 - replays the events, then che
             if change is None:
                 continue
             change["seq"] = seq
-            if kind == "plan_recorded":
+            if kind == EventKind.PLAN_RECORDED:
                 change["category"] = data.get("category")
                 change["plan_hash"] = data.get("plan_hash")
                 change["hosts"] = ",".join(sorted(str(h) for h in data.get("hosts") or []))
                 change["sites"] = ",".join(str(x) for x in data["sites"]) if "sites" in data else _UNKNOWN
                 change["title"] = data.get("title", _UNKNOWN)
-            elif kind == "state":
+            elif kind == EventKind.STATE:
                 change["state"] = data.get("to")
                 if data.get("to") in OUTCOMES:
                     change["outcome"] = data.get("to")
                 change["updated_at"] = at
-            elif kind == "emergency":
+            elif kind == EventKind.EMERGENCY:
                 change["emergency"] = data.get("reason")
         except (ValueError, TypeError, AttributeError, KeyError):
             # The attacker chose this row: report it, never fail on it.

@@ -15,7 +15,7 @@ from typing import Any
 
 from netchange.journal.chain import JournalBase
 from netchange.journal.encoding import _approval, _change, _event
-from netchange.journal.records import Approval, ChangeRow, Event, State
+from netchange.journal.records import Approval, ChangeRow, Event, EventKind, State
 
 SORTS: dict[str, str] = {
     "waiting": "c.updated_at",
@@ -30,7 +30,7 @@ SORTS: dict[str, str] = {
 }
 """The columns a work list sorts on (``waiting``: since the change entered its state)."""
 
-DECISION_KINDS = ("approval", "rejection", "state")
+DECISION_KINDS = (EventKind.APPROVAL, EventKind.REJECTION, EventKind.STATE)
 """The events an approval status reads (``netchange.guard._approvals``)."""
 
 

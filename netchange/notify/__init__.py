@@ -30,7 +30,7 @@ from pathlib import Path
 
 from netchange import redact
 from netchange.config import MailSettings, Settings
-from netchange.journal import Journal
+from netchange.journal import EventKind, Journal
 from netchange.notify.account import account_mails
 from netchange.notify.compose import Composed, compose, message
 from netchange.notify.notices import notices_for
@@ -139,7 +139,7 @@ class Notifier:
             outbox.sent(m.id, now)
             report.sent += 1
             data = {**base, "subject": m.subject, **({"refused": refused} if refused else {})}
-            journal.event(m.change_id or None, "notification_sent", actor=ACTOR, data=data)
+            journal.event(m.change_id or None, EventKind.NOTIFICATION_SENT, actor=ACTOR, data=data)
             return
         error = redact.scrub(error)
         attempts = m.attempts + 1
@@ -147,12 +147,12 @@ class Notifier:
         if attempts >= MAX_ATTEMPTS:
             outbox.failed(m.id, error, None)
             report.abandoned += 1
-            journal.event(m.change_id or None, "notification_abandoned", actor=ACTOR,
+            journal.event(m.change_id or None, EventKind.NOTIFICATION_ABANDONED, actor=ACTOR,
                           data={**base, "error": error, "attempts": attempts})
             return
         retry_at = now + backoff(attempts)
         outbox.failed(m.id, error, retry_at)
-        journal.event(m.change_id or None, "notification_failed", actor=ACTOR,
+        journal.event(m.change_id or None, EventKind.NOTIFICATION_FAILED, actor=ACTOR,
                       data={**base, "error": error, "attempt": attempts, "retry_at": retry_at.isoformat()})
 
     def run(self, *, since: dt.datetime | None = None, force: bool = False) -> Report:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from netchange.journal import Event
+from netchange.journal import Event, EventKind
 from netchange.notify.compose import Composed, withhold_secrets
 from netchange.notify.notices import local_time
 from netchange.policy import Policy
@@ -23,7 +23,7 @@ GUESSING = "signin guessing"
 
 def account_mails(policy: Policy, event: Event, *, base_url: str) -> list[tuple[str, Composed]]:
     """The (notice, mail) pairs ``event`` calls for: one to the person whose login is guessed, or none."""
-    if event.change_id is not None or event.kind != "signin_guessing":
+    if event.change_id is not None or event.kind != EventKind.SIGNIN_GUESSING:
         return []
     login = str(event.data.get("login") or "")
     person = policy.person(login) if login else None

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from netchange.errors import NetchangeError
 from netchange.guard import refusal_of
-from netchange.journal import ChangeRow, Event, Journal, State
+from netchange.journal import ChangeRow, Event, EventKind, Journal, State
 from netchange.plan import Plan
 from netchange.plan import store as planstore
 from netchange.policy import Person, Policy
@@ -149,7 +149,7 @@ class _Ctx:
 
 
 def _plan_recorded(c: _Ctx) -> list[Draft]:
-    first = not any(e.kind == "plan_recorded" and e.seq < c.event.seq for e in c.journal.events(c.change.id))
+    first = not any(e.kind == EventKind.PLAN_RECORDED and e.seq < c.event.seq for e in c.journal.events(c.change.id))
     plan = c.plan()
     category = plan.category.value if plan and plan.category else str(c.event.data.get("category", "?"))
     by = c.name(c.event.actor)
@@ -173,7 +173,7 @@ def _plan_recorded(c: _Ctx) -> list[Draft]:
 
 
 def _decision(c: _Ctx) -> list[Draft]:
-    rejected = c.event.kind == "rejection"
+    rejected = c.event.kind == EventKind.REJECTION
     comment = str(c.event.data.get("comment") or "")
     verb = "Rejected" if rejected else "Approved"
     people = [*c.parties(), *(c.approvers_asked() if rejected else [])]
@@ -217,13 +217,13 @@ def _alarms(c: _Ctx) -> tuple[str, ...]:
     from netchange.rollback import alarm_text
 
     events = [e for e in c.journal.events(c.change.id) if e.seq < c.event.seq]
-    started = max((i for i, e in enumerate(events) if e.kind == "apply_started"), default=0)
+    started = max((i for i, e in enumerate(events) if e.kind == EventKind.APPLY_STARTED), default=0)
     last: dict[str, Event] = {}
     for e in events[started:]:
-        if e.host and e.kind in ("rollback_verified", "rollback_failed"):
+        if e.host and e.kind in (EventKind.ROLLBACK_VERIFIED, EventKind.ROLLBACK_FAILED):
             last[e.host] = e
     return tuple(f"{host}: ALARM — {alarm_text(e.data)}" for host, e in sorted(last.items())
-                 if e.kind == "rollback_failed")
+                 if e.kind == EventKind.ROLLBACK_FAILED)
 
 
 def _planned_start(c: _Ctx) -> str | None:
@@ -235,11 +235,11 @@ def _planned_start(c: _Ctx) -> str | None:
     return f"{local:%A %d %B %Y %H:%M} ({c.policy.timezone})"
 
 
-_MAKERS = {
-    "plan_recorded": _plan_recorded,
-    "approval": _decision,
-    "rejection": _decision,
-    "state": _state,
+_MAKERS: dict[str, Callable[[_Ctx], list[Draft]]] = {
+    EventKind.PLAN_RECORDED: _plan_recorded,
+    EventKind.APPROVAL: _decision,
+    EventKind.REJECTION: _decision,
+    EventKind.STATE: _state,
 }
 
 

@@ -22,11 +22,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from netchange.errors import GuardRefused
-from netchange.journal import Journal
+from netchange.journal import EventKind, Journal
 from netchange.policy._identity import current_actor
 from netchange.policy._model import Identity, Person, Policy, PolicyAdmin
 
-PIN_KINDS = ("policy_pinned", "policy_adopted")
+PIN_KINDS = (EventKind.POLICY_PINNED, EventKind.POLICY_ADOPTED)
 
 
 class PolicyNotPinned(GuardRefused):
@@ -110,7 +110,7 @@ def require(policy: Policy, journal: Journal, *, actor: str) -> Pin:
     if pin is None:
         # First deciding command on this journal: pin what it was given. If another shell pinned
         # in between, the write is skipped and this command is judged against theirs.
-        journal.event_if_latest(PIN_KINDS, 0, "policy_pinned", actor=actor, data=_data(policy))
+        journal.event_if_latest(PIN_KINDS, 0, EventKind.POLICY_PINNED, actor=actor, data=_data(policy))
         pin = pinned(journal)
         assert pin is not None
     if pin.digest != policy.digest:
@@ -139,7 +139,7 @@ def adopt(policy: Policy, journal: Journal, *, reason: str = "", actor: str | No
     if previous is None:
         # Nothing pinned yet: the first use pins, whoever it is (as plan or apply would).
         who = current_actor(policy, actor).login
-        journal.event_if_latest(PIN_KINDS, 0, "policy_pinned", actor=who, data=_data(policy, reason=reason))
+        journal.event_if_latest(PIN_KINDS, 0, EventKind.POLICY_PINNED, actor=who, data=_data(policy, reason=reason))
         pin = pinned(journal)
         assert pin is not None
         return Adoption(pin=pin, previous=None, changed=pin.digest == policy.digest)
@@ -159,7 +159,7 @@ def adopt(policy: Policy, journal: Journal, *, reason: str = "", actor: str | No
         previous_version=previous.version,
         roles=list(person.roles),
     )
-    if not journal.event_if_latest(PIN_KINDS, previous.seq, "policy_adopted", actor=person.login, data=data):
+    if not journal.event_if_latest(PIN_KINDS, previous.seq, EventKind.POLICY_ADOPTED, actor=person.login, data=data):
         raise PolicyNotPinned("another policy was pinned or adopted meanwhile; look at it and try again")
     pin = pinned(journal)
     assert pin is not None

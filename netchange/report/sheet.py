@@ -15,11 +15,12 @@ from typing import Any
 
 from netchange import redact
 from netchange.guard import ApprovalStatus, status_of_current
-from netchange.journal import ChangeRow, Event, Journal
+from netchange.journal import ChangeRow, Event, EventKind, Journal
 from netchange.plan import store as planstore
 from netchange.policy import Policy
 
-ADMIN_KINDS = frozenset({"requested", "plan_recorded", "approval", "rejection", "approvals_voided", "guard"})
+ADMIN_KINDS = frozenset({EventKind.REQUESTED, EventKind.PLAN_RECORDED, EventKind.APPROVAL, EventKind.REJECTION,
+                         EventKind.APPROVALS_VOIDED, EventKind.GUARD})
 
 
 @dataclass(frozen=True)
@@ -39,18 +40,19 @@ class Sheet:
     @property
     def request(self) -> dict[str, Any]:
         for e in self.events:
-            if e.kind == "requested":
+            if e.kind == EventKind.REQUESTED:
                 req = e.data.get("request")
                 return req if isinstance(req, dict) else {}
         return {}
 
     @property
     def guard_decisions(self) -> tuple[Event, ...]:
-        return tuple(e for e in self.events if e.kind == "guard")
+        return tuple(e for e in self.events if e.kind == EventKind.GUARD)
 
     @property
     def approval_events(self) -> tuple[Event, ...]:
-        return tuple(e for e in self.events if e.kind in {"approval", "rejection", "approvals_voided"})
+        return tuple(e for e in self.events if e.kind in {EventKind.APPROVAL, EventKind.REJECTION,
+                                                                   EventKind.APPROVALS_VOIDED})
 
     @property
     def execution(self) -> tuple[Event, ...]:
@@ -187,15 +189,15 @@ def render_sheet_page_css(policy: Policy, journal: Journal, change_id: str, *, n
 
 def _brief(event: Event) -> str:
     data = event.data
-    if event.kind == "state":
+    if event.kind == EventKind.STATE:
         return f"{data.get('from')} → {data.get('to')}" + (
             f": {data['reason']}" if data.get("reason") else ""
         )
-    if event.kind == "guard":
+    if event.kind == EventKind.GUARD:
         verdict = "allowed" if data.get("allowed") else "refused"
         emergency = f" (EMERGENCY: {data['emergency']})" if data.get("emergency") else ""
         return f"{verdict}{emergency}: " + "; ".join(str(r) for r in data.get("reasons", []))
-    if event.kind == "rollback_failed":
+    if event.kind == EventKind.ROLLBACK_FAILED:
         # An alarm says what happened in its own words (a daemon down is not someone's change),
         # whole: it is what the reader must act on.
         from netchange.rollback import alarm_text

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from netchange.errors import BadRequest
+from netchange.journal import EventKind
 from netchange.service import api, auth
 from netchange.service.accounts import MAX_PASSWORD, MIN_PASSWORD, WrongPassword, check_new_password
 from netchange.service.pages import page
@@ -59,7 +60,7 @@ def change_own_password(service: Service, login: str, current: str, new: str, *,
     service.throttle.succeeded(login, address)
     ended = service.sessions.close_all(login)
     with service.journal() as journal:
-        journal.event(None, "password_changed", actor=login, data={"client": address, "sessions_ended": ended})
+        journal.event(None, EventKind.PASSWORD_CHANGED, actor=login, data={"client": address, "sessions_ended": ended})
     return ended
 
 

@@ -16,6 +16,7 @@ import secrets
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from netchange.journal import EventKind
 from netchange.service.sessions import COOKIE, PRE_COOKIE, Session
 from netchange.service.state import Service
 from netchange.service.throttle import Guessing
@@ -102,7 +103,7 @@ def sign_in(request: Request, login: str, password: str, csrf: str) -> Response:
     set_cookie(response, service, COOKIE, cookie, int(service.sessions.ttl))
     response.delete_cookie(PRE_COOKIE, path="/")
     with service.journal() as journal:
-        journal.event(None, "signin", actor=login, data={"client": address})
+        journal.event(None, EventKind.SIGNIN, actor=login, data={"client": address})
     return response
 
 
@@ -120,7 +121,7 @@ def journal_guessing(service: Service, guessing: Guessing | None) -> None:
     if guessing is None:
         return
     with service.journal() as journal:
-        journal.event(None, "signin_guessing", actor="netchange", data={
+        journal.event(None, EventKind.SIGNIN_GUESSING, actor="netchange", data={
             "login": guessing.login, "failures": guessing.failures, "addresses": list(guessing.addresses),
             "unlisted_failures": guessing.unlisted_failures, "window_s": int(guessing.window),
         })
@@ -128,4 +129,4 @@ def journal_guessing(service: Service, guessing: Guessing | None) -> None:
 
 def journal_failure(service: Service, login: str, address: str, why: str) -> None:
     with service.journal() as journal:
-        journal.event(None, "signin_failed", actor=login or "?", data={"client": address, "why": why})
+        journal.event(None, EventKind.SIGNIN_FAILED, actor=login or "?", data={"client": address, "why": why})

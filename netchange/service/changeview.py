@@ -22,7 +22,7 @@ from netchange.guard import (
     status_of_plan,
     who_may_approve,
 )
-from netchange.journal import ChangeRow, Journal, State
+from netchange.journal import ChangeRow, EventKind, Journal, State
 from netchange.plan import HostPlan, Plan
 from netchange.plan import store as planstore
 from netchange.policy import Policy, Verdict, actor_for, evaluate, format_duration
@@ -111,7 +111,7 @@ def _earlier(journal: Journal, plan: Plan, login: str, since: str) -> tuple[str,
     mine = [a.plan_hash for a in journal.approvals(change_id) if a.approver == login and a.plan_hash != current]
     if mine:
         return mine[-1], "the plan you decided on"
-    recorded = [e.data.get("plan_hash") for e in journal.events(change_id) if e.kind == "plan_recorded"]
+    recorded = [e.data.get("plan_hash") for e in journal.events(change_id) if e.kind == EventKind.PLAN_RECORDED]
     earlier = [h for h in recorded if isinstance(h, str) and h != current]
     return (earlier[-1], "the previous plan") if earlier else None
 

@@ -24,7 +24,7 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from netchange.journal import Event, State
+from netchange.journal import Event, EventKind, State
 from netchange.service import auth, timeline
 from netchange.service.state import Service
 
@@ -63,7 +63,7 @@ def attempt(events: list[Event]) -> list[Event]:
     ``in_progress`` (its approval, or the end of an earlier attempt)."""
     start = 0
     for i, e in enumerate(events):
-        if e.kind == "state" and e.data.get("to") != State.IN_PROGRESS.value:
+        if e.kind == EventKind.STATE and e.data.get("to") != State.IN_PROGRESS.value:
             start = i + 1
     return events[start:]
 

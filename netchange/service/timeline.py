@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from netchange import redact
-from netchange.journal import Event
+from netchange.journal import Event, EventKind
 
 
 @dataclass(frozen=True)
@@ -66,42 +66,46 @@ def _post_checks(d: dict[str, Any]) -> tuple[str, str]:
 
 # One sentence per kind of event, and its tone ("", "good", "bad", "warn").
 _SAY: dict[str, Say] = {
-    "requested": lambda d: ("change requested", ""),
-    "plan_recorded": lambda d: (f"planned: plan {str(d.get('plan_hash', ''))[:12]} ({d.get('category', '?')})", ""),
-    "approvals_voided": lambda d: ("planned again: earlier approvals no longer count", "warn"),
-    "approval": _decision("approved", "good"),
-    "rejection": _decision("rejected", "bad"),
-    "state": _state,
-    "guard": _guard,
-    "post_checks": _post_checks,
-    "host_failed": lambda d: (f"failed: {d.get('error')}", "bad"),
-    "rollback_verified": lambda d: (
+    EventKind.REQUESTED: lambda d: ("change requested", ""),
+    EventKind.PLAN_RECORDED: lambda d: (
+        f"planned: plan {str(d.get('plan_hash', ''))[:12]} ({d.get('category', '?')})", ""
+    ),
+    EventKind.APPROVALS_VOIDED: lambda d: ("planned again: earlier approvals no longer count", "warn"),
+    EventKind.APPROVAL: _decision("approved", "good"),
+    EventKind.REJECTION: _decision("rejected", "bad"),
+    EventKind.STATE: _state,
+    EventKind.GUARD: _guard,
+    EventKind.POST_CHECKS: _post_checks,
+    EventKind.HOST_FAILED: lambda d: (f"failed: {d.get('error')}", "bad"),
+    EventKind.ROLLBACK_VERIFIED: lambda d: (
         f"restored ({', '.join(d.get('strategies') or [])}) and verified in {d.get('seconds')} s", "good"
     ),
-    "rollback_failed": lambda d: ("ROLLBACK NOT VERIFIED: " + "; ".join(str(e) for e in d.get("errors") or []), "bad"),
-    "apply_finished": lambda d: (
+    EventKind.ROLLBACK_FAILED: lambda d: (
+        "ROLLBACK NOT VERIFIED: " + "; ".join(str(e) for e in d.get("errors") or []), "bad"
+    ),
+    EventKind.APPLY_FINISHED: lambda d: (
         f"apply finished: {d.get('outcome')}", "good" if d.get("outcome") == "completed" else "bad"
     ),
-    "emergency": lambda d: (f"EMERGENCY path: {d.get('reason')}", "warn"),
-    "close_validation": lambda d: (
+    EventKind.EMERGENCY: lambda d: (f"EMERGENCY path: {d.get('reason')}", "warn"),
+    EventKind.CLOSE_VALIDATION: lambda d: (
         f"final validation ({'/'.join(d.get('roles') or [])}) {d.get('comment') or ''}".rstrip(), "good"
     ),
-    "apply_started": lambda d: ("apply started on " + ", ".join(d.get("hosts") or []), ""),
-    "snapshot": lambda d: ("running state saved (snapshot)", ""),
-    "drift": lambda d: ("the device drifted from the plan", ""),
-    "commit_started": lambda d: ("commit started" + (" (confirmed commit)" if d.get("confirmed") else ""), ""),
-    "commit_refused": lambda d: (
+    EventKind.APPLY_STARTED: lambda d: ("apply started on " + ", ".join(d.get("hosts") or []), ""),
+    EventKind.SNAPSHOT: lambda d: ("running state saved (snapshot)", ""),
+    EventKind.DRIFT: lambda d: ("the device drifted from the plan", ""),
+    EventKind.COMMIT_STARTED: lambda d: ("commit started" + (" (confirmed commit)" if d.get("confirmed") else ""), ""),
+    EventKind.COMMIT_REFUSED: lambda d: (
         "commit refused, nothing written: changed by another hand since it was read: "
         + "; ".join(str(line) for line in d.get("lines") or []), "warn"),
-    "committed": lambda d: ("committed", ""),
-    "confirmed": lambda d: ("confirmed", ""),
-    "saved": lambda d: (
+    EventKind.COMMITTED: lambda d: ("committed", ""),
+    EventKind.CONFIRMED: lambda d: ("confirmed", ""),
+    EventKind.SAVED: lambda d: (
         ("saved: startup = running" if d.get("startup_equals_running")
          else f"NOT SAVED: {d.get('error') or 'the startup read back differs from running'}"),
         "good" if d.get("startup_equals_running") else "bad",
     ),
-    "rollback_started": lambda d: ("rollback started", ""),
-    "interrupted": lambda d: ("interrupted", ""),
+    EventKind.ROLLBACK_STARTED: lambda d: ("rollback started", ""),
+    EventKind.INTERRUPTED: lambda d: ("interrupted", ""),
 }
 
 
@@ -133,7 +137,7 @@ def timeline(events: tuple[Event, ...] | list[Event], tz: ZoneInfo) -> list[Line
 
 def outcome(events: tuple[Event, ...] | list[Event], state: str) -> str:
     """The outcome with its cause in the first words."""
-    finished = [e for e in events if e.kind == "apply_finished"]
+    finished = [e for e in events if e.kind == EventKind.APPLY_FINISHED]
     if not finished:
         return {
             "requested": "requested, not planned yet",
@@ -146,24 +150,24 @@ def outcome(events: tuple[Event, ...] | list[Event], state: str) -> str:
     attempt = [e for e in events if e.seq <= seq and e.seq >= _attempt_start(events, seq)]
     result = str(last.data.get("outcome"))
     if result == "completed":
-        hosts = [e.host for e in attempt if e.kind == "confirmed"]
+        hosts = [e.host for e in attempt if e.kind == EventKind.CONFIRMED]
         return f"completed: {len(hosts)} device(s) changed and checked" + (
             f" ({', '.join(h for h in hosts if h)})" if hosts else ""
         )
     causes = []
     for e in attempt:
-        if e.kind == "host_failed":
+        if e.kind == EventKind.HOST_FAILED:
             causes.append(f"on {e.host}: {e.data.get('error')}")
-        elif e.kind == "post_checks" and "failed" in _checks(e.data):
+        elif e.kind == EventKind.POST_CHECKS and "failed" in _checks(e.data):
             failed = [c for c in e.data.get("checks") or [] if isinstance(c, dict) and not c.get("passed")]
             causes.insert(0, f"post-check failed on {e.host}: " + "; ".join(
                 f"{c.get('name')}: {c.get('detail', '')}" for c in failed))
-        elif e.kind == "drift":
+        elif e.kind == EventKind.DRIFT:
             causes.append(f"{e.host} drifted from the plan")
-        elif e.kind == "interrupted":
+        elif e.kind == EventKind.INTERRUPTED:
             causes.append("interrupted")
-    restored = [e for e in attempt if e.kind == "rollback_verified"]
-    unverified = [e for e in attempt if e.kind == "rollback_failed"]
+    restored = [e for e in attempt if e.kind == EventKind.ROLLBACK_VERIFIED]
+    unverified = [e for e in attempt if e.kind == EventKind.ROLLBACK_FAILED]
     secs = max((float(e.data.get("since_failure") or e.data.get("seconds") or 0) for e in restored), default=0.0)
     cause = causes[0] if causes else "see the timeline"
     text = f"{result.replace('_', ' ')}: {cause}"
@@ -175,7 +179,7 @@ def outcome(events: tuple[Event, ...] | list[Event], state: str) -> str:
 
 
 def _attempt_start(events: tuple[Event, ...] | list[Event], finished_seq: int) -> int:
-    starts = [e.seq for e in events if e.kind == "apply_started" and e.seq <= finished_seq]
+    starts = [e.seq for e in events if e.kind == EventKind.APPLY_STARTED and e.seq <= finished_seq]
     return max(starts, default=0)
 
 

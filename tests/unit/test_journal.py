@@ -13,7 +13,7 @@ import pytest
 from netchange import redact
 from netchange.cli.main import main
 from netchange.errors import LockHeld
-from netchange.journal import Journal, State, StateError
+from netchange.journal import EventKind, Journal, State, StateError
 from netchange.journal.testing import make_plan
 from netchange.vocabulary import Category
 
@@ -107,8 +107,8 @@ def _populate(journal):
         decision="approved",
         comment="ok",
     )
-    journal.event(plan.change.id, "commit", actor="dnguyen", host="sw-doif-1", data={"ok": True})
-    journal.event(plan.change.id, "post_checks", actor="dnguyen", host="sw-doif-1", data={"passed": 3})
+    journal.event(plan.change.id, EventKind.COMMITTED, actor="dnguyen", host="sw-doif-1", data={"ok": True})
+    journal.event(plan.change.id, EventKind.POST_CHECKS, actor="dnguyen", host="sw-doif-1", data={"passed": 3})
     return plan
 
 
@@ -138,14 +138,14 @@ def test_triggers_refuse_updates(journal):
 
 def test_verify_detects_a_modified_row(journal):
     _populate(journal)
-    _tamper(journal.path, "UPDATE events SET data = '{\"ok\":false}' WHERE kind = 'commit'")
+    _tamper(journal.path, "UPDATE events SET data = '{\"ok\":false}' WHERE kind = 'committed'")
     problems = journal.verify()
     assert any("content modified" in p for p in problems)
 
 
 def test_verify_detects_a_deleted_row(journal):
     _populate(journal)
-    _tamper(journal.path, "DELETE FROM events WHERE kind = 'commit'")
+    _tamper(journal.path, "DELETE FROM events WHERE kind = 'committed'")
     assert any("missing" in p for p in journal.verify())
 
 
@@ -196,7 +196,7 @@ def test_secrets_are_scrubbed_before_writing(journal):
     plan = make_plan()
     journal.record_plan(plan, "dnguyen")
     journal.event(
-        plan.change.id, "note", actor="dnguyen", data={"output": "enable secret S3cretP@ss", "n": [1]}
+        plan.change.id, EventKind.HOST_FAILED, actor="dnguyen", data={"output": "enable secret S3cretP@ss", "n": [1]}
     )
     raw = journal.path.read_bytes() + journal.path.with_name(journal.path.name + "-wal").read_bytes()
     assert b"S3cretP@ss" not in raw
@@ -258,7 +258,7 @@ def test_threads_sharing_one_journal_keep_the_chain(tmp_path):
 
         def writer(n: int) -> None:
             for k in range(20):
-                j.event("CHG-2026-0001", "progress", actor="dnguyen", host=f"h{n}", data={"k": k})
+                j.event("CHG-2026-0001", EventKind.POST_CHECKS, actor="dnguyen", host=f"h{n}", data={"k": k})
 
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
         for t in threads:
@@ -266,7 +266,7 @@ def test_threads_sharing_one_journal_keep_the_chain(tmp_path):
         for t in threads:
             t.join()
         assert j.verify() == []
-        assert sum(1 for e in j.events("CHG-2026-0001") if e.kind == "progress") == 120
+        assert sum(1 for e in j.events("CHG-2026-0001") if e.kind == EventKind.POST_CHECKS) == 120
 
 
 def _process_contender(path: str, change_id: str, start, results) -> None:

@@ -22,7 +22,7 @@ import pytest
 from netchange.cli.main import main
 from netchange.config import Settings
 from netchange.errors import BadRequest
-from netchange.journal import Journal
+from netchange.journal import EventKind, Journal
 from netchange.journal.chain import GENESIS, event_hash
 from netchange.journal.encoding import canonical
 from netchange.journal.key import JournalSetup, configure
@@ -59,7 +59,7 @@ def _populate(j: Journal) -> str:
     j.set_state(cid, "approved", actor="bleroy")
     j.acquire_locks(cid, ["sw-doif-1", "sw-doif-2"], actor="dnguyen")
     j.set_state(cid, "in_progress", actor="dnguyen")
-    j.event(cid, "commit", actor="dnguyen", host="sw-doif-1", data={"ok": True})
+    j.event(cid, EventKind.COMMITTED, actor="dnguyen", host="sw-doif-1", data={"ok": True})
     j.set_state(cid, "rolled_back", actor="dnguyen", reason="post-check failed")
     j.release_locks(cid, actor="dnguyen")
     j.acquire_locks(cid, ["sw-doif-3"], actor="dnguyen")  # left held: the locks table has a row
@@ -125,8 +125,8 @@ def _seq_of(path: Path, kind: str) -> int:
 
 
 def test_edit_and_recompute_without_the_key_is_detected(path):
-    commit = _seq_of(path, "commit")
-    _sql(path, "UPDATE events SET data = '{\"ok\":false}' WHERE kind = 'commit'")
+    commit = _seq_of(path, "committed")
+    _sql(path, "UPDATE events SET data = '{\"ok\":false}' WHERE kind = 'committed'")
     _rechain(path)  # plain SHA-256, as the chain was before it had a key
     problems = _verify(path)
     assert problems and problems[0].startswith("event 1 (journal_keyed")
@@ -141,13 +141,13 @@ def test_dropping_the_keying_and_rewriting_unkeyed_is_detected(path):
     problems = _verify(path)
     assert any("not keyed" in p for p in problems)
     with pytest.raises(BadRequest, match="not keyed but a journal key exists"), Journal(path) as j:
-        j.event(None, "note", actor="x")  # the rewritten journal is not silently re-keyed
+        j.event(None, EventKind.SIGNIN, actor="x")  # the rewritten journal is not silently re-keyed
 
 
 def test_tail_truncation_with_head_and_sequence_fixed_is_caught_by_heads(path):
     with Journal(path, clock=Clock()) as j:
         early = j.head()
-        j.event("CHG-2026-0001", "note", actor="dnguyen", data={"n": 1})
+        j.event("CHG-2026-0001", EventKind.POST_CHECKS, actor="dnguyen", data={"n": 1})
         late = j.head()
     conn = sqlite3.connect(path)
     conn.execute("DROP TRIGGER events_no_delete")
@@ -194,7 +194,7 @@ def test_swapped_whole_rows_are_detected(path):
 
 
 def test_a_deleted_middle_row_is_detected_even_renumbered_and_rechained(path):
-    _sql(path, "DELETE FROM events WHERE kind = 'commit'")
+    _sql(path, "DELETE FROM events WHERE kind = 'committed'")
     assert _verify(path)[0].startswith("events ")  # a gap
     _rechain(path, renumber=True)
     assert _verify(path)  # renumbering means recomputing, which needs the key
@@ -202,13 +202,13 @@ def test_a_deleted_middle_row_is_detected_even_renumbered_and_rechained(path):
 
 def test_verify_names_the_first_bad_row_on_the_command_line(path, monkeypatch, capsys):
     monkeypatch.setenv("NETCHANGE_JOURNAL", str(path))
-    commit = _seq_of(path, "commit")
+    commit = _seq_of(path, "committed")
     _sql(path, f"UPDATE events SET actor = 'mallory' WHERE seq IN ({commit}, {commit + 2})")
     with pytest.raises(SystemExit) as done:
         main(["journal", "verify"])
     assert done.value.code == 1
     err = capsys.readouterr().err
-    assert err.splitlines()[0].startswith(f"first bad row: event {commit} (commit, CHG-2026-0001)")
+    assert err.splitlines()[0].startswith(f"first bad row: event {commit} (committed, CHG-2026-0001)")
 
 
 def test_heads_file_on_the_command_line(path, tmp_path, monkeypatch, capsys):
@@ -303,14 +303,14 @@ def test_without_its_key_a_journal_cannot_be_verified_nor_extended_and_says_so(p
     key.unlink()
     assert "the journal key is missing" in _verify(path)[0]
     with pytest.raises(BadRequest, match="journal key is missing"), Journal(path) as j:
-        j.event(None, "note", actor="x")
+        j.event(None, EventKind.SIGNIN, actor="x")
     os.environ["NETCHANGE_JOURNAL_KEY"] = "not-the-key-" * 5
     try:
         # The library takes the key as the CLI passes it (from Settings), not from the environment.
         configure(JournalSetup(key_material=Settings.resolve().journal_key))
         assert "is not this journal's key" in _verify(path)[0]
         with pytest.raises(BadRequest, match="not this journal's key"), Journal(path) as j:
-            j.event(None, "note", actor="x")
+            j.event(None, EventKind.SIGNIN, actor="x")
     finally:
         del os.environ["NETCHANGE_JOURNAL_KEY"]
         configure(None)
@@ -366,9 +366,9 @@ def test_an_unkeyed_journal_is_keyed_on_its_first_write_and_its_past_sealed(tmp_
     with Journal(path) as j:
         assert j.schema_version == 3
         assert any("not keyed" in p for p in j.verify())
-        j.event(None, "note", actor="new")
+        j.event(None, EventKind.SIGNIN, actor="new")
         kinds = [(e.seq, e.kind) for e in j.events()]
-        assert kinds[3] == (4, "journal_keyed") and kinds[4] == (5, "note")
+        assert kinds[3] == (4, "journal_keyed") and kinds[4] == (5, "signin")
         assert json.loads(json.dumps(j.events()[3].data))["sealed_seq"] == 3
         assert j.verify() == []
     _sql(path, "UPDATE events SET actor = 'mallory' WHERE seq = 2")
@@ -380,9 +380,9 @@ def test_an_unkeyed_journal_next_to_an_existing_key_needs_the_migrate_command(tm
     path = tmp_path / "journal.sqlite"
     _old_journal(path)
     with Journal(tmp_path / "other.sqlite") as other:
-        other.event(None, "note", actor="x")  # creates tmp_path/journal.key
+        other.event(None, EventKind.SIGNIN, actor="x")  # creates tmp_path/journal.key
     with pytest.raises(BadRequest, match="netchange journal migrate"), Journal(path) as j:
-        j.event(None, "note", actor="new")
+        j.event(None, EventKind.SIGNIN, actor="new")
     monkeypatch.setenv("NETCHANGE_JOURNAL", str(path))
     with pytest.raises(SystemExit) as done:
         main(["journal", "migrate"])
@@ -585,7 +585,7 @@ def test_the_state_directory_owner_truncates_or_replaces_the_journal_and_verify_
     for p in home.glob("journal.*"):
         p.unlink()
     with Journal(path) as forged:
-        forged.event(None, "note", actor="mallory")
+        forged.event(None, EventKind.SIGNIN, actor="mallory")
     code, text, _ = _verify_cli(cli)
     assert code == 1 and "event 1: its hash differs from the head kept in" in text, text
 

@@ -11,7 +11,7 @@ import pytest
 from netchange import redact
 from netchange.cli.main import main
 from netchange.guard import approve, check_apply
-from netchange.journal import Journal
+from netchange.journal import EventKind, Journal
 from netchange.journal.testing import make_plan
 from netchange.plan import store as planstore
 from netchange.policy import actor_for, load_policy
@@ -43,7 +43,7 @@ def run_medium(journal, change_id="CHG-2026-0042", outcome="completed", emergenc
     check_apply(plan, policy=POLICY, journal=journal, actor="dnguyen", now=now, emergency=emergency)
     journal.acquire_locks(change_id, [h.host for h in plan.hosts], actor="dnguyen")
     journal.set_state(change_id, "in_progress", actor="dnguyen", reason="apply")
-    journal.event(change_id, "commit", actor="dnguyen", host=plan.hosts[0].host, data={"ok": True})
+    journal.event(change_id, EventKind.COMMITTED, actor="dnguyen", host=plan.hosts[0].host, data={"ok": True})
     journal.set_state(change_id, outcome, actor="dnguyen")
     journal.release_locks(change_id, actor="dnguyen")
     return plan
@@ -63,13 +63,13 @@ def test_markdown_sheet_has_the_header_block_and_numbered_sections(journal):
     assert "amoreau" in text
     assert "weekly meeting" in text
     assert "allowed" in text
-    assert "commit" in text
+    assert "committed" in text
     assert "**completed**" in text
 
 
 def test_html_sheet_paginates_and_escapes(journal):
     plan = run_medium(journal)
-    journal.event(plan.change.id, "note", actor="dnguyen", data={"text": "<script>alert(1)</script>"})
+    journal.event(plan.change.id, EventKind.HOST_FAILED, actor="dnguyen", data={"text": "<script>alert(1)</script>"})
     html = render_sheet(POLICY, journal, "CHG-2026-0042", fmt="html", now=NOW)
     assert "@page" in html
     assert "counter(page)" in html
@@ -84,7 +84,7 @@ def test_markdown_sheet_renders_no_html_from_journal_text(journal):
     from markdown_it import MarkdownIt
 
     plan = run_medium(journal)
-    journal.event(plan.change.id, "note", actor="dnguyen",
+    journal.event(plan.change.id, EventKind.HOST_FAILED, actor="dnguyen",
                   data={"text": "<img src=x onerror=alert(1)> | *x* [a](javascript:1)\n# not a heading"})
     md = render_sheet(POLICY, journal, "CHG-2026-0042", fmt="md", now=NOW)
     html = MarkdownIt("commonmark").render(md)  # raw HTML allowed, as Markdown viewers do
@@ -96,7 +96,7 @@ def test_markdown_sheet_renders_no_html_from_journal_text(journal):
 def test_sheet_never_shows_a_secret(journal):
     redact.register("Sup3rS3cret!")
     plan = run_medium(journal)
-    journal.event(plan.change.id, "output", actor="dnguyen", data={"text": "snmp community Sup3rS3cret!"})
+    journal.event(plan.change.id, EventKind.HOST_FAILED, actor="dnguyen", data={"text": "snmp community Sup3rS3cret!"})
     for fmt in ("md", "html"):
         assert "Sup3rS3cret!" not in render_sheet(POLICY, journal, plan.change.id, fmt=fmt, now=NOW)
 

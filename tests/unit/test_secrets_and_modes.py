@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netchange.journal import Journal
+from netchange.journal import EventKind, Journal
 from tests.conftest import CliResult
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 
@@ -156,14 +156,14 @@ def test_state_files_are_private_from_creation(lab: Path, cli: Cli, monkeypatch:
     wal, shm = journal.with_name("journal.sqlite-wal"), journal.with_name("journal.sqlite-shm")
     os.umask(0o022)  # the CLI set 077 for its process; the journal must not rely on it
     with Journal(journal) as j:  # -wal and -shm exist while a connection is open: look then
-        j.event("CHG-2026-0042", "note", actor="dnguyen")
+        j.event("CHG-2026-0042", EventKind.SIGNIN, actor="dnguyen")
         files = [p for p in home.rglob("*") if p.is_file()]
         assert {journal, wal, shm, home / "journal.key"} <= set(files)
         assert any("plans" in p.parts for p in files) and any("snapshots" in p.parts for p in files)
         for path in [*files, output]:
             assert _mode(path) == 0o600, path
     with Journal(lab / "fresh" / "journal.sqlite") as j:
-        j.event(None, "note", actor="dnguyen")
+        j.event(None, EventKind.SIGNIN, actor="dnguyen")
         for path in (lab / "fresh").iterdir():
             assert _mode(path) == 0o600, path
     assert _mode(lab / "fresh") == 0o700

@@ -94,7 +94,7 @@ def test_only_settings_reads_the_environment():
 def test_the_environment_settings_are_resolved_once_and_passed_down(monkeypatch, tmp_path):
     from netchange.apply import locks as devicelock
     from netchange.config import apply_credentials
-    from netchange.journal import Journal
+    from netchange.journal import EventKind, Journal
     from netchange.journal.key import JournalSetup, configure
 
     monkeypatch.setenv("NETCHANGE_LOCK_DIR", str(tmp_path / "locks"))
@@ -123,7 +123,7 @@ def test_the_environment_settings_are_resolved_once_and_passed_down(monkeypatch,
     configure(JournalSetup(key_material=cfg.journal_key, syslog=cfg.journal_syslog))
     try:
         with Journal(tmp_path / "j.sqlite") as j:
-            j.event(None, "note", actor="x")
+            j.event(None, EventKind.SIGNIN, actor="x")
             assert j._key.where == "$NETCHANGE_JOURNAL_KEY" and j._syslog
     finally:
         configure(None)
