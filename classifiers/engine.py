@@ -14,13 +14,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from netchange.classifiers.context import DeviceContext, fill
 from netchange.classifiers.loader import load_ruleset
 from netchange.classifiers.model import Classification, Escalation, Matcher, Reason, Rule, RuleSet, SectionCheck
 from netchange.drivers.diffformat import DiffLine, parse_diff
-from netchange.models import ChangeRequest
 from netchange.vocabulary import Category, Role
+
+if TYPE_CHECKING:  # the request models (pydantic, ~35 ms) are the caller's: 'classify' never builds one
+    from netchange.models import ChangeRequest
 
 UNCLASSIFIED = "unclassified"
 UNCLASSIFIED_ITEM = "general definition: unknown impact is treated as major"

@@ -20,8 +20,9 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context, render_template
-from netchange.models import CheckResult, InterfaceName, SafeName, SafeText, StrictModel, VlanId
+from netchange.models import CheckResult, InterfaceName, SafeName, SafeText, VlanId
 from netchange.vocabulary import Perimeter, Role
 
 __all__ = [

@@ -22,23 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from netchange.basemodels import StrictModel
 from netchange.vocabulary import Category, Role
-
-
-class FrozenModel(BaseModel):
-    """Base for data read from a file (settings, policy, platform profiles, rules): immutable once
-    loaded, and a key it does not know is an error, not a silently ignored option."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StrictModel(FrozenModel):
-    """Base for every input model: unknown keys are errors, values are not coerced silently."""
-
-    # Attribute docstrings become the fields' descriptions: in the JSON Schema editors validate
-    # with (``netchange types --schema``) and in docs/change-request-format.md.
-    model_config = ConfigDict(str_strip_whitespace=False, use_attribute_docstrings=True)
-
 
 # --- Safe values -------------------------------------------------------------------------------
 # A value ends up inside a device command. Anything that could end the line or start a second

@@ -22,8 +22,9 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, Field
 
 from netchange.authoring import check
+from netchange.basemodels import StrictModel
 from netchange.changetype import Context
-from netchange.models import CheckResult, StrictModel
+from netchange.models import CheckResult
 from netchange.vocabulary import Perimeter, Role
 
 P = TypeVar("P", bound=StrictModel)

@@ -9,8 +9,9 @@ from pydantic import Field, model_validator
 from ttp import ttp
 
 from netchange.authoring import check, has_section
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, InterfaceName, SafeText, StrictModel, VlanId
+from netchange.models import CheckResult, InterfaceName, SafeText, VlanId
 from netchange.vocabulary import Perimeter, Role
 
 _TTP = files(__package__ or "netchange.tasks") / "templates" / "access_port" / "ios_interfaces.ttp"

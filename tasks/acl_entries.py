@@ -11,8 +11,9 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from netchange.authoring import Endpoint, check, cisco_endpoint, has_line, has_section, section
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName
 from netchange.vocabulary import Perimeter, Role
 
 

@@ -18,8 +18,9 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, Field, model_validator
 
 from netchange.authoring import check
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, StrictModel
+from netchange.models import CheckResult
 from netchange.platforms.lines import check_snippet
 from netchange.request import MAX_SNIPPET_LINES
 from netchange.vocabulary import Perimeter, Role

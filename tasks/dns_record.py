@@ -21,8 +21,9 @@ import dns.rcode
 from pydantic import AfterValidator, Field, model_validator
 
 from netchange.authoring import check
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, StrictModel
+from netchange.models import CheckResult
 from netchange.vocabulary import Perimeter, Role
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")

@@ -12,8 +12,9 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from netchange.authoring import Endpoint, check, cisco_endpoint, has_line
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, SafeName, SafeText, StrictModel
+from netchange.models import CheckResult, SafeName, SafeText
 from netchange.vocabulary import Perimeter, Role
 
 

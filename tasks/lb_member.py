@@ -17,9 +17,10 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from netchange.authoring import check
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
 from netchange.drivers.haproxy import Server, parse_state
-from netchange.models import CheckResult, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName
 from netchange.vocabulary import Perimeter, Role
 
 Action = Literal["add", "remove", "drain", "enable", "weight"]

@@ -21,9 +21,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from netchange.authoring import check, has_section
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, StrictModel
+from netchange.models import CheckResult
 from netchange.tasks import _routing
 from netchange.vocabulary import Perimeter, Role
 

@@ -19,9 +19,10 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from netchange.authoring import check, has_line
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName
 from netchange.tasks import _routing
 from netchange.vocabulary import Perimeter, Role
 

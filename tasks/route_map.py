@@ -14,9 +14,10 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from netchange.authoring import check, has_section
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName
 from netchange.tasks import _routing
 from netchange.vocabulary import Perimeter, Role
 

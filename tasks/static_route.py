@@ -15,8 +15,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from netchange.authoring import check, connected_networks, has_line, reachable
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName
 from netchange.tasks import _routing
 from netchange.vocabulary import Perimeter, Role
 

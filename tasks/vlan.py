@@ -10,8 +10,9 @@ import ipaddress
 from typing import ClassVar
 
 from netchange.authoring import check, has_section
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, SafeName, SafeText, StrictModel, VlanId
+from netchange.models import CheckResult, SafeName, SafeText, VlanId
 from netchange.vocabulary import Perimeter, Role
 
 

@@ -23,9 +23,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, model_validator
 
 from netchange.authoring import check
+from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context, render_template
 from netchange.errors import UnknownReference
-from netchange.models import CheckResult, SafeName, StrictModel
+from netchange.models import CheckResult, SafeName
 from netchange.tasks import _routing
 from netchange.vocabulary import Perimeter, Role
 

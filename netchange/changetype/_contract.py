@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import ValidationError
 
+from netchange.basemodels import StrictModel
 from netchange.errors import BadRequest
-from netchange.models import CheckResult, StrictModel
+from netchange.models import CheckResult
 from netchange.registry import Registry
 from netchange.vocabulary import Perimeter, Role
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from netchange.basemodels import FrozenModel
 from netchange.config._settings import Security
 from netchange.errors import BadRequest
-from netchange.models import FrozenModel
 
 
 class MailFile(FrozenModel):

@@ -39,8 +39,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
+from netchange.basemodels import FrozenModel
 from netchange.errors import BadRequest
-from netchange.models import FrozenModel
 from netchange.registry import Registry
 
 PROFILES_DIR = Path(__file__).parent

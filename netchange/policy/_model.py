@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from netchange.basemodels import FrozenModel
 from netchange.errors import BadRequest
-from netchange.models import FrozenModel
 from netchange.vocabulary import Category
 
 if TYPE_CHECKING:

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from netchange.apply import supports_confirmed_commit
+from netchange.basemodels import StrictModel
 from netchange.changetype import CHANGE_TYPES, ChangeType, get_change_type
 from netchange.drivers.contract import DRIVERS, driver_class, known_platforms
 from netchange.errors import BadRequest
-from netchange.models import StrictModel
 from netchange.platforms import PLATFORMS, PlatformProfile, profile_of, syntax_of
 from netchange.registry import Registry
 

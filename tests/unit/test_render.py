@@ -123,8 +123,8 @@ def test_every_claimed_syntax_has_a_case_or_its_own_test() -> None:
 def test_a_third_party_type_installed_beside_netchange_does_not_fail_its_suite() -> None:
     from typing import ClassVar
 
+    from netchange.basemodels import StrictModel
     from netchange.changetype import CHANGE_TYPES, ChangeType
-    from netchange.models import StrictModel
     from netchange.vocabulary import Perimeter
 
     class Foreign(ChangeType[StrictModel]):

@@ -71,6 +71,15 @@ def test_classify_loads_no_device_library(tmp_path: Path) -> None:
     loaded = _loaded(tmp_path, "classify", "--platform", "ios", "--role", "switch", "--diff", str(diff))
     assert "netchange.classifiers" in loaded  # the probe really ran the classifier
     assert loaded.isdisjoint(DEVICE_LIBRARIES + RENDERING + LAB), sorted(loaded & {*DEVICE_LIBRARIES, *LAB})
+    # Neither the request models nor the platform profiles: the rules and the diff are all it reads
+    # (reading a diff with drivers.diffformat no longer validates every profile through the face).
+    assert loaded.isdisjoint(("netchange.models", "netchange.platforms", "netchange.drivers.contract"))
+
+
+def test_window_reads_the_policy_without_the_request_models(tmp_path: Path) -> None:
+    loaded = _loaded(tmp_path, "window", "--category", "minor", "--site", "doif", "--at", "2026-12-08T20:00:00+01:00")
+    assert "netchange.policy._model" in loaded  # the probe really read the policy
+    assert "netchange.models" not in loaded
 
 
 def test_inventory_loads_nornir_but_no_driver(tmp_path: Path) -> None:
@@ -175,6 +184,8 @@ def test_show_and_list_read_the_journal_without_jinja2_the_classifier_or_the_dri
               "netchange.platforms", "netchange.report.quarterly", "netchange.pipeline")
     assert loaded.isdisjoint(DEVICE_LIBRARIES + RENDERING + LAB + unused), \
         sorted(loaded & {*DEVICE_LIBRARIES, *RENDERING, *LAB, *unused})
+    if argv == ("list",):  # a row's category is a plain enum (netchange.vocabulary): no model built
+        assert "pydantic" not in loaded and "netchange.models" not in loaded
 
 
 def test_the_command_map_names_the_module_that_registers_each_command() -> None:

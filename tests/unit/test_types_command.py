@@ -15,8 +15,9 @@ import jsonschema
 import pytest
 import yaml
 
+from netchange.basemodels import StrictModel
 from netchange.changetype import CHANGE_TYPES, ChangeType, change_request_schema, describe_types
-from netchange.models import SafeName, StrictModel
+from netchange.models import SafeName
 from netchange.vocabulary import Perimeter, Role
 
 REQUEST = {"id": "CHG-2026-0042", "title": "Add VLAN", "ticket": "INC1", "requester": "amoreau",
