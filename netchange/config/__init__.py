@@ -12,11 +12,11 @@ from netchange._face import lazy_names
 if TYPE_CHECKING:
     from netchange.config._credentials import apply_credentials as apply_credentials
     from netchange.config._credentials import inject_credentials as inject_credentials
-    from netchange.config._credentials import load_secrets as load_secrets
     from netchange.config._credentials import nornir_overrides as nornir_overrides
     from netchange.config._credentials import register_known_secrets as register_known_secrets
     from netchange.config._credentials import require_logins as require_logins
     from netchange.config._known import register_every_secret as register_every_secret
+    from netchange.config._secretsfile import load_secrets as load_secrets
     from netchange.config._settings import PACKAGED_POLICY as PACKAGED_POLICY
     from netchange.config._settings import Logins as Logins
     from netchange.config._settings import MailSettings as MailSettings
@@ -31,7 +31,7 @@ _WHERE = {
     "ServerSettings": "_settings",
     "Settings": "_settings",
     "apply_credentials": "_credentials",
-    "load_secrets": "_credentials",
+    "load_secrets": "_secretsfile",
     "nornir_overrides": "_credentials",
     "register_every_secret": "_known",
     "register_known_secrets": "_credentials",

@@ -23,11 +23,11 @@ without the credentials its platform needs is named (one line each) and nothing 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netchange import redact
+from netchange.config._secretsfile import load_secrets
 from netchange.config._settings import Logins, Settings
 from netchange.errors import BadRequest
 
@@ -36,34 +36,6 @@ if TYPE_CHECKING:  # Nornir itself is loaded by the commands that build an inven
     from nornir.core.inventory import Host
 
 _SECRET_KEYS = {"password", "secret", "tsig_secret", "key_passphrase", "token"}
-_SECTIONS = {"defaults", "groups", "hosts", "mail", "server"}
-"""Devices' credentials (defaults, groups, hosts), the SMTP password (``mail.password``) and the
-person's token for the approval service (``server.token``), see :mod:`netchange.config._settings`."""
-
-
-def load_secrets(path: Path) -> dict[str, Any]:
-    """The parsed secrets file; treat it as read-only (it is shared between hosts, see below)."""
-    if not path.exists():
-        return {}
-    stat = path.stat()
-    if stat.st_mode & 0o077:
-        # Same stance as ssh: a secrets file others can read is refused, not used.
-        raise BadRequest(f"{path}: secrets file must not be readable by group or others (chmod 600)")
-    return _parse_secrets(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=4)
-def _parse_secrets(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
-    # The transform function runs once per host: parsing the whole file each time made loading
-    # a 200-host inventory take seconds (issue 8). Keyed on mtime and size, so an edit is seen.
-    import yaml  # here: a command run without a secrets file does not load YAML (start-up)
-
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict) or set(data) - _SECTIONS:
-        raise BadRequest(f"{path}: secrets file must be a mapping with {'/'.join(sorted(_SECTIONS))}")
-    return data
-
-
 def _entry(secrets: dict[str, Any], host: Host, logins: Logins) -> list[dict[str, Any]]:
     """Entries that apply to ``host``, most specific first."""
     found: list[dict[str, Any]] = []

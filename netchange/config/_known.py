@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from netchange import redact
-from netchange.config._credentials import _secret_values, load_secrets
+from netchange.config._credentials import _secret_values
+from netchange.config._secretsfile import load_secrets
 from netchange.config._settings import Settings
 from netchange.errors import BadRequest
 

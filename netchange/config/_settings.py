@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from netchange.config._secretsfile import load_secrets
 from netchange.errors import BadRequest
 
 if TYPE_CHECKING:  # settings.yaml's models load when there is one (pydantic: start-up, issue 20 item 5)
@@ -311,7 +312,5 @@ def _read_settings_bytes(path: Path) -> bytes | None:
 
 
 def _secret(secrets_file: Path, section: str, key: str) -> str | None:
-    from netchange.config._credentials import load_secrets  # the secrets file's one reader (mode checked)
-
     value = (load_secrets(secrets_file).get(section) or {}).get(key)
     return str(value) if value else None
