@@ -107,6 +107,11 @@ class RestoreOut(BaseModel):
     strategies: list[str]
     seconds: float
     errors: list[str]
+    causes: list[str] = []
+    """The cause of each of :attr:`errors`, in the same order (``FailureCause`` values: what a
+    script branches on rather than parsing the sentences)."""
+    cause: str | None = None
+    """Why the restore did not verify (the last failure's cause); ``None`` when it verified."""
     checks: list[dict[str, Any]] = []
     """The change types' restored checks: the network back, not only the configuration."""
 
@@ -135,8 +140,11 @@ class RunDocument(Document):
 
 
 def restore_out(report: Any) -> RestoreOut:
+    cause = report.cause
     return RestoreOut(verified=report.verified, strategies=list(report.strategies),
                       seconds=round(report.seconds, 3), errors=list(report.errors),
+                      causes=[str(c) for c in report.causes],
+                      cause=None if report.verified or cause is None else str(cause),
                       checks=list(report.checks))
 
 

@@ -20,6 +20,7 @@ import pytest
 from netmiko.exceptions import ReadTimeout
 
 from netchange.apply import restore_events
+from netchange.cli.jsonface import restore_out
 from netchange.drivers.errors import (
     AnswerUnreadable,
     ChangedMeanwhile,
@@ -246,6 +247,10 @@ def test_each_failure_has_its_own_cause_and_words(device: Device, cause: Failure
     failed = restore_events("sw1", report)[-1]
     assert failed.kind == "rollback_failed" and failed.data["cause"] == cause.value
     assert alarm_text(failed.data).startswith(cause.says)
+    # --json gives it too, as a value a script branches on (issue 21 item 5).
+    shown = json.loads(restore_out(report).model_dump_json())
+    assert shown["cause"] == cause.value and shown["causes"][-1] == cause.value
+    assert len(shown["causes"]) == len(shown["errors"])
 
 
 def test_the_words_differ_for_every_cause() -> None:
@@ -255,6 +260,7 @@ def test_the_words_differ_for_every_cause() -> None:
 def test_a_verified_restore_has_no_cause() -> None:
     report = restore_host(Device(CHANGED), SNAP, inverse_first=False, diff=DIFF)  # type: ignore[arg-type]
     assert report.verified and report.cause is None
+    assert restore_out(report).cause is None
 
 
 def test_a_daemon_down_reads_as_not_answering_not_as_someone_elses_change() -> None:
