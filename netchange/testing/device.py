@@ -8,10 +8,11 @@ lines and the checks run exactly the code they run against a switch. Nothing is 
 a test sees is the one the driver computes from the configuration and the rendered candidate.
 
 The session answers ``show running-config`` from the stored text, ``show vlan brief`` from the
-VLANs of that text (as IOS prints it, for the checks that parse it with ntc-templates) and any
-other command from :attr:`StoredDevice.show`. It refuses configuration lines: a stored
-configuration is only planned against, never changed (a post-check is tested against a device
-built from the configuration expected after the change).
+VLANs of that text (as IOS prints it, for the checks that parse it with ntc-templates),
+``show ip access-lists NAME`` from that named ACL (numbered as printed, else 10, 20, … as IOS
+numbers a list it loaded) and any other command from :attr:`StoredDevice.show`. It refuses
+configuration lines: a stored configuration is only planned against, never changed (a
+post-check is tested against a device built from the configuration expected after the change).
 
 Supported: every platform of an IOS-style syntax (``ios_cli``, ``asa_cli``, NAPALM's ``ios``, ``eos``,
 ``nxos``: diffed with the CLI profile of their syntax, as an offline plan does), and HAProxy and
@@ -57,6 +58,31 @@ def show_vlan_brief(config: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+def show_ip_access_lists(config: str, name: str) -> str:
+    """``show ip access-lists NAME`` for ``ip access-list extended NAME`` of ``config``, as IOS
+    prints it: the entries with their sequence numbers (those printed, else 10, 20, … in order)."""
+    rows: list[str] = []
+    inside, implied = False, 10
+    for line in config.splitlines():
+        if not line.startswith(" "):
+            if inside:
+                break
+            inside = line.strip() == f"ip access-list extended {name}"
+            continue
+        text = " ".join(line.split())
+        if not inside or text.startswith("remark "):
+            continue
+        first = text.split(" ", 1)[0]
+        if first.isdigit():
+            rows.append(f"    {text}")
+        elif first in ("permit", "deny"):
+            rows.append(f"    {implied} {text}")
+            implied += 10
+    if not inside and not rows:
+        return ""
+    return "\n".join([f"Extended IP access list {name}", *rows]) + "\n"
+
+
 class MemorySession:
     """A netmiko-like session over a configuration held in memory (read-only)."""
 
@@ -73,6 +99,8 @@ class MemorySession:
             return self.stored.running_config_output()
         if command == "show vlan brief":
             return show_vlan_brief(self.stored.config)
+        if command.startswith("show ip access-lists ") and len(command.split()) == 4:
+            return show_ip_access_lists(self.stored.config, command.split()[3])
         return _INVALID
 
     def send_config_set(self, lines: list[str], **_: Any) -> str:

@@ -29,6 +29,8 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
      ["ip route 10.50.0.0 255.255.0.0 10.1.10.254"]),
     ("static_route", "asa", {"prefix": "10.50.0.0/16", "next_hop": "192.0.2.1", "interface": "outside", "distance": 5},
      ["route outside 10.50.0.0 255.255.0.0 192.0.2.1 5"]),
+    # Removals by their number, additions with the number that places them (issue 22 item 2):
+    # the running lists are in RUNNING below.
     ("acl_entries", "ios", {"acl": "EDGE-IN", "add": [
         {"sequence": 20, "action": "permit", "protocol": "tcp", "source": "10.0.0.0/8", "destination": "10.1.1.5/32",
          "port": 22}], "remove": [{"sequence": 10, "action": "permit", "protocol": "ip", "source": "any",
@@ -36,7 +38,7 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
      ["ip access-list extended EDGE-IN", " no 10", " 20 permit tcp 10.0.0.0 0.255.255.255 host 10.1.1.5 eq 22"]),
     ("acl_entries", "asa", {"acl": "outside_in", "add": [
         {"action": "deny", "protocol": "udp", "source": "any", "destination": "10.2.0.0/16", "port": 53}]},
-     ["access-list outside_in extended deny udp any 10.2.0.0 255.255.0.0 eq 53"]),
+     ["access-list outside_in line 2 extended deny udp any 10.2.0.0 255.255.0.0 eq 53"]),
     ("fw_object_group", "asa", {"group": "ADMINS", "add": ["10.9.9.9/32"], "remove": ["10.8.0.0/24"]},
      ["object-group network ADMINS", " no network-object 10.8.0.0 255.255.255.0", " network-object host 10.9.9.9"]),
     ("fw_object_group", "nftables", {"group": "allowed_clients", "add": ["10.201.1.51/32"]},
@@ -89,9 +91,19 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
 ]
 
 
-def ctx(syntax: str, params: Any, role: Role) -> Context[Any]:
+RUNNING = {
+    ("acl_entries", "ios"): "ip access-list extended EDGE-IN\n permit ip any any\n",
+    ("acl_entries", "asa"): ("access-list outside_in extended permit tcp any host 10.1.1.10 eq 443\n"
+                             "access-list outside_in extended deny ip any any log\n"),
+    ("prefix_list", "frr"): "ip prefix-list FROM-UPSTREAM seq 5 permit 198.51.100.0/24\n",
+    ("route_map", "frr"): "route-map FROM-UPSTREAM permit 10\n match ip address prefix-list FROM-UPSTREAM\nexit\n",
+}
+"""The running configuration a type reads to render (its lists' entries and their numbers)."""
+
+
+def ctx(syntax: str, params: Any, role: Role, running: str = "") -> Context[Any]:
     return Context(host="h", platform=syntax, syntax=syntax, role=role, site="doif", data={}, params=params,
-                   driver=None, running="")  # type: ignore[arg-type]
+                   driver=None, running=running)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("type_name", "syntax", "raw", "expected"), CASES)
@@ -99,7 +111,8 @@ def test_render(type_name: str, syntax: str, raw: dict[str, Any], expected: list
     ct = get_change_type(type_name)
     assert syntax in ct.syntaxes
     role = next(iter(sorted(ct.roles)))
-    lines = [line for line in ct.render(ctx(syntax, ct.validate(raw), role)).splitlines() if line.strip()]
+    running = RUNNING.get((type_name, syntax), "")
+    lines = [line for line in ct.render(ctx(syntax, ct.validate(raw), role, running)).splitlines() if line.strip()]
     assert lines == expected
 
 
