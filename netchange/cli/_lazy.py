@@ -4,6 +4,11 @@ Two costs every command paid before it did anything, for nothing it needed:
 
 - Rich (~50 ms): :class:`LazyConsole` makes the console when it first prints, so ``version``
   and ``journal head``, which print plain text, never load it.
+- Rich's Markdown and Traceback (~50 ms of ``--help``): Typer's help formatter imports both at
+  its top (Markdown pulls markdown-it, Traceback pulls ``rich.pretty`` and attrs) and uses them
+  only for ``rich_markup_mode="markdown"`` and for a crash's traceback. :func:`typer_help_deferred`
+  imports the formatter with stand-ins that load the real class on first use; with a Typer whose
+  formatter differs, it imports it as it is.
 - pydantic (~100 ms): Typer 0.2x checks every parameter the command line reaches with a pydantic
   ``TypeAdapter``, built when the parameter is processed, even one left at its default ``None``
   (``--home``, ``--config``, ``--policy`` on every command). :class:`DeferredCoercionGroup` gives
@@ -17,7 +22,10 @@ Two costs every command paid before it did anything, for nothing it needed:
 from __future__ import annotations
 
 import functools
+import sys
+import types
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from typer.core import TyperGroup
@@ -46,6 +54,48 @@ class LazyConsole:
 
     def print(self, *objects: Any, **options: Any) -> None:
         self.console.print(*objects, **options)
+
+
+class _Deferred(type):
+    """The metaclass of a stand-in for a Rich class: calling it, or reading one of its attributes
+    (``Traceback.from_exception``), imports the real class and answers for it."""
+
+    _where: tuple[str, str]
+
+    def _real(cls) -> Any:
+        module, name = cls._where
+        return getattr(import_module(module), name)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._real()(*args, **kwargs)
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(cls._real(), name)
+
+
+_DEFERRED = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
+"""What Typer's help formatter imports at its top and needs only on rare paths (see above)."""
+
+
+def typer_help_deferred() -> None:
+    """Import ``typer.rich_utils`` (the help formatter) with :data:`_DEFERRED` standing in, unless
+    it or those modules are loaded already. The stand-ins are in ``sys.modules`` only while the
+    formatter's module runs: anyone else importing ``rich.markdown`` gets the real one."""
+    if "typer.rich_utils" in sys.modules or any(name in sys.modules for name in _DEFERRED):
+        return
+    for module, name in _DEFERRED.items():
+        stand_in = types.ModuleType(module)
+        setattr(stand_in, name, _Deferred(name, (), {"_where": (module, name)}))
+        sys.modules[module] = stand_in
+    try:
+        import_module("typer.rich_utils")
+    except ImportError:  # a Typer whose formatter imports more of them: import it as it is
+        sys.modules.pop("typer.rich_utils", None)
+    finally:
+        for module in _DEFERRED:
+            sys.modules.pop(module, None)
 
 
 @functools.cache
