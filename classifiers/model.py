@@ -9,9 +9,9 @@ and serialisable.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from netchange.errors import BadRequest
 from netchange.vocabulary import Category, Perimeter, Role
@@ -46,6 +46,16 @@ class Classification(FrozenModel):
 
 # --- The rules --------------------------------------------------------------------------------
 
+
+def _perimeters(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+Perimeters = Annotated[tuple[Perimeter, ...], BeforeValidator(_perimeters), Field(min_length=1)]
+"""The perimeters a rule serves (one, or a list): the rule applies to a host whose role's
+perimeter is one of them. A syntax that serves two perimeters (IOS on switches and routers, and
+on an IOS router acting as the firewall) says per rule which of their readings it encodes."""
+
 AppliesTo = Literal["added", "removed", "both"]
 # Which state the ancestor matched by ``parent`` must be in: "existing" is an unchanged context
 # line (the section was there before), "added"/"removed" a section created/deleted by the diff.
@@ -69,12 +79,30 @@ def _valid_regex(value: str | None) -> str | None:
     return value
 
 
+class Judgment(FrozenModel):
+    """A judgment call: the quality plan (or the issue that asked for the rule) reads the rule's
+    lines as more than one category, and someone chose.
+
+    A judgment call rounds up, never down (issue 22 item 11): the rule's category must be the most
+    demanding of its ``readings``. A rule that rounds down is refused when the rule set loads, so a
+    judgment can be recorded only together with the category it demands. Unknown impact is major
+    (the general definition); a doubt between two readings is the same kind of doubt, smaller.
+    """
+
+    readings: tuple[Category, ...] = Field(min_length=2, description="The categories the lines can be read as")
+    why: str = Field(min_length=1, description="Each reading, and what in the lines supports it")
+
+    @property
+    def rounded_up(self) -> Category:
+        return Category.highest(self.readings)
+
+
 class Rule(FrozenModel):
     """One line of the quality plan, as a regex on a changed diff line and its parents."""
 
     id: str = Field(pattern=_RULE_ID)
     category: Category
-    perimeter: Perimeter
+    perimeter: Perimeters
     platforms: tuple[str, ...] = Field(min_length=1)
     match: str
     parent: str | None = None
@@ -117,8 +145,19 @@ class Rule(FrozenModel):
     )
     description: str = Field(min_length=1)
     paq_item: str = Field(min_length=1)
+    judgment: Judgment | None = Field(
+        default=None, description="A judgment call behind the category: its readings and why (rounds up)."
+    )
 
     _check_match = field_validator("match", "parent", "unless", "section_has", "section_lacks")(_valid_regex)
+
+    @model_validator(mode="after")
+    def _judgment_rounds_up(self) -> Rule:
+        if self.judgment is not None and self.category is not self.judgment.rounded_up:
+            readings = " or ".join(c.value for c in self.judgment.readings)
+            raise ValueError(f"a judgment call rounds up: read as {readings}, its category is "
+                             f"{self.judgment.rounded_up.value}, not {self.category.value}")
+        return self
 
     @property
     def needs_context(self) -> bool:
@@ -276,7 +315,7 @@ class SectionCheck(FrozenModel):
 
     id: str = Field(pattern=_RULE_ID)
     category: Category
-    perimeter: Perimeter
+    perimeter: Perimeters
     platforms: tuple[str, ...] = Field(min_length=1)
     section: str
     member: str
@@ -389,11 +428,11 @@ class RuleSet(FrozenModel):
                 for fam in self.families
                 for rule in fam.rules
                 if platform in rule.platforms
-                and rule.perimeter == perimeter
+                and perimeter in rule.perimeter
                 and (not rule.change_types or change_type in rule.change_types)
             )
             self._selected[key] = cached
         return cached
 
     def checks_for(self, platform: str, perimeter: Perimeter) -> tuple[SectionCheck, ...]:
-        return tuple(c for c in self.checks if platform in c.platforms and c.perimeter == perimeter)
+        return tuple(c for c in self.checks if platform in c.platforms and perimeter in c.perimeter)

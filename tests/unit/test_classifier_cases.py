@@ -981,6 +981,58 @@ ISSUE16: list[Case] = [
 CASES += ISSUE16
 
 
+def iosfw(case_id: str, paq: str, diff: str, category: Category, *rules: str) -> Case:
+    """An IOS router acting as the firewall (role firewall: the security perimeter)."""
+    return Case(case_id, paq, "ios_cli", Role.FIREWALL, diff, category, rules)
+
+
+SEC_KNOWN = "minor/security: create a new rule for a fully known flow (sources, destinations, protocol given on the request form)"
+SEC_UNKNOWN = "medium/security: create a new rule for a flow that is not fully known and needs testing"
+SEC_POLICY = "major/security: set up or change a security policy (creating an ACL on a firewall, an authentication mechanism)"
+SEC_DMZ = "major/security: add or remove a DMZ"
+ACL_IN = " ip access-list extended OUTSIDE_IN\n"
+
+# Issue 22 (finding 3): on an IOS host with role firewall every line was "unclassified -> major"
+# (the IOS rules served the network perimeter only). The security list's readings, in IOS syntax;
+# what only the network list names (a description, syslog) is read on firewalls too.
+ISSUE22: list[Case] = [
+    iosfw("iosfw-acl-known-flow", SEC_KNOWN, ACL_IN + "+ 25 permit tcp 10.0.0.0 0.255.255.255 host 192.0.2.10 eq 443\n",
+          MINOR, "ios.fw_acl_known_flow"),
+    iosfw("iosfw-numbered-known-flow", SEC_KNOWN, "+access-list 101 permit tcp host 192.0.2.1 host 192.0.2.2 eq 22\n",
+          MINOR, "ios.fw_acl_known_flow"),
+    iosfw("iosfw-acl-object-groups", SEC_KNOWN, ACL_IN + "+ permit object-group WEB object-group LAN object-group SRV\n",
+          MINOR, "ios.fw_acl_known_flow"),
+    iosfw("iosfw-acl-any", SEC_UNKNOWN, ACL_IN + "+ 25 permit tcp any host 192.0.2.10 eq 443\n", MEDIUM,
+          "ios.fw_acl_unknown_flow"),
+    iosfw("iosfw-acl-ip", SEC_UNKNOWN, ACL_IN + "- 20 permit ip host 192.0.2.1 host 192.0.2.2\n", MEDIUM,
+          "ios.fw_acl_unknown_flow"),
+    iosfw("iosfw-acl-remark", "general definition: minor — no functional impact, no service interruption",
+          ACL_IN + "+ remark web servers\n", MINOR, "ios.fw_acl_remark"),
+    iosfw("iosfw-acl-created", SEC_POLICY, "+ip access-list extended DMZ_IN\n+ permit tcp host 192.0.2.1 host 192.0.2.2 eq 22\n",
+          MAJOR, "ios.fw_acl", "ios.fw_acl_known_flow"),
+    iosfw("iosfw-acl-bound", SEC_POLICY, " interface GigabitEthernet0/1\n+ ip access-group OUTSIDE_IN in\n", MAJOR,
+          "ios.fw_acl_binding"),
+    iosfw("iosfw-vty-acl", SEC_POLICY, " line vty 0 4\n+ access-class MGMT in\n", MAJOR, "ios.fw_acl_binding"),
+    iosfw("iosfw-group", "medium/security: create a new object in the firewall database (network element, service, resource, server, user, time range, key, group)",
+          "+object-group network ADMINS\n+ host 192.0.2.5\n", MEDIUM, "ios.fw_group", "ios.fw_group_member"),
+    iosfw("iosfw-group-member", "minor/security: add one or more objects to a group",
+          " object-group network ADMINS\n+ host 192.0.2.6\n+ description the admins' hosts\n", MINOR,
+          "ios.fw_group_member", "ios.fw_group_description"),
+    iosfw("iosfw-static-route", "minor/security: create a new static route", "+ip route 10.9.0.0 255.255.0.0 192.0.2.1\n",
+          MINOR, "ios.fw_static_route_add"),
+    iosfw("iosfw-interface", SEC_DMZ, "+interface GigabitEthernet0/3\n+ description new DMZ\n", MAJOR, "ios.fw_interface"),
+    iosfw("iosfw-interface-address", SEC_DMZ, " interface GigabitEthernet0/2\n+ ip address 192.0.2.1 255.255.255.0\n", MAJOR,
+          "ios.fw_interface_address"),
+    iosfw("iosfw-zone", SEC_DMZ, " interface GigabitEthernet0/2\n+ zone-member security DMZ\n", MAJOR, "ios.fw_interface_zone"),
+    iosfw("iosfw-network-items-too", "minor/network: change syslog parameters; change SNMP parameters for traps",
+          " interface GigabitEthernet0/1\n+ description to the ISP\n+logging host 192.0.2.50\n", MINOR,
+          "ios.port_description", "ios.syslog"),
+    ios("ios-router-acl-entry", "minor/network: create, modify or delete an ACL (network perimeter); add/remove entries in existing access-lists",
+        ACL_IN + "+ 25 permit tcp any host 192.0.2.10 eq 443\n", MINOR, "ios.acl_entry"),
+]
+CASES += ISSUE22
+
+
 def _ids() -> list[str]:
     return [case.id for case in CASES]
 
