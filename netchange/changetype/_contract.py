@@ -122,12 +122,18 @@ class ChangeType(ABC, Generic[P]):
             raise BadRequest(_first_error(exc, prefix=where)) from None
 
     def supports(self, syntax: str, role: Role) -> str | None:
-        """``None`` if this type can run on the host, else why not (one line)."""
+        """``None`` if this type can run on the host, else why not, in one line that names the
+        types that can serve that role on that syntax (what the engineer should write instead)."""
         if role not in self.roles:
-            return f"change type {self.name!r} does not apply to role {role.value!r}"
-        if syntax not in self.syntaxes:
-            return f"change type {self.name!r} has no rendering for syntax {syntax!r}"
-        return None
+            why = (f"change type {self.name!r} does not apply to role {role.value!r} "
+                   f"(it serves {', '.join(sorted(r.value for r in self.roles))})")
+        elif syntax not in self.syntaxes:
+            why = (f"change type {self.name!r} has no rendering for syntax {syntax!r} "
+                   f"(it renders {', '.join(sorted(self.syntaxes))})")
+        else:
+            return None
+        others = [name for name in types_for(role, syntax) if name != self.name]
+        return f"{why}; for role {role.value} on syntax {syntax}: {', '.join(others) or 'no change type'}"
 
     def pre_checks(self, ctx: Context[P]) -> list[CheckResult]:
         return []
@@ -186,6 +192,12 @@ def get_change_type(name: str) -> ChangeType[Any]:
     if cls is None:
         raise BadRequest(f"unknown change type {name!r} (known: {', '.join(change_type_names())})")
     return cls()
+
+
+def types_for(role: Role, syntax: str) -> list[str]:
+    """The change types that serve ``role`` on ``syntax``, by name."""
+    return [name for name in change_type_names()
+            if role in (cls := CHANGE_TYPES.get(name)).roles and syntax in cls.syntaxes]
 
 
 def text_hash(text: str) -> str:
