@@ -77,6 +77,7 @@ ASA = "asa/ciscoconfparse_sample_01.asa"
 ASADNS = "asa/batfish_asa_dns.asa"
 
 GEN_MINOR = "general definition: minor — no functional impact, no service interruption"
+GEN_MEDIUM = "general definition: medium — adds functions; may cause a short outage (< 15 min)"
 
 EDITS: list[Edit] = [
     # ------------------------------------------------------------------ routine, IOS family
@@ -86,10 +87,12 @@ EDITS: list[Edit] = [
     e("clock", "routine", R08, "-clock timezone MST -7\n+clock timezone CET 1\n+clock summer-time CEST recurring last Sun Mar 2:00 last Sun Oct 3:00\n", MINOR, GEN_MINOR, "ios.clock"),
     e("service-timestamps", "routine", R08, "+service timestamps log datetime msec localtime show-timezone\n+service password-encryption\n", MINOR, GEN_MINOR, "ios.service", "ios.password_encryption"),
     e("domain-dns", "routine", R08, "-ip domain name foo.com\n+ip domain name corp.example\n+ip name-server 172.16.1.6\n", MINOR, "minor/network: add or remove DNS entries (name, alias)", "ios.name_resolution"),
-    e("ip-http-ssh", "routine", XEACL, "+no ip http server\n+ip http secure-server\n+ip ssh time-out 60\n", MINOR, GEN_MINOR, "ios.mgmt_services"),
-    e("vty-lines", "routine", R08, " line vty 0 4\n+ transport input ssh\n+ exec-timeout 10 0\n+ login local\n", MINOR, GEN_MINOR, "ios.line_settings"),
+    # The issue 13 edits below were minor; their rules were judgment calls, which round up (issue 22).
+    e("ip-http-ssh", "routine", XEACL, "+no ip http server\n+ip http secure-server\n+ip ssh time-out 60\n", MEDIUM, GEN_MEDIUM, "ios.mgmt_access"),
+    e("vty-lines", "routine", R08, " line vty 0 4\n+ transport input ssh\n+ exec-timeout 10 0\n+ login local\n", MEDIUM, GEN_MEDIUM, "ios.line_access", "ios.line_settings"),
+    e("vty-timeout", "routine", R08, " line vty 0 4\n+ exec-timeout 10 0\n", MINOR, GEN_MINOR, "ios.line_settings"),
     e("errdisable", "routine", C6500, "+errdisable recovery cause bpduguard\n+errdisable recovery interval 300\n", MINOR, "minor/network: change the parameters of a server port or a user port on a switch", "ios.errdisable"),
-    e("helper-address", "routine", "ios/lv_as2dept1.ios", " interface GigabitEthernet0/0\n+ ip helper-address 2.128.0.10\n", MINOR, "minor/network: create or reconfigure a LAN interface; connect a new LAN link", "ios.dhcp_relay"),
+    e("helper-address", "routine", "ios/lv_as2dept1.ios", " interface GigabitEthernet0/0\n+ ip helper-address 2.128.0.10\n", MEDIUM, "medium/network: create a new VLAN and its routing", "ios.dhcp_relay"),
     e("logging", "routine", R08, "-logging buffered 65535 debugging\n+logging buffered 131072 informational\n+logging host 172.16.1.8\n", MINOR, "minor/network: change syslog parameters; change SNMP parameters for traps", "ios.syslog"),
     e("access-vlan", "routine", C6500, " interface GigabitEthernet3/1\n- switchport access vlan 100\n+ switchport access vlan 101\n", MINOR, "minor/network: assign one or more ports to an existing VLAN", "ios.port_access_vlan"),
     e("access-port-shutdown", "routine", C6500, " interface GigabitEthernet3/2\n+ shutdown\n", MINOR, "minor/network: create or reconfigure a LAN interface; connect a new LAN link", "ios.access_port_shutdown"),
@@ -130,8 +133,10 @@ EDITS: list[Edit] = [
     e("dialer", "outage", R08, "+interface Dialer1\n+ encapsulation ppp\n+ dialer pool 1\n", MAJOR, "major/network: change the dynamic L2/L3 architecture: spanning tree, routing, inter-VLAN, VTP, trunks", "ios.wan_interface", "ios.wan_settings"),
     # ------------------------------------------------------------------ routine, ASA
     e("asa-dns", "routine", ASADNS, " dns server-group DefaultDNS\n+ name-server 192.0.2.13\n-dns domain-lookup management\n", MINOR, "minor/network: add or remove DNS entries (name, alias)", "asa.dns"),
-    e("asa-mtu-pager", "routine", ASA, "-mtu INSIDE 1500\n+mtu INSIDE 1400\n-pager lines 23\n+pager lines 0\n", MINOR, GEN_MINOR, "asa.hostname"),
-    e("asa-timeouts", "routine", ASA, "-timeout xlate 3:00:00\n+timeout xlate 1:00:00\n+ssh timeout 30\n+console timeout 15\n", MINOR, GEN_MINOR, "asa.timeouts", "asa.hostname"),
+    e("asa-mtu-pager", "routine", ASA, "-mtu INSIDE 1500\n+mtu INSIDE 1400\n-pager lines 23\n+pager lines 0\n", MEDIUM, GEN_MEDIUM, "asa.interface_mtu", "asa.hostname"),
+    e("asa-pager", "routine", ASA, "-pager lines 23\n+pager lines 0\n", MINOR, GEN_MINOR, "asa.hostname"),
+    e("asa-timeouts", "routine", ASA, "-timeout xlate 3:00:00\n+timeout xlate 1:00:00\n+ssh timeout 30\n+console timeout 15\n", MEDIUM, GEN_MEDIUM, "asa.timeouts", "asa.hostname"),
+    e("asa-idle-timeouts", "routine", ASA, "+ssh timeout 30\n+console timeout 15\n", MINOR, GEN_MINOR, "asa.hostname"),
     e("asa-icmp-unreachable", "routine", ASA, "-icmp unreachable rate-limit 1 burst-size 1\n+icmp unreachable rate-limit 10 burst-size 5\n", MINOR, GEN_MINOR, "asa.hostname"),
     e("asa-82-static", "routine", ASA, "+static (INSIDE,OUTSIDE) tcp interface smtp 192.0.2.25 smtp netmask 255.255.255.255\n", MINOR, "minor/network: add / remove / reassign a static translation (static NAT)", "asa.static_nat_82"),
     e("asa-known-flow", "routine", ASA, "+access-list INSIDE_in extended permit tcp host 192.0.2.10 host 198.51.100.7 eq 443\n", MINOR, "minor/security: create a new rule for a fully known flow (sources, destinations, protocol given on the request form)", "asa.acl_known_flow"),
