@@ -12,6 +12,7 @@ from netchange._face import lazy_names
 if TYPE_CHECKING:
     from netchange.apply._applier import Applier as Applier
     from netchange.apply._applier import ApplyOutcome as ApplyOutcome
+    from netchange.apply._applier import HostOutcome as HostOutcome
     from netchange.apply._applier import Interrupts as Interrupts
     from netchange.apply._applier import rollout_batches as rollout_batches
     from netchange.apply._applier import supports_confirmed_commit as supports_confirmed_commit
@@ -35,6 +36,7 @@ _WHERE = {
     "ApplyObserver": "_observers",
     "ApplyOutcome": "_applier",
     "ChangeOutcome": "_outcome",
+    "HostOutcome": "_applier",
     "HostStatus": "_outcome",
     "Interrupts": "_applier",
     "JournalRecorder": "_observers",
@@ -53,6 +55,7 @@ __all__ = [
     "ApplyObserver",
     "ApplyOutcome",
     "ChangeOutcome",
+    "HostOutcome",
     "HostStatus",
     "Interrupts",
     "JournalRecorder",

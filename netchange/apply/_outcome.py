@@ -29,15 +29,18 @@ class HostStatus(StrEnum):
 
 
 class ChangeOutcome(StrEnum):
-    """How a run of a change ended; also the change's state in the journal afterwards."""
+    """How a run of a change ended; also the change's state in the journal afterwards (but for
+    ``no_change``: the change is then ``closed``)."""
 
     COMPLETED = "completed"
     ROLLED_BACK = "rolled_back"
     FAILED = "failed"
+    NO_CHANGE = "no_change"
+    """A plan with no change applied: nothing to do, nothing sent, the change closed (issue 22)."""
 
     @property
     def exit_code(self) -> int:
-        return 0 if self is ChangeOutcome.COMPLETED else 1
+        return 0 if self in (ChangeOutcome.COMPLETED, ChangeOutcome.NO_CHANGE) else 1
 
 
 @dataclass(frozen=True)

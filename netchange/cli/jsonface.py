@@ -132,7 +132,8 @@ class RunDocument(Document):
     change_id: str
     command: Literal["apply", "rollback", "recover"]
     outcome: str = Field(description="completed | rolled_back | failed (the change's state afterwards); "
-                               "approved: a recover that released the locks of an apply killed before its rollout")
+                               "approved: a recover that released the locks of an apply killed before its rollout; "
+                               "no_change: an apply of a plan with no change (nothing sent; the change is closed)")
     exit_code: int
     interrupted: bool = False
     alarms: list[str] = Field(description="Hosts whose restore could not be verified: act now")

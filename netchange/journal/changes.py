@@ -29,13 +29,16 @@ class Changes(JournalBase):
         """Record ``plan`` as the change's current plan and move the change to ``planned``.
 
         A plan with a new hash voids every approval given to an earlier one (they stay in the
-        journal, bound to their hash, and no longer count).
+        journal, bound to their hash, and no longer count). A plan with no change is recorded
+        without a category (the ``plans`` row holds ``''``, the change's ``NULL``): ``apply``
+        closes it (:meth:`close_no_change`).
         """
         change = plan.change
-        if plan.category is None:
-            # Every host failed: nothing was classified, nothing can be approved or applied.
-            raise BadRequest(f"{change.id}: the plan failed on every host; it is not recorded")
-        category = plan.category
+        if plan.category is None and not plan.no_change:
+            # Nothing was classified for a failure: nothing can be approved or applied.
+            failed = ", ".join(h.host for h in plan.hosts if not h.ok)
+            raise BadRequest(f"{change.id}: the plan failed on {failed or 'every host'}; it is not recorded")
+        category = plan.category.value if plan.category is not None else None
         plan_json = redact.scrub(plan.model_dump_json())
         sites = ",".join(sorted({h.site for h in plan.hosts}))
         hosts = ",".join(sorted({h.host for h in plan.hosts}))
@@ -52,7 +55,7 @@ class Changes(JournalBase):
                         redact.scrub(change.title),
                         change.ticket,
                         change.requester,
-                        category.value,
+                        category,
                         sites,
                         hosts,
                         State.REQUESTED.value,
@@ -85,7 +88,7 @@ class Changes(JournalBase):
                 (
                     plan.plan_hash,
                     change.id,
-                    category.value,
+                    category or "",  # NOT NULL column: '' is a plan with no change
                     _ts(plan.created_at),
                     plan.created_by,
                     actor,
@@ -102,7 +105,7 @@ class Changes(JournalBase):
                 actor=actor,
                 data={
                     "plan_hash": plan.plan_hash,
-                    "category": category.value,
+                    "category": category,
                     "policy_version": plan.policy_version,
                     "rules_version": plan.rules_version,
                     "hosts": sorted({h.host for h in plan.hosts}),
@@ -129,7 +132,7 @@ class Changes(JournalBase):
                 "UPDATE changes SET category = ?, sites = ?, hosts = ?, plan_hash = ?, title = ?,"
                 " updated_at = ? WHERE id = ?",
                 (
-                    category.value,
+                    category,
                     sites,
                     hosts,
                     plan.plan_hash,
@@ -141,6 +144,24 @@ class Changes(JournalBase):
             self._transition(
                 conn, change.id, current=state, target=State.PLANNED, actor=actor, reason="plan recorded"
             )
+
+    def close_no_change(self, change_id: str, plan_hash: str, *, actor: str, hosts: Iterable[str]) -> None:
+        """Close a change whose current plan (``plan_hash``) has no change: applied, it had nothing
+        to do (issue 22 item 6). One transaction: the ``no_change`` event, then ``planned`` →
+        ``closed``; refused (``StateError``) unless the change is planned under that very plan."""
+        with self._tx() as conn:
+            row = conn.execute("SELECT state, plan_hash FROM changes WHERE id = ?", (change_id,)).fetchone()
+            if row is None:
+                raise BadRequest(f"{change_id}: no such change in the journal")
+            state = State(row["state"])
+            if row["plan_hash"] != plan_hash:
+                raise StateError(f"{change_id}: plan {plan_hash[:12]} is not its current plan")
+            if state is not State.PLANNED:
+                raise StateError(f"{change_id} is {state.value}: only a planned change is closed for having no change")
+            self._append(conn, change_id, EventKind.NO_CHANGE, actor=actor,
+                         data={"plan_hash": plan_hash, "hosts": sorted(hosts)})
+            self._transition(conn, change_id, current=state, target=State.CLOSED, actor=actor,
+                             reason="no change: every host already matched its plan; nothing was sent")
 
     def plan_record(self, change_id: str, plan_hash: str | None = None) -> PlanRecord | None:
         """The stored plan (the change's current one unless ``plan_hash`` is given)."""
@@ -156,7 +177,7 @@ class Changes(JournalBase):
         return PlanRecord(
             hash=r["hash"],
             change_id=r["change_id"],
-            category=Category(r["category"]),
+            category=Category(r["category"]) if r["category"] else None,
             created_at=_dt(r["created_at"]),
             created_by=r["created_by"],
             policy_version=r["policy_version"],

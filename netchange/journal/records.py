@@ -30,8 +30,9 @@ class State(enum.StrEnum):
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.REQUESTED: frozenset({State.PLANNED}),
-    # Re-planning is allowed until the change runs; a new plan voids earlier approvals.
-    State.PLANNED: frozenset({State.PLANNED, State.APPROVED}),
+    # Re-planning is allowed until the change runs; a new plan voids earlier approvals. closed: a
+    # plan with no change, applied (nothing to send, nothing to approve: issue 22 item 6).
+    State.PLANNED: frozenset({State.PLANNED, State.APPROVED, State.CLOSED}),
     State.APPROVED: frozenset({State.PLANNED, State.IN_PROGRESS}),
     State.IN_PROGRESS: frozenset({State.COMPLETED, State.ROLLED_BACK, State.FAILED}),
     # in_progress again: a rollback on request of a completed change (it ends rolled_back/failed).
@@ -90,6 +91,7 @@ class EventKind(enum.StrEnum):
     HOST_FAILED = "host_failed"
     INTERRUPTED = "interrupted"
     APPLY_FINISHED = "apply_finished"
+    NO_CHANGE = "no_change"
     # Restores: apply's automatic rollback, a rollback on request, recover
     ROLLBACK_STARTED = "rollback_started"
     ROLLBACK_VERIFIED = "rollback_verified"
@@ -155,7 +157,8 @@ class Approval:
 class PlanRecord:
     hash: str
     change_id: str
-    category: Category
+    category: Category | None
+    """``None``: a plan with no change (issue 22 item 6)."""
     created_at: dt.datetime
     created_by: str
     policy_version: str

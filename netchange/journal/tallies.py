@@ -17,7 +17,9 @@ from netchange.journal.chain import JournalBase
 from netchange.journal.encoding import _change, _ts
 from netchange.journal.records import ChangeRow, State
 
-_CATEGORY = "CASE WHEN category IS NULL OR category = '' THEN 'unclassified' ELSE category END"
+# A change with a plan and no category has a plan with no change (issue 22 item 6): counted as such.
+_CATEGORY = ("CASE WHEN category IS NOT NULL AND category != '' THEN category"
+             " WHEN plan_hash IS NOT NULL THEN 'no_change' ELSE 'unclassified' END")
 _OUTCOME = "coalesce(nullif(outcome, ''), state)"
 _EMERGENCY = "emergency IS NOT NULL AND emergency != ''"
 
@@ -76,7 +78,7 @@ class Tallies(JournalBase):
             total=sum(matrix.values()),
             by_category_outcome=matrix,
             by_site=dict(by_site),
-            emergencies=[(r["id"], "" if r["cat"] == "unclassified" else r["cat"], r["emergency"])
+            emergencies=[(r["id"], "" if r["cat"] in ("unclassified", "no_change") else r["cat"], r["emergency"])
                          for r in named if r["emergency"]],
             rollbacks=[r["id"] for r in named if r["outcome"] == State.ROLLED_BACK.value],
             failures=[r["id"] for r in named if r["outcome"] == State.FAILED.value],

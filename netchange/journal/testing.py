@@ -19,7 +19,7 @@ from netchange.vocabulary import Category, Role
 def make_plan(
     change_id: str = "CHG-2026-0001",
     *,
-    category: Category = Category.MINOR,
+    category: Category | None = Category.MINOR,
     requester: str = "crenard",  # a client requester: the DOIF manager (amoreau) approves
     created_by: str = "dnguyen",
     created_at: dt.datetime | None = None,
@@ -32,7 +32,9 @@ def make_plan(
     salt: str = "",
     policy_digest: str = "",
 ) -> Plan:
-    """A sealed plan for ``change_id``; ``salt`` changes the devices' state, hence its hash (a re-plan)."""
+    """A sealed plan for ``change_id``; ``salt`` changes the devices' state, hence its hash (a re-plan).
+
+    ``category=None`` with ``diff=""``: a plan with no change (every host already matches)."""
     change = ChangeRequest.model_validate(
         {
             "id": change_id,

@@ -89,10 +89,12 @@ def _context(policy: Policy, draft: Draft, link: str) -> dict[str, Any]:
             lines = h.diff.splitlines()
             shown = [withhold_secrets(line) for line in lines[:MAX_DIFF_LINES]] if draft.show_diff else []
             hosts.append({"host": h.host, "site": h.site, "platform": h.platform,
-                          "category": h.category.value if h.category else "not classified",
+                          "category": h.category.value if h.category else "no change" if h.no_change
+                          else "not classified",
                           "error": h.error or "", "diff": shown, "more": max(0, len(lines) - len(shown))
                           if draft.show_diff else 0, "lines": len(lines)})
-    category = plan.category.value if plan and plan.category else (change.category.value if change.category else "?")
+    category = (plan.category.value if plan and plan.category else "no change" if plan and plan.no_change
+                else change.category.value if change.category else "?")
     reasons = [f"{r.category.value}: {r.description} (PAQ: {r.paq_item})" for r in plan.reasons] if plan else []
     return {
         "notice": draft.notice.value,

@@ -151,7 +151,8 @@ class _Ctx:
 def _plan_recorded(c: _Ctx) -> list[Draft]:
     first = not any(e.kind == EventKind.PLAN_RECORDED and e.seq < c.event.seq for e in c.journal.events(c.change.id))
     plan = c.plan()
-    category = plan.category.value if plan and plan.category else str(c.event.data.get("category", "?"))
+    category = (plan.category.value if plan and plan.category else "no change" if plan and plan.no_change
+                else str(c.event.data.get("category") or "?"))
     by = c.name(c.event.actor)
     drafts = [
         c.draft(Notice.TAKEN if first else Notice.REPLANNED, c.parties(),
@@ -202,6 +203,10 @@ def _state(c: _Ctx) -> list[Draft]:
         return [c.draft(Notice.FAILED, [*everyone, *appliers],
                         f"FAILED ({by}): devices may not be as they were; act now",
                         details=_causes(reason) + _alarms(c))]
+    if target == State.CLOSED.value and c.event.data.get("from") == State.PLANNED.value:
+        # A plan with no change, applied: closed with nothing sent (issue 22 item 6).
+        return [c.draft(Notice.CLOSED, everyone, f"Closed with no change ({by}): every host already matched; "
+                        "nothing was sent")]
     if target == State.CLOSED.value:
         return [c.draft(Notice.CLOSED, everyone, f"Closed: final validation complete ({by})")]
     return []

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from netchange.plan._document import Rollback as Rollback
     from netchange.plan._document import compute_plan_hash as compute_plan_hash
     from netchange.plan._document import seal as seal
+    from netchange.plan._gates import EXIT_CHANGES as EXIT_CHANGES
     from netchange.plan._gates import Verdict as Verdict
     from netchange.plan._gates import precheck_failed as precheck_failed
     from netchange.plan._gates import verdict as verdict
@@ -41,6 +42,7 @@ _WHERE = {
     "Plan": "_document",
     "PlanTampered": "_document",
     "Rollback": "_document",
+    "EXIT_CHANGES": "_gates",
     "Verdict": "_gates",
     "bind": "_build",
     "build_plan": "_build",
@@ -59,6 +61,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "EXIT_CHANGES",
     "BackupDirectory",
     "BackupSource",
     "GitRevision",

@@ -69,6 +69,14 @@ class HostPlan(BaseModel):
     def changes(self) -> bool:
         return bool(self.diff.strip())
 
+    @property
+    def no_change(self) -> bool:
+        """Planned, and nothing to change: the device already holds what the request asks.
+
+        Such a host is not classified (``category`` is ``None``): an empty diff has no category,
+        and a change's category comes from the hosts that change (issue 22 item 6)."""
+        return self.ok and not self.changes
+
 
 class NotApplicable(BaseModel):
     """A host a step's targets selected but its change type cannot run on (another syntax or role):
@@ -84,8 +92,10 @@ class NotApplicable(BaseModel):
 class Plan(BaseModel):
     """The whole plan of a change: what approvals are given to, by its hash.
 
-    ``category`` is ``None`` when no host could be planned: there is nothing to classify, and
-    nothing to approve or apply.
+    ``category`` is ``None`` when there is nothing to classify: no host could be planned, or
+    every host was planned and none has anything to change (:attr:`no_change`, told apart by
+    that property). Either way there is nothing to approve; a plan with no change is applied by
+    closing the change, with nothing sent to any device.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -109,6 +119,20 @@ class Plan(BaseModel):
     @property
     def ok(self) -> bool:
         return all(h.ok for h in self.hosts)
+
+    @property
+    def no_change(self) -> bool:
+        """Every host was planned and none has anything to change, and no declared work (hardware)
+        gave the plan a category: a result, not a failure (Terraform's "No changes").
+
+        Plans made before issue 22 classified an empty diff as minor: they keep their category,
+        and this is ``False`` for them."""
+        return bool(self.hosts) and self.category is None and all(h.no_change for h in self.hosts)
+
+    @property
+    def unchanged(self) -> tuple[str, ...]:
+        """The hosts planned with nothing to change (in a plan with changes elsewhere too)."""
+        return tuple(h.host for h in self.hosts if h.no_change)
 
     def host(self, name: str) -> HostPlan:
         for host in self.hosts:

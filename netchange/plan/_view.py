@@ -51,10 +51,11 @@ def _host_panel(h: HostPlan) -> Panel:
         parts.append(Text(f"• {r.category.value:<6} {r.rule}: {r.paq_item}", style=_STYLE[r.category]))
     for line in h.unclassified:
         parts.append(Text(f"• major  unclassified: {line}", style="bold red"))
-    # A host that could not be planned has no category: "—", never a made-up "minor".
-    category = h.category.value if h.category else "—"
+    # A host that could not be planned has no category: "—", never a made-up "minor"; nor has a
+    # host with nothing to change: "no change".
+    category = h.category.value if h.category else "no change" if h.no_change else "—"
     title = escape(f"{h.host} [{h.platform}, {h.role.value}, {h.site}] — {category}")
-    border = _STYLE[h.category] if h.category else "red"
+    border = _STYLE[h.category] if h.category else "dim" if h.no_change else "red"
     return Panel(Group(*parts), title=title, title_align="left", border_style=border)
 
 
@@ -65,7 +66,10 @@ def print_plan(plan: Plan, console: Console) -> None:
     for h in plan.hosts:
         console.print(_host_panel(h))
     summary = Table(show_header=False, box=None)
-    if plan.category is None:
+    if plan.no_change:
+        summary.add_row("category", Text("none: no change (every host already matches; nothing to approve, "
+                                         "'netchange apply' closes the change)", style="green"))
+    elif plan.category is None:
         summary.add_row("category", Text("none (no host could be planned)", style="bold red"))
     else:
         summary.add_row("category", Text(plan.category.value.upper(), style=_STYLE[plan.category]))
@@ -75,6 +79,8 @@ def print_plan(plan: Plan, console: Console) -> None:
         summary.add_row("requires", req)
     summary.add_row("plan hash", plan.plan_hash)
     summary.add_row("versions", f"policy {plan.policy_version}, rules {plan.rules_version}")
+    if plan.unchanged and not plan.no_change:
+        summary.add_row("no change", escape(", ".join(plan.unchanged)))
     for na in plan.not_applicable:
         summary.add_row("[yellow]not applicable[/]", escape(f"{na.host} (step {na.step}): {na.reason}"))
     failed = [h.host for h in plan.hosts if not h.ok]

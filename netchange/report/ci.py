@@ -1,11 +1,12 @@
 """Reports of a plan for a CI pipeline: JUnit XML for the test view, Markdown for a merge-request comment.
 
-JUnit (``plan --junit FILE``): one test case per host (failed when its plan failed) and one per
-pre-check (failed, passed, or skipped when it was not run offline), plus one for the category gate
-when ``--fail-on`` is given; written with the standard library's ElementTree, which escapes every
-value. Markdown (``plan --markdown FILE``): the category, the reasons with their quality-plan
-items, the requirements and each host's diff, rendered by the package's one document environment
-(values escaped for Markdown, device text fenced). Both are scrubbed of secrets.
+JUnit (``plan --junit FILE``): one test case per host (failed when its plan failed; its output says
+"no change" when the device already matches) and one per pre-check (failed, passed, or skipped
+when it was not run offline), plus one for the category gate when ``--fail-on`` is given; written
+with the standard library's ElementTree, which escapes every value. Markdown (``plan --markdown
+FILE``): the category ("no change" when no host has anything to change), the reasons with their
+quality-plan items, the requirements and each host's diff, rendered by the package's one document
+environment (values escaped for Markdown, device text fenced). Both are scrubbed of secrets.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ def junit_xml(plan: Plan, verdict: Verdict, *, seconds: float = 0.0) -> str:
                        ("fail_on", verdict.fail_on.value if verdict.fail_on else "none"),
                        ("reason", verdict.reason), ("exit_code", str(verdict.exit_code))):
         ET.SubElement(props, "property", name=key, value=value)
+    if verdict.no_change:
+        ET.SubElement(props, "property", name="no_change", value=",".join(verdict.no_change))
     for host in plan.hosts:
         classname = f"{change}.{host.host}"
         case = _case(suite, classname, "plan")
         if host.error is not None:
             kind = "precheck_failed" if precheck_failed(host) else "host_failed"
             ET.SubElement(case, "failure", message=host.error, type=kind).text = host.error
+        elif host.no_change:
+            ET.SubElement(case, "system-out").text = "no change: the device already matches\n"
         else:
             category = host.category.value if host.category else "none"
             ET.SubElement(case, "system-out").text = f"category: {category}\n{host.diff}"

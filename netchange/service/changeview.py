@@ -139,8 +139,10 @@ def build(
         if plan.category is not None and site in policy.sites
     )
     person = actor_for(policy, login).person
-    if person is None:
-        refusal: str | None = f"{login} is not a person of the policy: may read, not approve"
+    if plan.no_change:
+        refusal: str | None = "no change: every host already matches; nothing to approve ('netchange apply' closes it)"
+    elif person is None:
+        refusal = f"{login} is not a person of the policy: may read, not approve"
     elif plan.category is None:
         refusal = "the plan failed on every host; nothing to approve"
     else:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from netchange.testing.assertions import (
         assert_category,
         assert_diff,
+        assert_no_change,
         assert_planned,
         assert_pre_checks,
         assert_reasons,
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from netchange.testing.planning import build_inventory, plan_change, plan_step, post_checks, single_step
 
 _WHERE = {
-    "assert_category": "assertions", "assert_diff": "assertions", "assert_planned": "assertions",
+    "assert_category": "assertions", "assert_diff": "assertions", "assert_no_change": "assertions",
+    "assert_planned": "assertions",
     "assert_pre_checks": "assertions", "assert_reasons": "assertions", "assert_unclassified": "assertions",
     "host_plan": "assertions",
     "MemorySession": "device", "StoredDevice": "device", "show_vlan_brief": "device",
@@ -45,6 +47,7 @@ __all__ = [
     "StoredDevice",
     "assert_category",
     "assert_diff",
+    "assert_no_change",
     "assert_planned",
     "assert_pre_checks",
     "assert_reasons",

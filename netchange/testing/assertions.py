@@ -15,6 +15,7 @@ from netchange.vocabulary import Category
 __all__ = [
     "assert_category",
     "assert_diff",
+    "assert_no_change",
     "assert_planned",
     "assert_pre_checks",
     "assert_reasons",
@@ -48,6 +49,8 @@ def _describe(h: HostPlan) -> str:
         parts.append("diff:\n" + _indent(h.diff))
     if h.category is not None:
         parts.append(f"category: {h.category.value}")
+    elif h.no_change:
+        parts.append("no change: the device already matches")
     parts += [f"reason: {r.rule} ({r.category.value})" for r in h.reasons]
     parts += [f"unclassified: {line}" for line in h.unclassified]
     return "\n".join(parts)
@@ -88,15 +91,30 @@ def assert_category(plan: Plan, expected: Category | str, host: str | None = Non
     want = Category(expected)
     if host is None and len(plan.hosts) != 1:
         if plan.category is not want:
-            got = plan.category.value if plan.category is not None else "none (no host was planned)"
+            got = (plan.category.value if plan.category is not None else
+                   "none (no change: every host already matches)" if plan.no_change else "none (no host was planned)")
             detail = "\n".join(_describe(h) for h in plan.hosts)
             raise AssertionError(f"the change's category is {got}, expected {want.value}\n"
                                  + "".join(f"reason: {r.rule} ({r.category.value})\n" for r in plan.reasons) + detail)
         return
     h = assert_planned(plan, host)
     if h.category is not want:
-        got = h.category.value if h.category is not None else "none"
+        got = h.category.value if h.category is not None else "none (no change)" if h.no_change else "none"
         raise AssertionError(f"host {h.host}: category {got}, expected {want.value}\n{_describe(h)}")
+
+
+def assert_no_change(plan: Plan, host: str | None = None) -> None:
+    """Nothing to change: on ``host`` (planned, empty diff, no category), or, with no host and several
+    hosts, on every host of the change (the plan is "no change": no category, nothing to approve)."""
+    if host is None and len(plan.hosts) != 1:
+        if not plan.no_change:
+            changing = [h for h in plan.hosts if not h.no_change]
+            raise AssertionError("the change is not \"no change\": " + ", ".join(h.host for h in changing)
+                                 + " still change or failed\n" + "\n".join(_describe(h) for h in changing))
+        return
+    h = assert_planned(plan, host)
+    if not h.no_change or h.category is not None:
+        raise AssertionError(f"host {h.host}: expected no change\n{_describe(h)}")
 
 
 def assert_reasons(plan: Plan, *rules: str, host: str | None = None, exactly: bool = False) -> None:
