@@ -22,19 +22,21 @@ from pydantic import BeforeValidator
 
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context, render_template
-from netchange.models import CheckResult, InterfaceName, SafeName, SafeText, VlanId
+from netchange.models import CheckResult, DeviceText, InterfaceName, Prose, ProseLine, SafeName, VlanId
 from netchange.vocabulary import Perimeter, Role
 
 __all__ = [
     "ChangeType",
     "CheckResult",
     "Context",
+    "DeviceText",
     "Endpoint",
     "InterfaceName",
     "Perimeter",
+    "Prose",
+    "ProseLine",
     "Role",
     "SafeName",
-    "SafeText",
     "StrictModel",
     "VlanId",
     "check",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,25 +17,94 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from netchange.basemodels import StrictModel
+from netchange.errors import BadRequest
 from netchange.vocabulary import Category, Role
 
-# --- Safe values -------------------------------------------------------------------------------
+# --- Text for people ---------------------------------------------------------------------------
+# Titles, descriptions, comments and reasons are read by people and never typed on a device: they
+# are Unicode prose (the client writes French: "Délai", "l’imprimante", « guillemets »), bounded,
+# without control characters (a line break only where the text is multi-line) and without the
+# bidirectional overrides that make a text read differently from what it holds. Each renderer
+# escapes them for its own medium (Jinja2 autoescape, Markdown, Rich markup), and every writer
+# scrubs secrets from them (netchange.redact).
+
+MAX_TITLE = 200
+"""Characters in a title (one line)."""
+MAX_PROSE = 4000
+"""Characters in a description or a reason (several lines allowed)."""
+MAX_COMMENT = 2000
+"""Characters in an approval's or a closing comment (the service's form says the same)."""
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embeddings, overrides and isolates: they reorder what is displayed ("Trojan Source")."""
+
+
+def _refused_character(value: str, *, multiline: bool) -> str | None:
+    """The first character prose may not hold, described, or ``None``."""
+    for ch in value:
+        if multiline and ch in "\n\t":
+            continue
+        category = unicodedata.category(ch)
+        if ch == "\n" or category in ("Zl", "Zp"):
+            return "a line break (one line only)"
+        if category in ("Cc", "Cs") or ch in _BIDI_CONTROLS:
+            return f"the control character U+{ord(ch):04X}"
+    return None
+
+
+def prose(value: str, *, multiline: bool = True, max_length: int = MAX_PROSE) -> str:
+    """Text for people: any Unicode letters and punctuation, at most ``max_length`` characters, no
+    control character (line breaks and tabs only if ``multiline``). Raises ``ValueError``."""
+    if len(value) > max_length:
+        raise ValueError(f"is {len(value)} characters long, over the limit of {max_length}")
+    refused = _refused_character(value, multiline=multiline)
+    if refused:
+        raise ValueError(f"contains {refused}")
+    return value
+
+
+def prose_line(value: str) -> str:
+    """A title: one line of prose, not blank, at most :data:`MAX_TITLE` characters."""
+    if not value.strip():
+        raise ValueError("is blank")
+    return prose(value, multiline=False, max_length=MAX_TITLE)
+
+
+def person_text(value: str, *, what: str, max_length: int = MAX_PROSE) -> str:
+    """A comment or a reason typed on a command line or in a form, checked as :func:`prose`:
+    ``BadRequest`` (exit 2) naming ``what`` when it is not. Front ends and the pipeline call it
+    where such a text enters (approve, reject, close, ``--emergency``, ``policy adopt``)."""
+    try:
+        return prose(value, max_length=max_length)
+    except ValueError as exc:
+        raise BadRequest(f"the {what} {exc}") from None
+
+
+ProseLine = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), AfterValidator(prose_line)]
+"""One line for people (a title): Unicode, never sent to a device."""
+Prose = Annotated[str, Field(max_length=MAX_PROSE), AfterValidator(prose)]
+"""Text for people (a description, a comment, a reason): Unicode, several lines, never sent to a device."""
+
+
+# --- Values that reach a device ----------------------------------------------------------------
 # A value ends up inside a device command. Anything that could end the line or start a second
-# command is refused here, before a template ever sees it.
+# command is refused here, before a template ever sees it; free text that a device keeps (an
+# interface description, a rule's comment) is then checked against the rules of the platform it
+# is sent to (netchange.platforms, ``free_text``) when the plan binds its steps to hosts.
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
-_SAFE_TEXT = re.compile(r"^[A-Za-z0-9 _.,:/()#@+\-]{1,200}$")
-# Words that start a command in the syntaxes we render: a description like "x ; no vlan 1" must
-# not smuggle them in, even where the character set would let the text through.
-_SMUGGLE = re.compile(r"(^|[\s;|&])(no|end|exit|do|write|reload|configure|delete|flush)(\s|$)", re.IGNORECASE)
+MAX_DEVICE_TEXT = 255
+"""Characters in a device's free text before any platform's own limit (the longest: 255)."""
 
 
 def _no_control(value: str) -> str:
@@ -51,18 +121,32 @@ def safe_name(value: str) -> str:
     return value
 
 
-def safe_text(value: str) -> str:
-    """Free text such as a description: a restricted character set and no command keyword."""
-    _no_control(value)
-    if not _SAFE_TEXT.fullmatch(value):
-        raise ValueError("may only contain letters, digits, spaces and _ . , : / ( ) # @ + -")
-    if _SMUGGLE.search(value):
-        raise ValueError("contains a configuration keyword that could start a second command")
-    return value
+class DeviceText(str):
+    """Free text a device keeps (a description, a comment): one line, 1-255 characters, no control
+    character here; the platform it is sent to decides the rest (its character set, its length,
+    its quoting), declared in its profile's ``free_text`` and checked for every target host before
+    anything is planned (:func:`netchange.changetype.refused_device_text`).
+
+    A ``str`` subclass so that the check finds every such value in a change type's params, at
+    any depth, without the change type listing them."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _validate(cls, value: str) -> DeviceText:
+        if not value.strip():
+            raise ValueError("is blank")
+        prose(value, multiline=False, max_length=MAX_DEVICE_TEXT)
+        return cls(value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls._validate, core_schema.str_schema(min_length=1, max_length=MAX_DEVICE_TEXT),
+            serialization=core_schema.plain_serializer_function_ser_schema(str))
 
 
 SafeName = Annotated[str, AfterValidator(safe_name)]
-SafeText = Annotated[str, AfterValidator(safe_text)]
 VlanId = Annotated[int, Field(ge=1, le=4094)]
 
 _INTERFACE = re.compile(
@@ -149,14 +233,14 @@ class ChangeRequest(StrictModel):
 
     id: Annotated[str, Field(min_length=3, max_length=48)]
     """The change's identifier, e.g. ``CHG-2026-0042``: capital letters, a dash, letters, digits, dashes."""
-    title: SafeText
+    title: ProseLine
     """One line saying what the change does."""
     ticket: SafeName
     """The ticket the change answers."""
     requester: SafeName
     """Who asks for the change (a login of the policy's people)."""
-    description: SafeText | None = None
-    """Free text for the approvers."""
+    description: Prose | None = None
+    """Free text for the approvers, several lines allowed (never sent to a device)."""
     estimated_duration: Annotated[dt.timedelta, Field(gt=dt.timedelta(0), le=dt.timedelta(hours=24))] = (
         dt.timedelta(minutes=30)
     )

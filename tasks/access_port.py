@@ -11,7 +11,7 @@ from ttp import ttp
 from netchange.authoring import check, has_section
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, InterfaceName, SafeText, VlanId
+from netchange.models import CheckResult, DeviceText, InterfaceName, VlanId
 from netchange.vocabulary import Perimeter, Role
 
 _TTP = files(__package__ or "netchange.tasks") / "templates" / "access_port" / "ios_interfaces.ttp"
@@ -19,7 +19,9 @@ _TTP = files(__package__ or "netchange.tasks") / "templates" / "access_port" / "
 
 class AccessPortParams(StrictModel):
     interfaces: Annotated[tuple[InterfaceName, ...], Field(min_length=1, max_length=48)]
-    description: SafeText | None = None
+    description: DeviceText | None = None
+    """The ports' description, kept by the device: checked against each host's platform rules
+    (``free_text`` of its profile; IOS: printable ASCII, no ``?``, 240 characters)."""
     enabled: bool | None = None
     access_vlan: VlanId | None = None
 

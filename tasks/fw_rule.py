@@ -14,7 +14,7 @@ from pydantic import Field
 from netchange.authoring import Endpoint, check, cisco_endpoint, has_line
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, SafeName, SafeText
+from netchange.models import CheckResult, DeviceText, SafeName
 from netchange.vocabulary import Perimeter, Role
 
 
@@ -25,7 +25,9 @@ class FwRuleParams(StrictModel):
     protocol: Literal["tcp", "udp"]
     port: Annotated[int, Field(ge=1, le=65535)]
     action: Literal["accept", "drop"] = "accept"
-    comment: SafeText | None = None
+    comment: DeviceText | None = None
+    """A note on the rule, checked against the platform's ``free_text`` rules; not sent to the device
+    yet (the nft rule's comment holds ``name``, which its checks look for)."""
     policy: SafeName = Field(default="outside_in", description="ASA: the access list the rule joins")
     table: SafeName = Field(default="filter", description="nftables: the table")
     family: SafeName = Field(default="inet", description="nftables: the table's family")

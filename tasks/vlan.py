@@ -12,13 +12,14 @@ from typing import ClassVar
 from netchange.authoring import check, has_section
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.models import CheckResult, SafeName, SafeText, VlanId
+from netchange.models import CheckResult, DeviceText, SafeName, VlanId
 from netchange.vocabulary import Perimeter, Role
 
 
 class Svi(StrictModel):
     address: ipaddress.IPv4Interface
-    description: SafeText | None = None
+    description: DeviceText | None = None
+    """The SVI's description, kept by the device (the platform's ``free_text`` rules)."""
 
 
 class VlanParams(StrictModel):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from netchange.changetype._contract import get_change_type as get_change_type
     from netchange.changetype._contract import render_template as render_template
     from netchange.changetype._contract import text_hash as text_hash
+    from netchange.changetype._devicetext import refused_device_text as refused_device_text
     from netchange.changetype._parsing import parse_show as parse_show
     from netchange.changetype._typeinfo import change_request_reference as change_request_reference
     from netchange.changetype._typeinfo import change_request_schema as change_request_schema
@@ -32,6 +33,7 @@ _WHERE = {
     "describe_types": "_typeinfo",
     "get_change_type": "_contract",
     "parse_show": "_parsing",
+    "refused_device_text": "_devicetext",
     "render_template": "_contract",
     "text_hash": "_contract",
 }
@@ -46,6 +48,7 @@ __all__ = [
     "describe_types",
     "get_change_type",
     "parse_show",
+    "refused_device_text",
     "render_template",
     "text_hash",
 ]

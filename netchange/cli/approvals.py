@@ -34,8 +34,10 @@ def window(
 
         print(WindowDocument.model_validate({**verdict.as_dict(), "policy_version": policy.version}).to_json())
         return
+    from rich.markup import escape  # the policy's words (a freeze's reason) are data, never markup
+
     mark = "[green]allowed[/]" if verdict.allowed else "[red]refused[/]"
-    out.print(f"{mark}: {verdict.reason}")
+    out.print(f"{mark}: {escape(verdict.reason)}")
     out.print(f"  {verdict.start.isoformat()} → {verdict.end.isoformat()} ({policy.timezone})")
     if not verdict.allowed:
         nxt = verdict.next_open.isoformat() if verdict.next_open else "not within 60 days"
@@ -93,7 +95,9 @@ def approve(
                                approvals_complete=status.complete, state=str(state)).to_json())
         return
     out.print(f"{change_id}: {verb} by {approval.approver} for plan {approval.plan_hash[:12]}")
-    out.print(f"  approvals {status.summary()}; state {state}")
+    from rich.markup import escape  # the summary quotes rejections' comments: data, never markup
+
+    out.print(f"  approvals {escape(status.summary())}; state {state}")
 
 
 @app.command()

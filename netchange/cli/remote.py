@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from netchange import redact
 from netchange.cli.apiclient import ServiceClient
@@ -35,7 +37,7 @@ def approve(server: ServerSettings, change_id: str, *, reject: bool, comment: st
         return
     out.print(f"{change_id}: {verb} by {done.get('approver')} for plan {str(done.get('plan_hash', ''))[:12]}"
               f" (via {server.url})")
-    out.print(f"  approvals {approvals.get('summary', '?')}; state {done.get('state', '?')}")
+    out.print(f"  approvals {escape(str(approvals.get('summary', '?')))}; state {escape(str(done.get('state', '?')))}")
 
 
 def list_changes(server: ServerSettings, *, as_json: bool) -> None:
@@ -56,7 +58,7 @@ def list_changes(server: ServerSettings, *, as_json: bool) -> None:
             ",".join(r.get("sites") or []),
             _minute(r.get("created_at")),
             _minute(r.get("updated_at")),
-            str(r.get("title", "")),
+            Text(str(r.get("title", ""))),  # the requester's words, never markup
         )
     out.print(table)
 
@@ -99,10 +101,12 @@ def _minute(value: Any) -> str:
 
 def _print_sheet(d: dict[str, Any], server: ServerSettings) -> None:
     p = out.print
-    p(f"[bold]{d.get('change_id')}[/] — {d.get('title', '')}  (ticket {d.get('ticket', '?')}, requester"
-      f" {d.get('requester', '?')})")
-    p(f"state [bold]{d.get('state')}[/]; category {d.get('category') or '?'}; sites {', '.join(d.get('sites') or [])}"
-      + (f"; EMERGENCY: {d['emergency']}" if d.get("emergency") else ""))
+    # Everything the service sends is data (people's words, devices' lines), never markup.
+    p(f"[bold]{escape(str(d.get('change_id')))}[/] — {escape(str(d.get('title', '')))}  "
+      f"(ticket {escape(str(d.get('ticket', '?')))}, requester {escape(str(d.get('requester', '?')))})")
+    p(f"state [bold]{escape(str(d.get('state')))}[/]; category {escape(str(d.get('category') or '?'))}; "
+      f"sites {escape(', '.join(d.get('sites') or []))}"
+      + (f"; EMERGENCY: {escape(str(d['emergency']))}" if d.get("emergency") else ""))
     plan = d.get("plan")
     if isinstance(plan, dict):
         p(f"plan {str(plan.get('hash', ''))[:12]} by {plan.get('created_by')} at {plan.get('created_at')} "
@@ -111,24 +115,24 @@ def _print_sheet(d: dict[str, Any], server: ServerSettings) -> None:
             p(f"  [bold]{host.get('host')}[/] ({host.get('site')}) {host.get('category', '')}")
             for line in str(host.get("diff", "")).splitlines():
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                text = redact.scrub(line).replace("[", "\\[")
+                text = escape(redact.scrub(line))
                 p(f"    [{style}]{text}[/]" if style else f"    {text}")
         for line in d.get("requirements") or []:
-            p(f"  · {line}")
+            p(f"  · {escape(str(line))}")
     approvals = d.get("approvals")
     if isinstance(approvals, dict):
-        p(f"approvals {approvals.get('summary', '')}")
+        p(f"approvals {escape(str(approvals.get('summary', '')))}")
         for a in approvals.get("valid") or []:
-            p(f"  ✓ {a.get('rule')}: {a.get('approver')}")
+            p(f"  ✓ {escape(str(a.get('rule')))}: {escape(str(a.get('approver')))}")
         for rule in approvals.get("missing") or []:
-            p(f"  ✗ missing {rule}")
+            p(f"  ✗ missing {escape(str(rule))}")
         for group in approvals.get("who_may_approve") or []:
-            p(f"  who may give {group.get('needed')}: {', '.join(group.get('people') or []) or 'nobody'}")
+            p(escape(f"  who may give {group.get('needed')}: {', '.join(group.get('people') or []) or 'nobody'}"))
     p("events:")
     for e in d.get("events") or []:
         host = f" {e['host']}" if e.get("host") else ""
         p(f"  {e.get('seq', 0):>5} {_minute(e.get('at'))} {e.get('actor', ''):<10} {e.get('kind')}{host}"
-          f" {_brief(e.get('data') or {})}", soft_wrap=True)
+          f" {escape(_brief(e.get('data') or {}))}", soft_wrap=True)
     head = d.get("journal_head") or {}
     p(f"journal head: {head.get('seq')} {head.get('hash')} (from {server.url})", soft_wrap=True)
 
@@ -137,4 +141,4 @@ def _brief(data: dict[str, Any]) -> str:
     if "to" in data and "from" in data:
         return f"{data['from']} → {data['to']} {data.get('reason', '')}".rstrip()
     text = json.dumps({k: v for k, v in data.items() if k not in {"request", "row_sha"}}, ensure_ascii=False)
-    return (text if len(text) < 140 else text[:137] + "...").replace("[", "\\[")
+    return text if len(text) < 140 else text[:137] + "..."

@@ -38,6 +38,7 @@ def list_changes(
         print(ChangeListDocument.model_validate({"changes": [_row_json(r) for r in rows]}).to_json())
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("change", "state", "category", "sites", "requested", "updated", "title")
     for r in rows:
@@ -48,7 +49,7 @@ def list_changes(
             ",".join(r.sites),
             f"{r.created_at:%Y-%m-%d %H:%M}",
             f"{r.updated_at:%Y-%m-%d %H:%M}",
-            r.title,
+            Text(r.title),  # the requester's words, never markup (a title may hold "[")
         )
     out.print(table)
 
@@ -92,11 +93,13 @@ def show(  # noqa: C901 - prints the tracking sheet section by section (change, 
 
         print(redact.scrub(show_document(sheet.as_json()).to_json()))
         return
+    from rich.markup import escape  # people's words and devices' lines are data, never markup
+
     c = sheet.change
-    out.print(f"[bold]{c.id}[/] — {c.title}  (ticket {c.ticket}, requester {c.requester})")
+    out.print(f"[bold]{c.id}[/] — {escape(c.title)}  (ticket {c.ticket}, requester {c.requester})")
     out.print(
         f"state [bold]{c.state.value}[/]; category {c.category.value if c.category else '?'}; "
-        f"sites {', '.join(c.sites)}" + (f"; EMERGENCY: {c.emergency}" if c.emergency else "")
+        f"sites {', '.join(c.sites)}" + (f"; EMERGENCY: {escape(c.emergency)}" if c.emergency else "")
     )
     if sheet.plan:
         p = sheet.plan
@@ -108,23 +111,24 @@ def show(  # noqa: C901 - prints the tracking sheet section by section (change, 
             out.print(f"  [bold]{host['host']}[/] ({host['site']}) {host.get('category', '')}")
             for line in str(host.get("diff", "")).splitlines():
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                out.print(f"    [{style}]{redact.scrub(line)}[/]" if style else f"    {redact.scrub(line)}")
+                text = escape(redact.scrub(line))
+                out.print(f"    [{style}]{text}[/]" if style else f"    {text}")
         for line in sheet.requirements:
-            out.print(f"  · {line}")
+            out.print(f"  · {escape(line)}")
     if sheet.approvals is not None:
         out.print(f"approvals {sheet.approvals.summary()}")
         for rule, a in sheet.approvals.satisfied:
-            out.print(f"  ✓ {rule.describe()}: {a.approver} at {a.at:%Y-%m-%d %H:%M}Z {a.comment}")
+            out.print(f"  ✓ {escape(rule.describe())}: {a.approver} at {a.at:%Y-%m-%d %H:%M}Z {escape(a.comment)}")
         for rule in sheet.approvals.missing:
             out.print(f"  ✗ missing {rule.describe()}")
         for a, why in sheet.approvals.ignored:
-            out.print(f"  - ignored {a.approver}: {why}")
+            out.print(f"  - ignored {a.approver}: {escape(why)}")
         if sheet.approvals.voided:
             out.print(f"  ({len(sheet.approvals.voided)} approval(s) of earlier plans no longer count)")
     out.print("events:")
     for e in sheet.events:
         host = f" {e.host}" if e.host else ""
-        out.print(f"  {e.seq:>5} {e.at:%Y-%m-%d %H:%M:%S}Z {e.actor:<10} {e.kind}{host} {_brief(e.data)}")
+        out.print(f"  {e.seq:>5} {e.at:%Y-%m-%d %H:%M:%S}Z {e.actor:<10} {e.kind}{host} {escape(_brief(e.data))}")
     out.print(f"journal head: {sheet.chain_seq} {sheet.chain_head}", soft_wrap=True)
 
 

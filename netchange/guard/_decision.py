@@ -34,6 +34,7 @@ from netchange.guard import _approvals as approvals_mod
 from netchange.guard import _rules as rules_mod
 from netchange.guard._rules import APPLY_RULES, ROLLBACK_RULES, RUNNABLE, Cite, Rule
 from netchange.journal import EventKind, Journal, State
+from netchange.models import person_text
 from netchange.plan import Plan
 from netchange.policy import Actor, Policy, Verdict, actor_for
 from netchange.vocabulary import Category
@@ -140,6 +141,8 @@ def _decide(
 ) -> tuple[rules_mod.Context, GuardDecision, list[str]]:
     """What apply and rollback share: the context, every rule run in order, the decision (all
     refusals as its reasons, else the rules' notes), and the refusals that are not device locks."""
+    if emergency:
+        person_text(emergency, what="emergency reason")  # prose for people, bounded (issue 22 item 7)
     ctx = _context(action, plan, policy=policy, journal=journal, actor=actor, now=now, emergency=emergency)
     refusals, lock_refusals, broken = _run(rules, ctx)
     allowed = not refusals and not lock_refusals

@@ -24,8 +24,9 @@ error naming the file and the field. Today a profile holds what the IOS-style CL
 
 A profile also holds the facts the engine and the drivers branch on: ``syntax``,
 ``ntc_platform``, ``confirmed_commit``, ``read_only`` (what ``cli()`` may run), ``save`` (how the
-running state becomes the one the device starts from, and how that is read back) and, for an SSH
-command line, ``cli`` (netmiko device type, error strings, header lines). Profiles are found
+running state becomes the one the device starts from, and how that is read back), ``free_text``
+(what a description or a comment sent to the device may hold) and, for an SSH command line,
+``cli`` (netmiko device type, error strings, header lines). Profiles are found
 through the :data:`PLATFORMS` registry; ``docs/adding-a-platform.md`` shows how to add one.
 """
 
@@ -34,7 +35,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
@@ -145,6 +146,42 @@ class ReadOnlyCommands(FrozenModel):
         return None
 
 
+class FreeTextRules(FrozenModel):
+    """What the platform keeps as free text (an interface description, a rule's comment, a remark):
+    the one rule for every value a person writes that a change type sends to the device
+    (:class:`netchange.models.DeviceText`), checked for each target host when the plan binds its
+    steps, before any template is rendered (issue 22 item 7). A line break never passes (the
+    model refuses it first); a platform without ``free_text`` takes none."""
+
+    charset: Literal["ascii", "unicode"] = "ascii"
+    """``ascii``: printable ASCII only (a terminal session types bytes the device may store,
+    show or compare differently); ``unicode``: any character but controls."""
+    max_length: int = Field(ge=1, le=4096)
+    """Characters the device keeps (a longer text is cut or refused by the device itself)."""
+    max_bytes: int | None = Field(default=None, ge=1)
+    """UTF-8 bytes the device keeps, where its limit is in bytes (nft: 128)."""
+    refused_characters: str = ""
+    """Characters the device reads as something else (IOS: ``?`` prints the command's help)."""
+    quoted_by: str | None = Field(default=None, min_length=1, max_length=1)
+    """The quote the templates put around the text (nft's ``comment "…"``): refused inside it."""
+
+    def refusal(self, value: str) -> str | None:
+        """Why the platform cannot take ``value`` as free text, or ``None`` when it can."""
+        if self.charset == "ascii":
+            outside = sorted({c for c in value if not " " <= c <= "~"})
+            if outside:
+                return f"holds {''.join(outside)!r}: this platform's free text is printable ASCII"
+        refused = sorted({c for c in value if c in self.refused_characters or c == self.quoted_by})
+        if refused:
+            return f"holds {''.join(refused)!r}, which this platform does not take in free text"
+        if len(value) > self.max_length:
+            return f"is {len(value)} characters long, over this platform's {self.max_length}"
+        size = len(value.encode())
+        if self.max_bytes is not None and size > self.max_bytes:
+            return f"is {size} bytes long in UTF-8, over this platform's {self.max_bytes}"
+        return None
+
+
 class CliOptions(FrozenModel):
     """How an SSH command line prints and refuses (netchange's own IOS-style CLI driver)."""
 
@@ -229,6 +266,9 @@ class PlatformProfile(FrozenModel):
     cli: CliOptions | None = None
     hier_config: HierConfigOptions | None = None
     commands: CommandRules = CommandRules()
+    free_text: FreeTextRules | None = None
+    """What the platform takes as free text from a person (:class:`FreeTextRules`); ``None``: none
+    (a change type's description or comment is then refused for its hosts)."""
 
 
 class ProfileError(ValueError):
@@ -307,3 +347,13 @@ def profiles() -> tuple[PlatformProfile, ...]:
 
 def profiles_for_syntax(syntax: str) -> tuple[PlatformProfile, ...]:
     return tuple(p for p in profiles() if p.syntax == syntax)
+
+
+def free_text_of(platform: str, syntax: str) -> tuple[str, FreeTextRules | None]:
+    """The profile whose free-text rules judge a host's text, and those rules (``None``: it takes
+    none). A platform without a syntax of its own (NAPALM's mock) takes the rules of the platform
+    named after the host's syntax, as :meth:`netchange.changetype.Context.parse` takes its templates."""
+    profile = profile_of(platform)
+    if profile.syntax is None and (named := PLATFORMS.find(syntax)) is not None:
+        profile = named
+    return profile.name, profile.free_text

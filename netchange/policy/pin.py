@@ -135,6 +135,9 @@ def adopt(policy: Policy, journal: Journal, *, reason: str = "", actor: str | No
 
     ``actor``: the invocation's ``NETCHANGE_ACTOR`` (``Settings.actor``), honoured as
     :func:`netchange.policy._identity.current_actor` says."""
+    from netchange.models import person_text  # the request models: only when a policy is adopted
+
+    reason = person_text(reason, what="reason")
     previous = pinned(journal)
     if previous is None:
         # Nothing pinned yet: the first use pins, whoever it is (as plan or apply would).

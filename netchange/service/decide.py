@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from netchange.errors import BadRequest, GuardRefused
 from netchange.guard import ApprovalStatus, approve
 from netchange.journal import Approval
+from netchange.models import MAX_COMMENT, person_text
 from netchange.plan import store as planstore
 from netchange.policy import actor_for
 from netchange.policy import pin as policypin
 from netchange.service.state import Service
 
-MAX_COMMENT = 2000
 _HASH = re.compile(r"[0-9a-f]{64}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class PlanChanged(GuardRefused):
@@ -35,9 +34,9 @@ class Decision:
 
 
 def clean_comment(comment: str) -> str:
-    if len(comment) > MAX_COMMENT:
-        raise BadRequest(f"the comment is longer than {MAX_COMMENT} characters")
-    return _CONTROL.sub(" ", comment.replace("\r\n", "\n")).strip()
+    """A form's comment as the guard takes it: the browser's CR LF line ends made LF, blanks around
+    removed; then prose (Unicode, bounded, no control character: ``netchange.models.person_text``)."""
+    return person_text(comment.replace("\r\n", "\n").strip(), what="comment", max_length=MAX_COMMENT)
 
 
 def decide(service: Service, login: str, change_id: str, *, plan_hash: str, reject: bool, comment: str) -> Decision:

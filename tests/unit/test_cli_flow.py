@@ -106,14 +106,23 @@ def test_out_of_range_vlan_and_malformed_file(lab: Path, cli: Cli) -> None:
     assert cli("plan", str(lab / "missing.yaml")).code == 2
 
 
-def test_description_smuggling_a_command_is_refused(lab: Path, cli: Cli) -> None:
-    path = lab / "port.yaml"
-    path.write_text(yaml.safe_dump({
-        "id": "CHG-2026-0043", "title": "Port", "ticket": "T", "requester": "amoreau",
-        "steps": [{"type": "access_port", "targets": {"hosts": ["sw1"]},
-                   "params": {"interfaces": ["GigabitEthernet1/0/2"], "description": "office end"}}]}))
-    result = cli("plan", str(path))
-    assert result.code == 2 and "keyword" in result.err
+def test_a_description_follows_the_rules_of_the_platform_it_is_sent_to(lab: Path, cli: Cli) -> None:
+    """An IOS description runs to the end of its line: "office end" or "no desk" are text there,
+    never a command; a line break, a ``?`` (the terminal's help) or an accent is what IOS cannot
+    keep as written (issue 22 item 7; the rules per platform: tests/unit/test_platform_free_text.py)."""
+    def port(description: str) -> Path:
+        path = lab / "port.yaml"
+        path.write_text(yaml.safe_dump({
+            "id": "CHG-2026-0043", "title": "Port", "ticket": "T", "requester": "amoreau",
+            "steps": [{"type": "access_port", "targets": {"hosts": ["sw1"]},
+                       "params": {"interfaces": ["GigabitEthernet1/0/2"], "description": description}}]}))
+        return path
+
+    assert cli("plan", str(port("office end; no desk")), actor="dnguyen").code == 0
+    for bad, why in (("office\nno vlan 1", "line break"), ("office ?", "'?'"), ("bureau étage 2", "'é'")):
+        result = cli("plan", str(port(bad)), actor="dnguyen")
+        assert result.code == 2, result.out
+        assert "steps.0.params.description" in result.err and why in result.err, result.err
 
 
 def test_unknown_host_is_bad_input(lab: Path, cli: Cli) -> None:

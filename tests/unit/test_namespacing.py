@@ -54,11 +54,11 @@ _FOREIGN_MODULE = '''
 from typing import ClassVar
 
 from netchange.changetype._contract import ChangeType
-from netchange.authoring import Perimeter, Role, SafeText, StrictModel
+from netchange.authoring import DeviceText, Perimeter, Role, StrictModel
 
 
 class BannerParams(StrictModel):
-    text: SafeText
+    text: DeviceText
 
 
 class Banner(ChangeType[BannerParams]):
