@@ -21,7 +21,7 @@ out = LazyConsole(highlight=False)
 def policy() -> Policy:
     from netchange.policy import load_policy
 
-    return load_policy(settings().policy)
+    return load_policy(settings().policy_file())
 
 
 def open_journal(*, warn: bool = True) -> Journal:

@@ -1,7 +1,8 @@
 """Entry point: assembles the command groups and maps errors to exit codes.
 
 Exit codes: 0 done; 1 failed (rolled back or not); 2 bad input; 3 refused by the guard; 4 a CI
-gate reached (``plan --fail-on``). Every ``NetchangeError`` becomes one line on stderr, never a
+gate reached (``plan --fail-on``); 5 changes to apply (``plan --detailed-exitcode``, which makes 0
+mean "no change"). Every ``NetchangeError`` becomes one line on stderr, never a
 traceback; under ``--json``, a JSON document on stdout (``{"error": {...}}``) with the same code.
 """
 
@@ -19,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from netchange import redact
-from netchange.cli._lazy import DeferredCoercionGroup, LazyConsole
+from netchange.cli._lazy import DeferredCoercionGroup, LazyConsole, typer_help_deferred
 from netchange.config import Settings
 from netchange.errors import NetchangeError
 
@@ -50,7 +51,9 @@ def _root(
         Path | None, typer.Option("--config", help="Nornir configuration file (env NETCHANGE_NORNIR_CONFIG).")
     ] = None,
     policy: Annotated[Path | None, typer.Option(help="Policy file (env NETCHANGE_POLICY).")] = None,
-    lab: Annotated[bool, typer.Option("--lab", help="Use the inventory written by 'netchange lab up'.")] = False,
+    lab: Annotated[bool, typer.Option(
+        "--lab", help="Use the inventory written by 'netchange lab up' (and the lab's policy if none is found).",
+    )] = False,
 ) -> None:
     """Plan, classify, guard, apply and roll back network changes, with a journal."""
     options = dict(_overrides)
@@ -62,6 +65,8 @@ def _root(
         options["nornir_config"] = config
     elif lab:
         options["nornir_config"] = Settings.resolve(home=options.get("home")).home / "lab" / "nornir.yaml"
+    if lab:
+        options["lab"] = True  # the lab's policy too, when no other is found (and only then)
     cfg = Settings.resolve(**options)
     token = _current.set(cfg)
     # In-process callers (tests, the demo) run several commands: each resolves its own settings
@@ -214,6 +219,8 @@ def _mount(command: str | None = None) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     _mount(command_of(args))
+    if not args or "--help" in args:
+        typer_help_deferred()
     if "--json" in args:
         _main_json(args)
         return
@@ -221,7 +228,9 @@ def main(argv: list[str] | None = None) -> None:
         # Standalone mode: Typer prints usage errors itself and exits 2, and exits 0 on success.
         app(args=args, prog_name="netchange")
     except NetchangeError as exc:
-        err.print(f"[bold red]error:[/] {redact.scrub(str(exc))}", highlight=False, soft_wrap=True)
+        from rich.markup import escape  # a message quotes what it refused: data, never markup
+
+        err.print(f"[bold red]error:[/] {escape(redact.scrub(str(exc)))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

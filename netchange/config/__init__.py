@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from netchange.config._credentials import require_logins as require_logins
     from netchange.config._known import register_every_secret as register_every_secret
     from netchange.config._secretsfile import load_secrets as load_secrets
-    from netchange.config._settings import PACKAGED_POLICY as PACKAGED_POLICY
+    from netchange.config._settings import LAB_POLICY as LAB_POLICY
     from netchange.config._settings import Logins as Logins
     from netchange.config._settings import MailSettings as MailSettings
     from netchange.config._settings import ServerSettings as ServerSettings
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "inject_credentials": "_credentials",
+    "LAB_POLICY": "_settings",
     "Logins": "_settings",
     "MailSettings": "_settings",
-    "PACKAGED_POLICY": "_settings",
     "ServerSettings": "_settings",
     "Settings": "_settings",
     "apply_credentials": "_credentials",
@@ -39,7 +39,7 @@ _WHERE = {
 }
 
 __all__ = [
-    "PACKAGED_POLICY",
+    "LAB_POLICY",
     "Logins",
     "MailSettings",
     "ServerSettings",

@@ -84,15 +84,16 @@ def _text(arg: str | None, env: str) -> str | None:
     return os.environ.get(env, "").strip() or None
 
 
-PACKAGED_POLICY = Path(__file__).resolve().parent.parent / "policy" / "default_policy.yaml"
+LAB_POLICY = Path(__file__).resolve().parent.parent / "policy" / "default_policy.yaml"
+"""The lab's policy shipped with the package (fictitious people and client): used only with ``--lab``."""
 
 
-def _found_policy(home: Path) -> Path:
+def _found_policy(home: Path, *, lab: bool) -> Path | None:
     """The policy file when neither ``--policy`` nor ``NETCHANGE_POLICY`` names one (see ``Settings.policy``)."""
     for candidate in (Path("policy.yaml"), home / "policy.yaml"):
         if candidate.is_file():
             return candidate
-    return PACKAGED_POLICY if PACKAGED_POLICY.is_file() else Path("policy.yaml")
+    return LAB_POLICY if lab and LAB_POLICY.is_file() else None
 
 
 _SECRET_ENV = ("NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_JOURNAL_KEY")
@@ -154,11 +155,14 @@ class Settings:
     ``--home`` > ``NETCHANGE_HOME`` > ``.netchange``."""
     nornir_config: Path
     """``--config`` (or ``--lab``: ``<home>/lab/nornir.yaml``) > ``NETCHANGE_NORNIR_CONFIG`` > ``nornir.yaml``."""
-    policy: Path
+    policy: Path | None
     """The first of: ``--policy`` > ``NETCHANGE_POLICY`` > ``policy.yaml`` in the working directory
-    (a checkout) > ``<home>/policy.yaml`` (a CI runner's or an operator's state directory) > the
-    policy shipped with the package (``netchange/policy/default_policy.yaml``, the repository's own), so a
-    ``plan`` run outside the repository still finds one. The plan records which (version, digest)."""
+    (a checkout) > ``<home>/policy.yaml`` (a CI runner's or an operator's state directory) > with
+    ``--lab`` only, the lab's policy shipped with the package (:data:`LAB_POLICY`, fictitious people).
+    ``None``: none of them; a command that needs a policy then stops (:meth:`policy_file`), never
+    judging a change by the lab's people (issue 22 item 8). The plan records which (version, digest)."""
+    lab: bool = False
+    """``--lab``: the lab's inventory and, when no other is found, the lab's policy."""
     journal: Path
     """``NETCHANGE_JOURNAL`` > ``<home>/journal.sqlite``."""
     secrets: Path
@@ -204,13 +208,16 @@ class Settings:
         now: str | None = None,
         actor: str | None = None,
         lock_dir: str | Path | None = None,
+        lab: bool = False,
     ) -> Settings:
         env = os.environ
         home_path = _pick(home, "NETCHANGE_HOME", Path(".netchange"))
+        named = policy if policy is not None else (env.get("NETCHANGE_POLICY") or None)
         return cls(
             home=home_path,
             nornir_config=_pick(nornir_config, "NETCHANGE_NORNIR_CONFIG", Path("nornir.yaml")),
-            policy=_pick(policy, "NETCHANGE_POLICY", _found_policy(home_path)),
+            policy=Path(named) if named is not None else _found_policy(home_path, lab=lab),
+            lab=lab,
             journal=_pick(journal, "NETCHANGE_JOURNAL", home_path / "journal.sqlite"),
             secrets=_pick(secrets, "NETCHANGE_SECRETS", home_path / "secrets.yaml"),
             now=_text(now, "NETCHANGE_NOW"),
@@ -226,6 +233,14 @@ class Settings:
             secret_values=tuple(value for name, value in env.items()
                                 if value and (name in _SECRET_ENV or _SECRET_ENV_NAME.match(name))),
         )
+
+    def policy_file(self) -> Path:
+        """The policy file in force, or ``BadRequest`` (exit 2) naming where none was found."""
+        if self.policy is None:
+            raise BadRequest(
+                f"no policy: none given (--policy, NETCHANGE_POLICY) and no policy.yaml in the working directory "
+                f"nor in {self.home}; the lab's policy (fictitious people) is used only with --lab")
+        return self.policy
 
     @property
     def plans_dir(self) -> Path:

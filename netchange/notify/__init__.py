@@ -167,7 +167,7 @@ def notifier(cfg: Settings) -> Notifier | None:
     mail = cfg.mail
     if mail is None:
         return None
-    return Notifier(mail, load_policy(cfg.policy), cfg.journal)
+    return Notifier(mail, load_policy(cfg.policy_file()), cfg.journal)
 
 
 def after_command(cfg: Settings, started: dt.datetime, warn: Callable[[str], None]) -> None:

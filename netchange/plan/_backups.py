@@ -30,6 +30,7 @@ way the live driver does.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from abc import ABC, abstractmethod
@@ -53,6 +54,34 @@ def host_names(name: str, hostname: str | None) -> list[str]:
     if hostname:
         names += [hostname, hostname.split(".", 1)[0]]
     return [n for n in dict.fromkeys(names) if n and "/" not in n and n not in (".", "..")]
+
+
+_HOSTNAME = re.compile(r"^hostname\s+(\S+)\s*$", re.MULTILINE)
+
+
+def configured_hostname(text: str) -> str | None:
+    """The name a configuration gives its device (a top-level ``hostname NAME`` line: IOS, ASA,
+    NX-OS, EOS, FRR), or ``None`` when it names none (nftables, HAProxy…)."""
+    found = _HOSTNAME.search(text)
+    return found.group(1) if found else None
+
+
+def check_hostname(host: str, names: Sequence[str], text: str, source: str) -> None:
+    """Refuse a backup whose ``hostname`` line names another device than ``host`` (issue 22 item 4).
+
+    A backup filed under the wrong name (a copy, a renamed device, a tool's mix-up) would plan
+    someone else's configuration without a word. The name is compared, case aside, with every name
+    the host is filed under (its inventory name, its ``hostname`` attribute, that name's first
+    label) and their first labels: a device's ``hostname sw1`` matches an inventory ``sw1.example.net``.
+    """
+    configured = configured_hostname(text)
+    if configured is None:
+        return
+    known = {n.lower() for name in names for n in (name, name.split(".", 1)[0])}
+    if configured.lower() not in known and configured.split(".", 1)[0].lower() not in known:
+        raise BadRequest(f"{host}: the stored configuration {source} is of device {configured!r} (its hostname "
+                         f"line), not of {host!r} (the inventory's name{'s' if len(names) > 1 else ''}: "
+                         f"{', '.join(names)}): a backup of another device")
 
 
 def strip_rancid_header(text: str) -> str:
@@ -107,7 +136,9 @@ class BackupSource(ABC):
 
     def load(self, host: str, names: Sequence[str]) -> StoredConfig:
         path = self.locate(host, names)
-        return StoredConfig(host=host, source=f"{self.describe()}:{path}", text=strip_rancid_header(self.read(path)))
+        text = strip_rancid_header(self.read(path))
+        check_hostname(host, names, text, f"{self.describe()}:{path}")
+        return StoredConfig(host=host, source=f"{self.describe()}:{path}", text=text)
 
 
 class BackupDirectory(BackupSource):
@@ -231,6 +262,8 @@ __all__ = [
     "BackupSource",
     "GitRevision",
     "StoredConfig",
+    "check_hostname",
+    "configured_hostname",
     "host_names",
     "load_all",
     "open_source",

@@ -12,7 +12,7 @@ import enum
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -355,6 +355,21 @@ class Policy(FrozenModel):
 
     def person(self, login: str) -> Person | None:
         return next((p for p in self.people if p.login == login), None)
+
+    def require_known(self, *, sites: Mapping[str, Iterable[str]], people: Mapping[str, str]) -> None:
+        """``BadRequest`` (exit 2), one line naming all that this policy does not know: a site of
+        ``sites`` (site → the hosts at it) or a person of ``people`` (what they are → login).
+
+        A change is judged by the policy's windows per site and its people's roles: a site or a
+        person it lacks would be judged by defaults, or by nobody, without a word (issue 22 item 8).
+        """
+        missing = [f"site {site!r} (of {', '.join(sorted(hosts))}; known: {', '.join(sorted(self.sites))})"
+                   for site, hosts in sorted(sites.items()) if site not in self.sites]
+        missing += [f"{what} {login!r} (not one of its people)" for what, login in people.items()
+                    if self.person(login) is None]
+        if missing:
+            where = f" ({self.path})" if self.path else ""
+            raise BadRequest(f"policy {self.version}{where} does not know {'; '.join(missing)}")
 
     def holiday(self, day: dt.date) -> str | None:
         """The name of the public holiday on ``day``, if it is one."""

@@ -49,7 +49,7 @@ class Service:
 
     def policy(self) -> Policy:
         """The policy file as it is now: read again whenever the file changed (size, time, inode)."""
-        path = self.settings.policy
+        path = self.settings.policy_file()
         try:
             st = path.stat()
             key = (st.st_ino, st.st_size, st.st_mtime_ns)

@@ -243,12 +243,13 @@ def test_layouts_oxidized_and_rancid(tmp_path: Path) -> None:
 
     rancid = tmp_path / "rancid"
     (rancid / "access" / "configs").mkdir(parents=True)
-    (rancid / "access" / "configs" / "sw1").write_text(RANCID_HEADER + SWITCH_CONFIG)
+    config = SWITCH_CONFIG.replace("hostname doif-sw-acc-01", "hostname sw1")
+    (rancid / "access" / "configs" / "sw1").write_text(RANCID_HEADER + config)
     stored = BackupDirectory(rancid).load("sw1", host_names("sw1", None))
-    assert stored.text == SWITCH_CONFIG  # RANCID's header is not configuration; show run's banner stays
+    assert stored.text == config  # RANCID's header is not configuration; show run's banner stays
     assert stored.source.endswith("access/configs/sw1")
     # A RANCID group directory given directly.
-    assert BackupDirectory(rancid / "access").load("sw1", ["sw1"]).text == SWITCH_CONFIG
+    assert BackupDirectory(rancid / "access").load("sw1", ["sw1"]).text == config
 
 
 def test_two_files_for_one_host_is_an_error(tmp_path: Path) -> None:
