@@ -94,6 +94,7 @@ def test_a_french_comment_reaches_the_tracking_sheet_escaped(two_switches: Path,
     assert html.code == 0, html.err
     assert "Ajout du VLAN d&#39;impression — « Délai » [urgent]" in html.out
     assert "&lt;b&gt;gras&lt;/b&gt; &amp; *emphase*" in html.out and "<b>gras" not in html.out
+    assert '<p class="prose">Remplacer l’imprimante du 2ᵉ étage.\nDelete unused VLAN 99' in html.out  # its lines
     assert "Validé — « OK » pour l’équipe [b]réseau[/b] &lt;i&gt;" in html.out
     md = cli("report", "CHG-2026-0951", "--format", "md", actor="dnguyen")
     assert "Validé — « OK » pour l’équipe \\[b\\]réseau\\[/b\\] &lt;i&gt;" in md.out
