@@ -42,6 +42,7 @@ from netchange.apply import locks as devicelock
 from netchange.errors import BadRequest, GuardRefused, StateConflict
 from netchange.failpoints import fail_point
 from netchange.journal import EventKind, Journal, State, StateError
+from netchange.models import MAX_COMMENT, person_text
 from netchange.plan import store as planstore
 from netchange.policy import clock
 from netchange.policy import pin as policypin
@@ -177,10 +178,12 @@ def plan_change(settings: Settings, policy: Policy, request: ChangeRequest, *, a
     """Plan ``request`` on its targets (never changes a device); keep the plan and journal it.
 
     ``source``: stored configurations to plan against instead of the devices (an offline plan is
-    a preview: never recorded). A plan in which every host failed has nothing to approve: it is
-    returned, neither stored nor recorded. Bad input names the request's fields; a refusal (the
-    policy pin) comes before any device is contacted. ``origin``: where the request was read
-    (its file), named in front of bad input found while binding and planning it.
+    a preview: never recorded). A plan that failed with no category (every host failed, or the
+    others have nothing to change) has nothing to approve: it is returned, neither stored nor
+    recorded. A plan with no change is recorded: ``apply`` closes it. Bad input names the
+    request's fields; a refusal (the policy pin) comes before any device is contacted.
+    ``origin``: where the request was read (its file), named in front of bad input found while
+    binding and planning it.
     """
     import time
 
@@ -195,6 +198,15 @@ def plan_change(settings: Settings, policy: Policy, request: ChangeRequest, *, a
     with _request_errors(origin):
         bound = bind(request, nr)
     hosts = list(bound[1])
+    # Judged by this policy, so known to it: every target's site, the requester and, for a plan
+    # that is recorded (approvable), its author. An offline plan is a preview made by a CI runner's
+    # account: its author is not a person of the policy and is never recorded.
+    sites: dict[str, list[str]] = {}
+    for target in bound[1].values():
+        sites.setdefault(target.site, []).append(target.host)
+    people = {"requester": request.requester} | ({"plan author (the acting account)": actor} if record else {})
+    with _request_errors(origin):
+        policy.require_known(sites=sites, people=people)
     if source is not None:
         from netchange.plan import use_stored_configs
 
@@ -208,7 +220,7 @@ def plan_change(settings: Settings, policy: Policy, request: ChangeRequest, *, a
         plan = build_plan(request, nr, actor=actor, policy_version=policy.version, policy_digest=policy.digest,
                           requirements=policy.requirements, bound=bound)
     seconds = time.monotonic() - started
-    recorded = record and plan.category is not None
+    recorded = record and (plan.category is not None or plan.no_change)
     if recorded:
         with Journal(settings.journal) as journal:
             planstore.record(settings.plans_dir, journal, plan)
@@ -228,6 +240,8 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
         # The plan the journal names current, verified against its hash and the journal's copy
         # (the guard checks again, under the locks, that it is still the current one).
         the_plan = planstore.current(cfg.plans_dir, journal, change_id)
+    if the_plan.no_change:
+        return _close_no_change(run, the_plan)
     changing = [h.host for h in the_plan.hosts if h.changes]
     nr = _nornir(run, changing)
     # The devices first, machine-wide: a second apply of this change, or any other change on
@@ -264,6 +278,22 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
             applier.close()
             journal.release_locks(change_id, changing, actor=actor.login)
     return outcome
+
+
+def _close_no_change(run: Run, the_plan: Plan) -> ApplyOutcome:
+    """Apply a plan with no change: nothing to send, so no guard (no window, no approval: nothing
+    happens to any device), no lock and no session; the journal records it and closes the change
+    (issue 22 item 6, as Terraform's apply says "No changes"). Its state is checked in the same
+    transaction as the close: a change re-planned or closed meanwhile is refused."""
+    from netchange.apply import ApplyOutcome, HostOutcome
+
+    change_id = the_plan.change.id
+    with Journal(run.settings.journal) as journal:
+        _journal_intact(journal, change_id)
+        journal.close_no_change(change_id, the_plan.plan_hash, actor=run.actor.login,
+                                hosts=[h.host for h in the_plan.hosts])
+    return ApplyOutcome(change_id, ChangeOutcome.NO_CHANGE,
+                        {h.host: HostOutcome(h.host, HostStatus.NO_CHANGE) for h in the_plan.hosts})
 
 
 # -- rollback on request and recover -------------------------------------------------------------------
@@ -455,6 +485,7 @@ def close_change(policy: Policy, journal: Journal, change_id: str, actor: Actor,
     """
     from netchange.guard import unfilled_roles
 
+    comment = person_text(comment, what="comment", max_length=MAX_COMMENT)
     policypin.require(policy, journal, actor=actor.login)
     person = actor.require("close", policy.close.roles)
     change = journal.require(change_id)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from netchange.apply import ApplyOutcome, Progress
     from netchange.cli.jsonface import RunDocument
     from netchange.pipeline import RestoreMode, Run
+    from netchange.plan import Verdict
     from netchange.policy import Policy
 
 # The pipeline, the policy, Nornir, the drivers, Jinja2 and the report templates are imported
@@ -73,7 +74,7 @@ def inventory(
 def _policy() -> Policy:
     from netchange.policy import load_policy
 
-    return load_policy(settings().policy)
+    return load_policy(settings().policy_file())
 
 
 def _client() -> str:
@@ -96,6 +97,10 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         help="Plan against the backups of a git repository at a revision.")] = None,
     fail_on: Annotated[Category | None, typer.Option(
         "--fail-on", help="Exit 4 when the change's category reaches this one (a CI gate).")] = None,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode",
+        help="Exit 5 when the plan has changes (and no gate is reached), 0 only when no host has anything "
+             "to change (Terraform's -detailed-exitcode).")] = False,
     no_record: Annotated[bool, typer.Option(
         "--no-record", help="Write neither the journal nor the plan store (the plan cannot be approved).")] = False,
     junit: Annotated[Path | None, typer.Option(
@@ -122,7 +127,7 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
     planned = plan_change(settings(), policy, request, actor=current_actor(policy, settings().actor).login,
                           source=source, record=not no_record, origin=str(change_file))
     result, seconds = planned.plan, planned.seconds
-    judged = verdict(result, fail_on)
+    judged = verdict(result, fail_on, detailed=detailed_exitcode)
     if output is not None:
         write_new_file(output, render_document(result, output.suffix.lstrip("."), client=_client()))
     if junit is not None or markdown is not None:
@@ -143,10 +148,22 @@ def plan(  # noqa: PLR0917 - typer reads each option from a parameter
         for path in (output, junit, markdown):
             if path is not None:
                 out.print(f"report written to {path}")
-        if judged.exit_code:
-            err.print(f"{result.change.id}: {judged.reason} (exit {judged.exit_code})", highlight=False)
+        _say_verdict(result.change.id, judged, recorded=planned.recorded)
     if judged.exit_code:
         raise typer.Exit(judged.exit_code)
+
+
+def _say_verdict(change_id: str, judged: Verdict, *, recorded: bool) -> None:
+    """The plan's verdict in one line, when it is not a plain "planned, exit 0"."""
+    from netchange.plan import EXIT_CHANGES
+
+    if judged.reason == "no_change":
+        then = "; nothing to approve ('netchange apply' closes the change)" if recorded else ""
+        out.print(f"{change_id}: no change: every host already matches{then}", highlight=False)
+    elif judged.exit_code == EXIT_CHANGES:
+        err.print(f"{change_id}: changes to apply (exit {EXIT_CHANGES}, --detailed-exitcode)", highlight=False)
+    elif judged.exit_code:
+        err.print(f"{change_id}: {judged.reason} (exit {judged.exit_code})", highlight=False)
 
 
 class _Silent:
@@ -237,6 +254,10 @@ def apply(
     if as_json or json_lines:
         document = _outcome_document(outcome)
         print(redact.scrub(document.to_json() if not json_lines else document.model_dump_json()))
+    elif outcome.outcome == "no_change":
+        out.print(f"{change_id}: no change: every host already matched its plan ({', '.join(outcome.hosts)}); "
+                  "nothing to do, nothing sent, no device contacted; the change is closed", highlight=False,
+                  soft_wrap=True)
     else:
         # The live table on a terminal already shows each host's end state.
         _summary(outcome, as_table=not any(isinstance(p, RichProgress) for p in made))

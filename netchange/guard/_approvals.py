@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from netchange.errors import BadRequest, GuardRefused
 from netchange.journal import Approval, Event, Journal, State, StateError
+from netchange.models import MAX_COMMENT, person_text
 from netchange.plan import Plan
 from netchange.plan import store as planstore
 from netchange.policy import Actor, ApprovalRule, Person, Policy
@@ -50,7 +51,8 @@ class ApprovalStatus:
 
     change_id: str
     plan_hash: str
-    category: Category
+    category: Category | None
+    """``None``: a plan with no change, which needs no approval (:func:`status_of_plan`)."""
     rules: tuple[ApprovalRule, ...]
     satisfied: tuple[tuple[ApprovalRule, Approval], ...]
     missing: tuple[ApprovalRule, ...]
@@ -101,6 +103,8 @@ class ApprovalStatus:
             return "rejected by " + ", ".join(
                 f"{a.approver} ({a.comment or 'no comment'})" for a in self.rejections
             )
+        if self.category is None:
+            return "no change: nothing to approve ('netchange apply' closes the change)"
         if not self.requester_ok:
             return "the requester is not a requester of the policy, so the request is no validation"
         if self.missing:
@@ -360,7 +364,13 @@ def status_of_current(policy: Policy, journal: Journal, change_id: str) -> Appro
 
 
 def status_of_plan(policy: Policy, journal: Journal, plan: Plan, *, requester: str) -> ApprovalStatus:
-    """The approval status of ``plan`` (verified), judged on its own category and author."""
+    """The approval status of ``plan`` (verified), judged on its own category and author.
+
+    A plan with no change needs no approval: its status has no rule and no category (pages and the
+    tracking sheet show it as such; :func:`approve` refuses to record a decision on it)."""
+    if plan.no_change:
+        return ApprovalStatus(change_id=plan.change.id, plan_hash=plan.plan_hash, category=None, rules=(),
+                              satisfied=(), missing=(), rejections=())
     if plan.category is None:
         raise GuardRefused(f"{plan.change.id}: the plan failed on every host; nothing to approve")
     return status(
@@ -393,6 +403,7 @@ def approve(
     ``plan`` is the stored plan the caller loaded (verified); without it the journal's copy is
     used, verified against its hash. The approval records the digest of ``policy``.
     """
+    comment = person_text(comment, what="comment", max_length=MAX_COMMENT)
     person = actor.require("approve")
     change = journal.require(change_id)
     state = change.state
@@ -403,6 +414,9 @@ def approve(
         raise BadRequest(f"{change_id}: no plan recorded")
     if plan is not None and plan.verify().plan_hash != record.plan_hash:
         raise GuardRefused(f"{change_id}: plan {plan.plan_hash[:12]} is not the current plan")
+    if record.no_change:
+        raise GuardRefused(f"{change_id}: no change: every host already matches, nothing to approve "
+                           "('netchange apply' closes the change)")
     if record.category is None:
         raise GuardRefused(f"{change_id}: the plan failed on every host; nothing to approve")
     if plan_hash and not record.plan_hash.startswith(plan_hash):

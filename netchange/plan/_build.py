@@ -2,8 +2,9 @@
 
 Per host, in parallel through Nornir: connect, run the pre-checks, read the running state (the
 snapshot the plan is bound to), render the candidate, diff it through the driver, derive the
-rollback, discard the candidate, classify the diff. Then aggregate: the change's category is the
-highest of all hosts and escalations (none when no host could be planned), and the plan hash
+rollback, discard the candidate, classify the diff (an empty one is "no change", unclassified). Then
+aggregate: the change's category is the highest of the changing hosts and escalations (none when no
+host could be planned, or none has anything to change: ``Plan.no_change``), and the plan hash
 covers the whole document (``netchange.plan._document``): the request, every host's candidate, diff,
 rollback and running-state hash, the category, the requirements, the policy's version and digest
 and the rules version. An approval is given to that hash.
@@ -20,7 +21,7 @@ from nornir.core import Nornir
 from nornir.core.task import Result, Task
 
 from netchange import redact
-from netchange.changetype import ChangeType, Context, get_change_type, text_hash
+from netchange.changetype import ChangeType, Context, get_change_type, refused_device_text, text_hash
 from netchange.classifiers import Classification, classify_change, classify_diff, load_ruleset
 from netchange.classifiers.model import RuleSet
 from netchange.drivers.contract import DriverProtocol, normalize, rollback_preview
@@ -122,6 +123,7 @@ def bind(change: ChangeRequest, nr: Nornir) -> tuple[list[BoundStep], dict[str, 
         params = change_type.validate(step.params, where=f"{where}.params")
         hosts = resolve_targets(nr, step.targets, where=f"{where}.targets")
         runs, skipped = [], []
+        judged: dict[tuple[str, str], str | None] = {}  # free text per (platform, syntax): once each
         for name in hosts:
             target = facts.get(name) or facts.setdefault(name, PlanTarget.of(nr.inventory.hosts[name]))
             why = change_type.supports(target.syntax, target.role)
@@ -129,8 +131,13 @@ def bind(change: ChangeRequest, nr: Nornir) -> tuple[list[BoundStep], dict[str, 
                 raise BadRequest(f"{where}: host {name}: {why}")
             if why:
                 skipped.append(NotApplicable(host=name, step=index, reason=why))
-            else:
-                runs.append(name)
+                continue
+            kind = (target.platform, target.syntax)
+            text = judged[kind] if kind in judged else judged.setdefault(
+                kind, refused_device_text(params, *kind))
+            if text:  # a description the device would not keep as written: bad input, per field
+                raise BadRequest(f"{where}.params.{text}; host {name}")
+            runs.append(name)
         if not runs:
             first = skipped[0]
             raise BadRequest(f"{where}: no selected host can run change type {change_type.name!r} "
@@ -139,6 +146,7 @@ def bind(change: ChangeRequest, nr: Nornir) -> tuple[list[BoundStep], dict[str, 
         bound.append(BoundStep(index=index, change_type=change_type, params=params, hosts=tuple(runs),
                                not_applicable=tuple(skipped)))
     names = dict.fromkeys(h for s in bound for h in s.hosts)
+    check_host_count(len(names))  # bounded before any host is contacted, or judged by the policy
     targets = {name: replace(facts[name], steps=tuple(s for s in bound if name in s.hosts)) for name in names}
     return bound, targets
 
@@ -209,11 +217,12 @@ def _plan_host(task: Task, targets: Mapping[str, PlanTarget], change: ChangeRequ
         finally:
             # Plan never commits: the candidate is always dropped, whatever happened.
             driver.discard_config()
+        # An empty diff is no change, not a minor one: the host gets no category (issue 22 item 6).
         classification = classify_diff(
             diff, platform=classify_platform(target.platform, target.syntax, ruleset), role=target.role,
             change_type=",".join(sorted({step.change_type.name for step, _ in contexts})), ruleset=ruleset,
             running=running,  # context rules: uplinks, bound ACLs, subnets (issue 13)
-        )
+        ) if diff.strip() else None
         has_post = any(type(step.change_type).post_checks is not ChangeType.post_checks for step, _ in contexts)
         plan = target.planned(
             pre_checks=checks,
@@ -268,7 +277,6 @@ def build_plan(
     steps, targets = bound if bound is not None else bind(change, nr)
     # Hosts in step order (the rollout follows it): a change's steps are a sequence.
     names = list(targets)
-    check_host_count(len(names))  # bounded before any host is contacted
     wanted = set(names)
     # One rule set for the whole plan: every host is judged by the same rules, looked up once.
     ruleset = load_ruleset()
@@ -286,10 +294,13 @@ def build_plan(
         (h.host, classify_platform(h.platform, h.syntax, ruleset), h.role, h.diff,
          Classification(category=h.category or Category.MINOR, reasons=h.reasons, unclassified=h.unclassified))
         for h in hosts
-        if h.ok
+        if h.ok and h.changes
     ]
-    # No host planned: nothing was classified, so the plan carries no category (not "minor").
-    overall = classify_change(per_host, request=change, ruleset=ruleset) if per_host else None
+    # The category comes from the hosts that change. None change (every host failed, or every
+    # host already matches): nothing was classified, so the plan carries no category, never a
+    # made-up "minor" — unless hardware work was declared on a planned host, which no diff shows.
+    declared = change.hardware and any(h.ok for h in hosts)
+    overall = classify_change(per_host, request=change, ruleset=ruleset) if per_host or declared else None
     unsealed = Plan(
         change=change,
         plan_hash="",

@@ -7,6 +7,7 @@ inventory (production host names), offline, with no device reachable.
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from netchange.config import PACKAGED_POLICY, Settings
+from netchange.config import LAB_POLICY, Settings
 from tests.conftest import REPO, CliResult
 from tests.mockdev import SHOW_VLAN_BRIEF, SWITCH_RUNNING, MockDevice, write_inventory
 from tests.unit.test_offline_plan import ACCESS, SWITCH_CONFIG, request
@@ -45,7 +46,7 @@ def test_minor_change_passes_a_medium_gate_and_stops_at_a_minor_one(
     assert document(passed)["category"] == "minor"
     assert document(passed)["verdict"] == {
         "exit_code": 0, "reason": "ok", "category": "minor", "fail_on": "medium", "gate_reached": False,
-        "precheck_failed": [], "host_failed": []}
+        "precheck_failed": [], "host_failed": [], "no_change": []}
 
     stopped = offline(cli, change, backups, "--fail-on", "minor")
     assert stopped.code == 4
@@ -109,7 +110,8 @@ def test_junit_has_a_case_per_host_per_pre_check_and_the_gate(
     root.mkdir()
     (root / ACCESS).write_text(SWITCH_CONFIG)
     (root / "doif-sw-acc-02").write_text(SWITCH_CONFIG.replace("interface FastEthernet0/12\n description spare\n"
-                                                               " switchport mode access\n shutdown\n!\n", ""))
+                                                               " switchport mode access\n shutdown\n!\n", "")
+                                         .replace("hostname doif-sw-acc-01", "hostname doif-sw-acc-02"))
     change = request(tmp_path / "c.yaml")
     data = json.loads(change.read_text())
     data["steps"][0]["targets"] = {"hosts": [ACCESS, "doif-sw-acc-02"]}
@@ -175,14 +177,17 @@ def test_no_record_writes_neither_journal_nor_plan_store(mock_switches: Path, cl
 
 
 def test_policy_is_found_outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--policy > NETCHANGE_POLICY > ./policy.yaml > <home>/policy.yaml > (with --lab only) the lab's."""
     monkeypatch.delenv("NETCHANGE_POLICY", raising=False)
     monkeypatch.chdir(tmp_path)
     home = tmp_path / "home"
-    assert Settings.resolve(home=home).policy == PACKAGED_POLICY  # the package's own
-    assert PACKAGED_POLICY.read_bytes() == (REPO / "policy.yaml").read_bytes()
+    assert Settings.resolve(home=home).policy is None  # none found: never the lab's (issue 22 item 8)
+    assert Settings.resolve(home=home, lab=True).policy == LAB_POLICY
+    assert LAB_POLICY.read_bytes() == (REPO / "policy.yaml").read_bytes()
     home.mkdir()
     (home / "policy.yaml").write_text("x")
     assert Settings.resolve(home=home).policy == home / "policy.yaml"  # the state directory's wins
+    assert Settings.resolve(home=home, lab=True).policy == home / "policy.yaml"  # even under --lab
     (tmp_path / "policy.yaml").write_text("y")
     assert Settings.resolve(home=home).policy == Path("policy.yaml")  # a checkout's wins
     assert Settings.resolve(home=home, policy=tmp_path / "p.yaml").policy == tmp_path / "p.yaml"
@@ -192,13 +197,25 @@ def test_policy_is_found_outside_the_repository(tmp_path: Path, monkeypatch: pyt
 
 def test_offline_plan_from_outside_the_repository(repo_inventory: Path, backups: Path, cli: Cli,
                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A CI job's working directory is its own: the packaged policy judges the plan."""
+    """A CI job's working directory is its own: the team's policy is named (here NETCHANGE_POLICY);
+    with none, the plan stops, exit 2, rather than judge the change by the lab's fictitious people."""
+    policy = Path(os.environ["NETCHANGE_POLICY"])  # the workspace's copy of the repository's
     monkeypatch.delenv("NETCHANGE_POLICY", raising=False)
     work = tmp_path / "job"
     work.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG", str(_absolute_nornir(tmp_path)))
-    result = offline(cli, request(work / "c.yaml"), backups, "--fail-on", "medium")
+    change = request(work / "c.yaml")
+    missing = cli("plan", str(change), "--offline", str(backups))
+    assert missing.code == 2
+    assert missing.err.count("\n") == 1 and "no policy: none given (--policy, NETCHANGE_POLICY)" in missing.err
+    assert "only with --lab" in missing.err
+    nornir = str(_absolute_nornir(tmp_path))
+    lab = cli("--lab", "--config", nornir, "plan", str(change), "--offline", str(backups), "--json")
+    assert lab.code == 0, lab.out  # the lab's policy when asked for, not silently
+    assert document(lab)["policy_version"] == "2026.10-lab"
+    monkeypatch.setenv("NETCHANGE_POLICY", str(policy))
+    result = offline(cli, change, backups, "--fail-on", "medium")
     assert result.code == 0, result.out + result.err
     assert document(result)["policy_version"]
 
