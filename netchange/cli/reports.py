@@ -45,7 +45,7 @@ def list_changes(
         table.add_row(
             r.id,
             r.state.value + (" (emergency)" if r.emergency else ""),
-            r.category.value if r.category else "",
+            r.category.value if r.category else "no change" if r.plan_hash else "",
             ",".join(r.sites),
             f"{r.created_at:%Y-%m-%d %H:%M}",
             f"{r.updated_at:%Y-%m-%d %H:%M}",
@@ -97,8 +97,9 @@ def show(  # noqa: C901 - prints the tracking sheet section by section (change, 
 
     c = sheet.change
     out.print(f"[bold]{c.id}[/] — {escape(c.title)}  (ticket {c.ticket}, requester {c.requester})")
+    category = c.category.value if c.category else "no change" if c.plan_hash else "?"
     out.print(
-        f"state [bold]{c.state.value}[/]; category {c.category.value if c.category else '?'}; "
+        f"state [bold]{c.state.value}[/]; category {category}; "
         f"sites {', '.join(c.sites)}" + (f"; EMERGENCY: {escape(c.emergency)}" if c.emergency else "")
     )
     if sheet.plan:

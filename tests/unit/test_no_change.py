@@ -220,3 +220,28 @@ def test_the_journal_keeps_a_no_change_plan_without_a_category(tmp_path: Path) -
     with sqlite3.connect(tmp_path / "j.sqlite") as db:
         assert db.execute("SELECT category FROM plans").fetchall() == [("",)]
         assert db.execute("SELECT category, state, outcome FROM changes").fetchall() == [(None, "closed", None)]
+
+
+def test_the_plan_documents_tracking_sheet_and_show_say_no_change(
+        workspace: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from netchange.plan import render_document
+    from netchange.policy import load_policy
+    from netchange.report.sheet import render_sheet
+
+    home = workspace / "home"
+    request = yaml.safe_load(change_file(workspace, PRESENT_ON_BOTH).read_text())
+    plan = plan_change(request, devices(), policy=workspace / "policy.yaml", record=home, actor="dnguyen")
+    md = render_document(plan, "md", client="test")
+    assert "# 2. Category: **NONE — NO CHANGE**" in md and f"{DIST} (ios, switch, doif) — no change" in md
+    assert "NONE — NO CHANGE" in render_document(plan, "html", client="test")
+    with Journal(home / "journal.sqlite") as journal:
+        sheet = render_sheet(load_policy(workspace / "policy.yaml"), journal, plan.change.id, fmt="md",
+                             now=dt.datetime.now(dt.UTC))
+    assert "| Category | no change |" in sheet and f"{DEPT} (doif) — no change" in sheet
+    assert "no change: nothing to approve" in sheet
+    shown = cli("show", plan.change.id)
+    assert shown.code == 0 and "category no change" in shown.out
+    listed = cli("list")
+    assert listed.code == 0 and "no change" in listed.out
