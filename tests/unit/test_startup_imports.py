@@ -160,6 +160,33 @@ def test_help_loads_every_command_module_but_no_model(tmp_path: Path) -> None:
     # Typer renders --help with Rich; the command modules import nothing else at their top
     heavy = ("pydantic", "yaml", "netchange.models", "netchange.journal.store", "netchange.policy._model")
     assert loaded.isdisjoint(heavy), sorted(loaded & set(heavy))
+    # Typer's formatter ran (the help was printed) without Markdown's parser or Rich's tracebacks
+    assert "typer.rich_utils" in loaded
+    assert loaded.isdisjoint(("markdown_it", "rich.markdown", "rich.traceback", "rich.pretty"))
+
+
+def test_the_deferred_rich_classes_are_the_real_ones_when_used() -> None:
+    # In a fresh interpreter: the formatter imported with the stand-ins, then both used as Typer
+    # uses them (Markdown(text, style=...), Traceback.from_exception(...)).
+    probe = """
+import sys
+from netchange.cli._lazy import typer_help_deferred
+typer_help_deferred()
+from typer import rich_utils
+assert "rich.markdown" not in sys.modules and "rich.traceback" not in sys.modules
+md = rich_utils._make_rich_text(text="**bold**", style="", markup_mode="markdown")
+import rich.markdown
+assert isinstance(md, rich.markdown.Markdown), type(md)
+try:
+    raise ValueError("boom")
+except ValueError as exc:
+    tb = rich_utils.Traceback.from_exception(type(exc), exc, exc.__traceback__)
+import rich.traceback
+assert isinstance(tb, rich.traceback.Traceback)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 @pytest.fixture
