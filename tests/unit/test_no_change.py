@@ -12,6 +12,7 @@ first is listed as no change and the category is the other's.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from netchange.journal import Journal
+from netchange.journal import Journal, StateError
 from netchange.plan import verdict
 from netchange.report.ci import junit_xml, markdown_summary
 from netchange.testing import StoredDevice, assert_no_change, plan_change, plan_step
@@ -217,6 +218,11 @@ def test_the_journal_keeps_a_no_change_plan_without_a_category(tmp_path: Path) -
         assert record is not None and record.category is None
         journal.close_no_change(plan.change.id, plan.plan_hash, actor="dnguyen", hosts=["sw-doif-1"])
         assert journal.verify_change(plan.change.id) == []
+        with pytest.raises(StateError):  # closed: not twice
+            journal.close_no_change(plan.change.id, plan.plan_hash, actor="dnguyen", hosts=["sw-doif-1"])
+        # The reports count it as what it is, not as an unclassified change.
+        tally = journal.tally(plan.created_at - dt.timedelta(days=1), plan.created_at + dt.timedelta(days=365))
+        assert tally.by_category_outcome == {("no_change", "closed"): 1}
     with sqlite3.connect(tmp_path / "j.sqlite") as db:
         assert db.execute("SELECT category FROM plans").fetchall() == [("",)]
         assert db.execute("SELECT category, state, outcome FROM changes").fetchall() == [(None, "closed", None)]
@@ -224,8 +230,6 @@ def test_the_journal_keeps_a_no_change_plan_without_a_category(tmp_path: Path) -
 
 def test_the_plan_documents_tracking_sheet_and_show_say_no_change(
         workspace: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    import datetime as dt
-
     from netchange.plan import render_document
     from netchange.policy import load_policy
     from netchange.report.sheet import render_sheet
