@@ -34,6 +34,7 @@ never sent in a candidate.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,9 +93,22 @@ class _AvoidAware:
         return super().idempotent_for(config, [c for c in other_children if not self._avoided(c)])  # type: ignore[misc]
 
 
-@cache
+_HIER_DRIVERS = threading.Lock()
+
+
 def hier_driver(platform: PlatformProfile) -> Any:
-    """hier_config's driver for the platform, with the idempotency rules of its profile."""
+    """hier_config's driver for the platform, with the idempotency rules of its profile: one per
+    profile and process, made under a lock. hier_config refuses to compare two configurations
+    whose drivers are of different classes, and each driver has a class of its own (made here):
+    two hosts' threads asking at once for the first time used to make two, and a restore then
+    failed with "The running and generated configs must use the same driver" (found by the
+    crash matrix: a recover restoring two switches in parallel, the first parse in each thread)."""
+    with _HIER_DRIVERS:
+        return _hier_driver(platform)
+
+
+@cache
+def _hier_driver(platform: PlatformProfile) -> Any:
     options = platform.hier_config
     if options is None:
         raise ValueError(f"{platform.name}: its profile has no hier_config options")
@@ -191,6 +205,45 @@ def config_lines(config: HConfig, indent: str = "") -> list[str]:
 
     walk(config, 0)
     return lines
+
+
+def sent_lines(config: HConfig, target: HConfig, platform: PlatformProfile, indent: str = "") -> list[str]:
+    """:func:`config_lines` of a remediation towards ``target``, with each top-level line of an
+    ordered list (the profile's ``cli.positional_lines``: ASA ``access-list``) that does not go
+    last in its list typed at its place (``access-list X line 3 …``).
+
+    Without it a line put back by a rollback or a restore would be appended after the list's
+    final ``deny``: the list would not be the one the snapshot had (and the restore would not
+    verify). The place is the line's rank among its list's lines in ``target``; hier_config sends
+    removals first and additions in ``target``'s order, so each insertion finds the lines before
+    it already in place.
+    """
+    rules = [(re.compile(rule.match), rule.insert) for rule in _cli(platform).positional_lines]
+    lines = config_lines(config, indent)
+    if not rules:
+        return lines
+    order: dict[tuple[int, str], list[str]] = {}
+    for child in target.children:
+        for k, (pattern, _) in enumerate(rules):
+            m = pattern.match(child.text)
+            if m is not None:
+                order.setdefault((k, m.group("list")), []).append(child.text)
+                break
+    top = {child.text for child in config.children if not child.text.startswith("no ")}
+    return [_positioned(line, rules, order) if line in top else line for line in lines]
+
+
+def _positioned(line: str, rules: list[tuple[re.Pattern[str], str]], order: dict[tuple[int, str], list[str]]) -> str:
+    """``line`` typed at its rank in its list, unless it goes last (then it is appended)."""
+    for k, (pattern, insert) in enumerate(rules):
+        m = pattern.match(line)
+        if m is None:
+            continue
+        listed = order.get((k, m.group("list")), [])
+        if line in listed and listed.index(line) < len(listed) - 1:
+            return insert.format(**m.groupdict(), n=listed.index(line) + 1)
+        return line
+    return line
 
 
 def banner_end(lines: list[str], start: int) -> int:
@@ -449,7 +502,8 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         """The lines that would undo the loaded candidate, in device syntax."""
         if self._candidate is None:
             return ""
-        lines = config_lines(self._workflow()[2].rollback_config, _cli(self.platform).indent)
+        running, _, workflow = self._workflow()
+        lines = sent_lines(workflow.rollback_config, running, self.platform, _cli(self.platform).indent)
         return "\n".join(lines) + "\n" if lines else ""
 
     # -- commit and rollback ---------------------------------------------------------------
@@ -459,9 +513,9 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
             raise NotImplementedError(f"{self.platform.name}: no commit-confirm timer on this platform")
         mode = self._mode
         reading = self._recent_reading()[0]
-        _, _, workflow = self._workflow()
-        lines = config_lines(workflow.remediation_config)
-        rollback = config_lines(workflow.rollback_config)
+        running, future, workflow = self._workflow()
+        lines = sent_lines(workflow.remediation_config, future, self.platform)
+        rollback = sent_lines(workflow.rollback_config, running, self.platform)
         if lines:
             # Another hand: the lines were computed from ``reading`` (up to running_reuse_seconds
             # old): read again last, refused unless the device is still in that state.
@@ -502,7 +556,7 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
     def _restore(self, target: HConfig) -> bool:
         """Bring the device back to ``target`` (a parsed running config); True when it matches."""
         current = parse(self._running_text(), self.platform)
-        back = config_lines(WorkflowRemediation(current, target).remediation_config)
+        back = sent_lines(WorkflowRemediation(current, target).remediation_config, target, self.platform)
         if back and self._send(back) is not None:
             return False
         after = parse(self._running_text(), self.platform)

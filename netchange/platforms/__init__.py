@@ -182,6 +182,28 @@ class FreeTextRules(FrozenModel):
         return None
 
 
+class PositionalLine(FrozenModel):
+    """Top-level lines that make an ordered list and that the device inserts by position: ASA
+    ``access-list NAME …`` lines, which ``access-list NAME line N …`` puts at line N."""
+
+    match: str
+    """A regex matching such a line as the device prints it (without a position), with the named
+    groups ``list`` (the list the line belongs to) and any the ``insert`` template uses."""
+    insert: str
+    """The line typed at place ``{n}`` (a ``str.format`` template over the groups of ``match``)."""
+
+    @field_validator("match")
+    @classmethod
+    def _names_its_list(cls, value: str) -> str:
+        try:
+            pattern = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"bad regex {value!r}: {exc}") from exc
+        if "list" not in pattern.groupindex:
+            raise ValueError(f"{value!r} has no group named 'list'")
+        return value
+
+
 class CliOptions(FrozenModel):
     """How an SSH command line prints and refuses (netchange's own IOS-style CLI driver)."""
 
@@ -194,6 +216,9 @@ class CliOptions(FrozenModel):
     show_running: str = "show running-config"
     indent: str = " "
     """One level of indentation as the device prints it (hier_config's own is two spaces)."""
+    positional_lines: tuple[PositionalLine, ...] = ()
+    """Lists whose lines a rollback or a restore puts back at their place, not at the end
+    (:func:`netchange.drivers.ios_cli.sent_lines`)."""
 
     @property
     def error_pattern(self) -> str:

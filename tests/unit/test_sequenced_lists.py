@@ -253,3 +253,85 @@ def test_a_route_map_entry_goes_before_a_final_deny_and_after_the_last_otherwise
     assert kind.render(ctx).splitlines()[0] == "route-map bgp-map permit 60"
     kind, ctx = frr_context("route_map", {"name": "bgp-map", "add": [{"seq": 20, "action": "permit"}]})
     assert [c.detail for c in kind.pre_checks(ctx) if not c.passed] == ["seq 20 is taken (seq 20 permit)"]
+
+
+ASA_OUTSIDE_IN = ("access-list OUTSIDE_in extended deny ip host 4.2.2.2 any4 log\n"
+                  "access-list OUTSIDE_in extended permit icmp any4 0.0.0.0 0.0.0.0 unreachable log interval 1\n"
+                  "access-list OUTSIDE_in extended permit icmp any4 0.0.0.0 0.0.0.0 time-exceeded log interval 1\n"
+                  "access-list OUTSIDE_in extended deny ip any4 any4 log\n"
+                  "access-group OUTSIDE_in in interface OUTSIDE\n")
+"""OUTSIDE_in of ciscoconfparse's sample_01.asa (ASA 9.0) and its binding. The whole file cannot be
+read by hier_config (its one-line ASA banners are read as IOS delimited ones): a known limit."""
+
+
+def test_an_asa_line_put_back_by_a_rollback_goes_back_to_its_place() -> None:
+    """A removed ASA line was re-added at the end of its list (after the final deny): the rollback
+    did not restore the list, and the restore could not verify. It is typed at its line now."""
+    fw = StoredDevice("fw1", ASA_OUTSIDE_IN, platform="asa_cli", role="firewall")
+    gone = "access-list OUTSIDE_in extended deny ip host 4.2.2.2 any4 log"
+    h = host_plan(plan_step("config_snippet", {"syntax": "asa", "lines": [f"no {gone}"]}, [fw]))
+    assert h.ok, h.error
+    assert h.diff == f"-{gone}\n"
+    assert h.rollback is not None
+    assert h.rollback.lines == "access-list OUTSIDE_in line 1 extended deny ip host 4.2.2.2 any4 log\n"
+    # The last line of a list goes back last: appended, as typed before.
+    last = "access-list OUTSIDE_in extended deny ip any4 any4 log"
+    h = host_plan(plan_step("config_snippet", {"syntax": "asa", "lines": [f"no {last}"]}, [fw]))
+    assert h.rollback is not None and h.rollback.lines == f"{last}\n"
+
+
+def test_asa_removal_then_insertion_roll_back_to_the_same_order() -> None:
+    running = ("access-list outside_in remark web\n"
+               "access-list outside_in extended permit tcp any host 10.1.1.10 eq 443\n"
+               "access-list outside_in extended permit udp any host 10.1.1.53 eq 53\n"
+               "access-list outside_in extended deny ip any any log\n")
+    fw = StoredDevice("fw1", running, platform="asa_cli", role="firewall")
+    removed = {"action": "permit", "protocol": "tcp", "source": "any", "destination": "10.1.1.10/32", "port": 443}
+    added = {"action": "permit", "protocol": "tcp", "source": "10.0.0.0/8", "destination": "10.1.1.6/32", "port": 443,
+             "after": "extended permit udp any host 10.1.1.53 eq 53"}
+    h = host_plan(plan_step("acl_entries", {"acl": "outside_in", "add": [added], "remove": [removed]}, [fw]))
+    assert h.ok, h.error
+    assert h.diff.splitlines() == [
+        "-access-list outside_in extended permit tcp any host 10.1.1.10 eq 443",
+        "+access-list outside_in line 3 extended permit tcp 10.0.0.0 255.0.0.0 host 10.1.1.6 eq 443"]
+    assert h.rollback is not None
+    assert h.rollback.lines.splitlines() == [
+        "no access-list outside_in line 3 extended permit tcp 10.0.0.0 255.0.0.0 host 10.1.1.6 eq 443",
+        "access-list outside_in line 2 extended permit tcp any host 10.1.1.10 eq 443"]
+    # Replayed as an ASA keeps the list (insert at a line, remove by content, append otherwise):
+    # the change gives the order asked for, its rollback the order the list had.
+    listed = running.splitlines()
+    after = asa_replay(listed, h.candidate.splitlines())
+    assert after[2] == "access-list outside_in extended permit tcp 10.0.0.0 255.0.0.0 host 10.1.1.6 eq 443"
+    assert asa_replay(after, h.rollback.lines.splitlines()) == listed
+
+
+def asa_replay(listed: list[str], commands: list[str]) -> list[str]:
+    """What an ASA does to its access-list lines with these commands (one list, lines from 1)."""
+    out = list(listed)
+    for command in filter(None, commands):
+        negated = command.startswith("no ")
+        m = re.match(r"^(?:no )?access-list (\S+) (?:line (\d+) )?(.*)$", command)
+        assert m is not None, command
+        line = f"access-list {m.group(1)} {m.group(3)}"
+        if negated:
+            out.remove(line)
+        elif m.group(2):
+            out.insert(int(m.group(2)) - 1, line)
+        else:
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize(("platform", "answer"), [
+    ("ios_cli", "% Duplicate sequence number"),
+    ("asa_cli", "WARNING: <OUTSIDE_in> found duplicate element"),
+])
+def test_the_devices_refusal_of_a_taken_place_stops_the_commit(platform: str, answer: str) -> None:
+    """What the device prints when a number or a line is taken is one of the profile's error
+    strings: the driver stops the commit there and undoes what it sent (netmiko's error_pattern)."""
+    from netchange.platforms import load_profile
+
+    cli = load_profile(platform).cli
+    assert cli is not None
+    assert re.search(cli.error_pattern, f"R1(config-ext-nacl)#25 permit tcp any any eq 443\n{answer}\n")
