@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from netchange.plan._gates import Verdict as Verdict
     from netchange.plan._gates import precheck_failed as precheck_failed
     from netchange.plan._gates import verdict as verdict
+    from netchange.plan._notapplicable import not_applicable_lines as not_applicable_lines
     from netchange.plan._offline import use_stored_configs as use_stored_configs
     from netchange.plan._view import print_plan as print_plan
     from netchange.plan._view import render_document as render_document
@@ -48,6 +49,7 @@ _WHERE = {
     "build_plan": "_build",
     "compute_plan_hash": "_document",
     "host_names": "_backups",
+    "not_applicable_lines": "_notapplicable",
     "open_source": "_backups",
     "plan_contexts": "_build",
     "precheck_failed": "_gates",
@@ -74,6 +76,7 @@ __all__ = [
     "build_plan",
     "compute_plan_hash",
     "host_names",
+    "not_applicable_lines",
     "open_source",
     "plan_contexts",
     "precheck_failed",

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from netchange import redact
 from netchange.plan._document import HostPlan, Plan
+from netchange.plan._notapplicable import not_applicable_lines
 from netchange.report.render import render
 from netchange.vocabulary import Category
 
@@ -81,8 +82,8 @@ def print_plan(plan: Plan, console: Console) -> None:
     summary.add_row("versions", f"policy {plan.policy_version}, rules {plan.rules_version}")
     if plan.unchanged and not plan.no_change:
         summary.add_row("no change", escape(", ".join(plan.unchanged)))
-    for na in plan.not_applicable:
-        summary.add_row("[yellow]not applicable[/]", escape(f"{na.host} (step {na.step}): {na.reason}"))
+    for line in not_applicable_lines(plan.not_applicable):  # once per step and reason
+        summary.add_row("[yellow]not applicable[/]", escape(line))
     failed = [h.host for h in plan.hosts if not h.ok]
     if failed:
         summary.add_row("[red]blocked[/]", f"[red]{len(failed)} host(s) cannot be changed: {', '.join(failed)}[/]")
@@ -100,6 +101,7 @@ def render_document(plan: Plan, fmt: str, *, client: str, version: str = "1.0") 
         fmt,
         {
             "plan": plan,
+            "not_applicable": not_applicable_lines(plan.not_applicable),
             "project": PROJECT,
             "client": client,
             "version": version,

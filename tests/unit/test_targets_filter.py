@@ -98,7 +98,7 @@ def test_the_plan_view_names_them() -> None:
 
     buffer = StringIO()
     print_plan(plan_change(change({"role": "switch"}), fleet()), Console(file=buffer, width=200))
-    assert "not applicable" in buffer.getvalue() and "nc1 (step 0)" in buffer.getvalue()
+    assert "not applicable" in buffer.getvalue() and "step 0: nc1: " in buffer.getvalue()
     assert Category.MINOR.value.upper() in buffer.getvalue()
 
 
@@ -107,6 +107,6 @@ def test_the_plan_documents_name_them(fmt: str) -> None:
     from netchange.plan import render_document
 
     text = render_document(plan_change(change({"role": "switch"}), fleet()), fmt, client="test")
-    assert "Not applicable" in text and "nc1 (step 0)" in text
+    assert "Not applicable" in text and "step 0: nc1: " in text
     narrowed = render_document(plan_change(change({"role": "switch", "syntax": "ios"}), fleet()), fmt, client="t")
     assert "Not applicable" not in narrowed
