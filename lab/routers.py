@@ -379,7 +379,8 @@ class Routers:
     def restart(self, ctx: LabContext, host: str) -> bool:
         """Power-cycle router ``host``'s FRR (issue 21 item 4's test): stop its daemons, start them
         again and load the ``frr.conf`` of its run directory (what ``write memory`` wrote), as
-        ``lab up`` does; wait for its OSPF adjacency and BGP session. False: not a router."""
+        ``lab up`` does; wait for its OSPF adjacency, BGP session and BGP routes in the kernel.
+        False: not a router."""
         spec = next((s for s in plan_routers(ctx.instance) if s.name == host), None)
         if spec is None:
             return False
@@ -392,8 +393,11 @@ class Routers:
                    log=run_dir / "zebra.log")
         self._frr(ctx, run_dir, spec.ns, "", DAEMONS[1:])
         self._configure(run_dir, spec.ns)
-        wait_until(lambda: ospf_full(run_dir, spec.ns) and bgp_established(run_dir, spec.ns),
-                   timeout=ADJACENCY_TIMEOUT, what=f"OSPF Full and BGP Established on {host}")
+        # Established is not enough (as in wait_converged): the prefixes arrive in an UPDATE after,
+        # then reach the kernel; the next reader expects the router as 'lab up' left it.
+        wait_until(lambda: ospf_full(run_dir, spec.ns) and bgp_established(run_dir, spec.ns)
+                   and set(ACCEPTED_PREFIXES) <= kernel_routes(spec.ns),
+                   timeout=ADJACENCY_TIMEOUT, what=f"OSPF Full, BGP Established and its routes on {host}")
         return True
 
     # -- start-up pieces -----------------------------------------------------------------------
@@ -443,6 +447,12 @@ class Routers:
             shutil.chown(run_dir, "frr", "frr")
             run_dir.chmod(0o755)
             (run_dir / "frr.conf").write_text(config)
+            # FRR's own list of the daemons a router runs (/etc/frr/daemons, what frrinit.sh
+            # starts): the driver expects each enabled one to answer, even in a session opened
+            # after it stopped and lost its pid file.
+            (run_dir / "daemons").write_text("".join(
+                f"{name}={'yes' if name in DAEMONS else 'no'}\n"
+                for name in ("bgpd", "ospfd", "ospf6d", "ripd", "ripngd", "isisd", "pimd", "ldpd", "staticd")))
         zserv = run_dir / "zserv.api"
         for daemon in daemons:
             command = [str(FRR_DIR / daemon), "-u", "frr", "-g", "frr", "--vty_socket", str(run_dir),

@@ -262,11 +262,31 @@ def foreign_lines(checked: str, now: str, target: str, to_delete: list[str]) -> 
     return [f"+{line}" for line in found] if named else []
 
 
-def daemon_trouble(answering: frozenset[str], at_open: frozenset[str], dead: frozenset[str]) -> list[str]:
+FRR_DAEMONS = frozenset({"zebra", "staticd", "bgpd", "ospfd", "ospf6d", "ripd", "ripngd", "isisd", "pimd",
+                         "pim6d", "ldpd", "nhrpd", "eigrpd", "babeld", "sharpd", "pbrd", "bfdd", "fabricd",
+                         "vrrpd", "pathd"})
+"""The routing daemons FRR's ``daemons`` file can enable (``bgpd=yes``): its other keys
+(``vtysh_enable``, ``zebra_options``...) are not daemons."""
+
+
+def enabled_daemons(daemons_file: str) -> frozenset[str]:
+    """The daemons FRR's ``daemons`` file (``/etc/frr/daemons``: what ``frrinit.sh`` starts)
+    enables: ``bgpd=yes`` lines, shell syntax (quotes, comments, spaces) allowed."""
+    found = set()
+    for line in daemons_file.splitlines():
+        name, sep, value = line.split("#", 1)[0].strip().partition("=")
+        if sep and name.strip() in FRR_DAEMONS and value.strip().strip("\"'").lower() == "yes":
+            found.add(name.strip())
+    return frozenset(found)
+
+
+def daemon_trouble(answering: frozenset[str], at_open: frozenset[str], dead: frozenset[str],
+                   enabled: frozenset[str] = frozenset()) -> list[str]:
     """The daemons that do not answer vtysh although they should: those that answered when the
-    session opened, and those whose pid file names a process that no longer exists (a daemon
-    that crashed before this session, which ``show daemons`` alone would not reveal)."""
-    return sorted((at_open | dead) - answering)
+    session opened, those whose pid file names a process that no longer exists (a daemon that
+    crashed before this session, which ``show daemons`` alone would not reveal), and those the
+    router's ``daemons`` file enables (one stopped before the session, its pid file removed)."""
+    return sorted((at_open | dead | enabled) - answering)
 
 
 # -- the driver --------------------------------------------------------------------------------
@@ -304,6 +324,8 @@ class FrrDriver(SshExecDriver):
         """The reading a merge's target was computed from (the target is that reading + the snippet)."""
         self._daemons_at_open: frozenset[str] = frozenset()
         """The daemons that answered vtysh when the session opened."""
+        self._enabled: frozenset[str] = frozenset()
+        """The daemons the router's ``daemons`` file enables (read with every check)."""
 
     # -- session ---------------------------------------------------------------------------
 
@@ -330,22 +352,35 @@ class FrrDriver(SshExecDriver):
 
     def _dead_pids(self) -> str:
         """A shell line printing, on one line, the daemons whose pid file (in the socket
-        directory) names a process that no longer exists: a daemon that died."""
+        directory) names a process that no longer exists (a daemon that died), then the daemons
+        the ``daemons`` file of :attr:`config_dir` enables, each after a ``+``."""
         directory = shlex.quote(self.options.vty_socket or DEFAULT_SOCKET_DIR)
         dead = '{ [ ! -d "/proc/$p" ] || grep -q "^State:.*Z" "/proc/$p/status" 2>/dev/null; }'  # gone, or a zombie
+        names = "|".join(sorted(FRR_DAEMONS))
+        enabled = (f"grep -E '^[[:space:]]*({names})[[:space:]]*=' {shlex.quote(self.config_dir)}/daemons "
+                   "2>/dev/null | tr -d \" \\t\\\"'\" | sed 's/^/+/' | tr '\\n' ' '")
         return (f'( cd {directory} 2>/dev/null && for f in *.pid; do [ -f "$f" ] && p=$(cat "$f") && '
-                f'[ -n "$p" ] && {dead} && printf \'%s \' "${{f%.pid}}"; done ); echo')
+                f'[ -n "$p" ] && {dead} && printf \'%s \' "${{f%.pid}}"; done ); {enabled}; echo')
+
+    @staticmethod
+    def _split_first_line(line: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(the dead daemons, the enabled daemons) from :meth:`_dead_pids`'s line: names, then
+        ``+name=value`` settings of the ``daemons`` file."""
+        words = line.split()
+        dead = frozenset(w for w in words if not w.startswith("+"))
+        return dead, enabled_daemons("\n".join(w[1:] for w in words if w.startswith("+")))
 
     def _daemons(self) -> tuple[frozenset[str], frozenset[str]]:
         """(the daemons vtysh's ``show daemons`` lists, the daemons whose pid file names a dead
-        process), in one exec."""
+        process), in one exec; the daemons the ``daemons`` file enables are kept."""
         rc, out, _ = self.ssh.run(f"{self._dead_pids()}; {self._vtysh} -c 'show daemons'")
-        dead, _, listed = out.partition("\n")
-        return frozenset(listed.split() if rc == 0 else ()), frozenset(dead.split())
+        first, _, listed = out.partition("\n")
+        dead, self._enabled = self._split_first_line(first)
+        return frozenset(listed.split() if rc == 0 else ()), dead
 
     def _check_daemons(self, answering: frozenset[str], dead: frozenset[str], what: str) -> None:
         """Raise :class:`NotAnswering` when a daemon that should answer does not (:func:`daemon_trouble`)."""
-        missing = daemon_trouble(answering, self._daemons_at_open, dead)
+        missing = daemon_trouble(answering, self._daemons_at_open, dead, self._enabled)
         if missing:
             them = "them" if len(missing) > 1 else "it"
             raise NotAnswering(
@@ -358,11 +393,12 @@ class FrrDriver(SshExecDriver):
         so a reading without a daemon that answered when the session opened (or whose process
         died) raises :class:`NotAnswering` rather than show its configuration as removed."""
         rc, out, err = self.ssh.run(f"{self._dead_pids()}; {self._vtysh} -c 'show daemons' -c 'show running-config'")
-        dead, _, rest = out.partition("\n")
+        first, _, rest = out.partition("\n")
+        dead, self._enabled = self._split_first_line(first)
         listed, _, config = rest.partition("\n")
         if listed.strip() in HEADER:  # no daemons line at all: vtysh reached none
             listed, config = "", rest
-        self._check_daemons(frozenset(listed.split()), frozenset(dead.split()), "show running-config")
+        self._check_daemons(frozenset(listed.split()), dead, "show running-config")
         if rc != 0 or "Current configuration" not in config:
             raise CommandErrorException(f"{self.name}: vtysh show running-config failed ({rc}): {err.strip()}")
         return config

@@ -50,6 +50,16 @@ _CHANGED = 5
 """The exit status of the install command when the file is no longer the one checked."""
 RELOAD_SETTLE = 0.3
 """Seconds to wait after SIGHUP before checking that keepalived is still running."""
+SWAP = ("python3 -c 'import ctypes,os,sys;l=ctypes.CDLL(None,use_errno=True);"
+        "sys.exit(l.renameat2(-100,os.fsencode(sys.argv[1]),-100,os.fsencode(sys.argv[2]),2)"
+        " and os.strerror(ctypes.get_errno()))'")
+"""The device's atomic exchange of two names (Linux ``renameat2(RENAME_EXCHANGE)``, through the
+device's python3: coreutils gains ``mv --exchange`` only in 9.5). After it, the old name holds
+exactly what the path held at that instant, so an edit that landed after the hash — in place or
+by an editor's rename — is seen, and put back, instead of being overwritten."""
+BEFORE_SWAP = ""
+"""Shell run on the device just before the exchange: empty; tests put a colleague's edit there,
+in the very window the exchange closes."""
 
 
 # -- pure helpers --------------------------------------------------------------------------------
@@ -141,6 +151,9 @@ class KeepalivedDriver(SshExecDriver):
     """NAPALM-contract driver for keepalived's configuration, reached over SSH."""
 
     Options = KeepalivedOptions
+    write_window_closed: bool | None = None
+    """After a write: whether the device swapped the names atomically (no window left), or had
+    no python3 and renamed (a window of :attr:`write_window_ms`)."""
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
@@ -221,22 +234,32 @@ class KeepalivedDriver(SshExecDriver):
 
     def _install(self, text: str, expected: str, what: str) -> str | None:
         """Write ``text`` beside the file, then in the same remote shell command check that the
-        file is still ``expected`` (its sha256) and only then rename over it and SIGHUP
-        keepalived; what went wrong, or ``None``. The window another hand has is the device's own
-        step from the hash to the rename (:attr:`write_window_ms`, measured there).
+        file is still ``expected`` (its sha256), swap the two names atomically (:data:`SWAP`) and
+        check that what the swap took out is still ``expected``, else swap back; then SIGHUP
+        keepalived. What went wrong, or ``None``. No window is left to another hand: an edit
+        landing between the hash and the swap, in place or by rename, is what the swap takes out,
+        so it is put back and refused. A device without python3 gets a plain rename, and the
+        device's own step from the hash to it is a window (:attr:`write_window_ms`, measured
+        there; ``write_window_closed`` False).
 
-        :raise ChangedMeanwhile: the file is no longer ``expected``: nothing renamed, nothing
+        :raise ChangedMeanwhile: the file is no longer ``expected``: nothing left renamed, nothing
             reloaded, the lines named from a new reading of the file.
         """
         path = shlex.quote(self.path)
         pid_file = shlex.quote(self.pid_file)
         digest = hashlib.sha256(expected.encode()).hexdigest()
+        same = f'[ "$(sha256sum < "$1" | cut -d" " -f1)" = {digest} ]'
+        refuse = f'{{ rm -f "$t"; echo "changed meanwhile" >&2; exit {_CHANGED}; }}'
         script = (f'p=$(cat {pid_file}) && kill -0 "$p" || {{ echo "keepalived is not running" >&2; exit 3; }}; '
                   f't={path}.netchange.$$; cat > "$t" || {{ rm -f "$t"; exit 4; }}; '
                   f'chmod --reference={path} "$t" 2>/dev/null; '
-                  f't0=$(date +%s%N); h=$(sha256sum < {path}) || h=; '
-                  f'[ "${{h%% *}}" = {digest} ] || {{ rm -f "$t"; echo "changed meanwhile" >&2; exit {_CHANGED}; }}; '
-                  f'mv -f "$t" {path} && t1=$(date +%s%N) && kill -HUP "$p" && echo "window_ns $((t1 - t0))"')
+                  f'same() {{ {same}; }}; same {path} || {refuse}; t0=$(date +%s%N); '
+                  f'if command -v {SWAP.split(maxsplit=1)[0]} >/dev/null; then {BEFORE_SWAP}'
+                  # the exchange, then what it took out must be what was checked, else put back
+                  f'{SWAP} "$t" {path} || {{ rm -f "$t"; exit 6; }}; t1=$(date +%s%N); '
+                  f'same "$t" || {{ {SWAP} "$t" {path}; {refuse}; }}; rm -f "$t"; '
+                  f'else {BEFORE_SWAP}mv -f "$t" {path}; t1=$(date +%s%N); echo "swap none"; fi; '
+                  f'kill -HUP "$p" && echo "window_ns $((t1 - t0))"')
         self._writing()
         rc, out, err = self.ssh.run(script, stdin=text)
         if rc == _CHANGED:
@@ -247,9 +270,12 @@ class KeepalivedDriver(SshExecDriver):
                                    "refused, nothing written: (the file changed, then changed back)")
         if rc != 0:
             return f"write and reload failed ({rc}): {err.strip()[:300]}"
-        window = out.split()[-1] if out.startswith("window_ns ") else ""
+        window = out.split()[-1] if "window_ns " in out else ""
         if window.isdigit():
+            # With the exchange, an edit inside this window is caught after it (nothing lost);
+            # without python3 on the device (``swap none``), one landing in it is overwritten.
             self.write_window_ms = int(window) / 1e6
+            self.write_window_closed = "swap none" not in out
         time.sleep(RELOAD_SETTLE)
         if self.daemon_pid() is None:
             return "keepalived is no longer running after the reload"

@@ -221,3 +221,79 @@ def test_keepalived_write_refused_when_the_file_changes_after_the_check(
     with pytest.raises(ChangedMeanwhile, match="chk_netchange_hand"):
         dev.commit_config()
     assert path.read_text() == keepalived_back + "\n" + HAND_BLOCK
+
+
+# -- keepalived: a hand edit inside the device's own step, between the hash and the swap ---------
+
+
+def _hand_in_the_swap_window(path: Path, how: str) -> str:
+    """Shell the device runs just before the swap (``keepalived.BEFORE_SWAP``): the colleague's
+    block appended in place (``>>``: the same inode), or written by an editor that saves to a new
+    file and renames it over the old one (vim's default): the two ways a file changes."""
+    quoted = HAND_BLOCK.replace("\n", "\\n").replace('"', '\\"')
+    if how == "in place":
+        return f'printf "\\n{quoted}" >> {path}; '
+    return f'cp {path} {path}.hand && printf "\\n{quoted}" >> {path}.hand && mv {path}.hand {path}; '
+
+
+@pytest.mark.parametrize("how", ["in place", "by rename"])
+def test_keepalived_commit_puts_back_an_edit_landing_between_the_hash_and_the_swap(
+        nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str,
+        monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """The window that was left (the device's ~12 ms from the hash to the rename) is closed: the
+    names are swapped atomically and what the swap took out is checked, so the colleague's edit
+    is put back, the commit refused and the edit named — not overwritten."""
+    from netchange.drivers import keepalived
+
+    path = _keepalived_file(nornir)
+    dev = open_driver(VRRP)
+    dev.get_config(retrieve="running")
+    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    monkeypatch.setattr(keepalived, "BEFORE_SWAP", _hand_in_the_swap_window(path, how))
+    with pytest.raises(ChangedMeanwhile, match="chk_netchange_hand"):
+        dev.commit_config()
+    assert path.read_text() == keepalived_back + "\n" + HAND_BLOCK  # read on disk, not by the driver
+    assert not list(path.parent.glob(f"{path.name}.netchange.*"))  # no candidate left beside it
+
+
+def test_keepalived_restore_alarms_on_an_edit_landing_between_the_hash_and_the_swap(
+        nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from netchange.drivers import keepalived
+
+    path = _keepalived_file(nornir)
+    dev = open_driver(VRRP)
+    snapshot = dev.get_config(retrieve="running")["running"]
+    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    dev.commit_config()
+    assert dev.write_window_closed is True  # the lab's device swaps atomically
+    after = dev.get_config(retrieve="running")["running"]
+    monkeypatch.setattr(keepalived, "BEFORE_SWAP", _hand_in_the_swap_window(path, "in place"))
+    report = restore_host(dev, snapshot, after=after)
+    assert not report.verified
+    assert any("chk_netchange_hand" in error for error in report.errors), report.errors
+    assert path.read_text() == after + "\n" + HAND_BLOCK  # the edit kept, the change not undone over it
+    path.write_text(after)
+    monkeypatch.undo()
+    report = restore_host(dev, snapshot, after=after)
+    assert report.verified, report.errors
+    assert path.read_text() == keepalived_back
+
+
+def test_keepalived_without_python3_on_the_device_renames_and_says_the_window_is_open(
+        nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from netchange.drivers import keepalived
+
+    monkeypatch.setattr(keepalived, "SWAP", keepalived.SWAP.replace("python3", "python3-not-installed", 1))
+    path = _keepalived_file(nornir)
+    dev = open_driver(VRRP)
+    snapshot = dev.get_config(retrieve="running")["running"]
+    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    dev.commit_config()
+    assert dev.write_window_closed is False and dev.write_window_ms is not None
+    after = path.read_text()
+    assert after != keepalived_back
+    report = restore_host(dev, snapshot, after=after)
+    assert report.verified, report.errors
+    assert path.read_text() == keepalived_back

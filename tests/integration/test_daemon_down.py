@@ -54,3 +54,24 @@ def test_a_dead_bgpd_is_not_answering_not_someone_else(
     finally:
         lab.restart(ROUTER)  # bgpd back, from the run directory's frr.conf (the change not saved)
     assert vtysh(run_dir, "show running-config", ns=ns) == before
+
+
+def test_a_daemon_stopped_before_the_session_without_its_pid_file_is_not_answering(
+        lab: LabManager, nornir: Any, open_driver: Callable[[str], Any]) -> None:
+    """bgpd stopped cleanly before anyone connected (its pid file removed, as a clean stop does):
+    neither ``show daemons`` nor a pid file tells it; the router's ``daemons`` file (FRR's
+    /etc/frr/daemons, which enables bgpd) does, so the reading is refused, not shown without BGP."""
+    data = nornir.inventory.hosts[ROUTER].data
+    run_dir, ns = Path(data["vty_socket"]), str(data["namespace"])
+    before = vtysh(run_dir, "show running-config", ns=ns)
+    assert "router bgp" in before
+    pid_file = run_dir / "bgpd.pid"
+    os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+    pid_file.unlink()
+    try:
+        dev = open_driver(ROUTER)
+        with pytest.raises(NotAnswering, match="bgpd"):
+            dev.get_config(retrieve="running")
+    finally:
+        lab.restart(ROUTER)
+    assert vtysh(run_dir, "show running-config", ns=ns) == before

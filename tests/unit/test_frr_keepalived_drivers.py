@@ -212,3 +212,13 @@ def test_a_daemon_that_answered_at_open_or_died_is_named() -> None:
     assert daemon_trouble(everyone, everyone, frozenset()) == []
     assert daemon_trouble(everyone - {"bgpd"}, everyone, frozenset()) == ["bgpd"]
     assert daemon_trouble(everyone - {"bgpd"}, everyone - {"bgpd"}, frozenset({"bgpd"})) == ["bgpd"]
+    # Stopped before the session opened and its pid file gone: only FRR's daemons file knows.
+    assert daemon_trouble(everyone - {"bgpd"}, everyone - {"bgpd"}, frozenset(), frozenset({"bgpd"})) == ["bgpd"]
+
+
+def test_the_daemons_file_is_read_as_frr_reads_it() -> None:
+    from netchange.drivers.frr import enabled_daemons
+
+    text = ('# which daemons to start\nbgpd=yes\nospfd = "yes"\nripd=no\n#ldpd=yes\nisisd=\'no\'\n'
+            'vtysh_enable=yes\nzebra_options="  -A 127.0.0.1 -s 90000000"\nbgpd_options="-A 127.0.0.1"\n')
+    assert enabled_daemons(text) == {"bgpd", "ospfd"}
