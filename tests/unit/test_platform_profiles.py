@@ -247,3 +247,40 @@ def test_merge_scope_keeps_a_banner_whole_so_it_is_replaced() -> None:
     assert diff_configs(scoped, scoped.future(candidate)) == diff_configs(whole, whole.future(candidate))
     rollback = config_lines(WorkflowRemediation(scoped, scoped.future(candidate)).rollback_config)
     assert rollback == ["banner motd ^C\nOld notice\nsecond line\n^C"]
+
+
+def test_threads_asking_for_the_first_time_share_one_hier_config_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the crash matrix: a recover restores two switches in parallel, each thread's first
+    parse made its own driver class, and hier_config refused to compare a configuration parsed in
+    one thread with one parsed in the other. hier_config's first construction is made slow here
+    (as on a loaded machine) so that the threads really do ask at the same time."""
+    import threading
+    import time
+
+    from hier_config import WorkflowRemediation
+
+    from netchange.drivers import ios_cli
+
+    real = ios_cli.get_hconfig_driver
+
+    def slow(platform: Any) -> Any:
+        time.sleep(0.05)
+        return real(platform)
+
+    monkeypatch.setattr(ios_cli, "get_hconfig_driver", slow)
+    ios_cli._hier_driver.cache_clear()
+    start = threading.Barrier(4)
+    parsed: list[Any] = []
+
+    def first_parse(text: str) -> None:
+        start.wait()
+        parsed.append(parse(text, IOS))
+
+    threads = [threading.Thread(target=first_parse, args=(f"vlan {10 + i}\n name v{i}\n",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ios_cli._hier_driver.cache_clear()  # the next tests get a driver made without the slow stand-in
+    assert len({id(type(p.driver)) for p in parsed}) == 1
+    WorkflowRemediation(parsed[0], parsed[1])  # the restore's comparison: no ValueError
