@@ -112,9 +112,22 @@ def foreign_lines(driver: Any, current: str, snapshot: str, *, after: str | None
     now = normalize(driver, current)
     if after is not None:
         return [sign + line for sign, _, line in config_changes(normalize(driver, after), now)]
-    own = diff_paths(diff)
+    own = {(sign, _unplaced(path)) for sign, path in diff_paths(diff)}
     return [sign + line for sign, path, line in config_changes(normalize(driver, snapshot), now)
-            if (sign, path) not in own]
+            if (sign, _unplaced(path)) not in own]
+
+
+_PLACE = (re.compile(r"^\d+\s+"), re.compile(r"^(access-list\s+\S+)\s+line\s+\d+\b"))
+"""Where an entry of a sequenced list is typed, not what it is: IOS's ``25 permit …`` (classic IOS
+prints a named ACL's entries without their numbers) and ASA's ``access-list X line 4 …`` (the
+running configuration never shows ``line``)."""
+
+
+def _unplaced(path: Path) -> Path:
+    """``path`` with its last line's place in its list left out (:data:`_PLACE`): the plan types
+    an entry at a number or a line, the device may print it without, and it is the same entry."""
+    last = _PLACE[1].sub(r"\1", _PLACE[0].sub("", path[-1]))
+    return (*path[:-1], last)
 
 
 def brief_lines(lines: list[str], limit: int = 6) -> str:

@@ -116,6 +116,37 @@ def test_a_line_the_plan_has_elsewhere_is_not_the_changes_own() -> None:
     assert foreign_lines(ios(), now, IOS_SNAPSHOT, diff=VLAN30_DIFF) == ["- name servers", "+ name backup"]
 
 
+ACL_SNAPSHOT = """\
+hostname sw-doif-core1
+!
+ip access-list extended MGMT
+ permit tcp 10.0.0.0 0.0.0.255 any eq 22
+ deny   ip any any log
+!
+end
+"""
+
+
+def test_an_entry_typed_at_its_number_is_the_changes_own_though_the_device_prints_none() -> None:
+    # Classic IOS prints a named ACL's entries without their sequence numbers; the plan types the
+    # entry at its number (issue 22 item 2). A recover after a crash between the commit and its
+    # record must still see it as the change's own (a false alarm fails the recover).
+    diff = " ip access-list extended MGMT\n+ 15 permit tcp 10.0.1.0 0.0.0.255 any eq 22\n"
+    now = ACL_SNAPSHOT.replace(" deny", " permit tcp 10.0.1.0 0.0.0.255 any eq 22\n deny")
+    assert foreign_lines(ios(), now, ACL_SNAPSHOT, diff=diff) == []
+    # ... and an entry someone else added in the same list is still theirs, named
+    rogue = now.replace(" deny", " permit ip any any\n deny")
+    assert foreign_lines(ios(), rogue, ACL_SNAPSHOT, diff=diff) == ["+ permit ip any any"]
+
+
+def test_an_asa_line_typed_at_its_place_is_the_changes_own() -> None:
+    snapshot = "access-list OUT extended permit tcp any host 192.0.2.10 eq 443\naccess-list OUT extended deny ip any any\n"
+    now = ("access-list OUT extended permit tcp any host 192.0.2.10 eq 443\n"
+           "access-list OUT extended permit tcp any host 192.0.2.11 eq 443\naccess-list OUT extended deny ip any any\n")
+    diff = "+access-list OUT line 2 extended permit tcp any host 192.0.2.11 eq 443\n"
+    assert foreign_lines(ios(), now, snapshot, diff=diff) == []
+
+
 def test_with_the_state_the_change_left_every_difference_is_foreign() -> None:
     now = IOS_WITH_VLAN30.replace("vlan 30\n name backup\n!\n", "vlan 30\n name backup\n!\nvlan 31\n!\n")
     assert foreign_lines(ios(), now, IOS_SNAPSHOT, after=IOS_WITH_VLAN30) == ["+vlan 31"]
