@@ -140,7 +140,8 @@ def test_an_entry_typed_at_its_number_is_the_changes_own_though_the_device_print
 
 
 def test_an_asa_line_typed_at_its_place_is_the_changes_own() -> None:
-    snapshot = "access-list OUT extended permit tcp any host 192.0.2.10 eq 443\naccess-list OUT extended deny ip any any\n"
+    snapshot = ("access-list OUT extended permit tcp any host 192.0.2.10 eq 443\n"
+                "access-list OUT extended deny ip any any\n")
     now = ("access-list OUT extended permit tcp any host 192.0.2.10 eq 443\n"
            "access-list OUT extended permit tcp any host 192.0.2.11 eq 443\naccess-list OUT extended deny ip any any\n")
     diff = "+access-list OUT line 2 extended permit tcp any host 192.0.2.11 eq 443\n"
