@@ -156,15 +156,21 @@ def merge_scope(running: str, candidate: HConfig) -> str:
     and rollback computed on those blocks equal the ones computed on the whole configuration
     (tests/unit/test_cli_merge_scope.py checks it over every change type and assorted lines).
     Kept: a block whose header is a candidate top-level line, or its negation (``no X`` / ``X``);
-    and every single-line top-level command sharing a candidate line's first word, which is
-    where hier_config's idempotent replacements (``hostname``, ``logging …``) find their old line.
+    a block whose header a candidate's ``no X`` names by its first words (``no route-map M``
+    removes ``route-map M permit 10`` and its lines: hier_config's ``future()`` reads a shorthand
+    negation so, and without the block the rollback would type ``route-map M``, a new empty
+    entry); and every single-line top-level command sharing a candidate line's first word, which
+    is where hier_config's idempotent replacements (``hostname``, ``logging …``) find their old line.
     """
     exact: set[str] = set()
     words: set[str] = set()
+    shorthand: list[str] = []
     for child in candidate.children:
         base = child.text.removeprefix("no ")
         exact.update((child.text, base, f"no {base}"))
         words.add(base.split(" ", 1)[0])
+        if child.text.startswith("no "):
+            shorthand.append(f"{base} ")
     lines = running.splitlines()
     kept: list[str] = []
     i = 0
@@ -176,7 +182,8 @@ def merge_scope(running: str, candidate: HConfig) -> str:
             end += 1
         header = lines[i].strip()
         single = end == i + 1 or _is_banner(lines[i])  # a banner is one command over several lines
-        if header in exact or (single and header.removeprefix("no ").split(" ", 1)[0] in words):
+        if (header in exact or header.startswith(tuple(shorthand))
+                or (single and header.removeprefix("no ").split(" ", 1)[0] in words)):
             kept.extend(lines[i:end])
         i = end
     return "\n".join(kept) + "\n" if kept else ""

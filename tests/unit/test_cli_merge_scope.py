@@ -47,6 +47,9 @@ ip access-list extended EDGE-IN
 ip route 0.0.0.0 0.0.0.0 10.20.0.254
 ip route 10.50.0.0 255.255.0.0 10.20.0.253
 snmp-server community public RO
+route-map EDGE-OUT permit 10
+ match ip address EDGE-IN
+route-map EDGE-OUT deny 20
 """
 
 RAW = [
@@ -66,6 +69,10 @@ RAW = [
     "no snmp-server community public RO",
     "ip access-list extended EDGE-IN\n no 10\n 20 permit ip any any",
     "vlan 20\n name servers2",
+    # A shorthand negation removes every entry of the route-map (hier_config's future() reads it
+    # so): its blocks are in the scope, else the rollback would be `route-map EDGE-OUT`, a new
+    # empty entry 10 (issue 22 item 4).
+    "no route-map EDGE-OUT",
 ]
 
 RENDERS: list[tuple[str, dict[str, Any]]] = [
