@@ -12,6 +12,7 @@ from netchange.authoring import check, has_section
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, DeviceText, InterfaceName, VlanId
+from netchange.tasks._vlans import vlan_exists_check
 from netchange.vocabulary import Perimeter, Role
 
 _TTP = files(__package__ or "netchange.tasks") / "templates" / "access_port" / "ios_interfaces.ttp"
@@ -45,8 +46,8 @@ class AccessPort(ChangeType[AccessPortParams]):
             for ifname in ctx.params.interfaces
         ]
         if ctx.params.access_vlan is not None:
-            vid = ctx.params.access_vlan
-            checks.append(check(f"vlan {vid} exists", has_section(ctx.running, f"vlan {vid}")))
+            # Read where the switch keeps its VLANs: a VTP server's are in vlan.dat, not in the text.
+            checks.append(vlan_exists_check(ctx, ctx.params.access_vlan))
         return checks
 
     def post_checks(self, ctx: Context[AccessPortParams]) -> list[CheckResult]:

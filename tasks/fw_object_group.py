@@ -2,6 +2,14 @@
 
 On ASA a network object-group; on nftables a named set. Creating the group itself is a new
 object of the firewall database (medium): not this type's job.
+
+On ASA the pre-checks read what the group matches, not its lines (:mod:`netchange.tasks._asa_objects`:
+nested ``group-object``, objects, names, subnets and ranges). An address the group already matches
+is a failed pre-check naming the entry that covers it, as an address already listed is: the
+request says "add", the reviewer approves that text, and the firewall would take a second,
+redundant entry, one that keeps the address in the group when the covering entry is later removed
+(a dependency nobody asked for). An address removed that the group still matches through another
+entry fails too: removing the line would not take it out of the group.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from netchange.authoring import check, cisco_endpoint, has_section, section
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, SafeName
+from netchange.tasks._asa_objects import Definitions, Entry, Expansion, covering
 from netchange.vocabulary import Perimeter, Role
 
 
@@ -59,6 +68,8 @@ class FwObjectGroup(ChangeType[FwObjectGroupParams]):
         return cisco_endpoint(net, wildcard=False) if ctx.syntax == "asa" else nft_element(net)
 
     def pre_checks(self, ctx: Context[FwObjectGroupParams]) -> list[CheckResult]:
+        if ctx.syntax == "asa":
+            return asa_pre_checks(ctx.params, ctx.running)
         members = self._members(ctx)
         checks = [check(f"group {ctx.params.group} exists", members is not None)]
         if members is None:
@@ -70,9 +81,50 @@ class FwObjectGroup(ChangeType[FwObjectGroupParams]):
 
     def post_checks(self, ctx: Context[FwObjectGroupParams]) -> list[CheckResult]:
         members = self._members(ctx) or set()
-        return [check(f"{n} in {ctx.params.group}", self._key(ctx, n) in members) for n in ctx.params.add] + [
+        added = [check(f"{n} in {ctx.params.group}", self._key(ctx, n) in members) for n in ctx.params.add]
+        if ctx.syntax == "asa":
+            # Gone means no longer matched, through any entry (the pre-check made sure none other did).
+            expansion = Definitions.read(ctx.running).expand(ctx.params.group) or Expansion()
+            return added + [check(f"{n} gone from {ctx.params.group}", not (cover := covering(expansion, n)),
+                                  f"still matched through {_through(cover)}" if cover else "")
+                            for n in ctx.params.remove]
+        return added + [
             check(f"{n} gone from {ctx.params.group}", self._key(ctx, n) not in members) for n in ctx.params.remove
         ]
+
+
+def asa_pre_checks(params: FwObjectGroupParams, running: str) -> list[CheckResult]:
+    """The ASA pre-checks, on what the group matches (see the module docstring)."""
+    group = params.group
+    definitions = Definitions.read(running)
+    expansion = definitions.expand(group)
+    checks = [check(f"group {group} exists", expansion is not None,
+                    "" if expansion is not None else f"no object-group network {group} in the configuration")]
+    if expansion is None:
+        return checks
+    unresolved = f"not expanded: {'; '.join(expansion.unresolved)}" if expansion.unresolved else ""
+    for net in params.add:
+        cover = covering(expansion, net)
+        detail = f"already in {group} through {_through(cover)}" if cover else unresolved
+        checks.append(check(f"{net} not yet in {group}", not cover, detail))
+    removed = {f"network-object {cisco_endpoint(n, wildcard=False)}" for n in params.remove}
+    remaining = Expansion(entries=[e for e in expansion.entries if e.via[0] not in removed])
+    for net in params.remove:
+        line = f"network-object {cisco_endpoint(net, wildcard=False)}"
+        if line not in definitions.groups[group]:
+            cover = covering(expansion, net)
+            detail = (f"not a line of {group}: matched through {_through(cover)}" if cover
+                      else f"no line {line!r} in {group}")
+            checks.append(check(f"{net} is in {group}", False, detail))
+            continue
+        still = covering(remaining, net)
+        checks.append(check(f"{net} is in {group}", not still,
+                            f"{group} would still match it through {_through(still)}" if still else line))
+    return checks
+
+
+def _through(entries: list[Entry]) -> str:
+    return "; ".join(entry.describe() for entry in entries)
 
 
 def nft_set_elements(ruleset: str, name: str) -> set[str] | None:

@@ -7,13 +7,16 @@ from the diff, this type only produces it.
 from __future__ import annotations
 
 import ipaddress
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from netchange.authoring import check, has_section
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, DeviceText, SafeName, VlanId
+from netchange.tasks._vlans import vlan_database_check, vlans_in_config
 from netchange.vocabulary import Perimeter, Role
+
+__all__ = ["Svi", "Vlan", "VlanParams", "vlans_in_config"]
 
 
 class Svi(StrictModel):
@@ -28,16 +31,6 @@ class VlanParams(StrictModel):
     svi: Svi | None = None
 
 
-def vlans_in_config(running: str) -> set[int]:
-    """VLAN ids defined by top-level ``vlan N`` lines of a configuration."""
-    found = set()
-    for line in running.splitlines():
-        words = line.split()
-        if len(words) == 2 and words[0] == "vlan" and words[1].isdigit() and not line.startswith(" "):
-            found.add(int(words[1]))
-    return found
-
-
 class Vlan(ChangeType[VlanParams]):
     name = "vlan"
     perimeter = Perimeter.NETWORK
@@ -47,21 +40,21 @@ class Vlan(ChangeType[VlanParams]):
 
     def pre_checks(self, ctx: Context[VlanParams]) -> list[CheckResult]:
         vid = ctx.params.vlan_id
-        in_config = vlans_in_config(ctx.running)
         name = f"vlan {vid} is free"
-        if ctx.syntax != "ios" or any(2 <= v <= 1001 for v in in_config):
+
+        def from_config(vlans: set[int]) -> CheckResult:
             # The running configuration holds the VLAN database (IOS in VTP transparent/off mode,
             # the NETCONF model): it answers without another round trip to the device.
-            free = vid not in in_config
-            checks = [check(name, free, "per running config" if free else f"VLAN {vid} exists (running config)")]
-        else:
+            free = vid not in vlans
+            return check(name, free, "per running config" if free else f"VLAN {vid} exists (running config)")
+
+        def vlan_database(rows: dict[str, dict[str, Any]]) -> CheckResult:
             # VTP server/client: normal-range VLANs live in vlan.dat, not in the running config,
             # so only the device can answer (an offline plan reports it not run).
-            def vlan_database() -> CheckResult:
-                free = not any(row.get("vlan_id") == str(vid) for row in ctx.parse("show vlan brief"))
-                return check(name, free, "per show vlan brief" if free else f"VLAN {vid} exists (show vlan brief)")
+            free = str(vid) not in rows
+            return check(name, free, "per show vlan brief" if free else f"VLAN {vid} exists (show vlan brief)")
 
-            checks = [ctx.device_check(name, vlan_database)]
+        checks = [vlan_database_check(ctx, name, vlan_database, from_config)]
         if ctx.params.svi and ctx.syntax == "ios":
             svi_free = not has_section(ctx.running, f"interface Vlan{vid}")
             checks.append(check(f"interface Vlan{vid} is free", svi_free))
