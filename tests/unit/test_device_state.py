@@ -3,7 +3,7 @@
 Finding 1: ``access_port`` on a VTP server failed its pre-check "vlan 103 exists" although the
 switch uses VLAN 103 on other ports: a VTP server or client keeps its normal-range VLANs in
 vlan.dat, not in the running configuration. The Catalyst 6500 of the corpus
-(``ios/ciscoconfparse_sample_04.ios``, ``SOURCES.yaml``) is such a switch: eight ports in VLAN 103,
+(``ios/ciscoconfparse_sample_04.ios``, ``SOURCES.yaml``) is such a switch: six ports in VLAN 103,
 no ``vlan`` line. Now the check reads ``show vlan brief`` live (parsed with ntc-templates, as
 ``vlan`` does) and an offline plan reports it "not run offline", never passed or failed.
 
