@@ -48,6 +48,7 @@ from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
 from netchange.drivers.base import DriverOptions, NetchangeDriver, NoCommitConfirm, check_read_only
+from netchange.drivers.cli_order import in_reference_order
 from netchange.drivers.diffformat import hier_diff
 from netchange.drivers.errors import (
     CommitRefused,
@@ -224,9 +225,12 @@ def sent_lines(config: HConfig, target: HConfig, platform: PlatformProfile, inde
     verify). The place is the line's rank among its list's lines in ``target``; hier_config sends
     removals first and additions in ``target``'s order, so each insertion finds the lines before
     it already in place.
+
+    The top-level blocks are typed in reference order (:func:`netchange.drivers.cli_order.in_reference_order`):
+    a name defined before a line uses it, a user removed before what it uses.
     """
     rules = [(re.compile(rule.match), rule.insert) for rule in _cli(platform).positional_lines]
-    lines = config_lines(config, indent)
+    lines = config_lines(in_reference_order(config, platform), indent)
     if not rules:
         return lines
     order: dict[tuple[int, str], list[str]] = {}

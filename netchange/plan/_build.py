@@ -35,6 +35,7 @@ from netchange.plan._document import (
     Rollback,
     compute_plan_hash,
 )
+from netchange.plan._references import reference_check
 from netchange.platforms import syntax_of
 from netchange.request import check_host_count
 from netchange.vocabulary import Category, Role
@@ -217,6 +218,16 @@ def _plan_host(task: Task, targets: Mapping[str, PlanTarget], change: ChangeRequ
         finally:
             # Plan never commits: the candidate is always dropped, whatever happened.
             driver.discard_config()
+        # Names the change leaves used and undefined, judged on the configuration it leads to
+        # (issue 22 item 4): a pre-check that needs the candidate, so it runs once it is known.
+        references = reference_check(running, candidate, platform=target.platform,
+                                     syntax=target.syntax) if diff.strip() else None
+        if references is not None:
+            checks = (*checks, references)
+            if references.failed:
+                plan = target.planned(pre_checks=checks, running_hash=text_hash(normalize(driver, running)),
+                                      error=f"pre-check failed: {references.name}")
+                return Result(host=host, result=plan, failed=True)
         # An empty diff is no change, not a minor one: the host gets no category (issue 22 item 6).
         classification = classify_diff(
             diff, platform=classify_platform(target.platform, target.syntax, ruleset), role=target.role,

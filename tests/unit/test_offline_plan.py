@@ -120,7 +120,7 @@ def test_minor_change_planned_offline_prints_the_plan_and_exits_0(
     assert "Building configuration" not in host["diff"] + host["rollback"]["lines"]
     assert host["rollback"]["strategy"] == "lines" and "shutdown" in host["rollback"]["lines"]
     assert {c["name"]: c["passed"] for c in host["pre_checks"]} == {
-        "FastEthernet0/12 exists": True, "vlan 20 exists": True}
+        "FastEthernet0/12 exists": True, "vlan 20 exists": True, "referenced structures are defined": True}
     assert any("minor" in r["paq_item"] for r in plan["reasons"])
     assert plan["requirements"]
     assert no_network == []
@@ -156,9 +156,10 @@ def test_check_needing_the_device_is_reported_not_run_offline(
     assert result.code == 0, result.err
     host = plan_json(result)["hosts"]
     host = host[ACCESS] if isinstance(host, dict) else host[0]
-    (vlan_free,) = host["pre_checks"]
+    vlan_free, references = host["pre_checks"]
     assert vlan_free["passed"] is False
     assert vlan_free["not_run"] == "not run offline: needs the live device"
+    assert references["name"] == "referenced structures are defined" and references["passed"] is True
     assert "+vlan 300" in host["diff"]
     assert no_network == []
 

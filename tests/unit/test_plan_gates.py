@@ -127,6 +127,7 @@ def test_junit_has_a_case_per_host_per_pre_check_and_the_gate(
     assert set(cases) == {
         (f"{change_id}.{ACCESS}", "plan"), (f"{change_id}.{ACCESS}", "pre-check: FastEthernet0/12 exists"),
         (f"{change_id}.{ACCESS}", "pre-check: vlan 20 exists"),
+        (f"{change_id}.{ACCESS}", "pre-check: referenced structures are defined"),  # once the candidate is known
         (f"{change_id}.doif-sw-acc-02", "plan"), (f"{change_id}.doif-sw-acc-02", "pre-check: FastEthernet0/12 exists"),
         (f"{change_id}.doif-sw-acc-02", "pre-check: vlan 20 exists"),
         (change_id, "category below medium"),
@@ -135,7 +136,7 @@ def test_junit_has_a_case_per_host_per_pre_check_and_the_gate(
     assert failure is not None and failure.get("type") == "precheck_failed"
     assert cases[(f"{change_id}.{ACCESS}", "plan")].find("failure") is None
     assert cases[(change_id, "category below medium")].find("failure") is None  # minor stays below
-    assert suite.get("tests") == "7" and suite.get("failures") == "2"
+    assert suite.get("tests") == "8" and suite.get("failures") == "2"
     assert junit.stat().st_mode & 0o077 == 0  # reports carry diffs: private from creation
 
 
