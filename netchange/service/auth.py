@@ -65,9 +65,7 @@ def set_cookie(response: Response, service: Service, name: str, value: str, max_
 def signin_form(request: Request, *, error: str = "", login: str = "", status_code: int = 200) -> HTMLResponse:
     service = service_of(request)
     cookie, token = service.sessions.pre_token()
-    html = service.templates.get_template("signin.html").render(
-        error=error, login=login, csrf=token, session=None, title="Sign in"
-    )
+    html = service.render("signin.html", error=error, login=login, csrf=token, session=None, title="Sign in")
     response = HTMLResponse(html, status_code=status_code)
     set_cookie(response, service, PRE_COOKIE, cookie, 3600)
     return response

@@ -9,6 +9,13 @@ ends the stream with an ``end`` event once the change has left ``in_progress``, 
 stream after ``MAX_STREAM`` seconds anyway; the browser then reconnects with ``Last-Event-ID``
 and misses nothing. Without script the page reloads itself every ``REFRESH`` seconds while the
 change is in progress (``<meta http-equiv=refresh>`` inside ``<noscript>``).
+
+Once the run has ended, the page (reloaded, or updated by the script's ``end`` event) says so in
+its heading with the outcome ("Apply finished: rolled back: post-check failed on …"), until the
+change moves on (planned again, approved again, closed). A host's line shows the step that
+matters, a commit confirmed or a restore verified; the save that follows it is said beneath it
+(``SECONDARY``), never in its place: "saved: startup = running" after a rollback would read as a
+success and hide that the host was rolled back.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -39,45 +46,124 @@ REFRESH = 5
 BATCH = 200
 
 
+SECONDARY = frozenset({EventKind.SAVED})
+"""Kinds said beneath a host's last step rather than in its place (the save after a commit or a restore)."""
+
+RUNNING = {"apply": "Applying now", "rollback": "Rolling back now", "recover": "Recovering now"}
+FINISHED = {"apply": "Apply finished:", "rollback": "Rollback finished:", "recover": "Recover finished:"}
+"""The live section's heading, by what runs: an apply, a rollback on request, a recover."""
+
+
 @dataclass(frozen=True)
 class HostStep:
     host: str
     text: str
     tone: str
     at: str
+    saved: str = ""
+    """The save after that step ("saved: startup = running"), said beneath it."""
+    saved_tone: str = ""
+    """``bad`` when the save failed, else "" (the save is a detail, its success no headline)."""
 
 
 @dataclass(frozen=True)
 class Live:
-    """What the change page shows of a running apply."""
+    """What the change page shows of a run under way, or of the last one once it ended."""
 
     lines: tuple[timeline.Line, ...]
     hosts: tuple[HostStep, ...]
     """Each host of the plan with its latest step (``waiting`` before its first)."""
     after: int
     """The last event shown: the stream starts after it."""
+    heading: str
+    """"Applying now" while it runs, "Apply finished:" once it ended (rollback and recover alike)."""
+    finished: bool = False
+    outcome: str = ""
+    """Once finished: the outcome with its cause first (``timeline.outcome``)."""
+    tone: str = ""
 
 
-def attempt(events: list[Event]) -> list[Event]:
-    """The events of the attempt under way: those after the last move to a state other than
-    ``in_progress`` (its approval, or the end of an earlier attempt)."""
-    start = 0
-    for i, e in enumerate(events):
-        if e.kind == EventKind.STATE and e.data.get("to") != State.IN_PROGRESS.value:
-            start = i + 1
-    return events[start:]
+def _entered(event: Event) -> bool:
+    return event.kind == EventKind.STATE and event.data.get("to") == State.IN_PROGRESS.value
 
 
-def build(events: list[Event], hosts: list[str], tz: ZoneInfo) -> Live:
-    current = attempt(events)
+def attempt(events: list[Event]) -> tuple[list[Event], bool] | None:
+    """The events of the latest run (from the change's approval, or the end of an earlier run, to
+    its final state and the locks it released) and whether it ended; ``None`` if the change never
+    ran, or moved on since its last run ended (its state changed again)."""
+    states = [i for i, e in enumerate(events) if e.kind == EventKind.STATE]
+    runs = [i for i in states if _entered(events[i])]
+    if not runs:
+        return None
+    run = runs[-1]
+    start = max((i + 1 for i in states if i < run and not _entered(events[i])), default=0)
+    ends = [i for i in states if i > run]
+    if not ends:
+        return events[start:], False
+    if ends[0] != states[-1]:
+        return None
+    stop = ends[0] + 1
+    while stop < len(events) and events[stop].kind == EventKind.LOCKS_RELEASED:
+        stop += 1
+    return events[start:stop], True
+
+
+def what_runs(events: list[Event]) -> str:
+    """``apply``, ``rollback`` (on request) or ``recover``: the restores journal their start."""
+    for e in reversed(events):
+        if e.kind == EventKind.RECOVER_STARTED:
+            return "recover"
+        if e.kind == EventKind.ROLLBACK_STARTED and not e.host:
+            return "rollback"
+    return "apply"
+
+
+UNTOUCHED = "not changed: the run ended before its commit"
+"""A host whose last step, once the run ended, is its snapshot: nothing was sent to it."""
+
+
+def host_steps(lines: list[timeline.Line], hosts: list[str], *, finished: bool = False) -> tuple[HostStep, ...]:
+    """Each host's step that matters: its last one, the save said beneath it; once the run ended,
+    a host never committed says so rather than "running state saved"."""
+    steps = []
+    for host in hosts:
+        main: timeline.Line | None = None
+        saved: timeline.Line | None = None
+        for line in (line for line in lines if line.host == host):
+            if line.kind in SECONDARY and main is not None:
+                saved = line
+            else:
+                main, saved = line, None
+        if main is None:
+            steps.append(HostStep(host=host, text=UNTOUCHED if finished else "waiting", tone="", at=""))
+            continue
+        text = UNTOUCHED if finished and main.kind == EventKind.SNAPSHOT else main.text
+        steps.append(HostStep(
+            host=host, text=text, tone=main.tone, at=(saved or main).at,
+            saved=saved.text if saved else "", saved_tone="bad" if saved and saved.tone == "bad" else "",
+        ))
+    return tuple(steps)
+
+
+def build(events: list[Event], hosts: list[str], tz: ZoneInfo, state: str) -> Live | None:
+    """The live section of the change page: the run under way, or the last one once it ended
+    (``None``: the change never ran, or moved on since)."""
+    found = attempt(events)
+    if found is None:
+        return None
+    current, finished = found
     lines = timeline.timeline(current, tz)
-    latest = {line.host: line for line in lines if line.host}
-    steps = [
-        HostStep(host=h, text=latest[h].text, tone=latest[h].tone, at=latest[h].at) if h in latest
-        else HostStep(host=h, text="waiting", tone="", at="")
-        for h in hosts
-    ]
-    return Live(lines=tuple(lines), hosts=tuple(steps), after=events[-1].seq if events else 0)
+    runs = what_runs(current)
+    outcome = timeline.outcome(events, state) if finished else ""
+    return Live(
+        lines=tuple(lines), hosts=host_steps(lines, hosts, finished=finished), after=events[-1].seq if events else 0,
+        heading=(FINISHED if finished else RUNNING)[runs], finished=finished, outcome=outcome,
+        tone=_tone(state) if finished else "",
+    )
+
+
+def _tone(state: str) -> str:
+    return "good" if state in {State.COMPLETED.value, State.CLOSED.value} else "bad"
 
 
 def _message(kind: str, data: dict[str, object], seq: int | None = None) -> str:
@@ -85,8 +171,16 @@ def _message(kind: str, data: dict[str, object], seq: int | None = None) -> str:
     return f"{head}event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], str, str]:
-    """The change's events after ``after``, its state, and its outcome once it left in_progress.
+@dataclass(frozen=True)
+class _End:
+    outcome: str
+    heading: str
+    hosts: tuple[HostStep, ...]
+    """Each host's step once the run ended, as the page rendered after the end shows it."""
+
+
+def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], str, _End | None]:
+    """The change's events after ``after``, its state, and how its run ended once it left in_progress.
 
     The state is read first: events written before the state moved are then always in the
     events read (the apply journals every step before its final state).
@@ -94,8 +188,15 @@ def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], st
     with service.journal() as journal:
         state = journal.state(change_id)
         events = journal.events_after(after, BATCH, change_id=change_id)
-        outcome = "" if state == State.IN_PROGRESS.value else timeline.outcome(journal.events(change_id), state)
-    return events, state, outcome
+        end = None
+        if state != State.IN_PROGRESS.value:
+            every = journal.events(change_id)
+            run = (attempt(every) or (every, True))[0]
+            lines = timeline.timeline(run, service.policy().tz)
+            hosts = list(dict.fromkeys(line.host for line in lines if line.host))
+            end = _End(timeline.outcome(every, state), FINISHED[what_runs(run)],
+                       host_steps(lines, hosts, finished=True))
+    return events, state, end
 
 
 async def _stream(request: Request, service: Service, change_id: str, after: int) -> AsyncIterator[str]:
@@ -103,15 +204,19 @@ async def _stream(request: Request, service: Service, change_id: str, after: int
     deadline = time.monotonic() + MAX_STREAM
     yield "retry: 2000\n\n"
     while True:
-        events, state, outcome = await anyio.to_thread.run_sync(_read, service, change_id, after)
+        events, state, end = await anyio.to_thread.run_sync(_read, service, change_id, after)
         for line, event in zip(timeline.timeline(events, tz), events, strict=True):
             after = event.seq
             yield _message("line", {"seq": event.seq, "at": line.at, "host": line.host, "kind": line.kind,
-                                    "text": line.text, "tone": line.tone}, event.seq)
+                                    "text": line.text, "tone": line.tone,
+                                    "secondary": line.kind in SECONDARY}, event.seq)
+            if event.kind in {EventKind.RECOVER_STARTED, EventKind.ROLLBACK_STARTED} and not event.host:
+                yield _message("heading", {"text": RUNNING[what_runs([event])]}, event.seq)
         if len(events) == BATCH:
             continue  # more already written: no wait
-        if state != State.IN_PROGRESS.value:
-            yield _message("end", {"state": state, "outcome": outcome}, after)
+        if end is not None:
+            yield _message("end", {"state": state, "outcome": end.outcome, "heading": end.heading,
+                                   "tone": _tone(state), "hosts": [asdict(h) for h in end.hosts]}, after)
             return
         if time.monotonic() > deadline or await request.is_disconnected():
             return

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from netchange import redact
 from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConflict
-from netchange.journal import State
 from netchange.plan import store as planstore
 from netchange.report.render import render
 from netchange.report.sheet import build_sheet
@@ -28,9 +27,9 @@ def page(
     service = auth.service_of(request)
     policy = context.pop("policy", None) or service.policy()
     person = policy.person(session.login) if session else None
-    html = service.templates.get_template(template).render(
-        session=session, person=person, csrf=session.csrf if session else "", project=policy.project,
-        client=policy.client, tz=policy.timezone, **context,
+    html = service.render(
+        template, policy, session=session, person=person, csrf=session.csrf if session else "",
+        project=policy.project, client=policy.client, **context,
     )
     return HTMLResponse(html, status_code=status_code)
 
@@ -96,10 +95,8 @@ def _change_page(
         plan = planstore.current(service.settings.plans_dir, journal, change_id)
         view = changeview.build(policy, journal, plan, row, login=session.login, now=service.now(policy),
                                 since=since)
-        following = (
-            live.build(journal.events(change_id), [h.host for h in plan.hosts if h.changes], policy.tz)
-            if row.state == State.IN_PROGRESS else None
-        )
+        following = live.build(journal.events(change_id), [h.host for h in plan.hosts if h.changes], policy.tz,
+                               row.state.value)
     return page(
         request, "change.html", session, policy=policy, v=view, message=message, error=error,
         title=f"{change_id} — {plan.change.title}", local=lambda t: timeline.local(t, policy.tz),

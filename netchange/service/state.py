@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -61,6 +62,12 @@ class Service:
         policy = load_policy(path)
         self._policy = (key, policy)
         return policy
+
+    def render(self, template: str, policy: Policy | None = None, **context: Any) -> str:
+        """``template`` rendered with the policy's time zone, which the footer of every page names
+        (the sign-in page included): the one way a page is rendered."""
+        policy = policy or self.policy()
+        return self.templates.get_template(template).render(tz=policy.timezone, **context)
 
     def accounts(self) -> Accounts:
         # Read per sign-in / token check: `netchange users ...` edits it while the service runs.

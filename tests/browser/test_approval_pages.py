@@ -331,3 +331,25 @@ def test_the_tracking_sheet_puts_the_outcome_and_its_cause_first(world):
     assert page.locator("table.calendar a", has_text="CHG-2026-0307").count() == 1
     assert page.locator("table.calendar a", has_text="CHG-2026-0308").count() == 1
     page.context.close()
+
+
+def test_every_page_names_its_time_zone(world):
+    """The footer says in which time zone the page's times are: the sign-in page too (it was "Times in ."),
+    after a wrong password, and every page behind it, error pages included."""
+    zone = "Times in Europe/Paris."
+    context = world["browser"].new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(world["base"] + "/signin")
+    assert page.inner_text("footer").startswith(zone), page.inner_text("footer")
+    page.fill("input[name=login]", "bleroy")
+    page.fill("input[name=password]", "not the password at all")
+    page.click("button[type=submit]")
+    assert "Wrong login or password" in page.inner_text("main")
+    assert page.inner_text("footer").startswith(zone), page.inner_text("footer")
+    context.close()
+    page = sign_in(world, "bleroy")
+    for path in ("/queue", "/changes/CHG-2026-0302", "/changes/CHG-2026-0302/sheet", "/calendar", "/reports",
+                 "/account", "/changes/CHG-2026-9999", "/reports?quarter=9999Q4"):
+        page.goto(world["base"] + path)
+        assert page.inner_text("footer").startswith(zone), (path, page.inner_text("footer"))
+    page.context.close()

@@ -4,10 +4,12 @@ page follows it host by host without a reload, to the final state.
 
 The change is the worked example ``changes/examples/03-vlan-and-rule-postcheck-fails.yaml`` (its
 own id changed): a VLAN on both DOIF cores and a firewall rule to a port nobody listens on, so the
-firewall's post-check fails and all three devices are rolled back. The state directory is the
-test's own (journal, plans, accounts), the devices those of the session's lab (its ``nornir.yaml``
-names its secrets file); ``netchange serve`` is a separate process too, reading the journal the
-apply writes.
+firewall's post-check fails and all three devices are rolled back. At the end each host's line
+reads as its restore, the switches' save beneath it, and the heading says the apply finished with
+its outcome, as the script updates it and as the server renders the page loaded again. The state
+directory is the test's own (journal, plans, accounts), the devices those of the session's lab
+(its ``nornir.yaml`` names its secrets file); ``netchange serve`` is a separate process too,
+reading the journal the apply writes.
 
 The apply is stopped (SIGSTOP, at a moment it holds no journal lock) as soon as the change is
 ``in_progress``, while Chromium opens the page, then continued: on a loaded machine the first
@@ -179,9 +181,20 @@ def test_the_change_page_follows_an_apply_on_the_lab_to_its_rollback(world: dict
     for host in HOSTS:
         assert any(r.startswith("committed") for r in by_host[host]), (host, by_host[host])
         assert any(r.startswith("restored") for r in by_host[host]), (host, by_host[host])
-        # Each host's line at the top shows its last row (the switches save after their restore).
-        step = page.locator(f"#live-hosts tr[data-host={host}] td.step").inner_text()
-        assert step == by_host[host][-1], (host, step, by_host[host])
+    # Each host's line at the top shows its restore, the outcome that matters; the switches save
+    # after their restore, and that save is said beneath it, never in its place.
+    restored = last_steps(page)
+    assert restored == {
+        host: ([r for r in by_host[host] if not r.startswith("saved")][-1],
+               ["saved: startup = running"] if host.startswith("sw-") else [])
+        for host in HOSTS
+    }, (restored, by_host)
+    assert all(now.startswith("restored (inverse) and verified in ") for now, _ in restored.values()), restored
+    assert by_host["sw-doif-core1"][-1] == "saved: startup = running"  # the save came last: not shown as the step
+    texts = [r.split("\t")[2] for r in rows]
+    assert "device locks taken: fw-doif-a, sw-doif-core1, sw-doif-core2" in texts, texts
+    assert texts[-1] == "device locks released: fw-doif-a, sw-doif-core1, sw-doif-core2", texts
+    assert not [t for t in texts if "_" in t], texts  # sentences: no kind, state or outcome as snake_case
     assert any(r.startswith("post-checks passed") for r in by_host["sw-doif-core1"])
     assert any(r.startswith("post-checks failed") for r in by_host["fw-doif-a"])
     # Journal order, nothing missed or doubled: the streamed rows are the journal's events since the page.
@@ -192,8 +205,22 @@ def test_the_change_page_follows_an_apply_on_the_lab_to_its_rollback(world: dict
     assert seqs == [e.seq for e in events][: len(seqs)]
     ended = [e.seq for e in events if e.kind == "state" and e.data.get("to") == "rolled_back"]
     assert len(ended) == 1 and ended[0] in seqs  # up to the final state, shown
-    status = page.inner_text("#live-status")
-    assert status.startswith("finished: rolled back: post-check failed on fw-doif-a"), status
+    heading = page.inner_text("#live h2")
+    assert heading.startswith("Apply finished: rolled back: post-check failed on fw-doif-a"), heading
+    assert "3 device(s) restored and verified" in heading, heading
     assert page.inner_text(".badges .state") == "rolled back"
     shoot(page, world["shots"] / "live-lab-finished.png")
+
+    # Loaded again after the end: the server renders the same outcome, and nothing follows any more.
+    page.reload()
+    assert page.inner_text("#live h2") == heading
+    assert last_steps(page) == restored
+    assert page.evaluate("document.scripts.length") == 0
     context.close()
+
+
+def last_steps(page: Any) -> dict[str, tuple[str, list[str]]]:
+    """Each host's line at the top: its step, and what is said beneath it."""
+    names = page.locator("#live-hosts tr[data-host]").evaluate_all("rs => rs.map(r => r.dataset.host)")
+    cells = page.locator("#live-hosts td.step").all_inner_texts()
+    return {name: (cell.splitlines()[0], cell.splitlines()[1:]) for name, cell in zip(names, cells, strict=True)}
