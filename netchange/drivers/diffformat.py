@@ -9,8 +9,11 @@ indentation, which is how IOS, ASA, HAProxy, the NETCONF rendering and ``nft lis
 
 Writers (one per shape of configuration):
 
+:func:`typed_diff`
+    a hier_config tree and the remediation typed into it (the IOS-style CLI drivers:
+    ``drivers/ios_cli.diff_configs``): what is sent is what is shown;
 :func:`hier_diff`
-    two hier_config trees (the IOS-style CLI drivers: ``drivers/ios_cli.diff_configs``);
+    two hier_config trees;
 :func:`diff_text` / :func:`diff_forest`
     two indented texts (HAProxy, NETCONF);
 :func:`block_diff`
@@ -51,6 +54,65 @@ def hier_diff(running: Any, future: Any, indent: str = " ") -> str:
     out: list[str] = []
     _diff_children(running, future, 0, indent, out)
     return join_lines(out)
+
+
+def typed_diff(running: Any, typed: Any, *, removes: Callable[[Any, Any], Any],
+               replaces: Callable[[Any, Any], Any], indent: str = " ") -> str:
+    """The lines typed into a device, in the order they are typed, as a diff of its configuration
+    (issue 22 item 5: what is sent is what is shown).
+
+    ``typed`` is the remediation (a hier_config tree, children in the order the driver types
+    them) and ``running`` the configuration it is typed into. Each typed line is shown once, in
+    its place: a section entered as unchanged context (`` interface Fa0/2``), a line that removes
+    a configuration line as that line and its children (``-``, what leaves), any other as itself
+    (``+``). A typed line that replaces a line without removing it first (an idempotent command:
+    ``hostname B`` over ``hostname A``; the positive form over a negation: ``aaa new-model`` over
+    ``no aaa new-model``) is shown right after the line it replaces (``-`` then ``+``).
+
+    ``removes(line, section)`` is the child of ``section`` (a running node) that the typed leaf
+    ``line`` removes, or ``None``; ``replaces(line, section)`` the child it replaces in place.
+    """
+    writer = _TypedWriter(removes, replaces, indent)
+    writer.section(running, typed, 0)
+    return join_lines(writer.out)
+
+
+@dataclass
+class _TypedWriter:
+    removes: Callable[[Any, Any], Any]
+    replaces: Callable[[Any, Any], Any]
+    indent: str
+    out: list[str] = field(default_factory=list)
+
+    def section(self, before: Any, typed: Any, depth: int) -> None:
+        """The typed children of one section; ``before`` is the section in the running
+        configuration (``None``: a new section, every line of it added)."""
+        out, pad = self.out, self.indent * depth
+        gone: set[str] = set()  # lines of ``before`` already shown leaving
+        for child in typed.children:
+            text = child.text
+            twin = before.children.get(text) if before is not None and text not in gone else None
+            if child.children:
+                if twin is not None:
+                    out.append(f" {pad}{text}")
+                else:
+                    out.extend(_signed("+", pad, text))
+                self.section(twin, child, depth + 1)
+                continue
+            if before is not None:
+                target = self.removes(child, before)
+                if target is not None and target.text not in gone:
+                    self._leaving(target, pad, depth, gone)
+                    continue
+                old = self.replaces(child, before)
+                if old is not None and old.text not in gone:
+                    self._leaving(old, pad, depth, gone)
+            out.extend(_signed("+", pad, text))
+
+    def _leaving(self, line: Any, pad: str, depth: int, gone: set[str]) -> None:
+        self.out.extend(_signed("-", pad, line.text))
+        _whole(line, depth + 1, self.indent, "-", self.out)
+        gone.add(line.text)
 
 
 def _signed(sign: str, pad: str, text: str) -> list[str]:
@@ -324,8 +386,15 @@ def parse_diff(diff: str, *, banners: bool = True) -> ParsedDiff:
     return ParsedDiff(lines=tuple(lines), malformed=tuple(malformed))
 
 
+_MACRO = re.compile(r"^macro name \S+$")
+
+
 def _open_banner(line: DiffLine) -> tuple[DiffLine, str] | None:
-    """The banner a line opens, with the delimiter that closes it; None if it opens none."""
+    """The banner a line opens, with the delimiter that closes it; None if it opens none. An IOS
+    macro (``macro name M``, its body printed unindented, then ``@``) is read as one too: its
+    body is text until the macro is applied, not commands of the configuration."""
+    if line.parent is None and _MACRO.match(line.body):
+        return (line, "@")
     if line.parent is not None or not line.body.startswith("banner"):
         return None
     m = _BANNER.match(line.body)

@@ -7,7 +7,9 @@ NAPALM's; what the device cannot do is computed on this side:
 - the candidate is held here, never sent before ``commit_config``;
 - ``compare_config`` predicts the running configuration after the commit with hier_config
   (``running.future(candidate)`` for a merge, the candidate itself for a replace) and shows the
-  difference in the device's own syntax, with parent lines as context;
+  lines the commit types to get there, in the order it types them, as a diff in the device's
+  own syntax with parent lines as context (:func:`remediation_diff`: what is sent is what is
+  shown);
 - ``commit_config`` sends hier_config's remediation (running → predicted) in config mode; a line
   the device rejects stops the commit, the lines already sent are undone (remediation back to
   the pre-commit configuration) and :class:`MergeRejected` (a ``MergeConfigException``) or
@@ -28,7 +30,8 @@ itself on a failed post-check.
 Platform behaviour is data: the profiles ``netchange/platforms/ios_cli.yaml`` and ``asa_cli.yaml``
 (:data:`IOS`, :data:`ASA`): netmiko device type, error strings, header lines, read-only command
 prefixes, hier_config platform, the commands whose new value replaces the old one, the commands
-never sent in a candidate.
+never sent in a candidate, the multi-line constructs typed and removed whole (banners,
+certificates, macros: :mod:`netchange.drivers.cli_blocks`).
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig, get_hconfig_driver
-from hier_config.models import IdempotentCommandsAvoidRule, IdempotentCommandsRule, MatchRule
+from hier_config.models import IdempotentCommandsAvoidRule, IdempotentCommandsRule, MatchRule, PerLineSubRule
 from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
+from netchange.drivers import cli_blocks
 from netchange.drivers.base import DriverOptions, NetchangeDriver, NoCommitConfirm, check_read_only
 from netchange.drivers.cli_order import in_reference_order
-from netchange.drivers.diffformat import hier_diff
+from netchange.drivers.diffformat import hier_diff, typed_diff
 from netchange.drivers.errors import (
     CommitRefused,
     MergeRejected,
@@ -94,6 +98,19 @@ class _AvoidAware:
         return super().idempotent_for(config, [c for c in other_children if not self._avoided(c)])  # type: ignore[misc]
 
 
+class _BlockAware:
+    """A block of the profile (:mod:`netchange.drivers.cli_blocks`: a banner, a certificate, a
+    macro) is removed by the profile's one command, not by ``no`` before its first line followed
+    by its other lines: hier_config asks the driver's ``negate_with`` first when it negates a
+    line, for a remediation, a rollback and the shorthand negations of ``future()`` alike."""
+
+    profile: PlatformProfile
+
+    def negate_with(self, config: Any) -> Any:
+        parent = config.parent.text if config.depth() > 1 else None
+        return cli_blocks.removal(config.text, parent, self.profile) or super().negate_with(config)  # type: ignore[misc]
+
+
 _HIER_DRIVERS = threading.Lock()
 
 
@@ -114,11 +131,13 @@ def _hier_driver(platform: PlatformProfile) -> Any:
     if options is None:
         raise ValueError(f"{platform.name}: its profile has no hier_config options")
     base = type(get_hconfig_driver(Platform[options.platform.upper()]))
-    driver = type(base.__name__, (_AvoidAware, base), {})()
+    driver = type(base.__name__, (_BlockAware, _AvoidAware, base), {"profile": platform})()
     for lineage in options.idempotent_commands:
         driver.rules.idempotent_commands.append(IdempotentCommandsRule(match_rules=_match_rules(lineage)))
     for lineage in options.idempotent_commands_avoid:
         driver.rules.idempotent_commands_avoid.append(IdempotentCommandsAvoidRule(match_rules=_match_rules(lineage)))
+    for pattern in options.comments:
+        driver.rules.per_line_sub.append(PerLineSubRule(search=pattern, replace=""))
     return driver
 
 
@@ -146,10 +165,51 @@ def canonical_config(text: str, platform: PlatformProfile) -> str:
 
 
 def parse(text: str, platform: PlatformProfile) -> HConfig:
-    return get_hconfig(hier_driver(platform), text)
+    """``text`` as a hier_config tree, each block of the profile one line (its lines joined by
+    newlines: :func:`netchange.drivers.cli_blocks.fold`)."""
+    folded, blocks = cli_blocks.fold(text, platform)
+    config = get_hconfig(hier_driver(platform), _merge_repeated(folded))
+    if blocks:
+        for child in [c for c in config.all_children() if c.text in blocks]:
+            child.text = blocks[child.text]
+    return config
 
 
-def merge_scope(running: str, candidate: HConfig) -> str:
+def _merge_repeated(text: str) -> str:
+    """``text`` with a top-level section printed twice read as one (its lines after the first
+    occurrence's) and a top-level line printed twice kept once.
+
+    An ASA prints an object twice when it has a NAT rule (``object network obj_any`` with its
+    ``subnet``, then again, further down, with its ``nat``); hier_config refuses a repeated
+    top-level line, so a full ASA configuration could not be read at all (issue 22 item 5, on
+    ciscoconfparse's sample). The device reads both as one object.
+    """
+    lines = text.split("\n")
+    groups: dict[str, list[str]] = {}
+    order: list[str | list[str]] = []
+    repeated = False
+    i = 0
+    while i < len(lines):
+        end = i + 1
+        while end < len(lines) and lines[end][:1].isspace():
+            end += 1
+        header, body = lines[i], lines[i + 1:end]
+        key = header.strip()
+        if not key or key.startswith("!") or header[:1].isspace():
+            order.append(lines[i:end])
+        elif key in groups:
+            groups[key].extend(body)
+            repeated = True
+        else:
+            groups[key] = [header, *body]
+            order.append(key)
+        i = end
+    if not repeated:
+        return text
+    return "\n".join(line for item in order for line in (groups[item] if isinstance(item, str) else item))
+
+
+def merge_scope(running: str, candidate: HConfig, platform: PlatformProfile | None = None) -> str:
     """The top-level blocks of ``running`` that merging ``candidate`` can change, in order.
 
     Parsing a 10,000-line configuration costs hier_config about 0.3 s; a change touches a few
@@ -162,7 +222,10 @@ def merge_scope(running: str, candidate: HConfig) -> str:
     negation so, and without the block the rollback would type ``route-map M``, a new empty
     entry); and every single-line top-level command sharing a candidate line's first word, which
     is where hier_config's idempotent replacements (``hostname``, ``logging …``) find their old line.
+    A block of the profile (a banner and its text, an ASA banner's lines) is one single-line
+    command; ``platform`` defaults to the one ``candidate`` was parsed for.
     """
+    profile: PlatformProfile = platform or getattr(candidate.driver, "profile", None) or IOS
     exact: set[str] = set()
     words: set[str] = set()
     shorthand: list[str] = []
@@ -173,16 +236,15 @@ def merge_scope(running: str, candidate: HConfig) -> str:
         if child.text.startswith("no "):
             shorthand.append(f"{base} ")
     lines = running.splitlines()
+    blocks = {span.first: span.last for span in cli_blocks.spans(lines, profile) if span.rule.parent is None}
     kept: list[str] = []
     i = 0
     while i < len(lines):
-        end = i + 1
-        if _is_banner(lines[i]):
-            end = banner_end(lines, i) + 1  # its text lines are not indented
+        end = blocks.get(i, i) + 1  # a block's lines (a banner's text) are not indented
         while end < len(lines) and lines[end].startswith(" "):
             end += 1
         header = lines[i].strip()
-        single = end == i + 1 or _is_banner(lines[i])  # a banner is one command over several lines
+        single = end == i + 1 or i in blocks  # a block is one command over several lines
         if (header in exact or header.startswith(tuple(shorthand))
                 or (single and header.removeprefix("no ").split(" ", 1)[0] in words)):
             kept.extend(lines[i:end])
@@ -195,23 +257,65 @@ def diff_configs(running: HConfig, future: HConfig, indent: str = " ") -> str:
     return hier_diff(running, future, indent)
 
 
-def config_lines(config: HConfig, indent: str = "") -> list[str]:
+def remediation_diff(running: HConfig, remediation: HConfig, target: HConfig, platform: PlatformProfile,
+                     indent: str = " ") -> str:
+    """What :func:`sent_lines` types into ``running``, shown as a diff, line for line and in its
+    order (:func:`netchange.drivers.diffformat.typed_diff`; issue 22 item 5): ``aaa new-model``
+    over ``no aaa new-model`` is shown, as typed, after the negation it removes."""
+
+    def removes(line: Any, section: Any) -> Any:
+        text = line.text
+        for prefix in ("no ", "default "):
+            if text.startswith(prefix) and (gone := section.children.get(text.removeprefix(prefix))) is not None:
+                return gone
+        parent = section.text if getattr(section, "depth", lambda: 0)() > 0 else None
+        if text.startswith("no "):
+            first = text.split("\n", 1)[0].removeprefix("no ")
+            for child in section.children:
+                if child.text.startswith(first) and cli_blocks.removal(child.text, parent, platform) == text:
+                    return child
+        return None
+
+    def replaces(line: Any, section: Any) -> Any:
+        negation = section.children.get(f"no {line.text}")
+        if negation is not None:
+            return negation
+        twin = section.root.driver.idempotent_for(line, section.children)
+        return twin if twin is not None and twin.text != line.text else None
+
+    return typed_diff(running, typed_tree(remediation, target, platform), removes=removes, replaces=replaces,
+                      indent=indent)
+
+
+def config_lines(config: HConfig, indent: str = "", platform: PlatformProfile | None = None) -> list[str]:
     """Commands to type in config mode, one per line, leaving each section with ``exit``.
 
     The explicit exits matter: a global line typed inside an interface section may be taken as
     an interface line (fake-switches does so for ``ip route``). ``indent`` per level is for
     showing the lines to people; they are sent without it.
+
+    With ``platform``, a block of its profile is typed as the device expects it
+    (:func:`netchange.drivers.cli_blocks.typed_lines`: a banner with a delimiter its text lacks,
+    a certificate's lines up to its ``quit``, which leaves the hex mode itself): one item of
+    several lines joined by newlines, which :meth:`CliDriver._send` types apart from the others,
+    or, shown to people (``indent``), one item per line.
     """
     lines: list[str] = []
 
-    def walk(node: Any, depth: int) -> None:
+    def walk(node: Any, depth: int, parent: str | None) -> None:
         for child in node.children:
-            lines.append(indent * depth + child.text)
+            if platform is None:
+                lines.append(indent * depth + child.text)
+            elif indent and "\n" in child.text:
+                shown = cli_blocks.shown_lines(child.text, parent, platform, indent)
+                lines.extend(indent * depth + line for line in shown)
+            else:
+                lines.append(indent * depth + "\n".join(cli_blocks.typed_lines(child.text, parent, platform)))
             if child.children:
-                walk(child, depth + 1)
+                walk(child, depth + 1, child.text)
                 lines.append(indent * (depth + 1) + "exit")
 
-    walk(config, 0)
+    walk(config, 0, None)
     return lines
 
 
@@ -229,10 +333,17 @@ def sent_lines(config: HConfig, target: HConfig, platform: PlatformProfile, inde
     The top-level blocks are typed in reference order (:func:`netchange.drivers.cli_order.in_reference_order`):
     a name defined before a line uses it, a user removed before what it uses.
     """
+    return config_lines(typed_tree(config, target, platform), indent, platform)
+
+
+def typed_tree(config: HConfig, target: HConfig, platform: PlatformProfile) -> HConfig:
+    """``config`` (a remediation or a rollback towards ``target``) as it is typed: its top-level
+    blocks in reference order, its positional lines at their place (see :func:`sent_lines`).
+    The tree the diff shows (:func:`remediation_diff`) and the one the driver types are this one."""
+    ordered = in_reference_order(config, platform)
     rules = [(re.compile(rule.match), rule.insert) for rule in _cli(platform).positional_lines]
-    lines = config_lines(in_reference_order(config, platform), indent)
     if not rules:
-        return lines
+        return ordered
     order: dict[tuple[int, str], list[str]] = {}
     for child in target.children:
         for k, (pattern, _) in enumerate(rules):
@@ -240,8 +351,16 @@ def sent_lines(config: HConfig, target: HConfig, platform: PlatformProfile, inde
             if m is not None:
                 order.setdefault((k, m.group("list")), []).append(child.text)
                 break
-    top = {child.text for child in config.children if not child.text.startswith("no ")}
-    return [_positioned(line, rules, order) if line in top else line for line in lines]
+    placed = {child.text: _positioned(child.text, rules, order)
+              for child in ordered.children if not child.text.startswith("no ")}
+    if all(text == line for text, line in placed.items()):
+        return ordered
+    typed = HConfig(ordered.driver)
+    for child in ordered.children:
+        copy = typed.add_deep_copy_of(child)
+        if placed.get(child.text, child.text) != child.text:
+            copy.text = placed[child.text]
+    return typed
 
 
 def _positioned(line: str, rules: list[tuple[re.Pattern[str], str]], order: dict[tuple[int, str], list[str]]) -> str:
@@ -298,7 +417,8 @@ def check_candidate(text: str, platform: PlatformProfile | None = None) -> str:
     :func:`netchange.platforms.lines.refused_command`. A banner's text lines are text, not
     commands; they are read as such only when the banner's delimiter closes it on its last line.
     """
-    refused = (platform or IOS).commands.refused
+    platform = platform or IOS
+    refused = platform.commands.refused
     text = text.replace("\r\n", "\n")
     if not text.strip():
         raise ValueError("empty candidate")
@@ -306,10 +426,11 @@ def check_candidate(text: str, platform: PlatformProfile | None = None) -> str:
     if bad:
         raise ValueError(f"control characters in candidate: {', '.join(bad)}")
     lines = text.split("\n")
+    delimited = {span.first: span.last for span in cli_blocks.spans(lines, platform) if span.rule.delimiter}
     i = 0
     while i < len(lines):
-        if _is_banner(lines[i]):
-            end = banner_end(lines, i)
+        if i in delimited:
+            end = delimited[i]
             _check_banner(lines[i:end + 1])
             i = end + 1
             continue
@@ -496,7 +617,7 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
             return self._flow[2]
         if self._mode == "merge":
             running = parse(merge_scope(reading[0], self._candidate), self.platform)
-            future = running.future(self._candidate)
+            future = cli_blocks.join_repeated(running.future(self._candidate), running, self.platform)
         else:
             running, future = parse(reading[0], self.platform), self._candidate
         flow = (running, future, WorkflowRemediation(running, future))
@@ -506,8 +627,8 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
-        running, future, _ = self._workflow()
-        return diff_configs(running, future, _cli(self.platform).indent)
+        running, future, workflow = self._workflow()
+        return remediation_diff(running, workflow.remediation_config, future, self.platform, _cli(self.platform).indent)
 
     def rollback_preview(self) -> str:
         """The lines that would undo the loaded candidate, in device syntax."""
@@ -546,13 +667,19 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         self.discard_config()
 
     def _send(self, lines: list[str]) -> str | None:
-        """Send config lines; ``None`` on success, else the device's complaint (config mode left)."""
+        """Send config lines; ``None`` on success, else the device's complaint (config mode left).
+
+        An item of several lines is a block (:func:`config_lines`: a banner and its text, a
+        certificate): see :meth:`_send_blocks`."""
         session = self._session()
         self._reading, self._flow = None, None  # the device is about to change: read it again
         try:
             with self._talking():
-                session.send_config_set(lines, error_pattern=_cli(self.platform).error_pattern,
-                                        read_timeout=self.timeout)
+                if any("\n" in line for line in lines):
+                    self._send_blocks(session, lines)
+                else:
+                    session.send_config_set(lines, error_pattern=_cli(self.platform).error_pattern,
+                                            read_timeout=self.timeout)
         except ConfigInvalidException as exc:
             detail = next((ln.strip() for ln in str(exc).splitlines()
                            if re.search(_cli(self.platform).error_pattern, ln)), str(exc).strip())
@@ -563,6 +690,38 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
                 raise CommitRefused(f"{self.name}: stuck in config mode: {exit_exc}") from exc
             return detail
         return None
+
+    def _send_blocks(self, session: Any, lines: list[str]) -> None:
+        """Type ``lines`` in one configuration session, each block on its own.
+
+        netmiko checks that the device echoes each command and prints its prompt again; inside a
+        block the device prints neither (a banner's text, a certificate's hex lines, the
+        "[yes/no]" a removal asks). netmiko types a whole set without those checks when one of
+        its lines starts with ``banner`` (its ``bypass_commands``), waiting two seconds of
+        silence after every line. Here only the block's lines are typed so, in one go, and its
+        output is read for the profile's error strings once; every other line keeps netmiko's
+        checks. Configuration mode is entered once, so a block inside a section (a certificate
+        in its chain) is typed where the section's line left the device.
+        """
+        pattern = _cli(self.platform).error_pattern
+        session.config_mode()
+        plain: list[str] = []
+        for line in [*lines, ""]:
+            if line and "\n" not in line:
+                plain.append(line)
+                continue
+            if plain:
+                session.send_config_set(plain, enter_config_mode=False, exit_config_mode=False,
+                                        error_pattern=pattern, read_timeout=self.timeout)
+                plain = []
+            if line:
+                out = str(session.send_config_set(line.split("\n"), enter_config_mode=False, exit_config_mode=False,
+                                                  cmd_verify=False, read_timeout=self.timeout))
+                hit = re.search(pattern, out, flags=re.M) if pattern else None
+                if hit is not None:
+                    raise ConfigInvalidException(f"Invalid input detected at command: {line.split(chr(10))[0]}, "
+                                                 f"matched error: {hit.group(0)}")
+        session.exit_config_mode()
 
     def _restore(self, target: HConfig) -> bool:
         """Bring the device back to ``target`` (a parsed running config); True when it matches."""

@@ -93,6 +93,19 @@ class HierConfigOptions(FrozenModel):
         return value
     idempotent_commands_avoid: tuple[Lineage, ...] = ()
     """Lines an idempotent rule would match but that add a value beside it (``… secondary``)."""
+    comments: tuple[str, ...] = ()
+    """Regexes of lines that are not configuration (an ASA's ``!``, ``: end``, ``Cryptochecksum:``),
+    dropped before parsing, as hier_config's own cisco_ios rules drop IOS's ``!``."""
+
+    @field_validator("comments")
+    @classmethod
+    def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"comment pattern {pattern!r}: {exc}") from None
+        return value
 
 
 class CommandRules(FrozenModel):
@@ -204,6 +217,64 @@ class PositionalLine(FrozenModel):
         return value
 
 
+class CliBlock(FrozenModel):
+    """A construct the device prints over several lines that is one command: a banner and its
+    text, a certificate and its hex lines, a macro and its body (issue 22 item 5).
+
+    The driver reads such a block as one configuration line (its lines joined by newlines), so it
+    is typed whole, removed by the one command of :attr:`remove` and never diffed line by line:
+    a banner's text lines are never typed as commands, a certificate's hex lines are never
+    negated one by one. Exactly one of :attr:`end`, :attr:`delimiter` and :attr:`repeat` says
+    where the block ends."""
+
+    name: str
+    """What it is, for people (``banner``, ``certificate``, ``macro``)."""
+    parent: str | None = None
+    """A regex the section line the block lives in matches (``^crypto pki certificate chain ``);
+    ``None``: a top-level block."""
+    start: str
+    """A regex its first line matches (stripped), with named groups :attr:`remove` may use."""
+    end: str | None = None
+    """A regex its last line matches (stripped): a macro ends at ``@``, a certificate at ``quit``."""
+    delimiter: str | None = None
+    """The group of :attr:`start` holding a delimiter: the block ends at its next occurrence, on
+    the first line already for a one-line banner (IOS ``banner motd ^C … ^C``)."""
+    printed_delimiter: str | None = None
+    """How the device prints the delimiter, whichever was typed (IOS: ``^C``). A block is kept
+    with it, so that a banner typed with ``#`` compares equal to the device's reading."""
+    typed_delimiters: str = ""
+    """The delimiters to type instead of :attr:`printed_delimiter`, the first one its text lacks.
+    IOS prints ETX as ``^C``; typed, ``^C`` is two characters and ``^`` would be the delimiter."""
+    repeat: bool = False
+    """Each line is a whole command and the consecutive lines matching :attr:`start` with the same
+    groups make one block (an ASA banner: one ``banner motd <text>`` line per line of text, which
+    ``no banner motd`` removes all together)."""
+    remove: str
+    """What is typed to remove the block: a ``str.format`` template over :attr:`start`'s groups,
+    one line per ``\n`` (IOS asks to confirm a certificate's removal: its answer is a line)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CliBlock:
+        try:
+            pattern = re.compile(self.start)
+            for regex in (self.parent, self.end):
+                if regex is not None:
+                    re.compile(regex)
+        except re.error as exc:
+            raise ValueError(f"block {self.name!r}: bad regex: {exc}") from None
+        if sum((self.end is not None, self.delimiter is not None, self.repeat)) != 1:
+            raise ValueError(f"block {self.name!r}: give exactly one of end, delimiter, repeat")
+        if self.delimiter is not None and self.delimiter not in pattern.groupindex:
+            raise ValueError(f"block {self.name!r}: start has no group named {self.delimiter!r}")
+        if (self.printed_delimiter is None) != (not self.typed_delimiters):
+            raise ValueError(f"block {self.name!r}: printed_delimiter and typed_delimiters go together")
+        try:
+            self.remove.format(**dict.fromkeys(pattern.groupindex, "x"))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"block {self.name!r}: remove {self.remove!r} names what start lacks: {exc}") from None
+        return self
+
+
 class CliOptions(FrozenModel):
     """How an SSH command line prints and refuses (netchange's own IOS-style CLI driver)."""
 
@@ -219,6 +290,9 @@ class CliOptions(FrozenModel):
     positional_lines: tuple[PositionalLine, ...] = ()
     """Lists whose lines a rollback or a restore puts back at their place, not at the end
     (:func:`netchange.drivers.ios_cli.sent_lines`)."""
+    blocks: tuple[CliBlock, ...] = ()
+    """Multi-line constructs typed and removed whole (:class:`CliBlock`,
+    :mod:`netchange.drivers.cli_blocks`)."""
 
     @property
     def error_pattern(self) -> str:
