@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
             chromium chromium-driver libpangoft2-1.0-0 poppler-utils
 
-.PHONY: demo test test-unit lint typecheck bench lab-deps clean
+.PHONY: demo test test-unit lint typecheck bench lab-deps clean dist
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,18 @@ lint: $(STAMP)
 	for p in tasks classifiers rollback lab; do ln -s "$$PWD/$$p" $(MYPY_TREE)/netchange/$$p; done
 	$(BIN)/mypy
 	cd $(MYPY_TREE) && $(CURDIR)/$(BIN)/lint-imports --no-cache $(CURDIR)/pyproject.toml
+
+# The distribution files (DIST_DIR, default dist/): the wheel and the sdist `python -m build` makes
+# (from the sdist, in an isolated environment), checked by `twine check --strict` as the public
+# index would check them. A team installs netchange from the wheel (a path, a URL, its own index:
+# docs/plan-in-ci.md). build and twine go into the venv here, not in its extras; the venv is an
+# order-only prerequisite, so a newer pyproject.toml does not reinstall it under a running build.
+DIST_DIR ?= dist
+dist: | $(STAMP)
+	$(BIN)/python -c 'import build, twine' 2>/dev/null || $(BIN)/pip install -q 'build>=1.2' 'twine>=5'
+	rm -rf $(DIST_DIR)
+	$(BIN)/python -m build --outdir $(DIST_DIR) .
+	$(BIN)/twine check --strict $(DIST_DIR)/*
 
 # Ansible (B5) lives in its own venv: it is a point of comparison, not a dependency of netchange.
 ANSIBLE_VENV := bench/.ansible-venv
