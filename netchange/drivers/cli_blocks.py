@@ -183,14 +183,27 @@ def removal(text: str, parent: str | None, platform: PlatformProfile) -> str | N
     return rule.remove.format(**match.groupdict())
 
 
+def _confirmation(text: str, parent: str | None, platform: PlatformProfile) -> str | None:
+    """The answer typed after ``text`` when it removes a block whose removal the device asks to
+    confirm (``no certificate self-signed 01``: ``yes``)."""
+    if not text.startswith("no "):
+        return None
+    found = block_rule(text.removeprefix("no "), parent, platform)
+    if found is None or found[0].confirm is None or found[0].remove.format(**found[1].groupdict()) != text:
+        return None
+    return found[0].confirm
+
+
 def typed_lines(text: str, parent: str | None, platform: PlatformProfile) -> list[str]:
-    """The lines typed for the configuration line ``text``: the line itself, or a block's lines
-    (a removal of several lines, or a block as the device expects it typed: a delimited one with
-    a delimiter its text lacks, the lines of the others without their indentation). Raises
-    ``ValueError`` when no declared delimiter can be typed around the text."""
+    """The lines typed for the configuration line ``text``: the line itself (and the answer to
+    the confirmation its removal of a block asks), or a block's lines as the device expects them
+    typed (a delimited one with a delimiter its text lacks, the lines of the others without
+    their indentation). Raises ``ValueError`` when no declared delimiter can be typed around
+    the text."""
     found = block_rule(text, parent, platform)
     if found is None:
-        return text.split("\n")
+        answer = _confirmation(text, parent, platform)
+        return [text] if answer is None else [text, answer]
     rule, match = found
     if rule.delimiter is None:
         return [line.strip() for line in text.split("\n")]
@@ -213,7 +226,7 @@ def shown_lines(text: str, parent: str | None, platform: PlatformProfile, indent
     block's first line (a certificate's hex lines) are shown one ``indent`` deeper."""
     typed = typed_lines(text, parent, platform)
     found = block_rule(text, parent, platform)
-    if found is None or found[0].delimiter is not None or len(typed) < 2:
+    if found is None or found[0].delimiter is not None or len(typed) < 2 or "\n" not in text:
         return typed
     printed = text.split("\n")
     return [typed[0]] + [f"{indent}{line}" if printed[j + 1][:1].isspace() else line

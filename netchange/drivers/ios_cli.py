@@ -304,13 +304,12 @@ def config_lines(config: HConfig, indent: str = "", platform: PlatformProfile | 
 
     def walk(node: Any, depth: int, parent: str | None) -> None:
         for child in node.children:
-            if platform is None:
-                lines.append(indent * depth + child.text)
-            elif indent and "\n" in child.text:
+            typed = cli_blocks.typed_lines(child.text, parent, platform) if platform else [child.text]
+            if platform is not None and indent and len(typed) > 1:
                 shown = cli_blocks.shown_lines(child.text, parent, platform, indent)
                 lines.extend(indent * depth + line for line in shown)
             else:
-                lines.append(indent * depth + "\n".join(cli_blocks.typed_lines(child.text, parent, platform)))
+                lines.append(indent * depth + "\n".join(typed))
             if child.children:
                 walk(child, depth + 1, child.text)
                 lines.append(indent * (depth + 1) + "exit")
@@ -391,10 +390,6 @@ def banner_end(lines: list[str], start: int) -> int:
         if line.startswith("^") or line in ends or (delim and delim in line):
             return i
     return len(lines) - 1
-
-
-def _is_banner(line: str) -> bool:
-    return line.startswith("banner ") and line != "banner motd ##"
 
 
 def _check_banner(block: list[str]) -> None:

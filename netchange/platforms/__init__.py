@@ -250,8 +250,11 @@ class CliBlock(FrozenModel):
     groups make one block (an ASA banner: one ``banner motd <text>`` line per line of text, which
     ``no banner motd`` removes all together)."""
     remove: str
-    """What is typed to remove the block: a ``str.format`` template over :attr:`start`'s groups,
-    one line per ``\n`` (IOS asks to confirm a certificate's removal: its answer is a line)."""
+    """The command that removes the block: a ``str.format`` template over :attr:`start`'s groups."""
+    confirm: str | None = None
+    """The answer typed after :attr:`remove` where the device asks to confirm it (IOS asks
+    "[yes/no]" before removing a certificate): typed with it, so that the next command is never
+    read as the answer."""
 
     @model_validator(mode="after")
     def _consistent(self) -> CliBlock:

@@ -112,6 +112,7 @@ class _Rule:
     printed_delimiter: str | None = None
     typed_delimiters: str = ""
     repeat: bool = False
+    confirm: str | None = None
 
 
 @cache
@@ -179,7 +180,7 @@ def _typed_block(line: _Line, profile: PlatformProfile, parent: str | None) -> l
     assert found is not None
     rule, m = found
     if line.sign == "-":
-        return rule.remove.format(**m.groupdict()).split("\n")
+        return [rule.remove.format(**m.groupdict()), *([rule.confirm] if rule.confirm else [])]
     if rule.delimiter is None:
         return [line.text, *line.block]
     text = "\n".join([line.text, *line.block])
@@ -324,6 +325,23 @@ def test_a_certificate_is_replaced_whole_and_quit_is_its_exit() -> None:
     assert typed[end + 1] == "exit" and typed[end + 2:end + 3] != ["exit"]
     assert not any(line.startswith("no ") and re.fullmatch(r"no [0-9A-F ]+", line) for line in typed)
     assert typed == expected_typing(planned.diff, IOS)
+
+
+def test_a_certificate_removed_by_a_candidate_is_confirmed_and_rolled_back_whole() -> None:
+    """``no certificate …`` in a candidate names the certificate by its first line: it removes
+    the block (hier_config kept it and typed the line alone), the device's "[yes/no]" is
+    answered, and the rollback types the certificate again up to its ``quit``."""
+    config = (CORPUS / "ios" / "lv_r3_iosxe.ios").read_text()
+    chain = "crypto pki certificate chain TP-self-signed-4186027549"
+    planned = plan_and_type(config, f"{chain}\n no certificate self-signed 01\n")
+    assert planned.typed == [chain, "no certificate self-signed 01", "yes", "exit"]
+    assert planned.diff.splitlines()[:3] == [
+        f" {chain}", "- certificate self-signed 01",
+        "-  30820330 30820218 A0030201 02020101 300D0609 2A864886 F70D0101 05050030"]
+    back = planned.rollback_typed
+    assert back[:2] == [chain, "certificate self-signed 01"] and back[-2:] == ["quit", "exit"] and len(back) == 30
+    assert planned.rollback_shown[1] == "certificate self-signed 01"
+    assert [line.strip() for line in planned.rollback_shown] == back
 
 
 MACRO_SWITCH = """hostname sw-macro
