@@ -54,10 +54,12 @@ lint: $(STAMP)
 # The distribution files (DIST_DIR, default dist/): the wheel and the sdist `python -m build` makes
 # (from the sdist, in an isolated environment), checked by `twine check --strict` as the public
 # index would check them. A team installs netchange from the wheel (a path, a URL, its own index:
-# docs/plan-in-ci.md). build and twine go into the venv here, not in its extras; the venv is an
-# order-only prerequisite, so a newer pyproject.toml does not reinstall it under a running build.
+# docs/plan-in-ci.md). build and twine go into the venv here, not in its extras. The venv only hosts
+# them (the build is isolated), so an existing one is used as it is: a pyproject.toml newer than
+# its stamp does not reinstall it (under the tests that run this target, for one).
 DIST_DIR ?= dist
-dist: | $(STAMP)
+dist:
+	@test -x $(BIN)/python || $(MAKE) $(STAMP)
 	$(BIN)/python -c 'import build, twine' 2>/dev/null || $(BIN)/pip install -q 'build>=1.2' 'twine>=5'
 	rm -rf $(DIST_DIR)
 	$(BIN)/python -m build --outdir $(DIST_DIR) .
