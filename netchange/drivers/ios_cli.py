@@ -394,8 +394,17 @@ def banner_end(lines: list[str], start: int) -> int:
 
 def _check_banner(block: list[str]) -> None:
     """A banner's text is sent in the device's banner mode, not as commands: make sure the device
-    and hier_config agree where it ends, i.e. its delimiter appears only on its last line."""
+    and the driver agree where it ends, i.e. its delimiter appears only on its last line; a
+    one-line banner (``banner motd ^CText^C``, as IOS prints a text without a line break) only at
+    both ends of its text."""
     words = block[0].split(None, 2)
+    if len(words) == 3 and len(block) == 1:
+        delimiter = "^C" if words[2].startswith("^C") else words[2][0]
+        text = words[2][len(delimiter):]
+        if len(text) < len(delimiter) or not text.endswith(delimiter) or delimiter[0] in text[:-len(delimiter)]:
+            raise ValueError(f"one-line banner whose delimiter {delimiter!r} does not close it at its end: "
+                             f"{block[0].strip()!r}")
+        return
     if len(words) < 3 or len(block) < 2:
         raise ValueError(f"banner without its text on lines of its own: {block[0].strip()!r}")
     char = words[2][0]

@@ -132,12 +132,21 @@ def test_driver_accepts_a_full_configuration_with_banner_text_and_certificates()
 
 @pytest.mark.parametrize("bad", [
     "banner motd ^C\nhello ^ there\nreload\n^C\n",  # the device ends the banner at the first ^
-    "banner motd #hi#\nend\n",  # a one-line banner: hier_config would read "end" as its text
+    "banner motd #hi# there#\n",  # a one-line banner the device closes at its second '#'
+    "banner motd ^Chi ^ there^C\n",
     "banner motd ^C\nnever closed\nend\n",
 ])
 def test_driver_refuses_a_banner_whose_end_the_device_would_see_elsewhere(bad: str) -> None:
     with pytest.raises(ValueError, match="banner"):
         check_candidate(bad, IOS)
+
+
+def test_driver_accepts_a_one_line_banner_and_reads_the_next_line_as_a_command() -> None:
+    """IOS prints a banner without a line break on one line (``banner motd ^CText^C``): a restore
+    loads it in the device's own configuration. The line after it is a command, checked as such."""
+    assert check_candidate("banner motd ^CAuthorised use only^C\nhostname sw1\n", IOS)
+    with pytest.raises(ValueError, match="not allowed"):
+        check_candidate("banner motd #hi#\nend\n", IOS)
 
 
 def test_refused_command_matching() -> None:

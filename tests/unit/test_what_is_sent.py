@@ -310,6 +310,18 @@ def test_a_new_banner_replaces_the_old_one_and_its_rollback_types_the_old_text()
     assert "no banner incoming" not in planned.rollback_typed  # one per device: the old one is typed back
 
 
+def test_a_one_line_banner_is_restored_typed_with_a_delimiter() -> None:
+    """A banner without a line break is printed on one line (``banner motd ^CText^C``): a restore
+    to a snapshot holding one was refused (its check wanted the text on lines of its own), and
+    hier_config read the lines after it as its text."""
+    original = canonical_config((CORPUS / "ios" / "lv_lan_rtr.ios").read_text(), IOS)
+    with_banner = original.replace("line con 0\n", "banner motd ^CAuthorised use only^C\nline con 0\n")
+    planned = plan_and_type(original, with_banner, replace=True)
+    assert planned.typed == ["banner motd #Authorised use only#"]
+    assert planned.diff == "+banner motd ^CAuthorised use only^C\n"
+    assert planned.rollback_typed == planned.rollback_shown == ["no banner motd"]
+
+
 def test_a_certificate_is_replaced_whole_and_quit_is_its_exit() -> None:
     """A CSR1000v of the corpus with a self-signed certificate; the configuration restored holds
     another one. The hex lines were negated one by one and the ``exit`` typed after the section
