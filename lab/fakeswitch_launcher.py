@@ -5,7 +5,7 @@ Started by :mod:`netchange.lab.switches` as ``python -m netchange.lab.fakeswitch
 127.0.0.1 on a port the kernel picks, and the launcher writes ``{name: port}`` to the spec's
 ``ready_file`` once every port listens, so the manager never races for a free port.
 
-fake-switches 1.5.0 needs four adjustments, made here rather than in its installed code:
+fake-switches 1.5.0 needs these adjustments, made here rather than in its installed code:
 
 1. the enable secret is handed to the switch as text (its own launcher encodes it to bytes, so
    ``enable`` with a non-empty secret is always denied);
@@ -20,6 +20,16 @@ fake-switches 1.5.0 needs four adjustments, made here rather than in its install
    before the first save). fake-switches' own ``write`` only prints OK, and it has no
    ``show startup-config``. The copy lives in the process: a restart of the launcher starts every
    switch from its seed, not from this copy (docs/safety.md, "Saving").
+6. ``vtp mode server`` (or ``client``) keeps the VLANs out of ``show running-config``, as a
+   Catalyst in those modes keeps its normal-range VLANs in vlan.dat: ``show vlan brief`` still
+   lists them, the running configuration no longer does (issue 22, finding 1: a check that reads
+   VLANs from the text fails there). ``vtp mode transparent`` (or ``off``) brings them back;
+   unlike IOS, the stand-in prints no ``vtp`` line in any mode, so a switch put back in
+   transparent mode shows the running configuration it had before, byte for byte.
+7. banners (``banner motd #`` … ``#``, printed between ``^C``), macros (``macro name M`` … ``@``)
+   and certificate chains (``certificate …`` hex lines up to ``quit``; ``no certificate …``
+   asks ``[yes/no]``), as IOS types and prints them (:mod:`netchange.lab.fakeswitch_blocks`;
+   issue 22 item 5: the driver types them as whole blocks).
 
 Each switch also gets its own SSH host key (generated at ``lab up``) instead of the key that
 fake-switches ships to everyone, so that clients can verify it against the lab's known_hosts.
@@ -46,6 +56,8 @@ from twisted.conch.ssh import factory as ssh_factories
 from twisted.conch.ssh import keys as ssh_keys
 from twisted.cred import checkers, portal
 from twisted.internet import reactor as _reactor
+
+from netchange.lab import fakeswitch_blocks
 
 # Twisted's partial annotations do not describe these objects' dynamic attributes.
 reactor: Any = _reactor
@@ -111,6 +123,8 @@ def _patch_fake_switches() -> None:
     SwitchConfiguration.add_static_route = add_static_route
     SwitchConfiguration.add_port = add_port
     _patch_startup_config()
+    _patch_vtp_mode()
+    fakeswitch_blocks.patch()
 
 
 STARTUP_ATTRIBUTE = "netchange_startup"
@@ -153,6 +167,37 @@ def _patch_startup_config() -> None:
 
     EnabledCommandProcessor.do_write = do_write
     EnabledCommandProcessor.do_show = do_show
+
+
+VTP_ATTRIBUTE = "netchange_vtp_mode"
+"""Where adjustment 6 keeps a switch's VTP mode (on its ``SwitchConfiguration``; unset: transparent)."""
+VTP_MODES = ("server", "client", "transparent", "off")
+VLAN_DATABASE_MODES = ("server", "client")
+
+
+def _patch_vtp_mode() -> None:
+    """Adjustment 6 (see the module docstring): ``vtp mode X`` and the VLANs it hides."""
+    def do_vtp(self: Any, *args: str) -> None:
+        if len(args) == 2 and args[0] == "mode" and args[1] in VTP_MODES:
+            setattr(self.switch_configuration, VTP_ATTRIBUTE, args[1])
+            return
+        self.write_line(INVALID_INPUT.rstrip("\n"))
+
+    original_show_run = EnabledCommandProcessor.show_run
+
+    def show_run(self: Any) -> None:
+        config = self.switch_configuration
+        if getattr(config, VTP_ATTRIBUTE, None) not in VLAN_DATABASE_MODES:
+            original_show_run(self)
+            return
+        vlans, config.vlans = config.vlans, []  # one reactor thread: nothing else reads them meanwhile
+        try:
+            original_show_run(self)
+        finally:
+            config.vlans = vlans
+
+    ConfigCommandProcessor.do_vtp = do_vtp
+    EnabledCommandProcessor.show_run = show_run
 
 
 def _seed(core: Any, lines: list[str]) -> None:
