@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
@@ -43,6 +43,19 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator, m
 from netchange.basemodels import FrozenModel
 from netchange.errors import BadRequest
 from netchange.registry import Registry
+
+_Data = TypeVar("_Data", bound=FrozenModel)
+
+
+def compiled_patterns(value: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """``value`` unchanged when each of its regular expressions compiles, else the first error
+    (a validator's body: the profile says what a pattern is for in ``what``)."""
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{what} {pattern!r}: {exc}") from None
+    return value
 
 PROFILES_DIR = Path(__file__).parent
 
@@ -100,12 +113,7 @@ class HierConfigOptions(FrozenModel):
     @field_validator("comments")
     @classmethod
     def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"comment pattern {pattern!r}: {exc}") from None
-        return value
+        return compiled_patterns(value, "comment pattern")
 
 
 class CommandRules(FrozenModel):
@@ -329,12 +337,7 @@ class SaveSteps(FrozenModel):
     @field_validator("header_patterns")
     @classmethod
     def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"header pattern {pattern!r}: {exc}") from None
-        return value
+        return compiled_patterns(value, "header pattern")
 
     def configuration(self, text: str) -> str:
         """``text`` without the header lines and surrounding blanks: what is compared."""
@@ -377,20 +380,27 @@ class ProfileError(ValueError):
     """A profile file is missing or wrong (a packaging or editing mistake, not user input)."""
 
 
-def read_profile(path: Path) -> PlatformProfile:
-    """Validate one profile file (its ``name`` must be its file name)."""
+def read_data_file(path: Path, model: type[_Data], key: str) -> _Data:
+    """Validate one YAML file of the platform data (a profile, a syntax's reference kinds) as
+    ``model``; its field ``key`` must be the file's name. Any fault is a :class:`ProfileError`
+    naming the file and the field: a packaging or editing mistake, said in one line."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ProfileError(f"{path}: {exc}") from None
     try:
-        profile = PlatformProfile.model_validate(data)
+        found = model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ProfileError(f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-    if profile.name != path.stem:
-        raise ProfileError(f"{path}: name {profile.name!r} differs from the file name")
-    return profile
+    if getattr(found, key) != path.stem:
+        raise ProfileError(f"{path}: {key} {getattr(found, key)!r} differs from the file name")
+    return found
+
+
+def read_profile(path: Path) -> PlatformProfile:
+    """Validate one profile file (its ``name`` must be its file name)."""
+    return read_data_file(path, PlatformProfile, "name")
 
 
 @cache

@@ -26,11 +26,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from netchange.basemodels import FrozenModel
-from netchange.platforms import ProfileError
+from netchange.platforms import read_data_file
 
 REFERENCES_DIR = Path(__file__).parent / "references"
 
@@ -231,18 +230,7 @@ class Catalog:
 
 def read_kinds(path: Path) -> ReferenceKinds:
     """Validate one file (its ``syntax`` must be its file name)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: {exc}") from None
-    try:
-        kinds = ReferenceKinds.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ProfileError(f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-    if kinds.syntax != path.stem:
-        raise ProfileError(f"{path}: syntax {kinds.syntax!r} differs from the file name")
-    return kinds
+    return read_data_file(path, ReferenceKinds, "syntax")
 
 
 @cache
