@@ -149,9 +149,14 @@ class StoredDevice:
         return cls(name=name or file.stem, config=strip_rancid_header(text), **facts)
 
     def running_config_output(self) -> str:
-        """The stored text as the device prints it: with IOS's header when the file has none."""
+        """The stored text as the device prints it: with IOS's header when the file has none (an
+        IOS-syntax device only: an ASA prints none, and its driver would read IOS's as lines of
+        configuration)."""
+        from netchange.platforms import syntax_of
+
         text = self.config if self.config.endswith("\n") else self.config + "\n"
-        if text.startswith(("Building configuration", "!", "Current configuration")):
+        if text.startswith(("Building configuration", "!", "Current configuration")) \
+                or syntax_of(self.platform, self.data.get("syntax")) != "ios":
             return text
         return f"Building configuration...\n\nCurrent configuration : {len(text)} bytes\n{text}end\n"
 

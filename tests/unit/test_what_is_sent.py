@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -480,6 +481,29 @@ def test_the_diff_shows_every_line_typed_in_order(path: Path, profile: PlatformP
         if "candidate refused" in str(exc):
             pytest.skip(str(exc))
         raise
+    assert planned.typed == expected_typing(planned.diff, profile), planned.diff
+    assert planned.rollback_typed == planned.rollback_shown
+
+
+REPLACES = [(a, b, profile) for files, profile in ((IOS_FILES, IOS), (ASA_FILES, ASA))
+            for a, b in pairwise(files)]
+
+
+@pytest.mark.parametrize(("path", "target", "profile"), REPLACES, ids=[f"{a.stem}->{b.stem}" for a, b, _ in REPLACES])
+def test_a_replace_by_another_device_s_configuration_shows_every_line_typed(
+        path: Path, target: Path, profile: PlatformProfile) -> None:
+    """Whole configurations of two devices of the corpus: a remediation of hundreds of lines,
+    sections entered, removed and added, blocks on both sides."""
+    candidate = canonical_config(target.read_text(), profile)
+    try:
+        planned = plan_and_type(path.read_text(), candidate, platform=profile.name, replace=True)
+    except Exception as exc:  # a configuration the driver refuses as a candidate, or cannot parse
+        if "candidate refused" in str(exc) or isinstance(exc, DuplicateChildError):
+            pytest.skip(str(exc)[:200])
+        raise
+    assert len(planned.typed) > 10
+    # the stored device prints IOS's header for an IOS device only (an ASA's driver read it as lines)
+    assert not any("Building configuration" in line for line in planned.typed)
     assert planned.typed == expected_typing(planned.diff, profile), planned.diff
     assert planned.rollback_typed == planned.rollback_shown
 
