@@ -33,6 +33,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
+from netchange.authoring import CheckResult, check
 from netchange.basemodels import StrictModel
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -99,6 +100,18 @@ class Placed:
 
 class PlacementError(ValueError):
     """The request's placement cannot be honoured (an unknown anchor, no free number, a dead entry)."""
+
+
+def placement_checks(placements: Callable[[], list[Placed]], listed: str,
+                     said: Callable[[int, Placed], str]) -> list[CheckResult]:
+    """The pre-checks of the entries to add: one passed check per entry saying where it goes
+    (``said(index, placed)``, the place's sentence as its detail), or the one failed check
+    saying why the entries cannot be placed in ``listed``."""
+    try:
+        placed = placements()
+    except PlacementError as exc:
+        return [check(f"entries placed in {listed}", False, str(exc))]
+    return [check(said(index, where), True, where.where) for index, where in enumerate(placed)]
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ from netchange.tasks._sequence import (
     ListShape,
     Placed,
     Placement,
-    PlacementError,
     acl_catch_all,
     place,
+    placement_checks,
     squeeze,
 )
 from netchange.vocabulary import Perimeter, Role
@@ -184,14 +184,11 @@ class AclEntries(ChangeType[AclEntriesParams]):
                                     "an ASA access-list has no sequence numbers, only lines: give position, "
                                     "before or after instead of sequence"))
                 return checks
-            try:
-                placed = self.placements(ctx)
-            except PlacementError as exc:
-                checks.append(check(f"entries placed in {acl}", False, str(exc)))
-            else:
-                kind = "line" if ctx.syntax == "asa" else "sequence"
-                checks += [check(f"placed at {kind} {p.number}: {e.body(wildcard=True)}", True, p.where)
-                           for e, p in zip(ctx.params.add, placed, strict=True)]
+            kind = "line" if ctx.syntax == "asa" else "sequence"
+            added = ctx.params.add
+            checks += placement_checks(
+                lambda: self.placements(ctx), acl,
+                lambda i, p: f"placed at {kind} {p.number}: {added[i].body(wildcard=True)}")
         if ctx.syntax == "ios" and entries and not _numbered(ctx.running, acl):
             checks.append(ctx.device_check(f"the device numbers {acl} 10, 20, … in order",
                                            lambda: _numbers_agree(ctx, entries)))

@@ -34,8 +34,8 @@ from netchange.tasks._sequence import (
     ListShape,
     Placed,
     Placement,
-    PlacementError,
     place,
+    placement_checks,
     prefix_catch_all,
     squeeze,
 )
@@ -148,13 +148,8 @@ class PrefixList(ChangeType[PrefixListParams]):
         checks += [check(f"entry to add is absent: {e.text()}",
                          e.text() in removing or all(x.text != e.text() for x in listed)) for e in p.add]
         if p.add:
-            try:
-                placed = self.placements(ctx)
-            except PlacementError as exc:
-                checks.append(check(f"entries placed in {p.name}", False, str(exc)))
-            else:
-                checks += [check(f"seq {where.number} of {p.name} is free: {e.text()}", True, where.where)
-                           for e, where in zip(p.add, placed, strict=True)]
+            checks += placement_checks(lambda: self.placements(ctx), p.name,
+                                       lambda i, where: f"seq {where.number} of {p.name} is free: {p.add[i].text()}")
         return checks
 
     def render(self, ctx: Context[PrefixListParams]) -> str:

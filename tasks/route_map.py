@@ -25,7 +25,15 @@ from netchange.changetype import ChangeType, Context, render_template
 from netchange.errors import UnknownReference
 from netchange.models import CheckResult, SafeName
 from netchange.tasks import _routing
-from netchange.tasks._sequence import Entry, ListShape, Placed, Placement, PlacementError, place, route_map_catch_all
+from netchange.tasks._sequence import (
+    Entry,
+    ListShape,
+    Placed,
+    Placement,
+    place,
+    placement_checks,
+    route_map_catch_all,
+)
 from netchange.vocabulary import Perimeter, Role
 
 U32 = Annotated[int, Field(ge=0, le=4294967295)]
@@ -144,13 +152,8 @@ class RouteMap(ChangeType[RouteMapParams]):
         checks = [check(f"entry to remove is present: {e.header(p.name)}", has_section(ctx.running, e.header(p.name)))
                   for e in p.remove]
         if p.add:
-            try:
-                placed = self.placements(ctx)
-            except PlacementError as exc:
-                checks.append(check(f"entries placed in route-map {p.name}", False, str(exc)))
-            else:
-                checks += [check(f"seq {where.number} of route-map {p.name} is free", True, where.where)
-                           for where in placed]
+            checks += placement_checks(lambda: self.placements(ctx), f"route-map {p.name}",
+                                       lambda _, where: f"seq {where.number} of route-map {p.name} is free")
         return checks
 
     def render(self, ctx: Context[RouteMapParams]) -> str:
