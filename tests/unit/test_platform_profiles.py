@@ -67,6 +67,12 @@ IOS_EXAMPLES: list[tuple[str | None, str, str]] = [
     (None, "port-channel load-balance src-mac", "port-channel load-balance src-dst-ip"),
     (None, "service timestamps debug uptime", "service timestamps debug datetime msec"),
     (None, "service timestamps log uptime", "service timestamps log datetime msec"),
+    (None, "aaa authentication login default local", "aaa authentication login default group TACGRP local"),
+    (None, "aaa authorization exec default local", "aaa authorization exec default group TACGRP local"),
+    (None, "aaa authorization commands 15 default local", "aaa authorization commands 15 default group TACGRP local"),
+    (None, "aaa accounting exec default start-stop group OLD", "aaa accounting exec default start-stop group TACGRP"),
+    (None, "aaa accounting commands 15 default start-stop group OLD",
+     "aaa accounting commands 15 default start-stop group TACGRP"),
     ("interface GigabitEthernet0/2", "switchport access vlan 10", "switchport access vlan 20"),
     ("interface GigabitEthernet0/2", "switchport voice vlan 110", "switchport voice vlan 120"),
     ("interface GigabitEthernet0/1", "switchport trunk native vlan 1", "switchport trunk native vlan 999"),
@@ -207,6 +213,15 @@ def test_trunk_allowed_vlan_add_does_not_replace_the_list() -> None:
     running = parse("interface Gi0/1\n switchport trunk allowed vlan 10,20\n", IOS)
     future = running.future(parse("interface Gi0/1\n switchport trunk allowed vlan add 30\n", IOS))
     assert "- switchport trunk allowed vlan 10,20" not in diff_configs(running, future)
+
+
+def test_two_method_lists_of_one_kind_are_two_lines() -> None:
+    # The list's name is part of the key: a new VTY list does not replace the default one.
+    running = parse("aaa new-model\naaa authentication login default local\n", IOS)
+    candidate = parse("aaa authentication login VTY group TACGRP local\n", IOS)
+    flow = WorkflowRemediation(running, running.future(candidate))
+    assert config_lines(flow.remediation_config) == ["aaa authentication login VTY group TACGRP local"]
+    assert config_lines(flow.rollback_config) == ["no aaa authentication login VTY group TACGRP local"]
 
 
 def test_a_new_value_where_there_was_none_is_rolled_back_by_negation() -> None:
