@@ -20,17 +20,17 @@ if TYPE_CHECKING:
     from netchange.classifiers.engine import classify_change as classify_change
     from netchange.classifiers.engine import classify_diff as classify_diff
     from netchange.classifiers.loader import load_ruleset as load_ruleset
-    from netchange.classifiers.model import Classification as Classification
-    from netchange.classifiers.model import Reason as Reason
     from netchange.classifiers.model import Rule as Rule
     from netchange.classifiers.model import RuleSet as RuleSet
+    from netchange.classifiers.verdict import Classification as Classification
+    from netchange.classifiers.verdict import Reason as Reason
 
 _WHERE = {
     "classify_change": "engine",
     "classify_diff": "engine",
     "load_ruleset": "loader",
-    "Classification": "model",
-    "Reason": "model",
+    "Classification": "verdict",
+    "Reason": "verdict",
     "Rule": "model",
     "RuleSet": "model",
 }

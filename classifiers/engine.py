@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from netchange.classifiers.context import DeviceContext, fill
 from netchange.classifiers.loader import load_ruleset
-from netchange.classifiers.model import Classification, Escalation, Matcher, Reason, Rule, RuleSet, SectionCheck
+from netchange.classifiers.model import Escalation, Matcher, Rule, RuleSet, SectionCheck
+from netchange.classifiers.verdict import Classification, Reason
 from netchange.drivers.diffformat import DiffLine, parse_diff
 from netchange.vocabulary import Category, Role
 

@@ -11,38 +11,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
+from netchange.basemodels import FrozenModel
 from netchange.errors import BadRequest
 from netchange.vocabulary import Category, Perimeter, Role
-
-
-class FrozenModel(BaseModel):
-    """Base of every classifier model: immutable, unknown keys refused."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-# --- The verdict ------------------------------------------------------------------------------
-
-
-class Reason(FrozenModel):
-    """Why a change got (at least) a category: one rule, the plan item it encodes, the lines."""
-
-    rule: str
-    category: Category
-    paq_item: str
-    description: str
-    lines: tuple[str, ...] = ()
-
-
-class Classification(FrozenModel):
-    """A category with every reason behind it; ``unclassified`` lists lines no rule knows."""
-
-    category: Category
-    reasons: tuple[Reason, ...] = ()
-    unclassified: tuple[str, ...] = ()
-
 
 # --- The rules --------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from netchange.classifiers.model import Reason
+from netchange.classifiers.verdict import Reason
 from netchange.errors import GuardRefused
 from netchange.models import ChangeRequest, CheckResult
 from netchange.vocabulary import Category, Role

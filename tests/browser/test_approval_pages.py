@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from netchange.classifiers.model import Reason
+from netchange.classifiers.verdict import Reason
 from netchange.errors import GuardRefused
 from netchange.guard import check_apply
 from netchange.journal import State

@@ -207,7 +207,8 @@ def test_show_and_list_read_the_journal_without_jinja2_the_classifier_or_the_dri
 ) -> None:
     loaded = _loaded(planned, *argv, env={"NETCHANGE_POLICY": str(planned / "policy.yaml")})
     assert "netchange.journal.store" in loaded
-    unused = ("netchange.classifiers.engine", "netchange.classifiers.loader", "netchange.drivers",
+    unused = ("netchange.classifiers.engine", "netchange.classifiers.loader", "netchange.classifiers.model",
+              "netchange.drivers",
               "netchange.platforms", "netchange.report.quarterly", "netchange.pipeline")
     assert loaded.isdisjoint(DEVICE_LIBRARIES + RENDERING + LAB + unused), \
         sorted(loaded & {*DEVICE_LIBRARIES, *RENDERING, *LAB, *unused})
