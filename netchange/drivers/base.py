@@ -18,18 +18,17 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from napalm.base import NetworkDriver
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
+from netchange.basemodels import FrozenModel
 from netchange.drivers.contract import DriverFeatures
 from netchange.drivers.errors import ChangedMeanwhile, CommandRefused, ConfirmRefused
 from netchange.errors import BadRequest
 from netchange.platforms import PlatformProfile, SaveSteps
 
 
-class DriverOptions(BaseModel):
+class DriverOptions(FrozenModel):
     """The ``optional_args`` every netchange driver accepts. Keyword-only, frozen, no extras."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     port: int | None = None
     """TCP port; ``None``: the driver's default. Nornir's ``port`` lands here."""

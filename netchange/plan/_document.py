@@ -18,8 +18,9 @@ import hashlib
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from netchange.basemodels import FrozenModel
 from netchange.classifiers.verdict import Reason
 from netchange.errors import GuardRefused
 from netchange.models import ChangeRequest, CheckResult
@@ -30,19 +31,15 @@ class PlanTampered(GuardRefused):
     """A stored plan does not match its hash (edited after it was made), or not the journal's copy."""
 
 
-class Rollback(BaseModel):
+class Rollback(FrozenModel):
     """How a host will be brought back if the change fails."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     strategy: str = Field(description="'lines': precise inverse lines; 'snapshot': restore the full running state")
     lines: str = ""
 
 
-class HostPlan(BaseModel):
+class HostPlan(FrozenModel):
     """One host's part of a plan. A host whose planning failed has an ``error`` and no category."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     host: str
     site: str
@@ -78,18 +75,16 @@ class HostPlan(BaseModel):
         return self.ok and not self.changes
 
 
-class NotApplicable(BaseModel):
+class NotApplicable(FrozenModel):
     """A host a step's targets selected but its change type cannot run on (another syntax or role):
     left out of that step, listed so that a reviewer sees it was not forgotten."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     host: str
     step: int
     reason: str
 
 
-class Plan(BaseModel):
+class Plan(FrozenModel):
     """The whole plan of a change: what approvals are given to, by its hash.
 
     ``category`` is ``None`` when there is nothing to classify: no host could be planned, or
@@ -97,8 +92,6 @@ class Plan(BaseModel):
     that property). Either way there is nothing to approve; a plan with no change is applied by
     closing the change, with nothing sent to any device.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     change: ChangeRequest
     plan_hash: str

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from netchange.basemodels import FrozenModel
 from netchange.plan._document import HostPlan, Plan
 from netchange.vocabulary import Category
 
@@ -33,10 +32,8 @@ EXIT_CHANGES = 5
 Reason = Literal["ok", "gate", "precheck_failed", "host_failed", "no_category", "no_change"]
 
 
-class Verdict(BaseModel):
+class Verdict(FrozenModel):
     """What a CI job needs to know of a plan: the exit code and its reason, in words."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     exit_code: int
     reason: Reason
