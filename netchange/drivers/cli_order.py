@@ -8,7 +8,10 @@ to remove what is still in use, or is left a moment with a method list naming no
 named structures of the syntax (``netchange/platforms/references/``) say which block defines,
 uses, removes or stops using which name; :func:`netchange.platforms.structures.dependency_order`
 pulls forward what a block needs (the user's removal before the used one's, a definition before
-its first use) and keeps every other block where hier_config put it.
+its first use) and keeps every other block where hier_config put it. A line that replaces
+another of its kind (the profile's idempotent commands: ``ip access-group NEW in``) stops using
+what the replaced line named, which the remediation does not show: the removal of the old ACL
+waits for it.
 """
 
 from __future__ import annotations
@@ -27,9 +30,12 @@ def in_reference_order(config: HConfig, platform: PlatformProfile) -> HConfig:
     children = list(config.children)
     if kinds is None or len(children) < 2:
         return config
-    blocks = [[tuple(node.text for node in line.lineage()) for line in (child, *child.all_children())]
-              for child in children]
-    order = dependency_order(blocks, kinds)
+    lines = [(child, *child.all_children()) for child in children]
+    blocks = [[tuple(node.text for node in line.lineage()) for line in block] for block in lines]
+    rules = config.driver.rules.idempotent_commands
+    replacing = {tuple(node.text for node in line.lineage()) for block in lines for line in block
+                 if any(line.is_lineage_match(rule.match_rules) for rule in rules)}
+    order = dependency_order(blocks, kinds, replacing)
     if order == list(range(len(children))):
         return config
     ordered = HConfig(config.driver)

@@ -20,7 +20,7 @@ the lines it sends by it (:func:`dependency_order`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -243,7 +243,8 @@ def catalog(syntax: str) -> Catalog | None:
 # -- the order of lines that define and use ----------------------------------------------------
 
 
-def dependency_order(blocks: Sequence[Sequence[Path_]], kinds: Catalog) -> list[int]:
+def dependency_order(blocks: Sequence[Sequence[Path_]], kinds: Catalog,
+                     replacing: Collection[Path_] = ()) -> list[int]:
     """The order in which to type ``blocks`` so that a name is defined before a line uses it and
     no longer used before its definition is removed.
 
@@ -255,8 +256,14 @@ def dependency_order(blocks: Sequence[Sequence[Path_]], kinds: Catalog) -> list[
     before the method list that names it, ``no tacacs server T`` before the group's ``no server
     name T``); here each block is preceded by the blocks it needs, pulled forward, and the others
     keep their order. A cycle (two blocks each needing the other) is typed in the given order.
+
+    ``replacing``: the lines that replace a line of their kind on the device (the profile's
+    idempotent commands: ``ip access-group NEW in`` replaces ``ip access-group OLD in``). Such a
+    line stops using whatever its slot named before, which the remediation does not show: it is
+    taken to stop using every name of the kinds it references, so that ``no ip access-list
+    extended OLD`` waits for the interface to switch to NEW.
     """
-    before = _needs(blocks, kinds)
+    before = _needs(blocks, kinds, frozenset(replacing))
     order: list[int] = []
     state: dict[int, bool] = {}  # False: being placed, True: placed
 
@@ -280,7 +287,8 @@ ANY = "\0any"
 """The name of a key standing for every name of its kind (never a configuration word)."""
 
 
-def _roles(block: Sequence[Path_], kinds: Catalog) -> tuple[set[Key], set[Key], set[Key], set[Key]]:
+def _roles(block: Sequence[Path_], kinds: Catalog,
+           replacing: frozenset[Path_] = frozenset()) -> tuple[set[Key], set[Key], set[Key], set[Key]]:
     """What one block does to named structures: ``(removes, stops using, defines, uses)``."""
     removes: set[Key] = set()
     unuses: set[Key] = set()
@@ -298,13 +306,17 @@ def _roles(block: Sequence[Path_], kinds: Catalog) -> tuple[set[Key], set[Key], 
             unuses.update((r.kind, r.name) for r in kinds.references_in((*path[:-1], last[3:])))
         elif not any(p.startswith("no ") for p in path):
             defines.update(kinds.definitions_in(path))
-            uses.update((r.kind, r.name) for r in kinds.references_in(path))
+            referenced = list(kinds.references_in(path))
+            uses.update((r.kind, r.name) for r in referenced)
+            if tuple(path) in replacing:
+                unuses.update((r.kind, ANY) for r in referenced)
     return removes, unuses, defines, uses
 
 
-def _needs(blocks: Sequence[Sequence[Path_]], kinds: Catalog) -> dict[int, set[int]]:
+def _needs(blocks: Sequence[Sequence[Path_]], kinds: Catalog,
+           replacing: frozenset[Path_] = frozenset()) -> dict[int, set[int]]:
     """For each block, the blocks that must be typed before it (see :func:`dependency_order`)."""
-    roles = [_roles(block, kinds) for block in blocks]
+    roles = [_roles(block, kinds, replacing) for block in blocks]
     defined_by: dict[Key, set[int]] = {}
     unused_by: dict[Key, set[int]] = {}
     for i, (_, unuses, defines, _) in enumerate(roles):

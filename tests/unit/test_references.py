@@ -141,6 +141,24 @@ def test_the_aaa_commit_defines_the_server_then_the_group_then_the_method_list()
                     "aaa authentication login default group TACGRP local"]
 
 
+def test_an_acl_swapped_on_an_interface_is_removed_after_the_interface_stops_using_it() -> None:
+    """``ip access-group NEW in`` replaces ``ip access-group OLD in`` (an idempotent command: the
+    remediation shows no ``no`` line for OLD), so nothing said the interface stopped using OLD and
+    ``no ip access-list extended OLD`` was typed first, while the interface still filtered with it.
+    The rollback had the same fault the other way round (NEW removed before the interface went
+    back to OLD)."""
+    running = parse("ip access-list extended OLD\n permit ip any any\ninterface Vlan20\n"
+                    " ip address 10.0.0.1 255.255.255.0\n ip access-group OLD in\n", IOS)
+    change = parse("ip access-list extended NEW\n permit tcp any any eq 22\ninterface Vlan20\n"
+                   " ip access-group NEW in\nno ip access-list extended OLD\n", IOS)
+    future = running.future(change)
+    flow = WorkflowRemediation(running, future)
+    tops = [line for line in sent_lines(flow.remediation_config, future, IOS, " ") if not line.startswith(" ")]
+    assert tops == ["ip access-list extended NEW", "interface Vlan20", "no ip access-list extended OLD"]
+    back = [line for line in sent_lines(flow.rollback_config, running, IOS, " ") if not line.startswith(" ")]
+    assert back == ["ip access-list extended OLD", "interface Vlan20", "no ip access-list extended NEW"]
+
+
 # -- what the change did not do is a note -------------------------------------------------------
 
 
