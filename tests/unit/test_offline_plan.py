@@ -114,7 +114,7 @@ def test_minor_change_planned_offline_prints_the_plan_and_exits_0(
     plan = plan_json(result)
     assert plan["category"] == "minor"
     host = plan["hosts"][ACCESS] if isinstance(plan["hosts"], dict) else plan["hosts"][0]
-    assert host["platform"] == "ios"  # the host keeps its own platform; only the connection is offline
+    assert host["platform"] == "ios_cli"  # the host keeps its own platform; only the connection is offline
     assert "+ switchport access vlan 20" in host["diff"]
     assert "- shutdown" in host["diff"]
     assert "Building configuration" not in host["diff"] + host["rollback"]["lines"]
