@@ -119,6 +119,7 @@ class BindLab:
     """One BIND 9 primary per site (a :class:`netchange.lab.component.LabComponent`)."""
 
     name = "bind"
+    platforms: tuple[str, ...] = ("bind",)
 
     def available(self) -> str | None:
         missing = [tool for tool in ("named", "tsig-keygen", "named-checkzone") if shutil.which(tool) is None]

@@ -56,6 +56,10 @@ class LabComponent(Protocol):
     """A kind of stand-in device (switches, firewalls, load balancers, DNS, NETCONF)."""
 
     name: str
+    platforms: tuple[str, ...]
+    """The inventory platforms its hosts have (the manager refuses a host of another): what the
+    lab's integration tests drive, read without starting anything (the production inventory's
+    drivers are checked against it, tests/unit/test_production_drivers.py)."""
 
     def available(self) -> str | None:
         """``None`` when its software is installed; otherwise what is missing, in one line."""

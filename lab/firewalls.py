@@ -144,6 +144,7 @@ class Firewalls:
     """The lab component for nftables firewalls (``nftables`` platform)."""
 
     name = "firewalls"
+    platforms: tuple[str, ...] = ("nftables",)
 
     def __init__(self, per_site: int = 2) -> None:
         self.per_site = per_site

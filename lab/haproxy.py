@@ -76,6 +76,7 @@ class HaproxyLab:
     """One HAProxy per site, with its HTTP members (a :class:`netchange.lab.component.LabComponent`)."""
 
     name = "haproxy"
+    platforms: tuple[str, ...] = ("haproxy",)
 
     def available(self) -> str | None:
         if shutil.which("haproxy") is None:

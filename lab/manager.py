@@ -56,6 +56,11 @@ def default_components() -> list[LabComponent]:
     return components
 
 
+def lab_platforms(components: Sequence[LabComponent] | None = None) -> set[str]:
+    """The platforms the lab serves (each component's declared ones), without starting it."""
+    return {p for c in (default_components() if components is None else components) for p in c.platforms}
+
+
 @dataclass(kw_only=True)
 class UpReport:
     already_running: bool
@@ -204,9 +209,14 @@ class LabManager:
                     continue
                 t0 = time.monotonic()
                 try:
-                    hosts += component.up(ctx)
+                    served = component.up(ctx)
                 finally:
                     self._save_state(ctx, complete=False)
+                undeclared = sorted({h.platform for h in served} - set(component.platforms))
+                if undeclared:  # its declaration is what says which drivers the lab proves
+                    raise RuntimeError(f"lab component {component.name} served platform(s) {undeclared} "
+                                       f"it does not declare (platforms = {component.platforms})")
+                hosts += served
                 timings[component.name] = time.monotonic() - t0
                 self.log(f"{component.name}: up in {timings[component.name]:.1f} s")
             self._write_inventory(hosts, ctx)

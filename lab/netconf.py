@@ -75,6 +75,7 @@ class NetconfLab:
     """netconfd + sshd per site (a :class:`netchange.lab.component.LabComponent`)."""
 
     name = "netconf"
+    platforms: tuple[str, ...] = ("netconf",)
 
     def available(self) -> str | None:
         missing = [

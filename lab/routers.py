@@ -306,6 +306,7 @@ class Routers:
     """The lab component for FRR routers and keepalived VRRP pairs (platforms ``frr``, ``keepalived``)."""
 
     name = "routers"
+    platforms: tuple[str, ...] = ("frr", "keepalived")
 
     def available(self) -> str | None:
         missing = [d for d in DAEMONS if not (FRR_DIR / d).exists()]

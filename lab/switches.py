@@ -93,6 +93,7 @@ class Switches:
     """The lab component for IOS-style switches (``ios_cli`` platform)."""
 
     name = "switches"
+    platforms: tuple[str, ...] = ("ios_cli",)
 
     def __init__(self, per_site: int = 4, cores_per_site: int = 2) -> None:
         self.per_site = per_site
