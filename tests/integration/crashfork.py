@@ -37,8 +37,10 @@ for _name in ("changes", "approvals", "journal", "common"):
     importlib.import_module(f"netchange.cli.{_name}")
 for _name in ("ios_cli", "nftables", "haproxy", "bind", "netconf", "frr", "keepalived"):
     importlib.import_module(f"netchange.drivers.{_name}")
+# The installed names: the repository's own "tasks" package would be a second copy of each module,
+# and pydantic then finds no source for the installed classes' attribute docstrings.
 for _name in ("vlan", "fw_rule", "lb_member", "dns_record", "prefix_list", "vrrp"):
-    importlib.import_module(f"tasks.{_name}")
+    importlib.import_module(f"netchange.tasks.{_name}")
 _ = (netchange.apply.Applier, netchange.apply.Interrupts)  # the face's lazy names, loaded
 
 PRELOAD = [__name__]
