@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netchange.journal import Journal
 from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
@@ -23,7 +24,12 @@ from netchange.policy import Policy, load_policy
 from netchange.policy import pin as policypin
 from netchange.service.launch import serving
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium, which ``make test`` installs (Playwright drives it; no browser download)."""
 NETCHANGE = Path(sys.executable).parent / "netchange"
 PASSWORD = "correct horse battery staple"
 # A weekday evening inside the medium window (19:00–20:00 Europe/Paris).
@@ -81,3 +87,20 @@ server = serving  # the name these tests use
 
 def copy_policy_unchanged(tmp: Path) -> None:
     shutil.copy(REPO / "policy.yaml", tmp / "policy.yaml")
+
+
+@contextmanager
+def in_chromium(env: dict[str, str], tmp: Path) -> Iterator[tuple[str, Browser, Path]]:
+    """A real ``netchange serve`` on ``env``'s home and Debian's Chromium driven by Playwright:
+    ``(the service's base URL, the browser, the screenshots directory)``. Screenshots go to
+    ``NETCHANGE_SCREENSHOTS`` when set (docs/screenshots/ is refreshed that way), else under ``tmp``."""
+    from playwright import sync_api
+
+    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with server(env) as base, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield base, browser, shots
+        finally:
+            browser.close()

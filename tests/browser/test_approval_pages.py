@@ -29,9 +29,8 @@ from netchange.models import CheckResult
 from netchange.plan import Plan, seal
 from netchange.policy import load_policy
 from netchange.vocabulary import Category
-from tests.browser.support import NOW, PASSWORD, journal_of, make_home, server, set_passwords, store
+from tests.browser.support import CHROMIUM, NOW, PASSWORD, in_chromium, journal_of, make_home, set_passwords, store
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
     pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
 
@@ -89,15 +88,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "csrf": store(home, policy, medium("CHG-2026-0305", digest=policy.digest)),
     }
     set_passwords(env, "amoreau", "bleroy", "dnguyen")
-    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    with server(env) as base, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield {"base": base, "home": home, "policy": policy, "env": env, "plans": plans,
-                   "browser": browser, "shots": shots}
-        finally:
-            browser.close()
+    with in_chromium(env, tmp) as (base, browser, shots):
+        yield {"base": base, "home": home, "policy": policy, "env": env, "plans": plans,
+               "browser": browser, "shots": shots}
 
 
 def sign_in(world: dict[str, Any], login: str) -> Any:

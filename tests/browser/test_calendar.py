@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,9 +22,18 @@ from netchange.journal.testing import make_plan
 from netchange.plan import Plan, seal
 from netchange.policy import load_policy
 from netchange.vocabulary import Category
-from tests.browser.support import NOW, PASSWORD, journal_of, make_home, netchange, server, set_passwords, store
+from tests.browser.support import (
+    CHROMIUM,
+    NOW,
+    PASSWORD,
+    in_chromium,
+    journal_of,
+    make_home,
+    netchange,
+    set_passwords,
+    store,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
     pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
 
@@ -73,15 +81,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with journal_of(home) as journal:
         journal.set_state(change_id(3), State.APPROVED, actor="amoreau", reason="approvals complete")
     set_passwords(env, "amoreau")
-    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    with server(env) as base, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield {"base": base, "home": home, "policy": policy, "env": env, "plans": plans, "browser": browser,
-                   "shots": shots}
-        finally:
-            browser.close()
+    with in_chromium(env, tmp) as (base, browser, shots):
+        yield {"base": base, "home": home, "policy": policy, "env": env, "plans": plans, "browser": browser,
+               "shots": shots}
 
 
 def sign_in(world: dict[str, Any]) -> Any:

@@ -26,17 +26,15 @@ import socket
 import threading
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from netchange.journal.testing import make_plan
-from netchange.models import Category
 from netchange.service.throttle import FREE, GUESSING
-from tests.browser.support import PASSWORD, journal_of, make_home, server, set_passwords, store
+from netchange.vocabulary import Category
+from tests.browser.support import CHROMIUM, PASSWORD, in_chromium, journal_of, make_home, set_passwords, store
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
     pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
 
@@ -106,15 +104,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     store(home, policy, make_plan(CHANGE, category=Category.MEDIUM, requester="crenard",
                                   hosts=(("sw-doif-1", "doif"),), policy_digest=policy.digest))
     set_passwords(env, "amoreau", "bleroy")
-    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    with server(env) as base, sync_api.sync_playwright() as p:
+    with in_chromium(env, tmp) as (base, browser, shots):
         relay = Relay(base, ATTACKER)
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
             yield {"base": base, "relay": relay.base, "home": home, "browser": browser, "shots": shots}
         finally:
-            browser.close()
             relay.close()
 
 

@@ -37,10 +37,9 @@ from netchange.plan import build_plan
 from netchange.rollback import SnapshotStore
 from netchange.vocabulary import Category
 from tests import fakedriver
-from tests.browser.support import PASSWORD, journal_of, make_home, server, set_passwords, store
+from tests.browser.support import CHROMIUM, PASSWORD, in_chromium, journal_of, make_home, set_passwords, store
 from tests.mockdev import SWITCH_RUNNING
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
     pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
 
@@ -95,14 +94,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("live")
     home, policy, env = make_home(tmp)
     set_passwords(env, "amoreau")
-    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    with server(env) as base, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield {"base": base, "home": home, "policy": policy, "browser": browser, "shots": shots, "tmp": tmp}
-        finally:
-            browser.close()
+    with in_chromium(env, tmp) as (base, browser, shots):
+        yield {"base": base, "home": home, "policy": policy, "browser": browser, "shots": shots, "tmp": tmp}
 
 
 def sign_in(world: dict[str, Any], *, javascript: bool = True) -> Any:

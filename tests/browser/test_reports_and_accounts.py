@@ -36,9 +36,8 @@ from netchange.plan import store as planstore
 from netchange.policy import pin as policypin
 from netchange.report import quarter_stats, week_stats
 from netchange.vocabulary import Category
-from tests.browser.support import NOW, PASSWORD, make_home, netchange, server, set_passwords
+from tests.browser.support import CHROMIUM, NOW, PASSWORD, in_chromium, make_home, netchange, set_passwords
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
     pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
 
@@ -103,15 +102,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home, policy, env = make_home(tmp)
     fill(home, policy)
     set_passwords(env, "amoreau", "bleroy")
-    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    with server(env) as base, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield {"base": base, "home": home, "policy": policy, "env": env, "browser": browser, "shots": shots,
-                   "tmp": tmp}
-        finally:
-            browser.close()
+    with in_chromium(env, tmp) as (base, browser, shots):
+        yield {"base": base, "home": home, "policy": policy, "env": env, "browser": browser, "shots": shots,
+               "tmp": tmp}
 
 
 def sign_in(world: dict[str, Any], login: str = "amoreau", password: str = PASSWORD) -> Any:

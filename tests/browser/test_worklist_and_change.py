@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -26,9 +25,8 @@ from netchange.guard import check_apply
 from netchange.journal.testing import make_plan
 from netchange.plan import Plan, seal
 from netchange.vocabulary import Category
-from tests.browser.support import NOW, PASSWORD, journal_of, make_home, server, set_passwords, store
+from tests.browser.support import CHROMIUM, NOW, PASSWORD, in_chromium, journal_of, make_home, set_passwords, store
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
     pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
 
@@ -62,14 +60,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                                     requester=("crenard", "amoreau", "bleroy")[n % 3], digest=d,
                                     start=T_NOW + dt.timedelta(days=n % 5, hours=1) if n % 3 == 0 else None))
     set_passwords(env, "amoreau", "bleroy", "gperrin")
-    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    with server(env) as base, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield {"base": base, "home": home, "policy": policy, "env": env, "browser": browser, "shots": shots}
-        finally:
-            browser.close()
+    with in_chromium(env, tmp) as (base, browser, shots):
+        yield {"base": base, "home": home, "policy": policy, "env": env, "browser": browser, "shots": shots}
 
 
 def sign_in(world: dict[str, Any], login: str) -> Any:

@@ -37,11 +37,10 @@ import pytest
 import yaml
 
 from netchange.lab.manager import LabManager
-from tests.browser.support import PASSWORD, REPO, journal_of, make_home, server, set_passwords
+from tests.browser.support import CHROMIUM, PASSWORD, REPO, in_chromium, journal_of, make_home, set_passwords
 
 pytestmark = pytest.mark.lab
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
     pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
 
@@ -57,14 +56,8 @@ def world(lab: LabManager, tmp_path: Path) -> Iterator[dict[str, Any]]:
     home, _policy, env = make_home(tmp_path)
     env = {**env, "NETCHANGE_NORNIR_CONFIG": str(lab.nornir_config), "COLUMNS": "200"}
     set_passwords(env, "amoreau")
-    shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    with server(env) as base, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield {"base": base, "home": home, "env": env, "browser": browser, "shots": shots, "tmp": tmp_path}
-        finally:
-            browser.close()
+    with in_chromium(env, tmp_path) as (base, browser, shots):
+        yield {"base": base, "home": home, "env": env, "browser": browser, "shots": shots, "tmp": tmp_path}
 
 
 def netchange(env: dict[str, str], *args: str, actor: str = "dnguyen", wait: bool = True) -> Any:
