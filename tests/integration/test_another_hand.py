@@ -107,12 +107,35 @@ def test_frr_restore_alarms_on_a_line_added_by_hand_and_erases_nothing(
     assert run("show running-config") == router_back
 
 
-def test_keepalived_commit_refuses_a_block_appended_by_hand(
-        nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str) -> None:
+def _keepalived_loaded(nornir: Any, open_driver: Callable[[str], Any]) -> tuple[Path, Any, str]:
+    """The VRRP gateway's file, a driver with the change's candidate loaded, and the file before."""
     path = _keepalived_file(nornir)
     dev = open_driver(VRRP)
-    dev.get_config(retrieve="running")
+    snapshot = dev.get_config(retrieve="running")["running"]
     dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    return path, dev, snapshot
+
+
+def _alarmed_then_restored(dev: Any, path: Path, snapshot: str, after: str, back: str,
+                           monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A restore with the colleague's edit armed alarms, naming it, and leaves it (on disk, read
+    without the driver); once the colleague has taken it back, the restore verifies. The alarmed
+    restore's report is returned."""
+    alarmed = report = restore_host(dev, snapshot, after=after)
+    assert not report.verified
+    assert any("chk_netchange_hand" in error for error in report.errors), report.errors
+    assert path.read_text() == after + "\n" + HAND_BLOCK  # the edit kept, the change not undone over it
+    path.write_text(after)
+    monkeypatch.undo()
+    report = restore_host(dev, snapshot, after=after)
+    assert report.verified, report.errors
+    assert path.read_text() == back
+    return alarmed
+
+
+def test_keepalived_commit_refuses_a_block_appended_by_hand(
+        nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str) -> None:
+    path, dev, _ = _keepalived_loaded(nornir, open_driver)
     dev.compare_config()
     path.write_text(path.read_text() + "\n" + HAND_BLOCK)
     with pytest.raises(ChangedMeanwhile, match="chk_netchange_hand"):
@@ -123,10 +146,7 @@ def test_keepalived_commit_refuses_a_block_appended_by_hand(
 def test_keepalived_restore_alarms_on_a_block_appended_by_hand(
         nornir: Any, open_driver: Callable[[str], Any], keepalived_back: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _keepalived_file(nornir)
-    dev = open_driver(VRRP)
-    snapshot = dev.get_config(retrieve="running")["running"]
-    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    path, dev, snapshot = _keepalived_loaded(nornir, open_driver)
     dev.commit_config()
     after = dev.get_config(retrieve="running")["running"]
     inverse = dev.rollback
@@ -136,15 +156,9 @@ def test_keepalived_restore_alarms_on_a_block_appended_by_hand(
         inverse()
 
     monkeypatch.setattr(dev, "rollback", hand_then_rollback)
-    report = restore_host(dev, snapshot, after=after)
-    assert not report.verified and report.strategies == ["inverse", "snapshot"]
+    report = _alarmed_then_restored(dev, path, snapshot, after, keepalived_back, monkeypatch)
+    assert report.strategies == ["inverse", "snapshot"]
     assert all("chk_netchange_hand" in error for error in report.errors), report.errors
-    assert path.read_text() == after + "\n" + HAND_BLOCK
-    path.write_text(after)
-    monkeypatch.undo()
-    report = restore_host(dev, snapshot, after=after)
-    assert report.verified, report.errors
-    assert path.read_text() == keepalived_back
 
 
 # -- a hand edit during the write itself (after the re-read, before the commands are sent) -------
@@ -207,10 +221,7 @@ def test_keepalived_write_refused_when_the_file_changes_after_the_check(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The file is checked by its hash in the same remote command as the rename: an edit landing
     after the driver's last reading, just before that command, is refused, named and kept."""
-    path = _keepalived_file(nornir)
-    dev = open_driver(VRRP)
-    dev.get_config(retrieve="running")
-    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    path, dev, _ = _keepalived_loaded(nornir, open_driver)
     install = dev._install
 
     def hand_then_install(text: str, expected: str, what: str) -> str | None:
@@ -245,10 +256,7 @@ def test_keepalived_commit_puts_back_an_edit_landing_between_the_hash_and_the_sw
     is put back, the commit refused and the edit named — not overwritten."""
     from netchange.drivers import keepalived
 
-    path = _keepalived_file(nornir)
-    dev = open_driver(VRRP)
-    dev.get_config(retrieve="running")
-    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    path, dev, _ = _keepalived_loaded(nornir, open_driver)
     monkeypatch.setattr(keepalived, "BEFORE_SWAP", _hand_in_the_swap_window(path, how))
     with pytest.raises(ChangedMeanwhile, match="chk_netchange_hand"):
         dev.commit_config()
@@ -261,23 +269,12 @@ def test_keepalived_restore_alarms_on_an_edit_landing_between_the_hash_and_the_s
         monkeypatch: pytest.MonkeyPatch) -> None:
     from netchange.drivers import keepalived
 
-    path = _keepalived_file(nornir)
-    dev = open_driver(VRRP)
-    snapshot = dev.get_config(retrieve="running")["running"]
-    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    path, dev, snapshot = _keepalived_loaded(nornir, open_driver)
     dev.commit_config()
     assert dev.write_window_closed is True  # the lab's device swaps atomically
     after = dev.get_config(retrieve="running")["running"]
     monkeypatch.setattr(keepalived, "BEFORE_SWAP", _hand_in_the_swap_window(path, "in place"))
-    report = restore_host(dev, snapshot, after=after)
-    assert not report.verified
-    assert any("chk_netchange_hand" in error for error in report.errors), report.errors
-    assert path.read_text() == after + "\n" + HAND_BLOCK  # the edit kept, the change not undone over it
-    path.write_text(after)
-    monkeypatch.undo()
-    report = restore_host(dev, snapshot, after=after)
-    assert report.verified, report.errors
-    assert path.read_text() == keepalived_back
+    _alarmed_then_restored(dev, path, snapshot, after, keepalived_back, monkeypatch)
 
 
 def test_keepalived_without_python3_on_the_device_renames_and_says_the_window_is_open(
@@ -286,10 +283,7 @@ def test_keepalived_without_python3_on_the_device_renames_and_says_the_window_is
     from netchange.drivers import keepalived
 
     monkeypatch.setattr(keepalived, "SWAP", keepalived.SWAP.replace("python3", "python3-not-installed", 1))
-    path = _keepalived_file(nornir)
-    dev = open_driver(VRRP)
-    snapshot = dev.get_config(retrieve="running")["running"]
-    dev.load_merge_candidate(config=_candidate(nornir, VRRP, dev))
+    path, dev, snapshot = _keepalived_loaded(nornir, open_driver)
     dev.commit_config()
     assert dev.write_window_closed is False and dev.write_window_ms is not None
     after = path.read_text()
