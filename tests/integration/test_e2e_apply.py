@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from netchange.lab.manager import LabManager
+from tests.integration.lab2_support import freeze_outside_a_transaction
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -105,21 +106,6 @@ def apply_until_first_commit(lab: LabManager, change_id: str) -> subprocess.Pope
     while _committed(journal, change_id) < 1 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
     return proc
-
-
-def freeze_outside_a_transaction(proc: subprocess.Popen[str], journal: Path) -> None:
-    """SIGSTOP ``proc`` at a moment it holds no journal write lock (else every other command waits)."""
-    for _ in range(500):
-        proc.send_signal(signal.SIGSTOP)
-        try:
-            with closing(sqlite3.connect(journal, timeout=0.05, isolation_level=None)) as conn:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("ROLLBACK")
-            return
-        except sqlite3.OperationalError:
-            proc.send_signal(signal.SIGCONT)
-            time.sleep(0.003)
-    raise AssertionError("could not freeze the apply outside a journal transaction")
 
 
 def test_killed_mid_apply_then_recover(lab: LabManager, tmp_path: Path, open_driver: Callable[[str], Any]) -> None:

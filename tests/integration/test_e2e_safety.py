@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 
 from netchange.lab.manager import LabManager
+from tests.integration.lab2_support import freeze_outside_a_transaction
 from tests.integration.test_e2e_apply import (
     MEDIUM_TIME,
     MINOR_TIME,
-    freeze_outside_a_transaction,
     netchange,
     running,
     write,

@@ -38,6 +38,7 @@ import yaml
 
 from netchange.lab.manager import LabManager
 from tests.browser.support import CHROMIUM, PASSWORD, REPO, in_chromium, journal_of, make_home, set_passwords
+from tests.integration.lab2_support import freeze_outside_a_transaction
 
 pytestmark = pytest.mark.lab
 
@@ -73,21 +74,6 @@ def state_of(journal: Path, change_id: str) -> str | None:
     with closing(sqlite3.connect(journal, timeout=10)) as conn:
         row = conn.execute("SELECT state FROM changes WHERE id = ?", (change_id,)).fetchone()
     return None if row is None else str(row[0])
-
-
-def stop_outside_a_transaction(proc: subprocess.Popen[str], journal: Path) -> None:
-    """SIGSTOP ``proc`` at a moment it holds no journal write lock (the server must go on reading)."""
-    for _ in range(500):
-        proc.send_signal(signal.SIGSTOP)
-        try:
-            with closing(sqlite3.connect(journal, timeout=0.05, isolation_level=None)) as conn:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("ROLLBACK")
-            return
-        except sqlite3.OperationalError:
-            proc.send_signal(signal.SIGCONT)
-            time.sleep(0.003)
-    raise AssertionError("could not stop the apply outside a journal transaction")
 
 
 def shoot(page: Any, path: Path) -> None:
@@ -131,7 +117,7 @@ def test_the_change_page_follows_an_apply_on_the_lab_to_its_rollback(world: dict
             assert proc.poll() is None, f"apply ended before in_progress: {proc.communicate()}"
             assert time.monotonic() < deadline, "the apply never reached in_progress"
             time.sleep(0.02)
-        stop_outside_a_transaction(proc, journal)
+        freeze_outside_a_transaction(proc, journal)
         try:
             page.goto(f"{base}/changes/{CHANGE}")
             live = page.locator("#live")
