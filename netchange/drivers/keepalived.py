@@ -251,7 +251,8 @@ class KeepalivedDriver(SshExecDriver):
         same = f'[ "$(sha256sum < "$1" | cut -d" " -f1)" = {digest} ]'
         refuse = f'{{ rm -f "$t"; echo "changed meanwhile" >&2; exit {_CHANGED}; }}'
         script = (f'p=$(cat {pid_file}) && kill -0 "$p" || {{ echo "keepalived is not running" >&2; exit 3; }}; '
-                  f't={path}.netchange.$$; cat > "$t" || {{ rm -f "$t"; exit 4; }}; '
+                  # made private (it may hold VRRP auth_pass), then given the file's own mode
+                  f't={path}.netchange.$$; (umask 077 && cat > "$t") || {{ rm -f "$t"; exit 4; }}; '
                   f'chmod --reference={path} "$t" 2>/dev/null; '
                   f'same() {{ {same}; }}; same {path} || {refuse}; t0=$(date +%s%N); '
                   f'if command -v {SWAP.split(maxsplit=1)[0]} >/dev/null; then {BEFORE_SWAP}'
