@@ -71,6 +71,11 @@ def test_plan_documents_escape_the_words_for_their_format(repo_inventory: Path, 
     doc = md.read_text(encoding="utf-8")
     assert "Ajout du VLAN d'impression — « Délai » \\[urgent\\] \\[/\\] ?" in doc
     assert "<b>" not in doc
+    # The description is part of what a reviewer reads: its lines as written, escaped for each format.
+    assert '<p class="prose">Remplacer l’imprimante du 2ᵉ étage.\nDelete unused VLAN 99' in page
+    assert "&lt;b&gt;gras&lt;/b&gt; &amp; *emphase*" in page and "<b>gras" not in page
+    assert "\nRemplacer l’imprimante du 2ᵉ étage.\n\nDelete unused VLAN 99 ; no shutdown" in doc
+    assert "\n&lt;b&gt;gras&lt;/b&gt; &amp; \\*emphase\\*\n" in doc
 
 
 def test_a_french_comment_reaches_the_tracking_sheet_escaped(two_switches: Path, cli: Cli) -> None:
@@ -98,6 +103,8 @@ def test_a_french_comment_reaches_the_tracking_sheet_escaped(two_switches: Path,
     assert "Validé — « OK » pour l’équipe [b]réseau[/b] &lt;i&gt;" in html.out
     md = cli("report", "CHG-2026-0951", "--format", "md", actor="dnguyen")
     assert "Validé — « OK » pour l’équipe \\[b\\]réseau\\[/b\\] &lt;i&gt;" in md.out
+    assert "\nRemplacer l’imprimante du 2ᵉ étage.\n\nDelete unused VLAN 99 ; no shutdown" in md.out
+    assert "\n&lt;b&gt;gras&lt;/b&gt; &amp; \\*emphase\\*\n" in md.out
 
 
 def test_a_comment_with_a_control_character_is_refused(two_switches: Path, cli: Cli) -> None:
