@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed
 # Debian packages of the lab's stand-ins (see docs/lab-notes.md): firewalls, load balancers, DNS,
 # NETCONF, routers (FRR) and VRRP pairs (keepalived); and the browser the approval service's tests
 # drive (Playwright on Debian's Chromium); Pango for WeasyPrint (the reports' PDF) and poppler-utils
-# (pdftotext, pdftoppm) to read the PDF back.
+# (pdftotext, pdftoppm) to read the PDF back; PostgreSQL 15 for the team set-up's tests (a server the
+# tests start with initdb/pg_ctl in a temporary directory: tests/pgserver.py, docs/team-setup.md).
 LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
-            chromium chromium-driver libpangoft2-1.0-0 poppler-utils
+            chromium chromium-driver libpangoft2-1.0-0 poppler-utils \
+            postgresql-15
 
 .PHONY: demo test test-unit lint typecheck bench lab-deps clean dist
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from netchange.cli import main as cli_main
+from tests.pgserver import postgres  # noqa: F401 - the run's PostgreSQL server, for any test that asks
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,7 +53,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("NETCHANGE_NOW", raising=False)
     monkeypatch.delenv("NETCHANGE_ACTOR", raising=False)
     # No mail relay nor approval service of the developer's: tests that want them set their own.
-    for name in ("NETCHANGE_SMTP_HOST", "NETCHANGE_SERVER_URL", "NETCHANGE_SETTINGS", "NETCHANGE_API_TOKEN"):
+    for name in ("NETCHANGE_SMTP_HOST", "NETCHANGE_SERVER_URL", "NETCHANGE_SETTINGS", "NETCHANGE_API_TOKEN",
+                 "NETCHANGE_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 

@@ -1,0 +1,109 @@
+"""A PostgreSQL 15 server for the tests, started once per test run (issue 24).
+
+Debian's ``initdb``/``pg_ctl`` (package ``postgresql-15``, installed by ``make lab-deps``) in a
+temporary directory, listening on 127.0.0.1 at a free port and on a Unix socket in that directory;
+no service manager. ``initdb`` refuses root: as root the cluster belongs to ``nobody`` (the
+directory is given to it, the commands run through ``runuser``). Authentication is ``trust`` on
+127.0.0.1: the tests connect as whichever role they test (the application role, a hostile writer,
+the superuser), and each role's rights are what the tests assert, not a password.
+
+Each test that needs a clean database asks :meth:`PgServer.database` for a new one (a copy of
+``template1``, a few tens of milliseconds), so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+BIN = Path("/usr/lib/postgresql/15/bin")
+SUPERUSER = "postgres"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PgServer:
+    """A running cluster: its port, its directory, and new databases on demand."""
+
+    port: int
+    directory: Path
+    startup_seconds: float
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def url(self, database: str = "postgres", user: str = SUPERUSER) -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+
+    def database(self, prefix: str = "t") -> str:
+        """A new, empty database; its URL (as the superuser)."""
+        import psycopg
+
+        name = f"{prefix}_{os.getpid()}_{next(self._numbers)}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+def _as_owner(argv: list[str], owner: str | None) -> list[str]:
+    return ["runuser", "-u", owner, "--", *argv] if owner else argv
+
+
+def start(directory: Path) -> PgServer:
+    """initdb and start a cluster in ``directory`` (which must not exist yet)."""
+    if not (BIN / "initdb").exists():
+        raise RuntimeError(f"{BIN}/initdb is missing: install postgresql-15 (make lab-deps)")
+    owner = "nobody" if os.geteuid() == 0 else None
+    started = time.monotonic()
+    directory.mkdir(mode=0o700)
+    if owner:
+        entry = pwd.getpwnam(owner)
+        os.chown(directory, entry.pw_uid, entry.pw_gid)
+    data = directory / "data"
+    subprocess.run(_as_owner([str(BIN / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
+                              "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"], owner),
+                   check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=100"
+               " -c shared_buffers=32MB")
+    subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(directory / "log"),
+                              "-w", "-t", "60", "start"], owner), check=True, capture_output=True, timeout=90)
+    return PgServer(port=port, directory=directory, startup_seconds=time.monotonic() - started)
+
+
+def stop(server: PgServer) -> None:
+    owner = "nobody" if os.geteuid() == 0 else None
+    subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-D", str(server.directory / "data"), "-m", "fast", "-w",
+                              "stop"], owner), check=False, capture_output=True, timeout=60)
+    shutil.rmtree(server.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    """The test run's PostgreSQL server (started on first use, stopped at the end of the run).
+
+    The directory is made under the system's temporary directory, not pytest's (which is 0700 and
+    root's: ``nobody`` could not reach its own cluster there).
+    """
+    parent = Path(tempfile.mkdtemp(prefix="netchange-pg-"))
+    parent.chmod(0o755)
+    server = start(parent / "cluster")
+    try:
+        yield server
+    finally:
+        stop(server)
+        shutil.rmtree(parent, ignore_errors=True)
