@@ -39,6 +39,15 @@ class LockHeld(GuardRefused):
     """Another change is in progress on one of the same devices."""
 
 
+class LeaseLost(LockHeld):
+    """This process's device lease expired or was taken over by a newer holder (a higher fencing
+    token): it may no longer write to the journal nor touch the device (issue 24 item 3)."""
+
+
+class DatabaseUnavailable(GuardRefused):
+    """The shared database (``NETCHANGE_DATABASE_URL``) cannot be reached: nothing is done without it."""
+
+
 class StateConflict(GuardRefused):
     """The change is not in a state that allows this step (applying a change already running,
     closing a change still planned): a refusal (exit 3), not bad input."""

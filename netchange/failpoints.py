@@ -12,7 +12,9 @@ point at a time through ``NETCHANGE_FAILPOINT``, and check the devices and the j
 
 - ``kill`` (default): SIGKILL this process at once (a power cut: no handler, no ``finally``);
 - ``term``: SIGTERM (Ctrl-C's cousin: handlers run, the rollout stops and rolls back);
-- ``raise``: raise :class:`InjectedFault` here (a lost session or a failing device call).
+- ``raise``: raise :class:`InjectedFault` here (a lost session or a failing device call);
+- ``stop``: SIGSTOP this process, every thread of it (a pause: a long GC, a suspended VM, a
+  partition), until a SIGCONT: a lease holder that sleeps through its lease (issue 24 item 3).
 
 Unarmed (the variable unset, as everywhere but in tests) a call is one global read and a
 comparison: measured in ``bench/failpoints.py``.
@@ -26,7 +28,7 @@ import threading
 from dataclasses import dataclass
 
 ENV = "NETCHANGE_FAILPOINT"
-ACTIONS = ("kill", "term", "raise")
+ACTIONS = ("kill", "term", "raise", "stop")
 
 
 class InjectedFault(ConnectionError):
@@ -78,6 +80,8 @@ def fail_point(name: str, *, host: str | None = None) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     elif armed.action == "term":
         os.kill(os.getpid(), signal.SIGTERM)
+    elif armed.action == "stop":
+        os.kill(os.getpid(), signal.SIGSTOP)
     else:
         raise InjectedFault(f"fault injected at {name}" + (f" on {host}" if host else ""))
 

@@ -122,11 +122,37 @@ class RestoreOutcome:
 # -- shared steps ----------------------------------------------------------------------------------
 @contextmanager
 def _device_locks(nr: Nornir, hosts: list[str], change_id: str, *, action: str, actor: str,
-                  run: Run) -> Iterator[Any]:
-    """The machine-wide locks on ``hosts``' devices (see ``netchange.apply.locks``), or exit 3."""
-    with devicelock.locked(devicelock.identities(nr, hosts), change_id=change_id, action=action,
-                           actor=actor, home=run.settings.home, directory=run.settings.lock_dir) as held:
-        yield held
+                  run: Run) -> Iterator[devicelock.DeviceHold]:
+    """The locks on ``hosts``' devices, or exit 3: machine-wide OS locks (``netchange.apply.locks``),
+    or, when a database is configured, leases shared by every machine (``netchange.apply.leases``).
+
+    With leases, every session this command opens on ``nr`` is fenced (each driver call checks the
+    leases first: :mod:`netchange.drivers.fencing`); :func:`_fenced_journal` does the same for the
+    journal's writes.
+    """
+    devices = devicelock.identities(nr, hosts)
+    if run.settings.database_url is None:
+        with devicelock.locked(devices, change_id=change_id, action=action, actor=actor, home=run.settings.home,
+                               directory=run.settings.lock_dir) as held:
+            yield held
+        return
+    from netchange.apply import leases
+    from netchange.drivers import fencing
+
+    with leases.leased(devices, change_id=change_id, action=action, actor=actor, home=run.settings.home,
+                       url=run.settings.database_url, ttl=run.settings.lease_seconds) as leased:
+        fencing.install(nr.config, leased.check)
+        try:
+            yield leased
+        finally:
+            nr.config.user_defined.pop(fencing.FENCE_KEY, None)
+
+
+def _fenced_journal(journal: Journal, held: devicelock.DeviceHold) -> Journal:
+    """``journal`` whose every write first checks ``held`` (a lease holder that lost its lease
+    writes nothing more; OS locks cannot be lost, their check is empty)."""
+    journal.fence = held.check
+    return journal
 
 
 def _warn_in_progress(run: Run, journal: Journal, but: str | None = None) -> None:
@@ -246,8 +272,9 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
     nr = _nornir(run, changing)
     # The devices first, machine-wide: a second apply of this change, or any other change on
     # these devices from any state directory, is refused here (exit 3) before it reads anything.
-    with (_device_locks(nr, changing, change_id, action="apply", actor=actor.login, run=run),
+    with (_device_locks(nr, changing, change_id, action="apply", actor=actor.login, run=run) as held,
           Journal(cfg.journal) as journal):
+        _fenced_journal(journal, held)
         _warn_in_progress(run, journal, but=change_id)
         _journal_intact(journal, change_id)
         if not the_plan.ok:
@@ -369,8 +396,9 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
         # With the hosts whose journal locks an apply killed before its rollout left behind.
         hosts = sorted(set(last_apply(journal.events(change_id))) | set(_held(journal, change_id)))
     nr = _nornir(run, hosts)
-    with (_device_locks(nr, hosts, change_id, action=mode.value, actor=actor.login, run=run),
+    with (_device_locks(nr, hosts, change_id, action=mode.value, actor=actor.login, run=run) as held,
           Journal(cfg.journal) as journal):
+        _fenced_journal(journal, held)
         state = journal.state(change_id)
         touched = last_apply(journal.events(change_id))
         if mode is RestoreMode.RECOVER and state == "approved" and _held(journal, change_id):

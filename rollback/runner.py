@@ -26,6 +26,7 @@ from nornir.core.task import Result, Task
 
 from netchange.drivers.contract import DriverProtocol, SaveReport, save_running
 from netchange.drivers.errors import FailureCause, cause_of
+from netchange.drivers.fencing import fenced
 from netchange.failpoints import fail_point
 from netchange.inventory import CONNECTION_NAME
 from netchange.models import CheckResult
@@ -66,7 +67,8 @@ def session(task: Task, *, fresh: bool = False) -> DriverProtocol:
         except Exception:  # the session is already gone; a new one is what we want
             task.host.connections.pop(CONNECTION_NAME, None)
     driver: DriverProtocol = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
-    return driver
+    fenced_driver: DriverProtocol = fenced(driver, task.nornir.config)
+    return fenced_driver
 
 
 def run_in_order(nr: Nornir, hosts: Sequence[str], task: Callable[[Task], Result], name: str) -> None:

@@ -107,3 +107,24 @@ def postgres() -> Iterator[PgServer]:
     finally:
         stop(server)
         shutil.rmtree(parent, ignore_errors=True)
+
+
+APP_ROLE = "netchange_app"
+"""The application's role in the tests: INSERT and SELECT on the journal's history, nothing it owns."""
+
+
+def journal_database(server: PgServer) -> str:
+    """A new database holding an empty journal (created by its owner, the superuser here), and the
+    URL the application connects with: as :data:`APP_ROLE`."""
+    import psycopg
+
+    from netchange.journal import pgstore
+
+    owner = server.database("journal")
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+        if not exists:
+            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
+    pgstore.create_schema(owner, app_role=APP_ROLE)
+    database = owner.rsplit("/", 1)[1]
+    return server.url(database, user=APP_ROLE)

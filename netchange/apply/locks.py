@@ -36,9 +36,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from netchange.errors import BadRequest, LockHeld
+
+
+class DeviceHold(Protocol):
+    """What a command holds on its devices, OS locks (:class:`HeldLocks`) or database leases
+    (:class:`netchange.apply.leases.HeldLeases`): the pipeline sees only this."""
+
+    def check(self, conn: Any = None) -> None:
+        """Raise :class:`~netchange.errors.LeaseLost` if the hold was lost (fencing: before each write)."""
+
+    def release(self) -> None:
+        """Give the devices back, once."""
 
 
 def lock_dir(arg: str | Path | None = None) -> Path:
@@ -104,6 +115,10 @@ class HeldLocks:
     files: dict[str, int] = field(default_factory=dict)
     """Inventory name → open file descriptor holding the flock."""
     _released: bool = False
+
+    def check(self, conn: Any = None) -> None:
+        """Fencing, as :meth:`netchange.apply.leases.HeldLeases.check` does it for leases: an OS lock
+        cannot be lost while its file is open in this process, so there is nothing to check."""
 
     def release(self) -> None:
         if self._released:

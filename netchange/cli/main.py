@@ -106,7 +106,8 @@ def _private_and_scrubbed(cfg: Settings) -> None:
 
     register_every_secret(cfg)
     configure(JournalSetup(key_file=cfg.secrets.parent / KEY_FILE_NAME, key_material=cfg.journal_key,
-                           syslog=cfg.journal_syslog, anchors=cfg.journal_anchors, state_dir=cfg.home))
+                           syslog=cfg.journal_syslog, anchors=cfg.journal_anchors, state_dir=cfg.home,
+                           database_url=cfg.database_url))
 
 
 def _forget_key_file() -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from netchange.config._secretsfile import load_secrets
 from netchange.errors import BadRequest
+from netchange.journal.database import check_url, password_of
 
 if TYPE_CHECKING:  # settings.yaml's models load when there is one (pydantic: start-up, issue 20 item 5)
     from netchange.config._file import SettingsFile
@@ -190,6 +191,14 @@ class Settings:
     verify`` to compare (see :mod:`netchange.journal.anchors`): ``NETCHANGE_JOURNAL_ANCHORS`` (a
     directory; ``off``: nowhere) > ``$XDG_STATE_HOME/netchange/journal-heads`` >
     ``~/.local/state/netchange/journal-heads`` (:func:`default_anchors`)."""
+    database_url: str | None = field(default=None, repr=False)
+    """``NETCHANGE_DATABASE_URL``: a ``postgresql://`` URL, the team's shared database (issue 24,
+    docs/team-setup.md): device leases with fencing tokens instead of the OS locks. Unset (the
+    default): everything stays on this machine (SQLite, OS locks). Its password, if written in it,
+    is scrubbed from every output."""
+    lease_seconds: float = 60.0
+    """``NETCHANGE_LEASE_SECONDS`` > 60: how long a device lease lasts without renewal (a holder
+    renews it every third of that while it runs; a paused or cut-off one loses it then)."""
     logins: Logins = Logins()
     """The login variables (``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``)."""
     secret_values: tuple[str, ...] = field(default=(), repr=False)
@@ -229,9 +238,12 @@ class Settings:
             journal_key=env.get("NETCHANGE_JOURNAL_KEY", "").strip() or None,
             journal_syslog=env.get("NETCHANGE_JOURNAL_SYSLOG", "") not in ("", "0"),
             journal_anchors=default_anchors(env),
+            database_url=_database_url(env),
+            lease_seconds=_lease_seconds(env),
             logins=Logins.from_environment(env),
             secret_values=tuple(value for name, value in env.items()
-                                if value and (name in _SECRET_ENV or _SECRET_ENV_NAME.match(name))),
+                                if value and (name in _SECRET_ENV or _SECRET_ENV_NAME.match(name)))
+            + tuple(filter(None, [password_of(env.get("NETCHANGE_DATABASE_URL"))])),
         )
 
     def policy_file(self) -> Path:
@@ -310,6 +322,25 @@ class Settings:
             raise BadRequest(f"server url {url!r}: must start with http:// or https://")
         token = self.env.get("NETCHANGE_API_TOKEN") or _secret(self.secrets, "server", "token")
         return ServerSettings(url=url.rstrip("/"), token=token, timeout=(f.timeout if f is not None else None) or 30.0)
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    """``NETCHANGE_DATABASE_URL``, checked (a ``postgresql://`` URL), or ``None`` when unset."""
+    value = env.get("NETCHANGE_DATABASE_URL", "").strip()
+    return check_url(value) if value else None
+
+
+def _lease_seconds(env: Mapping[str, str]) -> float:
+    text = env.get("NETCHANGE_LEASE_SECONDS", "").strip()
+    if not text:
+        return 60.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 86400:
+        raise BadRequest(f"NETCHANGE_LEASE_SECONDS: {text!r} is not a number of seconds from 1 to 86400")
+    return seconds
 
 
 def _read_settings_bytes(path: Path) -> bytes | None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from netchange import redact
 from netchange.errors import BadRequest, LockHeld
@@ -32,6 +32,9 @@ from netchange.journal.key import setup as journal_setup
 from netchange.journal.records import Event, EventKind, event_kind
 from netchange.journal.schema import migrate
 from netchange.privatefile import create_private, narrow_file, private_dir
+
+if TYPE_CHECKING:
+    from netchange.journal.pgstore import PgConnection
 
 GENESIS = "0" * 64
 KEYED = EventKind.JOURNAL_KEYED
@@ -71,6 +74,13 @@ def _busy(path: Path) -> Iterator[None]:
 
 
 
+def pgstore_path(url: str) -> Path:
+    """The path that names a journal kept in PostgreSQL (messages, heads kept outside)."""
+    from netchange.journal.pgstore import pseudo_path
+
+    return pseudo_path(url)
+
+
 class JournalBase:
     """The connection, its transactions and the keyed chain of events; every part of ``Journal``
     builds on these."""
@@ -78,23 +88,31 @@ class JournalBase:
     def __init__(self, path: str | Path, *, clock: Callable[[], dt.datetime] = _utcnow,
                  busy_timeout: float = 30.0, key: str | bytes | None = None,
                  key_file: Path | None = None, migrate_unkeyed: bool = False,
-                 syslog: bool | None = None, anchors: Path | None = None) -> None:
+                 syslog: bool | None = None, anchors: Path | None = None,
+                 database: str | None = None) -> None:
         """``key`` (else ``netchange.journal.key.find_key``) keys the chain; an unkeyed journal
         with events is keyed on its first write only when its key is created then, or with
         ``migrate_unkeyed`` (``netchange journal migrate``): a key that already exists next to an
         unkeyed journal may mean the journal was rewritten without it. ``syslog`` (else the
         process's setting, ``netchange.journal.key.configure``): each committed head also goes to
         syslog. ``anchors`` (else the process's setting): the directory where each committed head
-        is kept, outside the state directory (:mod:`netchange.journal.anchors`)."""
-        self.path = Path(path)
-        private_dir(self.path.parent)
+        is kept, outside the state directory (:mod:`netchange.journal.anchors`). ``database``
+        (else the process's setting, ``NETCHANGE_DATABASE_URL``; ``""``: SQLite whatever the setting):
+        a ``postgresql://`` URL, the journal is then in that database (:mod:`netchange.journal.pgstore`)
+        and ``path`` only says where its key is looked for beside it."""
+        url = (database if database is not None else journal_setup().database_url) or None  # "": SQLite
+        self.database = url
+        """The PostgreSQL URL of a journal kept there; ``None``: the SQLite file at ``path``."""
+        self.path = Path(path) if url is None else pgstore_path(url)
+        if url is None:
+            private_dir(self.path.parent)
         self._clock = clock
         self._lock = threading.RLock()
         if key is not None:
             material = key.encode() if isinstance(key, str) else key
             self._key = JournalKey(material, "the key given", None, existed=True)
         else:
-            self._key = find_key(self.path, key_file)
+            self._key = find_key(Path(path), key_file)
         self._migrate_unkeyed = migrate_unkeyed
         # NETCHANGE_JOURNAL_SYSLOG=1 (a setting): each committed head also goes to syslog, an
         # anchor outside the file as it grows ('journal verify --heads' reads those lines).
@@ -107,6 +125,14 @@ class JournalBase:
         self._created: str | None = None
         self._keyed_from: int | None = None
         self._key_checked = False
+        self.fence: Callable[..., None] | None = None
+        """Called at the start of every write transaction, before anything is written: a command
+        holding device leases sets it to their check (fencing, :mod:`netchange.apply.leases`), so a
+        holder whose lease was taken over writes nothing more; it raises to refuse the write. A
+        journal in PostgreSQL passes its connection, inside the write's own transaction."""
+        if url is not None:
+            self._open_postgresql(url)
+            return
         # The database, its -wal and -shm are private from creation: the file is made 0600
         # before SQLite opens it (SQLite gives -wal and -shm the database file's mode), and the
         # umask covers what SQLite creates while connecting. Files of an older release are narrowed.
@@ -133,6 +159,17 @@ class JournalBase:
             raise BadRequest(f"{self.path}: not a netchange journal ({exc})") from None
         finally:
             os.umask(old_umask)
+
+    def _open_postgresql(self, url: str) -> None:
+        from netchange.journal.pgstore import VERSION, PgConnection
+
+        # The same face as SQLite's connection (pgstore's module docstring says which differences).
+        self._conn = cast("sqlite3.Connection", PgConnection(url))
+        row = self._conn.execute("SELECT version FROM schema_version").fetchone()
+        self.schema_version = int(row[0]) if row else 0
+        if self.schema_version != VERSION:
+            self._conn.close()
+            raise BadRequest(f"{self.path}: journal schema {self.schema_version}, this netchange needs {VERSION}")
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -163,8 +200,17 @@ class JournalBase:
             self._new_head = self._created = None
             try:
                 with _busy(self.path):
-                    self._conn.execute("BEGIN IMMEDIATE")
+                    if self.database is None:
+                        self._conn.execute("BEGIN IMMEDIATE")
+                    else:  # the chain head row locked: appends serialised across machines
+                        cast("PgConnection", self._conn).begin_write()
+                        if not durable:
+                            self._conn.execute("SET LOCAL synchronous_commit = off")
                 try:
+                    if self.fence is not None and self.database is not None:
+                        self.fence(cast("PgConnection", self._conn).raw)  # inside this transaction
+                    elif self.fence is not None:
+                        self.fence()
                     yield self._conn
                 except BaseException:
                     self._conn.execute("ROLLBACK")

@@ -54,6 +54,8 @@ class JournalSetup:
     """The directory where each committed head is kept, outside the state directory
     (``Settings.journal_anchors``; ``None``: nowhere, the library's default), see
     :mod:`netchange.journal.anchors`."""
+    database_url: str | None = field(default=None, repr=False)
+    """The team's PostgreSQL database (``Settings.database_url``): journals are kept there."""
     state_dir: Path | None = None
     """The state directory (``Settings.home``), to say what ``verify`` can prove against its owner
     (``None``: the journal's own directory)."""

@@ -24,7 +24,7 @@ SORTS: dict[str, str] = {
     "requester": "c.requester",
     "category": "CASE c.category WHEN 'minor' THEN 0 WHEN 'medium' THEN 1 WHEN 'major' THEN 2 ELSE 3 END",
     "sites": "c.sites",
-    "hosts": "(length(c.hosts) - length(replace(c.hosts, ',', '')) + (c.hosts != ''))",
+    "hosts": "(length(c.hosts) - length(replace(c.hosts, ',', '')) + CASE WHEN c.hosts != '' THEN 1 ELSE 0 END)",
     "start": "coalesce(json_extract(p.json, '$.change.planned_start'), '9999')",
     "state": "c.state",
 }
@@ -74,10 +74,10 @@ def _where(f: WorkFilter) -> tuple[str, list[Any]]:
         where.append("c.requester = ?")
         args.append(f.requester)
     if f.categories is not None:
-        where.append(f"c.category IN ({','.join('?' * len(f.categories))})" if f.categories else "0")
+        where.append(f"c.category IN ({','.join('?' * len(f.categories))})" if f.categories else "1 = 0")
         args.extend(f.categories)
     if f.touching_one_of is not None:
-        ors = ["(',' || c.sites || ',') LIKE ?" for _ in f.touching_one_of] or ["0"]
+        ors = ["(',' || c.sites || ',') LIKE ?" for _ in f.touching_one_of] or ["1 = 0"]
         where.append("(" + " OR ".join(ors) + ")")
         args.extend(f"%,{s},%" for s in f.touching_one_of)
     if f.not_involving:

@@ -16,6 +16,7 @@ from netchange.errors import LockHeld
 from netchange.journal import EventKind, Journal, State, StateError
 from netchange.journal.testing import make_plan
 from netchange.vocabulary import Category
+from tests.pgserver import journal_database
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -31,8 +32,24 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal(request, tmp_path):
+    """The journal on each storage (issue 24 item 1): the same tests, SQLite and PostgreSQL."""
+    database = journal_database(request.getfixturevalue("postgres")) if request.param == "postgresql" else None
+    with Journal(tmp_path / "journal.sqlite", clock=Clock(), database=database) as j:
+        yield j
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request, tmp_path):
+    """Opens journals (separate connections, like separate commands) on one storage of each kind."""
+    database = journal_database(request.getfixturevalue("postgres")) if request.param == "postgresql" else None
+    return lambda: Journal(tmp_path / "j.sqlite", database=database)
+
+
 @pytest.fixture
-def journal(tmp_path):
+def sqlite_journal(tmp_path):
+    """For what only SQLite has: its file, its triggers, its write-ahead log."""
     with Journal(tmp_path / "journal.sqlite", clock=Clock()) as j:
         yield j
 
@@ -127,7 +144,8 @@ def test_verify_passes_on_an_untouched_journal(journal):
     assert journal.verify() == []
 
 
-def test_triggers_refuse_updates(journal):
+def test_triggers_refuse_updates(sqlite_journal):
+    journal = sqlite_journal  # its file read or edited with sqlite3
     _populate(journal)
     conn = sqlite3.connect(journal.path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -136,26 +154,30 @@ def test_triggers_refuse_updates(journal):
         conn.execute("DELETE FROM events WHERE seq = 1")
 
 
-def test_verify_detects_a_modified_row(journal):
+def test_verify_detects_a_modified_row(sqlite_journal):
+    journal = sqlite_journal  # its file read or edited with sqlite3
     _populate(journal)
     _tamper(journal.path, "UPDATE events SET data = '{\"ok\":false}' WHERE kind = 'committed'")
     problems = journal.verify()
     assert any("content modified" in p for p in problems)
 
 
-def test_verify_detects_a_deleted_row(journal):
+def test_verify_detects_a_deleted_row(sqlite_journal):
+    journal = sqlite_journal  # its file read or edited with sqlite3
     _populate(journal)
     _tamper(journal.path, "DELETE FROM events WHERE kind = 'committed'")
     assert any("missing" in p for p in journal.verify())
 
 
-def test_verify_detects_a_deleted_last_row(journal):
+def test_verify_detects_a_deleted_last_row(sqlite_journal):
+    journal = sqlite_journal  # its file read or edited with sqlite3
     _populate(journal)
     _tamper(journal.path, "DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)")
     assert any("deleted at the end" in p for p in journal.verify())
 
 
-def test_verify_detects_a_rewritten_chain_suffix(journal):
+def test_verify_detects_a_rewritten_chain_suffix(sqlite_journal):
+    journal = sqlite_journal  # its file read or edited with sqlite3
     _populate(journal)
     # Recomputing one row's hash is not enough: the next row no longer chains to it.
     # (The first hex digit is flipped, whatever it was: the key makes hashes differ per run.)
@@ -166,7 +188,8 @@ def test_verify_detects_a_rewritten_chain_suffix(journal):
     assert any("event 3" in p for p in problems)
 
 
-def test_verify_detects_a_modified_approval_or_plan_row(journal):
+def test_verify_detects_a_modified_approval_or_plan_row(sqlite_journal):
+    journal = sqlite_journal  # its file read or edited with sqlite3
     _populate(journal)
     _tamper(journal.path, "UPDATE approvals SET approver = 'gperrin'", "UPDATE plans SET json = '{}'")
     problems = journal.verify()
@@ -191,7 +214,8 @@ def test_verify_command_exit_code(tmp_path, monkeypatch, capsys):
     assert "missing" in capsys.readouterr().err
 
 
-def test_secrets_are_scrubbed_before_writing(journal):
+def test_secrets_are_scrubbed_before_writing(sqlite_journal):
+    journal = sqlite_journal  # its file read or edited with sqlite3
     redact.register("S3cretP@ss")
     plan = make_plan()
     journal.record_plan(plan, "dnguyen")
@@ -226,16 +250,15 @@ def test_locks_are_atomic_and_reclaimable_when_stale(journal):
     assert {lock.change_id for lock in journal.locks()} == {"CHG-2026-0001"}
 
 
-def test_two_threads_one_device_only_one_wins(tmp_path):
-    path = tmp_path / "j.sqlite"
-    with Journal(path) as j:
+def test_two_threads_one_device_only_one_wins(storage):
+    with storage() as j:
         for i in range(1, 9):
             _approved(j, f"CHG-2026-{i:04d}")
     barrier = threading.Barrier(8)
     wins, losses = [], []
 
     def contender(i: int) -> None:
-        with Journal(path) as mine:  # separate connections, like separate commands
+        with storage() as mine:  # separate connections, like separate commands
             barrier.wait()
             try:
                 mine.acquire_locks(f"CHG-2026-{i:04d}", ["sw-doif-1"])
@@ -250,10 +273,37 @@ def test_two_threads_one_device_only_one_wins(tmp_path):
         t.join()
     assert len(wins) == 1
     assert len(losses) == 7
+    with storage() as j:
+        assert j.verify() == []
 
 
-def test_threads_sharing_one_journal_keep_the_chain(tmp_path):
-    with Journal(tmp_path / "j.sqlite") as j:
+def test_appends_from_many_connections_are_serialised_on_the_chain_head(storage):
+    """Eight writers, each its own connection (eight commands, or eight machines on one database):
+    every append reads the head and writes after it, one at a time; the chain has no fork or gap."""
+    with storage() as j:
+        _approved(j, "CHG-2026-0001")
+    barrier = threading.Barrier(8)
+
+    def writer(n: int) -> None:
+        with storage() as mine:
+            barrier.wait()
+            for k in range(15):
+                mine.event("CHG-2026-0001", EventKind.POST_CHECKS, actor="dnguyen", host=f"h{n}", data={"k": k})
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with storage() as j:
+        assert j.verify() == []
+        seqs = [e.seq for e in j.events()]
+        assert seqs == list(range(1, len(seqs) + 1))
+        assert sum(e.kind == EventKind.POST_CHECKS for e in j.events("CHG-2026-0001")) == 120
+
+
+def test_threads_sharing_one_journal_keep_the_chain(storage):
+    with storage() as j:
         _approved(j, "CHG-2026-0001")
 
         def writer(n: int) -> None:
