@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from netchange.lab import instances, keys
+from netchange.lab.asa_firewalls import AsaFirewalls
 from netchange.lab.bind import BindLab
 from netchange.lab.component import LabComponent, LabContext, LabHost
 from netchange.lab.firewalls import Firewalls, used_instances
@@ -52,7 +53,8 @@ LEFTOVER_GRACE = 3.0
 
 def default_components() -> list[LabComponent]:
     """Every kind of stand-in the default lab runs. Other components are added to this list."""
-    components: list[LabComponent] = [Switches(), Firewalls(), HaproxyLab(), BindLab(), NetconfLab(), Routers()]
+    components: list[LabComponent] = [Switches(), AsaFirewalls(), Firewalls(), HaproxyLab(), BindLab(), NetconfLab(),
+                                      Routers()]
     return components
 
 

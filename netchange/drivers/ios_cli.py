@@ -148,7 +148,10 @@ def canonical_config(text: str, platform: PlatformProfile) -> str:
     """``show running-config`` output without its header and final ``end``, newline-terminated.
 
     The header carries a byte count that changes with every edit, and ``end`` is not a
-    configuration line (hier_config would read it as one). Line endings and trailing blanks are
+    configuration line (hier_config would read it as one). Header lines printed after the
+    configuration go too: an ASA ends it with ``Cryptochecksum:<md5>`` and ``: end``, and the
+    checksum changes with every edit (kept, a recover called the change's own checksum "changed
+    by someone else": found on the lab's ASA stand-in). Line endings and trailing blanks are
     normalised so that a device restored to a snapshot compares equal byte for byte.
     """
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
@@ -157,9 +160,7 @@ def canonical_config(text: str, platform: PlatformProfile) -> str:
     while start < len(lines) and any(h.match(lines[start]) for h in headers):
         start += 1
     body = lines[start:]
-    while body and body[-1] == "":
-        body.pop()
-    if body and body[-1] == "end":
+    while body and (body[-1] in ("", "end") or any(h.match(body[-1]) for h in headers)):
         body.pop()
     return "\n".join(body) + "\n" if body else ""
 

@@ -294,7 +294,8 @@ class CliOptions(FrozenModel):
     error_strings: tuple[str, ...] = ()
     """Output that means the device refused a line (netmiko ``error_pattern``)."""
     header_patterns: tuple[str, ...] = ()
-    """Regexes of lines ``show running-config`` prints before the configuration itself."""
+    """Regexes of lines ``show running-config`` prints before the configuration itself, or after
+    it (an ASA's ``Cryptochecksum:`` and ``: end``)."""
     show_running: str = "show running-config"
     indent: str = " "
     """One level of indentation as the device prints it (hier_config's own is two spaces)."""

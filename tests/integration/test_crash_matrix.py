@@ -131,6 +131,13 @@ def _weekday_night_after_tomorrow() -> str:
     return f"{day.isoformat()}T22:00:00+01:00"
 
 
+def _asa(hosts: dict[str, Any]) -> dict[str, Any]:
+    """The ASA stand-in's change (tests/integration/test_asa_cli.py): a group member, an ACL entry at line 1."""
+    from tests.integration.test_asa_cli import request
+
+    return request("")
+
+
 EX03 = ("sw-doif-core1", "sw-doif-core2", "fw-doif-a")
 SCENARIOS = [
     Scenario("ios_cli", "CHG-2026-2103", "sw-doif-core1", EX03, _example("03-vlan-and-rule-postcheck-fails.yaml"),
@@ -142,6 +149,7 @@ SCENARIOS = [
     Scenario("netconf", "CHG-2026-2113", "nc-doif", ("nc-doif",), _example("13-netconf-vlan.yaml"),
              approvers=("amoreau",), now=MEDIUM_TIME),
     Scenario("frr", "CHG-2026-2114", "rtr-doif-a", ("rtr-doif-a",), _example("14-prefix-list-entry.yaml")),
+    Scenario("asa_cli", "CHG-2026-2122", "asa-doif", ("asa-doif",), _asa),
     # A VRRP priority is a major change: two approvals, planned 24 h ahead (of the real clock), at night.
     Scenario("keepalived", "CHG-2026-2121", "vrrp-doif-a", ("vrrp-doif-a",), _vrrp,
              approvers=("amoreau", "gperrin"), now=_weekday_night_after_tomorrow()),
@@ -250,6 +258,22 @@ class Reader:
             return str(conn.send_command("show running-config", read_timeout=30))
         finally:
             conn.disconnect()
+
+    def _asa_cli(self, host: dict[str, Any], secret: dict[str, Any], command: str = "show running-config") -> str:
+        from netmiko import ConnectHandler
+
+        conn = ConnectHandler(device_type="cisco_asa", host=host["hostname"], port=host["port"],
+                              username=secret["username"], password=secret["password"],
+                              secret=(secret.get("optional_args") or {}).get("secret", ""),
+                              use_keys=False, allow_agent=False)
+        try:
+            return str(conn.send_command(command, read_timeout=30))
+        finally:
+            conn.disconnect()
+
+    def startup(self, name: str) -> str:
+        """An ASA's ``show startup-config`` (what ``write memory`` saved), read as :meth:`read` reads."""
+        return self._asa_cli(self.hosts[name], self.secrets.get(name) or {}, "show startup-config")
 
     def _nftables(self, host: dict[str, Any], secret: dict[str, Any]) -> str:
         out = subprocess.run(["ip", "netns", "exec", host["data"]["namespace"], "nft", "list", "ruleset"],

@@ -19,6 +19,8 @@ pytestmark = pytest.mark.lab
 # platform → (change type, params from the host's data): a change the platform renders itself.
 CASES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "ios_cli": ("vlan", lambda data: {"vlan_id": 333, "name": "circular"}),
+    # A member of a group of the seed (a real ASA's configuration, lab/asa_seed.py).
+    "asa_cli": ("fw_object_group", lambda data: {"group": "Inside", "add": ["198.51.100.33/32"]}),
     "nftables": ("fw_rule", lambda data: {"name": "circular-9191", "source": "192.0.2.10/32",
                                           "destination": "192.0.2.20", "protocol": "tcp", "port": 9191}),
     "haproxy": ("lb_member", lambda data: {

@@ -37,6 +37,14 @@ def test_canonical_config_asa_header() -> None:
     assert canonical_config(asa, ASA) == "ASA Version 9.8\n!\nhostname fw\n"
 
 
+def test_canonical_config_asa_trailer_is_not_configuration() -> None:
+    """An ASA ends ``show running-config`` with a checksum of the configuration and ``: end``: the
+    checksum changes with every edit, so a recover comparing readings saw "someone else" in it."""
+    asa = ": Saved\n:\nASA Version 9.8\n!\nhostname fw\nCryptochecksum:571d01b7b08342e35db838e9acec00f6\n: end\n"
+    assert canonical_config(asa, ASA) == "ASA Version 9.8\n!\nhostname fw\n"
+    assert canonical_config(asa.replace("571d01b7", "00000000"), ASA) == canonical_config(asa, ASA)
+
+
 def test_diff_shows_parents_as_context_in_device_indentation() -> None:
     running = parse(canonical_config(SHOW_RUN, IOS), IOS)
     candidate = parse(

@@ -100,6 +100,15 @@ def test_the_switches_name_the_driver_the_lab_proves() -> None:
     assert "ios_cli" in lab_platforms()
 
 
+def test_the_firewalls_name_the_driver_the_lab_proves() -> None:
+    """``asa_cli`` had never opened a session (issue 22 item 12): the lab's ASA stand-in drives it now."""
+    production = production_platforms()
+    assert {h for h in production["asa_cli"] if "-fw-" in h} == {
+        h for hosts in production.values() for h in hosts if "-fw-" in h}
+    assert "asa_cli" in lab_platforms()
+    assert readme_table()["asa_cli"]["proven"].startswith("lab:")
+
+
 def test_the_lab_serves_its_declared_platforms_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The declaration the table is checked against cannot drift from what ``lab up`` writes:
     a component serving a platform it does not declare stops the lab's start-up."""
