@@ -98,10 +98,24 @@ def head(
 @journal_app.command("migrate")
 def migrate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="Copy this SQLite journal, verified, into the PostgreSQL database at this postgresql:// URL.")
+    ] = None,
+    app_role: Annotated[str | None, typer.Option(
+        "--app-role", help="With --to, when the schema is created: the role the application connects as.")
+    ] = None,
 ) -> None:
-    """Key a journal written before keyed chains (its past keeps plain hashes, sealed by the keying event)."""
+    """Key a journal written before keyed chains (its past keeps plain hashes, sealed by the keying event);
+    with --to, copy the journal into PostgreSQL, its chain intact (verified before and after)."""
     from netchange.journal import Journal
 
+    if to is not None:
+        if as_json:
+            raise BadRequest("journal migrate: --json is not available with --to")
+        _copy_to(to, app_role)
+        return
+    if app_role is not None:
+        raise BadRequest("journal migrate: --app-role goes with --to")
     with Journal(settings().journal, migrate_unkeyed=True) as journal:
         seq = journal.migrate_unkeyed()
     if as_json:
@@ -110,3 +124,18 @@ def migrate(
         print(JournalMigrateDocument(keyed_from=seq).to_json())
         return
     out.print(f"journal keyed from event {seq}")
+
+
+def _copy_to(url: str, app_role: str | None) -> None:
+    from netchange.journal import Journal
+    from netchange.journal.database import check_url, where
+    from netchange.journal.migration import copy_to_postgresql
+
+    check_url(url)
+    if app_role is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", app_role):
+        raise BadRequest(f"--app-role {app_role!r}: expected a PostgreSQL role name (lower case, digits, _)")
+    with Journal(settings().journal, database="") as journal:  # the file, whatever NETCHANGE_DATABASE_URL says
+        copied = copy_to_postgresql(journal, url, app_role=app_role)
+    out.print(f"journal copied to {where(url)}: {copied.events} events, head {copied.head[1][:16]}"
+              f" (verified before and after; {', '.join(f'{n} {t}' for t, n in copied.rows.items())})",
+              highlight=False, soft_wrap=True)
