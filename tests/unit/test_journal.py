@@ -371,3 +371,47 @@ def test_a_journal_held_by_another_process_is_a_refusal_not_a_traceback(tmp_path
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_the_lists_read_the_same_on_both_storages(journal):
+    """The work list, the API's pages, the calendar and the report's counts: the queries PostgreSQL
+    reads through the dialect (JSON of the plan, the change numbers, sites matched as a list)."""
+    from netchange.journal.worklist import WorkFilter
+
+    _approved(journal, "CHG-2026-0001", host="sw-doif-1")
+    plan = make_plan("CHG-2026-0002", category=Category.MAJOR, created_by="efaure",
+                     hosts=(("fw-doso-1", "doso"), ("fw-doso-2", "doso")))
+    journal.record_plan(plan, "efaure")
+    journal.add_approval("CHG-2026-0002", plan.plan_hash, approver="bleroy", organisation="client",
+                         roles=("ops_manager",), decision="approved")
+    _approved(journal, "CHG-2026-0003", host="sw-doif-2")
+    journal.set_state("CHG-2026-0003", "in_progress", actor="dnguyen")
+    journal.set_state("CHG-2026-0003", "rolled_back", actor="dnguyen")
+
+    rows, total = journal.worklist(WorkFilter(states=(State.PLANNED, State.APPROVED)), sort="hosts", descending=True)
+    assert total == 2 and [r.row.id for r in rows] == ["CHG-2026-0002", "CHG-2026-0001"]
+    assert (rows[0].plan_author, rows[0].planned_start, rows[0].estimated_duration) == ("efaure", None, "PT30M")
+    doso, _ = journal.worklist(WorkFilter(states=(State.PLANNED, State.APPROVED), touching_one_of=("doso",)))
+    assert [r.row.id for r in doso] == ["CHG-2026-0002"]
+    assert journal.worklist(WorkFilter(states=(State.PLANNED,), categories=()))[1] == 0
+    undecided, _ = journal.worklist(WorkFilter(states=(State.PLANNED,), undecided_by="amoreau"))
+    assert [r.row.id for r in undecided] == ["CHG-2026-0002"]
+    decisions = journal.decisions_of(["CHG-2026-0002"])
+    assert [a.approver for a in decisions["CHG-2026-0002"][0]] == ["bleroy"]
+
+    page = journal.changes_page(after=0, limit=2)
+    assert [c.id for _, c in page] == ["CHG-2026-0001", "CHG-2026-0002"]
+    assert [c.id for _, c in journal.changes_page(after=page[-1][0])] == ["CHG-2026-0003"]
+    scheduled = list(journal.schedule([State.PLANNED]))
+    assert [(c.id, start, duration) for c, start, duration in scheduled] == [("CHG-2026-0002", None, "PT30M")]
+    with_plans = list(journal.changes_with_plans([State.APPROVED, State.PLANNED], limit=5))
+    assert [(c.id, author) for c, author, _ in with_plans] == [("CHG-2026-0002", "efaure"),
+                                                                ("CHG-2026-0001", "dnguyen")]
+    assert list(journal.changes_with_plans([State.PLANNED], planned_start_set=True)) == []
+
+    tally = journal.tally(T0 - dt.timedelta(days=30), T0 + dt.timedelta(days=30))
+    assert tally.total == 3 and tally.rollbacks == ["CHG-2026-0003"]
+    assert tally.by_site == {"doif": 2, "doso": 1}
+    assert journal.event_if_latest(["policy_pinned"], 0, EventKind.POLICY_PINNED, actor="x", data={"v": 1})
+    assert not journal.event_if_latest(["policy_pinned"], 0, EventKind.POLICY_PINNED, actor="x", data={"v": 2})
+    assert journal.verify() == []
