@@ -30,6 +30,7 @@ The journal's ``locks`` table stays the record of who held what, and when, as wi
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import threading
@@ -98,8 +99,9 @@ class Holder:
 
 
 def _describe(row: Mapping[str, Any]) -> str:
+    until = row["expires_at"].astimezone(dt.UTC)
     return (f"{row['change_id']} ({row['action']} by {row['actor']} on {row['machine']}, pid {row['pid']}, "
-            f"home {row['home']}, lease token {row['token']}, until {row['expires_at']:%H:%M:%S} UTC)")
+            f"home {row['home']}, lease token {row['token']}, until {until:%H:%M:%S} UTC)")
 
 
 class HeldLeases:
