@@ -9,11 +9,13 @@ STAMP := $(VENV)/.installed
 # drive (Playwright on Debian's Chromium); Pango for WeasyPrint (the reports' PDF) and poppler-utils
 # (pdftotext, pdftoppm) to read the PDF back; PostgreSQL 15 for the team set-up's tests (a server the
 # tests start with initdb/pg_ctl in a temporary directory: tests/pgserver.py, docs/team-setup.md).
+# redis-server: the cache and queue of the Nautobot server that the inventory-source tests start.
 LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
             chromium chromium-driver libpangoft2-1.0-0 poppler-utils \
-            postgresql-15
+            postgresql-15 \
+            redis-server
 
-.PHONY: demo test test-unit lint typecheck bench lab-deps clean dist
+.PHONY: demo test test-unit lint typecheck bench lab-deps clean dist nautobot-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,19 @@ $(STAMP): pyproject.toml
 	# fake-switches pins Twisted<17, which cannot build on Python 3.11: current Twisted runs it.
 	$(BIN)/pip install -q --no-deps fake-switches==1.5.0
 	touch $(STAMP)
+
+# A real Nautobot server for the tests of NetBox/Nautobot inventories (tests/nautobotserver.py
+# starts it on PostgreSQL 15 and redis-server, above), in a venv of its own: Django and Nautobot's
+# pins never constrain netchange's. The stamp names the version: changing it rebuilds the venv.
+NAUTOBOT_VERSION := 3.2.7
+NAUTOBOT_VENV := .venv-nautobot
+$(NAUTOBOT_VENV)/.installed-$(NAUTOBOT_VERSION):
+	rm -rf $(NAUTOBOT_VENV)
+	$(PYTHON) -m venv $(NAUTOBOT_VENV)
+	$(NAUTOBOT_VENV)/bin/pip install -q --upgrade pip
+	$(NAUTOBOT_VENV)/bin/pip install -q 'nautobot==$(NAUTOBOT_VERSION)'
+	touch $@
+nautobot-venv: $(NAUTOBOT_VENV)/.installed-$(NAUTOBOT_VERSION)
 
 lab-deps:
 	@missing=$$(for p in $(LAB_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -35,7 +50,7 @@ lab-deps:
 demo: $(STAMP) lab-deps
 	$(BIN)/python -m netchange.demo
 
-test: $(STAMP) lab-deps
+test: $(STAMP) lab-deps nautobot-venv
 	NETCHANGE_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 test-unit: $(STAMP)
@@ -79,4 +94,4 @@ bench: $(STAMP) lab-deps $(ANSIBLE_VENV)/.installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .netchange .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NAUTOBOT_VENV) .netchange .pytest_cache .mypy_cache .ruff_cache

@@ -126,6 +126,9 @@ def inject_credentials(host: Host, secrets_file: str | None = None, logins: Logi
 
 
 TRANSFORM_FUNCTION = "netchange_credentials"
+CHAINED_TRANSFORMS = (TRANSFORM_FUNCTION, "netchange_sot")
+"""Transform functions that end with the credentials: this one, and the source-of-truth mapping
+(:mod:`netchange.inventory._sot`), which maps a NetBox or Nautobot device and then calls it."""
 
 
 def nornir_overrides(config_file: Path, secrets: Path, logins: Logins | None = None) -> dict[str, Any]:
@@ -143,10 +146,14 @@ def nornir_overrides(config_file: Path, secrets: Path, logins: Logins | None = N
     except (OSError, yaml.YAMLError):
         return {}
     inventory = data.get("inventory") if isinstance(data, dict) else None
-    if not isinstance(inventory, dict) or inventory.get("transform_function") != TRANSFORM_FUNCTION:
+    if not isinstance(inventory, dict) or inventory.get("transform_function") not in CHAINED_TRANSFORMS:
         return {}
     options = dict(inventory.get("transform_function_options") or {})
     options.setdefault("secrets_file", str(secrets))
+    mapping = options.get("mapping")
+    if isinstance(mapping, str) and not Path(mapping).expanduser().is_absolute():
+        # The source-of-truth mapping's file sits beside nornir.yaml, wherever the command runs.
+        options["mapping"] = str(config_file.parent / mapping)
     if logins is not None:
         options["logins"] = logins  # an object whose repr shows no secret
     return {"inventory": {**inventory, "transform_function_options": options}}

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from netchange.inventory._nornir import load_inventory as load_inventory
     from netchange.inventory._nornir import load_nornir as load_nornir
     from netchange.inventory._nornir import resolve_targets as resolve_targets
+    from netchange.inventory._sot import map_source_of_truth as map_source_of_truth
+    from netchange.inventory._sot import parse_mapping as parse_mapping
 
 _WHERE = {
     "CONNECTION_NAME": "_connection",
@@ -26,6 +28,8 @@ _WHERE = {
     "load_inventory": "_nornir",
     "load_nornir": "_nornir",
     "resolve_targets": "_nornir",
+    "map_source_of_truth": "_sot",
+    "parse_mapping": "_sot",
 }
 
 __all__ = [
@@ -35,6 +39,8 @@ __all__ = [
     "host_site",
     "load_inventory",
     "load_nornir",
+    "map_source_of_truth",
+    "parse_mapping",
     "resolve_targets",
 ]
 

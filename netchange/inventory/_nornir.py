@@ -7,6 +7,8 @@ become a Nornir filter: host names, role, site and groups, combined with AND.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +57,7 @@ def load_nornir(config_file: Path, *, secrets: Path | None = None, logins: Login
         if ConnectionPluginRegister.available.get(CONNECTION_NAME) is not NetchangeConnection:
             ConnectionPluginRegister.register(CONNECTION_NAME, NetchangeConnection)
         config.logging.configure()
-        return Nornir(inventory=nornir_load_inventory(config), runner=load_runner(config), config=config,
+        return Nornir(inventory=_read_inventory(config_file, config), runner=load_runner(config), config=config,
                       data=GlobalState(dry_run=False))
     except (OSError, ValueError, TypeError) as exc:
         raise BadRequest(f"{config_file}: cannot load the inventory: {exc}") from None
@@ -70,9 +72,34 @@ def load_inventory(config_file: Path, *, secrets: Path | None = None, logins: Lo
     """
     overrides = _overrides(config_file, secrets, overrides, logins)
     try:
-        return nornir_load_inventory(Config.from_file(str(config_file), **overrides))
+        return _read_inventory(config_file, Config.from_file(str(config_file), **overrides))
     except (OSError, ValueError, TypeError) as exc:
         raise BadRequest(f"{config_file}: cannot load the inventory: {exc}") from None
+
+
+def _read_inventory(config_file: Path, config: Config) -> Inventory:
+    """The inventory plugin's hosts, its refusals as one line each.
+
+    A source of truth's plugin may refuse in its own way: pynautobot's ``RequestError`` (a bad
+    token), or nornir_nautobot's "Error in the query filters" printed on stdout before
+    ``sys.exit(1)`` (where it would spoil a ``--json`` document). Its output is kept aside and
+    becomes the message of a :class:`BadRequest` (exit 2); an exception of any other library is a
+    defect and keeps its traceback.
+    """
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(said):
+            return nornir_load_inventory(config)
+    except SystemExit:
+        first = said.getvalue().strip().splitlines()[:1] or ["the inventory plugin exited"]
+        raise BadRequest(f"{config_file}: the inventory's source refused: {first[0]}") from None
+    except (OSError, ValueError, TypeError, BadRequest):
+        raise
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pynautobot", "requests")):
+            raise
+        first = str(exc).strip().splitlines()[:1] or [type(exc).__name__]
+        raise BadRequest(f"{config_file}: the inventory's source refused: {first[0]}") from None
 
 
 def host_role(host: Host) -> Role:
