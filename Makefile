@@ -8,10 +8,13 @@ STAMP := $(VENV)/.installed
 # NETCONF, routers (FRR) and VRRP pairs (keepalived); and the browser the approval service's tests
 # drive (Playwright on Debian's Chromium); Pango for WeasyPrint (the reports' PDF) and poppler-utils
 # (pdftotext, pdftoppm) to read the PDF back; PostgreSQL 15 for the team set-up's tests (a server the
-# tests start with initdb/pg_ctl in a temporary directory: tests/pgserver.py, docs/team-setup.md).
+# tests start with initdb/pg_ctl in a temporary directory: tests/pgserver.py, docs/team-setup.md);
+# slapd (and ldap-utils) for the LDAP sign-in's tests (tests/ldapserver.py starts it), and the
+# headers python-ldap builds against (libldap2-dev, libsasl2-dev).
 # redis-server: the cache and queue of the Nautobot server that the inventory-source tests start.
 LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
             chromium chromium-driver libpangoft2-1.0-0 poppler-utils \
+            slapd ldap-utils libldap2-dev libsasl2-dev \
             postgresql-15 \
             redis-server
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from netchange.cli import main as cli_main
+from tests.ldapserver import slapd  # noqa: F401 - the run's LDAP directory, for any test that asks
+from tests.oidcserver import oidc_provider  # noqa: F401 - the run's OIDC provider, for any test that asks
 from tests.pgserver import postgres  # noqa: F401 - the run's PostgreSQL server, for any test that asks
 
 REPO = Path(__file__).resolve().parent.parent

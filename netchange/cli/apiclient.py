@@ -66,6 +66,10 @@ class ServiceClient:
             rows += changes
         raise ServiceUnavailable(f"{self.server.url}: /api/changes has more than {MAX_PAGES} pages")
 
+    def me(self) -> dict[str, Any]:
+        """Whom the token signs in (``GET /api/me``): login, name, roles, sites."""
+        return self._object(self._call("GET", "/api/me"))
+
     def show(self, change_id: str) -> dict[str, Any]:
         return self._object(self._call("GET", f"/api/changes/{_id(change_id)}"))
 

@@ -165,7 +165,7 @@ COMMANDS = {
     "inventory": "changes", "plan": "changes", "apply": "changes", "rollback": "changes", "recover": "changes",
     "classify": "classify",
     "list": "reports", "show": "reports", "report": "reports",
-    "serve": "serve", "users": "serve",
+    "serve": "serve", "users": "serve", "login": "serve", "logout": "serve",
     "types": "types",
     "journal": "journal", "lab": "lab", "notify": "notify", "policy": "policy",
 }

@@ -151,3 +151,53 @@ def token(
         print(UserTokenDocument(login=login, token=value, revoked=None).to_json())
         return
     print(value)
+
+
+@app.command()
+def login(
+    server: Annotated[str, typer.Option("--server", help="The approval service's URL (https://...).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
+) -> None:
+    """Sign this CLI in to the approval service with an API token (asked at the prompt, or one line on stdin).
+
+    The token is the one the service's "My account" page makes for a person signed in through the
+    directory (or ``netchange users token LOGIN`` for a local account). It is checked against the
+    service, then kept with the URL in ``<home>/login.json`` (0600): approve, reject, show and list
+    then go through the service. ``netchange logout`` forgets it."""
+    import json
+
+    from netchange.cli.apiclient import ServiceClient
+    from netchange.config import ServerSettings
+    from netchange.privatefile import write_private
+
+    url = server.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise BadRequest(f"--server {url!r}: must start with http:// or https://")
+    token = (getpass.getpass("API token: ") if sys.stdin.isatty() else sys.stdin.readline(400)).strip()
+    if not token:
+        raise BadRequest("no token given")
+    from netchange import redact
+
+    redact.register(token)
+    with ServiceClient(ServerSettings(url=url, token=token)) as client:
+        who = client.me()
+    path = settings().login_file
+    write_private(path, json.dumps({"url": url, "token": token}))
+    if as_json:
+        print(json.dumps({"server": url, "login": who.get("login"), "roles": who.get("roles", []),
+                          "login_file": str(path)}))
+        return
+    out.print(f"signed in to {url} as {who.get('login')} ({'/'.join(who.get('roles', [])) or 'no role'}); "
+              f"token kept in {path} (0600)")
+
+
+@app.command()
+def logout() -> None:
+    """Forget the token ``netchange login`` kept (the service's sessions are not affected)."""
+    path = settings().login_file
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        out.print("not signed in (no login file)")
+        return
+    out.print(f"signed out: {path} removed")

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from netchange.config._credentials import nornir_overrides as nornir_overrides
     from netchange.config._credentials import register_known_secrets as register_known_secrets
     from netchange.config._credentials import require_logins as require_logins
+    from netchange.config._identity import IdentitySettings as IdentitySettings
+    from netchange.config._identity import LdapSettings as LdapSettings
+    from netchange.config._identity import OidcSettings as OidcSettings
     from netchange.config._known import register_every_secret as register_every_secret
     from netchange.config._secretsfile import load_secrets as load_secrets
     from netchange.config._settings import LAB_POLICY as LAB_POLICY
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "inject_credentials": "_credentials",
+    "IdentitySettings": "_identity",
+    "LdapSettings": "_identity",
+    "OidcSettings": "_identity",
     "LAB_POLICY": "_settings",
     "Logins": "_settings",
     "MailSettings": "_settings",
@@ -40,8 +46,11 @@ _WHERE = {
 
 __all__ = [
     "LAB_POLICY",
+    "IdentitySettings",
+    "LdapSettings",
     "Logins",
     "MailSettings",
+    "OidcSettings",
     "ServerSettings",
     "Settings",
     "apply_credentials",

@@ -7,7 +7,7 @@ finds no settings file never loads (start-up, issue 20 item 5).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -36,9 +36,48 @@ class ServerFile(FrozenModel):
     timeout: float | None = Field(default=None, gt=0, le=120)
 
 
+class LdapFile(FrozenModel):
+    """``identity.ldap:`` (see :class:`netchange.config._identity.LdapSettings`; no password here)."""
+
+    url: str | None = None
+    starttls: bool = True
+    ca_file: Path | None = None
+    bind_dn: str = ""
+    user_base: str = ""
+    user_filter: str = "(uid={login})"
+    group_base: str = ""
+    group_filter: str = "(member={dn})"
+    group_attribute: str = "cn"
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+
+class OidcFile(FrozenModel):
+    """``identity.oidc:`` (see :class:`netchange.config._identity.OidcSettings`; no secret here)."""
+
+    issuer: str | None = None
+    client_id: str = ""
+    redirect_url: str = ""
+    scopes: str = "openid profile email"
+    login_claim: str = "preferred_username"
+    groups_claim: str = "groups"
+    ca_file: Path | None = None
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+
+class IdentityFile(FrozenModel):
+    """``identity:`` of settings.yaml: who may sign in to the approval service."""
+
+    provider: Literal["local", "ldap", "oidc"] = "local"
+    recheck_minutes: float = Field(default=5, gt=0, le=24 * 60)
+    token_hours: float = Field(default=12, gt=0, le=24 * 90)
+    ldap: LdapFile | None = None
+    oidc: OidcFile | None = None
+
+
 class SettingsFile(FrozenModel):
     mail: MailFile = MailFile()
     server: ServerFile = ServerFile()
+    identity: IdentityFile | None = None
 
 
 def parse_settings(path: Path, data: bytes) -> SettingsFile:
@@ -54,6 +93,12 @@ def parse_settings(path: Path, data: bytes) -> SettingsFile:
             if isinstance(raw.get(section), dict) and key in raw[section]:
                 raise BadRequest(f"{path}: {section}.{key} belongs in the secrets file (or the environment),"
                                  " never in settings.yaml")
+        identity = raw.get("identity")
+        for section, key in (("ldap", "bind_password"), ("oidc", "client_secret")):
+            part = identity.get(section) if isinstance(identity, dict) else None
+            if isinstance(part, dict) and key in part:
+                raise BadRequest(f"{path}: identity.{section}.{key} belongs in the secrets file "
+                                 f"(identity.{section}_{key}) or the environment, never in settings.yaml")
     try:
         return SettingsFile.model_validate(raw)
     except ValidationError as exc:

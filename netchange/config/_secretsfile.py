@@ -13,9 +13,10 @@ from typing import Any
 
 from netchange.errors import BadRequest
 
-_SECTIONS = {"defaults", "groups", "hosts", "mail", "server"}
+_SECTIONS = {"defaults", "groups", "hosts", "identity", "mail", "server"}
 """Devices' credentials (defaults, groups, hosts), the SMTP password (``mail.password``) and the
-person's token for the approval service (``server.token``), see :mod:`netchange.config._settings`."""
+person's token for the approval service (``server.token``), the service's directory secrets
+(``identity.ldap_bind_password``, ``identity.oidc_client_secret``), see :mod:`netchange.config._settings`."""
 
 
 def load_secrets(path: Path) -> dict[str, Any]:

@@ -28,10 +28,11 @@ from netchange.journal.database import check_url, password_of
 
 if TYPE_CHECKING:  # settings.yaml's models load when there is one (pydantic: start-up, issue 20 item 5)
     from netchange.config._file import SettingsFile
+    from netchange.config._identity import IdentitySettings
 
 MAX_SETTINGS_BYTES = 64 * 1024
 _ENV_PREFIXES = ("NETCHANGE_SMTP_", "NETCHANGE_MAIL_", "NETCHANGE_BASE_URL", "NETCHANGE_SERVER_URL",
-                 "NETCHANGE_API_TOKEN")
+                 "NETCHANGE_API_TOKEN", "NETCHANGE_LDAP_", "NETCHANGE_OIDC_")
 
 
 Security = Literal["starttls", "ssl", "none"]
@@ -311,17 +312,39 @@ class Settings:
             interval=f.interval or 15.0,
         )
 
+    @property
+    def login_file(self) -> Path:
+        """Where ``netchange login`` keeps the service's URL and this person's API token (0600): below
+        ``NETCHANGE_SERVER_URL``/``server.url`` and ``NETCHANGE_API_TOKEN``/``server.token``."""
+        return self.home / "login.json"
+
     @cached_property
     def server(self) -> ServerSettings | None:
-        """The approval service the CLI's approve, show and list use, or ``None`` (the local journal)."""
+        """The approval service the CLI's approve, show and list use, or ``None`` (the local journal).
+
+        URL: ``NETCHANGE_SERVER_URL`` > ``server.url`` > ``netchange login``'s; token:
+        ``NETCHANGE_API_TOKEN`` > ``server.token`` (secrets file) > ``netchange login``'s, for its URL only."""
         f = self.file.server if self.file is not None else None
-        url = self.env.get("NETCHANGE_SERVER_URL") or (f.url if f is not None else None)
+        url = (self.env.get("NETCHANGE_SERVER_URL") or (f.url if f is not None else None)
+               or read_login(self.login_file).get("url"))
         if not url:
             return None
         if not url.startswith(("http://", "https://")):
             raise BadRequest(f"server url {url!r}: must start with http:// or https://")
         token = self.env.get("NETCHANGE_API_TOKEN") or _secret(self.secrets, "server", "token")
+        if not token:
+            saved = read_login(self.login_file)
+            token = saved.get("token") if saved.get("url") == url.rstrip("/") else None
         return ServerSettings(url=url.rstrip("/"), token=token, timeout=(f.timeout if f is not None else None) or 30.0)
+
+
+    @cached_property
+    def identity(self) -> IdentitySettings:
+        """Who may sign in to the approval service (``identity:``; local accounts by default)."""
+        from netchange.config._identity import resolve_identity
+
+        file = self.file.identity if self.file is not None else None
+        return resolve_identity(file, self.env, load_secrets(self.secrets).get("identity") or {})
 
 
 def _database_url(env: Mapping[str, str]) -> str | None:
@@ -341,6 +364,24 @@ def _lease_seconds(env: Mapping[str, str]) -> float:
     if not 1 <= seconds <= 86400:
         raise BadRequest(f"NETCHANGE_LEASE_SECONDS: {text!r} is not a number of seconds from 1 to 86400")
     return seconds
+
+
+def read_login(path: Path) -> dict[str, str]:
+    """``netchange login``'s file: ``{"url", "token"}``, or ``{}`` (none, or not one; refused when
+    others may read it, as the secrets file is)."""
+    import json
+
+    try:
+        if path.stat().st_mode & 0o077:
+            raise BadRequest(f"{path}: must not be readable by group or others (chmod 600)")
+        data = json.loads(path.read_bytes()[:8192])
+    except (FileNotFoundError, ValueError):
+        return {}
+    except OSError as exc:
+        raise BadRequest(f"{path}: cannot read it ({exc.strerror})") from None
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(v) for k, v in data.items() if k in ("url", "token") and isinstance(v, str)}
 
 
 def _read_settings_bytes(path: Path) -> bytes | None:

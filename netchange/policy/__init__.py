@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from netchange._face import lazy_names
 
 if TYPE_CHECKING:
+    from netchange.policy._directory import directory_person as directory_person
+    from netchange.policy._directory import seen_by_directory as seen_by_directory
     from netchange.policy._identity import Actor as Actor
     from netchange.policy._identity import actor_for as actor_for
     from netchange.policy._identity import current_actor as current_actor
@@ -42,6 +44,8 @@ _WHERE = {
     "Verdict": "_window",
     "actor_for": "_identity",
     "current_actor": "_identity",
+    "directory_person": "_directory",
+    "seen_by_directory": "_directory",
     "evaluate": "_window",
     "fits": "_window",
     "format_duration": "_model",
@@ -67,6 +71,7 @@ __all__ = [
     "WindowTable",
     "actor_for",
     "current_actor",
+    "directory_person",
     "evaluate",
     "fits",
     "format_duration",
@@ -75,6 +80,7 @@ __all__ = [
     "open_intervals",
     "parse_at",
     "parse_duration",
+    "seen_by_directory",
 ]
 
 __getattr__, __dir__ = lazy_names(__name__, _WHERE)

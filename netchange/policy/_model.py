@@ -197,6 +197,23 @@ class Identity(FrozenModel):
     allow_override: bool = False
 
 
+class GroupGrant(FrozenModel):
+    """What one directory group grants (``directory.groups``): roles, and sites if it names any."""
+
+    roles: tuple[PersonRole, ...] = Field(min_length=1)
+    sites: tuple[str, ...] = Field(default=(), description="Empty: the person's own sites.")
+
+
+class DirectoryMapping(FrozenModel):
+    """Directory groups (LDAP group ``cn``, OIDC ``groups`` claim) to roles and sites of this policy.
+
+    The policy stays the authority (:mod:`netchange.policy._directory`): a group narrows what a
+    person of the policy may do, never gives anything to someone the policy does not list.
+    """
+
+    groups: dict[Annotated[str, Field(min_length=1, max_length=200)], GroupGrant] = Field(default_factory=dict)
+
+
 class ApplyRules(FrozenModel):
     """Who may apply a change, and roll one back on request."""
 
@@ -239,6 +256,7 @@ class Policy(FrozenModel):
     timezone: str = "Europe/Paris"
     holidays: HolidayCalendar = HolidayCalendar()
     identity: Identity = Identity()
+    directory: DirectoryMapping = DirectoryMapping()
     closed_hours: ClosedHours = ClosedHours()
     sites: dict[str, Site]
     freezes: tuple[Freeze, ...] = ()
@@ -289,6 +307,9 @@ class Policy(FrozenModel):
         unknown_sites = sorted({s for p in self.people for s in p.sites} - set(self.sites))
         if unknown_sites:
             raise ValueError(f"people name unknown sites: {', '.join(unknown_sites)}")
+        group_sites = sorted({s for g in self.directory.groups.values() for s in g.sites} - set(self.sites))
+        if group_sites:
+            raise ValueError(f"directory groups name unknown sites: {', '.join(group_sites)}")
         if self.roles:
             unknown = sorted(set(self.named_roles()) - set(self.roles))
             if unknown:
@@ -298,6 +319,7 @@ class Policy(FrozenModel):
     def named_roles(self) -> list[str]:
         """Every role the policy names: people, requests, apply, close, policy_admin, approvals."""
         named = [r for p in self.people for r in p.roles]
+        named += [r for g in self.directory.groups.values() for r in g.roles]
         named += [*self.requests.roles, *self.apply.roles, *self.close.roles, *self.policy_admin.roles]
         for rules in self.categories.values():
             named += [a.role for a in rules.approvals] + list(rules.extra_approval_roles)

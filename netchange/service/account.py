@@ -9,11 +9,16 @@ gets a fresh session. The change is journaled (``password_changed``: who, from w
 sessions ended; never a password). An administrator resets a password with ``netchange users
 set-password LOGIN`` on the service's host, journaled as ``password_reset``.
 API tokens are not passwords and stay valid: ``netchange users token LOGIN --revoke`` ends them.
+
+With a directory (LDAP, OIDC) the password is the directory's: the page instead lets the person
+make an API token for the CLI (``netchange login``), shown once, valid ``identity.token_hours``
+and only while the directory and the policy still let them in (``Holds.token_person``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -69,7 +74,35 @@ def account_page(request: Request, done: Annotated[str, Query(max_length=20)] = 
     session = auth.session_of(request)
     message = "Your password is changed; your other sessions are signed out." if done == "password" else ""
     return page(request, "account.html", session, title="My account", message=message, error="",
-                min_password=MIN_PASSWORD, max_password=MAX_PASSWORD)
+                min_password=MIN_PASSWORD, max_password=MAX_PASSWORD, **_directory(request))
+
+
+def _directory(request: Request) -> dict[str, Any]:
+    service = auth.service_of(request)
+    if service.holds is None:
+        return {"directory": ""}
+    return {"directory": service.holds.provider, "token_hours": service.settings.identity.token_hours}
+
+
+@router.post("/account/token")
+def account_token(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    label: Annotated[str, Form(max_length=80)] = "",
+) -> Response:
+    """A directory person makes an API token for their CLI: shown once, only its hash kept."""
+    session = auth.session_of(request)
+    auth.check_csrf(session, csrf)
+    service = auth.service_of(request)
+    if service.holds is None:
+        raise BadRequest("API tokens of local accounts are made on the service's host: netchange users token LOGIN")
+    hours = service.settings.identity.token_hours
+    accounts = service.accounts()
+    token = accounts.new_token(service.policy(), session.login, label=label.strip() or "web",
+                               expires=time.time() + hours * 3600)
+    accounts.save()
+    return page(request, "account.html", session, title="My account", message="", error="", token=token,
+                min_password=MIN_PASSWORD, max_password=MAX_PASSWORD, **_directory(request))
 
 
 @router.post("/account/password")
@@ -83,6 +116,8 @@ def account_password(
     session = auth.session_of(request)
     auth.check_csrf(session, csrf)
     service = auth.service_of(request)
+    if service.holds is not None:
+        raise BadRequest("your password is the directory's: change it there")
 
     def refused(error: str, status: int) -> Response:
         return page(request, "account.html", session, title="My account", message="", error=error,
@@ -116,6 +151,8 @@ def api_password(request: Request, body: PasswordBody) -> JSONResponse:
     """The token's owner changes their password (the current one required)."""
     login = api.api_login(request)
     service = auth.service_of(request)
+    if service.holds is not None:
+        return api.api_error(400, "your password is the directory's: change it there")
     try:
         ended = change_own_password(service, login, body.current_password, body.new_password,
                                     address=auth.client_address(request))

@@ -5,7 +5,8 @@ It lives under the netchange home (``<home>/service/accounts.json``), never in g
 atomically and 0600 from creation (``netchange.privatefile``). A password is stored as an
 argon2id hash (argon2-cffi's defaults); an API token is 32 random bytes shown once and stored as
 its SHA-256 (a token is random, so a fast hash is enough and lookups stay cheap).
-Directory sign-in (LDAP) is for later.
+With a directory (``identity: ldap`` or ``oidc``) nobody has a password here; a person signed in
+makes their own API tokens (``/account``), which expire (``identity.token_hours``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,12 +92,19 @@ class Accounts:
         stored = self.data.get(login, {}).get("password")
         return hashlib.sha256(stored.encode()).hexdigest()[:32] if isinstance(stored, str) else ""
 
-    def new_token(self, policy: Policy, login: str, *, label: str = "") -> str:
-        """A new API token for ``login`` (returned once; only its digest is kept)."""
+    def new_token(self, policy: Policy, login: str, *, label: str = "", expires: float | None = None) -> str:
+        """A new API token for ``login`` (returned once; only its digest is kept), valid until
+        ``expires`` (seconds since the epoch) when given."""
         _require_person(policy, login)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         tokens = self.data.setdefault(login, {}).setdefault("tokens", [])
-        tokens.append({"sha256": token_digest(token), "label": label[:80]})
+        entry: dict[str, Any] = {"sha256": token_digest(token), "label": label[:80]}
+        if expires is not None:
+            entry["expires"] = int(expires)
+        # Expired tokens are dropped as new ones are made: the file does not grow with every sign-in.
+        now = time.time()
+        tokens[:] = [t for t in tokens if not (isinstance(t, dict) and t.get("expires", now + 1) <= now)]
+        tokens.append(entry)
         return token
 
     def revoke_tokens(self, login: str) -> int:
@@ -121,10 +130,12 @@ class Accounts:
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         digest = token_digest(token)
+        now = time.time()
         for login, account in self.data.items():
             for entry in account.get("tokens", []):
                 if isinstance(entry, dict) and secrets.compare_digest(str(entry.get("sha256", "")), digest):
-                    return login
+                    expires = entry.get("expires")
+                    return None if isinstance(expires, int) and expires <= now else login
         return None
 
 

@@ -20,6 +20,7 @@ from netchange.errors import BadRequest, GuardRefused, NetchangeError, StateConf
 from netchange.guard import status_of_plan, who_may_approve
 from netchange.journal import ChangeRow
 from netchange.plan import store as planstore
+from netchange.policy import Policy, seen_by_directory
 from netchange.report.sheet import build_sheet
 from netchange.service import auth
 from netchange.service.decide import PlanChanged, decide
@@ -43,10 +44,35 @@ def api_login(request: Request) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ApiUnauthorized
-    login = auth.service_of(request).accounts().token_owner(token.strip())
+    service = auth.service_of(request)
+    login = service.accounts().token_owner(token.strip())
     if login is None:
         raise ApiUnauthorized
+    if service.holds is not None:
+        # A directory person's token lives while the directory and the policy still say so.
+        person = service.holds.token_person(login, service.policy())
+        if person is None:
+            raise ApiUnauthorized
+        request.state.person = person
     return login
+
+
+def api_policy(request: Request, login: str) -> Policy:
+    """The policy as the token's owner may act under it (see ``auth.policy_of``)."""
+    service = auth.service_of(request)
+    person = getattr(request.state, "person", None)
+    if service.holds is None or person is None or person.login != login:
+        return service.policy()
+    return seen_by_directory(service.policy(), person)
+
+
+@router.get("/me")
+def me(request: Request) -> JSONResponse:
+    """Whom the token signs in (``netchange login`` checks a token with it): login, name, roles, sites."""
+    login = api_login(request)
+    person = api_policy(request, login).person(login)
+    return JSONResponse({"login": login, "name": person.name if person else None,
+                         "roles": list(person.roles) if person else [], "sites": list(person.sites) if person else []})
 
 
 def change_json(row: ChangeRow) -> dict[str, Any]:
@@ -162,7 +188,8 @@ def _decide(request: Request, change_id: str, body: DecisionBody, *, reject: boo
     login = api_login(request)
     service = auth.service_of(request)
     try:
-        done = decide(service, login, change_id, plan_hash=body.plan_hash, reject=reject, comment=body.comment)
+        done = decide(service, login, change_id, plan_hash=body.plan_hash, reject=reject, comment=body.comment,
+                      policy=api_policy(request, login))
     except PlanChanged as exc:
         return api_error(409, exc)
     except (GuardRefused, StateConflict) as exc:

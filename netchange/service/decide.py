@@ -15,7 +15,7 @@ from netchange.guard import ApprovalStatus, approve
 from netchange.journal import Approval
 from netchange.models import MAX_COMMENT, person_text
 from netchange.plan import store as planstore
-from netchange.policy import actor_for
+from netchange.policy import Policy, actor_for
 from netchange.policy import pin as policypin
 from netchange.service.state import Service
 
@@ -39,14 +39,18 @@ def clean_comment(comment: str) -> str:
     return person_text(comment.replace("\r\n", "\n").strip(), what="comment", max_length=MAX_COMMENT)
 
 
-def decide(service: Service, login: str, change_id: str, *, plan_hash: str, reject: bool, comment: str) -> Decision:
-    """Record ``login``'s approval or rejection of plan ``plan_hash`` of ``change_id``."""
+def decide(service: Service, login: str, change_id: str, *, plan_hash: str, reject: bool, comment: str,
+           policy: Policy | None = None) -> Decision:
+    """Record ``login``'s approval or rejection of plan ``plan_hash`` of ``change_id``.
+
+    ``policy``: the policy as this person may act under it (``auth.policy_of``: their entry
+    narrowed by their directory groups); the file in force when not given."""
     if not _HASH.fullmatch(plan_hash or ""):
         raise BadRequest("the decision must name the full hash of the plan read (plan_hash)")
     comment = clean_comment(comment)
     if reject and not comment:
         raise BadRequest("a rejection needs a comment: the requester reads why")
-    policy = service.policy()
+    policy = policy or service.policy()
     actor = actor_for(policy, login)
     with service.journal() as journal:
         policypin.require(policy, journal, actor=login)

@@ -26,7 +26,8 @@ def page(
 ) -> Response:
     service = auth.service_of(request)
     policy = context.pop("policy", None) or service.policy()
-    person = policy.person(session.login) if session else None
+    # The person as the request found them (a directory session: roles narrowed by their groups).
+    person = (getattr(request.state, "person", None) or policy.person(session.login)) if session else None
     html = service.render(
         template, policy, session=session, person=person, csrf=session.csrf if session else "",
         project=policy.project, client=policy.client, **context,
@@ -54,6 +55,21 @@ def signin_post(
     return auth.sign_in(request, login, password, csrf)
 
 
+@router.get("/signin/oidc")
+def signin_oidc(request: Request) -> Response:
+    return auth.oidc_start(request)
+
+
+@router.get("/signin/oidc/callback")
+def signin_oidc_callback(
+    request: Request,
+    state: Annotated[str, Query(max_length=200)] = "",
+    code: Annotated[str, Query(max_length=2000)] = "",
+    error: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    return auth.oidc_callback(request, state=state, code=code, error=error)
+
+
 @router.post("/signout")
 def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     session = auth.session_of(request)
@@ -74,7 +90,7 @@ def my_queue(  # noqa: PLR0917 (FastAPI reads each query parameter from a parame
 ) -> Response:
     session = auth.session_of(request)
     service = auth.service_of(request)
-    policy = service.policy()
+    policy = auth.policy_of(request, session)
     filters = worklist.check_filters(policy, site, category, state, requester, sort, order, page_number)
     with service.journal() as journal:
         w = worklist.build_worklist(policy, journal, session.login, filters, now=service.now(policy))
@@ -87,7 +103,7 @@ def _change_page(
     since: str = "",
 ) -> Response:
     service = auth.service_of(request)
-    policy = service.policy()
+    policy = auth.policy_of(request, session)
     with service.journal() as journal:
         row = journal.require(change_id)
         if row.plan_hash is None:
@@ -129,7 +145,8 @@ def change_decide(  # noqa: PLR0917 (FastAPI reads each form field from a parame
         return _change_page(request, session, change_id, error="Choose Approve or Reject.", status_code=400)
     service = auth.service_of(request)
     try:
-        decide(service, session.login, change_id, plan_hash=plan_hash, reject=decision == "reject", comment=comment)
+        decide(service, session.login, change_id, plan_hash=plan_hash, reject=decision == "reject", comment=comment,
+               policy=auth.policy_of(request, session))
     except PlanChanged as exc:
         # What changed between the plan the person read (their form's hash) and the current one.
         return _change_page(request, session, change_id, error=str(exc), status_code=409, since=plan_hash)

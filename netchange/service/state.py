@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -22,6 +22,9 @@ from netchange.policy import Policy, clock, load_policy
 from netchange.service.accounts import Accounts, accounts_path
 from netchange.service.sessions import Sessions, load_key
 from netchange.service.throttle import Throttle
+
+if TYPE_CHECKING:
+    from netchange.service.directory.holds import Holds
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -35,11 +38,19 @@ class Service:
     sessions: Sessions = field(init=False)
     throttle: Throttle = field(default_factory=Throttle)
     templates: Environment = field(init=False)
+    holds: Holds | None = field(init=False, default=None)
+    """The directory's side of sessions (``identity: ldap`` or ``oidc``); ``None``: local accounts."""
     _policy: tuple[tuple[int, int, int], Policy] | None = field(default=None, init=False, repr=False)
     _stamps: tuple[tuple[int, int, int], dict[str, str]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sessions = Sessions(load_key(self.settings.home))
+        identity = self.settings.identity
+        if identity.provider != "local":
+            # Here: python-ldap and authlib (the ``directory`` extra) load only when configured.
+            from netchange.service.directory.holds import Holds
+
+            self.holds = Holds(identity)
         # Autoescape every template: device text, comments and names are never markup.
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES),

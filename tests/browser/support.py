@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netchange.journal import Journal
 from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
@@ -34,6 +34,20 @@ NETCHANGE = Path(sys.executable).parent / "netchange"
 PASSWORD = "correct horse battery staple"
 # A weekday evening inside the medium window (19:00–20:00 Europe/Paris).
 NOW = "2026-12-02T19:10:00+01:00"
+
+
+def directory_home(tmp: Path, identity: dict[str, Any]) -> tuple[Path, dict[str, str]]:
+    """A home (``make_home``) whose policy maps directory groups to roles (``tests.directorypolicy``)
+    and whose service signs people in through ``identity`` (settings.yaml's ``identity:``)."""
+    import yaml
+
+    from tests.directorypolicy import MAPPING
+
+    home, _policy, env = make_home(tmp)
+    with (tmp / "policy.yaml").open("a") as f:
+        f.write(MAPPING)
+    (home / "settings.yaml").write_text(yaml.safe_dump({"identity": identity}))
+    return home, env
 
 
 def make_home(tmp: Path) -> tuple[Path, Policy, dict[str, str]]:
@@ -90,7 +104,7 @@ def copy_policy_unchanged(tmp: Path) -> None:
 
 
 @contextmanager
-def in_chromium(env: dict[str, str], tmp: Path) -> Iterator[tuple[str, Browser, Path]]:
+def in_chromium(env: dict[str, str], tmp: Path, *, port: int | None = None) -> Iterator[tuple[str, Browser, Path]]:
     """A real ``netchange serve`` on ``env``'s home and Debian's Chromium driven by Playwright:
     ``(the service's base URL, the browser, the screenshots directory)``. Screenshots go to
     ``NETCHANGE_SCREENSHOTS`` when set (docs/screenshots/ is refreshed that way), else under ``tmp``."""
@@ -98,7 +112,7 @@ def in_chromium(env: dict[str, str], tmp: Path) -> Iterator[tuple[str, Browser, 
 
     shots = Path(os.environ.get("NETCHANGE_SCREENSHOTS") or tmp / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
-    with server(env) as base, sync_api.sync_playwright() as p:
+    with server(env, port=port) as base, sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
             yield base, browser, shots

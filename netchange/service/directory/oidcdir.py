@@ -1,0 +1,212 @@
+"""Sign-in through an OpenID Connect provider: authorization code with PKCE (authlib).
+
+The flow (OIDC Core 3.1, RFC 7636): the service sends the browser to the provider's
+authorization endpoint with a random ``state`` (bound to this browser by a cookie), a ``nonce``
+and the S256 challenge of a random verifier kept here, server side; the provider sends the browser
+back with a code, which the service exchanges (client secret and verifier) for tokens. The ID
+token is then checked before anything is believed: its signature against the provider's JWKS,
+its issuer, its audience (this client), its nonce (this sign-in), its expiry and ``at_hash``
+(``authlib.oidc.core.CodeIDToken``). The login is one claim (``login_claim``), the groups another.
+
+The access and refresh tokens stay in this process, with the session: the re-check asks the
+provider's userinfo endpoint with them (refreshing once when the access token is refused), so a
+person the provider no longer vouches for loses the session at the next check.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oidc.core import CodeIDToken
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from netchange.config import OidcSettings
+from netchange.service.directory import DirectoryUnavailable, Found
+
+PENDING_SECONDS = 600.0
+"""How long a started sign-in waits for the provider's answer."""
+MAX_PENDING = 10_000
+
+
+class SignInRefused(Exception):
+    """The provider's answer does not sign anyone in (state, code, or ID token wrong); one line why."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    state: str
+    nonce: str
+    verifier: str
+    started: float
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What the provider gave this session (kept in memory, never shown, never logged)."""
+
+    access_token: str
+    refresh_token: str | None
+
+
+class OidcProvider:
+    def __init__(self, settings: OidcSettings, *, clock: Callable[[], float] = time.monotonic) -> None:
+        issuer = urlsplit(settings.issuer)
+        if issuer.scheme != "https" and issuer.hostname not in {"127.0.0.1", "::1", "localhost"}:
+            raise DirectoryUnavailable(f"OIDC issuer {settings.issuer}: must be https (http only on loopback)")
+        self.settings = settings
+        self._clock = clock
+        self._metadata: dict[str, Any] | None = None
+        self._pending: dict[str, Pending] = {}
+        self._lock = threading.Lock()
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    def _get(self, url: str, **kwargs: Any) -> httpx.Response:
+        verify: Any = str(self.settings.ca_file) if self.settings.ca_file else True
+        try:
+            response = httpx.get(url, timeout=self.settings.timeout, verify=verify, **kwargs)
+        except httpx.HTTPError as exc:
+            raise DirectoryUnavailable(f"OIDC provider {self.settings.issuer}: {type(exc).__name__}") from None
+        return response
+
+    def metadata(self) -> dict[str, Any]:
+        """The provider's discovery document, read once; its issuer must be the configured one."""
+        if self._metadata is None:
+            response = self._get(self.settings.issuer + "/.well-known/openid-configuration")
+            if response.status_code != 200:
+                raise DirectoryUnavailable(f"OIDC provider {self.settings.issuer}: discovery answered "
+                                           f"{response.status_code}")
+            doc = response.json()
+            if not isinstance(doc, dict) or doc.get("issuer", "").rstrip("/") != self.settings.issuer:
+                raise DirectoryUnavailable(f"OIDC provider {self.settings.issuer}: its discovery names another issuer")
+            self._metadata = doc
+        return self._metadata
+
+    def _client(self) -> OAuth2Session:
+        # authlib's requests client (its httpx one is deprecated in favour of a package not installed).
+        s = self.settings
+        session = OAuth2Session(
+            client_id=s.client_id, client_secret=s.client_secret, scope=s.scopes, redirect_uri=s.redirect_url,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="client_secret_basic" if s.client_secret else "none",
+        )
+        session.verify = str(s.ca_file) if s.ca_file else True
+        return session
+
+    # --- the sign-in --------------------------------------------------------------------------
+
+    def start(self) -> tuple[str, Pending]:
+        """The URL to send the browser to, and what the answer will be checked against."""
+        meta = self.metadata()
+        pending = Pending(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32),
+                          verifier=secrets.token_urlsafe(64), started=self._clock())
+        with self._client() as client:
+            url, _state = client.create_authorization_url(
+                meta["authorization_endpoint"], state=pending.state, nonce=pending.nonce,
+                code_verifier=pending.verifier,
+            )
+        with self._lock:
+            now = self._clock()
+            for key in [k for k, p in self._pending.items() if now - p.started > PENDING_SECONDS]:
+                del self._pending[key]
+            if len(self._pending) >= MAX_PENDING:
+                raise DirectoryUnavailable("too many sign-ins under way; try again in a few minutes")
+            self._pending[pending.state] = pending
+        return str(url), pending
+
+    def finish(self, browser_state: str, state: str, code: str) -> tuple[Found, Tokens]:
+        """The provider's answer (``state``, ``code``) for the sign-in this browser started."""
+        if not browser_state or not secrets.compare_digest(browser_state.encode(), state.encode()):
+            raise SignInRefused("the answer is for a sign-in this browser did not start")
+        with self._lock:
+            pending = self._pending.pop(state, None)
+        if pending is None or self._clock() - pending.started > PENDING_SECONDS:
+            raise SignInRefused("the sign-in took too long or was already used; start again")
+        if not code or len(code) > 2000:
+            raise SignInRefused("the provider sent no code")
+        meta = self.metadata()
+        try:
+            with self._client() as client:
+                token = client.fetch_token(meta["token_endpoint"], grant_type="authorization_code", code=code,
+                                           code_verifier=pending.verifier, timeout=self.settings.timeout)
+        except requests.RequestException as exc:
+            raise DirectoryUnavailable(f"OIDC provider {self.settings.issuer}: {type(exc).__name__}") from None
+        except Exception as exc:  # authlib's OAuthError: the provider refused the code
+            why = getattr(exc, "error", type(exc).__name__)
+            raise SignInRefused(f"the provider refused the code ({why})") from None
+        claims = self._id_claims(token, pending.nonce)
+        login = claims.get(self.settings.login_claim)
+        if not isinstance(login, str) or not login:
+            raise SignInRefused(f"the provider's ID token has no {self.settings.login_claim!r}")
+        groups = self._groups(claims)
+        return Found(login=login, groups=groups), Tokens(str(token["access_token"]), token.get("refresh_token"))
+
+    def _id_claims(self, token: dict[str, Any], nonce: str) -> dict[str, Any]:
+        id_token = token.get("id_token")
+        if not isinstance(id_token, str):
+            raise SignInRefused("the provider sent no ID token")
+        meta = self.metadata()
+        response = self._get(meta["jwks_uri"])
+        try:
+            keys = KeySet.import_key_set(response.json())
+            algorithms = meta.get("id_token_signing_alg_values_supported") or ["RS256"]
+            decoded = jwt.decode(id_token, keys, algorithms=[a for a in algorithms if a != "none"])
+            claims = CodeIDToken(
+                decoded.claims, decoded.header, {"iss": {"essential": True, "value": self.settings.issuer}},
+                {"nonce": nonce, "client_id": self.settings.client_id, "access_token": token.get("access_token")},
+            )
+            claims.validate(leeway=60)
+        except (JoseError, ValueError) as exc:
+            raise SignInRefused(f"the ID token does not hold ({type(exc).__name__}: {exc})") from None
+        return dict(claims)
+
+    def _groups(self, claims: dict[str, Any]) -> tuple[str, ...]:
+        value = claims.get(self.settings.groups_claim, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            return ()
+        return tuple(sorted({g for g in value if isinstance(g, str) and 0 < len(g) <= 200}))
+
+    # --- the re-check ------------------------------------------------------------------------------
+
+    def recheck(self, login: str, tokens: Tokens) -> tuple[Found | None, Tokens]:
+        """Who the provider says the session's person is now: ``None`` when it no longer vouches for
+        them (tokens refused, another login, no login)."""
+        meta = self.metadata()
+        claims = self._userinfo(meta, tokens.access_token)
+        if claims is None and tokens.refresh_token:
+            try:
+                with self._client() as client:
+                    fresh = client.refresh_token(meta["token_endpoint"], refresh_token=tokens.refresh_token,
+                                                 timeout=self.settings.timeout)
+            except requests.RequestException as exc:
+                raise DirectoryUnavailable(f"OIDC provider {self.settings.issuer}: {type(exc).__name__}") from None
+            except Exception:  # authlib's OAuthError: the provider refused the refresh token
+                return None, tokens
+            tokens = Tokens(str(fresh["access_token"]), fresh.get("refresh_token") or tokens.refresh_token)
+            claims = self._userinfo(meta, tokens.access_token)
+        if claims is None or claims.get(self.settings.login_claim) != login:
+            return None, tokens
+        return Found(login=login, groups=self._groups(claims)), tokens
+
+    def _userinfo(self, meta: dict[str, Any], access_token: str) -> dict[str, Any] | None:
+        response = self._get(meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {access_token}"})
+        if response.status_code in {400, 401, 403}:
+            return None  # the token is refused: the provider no longer vouches for this grant
+        if response.status_code != 200:
+            raise DirectoryUnavailable(
+                f"OIDC provider {self.settings.issuer}: userinfo answered {response.status_code}")
+        doc = response.json()
+        return doc if isinstance(doc, dict) else None
