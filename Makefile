@@ -18,9 +18,13 @@ LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dns
             postgresql-15 \
             redis-server
 
-.PHONY: demo test test-unit lint typecheck bench lab-deps clean dist nautobot-venv
+# Headers a package of the venv builds against (python-ldap ships no wheel): checked, and installed
+# when root, before the venv is made, so that a fresh clone's first make does not stop in pip.
+BUILD_DEBS := libldap2-dev libsasl2-dev
 
-$(STAMP): pyproject.toml
+.PHONY: demo test test-unit lint typecheck bench lab-deps build-deps clean dist nautobot-venv
+
+$(STAMP): pyproject.toml | build-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,lab]'
@@ -40,6 +44,9 @@ $(NAUTOBOT_VENV)/.installed-$(NAUTOBOT_VERSION):
 	$(NAUTOBOT_VENV)/bin/pip install -q 'nautobot==$(NAUTOBOT_VERSION)'
 	touch $@
 nautobot-venv: $(NAUTOBOT_VENV)/.installed-$(NAUTOBOT_VERSION)
+
+build-deps:
+	@$(MAKE) --no-print-directory lab-deps LAB_DEBS="$(BUILD_DEBS)"
 
 lab-deps:
 	@missing=$$(for p in $(LAB_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
