@@ -85,6 +85,26 @@ def start(directory: Path) -> PgServer:
     return PgServer(port=port, directory=directory, startup_seconds=time.monotonic() - started)
 
 
+def _options(server: PgServer) -> str:
+    return (f"-p {server.port} -k {server.directory} -c listen_addresses=127.0.0.1 -c max_connections=100"
+            " -c shared_buffers=32MB")
+
+
+def crash(server: PgServer) -> None:
+    """Stop the server at once (``immediate``: no checkpoint, every client cut off), as a crash would."""
+    owner = "nobody" if os.geteuid() == 0 else None
+    subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-D", str(server.directory / "data"), "-m", "immediate", "-w",
+                              "stop"], owner), check=True, capture_output=True, timeout=60)
+
+
+def restart(server: PgServer) -> None:
+    """Start a stopped server again, on the same port and directory (crash recovery replays its WAL)."""
+    owner = "nobody" if os.geteuid() == 0 else None
+    subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-D", str(server.directory / "data"), "-o", _options(server),
+                              "-l", str(server.directory / "log"), "-w", "-t", "60", "start"], owner),
+                   check=True, capture_output=True, timeout=90)
+
+
 def stop(server: PgServer) -> None:
     owner = "nobody" if os.geteuid() == 0 else None
     subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-D", str(server.directory / "data"), "-m", "fast", "-w",
