@@ -213,6 +213,7 @@ def test_a_removed_persons_session_ends_within_the_recheck_bound(slapd: LdapServ
         assert holds.person("sid-1", policy) is not None  # not yet checked again: within the bound
         clock.now += 1
         assert holds.person("sid-1", policy) is None  # the check at the bound: the session ends
+        assert holds.token_person("dnguyen", policy) is None  # and his API tokens with it
         slapd.add_person("dnguyen", ("netops",))
         assert holds.person("sid-1", policy) is None  # and stays ended (sign in again)
     finally:
@@ -330,3 +331,43 @@ def test_an_oidc_session_ends_within_the_bound_once_the_provider_drops_the_perso
     assert holds.person("sid-o", policy) is not None
     clock.now += 1
     assert holds.person("sid-o", policy) is None
+
+
+# --- what the narrowed entry may do ------------------------------------------------------------------
+
+
+def test_a_manager_out_of_her_group_may_no_longer_approve(policy: Policy, tmp_path: Path) -> None:
+    """The service judges a directory person under ``seen_by_directory`` (the queue, the change page,
+    decisions): Alice, still an operations manager in the policy file, approves a medium change at
+    her site only while her directory groups say she is one."""
+    import datetime as dt
+
+    from netchange.errors import GuardRefused
+    from netchange.guard import approve
+    from netchange.journal import Journal
+    from netchange.journal.testing import make_plan
+    from netchange.policy import actor_for
+    from netchange.service.worklist import Filters, build_worklist
+    from netchange.vocabulary import Category
+
+    now = dt.datetime(2026, 12, 2, 18, 10, tzinfo=dt.UTC)
+    with Journal(tmp_path / "journal.sqlite", clock=lambda: now) as journal:
+        for n in (1, 2):
+            plan = make_plan(f"CHG-2026-{n:04d}", category=Category.MEDIUM, requester="crenard",
+                             hosts=(("sw-doif-1", "doif"),))
+            journal.record_plan(plan, "dnguyen")
+        requester_only = directory_person(policy, "amoreau", ["requesters"])
+        manager = directory_person(policy, "amoreau", ["ops-doif", "requesters"])
+        assert requester_only is not None and manager is not None
+        narrowed, full = seen_by_directory(policy, requester_only), seen_by_directory(policy, manager)
+
+        def awaiting(view: Policy) -> list[str]:
+            work = build_worklist(view, journal, "amoreau", Filters(), now=now)
+            return [i.work.row.id for i in work.awaiting.items]
+
+        assert awaiting(narrowed) == []
+        with pytest.raises(GuardRefused, match="cannot approve a medium change"):
+            approve(narrowed, journal, "CHG-2026-0001", actor_for(narrowed, "amoreau"))
+        assert awaiting(full) == ["CHG-2026-0001", "CHG-2026-0002"]
+        approval, _status = approve(full, journal, "CHG-2026-0001", actor_for(full, "amoreau"))
+        assert approval.roles == ("requester", "ops_manager")
