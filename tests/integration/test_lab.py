@@ -45,7 +45,7 @@ def test_up_is_idempotent(lab: LabManager) -> None:
 def test_status_reports_every_device(lab: LabManager, nornir: Any) -> None:
     states = {dev: state for devices in lab.status().values() for dev, state in devices.items()}
     for name, host in nornir.inventory.hosts.items():
-        if host.platform not in ("ios_cli", "nftables"):
+        if host.platform not in ("ios_cli", "asa_cli", "nftables"):
             continue  # other components report in their own words
         assert name in states
         assert "not" not in states[name], states[name]
