@@ -320,7 +320,7 @@ def test_first_character_prefilter_never_hides_a_match() -> None:
     rs = load_ruleset()
     bodies = {line.strip() for f in sources()["files"] for line in config(f["file"]).splitlines() if line.strip()}
     bodies |= {b[3:] for b in bodies if b.startswith("no ")}
-    matchers = [rs._matchers[r.id] for r in rs.rules]
+    matchers = [rs.matcher(r) for r in rs.rules]
     checked = 0
     for m in matchers:
         for body in bodies:
