@@ -326,11 +326,15 @@ def test_an_oidc_session_ends_within_the_bound_once_the_provider_drops_the_perso
     found, tokens = holds.oidc.finish(pending.state, answer["state"], answer["code"])
     holds.opened("sid-o", found, tokens)
     assert holds.person("sid-o", policy) is not None
+    assert holds.token_person("efaure", policy) is not None  # her API tokens, with the groups seen
+    restarted = Holds(holds.settings, clock=clock)
+    assert restarted.token_person("efaure", policy) is None  # no groups known since: sign in again
     oidc_provider.revoke("efaure")  # the provider no longer vouches for this grant (nor its refresh token)
     clock.now += 5 * 60 - 1
     assert holds.person("sid-o", policy) is not None
     clock.now += 1
     assert holds.person("sid-o", policy) is None
+    assert holds.token_person("efaure", policy) is None  # the session's check ended her tokens too
 
 
 # --- what the narrowed entry may do ------------------------------------------------------------------

@@ -100,13 +100,16 @@ class Holds:
         return person
 
     def token_person(self, login: str, policy: Policy) -> Person | None:
-        """The owner of an API token now: LDAP is asked again when due; OIDC cannot be asked without
-        the person, so their tokens live ``token_hours`` (``Accounts.new_token``) and the policy decides."""
+        """The owner of an API token now. LDAP is asked again when due. An OIDC provider cannot be
+        asked about a person without their tokens: their API tokens live ``token_hours``
+        (``Accounts.new_token``), while the policy lists them, with the groups their last session
+        showed (none known since a restart: with a mapping, nothing until they sign in again)."""
         if self.ldap is None:
             with self._lock:
                 hold = self._logins.get(login)
-            groups = hold.found.groups if hold else ()
-            return directory_person(policy, login, groups) if hold or not policy.directory.groups else None
+            if hold is None:
+                return None if policy.directory.groups else policy.person(login)
+            return directory_person(policy, login, hold.found.groups)
         with self._lock:
             hold = self._logins.get(login)
         if hold is None or self.clock() - hold.checked >= self.recheck:
