@@ -14,14 +14,17 @@ from netchange.journal.testing import make_plan
 from netchange.pipeline import close_change as close
 from netchange.policy import ApprovalRule, RequestRules, actor_for, load_policy
 from netchange.vocabulary import Category
+from tests.pgserver import journal_database
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yaml")
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def journal(tmp_path):
-    with Journal(tmp_path / "journal.sqlite", clock=lambda: T0) as j:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal(request, tmp_path):
+    """The approval rules on each storage of the journal (issue 24 item 1)."""
+    database = journal_database(request.getfixturevalue("postgres")) if request.param == "postgresql" else None
+    with Journal(tmp_path / "journal.sqlite", clock=lambda: T0, database=database) as j:
         yield j
 
 

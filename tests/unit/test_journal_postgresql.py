@@ -128,3 +128,57 @@ def test_the_application_role_cannot_rewrite_a_change_row_unseen(app_url: str, t
     with Journal(tmp_path / "j.sqlite", database=app_url, key=KEY) as journal:
         problems = journal.verify()
     assert problems and f"changes row {change_id}: state do not match its events" in problems[0]
+
+
+def superuser_edits(postgres: PgServer, app_url: str, *statements: str) -> None:
+    """A superuser's hand: triggers off for the session, then the statements."""
+    database = app_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(database), autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        for statement in statements:
+            conn.execute(statement)
+
+
+@pytest.mark.parametrize(
+    ("statements", "found"),
+    [
+        (["UPDATE events SET actor = 'mallory' WHERE kind = 'approval'"], "content modified"),
+        (["DELETE FROM events WHERE seq = 3"], "events 3..3 are missing (deleted)"),
+        (["UPDATE changes SET state = 'completed', outcome = 'completed'"], "state, outcome do not match"),
+        (["UPDATE plans SET created_by = 'bleroy'"], "plan "),
+        (["DELETE FROM approvals"], "approval 1: recorded by event"),
+        (["UPDATE blobs SET text = 'hostname evil'"], "blob "),
+        (["INSERT INTO locks(host, change_id, actor, at) VALUES ('fw-doif-1', 'CHG-2026-0001', 'x', '2026-12-01')"],
+         "locks row "),
+    ],
+)
+def test_what_a_superuser_edits_is_named_by_verify(postgres: PgServer, app_url: str, tmp_path: Path,
+                                                   statements: list[str], found: str) -> None:
+    populated(app_url, tmp_path)
+    superuser_edits(postgres, app_url, *statements)
+    with Journal(tmp_path / "j.sqlite", database=app_url, key=KEY) as journal:
+        problems = journal.verify()
+    assert any(found in p for p in problems), problems
+
+
+def test_a_superuser_who_rechains_without_the_key_is_named_by_verify(
+        postgres: PgServer, app_url: str, tmp_path: Path) -> None:
+    """The thorough attacker: every hash recomputed after the edit, but without the key (not in the database)."""
+    from netchange.journal.chain import GENESIS, event_hash
+
+    populated(app_url, tmp_path)
+    database = app_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(database), autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("UPDATE events SET actor = 'mallory' WHERE kind = 'approval'")
+        rows = conn.execute("SELECT seq, change_id, at, kind, actor, host, data FROM events ORDER BY seq").fetchall()
+        prev = GENESIS
+        for seq, change_id, at, kind, actor, host, data in rows:
+            digest = event_hash(prev, seq, change_id=change_id, at=at, kind=kind, actor=actor, host=host, data=data,
+                                key=b"a guess at the key")
+            conn.execute("UPDATE events SET prev_hash = %s, hash = %s WHERE seq = %s", (prev, digest, seq))
+            prev = digest
+        conn.execute("UPDATE chain_head SET seq = %s, hash = %s", (rows[-1][0], prev))
+    with Journal(tmp_path / "j.sqlite", database=app_url, key=KEY) as journal:
+        problems = journal.verify()
+    assert problems and "content modified or hash not made with this journal's key" in " ".join(problems)
