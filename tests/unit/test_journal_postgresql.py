@@ -182,3 +182,28 @@ def test_a_superuser_who_rechains_without_the_key_is_named_by_verify(
     with Journal(tmp_path / "j.sqlite", database=app_url, key=KEY) as journal:
         problems = journal.verify()
     assert problems and "content modified or hash not made with this journal's key" in " ".join(problems)
+
+
+def test_a_backup_restored_elsewhere_verifies_and_goes_on(postgres: PgServer, app_url: str, tmp_path: Path) -> None:
+    """pg_dump and pg_restore (docs/team-setup.md, "Backup and restore"): the tables, triggers and
+    grants come back; the restored journal verifies with the key, which the dump does not hold."""
+    import subprocess
+
+    from tests.pgserver import BIN
+
+    change_id = populated(app_url, tmp_path)
+    database = app_url.rsplit("/", 1)[1]
+    dump = tmp_path / "journal.dump"
+    subprocess.run([str(BIN / "pg_dump"), "-Fc", "-f", str(dump), postgres.url(database)], check=True,
+                   capture_output=True, timeout=60)
+    assert KEY.encode() not in dump.read_bytes()
+    restored = postgres.database("restored")
+    subprocess.run([str(BIN / "pg_restore"), "--exit-on-error", "-d", restored, str(dump)], check=True,
+                   capture_output=True, timeout=60)
+    restored_app = postgres.url(restored.rsplit("/", 1)[1], user=APP_ROLE)
+    with Journal(tmp_path / "j.sqlite", database=restored_app, key=KEY) as journal:
+        assert journal.verify() == []
+        journal.event(change_id, EventKind.POST_CHECKS, actor="dnguyen", data={"after": "restore"})
+        assert journal.verify() == []
+    with psycopg.connect(restored_app, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("DELETE FROM events")  # the grants and triggers came back with it
