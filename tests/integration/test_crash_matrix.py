@@ -49,7 +49,8 @@ reads its devices once; the checks are the same as before.
 
 Count and time (``make test``): 140 cases from 40 points: ios_cli 23, nftables 21, haproxy 47 (35
 points and flows, 12 ``:term``/``:raise``), bind 12, netconf 13, frr 12, keepalived 12 (its 10
-strict xfails passed once its diff named each line's block).
+strict xfails passed once its diff named each line's block), asa_cli 12 (the ASA stand-in, added
+later: 2-6 s a case, 49-113 s for its 12 with the scenario's plan, at load 3-4).
 491 s and 545 s for the module in two runs (509 s, 562 s with the lab's start)
 on the shared 2-core machine at load average 2-4; 818 s at load 5-7. A case: haproxy 0.5-1.6 s, bind ~1 s, netconf
 ~2 s, keepalived ~4 s, ios_cli and nftables (three devices, a failing post-check) 3-15 s, frr
@@ -158,7 +159,7 @@ BY_PLATFORM = {s.platform: s for s in SCENARIOS}
 FULL = os.environ.get("NETCHANGE_CRASH_MATRIX") == "full"
 FASTEST = ("haproxy",)
 """Every point runs here by default. Measured (one case: copy, forked apply and recover, readings):
-haproxy ~2.8 s, bind ~3.2 s, nftables ~5 s, netconf, frr, keepalived 5-8 s, ios_cli ~9 s."""
+haproxy ~2.8 s, bind ~3.2 s, asa_cli ~3-5 s, nftables ~5 s, netconf, frr, keepalived 5-8 s, ios_cli ~9 s."""
 OWN = re.compile(r"^(apply\.commit(_started|ted)?|apply\.confirm|save\..+|restore\..+)$")
 """A platform's own commit, save and restore: run on every lab platform."""
 AUTO_ROLLBACK = re.compile(r"^apply\.(host_failed|rollback|restored|rolled_back)$")
