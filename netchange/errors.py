@@ -48,6 +48,11 @@ class DatabaseUnavailable(GuardRefused):
     """The shared database (``NETCHANGE_DATABASE_URL``) cannot be reached: nothing is done without it."""
 
 
+class DatabaseRefused(GuardRefused):
+    """The shared database refused a statement (a right the role lacks, an append-only trigger):
+    what the statement was part of is not done."""
+
+
 class StateConflict(GuardRefused):
     """The change is not in a state that allows this step (applying a change already running,
     closing a change still planned): a refusal (exit 3), not bad input."""

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netchange.errors import DatabaseUnavailable, LeaseLost, LockHeld
+from netchange.errors import DatabaseRefused, DatabaseUnavailable, LeaseLost, LockHeld
 from netchange.journal.database import connect, where
 
 if TYPE_CHECKING:
@@ -154,9 +154,9 @@ class HeldLeases:
                 " RETURNING l.device", (self.ttl, devices, tokens)).fetchall()
             if lock_rows and len(renewed) == len(devices):
                 conn.execute("SELECT 1 FROM device_leases WHERE device = ANY(%s) FOR SHARE", (devices,))
-        except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable(f"{where(self.url)}: the lease could not be checked ({exc}):"
-                                      " nothing more is written nor sent") from None
+        except psycopg.Error as exc:
+            _translate(exc, self.url, "the lease could not be checked: nothing more is written nor sent")
+            raise
         if len(renewed) == len(devices):
             return
         lost = sorted(set(devices) - {r[0] for r in renewed})
@@ -251,11 +251,23 @@ def acquire(devices: Mapping[str, str], *, change_id: str, action: str, actor: s
                     raise LockHeld(f"{names[identity]} ({identity}) is locked by "
                                    + (_describe(holder) if holder else "another netchange process"))
                 tokens[identity] = int(row["token"])
-    except BaseException:
+    except BaseException as exc:
         with suppress(Exception):
             conn.close()
+        _translate(exc, url, "the device leases could not be taken")
         raise
     return HeldLeases(conn, url, tokens, names, ttl)
+
+
+def _translate(exc: BaseException, url: str, what: str) -> None:
+    """A database error as netchange's refusal, in one line (others pass through unchanged)."""
+    import psycopg
+
+    if isinstance(exc, psycopg.OperationalError):
+        raise DatabaseUnavailable(f"{where(url)}: {what} ({str(exc).strip() or type(exc).__name__})") from None
+    if isinstance(exc, psycopg.Error):
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DatabaseRefused(f"{where(url)}: {what} ({first})") from None
 
 
 @contextmanager

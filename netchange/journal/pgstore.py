@@ -43,7 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netchange.errors import BadRequest, DatabaseUnavailable
+from netchange.errors import BadRequest, DatabaseRefused, DatabaseUnavailable
 from netchange.journal.database import connect, where
 
 if TYPE_CHECKING:
@@ -294,6 +294,11 @@ class Cursor:
         return iter(self._rows)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class PgConnection:
     """A psycopg connection with the face the journal expects of SQLite's (see the module)."""
 
@@ -317,8 +322,11 @@ class PgConnection:
                 cur = self.raw.execute(text, tuple(args))
             except psycopg.OperationalError as exc:
                 raise DatabaseUnavailable(f"{where(self.url)}: the journal's database stopped answering"
-                                          f" ({str(exc).strip().splitlines()[-1] if str(exc).strip() else exc})"
-                                          ) from None
+                                          f" ({_first_line(exc)})") from None
+            except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedTable,
+                    psycopg.errors.UndefinedColumn) as exc:
+                raise DatabaseRefused(f"{where(self.url)}: the journal's database refused a statement"
+                                      f" ({_first_line(exc)})") from None
             rows = list(cur.fetchall()) if cur.description is not None else []
         lastrowid = int(rows[0][0]) if rows and text.endswith("RETURNING id") else None
         return Cursor(rows, lastrowid, cur.rowcount)

@@ -207,3 +207,22 @@ def test_a_backup_restored_elsewhere_verifies_and_goes_on(postgres: PgServer, ap
         assert journal.verify() == []
     with psycopg.connect(restored_app, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("DELETE FROM events")  # the grants and triggers came back with it
+
+
+def test_a_role_without_its_rights_is_refused_in_one_line(postgres: PgServer, app_url: str, tmp_path: Path,
+                                                          workspace: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.unit.test_cli_locks import call
+
+    populated(app_url, tmp_path)
+    database = app_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(database), autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS stranger")
+        admin.execute("CREATE ROLE stranger LOGIN")
+    monkeypatch.setenv("NETCHANGE_DATABASE_URL", as_role(app_url, "stranger"))
+    monkeypatch.setenv("NETCHANGE_JOURNAL_KEY", KEY)
+    assert call("journal", "verify") == 3
+    err = capsys.readouterr().err
+    assert "the journal's database refused a statement (permission denied" in err and "Traceback" not in err
+    with psycopg.connect(postgres.url(database), autocommit=True) as admin:
+        admin.execute("DROP ROLE stranger")

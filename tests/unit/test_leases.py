@@ -331,3 +331,17 @@ def test_an_unreachable_database_refuses_the_apply_before_any_device(
     with team_journal(team_db) as journal:
         assert journal.state("CHG-2026-0042") == "approved"
         assert not any(e.kind == "apply_started" for e in journal.events("CHG-2026-0042"))
+
+
+def test_a_role_without_rights_on_the_leases_is_refused_in_one_line(postgres: PgServer, tmp_path: Path) -> None:
+    from netchange.errors import DatabaseRefused
+
+    url = journal_database(postgres)
+    database = url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(database), autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS reader")
+        admin.execute("CREATE ROLE reader LOGIN")
+    with pytest.raises(DatabaseRefused, match=r"the device leases could not be taken \(permission denied"):
+        take(url.replace("netchange_app@", "reader@"), SW1, "CHG-2026-0042", "dnguyen", tmp_path)
+    with psycopg.connect(postgres.url(database), autocommit=True) as admin:
+        admin.execute("DROP ROLE reader")
