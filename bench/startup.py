@@ -10,19 +10,34 @@ more), the interpreter's own start (``python -c pass``, median) beside it, wheth
 within the 0.2 s budget, and the exit code (a failing command's time means nothing).
 ``--baseline`` times another program too (a wrapper running another checkout), its runs taking
 turns with ours. ``--imports`` adds the heaviest imports of ``netchange version`` from
-``python -X importtime``. It asserts nothing: figures only (``tests/unit/test_startup_imports.py``
-checks what is imported, without timing anything).
+``python -X importtime``.
+
+When valgrind is installed (``--no-instructions`` skips it), each command's instructions are
+counted once (``valgrind --tool=cachegrind --cache-sim=no``, millions, ``python -c pass``'s
+beside them): unlike the wall time, the count does not depend on the others' load, so two
+checkouts compare on a busy machine. ``--floors`` adds, per command, the floor its libraries set:
+a process importing only the third-party modules the command imported (read from
+``python -X importtime``; with pydantic, one model class made, as any netchange model makes
+pydantic build its machinery), timed and counted like the command. The command minus that floor
+is what netchange's own code costs.
+
+It asserts nothing: figures only (``tests/unit/test_startup_imports.py`` checks what is
+imported, without timing anything).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -167,6 +182,85 @@ def _heaviest(env: dict[str, str], top: int) -> list[tuple[int, str]]:
     return sorted(rows, reverse=True)[:top]
 
 
+def _instructions(argv: list[str], env: dict[str, str]) -> float | None:
+    """Millions of instructions the process executes (valgrind's cachegrind, no cache simulation);
+    ``None`` when valgrind cannot count them. A console script is run by this interpreter: valgrind
+    then counts Python, not the shell's reading of the ``#!`` line."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    if argv[0] != sys.executable and Path(argv[0]).is_file() and Path(argv[0]).read_bytes()[:2] == b"#!":
+        argv = [sys.executable, *argv]
+    done = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                           *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    return int(found.group(1).replace(",", "")) / 1e6 if found else None
+
+
+def _third_party(name: str) -> bool:
+    """Whether top-level module ``name`` is an installed library (not the standard library's, not
+    netchange's own: the editable install maps ``netchange`` to the checkout)."""
+    if name == "netchange" or name in sys.stdlib_module_names:
+        return False
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    origin = (spec.origin or "") if spec else ""
+    return origin.startswith((sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]))
+
+
+_FLOOR = """\
+import importlib, importlib.abc, importlib.machinery, sys, types
+
+class Absent(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    # A module of these libraries that the command did not import (the help formatter's Markdown,
+    # which netchange/cli/_lazy.py stands in for) is an empty stand-in here too.
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in LIBRARIES and name not in WANTED:
+            return importlib.machinery.ModuleSpec(name, self)
+        return None
+    def create_module(self, spec):
+        module = types.ModuleType(spec.name)
+        module.__getattr__ = lambda attr: type(attr, (), {})
+        return module
+    def exec_module(self, module):
+        pass
+
+sys.meta_path.insert(0, Absent())
+for name in WANTED:
+    try:
+        importlib.import_module(name)
+    except ImportError:  # as for the command, which tried it and went on (six.moves.winreg)
+        pass
+"""
+_MODEL = "from pydantic import BaseModel\nclass Model(BaseModel):\n    x: int\n"
+
+
+def _floor(argv: list[str], env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """A ``python -c`` command importing the installed libraries' modules that ``argv`` (a
+    ``netchange`` command line) imports, in its order, and those libraries' names; with pydantic,
+    one model class is made (any netchange model makes pydantic build its machinery).
+
+    A module whose package the command did not import through the import system is left out (the
+    window's ``holidays.countries.france``, imported with the package's ``__init__`` set aside:
+    imported alone, it would load every country); a module the command did not import is an
+    empty stand-in if a wanted one imports it."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "netchange", *argv[1:]],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    imported = [line.split("|")[2].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and line.count("|") == 2 and "cumulative" not in line]
+    seen = set(imported)
+    libraries = sorted({top for top in {name.split(".")[0] for name in imported}
+                        if not top.startswith("_") and _third_party(top)})  # not site's .pth helpers
+    wanted = [name for name in imported if name.split(".")[0] in libraries
+              and ("." not in name or name.rsplit(".", 1)[0] in seen)]
+    code = f"LIBRARIES = {set(libraries)!r}\nWANTED = {wanted!r}\n{_FLOOR}"
+    if "pydantic" in libraries:
+        code += _MODEL
+    return [sys.executable, "-c", code], libraries
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="whole-process runs of each command")
@@ -176,22 +270,36 @@ def main(argv: list[str] | None = None) -> None:
                         help="also time this program (e.g. a wrapper running another checkout), its runs "
                              "taking turns with --netchange's, and show its figures beside")
     parser.add_argument("--imports", action="store_true", help="also list the heaviest imports of 'version'")
+    parser.add_argument("--instructions", action=argparse.BooleanOptionalAction, default=True,
+                        help="count each command's instructions with valgrind, when it is installed "
+                             "(default; --no-instructions skips it)")
+    parser.add_argument("--floors", action="store_true",
+                        help="also time and count, per command, a process importing only the libraries it imports")
     args = parser.parse_args(argv)
+    count = args.instructions and shutil.which("valgrind") is not None
     with tempfile.TemporaryDirectory(prefix="netchange-startup-") as tmp:
         work = Path(tmp)
         env = _prepare(work, args.netchange)
-        [floor] = _times([[sys.executable, "-c", "pass"]], args.runs, env)
+        python = [sys.executable, "-c", "pass"]
+        [floor] = _times([python], args.runs, env)
         floor_s = statistics.median(floor.wall)
+        python_mi = _instructions(python, env) if count else None
         print(f"{args.runs} runs each, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
               f"Python {sys.version.split()[0]}; budget {BUDGET_S} s (median wall time); "
-              f"python -c pass: {floor_s:.3f} s, cpu {statistics.median(floor.cpu):.3f} s")
+              f"python -c pass: {floor_s:.3f} s, cpu {statistics.median(floor.cpu):.3f} s"
+              + (f", {python_mi:.0f} M instructions" if python_mi is not None else ""))
         baseline = f" {'baseline median':>15} {'p90':>6} {'cpu':>6}" if args.baseline else ""
-        print(f"{'command':38} {'median s':>8} {'p90 s':>6} {'cpu s':>6}{baseline} {'python -c pass':>14} "
-              f"{'<= 0.2 s':>8} {'exit':>4}")
+        counted = f" {'M instr':>7}" + (f" {'baseline':>8}" if args.baseline else "") if count else ""
+        floors = f" {'libs s':>6}" + (f" {'libs M':>6}" if count else "") if args.floors else ""
+        print(f"{'command':38} {'median s':>8} {'p90 s':>6} {'cpu s':>6}{baseline}{counted}{floors} "
+              f"{'python -c pass':>14} {'<= 0.2 s':>8} {'exit':>4}")
         ours = _commands(work, args.netchange)
         theirs = _commands(work, args.baseline) if args.baseline else {}
+        notes: list[str] = []
         for name, command in ours.items():
-            timed = _times([command, *([theirs[name]] if theirs else [])], args.runs, env)
+            library_floor, libraries = _floor(command, env) if args.floors else (None, [])
+            timed = _times([command, *([theirs[name]] if theirs else []),
+                            *([library_floor] if library_floor else [])], args.runs, env)
             median = statistics.median(timed[0].wall)
             figures = f"{median:8.3f} {_p90(timed[0].wall):6.3f} {statistics.median(timed[0].cpu):6.3f}"
             code = timed[0].code
@@ -200,8 +308,22 @@ def main(argv: list[str] | None = None) -> None:
                 figures += (f" {statistics.median(before.wall):15.3f} {_p90(before.wall):6.3f}"
                             f" {statistics.median(before.cpu):6.3f}")
                 code = code or before.code
+            if count:
+                figures += f" {_instructions(command, env) or float('nan'):7.0f}"
+                if theirs:
+                    figures += f" {_instructions(theirs[name], env) or float('nan'):8.0f}"
+            if library_floor:
+                figures += f" {statistics.median(timed[-1].wall):6.3f}"
+                if count:
+                    figures += f" {_instructions(library_floor, env) or float('nan'):6.0f}"
+                fails = f" (the libraries' process exited {timed[-1].code})" if timed[-1].code else ""
+                notes.append(f"  {name}: {', '.join(libraries) or 'none'}{fails}")
             within = "yes" if median <= BUDGET_S else "NO"
             print(f"{name:38} {figures} {floor_s:14.3f} {within:>8} {code:4d}")
+        if notes:
+            print("\nlibs: a process importing only the installed libraries' modules the command imports "
+                  "(with pydantic, one model class made):")
+            print("\n".join(notes))
         if args.imports:
             print("\nheaviest top-level imports of 'netchange version' (cumulative ms, -X importtime):")
             for micros, name in _heaviest(env, 15):
