@@ -63,8 +63,13 @@ def _as_owner(argv: list[str], owner: str | None) -> list[str]:
     return ["runuser", "-u", owner, "--", *argv] if owner else argv
 
 
-def start(directory: Path) -> PgServer:
-    """initdb and start a cluster in ``directory`` (which must not exist yet)."""
+def start(directory: Path, *, fsync: bool = True) -> PgServer:
+    """initdb and start a cluster in ``directory`` (which must not exist yet).
+
+    ``fsync=False`` for a server whose data matters only while it runs (the test run's): nothing is
+    synced to disk, which a crash of the server process itself does not need (only a crash of the
+    machine would); the benchmarks and the crash and standby tests keep PostgreSQL's default.
+    """
     if not (BIN / "initdb").exists():
         raise RuntimeError(f"{BIN}/initdb is missing: install postgresql-15 (make lab-deps)")
     owner = "nobody" if os.geteuid() == 0 else None
@@ -79,7 +84,8 @@ def start(directory: Path) -> PgServer:
                    check=True, capture_output=True, timeout=120)
     port = _free_port()
     options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=100"
-               " -c shared_buffers=32MB")
+               " -c shared_buffers=32MB" + ("" if fsync else " -c fsync=off -c synchronous_commit=off"
+                                            " -c full_page_writes=off"))
     subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(directory / "log"),
                               "-w", "-t", "60", "start"], owner), check=True, capture_output=True, timeout=90)
     return PgServer(port=port, directory=directory, startup_seconds=time.monotonic() - started)
@@ -106,8 +112,9 @@ def restart(server: PgServer) -> None:
 
 
 def stop(server: PgServer) -> None:
+    """Stop the server at once (its data is thrown away: no shutdown checkpoint) and remove it."""
     owner = "nobody" if os.geteuid() == 0 else None
-    subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-D", str(server.directory / "data"), "-m", "fast", "-w",
+    subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-D", str(server.directory / "data"), "-m", "immediate", "-w",
                               "stop"], owner), check=False, capture_output=True, timeout=60)
     shutil.rmtree(server.directory, ignore_errors=True)
 
@@ -121,7 +128,7 @@ def postgres() -> Iterator[PgServer]:
     """
     parent = Path(tempfile.mkdtemp(prefix="netchange-pg-"))
     parent.chmod(0o755)
-    server = start(parent / "cluster")
+    server = start(parent / "cluster", fsync=False)
     try:
         yield server
     finally:

@@ -94,7 +94,7 @@ def test_a_lease_is_renewed_by_its_holder_and_measured_by_the_database_clock(db:
     held.check()
     with psycopg.connect(db) as conn:
         row = conn.execute("SELECT expires_at - now() FROM device_leases").fetchone()
-    assert row is not None and 0 < row[0].total_seconds() <= 1.5
+    assert row is not None and 0 < row[0].total_seconds() <= 1.6  # a renewal may commit as this reads
     held.release()
 
 
