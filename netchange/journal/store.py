@@ -4,6 +4,10 @@ Why SQLite: one file, transactions, and a lock that several processes respect, s
 ``netchange apply`` runs cannot both take the same device. WAL mode lets readers (``show``,
 ``report``) work while an apply writes.
 
+A team on several machines keeps it in PostgreSQL instead (``NETCHANGE_DATABASE_URL``; issue 24,
+docs/team-setup.md): the same class over another connection (:mod:`netchange.journal.pgstore`), the
+write lock being a row lock on the chain head.
+
 ``Journal`` is the one public class; each concern lives in its own module of this package and
 is mixed in here: ``chain`` (connection, transactions, the keyed hash chain of events),
 ``changes`` (changes, plans, states), ``approvals``, ``locks`` (device locks), ``verify``
