@@ -50,9 +50,10 @@ def status(
     from netchange.notify.outbox import Mail, Outbox, outbox_path
 
     path = outbox_path(settings().journal)
+    database = settings().database_url
     mails: list[Mail] = []
-    if path.exists():
-        with Outbox(path) as outbox:
+    if database is not None or path.exists():
+        with Outbox(path, database=database) as outbox:
             mails = outbox.mails(change_id=change_id)
     if as_json:
         from netchange.cli.jsonface import NotifyStatusDocument

@@ -28,7 +28,9 @@ keyed: the HMAC key stays with the processes that append (``NETCHANGE_JOURNAL_KE
 file), never in the database, and ``journal verify`` finds what such a hand changed.
 
 The device leases (:mod:`netchange.apply.leases`) live in the same database: their table and token
-sequence are created here too, the application's role may read, take, renew and give them back.
+sequence are created here too, the application's role may read, take, renew and give them back. So
+does the mail outbox (``meta``, ``mails``: :mod:`netchange.notify.outbox`), which every machine and
+replica then shares: its cursor and ``UNIQUE(event_seq, notice)`` queue each mail once.
 
 Text columns are ``COLLATE "C"``: timestamps are ISO 8601 text compared as SQLite compares them
 (byte order), whatever the database's own collation.
@@ -172,6 +174,30 @@ CREATE TABLE device_leases (
     acquired_at TIMESTAMPTZ NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    cursor BIGINT NOT NULL
+);
+CREATE TABLE mails (
+    id BIGSERIAL PRIMARY KEY,
+    event_seq BIGINT NOT NULL,
+    change_id {_T} NOT NULL,
+    notice {_T} NOT NULL,
+    recipients {_T} NOT NULL,
+    subject {_T} NOT NULL,
+    body_text {_T} NOT NULL,
+    body_html {_T} NOT NULL,
+    link {_T} NOT NULL,
+    created_at {_T} NOT NULL,
+    state {_T} NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at {_T} NOT NULL,
+    lease_until {_T},
+    last_error {_T},
+    sent_at {_T},
+    UNIQUE (event_seq, notice)
+);
+CREATE INDEX mails_due ON mails(state, next_attempt_at);
 INSERT INTO chain_head(id, seq, hash) VALUES (1, 0, '{GENESIS}');
 INSERT INTO schema_version(version) VALUES ({VERSION});
 """  # noqa: S608 - constants only (the column type, the genesis hash, the version)
@@ -183,6 +209,8 @@ GRANTS = (
     "GRANT SELECT, INSERT, UPDATE ON changes, chain_head TO {role}",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON locks, device_leases TO {role}",
     "GRANT USAGE ON SEQUENCE device_lease_token TO {role}",
+    "GRANT SELECT, INSERT, UPDATE ON meta, mails TO {role}",
+    "GRANT USAGE ON SEQUENCE mails_id_seq TO {role}",
     "GRANT SELECT ON schema_version TO {role}",
     "GRANT USAGE ON SEQUENCE approvals_id_seq, changes_n_seq TO {role}",
 )
@@ -217,7 +245,7 @@ def pseudo_path(url: str) -> Path:
 
 
 # -- the dialect ----------------------------------------------------------------------------------
-_CONFLICT_KEYS = {"chain_head": "id", "locks": "host"}
+_CONFLICT_KEYS = {"chain_head": "id", "locks": "host", "meta": "id"}
 _INSERT = re.compile(r"^\s*INSERT OR (IGNORE|REPLACE) INTO (\w+)\s*\(([^)]*)\)", re.IGNORECASE)
 _JSON = re.compile(r"json_extract\(([\w.]+), '\$\.([\w.]+)'\)")
 

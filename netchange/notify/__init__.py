@@ -63,15 +63,24 @@ class Notifier:
     """Queue and deliver for one journal, under one policy and one SMTP setting."""
 
     def __init__(self, mail: MailSettings, policy: Policy, journal_path: Path,
-                 *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+                 *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 database: str | None = None) -> None:
+        """``database``: the team's PostgreSQL URL, where the journal and the outbox then are."""
         self.mail = mail
         self.policy = policy
         self.journal_path = Path(journal_path)
         self.clock = clock
+        self.database = database
 
     def _journal(self) -> Journal:
         # Short busy timeout: a notifier waits for nobody; what it cannot do now it does next time.
-        return Journal(self.journal_path, busy_timeout=5.0)
+        return Journal(self.journal_path, busy_timeout=5.0, database=self.database or "")
+
+    def _outbox(self) -> Outbox:
+        return Outbox(outbox_path(self.journal_path), database=self.database)
+
+    def _has_journal(self) -> bool:
+        return self.database is not None or self.journal_path.exists()
 
     def queue(self, *, since: dt.datetime | None = None) -> int:
         """Turn the journal's new events into queued mails; returns how many were queued.
@@ -79,9 +88,9 @@ class Notifier:
         A new outbox starts with the events written since ``since`` (the command that created it),
         or from the journal's head: enabling mail does not send a journal's whole history.
         """
-        if not self.journal_path.exists():
+        if not self._has_journal():
             return 0
-        with Outbox(outbox_path(self.journal_path)) as outbox, self._journal() as journal:
+        with self._outbox() as outbox, self._journal() as journal:
             start = journal.first_seq_since(since) if since is not None else journal.head()[0]
             with outbox.queueing(start) as q:
                 while True:
@@ -100,10 +109,9 @@ class Notifier:
     def deliver(self, *, force: bool = False) -> Report:
         """Send the mails due (every pending one with ``force``); journal each outcome."""
         report = Report()
-        path = outbox_path(self.journal_path)
-        if not path.exists():
+        if self.database is None and not outbox_path(self.journal_path).exists():
             return report
-        with Outbox(path) as outbox:
+        with self._outbox() as outbox:
             mails = outbox.claim(self.clock(), due_only=not force)
             if not mails:
                 return report
@@ -167,7 +175,7 @@ def notifier(cfg: Settings) -> Notifier | None:
     mail = cfg.mail
     if mail is None:
         return None
-    return Notifier(mail, load_policy(cfg.policy_file()), cfg.journal)
+    return Notifier(mail, load_policy(cfg.policy_file()), cfg.journal, database=cfg.database_url)
 
 
 def after_command(cfg: Settings, started: dt.datetime, warn: Callable[[str], None]) -> None:
@@ -178,7 +186,7 @@ def after_command(cfg: Settings, started: dt.datetime, warn: Callable[[str], Non
     """
     try:
         n = notifier(cfg)
-        if n is None or not cfg.journal.exists():
+        if n is None or not n._has_journal():
             return
         report = n.run(since=started)
     except Exception as exc:  # the change is done and journaled; a mail problem must not undo that

@@ -1,9 +1,11 @@
 """The outbox: mails queued from journal events, delivered later, retried with backoff.
 
 A SQLite file beside the journal (``journal.sqlite`` → ``journal.outbox.sqlite``), 0600 from
-creation: it holds mail bodies with diffs. It is apart from the journal so that delivery, which
-may fail and retry for hours, never writes into the change's transactions; what the journal
-records of it is one event per delivery (sent, or failed with the next attempt).
+creation, or, when the journal is in PostgreSQL, two tables of that database (shared by every
+machine and replica: each mail is queued once whatever their number): it holds mail bodies with
+diffs. It is apart from the journal's tables so that delivery, which may fail and retry for hours,
+never writes into the change's transactions; what the journal records of it is one event per
+delivery (sent, or failed with the next attempt).
 
 ``cursor`` is the last journal event turned into mails: queuing reads the events after it and
 moves it, in one transaction with the rows it adds, so two netchange processes finishing at once
@@ -22,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 from netchange.notify.compose import Composed
 from netchange.privatefile import create_private, private_dir
@@ -100,9 +102,22 @@ def _mail(row: sqlite3.Row) -> Mail:
     )
 
 
+_OUTBOX_LOCK = 0x6E63_6F62
+"""PostgreSQL: the advisory lock that serialises the outbox's transactions, as SQLite's
+``BEGIN IMMEDIATE`` does (every machine and replica queues and claims under it)."""
+
+
 class Outbox:
-    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0, database: str | None = None) -> None:
+        """The outbox beside the journal at ``path``, or, with ``database`` (a ``postgresql://``
+        URL: the team's, docs/team-setup.md), the one in that database."""
         self.path = path
+        self.database = database
+        if database is not None:
+            from netchange.journal.pgstore import PgConnection
+
+            self._conn = cast("sqlite3.Connection", PgConnection(database))  # the same face as SQLite's
+            return
         private_dir(path.parent)
         create_private(path)
         old = os.umask(0o077)  # -wal and -shm too
@@ -125,7 +140,11 @@ class Outbox:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
+        if self.database is None:
+            self._conn.execute("BEGIN IMMEDIATE")
+        else:
+            self._conn.execute("BEGIN")
+            self._conn.execute("SELECT pg_advisory_xact_lock(?)", (_OUTBOX_LOCK,))
         try:
             yield self._conn
         except BaseException:

@@ -171,11 +171,21 @@ def from_journal(journal: Journal, change_id: str, plan_hash: str | None = None)
 
 
 def current(root: Path, journal: Journal, change_id: str) -> Plan:
-    """The change's current plan as the journal names it: the stored file, verified both ways."""
+    """The change's current plan as the journal names it: the stored file, verified both ways.
+
+    A team's journal in PostgreSQL (docs/team-setup.md) is shared by machines whose state
+    directories are not: a plan made on another machine has no file here, and the journal's copy,
+    verified against its hash (which the chained plan event holds), is the plan.
+    """
     row = journal.require(change_id)
     if row.plan_hash is None:
         raise BadRequest(f"{change_id}: no plan recorded (run 'netchange plan' first)")
     record = journal.plan_record(change_id, row.plan_hash)
     if record is None:
         raise PlanTampered(f"{change_id}: the journal names plan {row.plan_hash[:12]} but holds no such plan")
+    if journal.database is not None and _HASH.fullmatch(row.plan_hash) \
+            and not (_dir(root, change_id) / f"{row.plan_hash}.json").exists():
+        plan = from_journal(journal, change_id, row.plan_hash)
+        if plan is not None:
+            return plan
     return load_verified(root, change_id, row.plan_hash, journal_copy=record.json)
