@@ -284,7 +284,8 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
         progress = run.progress(changing)
         # The applier reports; the journal records (first: a fact is on record before it is
         # shown), the live progress shows, and whatever the caller adds watches too.
-        applier = Applier(the_plan, nr, snapshots=SnapshotStore(cfg.snapshots_dir), actor=actor.login,
+        snapshots = SnapshotStore(cfg.snapshots_dir, database=cfg.database_url)
+        applier = Applier(the_plan, nr, snapshots=snapshots, actor=actor.login,
                           observers=[JournalRecorder(journal, change_id, actor.login), ProgressView(progress),
                                      *run.observers],
                           revert_in=revert_in)
@@ -422,7 +423,7 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
             _guard_rollback(run, the_plan, journal=journal, emergency=emergency)
             targets = [t for t in touched.values() if t.snapshot and t.commit_started]
         names = [t.host for t in targets]
-        snapshots: SnapshotStore = SnapshotStore(cfg.snapshots_dir)
+        snapshots: SnapshotStore = SnapshotStore(cfg.snapshots_dir, database=cfg.database_url)
         # Every host the last apply had (all of them locked above): a crashed apply's rows go too.
         journal.acquire_locks(change_id, hosts, actor=actor.login)
         progress = run.progress(names)
@@ -488,7 +489,8 @@ def _release_abandoned(run: Run, nr: Nornir, journal: Journal, change_id: str) -
     held = _held(journal, change_id)
     touched = [t for t in last_apply(events[start:]).values() if t.host in held]
     try:
-        differing = differing_from_snapshot(nr, touched, SnapshotStore(run.settings.snapshots_dir))
+        differing = differing_from_snapshot(nr, touched, SnapshotStore(run.settings.snapshots_dir,
+                                                                           database=run.settings.database_url))
     finally:
         nr.close_connections(on_good=True, on_failed=True)
     fail_point("recover.unlocking")  # the hosts read, nothing on record
