@@ -226,3 +226,15 @@ def test_a_role_without_its_rights_is_refused_in_one_line(postgres: PgServer, ap
     assert "the journal's database refused a statement (permission denied" in err and "Traceback" not in err
     with psycopg.connect(postgres.url(database), autocommit=True) as admin:
         admin.execute("DROP ROLE stranger")
+
+
+def test_a_database_without_a_journal_is_named_in_one_line(postgres: PgServer, workspace: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.unit.test_cli_locks import call
+
+    monkeypatch.setenv("NETCHANGE_DATABASE_URL", postgres.database("empty"))
+    assert call("list") == 2
+    err = capsys.readouterr().err
+    assert "no netchange journal in this database" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
