@@ -14,7 +14,9 @@ password must come out scrubbed (issue 21 item 6). So the CLI's root callback re
   inventory files themselves (``password:``, ``optional_args.secret``...);
 - the lab's secrets file (``<home>/lab/secrets.yaml``) whenever a lab is up, with or without
   ``--lab``: a password seen in the lab is as likely to be pasted without the flag;
-- the journal key files (``journal.key`` beside the secrets and beside the journal).
+- the journal key files (``journal.key`` beside the secrets and beside the journal);
+- the API token of a NetBox or Nautobot inventory (:data:`SOURCE_TOKENS`: the plugin's option in
+  the Nornir configuration, or the variable the plugin reads).
 
 Nothing here imports Nornir: the Nornir configuration and inventory files are read as text, and
 YAML is parsed only for a file that names a secrets file or holds a secret-looking key (start-up).
@@ -44,6 +46,9 @@ _SECRET_KEY = re.compile(rb"(?:^|[{,])[ \t-]*['\"]?\w*(?:password|secret|passphr
 LAB_SECRETS = Path("lab") / "secrets.yaml"
 """The lab's secrets file, relative to the home (``netchange lab up`` writes it)."""
 _KEY_FILE = "journal.key"  # netchange.journal.key.KEY_FILE_NAME (the journal is not imported here)
+SOURCE_TOKENS = {"nautobot_token": "NAUTOBOT_TOKEN", "nb_token": "NB_TOKEN"}
+"""The source-of-truth plugins' token option → the environment variable each reads without it
+(nornir_nautobot's ``NautobotInventory``, nornir_netbox's ``NetBoxInventory2``)."""
 
 
 def register_every_secret(cfg: Settings) -> None:
@@ -60,11 +65,39 @@ def register_every_secret(cfg: Settings) -> None:
     for path in dict.fromkeys(inventory_files):
         for value in _secret_values(_read_yaml(path, always=False)):
             redact.register(value)
+    for value in _source_tokens(cfg.nornir_config):
+        redact.register(value)
     for path in dict.fromkeys((cfg.secrets.parent / _KEY_FILE, cfg.journal.parent / _KEY_FILE)):
         try:
             redact.register(path.read_text(encoding="ascii", errors="replace").strip())
         except OSError:
             continue
+
+
+def _source_tokens(config: Path) -> Iterator[str]:
+    """The NetBox/Nautobot API tokens an inventory of ``config`` would use (YAML parsed only when
+    the file names a token option)."""
+    import os
+
+    for variable in SOURCE_TOKENS.values():
+        if os.environ.get(variable):
+            yield os.environ[variable]
+    try:
+        text = config.read_bytes()
+    except OSError:
+        return
+    if not any(option.encode() in text for option in SOURCE_TOKENS):
+        return
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return
+    inventory = data.get("inventory") if isinstance(data, dict) else None
+    options = inventory.get("options") if isinstance(inventory, dict) else None
+    if isinstance(options, dict):
+        yield from (str(options[o]) for o in SOURCE_TOKENS if options.get(o))
 
 
 def _nornir_files(config: Path) -> Iterator[tuple[str, Path]]:

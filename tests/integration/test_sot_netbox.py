@@ -24,6 +24,7 @@ from tests.conftest import CliResult
 Cli = Callable[..., CliResult]
 RECORDED = Path(__file__).resolve().parent.parent / "recorded" / "netbox-2.8.9"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
+ENV_TOKEN = "e2" * 20  # another valid token, given through NB_TOKEN
 # A team's mapping over NetBox 2.8's device JSON (``device_role``; NetBox 3.6+ says ``role``).
 MAPPING = {
     "role": {"from": "device_role.slug", "values": {"rt": "router", "sw": "switch"}},
@@ -40,7 +41,7 @@ class _NetBox(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urllib.parse.urlparse(self.path)
         resource = {"/api/dcim/devices/": "devices", "/api/dcim/platforms/": "platforms"}.get(url.path)
-        if self.headers.get("Authorization") != f"Token {TOKEN}":
+        if self.headers.get("Authorization") not in (f"Token {TOKEN}", f"Token {ENV_TOKEN}"):
             self._send(403, {"detail": "Invalid token"})
             return
         if resource is None:
@@ -134,3 +135,21 @@ def test_netbox_refusing_the_token_is_one_line(use: Callable[..., Path], cli: Cl
     assert result.code == 2
     assert json.loads(result.out)["error"]["exit_code"] == 2
     assert "f" * 40 not in result.out + result.err
+
+
+def test_the_api_token_is_scrubbed_from_what_netchange_writes(use: Callable[..., Path], cli: Cli,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from netchange import redact
+
+    in_config = "a1" * 20
+    use(token=in_config)  # refused by this NetBox: the token still counts as a secret
+    assert cli("inventory").code == 2
+    assert redact.scrub(f"token {in_config}") == f"token {redact.MASK}"
+
+    # The token in NB_TOKEN, as the plugin reads it when nornir.yaml names none.
+    config = use(site="san-jose-ca")
+    config.write_text(config.read_text().replace(f"nb_token: {TOKEN}", "nb_token: null"))
+    monkeypatch.setenv("NB_TOKEN", ENV_TOKEN)
+    result = cli("inventory", "--json")
+    assert result.code == 0, result.err
+    assert redact.scrub(f"token {ENV_TOKEN}") == f"token {redact.MASK}"
