@@ -61,7 +61,7 @@ def pair() -> Iterator[Pair]:
         standby = pgserver.PgServer(port=pgserver._free_port(), directory=standby_dir, startup_seconds=0.0)
         pgserver.restart(standby)  # starts it: a standby, from the standby.signal -R wrote
         with psycopg.connect(primary.url(), autocommit=True) as conn:
-            for _ in range(100):
+            for _ in range(300):
                 row = conn.execute("SELECT sync_state FROM pg_stat_replication"
                                    " WHERE application_name = 'standby1'").fetchone()
                 if row and row[0] == "sync":
