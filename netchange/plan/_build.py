@@ -35,6 +35,7 @@ from netchange.plan._document import (
     Rollback,
     compute_plan_hash,
 )
+from netchange.plan._places import place_check
 from netchange.plan._references import reference_check
 from netchange.platforms import syntax_of
 from netchange.request import check_host_count
@@ -210,6 +211,13 @@ def _plan_host(task: Task, targets: Mapping[str, PlanTarget], change: ChangeRequ
                                   error=f"pre-check failed: {failed}")
             return Result(host=host, result=plan, failed=True)
         candidate = "".join(_ensure_newline(step.change_type.render(ctx)) for step, ctx in contexts)
+        if len(contexts) > 1:  # steps placed against the same running configuration may collide
+            places = place_check(candidate)
+            checks = (*checks, places)
+            if places.failed:
+                plan = target.planned(pre_checks=checks, running_hash=text_hash(normalize(driver, running)),
+                                      error=f"pre-check failed: {places.name}")
+                return Result(host=host, result=plan, failed=True)
         driver.load_merge_candidate(config=candidate)
         try:
             diff = driver.compare_config()

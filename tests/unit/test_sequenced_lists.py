@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 from netchange.changetype import Context, get_change_type
+from netchange.plan._places import CHECK_NAME as PLACES
+from netchange.plan._places import place_check, places
 from netchange.tasks._sequence import (
     Entry,
     ListShape,
@@ -31,7 +33,7 @@ from netchange.tasks._sequence import (
     prefix_catch_all,
     route_map_catch_all,
 )
-from netchange.testing import StoredDevice, assert_pre_checks, host_plan, plan_step
+from netchange.testing import StoredDevice, assert_pre_checks, host_plan, plan_change, plan_step
 from netchange.vocabulary import Role
 
 CORPUS = Path(__file__).parents[1] / "corpus"
@@ -335,3 +337,65 @@ def test_the_devices_refusal_of_a_taken_place_stops_the_commit(platform: str, an
     cli = load_profile(platform).cli
     assert cli is not None
     assert re.search(cli.error_pattern, f"R1(config-ext-nacl)#25 permit tcp any any eq 443\n{answer}\n")
+
+
+# -- one place, one entry, across the steps of a change ----------------------------------------------------
+
+
+def two_steps(type_name: str, first: dict[str, Any], second: dict[str, Any], host: str = "r1") -> dict[str, Any]:
+    return {"id": "CHG-2026-0990", "title": "two steps on one list", "ticket": "T", "requester": "tester",
+            "steps": [{"type": type_name, "targets": {"hosts": [host]}, "params": params}
+                      for params in (first, second)]}
+
+
+def test_two_steps_adding_to_one_acl_do_not_plan_one_number_twice() -> None:
+    """Each step is placed against the same running configuration: both took sequence 25 (the
+    device refuses the second, "% Duplicate sequence number"). The plan fails, naming the place
+    and both entries; the same entries in one step are placed one after the other."""
+    dept = device("ios/lv_as2dept1.ios", role="router")
+    second = {**NEW, "port": 8443}
+    plan = plan_change(two_steps("acl_entries", {"acl": "RESTRICT_HOST_TRAFFIC_OUT", "add": [NEW]},
+                                 {"acl": "RESTRICT_HOST_TRAFFIC_OUT", "add": [second]}), [dept])
+    h = host_plan(plan)
+    assert h.error == f"pre-check failed: {PLACES}"
+    failed = next(c for c in h.pre_checks if c.name == PLACES)
+    assert failed.detail.startswith("ip access-list extended RESTRICT_HOST_TRAFFIC_OUT: 25 is given to 2 entries "
+                                    "(25 permit tcp 10.0.0.0 0.255.255.255 host 2.128.1.10 eq 443 | "
+                                    "25 permit tcp 10.0.0.0 0.255.255.255 host 2.128.1.10 eq 8443)")
+    assert "put these entries in one step" in failed.detail
+    one = host_plan(plan_step("acl_entries", {"acl": "RESTRICT_HOST_TRAFFIC_OUT", "add": [NEW, second]}, [dept]))
+    assert one.ok, one.error
+    added = [line.split()[1] for line in one.diff.splitlines() if line.startswith("+")]
+    assert len(set(added)) == 2 and all(20 < int(n) < 30 for n in added)
+
+
+def test_the_same_entry_added_by_two_steps_is_named_not_a_parser_error() -> None:
+    """It was a host error, ``DuplicateChildError: Found a duplicate section``, from hier_config."""
+    dept = device("ios/lv_as2dept1.ios", role="router")
+    h = host_plan(plan_change(two_steps("acl_entries", {"acl": "RESTRICT_HOST_TRAFFIC_OUT", "add": [NEW]},
+                                        {"acl": "RESTRICT_HOST_TRAFFIC_OUT", "add": [NEW]}), [dept]))
+    assert h.error == f"pre-check failed: {PLACES}"
+    assert "25 is given to 2 entries" in next(c.detail for c in h.pre_checks if c.name == PLACES)
+
+
+def test_two_steps_on_two_lists_pass_the_check() -> None:
+    dept = device("ios/lv_as2dept1.ios", role="router")
+    h = host_plan(plan_change(two_steps("acl_entries", {"acl": "RESTRICT_HOST_TRAFFIC_IN", "add": [NEW]},
+                                        {"acl": "RESTRICT_HOST_TRAFFIC_OUT", "add": [NEW]}), [dept]))
+    assert h.ok, h.error
+    assert next(c for c in h.pre_checks if c.name == PLACES).passed
+
+
+def test_the_places_a_device_types_entries_at() -> None:
+    candidate = ("ip access-list extended A\n 25 permit ip any any\n 25 deny ip any any\n"
+                 "ip access-list extended B\n 25 permit ip any any\n"
+                 "ip prefix-list P seq 5 permit 10.0.0.0/8\nip prefix-list P seq 5 deny any\n"
+                 "route-map M permit 20\n set metric 5\nroute-map M deny 20\n"
+                 "access-list OUT line 3 extended permit tcp any any eq 22\n"
+                 "access-list OUT line 3 extended permit tcp any any eq 443\n"
+                 "access-list OUT line 4 extended permit tcp any any eq 80\n")
+    taken = {key: len(lines) for key, lines in places(candidate).items()}
+    assert taken == {("ip access-list extended A", 25): 2, ("ip access-list extended B", 25): 1,
+                     ("ip prefix-list P", 5): 2, ("route-map M", 20): 2, ("access-list OUT", 3): 2,
+                     ("access-list OUT", 4): 1}
+    assert place_check("ip access-list extended B\n 25 permit ip any any\n").passed
