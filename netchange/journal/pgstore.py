@@ -56,6 +56,34 @@ VERSION = 3
 """The SQLite schema's migration number this schema matches (``netchange.journal.schema``)."""
 
 _T = 'TEXT COLLATE "C"'
+SERVICE_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS service_sessions (
+    token_hash {_T} PRIMARY KEY,
+    login {_T} NOT NULL,
+    csrf {_T} NOT NULL,
+    stamp {_T} NOT NULL,
+    hold {_T},
+    opened_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS service_sessions_login ON service_sessions(login);
+CREATE TABLE IF NOT EXISTS service_throttle (
+    key {_T} PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last DOUBLE PRECISION NOT NULL,
+    until DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS service_guessing (
+    login {_T} PRIMARY KEY,
+    since DOUBLE PRECISION NOT NULL,
+    failures INTEGER NOT NULL,
+    addresses {_T} NOT NULL,
+    reported BOOLEAN NOT NULL
+);
+"""
+"""The approval service's state shared by its replicas (issue 24 item 5, ``netchange.service.shared``):
+sessions (the SHA-256 of each session's token, never the token; expiry by the database's clock) and
+sign-in throttling. Mutable state, not history: the application's role may change and delete it."""
 SCHEMA = f"""
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 CREATE TABLE changes (
@@ -198,6 +226,7 @@ CREATE TABLE mails (
     UNIQUE (event_seq, notice)
 );
 CREATE INDEX mails_due ON mails(state, next_attempt_at);
+{SERVICE_SCHEMA}
 INSERT INTO chain_head(id, seq, hash) VALUES (1, 0, '{GENESIS}');
 INSERT INTO schema_version(version) VALUES ({VERSION});
 """  # noqa: S608 - constants only (the column type, the genesis hash, the version)
@@ -213,6 +242,7 @@ GRANTS = (
     "GRANT USAGE ON SEQUENCE mails_id_seq TO {role}",
     "GRANT SELECT ON schema_version TO {role}",
     "GRANT USAGE ON SEQUENCE approvals_id_seq, changes_n_seq TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON service_sessions, service_throttle, service_guessing TO {role}",
 )
 """What the application's role may do (docs/team-setup.md); nothing else, and it owns nothing."""
 

@@ -44,8 +44,20 @@ class Service:
     _stamps: tuple[tuple[int, int, int], dict[str, str]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.sessions = Sessions(load_key(self.settings.home))
         identity = self.settings.identity
+        url = self.settings.database_url
+        if url:
+            # Replicas share sign-in state through the team's database (``shared``). A directory
+            # session's re-check state (``Holds``) is still this process's: with a directory, the
+            # sessions stay here too (one replica), the throttle is shared.
+            from netchange.service.shared import Database, PgSessionStore, PgThrottle
+
+            db = Database(url)
+            self.throttle = PgThrottle(db)
+            store = PgSessionStore(db) if identity.provider == "local" else None
+            self.sessions = Sessions(load_key(self.settings.home), store=store)
+        else:
+            self.sessions = Sessions(load_key(self.settings.home))
         if identity.provider != "local":
             # Here: python-ldap and authlib (the ``directory`` extra) load only when configured.
             from netchange.service.directory.holds import Holds

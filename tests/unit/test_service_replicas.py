@@ -1,0 +1,152 @@
+"""The approval service on two replicas (issue 24 item 5): two real ``netchange serve`` processes
+on two ports, one home (its policy, accounts and session key) and one PostgreSQL database. The
+test alternates its requests between the two base URLs (what a round-robin proxy in front of them
+does; no proxy process runs here): a session opened on A is one on B, the CSRF token A issued is
+accepted by B, signing out on B ends the session on A, failed sign-ins count across both, and the
+notifier running in both mails each event once (a real SMTP server receives them)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from netchange.service.launch import serving
+from tests.conftest import CliResult
+from tests.pgserver import PgServer, journal_database
+from tests.smtpsink import Received, SmtpServer
+from tests.unit.test_notify import _by_notice, _change, _mail_env, _mock
+
+Cli = Callable[..., CliResult]
+KEY = "3e" * 32
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def replicas(workspace: Path, smtp: SmtpServer, postgres: PgServer, monkeypatch: pytest.MonkeyPatch,
+             cli: Cli) -> Iterator[tuple[list[str], str]]:
+    """A change waiting for approval in the team's database, and two replicas serving it."""
+    _mock(workspace, monkeypatch, post_check_passes=True)
+    _mail_env(monkeypatch, smtp.port)
+    url = journal_database(postgres)
+    monkeypatch.setenv("NETCHANGE_DATABASE_URL", url)
+    monkeypatch.setenv("NETCHANGE_JOURNAL_KEY", KEY)
+    (workspace / "home" / "settings.yaml").write_text("mail:\n  interval: 0.5\n")
+    assert cli("plan", str(_change(workspace)), actor="dnguyen").code == 0
+    assert set(_by_notice(smtp.sink.take())) == {"taken", "approval requested"}
+    env = dict(os.environ)
+    with ExitStack() as stack:
+        # One after the other: the first makes the home's session key, the second reads it.
+        bases = [stack.enter_context(serving(env)) for _ in range(2)]
+        yield bases, url
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None, html[:500]
+    return found.group(1)
+
+
+class RoundRobin:
+    """One browser's cookies, its requests sent to each replica in turn."""
+
+    def __init__(self, bases: list[str]) -> None:
+        self.bases = bases
+        self.cookies = httpx.Cookies()
+        self.turn = 0
+
+    def to(self, which: int, method: str, path: str, **kw: object) -> httpx.Response:
+        with httpx.Client(base_url=self.bases[which], cookies=self.cookies, follow_redirects=False,
+                          timeout=30) as client:
+            response = client.request(method, path, **kw)  # type: ignore[arg-type]
+            self.cookies = client.cookies
+        return response
+
+    def next(self, method: str, path: str, **kw: object) -> httpx.Response:
+        self.turn += 1
+        return self.to(self.turn % len(self.bases), method, path, **kw)
+
+
+def _sign_in(rr: RoundRobin, which: int, password: str, login: str = "amoreau") -> httpx.Response:
+    form = rr.to(which, "GET", "/signin")
+    return rr.to(which, "POST", "/signin", data={"login": login, "password": password, "csrf": _csrf(form.text)})
+
+
+def test_a_session_opened_on_one_replica_is_open_on_the_other(replicas: tuple[list[str], str],
+                                                              smtp: SmtpServer) -> None:
+    bases, url = replicas
+    _set_password(bases)
+    rr = RoundRobin(bases)
+    assert _sign_in(rr, 0, PASSWORD).status_code == 303  # on A
+    page = rr.to(1, "GET", "/changes/CHG-2026-0042")  # the cookie works on B
+    assert page.status_code == 200, page.text[:300]
+    on_a = rr.to(0, "GET", "/changes/CHG-2026-0042")
+    token_from_a = _csrf(on_a.text)
+    plan_hash = re.search(r'name="plan_hash" value="([0-9a-f]{64})"', on_a.text)
+    assert plan_hash is not None
+    approved = rr.to(1, "POST", "/changes/CHG-2026-0042/decide",  # on B, with A's token
+                     data={"csrf": token_from_a, "plan_hash": plan_hash.group(1), "decision": "approve"})
+    assert approved.status_code == 303, approved.text[:500]
+    assert "approved" in rr.to(0, "GET", "/changes/CHG-2026-0042").text
+
+    # The notifier of both replicas (every 0.5 s): each event's mails once.
+    deadline = time.monotonic() + 30
+    mails: list[Received] = []
+    while time.monotonic() < deadline and len({m.subject for m in mails}) < 2:
+        mails += smtp.sink.take()
+        time.sleep(0.2)
+    time.sleep(3)  # six more turns of each notifier: nothing may come again
+    mails += smtp.sink.take()
+    assert set(_by_notice(mails)) == {"approved", "scheduled"}  # _by_notice refuses a second mail
+
+    # The table keeps the token's hash, never the token.
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT token_hash, login FROM service_sessions").fetchall()
+    cookie = rr.cookies.get("netchange_session") or ""
+    assert [r[1] for r in rows] == ["amoreau"]
+    assert all(r[0] not in cookie and len(r[0]) == 64 for r in rows)
+
+    # Signing out on B ends the session on A.
+    out = rr.to(1, "POST", "/signout", data={"csrf": token_from_a})
+    assert out.status_code == 303
+    rr.cookies.set("netchange_session", cookie)  # a copy of the cookie kept by someone
+    assert rr.to(0, "GET", "/queue").headers.get("location") == "/signin"
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM service_sessions").fetchone() == (0,)
+
+
+def test_failed_sign_ins_count_across_replicas(replicas: tuple[list[str], str]) -> None:
+    bases, _url = replicas
+    _set_password(bases)
+    rr = RoundRobin(bases)
+    # Three wrong passwords (the pair's free ones), A, B, A: the pair is slowed everywhere.
+    assert [_sign_in(rr, i, "wrong").status_code for i in (0, 1, 0)] == [401, 401, 401]
+    slowed = _sign_in(rr, 1, PASSWORD)  # B heard one failure itself: shared counts slow it down
+    assert slowed.status_code == 429, slowed.text[:300]
+    assert "Too many failed sign-ins" in slowed.text
+
+
+def _set_password(bases: list[str]) -> None:
+    """amoreau's password, set as ``netchange users set-password`` does (the replicas read the
+    accounts file at each sign-in)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "netchange", "users", "set-password", "amoreau"],
+                          input=PASSWORD + "\n", capture_output=True, text=True, env=dict(os.environ),
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
