@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 
@@ -26,16 +26,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], *, start_timeout: float = 60.0, port: int | None = None) -> Iterator[str]:
+def serving(env: dict[str, str], *, start_timeout: float = 60.0, port: int | None = None,
+            args: Sequence[str] = ()) -> Iterator[str]:
     """``netchange serve`` on 127.0.0.1 and a free port (or ``port``: a caller that must name the
-    URL beforehand, as an OIDC client's redirect URI), its own process; yields its base URL.
+    URL beforehand, as an OIDC client's redirect URI), its own process, with ``args`` added (as
+    ``--behind-tls-proxy``); yields its base URL.
 
     Ready once its sign-in page answers; a server that exits or never answers raises with what it
     printed. On leaving, the process is terminated (killed after 10 s) by its PID.
     """
     port = port or free_port()
     with tempfile.TemporaryFile(mode="w+") as said:
-        proc = subprocess.Popen([sys.executable, "-m", "netchange", "serve", "--port", str(port)], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "netchange", "serve", "--port", str(port), *args],
+                                env=env,
                                 stdout=said, stderr=subprocess.STDOUT, text=True)
         base = f"http://127.0.0.1:{port}"
         try:

@@ -7,8 +7,10 @@ notifier running in both mails each event once (a real SMTP server receives them
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -37,8 +39,14 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
+def replica_args() -> tuple[str, ...]:
+    """``netchange serve``'s options on each replica (a test behind the proxy adds its own)."""
+    return ()
+
+
+@pytest.fixture
 def replicas(workspace: Path, smtp: SmtpServer, postgres: PgServer, monkeypatch: pytest.MonkeyPatch,
-             cli: Cli) -> Iterator[tuple[list[str], str]]:
+             cli: Cli, replica_args: tuple[str, ...]) -> Iterator[tuple[list[str], str]]:
     """A change waiting for approval in the team's database, and two replicas serving it."""
     _mock(workspace, monkeypatch, post_check_passes=True)
     _mail_env(monkeypatch, smtp.port)
@@ -51,7 +59,7 @@ def replicas(workspace: Path, smtp: SmtpServer, postgres: PgServer, monkeypatch:
     env = dict(os.environ)
     with ExitStack() as stack:
         # One after the other: the first makes the home's session key, the second reads it.
-        bases = [stack.enter_context(serving(env)) for _ in range(2)]
+        bases = [stack.enter_context(serving(env, args=replica_args)) for _ in range(2)]
         yield bases, url
 
 
@@ -150,3 +158,91 @@ def _set_password(bases: list[str]) -> None:
                           input=PASSWORD + "\n", capture_output=True, text=True, env=dict(os.environ),
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "replicas" / "haproxy.cfg"
+
+
+@pytest.fixture
+def haproxy(replicas: tuple[list[str], str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """Debian's HAProxy running examples/replicas/haproxy.cfg (TLS, round robin) in front of the two
+    replicas: ``(its https URL, the certificate to trust)``. Stopped by its PID."""
+    import shutil
+    import socket
+    import subprocess
+
+    if shutil.which("haproxy") is None:
+        pytest.skip("haproxy is not installed (make lab-deps installs it)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                           "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                           "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True, text=True, check=False)
+    assert made.returncode == 0, made.stderr
+    pem = tmp_path / "proxy.pem"
+    pem.write_text(cert.read_text() + key.read_text())
+    pem.chmod(0o600)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    bases, _url = replicas
+    config = EXAMPLE.read_text()
+    for word, value in {"@BIND@": f"127.0.0.1:{port}", "@PEM@": str(pem),
+                        "@REPLICA_A@": bases[0].removeprefix("http://"),
+                        "@REPLICA_B@": bases[1].removeprefix("http://")}.items():
+        config = config.replace(word, value)
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(config)
+    proc = subprocess.Popen(["haproxy", "-f", str(cfg), "-db"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "haproxy did not listen"
+                time.sleep(0.1)
+        yield f"https://127.0.0.1:{port}", cert
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("replica_args", [("--behind-tls-proxy",)])
+def test_two_replicas_behind_haproxy_terminating_tls(haproxy: tuple[str, Path], replicas: tuple[list[str], str],
+                                                     smtp: SmtpServer) -> None:
+    proxy, cert = haproxy
+    _bases, url = replicas
+    _set_password(_bases)
+    trust = ssl.create_default_context(cafile=str(cert))
+    with httpx.Client(base_url=proxy, verify=trust, follow_redirects=False, timeout=30) as browser:
+        served = [browser.get("/signin").headers["x-netchange-replica"] for _ in range(4)]
+        assert served in (["a", "b", "a", "b"], ["b", "a", "b", "a"])  # one address, each replica in turn
+        form = browser.get("/signin")
+        signed = browser.post("/signin", data={"login": "amoreau", "password": PASSWORD, "csrf": _csrf(form.text)})
+        assert signed.status_code == 303, signed.text[:300]
+        assert form.headers["x-netchange-replica"] != signed.headers["x-netchange-replica"]
+        cookie = signed.headers["set-cookie"]
+        assert "netchange_session=" in cookie
+        assert "secure" in cookie.lower()  # behind a TLS proxy the session cookie is Secure
+        pages = [browser.get("/changes/CHG-2026-0042") for _ in range(2)]
+        assert [p.status_code for p in pages] == [200, 200]
+        assert {p.headers["x-netchange-replica"] for p in pages} == {"a", "b"}
+        token = _csrf(pages[0].text)
+        approved = browser.post("/changes/CHG-2026-0042/decide", data={
+            "csrf": token, "decision": "approve",
+            "plan_hash": re.search(r'name="plan_hash" value="([0-9a-f]{64})"', pages[0].text).group(1)})  # type: ignore[union-attr]
+        assert approved.status_code == 303, approved.text[:300]
+        # A client's own X-Forwarded-For is dropped by the proxy: the failure is journaled with
+        # the address the proxy saw, not the one claimed.
+        form = browser.get("/signin")
+        wrong = browser.post("/signin", headers={"X-Forwarded-For": "203.0.113.66"},
+                             data={"login": "bleroy", "password": "wrong", "csrf": _csrf(form.text)})
+        assert wrong.status_code == 401
+        assert browser.post("/signout", data={"csrf": token}).status_code == 303
+        assert browser.get("/queue").headers.get("location") == "/signin"
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT data FROM events WHERE kind = 'signin_failed'").fetchall()
+    assert [json.loads(r[0])["client"] for r in rows] == ["127.0.0.1"]
