@@ -121,6 +121,11 @@ def table(r: dict[str, Any]) -> str:
             f = b2[key]
             rows.append(("B2 apply", f"N={b2['n']}, {label}", f"{f['netchange_s']:.2f} s",
                          f"floor {f['floor_s']:.2f} s", f"{f['ratio']:.2f} / ≤1.5 {ok(f['meets_target'])}"))
+            if "careful_floor_s" in f:
+                target = 1.1 if key == "apply" else 1.2
+                rows.append(("B2 apply", f"N={b2['n']}, {label}", f"{f['netchange_s']:.2f} s",
+                             f"careful floor {f['careful_floor_s']:.2f} s",
+                             f"{f['careful_ratio']:.2f} / ≤{target} {ok(f['meets_careful_target'])}"))
     for lines, f in r.get("B3", {}).get("sizes", {}).items():
         rows.append(("B3 engine CPU", f"{lines}-line config, per host", f"{f['total_ms']:.1f} ms",
                      f"diff {f['diff_ms']:.1f} ms (no reuse {f['no_reuse_diff_ms']:.1f})",

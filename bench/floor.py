@@ -6,6 +6,10 @@ includes starting Python and importing the SSH stack. Per device, in ``ThreadPoo
 - ``read``: connect, enable, ``show running-config``;
 - ``write``: connect, enable, send the config lines, ``show running-config`` (read back);
 - ``write_undo``: as ``write``, then send the undo lines and read back again (a rollback's floor).
+- ``careful`` and ``careful_undo``: as ``write`` and ``write_undo`` with ``show running-config``
+  first: the careful hand script reads the device before it changes it (the snapshot it would
+  restore, the check that it is as expected), configures, reads back. Three round trips per host
+  (five with the undo and its read-back): the physical limit of a safe change (issue 27 item 2).
 
 Prints one JSON object: ``{"seconds", "ok", "errors"}``.
 """
@@ -32,10 +36,12 @@ def one(device: dict[str, Any], spec: dict[str, Any]) -> str | None:
     )
     try:
         conn.enable()
-        if spec["mode"] in ("write", "write_undo"):
+        if spec["mode"] in ("careful", "careful_undo"):
+            conn.send_command("show running-config")
+        if spec["mode"] in ("write", "write_undo", "careful", "careful_undo"):
             conn.send_config_set(spec["lines"], error_pattern=ERROR_PATTERN)
         conn.send_command("show running-config")
-        if spec["mode"] == "write_undo":
+        if spec["mode"] in ("write_undo", "careful_undo"):
             conn.send_config_set(spec["undo"], error_pattern=ERROR_PATTERN)
             conn.send_command("show running-config")
         return None

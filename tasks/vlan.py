@@ -9,11 +9,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, ClassVar
 
-from netchange.authoring import check, has_section
+from netchange.authoring import check, has_section, section
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
 from netchange.models import CheckResult, DeviceText, SafeName, VlanId
-from netchange.tasks._vlans import vlan_database_check, vlans_in_config
+from netchange.tasks._vlans import vlan_database_check, vlan_database_in_config, vlans_in_config
 from netchange.vocabulary import Perimeter, Role
 
 __all__ = ["Svi", "Vlan", "VlanParams", "vlans_in_config"]
@@ -65,6 +65,17 @@ class Vlan(ChangeType[VlanParams]):
 
     def post_checks(self, ctx: Context[VlanParams]) -> list[CheckResult]:
         vid, name = ctx.params.vlan_id, ctx.params.name
+        if ctx.syntax == "ios" and vlan_database_in_config(ctx.running):
+            # The read-back of the state left is the VLAN database (VTP transparent or off): the
+            # check reads it there, not with one more round trip (issue 27 item 1). A VLAN is
+            # active unless suspended (``state suspend``) or shut (``shutdown``), as show vlan says.
+            lines = [line.strip() for line in section(ctx.running, f"vlan {vid}")]
+            named = f"name {name}" in lines
+            down = [line for line in lines if line in ("state suspend", "shutdown")]
+            ok = has_section(ctx.running, f"vlan {vid}") and named and not down
+            detail = ("per running config" if ok else
+                      f"running config: {'vlan ' + str(vid) + ': ' + ', '.join(lines) if lines else 'absent'}")
+            return [check(f"vlan {vid} {name} is active", ok, detail)]
         if ctx.syntax == "ios":
             rows = ctx.parse("show vlan brief")
             found = [r for r in rows if r.get("vlan_id") == str(vid)]

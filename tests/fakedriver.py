@@ -4,7 +4,8 @@ NAPALM's mock driver keeps no state, so it cannot show that a rollback restored 
 fake keeps an IOS-like running config per hostname (shared across sessions, like a device), applies
 merge candidates line by line (``no X`` removes ``X``), and injects the faults the apply issue
 lists through ``optional_args``: a commit error, a rejected line, a lost session during commit,
-a broken rollback, a post-check that fails (the VLAN never shows in ``show vlan brief``), a
+a broken rollback, a post-check that fails (``hide_vlan``: the VLAN is committed suspended, its
+section says ``state suspend`` and ``show vlan brief`` does not list it), a
 session that dies while the candidate is compared, and someone else's change landing on another
 device at this device's commit (``oob``: {"device": name, "line": text}), and another hand on this
 very device between the load and the commit, which the driver's re-read refuses, nothing written
@@ -163,6 +164,9 @@ class FakeDriver(NetworkDriver):  # type: ignore[misc]
             DEVICES[self.name] = self.previous + half
             self.alive = False
             raise ConnectionClosedException("session lost during commit")
+        hidden = self.args.get("hide_vlan")
+        if hidden and not self.replace and f"vlan {hidden}" in future:
+            future.insert(future.index(f"vlan {hidden}") + 1, " state suspend")
         DEVICES[self.name] = future
         self.candidate = None
 

@@ -6,10 +6,14 @@ Order of work, each step journaled before and after it happens:
    whole change if any host drifted from its plan (nothing is changed: exit 3), store the
    snapshot durably.
 2. **Roll out** in order: the canary host(s) first, then batches. Per host, under the device
-   lock: read the running state again and refuse the host if it is no longer the state that was
+   lock: check the running state again and refuse the host if it is no longer the state that was
    checked (someone changed it since the plan, even after the canary's commit); load the
    approved candidate and check the diff is still the approved one; commit (a confirmed commit
    where the driver has one, so a device left alone reverts by itself); post-checks; confirm.
+   Where the driver's commit reads the device again immediately before its write and refuses
+   unless it is the state checked (``commit_checks_state``: the CLI drivers), that re-read is the
+   check, and no reading of its own is made at the host's turn (issue 27 item 1: read, configure,
+   read back); elsewhere the host is read first.
    A commit the driver refuses because its re-read found another hand's lines
    (``ChangedMeanwhile``: nothing written) is drift: ``commit_refused`` is journaled, the host is
    not one whose commit started (never restored), and a rollout stopped by drift alone with
@@ -275,10 +279,14 @@ class Applier:
         try:
             driver = self._driver(task)
             self._status(hp.host, HostStatus.COMMITTING)
-            fail_point("apply.recheck", host=hp.host)  # about to read the device again under its lock
-            self._check_unchanged(driver, hp)
+            fail_point("apply.recheck", host=hp.host)  # about to check the device again under its lock
+            by_commit = _commit_checks_state(driver)
+            if not by_commit:
+                self._check_unchanged(driver, hp)
             fail_point("apply.load", host=hp.host)  # about to load the candidate and compare
             self._load_and_compare(driver, hp)
+            if by_commit:
+                self._check_state_checked(driver, hp)
             confirmed = supports_confirmed_commit(hp.platform)
             fail_point("apply.commit_started", host=hp.host)  # candidate loaded, commit_started not journaled
             self._report(EventKind.COMMIT_STARTED, hp.host, confirmed=confirmed)
@@ -292,6 +300,9 @@ class Applier:
                     driver.commit_config(message=self.plan.change.id)
             except ChangedMeanwhile as exc:
                 self._commit_refused(driver, out, exc)
+                if by_commit:  # the commit's re-read was the check at the host's turn: drift
+                    raise DriftDetected(f"{hp.host}: changed since it was checked, not committed: "
+                                        f"{brief_lines(list(exc.lines))}") from exc
                 raise
             out.committed = True
             fail_point("apply.committed", host=hp.host)  # the device committed, nothing more journaled
@@ -378,6 +389,20 @@ class Applier:
             lines = []
         raise DriftDetected(f"{hp.host}: changed since it was checked, not committed"
                             + (f": {brief_lines(lines)}" if lines else ""))
+
+    def _check_state_checked(self, driver: DriverProtocol, hp: HostPlan) -> None:
+        """For a driver whose commit reads the device again and refuses unless it is the state
+        checked (:attr:`~netchange.drivers.contract.DriverFeatures.commit_checks_state`): that state,
+        from which the candidate was just compared, must be the planned one. It is the prepare
+        phase's reading (same session, under the lock) unless the driver read the device again;
+        then, or when the driver cannot say, the device is read here as for any other driver.
+
+        The commit's re-read, immediately before its write, then checks the device against that
+        state: the drift check at the host's turn, without a reading of its own (issue 27 item 1).
+        """
+        state = _checked_state(driver)
+        if state is None or text_hash(normalize(driver, state)) != hp.running_hash:
+            self._check_unchanged(driver, hp)
 
     def _load_and_compare(self, driver: DriverProtocol, hp: HostPlan) -> None:
         """Load the approved candidate; refuse unless the device's diff is the approved one.
@@ -576,6 +601,19 @@ class Interrupts:
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
+
+
+def _commit_checks_state(driver: DriverProtocol) -> bool:
+    """The driver's commit re-reads the device and refuses unless it is the state checked (see
+    :class:`~netchange.drivers.contract.DriverFeatures`); a NAPALM driver does not say so."""
+    return bool(getattr(driver, "commit_checks_state", False))
+
+
+def _checked_state(driver: DriverProtocol) -> str | None:
+    """The driver's state checked (:meth:`~netchange.drivers.contract.DriverFeatures.checked_state`)."""
+    method = getattr(driver, "checked_state", None)
+    state = method() if callable(method) else None
+    return state if isinstance(state, str) else None
 
 
 def _alive(driver: DriverProtocol) -> bool:

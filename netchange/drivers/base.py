@@ -74,6 +74,10 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
     ``load_replace_candidate`` reads the device, other hand included), until the engine reads the
     device again (:meth:`get_config`)."""
 
+    def checked_state(self) -> str | None:
+        """:meth:`DriverFeatures.checked_state`: the state that was checked (see below)."""
+        return self._checked_state
+
     @property
     def _checked_state(self) -> str | None:
         """The state that was checked: this session's last reading of the running state (the
@@ -333,8 +337,9 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
     def save_config(self, save: SaveSteps) -> bool:
         """Make the running configuration the one the device starts from, as the platform's
         profile says (``save``: ``netchange/platforms/<name>.yaml``), then read the startup
-        state back: whether it equals the running configuration, read now (both without the
-        profile's header lines, compared through :meth:`normalize_config`).
+        state back: whether it equals the running configuration (:meth:`running_for_save`: read now,
+        or the state left as the session last read it; both without the profile's header lines,
+        compared through :meth:`normalize_config`).
 
         Apply calls it once a host's post-checks passed (after its confirm), the restore runner
         after a verified restore: a device that reloads then comes back as netchange left it,
@@ -346,8 +351,13 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         """
         self.send_save(save)
         startup = save.configuration(self.read_startup(save))
-        running = save.configuration(self.running_config())
+        running = save.configuration(self.running_for_save())
         return self.normalize_config(startup) == self.normalize_config(running)
+
+    def running_for_save(self) -> str:
+        """The running state a save's startup is compared with: read now (a driver that keeps the
+        reading of the state it left, with nothing sent since, may answer that instead)."""
+        return self.running_config()
 
     def send_save(self, save: SaveSteps) -> None:
         """Send ``save.command`` the way this transport sends one (the transport's hook)."""

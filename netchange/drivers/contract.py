@@ -60,6 +60,17 @@ class DriverFeatures:
     """True for a driver that reads a stored configuration (``plan --offline``): it has no device
     to ask, so a check that needs one is reported "not run offline" (:func:`is_offline`)."""
 
+    commit_checks_state: bool = False
+    """True for a driver whose ``commit_config`` computes its write from the state checked
+    (:meth:`checked_state`: the last reading of the session, however old) and reads the device again
+    immediately before the write, refusing with ``ChangedMeanwhile`` (nothing written) unless the
+    device is still in that state. Apply then makes no reading of its own at the host's turn: the
+    commit's re-read is the drift check (issue 27 item 1)."""
+
+    def checked_state(self) -> str | None:
+        """The state a write of this session would be checked against (``None``: none, or unknown)."""
+        return None
+
     def rollback_preview(self) -> str | None:
         """After a candidate is loaded: the exact lines that would undo it, in the device's syntax.
         ``None`` (the default): rolled back by restoring the full snapshot

@@ -19,9 +19,15 @@ NAPALM's; what the device cannot do is computed on this side:
 One reading of the running configuration serves the lifecycle calls that follow it
 (``compare_config``, ``rollback_preview``, ``commit_config``) for ``running_reuse_seconds``
 (optional argument, default 2 s; 0 turns it off) as long as this session sent nothing: a plan
-reads the device once, not three times, and a commit uses the reading its compare just made. An
-older reading is never trusted: between an apply's drift check and a later batch the device is
-read again. ``get_config`` and the checks after a send always read the device.
+reads the device once, not three times, and a commit uses the reading its compare just made. The
+state checked (the engine's last ``get_config``, :meth:`NetchangeDriver.checked_state`) serves them
+at any age, until a send: apply's reading of the host, taken under the lock before the canary, is
+what its candidate is compared with and computed from at its turn, however many batches later,
+because ``commit_config`` reads the device again immediately before the send and refuses unless
+it is still in that state (:attr:`commit_checks_state`; issue 27 item 1: the commit's re-read is
+the drift check at the host's turn, one round trip instead of two). ``get_config`` and the checks
+after a send always read the device; a save compares the startup with the session's last reading
+when nothing was sent since (the read-back of the change), not with one more reading.
 
 There is no commit-confirm timer on these devices: ``commit_config(revert_in=...)`` raises
 ``NotImplementedError`` and ``has_pending_commit`` is always ``False``; the engine rolls back
@@ -467,6 +473,7 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
 
     platform: ClassVar[PlatformProfile]
     Options = IosCliOptions
+    commit_checks_state = True
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
@@ -546,9 +553,11 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         return text
 
     def _recent_reading(self) -> tuple[str, float]:
-        """The last reading if recent enough and nothing was sent since; else read the device."""
+        """The last reading if nothing was sent since and it is recent enough or the state checked
+        (which the commit reads again before its send); else read the device."""
         reading = self._reading
-        if reading is None or time.monotonic() - reading[1] > self.running_reuse_seconds:
+        checked = reading is not None and self.running_reuse_seconds > 0 and reading[0] is self._checked_state
+        if reading is None or (not checked and time.monotonic() - reading[1] > self.running_reuse_seconds):
             self._running_text()
             reading = self._reading
         assert reading is not None
@@ -585,6 +594,12 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         refused = next((line.strip() for line in out.splitlines() if any(e in line for e in errors)), None)
         if refused is not None:
             raise CommitRefused(f"{self.name}: {save.command!r} refused by the device: {refused}")
+
+    def running_for_save(self) -> str:
+        """The session's last reading when nothing was sent since (apply's read-back of the state
+        left, a restore's verification): the startup must equal the state netchange left, and a
+        line typed by another hand since makes the save report "differs", never a silent pass."""
+        return self._reading[0] if self._reading is not None else self.running_config()
 
     def read_startup(self, save: SaveSteps) -> str:
         with self._talking():
@@ -654,8 +669,8 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         lines = sent_lines(workflow.remediation_config, future, self.platform)
         rollback = sent_lines(workflow.rollback_config, running, self.platform)
         if lines:
-            # Another hand: the lines were computed from ``reading`` (up to running_reuse_seconds
-            # old): read again last, refused unless the device is still in that state.
+            # Another hand: the lines were computed from ``reading`` (the state checked, or one up to
+            # running_reuse_seconds old): read again last, refused unless the device is still in it.
             self._checked_state = reading
             self._reread_and_compare("commit")
             self._writing()

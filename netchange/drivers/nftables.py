@@ -86,6 +86,9 @@ class NftablesDriver(SshExecDriver):
     """NAPALM-contract driver for an nftables firewall reached over SSH."""
 
     Options = NftablesOptions
+    commit_checks_state = True
+    """The commit lists the ruleset again just before ``nft -f`` and refuses unless it is the state
+    checked (the compare's listing at apply: checked against the plan's hash by the engine)."""
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
@@ -163,9 +166,10 @@ class NftablesDriver(SshExecDriver):
     def discard_config(self) -> None:
         self._candidate, self._mode = None, None
 
-    def predicted_ruleset(self) -> str:
-        """The ruleset the kernel would list after the commit (see the module docstring)."""
-        current = self._ruleset()
+    def predicted_ruleset(self, current: str | None = None) -> str:
+        """The ruleset the kernel would list after the commit (see the module docstring), from
+        ``current`` (a listing just made) or a listing made now."""
+        current = self._ruleset() if current is None else current
         base = "flush ruleset\n" + (current if self._mode == "merge" else "")
         script = base + "\n" + self._script()
         inner = f"{self.nft} -f - && {self.nft} list ruleset"
@@ -179,7 +183,7 @@ class NftablesDriver(SshExecDriver):
             return ""
         current = self._read_running()
         try:
-            future = self.predicted_ruleset()
+            future = self.predicted_ruleset(current)  # the same listing: one round trip less
         except CommandErrorException as exc:
             lines = [f"+{line}" for line in self._script().splitlines() if line.strip()]
             reason = str(exc).splitlines()[0] if str(exc) else "unknown error"

@@ -67,13 +67,39 @@ def test_reuse_can_be_turned_off() -> None:
     assert session.reads == 3
 
 
-def test_an_old_reading_is_read_again(monkeypatch: Any) -> None:
-    d, session = driver(reuse=2.0)
-    d.get_config(retrieve="running")
+def test_an_old_reading_is_read_again_unless_it_is_the_state_checked(monkeypatch: Any) -> None:
     import netchange.drivers.ios_cli as cli
 
+    d, session = driver(reuse=2.0)
+    d.load_merge_candidate(config="vlan 20\n name servers\n")
+    d.compare_config()  # a reading of the driver's own (not the engine's check): read again once old
+    d.discard_config()
+    d._checked = None  # as if something else had been checked since
     now = cli.time.monotonic()
     monkeypatch.setattr(cli.time, "monotonic", lambda: now + 5)
     d.load_merge_candidate(config="vlan 20\n name servers\n")
     d.compare_config()
     assert session.reads == 2
+
+
+def test_the_state_checked_serves_at_any_age_and_the_commit_refuses_if_the_device_changed(
+        monkeypatch: Any) -> None:
+    """Apply's reading (the prepare phase's, under the lock) is what the compare and the commit are
+    computed from at the host's turn, however late; the commit reads the device again just before
+    its send and refuses, nothing sent, when another hand changed it meanwhile (issue 27 item 1)."""
+    import pytest
+
+    import netchange.drivers.ios_cli as cli
+    from netchange.drivers.errors import ChangedMeanwhile
+
+    d, session = driver(reuse=2.0)
+    d.get_config(retrieve="running")
+    now = cli.time.monotonic()
+    monkeypatch.setattr(cli.time, "monotonic", lambda: now + 600)
+    d.load_merge_candidate(config="vlan 20\n name servers\n")
+    assert "+vlan 20" in d.compare_config()
+    assert session.reads == 1  # no reading of its own at the host's turn
+    session.config = RUNNING + "vlan 99\n name hand\n"  # another hand, after the check
+    with pytest.raises(ChangedMeanwhile, match="vlan 99"):
+        d.commit_config()
+    assert session.reads == 2 and session.sent == []

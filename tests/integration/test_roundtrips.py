@@ -1,0 +1,113 @@
+"""Round trips per host of an apply, counted at the session layer (issue 27 item 1).
+
+The physical limit of a safe change is three round trips per host: read (the snapshot, which is
+the drift check when it is taken at the host's turn, under the lock), configure, read back (the
+state left, and what the post-checks read from the configuration). Each apply here runs as an
+engineer runs it, through ``python -m tests.roundtrip_counter`` (netchange with netmiko's and
+SshExec's senders counted: :mod:`tests.roundtrip_counter`), on the lab's stand-ins; a driver or an
+engine change that adds an exchange fails here, not in a benchmark. What a platform sends beyond
+the three is named in :data:`EXTRA` with its reason (the save and its read-back).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from netchange.lab.manager import LabManager
+from tests.integration.test_e2e_apply import MEDIUM_TIME, MINOR_TIME, REPO, netchange, write
+
+pytestmark = pytest.mark.lab
+
+SETUP = ("terminal width", "terminal length", "terminal pager")
+"""netmiko's own session preparation at login (the floor's session does the same): not counted."""
+
+LIMIT = {"ios_cli": 6, "asa_cli": 6, "nftables": 8, "frr": 18}
+"""Round trips per host of an apply, at most (before issue 27: ios_cli 9, asa_cli 8, nftables 10, frr 18).
+
+IOS and ASA: the prepare phase's reading (snapshot and drift check of the whole change, under the
+lock, before anything is changed), the commit's re-read (the drift check at the host's turn, just
+before the write: apply makes no reading of its own there), the configuration, the read-back (the
+state left; the post-checks read the VLAN database from it), then the save: ``write memory`` and
+``show startup-config`` (compared with the read-back, not with one more reading).
+nftables: the reading, ``nft -c`` of the candidate, the compare's listing and the prediction in a
+network namespace, the commit's re-read, ``nft -f``, the driver's listing of the state it left,
+the engine's read-back.
+FRR: unchanged by issue 27 so far (18: each reading also lists the daemons and their pid files,
+``vtysh -C`` of the target, ``frr-reload.py --test`` before and after the send, the save through
+vtysh and its read-back); the limit keeps it from growing."""
+
+
+def counted_apply(lab: LabManager, tmp_path: Path, change_id: str,
+                  now: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    out = tmp_path / f"{change_id}-roundtrips.json"
+    env = {**os.environ, "NETCHANGE_NORNIR_CONFIG": str(lab.nornir_config), "NETCHANGE_ACTOR": "dnguyen",
+           "NETCHANGE_POLICY": str(REPO / "policy.yaml"), "NETCHANGE_NOW": now, "NETCHANGE_ROUNDTRIPS": str(out),
+           "COLUMNS": "200"}
+    proc = subprocess.run([sys.executable, "-m", "tests.roundtrip_counter", "apply", change_id, "--json"], env=env,
+                          capture_output=True, text=True, check=False, cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout), json.loads(out.read_text())
+
+
+def inventory(lab: LabManager) -> dict[str, Any]:
+    options = yaml.safe_load(Path(lab.nornir_config).read_text())["inventory"]["options"]
+    hosts: dict[str, Any] = yaml.safe_load(Path(options["host_file"]).read_text())
+    return hosts
+
+
+def sent_to(lab: LabManager, sent: dict[str, list[str]], host: str) -> list[str]:
+    """What was sent to ``host`` of the inventory (counted by ``hostname:port``), session set-up aside."""
+    entry = inventory(lab)[host]
+    commands = sent.get(f"{entry.get('hostname', host)}:{entry.get('port', 22)}", [])
+    return [c for c in commands if not c.removeprefix("config: ").startswith(SETUP)]
+
+
+def plan_approve(lab: LabManager, tmp_path: Path, request: dict[str, Any], approvers: tuple[str, ...]) -> None:
+    planned = netchange(lab, "plan", write(tmp_path, f"{request['id']}.yaml", request), "--json")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    for person in approvers:
+        approved = netchange(lab, "approve", request["id"], actor=person)
+        assert approved.returncode == 0, approved.stdout + approved.stderr
+
+
+CASES: dict[str, dict[str, Any]] = {
+    "ios_cli": {"hosts": ["sw-doif-core1", "sw-doif-core2"], "now": MEDIUM_TIME, "approvers": ("amoreau",),
+                "steps": [{"type": "vlan", "params": {"vlan_id": 327, "name": "roundtrips"}}]},
+    "asa_cli": {"hosts": ["asa-doif"], "now": MINOR_TIME, "approvers": (),
+                "steps": [{"type": "fw_object_group", "params": {"group": "Inside", "add": ["198.51.100.27/32"]}}]},
+    "nftables": {"hosts": ["fw-doif-a"], "now": MINOR_TIME, "approvers": (),
+                 "steps": [{"type": "fw_object_group", "params": {}}]},  # the lab firewall's probe group: below
+    "frr": {"hosts": ["rtr-doso-a"], "now": MINOR_TIME, "approvers": (),
+            "steps": [{"type": "prefix_list", "params": {"name": "FROM-UPSTREAM", "add": [
+                {"seq": 27, "action": "deny", "prefix": "203.0.113.0/24"}]}}]},
+}
+
+
+@pytest.mark.parametrize("platform", list(CASES))
+def test_round_trips_per_host_within_the_limit(lab: LabManager, tmp_path: Path, platform: str) -> None:
+    case = CASES[platform]
+    change_id = f"CHG-2026-27{list(CASES).index(platform):02d}"
+    request: dict[str, Any] = {"id": change_id, "title": f"round trips on {platform}", "ticket": "T-27",
+                               "requester": "crenard",
+                               "rollout": {"canary": 1, "batch_size": 5},
+                               "steps": [{**step, "targets": {"hosts": case["hosts"]}} for step in case["steps"]]}
+    if platform == "nftables":  # the group and client the lab's firewall was built with
+        probe = inventory(lab)["fw-doif-a"]["data"]["probe"]
+        request["steps"][0]["params"] = {"group": probe["group"], "add": [probe["client_address"]]}
+    plan_approve(lab, tmp_path, request, case["approvers"])
+    summary, sent = counted_apply(lab, tmp_path, change_id, case["now"])
+    assert summary["outcome"] == "completed", summary
+    allowed = LIMIT[platform]
+    for host in case["hosts"]:
+        commands = sent_to(lab, sent, host)
+        assert commands, f"{host}: nothing counted (keys: {sorted(sent)})"
+        print(f"{platform} {host}: {len(commands)} round trips: {commands}")
+        assert len(commands) <= allowed, f"{host}: {len(commands)} round trips (at most {allowed}): {commands}"
