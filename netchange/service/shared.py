@@ -22,6 +22,11 @@ The throttle's arithmetic is :class:`netchange.service.throttle.Throttle`'s, run
 login and address concerned, read and written in one transaction under an advisory lock, with the
 database's clock (seconds since the epoch) as its clock: failures count across replicas.
 
+With ``identity: ldap`` the directory's hold on each session (who the directory said the person
+was, their groups, when it was last asked: ``Holds``) is kept in the session's row, so the bound on
+a removed person's session holds whichever replica they reach. OIDC holds carry the provider's
+tokens (credentials not put in the database): with OIDC the sessions stay in the replica's memory.
+
 Connections: one per thread of the service (uvicorn's thread pool), opened on first use and
 opened again once if the server dropped it; a database that does not answer is one line
 (``DatabaseUnavailable``), the error page of the request.
@@ -38,6 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from netchange.errors import DatabaseRefused, DatabaseUnavailable
 from netchange.journal.database import connect, where
+from netchange.service.directory import Found
 from netchange.service.sessions import Session
 from netchange.service.throttle import WINDOW, Guessing, Throttle, _Count, _Pattern
 
@@ -118,6 +124,23 @@ class PgSessionStore:
                 return None
             return Session(sid=sid, login=str(row[0]), csrf=str(row[1]), expires=float(row[3]), stamp=str(row[2]))
         return self.db.run(work)
+
+    def load_hold(self, sid: str) -> tuple[Found, float] | None:
+        """An LDAP session's hold (``Holds``): the directory's answer and when it was given."""
+        def work(conn: psycopg.Connection[Any]) -> str | None:
+            row = conn.execute("SELECT hold FROM service_sessions WHERE token_hash = %s AND expires_at > now()",
+                               (token_hash(sid),)).fetchone()
+            return None if row is None or row[0] is None else str(row[0])
+        text = self.db.run(work)
+        if text is None:
+            return None
+        data = json.loads(text)
+        return Found(str(data["login"]), tuple(str(g) for g in data["groups"])), float(data["checked"])
+
+    def save_hold(self, sid: str, found: Found, checked: float) -> None:
+        text = json.dumps({"login": found.login, "groups": list(found.groups), "checked": checked})
+        self.db.run(lambda conn: conn.execute("UPDATE service_sessions SET hold = %s WHERE token_hash = %s",
+                                              (text, token_hash(sid))))
 
     def drop(self, sid: str) -> None:
         self.db.run(lambda conn: conn.execute("DELETE FROM service_sessions WHERE token_hash = %s",

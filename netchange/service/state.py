@@ -8,6 +8,7 @@ the journal is opened per request (SQLite, one connection per thread).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,23 +47,26 @@ class Service:
     def __post_init__(self) -> None:
         identity = self.settings.identity
         url = self.settings.database_url
+        shared = None
         if url:
-            # Replicas share sign-in state through the team's database (``shared``). A directory
-            # session's re-check state (``Holds``) is still this process's: with a directory, the
-            # sessions stay here too (one replica), the throttle is shared.
+            # Replicas share sign-in state through the team's database (``shared``): sessions of
+            # local accounts and LDAP (with the directory's hold), and the throttle. An OIDC hold
+            # carries the provider's tokens, kept out of the database: OIDC sessions stay here.
             from netchange.service.shared import Database, PgSessionStore, PgThrottle
 
             db = Database(url)
             self.throttle = PgThrottle(db)
-            store = PgSessionStore(db) if identity.provider == "local" else None
-            self.sessions = Sessions(load_key(self.settings.home), store=store)
-        else:
-            self.sessions = Sessions(load_key(self.settings.home))
+            shared = PgSessionStore(db) if identity.provider in ("local", "ldap") else None
+        self.sessions = Sessions(load_key(self.settings.home), store=shared)
         if identity.provider != "local":
             # Here: python-ldap and authlib (the ``directory`` extra) load only when configured.
             from netchange.service.directory.holds import Holds
 
-            self.holds = Holds(identity)
+            if shared is not None:
+                # The epoch's clock: every replica compares the hold's time alike.
+                self.holds = Holds(identity, clock=time.time, shared=shared)
+            else:
+                self.holds = Holds(identity)
         # Autoescape every template: device text, comments and names are never markup.
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES),

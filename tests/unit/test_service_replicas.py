@@ -22,6 +22,7 @@ import pytest
 
 from netchange.service.launch import serving
 from tests.conftest import CliResult
+from tests.ldapserver import LdapServer
 from tests.pgserver import PgServer, journal_database
 from tests.smtpsink import Received, SmtpServer
 from tests.unit.test_notify import _by_notice, _change, _mail_env, _mock
@@ -246,3 +247,37 @@ def test_two_replicas_behind_haproxy_terminating_tls(haproxy: tuple[str, Path], 
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT data FROM events WHERE kind = 'signin_failed'").fetchall()
     assert [json.loads(r[0])["client"] for r in rows] == ["127.0.0.1"]
+
+
+def test_an_ldap_session_and_its_bound_hold_on_both_replicas(tmp_path: Path, postgres: PgServer,
+                                                             slapd: LdapServer) -> None:
+    """With LDAP, the directory's hold on a session is in its row: B knows whom A's sign-in found
+    (her groups), and the re-check bound (3 s here) ends her session on both once she is removed."""
+    from tests import ldapserver as directory
+    from tests.browser.support import directory_home
+
+    _home, env = directory_home(tmp_path, {
+        "provider": "ldap", "recheck_minutes": 0.05,
+        "ldap": {"url": slapd.url, "ca_file": str(slapd.ca_file), "bind_dn": directory.SERVICE_DN,
+                 "user_base": f"ou=people,{directory.SUFFIX}", "group_base": f"ou=groups,{directory.SUFFIX}"},
+    })
+    url = journal_database(postgres)
+    env.update(NETCHANGE_LDAP_BIND_PASSWORD=directory.SERVICE_PASSWORD, NETCHANGE_DATABASE_URL=url,
+               NETCHANGE_JOURNAL_KEY=KEY)
+    env.pop("NETCHANGE_NOW", None)
+    with serving(env) as a, serving(env) as b:
+        rr = RoundRobin([a, b])
+        assert _sign_in(rr, 0, directory.PASSWORD, login="efaure").status_code == 303
+        on_b = rr.to(1, "GET", "/queue")
+        assert on_b.status_code == 200, on_b.text[:300]
+        assert "Elise Faure" in on_b.text
+        with psycopg.connect(url) as conn:
+            holds = [json.loads(r[0]) for r in conn.execute("SELECT hold FROM service_sessions").fetchall()]
+        assert [(h["login"], h["groups"]) for h in holds] == [("efaure", ["netops"])]
+        slapd.remove_person("efaure")
+        try:
+            time.sleep(0.05 * 60 + 0.5)
+            assert rr.to(1, "GET", "/queue").headers.get("location") == "/signin"  # B asked: she is gone
+            assert rr.to(0, "GET", "/queue").headers.get("location") == "/signin"  # and A knows it
+        finally:
+            slapd.add_person("efaure", ("netops",))

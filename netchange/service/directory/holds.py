@@ -10,6 +10,12 @@ directory that does not answer at that moment ends the session too (the safe sid
 a parameter: the tests move it.
 
 API tokens of directory people are checked the same way, per login (:meth:`Holds.token_person`).
+
+Replicas (issue 24 item 5): with LDAP and the team's database, each session's hold is kept with
+the session's row (``shared``, a :class:`HoldStore`; the clock then the epoch's, which every
+replica reads alike), so any replica knows who the directory said the person was and when it was
+last asked. An OIDC hold carries the provider's tokens, credentials that are not put in the
+database: OIDC sessions stay with the replica that opened them.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from netchange.config import IdentitySettings
 from netchange.policy import Person, Policy, directory_person
@@ -37,9 +43,20 @@ class Hold:
     """OIDC only: what the provider gave this session, for the re-check."""
 
 
+class HoldStore(Protocol):
+    """Where a session's hold lives when replicas share it (``netchange.service.shared``)."""
+
+    def load_hold(self, sid: str) -> tuple[Found, float] | None:
+        """The directory's answer for session ``sid`` and when it was given; ``None``: none."""
+        ...
+    def save_hold(self, sid: str, found: Found, checked: float) -> None: ...
+
+
 class Holds:
-    def __init__(self, settings: IdentitySettings, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: IdentitySettings, *, clock: Callable[[], float] = time.monotonic,
+                 shared: HoldStore | None = None) -> None:
         self.settings = settings
+        self.shared = shared
         self.recheck = settings.recheck_minutes * 60.0
         self.clock = clock
         # Each client's library loads only when its provider is the one configured.
@@ -69,6 +86,8 @@ class Holds:
         return found, directory_person(policy, login, found.groups) if found else None
 
     def opened(self, sid: str, found: Found, tokens: Tokens | None = None) -> None:
+        if self.shared is not None:
+            self.shared.save_hold(sid, found, self.clock())
         with self._lock:
             self._holds[sid] = Hold(found=found, checked=self.clock(), tokens=tokens)
             self._logins[found.login] = Hold(found=found, checked=self.clock())
@@ -81,6 +100,9 @@ class Holds:
         """The session's person now (re-checked against the directory when due); ``None``: it ends."""
         with self._lock:
             hold = self._holds.get(sid)
+        if self.shared is not None:  # the replicas' common answer, whoever asked last
+            loaded = self.shared.load_hold(sid)
+            hold = None if loaded is None else Hold(found=loaded[0], checked=loaded[1])
         if hold is None:
             return None
         if self.clock() - hold.checked >= self.recheck:
@@ -93,6 +115,8 @@ class Holds:
                     return None
                 self._holds[sid] = hold
                 self._logins[login] = replace(hold, tokens=None)
+            if self.shared is not None:
+                self.shared.save_hold(sid, hold.found, hold.checked)
         person = directory_person(policy, hold.found.login, hold.found.groups)
         if person is None:
             with self._lock:
