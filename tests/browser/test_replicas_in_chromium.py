@@ -10,7 +10,13 @@ import os
 from pathlib import Path
 
 from tests.browser.support import CHROMIUM
-from tests.unit.test_service_replicas import PASSWORD, _set_password, replicas, smtp  # noqa: F401 - fixtures
+from tests.unit.test_service_replicas import (  # noqa: F401 - the fixtures
+    PASSWORD,
+    _set_password,
+    replica_args,
+    replicas,
+    smtp,
+)
 
 
 def test_signed_in_on_a_approved_and_signed_out_on_b(
