@@ -45,15 +45,15 @@ FRR: unchanged by issue 27 so far (18: each reading also lists the daemons and t
 vtysh and its read-back); the limit keeps it from growing."""
 
 
-def counted_apply(lab: LabManager, tmp_path: Path, change_id: str,
-                  now: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def counted_apply(lab: LabManager, tmp_path: Path, change_id: str, now: str,
+                  expect: int = 0) -> tuple[dict[str, Any], dict[str, list[str]]]:
     out = tmp_path / f"{change_id}-roundtrips.json"
     env = {**os.environ, "NETCHANGE_NORNIR_CONFIG": str(lab.nornir_config), "NETCHANGE_ACTOR": "dnguyen",
            "NETCHANGE_POLICY": str(REPO / "policy.yaml"), "NETCHANGE_NOW": now, "NETCHANGE_ROUNDTRIPS": str(out),
            "COLUMNS": "200"}
     proc = subprocess.run([sys.executable, "-m", "tests.roundtrip_counter", "apply", change_id, "--json"], env=env,
                           capture_output=True, text=True, check=False, cwd=REPO, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == expect, proc.stdout + proc.stderr
     return json.loads(proc.stdout), json.loads(out.read_text())
 
 
@@ -110,4 +110,32 @@ def test_round_trips_per_host_within_the_limit(lab: LabManager, tmp_path: Path, 
         commands = sent_to(lab, sent, host)
         assert commands, f"{host}: nothing counted (keys: {sorted(sent)})"
         print(f"{platform} {host}: {len(commands)} round trips: {commands}")
+        assert len(commands) <= allowed, f"{host}: {len(commands)} round trips (at most {allowed}): {commands}"
+
+
+RESTORE_LIMIT = {"sw-doif-core1": 6 + 5, "sw-doif-core2": 6 + 5}
+"""An apply rolled back after its post-checks: the apply's six, then the restore's five in the same
+session (the inverse's re-read, checked against the post-checks' read-back, with no reading of
+its own before it; the inverse; the verification; the save and its read-back). Before issue 27:
+9 + 7."""
+
+
+def test_round_trips_of_a_rollback_within_the_limit(lab: LabManager, tmp_path: Path) -> None:
+    """Two switches and a firewall whose post-check fails (no server on port 9999): everything is
+    rolled back, verified, and the switches' restores send what :data:`RESTORE_LIMIT` allows."""
+    request = {"id": "CHG-2026-2790", "title": "round trips of a rollback", "ticket": "T-27",
+               "requester": "crenard", "steps": [
+                   {"type": "vlan", "targets": {"hosts": ["sw-doif-core1", "sw-doif-core2"]},
+                    "params": {"vlan_id": 328, "name": "rollback"}},
+                   {"type": "fw_rule", "targets": {"hosts": ["fw-doif-a"]},
+                    "params": {"name": "rt-9999", "source": "10.201.1.0/24", "destination": "10.202.1.10/32",
+                               "protocol": "tcp", "port": 9999}}]}
+    plan_approve(lab, tmp_path, request, ("amoreau",))
+    summary, sent = counted_apply(lab, tmp_path, "CHG-2026-2790", MEDIUM_TIME, expect=1)
+    assert summary["outcome"] == "rolled_back", summary
+    by_name = {h["name"]: h for h in summary["hosts"]}
+    for host, allowed in RESTORE_LIMIT.items():
+        assert by_name[host]["restore"]["verified"], by_name[host]
+        commands = sent_to(lab, sent, host)
+        print(f"rollback {host}: {len(commands)} round trips: {commands}")
         assert len(commands) <= allowed, f"{host}: {len(commands)} round trips (at most {allowed}): {commands}"
