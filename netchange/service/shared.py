@@ -22,10 +22,14 @@ The throttle's arithmetic is :class:`netchange.service.throttle.Throttle`'s, run
 login and address concerned, read and written in one transaction under an advisory lock, with the
 database's clock (seconds since the epoch) as its clock: failures count across replicas.
 
-With ``identity: ldap`` the directory's hold on each session (who the directory said the person
-was, their groups, when it was last asked: ``Holds``) is kept in the session's row, so the bound on
-a removed person's session holds whichever replica they reach. OIDC holds carry the provider's
-tokens (credentials not put in the database): with OIDC the sessions stay in the replica's memory.
+With ``identity: ldap`` or ``oidc`` the directory's hold on each session (who the directory said
+the person was, their groups, when it was last asked: ``Holds``) is kept in the session's row, so
+the bound on a removed person's session holds whichever replica they reach. An OIDC hold also
+carries the provider's access and refresh tokens, which the re-check presents: the row holds them
+**encrypted** (AES-GCM; the key derived by HKDF-SHA256 from ``service/session.key``, the cookie
+signing key every replica already has; the row's token hash as associated data, so a sealed value
+copied to another row does not open), never in clear. Whoever reads the table, or a backup of it,
+without the home's key file gets neither a session nor the provider's tokens.
 
 Connections: one per thread of the service (uvicorn's thread pool), opened on first use and
 opened again once if the server dropped it; a database that does not answer is one line
@@ -34,8 +38,10 @@ opened again once if the server dropped it; a database that does not answer is o
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +55,8 @@ from netchange.service.throttle import WINDOW, Guessing, Throttle, _Count, _Patt
 
 if TYPE_CHECKING:
     import psycopg
+
+    from netchange.service.directory.oidcdir import Tokens
 
 T = TypeVar("T")
 _THROTTLE_LOCK = 0x6E63_7468  # pg_advisory_xact_lock key: the throttle's read-count-write is one at a time
@@ -100,11 +108,50 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+class TokenSeal:
+    """AES-GCM over an OIDC hold's tokens, keyed from the service's session key (HKDF-SHA256)."""
+
+    INFO = b"netchange service_sessions oidc tokens v1"
+
+    def __init__(self, session_key: bytes) -> None:
+        # cryptography comes with authlib/joserfc (the ``directory`` extra): loaded when a hold has tokens.
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=self.INFO).derive(session_key)
+
+    def seal(self, plain: bytes, bound_to: str) -> str:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = secrets.token_bytes(12)
+        return base64.b64encode(nonce + AESGCM(self._key).encrypt(nonce, plain, bound_to.encode())).decode()
+
+    def open(self, sealed: str, bound_to: str) -> bytes | None:
+        """The plain bytes; ``None`` when they do not open (another key, another row, altered)."""
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        try:
+            raw = base64.b64decode(sealed, validate=True)
+            return AESGCM(self._key).decrypt(raw[:12], raw[12:], bound_to.encode())
+        except (InvalidTag, ValueError):
+            return None
+
+
 class PgSessionStore:
     """Sessions in ``service_sessions``: one row per session, keyed by its token's hash."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, key: bytes | None = None) -> None:
         self.db = db
+        self._key = key
+        self._seal: TokenSeal | None = None
+
+    def _sealer(self) -> TokenSeal:
+        if self._key is None:
+            raise AssertionError("an OIDC hold's tokens need the session key (PgSessionStore(key=...))")
+        if self._seal is None:
+            self._seal = TokenSeal(self._key)
+        return self._seal
 
     def put(self, session: Session, ttl: float) -> None:
         def work(conn: psycopg.Connection[Any]) -> None:
@@ -125,8 +172,9 @@ class PgSessionStore:
             return Session(sid=sid, login=str(row[0]), csrf=str(row[1]), expires=float(row[3]), stamp=str(row[2]))
         return self.db.run(work)
 
-    def load_hold(self, sid: str) -> tuple[Found, float] | None:
-        """An LDAP session's hold (``Holds``): the directory's answer and when it was given."""
+    def load_hold(self, sid: str) -> tuple[Found, float, Tokens | None] | None:
+        """A directory session's hold (``Holds``): the directory's answer, when it was given, and
+        (OIDC) the provider's tokens, decrypted; a hold whose tokens do not open is no hold."""
         def work(conn: psycopg.Connection[Any]) -> str | None:
             row = conn.execute("SELECT hold FROM service_sessions WHERE token_hash = %s AND expires_at > now()",
                                (token_hash(sid),)).fetchone()
@@ -135,10 +183,23 @@ class PgSessionStore:
         if text is None:
             return None
         data = json.loads(text)
-        return Found(str(data["login"]), tuple(str(g) for g in data["groups"])), float(data["checked"])
+        tokens = None
+        if data.get("tokens"):
+            from netchange.service.directory.oidcdir import Tokens
 
-    def save_hold(self, sid: str, found: Found, checked: float) -> None:
-        text = json.dumps({"login": found.login, "groups": list(found.groups), "checked": checked})
+            plain = self._sealer().open(str(data["tokens"]), token_hash(sid))
+            if plain is None:
+                return None
+            pair = json.loads(plain)
+            tokens = Tokens(str(pair["access"]), None if pair["refresh"] is None else str(pair["refresh"]))
+        return Found(str(data["login"]), tuple(str(g) for g in data["groups"])), float(data["checked"]), tokens
+
+    def save_hold(self, sid: str, found: Found, checked: float, tokens: Tokens | None = None) -> None:
+        hold: dict[str, object] = {"login": found.login, "groups": list(found.groups), "checked": checked}
+        if tokens is not None:
+            plain = json.dumps({"access": tokens.access_token, "refresh": tokens.refresh_token}).encode()
+            hold["tokens"] = self._sealer().seal(plain, token_hash(sid))
+        text = json.dumps(hold)
         self.db.run(lambda conn: conn.execute("UPDATE service_sessions SET hold = %s WHERE token_hash = %s",
                                               (text, token_hash(sid))))
 

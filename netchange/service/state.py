@@ -49,14 +49,14 @@ class Service:
         url = self.settings.database_url
         shared = None
         if url:
-            # Replicas share sign-in state through the team's database (``shared``): sessions of
-            # local accounts and LDAP (with the directory's hold), and the throttle. An OIDC hold
-            # carries the provider's tokens, kept out of the database: OIDC sessions stay here.
+            # Replicas share sign-in state through the team's database (``shared``): sessions (with
+            # the directory's hold; an OIDC hold's tokens encrypted under the session key), and the
+            # throttle.
             from netchange.service.shared import Database, PgSessionStore, PgThrottle
 
             db = Database(url)
             self.throttle = PgThrottle(db)
-            shared = PgSessionStore(db) if identity.provider in ("local", "ldap") else None
+            shared = PgSessionStore(db, key=load_key(self.settings.home))
         self.sessions = Sessions(load_key(self.settings.home), store=shared)
         if identity.provider != "local":
             # Here: python-ldap and authlib (the ``directory`` extra) load only when configured.

@@ -23,6 +23,7 @@ import pytest
 from netchange.service.launch import serving
 from tests.conftest import CliResult
 from tests.ldapserver import LdapServer
+from tests.oidcserver import OidcServer
 from tests.pgserver import PgServer, journal_database
 from tests.smtpsink import Received, SmtpServer
 from tests.unit.test_notify import _by_notice, _change, _mail_env, _mock
@@ -281,3 +282,56 @@ def test_an_ldap_session_and_its_bound_hold_on_both_replicas(tmp_path: Path, pos
             assert rr.to(0, "GET", "/queue").headers.get("location") == "/signin"  # and A knows it
         finally:
             slapd.add_person("efaure", ("netops",))
+
+
+def test_an_oidc_session_shared_by_both_replicas_with_its_tokens_sealed(tmp_path: Path, postgres: PgServer,
+                                                                      oidc_provider: OidcServer) -> None:
+    """With OIDC, the hold and the provider's tokens are in the session's row, the tokens encrypted
+    under the home's session key: signed in on A (the code flow through HTTP), B shows her; the
+    provider revokes her grant, and after the 3 s bound the session ends on B and on A. No token is
+    in the table in clear."""
+    from netchange.service.launch import free_port
+    from netchange.service.shared import TokenSeal, token_hash
+    from tests.browser.support import directory_home
+    from tests.unit.test_directory_signin import consent
+
+    port = free_port()
+    callback = f"http://127.0.0.1:{port}/signin/oidc/callback"  # the provider sends her back to A
+    client_id, secret = oidc_provider.register(callback)
+    home, env = directory_home(tmp_path, {
+        "provider": "oidc", "recheck_minutes": 0.05,
+        "oidc": {"issuer": oidc_provider.issuer, "client_id": client_id, "redirect_url": callback},
+    })
+    url = journal_database(postgres)
+    env.update(NETCHANGE_OIDC_CLIENT_SECRET=secret, NETCHANGE_DATABASE_URL=url, NETCHANGE_JOURNAL_KEY=KEY)
+    env.pop("NETCHANGE_NOW", None)
+    with serving(env, port=port) as a, serving(env) as b:
+        rr = RoundRobin([a, b])
+        to_provider = rr.to(0, "GET", "/signin/oidc")
+        assert to_provider.status_code == 303, to_provider.text[:300]
+        answer = consent(to_provider.headers["location"], "efaure")
+        back = rr.to(0, "GET", "/signin/oidc/callback", params=answer)
+        assert back.status_code == 200, back.text[:300]
+        on_b = rr.to(1, "GET", "/queue")
+        assert on_b.status_code == 200, on_b.text[:300]
+        assert "Elise Faure" in on_b.text
+        with psycopg.connect(url) as conn:
+            rows = conn.execute("SELECT token_hash, hold FROM service_sessions").fetchall()
+            dump = "\n".join(str(r[0]) for r in conn.execute(
+                "SELECT row_to_json(s)::text FROM service_sessions s").fetchall())
+        assert len(rows) == 1
+        hold = json.loads(rows[0][1])
+        assert (hold["login"], hold["groups"]) == ("efaure", ["netops"])
+        # What the row seals opens with the home's key (and only for its own row): the tokens, absent in clear.
+        seal = TokenSeal((home / "service" / "session.key").read_bytes())
+        plain = seal.open(hold["tokens"], rows[0][0])
+        assert plain is not None and seal.open(hold["tokens"], token_hash("another session")) is None
+        tokens = json.loads(plain)
+        assert len(tokens["access"]) >= 16
+        for token in (tokens["access"], tokens["refresh"]):
+            if token:
+                assert token not in dump
+        oidc_provider.revoke("efaure")  # the provider no longer vouches for her grant
+        time.sleep(0.05 * 60 + 0.5)
+        assert rr.to(1, "GET", "/queue").headers.get("location") == "/signin"  # B asked the provider: gone
+        assert rr.to(0, "GET", "/queue").headers.get("location") == "/signin"  # and A knows it

@@ -14,8 +14,9 @@ API tokens of directory people are checked the same way, per login (:meth:`Holds
 Replicas (issue 24 item 5): with LDAP and the team's database, each session's hold is kept with
 the session's row (``shared``, a :class:`HoldStore`; the clock then the epoch's, which every
 replica reads alike), so any replica knows who the directory said the person was and when it was
-last asked. An OIDC hold carries the provider's tokens, credentials that are not put in the
-database: OIDC sessions stay with the replica that opened them.
+last asked. With OIDC the row also holds the provider's tokens the re-check needs, **encrypted**
+(AES-GCM, under a key derived from the session key every replica shares: ``shared``), never in
+clear: OIDC sessions are shared alike.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ class Hold:
 class HoldStore(Protocol):
     """Where a session's hold lives when replicas share it (``netchange.service.shared``)."""
 
-    def load_hold(self, sid: str) -> tuple[Found, float] | None:
-        """The directory's answer for session ``sid`` and when it was given; ``None``: none."""
+    def load_hold(self, sid: str) -> tuple[Found, float, Tokens | None] | None:
+        """The directory's answer for session ``sid``, when it was given, and (OIDC) the provider's
+        tokens; ``None``: none."""
         ...
-    def save_hold(self, sid: str, found: Found, checked: float) -> None: ...
+    def save_hold(self, sid: str, found: Found, checked: float, tokens: Tokens | None = None) -> None: ...
 
 
 class Holds:
@@ -87,7 +89,7 @@ class Holds:
 
     def opened(self, sid: str, found: Found, tokens: Tokens | None = None) -> None:
         if self.shared is not None:
-            self.shared.save_hold(sid, found, self.clock())
+            self.shared.save_hold(sid, found, self.clock(), tokens)
         with self._lock:
             self._holds[sid] = Hold(found=found, checked=self.clock(), tokens=tokens)
             self._logins[found.login] = Hold(found=found, checked=self.clock())
@@ -102,7 +104,7 @@ class Holds:
             hold = self._holds.get(sid)
         if self.shared is not None:  # the replicas' common answer, whoever asked last
             loaded = self.shared.load_hold(sid)
-            hold = None if loaded is None else Hold(found=loaded[0], checked=loaded[1])
+            hold = None if loaded is None else Hold(found=loaded[0], checked=loaded[1], tokens=loaded[2])
         if hold is None:
             return None
         if self.clock() - hold.checked >= self.recheck:
@@ -116,7 +118,7 @@ class Holds:
                 self._holds[sid] = hold
                 self._logins[login] = replace(hold, tokens=None)
             if self.shared is not None:
-                self.shared.save_hold(sid, hold.found, hold.checked)
+                self.shared.save_hold(sid, hold.found, hold.checked, hold.tokens)
         person = directory_person(policy, hold.found.login, hold.found.groups)
         if person is None:
             with self._lock:

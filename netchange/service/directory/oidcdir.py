@@ -8,9 +8,12 @@ token is then checked before anything is believed: its signature against the pro
 its issuer, its audience (this client), its nonce (this sign-in), its expiry and ``at_hash``
 (``authlib.oidc.core.CodeIDToken``). The login is one claim (``login_claim``), the groups another.
 
-The access and refresh tokens stay in this process, with the session: the re-check asks the
-provider's userinfo endpoint with them (refreshing once when the access token is refused), so a
-person the provider no longer vouches for loses the session at the next check.
+The access and refresh tokens stay with the session: the re-check asks the provider's userinfo
+endpoint with them (refreshing once when the access token is refused), so a person the provider no
+longer vouches for loses the session at the next check. They are in this process's memory, and with
+the team's database also in the session's row, encrypted (``netchange.service.shared.TokenSeal``).
+A started sign-in (:class:`Pending`) stays in this process: the provider's redirect must come back
+to the replica that started it.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class Pending:
 
 @dataclass(frozen=True)
 class Tokens:
-    """What the provider gave this session (kept in memory, never shown, never logged)."""
+    """What the provider gave this session (never shown, never logged; in the database only sealed)."""
 
     access_token: str
     refresh_token: str | None
