@@ -75,13 +75,9 @@ def register_every_secret(cfg: Settings) -> None:
 
 
 def _source_tokens(config: Path) -> Iterator[str]:
-    """The NetBox/Nautobot API tokens an inventory of ``config`` would use (YAML parsed only when
-    the file names a token option)."""
-    import os
-
-    for variable in SOURCE_TOKENS.values():
-        if os.environ.get(variable):
-            yield os.environ[variable]
+    """The NetBox/Nautobot API tokens ``config`` names (YAML parsed only when the file names a token
+    option). The plugins' environment variables (:data:`SOURCE_TOKENS`' values) are read by the
+    settings, with the other secrets of the environment (``Settings.secret_values``)."""
     try:
         text = config.read_bytes()
     except OSError:

@@ -98,7 +98,9 @@ def _found_policy(home: Path, *, lab: bool) -> Path | None:
     return LAB_POLICY if lab and LAB_POLICY.is_file() else None
 
 
-_SECRET_ENV = ("NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_JOURNAL_KEY")
+_SECRET_ENV = ("NETCHANGE_PASSWORD", "NETCHANGE_ENABLE_SECRET", "NETCHANGE_JOURNAL_KEY",
+               # the source-of-truth plugins' API tokens when nornir.yaml names none (netchange.config._known)
+               "NAUTOBOT_TOKEN", "NB_TOKEN")
 # ... and any other NETCHANGE_* variable named like a secret (a future token, a TSIG key).
 _SECRET_ENV_NAME = re.compile(r"^NETCHANGE_\w*(PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)$")
 
