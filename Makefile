@@ -61,7 +61,7 @@ demo: $(STAMP) lab-deps
 	$(BIN)/python -m netchange.demo
 
 test: $(STAMP) lab-deps nautobot-venv
-	NETCHANGE_REQUIRE_BROWSER=1 $(BIN)/pytest -q
+	NETCHANGE_REQUIRE_BROWSER=1 $(BIN)/pytest -q --durations=30
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q -m 'not lab'
