@@ -50,10 +50,19 @@ def directory_home(tmp: Path, identity: dict[str, Any]) -> tuple[Path, dict[str,
     return home, env
 
 
-def make_home(tmp: Path) -> tuple[Path, Policy, dict[str, str]]:
-    """A home and a policy where each client operations manager approves for one site."""
+_DATABASES: dict[Path, str] = {}
+"""Each home kept in PostgreSQL (``make_home(database=...)``): its URL, for :func:`journal_of`."""
+
+
+def make_home(tmp: Path, database: str | None = None) -> tuple[Path, Policy, dict[str, str]]:
+    """A home and a policy where each client operations manager approves for one site.
+
+    ``database``: the team's PostgreSQL database (``NETCHANGE_DATABASE_URL``) for its journal,
+    sessions and sign-in throttle (issue 24 item 1: the same tests on both storages); ``None``: SQLite."""
     home = tmp / "home"
     home.mkdir(mode=0o700)
+    if database is not None:
+        _DATABASES[home] = database
     shutil.copy(REPO / "policy.yaml", tmp / "policy.yaml")  # amoreau approves for doif, bleroy for doso
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("NETCHANGE_")},
@@ -61,14 +70,21 @@ def make_home(tmp: Path) -> tuple[Path, Policy, dict[str, str]]:
         "NETCHANGE_POLICY": str(tmp / "policy.yaml"),
         "NETCHANGE_LOCK_DIR": str(tmp / "locks"),
         "NETCHANGE_NOW": NOW,
+        **({"NETCHANGE_DATABASE_URL": database} if database is not None else {}),
     }
     return home, load_policy(tmp / "policy.yaml"), env
 
 
+def database_of(home: Path) -> str | None:
+    """The PostgreSQL database ``home`` keeps its journal in (``None``: its SQLite file)."""
+    return _DATABASES.get(home)
+
+
 @contextmanager
 def journal_of(home: Path) -> Iterator[Journal]:
-    """The home's journal, keyed as the CLI keys it (key file beside the secrets file)."""
-    configure(JournalSetup(key_file=home / KEY_FILE_NAME))
+    """The home's journal, keyed as the CLI keys it (key file beside the secrets file), on the
+    home's storage (its PostgreSQL database when it has one)."""
+    configure(JournalSetup(key_file=home / KEY_FILE_NAME, database_url=database_of(home)))
     try:
         with Journal(home / "journal.sqlite") as journal:
             yield journal

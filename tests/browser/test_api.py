@@ -32,9 +32,9 @@ def medium(change_id: str, *, site: str = "doif", salt: str = "", digest: str) -
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def api(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("api")
-    home, policy, env = make_home(tmp)
+    home, policy, env = make_home(tmp, database)
     plans = {
         "a": store(home, policy, medium("CHG-2026-0401", digest=policy.digest)),
         "b": store(home, policy, medium("CHG-2026-0402", digest=policy.digest)),

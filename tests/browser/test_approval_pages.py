@@ -77,9 +77,9 @@ def medium(change_id: str, *, requester: str = "crenard", site: str = "doif", sa
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("service")
-    home, policy, env = make_home(tmp)
+    home, policy, env = make_home(tmp, database)
     plans = {
         "ok": store(home, policy, medium("CHG-2026-0301", digest=policy.digest)),
         "doso": store(home, policy, medium("CHG-2026-0302", site="doso", digest=policy.digest)),

@@ -1,6 +1,7 @@
 """Reports, the printable sheet and accounts in Chromium (issue 23 items 7 and 8).
 
-- The reports page shows the quarter and the ISO week from SQLite's counts; its CSV and PDF exports
+- The reports page shows the quarter and the ISO week from the journal's counts (SQLite and
+  PostgreSQL: the same tests on each, ``database`` in this directory's conftest); its CSV and PDF exports
   are downloaded from the page and read back (``csv``; the PDF with poppler's ``pdftotext``, and
   drawn with ``pdftoppm`` for a look).
 - The printable tracking sheet is styled under the service's CSP (``style-src 'self'``): no
@@ -36,7 +37,16 @@ from netchange.plan import store as planstore
 from netchange.policy import pin as policypin
 from netchange.report import quarter_stats, week_stats
 from netchange.vocabulary import Category
-from tests.browser.support import CHROMIUM, NOW, PASSWORD, in_chromium, make_home, netchange, set_passwords
+from tests.browser.support import (
+    CHROMIUM,
+    NOW,
+    PASSWORD,
+    database_of,
+    in_chromium,
+    make_home,
+    netchange,
+    set_passwords,
+)
 
 if not CHROMIUM.exists() and not os.environ.get("NETCHANGE_REQUIRE_BROWSER"):
     pytest.skip("Debian's chromium is not installed (make lab-deps installs it)", allow_module_level=True)
@@ -61,8 +71,8 @@ CHANGES = (
 
 @contextmanager
 def journal_at(home: Path, when: list[dt.datetime]) -> Iterator[Journal]:
-    """The home's journal, keyed as the CLI keys it, its clock at ``when[0]``."""
-    configure(JournalSetup(key_file=home / KEY_FILE_NAME))
+    """The home's journal, keyed as the CLI keys it, on the home's storage, its clock at ``when[0]``."""
+    configure(JournalSetup(key_file=home / KEY_FILE_NAME, database_url=database_of(home)))
     try:
         with Journal(home / "journal.sqlite", clock=lambda: when[0]) as journal:
             yield journal
@@ -97,9 +107,9 @@ def fill(home: Path, policy: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("reports")
-    home, policy, env = make_home(tmp)
+    home, policy, env = make_home(tmp, database)
     fill(home, policy)
     set_passwords(env, "amoreau", "bleroy")
     with in_chromium(env, tmp) as (base, browser, shots):

@@ -28,9 +28,9 @@ ALICE = "alice.moreau@aquilon.test"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("throttle")
-    home, _policy, env = make_home(tmp)
+    home, _policy, env = make_home(tmp, database)
     smtp = SmtpServer().start()
     (home / "settings.yaml").write_text(yaml.safe_dump({"mail": {"interval": 0.5}}))
     env = {**env, "NETCHANGE_SMTP_HOST": "127.0.0.1", "NETCHANGE_SMTP_PORT": str(smtp.port),

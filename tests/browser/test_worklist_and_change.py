@@ -48,9 +48,9 @@ def plan_of(change_id: str, *, sites: tuple[str, ...] = ("doif",), hosts: int = 
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("worklist")
-    home, policy, env = make_home(tmp)
+    home, policy, env = make_home(tmp, database)
     d = policy.digest
     # A working set: both sites, the three categories, 1 to 4 hosts, some with a planned start.
     for n in range(1, 41):
