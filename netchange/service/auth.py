@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from netchange.service.directory.oidcdir import Tokens
 
 OIDC_COOKIE = "netchange_oidc"
-"""Binds a started OIDC sign-in (its ``state``) to this browser. SameSite=Lax: the provider's
-redirect back is a cross-site navigation, which a Strict cookie would not follow."""
+"""A started OIDC sign-in (state, nonce, PKCE verifier, start), sealed (``oidcdir.PendingSeal``):
+binds it to this browser and lets any replica finish it. SameSite=Lax: the provider's redirect back
+is a cross-site navigation, which a Strict cookie would not follow."""
 
 
 class NotSignedIn(Exception):
@@ -200,13 +201,13 @@ def oidc_start(request: Request) -> Response:
     if service.holds is None or service.holds.oidc is None:
         return signin_form(request, error="This service does not sign in through an OIDC provider.", status_code=404)
     try:
-        url, pending = service.holds.oidc.start()
+        url, _pending, sealed = service.holds.oidc.start()
     except DirectoryUnavailable as exc:
         journal_failure(service, "", client_address(request), str(exc))
         return signin_form(request, error="The identity provider cannot be reached: try again later.",
                            status_code=503)
     response = RedirectResponse(url, status_code=303)
-    response.set_cookie(OIDC_COOKIE, pending.state, max_age=600, httponly=True, samesite="lax",
+    response.set_cookie(OIDC_COOKIE, sealed, max_age=600, httponly=True, samesite="lax",
                         secure=service.secure_cookies, path="/signin/oidc")
     return response
 

@@ -48,6 +48,7 @@ class Service:
         identity = self.settings.identity
         url = self.settings.database_url
         shared = None
+        key = load_key(self.settings.home)
         if url:
             # Replicas share sign-in state through the team's database (``shared``): sessions (with
             # the directory's hold; an OIDC hold's tokens encrypted under the session key), and the
@@ -56,17 +57,17 @@ class Service:
 
             db = Database(url)
             self.throttle = PgThrottle(db)
-            shared = PgSessionStore(db, key=load_key(self.settings.home))
-        self.sessions = Sessions(load_key(self.settings.home), store=shared)
+            shared = PgSessionStore(db, key=key)
+        self.sessions = Sessions(key, store=shared)
         if identity.provider != "local":
             # Here: python-ldap and authlib (the ``directory`` extra) load only when configured.
             from netchange.service.directory.holds import Holds
 
             if shared is not None:
                 # The epoch's clock: every replica compares the hold's time alike.
-                self.holds = Holds(identity, clock=time.time, shared=shared)
+                self.holds = Holds(identity, clock=time.time, shared=shared, key=key)
             else:
-                self.holds = Holds(identity)
+                self.holds = Holds(identity, key=key)
         # Autoescape every template: device text, comments and names are never markup.
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES),

@@ -7,6 +7,11 @@ with a clock the test moves; OIDC's re-check against the run's provider (``tests
 
 from __future__ import annotations
 
+import base64
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +24,8 @@ from netchange.policy import Policy, directory_person, load_policy, seen_by_dire
 from netchange.service.directory import DirectoryUnavailable, Found
 from netchange.service.directory.holds import Holds
 from netchange.service.directory.ldapdir import LdapDirectory
-from netchange.service.directory.oidcdir import OidcProvider, SignInRefused
+from netchange.service.directory.oidcdir import PENDING_SECONDS, OidcProvider, PendingSeal, SignInRefused
+from netchange.service.shared import TokenSeal, token_hash
 from tests import ldapserver as directory
 from tests.directorypolicy import mapped_policy
 from tests.ldapserver import LdapServer
@@ -261,8 +267,12 @@ def test_an_unreachable_directory_ends_sessions_due_a_check(slapd: LdapServer, p
 # --- OIDC against the run's provider ---------------------------------------------------------------
 
 
+KEY = b"k" * 32
+"""The service's session key in these tests (what seals the ``netchange_oidc`` cookie)."""
+
+
 def oidc_provider_for(server: OidcServer, callback: str = "http://127.0.0.1:9/signin/oidc/callback",
-                      **changes: object) -> OidcProvider:
+                      clock: Callable[[], float] = time.time, **changes: object) -> OidcProvider:
     client_id, secret = server.register(callback)
     values: dict[str, object] = {
         "issuer": server.issuer, "client_id": client_id, "client_secret": secret, "redirect_url": callback,
@@ -270,7 +280,7 @@ def oidc_provider_for(server: OidcServer, callback: str = "http://127.0.0.1:9/si
         "ca_file": None, "timeout": 10.0,
     }
     values.update(changes)
-    return OidcProvider(OidcSettings(**values))  # type: ignore[arg-type]
+    return OidcProvider(OidcSettings(**values), key=KEY, clock=clock)  # type: ignore[arg-type]
 
 
 def consent(url: str, sub: str) -> dict[str, str]:
@@ -282,36 +292,73 @@ def consent(url: str, sub: str) -> dict[str, str]:
 
 def test_oidc_code_flow_with_pkce_checks_the_id_token(oidc_provider: OidcServer) -> None:
     provider = oidc_provider_for(oidc_provider)
-    url, pending = provider.start()
+    url, pending, cookie = provider.start()
     query = parse_qs(urlsplit(url).query)
     assert query["code_challenge_method"] == ["S256"] and query["nonce"] == [pending.nonce]
+    assert query["state"] == [pending.state]
+    for secret in (pending.state, pending.nonce, pending.verifier):
+        assert secret not in cookie  # the cookie is sealed, not merely encoded
     answer = consent(url, "bleroy")
-    found, tokens = provider.finish(pending.state, answer["state"], answer["code"])
+    found, tokens = provider.finish(cookie, answer["state"], answer["code"])
     assert found == Found("bleroy", ("ops-doso", "requesters"))
     assert tokens.access_token
 
 
-def test_oidc_refuses_a_wrong_verifier_a_foreign_state_and_a_replayed_code(oidc_provider: OidcServer) -> None:
+def test_oidc_refuses_a_foreign_state_a_tampered_cookie_and_a_replayed_code(oidc_provider: OidcServer) -> None:
     provider = oidc_provider_for(oidc_provider)
-    url, pending = provider.start()
+    url, pending, cookie = provider.start()
+    other_url, _other, other_cookie = provider.start()
     answer = consent(url, "dnguyen")
     with pytest.raises(SignInRefused, match="did not start"):
-        provider.finish("another browser's state", answer["state"], answer["code"])
+        provider.finish(other_cookie, answer["state"], answer["code"])  # another browser's sign-in
+    with pytest.raises(SignInRefused, match="did not start"):
+        provider.finish("", answer["state"], answer["code"])  # no cookie
+    raw = bytearray(base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4)))
+    raw[20] ^= 1
+    tampered = base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+    with pytest.raises(SignInRefused, match="altered"):
+        provider.finish(tampered, answer["state"], answer["code"])
+    # Under another session key (another service) the same cookie does not open either.
+    with pytest.raises(SignInRefused, match="altered"):
+        OidcProvider(provider.settings, key=b"o" * 32).finish(cookie, answer["state"], answer["code"])
+    # What seals a session row's OIDC tokens cannot be presented as a started sign-in.
+    row_value = TokenSeal(KEY).seal(json.dumps(asdict(pending)).encode(), token_hash("a session"))
+    as_cookie = base64.urlsafe_b64encode(base64.b64decode(row_value)).decode().rstrip("=")
+    with pytest.raises(SignInRefused, match="altered"):
+        provider.finish(as_cookie, answer["state"], answer["code"])
+    found, _tokens = provider.finish(cookie, answer["state"], answer["code"])
+    assert found.login == "dnguyen"
+    with pytest.raises(SignInRefused, match="invalid_grant"):  # the code is single use (the provider's)
+        provider.finish(cookie, answer["state"], answer["code"])
     # The verifier is checked by the provider (PKCE): a code without the right one yields nothing.
-    provider._pending[pending.state] = type(pending)(pending.state, pending.nonce, "x" * 64, pending.started)
+    other_answer = consent(other_url, "dnguyen")
+    other = PendingSeal(KEY).open(other_cookie)
+    assert other is not None
+    wrong_verifier = PendingSeal(KEY).seal(replace(other, verifier="x" * 64))
     with pytest.raises(SignInRefused, match="invalid_grant"):
-        provider.finish(pending.state, answer["state"], answer["code"])
-    with pytest.raises(SignInRefused, match="already used"):
-        provider.finish(pending.state, answer["state"], answer["code"])
+        provider.finish(wrong_verifier, other_answer["state"], other_answer["code"])
+
+
+def test_oidc_refuses_a_sign_in_started_too_long_ago(oidc_provider: OidcServer) -> None:
+    clock = Clock()
+    provider = oidc_provider_for(oidc_provider, clock=clock)
+    url, _pending, cookie = provider.start()
+    answer = consent(url, "dnguyen")
+    clock.now += PENDING_SECONDS + 1
+    with pytest.raises(SignInRefused, match="too long"):
+        provider.finish(cookie, answer["state"], answer["code"])
+    clock.now -= 2
+    found, _tokens = provider.finish(cookie, answer["state"], answer["code"])  # within the bound: signed in
+    assert found.login == "dnguyen"
 
 
 def test_oidc_refuses_an_id_token_for_another_issuer(oidc_provider: OidcServer) -> None:
     provider = oidc_provider_for(oidc_provider)
-    url, pending = provider.start()
+    url, _pending, cookie = provider.start()
     answer = consent(url, "dnguyen")
     provider.settings = OidcSettings(**{**provider.settings.__dict__, "issuer": "http://127.0.0.1:1"})
     with pytest.raises(SignInRefused, match="ID token does not hold"):
-        provider.finish(pending.state, answer["state"], answer["code"])
+        provider.finish(cookie, answer["state"], answer["code"])
 
 
 def test_an_oidc_session_ends_within_the_bound_once_the_provider_drops_the_person(
@@ -321,9 +368,9 @@ def test_an_oidc_session_ends_within_the_bound_once_the_provider_drops_the_perso
     provider = oidc_provider_for(oidc_provider)
     holds = Holds(IdentitySettings(provider="oidc", recheck_minutes=5, oidc=provider.settings), clock=clock)
     assert holds.oidc is not None
-    url, pending = holds.oidc.start()
+    url, _pending, cookie = holds.oidc.start()
     answer = consent(url, "efaure")
-    found, tokens = holds.oidc.finish(pending.state, answer["state"], answer["code"])
+    found, tokens = holds.oidc.finish(cookie, answer["state"], answer["code"])
     holds.opened("sid-o", found, tokens)
     assert holds.person("sid-o", policy) is not None
     assert holds.token_person("efaure", policy) is not None  # her API tokens, with the groups seen

@@ -335,3 +335,46 @@ def test_an_oidc_session_shared_by_both_replicas_with_its_tokens_sealed(tmp_path
         time.sleep(0.05 * 60 + 0.5)
         assert rr.to(1, "GET", "/queue").headers.get("location") == "/signin"  # B asked the provider: gone
         assert rr.to(0, "GET", "/queue").headers.get("location") == "/signin"  # and A knows it
+
+
+def test_an_oidc_sign_in_started_on_one_replica_is_finished_by_the_other(tmp_path: Path, postgres: PgServer,
+                                                                       oidc_provider: OidcServer) -> None:
+    """The started sign-in (state, nonce, PKCE verifier) travels sealed in the browser's cookie, not in
+    A's memory: sent to the provider by A, the provider's answer delivered to B signs her in; the
+    cookie is HttpOnly, Lax, for the sign-in path only, sealed (none of its secrets readable), and
+    gone once used."""
+    from tests.browser.support import directory_home
+    from tests.unit.test_directory_signin import consent
+
+    client_id, secret = oidc_provider.register("http://127.0.0.1:9/signin/oidc/callback")
+    _home, env = directory_home(tmp_path, {
+        "provider": "oidc",
+        "oidc": {"issuer": oidc_provider.issuer, "client_id": client_id,
+                 "redirect_url": "http://127.0.0.1:9/signin/oidc/callback"},
+    })
+    url = journal_database(postgres)
+    env.update(NETCHANGE_OIDC_CLIENT_SECRET=secret, NETCHANGE_DATABASE_URL=url, NETCHANGE_JOURNAL_KEY=KEY)
+    env.pop("NETCHANGE_NOW", None)
+    with serving(env) as a, serving(env) as b:
+        rr = RoundRobin([a, b])
+        to_provider = rr.to(0, "GET", "/signin/oidc")
+        assert to_provider.status_code == 303, to_provider.text[:300]
+        set_cookie = to_provider.headers["set-cookie"]
+        assert set_cookie.startswith("netchange_oidc=")
+        attributes = {part.strip().lower() for part in set_cookie.split(";")[1:]}
+        assert {"httponly", "samesite=lax", "path=/signin/oidc"} <= attributes
+        location = to_provider.headers["location"]
+        answer = consent(location, "efaure")
+        sealed = rr.cookies["netchange_oidc"]
+        assert answer["state"] not in sealed  # the state (and nonce, verifier) are sealed, not encoded
+        back = rr.to(1, "GET", "/signin/oidc/callback", params=answer)  # the provider's redirect reaches B
+        assert back.status_code == 200, back.text[:300]
+        assert "netchange_oidc=" in back.headers["set-cookie"] and "Max-Age=0" in back.headers["set-cookie"]
+        assert "netchange_oidc" not in rr.cookies
+        for which in (0, 1):
+            page = rr.to(which, "GET", "/queue")
+            assert page.status_code == 200, page.text[:300]
+            assert "Elise Faure" in page.text
+        # The same answer again (the cookie kept by a copy of the browser): the provider's code is spent.
+        replay = httpx.get(f"{a}/signin/oidc/callback", params=answer, cookies={"netchange_oidc": sealed})
+        assert replay.status_code == 401, replay.text[:300]

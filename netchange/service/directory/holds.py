@@ -56,7 +56,9 @@ class HoldStore(Protocol):
 
 class Holds:
     def __init__(self, settings: IdentitySettings, *, clock: Callable[[], float] = time.monotonic,
-                 shared: HoldStore | None = None) -> None:
+                 shared: HoldStore | None = None, key: bytes | None = None) -> None:
+        """``key``: the service's session key, which seals a started OIDC sign-in in the browser's
+        cookie (``OidcProvider``), so that any replica finishes it."""
         self.settings = settings
         self.shared = shared
         self.recheck = settings.recheck_minutes * 60.0
@@ -71,7 +73,7 @@ class Holds:
         if settings.oidc is not None:
             from netchange.service.directory.oidcdir import OidcProvider
 
-            self.oidc = OidcProvider(settings.oidc, clock=clock)
+            self.oidc = OidcProvider(settings.oidc, key=key)  # its clock: the epoch's, alike on every replica
         self._holds: dict[str, Hold] = {}
         self._logins: dict[str, Hold] = {}
         self._lock = threading.Lock()

@@ -1,25 +1,33 @@
 """Sign-in through an OpenID Connect provider: authorization code with PKCE (authlib).
 
 The flow (OIDC Core 3.1, RFC 7636): the service sends the browser to the provider's
-authorization endpoint with a random ``state`` (bound to this browser by a cookie), a ``nonce``
-and the S256 challenge of a random verifier kept here, server side; the provider sends the browser
-back with a code, which the service exchanges (client secret and verifier) for tokens. The ID
-token is then checked before anything is believed: its signature against the provider's JWKS,
-its issuer, its audience (this client), its nonce (this sign-in), its expiry and ``at_hash``
-(``authlib.oidc.core.CodeIDToken``). The login is one claim (``login_claim``), the groups another.
+authorization endpoint with a random ``state``, a ``nonce`` and the S256 challenge of a random
+verifier; the provider sends the browser back with the ``state`` and a code, which the service
+exchanges (client secret and verifier) for tokens. The ID token is then checked before anything
+is believed: its signature against the provider's JWKS, its issuer, its audience (this client),
+its nonce (this sign-in), its expiry and ``at_hash`` (``authlib.oidc.core.CodeIDToken``). The
+login is one claim (``login_claim``), the groups another.
 
 The access and refresh tokens stay with the session: the re-check asks the provider's userinfo
 endpoint with them (refreshing once when the access token is refused), so a person the provider no
 longer vouches for loses the session at the next check. They are in this process's memory, and with
 the team's database also in the session's row, encrypted (``netchange.service.shared.TokenSeal``).
-A started sign-in (:class:`Pending`) stays in this process: the provider's redirect must come back
-to the replica that started it.
+A started sign-in (:class:`Pending`: state, nonce, verifier, wall-clock start) travels with the
+browser, not in any process: the service's ``netchange_oidc`` cookie (HttpOnly, path
+``/signin/oidc``) carries it sealed (AES-GCM under a key derived by HKDF-SHA256 from
+``service/session.key``, which every replica has: :class:`PendingSeal`), so the provider's redirect
+may come back to any replica. The browser cannot read or alter it (a changed cookie does not open),
+a sealed session-row value does not open as one (another key, another associated data), and the
+``state`` in the provider's answer must be the sealed one (the answer is for this browser's
+sign-in). Its start is the epoch's clock, checked against :data:`PENDING_SECONDS` by whichever
+replica finishes it (a monotonic clock is per process). The code is single use at the provider.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +47,8 @@ from netchange.service.directory import DirectoryUnavailable, Found
 
 PENDING_SECONDS = 600.0
 """How long a started sign-in waits for the provider's answer."""
-MAX_PENDING = 10_000
+CLOCK_SKEW = 60.0
+"""How far in the future another replica's start may be (clocks kept by NTP)."""
 
 
 class SignInRefused(Exception):
@@ -54,6 +63,45 @@ class Pending:
     started: float
 
 
+class PendingSeal:
+    """AES-GCM over a started sign-in, for the browser's cookie: the key derived (HKDF-SHA256) from
+    the service's session key with its own label, and its own associated data, so nothing sealed
+    for a session row opens here; URL-safe base64 (a cookie value with no quoting)."""
+
+    INFO = b"netchange oidc pending sign-in v1"
+    BOUND_TO = b"netchange_oidc cookie"
+
+    def __init__(self, session_key: bytes) -> None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=self.INFO).derive(session_key)
+
+    def seal(self, pending: Pending) -> str:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        plain = json.dumps({"state": pending.state, "nonce": pending.nonce, "verifier": pending.verifier,
+                            "started": pending.started}).encode()
+        nonce = secrets.token_bytes(12)
+        raw = nonce + AESGCM(self._key).encrypt(nonce, plain, self.BOUND_TO)
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def open(self, cookie: str) -> Pending | None:
+        """The started sign-in; ``None`` when the cookie does not open (another key, altered, none)."""
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        if not cookie or len(cookie) > 2000:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4))
+            data = json.loads(AESGCM(self._key).decrypt(raw[:12], raw[12:], self.BOUND_TO))
+            return Pending(state=str(data["state"]), nonce=str(data["nonce"]), verifier=str(data["verifier"]),
+                           started=float(data["started"]))
+        except (InvalidTag, ValueError, KeyError, TypeError):
+            return None
+
+
 @dataclass(frozen=True)
 class Tokens:
     """What the provider gave this session (never shown, never logged; in the database only sealed)."""
@@ -63,15 +111,17 @@ class Tokens:
 
 
 class OidcProvider:
-    def __init__(self, settings: OidcSettings, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: OidcSettings, *, key: bytes | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``key``: the service's session key (``service/session.key``), which every replica has; without
+        it a key of this process's own (a sign-in is then finished only by the process that started it)."""
         issuer = urlsplit(settings.issuer)
         if issuer.scheme != "https" and issuer.hostname not in {"127.0.0.1", "::1", "localhost"}:
             raise DirectoryUnavailable(f"OIDC issuer {settings.issuer}: must be https (http only on loopback)")
         self.settings = settings
         self._clock = clock
         self._metadata: dict[str, Any] | None = None
-        self._pending: dict[str, Pending] = {}
-        self._lock = threading.Lock()
+        self._seal = PendingSeal(key if key is not None else secrets.token_bytes(32))
 
     # --- discovery ------------------------------------------------------------------------------
 
@@ -109,8 +159,9 @@ class OidcProvider:
 
     # --- the sign-in --------------------------------------------------------------------------
 
-    def start(self) -> tuple[str, Pending]:
-        """The URL to send the browser to, and what the answer will be checked against."""
+    def start(self) -> tuple[str, Pending, str]:
+        """The URL to send the browser to, the started sign-in, and its sealed form for the browser's
+        cookie (what the answer will be checked against, by whichever replica receives it)."""
         meta = self.metadata()
         pending = Pending(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32),
                           verifier=secrets.token_urlsafe(64), started=self._clock())
@@ -119,23 +170,18 @@ class OidcProvider:
                 meta["authorization_endpoint"], state=pending.state, nonce=pending.nonce,
                 code_verifier=pending.verifier,
             )
-        with self._lock:
-            now = self._clock()
-            for key in [k for k, p in self._pending.items() if now - p.started > PENDING_SECONDS]:
-                del self._pending[key]
-            if len(self._pending) >= MAX_PENDING:
-                raise DirectoryUnavailable("too many sign-ins under way; try again in a few minutes")
-            self._pending[pending.state] = pending
-        return str(url), pending
+        return str(url), pending, self._seal.seal(pending)
 
-    def finish(self, browser_state: str, state: str, code: str) -> tuple[Found, Tokens]:
-        """The provider's answer (``state``, ``code``) for the sign-in this browser started."""
-        if not browser_state or not secrets.compare_digest(browser_state.encode(), state.encode()):
+    def finish(self, cookie: str, state: str, code: str) -> tuple[Found, Tokens]:
+        """The provider's answer (``state``, ``code``) for the sign-in sealed in this browser's ``cookie``."""
+        pending = self._seal.open(cookie)
+        if pending is None:
+            raise SignInRefused("the answer is for a sign-in this browser did not start (or its cookie was altered)")
+        if not secrets.compare_digest(pending.state.encode(), state.encode()):
             raise SignInRefused("the answer is for a sign-in this browser did not start")
-        with self._lock:
-            pending = self._pending.pop(state, None)
-        if pending is None or self._clock() - pending.started > PENDING_SECONDS:
-            raise SignInRefused("the sign-in took too long or was already used; start again")
+        age = self._clock() - pending.started
+        if age > PENDING_SECONDS or age < -CLOCK_SKEW:
+            raise SignInRefused("the sign-in took too long; start again")
         if not code or len(code) > 2000:
             raise SignInRefused("the provider sent no code")
         meta = self.metadata()
