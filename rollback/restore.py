@@ -14,10 +14,7 @@ Before either, when the caller says what the change left (``after``: the state r
 change was committed) or what it did (``diff``: the plan's diff), the device is read and
 compared with that: a line someone else added or removed since would be erased (or brought
 back) by the restore. Then nothing is sent: the report is an alarm naming those lines
-(``foreign``), so that a restore never deletes configuration the change did not add. In the
-session that made the change, when the driver checks its writes against its last reading
-(``commit_checks_state``) and that reading is ``after``, the inverse's own re-read is that check
-(one round trip less); the device is read and the lines named only if it finds a difference.
+(``foreign``), so that a restore never deletes configuration the change did not add.
 
 Those comparisons are structural (:func:`config_changes`): a configuration is a tree of lines
 (a line's parent is the nearest less-indented line before it), compared as hier_config compares
@@ -44,7 +41,7 @@ from typing import Any
 
 from netchange.drivers.contract import DriverProtocol, normalize
 from netchange.drivers.diffformat import parse_diff
-from netchange.drivers.errors import ChangedMeanwhile, FailureCause, cause_of
+from netchange.drivers.errors import FailureCause, cause_of
 from netchange.failpoints import fail_point
 
 
@@ -186,14 +183,24 @@ def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool =
     """
     start = time.monotonic()
     report = RestoreReport(verified=False)
-    # In the session that made the change, the state it left was just read (the post-checks'
-    # read-back): where the driver's write is checked against that reading (its re-read, just
-    # before the inverse is sent), the read before the restore would only repeat it. A difference
-    # found by that re-read (ChangedMeanwhile, nothing sent) is then read and named as below.
-    known = inverse_first and after is not None and _state_left_known(driver, after, snapshot)
     if after is not None or diff is not None:
-        fail_point("restore.read", host=host)  # about to read the device before restoring it
-        if not known and _checked_before(driver, snapshot, after, diff, report):
+        try:
+            fail_point("restore.read", host=host)  # about to read the device before restoring it
+            current = driver.get_config(retrieve="running")["running"]
+        except Exception as exc:
+            report.fail_on(exc, "read before restore")
+            report.seconds = time.monotonic() - start
+            return report
+        if same_state(driver, current, snapshot):
+            report.verified, report.strategies = True, ["none"]
+            report.seconds = time.monotonic() - start
+            return report
+        report.foreign = foreign_lines(driver, current, snapshot, after=after, diff=diff or "")
+        if report.foreign:
+            report.who = who_changed(driver, report.foreign)
+            named = f" ({'; '.join(report.who)})" if report.who else ""
+            report.fail(FailureCause.CHANGED_BY_OTHERS,
+                        f"not restored (a restore would undo it){named}: {brief_lines(report.foreign)}")
             report.seconds = time.monotonic() - start
             return report
     attempts = (["inverse"] if inverse_first else []) + ["snapshot"]
@@ -202,17 +209,7 @@ def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool =
         try:
             fail_point("restore.write", host=host)  # about to write (the inverse, else the snapshot)
             if strategy == "inverse":
-                try:
-                    driver.rollback()
-                except ChangedMeanwhile:
-                    if not known:
-                        raise
-                    known = False
-                    if _checked_before(driver, snapshot, after, diff, report):
-                        report.strategies = [] if report.foreign else report.strategies
-                        report.seconds = time.monotonic() - start
-                        return report
-                    driver.rollback()  # not someone else's after all: the inverse, checked again
+                driver.rollback()
             else:
                 driver.load_replace_candidate(config=snapshot)
                 driver.commit_config()
@@ -225,38 +222,6 @@ def restore_host(driver: DriverProtocol, snapshot: str, *, inverse_first: bool =
             report.fail_on(exc, strategy)
     report.seconds = time.monotonic() - start
     return report
-
-
-def _state_left_known(driver: Any, after: str, snapshot: str) -> bool:
-    """Whether the session's state checked is the state the change left and its next write is
-    checked against it (``commit_checks_state``; the inverse re-reads before it sends)."""
-    if not getattr(driver, "commit_checks_state", False) or same_state(driver, after, snapshot):
-        return False
-    method = getattr(driver, "checked_state", None)
-    state = method() if callable(method) else None
-    return isinstance(state, str) and same_state(driver, state, after)
-
-
-def _checked_before(driver: DriverProtocol, snapshot: str, after: str | None, diff: str | None,
-                    report: RestoreReport) -> bool:
-    """Read the device before restoring it: ``True`` when the report is final (the read failed,
-    the device is already the snapshot, or someone else's lines are there: nothing is sent)."""
-    try:
-        current = driver.get_config(retrieve="running")["running"]
-    except Exception as exc:
-        report.fail_on(exc, "read before restore")
-        return True
-    if same_state(driver, current, snapshot):
-        report.verified, report.strategies = True, ["none"]
-        return True
-    report.foreign = foreign_lines(driver, current, snapshot, after=after, diff=diff or "")
-    if report.foreign:
-        report.who = who_changed(driver, report.foreign)
-        named = f" ({'; '.join(report.who)})" if report.who else ""
-        report.fail(FailureCause.CHANGED_BY_OTHERS,
-                    f"not restored (a restore would undo it){named}: {brief_lines(report.foreign)}")
-        return True
-    return False
 
 
 # -- who changed it --------------------------------------------------------------------------------
