@@ -13,7 +13,6 @@ ciscoconfparse ASA 9.0(3) sample) with its ``hostname`` set to the lab's name.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from typing import Any
 from netchange.lab import keys
 from netchange.lab.asa_seed import CISCOCONFPARSE_SAMPLE_01
 from netchange.lab.component import LabContext, LabHost
-from netchange.lab.switches import _wait_ready, port_open
+from netchange.lab.switches import _wait_ready, fake_switches_missing, port_open
 
 PID_KEY = "asa"
 FIREWALLS = (("asa-doif", "doif"),)
@@ -42,11 +41,7 @@ class AsaFirewalls:
     platforms: tuple[str, ...] = ("asa_cli",)
 
     def available(self) -> str | None:
-        for module in ("fake_switches", "twisted.conch"):
-            if importlib.util.find_spec(module) is None:
-                return (f"python module {module!r} missing: pip install 'Twisted[conch]' "
-                        "&& pip install --no-deps fake-switches==1.5.0")
-        return None
+        return fake_switches_missing()
 
     def up(self, ctx: LabContext) -> list[LabHost]:
         workdir = ctx.root / "asa"

@@ -29,16 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from fake_switches.switch_core import SwitchCore
-from fake_switches.transports.ssh_service import SSHDemoRealm
-from twisted.conch.ssh import factory as ssh_factories
-from twisted.conch.ssh import keys as ssh_keys
-from twisted.cred import checkers, portal
 from twisted.internet import reactor as _reactor
 
 from netchange.lab.asa_config import INVALID, AsaConfig, Node, Refused
+from netchange.lab.fakeswitch_launcher import ssh_factory
 
 reactor: Any = _reactor
-SSHKey: Any = ssh_keys.Key
 log = logging.getLogger("netchange.lab.asa_launcher")
 
 CONFIGURE = ("configure terminal", "config terminal", "conf terminal", "conf t", "config t", "configure t",
@@ -211,17 +207,6 @@ class AsaDevice(SwitchCore):  # type: ignore[misc]
         return None
 
 
-def _ssh_factory(device: AsaDevice, username: str, password: str, host_key: Path) -> Any:
-    ssh_factory: Any = ssh_factories.SSHFactory()
-    ssh_factory.portal = portal.Portal(SSHDemoRealm(device))
-    ssh_factory.portal.registerChecker(
-        checkers.InMemoryUsernamePasswordDatabaseDontUse(**{username: password.encode()}))
-    private = SSHKey.fromFile(str(host_key))
-    ssh_factory.privateKeys = {private.sshType(): private}
-    ssh_factory.publicKeys = {private.sshType(): private.public()}
-    return ssh_factory
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", type=Path)
@@ -237,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         config.load(fw["seed"])
         device = AsaDevice(fw["name"], config, fw["username"], fw["enable_secret"])
         listening = reactor.listenTCP(
-            fw.get("port", 0), _ssh_factory(device, fw["username"], fw["password"], Path(fw["host_key"])),
+            fw.get("port", 0), ssh_factory(device, fw["username"], fw["password"], Path(fw["host_key"])),
             interface=listen_host)
         ports[fw["name"]] = int(listening.getHost().port)
         log.info("%s listening on %s:%d", fw["name"], listen_host, ports[fw["name"]])

@@ -226,7 +226,9 @@ class _NoPiping:
         return None
 
 
-def _ssh_factory(core: Any, username: str, password: str, host_key: Path) -> Any:
+def ssh_factory(core: Any, username: str, password: str, host_key: Path) -> Any:
+    """fake-switches' SSH server for ``core`` (a switch core, or the ASA stand-in's device): one
+    login, the lab's host key."""
     ssh_factory: Any = ssh_factories.SSHFactory()
     ssh_factory.portal = portal.Portal(SSHDemoRealm(core))
     ssh_factory.portal.registerChecker(
@@ -257,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         _seed(core, sw.get("seed", []))
         listening = reactor.listenTCP(
             sw.get("port", 0),
-            _ssh_factory(core, sw["username"], sw["password"], Path(sw["host_key"])),
+            ssh_factory(core, sw["username"], sw["password"], Path(sw["host_key"])),
             interface=listen_host,
         )
         ports[sw["name"]] = int(listening.getHost().port)

@@ -22,6 +22,15 @@ from typing import Any
 from netchange.lab import keys
 from netchange.lab.component import LabContext, LabHost
 
+
+def fake_switches_missing() -> str | None:
+    """Why the stand-ins built on fake-switches (the IOS switches, the ASA) cannot start, or None."""
+    for module in ("fake_switches", "twisted.conch"):
+        if importlib.util.find_spec(module) is None:
+            return (f"python module {module!r} missing: pip install 'Twisted[conch]' "
+                    "&& pip install --no-deps fake-switches==1.5.0")
+    return None
+
 SITES = ("doif", "doso")
 PID_KEY = "switches"
 READY_TIMEOUT = 60.0
@@ -100,11 +109,7 @@ class Switches:
         self.cores_per_site = cores_per_site
 
     def available(self) -> str | None:
-        for module in ("fake_switches", "twisted.conch"):
-            if importlib.util.find_spec(module) is None:
-                return (f"python module {module!r} missing: pip install 'Twisted[conch]' "
-                        "&& pip install --no-deps fake-switches==1.5.0")
-        return None
+        return fake_switches_missing()
 
     def up(self, ctx: LabContext) -> list[LabHost]:
         workdir = ctx.root / "switches"

@@ -32,6 +32,8 @@ from typing import Any
 
 import pytest
 
+from netchange.service.launch import stop
+
 SUFFIX = "dc=netchange,dc=test"
 ADMIN_DN = f"cn=admin,{SUFFIX}"
 ADMIN_PASSWORD = "admin-of-the-test-directory"
@@ -281,9 +283,4 @@ def slapd() -> Iterator[LdapServer]:
         try:
             yield server
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)

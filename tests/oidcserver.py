@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from netchange.service.launch import stop
+
 REPO = Path(__file__).resolve().parent.parent
 GROUPS_OF = {
     "amoreau": ["ops-doif", "requesters"],
@@ -107,12 +109,7 @@ def oidc_provider() -> Iterator[OidcServer]:
                 server.set_person(login)
             yield server
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 def _serve(port: int) -> None:  # pragma: no cover - runs in the provider's own process

@@ -25,6 +25,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop(proc: subprocess.Popen[str] | subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """Stop a server this process started, by its PID: SIGTERM, then SIGKILL after ``grace`` s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def serving(env: dict[str, str], *, start_timeout: float = 60.0, port: int | None = None,
             args: Sequence[str] = ()) -> Iterator[str]:
@@ -54,9 +64,4 @@ def serving(env: dict[str, str], *, start_timeout: float = 60.0, port: int | Non
                     time.sleep(0.1)
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
