@@ -65,9 +65,9 @@ def plan_of(n: int, digest: str) -> tuple[Plan, dt.datetime | None]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("calendar")
-    home, _policy, env = make_home(tmp)
+    home, _policy, env = make_home(tmp, database)
     policy_file = tmp / "policy.yaml"
     # A second freeze, inside the default three weeks, besides the shipped year-end one.
     policy_file.write_text(policy_file.read_text().replace(

@@ -23,9 +23,9 @@ CHANGE = "CHG-2026-0960"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("nochange")
-    home, policy, env = make_home(tmp)
+    home, policy, env = make_home(tmp, database)
     plan = store(home, policy, make_plan(CHANGE, category=None, diff="", policy_digest=policy.digest,
                                          hosts=(("sw-doif-1", "doif"), ("sw-doif-2", "doif"))))
     assert plan.no_change
