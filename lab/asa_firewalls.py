@@ -13,15 +13,11 @@ ciscoconfparse ASA 9.0(3) sample) with its ``hostname`` set to the lab's name.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Any
 
-from netchange.lab import keys
 from netchange.lab.asa_seed import CISCOCONFPARSE_SAMPLE_01
 from netchange.lab.component import LabContext, LabHost
-from netchange.lab.switches import _wait_ready, fake_switches_missing, port_open
+from netchange.lab.switches import fake_switches_missing, launch, launcher_status, ssh_login
 
 PID_KEY = "asa"
 FIREWALLS = (("asa-doif", "doif"),)
@@ -49,30 +45,10 @@ class AsaFirewalls:
         public: dict[str, str] = {}
         entries: list[dict[str, Any]] = []
         for name, _site in FIREWALLS:
-            host_key = workdir / f"{name}.host_key"
-            public[name] = keys.ed25519_keypair(host_key, f"{name}@lab")
-            secret = {"username": "netops", "password": keys.password(), "enable_secret": keys.password()}
-            ctx.secrets[name] = {"username": secret["username"], "password": secret["password"],
-                                 "optional_args": {"secret": secret["enable_secret"]}}
-            entries.append({"name": name, "host_key": str(host_key), "seed": seed_config(name), **secret})
-
-        ready = workdir / "ready.json"
-        ready.unlink(missing_ok=True)
-        spec_file = workdir / "spec.json"
-        keys.write_private(spec_file, json.dumps(
-            {"listen_host": "127.0.0.1", "ready_file": str(ready), "firewalls": entries}).encode())
-        log = (workdir / "launcher.log").open("ab")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "netchange.lab.asa_launcher", str(spec_file)],
-            cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        log.close()
-        ctx.pids[PID_KEY] = proc.pid
-        ports = _wait_ready(proc, ready, workdir / "launcher.log")
-
-        with ctx.known_hosts.open("a") as fh:
-            for name, _site in FIREWALLS:
-                fh.write(keys.known_hosts_line("127.0.0.1", ports[name], public[name]) + "\n")
+            entry, public[name] = ssh_login(ctx, workdir, name)
+            entries.append({**entry, "seed": seed_config(name)})
+        ports = launch(ctx, workdir, module="netchange.lab.asa_launcher", pid_key=PID_KEY,
+                       devices="firewalls", entries=entries, public=public)
         return [LabHost(
             name=name, hostname="127.0.0.1", port=ports[name], platform="asa_cli", role="firewall", site=site,
             groups=["firewall", site, "asa_cli"],
@@ -81,9 +57,4 @@ class AsaFirewalls:
         ) for name, site in FIREWALLS]
 
     def status(self, ctx: LabContext) -> dict[str, str]:
-        ready = ctx.root / "asa" / "ready.json"
-        if not ready.exists():
-            return {}
-        ports: dict[str, int] = json.loads(ready.read_text())["ports"]
-        return {name: (f"listening on 127.0.0.1:{port}" if port_open("127.0.0.1", port) else "not answering")
-                for name, port in ports.items()}
+        return launcher_status(ctx.root / "asa")

@@ -23,18 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from fake_switches.switch_core import SwitchCore
-from twisted.internet import reactor as _reactor
 
 from netchange.lab.asa_config import INVALID, AsaConfig, Node, Refused
-from netchange.lab.fakeswitch_launcher import ssh_factory
+from netchange.lab.fakeswitch_launcher import listen, serve
 
-reactor: Any = _reactor
 log = logging.getLogger("netchange.lab.asa_launcher")
 
 CONFIGURE = ("configure terminal", "config terminal", "conf terminal", "conf t", "config t", "configure t",
@@ -221,18 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         config = AsaConfig()
         config.load(fw["seed"])
         device = AsaDevice(fw["name"], config, fw["username"], fw["enable_secret"])
-        listening = reactor.listenTCP(
-            fw.get("port", 0), ssh_factory(device, fw["username"], fw["password"], Path(fw["host_key"])),
-            interface=listen_host)
-        ports[fw["name"]] = int(listening.getHost().port)
-        log.info("%s listening on %s:%d", fw["name"], listen_host, ports[fw["name"]])
-
-    ready = Path(spec["ready_file"])
-    tmp = ready.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "ports": ports}))
-    tmp.replace(ready)
-    reactor.run()
-    return 0
+        ports[fw["name"]] = listen(device, fw, listen_host)
+    return serve(Path(spec["ready_file"]), ports)
 
 
 if __name__ == "__main__":

@@ -239,6 +239,25 @@ def ssh_factory(core: Any, username: str, password: str, host_key: Path) -> Any:
     return ssh_factory
 
 
+def listen(core: Any, entry: dict[str, Any], listen_host: str) -> int:
+    """SSH for ``core`` with the login and host key of its spec ``entry``: the port it listens on."""
+    listening = reactor.listenTCP(
+        entry.get("port", 0), ssh_factory(core, entry["username"], entry["password"], Path(entry["host_key"])),
+        interface=listen_host)
+    port = int(listening.getHost().port)
+    log.info("%s listening on %s:%d", entry["name"], listen_host, port)
+    return port
+
+
+def serve(ready: Path, ports: dict[str, int]) -> int:
+    """Say this process's PID and ports in ``ready`` (written whole: the lab waits for it), then serve."""
+    tmp = ready.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "ports": ports}))
+    tmp.replace(ready)
+    reactor.run()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", type=Path)
@@ -257,20 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         # Adjustment 1: the enable secret stays text, as the command processor compares text.
         core = factory.get(sw.get("model", "cisco_generic"), sw["name"], sw["enable_secret"])
         _seed(core, sw.get("seed", []))
-        listening = reactor.listenTCP(
-            sw.get("port", 0),
-            ssh_factory(core, sw["username"], sw["password"], Path(sw["host_key"])),
-            interface=listen_host,
-        )
-        ports[sw["name"]] = int(listening.getHost().port)
-        log.info("%s listening on %s:%d", sw["name"], listen_host, ports[sw["name"]])
-
-    ready = Path(spec["ready_file"])
-    tmp = ready.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "ports": ports}))
-    tmp.replace(ready)
-    reactor.run()
-    return 0
+        ports[sw["name"]] = listen(core, sw, listen_host)
+    return serve(Path(spec["ready_file"]), ports)
 
 
 if __name__ == "__main__":

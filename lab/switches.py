@@ -118,36 +118,10 @@ class Switches:
         public: dict[str, str] = {}
         entries: list[dict[str, Any]] = []
         for spec in specs:
-            host_key = workdir / f"{spec.name}.host_key"
-            public[spec.name] = keys.ed25519_keypair(host_key, f"{spec.name}@lab")
-            secret = {"username": "netops", "password": keys.password(), "enable_secret": keys.password()}
-            ctx.secrets[spec.name] = {
-                "username": secret["username"],
-                "password": secret["password"],
-                "optional_args": {"secret": secret["enable_secret"]},
-            }
-            entries.append(
-                {"name": spec.name, "host_key": str(host_key), "seed": seed_config(spec), **secret})
-
-        ready = workdir / "ready.json"
-        ready.unlink(missing_ok=True)
-        spec_file = workdir / "spec.json"
-        keys.write_private(spec_file, json.dumps(
-            {"listen_host": "127.0.0.1", "ready_file": str(ready), "switches": entries}).encode())
-        log = (workdir / "launcher.log").open("ab")
-        # An installed module (netchange.lab, package-dir in pyproject.toml): no PYTHONPATH to set.
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "netchange.lab.fakeswitch_launcher", str(spec_file)],
-            cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        ctx.pids[PID_KEY] = proc.pid
-        ports = _wait_ready(proc, ready, workdir / "launcher.log")
-
-        with ctx.known_hosts.open("a") as fh:
-            for spec in specs:
-                fh.write(keys.known_hosts_line("127.0.0.1", ports[spec.name], public[spec.name]) + "\n")
+            entry, public[spec.name] = ssh_login(ctx, workdir, spec.name)
+            entries.append({**entry, "seed": seed_config(spec)})
+        ports = launch(ctx, workdir, module="netchange.lab.fakeswitch_launcher", pid_key=PID_KEY,
+                       devices="switches", entries=entries, public=public)
 
         hosts = []
         for spec in specs:
@@ -163,12 +137,54 @@ class Switches:
         return hosts
 
     def status(self, ctx: LabContext) -> dict[str, str]:
-        ready = ctx.root / "switches" / "ready.json"
-        if not ready.exists():
-            return {}
-        ports: dict[str, int] = json.loads(ready.read_text())["ports"]
-        return {name: (f"listening on 127.0.0.1:{port}" if port_open("127.0.0.1", port) else "not answering")
-                for name, port in ports.items()}
+        return launcher_status(ctx.root / "switches")
+
+
+def ssh_login(ctx: LabContext, workdir: Path, name: str) -> tuple[dict[str, str], str]:
+    """A fake-switches-based device's own host key, login password and enable secret, generated
+    at ``lab up``: its launcher entry's login part, and its public host key. The credentials go to
+    ``ctx.secrets`` as the inventory's secrets file holds them (enable secret as NAPALM's)."""
+    host_key = workdir / f"{name}.host_key"
+    public = keys.ed25519_keypair(host_key, f"{name}@lab")
+    secret = {"username": "netops", "password": keys.password(), "enable_secret": keys.password()}
+    ctx.secrets[name] = {"username": secret["username"], "password": secret["password"],
+                         "optional_args": {"secret": secret["enable_secret"]}}
+    return {"name": name, "host_key": str(host_key), **secret}, public
+
+
+def launch(ctx: LabContext, workdir: Path, *, module: str, pid_key: str, devices: str,
+           entries: list[dict[str, Any]], public: dict[str, str]) -> dict[str, int]:
+    """Start ``module``'s launcher for ``entries`` (the spec's list ``devices``), wait until it
+    says which port each device listens on, and trust their host keys: the ports by name."""
+    ready = workdir / "ready.json"
+    ready.unlink(missing_ok=True)
+    spec_file = workdir / "spec.json"
+    keys.write_private(spec_file, json.dumps(
+        {"listen_host": "127.0.0.1", "ready_file": str(ready), devices: entries}).encode())
+    log = (workdir / "launcher.log").open("ab")
+    # An installed module (netchange.lab, package-dir in pyproject.toml): no PYTHONPATH to set.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, str(spec_file)],
+        cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    ctx.pids[pid_key] = proc.pid
+    ports = _wait_ready(proc, ready, workdir / "launcher.log")
+    with ctx.known_hosts.open("a") as fh:
+        for name, key in public.items():
+            fh.write(keys.known_hosts_line("127.0.0.1", ports[name], key) + "\n")
+    return ports
+
+
+def launcher_status(workdir: Path) -> dict[str, str]:
+    """Whether each device a launcher started in ``workdir`` still answers on its port."""
+    ready = workdir / "ready.json"
+    if not ready.exists():
+        return {}
+    ports: dict[str, int] = json.loads(ready.read_text())["ports"]
+    return {name: (f"listening on 127.0.0.1:{port}" if port_open("127.0.0.1", port) else "not answering")
+            for name, port in ports.items()}
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
