@@ -12,11 +12,12 @@ STAMP := $(VENV)/.installed
 # slapd (and ldap-utils) for the LDAP sign-in's tests (tests/ldapserver.py starts it), and the
 # headers python-ldap builds against (libldap2-dev, libsasl2-dev).
 # redis-server: the cache and queue of the Nautobot server that the inventory-source tests start.
+# gdnsd: the global load balancer across the two centres (lab/gslb.py, docs/load-sharing.md).
 LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
             chromium chromium-driver libpangoft2-1.0-0 poppler-utils \
             slapd ldap-utils libldap2-dev libsasl2-dev \
             postgresql-15 \
-            redis-server
+            redis-server gdnsd
 
 # Headers a package of the venv builds against (python-ldap ships no wheel): checked, and installed
 # when root, before the venv is made, so that a fresh clone's first make does not stop in pip.

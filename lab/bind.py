@@ -27,6 +27,9 @@ from netchange.lab.spawn import alive, free_udp_tcp_port, start, wait_until
 
 SITES = {"doif": "192.0.2", "doso": "198.51.100"}
 TSIG_ALGORITHM = "hmac-sha256"
+GSLB_PARENT = "doif"
+"""The site whose zone delegates ``gslb.<zone>`` to the global load balancer (lab/gslb.py): an NS
+and its glue, as a parent zone hands a subzone to another authoritative server."""
 
 
 def host_name(site: str) -> str:
@@ -51,6 +54,7 @@ def forward_zone_text(site: str, prefix: str) -> str:
         f"www IN A {prefix}.10\n"
         f"mail IN A {prefix}.25\n"
         "portal IN CNAME www\n"
+        + ("gslb IN NS ns1.gslb\nns1.gslb IN A 127.0.0.1\n" if site == GSLB_PARENT else "")
     )
 
 

@@ -25,14 +25,20 @@ BACKEND = "be_web"
 FRONTEND = "fe_web"
 MEMBERS = ("web1", "web2", "web3")
 IN_BACKEND = ("web1", "web2")
+SERVICE_ADDRESSES = {"doif": "127.0.1.80", "doso": "127.0.2.80"}
+"""Each centre's public service address, as the global load balancer (lab/gslb.py) answers it: one
+address per centre on the same port, as two data centres' VIPs would be. Loopback addresses
+(127.0.0.0/8 is local on ``lo``), so nothing listens beyond this machine."""
 
 
 def host_name(site: str) -> str:
     return f"lb-{site}"
 
 
-def render_config(*, admin_port: int, admin_socket: Path, frontend_port: int, members: dict[str, int]) -> str:
-    """The site's haproxy.cfg. Short health checks so that a dead member shows within ~1 s."""
+def render_config(*, admin_port: int, admin_socket: Path, frontend_port: int, members: dict[str, int],
+                  service: str | None = None) -> str:
+    """The site's haproxy.cfg. Short health checks so that a dead member shows within ~1 s.
+    ``service``: the centre's service address ``ADDR:PORT``, a second bind of the frontend."""
     servers = "".join(
         f"    server {name} 127.0.0.1:{port} weight 1 check\n"
         for name, port in members.items()
@@ -54,12 +60,28 @@ def render_config(*, admin_port: int, admin_socket: Path, frontend_port: int, me
         "\n"
         f"frontend {FRONTEND}\n"
         f"    bind 127.0.0.1:{frontend_port}\n"
-        f"    default_backend {BACKEND}\n"
+        + (f"    bind {service}\n" if service else "")
+        + f"    default_backend {BACKEND}\n"
         "\n"
         f"backend {BACKEND}\n"
         "    balance roundrobin\n"
         f"{servers}"
     )
+
+
+def service_endpoint(config: str) -> tuple[str, int] | None:
+    """The centre's service address and port from its haproxy.cfg (the frontend's second bind)."""
+    for line in config.splitlines():
+        words = line.split()
+        if words[:1] == ["bind"] and len(words) > 1 and not words[1].startswith("127.0.0.1:"):
+            address, _, port = words[1].rpartition(":")
+            return address, int(port)
+    return None
+
+
+def admin_port(config: str) -> int:
+    """The runtime API's TCP port from a haproxy.cfg the lab wrote."""
+    return int(config.split("stats socket 127.0.0.1:", 1)[1].split(maxsplit=1)[0])
 
 
 def runtime_command(port: int, command: str, timeout: float = 2.0) -> str:
@@ -84,9 +106,10 @@ class HaproxyLab:
         return None
 
     def up(self, ctx: LabContext) -> list[LabHost]:
-        return [self._site(ctx, site) for site in SITES]
+        service_port = free_port(ctx)  # one port for every centre's service address
+        return [self._site(ctx, site, service_port) for site in SITES]
 
-    def _site(self, ctx: LabContext, site: str) -> LabHost:
+    def _site(self, ctx: LabContext, site: str, service_port: int) -> LabHost:
         base = ctx.root / f"haproxy-{site}"
         base.mkdir(parents=True, exist_ok=True)
         members: dict[str, int] = {}
@@ -116,7 +139,8 @@ class HaproxyLab:
         cfg = base / "haproxy.cfg"
         cfg.write_text(
             render_config(
-                admin_port=admin_port, admin_socket=admin_socket, frontend_port=frontend_port, members=members
+                admin_port=admin_port, admin_socket=admin_socket, frontend_port=frontend_port, members=members,
+                service=f"{SERVICE_ADDRESSES[site]}:{service_port}",
             )
         )
         log = base / "haproxy.log"
@@ -144,6 +168,8 @@ class HaproxyLab:
             data={
                 "frontend": FRONTEND,
                 "frontend_url": f"http://127.0.0.1:{frontend_port}/",
+                "service_address": SERVICE_ADDRESSES[site],
+                "service_port": service_port,
                 "member_echo": True,
                 "backend": BACKEND,
                 "members": {name: f"127.0.0.1:{port}" for name, port in members.items()},

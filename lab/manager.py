@@ -40,6 +40,7 @@ from netchange.lab.asa_firewalls import AsaFirewalls
 from netchange.lab.bind import BindLab
 from netchange.lab.component import LabComponent, LabContext, LabHost
 from netchange.lab.firewalls import Firewalls, used_instances
+from netchange.lab.gslb import GslbLab
 from netchange.lab.haproxy import HaproxyLab
 from netchange.lab.netconf import NetconfLab
 from netchange.lab.routers import Routers
@@ -54,7 +55,7 @@ LEFTOVER_GRACE = 3.0
 def default_components() -> list[LabComponent]:
     """Every kind of stand-in the default lab runs. Other components are added to this list."""
     components: list[LabComponent] = [Switches(), AsaFirewalls(), Firewalls(), HaproxyLab(), BindLab(), NetconfLab(),
-                                      Routers()]
+                                      Routers(), GslbLab()]
     return components
 
 
