@@ -369,43 +369,52 @@ class LabManager:
     # -- inventory -----------------------------------------------------------------------------
 
     def _write_inventory(self, hosts: list[LabHost], ctx: LabContext) -> None:
-        inv = self.root / "inventory"
-        inv.mkdir(exist_ok=True)
-        host_entries: dict[str, Any] = {}
-        groups: dict[str, Any] = {}
-        for host in hosts:
-            entry: dict[str, Any] = {
-                "hostname": host.hostname,
-                "port": host.port,
-                "platform": host.platform,
-                "groups": host.groups or [host.role, host.site, host.platform],
-                "data": {"role": host.role, "site": host.site, **host.data},
-            }
-            if host.optional_args:
-                entry["connection_options"] = {"netchange": {"extras": {"optional_args": host.optional_args}}}
-            host_entries[host.name] = entry
-            for group in entry["groups"]:
-                groups.setdefault(group, {"data": {}})
-        (inv / "hosts.yaml").write_text(yaml.safe_dump(host_entries, sort_keys=False))
-        (inv / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=True))
-        (inv / "defaults.yaml").write_text(yaml.safe_dump({"data": {}}))
-        secrets = {"defaults": {}, "groups": {}, "hosts": ctx.secrets}
-        keys.write_private(self.secrets_file, yaml.safe_dump(secrets, sort_keys=True).encode())
-        nornir = {
-            "inventory": {
-                "plugin": "SimpleInventory",
-                "options": {
-                    "host_file": str(inv / "hosts.yaml"),
-                    "group_file": str(inv / "groups.yaml"),
-                    "defaults_file": str(inv / "defaults.yaml"),
-                },
-                "transform_function": "netchange_credentials",
-                "transform_function_options": {"secrets_file": str(self.secrets_file)},
-            },
-            "runner": {"plugin": "threaded", "options": {"num_workers": 20}},
-            "logging": {"enabled": False},
+        write_inventory(hosts, ctx.secrets, inventory=self.root / "inventory", secrets_file=self.secrets_file,
+                        nornir_config=self.nornir_config)
+
+
+def write_inventory(hosts: Sequence[LabHost], secrets: dict[str, dict[str, Any]], *, inventory: Path,
+                    secrets_file: Path, nornir_config: Path) -> None:
+    """A Nornir inventory of ``hosts`` in ``inventory``, their credentials in ``secrets_file`` (0600),
+    and the Nornir configuration that reads both (the team lab writes one per site: a site's
+    worker holds only its own site's secrets)."""
+    inv = inventory
+    inv.mkdir(exist_ok=True)
+    host_entries: dict[str, Any] = {}
+    groups: dict[str, Any] = {}
+    for host in hosts:
+        entry: dict[str, Any] = {
+            "hostname": host.hostname,
+            "port": host.port,
+            "platform": host.platform,
+            "groups": host.groups or [host.role, host.site, host.platform],
+            "data": {"role": host.role, "site": host.site, **host.data},
         }
-        self.nornir_config.write_text(yaml.safe_dump(nornir, sort_keys=False))
+        if host.optional_args:
+            entry["connection_options"] = {"netchange": {"extras": {"optional_args": host.optional_args}}}
+        host_entries[host.name] = entry
+        for group in entry["groups"]:
+            groups.setdefault(group, {"data": {}})
+    (inv / "hosts.yaml").write_text(yaml.safe_dump(host_entries, sort_keys=False))
+    (inv / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=True))
+    (inv / "defaults.yaml").write_text(yaml.safe_dump({"data": {}}))
+    document = {"defaults": {}, "groups": {}, "hosts": secrets}
+    keys.write_private(secrets_file, yaml.safe_dump(document, sort_keys=True).encode())
+    nornir = {
+        "inventory": {
+            "plugin": "SimpleInventory",
+            "options": {
+                "host_file": str(inv / "hosts.yaml"),
+                "group_file": str(inv / "groups.yaml"),
+                "defaults_file": str(inv / "defaults.yaml"),
+            },
+            "transform_function": "netchange_credentials",
+            "transform_function_options": {"secrets_file": str(secrets_file)},
+        },
+        "runner": {"plugin": "threaded", "options": {"num_workers": 20}},
+        "logging": {"enabled": False},
+    }
+    nornir_config.write_text(yaml.safe_dump(nornir, sort_keys=False))
 
 
 # -- processes and namespaces ------------------------------------------------------------------

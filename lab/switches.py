@@ -153,18 +153,23 @@ def ssh_login(ctx: LabContext, workdir: Path, name: str) -> tuple[dict[str, str]
 
 
 def launch(ctx: LabContext, workdir: Path, *, module: str, pid_key: str, devices: str,
-           entries: list[dict[str, Any]], public: dict[str, str]) -> dict[str, int]:
+           entries: list[dict[str, Any]], public: dict[str, str], listen_host: str = "127.0.0.1",
+           netns: str | None = None) -> dict[str, int]:
     """Start ``module``'s launcher for ``entries`` (the spec's list ``devices``), wait until it
-    says which port each device listens on, and trust their host keys: the ports by name."""
+    says which port each device listens on, and trust their host keys: the ports by name.
+
+    ``netns``: run it inside that network namespace (the team lab's per-site device namespaces),
+    listening on ``listen_host`` there."""
     ready = workdir / "ready.json"
     ready.unlink(missing_ok=True)
     spec_file = workdir / "spec.json"
     keys.write_private(spec_file, json.dumps(
-        {"listen_host": "127.0.0.1", "ready_file": str(ready), devices: entries}).encode())
+        {"listen_host": listen_host, "ready_file": str(ready), devices: entries}).encode())
     log = (workdir / "launcher.log").open("ab")
     # An installed module (netchange.lab, package-dir in pyproject.toml): no PYTHONPATH to set.
+    prefix = ["ip", "netns", "exec", netns] if netns else []  # ip execs the launcher: same PID
     proc = subprocess.Popen(
-        [sys.executable, "-m", module, str(spec_file)],
+        [*prefix, sys.executable, "-m", module, str(spec_file)],
         cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -173,7 +178,7 @@ def launch(ctx: LabContext, workdir: Path, *, module: str, pid_key: str, devices
     ports = _wait_ready(proc, ready, workdir / "launcher.log")
     with ctx.known_hosts.open("a") as fh:
         for name, key in public.items():
-            fh.write(keys.known_hosts_line("127.0.0.1", ports[name], key) + "\n")
+            fh.write(keys.known_hosts_line(listen_host, ports[name], key) + "\n")
     return ports
 
 

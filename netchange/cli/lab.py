@@ -31,7 +31,7 @@ class LabFailed(NetchangeError):
     """The lab could not be started or stopped cleanly."""
 
 
-def _manager(*, quiet: bool = False) -> LabManager:
+def _manager(*, quiet: bool = False, team: bool | None = None) -> LabManager:
     # The invocation's settings (--home > NETCHANGE_HOME > default), not a fresh read of the
     # environment: ``netchange --home H lab status`` is about H's lab. Imported here: the lab's
     # modules (dnspython, cryptography) are not paid for by the commands that do not use them.
@@ -39,15 +39,27 @@ def _manager(*, quiet: bool = False) -> LabManager:
     from netchange.lab.manager import LabManager
 
     shown = stderr if quiet else console
-    return LabManager(settings().home / "lab", log=lambda msg: shown.print(f"[dim]{msg}[/]"))
+    root = settings().home / "lab"
+    if team is None:  # status and down: whichever kind of lab is there
+        team = (root / "team.yaml").exists()
+    components = None
+    if team:
+        from netchange.lab.team import team_components
+
+        components = team_components()
+    return LabManager(root, components=components, log=lambda msg: shown.print(f"[dim]{msg}[/]"))
 
 
 @lab_app.command("up")
 def up(
     as_json: Annotated[bool, typer.Option("--json", help="Print what started as one JSON document.")] = False,
+    team: Annotated[bool, typer.Option("--team", help="The team lab instead: a centre (PostgreSQL, Temporal), "
+                                       "one jump namespace per site, each site's switches behind it.")] = False,
 ) -> None:
     """Start every available stand-in and write its inventory (idempotent)."""
-    manager = _manager(quiet=as_json)
+    manager = _manager(quiet=as_json, team=team)
+    if manager.load_state() is not None and (manager.root / "team.yaml").exists() != team:
+        raise LabFailed("a lab of the other kind is running here: netchange lab down first")
     try:
         report = manager.up()
     except (OSError, RuntimeError, TimeoutError) as exc:
