@@ -139,7 +139,7 @@ class GslbLab:
             hostname="127.0.0.1",
             port=port,
             platform="gdnsd",
-            role="gslb",
+            role="load_balancer",
             site="global",
             data={"zone": ZONE, "service_name": NAME, "resource": RESOURCE, "service_type": SERVICE_TYPE,
                   "dns_server": "127.0.0.1", "dns_port": port, "service_port": service_port,

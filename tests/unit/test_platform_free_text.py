@@ -51,6 +51,7 @@ EXPECTED: dict[str, Expected | None] = {
     "haproxy": None,
     "bind": None,
     "keepalived": None,
+    "gdnsd": None,
     "mock": None,
 }
 

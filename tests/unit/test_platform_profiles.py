@@ -237,7 +237,8 @@ def test_shipped_profiles_load_and_name_their_syntax() -> None:
     names = {p.name: p.syntax for p in profiles()}
     assert names == {"ios_cli": "ios", "asa_cli": "asa", "nftables": "nftables", "ios": "ios", "eos": "ios",
                      "nxos": "ios", "nxos_ssh": "ios", "junos": "junos", "asa": "asa", "haproxy": "haproxy",
-                     "bind": "bind", "netconf": "netconf", "mock": None, "frr": "frr", "keepalived": "keepalived"}
+                     "bind": "bind", "netconf": "netconf", "mock": None, "frr": "frr", "keepalived": "keepalived",
+                     "gdnsd": "gdnsd"}
     assert IOS.hier_config is not None and IOS.hier_config.platform == "cisco_ios"
 
 
