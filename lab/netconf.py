@@ -20,6 +20,8 @@ import pwd
 import shlex
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from netchange.lab import keys
@@ -44,19 +46,25 @@ def host_name(site: str) -> str:
     return f"nc-{site}"
 
 
-def _ssh_banner(port: int) -> bool:
-    """sshd is up when it sends its version banner (a bare TCP accept is not enough)."""
+def _ssh_banner(port: int, host: str = "127.0.0.1", netns: str | None = None) -> bool:
+    """sshd is up when it sends its version banner (a bare TCP accept is not enough); asked from
+    inside ``netns`` when the device lives in one (the team lab's)."""
+    if netns is not None:
+        probe = (f"import socket,sys; s = socket.create_connection(({host!r}, {port}), timeout=0.5); "
+                 "sys.exit(0 if s.recv(64).startswith(b'SSH-') else 1)")
+        return subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", probe], check=False,
+                              capture_output=True, timeout=20).returncode == 0
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+        with socket.create_connection((host, port), timeout=0.5) as sock:
             return sock.recv(64).startswith(b"SSH-")
     except OSError:
         return False
 
 
-def sshd_config(base: Path, port: int, socket_path: Path) -> str:
+def sshd_config(base: Path, port: int, socket_path: Path, listen_host: str = "127.0.0.1") -> str:
     return (
         f"Port {port}\n"
-        "ListenAddress 127.0.0.1\n"
+        f"ListenAddress {listen_host}\n"
         f"HostKey {base / 'ssh_host_ed25519_key'}\n"
         "PidFile none\n"
         f"AuthorizedKeysFile {base / 'authorized_keys'}\n"
@@ -69,6 +77,10 @@ def sshd_config(base: Path, port: int, socket_path: Path) -> str:
         "LogLevel ERROR\n"
         f'Subsystem netconf "/usr/sbin/netconf-subsystem --ncxserver-sockname={port}@{socket_path}"\n'
     )
+
+
+def _in(netns: str | None) -> list[str]:
+    return ["ip", "netns", "exec", netns] if netns else []
 
 
 class NetconfLab:
@@ -90,9 +102,12 @@ class NetconfLab:
         return None
 
     def up(self, ctx: LabContext) -> list[LabHost]:
-        return [self._site(ctx, site) for site in SITES]
+        return [self.start_site(ctx, site) for site in SITES]
 
-    def _site(self, ctx: LabContext, site: str) -> LabHost:
+    def start_site(self, ctx: LabContext, site: str, *, listen_host: str = "127.0.0.1",
+                   netns: str | None = None) -> LabHost:
+        """The site's NETCONF device; inside ``netns`` listening on ``listen_host`` for the team lab
+        (its site's device namespace)."""
         base = ctx.root / f"netconf-{site}"
         yuma_home = base / "yuma"
         (yuma_home / "data").mkdir(parents=True, exist_ok=True)
@@ -101,7 +116,7 @@ class NetconfLab:
         startup = base / "startup.xml"
         startup.write_text(STARTUP)
         port = free_port(ctx)
-        self._netconfd(ctx, site, port)
+        self._netconfd(ctx, site, port, netns)
 
         host_key = keys.ed25519_keypair(base / "ssh_host_ed25519_key", f"{host_name(site)}-host")
         client_key = base / "client_ed25519"
@@ -109,20 +124,20 @@ class NetconfLab:
             keys.ed25519_keypair(client_key, f"netchange@{host_name(site)}") + "\n"
         )
         conf = base / "sshd_config"
-        conf.write_text(sshd_config(base, port, socket_path))
+        conf.write_text(sshd_config(base, port, socket_path, listen_host))
         inner = (
             "mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f "
             + shlex.quote(str(conf))
         )
         slog = base / "sshd.log"
-        start(ctx, f"netconf-{site}-sshd", ["unshare", "-m", "sh", "-c", inner], log=slog)
-        wait_until(lambda: _ssh_banner(port), timeout=10, what=f"sshd {site}", log=slog)
+        start(ctx, f"netconf-{site}-sshd", [*_in(netns), "unshare", "-m", "sh", "-c", inner], log=slog)
+        wait_until(lambda: _ssh_banner(port, listen_host, netns), timeout=10, what=f"sshd {site}", log=slog)
         with ctx.known_hosts.open("a") as fh:
-            fh.write(keys.known_hosts_line("127.0.0.1", port, host_key) + "\n")
+            fh.write(keys.known_hosts_line(listen_host, port, host_key) + "\n")
         ctx.secrets[host_name(site)] = {"username": USER}
         return LabHost(
             name=host_name(site),
-            hostname="127.0.0.1",
+            hostname=listen_host,
             port=port,
             platform="netconf",
             role="switch",
@@ -131,7 +146,7 @@ class NetconfLab:
             optional_args={"key_file": str(client_key), "known_hosts": str(ctx.known_hosts)},
         )
 
-    def _netconfd(self, ctx: LabContext, site: str, port: int) -> None:
+    def _netconfd(self, ctx: LabContext, site: str, port: int, netns: str | None = None) -> None:
         """Start the site's netconfd (from its ``--startup`` file) and wait for its socket."""
         base = ctx.root / f"netconf-{site}"
         yuma_home = base / "yuma"
@@ -162,7 +177,7 @@ class NetconfLab:
             "HOME": str(base),
         }
         log = base / "netconfd.log"
-        start(ctx, f"netconf-{site}-netconfd", ["unshare", "-m", "sh", "-c", inner], log=log, env=env)
+        start(ctx, f"netconf-{site}-netconfd", [*_in(netns), "unshare", "-m", "sh", "-c", inner], log=log, env=env)
         wait_until(socket_path.exists, timeout=15, what=f"netconfd {site}", log=log)
 
     def restart(self, ctx: LabContext, host: str) -> bool:

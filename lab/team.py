@@ -16,7 +16,8 @@ operator's machine: the CLI, the tests) reaches the centre only; whoever wants t
 independently does it from its site's jump namespace (:func:`in_namespace`).
 
 Each site's IOS switches are one fake-switches process inside ``dev-<site>``, listening on
-``mgmt0``'s address. The PostgreSQL server (Debian's 15, a cluster the lab creates, ``trust`` for
+``mgmt0``'s address; doif also has the NETCONF switch (netconfd behind sshd, confirmed commit)
+there. The PostgreSQL server (Debian's 15, a cluster the lab creates, ``trust`` for
 the lab's subnets only: there is nothing else in these namespaces) and, when its binary is
 installed, the Temporal dev server listen inside the centre. The secrets of each site are also
 written alone (``secrets-<site>.yaml`` and ``nornir-<site>.yaml``), which is what a site worker
@@ -42,6 +43,8 @@ from typing import Any
 import yaml
 
 from netchange.lab.component import LabContext, LabHost
+from netchange.lab.netconf import NetconfLab
+from netchange.lab.spawn import alive
 from netchange.lab.switches import SITES, fake_switches_missing, launch, plan_switches, seed_config, ssh_login
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -135,12 +138,13 @@ class TeamNetwork:
     """The lab component of the team lab: namespaces, links, the sites' switches and the centre's servers."""
 
     name = "team"
-    platforms: tuple[str, ...] = ("ios_cli",)
+    platforms: tuple[str, ...] = ("ios_cli", "netconf")
 
-    def __init__(self, per_site: int = 2, cores_per_site: int = 1, temporal: bool = True) -> None:
+    def __init__(self, per_site: int = 2, cores_per_site: int = 1, temporal: bool = True, netconf: bool = True) -> None:
         self.per_site = per_site
         self.cores_per_site = cores_per_site
         self.temporal = temporal
+        self.netconf = netconf
 
     def available(self) -> str | None:
         missing = fake_switches_missing()
@@ -156,6 +160,10 @@ class TeamNetwork:
         net = TeamAddresses(instance=ctx.instance)
         self._namespaces(ctx, net)
         hosts = self._switches(ctx, net)
+        if self.netconf and NetconfLab().available() is None:
+            # The confirmed-commit platform (the failure matrix needs one): doif's NETCONF switch.
+            hosts.append(NetconfLab().start_site(ctx, "doif", listen_host=net.device_addr("doif"),
+                                                 netns=net.devices("doif")))
         self._postgres(ctx, net)
         if self.temporal:
             self._temporal(ctx, net)
@@ -294,6 +302,9 @@ class TeamNetwork:
     def status(self, ctx: LabContext) -> dict[str, str]:
         net = TeamAddresses(instance=int(_state_instance(ctx)))
         out: dict[str, str] = {}
+        nc = ctx.pids.get("netconf-doif-sshd")
+        if nc is not None:
+            out["nc-doif"] = "running" if alive(nc) else "stopped"
         for site in SITES:
             ready = ctx.root / f"switches-{site}" / "ready.json"
             if not ready.exists():

@@ -1,4 +1,5 @@
-"""Read IOS switches' running configurations by their own means (a plain netmiko session), from
+"""Read the team lab's devices by their own means (IOS switches: a plain netmiko session's
+``show running-config``; the NETCONF switch: a raw ncclient ``<get-config>``), from
 whichever network namespace this script is run in: the team lab's devices are reachable only from
 their site's jump namespace, so the tests run it there (``ip netns exec <jump> python team_reader.py``).
 
@@ -17,6 +18,8 @@ import yaml
 
 
 def read(host: dict[str, Any], secret: dict[str, Any]) -> str:
+    if host["platform"] == "netconf":
+        return read_netconf(host, secret)
     from netmiko import ConnectHandler
 
     conn = ConnectHandler(device_type="cisco_ios", host=host["hostname"], port=host["port"],
@@ -28,6 +31,16 @@ def read(host: dict[str, Any], secret: dict[str, Any]) -> str:
         return str(conn.send_command("show running-config", read_timeout=30))
     finally:
         conn.disconnect()
+
+
+def read_netconf(host: dict[str, Any], secret: dict[str, Any]) -> str:
+    """A raw ncclient ``<get-config>`` of running."""
+    from ncclient import manager
+
+    key = host["connection_options"]["netchange"]["extras"]["optional_args"]["key_file"]
+    with manager.connect(host=host["hostname"], port=host["port"], username=secret["username"], key_filename=key,
+                         hostkey_verify=False, allow_agent=False, look_for_keys=False, timeout=20) as session:
+        return str(session.get_config(source="running").data_xml)
 
 
 def main(argv: list[str]) -> int:
