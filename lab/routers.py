@@ -21,6 +21,19 @@ zebra, staticd, ospfd and bgpd, sshd (key login as root, like the firewalls) and
   gateway is the virtual address, so the server's answers go through the VRRP master.
 - The client reaches the server through ``rtr-a``; the answer goes back through the master.
 
+Two operators (issue 26): operator A is the upstream above (AS 64500), operator B a second FRR
+namespace (AS 64510, ``10.214.s.0/29``, the same links to both routers of each site). Both
+announce the same prefixes; the routers' policy prefers A for outbound traffic (B's routes come
+in through ``FROM-OPERATOR-B`` with local preference 50, below A's default 100) and announce the
+server network to both. The operators peer with each other (``10.216.0.0/30``), so a prefix
+announced with a longer AS path to one is reached by it through the other: inbound preference by
+AS-path prepending has an effect to watch. An internet-side client namespace (``inet``) holds
+198.51.100.10 (its traffic goes through A) and 198.51.100.11 (through B, by a source rule): both
+operators route 198.51.100.0/24 to it, so the site's server answers it through whichever
+operator the site's routers prefer. The operators answer ICMP errors from the interface the packet
+came in on (``icmp_errors_use_inbound_ifaddr``), as routers do: a traced flow's second hop names
+the operator and the link it left through.
+
 The routers are managed over SSH on ``mgmt0`` (a /30 from the root namespace, as the firewalls).
 Two inventory hosts share each router's SSH: ``rtr-<site>-<m>`` (platform ``frr``) and
 ``vrrp-<site>-<m>`` (platform ``keepalived``). Every daemon runs in the foreground, started by
@@ -53,6 +66,14 @@ FRR_DIR = Path("/usr/lib/frr")
 DAEMONS = ("zebra", "staticd", "ospfd", "bgpd")
 KEEPALIVED = "/usr/sbin/keepalived"
 UPSTREAM_AS = 64500
+OPERATOR_B_AS = 64510
+OPERATOR_B_LOCAL_PREFERENCE = 50
+"""What the routers give operator B's routes (below the default 100 of A's): outbound through A."""
+INTERNET_ADDRESS = "198.51.100.10"
+"""The internet-side client: reached through operator A, and it sends through A."""
+INTERNET_ADDRESS_VIA_B = "198.51.100.11"
+"""The same client's second address: what it sends from this address goes through operator B."""
+INTERNET_PREFIX = "198.51.100.0/24"
 UPSTREAM_PREFIXES = ("198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24")
 ACCEPTED_PREFIXES = UPSTREAM_PREFIXES[:2]
 """What the routers' ``FROM-UPSTREAM`` prefix-list lets in (the third is filtered out)."""
@@ -114,6 +135,15 @@ class RouterSpec:
         return f"10.211.{self.site_index}.{2 if self.member == 'a' else 6}"
 
     @property
+    def operator_b_addr(self) -> str:
+        """Operator B's end of this router's second uplink (the second BGP neighbour)."""
+        return f"10.214.{self.site_index}.{1 if self.member == 'a' else 5}"
+
+    @property
+    def operator_b_uplink_addr(self) -> str:
+        return f"10.214.{self.site_index}.{2 if self.member == 'a' else 6}"
+
+    @property
     def server_side_addr(self) -> str:
         return f"10.213.{self.site_index}.{2 if self.member == 'a' else 3}"
 
@@ -165,6 +195,14 @@ def upstream_ns(instance: int) -> str:
     return f"nc{instance}-up"
 
 
+def operator_b_ns(instance: int) -> str:
+    return f"nc{instance}-upb"
+
+
+def internet_ns(instance: int) -> str:
+    return f"nc{instance}-inet"
+
+
 def plan_routers(instance: int) -> list[RouterSpec]:
     specs = []
     for s, site in enumerate(SITES, start=1):
@@ -199,6 +237,15 @@ route-map TO-UPSTREAM permit 10
  match ip address prefix-list SITE-OUT
 exit
 !
+route-map FROM-OPERATOR-B permit 10
+ match ip address prefix-list FROM-UPSTREAM
+ set local-preference {OPERATOR_B_LOCAL_PREFERENCE}
+exit
+!
+route-map TO-OPERATOR-B permit 10
+ match ip address prefix-list SITE-OUT
+exit
+!
 interface peer0
  ip ospf network point-to-point
  ip ospf hello-interval 1
@@ -219,28 +266,44 @@ router bgp {spec.asn}
  neighbor {spec.upstream_addr} remote-as {UPSTREAM_AS}
  neighbor {spec.upstream_addr} timers 1 3
  neighbor {spec.upstream_addr} timers connect 1
+ neighbor {spec.operator_b_addr} remote-as {OPERATOR_B_AS}
+ neighbor {spec.operator_b_addr} timers 1 3
+ neighbor {spec.operator_b_addr} timers connect 1
  !
  address-family ipv4 unicast
   network {site.server_net}
   neighbor {spec.upstream_addr} route-map FROM-UPSTREAM in
   neighbor {spec.upstream_addr} route-map TO-UPSTREAM out
+  neighbor {spec.operator_b_addr} route-map FROM-OPERATOR-B in
+  neighbor {spec.operator_b_addr} route-map TO-OPERATOR-B out
  exit-address-family
 exit
+!
+bgp route-map delay-timer 1
 !
 """
 
 
-def upstream_config(specs: list[RouterSpec]) -> str:
-    statics = "".join(f"ip route {p} blackhole\n" for p in UPSTREAM_PREFIXES)
-    neighbors = "".join(f" neighbor {s.uplink_addr} remote-as {s.asn}\n"
-                        f" neighbor {s.uplink_addr} timers 1 3\n"
-                        f" neighbor {s.uplink_addr} timers connect 1\n" for s in specs)
+def upstream_config(specs: list[RouterSpec], *, operator: str = "a") -> str:
+    """An operator's FRR: eBGP to every site router, to the other operator, and the test prefixes.
+
+    198.51.100.0/24 is routed to the internet-side client (``inet``), the other prefixes are
+    blackholed; all are announced. ``operator`` is ``a`` (AS 64500) or ``b`` (AS 64510).
+    """
+    asn, other_as = (UPSTREAM_AS, OPERATOR_B_AS) if operator == "a" else (OPERATOR_B_AS, UPSTREAM_AS)
+    inet_gw, other = ("10.215.0.2", "10.216.0.2") if operator == "a" else ("10.215.0.6", "10.216.0.1")
+    statics = "".join(f"ip route {p} {inet_gw if p == INTERNET_PREFIX else 'blackhole'}\n" for p in UPSTREAM_PREFIXES)
+    peers = [(s.uplink_addr if operator == "a" else s.operator_b_uplink_addr, s.asn) for s in specs]
+    neighbors = "".join(f" neighbor {addr} remote-as {peer_as}\n"
+                        f" neighbor {addr} timers 1 3\n"
+                        f" neighbor {addr} timers connect 1\n" for addr, peer_as in [*peers, (other, other_as)])
     networks = "".join(f"  network {p}\n" for p in UPSTREAM_PREFIXES)
-    return f"""hostname upstream
+    name = "upstream" if operator == "a" else "operator-b"
+    return f"""hostname {name}
 !
 {statics}!
-router bgp {UPSTREAM_AS}
- bgp router-id 10.255.0.1
+router bgp {asn}
+ bgp router-id 10.255.0.{1 if operator == "a" else 2}
  no bgp ebgp-requires-policy
 {neighbors} !
  address-family ipv4 unicast
@@ -340,7 +403,8 @@ class Routers:
         frr_base.chmod(0o755)
         (workdir / "frr_base").write_text(f"{frr_base}\n")
         # Everything starts first and is awaited after, so the start-up costs one wait, not N.
-        configs = {upstream_ns(ctx.instance): (frr_base / "upstream", upstream_config(specs))}
+        configs = {upstream_ns(ctx.instance): (frr_base / "upstream", upstream_config(specs)),
+                   operator_b_ns(ctx.instance): (frr_base / "operator-b", upstream_config(specs, operator="b"))}
         configs.update({spec.ns: (frr_base / spec.name, router_config(spec, sites[spec.site])) for spec in specs})
         # zebra first: a daemon that finds no zebra socket retries only 10 s later (FRR's zclient),
         # which delayed OSPF Full by those 10 s.
@@ -360,6 +424,7 @@ class Routers:
             self._keepalived(ctx, spec, sites[spec.site], workdir / spec.name)
         readies = [self._server(ctx, site, workdir) for site in sites.values()]
         self._configure(up_dir, upstream_ns(ctx.instance))
+        self._configure(configs[operator_b_ns(ctx.instance)][0], operator_b_ns(ctx.instance))
         for spec in specs:
             self._configure(run_dirs[spec.name], spec.ns)
         for spec in specs:
@@ -406,6 +471,9 @@ class Routers:
     def _network(self, ctx: LabContext, specs: list[RouterSpec], sites: dict[str, SiteNets]) -> None:
         up = upstream_ns(ctx.instance)
         _ns_add(ctx, up)
+        upb = operator_b_ns(ctx.instance)
+        _ns_add(ctx, upb)
+        self._internet(ctx, up, upb)
         for site in sites.values():
             _ns_add(ctx, site.client_ns)
             _ns_add(ctx, site.server_ns)
@@ -425,8 +493,13 @@ class Routers:
             _run("ip", "-n", spec.ns, "link", "set", "mgmt0", "up")
             _run("ip", "-n", spec.ns, "addr", "add", f"{spec.router_id}/32", "dev", "lo")
             _run("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", ns=spec.ns)
+            # Traffic may come in through one operator and leave through the other: no reverse-path
+            # filter (a new namespace's default is off, stated here since the paths rely on it).
+            _run("sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0", ns=spec.ns)
             _veth((spec.ns, "up0", f"{spec.uplink_addr}/30"),
                   (up, f"s{spec.site_index}{spec.member}", f"{spec.upstream_addr}/30"))
+            _veth((spec.ns, "upb0", f"{spec.operator_b_uplink_addr}/30"),
+                  (upb, f"s{spec.site_index}{spec.member}", f"{spec.operator_b_addr}/30"))
             # The server-side port joins the site's bridge in the server namespace.
             port = f"{spec.member}{spec.site_index}"
             _veth((spec.ns, "srv0", f"{spec.server_side_addr}/24"), (site.server_ns, port, None))
@@ -439,6 +512,24 @@ class Routers:
             a, b = (s for s in specs if s.site == site.site)
             _veth((a.ns, "peer0", f"{a.peer_addr}/30"), (b.ns, "peer0", f"{b.peer_addr}/30"))
             _run("ip", "-n", site.server_ns, "route", "add", "default", "via", site.virtual_addr, "dev", "br0")
+
+    def _internet(self, ctx: LabContext, up: str, upb: str) -> None:
+        """The internet-side client, linked to both operators, and the operators' link to each other."""
+        inet = internet_ns(ctx.instance)
+        _ns_add(ctx, inet)
+        for ns in (up, upb):
+            for key in ("net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0",
+                        "net.ipv4.icmp_errors_use_inbound_ifaddr=1"):
+                _run("sysctl", "-q", "-w", key, ns=ns)
+        _run("sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0", ns=inet)
+        _veth((inet, "opa", "10.215.0.2/30"), (up, "inet", "10.215.0.1/30"))
+        _veth((inet, "opb", "10.215.0.6/30"), (upb, "inet", "10.215.0.5/30"))
+        _veth((up, "opb", "10.216.0.1/30"), (upb, "opa", "10.216.0.2/30"))
+        for address in (INTERNET_ADDRESS, INTERNET_ADDRESS_VIA_B):
+            _run("ip", "-n", inet, "addr", "add", f"{address}/32", "dev", "lo")
+        _run("ip", "-n", inet, "route", "add", "default", "via", "10.215.0.1", "src", INTERNET_ADDRESS)
+        _run("ip", "-n", inet, "route", "add", "default", "via", "10.215.0.5", "table", "200")
+        _run("ip", "-n", inet, "rule", "add", "from", INTERNET_ADDRESS_VIA_B, "lookup", "200")
 
     def _frr(self, ctx: LabContext, run_dir: Path, ns: str, config: str, daemons: tuple[str, ...]) -> Path:
         hostname = run_dir.name
@@ -516,6 +607,8 @@ class Routers:
             "client_namespace": site.client_ns, "client_address": site.client_addr,
             "server_namespace": site.server_ns, "server_address": site.server_addr,
             "service_ports": list(SERVICE_PORTS), "virtual_address": site.virtual_addr,
+            "internet_namespace": internet_ns(ctx.instance), "internet_address": INTERNET_ADDRESS,
+            "internet_address_via_b": INTERNET_ADDRESS_VIA_B,
         }
         common: dict[str, Any] = {
             "site": spec.site, "criticality": "high", "namespace": spec.ns, "probe": probe,
@@ -526,6 +619,14 @@ class Routers:
                      "neighbor_address": f"10.210.{spec.site_index}.{2 if spec.member == 'a' else 1}"},
             "bgp": {"neighbor": spec.upstream_addr, "remote_as": UPSTREAM_AS,
                     "accepted_prefixes": list(ACCEPTED_PREFIXES), "announced_prefixes": list(UPSTREAM_PREFIXES)},
+            # The two operators and the outbound policy 'lab up' sets: what a restore returns to.
+            "operators": [
+                {"name": "operator-a", "neighbor": spec.upstream_addr, "remote_as": UPSTREAM_AS,
+                 "addresses": [f"10.211.{spec.site_index}.{i}" for i in (1, 5)]},
+                {"name": "operator-b", "neighbor": spec.operator_b_addr, "remote_as": OPERATOR_B_AS,
+                 "addresses": [f"10.214.{spec.site_index}.{i}" for i in (1, 5)]},
+            ],
+            "outbound": {"preferred": spec.upstream_addr, "watch_prefix": INTERNET_PREFIX},
             "vty_socket": str(run_dir),
         }
         vrrp_data = {
