@@ -30,7 +30,8 @@ def test_a_doif_worker_reaches_its_devices_and_the_centre_not_doso(team_lab: Tea
     got = lab.read(doif + doso, from_site="doif")
     for name in doif:
         assert "running" in got[name], got[name]
-        assert f"hostname {name}" in got[name]["running"]
+        expected = "<vlans" if lab.hosts()[name]["platform"] == "netconf" else f"hostname {name}"
+        assert expected in got[name]["running"]
     for name in doso:
         assert "error" in got[name] and "TCP connection to device failed" in got[name]["error"], got[name]
         host = lab.hosts()[name]
