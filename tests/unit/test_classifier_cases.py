@@ -1041,6 +1041,34 @@ ISSUE22: list[Case] = [
 CASES += ISSUE22
 
 
+def gslb(case_id: str, paq: str, diff: str, category: Category, *rules: str) -> Case:
+    return Case(case_id, paq, "gdnsd", Role.LOAD_BALANCER, diff, category, rules)
+
+
+# Issue 26: the global load balancer (gdnsd), the gdnsd driver's managed state with every centre
+# shown as context. Load moving between centres is major; a drained centre's own changes are not.
+GSLB_RES = " resource www\n"
+DOIF_UP = "     member doif 127.0.1.80 weight 1 state up\n"
+GSLB26: list[Case] = [
+    gslb("gslb-drain", "drain a centre", GSLB_RES + DOIF_UP + "-    member doso 127.0.2.80 weight 1 state up\n"
+         "+    member doso 127.0.2.80 weight 1 state drain\n", MAJOR, "gdnsd.serving_centre", "gdnsd.drained_centre"),
+    gslb("gslb-return", "bring a centre back", GSLB_RES + DOIF_UP + "-    member doso 127.0.2.80 weight 1 state drain\n"
+         "+    member doso 127.0.2.80 weight 1 state up\n", MAJOR, "gdnsd.serving_centre", "gdnsd.drained_centre"),
+    gslb("gslb-weight", "re-weight a serving centre", GSLB_RES + "-    member doif 127.0.1.80 weight 1 state up\n"
+         "+    member doif 127.0.1.80 weight 3 state up\n", MAJOR, "gdnsd.serving_centre"),
+    gslb("gslb-add", "add a serving centre", GSLB_RES + DOIF_UP + "+    member dr 127.0.3.80 weight 1 state up\n",
+         MAJOR, "gdnsd.serving_centre"),
+    gslb("gslb-weight-drained", "re-weight a drained centre", GSLB_RES + DOIF_UP
+         + "-    member doso 127.0.2.80 weight 1 state drain\n+    member doso 127.0.2.80 weight 4 state drain\n",
+         MINOR, "gdnsd.drained_centre"),
+    gslb("gslb-remove-drained", "remove a drained centre", GSLB_RES + DOIF_UP
+         + "-    member doso 127.0.2.80 weight 1 state drain\n", MINOR, "gdnsd.drained_centre"),
+    gslb("gslb-unknown", "general definition: unknown impact is treated as major",
+         GSLB_RES + "+    service_types centre_tcp\n", MAJOR, "unclassified"),
+]
+CASES += GSLB26
+
+
 def _ids() -> list[str]:
     return [case.id for case in CASES]
 
