@@ -44,7 +44,7 @@ import yaml
 
 from netchange.lab.component import LabContext, LabHost
 from netchange.lab.netconf import NetconfLab
-from netchange.lab.spawn import alive
+from netchange.lab.spawn import alive, stop
 from netchange.lab.switches import SITES, fake_switches_missing, launch, plan_switches, seed_config, ssh_login
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -140,7 +140,7 @@ class TeamNetwork:
     name = "team"
     platforms: tuple[str, ...] = ("ios_cli", "netconf")
 
-    def __init__(self, per_site: int = 2, cores_per_site: int = 1, temporal: bool = True, netconf: bool = True) -> None:
+    def __init__(self, per_site: int = 3, cores_per_site: int = 1, temporal: bool = True, netconf: bool = True) -> None:
         self.per_site = per_site
         self.cores_per_site = cores_per_site
         self.temporal = temporal
@@ -260,6 +260,12 @@ class TeamNetwork:
         with (data / "pg_hba.conf").open("a") as hba:
             # Only the lab's own namespaces can reach these addresses.
             hba.write(f"host all all 10.247.{net.instance}.0/24 trust\n")
+        self._start_postgres(ctx, net)
+
+    def _start_postgres(self, ctx: LabContext, net: TeamAddresses) -> None:
+        directory = self._pg_dir(ctx)
+        data = directory / "data"
+        as_owner = ["runuser", "-u", "nobody", "--"]
         listen = ",".join([net.centre_addr, *(net.centre_for(site) for site in SITES)])
         options = (f"-p {PG_PORT} -k {directory} -c listen_addresses={listen} -c max_connections=100"
                    " -c shared_buffers=32MB")
@@ -287,6 +293,24 @@ class TeamNetwork:
                 tail = log.read_text(errors="replace")[-1500:]
                 raise RuntimeError(f"the Temporal dev server did not start: {tail}")
             time.sleep(0.2)
+
+    def restart(self, ctx: LabContext, host: str) -> bool:
+        """``lab restart``'s hook for the centre's servers (the failure matrix stops them):
+        ``temporal`` or ``postgres`` is stopped if it still runs and started again on the same
+        address and state (Temporal's history in its SQLite file, PostgreSQL's cluster)."""
+        net = TeamAddresses(instance=ctx.instance)
+        if host == "temporal":
+            stop(ctx, ["team-temporal"])
+            self._temporal(ctx, net)
+            return True
+        if host == "postgres":
+            data = self._pg_dir(ctx) / "data"
+            subprocess.run(["runuser", "-u", "nobody", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "-m",
+                            "immediate", "-w", "stop"], check=False, capture_output=True, timeout=60)
+            ctx.pids.pop("team-postgres", None)
+            self._start_postgres(ctx, net)
+            return True
+        return False
 
     @staticmethod
     def _site_files(ctx: LabContext, hosts: list[LabHost]) -> None:
