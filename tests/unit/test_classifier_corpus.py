@@ -158,9 +158,16 @@ EDITS: list[Edit] = [
     e("frr-prefix-list-add", "routine", "frr/topotests_all_protocol_startup_bgpd.conf",
       "+ip prefix-list bgp-filter-v4 seq 10 permit 192.168.10.0/24\n", MINOR,
       "minor/network: add networks/routes to existing route-maps or proven existing configurations", "frr.prefix_list_add"),
+    # bgp-map is the inbound route-map of four neighbours: its local preference moves their traffic.
     e("frr-route-map-set-remove", "outage", "frr/topotests_all_protocol_startup_bgpd.conf",
-      " route-map bgp-map permit 20\n- set local-preference 200\n", MEDIUM,
-      "medium/network: change routing without a topology change", "frr.route_map_clause_remove"),
+      " route-map bgp-map permit 20\n- set local-preference 200\n", MAJOR,
+      "major/network: any routing-protocol change with side effects (topology, several flows)",
+      "frr.route_map_path_selection", "frr.route_map_clause_remove"),
+    # LIES is used by no neighbour there: a set clause on it moves nothing yet (issue 26's "not major").
+    e("frr-route-map-set-unused", "routine", "frr/topotests_all_protocol_startup_bgpd.conf",
+      " route-map LIES deny 10\n+ set local-preference 50\n", MINOR,
+      "minor/network: add networks/routes to existing route-maps or proven existing configurations",
+      "frr.route_map_clause_add"),
     e("frr-bgp-neighbor-shutdown", "outage", "frr/topotests_all_protocol_startup_bgpd.conf",
       " router bgp 100\n+ neighbor 192.168.7.20 shutdown\n", MAJOR,
       "major/network: any routing-protocol change with side effects (topology, several flows)", "frr.routing_process_change"),
