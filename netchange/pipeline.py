@@ -261,6 +261,10 @@ def apply_change(run: Run, change_id: str, *, emergency: str | None = None, reve
     from netchange.rollback import SnapshotStore
 
     cfg, actor = run.settings, run.actor
+    if cfg.runner == "temporal":  # the same steps, as activities of the workflow apply:<change id>
+        from netchange.workflow import run_apply
+
+        return run_apply(run, change_id, emergency=emergency, revert_in=revert_in)
     with Journal(cfg.journal) as journal:
         policypin.require(run.policy, journal, actor=actor.login)
         # The plan the journal names current, verified against its hash and the journal's copy

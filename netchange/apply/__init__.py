@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from netchange.apply._observers import RunEvent as RunEvent
     from netchange.apply._observers import restore_events as restore_events
     from netchange.apply._outcome import ChangeOutcome as ChangeOutcome
+    from netchange.apply._outcome import HostFailure as HostFailure
     from netchange.apply._outcome import HostStatus as HostStatus
     from netchange.apply._progress import PlainProgress as PlainProgress
     from netchange.apply._progress import Progress as Progress
@@ -36,6 +37,7 @@ _WHERE = {
     "ApplyObserver": "_observers",
     "ApplyOutcome": "_applier",
     "ChangeOutcome": "_outcome",
+    "HostFailure": "_outcome",
     "HostOutcome": "_applier",
     "HostStatus": "_outcome",
     "Interrupts": "_applier",
@@ -55,6 +57,7 @@ __all__ = [
     "ApplyObserver",
     "ApplyOutcome",
     "ChangeOutcome",
+    "HostFailure",
     "HostOutcome",
     "HostStatus",
     "Interrupts",

@@ -108,7 +108,7 @@ class HeldLeases:
     """The leases one command holds: checked (fencing), renewed, and released once."""
 
     def __init__(self, conn: psycopg.Connection[Any], url: str, tokens: dict[str, int],
-                 names: dict[str, str], ttl: float) -> None:
+                 names: dict[str, str], ttl: float, *, renew: bool = True) -> None:
         self._conn = conn
         self.url = url
         self.tokens = tokens
@@ -120,7 +120,7 @@ class HeldLeases:
         self._released = False
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew_loop, name="netchange-lease-renewal", daemon=True)
-        if tokens:
+        if tokens and renew:
             self._renewer.start()
 
     # -- fencing ---------------------------------------------------------------------------------
@@ -189,6 +189,12 @@ class HeldLeases:
             except Exception:  # the connection closed by release() meanwhile
                 return
 
+    def close(self) -> None:
+        """Stop checking (the connection closed), leaving the leases to their holder (:func:`fence`)."""
+        self._released = True
+        with self._lock, suppress(Exception):
+            self._conn.close()
+
     def release(self) -> None:
         """Give the leases back (only rows still carrying this holder's tokens: never a newer one's)."""
         if self._released:
@@ -209,6 +215,33 @@ class HeldLeases:
                     self._conn.close()
         if self._renewer.is_alive() and self._renewer is not threading.current_thread():
             self._renewer.join(5)
+
+
+def bump(held: HeldLeases) -> dict[str, int]:
+    """Give ``held``'s leases new, larger tokens (the rows stay this holder's, their expiry renewed):
+    whoever still acts under the old tokens (a site worker presumed dead, say) is fenced out from
+    its next call on. ``LeaseLost`` when a lease is no longer ``held``'s. Returns the new tokens."""
+    devices, tokens = list(held.tokens), [held.tokens[d] for d in held.tokens]
+    with held._lock:
+        rows = held._conn.execute(
+            "UPDATE device_leases l SET token = nextval('device_lease_token'),"
+            " expires_at = now() + make_interval(secs => %s)"
+            " FROM unnest(%s::text[], %s::bigint[]) AS mine(device, token)"
+            " WHERE l.device = mine.device AND l.token = mine.token AND l.expires_at > now()"
+            " RETURNING l.device, l.token", (held.ttl, devices, tokens)).fetchall()
+        if len(rows) != len(devices):
+            lost = sorted(set(devices) - {r[0] for r in rows})
+            raise LeaseLost(held._why_lost(held._conn, lost))
+        held.tokens.update({str(r[0]): int(r[1]) for r in rows})
+    return dict(held.tokens)
+
+
+def fence(url: str, tokens: Mapping[str, int], names: Mapping[str, str], ttl: float) -> HeldLeases:
+    """A check of leases another process holds (the control worker, :mod:`netchange.workflow`):
+    the device's side of the fence for a worker that acts under those tokens. It renews on each
+    check but never in the background, and :meth:`HeldLeases.close` leaves the rows alone."""
+    conn = connect(url)
+    return HeldLeases(conn, url, dict(tokens), dict(names), ttl, renew=False)
 
 
 def acquire(devices: Mapping[str, str], *, change_id: str, action: str, actor: str, home: Path, url: str,
@@ -291,4 +324,5 @@ def holders(url: str) -> list[dict[str, Any]]:
             return list(cur.execute("SELECT *, expires_at > now() AS live FROM device_leases ORDER BY device"))
 
 
-__all__ = ["DEFAULT_TTL", "HeldLeases", "Holder", "acquire", "ensure_schema", "holders", "leased", "machine_name"]
+__all__ = ["DEFAULT_TTL", "HeldLeases", "Holder", "acquire", "bump", "ensure_schema", "fence", "holders", "leased",
+           "machine_name"]

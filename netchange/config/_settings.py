@@ -202,6 +202,14 @@ class Settings:
     lease_seconds: float = 60.0
     """``NETCHANGE_LEASE_SECONDS`` > 60: how long a device lease lasts without renewal (a holder
     renews it every third of that while it runs; a paused or cut-off one loses it then)."""
+    runner: str = "inprocess"
+    """``NETCHANGE_RUNNER``: ``inprocess`` (the default: apply, rollback and recover run in this
+    process) or ``temporal`` (they run as Temporal workflows on the control and site workers:
+    :mod:`netchange.workflow`, docs/team-setup.md "Temporal")."""
+    temporal_address: str = "127.0.0.1:7233"
+    """``NETCHANGE_TEMPORAL_ADDRESS`` > ``127.0.0.1:7233``: the Temporal frontend (host:port)."""
+    temporal_namespace: str = "default"
+    """``NETCHANGE_TEMPORAL_NAMESPACE`` > ``default``."""
     logins: Logins = Logins()
     """The login variables (``NETCHANGE_USERNAME``, ``NETCHANGE_PASSWORD``, ``NETCHANGE_ENABLE_SECRET``)."""
     secret_values: tuple[str, ...] = field(default=(), repr=False)
@@ -243,6 +251,9 @@ class Settings:
             journal_anchors=default_anchors(env),
             database_url=_database_url(env),
             lease_seconds=_lease_seconds(env),
+            runner=_runner(env),
+            temporal_address=env.get("NETCHANGE_TEMPORAL_ADDRESS", "").strip() or "127.0.0.1:7233",
+            temporal_namespace=env.get("NETCHANGE_TEMPORAL_NAMESPACE", "").strip() or "default",
             logins=Logins.from_environment(env),
             secret_values=tuple(value for name, value in env.items()
                                 if value and (name in _SECRET_ENV or _SECRET_ENV_NAME.match(name)))
@@ -353,6 +364,13 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     """``NETCHANGE_DATABASE_URL``, checked (a ``postgresql://`` URL), or ``None`` when unset."""
     value = env.get("NETCHANGE_DATABASE_URL", "").strip()
     return check_url(value) if value else None
+
+
+def _runner(env: Mapping[str, str]) -> str:
+    value = env.get("NETCHANGE_RUNNER", "").strip() or "inprocess"
+    if value not in ("inprocess", "temporal"):
+        raise BadRequest(f"NETCHANGE_RUNNER: {value!r} is not inprocess or temporal")
+    return value
 
 
 def _lease_seconds(env: Mapping[str, str]) -> float:

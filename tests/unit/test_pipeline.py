@@ -58,7 +58,7 @@ def back_to_snapshot() -> bool:
 
 def test_apply_rollback_and_recover_restore_through_the_one_runner(
         workspace: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli, fake_platform: None,
-        restored: list[str]) -> None:
+        restored: list[str], runner: str) -> None:
     # apply: sw2's post-check fails and its restore too (ALARM): the automatic rollback runs.
     fakedriver.reset(dict.fromkeys(HOSTS, SWITCH_RUNNING))
     broken: dict[str, dict[str, Any]] = {"sw2": {"hide_vlan": 20, "broken_rollback": True}}

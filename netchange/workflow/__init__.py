@@ -1,0 +1,43 @@
+"""Changes run as durable workflows on Temporal: a control worker and one worker per site (issue 25).
+
+Selected by ``NETCHANGE_RUNNER=temporal`` (``NETCHANGE_TEMPORAL_ADDRESS``); the in-process runner
+stays the default. The pipeline (:mod:`netchange.pipeline`) remains the one sequencing of a change:
+its steps run as activities (:mod:`._control` on the control queue, :mod:`._site` on each site's),
+ordered by thin workflows (:mod:`._workflows`). docs/team-setup.md, "Temporal", says how to run it.
+
+The package's public face; its ``_`` modules are private (why lazy: :mod:`netchange._face`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netchange._face import lazy_names
+
+if TYPE_CHECKING:
+    from netchange.workflow._client import run_apply as run_apply
+    from netchange.workflow._client import workflow_id as workflow_id
+    from netchange.workflow._server import DevServer as DevServer
+    from netchange.workflow._server import temporal_binary as temporal_binary
+    from netchange.workflow._types import CONTROL_QUEUE as CONTROL_QUEUE
+    from netchange.workflow._types import site_queue as site_queue
+    from netchange.workflow._worker import WorkerThread as WorkerThread
+    from netchange.workflow._workflows import HEARTBEAT as HEARTBEAT
+    from netchange.workflow._workflows import ApplyWorkflow as ApplyWorkflow
+
+_WHERE = {
+    "CONTROL_QUEUE": "_types",
+    "ApplyWorkflow": "_workflows",
+    "DevServer": "_server",
+    "HEARTBEAT": "_workflows",
+    "WorkerThread": "_worker",
+    "run_apply": "_client",
+    "site_queue": "_types",
+    "temporal_binary": "_server",
+    "workflow_id": "_client",
+}
+
+__all__ = ["CONTROL_QUEUE", "HEARTBEAT", "ApplyWorkflow", "DevServer", "WorkerThread", "run_apply", "site_queue",
+           "temporal_binary", "workflow_id"]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

@@ -1,0 +1,147 @@
+"""The Temporal runner seen from the caller (``NETCHANGE_RUNNER=temporal``): start the change's
+workflow, wait for it, and hand back the same typed outcome as the in-process runner.
+
+The workflow's id is ``apply:<change id>``: a second start while one runs is refused by Temporal
+(``WorkflowIDConflictPolicy.FAIL``), whichever machine or replica asks; a finished one's id may be
+used again (a change applied again after a refusal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from netchange.workflow._types import CONTROL_QUEUE, ApplyInput, ApplyResult
+
+if TYPE_CHECKING:
+    from netchange.apply import ApplyOutcome
+    from netchange.pipeline import Run
+
+T = TypeVar("T")
+
+
+def workflow_id(change_id: str) -> str:
+    return f"apply:{change_id}"
+
+
+def run_sync(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to its end from synchronous code (in a thread of its own under a running loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_wrap(make))
+    box: dict[str, Any] = {}
+
+    def main() -> None:
+        try:
+            box["value"] = asyncio.run(_wrap(make))
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=main, name="netchange-temporal-client")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+async def _wrap(make: Callable[[], Awaitable[T]]) -> T:
+    return await make()
+
+
+def failure(exc: BaseException) -> BaseException:
+    """A failed workflow as netchange's error of the same class (its exit code), one line."""
+    from temporalio.client import WorkflowFailureError
+    from temporalio.exceptions import ApplicationError
+
+    from netchange import errors
+
+    cause = exc.cause if isinstance(exc, WorkflowFailureError) else exc
+    if isinstance(cause, ApplicationError):
+        found = getattr(errors, cause.type or "", None)
+        kind = found if isinstance(found, type) and issubclass(found, errors.NetchangeError) else errors.NetchangeError
+        return kind(cause.message)
+    return errors.NetchangeError(f"the apply workflow failed: {cause}")
+
+
+def run_apply(run: Run, change_id: str, *, emergency: str | None = None, revert_in: int = 300) -> ApplyOutcome:
+    """Apply ``change_id`` through the workflow (see the module); the caller's progress shows the end."""
+    cfg = run.settings
+    inp = ApplyInput(change_id=change_id, actor=run.actor.login, actor_source=run.actor.source, now=cfg.now,
+                     policy_digest=run.policy.digest, emergency=emergency, revert_in=revert_in)
+
+    async def go() -> ApplyResult:
+        from temporalio.client import WorkflowFailureError
+        from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+        from temporalio.exceptions import WorkflowAlreadyStartedError
+
+        from netchange.errors import LockHeld
+        from netchange.workflow._worker import connect
+
+        client = await connect(cfg.temporal_address, cfg.temporal_namespace)
+        try:
+            handle = await client.start_workflow(
+                "apply", inp, id=workflow_id(change_id), task_queue=CONTROL_QUEUE, result_type=ApplyResult,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        except WorkflowAlreadyStartedError:
+            raise LockHeld(f"{change_id}: an apply of this change is already running "
+                           f"(workflow {workflow_id(change_id)})") from None
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        main = threading.current_thread() is threading.main_thread()
+        if main:
+            for s in signals:
+                loop.add_signal_handler(s, lambda: asyncio.ensure_future(handle.signal("interrupt")))
+        try:
+            result: ApplyResult = await handle.result()
+            return result
+        except WorkflowFailureError as exc:
+            raise failure(exc) from None
+        finally:
+            if main:
+                for s in signals:
+                    loop.remove_signal_handler(s)
+
+    result = run_sync(go)
+    for text in result.warnings:
+        run.warn(text)
+    return to_outcome(run, result)
+
+
+def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
+    from netchange import errors
+    from netchange.apply import ApplyOutcome, ChangeOutcome, HostFailure, HostOutcome, HostStatus
+    from netchange.drivers.errors import FailureCause
+    from netchange.rollback import RestoreReport
+
+    hosts: dict[str, HostOutcome] = {}
+    for r in result.hosts:
+        kind = getattr(errors, r.error_type, None) if r.error_type else None
+        failure = (HostFailure(kind if isinstance(kind, type) else Exception, r.error) if r.error else None)
+        restore = None
+        if r.restore is not None:
+            data = dict(r.restore)
+            data["causes"] = [FailureCause(c) for c in data.get("causes", [])]
+            restore = RestoreReport(**data)
+        hosts[r.host] = HostOutcome(host=r.host, status=HostStatus(r.status), failure=failure, snapshot=r.snapshot,
+                                    commit_started=r.commit_started, commit_refused=r.commit_refused,
+                                    committed=r.committed, confirmed_pending=r.confirmed_pending,
+                                    post_checks=r.post_checks, after_hash=r.after_hash, restore=restore)
+    changing = [h for h, o in hosts.items() if o.status is not HostStatus.NO_CHANGE]
+    progress = run.progress(changing)
+    try:
+        for h in changing:
+            o = hosts[h]
+            progress.host(h, o.status, o.error)
+    finally:
+        progress.close()
+    return ApplyOutcome(result.change_id, ChangeOutcome(result.outcome), hosts, interrupted=result.interrupted,
+                        alarms=list(result.alarms))
+
+
+__all__ = ["failure", "run_apply", "run_sync", "to_outcome", "workflow_id"]

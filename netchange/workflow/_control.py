@@ -1,0 +1,291 @@
+"""The central activities (the control task queue): what only a process holding the journal's
+HMAC key, the policy and the leases does. Each is a step of :func:`netchange.pipeline.apply_change`,
+using the same functions; the devices are never contacted from here.
+
+The control worker keeps, per running change, what a step leaves for the next one: the device
+hold (leases with their renewal thread, or the machine's OS locks) and the plan. A control worker
+that dies loses them: its leases expire (``NETCHANGE_LEASE_SECONDS``), and the workflow's next
+control step fails (the change is then left for ``netchange recover``, as a crashed apply is).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from netchange.errors import NetchangeError
+from netchange.journal import EventKind
+from netchange.workflow._types import ApplyInput, ApplyResult, HostResult, Opened, RecordInput, StepInput, WireEvent
+
+if TYPE_CHECKING:
+    from netchange.apply import ApplyObserver
+    from netchange.apply.locks import DeviceHold
+    from netchange.config import Settings
+    from netchange.journal import Journal
+    from netchange.plan import Plan
+
+
+@dataclass
+class _Held:
+    hold: DeviceHold
+    plan: Plan
+    changing: list[str]
+    journal_locked: bool = False
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """netchange's refusals fail the activity with their class's name and line (never retried):
+    the workflow fails with them and the caller raises the same error (exit code included)."""
+    try:
+        yield
+    except NetchangeError as exc:
+        raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from None
+
+
+def wire(events: Any) -> list[WireEvent]:
+    return [WireEvent(str(e.kind), e.host, e.data) for e in events]
+
+
+def unwire(events: list[WireEvent]) -> list[Any]:
+    from netchange.apply import RunEvent
+    from netchange.journal import EventKind
+
+    return [RunEvent(EventKind(e.kind), e.host, e.data) for e in events]
+
+
+class ControlActivities:
+    """The control worker's activities; ``settings`` is called at each step (the worker's own)."""
+
+    def __init__(self, settings: Callable[[], Settings], observers: Callable[[], list[ApplyObserver]] | None = None
+                 ) -> None:
+        self.settings = settings
+        self.observers = observers
+        self._held: dict[str, _Held] = {}
+        self._lock = threading.Lock()
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.apply_open, self.journal_record, self.apply_prepared, self.apply_rollback_targets,
+                self.apply_finish, self.apply_release, self.lease_bump]
+
+    def _journal(self, change_id: str) -> Journal:
+        from netchange.journal import Journal
+
+        journal = Journal(self.settings().journal)
+        held = self._held.get(change_id)
+        if held is not None:
+            journal.fence = held.hold.check
+        return journal
+
+    # -- open: pin, plan, leases, guard, journal locks --------------------------------------------
+    @activity.defn(name="apply_open")
+    def apply_open(self, inp: ApplyInput) -> Opened:
+        with refusals():
+            return self._open(inp)
+
+    def _open(self, inp: ApplyInput) -> Opened:
+        from netchange import pipeline
+        from netchange.apply import HostStatus, rollout_batches
+        from netchange.apply import locks as devicelock
+        from netchange.guard import check_apply
+        from netchange.inventory import load_nornir
+        from netchange.journal import Journal
+        from netchange.plan import store as planstore
+        from netchange.policy import actor_for, clock, load_policy
+        from netchange.policy import pin as policypin
+        from netchange.rollback import SnapshotStore
+
+        cfg = self.settings()
+        policy = load_policy(cfg.policy_file())
+        if inp.policy_digest and policy.digest != inp.policy_digest:
+            raise NetchangeError(f"{inp.change_id}: the control worker's policy ({policy.version}) is not the "
+                                 "caller's: deploy the same policy file to both")
+        actor = actor_for(policy, inp.actor, "override" if inp.actor_source == "override" else "os")
+        with Journal(cfg.journal) as journal:
+            policypin.require(policy, journal, actor=actor.login)
+            the_plan = planstore.current(cfg.plans_dir, journal, inp.change_id)
+        if the_plan.no_change:
+            run = pipeline.Run(settings=cfg, policy=policy, actor=actor, progress=_no_progress)
+            outcome = pipeline._close_no_change(run, the_plan)
+            return Opened(closed=ApplyResult(inp.change_id, outcome.outcome.value,
+                                             [HostResult(h, HostStatus.NO_CHANGE.value) for h in outcome.hosts]))
+        changing = [h.host for h in the_plan.hosts if h.changes]
+        nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins)
+        devices = devicelock.identities(nr, changing)
+        hold: DeviceHold
+        tokens: dict[str, int] = {}
+        names: dict[str, str] = {}
+        if cfg.database_url is None:
+            hold = devicelock.acquire(devices, change_id=inp.change_id, action="apply", actor=actor.login,
+                                      home=cfg.home, directory=cfg.lock_dir)
+        else:
+            from netchange.apply import leases
+
+            leased = leases.acquire(devices, change_id=inp.change_id, action="apply", actor=actor.login,
+                                    home=cfg.home, url=cfg.database_url, ttl=cfg.lease_seconds)
+            hold, tokens, names = leased, dict(leased.tokens), dict(leased.names)
+        held = _Held(hold, the_plan, changing)
+        with self._lock:
+            self._held[inp.change_id] = held
+        warnings: list[str] = []
+        try:
+            with self._journal(inp.change_id) as journal:
+                left = [c for c in journal.in_progress() if c != inp.change_id]
+                if left:
+                    warnings.append(f"left in progress (run 'netchange recover ID'): {', '.join(left)}")
+                pipeline._journal_intact(journal, inp.change_id)
+                if not the_plan.ok:
+                    raise NetchangeError(f"{inp.change_id}: the plan has hosts that cannot be changed; fix and plan "
+                                         "again")
+                check_apply(the_plan, policy=policy, journal=journal, actor=actor,
+                            now=clock.now(policy, inp.now), emergency=inp.emergency)
+                journal.acquire_locks(inp.change_id, changing, actor=actor.login)
+                held.journal_locked = True
+                journal.event_batch(inp.change_id, [(EventKind.APPLY_STARTED, None, {"plan_hash": the_plan.plan_hash,
+                                                                                    "hosts": changing})],
+                                    actor=actor.login, durable=True)
+            blob = SnapshotStore(cfg.snapshots_dir, database=cfg.database_url).save(the_plan.model_dump_json())
+        except BaseException:
+            self._release(inp.change_id, actor.login)
+            raise
+        change = the_plan.change
+        return Opened(plan_hash=the_plan.plan_hash, plan_blob=blob,
+                      sites={h.host: h.site for h in the_plan.hosts if h.changes},
+                      batches=rollout_batches(changing, canary=change.rollout.canary,
+                                              batch_size=change.rollout.batch_size),
+                      on_failure=change.on_failure.value, tokens=tokens, names=names, ttl=cfg.lease_seconds,
+                      warnings=warnings)
+
+    # -- the record --------------------------------------------------------------------------------
+    @activity.defn(name="journal_record")
+    def journal_record(self, change_id: str, actor: str, facts: RecordInput) -> None:
+        from netchange.apply import JournalRecorder
+
+        with refusals(), self._journal(change_id) as journal:
+            JournalRecorder(journal, change_id, actor).record(unwire(facts.events), durable=facts.durable)
+
+    @activity.defn(name="apply_prepared")
+    def apply_prepared(self, step: StepInput) -> None:
+        """Every snapshot on record (in host order) before the first commit; refused on drift."""
+        from netchange.errors import DriftDetected
+
+        with refusals(), self._journal(step.change_id) as journal:
+            held = self._held[step.change_id]
+            order = {h: i for i, h in enumerate(held.changing)}
+            events = sorted((e for r in step.results for e in r.events), key=lambda e: order.get(e.host or "", 0))
+            journal.event_batch(step.change_id, [(k.kind, k.host, k.data) for k in unwire(events)],
+                                actor=step.actor, durable=True)
+            not_ready = [r for r in step.results if r.status == "failed"]
+            if not_ready:
+                journal.event_batch(step.change_id, [(EventKind.APPLY_REFUSED, None,
+                                                      {"hosts": [r.host for r in not_ready]})],
+                                    actor=step.actor, durable=True)
+                drifted = [r.host for r in not_ready if r.error_type == "DriftDetected"]
+                if drifted:
+                    raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; "
+                                        "nothing was changed")
+                raise NetchangeError("cannot prepare " + ", ".join(f"{r.host} ({r.error})" for r in not_ready)
+                                     + "; nothing was changed")
+            journal.set_state(step.change_id, "in_progress", actor=step.actor, reason="apply")
+
+    @activity.defn(name="apply_rollback_targets")
+    def apply_rollback_targets(self, step: StepInput) -> list[str]:
+        """Hosts to restore, newest change first (the applier's rule: ``on_failure``)."""
+        from netchange.models import OnFailure
+
+        results = {r.host: r for r in step.results}
+        failed = [r for r in step.results if r.error or r.lost]
+        if not failed and not step.interrupted:
+            return []
+        touched = [h for batch in step.commit_order for h in batch if results[h].commit_started]
+        on_failure = OnFailure(step.on_failure)
+        if on_failure is OnFailure.STOP:
+            return []
+        if on_failure is OnFailure.ROLLBACK_FAILED:
+            touched = [h for h in touched if results[h].error or results[h].lost]
+        return touched[::-1]
+
+    @activity.defn(name="apply_finish")
+    def apply_finish(self, step: StepInput) -> ApplyResult:
+        """``apply_finished`` and the change's state on record (the end of the applier's rollout)."""
+        from netchange.apply import ChangeOutcome, HostStatus
+
+        with refusals(), self._journal(step.change_id) as journal:
+            held = self._held[step.change_id]
+            results = {r.host: r for r in step.results}
+            failed = [h for h in held.changing if results[h].error or results[h].lost]
+            if not failed and not step.interrupted:
+                journal.event_batch(step.change_id, [(EventKind.APPLY_FINISHED, None,
+                                                      {"outcome": ChangeOutcome.COMPLETED.value})],
+                                    actor=step.actor, durable=True)
+                outcome, alarms = ChangeOutcome.COMPLETED, []
+            else:
+                for r in results.values():
+                    if r.status == HostStatus.WAITING.value:
+                        r.status = HostStatus.SKIPPED.value
+                if step.interrupted:
+                    journal.event_batch(step.change_id, [(EventKind.INTERRUPTED, None, None)],
+                                        actor=step.actor, durable=True)
+                alarms = [h for h in held.changing if results[h].status == HostStatus.ALARM.value]
+                left = [h for h in held.changing if results[h].commit_started and results[h].restore is None]
+                outcome = ChangeOutcome.FAILED if alarms or left else ChangeOutcome.ROLLED_BACK
+                refused = [h for h in failed if results[h].commit_refused]
+                data: dict[str, Any] = {"outcome": outcome.value, "failed": failed, "alarms": alarms,
+                                        "left_changed": left}
+                if refused:
+                    data["commit_refused"] = refused
+                journal.event_batch(step.change_id, [(EventKind.APPLY_FINISHED, None, data)],
+                                    actor=step.actor, durable=True)
+            journal.set_state(step.change_id, outcome.value, actor=step.actor,
+                              reason="; ".join(f"{r.host}: {r.error}" for r in results.values() if r.error))
+        return ApplyResult(step.change_id, outcome.value, [results[h.host] for h in held.plan.hosts
+                                                            if h.host in results]
+                           + [HostResult(h.host, HostStatus.NO_CHANGE.value) for h in held.plan.hosts if not h.changes],
+                           interrupted=step.interrupted, alarms=alarms)
+
+    # -- leases --------------------------------------------------------------------------------------
+    @activity.defn(name="lease_bump")
+    def lease_bump(self, change_id: str) -> dict[str, int]:
+        """New tokens for the change's leases: a worker presumed dead is fenced out (none with OS locks)."""
+        from netchange.apply import leases
+
+        with refusals():
+            hold = self._held[change_id].hold
+            if isinstance(hold, leases.HeldLeases):
+                return leases.bump(hold)
+            return {}
+
+    @activity.defn(name="apply_release")
+    def apply_release(self, change_id: str, actor: str) -> None:
+        with refusals():
+            self._release(change_id, actor)
+
+    def _release(self, change_id: str, actor: str) -> None:
+        with self._lock:
+            held = self._held.pop(change_id, None)
+        if held is None:
+            return
+        try:
+            if held.journal_locked:
+                from netchange.journal import Journal
+
+                with Journal(self.settings().journal) as journal:
+                    journal.fence = held.hold.check
+                    journal.release_locks(change_id, held.changing, actor=actor)
+        finally:
+            held.hold.release()
+
+
+def _no_progress(hosts: list[str]) -> Any:
+    from netchange.apply import PlainProgress
+
+    return PlainProgress()
+
+
+__all__ = ["ControlActivities", "refusals", "unwire", "wire"]

@@ -1,0 +1,194 @@
+"""The apply workflow: thin and deterministic; every step is an activity (:mod:`._control`, :mod:`._site`).
+
+Sequence (the one of :func:`netchange.pipeline.apply_change`, each step on the queue that may run it):
+
+    apply_open (control: pin, plan, leases, guard, journal locks)
+    → prepare_host per host (its site: drift check, snapshot)   → apply_prepared (control: on record, in_progress)
+    → per batch: apply_host per host (its site, on the worker holding the host's session)
+    → on failure: apply_rollback_targets (control) → restore_host per host, newest first
+    → apply_finish (control: apply_finished, the state) → apply_release (control, always)
+
+A device activity reports its facts through the ``record`` update, which the control worker
+journals before the device activity goes on (``commit_started`` is on record before the commit).
+
+**No device step runs twice blindly**: ``apply_host`` (commit, post-checks, confirm, save) and
+``restore_host`` have one attempt and a heartbeat. When one times out (the worker died, or its
+host is cut off), the workflow bumps the change's lease tokens (the old worker is fenced out from
+its next call on) and reconciles the host on any worker of its site (``reconcile_host``): the
+device is read; as its snapshot → nothing was done; with only the change's own lines → restored
+and verified; with any other line → an alarm naming the lines (the restore runner's rules).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from netchange.workflow._types import (
+    CONTROL_QUEUE,
+    ApplyInput,
+    ApplyResult,
+    DeviceInput,
+    HostResult,
+    Opened,
+    RecordInput,
+    StepInput,
+    WireEvent,
+    site_queue,
+)
+
+ONCE = RetryPolicy(maximum_attempts=1)
+"""No automatic retry: a journal append or a device step is never run a second time blindly."""
+CONTROL_TIMEOUT = timedelta(minutes=2)
+DEVICE_TIMEOUT = timedelta(minutes=15)
+HEARTBEAT = timedelta(seconds=5)
+"""A device activity that has not heartbeaten for this long is presumed dead (its worker killed,
+partitioned): the time from a worker's death to the start of its host's reconciliation."""
+AFFINITY = timedelta(seconds=20)
+"""How long a host's next step waits for the worker holding its session to pick it up."""
+
+
+async def _control(name: str, *args: Any, result_type: type | None = None) -> Any:
+    try:
+        return await workflow.execute_activity(name, args=list(args), task_queue=CONTROL_QUEUE,
+                                               start_to_close_timeout=CONTROL_TIMEOUT, retry_policy=ONCE,
+                                               result_type=result_type)
+    except ActivityError as exc:
+        raise _as_failure(exc) from None
+
+
+def _as_failure(exc: ActivityError) -> BaseException:
+    """A refusal of an activity (netchange's error, by its class name) fails the workflow with it."""
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        return ApplicationError(cause.message, type=cause.type, non_retryable=True)
+    return ApplicationError(f"{exc.message}: {cause}" if cause else str(exc), type="NetchangeError",
+                            non_retryable=True)
+
+
+def _timed_out(exc: ActivityError) -> bool:
+    """The activity's worker stopped answering (heartbeat, start or close timeout), not a refusal."""
+    from temporalio.exceptions import TimeoutError as ActivityTimeout
+
+    return isinstance(exc.cause, ActivityTimeout)
+
+
+@workflow.defn(name="apply")
+class ApplyWorkflow:
+    def __init__(self) -> None:
+        self._change = ""
+        self._actor = ""
+        self._interrupted = False
+        self._timings: dict[str, float] = {}
+        self._queues: set[str] = set()
+
+    @workflow.update
+    async def record(self, facts: RecordInput) -> None:
+        """Journal facts a device activity reports, before it goes on (see the module)."""
+        await _control("journal_record", self._change, self._actor, facts)
+
+    @workflow.signal
+    def interrupt(self) -> None:
+        """Ctrl-C at the caller: stop the rollout after the hosts in flight, and roll back."""
+        self._interrupted = True
+
+    @workflow.run
+    async def run(self, inp: ApplyInput) -> ApplyResult:
+        self._change, self._actor = inp.change_id, inp.actor
+        opened: Opened = await _control("apply_open", inp, result_type=Opened)
+        if opened.closed is not None:
+            return opened.closed
+        try:
+            result = await self._apply(inp, opened)
+        finally:
+            await _control("apply_release", inp.change_id, inp.actor)
+            await self._close_sessions(inp.change_id)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        result.warnings = opened.warnings
+        result.timings = dict(self._timings)
+        return result
+
+    def _device_input(self, inp: ApplyInput, opened: Opened, host: str, snapshot: str = "") -> DeviceInput:
+        return DeviceInput(change_id=inp.change_id, host=host, actor=inp.actor, plan_hash=opened.plan_hash,
+                           plan_blob=opened.plan_blob, workflow_id=workflow.info().workflow_id,
+                           revert_in=inp.revert_in, snapshot=snapshot, tokens=opened.tokens,
+                           names=opened.names, ttl=opened.ttl)
+
+    async def _apply(self, inp: ApplyInput, opened: Opened) -> ApplyResult:
+        hosts = list(opened.sites)
+        prepared: list[HostResult] = await asyncio.gather(*(
+            workflow.execute_activity("prepare_host", self._device_input(inp, opened, h),
+                                      task_queue=site_queue(opened.sites[h]), start_to_close_timeout=DEVICE_TIMEOUT,
+                                      heartbeat_timeout=HEARTBEAT, retry_policy=ONCE, result_type=HostResult)
+            for h in hosts))
+        results = {r.host: r for r in prepared}
+        self._queues.update(r.queue for r in prepared if r.queue)
+        await _control("apply_prepared", StepInput(inp.change_id, inp.actor, prepared))
+        commit_order: list[list[str]] = []
+        for batch in opened.batches:
+            if self._interrupted:
+                break
+            commit_order.append(batch)
+            done = await asyncio.gather(*(self._step("apply_host", inp, opened, results[h]) for h in batch))
+            results.update({r.host: r for r in done})
+            if any(r.status == "failed" or r.lost for r in done):
+                break
+        step = StepInput(inp.change_id, inp.actor, list(results.values()), commit_order, self._interrupted,
+                         opened.on_failure)
+        back: list[str] = await _control("apply_rollback_targets", step, result_type=list[str])
+        if back:
+            restored = await asyncio.gather(*(self._step("restore_host", inp, opened, results[h])
+                                              for h in back if results[h].restore is None))
+            results.update({r.host: r for r in restored})
+        step.results = list(results.values())
+        finished: ApplyResult = await _control("apply_finish", step, result_type=ApplyResult)
+        return finished
+
+    async def _close_sessions(self, change_id: str) -> None:
+        """Each worker that held a session of the change closes it (one that is gone: nothing to do)."""
+        for queue in sorted(self._queues):
+            with contextlib.suppress(ActivityError):
+                await workflow.execute_activity("close_change", change_id, task_queue=queue,
+                                                schedule_to_start_timeout=timedelta(seconds=5),
+                                                start_to_close_timeout=timedelta(seconds=30), retry_policy=ONCE)
+
+    async def _step(self, name: str, inp: ApplyInput, opened: Opened, before: HostResult) -> HostResult:
+        """A device step on the worker that holds the host's session; reconciled if it is lost."""
+        host = before.host
+        try:
+            result: HostResult = await workflow.execute_activity(
+                name, self._device_input(inp, opened, host, before.snapshot), task_queue=before.queue,
+                schedule_to_start_timeout=AFFINITY, start_to_close_timeout=DEVICE_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT, retry_policy=ONCE, result_type=HostResult)
+            return result
+        except ActivityError as exc:
+            if not _timed_out(exc):
+                raise _as_failure(exc) from None
+            return await self._reconcile(inp, opened, before, f"{name}: the site worker was lost ({exc.cause})")
+
+    async def _reconcile(self, inp: ApplyInput, opened: Opened, before: HostResult, why: str) -> HostResult:
+        """The host's worker is presumed dead: fence it out, read the device, restore what is ours."""
+        self._timings.setdefault("lost_detected", workflow.now().timestamp())
+        await _control("journal_record", inp.change_id, inp.actor, RecordInput(
+            [WireEvent("host_failed", before.host, {"error": why})], durable=True))
+        opened.tokens = await _control("lease_bump", inp.change_id, result_type=dict[str, int])
+        self._timings.setdefault("compensation_started", workflow.now().timestamp())
+        result: HostResult = await workflow.execute_activity(
+            "reconcile_host", self._device_input(inp, opened, before.host, before.snapshot),
+            task_queue=site_queue(opened.sites[before.host]), start_to_close_timeout=DEVICE_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT, retry_policy=ONCE, result_type=HostResult)
+        if result.restore and result.restore.get("verified"):
+            self._timings.setdefault("verified", workflow.now().timestamp())
+        result.lost = why
+        result.commit_started = True
+        result.error, result.error_type = why, "DeviceLost"
+        return result
+
+
+__all__ = ["AFFINITY", "HEARTBEAT", "ApplyWorkflow"]
