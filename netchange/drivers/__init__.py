@@ -9,6 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from netchange._face import lazy_names
+from netchange.drivers import _napalm_package
+
+# Before any driver imports ``napalm.base``: NAPALM's package body (every bundled driver) runs
+# when a NAPALM driver is first looked up, not for the base class (why: the module's docstring).
+_napalm_package.defer()
 
 if TYPE_CHECKING:
     from netchange.drivers.contract import DRIVERS as DRIVERS

@@ -20,7 +20,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-DEVICE_LIBRARIES = ("napalm", "netmiko", "nornir", "ncclient", "hier_config", "paramiko")
+# "napalm.base", not "napalm": netchange.drivers registers NAPALM's package without its body
+# (netchange/drivers/_napalm_package.py), which costs nothing; NAPALM's code runs from napalm.base.
+DEVICE_LIBRARIES = ("napalm.base", "netmiko", "nornir", "ncclient", "hier_config", "paramiko")
 RENDERING = ("jinja2",)
 LAB = ("netchange.lab", "dns", "cryptography")
 
@@ -86,7 +88,7 @@ def test_inventory_loads_nornir_but_no_driver(tmp_path: Path) -> None:
     # The inventory is Nornir's: it is the one fast command that needs it; no driver library.
     loaded = _loaded(tmp_path, "inventory", "--json")
     assert "nornir" in loaded
-    assert loaded.isdisjoint(("napalm", "netmiko", "ncclient", "hier_config", "paramiko", *RENDERING, *LAB))
+    assert loaded.isdisjoint(("napalm.base", "netmiko", "ncclient", "hier_config", "paramiko", *RENDERING, *LAB))
 
 
 def test_plan_loads_no_driver_library_before_it_contacts_a_device(tmp_path: Path) -> None:
@@ -105,7 +107,7 @@ def test_plan_loads_no_driver_library_before_it_contacts_a_device(tmp_path: Path
     assert report["code"] == 2 and "unknown host 'no-such-host'" in done.stderr
     loaded = set(report["loaded"])
     assert "nornir" in loaded
-    assert loaded.isdisjoint(("napalm", "netmiko", "ncclient", "paramiko")), sorted(loaded)
+    assert loaded.isdisjoint(("napalm.base", "netmiko", "ncclient", "paramiko")), sorted(loaded)
 
 
 def test_a_holiday_lookup_loads_its_own_country_only(tmp_path: Path) -> None:
@@ -276,3 +278,81 @@ def test_the_startup_bench_runs_every_command_and_prints_its_table() -> None:
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith("netchange ")]
     assert len(rows) == 7, done.stdout
     assert all(row[-1] == "0" for row in rows), done.stdout  # every command ran to its end
+
+
+def _probe(code: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_a_netchange_driver_loads_none_of_napalms_bundled_drivers_until_one_is_looked_up() -> None:
+    # Issue 27 item 4: importing napalm.base runs NAPALM's package body, which imports EOS, Junos,
+    # IOS-XR, NX-OS... netchange's drivers subclass napalm.base.NetworkDriver but use none of them.
+    report = _probe("""
+import json, sys
+import netchange.drivers.ios_cli, netchange.drivers.nftables
+before = sorted(m for m in ("napalm.eos", "napalm.junos", "napalm.iosxr", "jnpr.junos", "pyeapi") if m in sys.modules)
+base = "napalm.base.base" in sys.modules
+from napalm import get_network_driver, SUPPORTED_DRIVERS   # the body runs here, once
+after = sorted(m for m in ("napalm.eos", "napalm.junos") if m in sys.modules)
+from netchange.drivers.contract import driver_class
+print(json.dumps({"before": before, "base": base, "after": after, "supported": "ios" in SUPPORTED_DRIVERS,
+                  "mock": driver_class("mock").__name__, "eos": get_network_driver("eos").__name__}))
+""")
+    assert report["base"] and report["before"] == []
+    assert report["after"] == ["napalm.eos", "napalm.junos"] and report["supported"]
+    assert report["mock"] == "MockDriver" and report["eos"] == "EOSDriver"
+
+
+def test_napalms_package_body_runs_once_when_threads_look_up_drivers_together() -> None:
+    # The body's eager imports guard get_network_driver against an import deadlock between threads:
+    # deferred, it still runs once, under a lock, before any of them looks a driver up.
+    report = _probe("""
+import json, sys, threading
+import netchange.drivers.base
+from netchange.drivers.contract import driver_class
+names, errors = ["eos", "junos", "ios", "nxos_ssh", "iosxr", "mock"] * 3, []
+found = {}
+def look(name):
+    try:
+        found[name] = driver_class(name).__name__
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=look, args=(n,)) for n in names]
+for t in threads: t.start()
+for t in threads: t.join(30)
+print(json.dumps({"errors": errors, "found": sorted(found), "alive": sum(t.is_alive() for t in threads)}))
+""")
+    assert report == {"errors": [], "found": sorted({"eos", "junos", "ios", "nxos_ssh", "iosxr", "mock"}), "alive": 0}
+
+
+def test_the_inventory_loads_the_plugins_its_configuration_names_and_no_other(tmp_path: Path) -> None:
+    # Nornir's load_inventory imports every installed inventory plugin (nornir_netbox, nornir_nautobot:
+    # requests, pynautobot) before reading a SimpleInventory; netchange loads the one named.
+    (tmp_path / "hosts.yaml").write_text(
+        "sw1: {hostname: 127.0.0.1, platform: ios_cli, data: {role: switch, site: doif}}\n")
+    (tmp_path / "nornir.yaml").write_text(yaml.safe_dump({"inventory": {
+        "plugin": "SimpleInventory", "options": {"host_file": str(tmp_path / "hosts.yaml")},
+        "transform_function": "netchange_credentials"}}))
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"inventory": {"plugin": "NoSuchInventory"}}))
+    report = _probe(f"""
+import json, sys
+from pathlib import Path
+from netchange.errors import BadRequest
+from netchange.inventory._nornir import load_inventory
+hosts = list(load_inventory(Path({str(tmp_path / "nornir.yaml")!r}),
+                            secrets=Path({str(tmp_path / "none.yaml")!r})).hosts)
+try:
+    load_inventory(Path({str(tmp_path / "bad.yaml")!r}))
+    refused = None
+except BadRequest as exc:
+    refused = str(exc)
+print(json.dumps({{"hosts": hosts, "refused": refused,
+                   "loaded": sorted(m for m in ("nornir_netbox", "nornir_nautobot", "pynautobot", "requests")
+                                    if m in sys.modules)}}))
+""")
+    assert report["hosts"] == ["sw1"] and report["loaded"] == []
+    assert report["refused"] is not None and "'NoSuchInventory' is not installed" in report["refused"]
+    assert "NetBoxInventory2" in report["refused"] and "\n" not in report["refused"]
