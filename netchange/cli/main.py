@@ -156,7 +156,8 @@ def settings() -> Settings:
     return _current.get() or Settings.resolve(**_overrides)
 
 
-MODULES = ("approvals", "changes", "classify", "journal", "lab", "notify", "policy", "reports", "serve", "types")
+MODULES = ("approvals", "changes", "classify", "journal", "lab", "notify", "policy", "reports", "serve", "types",
+           "worker")
 """The command modules of ``netchange.cli``, in the order ``--help`` lists their commands."""
 
 COMMANDS = {
@@ -166,7 +167,7 @@ COMMANDS = {
     "classify": "classify",
     "list": "reports", "show": "reports", "report": "reports",
     "serve": "serve", "users": "serve", "login": "serve", "logout": "serve",
-    "types": "types",
+    "types": "types", "worker": "worker",
     "journal": "journal", "lab": "lab", "notify": "notify", "policy": "policy",
 }
 """Which module registers each command and command group: a command line loads that module only
