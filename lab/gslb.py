@@ -46,7 +46,7 @@ TTL = 10
 """The service name's TTL: how long a resolver may keep sending clients to a drained centre."""
 
 
-def config_text(*, port: int, base: Path, service_port: int, centres: dict[str, str]) -> str:
+def config_text(*, port: int, base: Path, health_port: int, centres: dict[str, str]) -> str:
     """gdnsd's ``config``: the listener, the centres' HTTP monitor and the weighted resource."""
     members = "".join(f"      {site} = [ {address}, 1 ]\n" for site, address in centres.items())
     return (
@@ -59,7 +59,7 @@ def config_text(*, port: int, base: Path, service_port: int, centres: dict[str, 
         "}\n"
         "service_types => {\n"
         # The fastest gdnsd allows (interval >= 2 s), one result to change state.
-        f"  {SERVICE_TYPE} => {{ plugin => http_status, port => {service_port}, url_path => /,"
+        f"  {SERVICE_TYPE} => {{ plugin => http_status, port => {health_port}, url_path => /,"
         " interval => 2, timeout => 1, up_thresh => 1, ok_thresh => 1, down_thresh => 1 }\n"
         "}\n"
         "plugins => {\n"
@@ -116,17 +116,19 @@ class GslbLab:
             (base / sub).mkdir(parents=True, exist_ok=True)
         centres: dict[str, str] = {}
         frontends: dict[str, dict[str, object]] = {}
-        service_port = 0
+        service_port = health_port = 0
         for site in haproxy.SITES:
             cfg = (ctx.root / f"haproxy-{site}" / "haproxy.cfg").read_text()
-            endpoint = haproxy.service_endpoint(cfg)
-            if endpoint is None:
-                raise RuntimeError(f"haproxy-{site}: no service address in its haproxy.cfg")
+            endpoint, health = haproxy.service_endpoint(cfg), haproxy.service_endpoint(cfg, "health")
+            if endpoint is None or health is None:
+                raise RuntimeError(f"haproxy-{site}: no service or health address in its haproxy.cfg")
             centres[site], service_port = endpoint
-            frontends[site] = {"address": endpoint[0], "port": endpoint[1],
-                               "stats": f"127.0.0.1:{haproxy.admin_port(cfg)}", "frontend": haproxy.FRONTEND}
+            health_port = health[1]
+            frontends[site] = {"address": endpoint[0], "port": endpoint[1], "health_port": health_port,
+                               "stats": f"127.0.0.1:{haproxy.admin_port(cfg)}", "frontend": haproxy.FRONTEND,
+                               "listener": "service"}
         port = free_udp_tcp_port(ctx)
-        (base / "config").write_text(config_text(port=port, base=base, service_port=service_port, centres=centres))
+        (base / "config").write_text(config_text(port=port, base=base, health_port=health_port, centres=centres))
         (base / "zones" / ZONE.rstrip(".")).write_text(zone_text())
         (base / "state" / "admin_state").write_text("")
         log = base / "gdnsd.log"

@@ -36,9 +36,11 @@ def host_name(site: str) -> str:
 
 
 def render_config(*, admin_port: int, admin_socket: Path, frontend_port: int, members: dict[str, int],
-                  service: str | None = None) -> str:
+                  service: str | None = None, health: str | None = None) -> str:
     """The site's haproxy.cfg. Short health checks so that a dead member shows within ~1 s.
-    ``service``: the centre's service address ``ADDR:PORT``, a second bind of the frontend."""
+    ``service``: the centre's service address ``ADDR:PORT``, a second bind of the frontend, and
+    ``health`` the same address on the port the global load balancer's monitor asks: apart, so
+    that the ``service`` listener's own counters (``option socket-stats``) count clients only."""
     servers = "".join(
         f"    server {name} 127.0.0.1:{port} weight 1 check\n"
         for name, port in members.items()
@@ -60,7 +62,8 @@ def render_config(*, admin_port: int, admin_socket: Path, frontend_port: int, me
         "\n"
         f"frontend {FRONTEND}\n"
         f"    bind 127.0.0.1:{frontend_port}\n"
-        + (f"    bind {service}\n" if service else "")
+        + (f"    bind {service} name service\n    bind {health} name health\n    option socket-stats\n"
+           if service and health else "")
         + f"    default_backend {BACKEND}\n"
         "\n"
         f"backend {BACKEND}\n"
@@ -69,11 +72,12 @@ def render_config(*, admin_port: int, admin_socket: Path, frontend_port: int, me
     )
 
 
-def service_endpoint(config: str) -> tuple[str, int] | None:
-    """The centre's service address and port from its haproxy.cfg (the frontend's second bind)."""
+def service_endpoint(config: str, name: str = "service") -> tuple[str, int] | None:
+    """The centre's service address and port from its haproxy.cfg (the bind named ``name``:
+    ``service`` for clients, ``health`` for the global load balancer's monitor)."""
     for line in config.splitlines():
         words = line.split()
-        if words[:1] == ["bind"] and len(words) > 1 and not words[1].startswith("127.0.0.1:"):
+        if words[:1] == ["bind"] and words[2:4] == ["name", name]:
             address, _, port = words[1].rpartition(":")
             return address, int(port)
     return None
@@ -106,10 +110,11 @@ class HaproxyLab:
         return None
 
     def up(self, ctx: LabContext) -> list[LabHost]:
-        service_port = free_port(ctx)  # one port for every centre's service address
-        return [self._site(ctx, site, service_port) for site in SITES]
+        # One port for every centre's service address, one for their health checks.
+        service_port, health_port = free_port(ctx), free_port(ctx)
+        return [self._site(ctx, site, service_port, health_port) for site in SITES]
 
-    def _site(self, ctx: LabContext, site: str, service_port: int) -> LabHost:
+    def _site(self, ctx: LabContext, site: str, service_port: int, health_port: int) -> LabHost:
         base = ctx.root / f"haproxy-{site}"
         base.mkdir(parents=True, exist_ok=True)
         members: dict[str, int] = {}
@@ -141,6 +146,7 @@ class HaproxyLab:
             render_config(
                 admin_port=admin_port, admin_socket=admin_socket, frontend_port=frontend_port, members=members,
                 service=f"{SERVICE_ADDRESSES[site]}:{service_port}",
+                health=f"{SERVICE_ADDRESSES[site]}:{health_port}",
             )
         )
         log = base / "haproxy.log"

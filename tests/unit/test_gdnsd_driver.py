@@ -20,7 +20,7 @@ from netchange.drivers.gdnsd import (
 )
 from netchange.lab.gslb import config_text
 
-CONFIG = config_text(port=5300, base=Path("/srv/gslb"), service_port=8080,
+CONFIG = config_text(port=5300, base=Path("/srv/gslb"), health_port=8081,
                      centres={"doif": "127.0.1.80", "doso": "127.0.2.80"})
 ADMIN = "# maintenance notes\n192.0.2.99/other => DOWN\n"
 
