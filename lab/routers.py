@@ -496,6 +496,9 @@ class Routers:
             # Traffic may come in through one operator and leave through the other: no reverse-path
             # filter (a new namespace's default is off, stated here since the paths rely on it).
             _run("sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0", ns=spec.ns)
+            # Every probe of a traced flow gets its ICMP answer (Linux sends one a second per
+            # destination by default: a post-check retrying would see '*' for a hop).
+            _run("sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0", ns=spec.ns)
             _veth((spec.ns, "up0", f"{spec.uplink_addr}/30"),
                   (up, f"s{spec.site_index}{spec.member}", f"{spec.upstream_addr}/30"))
             _veth((spec.ns, "upb0", f"{spec.operator_b_uplink_addr}/30"),
@@ -519,7 +522,7 @@ class Routers:
         _ns_add(ctx, inet)
         for ns in (up, upb):
             for key in ("net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0",
-                        "net.ipv4.icmp_errors_use_inbound_ifaddr=1"):
+                        "net.ipv4.icmp_errors_use_inbound_ifaddr=1", "net.ipv4.icmp_ratelimit=0"):
                 _run("sysctl", "-q", "-w", key, ns=ns)
         _run("sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0", ns=inet)
         _veth((inet, "opa", "10.215.0.2/30"), (up, "inet", "10.215.0.1/30"))

@@ -122,7 +122,9 @@ def _uncovered() -> list[str]:
     covered = {(t, s) for t, s, _, _ in CASES}
     # dns_record, lb_member and vlan/netconf render against their lab devices (tests/integration).
     # gslb_member/gdnsd renders through the gdnsd driver's own merge in tests/unit/test_gslb_member.py.
-    elsewhere = {("dns_record", "bind"), ("lb_member", "haproxy"), ("vlan", "netconf"), ("gslb_member", "gdnsd")}
+    # bgp_policy/frr and upstream_shutdown/frr read the router's route-maps: tests/unit/test_operator_types.py.
+    elsewhere = {("dns_record", "bind"), ("lb_member", "haproxy"), ("vlan", "netconf"), ("gslb_member", "gdnsd"),
+                 ("bgp_policy", "frr"), ("upstream_shutdown", "frr")}
     own = [name for name in change_type_names()
            if type(get_change_type(name)).__module__.startswith("netchange.tasks.")]
     assert "vlan" in own
