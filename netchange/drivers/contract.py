@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from netchange.errors import BadRequest
 from netchange.platforms import PLATFORMS
@@ -113,7 +113,7 @@ def save_running(driver: object, platform: str) -> SaveReport | None:
     without the capability. Never raises: a failure is a report whose startup is not running."""
     profile = PLATFORMS.find(platform)
     steps = profile.save if profile is not None else None
-    if steps is None or not isinstance(driver, DriverFeatures):
+    if steps is None or (driver := features(driver)) is None:
         return None
     start = time.monotonic()
     try:
@@ -127,17 +127,33 @@ def save_running(driver: object, platform: str) -> SaveReport | None:
 
 def rollback_preview(driver: object) -> str | None:
     """The driver's rollback preview; ``None`` for a driver without netchange's features."""
-    return driver.rollback_preview() if isinstance(driver, DriverFeatures) else None
+    found = features(driver)
+    return found.rollback_preview() if found is not None else None
 
 
 def is_offline(driver: object) -> bool:
     """Whether ``driver`` works from a stored configuration, without a device."""
-    return isinstance(driver, DriverFeatures) and driver.offline
+    found = features(driver)
+    return found is not None and found.offline
 
 
 def normalize(driver: object, text: str) -> str:
     """The driver's canonical form of a configuration, or the text stripped (a NAPALM driver)."""
-    return driver.normalize_config(text) if isinstance(driver, DriverFeatures) else text.strip()
+    found = features(driver)
+    return found.normalize_config(text) if found is not None else text.strip()
+
+
+def features(driver: object) -> DriverFeatures | None:
+    """``driver`` as a driver with netchange's features, or ``None`` (a NAPALM driver).
+
+    A fenced session (:mod:`netchange.drivers.fencing`, with a team database) is a wrapper whose
+    calls go through the lease check: it has its driver's features. Judged by the wrapped
+    driver's class (an ``isinstance`` of the wrapper was false: every PostgreSQL-leased apply on
+    an IOS switch read as drift, its running configuration never normalised), and used through
+    the wrapper, so that its device calls stay fenced.
+    """
+    inner = getattr(driver, "unfenced", driver)
+    return cast(DriverFeatures, driver) if isinstance(inner, DriverFeatures) else None
 
 
 DRIVERS: Registry[type[Any]] = Registry("driver", ENTRY_POINT_GROUP)

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 FENCE_KEY = "netchange_fence"
-_UNFENCED = frozenset({"open", "close", "is_alive"})
-"""Calls that neither read nor change the device's configuration: closing a session is always allowed."""
+_UNFENCED = frozenset({"open", "close", "is_alive", "normalize_config"})
+"""Calls that neither read nor change the device's configuration: closing a session is always
+allowed, and normalising a text already read is no device call."""
 
 
 def install(config: Any, check: Callable[[], None]) -> None:

@@ -153,6 +153,26 @@ def test_a_device_call_of_a_holder_whose_lease_was_taken_over_never_reaches_the_
     new.release()
 
 
+def test_a_fenced_session_keeps_its_driver_s_features() -> None:
+    """A fenced ios_cli session normalises its configuration as the driver does (it read as drift
+    before: ``isinstance`` of the wrapper was false), and only its device calls pay the check."""
+    from nornir.core.configuration import Config
+
+    from netchange.drivers.contract import features, is_offline, normalize
+    from netchange.drivers.ios_cli import IosCliDriver
+
+    checks: list[int] = []
+    config = Config()
+    install(config, lambda: checks.append(1))
+    device = IosCliDriver("127.0.0.1", "netops", "unused", timeout=1)
+    driver = fenced(device, config)
+    text = "Building configuration...\n\nCurrent configuration : 74 bytes\n!\nhostname sw1\n!\nend\n"
+    assert normalize(driver, text) == normalize(device, text) != text.strip()
+    assert features(driver) is driver  # used through the fence
+    assert not is_offline(driver)
+    assert checks == []  # normalising a text already read is no device call
+
+
 def test_the_url_never_names_its_password() -> None:
     assert where("postgresql://netchange:s3cret@db.example.net:5433/netchange") == "db.example.net:5433/netchange"
 
