@@ -243,8 +243,9 @@ def test_best_path_and_ecmp_next_hops_are_read_from_json() -> None:
 
     prefix = ipaddress.IPv4Network("198.51.100.0/24")
     answers = _Answers({f"show ip bgp {prefix} json": BGP_BEST, f"ip -j route show {prefix}": KERNEL_ECMP})
-    ctx = Context(host="r", platform="frr", syntax="frr", role=Role.ROUTER, site="doif", data={},
-                  params=None, driver=answers, running="")  # type: ignore[arg-type]
+    params = get_change_type("bgp_policy").validate({"asn": 65001, "operator_as": 64510, "local_preference": 1})
+    ctx: Context[Any] = Context(host="r", platform="frr", syntax="frr", role=Role.ROUTER, site="doif", data={},
+                                params=params, driver=answers, running="")  # type: ignore[arg-type]
     assert _operators.bgp_best(ctx, prefix) == {"10.211.1.1"}
     assert _operators.kernel_next_hops(ctx, prefix) == {"10.211.1.1", "10.214.1.1"}
     # ECMP across both: "leaves through A only" must fail, through either passes.
