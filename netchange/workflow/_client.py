@@ -59,11 +59,12 @@ def failure(exc: BaseException) -> BaseException:
     from temporalio.exceptions import ApplicationError
 
     from netchange import errors
+    from netchange.workflow._control import error_class
 
     cause = exc.cause if isinstance(exc, WorkflowFailureError) else exc
     if isinstance(cause, ApplicationError):
-        found = getattr(errors, cause.type or "", None)
-        kind = found if isinstance(found, type) and issubclass(found, errors.NetchangeError) else errors.NetchangeError
+        found = error_class(cause.type or "")
+        kind = found if found is not None and issubclass(found, errors.NetchangeError) else errors.NetchangeError
         return kind(cause.message)
     return errors.NetchangeError(f"the apply workflow failed: {cause}")
 
@@ -114,15 +115,15 @@ def run_apply(run: Run, change_id: str, *, emergency: str | None = None, revert_
 
 
 def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
-    from netchange import errors
     from netchange.apply import ApplyOutcome, ChangeOutcome, HostFailure, HostOutcome, HostStatus
     from netchange.drivers.errors import FailureCause
     from netchange.rollback import RestoreReport
+    from netchange.workflow._control import error_class
 
     hosts: dict[str, HostOutcome] = {}
     for r in result.hosts:
-        kind = getattr(errors, r.error_type, None) if r.error_type else None
-        failure = (HostFailure(kind if isinstance(kind, type) else Exception, r.error) if r.error else None)
+        kind = error_class(r.error_type) if r.error_type else None
+        failure = HostFailure(kind or Exception, r.error) if r.error else None
         restore = None
         if r.restore is not None:
             data = dict(r.restore)
@@ -132,16 +133,19 @@ def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
                                     commit_started=r.commit_started, commit_refused=r.commit_refused,
                                     committed=r.committed, confirmed_pending=r.confirmed_pending,
                                     post_checks=r.post_checks, after_hash=r.after_hash, restore=restore)
+    outcome = ApplyOutcome(result.change_id, ChangeOutcome(result.outcome), hosts, interrupted=result.interrupted,
+                           alarms=list(result.alarms))
     changing = [h for h, o in hosts.items() if o.status is not HostStatus.NO_CHANGE]
     progress = run.progress(changing)
     try:
         for h in changing:
             o = hosts[h]
             progress.host(h, o.status, o.error)
+        if outcome.refused_for_drift:  # as the applier says it in process
+            progress.message("drift: nothing was changed on any host; plan again")
     finally:
         progress.close()
-    return ApplyOutcome(result.change_id, ChangeOutcome(result.outcome), hosts, interrupted=result.interrupted,
-                        alarms=list(result.alarms))
+    return outcome
 
 
 __all__ = ["failure", "run_apply", "run_sync", "to_outcome", "workflow_id"]

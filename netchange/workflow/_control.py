@@ -46,7 +46,26 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except NetchangeError as exc:
-        raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from None
+        raise ApplicationError(str(exc), type=qualified(type(exc)), non_retryable=True) from None
+
+
+def qualified(kind: type[BaseException]) -> str:
+    """An error class's full name, which :func:`error_class` turns back into the class."""
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def error_class(name: str) -> type[BaseException] | None:
+    """The exception class ``name`` (:func:`qualified`) names, if it is one of netchange's; else ``None``."""
+    import importlib
+
+    module, _, attr = name.rpartition(".")
+    if not module.startswith("netchange.") or "." in attr:
+        return None
+    try:
+        found = getattr(importlib.import_module(module), attr, None)
+    except ImportError:
+        return None
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
 
 
 def wire(events: Any) -> list[WireEvent]:
@@ -186,7 +205,7 @@ class ControlActivities:
                 journal.event_batch(step.change_id, [(EventKind.APPLY_REFUSED, None,
                                                       {"hosts": [r.host for r in not_ready]})],
                                     actor=step.actor, durable=True)
-                drifted = [r.host for r in not_ready if r.error_type == "DriftDetected"]
+                drifted = [r.host for r in not_ready if _is_drift(r.error_type)]
                 if drifted:
                     raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; "
                                         "nothing was changed")
@@ -282,10 +301,17 @@ class ControlActivities:
             held.hold.release()
 
 
+def _is_drift(name: str) -> bool:
+    from netchange.errors import DriftDetected
+
+    kind = error_class(name)
+    return kind is not None and issubclass(kind, DriftDetected)
+
+
 def _no_progress(hosts: list[str]) -> Any:
     from netchange.apply import PlainProgress
 
     return PlainProgress()
 
 
-__all__ = ["ControlActivities", "refusals", "unwire", "wire"]
+__all__ = ["ControlActivities", "error_class", "qualified", "refusals", "unwire", "wire"]

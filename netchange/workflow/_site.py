@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 
-from netchange.workflow._control import refusals, wire
+from netchange.workflow._control import qualified, refusals, wire
 from netchange.workflow._types import DeviceInput, HostResult, RecordInput
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class SiteActivities:
             restore = {k: (list(map(str, v)) if k == "causes" else v)
                        for k, v in dataclasses.asdict(out.restore).items()}
         return HostResult(host=host, status=out.status.value, error=out.error,
-                          error_type=out.failure.error_type.__name__ if out.failure is not None else "",
+                          error_type=qualified(out.failure.error_type) if out.failure is not None else "",
                           snapshot=out.snapshot, commit_started=out.commit_started,
                           commit_refused=out.commit_refused, committed=out.committed,
                           confirmed_pending=out.confirmed_pending, post_checks=out.post_checks,

@@ -187,7 +187,7 @@ class ApplyWorkflow:
             self._timings.setdefault("verified", workflow.now().timestamp())
         result.lost = why
         result.commit_started = True
-        result.error, result.error_type = why, "DeviceLost"
+        result.error, result.error_type = why, "netchange.errors.DeviceLost"
         return result
 
 

@@ -88,7 +88,7 @@ def test_last_apply_forgets_a_commit_started_refused_after(tmp_path: Path) -> No
 
 
 def test_cli_apply_exits_3_and_recover_leaves_the_refused_host_alone(
-        workspace: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
+        workspace: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli, runner: str) -> None:
     fakedriver.reset({f"sw{i}": SWITCH_RUNNING for i in range(1, 5)})
     monkeypatch.setenv("NETCHANGE_NORNIR_CONFIG",
                        str(fake_inventory(workspace, {"sw1": {"changed_meanwhile": HAND}})))

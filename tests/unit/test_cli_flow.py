@@ -66,7 +66,7 @@ def test_new_plan_voids_approvals(lab: Path, cli: Cli) -> None:
     assert "approval" in refused.err
 
 
-def test_apply_in_window_with_approval_runs_and_journals(lab: Path, cli: Cli) -> None:
+def test_apply_in_window_with_approval_runs_and_journals(lab: Path, cli: Cli, runner: str) -> None:
     change = write_change(lab)
     assert cli("plan", str(change), actor="dnguyen").code == 0
     assert cli("approve", "CHG-2026-0042", actor="bleroy").code == 0

@@ -173,7 +173,7 @@ def test_detailed_exitcode_0_without_change_5_with_changes_4_at_the_gate(routers
 
 
 def test_apply_of_a_no_change_plan_closes_it_without_approval_or_device(
-        workspace: Path, cli: Cli, no_network: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
+        workspace: Path, cli: Cli, no_network: list[object], monkeypatch: pytest.MonkeyPatch, runner: str) -> None:
     """Recorded as ``netchange plan`` records (the test kit: the real driver over the stored text), then
     applied with no inventory at all: nothing to send means no session, no lock and no guard."""
     home = workspace / "home"
