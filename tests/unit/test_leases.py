@@ -153,6 +153,35 @@ def test_a_device_call_of_a_holder_whose_lease_was_taken_over_never_reaches_the_
     new.release()
 
 
+def test_a_bumped_lease_fences_out_the_worker_that_acted_under_the_old_token(db: str, tmp_path: Path) -> None:
+    """Issue 25: a Temporal site worker acts under the control worker's tokens (``leases.fence``);
+    presumed dead, it is fenced out by ``leases.bump`` (same holder, new larger token) while the
+    reconciling worker, given the new token, goes on, and the holder keeps renewing and releasing."""
+    from nornir.core.configuration import Config
+
+    held = take(db, SW1, "CHG-2026-0042", "dnguyen", tmp_path)
+    identity = SW1["sw1"]
+    first = held.tokens[identity]
+    old_worker = leases.fence(db, dict(held.tokens), held.names, held.ttl)
+    config, device = Config(), RecordingDriver()
+    install(config, old_worker.check)
+    driver = fenced(device, config)
+    assert driver.get_config(retrieve="running")["running"] == "hostname sw1\n"
+    bumped = leases.bump(held)
+    assert bumped[identity] > first and held.tokens == bumped
+    with pytest.raises(LeaseLost, match=f"token {first}"):
+        driver.commit_config(message="CHG-2026-0042")  # the old worker's commit never reaches the device
+    assert device.calls == ["get_config"]
+    new_worker = leases.fence(db, bumped, held.names, held.ttl)
+    new_worker.check()
+    held.check()  # the holder renews under its new token
+    old_worker.close()
+    new_worker.close()  # a worker's fence leaves the lease to its holder
+    assert [r["token"] for r in leases.holders(db)] == [bumped[identity]]
+    held.release()
+    assert leases.holders(db) == []
+
+
 def test_a_fenced_session_keeps_its_driver_s_features() -> None:
     """A fenced ios_cli session normalises its configuration as the driver does (it read as drift
     before: ``isinstance`` of the wrapper was false), and only its device calls pay the check."""
