@@ -142,7 +142,7 @@ class GslbLab:
             port=port,
             platform="gdnsd",
             role="load_balancer",
-            site="global",
+            site="doif",  # where it runs: its zone is delegated from DOIF's (lab/bind.py)
             data={"zone": ZONE, "service_name": NAME, "resource": RESOURCE, "service_type": SERVICE_TYPE,
                   "dns_server": "127.0.0.1", "dns_port": port, "service_port": service_port,
                   "centres": frontends},

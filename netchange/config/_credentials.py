@@ -167,6 +167,7 @@ LOGIN_NEEDS: dict[str, tuple[str, ...]] = {
     # connection parameters (inventory, then the secrets file and environment above).
     "mock": (),  # NAPALM's mock driver answers from files
     "haproxy": (),  # runtime API on loopback or a unix socket: no login
+    "gdnsd": (),  # its files and gdnsdctl's control socket, where the driver runs: no login
     "bind": ("tsig_name", "tsig_secret"),  # every read (AXFR) and update is TSIG-signed
     "netconf": ("username",),  # SSH subsystem: a key or an empty password, as the agent's sshd allows
     "nftables": ("password|key_file",),  # the user defaults to root

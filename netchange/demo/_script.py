@@ -55,7 +55,7 @@ class Demo:
         })
 
     def run(self, *args: str, actor: str | None = None, now: str | None = None, expect: int = 0,
-            title: str = "") -> subprocess.CompletedProcess[str]:
+            title: str = "", quiet: bool = False) -> subprocess.CompletedProcess[str]:
         env = dict(self.env)
         shown = []
         if actor:
@@ -70,7 +70,8 @@ class Demo:
         start = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "netchange", *args], env=env, text=True,
                               capture_output=True, check=False, cwd=REPO)
-        sys.stdout.write(proc.stdout)
+        if not quiet:  # a caller that prints what it read itself
+            sys.stdout.write(proc.stdout)
         sys.stderr.write(proc.stderr)
         verdict = "as expected" if proc.returncode == expect else f"EXPECTED {expect}"
         console.print(f"[dim]→ exit {proc.returncode} ({verdict}) in {time.monotonic() - start:.1f}s[/]\n")
@@ -100,6 +101,34 @@ class Demo:
                 self.run("list")
             finally:
                 self.env = saved
+
+    def gslb_drain_and_back(self) -> None:
+        """The global load balancer (gdnsd, issue 26): DOSO out for maintenance and back, each a
+        major change whose post-checks watch the answers and the centres' own counters move."""
+        self.run("approve", "CHG-2026-0116", actor="amoreau",
+                 title="9b. The global load balancer: drain DOSO for maintenance, traffic watched moving to DOIF")
+        self.run("approve", "CHG-2026-0116", actor="gperrin")
+        self.run("apply", "CHG-2026-0116", actor="dnguyen", now=major_time())
+        self.post_checks("CHG-2026-0116")
+        self.run("plan", self.example("after-the-drain/16b-gslb-doso-back.yaml"), actor="dnguyen",
+                 title="9c. DOSO back in the global load balancer: new clients reach it again")
+        self.run("approve", "CHG-2026-0117", actor="amoreau")
+        self.run("approve", "CHG-2026-0117", actor="gperrin")
+        self.run("apply", "CHG-2026-0117", actor="dnguyen", now=major_time())
+        self.post_checks("CHG-2026-0117")
+
+    def post_checks(self, change_id: str) -> None:
+        """The post-checks' results as the journal keeps them (``show --json``): what was seen."""
+        import json
+
+        proc = self.run("show", change_id, "--json", quiet=True)
+        events = json.loads(proc.stdout or "{}").get("events", []) if proc.returncode == 0 else []
+        for event in events:
+            if event.get("kind") == "post_checks":
+                for c in event["data"].get("checks", []):
+                    mark = "[green]✓[/]" if c.get("passed") else "[red]✗[/]"
+                    console.print(f"  {mark} {c.get('name')}: [dim]{c.get('detail', '')}[/]", highlight=False)
+        console.print()
 
     def example(self, name: str) -> str:
         return str((EXAMPLES / name).relative_to(REPO))
@@ -145,6 +174,7 @@ class Demo:
             self.run("apply", "CHG-2026-0113", actor="efaure", now=MEDIUM_TIME)
             self.run("apply", "CHG-2026-0114", actor="dnguyen", now=MINOR_TIME,
                      title="9. Routing on the FRR routers: a minor prefix-list entry, watched on the network")
+            self.gslb_drain_and_back()
             # Planned again: the prefix-list change above changed the same router since step 4.
             self.run("plan", self.example("15-ospf-area-postcheck-fails.yaml"), actor="dnguyen",
                      title="10. A major OSPF change whose post-check fails: rolled back, the adjacency verified back")

@@ -36,7 +36,7 @@ class _Driver:
 
 def _ctx(params: dict[str, Any], running: str = RUNNING, states: dict[str, Any] | None = None) -> Any:
     ct = get_change_type("gslb_member")
-    return ct, Context(host="gslb-global", platform="gdnsd", syntax="gdnsd", role=Role.LOAD_BALANCER, site="global",
+    return ct, Context(host="gslb-global", platform="gdnsd", syntax="gdnsd", role=Role.LOAD_BALANCER, site="doif",
                        data={}, params=ct.validate(params), driver=_Driver(states or UP),  # type: ignore[arg-type]
                        running=running)
 
