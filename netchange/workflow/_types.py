@@ -33,6 +33,11 @@ class ApplyInput:
     """The caller's policy: the control worker refuses to judge by another one."""
     emergency: str | None = None
     revert_in: int = 300
+    heartbeat_seconds: float = 5.0
+    """A device step that has not heartbeaten for this long is presumed dead (its worker killed or
+    cut off): the bound on the time from a worker's death to its host's reconciliation."""
+    affinity_seconds: float = 20.0
+    """How long a host's next step waits for the worker holding its session to pick it up."""
 
 
 @dataclass

@@ -47,10 +47,11 @@ ONCE = RetryPolicy(maximum_attempts=1)
 """No automatic retry: a journal append or a device step is never run a second time blindly."""
 CONTROL_TIMEOUT = timedelta(minutes=2)
 DEVICE_TIMEOUT = timedelta(minutes=15)
-HEARTBEAT = timedelta(seconds=5)
+HEARTBEAT = timedelta(seconds=ApplyInput.heartbeat_seconds)
 """A device activity that has not heartbeaten for this long is presumed dead (its worker killed,
-partitioned): the time from a worker's death to the start of its host's reconciliation."""
-AFFINITY = timedelta(seconds=20)
+partitioned): the time from a worker's death to the start of its host's reconciliation
+(``ApplyInput.heartbeat_seconds``)."""
+AFFINITY = timedelta(seconds=ApplyInput.affinity_seconds)
 """How long a host's next step waits for the worker holding its session to pick it up."""
 
 
@@ -87,6 +88,7 @@ class ApplyWorkflow:
         self._interrupted = False
         self._timings: dict[str, float] = {}
         self._queues: set[str] = set()
+        self._heartbeat, self._affinity = HEARTBEAT, AFFINITY
 
     @workflow.update
     async def record(self, facts: RecordInput) -> None:
@@ -101,6 +103,8 @@ class ApplyWorkflow:
     @workflow.run
     async def run(self, inp: ApplyInput) -> ApplyResult:
         self._change, self._actor = inp.change_id, inp.actor
+        self._heartbeat = timedelta(seconds=inp.heartbeat_seconds)
+        self._affinity = timedelta(seconds=inp.affinity_seconds)
         opened: Opened = await _control("apply_open", inp, result_type=Opened)
         if opened.closed is not None:
             return opened.closed
@@ -125,7 +129,7 @@ class ApplyWorkflow:
         prepared: list[HostResult] = await asyncio.gather(*(
             workflow.execute_activity("prepare_host", self._device_input(inp, opened, h),
                                       task_queue=site_queue(opened.sites[h]), start_to_close_timeout=DEVICE_TIMEOUT,
-                                      heartbeat_timeout=HEARTBEAT, retry_policy=ONCE, result_type=HostResult)
+                                      heartbeat_timeout=self._heartbeat, retry_policy=ONCE, result_type=HostResult)
             for h in hosts))
         results = {r.host: r for r in prepared}
         self._queues.update(r.queue for r in prepared if r.queue)
@@ -164,8 +168,8 @@ class ApplyWorkflow:
         try:
             result: HostResult = await workflow.execute_activity(
                 name, self._device_input(inp, opened, host, before.snapshot), task_queue=before.queue,
-                schedule_to_start_timeout=AFFINITY, start_to_close_timeout=DEVICE_TIMEOUT,
-                heartbeat_timeout=HEARTBEAT, retry_policy=ONCE, result_type=HostResult)
+                schedule_to_start_timeout=self._affinity, start_to_close_timeout=DEVICE_TIMEOUT,
+                heartbeat_timeout=self._heartbeat, retry_policy=ONCE, result_type=HostResult)
             return result
         except ActivityError as exc:
             if not _timed_out(exc):
@@ -182,7 +186,7 @@ class ApplyWorkflow:
         result: HostResult = await workflow.execute_activity(
             "reconcile_host", self._device_input(inp, opened, before.host, before.snapshot),
             task_queue=site_queue(opened.sites[before.host]), start_to_close_timeout=DEVICE_TIMEOUT,
-            heartbeat_timeout=HEARTBEAT, retry_policy=ONCE, result_type=HostResult)
+            heartbeat_timeout=self._heartbeat, retry_policy=ONCE, result_type=HostResult)
         if result.restore and result.restore.get("verified"):
             self._timings.setdefault("verified", workflow.now().timestamp())
         result.lost = why

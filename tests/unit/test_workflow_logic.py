@@ -1,0 +1,169 @@
+"""The apply workflow's own logic (issue 25), with temporalio's testing tools against the run's dev
+server (``WorkflowEnvironment.from_client``: the SDK's local and time-skipping environments would
+download a server). The activities are stand-ins registered under the real names, on the real
+queues; the workflow is the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from netchange.workflow import CONTROL_QUEUE, ApplyWorkflow, DevServer, site_queue
+from netchange.workflow._control import ControlActivities
+from netchange.workflow._types import ApplyInput, ApplyResult, DeviceInput, HostResult, Opened, RecordInput, StepInput
+from netchange.workflow._worker import _workflow_runner
+
+SITE = "tsite"
+OWN = "netchange-site-tsite-own"
+
+
+class Stand:
+    """Stand-in activities: they record their calls; ``apply_host`` hangs without a heartbeat."""
+
+    def __init__(self, *, open_gate: asyncio.Event | None = None) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.open_gate = open_gate
+
+    def control(self) -> list[Callable[..., Any]]:
+        rules = ControlActivities(lambda: None)  # type: ignore[arg-type,return-value]
+
+        @activity.defn(name="apply_open")
+        async def apply_open(inp: ApplyInput) -> Opened:
+            self.calls.append(("apply_open", inp.change_id))
+            if self.open_gate is not None:
+                await self.open_gate.wait()
+            return Opened(plan_hash="h" * 64, plan_blob="b" * 64, sites={"sw1": SITE, "sw2": SITE},
+                          batches=[["sw1"], ["sw2"]], tokens={"sw1:22": 7, "sw2:22": 8})
+
+        @activity.defn(name="apply_prepared")
+        async def apply_prepared(step: StepInput) -> None:
+            self.calls.append(("apply_prepared", [r.host for r in step.results]))
+
+        @activity.defn(name="journal_record")
+        async def journal_record(change_id: str, actor: str, facts: RecordInput) -> None:
+            self.calls.append(("journal_record", [(e.kind, e.host, e.data) for e in facts.events]))
+
+        @activity.defn(name="lease_bump")
+        async def lease_bump(change_id: str) -> dict[str, int]:
+            self.calls.append(("lease_bump", change_id))
+            return {"sw1:22": 9, "sw2:22": 10}
+
+        @activity.defn(name="apply_rollback_targets")
+        async def apply_rollback_targets(step: StepInput) -> list[str]:
+            back: list[str] = rules.apply_rollback_targets(step)  # the real rule
+            self.calls.append(("apply_rollback_targets", back))
+            return back
+
+        @activity.defn(name="apply_finish")
+        async def apply_finish(step: StepInput) -> ApplyResult:
+            self.calls.append(("apply_finish", {r.host: r.status for r in step.results}))
+            return ApplyResult(step.change_id, "rolled_back", step.results)
+
+        @activity.defn(name="apply_release")
+        async def apply_release(change_id: str, actor: str) -> None:
+            self.calls.append(("apply_release", change_id))
+
+        return [apply_open, apply_prepared, journal_record, lease_bump, apply_rollback_targets, apply_finish,
+                apply_release]
+
+    def site(self) -> list[Callable[..., Any]]:
+        @activity.defn(name="prepare_host")
+        async def prepare_host(inp: DeviceInput) -> HostResult:
+            self.calls.append(("prepare_host", inp.host))
+            return HostResult(inp.host, "waiting", snapshot=f"snap-{inp.host}", queue=OWN)
+
+        @activity.defn(name="reconcile_host")
+        async def reconcile_host(inp: DeviceInput) -> HostResult:
+            self.calls.append(("reconcile_host", (inp.host, inp.snapshot, inp.tokens)))
+            return HostResult(inp.host, "restored", snapshot=inp.snapshot,
+                              restore={"verified": True, "strategies": ["snapshot"]})
+
+        return [prepare_host, reconcile_host]
+
+    def own(self) -> list[Callable[..., Any]]:
+        @activity.defn(name="apply_host")
+        async def apply_host(inp: DeviceInput) -> HostResult:
+            self.calls.append(("apply_host", inp.host))
+            await asyncio.sleep(30)  # a worker killed mid-commit: no heartbeat, no answer
+            raise AssertionError("never reached")
+
+        @activity.defn(name="close_change")
+        async def close_change(change_id: str) -> None:
+            self.calls.append(("close_change", change_id))
+
+        return [apply_host, close_change]
+
+    def workers(self, client: Client) -> list[Worker]:
+        return [Worker(client, task_queue=CONTROL_QUEUE, workflows=[ApplyWorkflow], activities=self.control(),
+                       workflow_runner=_workflow_runner()),
+                Worker(client, task_queue=site_queue(SITE), activities=self.site()),
+                Worker(client, task_queue=OWN, activities=self.own())]
+
+
+async def _run_with(server: DevServer, stand: Stand, body: Callable[[Client], Any]) -> Any:
+    env = WorkflowEnvironment.from_client(await Client.connect(server.address))
+    workers = stand.workers(env.client)
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        return await body(env.client)
+    finally:
+        for w in workers:
+            await w.shutdown()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_a_device_step_whose_worker_stops_heartbeating_is_reconciled_once_under_new_tokens(
+        temporal_server: DevServer) -> None:
+    stand = Stand()
+    change = f"CHG-2026-{uuid.uuid4().hex[:6]}"
+
+    async def body(client: Client) -> ApplyResult:
+        result: ApplyResult = await client.execute_workflow(
+            ApplyWorkflow.run, ApplyInput(change, "dnguyen", heartbeat_seconds=1.0, affinity_seconds=5.0),
+            id=f"apply:{change}", task_queue=CONTROL_QUEUE)
+        return result
+
+    result = asyncio.run(_run_with(temporal_server, stand, body))
+    names = [name for name, _ in stand.calls]
+    assert names.count("apply_host") == 1  # one attempt: never a second commit blindly
+    assert "sw2" not in [arg for name, arg in stand.calls if name == "apply_host"]  # the rollout stopped
+    lost = next(arg for name, arg in stand.calls if name == "journal_record")
+    assert lost[0][0] == "host_failed" and lost[0][1] == "sw1" and "site worker was lost" in lost[0][2]["error"]
+    # fenced first, then the device read and restored from its snapshot under the new tokens
+    assert names.index("lease_bump") < names.index("reconcile_host")
+    assert dict(stand.calls)["reconcile_host"] == ("sw1", "snap-sw1", {"sw1:22": 9, "sw2:22": 10})
+    assert dict(stand.calls)["apply_rollback_targets"] == ["sw1"]  # already restored: not restored twice
+    assert "restore_host" not in names
+    assert names[-2:] == ["apply_release", "close_change"]
+    sw1 = next(h for h in result.hosts if h.host == "sw1")
+    assert sw1.lost and sw1.status == "restored" and sw1.error_type == "netchange.errors.DeviceLost"
+    assert result.timings["compensation_started"] >= result.timings["lost_detected"]
+
+
+def test_a_second_start_of_a_running_apply_is_refused(temporal_server: DevServer) -> None:
+    gate = asyncio.Event()
+    stand = Stand(open_gate=gate)
+    change = f"CHG-2026-{uuid.uuid4().hex[:6]}"
+
+    async def body(client: Client) -> None:
+        first = await client.start_workflow(ApplyWorkflow.run, ApplyInput(change, "dnguyen"), id=f"apply:{change}",
+                                            task_queue=CONTROL_QUEUE,
+                                            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        with pytest.raises(WorkflowAlreadyStartedError):
+            await client.start_workflow(ApplyWorkflow.run, ApplyInput(change, "efaure"), id=f"apply:{change}",
+                                        task_queue=CONTROL_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        await first.terminate("test over")
+
+    asyncio.run(_run_with(temporal_server, stand, body))
+    assert [c for c in stand.calls if c[0] == "apply_open"] == [("apply_open", change)]
