@@ -139,6 +139,13 @@ def _asa(hosts: dict[str, Any]) -> dict[str, Any]:
     return request("")
 
 
+def _gslb(hosts: dict[str, Any]) -> dict[str, Any]:
+    """DOIF's weight in the global load balancer to 2 (a replace of gdnsd; its post-checks see 2:1)."""
+    return {"id": "", "title": "GSLB weight", "ticket": "T-2126", "requester": "crenard",
+            "steps": [{"type": "gslb_member", "targets": {"hosts": ["gslb-global"]},
+                       "params": {"action": "weight", "resource": "www", "centre": "doif", "weight": 2}}]}
+
+
 EX03 = ("sw-doif-core1", "sw-doif-core2", "fw-doif-a")
 SCENARIOS = [
     Scenario("ios_cli", "CHG-2026-2103", "sw-doif-core1", EX03, _example("03-vlan-and-rule-postcheck-fails.yaml"),
@@ -153,6 +160,9 @@ SCENARIOS = [
     Scenario("asa_cli", "CHG-2026-2122", "asa-doif", ("asa-doif",), _asa),
     # A VRRP priority is a major change: two approvals, planned 24 h ahead (of the real clock), at night.
     Scenario("keepalived", "CHG-2026-2121", "vrrp-doif-a", ("vrrp-doif-a",), _vrrp,
+             approvers=("amoreau", "gperrin"), now=_weekday_night_after_tomorrow()),
+    # The global load balancer (issue 26): a serving centre re-weighted is major (load moves).
+    Scenario("gdnsd", "CHG-2026-2126", "gslb-global", ("gslb-global",), _gslb,
              approvers=("amoreau", "gperrin"), now=_weekday_night_after_tomorrow()),
 ]
 BY_PLATFORM = {s.platform: s for s in SCENARIOS}
@@ -321,6 +331,18 @@ class Reader:
 
     def _keepalived(self, host: dict[str, Any], secret: dict[str, Any]) -> str:
         return Path(self._options(host)["config_path"]).read_text()
+
+    def _gdnsd(self, host: dict[str, Any], secret: dict[str, Any]) -> str:
+        """gdnsd's config and admin_state on disk, the states it shows (forced ones end in ``!``),
+        and its SOA by ``dig`` (it answers)."""
+        base = Path(self._options(host)["config_dir"])
+        states = subprocess.run(["gdnsdctl", "-c", str(base), "-o", "states"], capture_output=True, text=True,
+                                check=True, timeout=30).stdout
+        forced = sorted(re.findall(r'"([^"]+)": \{"state": "([A-Z]+!?)"', states))
+        soa = subprocess.run(["dig", "-p", str(host["port"]), f"@{host['hostname']}", host["data"]["zone"], "SOA",
+                              "+short"], capture_output=True, text=True, check=True, timeout=30).stdout
+        return "\n".join([(base / "config").read_text(), "# admin_state", (base / "state" / "admin_state").read_text(),
+                          "# states", *(f"{k} {v}" for k, v in forced), "# SOA", soa])
 
 
 # -- one case ------------------------------------------------------------------------------------------
