@@ -394,6 +394,10 @@ def restore_change(run: Run, change_id: str, *, mode: RestoreMode, emergency: st
     from netchange.rollback.runner import RestoreTarget, run_restores
 
     cfg, actor = run.settings, run.actor
+    if cfg.runner == "temporal":  # the same steps, as activities of the workflow restore:<change id>
+        from netchange.workflow import run_restore
+
+        return run_restore(run, change_id, mode=mode, emergency=emergency)
     # Which devices: the last apply's hosts, read once to take their machine-wide locks; every
     # decision is then made again under the locks (another recover may have finished meanwhile).
     with Journal(cfg.journal) as journal:

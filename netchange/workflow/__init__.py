@@ -16,6 +16,7 @@ from netchange._face import lazy_names
 
 if TYPE_CHECKING:
     from netchange.workflow._client import run_apply as run_apply
+    from netchange.workflow._client import run_restore as run_restore
     from netchange.workflow._client import workflow_id as workflow_id
     from netchange.workflow._server import DevServer as DevServer
     from netchange.workflow._server import temporal_binary as temporal_binary
@@ -24,20 +25,23 @@ if TYPE_CHECKING:
     from netchange.workflow._worker import WorkerThread as WorkerThread
     from netchange.workflow._workflows import HEARTBEAT as HEARTBEAT
     from netchange.workflow._workflows import ApplyWorkflow as ApplyWorkflow
+    from netchange.workflow._workflows import RestoreWorkflow as RestoreWorkflow
 
 _WHERE = {
     "CONTROL_QUEUE": "_types",
     "ApplyWorkflow": "_workflows",
     "DevServer": "_server",
     "HEARTBEAT": "_workflows",
+    "RestoreWorkflow": "_workflows",
     "WorkerThread": "_worker",
     "run_apply": "_client",
+    "run_restore": "_client",
     "site_queue": "_types",
     "temporal_binary": "_server",
     "workflow_id": "_client",
 }
 
-__all__ = ["CONTROL_QUEUE", "HEARTBEAT", "ApplyWorkflow", "DevServer", "WorkerThread", "run_apply", "site_queue",
-           "temporal_binary", "workflow_id"]
+__all__ = ["CONTROL_QUEUE", "HEARTBEAT", "ApplyWorkflow", "DevServer", "RestoreWorkflow", "WorkerThread", "run_apply",
+           "run_restore", "site_queue", "temporal_binary", "workflow_id"]
 
 __getattr__, __dir__ = lazy_names(__name__, _WHERE)

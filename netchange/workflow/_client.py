@@ -14,11 +14,12 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from netchange.workflow._types import CONTROL_QUEUE, ApplyInput, ApplyResult
+from netchange.workflow._types import CONTROL_QUEUE, ApplyInput, ApplyResult, RestoreInput, RestoreResult
 
 if TYPE_CHECKING:
     from netchange.apply import ApplyOutcome
-    from netchange.pipeline import Run
+    from netchange.pipeline import RestoreMode, RestoreOutcome, Run
+    from netchange.rollback import RestoreReport
 
 T = TypeVar("T")
 
@@ -114,21 +115,76 @@ def run_apply(run: Run, change_id: str, *, emergency: str | None = None, revert_
     return to_outcome(run, result)
 
 
-def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
-    from netchange.apply import ApplyOutcome, ChangeOutcome, HostFailure, HostOutcome, HostStatus
+def run_restore(run: Run, change_id: str, *, mode: RestoreMode, emergency: str | None = None) -> RestoreOutcome:
+    """Rollback on request or recover through the workflow ``restore:<change id>``."""
+    cfg = run.settings
+    inp = RestoreInput(change_id=change_id, actor=run.actor.login, mode=mode.value, actor_source=run.actor.source,
+                       now=cfg.now, policy_digest=run.policy.digest, emergency=emergency)
+
+    async def go() -> RestoreResult:
+        from temporalio.client import WorkflowFailureError
+        from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+        from temporalio.exceptions import WorkflowAlreadyStartedError
+
+        from netchange.errors import LockHeld
+        from netchange.workflow._worker import connect
+
+        client = await connect(cfg.temporal_address, cfg.temporal_namespace)
+        try:
+            handle = await client.start_workflow(
+                "restore", inp, id=f"restore:{change_id}", task_queue=CONTROL_QUEUE, result_type=RestoreResult,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        except WorkflowAlreadyStartedError:
+            raise LockHeld(f"{change_id}: a rollback or recover of this change is already running "
+                           f"(workflow restore:{change_id})") from None
+        try:
+            result: RestoreResult = await handle.result()
+            return result
+        except WorkflowFailureError as exc:
+            raise failure(exc) from None
+
+    result = run_sync(go)
+    for text in result.warnings:
+        run.warn(text)
+    return to_restore_outcome(run, result)
+
+
+def to_restore_outcome(run: Run, result: RestoreResult) -> RestoreOutcome:
+    from netchange.apply import ChangeOutcome, HostStatus
+    from netchange.pipeline import RestoreOutcome
+
+    reports = {h: _restore_report(r) for h, r in result.reports.items()}
+    progress = run.progress(sorted(result.statuses))
+    try:
+        for host, status in sorted(result.statuses.items()):
+            report = reports.get(host)
+            progress.host(host, HostStatus(status) if status in {s.value for s in HostStatus} else HostStatus.ALARM,
+                          "; ".join(report.errors) if report is not None and not report.verified else "")
+    finally:
+        progress.close()
+    return RestoreOutcome(result.change_id, ChangeOutcome(result.outcome) if result.outcome else None, reports,
+                          list(result.already), list(result.released), dict(result.differing))
+
+
+def _restore_report(data: dict[str, Any]) -> RestoreReport:
     from netchange.drivers.errors import FailureCause
     from netchange.rollback import RestoreReport
+
+    fields = dict(data)
+    fields["causes"] = [FailureCause(c) for c in fields.get("causes", [])]
+    return RestoreReport(**fields)
+
+
+def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
+    from netchange.apply import ApplyOutcome, ChangeOutcome, HostFailure, HostOutcome, HostStatus
     from netchange.workflow._control import error_class
 
     hosts: dict[str, HostOutcome] = {}
     for r in result.hosts:
         kind = error_class(r.error_type) if r.error_type else None
         failure = HostFailure(kind or Exception, r.error) if r.error else None
-        restore = None
-        if r.restore is not None:
-            data = dict(r.restore)
-            data["causes"] = [FailureCause(c) for c in data.get("causes", [])]
-            restore = RestoreReport(**data)
+        restore = _restore_report(r.restore) if r.restore is not None else None
         hosts[r.host] = HostOutcome(host=r.host, status=HostStatus(r.status), failure=failure, snapshot=r.snapshot,
                                     commit_started=r.commit_started, commit_refused=r.commit_refused,
                                     committed=r.committed, confirmed_pending=r.confirmed_pending,
@@ -148,4 +204,4 @@ def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
     return outcome
 
 
-__all__ = ["failure", "run_apply", "run_sync", "to_outcome", "workflow_id"]
+__all__ = ["failure", "run_apply", "run_restore", "run_sync", "to_outcome", "to_restore_outcome", "workflow_id"]

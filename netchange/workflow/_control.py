@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 
 from netchange.errors import NetchangeError
 from netchange.journal import EventKind
+from netchange.workflow._restoring import RestoreSteps
 from netchange.workflow._types import ApplyInput, ApplyResult, HostResult, Opened, RecordInput, StepInput, WireEvent
 
 if TYPE_CHECKING:
@@ -34,9 +35,25 @@ if TYPE_CHECKING:
 @dataclass
 class _Held:
     hold: DeviceHold
-    plan: Plan
+    plan: Plan | None
     changing: list[str]
+    """The hosts whose journal locks the change takes (and gives back)."""
     journal_locked: bool = False
+
+
+def take(cfg: Settings, devices: dict[str, str], change_id: str, action: str, actor: str
+         ) -> tuple[DeviceHold, dict[str, int], dict[str, str]]:
+    """The devices' OS locks, or their leases with a database: the hold, its tokens and names."""
+    from netchange.apply import locks as devicelock
+
+    if cfg.database_url is None:
+        return devicelock.acquire(devices, change_id=change_id, action=action, actor=actor, home=cfg.home,
+                                  directory=cfg.lock_dir), {}, {}
+    from netchange.apply import leases
+
+    leased = leases.acquire(devices, change_id=change_id, action=action, actor=actor, home=cfg.home,
+                            url=cfg.database_url, ttl=cfg.lease_seconds)
+    return leased, dict(leased.tokens), dict(leased.names)
 
 
 @contextmanager
@@ -79,7 +96,7 @@ def unwire(events: list[WireEvent]) -> list[Any]:
     return [RunEvent(EventKind(e.kind), e.host, e.data) for e in events]
 
 
-class ControlActivities:
+class ControlActivities(RestoreSteps):
     """The control worker's activities; ``settings`` is called at each step (the worker's own)."""
 
     def __init__(self, settings: Callable[[], Settings], observers: Callable[[], list[ApplyObserver]] | None = None
@@ -91,7 +108,7 @@ class ControlActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.apply_open, self.journal_record, self.apply_prepared, self.apply_rollback_targets,
-                self.apply_finish, self.apply_release, self.lease_bump]
+                self.apply_finish, self.apply_release, self.lease_bump, *self.restore_steps()]
 
     def _journal(self, change_id: str) -> Journal:
         from netchange.journal import Journal
@@ -137,18 +154,7 @@ class ControlActivities:
         changing = [h.host for h in the_plan.hosts if h.changes]
         nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins)
         devices = devicelock.identities(nr, changing)
-        hold: DeviceHold
-        tokens: dict[str, int] = {}
-        names: dict[str, str] = {}
-        if cfg.database_url is None:
-            hold = devicelock.acquire(devices, change_id=inp.change_id, action="apply", actor=actor.login,
-                                      home=cfg.home, directory=cfg.lock_dir)
-        else:
-            from netchange.apply import leases
-
-            leased = leases.acquire(devices, change_id=inp.change_id, action="apply", actor=actor.login,
-                                    home=cfg.home, url=cfg.database_url, ttl=cfg.lease_seconds)
-            hold, tokens, names = leased, dict(leased.tokens), dict(leased.names)
+        hold, tokens, names = take(cfg, devices, inp.change_id, "apply", actor.login)
         held = _Held(hold, the_plan, changing)
         with self._lock:
             self._held[inp.change_id] = held
@@ -239,6 +245,8 @@ class ControlActivities:
             held = self._held[step.change_id]
             results = {r.host: r for r in step.results}
             failed = [h for h in held.changing if results[h].error or results[h].lost]
+            plan = held.plan
+            assert plan is not None  # an apply's hold keeps its plan
             if not failed and not step.interrupted:
                 journal.event_batch(step.change_id, [(EventKind.APPLY_FINISHED, None,
                                                       {"outcome": ChangeOutcome.COMPLETED.value})],
@@ -263,9 +271,8 @@ class ControlActivities:
                                     actor=step.actor, durable=True)
             journal.set_state(step.change_id, outcome.value, actor=step.actor,
                               reason="; ".join(f"{r.host}: {r.error}" for r in results.values() if r.error))
-        return ApplyResult(step.change_id, outcome.value, [results[h.host] for h in held.plan.hosts
-                                                            if h.host in results]
-                           + [HostResult(h.host, HostStatus.NO_CHANGE.value) for h in held.plan.hosts if not h.changes],
+        return ApplyResult(step.change_id, outcome.value, [results[h.host] for h in plan.hosts if h.host in results]
+                           + [HostResult(h.host, HostStatus.NO_CHANGE.value) for h in plan.hosts if not h.changes],
                            interrupted=step.interrupted, alarms=alarms)
 
     # -- leases --------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio import activity
 
 from netchange.workflow._control import qualified, refusals, wire
-from netchange.workflow._types import DeviceInput, HostResult, RecordInput
+from netchange.workflow._types import DeviceInput, HostResult, RecordInput, RestoreTargetRef
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from netchange.apply import Applier, RunEvent
     from netchange.apply.leases import HeldLeases
     from netchange.config import Settings
+    from netchange.rollback import RestoreReport
 
 HEARTBEAT_EVERY = 1.0
 """Seconds between two heartbeats of a running device activity (the workflow's timeout is 5 s)."""
@@ -106,7 +107,8 @@ class SiteActivities:
         self._lock = threading.Lock()
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.prepare_host, self.apply_host, self.restore_host, self.reconcile_host, self.close_change]
+        return [self.prepare_host, self.apply_host, self.restore_host, self.reconcile_host, self.close_change,
+                self.restore_target, self.check_since, self.snapshot_differs]
 
     def _make_run(self, inp: DeviceInput) -> _SiteRun:
         from netchange.apply import Applier
@@ -151,10 +153,7 @@ class SiteActivities:
 
     def _result(self, run: _SiteRun, host: str, events: list[RunEvent] | None = None) -> HostResult:
         out = run.applier.outcomes[host]
-        restore = None
-        if out.restore is not None:
-            restore = {k: (list(map(str, v)) if k == "causes" else v)
-                       for k, v in dataclasses.asdict(out.restore).items()}
+        restore = _report(out.restore) if out.restore is not None else None
         return HostResult(host=host, status=out.status.value, error=out.error,
                           error_type=qualified(out.failure.error_type) if out.failure is not None else "",
                           snapshot=out.snapshot, commit_started=out.commit_started,
@@ -215,6 +214,76 @@ class SiteActivities:
             finally:
                 _close(run)
 
+    # -- rollback on request and recover (the restore workflow) -----------------------------------
+    @activity.defn(name="restore_target")
+    def restore_target(self, inp: DeviceInput, ref: RestoreTargetRef) -> HostResult:
+        """Bring one host of a change's last apply back to its snapshot and verify it (fresh session)."""
+        from netchange import pipeline
+        from netchange.rollback.recover import Touched, after_text
+        from netchange.rollback.runner import RestoreTarget, run_restores
+
+        with refusals(), heartbeating():
+            run = self._run(inp, fresh=True)
+            applier = run.applier
+            try:
+                observer = pipeline._RestoreJournal(applier.observers, {ref.host: ref.confirmed_commit})
+                target = RestoreTarget(host=ref.host, snapshot=ref.snapshot,
+                                       after=after_text(applier.snapshots, Touched(ref.host, after_sha=ref.after_sha)),
+                                       diff=applier.plan.host(ref.host).diff,
+                                       checks=pipeline._restored_checks(applier.plan, ref.host))
+                report = run_restores(applier.nr, [target], snapshots=applier.snapshots, observer=observer)[ref.host]
+                return HostResult(ref.host, "restored" if report.verified else "ALARM",
+                                  error="; ".join(report.errors), snapshot=ref.snapshot, restore=_report(report))
+            finally:
+                _close(run)
+
+    @activity.defn(name="check_since")
+    def check_since(self, inp: DeviceInput, ref: RestoreTargetRef) -> HostResult:
+        """Rollback on request: is the host still as the apply left it? (``same``, ``changed``, ``unreadable``)"""
+        from netchange.changetype import text_hash
+        from netchange.drivers.contract import normalize
+        from netchange.rollback.recover import Touched, after_text
+        from netchange.rollback.restore import brief_lines, changed_lines
+        from netchange.rollback.runner import run_in_order, session
+
+        with refusals(), heartbeating():
+            run = self._run(inp, fresh=True)
+            found: dict[str, HostResult] = {}
+
+            def task(task: Any) -> Any:
+                from nornir.core.task import Result
+
+                driver = session(task)
+                running = driver.get_config(retrieve="running")["running"]
+                if text_hash(normalize(driver, running)) == ref.after_hash:
+                    found[ref.host] = HostResult(ref.host, "same")
+                else:
+                    after = after_text(run.applier.snapshots, Touched(ref.host, after_sha=ref.after_sha))
+                    lines = changed_lines(normalize(driver, after), normalize(driver, running)) if after else []
+                    found[ref.host] = HostResult(ref.host, "changed", error=brief_lines(lines) if lines else "")
+                return Result(host=task.host)
+
+            try:
+                run_in_order(run.applier.nr, [ref.host], task, "check")
+            finally:
+                _close(run)
+            return found.get(ref.host, HostResult(ref.host, "unreadable"))
+
+    @activity.defn(name="snapshot_differs")
+    def snapshot_differs(self, inp: DeviceInput, ref: RestoreTargetRef) -> HostResult:
+        """Recover of an apply killed before its rollout: is the host still as its snapshot? (``error``: why not)"""
+        from netchange.rollback.recover import Touched, differing_from_snapshot
+
+        with refusals(), heartbeating():
+            run = self._run(inp, fresh=True)
+            try:
+                nr = run.applier.nr.filter(filter_func=lambda h: h.name == ref.host)
+                differing = differing_from_snapshot(nr, [Touched(ref.host, snapshot=ref.snapshot)],
+                                                    run.applier.snapshots)
+            finally:
+                _close(run)
+            return HostResult(ref.host, "checked", error=differing.get(ref.host, ""))
+
     @activity.defn(name="close_change")
     def close_change(self, change_id: str) -> None:
         """The change is over: close this worker's sessions of it."""
@@ -228,6 +297,11 @@ class SiteActivities:
             runs, self._runs = list(self._runs.values()), {}
         for run in runs:
             _close(run)
+
+
+def _report(report: RestoreReport) -> dict[str, Any]:
+    """A restore's report on the wire (its causes as their names)."""
+    return {k: (list(map(str, v)) if k == "causes" else v) for k, v in dataclasses.asdict(report).items()}
 
 
 def _close(run: _SiteRun) -> None:

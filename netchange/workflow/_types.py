@@ -142,3 +142,69 @@ class ApplyResult:
     timings: dict[str, float] = field(default_factory=dict)
     """Measured by the workflow's clock: ``lost_to_compensation`` (a worker presumed dead → its
     host's reconciliation started), ``lost_to_verified`` (→ that host verified as its snapshot)."""
+
+
+@dataclass
+class RestoreInput:
+    """A rollback on request or a recover (:class:`netchange.pipeline.RestoreMode`) as a workflow."""
+
+    change_id: str
+    actor: str
+    mode: str
+    actor_source: str = "os"
+    now: str | None = None
+    policy_digest: str = ""
+    emergency: str | None = None
+    heartbeat_seconds: float = 5.0
+
+
+@dataclass
+class RestoreTargetRef:
+    """One host to bring back: what the journal says the last apply did to it (hashes only)."""
+
+    host: str
+    site: str
+    snapshot: str = ""
+    after_sha: str = ""
+    after_hash: str = ""
+    confirmed_commit: bool = False
+
+
+@dataclass
+class RestoreOpened:
+    """The end of ``restore_open``: the change locked and checked; its targets."""
+
+    state: str = ""
+    targets: list[RestoreTargetRef] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)
+    """Recover of an apply killed before its rollout: the hosts whose journal locks it left."""
+    plan_hash: str = ""
+    plan_blob: str = ""
+    """The plan the last apply ran (its diffs tell the change's lines; its restored checks)."""
+    tokens: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    ttl: float = 60.0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestoreStep:
+    change_id: str
+    actor: str
+    mode: str
+    results: list[HostResult] = field(default_factory=list)
+    targets: list[RestoreTargetRef] = field(default_factory=list)
+
+
+@dataclass
+class RestoreResult:
+    """The end of a restore workflow (:class:`netchange.pipeline.RestoreOutcome`)."""
+
+    change_id: str
+    outcome: str | None
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    already: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    differing: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)

@@ -38,6 +38,11 @@ from netchange.workflow._types import (
     HostResult,
     Opened,
     RecordInput,
+    RestoreInput,
+    RestoreOpened,
+    RestoreResult,
+    RestoreStep,
+    RestoreTargetRef,
     StepInput,
     WireEvent,
     site_queue,
@@ -195,4 +200,73 @@ class ApplyWorkflow:
         return result
 
 
-__all__ = ["AFFINITY", "HEARTBEAT", "ApplyWorkflow"]
+@workflow.defn(name="restore")
+class RestoreWorkflow:
+    """Rollback on request or recover (``restore:<change id>``): :func:`netchange.pipeline.restore_change`'s
+    steps; each host restored on a worker of its site with a fresh session (reading first: a restore
+    is never blind); a worker lost during it is fenced out (tokens bumped) and the host's restore
+    run once more on another worker of the site, which reads the device again before anything."""
+
+    def __init__(self) -> None:
+        self._change = ""
+        self._actor = ""
+
+    @workflow.update
+    async def record(self, facts: RecordInput) -> None:
+        await _control("journal_record", self._change, self._actor, facts)
+
+    @workflow.run
+    async def run(self, inp: RestoreInput) -> RestoreResult:
+        self._change, self._actor = inp.change_id, inp.actor
+        opened: RestoreOpened = await _control("restore_open", inp, result_type=RestoreOpened)
+        step = RestoreStep(inp.change_id, inp.actor, inp.mode, [], opened.targets)
+        try:
+            if opened.abandoned:
+                step.results = await asyncio.gather(*(self._site("snapshot_differs", inp, opened, t)
+                                                      for t in opened.targets if t.snapshot))
+                result: RestoreResult = await _control("restore_unlock_abandoned", step, opened.abandoned,
+                                                       result_type=RestoreResult)
+            else:
+                if inp.mode == "rollback":
+                    step.results = await asyncio.gather(*(self._site("check_since", inp, opened, t)
+                                                          for t in opened.targets if t.after_hash))
+                    await _control("restore_refuse", step)
+                await _control("restore_start", step, opened.state)
+                step.results = await asyncio.gather(*(self._restore(inp, opened, t) for t in opened.targets))
+                result = await _control("restore_finish", step, result_type=RestoreResult)
+        finally:
+            await _control("apply_release", inp.change_id, inp.actor)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        result.warnings = opened.warnings
+        return result
+
+    async def _site(self, name: str, inp: RestoreInput, opened: RestoreOpened, ref: RestoreTargetRef) -> HostResult:
+        device = DeviceInput(change_id=inp.change_id, host=ref.host, actor=inp.actor, plan_hash=opened.plan_hash,
+                             plan_blob=opened.plan_blob, workflow_id=workflow.info().workflow_id,
+                             snapshot=ref.snapshot, tokens=opened.tokens, names=opened.names, ttl=opened.ttl)
+        try:
+            result: HostResult = await workflow.execute_activity(
+                name, args=[device, ref], task_queue=site_queue(ref.site), start_to_close_timeout=DEVICE_TIMEOUT,
+                heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds), retry_policy=ONCE,
+                result_type=HostResult)
+            return result
+        except ActivityError as exc:
+            if not _timed_out(exc) or name != "restore_target":
+                raise _as_failure(exc) from None
+            raise
+
+    async def _restore(self, inp: RestoreInput, opened: RestoreOpened, ref: RestoreTargetRef) -> HostResult:
+        try:
+            return await self._site("restore_target", inp, opened, ref)
+        except ActivityError as exc:
+            why = f"restore_target: the site worker was lost ({exc.cause})"
+        await _control("journal_record", inp.change_id, inp.actor, RecordInput(
+            [WireEvent("host_failed", ref.host, {"error": why})], durable=True))
+        opened.tokens = await _control("lease_bump", inp.change_id, result_type=dict[str, int])
+        try:
+            return await self._site("restore_target", inp, opened, ref)  # it reads the device first
+        except ActivityError as exc:
+            return HostResult(ref.host, "ALARM", error=f"{why}; again: {exc.cause}", snapshot=ref.snapshot)
+
+
+__all__ = ["AFFINITY", "HEARTBEAT", "ApplyWorkflow", "RestoreWorkflow"]

@@ -130,7 +130,7 @@ def test_two_changes_from_two_state_directories_on_one_device(
         assert not any(e.kind == "apply_started" for e in journal.events("CHG-2026-0050"))
 
 
-def test_a_state_conflict_is_a_refusal_not_bad_input(mock_lab: Path, cli: Cli) -> None:
+def test_a_state_conflict_is_a_refusal_not_bad_input(mock_lab: Path, cli: Cli, runner: str) -> None:
     assert cli("plan", write_change(mock_lab, "CHG-2026-0042"), actor="dnguyen").code == 0
     closed = cli("close", "CHG-2026-0042", actor="dnguyen")
     assert closed.code == 3 and "planned" in closed.err

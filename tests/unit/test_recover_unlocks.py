@@ -106,9 +106,11 @@ def test_recover_releases_the_locks_of_an_apply_killed_before_its_rollout(
 
 
 def test_a_host_changed_meanwhile_is_named_and_its_locks_released_all_the_same(
-        fake_lab: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        fake_lab: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, runner: str) -> None:
     ready(cli, fake_lab, "CHG-2026-0042", 20)
-    killed_at("apply.prepared", cli, monkeypatch, "CHG-2026-0042")
+    with monkeypatch.context() as here:  # the apply dies in this process; the recover runs with `runner`
+        here.delenv("NETCHANGE_RUNNER", raising=False)
+        killed_at("apply.prepared", cli, monkeypatch, "CHG-2026-0042")
     fakedriver.DEVICES["sw1"].append("banner motd someone")  # another hand, after the snapshot
     recovered = cli("recover", "CHG-2026-0042", "--json", actor="dnguyen")
     assert recovered.code == 1, recovered.out + recovered.err
