@@ -32,6 +32,7 @@ CASES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "frr": ("static_route", lambda data: {"prefix": "10.99.0.0/24", "next_hop": data["ospf"]["neighbor_address"]}),
     "keepalived": ("vrrp", lambda data: {"instance": data["vrrp"]["instance"], "group": data["vrrp"]["vrid"],
                                          "priority": 77}),
+    "gdnsd": ("gslb_member", lambda data: {"action": "weight", "resource": "www", "centre": "doif", "weight": 5}),
 }
 
 
