@@ -218,6 +218,37 @@ def reject(request: Request, change_id: str, body: DecisionBody) -> JSONResponse
     return _decide(request, change_id, body, reject=True)
 
 
+class ApplyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    emergency: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/changes/{change_id}/apply")
+def apply(request: Request, change_id: str, body: ApplyBody) -> JSONResponse:
+    """Start the change's apply as the Temporal workflow ``apply:<change id>`` (issue 25), as the
+    token's owner: the guard runs on the control worker, as for the command line. 202 with the
+    workflow's id; the run is followed in the journal (the live page). Only with
+    ``NETCHANGE_RUNNER=temporal``: the in-process runner applies from the command line."""
+    from netchange.errors import LockHeld
+    from netchange.policy import actor_for
+    from netchange.workflow import start_apply
+
+    login = api_login(request)
+    service = auth.service_of(request)
+    if service.settings.runner != "temporal":
+        return api_error(409, StateConflict("the service starts an apply only with NETCHANGE_RUNNER=temporal; "
+                                            "apply from the command line"))
+    policy = api_policy(request, login)
+    try:
+        started = start_apply(service.settings, policy, actor_for(policy, login), change_id,
+                              emergency=body.emergency)
+    except LockHeld as exc:
+        return api_error(409, exc)
+    except NetchangeError as exc:
+        return api_error(503, exc)
+    return JSONResponse({"change_id": change_id, "workflow_id": started}, status_code=202)
+
+
 def api_error(status: int, exc: NetchangeError | str) -> JSONResponse:
     """Errors in the CLI's JSON error shape: one line, and the exit code the CLI would give."""
     code = exc.exit_code if isinstance(exc, NetchangeError) else 2

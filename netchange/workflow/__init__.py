@@ -17,6 +17,7 @@ from netchange._face import lazy_names
 if TYPE_CHECKING:
     from netchange.workflow._client import run_apply as run_apply
     from netchange.workflow._client import run_restore as run_restore
+    from netchange.workflow._client import start_apply as start_apply
     from netchange.workflow._client import workflow_id as workflow_id
     from netchange.workflow._server import DevServer as DevServer
     from netchange.workflow._server import temporal_binary as temporal_binary
@@ -37,11 +38,12 @@ _WHERE = {
     "run_apply": "_client",
     "run_restore": "_client",
     "site_queue": "_types",
+    "start_apply": "_client",
     "temporal_binary": "_server",
     "workflow_id": "_client",
 }
 
 __all__ = ["CONTROL_QUEUE", "HEARTBEAT", "ApplyWorkflow", "DevServer", "RestoreWorkflow", "WorkerThread", "run_apply",
-           "run_restore", "site_queue", "temporal_binary", "workflow_id"]
+           "run_restore", "site_queue", "start_apply", "temporal_binary", "workflow_id"]
 
 __getattr__, __dir__ = lazy_names(__name__, _WHERE)

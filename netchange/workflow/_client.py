@@ -18,7 +18,9 @@ from netchange.workflow._types import CONTROL_QUEUE, ApplyInput, ApplyResult, Re
 
 if TYPE_CHECKING:
     from netchange.apply import ApplyOutcome
+    from netchange.config import Settings
     from netchange.pipeline import RestoreMode, RestoreOutcome, Run
+    from netchange.policy import Actor, Policy
     from netchange.rollback import RestoreReport
 
 T = TypeVar("T")
@@ -68,6 +70,34 @@ def failure(exc: BaseException) -> BaseException:
         kind = found if found is not None and issubclass(found, errors.NetchangeError) else errors.NetchangeError
         return kind(cause.message)
     return errors.NetchangeError(f"the apply workflow failed: {cause}")
+
+
+def start_apply(settings: Settings, policy: Policy, actor: Actor, change_id: str, *,
+                emergency: str | None = None) -> str:
+    """Start ``apply:<change id>`` and return its id without waiting (the approval service's way:
+    the run is followed in the journal). A second start while one runs: ``LockHeld`` (exit 3)."""
+    inp = ApplyInput(change_id=change_id, actor=actor.login, actor_source=actor.source, now=settings.now,
+                     policy_digest=policy.digest, emergency=emergency)
+
+    async def go() -> str:
+        from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+        from temporalio.exceptions import WorkflowAlreadyStartedError
+
+        from netchange.errors import LockHeld
+        from netchange.workflow._worker import connect
+
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        try:
+            handle = await client.start_workflow(
+                "apply", inp, id=workflow_id(change_id), task_queue=CONTROL_QUEUE,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        except WorkflowAlreadyStartedError:
+            raise LockHeld(f"{change_id}: an apply of this change is already running "
+                           f"(workflow {workflow_id(change_id)})") from None
+        return handle.id
+
+    return run_sync(go)
 
 
 def run_apply(run: Run, change_id: str, *, emergency: str | None = None, revert_in: int = 300) -> ApplyOutcome:
@@ -204,4 +234,5 @@ def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
     return outcome
 
 
-__all__ = ["failure", "run_apply", "run_restore", "run_sync", "to_outcome", "to_restore_outcome", "workflow_id"]
+__all__ = ["failure", "run_apply", "run_restore", "run_sync", "start_apply", "to_outcome", "to_restore_outcome",
+           "workflow_id"]

@@ -41,6 +41,17 @@ class _Held:
     journal_locked: bool = False
 
 
+def known(nr: Any, hosts: list[str]) -> list[str]:
+    """``hosts``, each in the control worker's inventory (it keys the locks by address and port);
+    else bad input naming them. The credentials are the site workers' only: not looked at here."""
+    from netchange.errors import BadRequest
+
+    missing = [h for h in hosts if h not in nr.inventory.hosts]
+    if missing:
+        raise BadRequest(f"not in the control worker's inventory: {', '.join(missing)}")
+    return hosts
+
+
 def take(cfg: Settings, devices: dict[str, str], change_id: str, action: str, actor: str
          ) -> tuple[DeviceHold, dict[str, int], dict[str, str]]:
     """The devices' OS locks, or their leases with a database: the hold, its tokens and names."""
@@ -153,7 +164,7 @@ class ControlActivities(RestoreSteps):
                                              [HostResult(h, HostStatus.NO_CHANGE.value) for h in outcome.hosts]))
         changing = [h.host for h in the_plan.hosts if h.changes]
         nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins)
-        devices = devicelock.identities(nr, changing)
+        devices = devicelock.identities(nr, known(nr, changing))
         hold, tokens, names = take(cfg, devices, inp.change_id, "apply", actor.login)
         held = _Held(hold, the_plan, changing)
         with self._lock:
@@ -321,4 +332,4 @@ def _no_progress(hosts: list[str]) -> Any:
     return PlainProgress()
 
 
-__all__ = ["ControlActivities", "error_class", "qualified", "refusals", "unwire", "wire"]
+__all__ = ["ControlActivities", "error_class", "known", "qualified", "refusals", "unwire", "wire"]

@@ -54,7 +54,7 @@ class RestoreSteps:
         from netchange.policy import pin as policypin
         from netchange.rollback import SnapshotStore
         from netchange.rollback.recover import last_apply
-        from netchange.workflow._control import _Held, _no_progress, take
+        from netchange.workflow._control import _Held, _no_progress, known, take
 
         cfg = self.settings()
         policy = load_policy(cfg.policy_file())
@@ -68,7 +68,8 @@ class RestoreSteps:
             journal.state(change_id)
             hosts = sorted(set(last_apply(journal.events(change_id))) | set(pipeline._held(journal, change_id)))
         nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins)
-        hold, tokens, names = take(cfg, devicelock.identities(nr, hosts), change_id, mode.value, actor.login)
+        hold, tokens, names = take(cfg, devicelock.identities(nr, known(nr, hosts)), change_id, mode.value,
+                                   actor.login)
         held = self._held[change_id] = _Held(hold, None, hosts)
         try:
             with self._journal(change_id) as journal:
