@@ -97,7 +97,7 @@ class BgpPolicy(ChangeType[BgpPolicyParams]):
     def pre_checks(self, ctx: Context[BgpPolicyParams]) -> list[CheckResult]:
         p = ctx.params
         maps = self._maps(ctx)
-        checks = [check(f"route-map {name} is not already so ({line or f'no set {keyword}'})",
+        checks = [check(f"route-map {name} does not already have {line or f'no set {keyword}'}",
                         not _operators.carries(ctx.running, name, keyword, line))
                   for name, keyword, line in maps]
         if p.expect_exit_via is not None:

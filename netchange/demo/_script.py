@@ -130,6 +130,17 @@ class Demo:
                     console.print(f"  {mark} {c.get('name')}: [dim]{c.get('detail', '')}[/]", highlight=False)
         console.print()
 
+    def operator_b_move(self) -> None:
+        """Two operators per site (issue 26): outbound traffic moved to operator B on DOIF's VRRP
+        standby; the site's traced flow stays on A, so the post-check fails and the router is
+        restored, the traffic verified back on operator A."""
+        self.run("plan", self.example("18-outbound-to-operator-b-postcheck-fails.yaml"), actor="dnguyen",
+                 title="10b. Outbound traffic to operator B, post-check fails: rolled back, traffic verified on A")
+        self.run("approve", "CHG-2026-0118", actor="amoreau")
+        self.run("approve", "CHG-2026-0118", actor="gperrin")
+        self.run("apply", "CHG-2026-0118", actor="dnguyen", now=major_time(), expect=1)
+        self.run("show", "CHG-2026-0118")
+
     def example(self, name: str) -> str:
         return str((EXAMPLES / name).relative_to(REPO))
 
@@ -181,6 +192,7 @@ class Demo:
             self.run("approve", "CHG-2026-0115", actor="amoreau")
             self.run("approve", "CHG-2026-0115", actor="gperrin")
             self.run("apply", "CHG-2026-0115", actor="dnguyen", now=major_time(), expect=1)
+            self.operator_b_move()
             self.run("lab", "status")
             self.run("close", "CHG-2026-0101", actor="dnguyen",
                      title="11. Closing: the engineer and the operations manager validate the result")
