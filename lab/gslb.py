@@ -40,6 +40,9 @@ from netchange.lab.spawn import alive, free_udp_tcp_port, start, wait_until
 ZONE = f"gslb.{bind.zone_name(bind.GSLB_PARENT)}"
 NAME = f"www.{ZONE}"
 RESOURCE = "www"
+FAILOVER = "www_failover"
+"""The same centres by priority (gdnsd's metafo plugin): DOIF first, DOSO when DOIF is down or drained."""
+FAILOVER_NAME = f"failover.{ZONE}"
 SERVICE_TYPE = "centre_http"
 HOST = "gslb-global"
 TTL = 10
@@ -49,6 +52,7 @@ TTL = 10
 def config_text(*, port: int, base: Path, health_port: int, centres: dict[str, str]) -> str:
     """gdnsd's ``config``: the listener, the centres' HTTP monitor and the weighted resource."""
     members = "".join(f"      {site} = [ {address}, 1 ]\n" for site, address in centres.items())
+    dcmap = "".join(f"          {site} => {address}\n" for site, address in centres.items())
     return (
         "options => {\n"
         f"  listen => [ 127.0.0.1:{port} ]\n"
@@ -72,6 +76,17 @@ def config_text(*, port: int, base: Path, health_port: int, centres: dict[str, s
         f"{members}"
         "    }\n"
         "  }\n"
+        "  metafo => {\n"
+        f"    service_types => {SERVICE_TYPE}\n"
+        "    resources => {\n"
+        f"      {FAILOVER} => {{\n"
+        f"        datacenters => [ {', '.join(centres)} ]\n"
+        "        dcmap => {\n"
+        f"{dcmap}"
+        "        }\n"
+        "      }\n"
+        "    }\n"
+        "  }\n"
         "}\n"
     )
 
@@ -83,6 +98,7 @@ def zone_text() -> str:
         "@ NS ns1\n"
         "ns1 A 127.0.0.1\n"
         f"{RESOURCE} {TTL} DYNA weighted!{RESOURCE}\n"
+        f"failover {TTL} DYNA metafo!{FAILOVER}\n"
     )
 
 
@@ -144,6 +160,7 @@ class GslbLab:
             role="load_balancer",
             site="doif",  # where it runs: its zone is delegated from DOIF's (lab/bind.py)
             data={"zone": ZONE, "service_name": NAME, "resource": RESOURCE, "service_type": SERVICE_TYPE,
+                  "names": {RESOURCE: NAME, FAILOVER: FAILOVER_NAME},
                   "dns_server": "127.0.0.1", "dns_port": port, "service_port": service_port,
                   "centres": frontends},
             optional_args={"config_dir": str(base)},

@@ -1,8 +1,10 @@
-"""``gslb_member``: add, remove, re-weight, drain or bring back one centre of the global load balancer.
+"""``gslb_member``: add, remove, re-weight, re-prioritise, drain or bring back one centre of the
+global load balancer.
 
-The global load balancer (gdnsd, docs/load-sharing.md) answers the service name with the centres
-that are up, by weight. Moving clients between centres is among the riskiest changes an operations
-team makes, so this change type watches the traffic move rather than trusting the configuration:
+The global load balancer (gdnsd, docs/load-sharing.md) answers a service name with the centres
+that are up: by weight (a weighted resource), or the first up in priority order (a failover one).
+Moving clients between centres is among the riskiest changes an operations team makes, so this
+change type watches the traffic move rather than trusting the configuration:
 
 - pre-check (live): after the change another centre still serves: the load balancer's own monitor
   sees it up and its HAProxy answers now; a drain never sends every client to a centre that is down.
@@ -14,9 +16,9 @@ team makes, so this change type watches the traffic move rather than trusting th
   new clients reach the centre again.
 - restored checks: after a rollback, the answers match the restored weights again.
 
-The traffic checks need the inventory's ``data``: ``dns_port``, ``service_name``, ``service_port``
-and ``centres`` (per centre: ``address``, ``stats`` (its HAProxy runtime API), ``frontend`` and
-``listener``); without them only the state is checked.
+The traffic checks need the inventory's ``data``: ``dns_port``, ``service_name`` (or ``names``:
+resource → name), ``service_port`` and ``centres`` (per centre: ``address``, ``stats`` (its
+HAProxy runtime API), ``frontend`` and ``listener``); without them only the state is checked.
 """
 
 from __future__ import annotations
@@ -31,12 +33,12 @@ from pydantic import Field, StringConstraints, model_validator
 from netchange.authoring import check
 from netchange.basemodels import StrictModel
 from netchange.changetype import ChangeType, Context
-from netchange.drivers.gdnsd import MAX_WEIGHT, Member, parse_state
+from netchange.drivers.gdnsd import MAX_PRIORITY, MAX_WEIGHT, Member, Resource, ordered, parse_state
 from netchange.models import CheckResult, SafeName
 from netchange.tasks import _gslb_traffic as traffic
 from netchange.vocabulary import Perimeter, Role
 
-Action = Literal["add", "remove", "weight", "drain", "enable"]
+Action = Literal["add", "remove", "weight", "priority", "drain", "enable"]
 CentreName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")]
 SETTLE_WITHIN = 8.0
 """Seconds the answers may take to match (gdnsd applies a drain within ~2 s, a replace at once)."""
@@ -49,6 +51,9 @@ class GslbMemberParams(StrictModel):
     centre: CentreName
     address: ipaddress.IPv4Address | None = None
     weight: Annotated[int, Field(ge=1, le=MAX_WEIGHT)] | None = None
+    """A weighted resource's share (add, weight)."""
+    priority: Annotated[int, Field(ge=1, le=MAX_PRIORITY)] | None = None
+    """A failover resource's place, 1 first (add, priority)."""
     queries: Annotated[int, Field(ge=50, le=2000)] = 200
     """Questions asked from each point of view by the post-check."""
     tolerance: Annotated[float, Field(ge=0.02, le=0.5)] = 0.12
@@ -60,8 +65,14 @@ class GslbMemberParams(StrictModel):
             raise ValueError("action add needs address")
         if self.action == "weight" and self.weight is None:
             raise ValueError("action weight needs weight")
+        if self.action == "priority" and self.priority is None:
+            raise ValueError("action priority needs priority")
         if self.action not in ("add", "weight") and self.weight is not None:
             raise ValueError(f"action {self.action} takes no weight")
+        if self.action not in ("add", "priority") and self.priority is not None:
+            raise ValueError(f"action {self.action} takes no priority")
+        if self.weight is not None and self.priority is not None:
+            raise ValueError("give a weight (weighted resource) or a priority (failover resource), not both")
         if self.action != "add" and self.address is not None:
             raise ValueError(f"action {self.action} takes no address (only add does)")
         return self
@@ -70,6 +81,10 @@ class GslbMemberParams(StrictModel):
 def _members(running: str, resource: str) -> dict[str, Member] | None:
     res = parse_state(running).get(resource)
     return None if res is None else res.members
+
+
+def _is_failover(members: dict[str, Member]) -> bool:
+    return any(m.priority for m in members.values())
 
 
 def _after(members: dict[str, Member], p: GslbMemberParams) -> dict[str, Member]:
@@ -83,7 +98,7 @@ def _after(members: dict[str, Member], p: GslbMemberParams) -> dict[str, Member]
     elif p.action in ("drain", "enable"):
         out[p.centre] = Member(current.name, current.address, current.weight, "drain" if p.action == "drain" else "up")
     elif p.action == "weight" and p.weight is not None:
-        out[p.centre] = Member(current.name, current.address, p.weight, current.state)
+        out[p.centre] = Member(current.name, current.address, p.weight, current.state, current.priority)
     return out
 
 
@@ -106,7 +121,12 @@ def _answers_http(address: str, port: int) -> bool:
 
 def intended_shares(members: dict[str, Member], states: dict[str, Any]) -> dict[str, float]:
     """Address → the share of answers gdnsd should give it: configured weight over the serving
-    centres' (not drained, monitor up); with none serving, gdnsd answers all by weight (fail open)."""
+    centres' (not drained, monitor up); with none serving, gdnsd answers all by weight (fail open).
+    A failover resource: the first serving centre in priority order alone (none: the first)."""
+    if _is_failover(members):
+        line = ordered(Resource("", "", members))
+        first = next((m for m in line if m.state == "up" and _monitor_up(states, m.address)), line[0])
+        return {first.address: 1.0}
     serving = {m.address: m.weight for m in members.values() if m.state == "up" and _monitor_up(states, m.address)}
     if not serving:
         serving = {m.address: m.weight for m in members.values()}
@@ -127,6 +147,11 @@ class GslbMember(ChangeType[GslbMemberParams]):
         if members is None:
             return [check(f"resource {p.resource} exists", False, "not among the weighted resources")]
         checks = [check(f"resource {p.resource} exists", True)]
+        failover = _is_failover(members)
+        if (failover and p.weight is not None) or (not failover and p.priority is not None):
+            kind = "a failover resource: give a priority" if failover else "a weighted resource: give a weight"
+            checks.append(check(f"{p.resource} takes a {'priority' if failover else 'weight'}", False,
+                                f"{p.resource} is {kind}"))
         if p.action == "add":
             taken = sorted(m.name for m in members.values() if m.address == str(p.address))
             checks.append(check(f"centre {p.centre} is not in {p.resource} yet", p.centre not in members))
@@ -165,6 +190,7 @@ class GslbMember(ChangeType[GslbMemberParams]):
         else:
             want = {"drain": "drain", "enable": "up", "add": "up"}.get(p.action, m.state)
             ok = m.state == want and (p.weight is None or m.weight == p.weight)
+            ok = ok and (p.priority is None or m.priority == p.priority)
             ok = ok and (p.action != "add" or m.address == str(p.address))
             detail = m.line()
         checks = [check(f"the load balancer shows {p.action} of {p.resource}/{p.centre}", ok, detail)]
@@ -184,13 +210,18 @@ class GslbMember(ChangeType[GslbMemberParams]):
         return [_answers_match(ctx, _members(ctx.running, ctx.params.resource) or {})]
 
 
+def _name(ctx: Context[GslbMemberParams]) -> str:
+    """The service name of the change's resource (``data.names``), else ``data.service_name``."""
+    return str((ctx.data.get("names") or {}).get(ctx.params.resource, ctx.data["service_name"]))
+
+
 def _has_traffic_data(data: dict[str, Any]) -> bool:
     return all(key in data for key in ("dns_port", "service_name", "service_port", "centres"))
 
 
 def _answers_match(ctx: Context[GslbMemberParams], members: dict[str, Member]) -> CheckResult:
     p, data = ctx.params, ctx.data
-    server, port, name = str(data.get("dns_server", "127.0.0.1")), int(data["dns_port"]), str(data["service_name"])
+    server, port, name = str(data.get("dns_server", "127.0.0.1")), int(data["dns_port"]), _name(ctx)
     views = len(traffic.VIEWS)
 
     def wrong() -> list[str]:
@@ -217,7 +248,7 @@ def _drained_gets_no_new_client(ctx: Context[GslbMemberParams], centre: str) -> 
     try:
         before = traffic.sessions(str(drained["stats"]), str(drained["frontend"]), str(drained["listener"]))
         served = traffic.new_clients(str(data.get("dns_server", "127.0.0.1")), int(data["dns_port"]),
-                                     str(data["service_name"]), int(data["service_port"]), NEW_CLIENTS)
+                                     _name(ctx), int(data["service_port"]), NEW_CLIENTS)
         after = traffic.sessions(str(drained["stats"]), str(drained["frontend"]), str(drained["listener"]))
         status, same = held.again()
     except (OSError, ValueError, http.client.HTTPException) as exc:
@@ -239,7 +270,7 @@ def _back_gets_new_clients(ctx: Context[GslbMemberParams], centre: str) -> Check
     try:
         before = traffic.sessions(str(back["stats"]), str(back["frontend"]), str(back["listener"]))
         served = traffic.new_clients(str(data.get("dns_server", "127.0.0.1")), int(data["dns_port"]),
-                                     str(data["service_name"]), int(data["service_port"]), 2 * NEW_CLIENTS)
+                                     _name(ctx), int(data["service_port"]), 2 * NEW_CLIENTS)
         after = traffic.sessions(str(back["stats"]), str(back["frontend"]), str(back["listener"]))
     except (OSError, ValueError, http.client.HTTPException) as exc:
         return check(name, False, f"{type(exc).__name__}: {exc}")

@@ -63,8 +63,14 @@ _MEMBER_LINE = re.compile(r"^(?P<indent>\s+)(?P<name>[A-Za-z][A-Za-z0-9_-]*)\s*=
 _BLOCK_OPEN = re.compile(r"^\s*(?P<name>[A-Za-z][A-Za-z0-9_-]*)\s*=>?\s*\{\s*$")
 _SERVICE_TYPES = re.compile(r"^\s*service_types\s*=>?\s*(?P<types>[A-Za-z0-9_]+)\s*$")
 _ADMIN_LINE = re.compile(r"^(?P<addr>[0-9.]+)/(?P<stype>[A-Za-z0-9_*]+)\s*=>\s*DOWN\s*(#.*)?$")
+_DATACENTERS = re.compile(r"^(?P<indent>\s*)datacenters\s*=>?\s*\[(?P<names>[^\]]*)\]\s*$")
+_DCMAP_LINE = re.compile(r"^(?P<indent>\s+)(?P<name>[A-Za-z][A-Za-z0-9_-]*)\s*=>?\s*(?P<addr>[0-9.]+)\s*$")
 MAX_WEIGHT = 1048575
 """gdnsd's own bound (plugin_weighted: 1 - 1048575)."""
+MAX_PRIORITY = 64
+WEIGHTED, FAILOVER = "weighted", "failover"
+"""The two kinds of resource: ``weighted`` (gdnsd's weighted plugin: shares by weight) and
+``failover`` (its metafo plugin: the first centre in priority order that is up answers alone)."""
 SETTLE = 6.0
 """Seconds a commit waits for gdnsd to show the forced states (its admin_state watch: ~2 s)."""
 
@@ -75,9 +81,12 @@ class Member:
     address: str
     weight: int = 1
     state: str = "up"
+    priority: int = 0
+    """A failover resource's order (1 first); 0 in a weighted resource."""
 
     def line(self) -> str:
-        return f"member {self.name} {self.address} weight {self.weight} state {self.state}"
+        rank = f"priority {self.priority}" if self.priority else f"weight {self.weight}"
+        return f"member {self.name} {self.address} {rank} state {self.state}"
 
 
 @dataclass
@@ -85,6 +94,12 @@ class Resource:
     name: str
     service_type: str
     members: dict[str, Member] = field(default_factory=dict)
+    kind: str = WEIGHTED
+
+
+def ordered(res: Resource) -> list[Member]:
+    """A resource's members in the order they are printed: by priority (failover), else by name."""
+    return sorted(res.members.values(), key=lambda m: (m.priority, m.name))
 
 
 State = dict[str, Resource]
@@ -92,7 +107,7 @@ State = dict[str, Resource]
 
 def render_state(state: State) -> str:
     blocks = [
-        "\n".join([f"resource {res.name}", *(f"    {m.line()}" for _, m in sorted(res.members.items()))])
+        "\n".join([f"resource {res.name}", *(f"    {m.line()}" for m in ordered(res))])
         for res in state.values()
     ]
     return "\n\n".join(blocks) + "\n" if blocks else ""
@@ -104,6 +119,12 @@ def _weight(text: str) -> int:
     return int(text)
 
 
+def _priority(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PRIORITY:
+        raise ValueError(f"priority {text!r} is not an integer from 1 to {MAX_PRIORITY}")
+    return int(text)
+
+
 def _ipv4(text: str) -> str:
     try:
         return str(ipaddress.IPv4Address(text))
@@ -112,25 +133,29 @@ def _ipv4(text: str) -> str:
 
 
 def parse_member(tokens: list[str], current: Member | None) -> Member:
-    """``member NAME [ADDRESS] [weight N] [state up|drain]`` over ``current`` (None: a new one)."""
+    """``member NAME [ADDRESS] [weight N | priority N] [state up|drain]`` over ``current`` (None: a
+    new one)."""
     if len(tokens) < 2 or not _NAME.fullmatch(tokens[1]):
         raise ValueError(f"bad member line: {' '.join(tokens)!r}")
     name, rest = tokens[1], tokens[2:]
     address, weight, state = (current.address, current.weight, current.state) if current else ("", 1, "up")
-    if rest and rest[0] not in ("weight", "state"):
+    priority = current.priority if current else 0
+    if rest and rest[0] not in ("weight", "state", "priority"):
         address, rest = _ipv4(rest[0]), rest[1:]
     if len(rest) % 2:
         raise ValueError(f"member {name}: options come in pairs: {' '.join(rest)!r}")
     for key, value in zip(rest[::2], rest[1::2], strict=True):
         if key == "weight":
             weight = _weight(value)
+        elif key == "priority":
+            priority = _priority(value)
         elif key == "state" and value in STATES:
             state = value
         else:
             raise ValueError(f"member {name}: unknown option {key} {value!r}")
     if not address:
         raise ValueError(f"member {name} is new: give its address")
-    return Member(name, address, weight, state)
+    return Member(name, address, weight, state, priority)
 
 
 def parse_state(text: str) -> State:
@@ -146,14 +171,45 @@ def parse_state(text: str) -> State:
         elif current is not None and words[0] == "member":
             member = parse_member(words, None)
             current.members[member.name] = member
+            if member.priority:
+                current.kind = FAILOVER
         else:
             raise ValueError(f"unexpected line: {raw.strip()!r}")
     return state
 
 
+def _place(res: Resource, member: Member, position: int | None) -> None:
+    """Put ``member`` in a failover resource at ``position`` (1 first; None: where it was, or last)
+    and number every member from 1 again."""
+    others = [m for m in ordered(res) if m.name != member.name]
+    if position is None:
+        old = res.members.get(member.name)
+        position = old.priority if old is not None else len(others) + 1
+    others.insert(max(0, min(position, len(others) + 1) - 1), member)
+    res.members = {m.name: replace(m, priority=i) for i, m in enumerate(others, start=1)}
+
+
+def _update(res: Resource, words: list[str]) -> None:
+    """One ``member`` line applied to ``res``, by its kind."""
+    current = res.members.get(words[1]) if len(words) > 1 else None
+    given = set(words[2::2]) | set(words[3::2])
+    member = parse_member(words, current)
+    if res.kind == WEIGHTED:
+        if "priority" in given:
+            raise ValueError(f"resource {res.name} is weighted: its members have a weight, not a priority")
+        res.members[member.name] = member
+        return
+    if "weight" in given:
+        raise ValueError(f"resource {res.name} is a failover: its members have a priority, not a weight")
+    _place(res, replace(member, weight=1), member.priority if "priority" in given else None)
+
+
 def merge(running: State, candidate: str) -> State:
-    """``running`` with the candidate's member lines applied (add/update/``no member``)."""
-    desired = {key: Resource(r.name, r.service_type, dict(r.members)) for key, r in running.items()}
+    """``running`` with the candidate's member lines applied (add/update/``no member``).
+
+    A drain is gdnsd's override of one address for one service type: it drains that address in
+    every resource monitoring it the same way, so the merge shows it there too."""
+    desired = {key: Resource(r.name, r.service_type, dict(r.members), r.kind) for key, r in running.items()}
     current: Resource | None = None
     for raw in candidate.splitlines():
         words = raw.split("#", 1)[0].split()
@@ -166,20 +222,42 @@ def merge(running: State, candidate: str) -> State:
         elif current is None:
             raise ValueError(f"line outside any resource: {raw.strip()!r}")
         elif words[:2] == ["no", "member"] and len(words) == 3:
-            if current.members.pop(words[2], None) is None:
-                raise ValueError(f"resource {current.name}: no member {words[2]!r} to remove")
+            _remove(current, words[2])
         elif words[0] == "member":
-            member = parse_member(words, current.members.get(words[1]) if len(words) > 1 else None)
-            current.members[member.name] = member
+            _update(current, words)
         else:
             raise ValueError(f"unexpected line: {raw.strip()!r}")
-    for res in desired.values():
+    _share_drains(running, desired)
+    _check_resources(desired)
+    return desired
+
+
+def _remove(res: Resource, name: str) -> None:
+    if res.members.pop(name, None) is None:
+        raise ValueError(f"resource {res.name}: no member {name!r} to remove")
+    if res.kind == FAILOVER:
+        res.members = {m.name: replace(m, priority=i) for i, m in enumerate(ordered(res), start=1)}
+
+
+def _check_resources(state: State) -> None:
+    for res in state.values():
         if not res.members:
             raise ValueError(f"resource {res.name} would have no member (gdnsd refuses an empty resource)")
         addresses = [m.address for m in res.members.values()]
         if len(set(addresses)) != len(addresses):
             raise ValueError(f"resource {res.name}: one address given to two members")
-    return desired
+
+
+def _share_drains(running: State, desired: State) -> None:
+    """A state changed for one (address, service type) applies to every member with the same."""
+    changed = {(m.address, res.service_type): m.state for key, res in desired.items() for m in res.members.values()
+               if (old := running.get(key)) is not None and (was := old.members.get(m.name)) is not None
+               and was.state != m.state}
+    for res in desired.values():
+        for name, m in list(res.members.items()):
+            state = changed.get((m.address, res.service_type))
+            if state is not None and m.state != state:
+                res.members[name] = replace(m, state=state)
 
 
 def inverse_candidate(before: State, after: State) -> str:
@@ -187,7 +265,7 @@ def inverse_candidate(before: State, after: State) -> str:
     out: list[str] = []
     for key, res in before.items():
         lines = [f"    no member {name}" for name in sorted(set(after[key].members) - set(res.members))]
-        lines += [f"    {m.line()}" for name, m in sorted(res.members.items()) if after[key].members.get(name) != m]
+        lines += [f"    {m.line()}" for m in ordered(res) if after[key].members.get(m.name) != m]
         if lines:
             out += [f"resource {key}", *lines]
     return "\n".join(out) + "\n" if out else ""
@@ -198,6 +276,12 @@ def inverse_candidate(before: State, after: State) -> str:
 
 def _weighted_blocks(config: str) -> list[tuple[str, int, int]]:
     """(resource name, first line, closing line) of each resource of the ``weighted`` plugin."""
+    return _blocks(config, ["plugins", "weighted"])
+
+
+def _blocks(config: str, parents: list[str]) -> list[tuple[str, int, int]]:
+    """(name, first line, closing line) of each ``NAME => {`` block whose enclosing blocks are
+    ``parents``, outermost first (``["plugins", "metafo", "resources"]``)."""
     lines = config.splitlines()
     found: list[tuple[str, int, int]] = []
     stack: list[tuple[str, int]] = []
@@ -214,7 +298,7 @@ def _weighted_blocks(config: str) -> list[tuple[str, int, int]]:
             if not stack:
                 raise ValueError(f"config line {number + 1}: unbalanced '}}'")
             name, start = stack.pop()
-            if len(stack) == 2 and [s[0] for s in stack] == ["plugins", "weighted"]:
+            if [s[0] for s in stack] == parents:
                 found.append((name, start, number))
     if stack:
         raise ValueError("config: unbalanced '{'")
@@ -239,22 +323,88 @@ def parse_files(config: str, admin: str) -> State:
                 members[m.group("name")] = Member(m.group("name"), addr, int(m.group("weight")),
                                                   "drain" if down else "up")
         state[name] = Resource(name, stype, members)
+    for block in _blocks(config, ["plugins", "metafo", "resources"]):
+        state[block[0]] = _failover(lines, block, stype=_metafo_service_type(config), drained=drained)
     return state
 
 
+def _metafo_service_type(config: str) -> str:
+    """The ``service_types`` given to every metafo resource (at the plugin's level), else ``up``."""
+    lines = config.splitlines()
+    for _, start, end in _blocks(config, ["plugins"]):
+        if lines[start].split()[0] != "metafo":
+            continue
+        inner = {n for _, s, e in _blocks(config, ["plugins", "metafo"]) for n in range(s, e + 1)}
+        for number in range(start + 1, end):
+            if number not in inner and (m := _SERVICE_TYPES.match(lines[number].split("#", 1)[0].rstrip())):
+                return m.group("types")
+    return "up"
+
+
+def _failover(lines: list[str], block: tuple[str, int, int], *, stype: str,
+              drained: set[tuple[str, str]]) -> Resource:
+    """A metafo resource: ``datacenters => [ … ]`` gives the order, ``dcmap`` each one's address."""
+    name, start, end = block
+    order: list[str] = []
+    addresses: dict[str, str] = {}
+    for raw in lines[start + 1:end]:
+        code = raw.split("#", 1)[0].rstrip()
+        if (types := _SERVICE_TYPES.match(code)) is not None:
+            stype = types.group("types")
+        elif (dcs := _DATACENTERS.match(code)) is not None:
+            order = [n.strip() for n in dcs.group("names").split(",") if n.strip()]
+        elif (m := _DCMAP_LINE.match(code)) is not None:
+            addresses[m.group("name")] = m.group("addr")
+    if set(order) != set(addresses):
+        raise ValueError(f"metafo resource {name}: datacenters {order} and dcmap {sorted(addresses)} differ")
+    members = {}
+    for rank, dc in enumerate(order, start=1):
+        addr = addresses[dc]
+        down = (addr, stype) in drained or (addr, "*") in drained
+        members[dc] = Member(dc, addr, 1, "drain" if down else "up", rank)
+    return Resource(name, stype, members, FAILOVER)
+
+
 def render_config(config: str, desired: State) -> str:
-    """``config`` with each weighted resource's member lines replaced by ``desired``'s (rest kept)."""
+    """``config`` with each resource's members replaced by ``desired``'s (the rest kept): a weighted
+    resource's ``NAME = [ ADDRESS, WEIGHT ]`` lines, a failover's ``datacenters`` order and ``dcmap``."""
     lines = config.splitlines(keepends=True)
-    for name, start, end in sorted(_weighted_blocks(config), key=lambda b: -b[1]):
+    edits: list[tuple[int, int, list[str]]] = []
+    for name, start, end in _weighted_blocks(config):
         if name not in desired:
             continue
         body = lines[start + 1:end]
         indents = [m.group("indent") for m in (_MEMBER_LINE.match(raw.rstrip("\n")) for raw in body) if m]
         indent = indents[0] if indents else " " * (len(lines[start]) - len(lines[start].lstrip()) + 2)
         kept = [raw for raw in body if not _MEMBER_LINE.match(raw.split("#", 1)[0].rstrip())]
-        new = [f"{indent}{m.name} = [ {m.address}, {m.weight} ]\n" for _, m in sorted(desired[name].members.items())]
-        lines[start + 1:end] = kept + new
+        new = [f"{indent}{m.name} = [ {m.address}, {m.weight} ]\n" for m in ordered(desired[name])]
+        edits.append((start + 1, end, kept + new))
+    for block in _blocks(config, ["plugins", "metafo", "resources"]):
+        if block[0] in desired:
+            edits += _failover_edits(config, lines, block, ordered(desired[block[0]]))
+    for start, end, new in sorted(edits, key=lambda e: -e[0]):
+        lines[start:end] = new
     return "".join(lines)
+
+
+def _failover_edits(config: str, lines: list[str], block: tuple[str, int, int],
+                    members: list[Member]) -> list[tuple[int, int, list[str]]]:
+    """The ``datacenters`` line in the new order and the ``dcmap`` body, of one metafo resource."""
+    name, start, end = block
+    edits = []
+    for number in range(start + 1, end):
+        if (dcs := _DATACENTERS.match(lines[number].rstrip("\n"))) is not None:
+            names = ", ".join(m.name for m in members)
+            edits.append((number, number + 1, [f"{dcs.group('indent')}datacenters => [ {names} ]\n"]))
+    for _, dstart, dend in _blocks(config, ["plugins", "metafo", "resources", name]):
+        if lines[dstart].split()[0] != "dcmap":
+            continue
+        body = lines[dstart + 1:dend]
+        indents = [m.group("indent") for m in (_DCMAP_LINE.match(raw.rstrip("\n")) for raw in body) if m]
+        indent = indents[0] if indents else " " * (len(lines[dstart]) - len(lines[dstart].lstrip()) + 2)
+        kept = [raw for raw in body if not _DCMAP_LINE.match(raw.split("#", 1)[0].rstrip())]
+        edits.append((dstart + 1, dend, kept + [f"{indent}{m.name} => {m.address}\n" for m in members]))
+    return edits
 
 
 def render_admin(admin: str, desired: State, managed: set[str]) -> str:
@@ -262,8 +412,8 @@ def render_admin(admin: str, desired: State, managed: set[str]) -> str:
     rewritten (one ``ADDRESS/SERVICE_TYPE => DOWN`` per drained member, in order), others kept."""
     kept = [raw for raw in admin.splitlines(keepends=True)
             if not ((m := _ADMIN_LINE.match(raw.strip())) and m.group("addr") in managed)]
-    drains = sorted(f"{m.address}/{res.service_type} => DOWN\n"
-                    for res in desired.values() for m in res.members.values() if m.state == "drain")
+    drains = sorted({f"{m.address}/{res.service_type} => DOWN\n"
+                     for res in desired.values() for m in res.members.values() if m.state == "drain"})
     return "".join(kept + drains)
 
 

@@ -1,6 +1,7 @@
 """The global load balancer (gdnsd) with the gdnsd driver and ``gslb_member`` against the lab: a
-drain of DOSO watched in the answers and the centres' own counters, its return, a re-weight rolled
-back byte for byte, and the pre-check that refuses to drain the last healthy centre."""
+drain of DOSO watched in the answers and the centres' own counters, its return, a re-weight and a
+failover's priority rolled back byte for byte, and the pre-check that refuses to drain the last
+healthy centre."""
 
 from __future__ import annotations
 
@@ -42,8 +43,10 @@ def test_drain_doso_and_bring_it_back(nornir: Any, open_driver: Callable[[str], 
     ct, ctx = context(nornir, GSLB, dev, "gslb_member", {"action": "drain", "resource": "www", "centre": "doso"})
     assert not failed(ct.pre_checks(ctx))
     dev.load_merge_candidate(config=ct.render(ctx))
+    # One override drains DOSO's address wherever gdnsd's monitor watches it: the failover too.
     assert [line for line in dev.compare_config().splitlines() if line[0] != " "] == [
-        "-    member doso 127.0.2.80 weight 1 state up", "+    member doso 127.0.2.80 weight 1 state drain"]
+        "-    member doso 127.0.2.80 weight 1 state up", "+    member doso 127.0.2.80 weight 1 state drain",
+        "-    member doso 127.0.2.80 priority 2 state up", "+    member doso 127.0.2.80 priority 2 state drain"]
     t0 = time.monotonic()
     dev.commit_config()
     ctx.refresh()
@@ -80,6 +83,24 @@ def test_weight_then_rollback_byte_equal(nornir: Any, open_driver: Callable[[str
     assert _files(dev) == files  # byte for byte, both files
     ctx.refresh()
     assert not failed(ct.restored_checks(ctx))
+
+
+def test_priority_fails_over_then_rollback_byte_equal(nornir: Any, open_driver: Callable[[str], Any]) -> None:
+    dev = open_driver(GSLB)
+    snapshot, files = dev.get_config()["running"], _files(dev)
+    ct, ctx = context(nornir, GSLB, dev, "gslb_member",
+                      {"action": "priority", "resource": "www_failover", "centre": "doso", "priority": 1})
+    assert not failed(ct.pre_checks(ctx))
+    dev.load_merge_candidate(config=ct.render(ctx))
+    dev.commit_config()
+    assert "datacenters => [ doso, doif ]" in _files(dev)[0]
+    ctx.refresh()
+    checks = ct.post_checks(ctx)
+    assert not failed(checks), checks  # every answer of failover.gslb… is DOSO's, from every view
+    dev.rollback()
+    assert dev.get_config()["running"] == snapshot and _files(dev) == files
+    ctx.refresh()
+    assert not failed(ct.restored_checks(ctx))  # DOIF's alone again
 
 
 def test_refusals(nornir: Any, open_driver: Callable[[str], Any]) -> None:

@@ -1073,6 +1073,10 @@ GSLB26: list[Case] = [
          MINOR, "gdnsd.drained_centre"),
     gslb("gslb-remove-drained", "remove a drained centre", GSLB_RES + DOIF_UP
          + "-    member doso 127.0.2.80 weight 1 state drain\n", MINOR, "gdnsd.drained_centre"),
+    gslb("gslb-priority", "re-prioritise a serving centre (failover)", " resource www_failover\n"
+         "-    member doif 127.0.1.80 priority 1 state up\n-    member doso 127.0.2.80 priority 2 state up\n"
+         "+    member doso 127.0.2.80 priority 1 state up\n+    member doif 127.0.1.80 priority 2 state up\n",
+         MAJOR, "gdnsd.serving_centre"),
     gslb("gslb-unknown", "general definition: unknown impact is treated as major",
          GSLB_RES + "+    service_types centre_tcp\n", MAJOR, "unclassified"),
 ]

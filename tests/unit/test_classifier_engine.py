@@ -244,7 +244,7 @@ def rules_copy(tmp_path: Path) -> Path:
 
 def test_shipped_rules_load_with_version() -> None:
     rs = load_ruleset()
-    assert rs.version == "2026.12-7"
+    assert rs.version == "2026.12-8"
     assert load_ruleset() is rs  # cached: regexes compiled once
 
 
@@ -301,7 +301,7 @@ def test_cli_json(cli: tuple[CliRunner, object], tmp_path: Path) -> None:
     doc = json.loads(result.output)
     assert doc["category"] == "major"
     assert doc["unclassified"] == ["+ip sla 10"]
-    assert doc["rules_version"] == "2026.12-7"
+    assert doc["rules_version"] == "2026.12-8"
     assert {"rule", "category", "paq_item", "lines"} <= set(doc["reasons"][0])
 
 

@@ -12,6 +12,7 @@ from netchange.drivers.gdnsd import (
     GdnsdDriver,
     inverse_candidate,
     merge,
+    ordered,
     parse_files,
     parse_state,
     render_admin,
@@ -31,6 +32,10 @@ def test_files_read_into_the_managed_state() -> None:
         "resource www\n"
         "    member doif 127.0.1.80 weight 1 state up\n"
         "    member doso 127.0.2.80 weight 1 state drain\n"
+        "\n"
+        "resource www_failover\n"
+        "    member doif 127.0.1.80 priority 1 state up\n"
+        "    member doso 127.0.2.80 priority 2 state drain\n"
     )
     assert render_state(parse_state(render_state(state))) == render_state(state)
 
@@ -43,6 +48,8 @@ def test_merge_then_files_keep_everything_else() -> None:
     assert "      doif = [ 127.0.1.80, 3 ]\n" in config
     assert config.replace("127.0.1.80, 3", "127.0.1.80, 1") == CONFIG  # only the weight moved
     assert admin == ADMIN + "127.0.2.80/centre_http => DOWN\n"  # the other hand's line kept
+    # One override drains the address wherever the same monitor watches it: the failover too.
+    assert desired["www_failover"].members["doso"].state == "drain"
     assert parse_files(config, admin) == desired
     # The inverse candidate takes it back exactly.
     back = merge(desired, inverse_candidate(running, desired))
@@ -55,10 +62,29 @@ def test_add_and_remove_a_member() -> None:
     added = merge(running, "resource www\n    member dr 127.0.3.80 weight 2\n")
     assert "      dr = [ 127.0.3.80, 2 ]\n" in render_config(CONFIG, added)
     removed = merge(running, "resource www\n    no member doso\n")
-    assert "127.0.2.80" not in render_config(CONFIG, removed)
+    assert "127.0.2.80, 1" not in render_config(CONFIG, removed)
+
+
+def test_failover_priorities_reorder_and_write_back() -> None:
+    running = parse_files(CONFIG, "")
+    desired = merge(running, "resource www_failover\n    member doso priority 1\n")
+    assert [(m.name, m.priority) for m in ordered(desired["www_failover"])] == [("doso", 1), ("doif", 2)]
+    config = render_config(CONFIG, desired)
+    assert "        datacenters => [ doso, doif ]\n" in config
+    assert config.index("          doso => 127.0.2.80") < config.index("          doif => 127.0.1.80")
+    assert parse_files(config, "") == desired
+    back = merge(desired, inverse_candidate(running, desired))
+    assert render_config(config, back) == CONFIG
+    added = merge(running, "resource www_failover\n    member dr 127.0.3.80 priority 1\n")
+    assert [m.name for m in ordered(added["www_failover"])] == ["dr", "doif", "doso"]
+    removed = merge(added, "resource www_failover\n    no member dr\n")
+    assert render_config(render_config(CONFIG, added), removed) == CONFIG
 
 
 @pytest.mark.parametrize(("candidate", "why"), [
+    ("resource www_failover\n    member doso weight 2\n", "not a weight"),
+    ("resource www\n    member doso priority 1\n", "not a priority"),
+    ("resource www_failover\n    member doso priority 0\n", "priority"),
     ("resource www\n    member doso weight 0\n", "weight"),
     ("resource www\n    member doso weight 2000000\n", "weight"),
     ("resource www\n    member new weight 2\n", "give its address"),

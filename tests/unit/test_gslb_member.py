@@ -51,6 +51,10 @@ def _ctx(params: dict[str, Any], running: str = RUNNING, states: dict[str, Any] 
     {"action": "drain", "resource": "www", "centre": "doso", "queries": 5},
     {"action": "priority", "resource": "www", "centre": "doso"},
     {"action": "enable", "resource": "www", "centre": "doso", "address": "127.0.2.80"},
+    {"action": "priority", "resource": "www_failover", "centre": "doso"},
+    {"action": "priority", "resource": "www_failover", "centre": "doso", "priority": 0},
+    {"action": "weight", "resource": "www", "centre": "doif", "weight": 2, "priority": 1},
+    {"action": "drain", "resource": "www_failover", "centre": "doso", "priority": 1},
 ])
 def test_bad_params_are_refused(params: dict[str, Any]) -> None:
     with pytest.raises(BadRequest):
@@ -63,6 +67,10 @@ def test_bad_params_are_refused(params: dict[str, Any]) -> None:
      "member doif 127.0.1.80 weight 4 state up"),
     ({"action": "add", "resource": "www", "centre": "dr", "address": "127.0.3.80", "weight": 2},
      "member dr 127.0.3.80 weight 2 state up"),
+    ({"action": "priority", "resource": "www_failover", "centre": "doso", "priority": 1},
+     "member doso 127.0.2.80 priority 1 state up"),
+    ({"action": "add", "resource": "www_failover", "centre": "dr", "address": "127.0.3.80", "priority": 3},
+     "member dr 127.0.3.80 priority 3 state up"),
 ])
 def test_render_merges_into_the_intended_state(params: dict[str, Any], line: str) -> None:
     ct, ctx = _ctx(params)
@@ -74,7 +82,7 @@ def test_render_merges_into_the_intended_state(params: dict[str, Any], line: str
 
 def test_remove_renders_no_member() -> None:
     ct, ctx = _ctx({"action": "remove", "resource": "www", "centre": "doso"})
-    assert "doso" not in render_state(merge(parse_state(RUNNING), ct.render(ctx)))
+    assert "doso" not in render_state({"www": merge(parse_state(RUNNING), ct.render(ctx))["www"]})
 
 
 def test_pre_checks_refuse_a_drain_with_the_other_centre_down() -> None:
@@ -87,6 +95,19 @@ def test_pre_checks_refuse_a_drain_with_the_other_centre_down() -> None:
     assert all(c.passed for c in ct.pre_checks(ctx))
     ct, ctx = _ctx({"action": "drain", "resource": "nope", "centre": "doso"})
     assert not ct.pre_checks(ctx)[0].passed
+
+
+def test_pre_checks_refuse_the_wrong_kind_of_rank() -> None:
+    ct, ctx = _ctx({"action": "add", "resource": "www_failover", "centre": "dr", "address": "127.0.3.80",
+                    "weight": 2})
+    assert "www_failover takes a priority" in [c.name for c in ct.pre_checks(ctx) if not c.passed]
+
+
+def test_failover_shares_go_to_the_first_serving_centre() -> None:
+    failover = parse_state(RUNNING)["www_failover"].members
+    assert intended_shares(failover, UP) == {"127.0.1.80": 1.0}
+    doif_down = dict(UP, **{"127.0.1.80/centre_http": {"state": "UP", "real_state": "DOWN"}})
+    assert intended_shares(failover, doif_down) == {"127.0.2.80": 1.0}
 
 
 def test_intended_shares() -> None:
