@@ -208,13 +208,14 @@ def kernel_next_hops(ctx: Context[Any], prefix: ipaddress.IPv4Network) -> set[st
 
 
 def exit_check(ctx: Context[Any], prefix: ipaddress.IPv4Network, via: set[str], within: float,
-               what: str) -> CheckResult:
-    """BGP's best path and the kernel's route for ``prefix`` both leave through ``via`` only."""
+               what: str, *, every: bool = False) -> CheckResult:
+    """BGP's best path and the kernel's route for ``prefix`` both leave through ``via`` only
+    (``every``: through each of them, the load shared by ECMP)."""
     def probe() -> tuple[set[str], set[str]]:
         return bgp_best(ctx, prefix), kernel_next_hops(ctx, prefix)
 
     def ok(seen: tuple[set[str], set[str]]) -> bool:
-        return all(bool(hops) and hops <= via for hops in seen)
+        return all(bool(hops) and hops <= via and (not every or hops == via) for hops in seen)
 
     seen, took = _routing.wait_for(probe, ok, within)
     return check(f"traffic to {prefix} leaves through {what} (BGP best path and kernel route)", ok(seen),

@@ -8,6 +8,10 @@ or toward every session of one operator (AS).
   site's **inbound** traffic prefers the other operator.
 - ``communities``: the standard communities set on what is announced (empty: removed), for an
   operator's own traffic-engineering communities or the well-known ones.
+- ``multipath``: ECMP across operators where chosen (``bgp bestpath as-path multipath-relax``:
+  equal paths from different ASes share the load; FRR's default ``maximum-paths`` allows it);
+  ``false`` removes it. With equal local preferences the kernel's route then has a next hop
+  through each operator (``expect_exit_via`` lists them all).
 
 Every one of these moves traffic across operators: major (the classifier's
 ``frr.route_map_path_selection``). The pre-checks read the router: its AS, the neighbours, their
@@ -23,12 +27,13 @@ site's traffic is checked back on the operator ``lab up`` prefers (``data.outbou
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Annotated, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from netchange.authoring import check
+from netchange.authoring import check, has_line
 from netchange.changetype import ChangeType, Context
 from netchange.errors import UnknownReference
 from netchange.models import CheckResult
@@ -36,6 +41,14 @@ from netchange.tasks import _operators, _routing
 from netchange.vocabulary import Perimeter
 
 Prepend = Annotated[int, Field(ge=0, le=10)]
+MULTIPATH = "bgp bestpath as-path multipath-relax"
+
+
+def _listed(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+Exits = Annotated[tuple[ipaddress.IPv4Address, ...], BeforeValidator(_listed), Field(min_length=1, max_length=8)]
 
 
 class BgpPolicyParams(_operators.Peers):
@@ -43,16 +56,21 @@ class BgpPolicyParams(_operators.Peers):
                                                     description="On the routes received (outbound traffic)")
     prepend: Prepend | None = Field(default=None, description="Own AS prepended N times on what is announced (0: none)")
     communities: tuple[_operators.Community, ...] | None = Field(default=None, max_length=16)
-    expect_exit_via: ipaddress.IPv4Address | None = Field(
-        default=None, description="After the change, traffic to watch_prefix leaves through this neighbour")
+    multipath: bool | None = Field(default=None, description="ECMP across operators (as-path multipath-relax)")
+    expect_exit_via: Exits | None = Field(
+        default=None, description="After the change, traffic to watch_prefix leaves through this neighbour "
+                                  "(several: through each of them, ECMP)")
     watch_prefix: ipaddress.IPv4Network | None = None
     converge_within: _routing.Seconds = 20.0
 
     @model_validator(mode="after")
     def _something_to_set(self) -> BgpPolicyParams:
         _operators.one_of_neighbor_or_operator(self)
-        if self.local_preference is None and self.prepend is None and self.communities is None:
-            raise ValueError("give local_preference, prepend or communities (what the policy sets)")
+        if self.local_preference is None and self.prepend is None and self.communities is None \
+                and self.multipath is None:
+            raise ValueError("give local_preference, prepend, communities or multipath (what the policy sets)")
+        if self.expect_exit_via is not None and len(set(self.expect_exit_via)) != len(self.expect_exit_via):
+            raise ValueError("expect_exit_via: a neighbour is listed twice")
         if self.communities is not None and len(set(self.communities)) != len(self.communities):
             raise ValueError("communities: a community is listed twice")
         if self.watch_prefix is not None and self.expect_exit_via is None:
@@ -100,22 +118,28 @@ class BgpPolicy(ChangeType[BgpPolicyParams]):
         checks = [check(f"route-map {name} does not already have {line or f'no set {keyword}'}",
                         not _operators.carries(ctx.running, name, keyword, line))
                   for name, keyword, line in maps]
-        if p.expect_exit_via is not None:
-            via = str(p.expect_exit_via)
+        if p.multipath is not None:
+            checks.append(check(f"{'' if p.multipath else 'no '}{MULTIPATH} is not there already",
+                                has_line(ctx.running, MULTIPATH) is not p.multipath))
+        prefix = self._watched(ctx)
+        for address in p.expect_exit_via or ():
+            via = str(address)
             if via not in _operators.remote_as(ctx.running):
                 raise UnknownReference(f"expect_exit_via {via} is not a BGP neighbour of {ctx.host}")
-            prefix = self._watched(ctx)
             if prefix is None:
                 raise UnknownReference(f"expect_exit_via needs watch_prefix "
                                        f"({ctx.host} has no data.outbound to take it from)")
             checks.append(ctx.device_check(f"{_operators.label(ctx, via)} is Established and carries {prefix}",
-                                           lambda: _operators.session_carries(ctx, via, [str(prefix)])))
+                                           functools.partial(_operators.session_carries, ctx, via, [str(prefix)])))
         return checks
 
     def render(self, ctx: Context[BgpPolicyParams]) -> str:
+        p = ctx.params
         lines: list[str] = []
         for name, keyword, line in self._maps(ctx):
             lines += _operators.set_clauses(ctx.running, name, keyword, line)
+        if p.multipath is not None and has_line(ctx.running, MULTIPATH) is not p.multipath:
+            lines += [f"router bgp {p.asn}", f" {'' if p.multipath else 'no '}{MULTIPATH}", "exit"]
         return "\n".join(lines) + "\n" if lines else ""
 
     def post_checks(self, ctx: Context[BgpPolicyParams]) -> list[CheckResult]:
@@ -123,14 +147,18 @@ class BgpPolicy(ChangeType[BgpPolicyParams]):
         checks = [check(f"route-map {name}: every permit entry has {line or f'no set {keyword}'}",
                         _operators.carries(ctx.running, name, keyword, line))
                   for name, keyword, line in self._maps(ctx)]
+        if p.multipath is not None:
+            checks.append(check(f"{MULTIPATH} is {'' if p.multipath else 'no longer '}configured",
+                                has_line(ctx.running, MULTIPATH) is p.multipath))
         for neighbor in _operators.targets(ctx, p):
             checks.append(_routing.bgp_established_check(ctx, neighbor, p.converge_within))
         prefix = self._watched(ctx)
         if p.expect_exit_via is not None and prefix is not None:
-            via = str(p.expect_exit_via)
-            what = _operators.label(ctx, via)
-            checks.append(_operators.exit_check(ctx, prefix, {via}, p.converge_within, what))
-            traced = _operators.traced_exit_check(ctx, _operators.operator_addresses(ctx, via), p.converge_within, what)
+            exits = {str(a) for a in p.expect_exit_via}
+            what = " and ".join(_operators.label(ctx, via) for via in sorted(exits))
+            checks.append(_operators.exit_check(ctx, prefix, exits, p.converge_within, what, every=len(exits) > 1))
+            addresses = set().union(*(_operators.operator_addresses(ctx, via) for via in exits))
+            traced = _operators.traced_exit_check(ctx, addresses, p.converge_within, what)
             if traced is not None:
                 checks.append(traced)
         flow = _operators.internet_flow_check(ctx, p.converge_within)

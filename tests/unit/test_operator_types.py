@@ -78,7 +78,11 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("bgp_policy", {"asn": 65001, "local_preference": 150}, "exactly one of neighbor"),
     ("bgp_policy", {"asn": 65001, "neighbor": "10.214.1.1", "operator_as": 64510, "local_preference": 150},
      "exactly one of neighbor"),
-    ("bgp_policy", {"asn": 65001, "neighbor": "10.214.1.1"}, "local_preference, prepend or communities"),
+    ("bgp_policy", {"asn": 65001, "neighbor": "10.214.1.1"}, "local_preference, prepend, communities or multipath"),
+    ("bgp_policy", {"asn": 65001, "neighbor": "10.214.1.1", "multipath": True,
+                    "expect_exit_via": ["10.214.1.1", "10.214.1.1"]}, "twice"),
+    ("bgp_policy", {"asn": 65001, "neighbor": "10.214.1.1", "multipath": True, "expect_exit_via": []},
+     "expect_exit_via"),
     ("bgp_policy", {"asn": 65001, "neighbor": "10.214.1.1", "local_preference": 4294967296}, "local_preference"),
     ("bgp_policy", {"asn": 65001, "neighbor": "10.214.1.1", "prepend": 11}, "prepend"),
     ("bgp_policy", {"asn": 65001, "neighbor": "10.214.1.1", "communities": ["65536:1"]}, "communities"),
@@ -158,6 +162,19 @@ def test_prepend_and_communities_go_out_and_zero_or_empty_removes_them() -> None
         "route-map TO-UPSTREAM permit 10", " set community 64500:80 no-export", "exit"]
     kind, ctx = _ctx("bgp_policy", {"asn": 65001, "operator_as": 64510, "prepend": 0, "communities": []})
     assert kind.render(ctx).splitlines() == ["route-map TO-OPERATOR-B permit 10", " no set community 64510:100", "exit"]
+
+
+def test_ecmp_across_operators_where_chosen() -> None:
+    kind, ctx = _ctx("bgp_policy", {"asn": 65001, "operator_as": 64510, "local_preference": 100, "multipath": True,
+                                    "expect_exit_via": ["10.211.1.1", "10.214.1.1"]})
+    assert ctx.params.expect_exit_via is not None and len(ctx.params.expect_exit_via) == 2
+    assert kind.render(ctx).splitlines()[-3:] == [
+        "router bgp 65001", " bgp bestpath as-path multipath-relax", "exit"]
+    running = RUNNING.replace(" bgp router-id 10.255.1.1\n", " bgp router-id 10.255.1.1\n"
+                              " bgp bestpath as-path multipath-relax\n")
+    kind, ctx = _ctx("bgp_policy", {"asn": 65001, "neighbor": "10.211.1.1", "multipath": False}, running)
+    assert kind.render(ctx).splitlines() == ["router bgp 65001", " no bgp bestpath as-path multipath-relax", "exit"]
+    assert "multipath" not in merge_target(running, kind.render(ctx))
 
 
 def test_a_route_map_shared_with_a_session_not_named_is_refused() -> None:
