@@ -31,7 +31,7 @@ import functools
 import ipaddress
 from typing import Annotated, ClassVar
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from netchange.authoring import check, has_line
 from netchange.changetype import ChangeType, Context
@@ -42,13 +42,16 @@ from netchange.vocabulary import Perimeter
 
 Prepend = Annotated[int, Field(ge=0, le=10)]
 MULTIPATH = "bgp bestpath as-path multipath-relax"
+_IPV4 = {"type": "string", "format": "ipv4"}
 
 
 def _listed(value: object) -> object:
+    """One neighbour may be written alone: ``expect_exit_via: 10.214.1.1``."""
     return [value] if isinstance(value, str) else value
 
 
-Exits = Annotated[tuple[ipaddress.IPv4Address, ...], BeforeValidator(_listed), Field(min_length=1, max_length=8)]
+Exits = Annotated[tuple[ipaddress.IPv4Address, ...], BeforeValidator(_listed), Field(min_length=1, max_length=8),
+                  WithJsonSchema({"anyOf": [_IPV4, {"type": "array", "items": _IPV4, "minItems": 1, "maxItems": 8}]})]
 
 
 class BgpPolicyParams(_operators.Peers):
@@ -69,13 +72,18 @@ class BgpPolicyParams(_operators.Peers):
         if self.local_preference is None and self.prepend is None and self.communities is None \
                 and self.multipath is None:
             raise ValueError("give local_preference, prepend, communities or multipath (what the policy sets)")
-        if self.expect_exit_via is not None and len(set(self.expect_exit_via)) != len(self.expect_exit_via):
+        if len(set(self.exits)) != len(self.exits):
             raise ValueError("expect_exit_via: a neighbour is listed twice")
         if self.communities is not None and len(set(self.communities)) != len(self.communities):
             raise ValueError("communities: a community is listed twice")
         if self.watch_prefix is not None and self.expect_exit_via is None:
             raise ValueError("watch_prefix needs expect_exit_via (where its traffic should leave)")
         return self
+
+    @property
+    def exits(self) -> tuple[ipaddress.IPv4Address, ...]:
+        """The neighbours traffic should leave through (one, or several: ECMP)."""
+        return self.expect_exit_via or ()
 
 
 def _lines(p: BgpPolicyParams) -> list[tuple[str, str, str | None]]:
@@ -122,7 +130,7 @@ class BgpPolicy(ChangeType[BgpPolicyParams]):
             checks.append(check(f"{'' if p.multipath else 'no '}{MULTIPATH} is not there already",
                                 has_line(ctx.running, MULTIPATH) is not p.multipath))
         prefix = self._watched(ctx)
-        for address in p.expect_exit_via or ():
+        for address in p.exits:
             via = str(address)
             if via not in _operators.remote_as(ctx.running):
                 raise UnknownReference(f"expect_exit_via {via} is not a BGP neighbour of {ctx.host}")
@@ -154,7 +162,7 @@ class BgpPolicy(ChangeType[BgpPolicyParams]):
             checks.append(_routing.bgp_established_check(ctx, neighbor, p.converge_within))
         prefix = self._watched(ctx)
         if p.expect_exit_via is not None and prefix is not None:
-            exits = {str(a) for a in p.expect_exit_via}
+            exits = {str(a) for a in p.exits}
             what = " and ".join(_operators.label(ctx, via) for via in sorted(exits))
             checks.append(_operators.exit_check(ctx, prefix, exits, p.converge_within, what, every=len(exits) > 1))
             addresses = set().union(*(_operators.operator_addresses(ctx, via) for via in exits))

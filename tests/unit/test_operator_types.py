@@ -167,7 +167,7 @@ def test_prepend_and_communities_go_out_and_zero_or_empty_removes_them() -> None
 def test_ecmp_across_operators_where_chosen() -> None:
     kind, ctx = _ctx("bgp_policy", {"asn": 65001, "operator_as": 64510, "local_preference": 100, "multipath": True,
                                     "expect_exit_via": ["10.211.1.1", "10.214.1.1"]})
-    assert ctx.params.expect_exit_via is not None and len(ctx.params.expect_exit_via) == 2
+    assert len(ctx.params.exits) == 2
     assert kind.render(ctx).splitlines()[-3:] == [
         "router bgp 65001", " bgp bestpath as-path multipath-relax", "exit"]
     running = RUNNING.replace(" bgp router-id 10.255.1.1\n", " bgp router-id 10.255.1.1\n"
