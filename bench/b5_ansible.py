@@ -62,8 +62,8 @@ def _setup(lab: SwitchLab, hosts: list[str], root: Path) -> None:
     (root / "ansible.cfg").write_text(CFG.format(root=root))
     inv = {"all": {"vars": {"ansible_connection": "ansible.netcommon.network_cli", "ansible_network_os": "ios",
                             "ansible_become": True, "ansible_become_method": "enable",
-                            "ansible_host": "127.0.0.1"},
-                   "hosts": {d.name: {"ansible_port": d.port, "ansible_user": d.username,
+                            },
+                   "hosts": {d.name: {"ansible_host": d.host, "ansible_port": d.port, "ansible_user": d.username,
                                       "ansible_password": d.password, "ansible_become_password": d.secret}
                              for d in lab.devices(hosts)}}}
     path = root / "inventory.yaml"

@@ -34,6 +34,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run B1 and B2 this many times and keep each case's best (the machine is noisy)")
     parser.add_argument("--service-changes", type=int, default=10_000, help="N changes in the journal for B6")
+    parser.add_argument("--rtt-ms", type=float, default=0.0,
+                        help="B1, B2, B5: this round trip added in front of each switch (netchange.lab.latency)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     return parser.parse_args(argv)
 
@@ -68,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "quick": args.quick, "repeat": args.repeat, "sizes": sizes, "only": sorted(only), "added_latency_ms": 0,
+        "quick": args.quick, "repeat": args.repeat, "sizes": sizes, "only": sorted(only),
+        "added_latency_ms": args.rtt_ms,
     }
     started = time.perf_counter()
     if "B3" in only:
@@ -87,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.lab import switch_lab
 
         biggest = max(sizes)
-        with switch_lab(biggest) as lab:
+        with switch_lab(biggest, rtt_ms=args.rtt_ms) as lab:
+            where = (f"behind a relay adding {args.rtt_ms:g} ms of round trip (netchange.lab.latency)"
+                     if args.rtt_ms else "127.0.0.1")
             results["lab"] = {"switches": len(lab.hosts), "up_s": round(lab.up_seconds, 2),
-                              "implementation": "fake-switches 1.5.0, one process, 127.0.0.1"}
+                              "implementation": f"fake-switches 1.5.0, one process, {where}"}
             if "B1" in only:
                 results["B1"] = run_b1(lab, sizes, repeat=args.repeat)
             if "B2" in only:
@@ -160,5 +165,7 @@ def table(r: dict[str, Any]) -> str:
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     cores = r["machine"]["cores"]
-    head = f"netchange benchmarks — {cores} cores, Python {r['machine']['python']}, no added latency"
+    rtt = r.get("added_latency_ms") or 0
+    latency = f"{rtt:g} ms round trip added to the switches (a delaying relay)" if rtt else "no added latency"
+    head = f"netchange benchmarks — {cores} cores, Python {r['machine']['python']}, {latency}"
     return head + "\n" + "\n".join(lines)

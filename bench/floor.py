@@ -30,7 +30,7 @@ ERROR_PATTERN = r"% Invalid input|No such command"
 
 def one(device: dict[str, Any], spec: dict[str, Any]) -> str | None:
     conn = ConnectHandler(
-        device_type="cisco_ios", host="127.0.0.1", port=device["port"], username=device["username"],
+        device_type="cisco_ios", host=device["host"], port=device["port"], username=device["username"],
         password=device["password"], secret=device["secret"], ssh_strict=True, system_host_keys=False,
         alt_host_keys=True, alt_key_file=spec["known_hosts"], use_keys=False, allow_agent=False,
     )

@@ -28,6 +28,7 @@ ENGINEER, APPROVER = "dnguyen", "bleroy"
 @dataclass(frozen=True)
 class Device:
     name: str
+    host: str
     port: int
     username: str
     password: str
@@ -50,7 +51,7 @@ class SwitchLab:
         """Address and credentials of each switch, as the floor scripts need them."""
         inv = yaml.safe_load((self.manager.root / "inventory" / "hosts.yaml").read_text())
         secrets = yaml.safe_load(self.manager.secrets_file.read_text())["hosts"]
-        return [Device(name=n, port=int(inv[n]["port"]), username=secrets[n]["username"],
+        return [Device(name=n, host=str(inv[n]["hostname"]), port=int(inv[n]["port"]), username=secrets[n]["username"],
                        password=secrets[n]["password"], secret=secrets[n]["optional_args"]["secret"])
                 for n in names]
 
@@ -74,11 +75,13 @@ class SwitchLab:
 
 
 @contextmanager
-def switch_lab(n: int) -> Iterator[SwitchLab]:
-    """``n`` switches (an even number: half per site) in one fake-switches process; torn down after."""
+def switch_lab(n: int, rtt_ms: float = 0.0) -> Iterator[SwitchLab]:
+    """``n`` switches (an even number: half per site) in one fake-switches process; torn down after.
+    ``rtt_ms``: a relay adding that round trip in front of each switch (:mod:`netchange.lab.latency`),
+    where the round trips a change makes decide, not local CPU."""
     per_site = max(1, (n + 1) // 2)
     home = Path(tempfile.mkdtemp(prefix=f"netchange-bench-{n}-"))
-    manager = LabManager(home / "lab", components=[Switches(per_site=per_site)])
+    manager = LabManager(home / "lab", components=[Switches(per_site=per_site, rtt_ms=rtt_ms)])
     t0 = time.perf_counter()
     try:
         report = manager.up()

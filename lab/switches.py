@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netchange.lab import keys
+from netchange.lab import keys, latency
 from netchange.lab.component import LabContext, LabHost
 
 
@@ -104,9 +104,11 @@ class Switches:
     name = "switches"
     platforms: tuple[str, ...] = ("ios_cli",)
 
-    def __init__(self, per_site: int = 4, cores_per_site: int = 2) -> None:
+    def __init__(self, per_site: int = 4, cores_per_site: int = 2, rtt_ms: float = 0.0) -> None:
         self.per_site = per_site
         self.cores_per_site = cores_per_site
+        self.rtt_ms = rtt_ms
+        """Round trip added in front of each switch (:mod:`netchange.lab.latency`); 0: none."""
 
     def available(self) -> str | None:
         return fake_switches_missing()
@@ -122,6 +124,9 @@ class Switches:
             entries.append({**entry, "seed": seed_config(spec)})
         ports = launch(ctx, workdir, module="netchange.lab.fakeswitch_launcher", pid_key=PID_KEY,
                        devices="switches", entries=entries, public=public)
+        if self.rtt_ms > 0:
+            ports = latency.relay(ctx, workdir, pid_key=f"{PID_KEY}-latency", targets=ports, public=public,
+                                  rtt_ms=self.rtt_ms)
 
         hosts = []
         for spec in specs:
