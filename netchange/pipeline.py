@@ -237,14 +237,22 @@ def plan_change(settings: Settings, policy: Policy, request: ChangeRequest, *, a
         from netchange.plan import use_stored_configs
 
         use_stored_configs(nr, hosts, source)
-    else:
+    elif settings.runner != "temporal":  # through Temporal, the site workers hold the logins
         from netchange.config import require_logins
 
         require_logins(nr, hosts)  # before any device is contacted: one line per host lacking them
     started = time.monotonic()
     with _request_errors(origin):
-        plan = build_plan(request, nr, actor=actor, policy_version=policy.version, policy_digest=policy.digest,
-                          requirements=policy.requirements, bound=bound)
+        if source is None and settings.runner == "temporal":  # the devices read by their sites' workers
+            from netchange.plan import seal_plan
+            from netchange.workflow import run_plan
+
+            planned = run_plan(settings, request, {t.host: t.site for t in bound[1].values()})
+            plan = seal_plan(request, bound[0], planned, actor=actor, policy_version=policy.version,
+                             policy_digest=policy.digest, requirements=policy.requirements)
+        else:
+            plan = build_plan(request, nr, actor=actor, policy_version=policy.version,
+                              policy_digest=policy.digest, requirements=policy.requirements, bound=bound)
     seconds = time.monotonic() - started
     recorded = record and (plan.category is not None or plan.no_change)
     if recorded:

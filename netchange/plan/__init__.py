@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from netchange.plan._build import bind as bind
     from netchange.plan._build import build_plan as build_plan
     from netchange.plan._build import plan_contexts as plan_contexts
+    from netchange.plan._build import plan_hosts as plan_hosts
     from netchange.plan._build import restored_checks as restored_checks
+    from netchange.plan._build import seal_plan as seal_plan
     from netchange.plan._document import HostPlan as HostPlan
     from netchange.plan._document import Plan as Plan
     from netchange.plan._document import PlanTampered as PlanTampered
@@ -47,6 +49,8 @@ _WHERE = {
     "Verdict": "_gates",
     "bind": "_build",
     "build_plan": "_build",
+    "plan_hosts": "_build",
+    "seal_plan": "_build",
     "compute_plan_hash": "_document",
     "host_names": "_backups",
     "not_applicable_lines": "_notapplicable",
@@ -79,11 +83,13 @@ __all__ = [
     "not_applicable_lines",
     "open_source",
     "plan_contexts",
+    "plan_hosts",
     "precheck_failed",
     "print_plan",
     "render_document",
     "restored_checks",
     "seal",
+    "seal_plan",
     "strip_rancid_header",
     "use_stored_configs",
     "verdict",

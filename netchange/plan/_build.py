@@ -294,11 +294,21 @@ def build_plan(
     once, checks logins or loads stored configurations for those hosts, then plans them).
     """
     steps, targets = bound if bound is not None else bind(change, nr)
+    # One rule set for the whole plan: every host is judged by the same rules, looked up once.
+    ruleset = load_ruleset()
+    hosts = plan_hosts(change, nr, targets, ruleset)
+    return seal_plan(change, steps, hosts, actor=actor, policy_version=policy_version, policy_digest=policy_digest,
+                     requirements=requirements, now=now, ruleset=ruleset)
+
+
+def plan_hosts(change: ChangeRequest, nr: Nornir, targets: Mapping[str, PlanTarget],
+               ruleset: RuleSet | None = None) -> tuple[HostPlan, ...]:
+    """Each target's part of the plan (read, render, compare, classify), in step order; the devices'
+    side of :func:`build_plan` (a site worker runs it for its hosts: :mod:`netchange.workflow`)."""
+    ruleset = ruleset or load_ruleset()
     # Hosts in step order (the rollout follows it): a change's steps are a sequence.
     names = list(targets)
     wanted = set(names)
-    # One rule set for the whole plan: every host is judged by the same rules, looked up once.
-    ruleset = load_ruleset()
     try:
         result = nr.filter(filter_func=lambda h: h.name in wanted).run(
             task=_plan_host, targets=targets, change=change, ruleset=ruleset, name="plan", on_failed=True
@@ -308,7 +318,24 @@ def build_plan(
     for name in names:
         if isinstance(result[name][0].exception, UnknownReference):
             raise UnknownReference(f"host {name}: {result[name][0].exception}")
-    hosts = tuple(_scrub_messages(result[name][0].result) for name in names)
+    return tuple(_scrub_messages(result[name][0].result) for name in names)
+
+
+def seal_plan(
+    change: ChangeRequest,
+    steps: Sequence[BoundStep],
+    hosts: tuple[HostPlan, ...],
+    *,
+    actor: str,
+    policy_version: str,
+    policy_digest: str = "",
+    requirements: Callable[[Category], Sequence[str]],
+    now: dt.datetime | None = None,
+    ruleset: RuleSet | None = None,
+) -> Plan:
+    """The plan of ``hosts`` (:func:`plan_hosts`): the change's category from the hosts that change,
+    its requirements, sealed by its hash; the central side of :func:`build_plan`."""
+    ruleset = ruleset or load_ruleset()
     per_host = [
         (h.host, classify_platform(h.platform, h.syntax, ruleset), h.role, h.diff,
          Classification(category=h.category or Category.MINOR, reasons=h.reasons, unclassified=h.unclassified))

@@ -16,6 +16,7 @@ from netchange._face import lazy_names
 
 if TYPE_CHECKING:
     from netchange.workflow._client import run_apply as run_apply
+    from netchange.workflow._client import run_plan as run_plan
     from netchange.workflow._client import run_restore as run_restore
     from netchange.workflow._client import start_apply as start_apply
     from netchange.workflow._client import workflow_id as workflow_id
@@ -36,6 +37,7 @@ _WHERE = {
     "RestoreWorkflow": "_workflows",
     "WorkerThread": "_worker",
     "run_apply": "_client",
+    "run_plan": "_client",
     "run_restore": "_client",
     "site_queue": "_types",
     "start_apply": "_client",
@@ -44,6 +46,6 @@ _WHERE = {
 }
 
 __all__ = ["CONTROL_QUEUE", "HEARTBEAT", "ApplyWorkflow", "DevServer", "RestoreWorkflow", "WorkerThread", "run_apply",
-           "run_restore", "site_queue", "start_apply", "temporal_binary", "workflow_id"]
+           "run_plan", "run_restore", "site_queue", "start_apply", "temporal_binary", "workflow_id"]
 
 __getattr__, __dir__ = lazy_names(__name__, _WHERE)

@@ -14,12 +14,22 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from netchange.workflow._types import CONTROL_QUEUE, ApplyInput, ApplyResult, RestoreInput, RestoreResult
+from netchange.workflow._types import (
+    CONTROL_QUEUE,
+    ApplyInput,
+    ApplyResult,
+    PlanInput,
+    RestoreInput,
+    RestoreResult,
+    SitePlanned,
+)
 
 if TYPE_CHECKING:
     from netchange.apply import ApplyOutcome
     from netchange.config import Settings
+    from netchange.models import ChangeRequest
     from netchange.pipeline import RestoreMode, RestoreOutcome, Run
+    from netchange.plan import HostPlan
     from netchange.policy import Actor, Policy
     from netchange.rollback import RestoreReport
 
@@ -70,6 +80,58 @@ def failure(exc: BaseException) -> BaseException:
         kind = found if found is not None and issubclass(found, errors.NetchangeError) else errors.NetchangeError
         return kind(cause.message)
     return errors.NetchangeError(f"the apply workflow failed: {cause}")
+
+
+def run_plan(settings: Settings, request: ChangeRequest, sites: dict[str, str]) -> tuple[HostPlan, ...]:
+    """The device side of a plan on each site's workers (``plan:<change id>``): host → site in the
+    plan's order in, the hosts' plans out in that order (the caller seals and records the plan)."""
+    import json
+
+    from netchange.classifiers import load_ruleset
+    from netchange.errors import NetchangeError
+    from netchange.plan import HostPlan
+    from netchange.rollback import SnapshotStore
+
+    snapshots = SnapshotStore(settings.snapshots_dir, database=settings.database_url)
+    by_site: dict[str, list[str]] = {}
+    for host, site in sites.items():
+        by_site.setdefault(site, []).append(host)
+    inp = PlanInput(change_id=request.id, request_blob=snapshots.save(request.model_dump_json()), sites=by_site)
+
+    async def go() -> list[SitePlanned]:
+        from temporalio.client import WorkflowFailureError
+        from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+        from temporalio.exceptions import WorkflowAlreadyStartedError
+
+        from netchange.errors import LockHeld
+        from netchange.workflow._worker import connect
+
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        try:
+            done: list[SitePlanned] = await client.execute_workflow(
+                "plan", inp, id=f"plan:{request.id}", task_queue=CONTROL_QUEUE, result_type=list[SitePlanned],
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+            return done
+        except WorkflowAlreadyStartedError:
+            raise LockHeld(f"{request.id}: a plan of this change is already running (workflow plan:{request.id})"
+                           ) from None
+        except WorkflowFailureError as exc:
+            raise failure(exc) from None
+
+    digest = load_ruleset().digest
+    planned: dict[str, HostPlan] = {}
+    for done in run_sync(go):
+        if done.rules_digest != digest:
+            raise NetchangeError(f"{request.id}: the {done.site} worker judged with other classifier rules "
+                                 "than this machine's: deploy the same rules to both")
+        for data in json.loads(snapshots.load(done.blob)):
+            one = HostPlan.model_validate(data)
+            planned[one.host] = one
+    missing = [h for h in sites if h not in planned]
+    if missing:
+        raise NetchangeError(f"{request.id}: no plan came back for {', '.join(missing)}")
+    return tuple(planned[h] for h in sites)
 
 
 def start_apply(settings: Settings, policy: Policy, actor: Actor, change_id: str, *,
@@ -234,5 +296,5 @@ def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
     return outcome
 
 
-__all__ = ["failure", "run_apply", "run_restore", "run_sync", "start_apply", "to_outcome", "to_restore_outcome",
-           "workflow_id"]
+__all__ = ["failure", "run_apply", "run_plan", "run_restore", "run_sync", "start_apply", "to_outcome",
+           "to_restore_outcome", "workflow_id"]

@@ -30,7 +30,14 @@ from temporalio import activity
 
 from netchange.apply import Observers
 from netchange.workflow._control import qualified, refusals, wire
-from netchange.workflow._types import DeviceInput, HostResult, RecordInput, RestoreTargetRef, WireEvent
+from netchange.workflow._types import (
+    DeviceInput,
+    HostResult,
+    RecordInput,
+    RestoreTargetRef,
+    SitePlanned,
+    WireEvent,
+)
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -134,7 +141,7 @@ class SiteActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.prepare_host, self.apply_host, self.restore_host, self.reconcile_host, self.close_change,
-                self.restore_target, self.check_since, self.snapshot_differs]
+                self.restore_target, self.check_since, self.snapshot_differs, self.plan_site]
 
     def _make_run(self, inp: DeviceInput) -> _SiteRun:
         from netchange.apply import Applier
@@ -310,6 +317,40 @@ class SiteActivities:
             finally:
                 _close(run)
             return HostResult(ref.host, "checked", error=differing.get(ref.host, ""))
+
+    # -- plan ---------------------------------------------------------------------------------------
+    @activity.defn(name="plan_site")
+    def plan_site(self, change_id: str, request_blob: str, hosts: list[str]) -> SitePlanned:
+        """Plan ``hosts`` of this site (read, render, compare, classify; never commits): their
+        :class:`netchange.plan.HostPlan` list back as a blob, with the rules that judged them."""
+        import json
+
+        from netchange.classifiers import load_ruleset
+        from netchange.config import require_logins
+        from netchange.errors import NetchangeError
+        from netchange.inventory import load_nornir
+        from netchange.models import ChangeRequest
+        from netchange.plan import bind, plan_hosts
+        from netchange.rollback import SnapshotStore
+
+        with refusals(), heartbeating():
+            cfg = self.settings()
+            snapshots = SnapshotStore(cfg.snapshots_dir, database=cfg.database_url)
+            request = ChangeRequest.model_validate_json(snapshots.load(request_blob))
+            if request.id != change_id:
+                raise NetchangeError(f"{change_id}: the request blob is {request.id}'s; refused")
+            nr = load_nornir(cfg.nornir_config, secrets=cfg.secrets, logins=cfg.logins)
+            _steps, targets = bind(request, nr)
+            strangers = [h for h in hosts if h not in targets or targets[h].site not in self.sites]
+            if strangers:
+                raise NetchangeError(f"{', '.join(strangers)}: not a target of {change_id} at site "
+                                     f"{', '.join(self.sites)}: not planned here")
+            nr = nr.filter(filter_func=lambda h: h.name in hosts)
+            require_logins(nr, hosts)
+            ruleset = load_ruleset()
+            planned = plan_hosts(request, nr, {h: targets[h] for h in hosts}, ruleset)
+            blob = snapshots.save(json.dumps([p.model_dump(mode="json") for p in planned]))
+            return SitePlanned(self.sites[0], blob, ruleset.digest)
 
     @activity.defn(name="close_change")
     def close_change(self, change_id: str) -> None:

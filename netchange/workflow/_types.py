@@ -208,3 +208,24 @@ class RestoreResult:
     differing: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanInput:
+    """A plan's device reads, fanned out to the sites (``plan:<change id>``)."""
+
+    change_id: str
+    request_blob: str
+    """The change request (its JSON), a blob of the journal's store."""
+    sites: dict[str, list[str]] = field(default_factory=dict)
+    """Site → its hosts, in the plan's order."""
+    heartbeat_seconds: float = 5.0
+
+
+@dataclass
+class SitePlanned:
+    """One site's hosts planned: their :class:`netchange.plan.HostPlan` list as a blob."""
+
+    site: str
+    blob: str
+    rules_digest: str

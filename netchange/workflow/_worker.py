@@ -97,7 +97,7 @@ class WorkerThread:
 
         from netchange.workflow._control import ControlActivities
         from netchange.workflow._site import SiteActivities
-        from netchange.workflow._workflows import ApplyWorkflow, RestoreWorkflow
+        from netchange.workflow._workflows import ApplyWorkflow, PlanWorkflow, RestoreWorkflow
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
@@ -107,7 +107,8 @@ class WorkerThread:
         with ThreadPoolExecutor(DEVICE_THREADS, thread_name_prefix="netchange-activity") as executor:
             if self.control:
                 control = ControlActivities(self.settings)
-                workers.append(Worker(client, task_queue=CONTROL_QUEUE, workflows=[ApplyWorkflow, RestoreWorkflow],
+                workers.append(Worker(client, task_queue=CONTROL_QUEUE,
+                                      workflows=[ApplyWorkflow, PlanWorkflow, RestoreWorkflow],
                                       activities=control.all(), activity_executor=executor,
                                       workflow_runner=_workflow_runner(), max_concurrent_activities=DEVICE_THREADS))
             if self.sites:

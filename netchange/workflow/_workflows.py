@@ -37,12 +37,14 @@ from netchange.workflow._types import (
     DeviceInput,
     HostResult,
     Opened,
+    PlanInput,
     RecordInput,
     RestoreInput,
     RestoreOpened,
     RestoreResult,
     RestoreStep,
     RestoreTargetRef,
+    SitePlanned,
     StepInput,
     WireEvent,
     site_queue,
@@ -280,4 +282,24 @@ class RestoreWorkflow:
             return HostResult(ref.host, "ALARM", error=f"{why}; again: {exc.cause}", snapshot=ref.snapshot)
 
 
-__all__ = ["AFFINITY", "HEARTBEAT", "ApplyWorkflow", "RestoreWorkflow"]
+@workflow.defn(name="plan")
+class PlanWorkflow:
+    """A plan's device reads on each site's workers (read-only: a lost one is simply asked again,
+    up to three times); the caller seals and records the plan (:func:`netchange.pipeline.plan_change`)."""
+
+    @workflow.run
+    async def run(self, inp: PlanInput) -> list[SitePlanned]:
+        try:
+            done: list[SitePlanned] = await asyncio.gather(*(
+                workflow.execute_activity("plan_site", args=[inp.change_id, inp.request_blob, hosts],
+                                          task_queue=site_queue(site), start_to_close_timeout=DEVICE_TIMEOUT,
+                                          heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
+                                          retry_policy=RetryPolicy(maximum_attempts=3),
+                                          result_type=SitePlanned)
+                for site, hosts in sorted(inp.sites.items())))
+        except ActivityError as exc:
+            raise _as_failure(exc) from None
+        return done
+
+
+__all__ = ["AFFINITY", "HEARTBEAT", "ApplyWorkflow", "PlanWorkflow", "RestoreWorkflow"]

@@ -1,6 +1,6 @@
 """The Temporal runner on the lab (issue 25): a control worker and a doif site worker as processes.
 
-1. examples/03 (its post-check fails on the firewall) applied through the workflow: the automatic
+1. examples/03 (its post-check fails on the firewall) planned and applied through the workflows: the automatic
    rollback runs on the site worker, every device read back (a plain session, not the driver)
    byte-equal to its state before.
 2. The site worker SIGKILLed right after the canary switch committed (fail point
@@ -93,9 +93,9 @@ def test_an_apply_through_the_site_worker_rolls_back_verified(lab: LabManager, t
                                                               workers: Workers) -> None:
     reader = Reader(lab)
     before = {h: reader.read(h) for h in EX03}
-    _plan(lab, tmp_path, "CHG-2026-2501")
     workers.start("--control")
     workers.start("--site", "doif")
+    _plan(lab, tmp_path, "CHG-2026-2501")  # the plan too: its device reads on the doif worker
     done = netchange(lab, "apply", "CHG-2026-2501", now=MEDIUM_TIME)
     assert done.returncode == 1, done.stdout + done.stderr
     kinds = [(e.kind, e.host) for e in _events("CHG-2026-2501")]
@@ -107,9 +107,9 @@ def test_an_apply_through_the_site_worker_rolls_back_verified(lab: LabManager, t
 def test_a_site_worker_killed_mid_commit_is_reconciled(lab: LabManager, tmp_path: Path, workers: Workers) -> None:
     reader = Reader(lab)
     before = {h: reader.read(h) for h in EX03}
-    _plan(lab, tmp_path, "CHG-2026-2502")
     workers.start("--control")
     doomed = workers.start("--site", "doif", failpoint=f"apply.committed@{CANARY}:kill")
+    _plan(lab, tmp_path, "CHG-2026-2502")
     apply = netchange(lab, "apply", "CHG-2026-2502", now=MEDIUM_TIME, wait=False)
     assert doomed.wait(120) == -signal.SIGKILL
     killed = time.time()
