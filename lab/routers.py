@@ -685,7 +685,22 @@ class Routers:
             pid_file = ctx.root / "routers" / spec.name / "keepalived.pid"
             running = pid_file.exists() and alive(int(pid_file.read_text().split()[0] or 0))
             out[spec.vrrp_name] = f"VRRP {vrrp_state(spec.ns)} on srv0" if running else "keepalived NOT running"
+        instance = int(instance_file.read_text())
+        for name, ns in (("upstream", upstream_ns(instance)), ("operator-b", operator_b_ns(instance))):
+            out[name] = operator_status(frr_base / name, ns) if ns in existing else "namespace missing"
         return out
+
+
+def operator_status(run_dir: Path, ns: str) -> str:
+    """What an operator sees for ``lab status``: its BGP sessions (the four site routers and the
+    other operator), how many are Established."""
+    try:
+        data = json.loads(vtysh(run_dir, "show bgp summary json", ns=ns) or "{}")
+    except RuntimeError as exc:
+        return f"vtysh failed: {str(exc).splitlines()[0]}"
+    peers = data.get("ipv4Unicast", {}).get("peers", {})
+    up = sum(1 for p in peers.values() if p.get("state") == "Established")
+    return f"AS {data.get('ipv4Unicast', {}).get('as', '?')}: BGP Established with {up} of {len(peers)} neighbours"
 
 
 def plan_peer_router_id(spec: RouterSpec) -> str:

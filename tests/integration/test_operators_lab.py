@@ -100,6 +100,9 @@ def test_two_operators_and_the_internet_side_client(lab: LabManager, nornir: Any
     assert trace_hops(ns, "10.213.1.10", hops=1, source=INTERNET_ADDRESS_VIA_B)[0] == "10.215.0.5"  # B's
     sessions = _operator_vtysh(nornir, "operator-b", "show bgp summary json")["ipv4Unicast"]["peers"]
     assert len(sessions) == 5 and all(p["state"] == "Established" for p in sessions.values()), sessions
+    states = lab.status()["routers"]
+    assert states["upstream"] == "AS 64500: BGP Established with 5 of 5 neighbours", states
+    assert states["operator-b"] == "AS 64510: BGP Established with 5 of 5 neighbours", states
 
 
 def test_failed_post_check_restores_and_verifies_traffic_back_on_a(
