@@ -46,3 +46,22 @@ def runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
         yield "temporal"
     finally:
         worker.stop()
+        terminate_running(server)
+
+
+def terminate_running(server: DevServer) -> list[str]:
+    """End every workflow still running on the run's server (a failed test's), so that the next
+    test's ``apply:<id>`` of a reused change id is not refused as already running."""
+    import asyncio
+
+    from temporalio.client import Client
+
+    async def sweep() -> list[str]:
+        client = await Client.connect(server.address)
+        ended = []
+        async for execution in client.list_workflows("ExecutionStatus='Running'"):
+            await client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate("test over")
+            ended.append(execution.id)
+        return ended
+
+    return asyncio.run(sweep())

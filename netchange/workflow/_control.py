@@ -121,13 +121,24 @@ class ControlActivities(RestoreSteps):
         return [self.apply_open, self.journal_record, self.apply_prepared, self.apply_rollback_targets,
                 self.apply_finish, self.apply_release, self.lease_bump, *self.restore_steps()]
 
+    def _hold_of(self, change_id: str) -> _Held:
+        """The change's hold, taken by ``apply_open`` on this worker; gone if another control worker
+        took it and died (its leases expire): the workflow stops, the change is left for ``recover``."""
+        from netchange.errors import StateConflict
+
+        with self._lock:
+            held = self._held.get(change_id)
+        if held is None:
+            raise StateConflict(f"{change_id}: the control worker that locked its devices is gone; nothing more "
+                                f"is done (run 'netchange recover {change_id}' once its leases expired)")
+        return held
+
     def _journal(self, change_id: str) -> Journal:
         from netchange.journal import Journal
 
+        held = self._hold_of(change_id)  # every write is fenced by the change's hold: none here, no write
         journal = Journal(self.settings().journal)
-        held = self._held.get(change_id)
-        if held is not None:
-            journal.fence = held.hold.check
+        journal.fence = held.hold.check
         return journal
 
     # -- open: pin, plan, leases, guard, journal locks --------------------------------------------
@@ -212,7 +223,7 @@ class ControlActivities(RestoreSteps):
         from netchange.errors import DriftDetected
 
         with refusals(), self._journal(step.change_id) as journal:
-            held = self._held[step.change_id]
+            held = self._hold_of(step.change_id)
             order = {h: i for i, h in enumerate(held.changing)}
             events = sorted((e for r in step.results for e in r.events), key=lambda e: order.get(e.host or "", 0))
             journal.event_batch(step.change_id, [(k.kind, k.host, k.data) for k in unwire(events)],
@@ -253,7 +264,7 @@ class ControlActivities(RestoreSteps):
         from netchange.apply import ChangeOutcome, HostStatus
 
         with refusals(), self._journal(step.change_id) as journal:
-            held = self._held[step.change_id]
+            held = self._hold_of(step.change_id)
             results = {r.host: r for r in step.results}
             failed = [h for h in held.changing if results[h].error or results[h].lost]
             plan = held.plan
@@ -293,7 +304,7 @@ class ControlActivities(RestoreSteps):
         from netchange.apply import leases
 
         with refusals():
-            hold = self._held[change_id].hold
+            hold = self._hold_of(change_id).hold
             if isinstance(hold, leases.HeldLeases):
                 return leases.bump(hold)
             return {}

@@ -29,6 +29,7 @@ from netchange.lab.manager import LabManager
 from netchange.workflow import DevServer
 from tests.integration.test_crash_matrix import EX03, EXAMPLES, Reader
 from tests.integration.test_e2e_apply import MEDIUM_TIME, REPO, netchange
+from tests.temporalserver import terminate_running
 
 pytestmark = pytest.mark.lab
 CANARY = "sw-doif-core1"
@@ -73,6 +74,7 @@ def workers(lab: LabManager, temporal_server: DevServer, monkeypatch: pytest.Mon
         yield running
     finally:
         running.stop()
+        terminate_running(temporal_server)
 
 
 def _plan(lab: LabManager, tmp_path: Path, change_id: str) -> None:

@@ -21,7 +21,16 @@ from temporalio.worker import Worker
 
 from netchange.workflow import CONTROL_QUEUE, ApplyWorkflow, DevServer, site_queue
 from netchange.workflow._control import ControlActivities
-from netchange.workflow._types import ApplyInput, ApplyResult, DeviceInput, HostResult, Opened, RecordInput, StepInput
+from netchange.workflow._types import (
+    ApplyInput,
+    ApplyResult,
+    DeviceInput,
+    HostResult,
+    Opened,
+    RecordInput,
+    StepInput,
+    WireEvent,
+)
 from netchange.workflow._worker import _workflow_runner
 
 SITE = "tsite"
@@ -171,3 +180,18 @@ def test_a_second_start_of_a_running_apply_is_refused(temporal_server: DevServer
 
     asyncio.run(_run_with(temporal_server, stand, body))
     assert [c for c in stand.calls if c[0] == "apply_open"] == [("apply_open", change)]
+
+
+def test_a_control_worker_that_does_not_hold_the_change_writes_nothing() -> None:
+    """Another control worker took the change's locks and died: a step of that change here (a
+    journal append, a lease bump, the end) is refused, named as such, and never written unfenced."""
+    from temporalio.exceptions import ApplicationError
+
+    control = ControlActivities(lambda: None)  # type: ignore[arg-type,return-value]
+    facts = RecordInput([WireEvent("committed", "sw1")])
+    for step in (lambda: control.journal_record("CHG-2026-0042", "dnguyen", facts),
+                 lambda: control.lease_bump("CHG-2026-0042"),
+                 lambda: control.apply_finish(StepInput("CHG-2026-0042", "dnguyen"))):
+        with pytest.raises(ApplicationError, match="the control worker that locked its devices is gone") as refused:
+            step()
+        assert refused.value.type == "netchange.errors.StateConflict" and refused.value.non_retryable
