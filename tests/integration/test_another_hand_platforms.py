@@ -1,5 +1,5 @@
-"""Another hand (issue 21 item 3) on the other lab platforms: nftables, HAProxy, BIND, NETCONF and
-IOS CLI (FRR and keepalived: ``test_another_hand.py``).
+"""Another hand (issue 21 item 3) on the other lab platforms: nftables, HAProxy, BIND, NETCONF, IOS
+CLI and the global load balancer, gdnsd (FRR and keepalived: ``test_another_hand.py``).
 
 A colleague's edit, made by the device's own means (``nft add rule`` in the firewall's namespace,
 HAProxy's runtime API, a TSIG-signed DNS UPDATE, a raw ncclient ``<edit-config>`` + ``<commit>``,
@@ -21,6 +21,7 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,8 +183,36 @@ class NetconfHand(Hand):
         self._edit("delete")
 
 
+class GdnsdHand(Hand):
+    """DOSO drained by hand: its line added to gdnsd's admin_state with an editor's rename, as an
+    operator does; done when gdnsd shows the forced state (so every reading after sees it whole)."""
+
+    named = "doso"
+
+    def _admin(self) -> Path:
+        return Path(self.host["connection_options"]["netchange"]["extras"]["optional_args"]["config_dir"],
+                    "state", "admin_state")
+
+    def _write(self, text: str, forced: bool) -> None:
+        path = self._admin()
+        tmp = path.with_name("admin_state.hand")
+        tmp.write_text(text)
+        tmp.replace(path)
+        address = self.host["data"]["centres"]["doso"]["address"]
+        deadline = time.monotonic() + 6
+        while (f"{address}/centre_http DOWN!" in self.read()) != forced:  # the Reader's "# states"
+            assert time.monotonic() < deadline, "gdnsd did not take the hand's admin_state"
+            time.sleep(0.1)
+
+    def add(self) -> None:
+        self._write(self._admin().read_text() + "127.0.2.80/centre_http => DOWN\n", forced=True)
+
+    def remove(self) -> None:
+        self._write(self._admin().read_text().replace("127.0.2.80/centre_http => DOWN\n", ""), forced=False)
+
+
 HANDS: dict[str, type[Hand]] = {"ios_cli": IosHand, "nftables": NftHand, "haproxy": HaproxyHand,
-                                "bind": BindHand, "netconf": NetconfHand}
+                                "bind": BindHand, "netconf": NetconfHand, "gdnsd": GdnsdHand}
 
 
 @pytest.fixture(scope="module")
