@@ -50,7 +50,8 @@ reads its devices once; the checks are the same as before.
 Count and time (``make test``): 140 cases from 40 points: ios_cli 23, nftables 21, haproxy 47 (35
 points and flows, 12 ``:term``/``:raise``), bind 12, netconf 13, frr 12, keepalived 12 (its 10
 strict xfails passed once its diff named each line's block), asa_cli 12 (the ASA stand-in, added
-later: 2-6 s a case, 49-113 s for its 12 with the scenario's plan, at load 3-4).
+later: 2-6 s a case, 49-113 s for its 12 with the scenario's plan, at load 3-4), gdnsd 12 (the global
+load balancer, issue 26: 1-3 s a case, 17-19 s for its 12 at load 5-7).
 491 s and 545 s for the module in two runs (509 s, 562 s with the lab's start)
 on the shared 2-core machine at load average 2-4; 818 s at load 5-7. A case: haproxy 0.5-1.6 s, bind ~1 s, netconf
 ~2 s, keepalived ~4 s, ios_cli and nftables (three devices, a failing post-check) 3-15 s, frr
