@@ -19,7 +19,8 @@ the one it monitors, as with real VIPs.
 gdnsd changes its configuration by ``gdnsdctl replace``: a new daemon takes the sockets over and
 the old one exits. The lab has no service manager to follow the new PID (systemd's MAINPID), so the
 recorded process is a small shell that starts gdnsd and then lives as long as a gdnsd answers on
-the control socket; gdnsd's replacement stays in its process group, which ``lab down`` kills.
+the control socket (three failed polls a second apart end it); gdnsd's replacement stays in its
+process group, which ``lab down`` kills.
 """
 
 from __future__ import annotations
@@ -148,8 +149,9 @@ class GslbLab:
         (base / "zones" / ZONE.rstrip(".")).write_text(zone_text())
         (base / "state" / "admin_state").write_text("")
         log = base / "gdnsd.log"
-        keeper = ('gdnsd -c "$0" start; while gdnsdctl -c "$0" -o -t 5 status >/dev/null 2>&1; '
-                  "do sleep 2; done")
+        # Gone only after three failed polls in a row: gdnsdctl retries through a replace by itself.
+        keeper = ('gdnsd -c "$0" start; n=0; while [ $n -lt 3 ]; do '
+                  'if gdnsdctl -c "$0" -t 5 status >/dev/null 2>&1; then n=0; else n=$((n+1)); fi; sleep 1; done')
         start(ctx, "gslb", ["sh", "-c", keeper, str(base)], log=log)
         wait_until(lambda: bool(answers(port)), timeout=15, what="gdnsd", log=log)
         return [LabHost(
