@@ -87,8 +87,15 @@ def _plan(lab: LabManager, tmp_path: Path, change_id: str) -> None:
 
 
 def _events(change_id: str) -> list[Any]:
-    with Journal(Path(os.environ["NETCHANGE_HOME"]) / "journal.sqlite") as journal:
-        return list(journal.events(change_id))
+    from netchange.journal.key import KEY_FILE_NAME, JournalSetup, configure
+
+    home = Path(os.environ["NETCHANGE_HOME"])
+    configure(JournalSetup(key_file=home / KEY_FILE_NAME, database_url=os.environ.get("NETCHANGE_DATABASE_URL")))
+    try:
+        with Journal(home / "journal.sqlite") as journal:
+            return list(journal.events(change_id))
+    finally:
+        configure(None)
 
 
 def test_an_apply_through_the_site_worker_rolls_back_verified(lab: LabManager, tmp_path: Path,
@@ -106,20 +113,33 @@ def test_an_apply_through_the_site_worker_rolls_back_verified(lab: LabManager, t
     assert netchange(lab, "journal", "verify").returncode == 0
 
 
-def test_a_site_worker_killed_mid_commit_is_reconciled(lab: LabManager, tmp_path: Path, workers: Workers) -> None:
+@pytest.mark.parametrize("storage", ["sqlite", "postgresql"])
+def test_a_site_worker_killed_mid_commit_is_reconciled(lab: LabManager, tmp_path: Path, workers: Workers,
+                                                       storage: str, request: pytest.FixtureRequest,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """With PostgreSQL, the journal and leases are the team's: the reconciliation runs under bumped
+    lease tokens, and every lease is given back at the end."""
+    change_id = "CHG-2026-2502" if storage == "sqlite" else "CHG-2026-2503"
+    url = None
+    if storage == "postgresql":
+        from tests.pgserver import journal_database
+
+        url = journal_database(request.getfixturevalue("postgres"))
+        monkeypatch.setenv("NETCHANGE_DATABASE_URL", url)
+        workers.env["NETCHANGE_DATABASE_URL"] = url
     reader = Reader(lab)
     before = {h: reader.read(h) for h in EX03}
     workers.start("--control")
     doomed = workers.start("--site", "doif", failpoint=f"apply.committed@{CANARY}:kill")
-    _plan(lab, tmp_path, "CHG-2026-2502")
-    apply = netchange(lab, "apply", "CHG-2026-2502", now=MEDIUM_TIME, wait=False)
+    _plan(lab, tmp_path, change_id)
+    apply = netchange(lab, "apply", change_id, now=MEDIUM_TIME, wait=False)
     assert doomed.wait(120) == -signal.SIGKILL
     killed = time.time()
     assert "vlan 30\n" in reader.read(CANARY)  # committed, and its worker gone
     workers.start("--site", "doif")  # another worker of the site
     out, err = apply.communicate(timeout=120)
     assert apply.returncode == 1, out + err
-    events = _events("CHG-2026-2502")
+    events = _events(change_id)
     mine = [e for e in events if e.host == CANARY]
     lost = next(e for e in mine if e.kind == "host_failed")
     assert "site worker was lost" in lost.data["error"]
@@ -127,7 +147,11 @@ def test_a_site_worker_killed_mid_commit_is_reconciled(lab: LabManager, tmp_path
     verified = next(e for e in mine if e.kind == "rollback_verified" and e.seq > started.seq)
     assert {h: reader.read(h) for h in EX03} == before  # byte-equal to the snapshots, read independently
     assert netchange(lab, "journal", "verify").returncode == 0
+    if url is not None:
+        from netchange.apply import leases
+
+        assert leases.holders(url) == []  # the bumped leases given back by their holder
     # The workflow journals host_failed when it presumes the worker dead, then bumps the leases and
     # reconciles: that is the compensation's start; the restore's events are journaled once verified.
-    print(f"\nworker killed → compensation started (host_failed): {lost.at.timestamp() - killed:.2f} s; "
+    print(f"\n{storage}: worker killed → compensation started (host_failed): {lost.at.timestamp() - killed:.2f} s; "
           f"→ restore verified: {verified.at.timestamp() - killed:.2f} s")
