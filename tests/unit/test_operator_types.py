@@ -278,3 +278,16 @@ def test_an_operator_is_known_by_any_of_its_addresses_at_the_site() -> None:
     assert _operators.operator_addresses(ctx, "10.211.1.5") == {"10.211.1.1", "10.211.1.5"}
     assert _operators.label(ctx, "10.214.1.1") == "operator-b (10.214.1.1)"
     assert _operators.operator_addresses(ctx, "192.0.2.1") == {"192.0.2.1"}
+
+
+@pytest.mark.parametrize(("kwargs", "word"), [
+    ({"namespace": "nc1-rs-doif; reboot", "destination": "198.51.100.10"}, "namespace"),
+    ({"namespace": "nc1-rs-doif", "destination": "198.51.100.10 -c"}, "IPv4"),
+    ({"namespace": "nc1-rs-doif", "destination": "198.51.100.10", "hops": 0}, "hops"),
+    ({"namespace": "nc1-rs-doif", "destination": "198.51.100.10", "source": "me"}, "IPv4"),
+])
+def test_a_traced_flow_refuses_bad_arguments_before_running_anything(kwargs: dict[str, Any], word: str) -> None:
+    from netchange.changetype.probes import trace_hops
+
+    with pytest.raises(ValueError, match=word):
+        trace_hops(**kwargs)
