@@ -42,6 +42,7 @@ class Stand:
 
     def __init__(self, *, open_gate: asyncio.Event | None = None) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.finished: list[StepInput] = []
         self.open_gate = open_gate
 
     def control(self) -> list[Callable[..., Any]]:
@@ -77,7 +78,8 @@ class Stand:
         @activity.defn(name="apply_finish")
         async def apply_finish(step: StepInput) -> ApplyResult:
             self.calls.append(("apply_finish", {r.host: r.status for r in step.results}))
-            return ApplyResult(step.change_id, "rolled_back", step.results)
+            self.finished.append(step)
+            return ApplyResult(step.change_id, "rolled_back", step.results, interrupted=step.interrupted)
 
         @activity.defn(name="apply_release")
         async def apply_release(change_id: str, actor: str) -> None:
@@ -195,3 +197,47 @@ def test_a_control_worker_that_does_not_hold_the_change_writes_nothing() -> None
         with pytest.raises(ApplicationError, match="the control worker that locked its devices is gone") as refused:
             step()
         assert refused.value.type == "netchange.errors.StateConflict" and refused.value.non_retryable
+
+
+def test_an_interrupt_stops_the_rollout_after_the_host_in_flight_and_rolls_it_back(
+        temporal_server: DevServer) -> None:
+    """Ctrl-C at the caller (the ``interrupt`` signal): the canary in flight finishes its step, no
+    later batch starts, the canary is restored, and the end says interrupted."""
+    stand = Stand()
+    gate = asyncio.Event()
+    change = f"CHG-2026-{uuid.uuid4().hex[:6]}"
+
+    @activity.defn(name="apply_host")
+    async def apply_host(inp: DeviceInput) -> HostResult:
+        stand.calls.append(("apply_host", inp.host))
+        await gate.wait()
+        return HostResult(inp.host, "done", snapshot=inp.snapshot, commit_started=True, committed=True, queue=OWN)
+
+    @activity.defn(name="restore_host")
+    async def restore_host(inp: DeviceInput) -> HostResult:
+        stand.calls.append(("restore_host", inp.host))
+        return HostResult(inp.host, "restored", snapshot=inp.snapshot, commit_started=True,
+                          restore={"verified": True, "strategies": ["inverse"]}, queue=OWN)
+
+    @activity.defn(name="close_change")
+    async def close_change(change_id: str) -> None:
+        stand.calls.append(("close_change", change_id))
+
+    stand.own = lambda: [apply_host, restore_host, close_change]  # type: ignore[method-assign]
+
+    async def body(client: Client) -> ApplyResult:
+        handle = await client.start_workflow(ApplyWorkflow.run, ApplyInput(change, "dnguyen"), id=f"apply:{change}",
+                                             task_queue=CONTROL_QUEUE)
+        while ("apply_host", "sw1") not in stand.calls:
+            await asyncio.sleep(0.05)
+        await handle.signal("interrupt")
+        await asyncio.sleep(0.5)  # the signal is in the workflow's history before the canary returns
+        gate.set()
+        result: ApplyResult = await handle.result()
+        return result
+
+    result = asyncio.run(_run_with(temporal_server, stand, body))
+    assert [c for c in stand.calls if c[0] in ("apply_host", "restore_host")] == [("apply_host", "sw1"),
+                                                                                   ("restore_host", "sw1")]
+    assert dict(stand.calls)["apply_rollback_targets"] == ["sw1"]
+    assert stand.finished[0].interrupted and stand.finished[0].commit_order == [["sw1"]] and result.interrupted
