@@ -24,7 +24,7 @@ LAB_DEBS := nftables openssh-server iproute2 haproxy bind9 bind9-utils bind9-dns
 # when root, before the venv is made, so that a fresh clone's first make does not stop in pip.
 BUILD_DEBS := libldap2-dev libsasl2-dev
 
-.PHONY: demo test test-unit lint typecheck bench lab-deps build-deps clean dist nautobot-venv
+.PHONY: demo demo-team test test-unit lint typecheck bench lab-deps build-deps clean dist nautobot-venv
 
 $(STAMP): pyproject.toml requirements/temporal.txt | build-deps
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ lab-deps:
 
 demo: $(STAMP) lab-deps
 	$(BIN)/python -m netchange.demo
+
+# The team set-up (issue 25): PostgreSQL, Temporal, the service and two doif workers in the team
+# lab's namespaces; a worker killed mid-apply, the other one finishes the rollback (netchange/demo/teamdemo.py).
+demo-team: $(STAMP) lab-deps
+	$(BIN)/python -m netchange.demo.teamdemo
 
 test: $(STAMP) lab-deps nautobot-venv
 	NETCHANGE_REQUIRE_BROWSER=1 $(BIN)/pytest -q --durations=30

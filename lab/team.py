@@ -184,6 +184,7 @@ class TeamNetwork:
             "service_port": SERVICE_PORT,
             "site_files": {site: {"nornir": str(ctx.root / f"nornir-{site}.yaml"),
                                   "secrets": str(ctx.root / f"secrets-{site}.yaml")} for site in SITES},
+            "centre_nornir": str(ctx.root / "nornir-centre.yaml"),
         }
 
     def _namespaces(self, ctx: LabContext, net: TeamAddresses) -> None:
@@ -317,6 +318,9 @@ class TeamNetwork:
         """Each site's inventory, secrets and Nornir configuration: what that site's worker is given."""
         from netchange.lab.manager import write_inventory
 
+        # The centre's (the control worker, the service, the caller): every host, no credentials.
+        write_inventory(hosts, {}, inventory=ctx.root / "inventory-centre",
+                        secrets_file=ctx.root / "secrets-centre.yaml", nornir_config=ctx.root / "nornir-centre.yaml")
         for site in SITES:
             mine = [h for h in hosts if h.site == site]
             write_inventory(mine, {h.name: ctx.secrets[h.name] for h in mine}, inventory=ctx.root / f"inventory-{site}",
