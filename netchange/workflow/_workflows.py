@@ -132,12 +132,7 @@ class ApplyWorkflow:
                            names=opened.names, ttl=opened.ttl)
 
     async def _apply(self, inp: ApplyInput, opened: Opened) -> ApplyResult:
-        hosts = list(opened.sites)
-        prepared: list[HostResult] = await asyncio.gather(*(
-            workflow.execute_activity("prepare_host", self._device_input(inp, opened, h),
-                                      task_queue=site_queue(opened.sites[h]), start_to_close_timeout=DEVICE_TIMEOUT,
-                                      heartbeat_timeout=self._heartbeat, retry_policy=ONCE, result_type=HostResult)
-            for h in hosts))
+        prepared: list[HostResult] = await asyncio.gather(*(self._prepare(inp, opened, h) for h in opened.sites))
         results = {r.host: r for r in prepared}
         self._queues.update(r.queue for r in prepared if r.queue)
         await _control("apply_prepared", StepInput(inp.change_id, inp.actor, prepared))
@@ -162,6 +157,22 @@ class ApplyWorkflow:
         step.results = list(results.values())
         finished: ApplyResult = await _control("apply_finish", step, result_type=ApplyResult)
         return finished
+
+    async def _prepare(self, inp: ApplyInput, opened: Opened, host: str) -> HostResult:
+        """Drift check and snapshot on a worker of the host's site; a worker lost here leaves the host
+        not ready (nothing was changed: the apply is refused, as for a host that cannot be read)."""
+        try:
+            result: HostResult = await workflow.execute_activity(
+                "prepare_host", self._device_input(inp, opened, host), task_queue=site_queue(opened.sites[host]),
+                start_to_close_timeout=DEVICE_TIMEOUT, heartbeat_timeout=self._heartbeat, retry_policy=ONCE,
+                result_type=HostResult)
+            return result
+        except ActivityError as exc:
+            if not _timed_out(exc):
+                raise _as_failure(exc) from None
+            why = f"prepare_host: the site worker was lost ({exc.cause})"
+            return HostResult(host, "failed", error=why, error_type="netchange.errors.DeviceLost",
+                              events=[WireEvent("prepare_failed", host, {"error": why})])
 
     async def _journal_kept(self, inp: ApplyInput, done: list[HostResult]) -> None:
         """What the hosts' steps kept (facts recovery does without), journaled in one step, each

@@ -241,3 +241,56 @@ def test_an_interrupt_stops_the_rollout_after_the_host_in_flight_and_rolls_it_ba
                                                                                    ("restore_host", "sw1")]
     assert dict(stand.calls)["apply_rollback_targets"] == ["sw1"]
     assert stand.finished[0].interrupted and stand.finished[0].commit_order == [["sw1"]] and result.interrupted
+
+
+def test_a_worker_lost_while_preparing_leaves_the_host_not_ready_and_the_apply_refused(
+        temporal_server: DevServer) -> None:
+    """Nothing was changed yet: the host is not ready (``prepare_failed`` on record), the control's
+    prepared step refuses the apply as for a host that cannot be read, the locks are given back."""
+    from temporalio.client import WorkflowFailureError
+    from temporalio.exceptions import ApplicationError
+
+    stand = Stand()
+    change = f"CHG-2026-{uuid.uuid4().hex[:6]}"
+    seen: list[StepInput] = []
+
+    @activity.defn(name="prepare_host")
+    async def prepare_host(inp: DeviceInput) -> HostResult:
+        stand.calls.append(("prepare_host", inp.host))
+        if inp.host == "sw2":
+            await asyncio.sleep(30)  # its worker killed while reading: no heartbeat, no answer
+        return HostResult(inp.host, "waiting", snapshot=f"snap-{inp.host}", queue=OWN)
+
+    @activity.defn(name="reconcile_host")
+    async def reconcile_host(inp: DeviceInput) -> HostResult:
+        raise AssertionError("nothing to reconcile: nothing was committed")
+
+    stand.site = lambda: [prepare_host, reconcile_host]  # type: ignore[method-assign]
+    control = stand.control
+
+    def refusing_control() -> list[Callable[..., Any]]:
+        @activity.defn(name="apply_prepared")
+        async def apply_prepared(step: StepInput) -> None:
+            seen.append(step)
+            not_ready = [r for r in step.results if r.status == "failed"]
+            if not_ready:
+                raise ApplicationError("cannot prepare " + ", ".join(r.host for r in not_ready),
+                                       type="netchange.errors.NetchangeError", non_retryable=True)
+
+        return [apply_prepared if a.__name__ == "apply_prepared" else a for a in control()]
+
+    stand.control = refusing_control  # type: ignore[method-assign]
+
+    async def body(client: Client) -> BaseException:
+        with pytest.raises(WorkflowFailureError) as failed:
+            await client.execute_workflow(ApplyWorkflow.run, ApplyInput(change, "dnguyen", heartbeat_seconds=1.0),
+                                          id=f"apply:{change}", task_queue=CONTROL_QUEUE)
+        return failed.value
+
+    failure = asyncio.run(_run_with(temporal_server, stand, body))
+    sw2 = next(r for r in seen[0].results if r.host == "sw2")
+    assert sw2.status == "failed" and "site worker was lost" in sw2.error
+    assert [(e.kind, e.host) for e in sw2.events] == [("prepare_failed", "sw2")]
+    assert "cannot prepare sw2" in str(failure.cause)
+    names = [name for name, _ in stand.calls]
+    assert "apply_host" not in names and "apply_release" in names
