@@ -329,8 +329,10 @@ def test_vrrp_master_is_read_from_the_interface() -> None:
     held = [{"ifname": "srv0", "addr_info": [{"family": "inet", "local": "10.213.1.2", "prefixlen": 24},
                                               {"family": "inet", "local": "10.213.1.1", "prefixlen": 24}]}]
     backup = [{"ifname": "srv0", "addr_info": [{"family": "inet", "local": "10.213.1.2", "prefixlen": 24}]}]
-    ctx = ctx_for("vrrp", {"instance": "SRV_DOIF", "group": 51, "priority": 50, "expect_master": True},
-                  {"ip -j addr show dev srv0": [backup]}, running=KEEPALIVED_RUNNING, syntax="keepalived")
+    # Never held: the check waits its whole window; the shortest one allowed (1 s, not the default 10 s).
+    ctx = ctx_for("vrrp", {"instance": "SRV_DOIF", "group": 51, "priority": 50, "expect_master": True,
+                           "converge_within": 1}, {"ip -j addr show dev srv0": [backup]}, running=KEEPALIVED_RUNNING,
+                  syntax="keepalived")
     checks = get_change_type("vrrp").post_checks(ctx)
     master = next(c for c in checks if "VRRP master" in c.name)
     assert not master.passed and "not held here" in master.detail
