@@ -48,6 +48,11 @@ class DatabaseUnavailable(GuardRefused):
     """The shared database (``NETCHANGE_DATABASE_URL``) cannot be reached: nothing is done without it."""
 
 
+class EngineUnavailable(GuardRefused):
+    """The workflow engine (``NETCHANGE_TEMPORAL_ADDRESS``) cannot be reached: nothing was started,
+    as for an unreachable database (exit 3)."""
+
+
 class DatabaseRefused(GuardRefused):
     """The shared database refused a statement (a right the role lacks, an append-only trigger):
     what the statement was part of is not done."""

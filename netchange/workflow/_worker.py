@@ -31,12 +31,12 @@ async def connect(address: str, namespace: str = "default") -> Client:
     refusal (exit 3, one line)."""
     from temporalio.client import Client
 
-    from netchange.errors import NetchangeError
+    from netchange.errors import EngineUnavailable
 
     try:
         return await Client.connect(address, namespace=namespace)
     except Exception as exc:  # the SDK's connection errors are RuntimeErrors of its core
-        raise NetchangeError(f"Temporal at {address} is unreachable ({str(exc).splitlines()[0][:200]})") from None
+        raise EngineUnavailable(f"Temporal at {address} is unreachable ({str(exc).splitlines()[0][:200]})") from None
 
 
 def _workflow_runner() -> Any:
