@@ -289,7 +289,11 @@ class TeamNetwork:
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         ctx.pids["team-temporal"] = proc.pid
         deadline = time.monotonic() + READY_TIMEOUT
-        while not _tcp_open_in(net.centre, net.centre_addr, TEMPORAL_PORT):
+        health = in_namespace(net.centre, [str(binary), "operator", "cluster", "health", "--address",
+                                           f"{net.centre_addr}:{TEMPORAL_PORT}"])
+        # Serving, not merely listening: a worker that connects earlier is refused.
+        while "SERVING" not in subprocess.run(health, capture_output=True, text=True, check=False,
+                                              timeout=30).stdout:
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log.read_text(errors="replace")[-1500:]
                 raise RuntimeError(f"the Temporal dev server did not start: {tail}")

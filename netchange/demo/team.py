@@ -65,6 +65,8 @@ class TeamRun:
     base: Path
     processes: dict[str, TeamProcess] = field(default_factory=dict)
     database: str = DATABASE
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Set for every process of this run (the failure matrix: short leases)."""
 
     @property
     def layout(self) -> dict[str, Any]:
@@ -143,6 +145,7 @@ class TeamRun:
             env["NETCHANGE_NORNIR_CONFIG"] = str(self.layout["site_files"][where]["nornir"])
         else:  # the centre's processes and the operator: every host, no device credentials
             env["NETCHANGE_NORNIR_CONFIG"] = str(self.layout["centre_nornir"])
+        env.update(self.extra_env)
         env.update(extra)
         return env
 
