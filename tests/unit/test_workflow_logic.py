@@ -294,3 +294,14 @@ def test_a_worker_lost_while_preparing_leaves_the_host_not_ready_and_the_apply_r
     assert "cannot prepare sw2" in str(failure.cause)
     names = [name for name, _ in stand.calls]
     assert "apply_host" not in names and "apply_release" in names
+
+
+def test_bad_worker_and_runner_settings_are_one_line_exit_2(workspace: Any, cli: Callable[..., Any],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    neither = cli("worker")
+    assert neither.code == 2 and "say --control, --site SITE, or both" in neither.err
+    assert "Traceback" not in neither.err
+    monkeypatch.setenv("NETCHANGE_RUNNER", "celery")
+    wrong = cli("list")
+    assert wrong.code == 2 and "NETCHANGE_RUNNER: 'celery' is not inprocess or temporal" in wrong.err
+    assert len(wrong.err.strip().splitlines()) == 1
