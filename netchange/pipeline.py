@@ -174,6 +174,10 @@ def _nornir(run: Run, hosts: list[str]) -> Nornir:
     from netchange.inventory import load_nornir
 
     nr = load_nornir(run.settings.nornir_config, secrets=run.settings.secrets, logins=run.settings.logins)
+    gone = [name for name in dict.fromkeys(hosts) if name not in nr.inventory.hosts]
+    if gone:  # the inventory changed since the plan: bad input, before any lock or device
+        raise BadRequest(f"not in the inventory: {', '.join(gone)} (the plan names them; the inventory "
+                         "changed since the plan was made: plan again)")
     require_logins(nr, hosts)  # before any lock or device: one line per host lacking them
     return nr
 

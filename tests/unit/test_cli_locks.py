@@ -166,3 +166,23 @@ def test_a_failed_change_is_recovered_once_its_device_answers_again(
         kinds = [(e.kind, e.host) for e in journal.events("CHG-2026-0042")]
     assert ("rollback_verified", "sw2") in kinds[kinds.index(("recover_started", None)):]
     assert cli("journal", "verify").code == 0
+
+
+def test_an_apply_whose_host_left_the_inventory_is_one_line_and_touches_nothing(
+        mock_lab: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # The plan names sw1; the inventory changes before the apply (sw1 renamed): bad input, exit 2,
+    # one line naming the host, never a KeyError from the lock step, and the change still approved.
+    ready(monkeypatch, mock_lab, "CHG-2026-0043")
+    hosts = mock_lab / "mock" / "inventory" / "hosts.yaml"
+    inventory = yaml.safe_load(hosts.read_text())
+    inventory["sw1-renamed"] = inventory.pop("sw1")
+    hosts.write_text(yaml.safe_dump(inventory))
+    capsys.readouterr()
+    assert call("apply", "CHG-2026-0043") == 2
+    err = capsys.readouterr().err
+    assert "sw1" in err and "not in the inventory" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    with Journal(mock_lab / "home" / "journal.sqlite") as journal:
+        assert journal.state("CHG-2026-0043") == "approved"
+        assert journal.locks() == []
+        assert not any(e.kind == "apply_started" for e in journal.events("CHG-2026-0043"))
