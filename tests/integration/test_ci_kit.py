@@ -37,6 +37,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,14 +162,23 @@ def _layout(root: Path) -> Path:
 def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
     root = tmp_path_factory.mktemp("ci-kit")
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    wheel = _build_wheel(root / "dist")
-    timings["make dist"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    timings["venv"] = time.perf_counter() - t0
-    remote = _layout(root)
+
+    def dist() -> Path:
+        t0 = time.perf_counter()
+        wheel = _build_wheel(root / "dist")
+        timings["make dist"] = time.perf_counter() - t0
+        return wheel
+
+    # `make dist` (in the repository) runs while the venv and the repositories are made (in root):
+    # neither reads what the other writes.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        built = pool.submit(dist)
+        t0 = time.perf_counter()
+        venv = root / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        timings["venv"] = time.perf_counter() - t0
+        remote = _layout(root)
+        wheel = built.result()
     gitconfig = root / "gitconfig"
     base = remote.as_uri() + "/"
     gitconfig.write_text(
