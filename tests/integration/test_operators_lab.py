@@ -161,3 +161,32 @@ def test_upstream_shutdown_drains_operator_a_gracefully_and_rolls_back(
     assert running(open_driver, *hosts) == before
     assert all(_exit(nornir, name).startswith("10.211.2.") for name in hosts)
     print(f"\nupstream_shutdown drain of operator A at DOSO (two routers): apply with its checks {took:.1f} s")
+
+
+def _peer_state(nornir: Any, host: str, peer: str) -> str:
+    data = _data(nornir, host)
+    peers = json.loads(vtysh(Path(data["vty_socket"]), "show bgp summary json", ns=data["namespace"]))
+    return str(peers["ipv4Unicast"]["peers"][peer]["state"])
+
+
+def test_upstream_shutdown_shuts_a_drained_operator_then_restores_it(
+        lab: LabManager, nornir: Any, tmp_path: Path, open_driver: Callable[[str], Any]) -> None:
+    """The operator's whole way out and back, each a change: drain, then ``shutdown`` (its session
+    down with no traffic on it), then ``restore`` (the session up again, traffic back on A, and the
+    routers' configuration as before the drain)."""
+    host, peer_a = "rtr-doso-a", "10.211.2.1"
+    before = running(open_driver, host)
+    steps = (("CHG-2026-2614", {"action": "drain"}), ("CHG-2026-2615", {"action": "shutdown"}),
+             ("CHG-2026-2616", {"action": "restore"}))
+    for change_id, params in steps:
+        _plan_and_approve(lab, tmp_path, change_id, {
+            "type": "upstream_shutdown", "targets": {"hosts": [host]},
+            "params": {"asn": 65002, "operator_as": 64500, "converge_within": 10, **params}})
+        code, summary = _apply(lab, change_id)
+        assert code == 0 and summary["outcome"] == "completed", summary
+        if params["action"] == "shutdown":
+            assert _peer_state(nornir, host, peer_a) != "Established"  # shut, read by vtysh itself
+            assert _exit(nornir, host).startswith("10.214.2.")  # still out through operator B
+    assert _peer_state(nornir, host, peer_a) == "Established"
+    assert _exit(nornir, host).startswith("10.211.2.")  # back on operator A
+    assert running(open_driver, host) == before
