@@ -62,10 +62,10 @@ on the shared 2-core machine at load average 2-4; 818 s at load 5-7. A case: hap
 approved again). The summary printed at the end gives each case's times. ``full``: 354 cases,
 1,360 s end to end on this machine at load 1.2-2 (352 passed the first time; the two failures, a
 hier_config driver made twice by two threads of one recover, fixed: docs/safety.md).
-gdnsd 12 (added later). In lanes (ios_cli+nftables, frr+keepalived: one device each; the others
-alone): 164 cases in 300 s for the module, 322 s with the lab's start, at load average 4.5-7
-(one at a time, same day, same load: 152 cases, before gdnsd's, in 591 s, 610 s); the longest
-lane, ios_cli+nftables, sets the time.
+gdnsd 12 (added later). In lanes (ios_cli+nftables and frr+keepalived share devices; the others
+alone): 164 cases in 207 s for the module, 222 s with the lab's start, at load average 1.3-2.6;
+300 s at 4.5-7 (one at a time, the same evening: 698 s, 717 s, load 2.3-5.2); the longest lane,
+ios_cli+nftables, sets the time.
 docs/safety.md "The crash matrix" has the table.
 """
 
