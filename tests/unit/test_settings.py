@@ -68,6 +68,9 @@ def test_an_option_does_not_leak_into_the_next_in_process_invocation(monkeypatch
 ALLOWED_ENVIRONMENT_READS = {
     # path relative to the repository → why it may read os.environ
     "netchange/demo/_script.py": "runs the CLI in subprocesses: hands the user's environment on to them",
+    "netchange/demo/team.py": "starts netchange's processes on the team lab: hands the user's environment on, "
+                              "without its NETCHANGE_ variables (each process gets its own)",
+    "netchange/demo/teamdemo.py": "runs the CLI in subprocesses (make demo-team): as netchange/demo/_script.py",
     "lab/netconf.py": "builds netconfd's own environment (PATH) for a child process",
     "netchange/failpoints.py": "test-only fault injection (NETCHANGE_FAILPOINT), read once at import",
 }
