@@ -42,12 +42,14 @@ def _manager(*, quiet: bool = False, team: bool | None = None) -> LabManager:
     root = settings().home / "lab"
     if team is None:  # status and down: whichever kind of lab is there
         team = (root / "team.yaml").exists()
-    components = None
+    def log(msg: str) -> None:
+        shown.print(f"[dim]{msg}[/]")
+
     if team:
         from netchange.lab.team import team_components
 
-        components = team_components()
-    return LabManager(root, components=components, log=lambda msg: shown.print(f"[dim]{msg}[/]"))
+        return LabManager(root, components=team_components(), log=log)
+    return LabManager(root, log=log)
 
 
 @lab_app.command("up")
@@ -57,9 +59,10 @@ def up(
                                        "one jump namespace per site, each site's switches behind it.")] = False,
 ) -> None:
     """Start every available stand-in and write its inventory (idempotent)."""
-    manager = _manager(quiet=as_json, team=team)
-    if manager.load_state() is not None and (manager.root / "team.yaml").exists() != team:
+    root = settings().home / "lab"
+    if (root / "state.json").exists() and (root / "team.yaml").exists() != team:
         raise LabFailed("a lab of the other kind is running here: netchange lab down first")
+    manager = _manager(quiet=as_json, team=team)
     try:
         report = manager.up()
     except (OSError, RuntimeError, TimeoutError) as exc:
