@@ -58,6 +58,9 @@ HEARTBEAT = timedelta(seconds=ApplyInput.heartbeat_seconds)
 """A device activity that has not heartbeaten for this long is presumed dead (its worker killed,
 partitioned): the time from a worker's death to the start of its host's reconciliation
 (``ApplyInput.heartbeat_seconds``)."""
+RECONCILE_WORKERS = 3
+"""How many workers of a site a host's reconciliation may lose, one after the other, before the host
+is an alarm (each new one reads the device first)."""
 AFFINITY = timedelta(seconds=ApplyInput.affinity_seconds)
 """How long a host's next step waits for the worker holding its session to pick it up."""
 
@@ -206,16 +209,34 @@ class ApplyWorkflow:
             return await self._reconcile(inp, opened, before, f"{name}: the site worker was lost ({exc.cause})")
 
     async def _reconcile(self, inp: ApplyInput, opened: Opened, before: HostResult, why: str) -> HostResult:
-        """The host's worker is presumed dead: fence it out, read the device, restore what is ours."""
+        """The host's worker is presumed dead: fence it out, read the device, restore what is ours.
+
+        A worker lost in its turn while reconciling is fenced out the same way (tokens bumped again)
+        and the reconciliation runs once more on another worker of the site, which reads the device
+        first: never blind. After :data:`RECONCILE_WORKERS` lost workers the host is an alarm (the
+        change ends ``failed``: ``recover`` finishes it) rather than the workflow failing with the
+        change left ``in_progress``."""
         self._timings.setdefault("lost_detected", workflow.now().timestamp())
-        await _control("journal_record", inp.change_id, inp.actor, RecordInput(
-            [WireEvent("host_failed", before.host, {"error": why})], durable=True))
-        opened.tokens = await _control("lease_bump", inp.change_id, result_type=dict[str, int])
-        self._timings.setdefault("compensation_started", workflow.now().timestamp())
-        result: HostResult = await workflow.execute_activity(
-            "reconcile_host", self._device_input(inp, opened, before.host, before.snapshot),
-            task_queue=site_queue(opened.sites[before.host]), start_to_close_timeout=DEVICE_TIMEOUT,
-            heartbeat_timeout=self._heartbeat, retry_policy=ONCE, result_type=HostResult)
+        result: HostResult | None = None
+        for _ in range(RECONCILE_WORKERS):
+            await _control("journal_record", inp.change_id, inp.actor, RecordInput(
+                [WireEvent("host_failed", before.host, {"error": why})], durable=True))
+            opened.tokens = await _control("lease_bump", inp.change_id, result_type=dict[str, int])
+            self._timings.setdefault("compensation_started", workflow.now().timestamp())
+            try:
+                result = await workflow.execute_activity(
+                    "reconcile_host", self._device_input(inp, opened, before.host, before.snapshot),
+                    task_queue=site_queue(opened.sites[before.host]), start_to_close_timeout=DEVICE_TIMEOUT,
+                    heartbeat_timeout=self._heartbeat, retry_policy=ONCE, result_type=HostResult)
+                break
+            except ActivityError as exc:
+                if not _timed_out(exc):
+                    raise _as_failure(exc) from None
+                why = f"{why}; reconcile_host: the site worker was lost ({exc.cause})"
+        if result is None:  # a restore report that did not verify: the rollback does not try it blindly again
+            result = HostResult(before.host, "ALARM", snapshot=before.snapshot, restore={
+                "verified": False, "causes": ["session_lost"],
+                "errors": [f"the session to the device was lost: {RECONCILE_WORKERS} site workers lost in turn"]})
         if result.restore and result.restore.get("verified"):
             self._timings.setdefault("verified", workflow.now().timestamp())
         result.lost = why

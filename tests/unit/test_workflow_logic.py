@@ -40,10 +40,12 @@ OWN = "netchange-site-tsite-own"
 class Stand:
     """Stand-in activities: they record their calls; ``apply_host`` hangs without a heartbeat."""
 
-    def __init__(self, *, open_gate: asyncio.Event | None = None) -> None:
+    def __init__(self, *, open_gate: asyncio.Event | None = None, reconcilers_lost: int = 0) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.finished: list[StepInput] = []
         self.open_gate = open_gate
+        self.reconcilers_lost = reconcilers_lost
+        """How many ``reconcile_host`` attempts hang without a heartbeat (their worker killed) first."""
 
     def control(self) -> list[Callable[..., Any]]:
         rules = ControlActivities(lambda: None)  # type: ignore[arg-type,return-value]
@@ -97,6 +99,9 @@ class Stand:
         @activity.defn(name="reconcile_host")
         async def reconcile_host(inp: DeviceInput) -> HostResult:
             self.calls.append(("reconcile_host", (inp.host, inp.snapshot, inp.tokens)))
+            if sum(name == "reconcile_host" for name, _ in self.calls) <= self.reconcilers_lost:
+                await asyncio.sleep(30)  # this reconciling worker killed mid-restore
+                raise AssertionError("never reached")
             return HostResult(inp.host, "restored", snapshot=inp.snapshot,
                               restore={"verified": True, "strategies": ["snapshot"]})
 
@@ -160,6 +165,51 @@ def test_a_device_step_whose_worker_stops_heartbeating_is_reconciled_once_under_
     sw1 = next(h for h in result.hosts if h.host == "sw1")
     assert sw1.lost and sw1.status == "restored" and sw1.error_type == "netchange.errors.DeviceLost"
     assert result.timings["compensation_started"] >= result.timings["lost_detected"]
+
+
+def _apply_with(server: DevServer, stand: Stand) -> ApplyResult:
+    change = f"CHG-2026-{uuid.uuid4().hex[:6]}"
+
+    async def body(client: Client) -> ApplyResult:
+        result: ApplyResult = await client.execute_workflow(
+            ApplyWorkflow.run, ApplyInput(change, "dnguyen", heartbeat_seconds=1.0, affinity_seconds=5.0),
+            id=f"apply:{change}", task_queue=CONTROL_QUEUE)
+        return result
+
+    result: ApplyResult = asyncio.run(_run_with(server, stand, body))
+    return result
+
+
+def test_a_reconciling_worker_lost_in_its_turn_is_fenced_out_and_another_one_reads_and_restores(
+        temporal_server: DevServer) -> None:
+    # Found by the team lab's failure matrix (ios_during_restore): the lost reconcile_host failed
+    # the workflow and left the change in_progress with its line on the switch.
+    stand = Stand(reconcilers_lost=1)
+    result = _apply_with(temporal_server, stand)
+    names = [name for name, _ in stand.calls]
+    assert names.count("apply_host") == 1 and names.count("reconcile_host") == 2
+    # each lost worker is on record and fenced out before the next one reads the device
+    lost = [arg[0] for name, arg in stand.calls if name == "journal_record" and arg[0][0] == "host_failed"]
+    assert [(kind, host) for kind, host, _ in lost] == [("host_failed", "sw1")] * 2
+    assert "reconcile_host: the site worker was lost" in lost[1][2]["error"]
+    order = [n for n in names if n in ("lease_bump", "reconcile_host")]
+    assert order == ["lease_bump", "reconcile_host", "lease_bump", "reconcile_host"]
+    assert "restore_host" not in names
+    sw1 = next(h for h in result.hosts if h.host == "sw1")
+    assert sw1.status == "restored" and sw1.restore == {"verified": True, "strategies": ["snapshot"]}
+
+
+def test_a_host_whose_reconcilers_are_all_lost_is_an_alarm_not_a_failed_workflow(
+        temporal_server: DevServer) -> None:
+    stand = Stand(reconcilers_lost=3)
+    result = _apply_with(temporal_server, stand)
+    names = [name for name, _ in stand.calls]
+    assert names.count("reconcile_host") == 3 and names.count("lease_bump") == 3
+    assert "restore_host" not in names  # the rollback does not try the host blindly once more
+    assert stand.finished and {r.host: r.status for r in stand.finished[0].results}["sw1"] == "ALARM"
+    sw1 = next(h for h in result.hosts if h.host == "sw1")
+    assert sw1.status == "ALARM" and sw1.commit_started and sw1.restore is not None
+    assert sw1.restore["verified"] is False and sw1.restore["causes"] == ["session_lost"]
 
 
 def test_a_second_start_of_a_running_apply_is_refused(temporal_server: DevServer) -> None:
