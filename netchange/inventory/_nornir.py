@@ -126,6 +126,12 @@ def _read_inventory(config_file: Path, config: Config) -> Inventory:
     becomes the message of a :class:`BadRequest` (exit 2); an exception of any other library is a
     defect and keeps its traceback.
     """
+    if config.inventory.plugin == "SimpleInventory":
+        # Files only, and it prints nothing. ``redirect_stdout`` swaps ``sys.stdout`` for the whole
+        # process: a thread loading an inventory (a Temporal worker's activity, a service request)
+        # would swallow what another thread prints meanwhile (an apply's --json document was lost
+        # that way, one run in three, with the workers in the CLI's process).
+        return _load_inventory(config)
     said = io.StringIO()
     try:
         with contextlib.redirect_stdout(said):
