@@ -265,12 +265,28 @@ def outbound_back(ctx: Context[Any], within: float) -> list[CheckResult]:
         return []
     preferred = str(outbound["preferred"])
     prefix = ipaddress.IPv4Network(str(outbound["watch_prefix"]))
-    what = label(ctx, preferred)
-    checks = [exit_check(ctx, prefix, {preferred}, within, what)]
-    traced = traced_exit_check(ctx, operator_addresses(ctx, preferred), within, what)
+    return traffic_leaves(ctx, prefix, {preferred}, within, label(ctx, preferred))
+
+
+def traffic_leaves(ctx: Context[Any], prefix: ipaddress.IPv4Network, via: set[str], within: float, what: str,
+                   *, every: bool = False) -> list[CheckResult]:
+    """Traffic to ``prefix`` leaves through the neighbours ``via``: BGP's best path and the kernel's
+    route (:func:`exit_check`), then a flow traced from the site's server through one of their
+    routers' addresses (:func:`traced_exit_check`, where the inventory says how to trace one)."""
+    checks = [exit_check(ctx, prefix, via, within, what, every=every)]
+    addresses: set[str] = set().union(*(operator_addresses(ctx, neighbor) for neighbor in via))
+    traced = traced_exit_check(ctx, addresses, within, what)
     if traced is not None:
         checks.append(traced)
     return checks
+
+
+def network_restored(ctx: Context[Any], within: float) -> list[CheckResult]:
+    """A routing policy change's restored checks: sessions and routes as ``lab up`` left them
+    (:func:`netchange.tasks._routing.network_back`) and outbound traffic on the preferred operator."""
+    if ctx.syntax != "frr":
+        return []
+    return [*_routing.network_back(ctx, within), *outbound_back(ctx, within)]
 
 
 def session_carries(ctx: Context[Any], neighbor: str, prefixes: list[str]) -> CheckResult:

@@ -164,11 +164,7 @@ class BgpPolicy(ChangeType[BgpPolicyParams]):
         if p.expect_exit_via is not None and prefix is not None:
             exits = {str(a) for a in p.exits}
             what = " and ".join(_operators.label(ctx, via) for via in sorted(exits))
-            checks.append(_operators.exit_check(ctx, prefix, exits, p.converge_within, what, every=len(exits) > 1))
-            addresses = set().union(*(_operators.operator_addresses(ctx, via) for via in exits))
-            traced = _operators.traced_exit_check(ctx, addresses, p.converge_within, what)
-            if traced is not None:
-                checks.append(traced)
+            checks += _operators.traffic_leaves(ctx, prefix, exits, p.converge_within, what, every=len(exits) > 1)
         flow = _operators.internet_flow_check(ctx, p.converge_within)
         if flow is not None:
             checks.append(flow)
@@ -176,8 +172,5 @@ class BgpPolicy(ChangeType[BgpPolicyParams]):
 
     def restored_checks(self, ctx: Context[BgpPolicyParams]) -> list[CheckResult]:
         """After a rollback: sessions and traffic as ``lab up`` left them, outbound on the preferred operator."""
-        if ctx.syntax != "frr":
-            return []
-        return [*_routing.network_back(ctx, ctx.params.converge_within),
-                *_operators.outbound_back(ctx, ctx.params.converge_within)]
+        return _operators.network_restored(ctx, ctx.params.converge_within)
 

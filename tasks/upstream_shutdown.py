@@ -151,18 +151,11 @@ class UpstreamShutdown(ChangeType[UpstreamShutdownParams]):
                 checks += _operators.outbound_back(ctx, p.converge_within)
                 continue
             what = "another operator (" + ", ".join(_operators.label(ctx, n) for n in others) + ")"
-            checks.append(_operators.exit_check(ctx, network, set(others), p.converge_within, what))
-            elsewhere = set().union(*(_operators.operator_addresses(ctx, n) for n in others)) if others else set()
-            traced = _operators.traced_exit_check(ctx, elsewhere, p.converge_within, what)
-            if traced is not None:
-                checks.append(traced)
+            checks += _operators.traffic_leaves(ctx, network, set(others), p.converge_within, what)
         flow = _operators.internet_flow_check(ctx, p.converge_within)
         if flow is not None:
             checks.append(flow)
         return checks
 
     def restored_checks(self, ctx: Context[UpstreamShutdownParams]) -> list[CheckResult]:
-        if ctx.syntax != "frr":
-            return []
-        return [*_routing.network_back(ctx, ctx.params.converge_within),
-                *_operators.outbound_back(ctx, ctx.params.converge_within)]
+        return _operators.network_restored(ctx, ctx.params.converge_within)
