@@ -67,6 +67,18 @@ def take(cfg: Settings, devices: dict[str, str], change_id: str, action: str, ac
     return leased, dict(leased.tokens), dict(leased.names)
 
 
+def caller_policy(cfg: Settings, change_id: str, digest: str | None, login: str, source: str) -> tuple[Any, Any]:
+    """The policy this control worker decides by, refused unless it is the caller's (by digest), and
+    the caller as that policy names them (an override login, or the caller's OS account)."""
+    from netchange.policy import actor_for, load_policy
+
+    policy = load_policy(cfg.policy_file())
+    if digest and policy.digest != digest:
+        raise NetchangeError(f"{change_id}: the control worker's policy ({policy.version}) is not the "
+                             "caller's: deploy the same policy file to both")
+    return policy, actor_for(policy, login, "override" if source == "override" else "os")
+
+
 @contextmanager
 def refusals() -> Iterator[None]:
     """netchange's refusals fail the activity with their class's name and line (never retried):
@@ -155,16 +167,12 @@ class ControlActivities(RestoreSteps):
         from netchange.inventory import load_nornir
         from netchange.journal import Journal
         from netchange.plan import store as planstore
-        from netchange.policy import actor_for, clock, load_policy
+        from netchange.policy import clock
         from netchange.policy import pin as policypin
         from netchange.rollback import SnapshotStore
 
         cfg = self.settings()
-        policy = load_policy(cfg.policy_file())
-        if inp.policy_digest and policy.digest != inp.policy_digest:
-            raise NetchangeError(f"{inp.change_id}: the control worker's policy ({policy.version}) is not the "
-                                 "caller's: deploy the same policy file to both")
-        actor = actor_for(policy, inp.actor, "override" if inp.actor_source == "override" else "os")
+        policy, actor = caller_policy(cfg, inp.change_id, inp.policy_digest, inp.actor, inp.actor_source)
         with Journal(cfg.journal) as journal:
             policypin.require(policy, journal, actor=actor.login)
             the_plan = planstore.current(cfg.plans_dir, journal, inp.change_id)

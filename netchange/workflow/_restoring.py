@@ -43,25 +43,20 @@ class RestoreSteps:
         with refusals():
             return self._restore_open(inp)
 
-    def _restore_open(self, inp: RestoreInput) -> RestoreOpened:  # noqa: PLR0915 - restore_change's opening
+    def _restore_open(self, inp: RestoreInput) -> RestoreOpened:
         from netchange import pipeline
         from netchange.apply import locks as devicelock
         from netchange.errors import NetchangeError, StateConflict
         from netchange.inventory import load_nornir
         from netchange.journal import EventKind, Journal
         from netchange.plan import store as planstore
-        from netchange.policy import actor_for, load_policy
         from netchange.policy import pin as policypin
         from netchange.rollback import SnapshotStore
         from netchange.rollback.recover import last_apply
-        from netchange.workflow._control import _Held, _no_progress, known, take
+        from netchange.workflow._control import _Held, _no_progress, caller_policy, known, take
 
         cfg = self.settings()
-        policy = load_policy(cfg.policy_file())
-        if inp.policy_digest and policy.digest != inp.policy_digest:
-            raise NetchangeError(f"{inp.change_id}: the control worker's policy ({policy.version}) is not the "
-                                 "caller's: deploy the same policy file to both")
-        actor = actor_for(policy, inp.actor, "override" if inp.actor_source == "override" else "os")
+        policy, actor = caller_policy(cfg, inp.change_id, inp.policy_digest, inp.actor, inp.actor_source)
         mode = pipeline.RestoreMode(inp.mode)
         change_id = inp.change_id
         with Journal(cfg.journal) as journal:
