@@ -241,20 +241,21 @@ def traced_exit_check(ctx: Context[Any], via: set[str], within: float, what: str
                  f"after {took:.1f} s: hops {' → '.join(h or '*' for h in seen)}")
 
 
-def internet_flow_check(ctx: Context[Any], within: float) -> CheckResult | None:
+def internet_flow_checks(ctx: Context[Any], within: float) -> list[CheckResult]:
     """A new TCP connection from the internet-side client to the site's service: the answer leaves
-    the site by the path the change chose, so a path that does not deliver shows here."""
+    the site by the path the change chose, so a path that does not deliver shows here. None where
+    the inventory's data says of no such client (``probe.internet_namespace``, ``server_address``)."""
     probe = ctx.data.get("probe")
     if not isinstance(probe, dict) or not probe.get("internet_namespace") or not probe.get("server_address"):
-        return None
+        return []
     from netchange.changetype.probes import tcp_probe
 
     ports = probe.get("service_ports") or [80]
     server, port = str(probe["server_address"]), int(ports[0])
     opened, took = _routing.wait_for(
         lambda: tcp_probe(str(probe["internet_namespace"]), server, port, timeout=1.0), bool, within)
-    return check(f"a new TCP connection from the internet-side client to {server}:{port} opens", opened,
-                 f"after {took:.1f} s: {'opened' if opened else 'failed'}")
+    return [check(f"a new TCP connection from the internet-side client to {server}:{port} opens", opened,
+                  f"after {took:.1f} s: {'opened' if opened else 'failed'}")]
 
 
 def outbound_back(ctx: Context[Any], within: float) -> list[CheckResult]:

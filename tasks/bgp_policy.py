@@ -165,10 +165,7 @@ class BgpPolicy(ChangeType[BgpPolicyParams]):
             exits = {str(a) for a in p.exits}
             what = " and ".join(_operators.label(ctx, via) for via in sorted(exits))
             checks += _operators.traffic_leaves(ctx, prefix, exits, p.converge_within, what, every=len(exits) > 1)
-        flow = _operators.internet_flow_check(ctx, p.converge_within)
-        if flow is not None:
-            checks.append(flow)
-        return checks
+        return checks + _operators.internet_flow_checks(ctx, p.converge_within)
 
     def restored_checks(self, ctx: Context[BgpPolicyParams]) -> list[CheckResult]:
         """After a rollback: sessions and traffic as ``lab up`` left them, outbound on the preferred operator."""

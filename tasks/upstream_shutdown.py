@@ -152,10 +152,7 @@ class UpstreamShutdown(ChangeType[UpstreamShutdownParams]):
                 continue
             what = "another operator (" + ", ".join(_operators.label(ctx, n) for n in others) + ")"
             checks += _operators.traffic_leaves(ctx, network, set(others), p.converge_within, what)
-        flow = _operators.internet_flow_check(ctx, p.converge_within)
-        if flow is not None:
-            checks.append(flow)
-        return checks
+        return checks + _operators.internet_flow_checks(ctx, p.converge_within)
 
     def restored_checks(self, ctx: Context[UpstreamShutdownParams]) -> list[CheckResult]:
         return _operators.network_restored(ctx, ctx.params.converge_within)
