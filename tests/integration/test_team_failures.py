@@ -95,6 +95,17 @@ CASES: dict[str, Expected] = {
 }
 
 
+@dataclass(frozen=True)
+class Held:
+    """A case's change whose doif worker stopped itself at a fail point (:meth:`Team.held_at`)."""
+
+    worker: TeamProcess
+    change_id: str
+    line: str
+    before: str
+    apply: TeamProcess
+
+
 @dataclass
 class Team:
     """The team lab with netchange's processes on it, and what a case does with them."""
@@ -244,6 +255,22 @@ class Team:
     def resume(self, process: TeamProcess) -> None:
         os.kill(process.pid, signal.SIGCONT)
 
+    @contextlib.contextmanager
+    def held_at(self, case: str, host: str, point: str) -> Iterator[Held]:
+        """A doif worker armed to stop itself at ``point`` on ``host``, a change on ``host`` planned
+        and its apply started in the centre, the worker stopped there; whatever the case does,
+        the worker is resumed and stopped at the end."""
+        worker = self.worker(f"{case}-worker", "doif", failpoint=f"{point}@{host}:stop")
+        try:
+            change_id, line = self.change(host)
+            before = self.read(host)
+            apply = self.background(f"{case}-apply", CENTRE, "apply", change_id)
+            self.wait_stopped(worker)
+            yield Held(worker, change_id, line, before, apply)
+        finally:
+            self.resume(worker)
+            self.run.stop(worker.name)
+
     # -- checks ----------------------------------------------------------------------------------
 
     def read(self, host: str) -> str:
@@ -357,25 +384,17 @@ def test_the_coordinator_killed_mid_workflow(team: Team) -> None:
     ``recover`` (a restore workflow) puts the switch back. (Written first as "completed": the
     runner's design, docs/team-setup.md "Temporal", stops instead; revised after the first run.)"""
     case, host = "coordinator_killed", SWITCH
-    worker = team.worker(f"{case}-worker", "doif", failpoint=f"apply.post_checks@{host}:stop")
-    try:
-        change_id, line = team.change(host)
-        before = team.read(host)
-        apply = team.background(f"{case}-apply", CENTRE, "apply", change_id)
-        team.wait_stopped(worker)  # committed, the step in the site worker's hands
+    with team.held_at(case, host, "apply.post_checks") as held:  # committed, the step in the worker's hands
         team.run.signal("control", signal.SIGKILL)
-        team.resume(worker)  # within its heartbeat: it goes on and reports
+        team.resume(held.worker)  # within its heartbeat: it goes on and reports
         team.control()
-        apply.process.wait(180)
-        assert apply.process.returncode == 3, apply.log_tail()
-        assert "recover" in apply.log_tail()
-        assert team.show(change_id)["state"] == "in_progress"
-        recovered = team.recover(change_id)
+        held.apply.process.wait(180)
+        assert held.apply.process.returncode == 3, held.apply.log_tail()
+        assert "recover" in held.apply.log_tail()
+        assert team.show(held.change_id)["state"] == "in_progress"
+        recovered = team.recover(held.change_id)
         assert recovered.returncode == 0, recovered.stdout[-2000:] + recovered.stderr[-2000:]
-        team.check(case, change_id, host, before, line)
-    finally:
-        team.resume(worker)
-        team.run.stop(worker.name)
+        team.check(case, held.change_id, host, held.before, held.line)
 
 
 def test_temporal_down_before_the_apply(team: Team) -> None:
@@ -399,66 +418,44 @@ def test_temporal_down_before_the_apply(team: Team) -> None:
 
 def test_temporal_down_during_a_device_step(team: Team) -> None:
     case, host = "temporal_down_during", SWITCH
-    worker = team.worker(f"{case}-worker", "doif", failpoint=f"apply.commit@{host}:stop")
-    change_id, line = team.change(host)
-    before = team.read(host)
-    apply = team.background(f"{case}-apply", CENTRE, "apply", change_id)
-    try:
-        team.wait_stopped(worker)
+    with team.held_at(case, host, "apply.commit") as held:
         pid = team.lab.manager.load_state()["pids"]["team-temporal"]  # type: ignore[index]
         os.kill(pid, signal.SIGKILL)
-        team.resume(worker)  # commits with the server down; reports once it is back
+        team.resume(held.worker)  # commits with the server down; reports once it is back
         time.sleep(1)
         team.lab.manager.restart("temporal")
-        apply.process.wait(180)
-        team.check(case, change_id, host, before, line)
-    finally:
-        team.resume(worker)
-        team.run.stop(worker.name)
+        held.apply.process.wait(180)
+        team.check(case, held.change_id, host, held.before, held.line)
 
 
 def test_postgres_down_then_recover(team: Team) -> None:
     case, host = "postgres_down", SWITCH
-    worker = team.worker(f"{case}-worker", "doif", failpoint=f"apply.commit@{host}:stop")
-    change_id, line = team.change(host)
-    before = team.read(host)
-    apply = team.background(f"{case}-apply", CENTRE, "apply", change_id)
-    try:
-        team.wait_stopped(worker)
+    with team.held_at(case, host, "apply.commit") as held:
         data = Path(team.lab.layout["postgres"]["directory"]) / "data"
         subprocess.run(["runuser", "-u", "nobody", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(data),
                         "-m", "immediate", "-w", "stop"], check=True, capture_output=True, timeout=60)
-        team.resume(worker)  # its fence cannot reach the database: the commit is refused
-        apply.process.wait(180)
-        assert apply.process.returncode == 3, apply.log_tail()
+        team.resume(held.worker)  # its fence cannot reach the database: the commit is refused
+        held.apply.process.wait(180)
+        assert held.apply.process.returncode == 3, held.apply.log_tail()
         team.lab.manager.restart("postgres")
-        recovered = team.recover(change_id)
+        recovered = team.recover(held.change_id)
         assert recovered.returncode == 0, recovered.stdout[-2000:] + recovered.stderr[-2000:]
-        team.check(case, change_id, host, before, line)
-    finally:
-        team.resume(worker)
-        team.run.stop(worker.name)
+        team.check(case, held.change_id, host, held.before, held.line)
 
 
 def test_partition_between_a_site_worker_and_the_centre(team: Team) -> None:
     case, host = "partition", SWITCH
-    worker = team.worker(f"{case}-worker", "doif", failpoint=f"apply.commit@{host}:stop")
-    change_id, line = team.change(host)
-    before = team.read(host)
-    apply = team.background(f"{case}-apply", CENTRE, "apply", change_id)
     jump = team.lab.jump("doif")
-    try:
-        team.wait_stopped(worker)
-        assert team.lab.run_in(jump, ["ip", "link", "set", "uplink0", "down"]).returncode == 0
-        team.resume(worker)  # it still reaches its switch; not the database nor Temporal
-        team.wait_for_event(change_id, "host_failed", timeout=60)  # the heartbeat's timeout: presumed lost
-        assert team.lab.run_in(jump, ["ip", "link", "set", "uplink0", "up"]).returncode == 0
-        apply.process.wait(180)
-        team.check(case, change_id, host, before, line)
-    finally:
-        team.lab.run_in(jump, ["ip", "link", "set", "uplink0", "up"])
-        team.resume(worker)
-        team.run.stop(worker.name)
+    with team.held_at(case, host, "apply.commit") as held:
+        try:
+            assert team.lab.run_in(jump, ["ip", "link", "set", "uplink0", "down"]).returncode == 0
+            team.resume(held.worker)  # it still reaches its switch; not the database nor Temporal
+            team.wait_for_event(held.change_id, "host_failed", timeout=60)  # the heartbeat's timeout: presumed lost
+            assert team.lab.run_in(jump, ["ip", "link", "set", "uplink0", "up"]).returncode == 0
+            held.apply.process.wait(180)
+            team.check(case, held.change_id, host, held.before, held.line)
+        finally:
+            team.lab.run_in(jump, ["ip", "link", "set", "uplink0", "up"])
 
 
 def test_a_device_step_delivered_twice_is_fenced(team: Team) -> None:
