@@ -44,6 +44,10 @@ MAX_STREAM = 300.0
 REFRESH = 5
 """Seconds between two reloads of the page without script."""
 BATCH = 200
+SETTLE = 10.0
+"""Seconds the stream waits, once the run reached its final state, for the locks it still holds to
+be released (the next transaction of the same command): its last line. A command that died in
+between leaves them to ``recover``; the stream ends without that line then."""
 
 
 SECONDARY = frozenset({EventKind.SAVED})
@@ -179,14 +183,17 @@ class _End:
     """Each host's step once the run ended, as the page rendered after the end shows it."""
 
 
-def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], str, _End | None]:
-    """The change's events after ``after``, its state, and how its run ended once it left in_progress.
+def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], str, _End | None, bool]:
+    """The change's events after ``after``, its state, how its run ended once it left in_progress,
+    and whether the change still holds device locks.
 
-    The state is read first: events written before the state moved are then always in the
-    events read (the apply journals every step before its final state).
+    The state and the locks are read first: events written before the state moved (the apply
+    journals every step before its final state) and before the locks were released are then
+    always in the events read.
     """
     with service.journal() as journal:
         state = journal.state(change_id)
+        holding = any(lock.change_id == change_id for lock in journal.locks())
         events = journal.events_after(after, BATCH, change_id=change_id)
         end = None
         if state != State.IN_PROGRESS.value:
@@ -196,15 +203,17 @@ def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], st
             hosts = list(dict.fromkeys(line.host for line in lines if line.host))
             end = _End(timeline.outcome(every, state), FINISHED[what_runs(run)],
                        host_steps(lines, hosts, finished=True))
-    return events, state, end
+    return events, state, end, holding
 
 
 async def _stream(request: Request, service: Service, change_id: str, after: int) -> AsyncIterator[str]:
     tz = service.policy().tz
     deadline = time.monotonic() + MAX_STREAM
+    settled: float | None = None
+    """When the run was first seen ended with its locks still held: :data:`SETTLE` from then."""
     yield "retry: 2000\n\n"
     while True:
-        events, state, end = await anyio.to_thread.run_sync(_read, service, change_id, after)
+        events, state, end, holding = await anyio.to_thread.run_sync(_read, service, change_id, after)
         for line, event in zip(timeline.timeline(events, tz), events, strict=True):
             after = event.seq
             yield _message("line", {"seq": event.seq, "at": line.at, "host": line.host, "kind": line.kind,
@@ -214,6 +223,12 @@ async def _stream(request: Request, service: Service, change_id: str, after: int
                 yield _message("heading", {"text": RUNNING[what_runs([event])]}, event.seq)
         if len(events) == BATCH:
             continue  # more already written: no wait
+        if end is not None and holding:
+            # The final state is journaled before the locks are released, in the next transaction:
+            # the run's last line (and the end) follow that release, unless it never comes.
+            settled = settled or time.monotonic()
+            if time.monotonic() - settled < SETTLE:
+                end = None
         if end is not None:
             yield _message("end", {"state": state, "outcome": end.outcome, "heading": end.heading,
                                    "tone": _tone(state), "hosts": [asdict(h) for h in end.hosts]}, after)

@@ -35,6 +35,7 @@ from netchange.journal.testing import make_plan
 from netchange.models import ChangeRequest
 from netchange.plan import build_plan
 from netchange.rollback import SnapshotStore
+from netchange.service import live
 from netchange.vocabulary import Category
 from tests import fakedriver
 from tests.browser.support import CHROMIUM, PASSWORD, in_chromium, journal_of, make_home, set_passwords, store
@@ -304,6 +305,12 @@ def test_after_a_rollback_a_host_shows_its_restore_and_the_page_says_the_apply_f
     with journal_of(home) as journal:
         journal.set_state(SAVING, State.ROLLED_BACK, actor="dnguyen",
                           reason="fw-doif-a: post-check failed: port 9999 opens: connection failed")
+    # netchange apply releases its locks in the transaction after its final state: a stream that
+    # reads in between must wait for that last line rather than end without it.
+    page.locator("#live-events tr[data-kind=state]").last.wait_for(timeout=20_000)
+    time.sleep(4 * live.POLL)
+    assert page.locator("#live.finished").count() == 0
+    with journal_of(home) as journal:
         journal.release_locks(SAVING, LAB_HOSTS, actor="dnguyen")
     page.locator("#live.finished").wait_for(timeout=30_000)
     page.locator("#live-events tr[data-kind=locks_released]").wait_for(timeout=10_000)
