@@ -16,8 +16,10 @@ import importlib
 import multiprocessing
 import os
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from pathlib import Path
 
 # The warm-up, done once in the forkserver: what a command would import on its way.
@@ -42,6 +44,13 @@ for _name in ("ios_cli", "nftables", "haproxy", "bind", "netconf", "frr", "keepa
 for _name in ("vlan", "fw_rule", "lb_member", "dns_record", "prefix_list", "vrrp"):
     importlib.import_module(f"netchange.tasks.{_name}")
 _ = (netchange.apply.Applier, netchange.apply.Interrupts)  # the face's lazy names, loaded
+
+_reaping = threading.Lock()
+"""Held to start a child and to read one's end. ``Process.start()`` polls every unfinished child
+of the process (``multiprocessing.process._cleanup``), which reads the exit code the forkserver
+writes to that child's sentinel: with the crash matrix's lanes in threads, a lane starting its
+next command read another lane's exit code while that lane's ``join()`` read the same pipe, and
+the loser saw EOF, which multiprocessing reports as exit code 255 (CI failed on it once)."""
 
 PRELOAD = [__name__]
 _context = multiprocessing.get_context("forkserver")
@@ -87,11 +96,17 @@ def run(args: list[str], *, env: dict[str, str], workdir: Path, armed: str | Non
     """``netchange ARGS`` in a child forked from the warm forkserver; its exit code and output."""
     out, err = workdir / "stdout.txt", workdir / "stderr.txt"
     proc = _context.Process(target=_child, args=(args, env, str(out), str(err), armed))
-    proc.start()
-    proc.join(timeout)
-    if proc.is_alive():
+    with _reaping:
+        proc.start()
+    wait([proc.sentinel], timeout)  # readable once its end is written: nothing read yet
+    with _reaping:
+        proc.join(0)
+        alive = proc.is_alive()
+    if alive:
         proc.kill()
-        proc.join()
+        wait([proc.sentinel])
+        with _reaping:
+            proc.join(0)
         raise TimeoutError(f"netchange {' '.join(args)}: no end after {timeout:.0f} s")
     assert proc.exitcode is not None
     return Ran(proc.exitcode, out.read_text(errors="replace"), err.read_text(errors="replace"))
