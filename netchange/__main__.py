@@ -1,5 +1,5 @@
 """``python -m netchange``: the same as the ``netchange`` command."""
 
-from netchange.cli.main import main
+from netchange.cli.main import entry
 
-main()
+entry()

@@ -218,6 +218,44 @@ def _mount(command: str | None = None) -> None:
             app.registered_groups, key=lambda g: rank.get(f"netchange.cli.{COMMANDS.get(g.name or '')}", len(rank)))
 
 
+def entry() -> None:
+    """The ``netchange`` process (the console script, ``python -m netchange``): :func:`main`, then
+    the process's exit, which must not depend on Temporal's runtime.
+
+    temporalio's client runs a Rust (tokio) runtime whose threads nothing stops: at interpreter
+    exit they race its teardown, and the process died of SIGSEGV about once in forty after a
+    ``recover`` through Temporal had done its work and said so (temporalio/sdk-python#300; a bare
+    client connecting and exiting does it as often). Once that runtime is loaded, the output is
+    flushed and the process ends with ``os._exit`` and the command's own code: the journal, the
+    snapshots and the devices were all written before :func:`main` returned.
+    """
+    code: int | str | None = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    except BaseException:
+        if "temporalio.runtime" not in sys.modules:
+            raise
+        sys.excepthook(*sys.exc_info())
+        code = 1
+    if "temporalio.runtime" not in sys.modules:
+        sys.exit(code)
+    if not isinstance(code, int):  # as sys.exit does it: a message to stderr, exit 1
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: what was written is all that could be
+            code = code or 120
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     _mount(command_of(args))
