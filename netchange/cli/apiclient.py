@@ -1,4 +1,5 @@
-"""The CLI's side of the approval service's JSON API: list, show, approve, reject.
+"""The CLI's side of the approval service's JSON API: list, show, approve, reject; apply, rollback and
+recover started by the service and followed through it (:mod:`netchange.cli.remoterun`).
 
 When a server is configured (``NETCHANGE_SERVER_URL`` or ``server.url`` in settings.yaml, with the
 person's token from ``NETCHANGE_API_TOKEN`` or ``server.token`` in the secrets file), ``netchange
@@ -88,6 +89,16 @@ class ServiceClient:
         verb = "reject" if reject else "approve"
         body = {"plan_hash": current, "comment": comment}
         return self._object(self._call("POST", f"/api/changes/{_id(change_id)}/{verb}", json=body))
+
+    def start(self, change_id: str, command: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/changes/{id}/apply|rollback|recover``: the service starts the workflow as the
+        token's owner and answers its id and ``after`` (the change's last event before it)."""
+        return self._object(self._call("POST", f"/api/changes/{_id(change_id)}/{command}", json=body))
+
+    def events(self, change_id: str, *, after: int, run: str) -> dict[str, Any]:
+        """``GET /api/changes/{id}/events``: the change's events after ``after`` in the page's words,
+        and where the workflow ``run`` (apply or restore) stands."""
+        return self._object(self._call("GET", f"/api/changes/{_id(change_id)}/events?after={int(after)}&run={run}"))
 
     # --- transport ------------------------------------------------------------------------------
 

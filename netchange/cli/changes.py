@@ -20,7 +20,7 @@ from netchange.vocabulary import Category
 if TYPE_CHECKING:
     from netchange.apply import ApplyOutcome, Progress
     from netchange.cli.jsonface import RunDocument
-    from netchange.pipeline import RestoreMode, Run
+    from netchange.pipeline import RestoreMode, RestoreOutcome, Run
     from netchange.plan import Verdict
     from netchange.policy import Policy
 
@@ -246,11 +246,27 @@ def apply(
     revert_in: Annotated[int, typer.Option(help="Confirmed-commit timeout in seconds, where supported.")] = 300,
 ) -> None:
     """Run an approved change: guard, drift check, commit, post-checks; roll back on any failure."""
+    server = settings().server
+    if server is not None:  # the service starts the workflow as the token's owner (issue 25)
+        from netchange.cli import remoterun
+
+        outcome = remoterun.apply(server, change_id, emergency=emergency, revert_in=revert_in,
+                                  quiet=as_json and not json_lines, json_lines=json_lines)
+        _say_apply(outcome, as_json=as_json, json_lines=json_lines, live=True)
+        return
     from netchange.apply import RichProgress
     from netchange.pipeline import apply_change
 
     run, made = _run(as_json=json_lines, quiet=as_json and not json_lines)
     outcome = apply_change(run, change_id, emergency=emergency, revert_in=revert_in)
+    _say_apply(outcome, as_json=as_json, json_lines=json_lines,
+               live=any(isinstance(p, RichProgress) for p in made))
+
+
+def _say_apply(outcome: ApplyOutcome, *, as_json: bool, json_lines: bool, live: bool) -> None:
+    """The apply's end, the same from the in-process runner and through the service; exits with
+    its code. ``live``: each host's steps were already shown as they came (a summary line, no table)."""
+    change_id = outcome.change_id
     if as_json or json_lines:
         document = _outcome_document(outcome)
         print(redact.scrub(document.to_json() if not json_lines else document.model_dump_json()))
@@ -260,7 +276,7 @@ def apply(
                   soft_wrap=True)
     else:
         # The live table on a terminal already shows each host's end state.
-        _summary(outcome, as_table=not any(isinstance(p, RichProgress) for p in made))
+        _summary(outcome, as_table=not live)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -276,9 +292,23 @@ def _outcome_document(outcome: ApplyOutcome) -> RunDocument:
 
 
 def _restore_command(change_id: str, *, mode: RestoreMode, emergency: str | None, as_json: bool = False) -> None:
-    from netchange.pipeline import RestoreMode, restore_change
+    server = settings().server
+    if server is not None:  # the service starts the workflow as the token's owner (issue 25)
+        from netchange.cli import remoterun
 
-    outcome = restore_change(_run(quiet=as_json)[0], change_id, mode=mode, emergency=emergency)
+        outcome = remoterun.restore(server, change_id, mode=mode, emergency=emergency, quiet=as_json)
+    else:
+        from netchange.pipeline import restore_change
+
+        outcome = restore_change(_run(quiet=as_json)[0], change_id, mode=mode, emergency=emergency)
+    _say_restore(outcome, mode=mode, as_json=as_json)
+
+
+def _say_restore(outcome: RestoreOutcome, *, mode: RestoreMode, as_json: bool) -> None:
+    """A rollback's or recover's end, the same from the in-process runner and through the service."""
+    from netchange.pipeline import RestoreMode
+
+    change_id = outcome.change_id
     if as_json:
         from netchange.cli.jsonface import HostRunOut, RunDocument, restore_out
 

@@ -1,4 +1,5 @@
-"""The JSON API: list, show, approve, reject — for the CLI and other tools.
+"""The JSON API: list, show, approve, reject; apply, rollback, recover and follow the run — for the CLI
+and other tools.
 
 Authenticated by a per-person bearer token (``netchange users token NAME``), never by the
 browser's cookie: a page cannot be made to call it (no CSRF on the API because no ambient
@@ -9,7 +10,8 @@ credential reaches it). The JSON is the CLI's ``--json`` vocabulary: ``change_id
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -22,8 +24,12 @@ from netchange.journal import ChangeRow
 from netchange.plan import store as planstore
 from netchange.policy import Policy, seen_by_directory
 from netchange.report.sheet import build_sheet
-from netchange.service import auth
+from netchange.service import auth, timeline
 from netchange.service.decide import PlanChanged, decide
+
+if TYPE_CHECKING:
+    from netchange.config import Settings
+    from netchange.policy import Actor
 
 router = APIRouter(prefix="/api")
 
@@ -221,32 +227,141 @@ def reject(request: Request, change_id: str, body: DecisionBody) -> JSONResponse
 class ApplyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     emergency: str | None = Field(default=None, max_length=2000)
+    revert_in: int = Field(default=300, ge=1, le=86_400)
+    """Confirmed-commit timeout in seconds, where supported (``netchange apply --revert-in``)."""
 
 
-@router.post("/changes/{change_id}/apply")
-def apply(request: Request, change_id: str, body: ApplyBody) -> JSONResponse:
-    """Start the change's apply as the Temporal workflow ``apply:<change id>`` (issue 25), as the
-    token's owner: the guard runs on the control worker, as for the command line. 202 with the
-    workflow's id; the run is followed in the journal (the live page). Only with
-    ``NETCHANGE_RUNNER=temporal``: the in-process runner applies from the command line."""
+class RollbackBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    emergency: str | None = Field(default=None, max_length=2000)
+
+
+class RecoverBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _start(request: Request, change_id: str, what: str,
+           start: Callable[[Settings, Policy, Actor], str]) -> JSONResponse:
+    """Start a workflow of the change as the token's owner (the guard runs on the control worker,
+    as for the command line) and answer 202 with its id and ``after``: the change's last journal
+    event before the start, from which ``/api/changes/{id}/events`` follows the run. Only with
+    ``NETCHANGE_RUNNER=temporal``: the in-process runner runs from the command line."""
     from netchange.errors import LockHeld
     from netchange.policy import actor_for
-    from netchange.workflow import start_apply
 
     login = api_login(request)
     service = auth.service_of(request)
     if service.settings.runner != "temporal":
-        return api_error(409, StateConflict("the service starts an apply only with NETCHANGE_RUNNER=temporal; "
-                                            "apply from the command line"))
+        return api_error(409, StateConflict(f"the service starts {what} only with NETCHANGE_RUNNER=temporal; "
+                                            f"{what} from the command line"))
+    with service.journal() as journal:
+        try:
+            journal.require(change_id)
+        except BadRequest as exc:
+            return api_error(404, exc)
+        events = journal.events(change_id)
+    after = events[-1].seq if events else 0
     policy = api_policy(request, login)
     try:
-        started = start_apply(service.settings, policy, actor_for(policy, login), change_id,
-                              emergency=body.emergency)
+        started = start(service.settings, policy, actor_for(policy, login))
     except LockHeld as exc:
         return api_error(409, exc)
     except NetchangeError as exc:
         return api_error(503, exc)
-    return JSONResponse({"change_id": change_id, "workflow_id": started}, status_code=202)
+    return JSONResponse({"change_id": change_id, "workflow_id": started, "after": after}, status_code=202)
+
+
+@router.post("/changes/{change_id}/apply")
+def apply(request: Request, change_id: str, body: ApplyBody) -> JSONResponse:
+    """Start the change's apply as the Temporal workflow ``apply:<change id>`` (issue 25); the run
+    is followed in the journal (``/api/changes/{id}/events``, the live page)."""
+    from netchange.workflow import start_apply
+
+    return _start(request, change_id, "an apply", lambda settings, policy, actor: start_apply(
+        settings, policy, actor, change_id, emergency=body.emergency, revert_in=body.revert_in))
+
+
+@router.post("/changes/{change_id}/rollback")
+def rollback(request: Request, change_id: str, body: RollbackBody) -> JSONResponse:
+    """Start a rollback on request of a completed change: the workflow ``restore:<change id>``."""
+    from netchange.pipeline import RestoreMode
+    from netchange.workflow import start_restore
+
+    return _start(request, change_id, "a rollback", lambda settings, policy, actor: start_restore(
+        settings, policy, actor, change_id, mode=RestoreMode.ROLLBACK, emergency=body.emergency))
+
+
+@router.post("/changes/{change_id}/recover")
+def recover(request: Request, change_id: str, body: RecoverBody) -> JSONResponse:
+    """Start a recover of a change left in_progress or failed: the workflow ``restore:<change id>``."""
+    from netchange.pipeline import RestoreMode
+    from netchange.workflow import start_restore
+
+    del body  # no options: an empty object
+    return _start(request, change_id, "a recover", lambda settings, policy, actor: start_restore(
+        settings, policy, actor, change_id, mode=RestoreMode.RECOVER))
+
+
+EVENTS_LIMIT = (1, 500)
+"""The fewest and the most events ``/api/changes/{id}/events`` returns at once (default 200)."""
+
+
+@router.get("/changes/{change_id}/events")
+def events(
+    request: Request,
+    change_id: str,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=EVENTS_LIMIT[0], le=EVENTS_LIMIT[1])] = 200,
+    run: Annotated[Literal["apply", "restore"] | None, Query()] = None,
+) -> JSONResponse:
+    """The change's journal events after ``after`` in the page's words (``line``s of the live page),
+    its state, whether it holds device locks, how its last run ended once it left in_progress
+    (``end``), and with ``run``, where the workflow ``apply:<id>`` or ``restore:<id>`` stands
+    (``running``, ``completed`` with its result, ``failed`` with its error and exit code).
+
+    The workflow is read before the journal: once it is seen closed, every event it journaled
+    (its final state, the locks it released) is in this answer or the next pages (``more``)."""
+    from netchange.service import live
+
+    api_login(request)
+    service = auth.service_of(request)
+    with service.journal() as journal:
+        try:
+            journal.require(change_id)
+        except BadRequest as exc:
+            return api_error(404, exc)
+    status: dict[str, Any] | None = None
+    if run is not None and service.settings.runner == "temporal":
+        from netchange.workflow import run_status, workflow_id
+
+        wid = workflow_id(change_id) if run == "apply" else f"restore:{change_id}"
+        try:
+            status = run_status(service.settings, wid)
+        except NetchangeError as exc:
+            return api_error(503, exc)
+        if status is not None:
+            status = {"workflow_id": wid, **status}
+    found, state, end, holding = live.read_run(service, change_id, after, limit)
+    lines = timeline.timeline(found, service.policy().tz)
+    return JSONResponse({
+        "change_id": change_id,
+        "state": state,
+        "events": [live.line_json(line, event) for line, event in zip(lines, found, strict=True)],
+        "after": found[-1].seq if found else after,
+        "more": len(found) == limit,
+        "locks_held": holding,
+        "end": live.end_json(state, end) if end is not None else None,
+        "run": _scrubbed(status) if status is not None else None,
+    })
+
+
+def _scrubbed(data: dict[str, Any]) -> Any:
+    """``data`` with every secret the service knows masked (a device's error may quote a line)."""
+    import json
+
+    text = json.dumps(data)
+    scrubbed = redact.scrub(text)
+    return data if scrubbed == text else json.loads(scrubbed)
 
 
 def api_error(status: int, exc: NetchangeError | str) -> JSONResponse:

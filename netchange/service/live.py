@@ -183,9 +183,11 @@ class _End:
     """Each host's step once the run ended, as the page rendered after the end shows it."""
 
 
-def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], str, _End | None, bool]:
-    """The change's events after ``after``, its state, how its run ended once it left in_progress,
-    and whether the change still holds device locks.
+def read_run(service: Service, change_id: str, after: int,
+             limit: int = BATCH) -> tuple[list[Event], str, _End | None, bool]:
+    """The change's events after ``after`` (``limit`` at most), its state, how its run ended once
+    it left in_progress, and whether the change still holds device locks (the stream and the API's
+    ``/api/changes/{id}/events`` read the same way).
 
     The state and the locks are read first: events written before the state moved (the apply
     journals every step before its final state) and before the locks were released are then
@@ -194,7 +196,7 @@ def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], st
     with service.journal() as journal:
         state = journal.state(change_id)
         holding = any(lock.change_id == change_id for lock in journal.locks())
-        events = journal.events_after(after, BATCH, change_id=change_id)
+        events = journal.events_after(after, limit, change_id=change_id)
         end = None
         if state != State.IN_PROGRESS.value:
             every = journal.events(change_id)
@@ -206,6 +208,18 @@ def _read(service: Service, change_id: str, after: int) -> tuple[list[Event], st
     return events, state, end, holding
 
 
+def line_json(line: timeline.Line, event: Event) -> dict[str, object]:
+    """One journal event as the page's stream and the API say it: the page's sentence for it."""
+    return {"seq": event.seq, "at": line.at, "host": line.host, "kind": line.kind, "text": line.text,
+            "tone": line.tone, "secondary": line.kind in SECONDARY}
+
+
+def end_json(state: str, end: _End) -> dict[str, object]:
+    """How the run ended, as the page's heading and each host's last step say it."""
+    return {"state": state, "outcome": end.outcome, "heading": end.heading, "tone": _tone(state),
+            "hosts": [asdict(h) for h in end.hosts]}
+
+
 async def _stream(request: Request, service: Service, change_id: str, after: int) -> AsyncIterator[str]:
     tz = service.policy().tz
     deadline = time.monotonic() + MAX_STREAM
@@ -213,12 +227,10 @@ async def _stream(request: Request, service: Service, change_id: str, after: int
     """When the run was first seen ended with its locks still held: :data:`SETTLE` from then."""
     yield "retry: 2000\n\n"
     while True:
-        events, state, end, holding = await anyio.to_thread.run_sync(_read, service, change_id, after)
+        events, state, end, holding = await anyio.to_thread.run_sync(read_run, service, change_id, after)
         for line, event in zip(timeline.timeline(events, tz), events, strict=True):
             after = event.seq
-            yield _message("line", {"seq": event.seq, "at": line.at, "host": line.host, "kind": line.kind,
-                                    "text": line.text, "tone": line.tone,
-                                    "secondary": line.kind in SECONDARY}, event.seq)
+            yield _message("line", line_json(line, event), event.seq)
             if event.kind in {EventKind.RECOVER_STARTED, EventKind.ROLLBACK_STARTED} and not event.host:
                 yield _message("heading", {"text": RUNNING[what_runs([event])]}, event.seq)
         if len(events) == BATCH:
@@ -230,8 +242,7 @@ async def _stream(request: Request, service: Service, change_id: str, after: int
             if time.monotonic() - settled < SETTLE:
                 end = None
         if end is not None:
-            yield _message("end", {"state": state, "outcome": end.outcome, "heading": end.heading,
-                                   "tone": _tone(state), "hosts": [asdict(h) for h in end.hosts]}, after)
+            yield _message("end", end_json(state, end), after)
             return
         if time.monotonic() > deadline or await request.is_disconnected():
             return

@@ -135,12 +135,31 @@ def run_plan(settings: Settings, request: ChangeRequest, sites: dict[str, str]) 
 
 
 def start_apply(settings: Settings, policy: Policy, actor: Actor, change_id: str, *,
-                emergency: str | None = None) -> str:
+                emergency: str | None = None, revert_in: int = 300) -> str:
     """Start ``apply:<change id>`` and return its id without waiting (the approval service's way:
     the run is followed in the journal). A second start while one runs: ``LockHeld`` (exit 3)."""
     inp = ApplyInput(change_id=change_id, actor=actor.login, actor_source=actor.source, now=settings.now,
-                     policy_digest=policy.digest, emergency=emergency)
+                     policy_digest=policy.digest, emergency=emergency, revert_in=revert_in)
+    return _start(settings, "apply", inp, workflow_id(change_id),
+                  f"{change_id}: an apply of this change is already running (workflow {workflow_id(change_id)})")
 
+
+def start_restore(settings: Settings, policy: Policy, actor: Actor, change_id: str, *, mode: RestoreMode,
+                  emergency: str | None = None) -> str:
+    """Start ``restore:<change id>`` (a rollback on request or a recover, as :func:`run_restore`)
+    and return its id without waiting, as :func:`start_apply` does for the approval service."""
+    inp = RestoreInput(change_id=change_id, actor=actor.login, mode=mode.value, actor_source=actor.source,
+                       now=settings.now, policy_digest=policy.digest, emergency=emergency)
+    return _start(settings, "restore", inp, restore_id(change_id),
+                  f"{change_id}: a rollback or recover of this change is already running "
+                  f"(workflow {restore_id(change_id)})")
+
+
+def restore_id(change_id: str) -> str:
+    return f"restore:{change_id}"
+
+
+def _start(settings: Settings, workflow: str, inp: ApplyInput | RestoreInput, wid: str, running: str) -> str:
     async def go() -> str:
         from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
         from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -151,15 +170,67 @@ def start_apply(settings: Settings, policy: Policy, actor: Actor, change_id: str
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         try:
             handle = await client.start_workflow(
-                "apply", inp, id=workflow_id(change_id), task_queue=CONTROL_QUEUE,
+                workflow, inp, id=wid, task_queue=CONTROL_QUEUE,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
         except WorkflowAlreadyStartedError:
-            raise LockHeld(f"{change_id}: an apply of this change is already running "
-                           f"(workflow {workflow_id(change_id)})") from None
+            raise LockHeld(running) from None
         return handle.id
 
     return run_sync(go)
+
+
+def run_status(settings: Settings, wid: str) -> dict[str, Any] | None:
+    """Where the workflow ``wid`` (its latest run) stands, for a caller that follows it through the
+    approval service: ``{"status": "running"}``; ``{"status": "completed", "result": {...}}`` (the
+    :class:`ApplyResult` or :class:`RestoreResult` as JSON, without the per-host journal facts);
+    ``{"status": "failed", "error": ..., "exit_code": ..., "type": ...}`` (the workflow's error as
+    netchange's, :func:`failure`). ``None``: no such workflow. Temporal unreachable:
+    ``EngineUnavailable``."""
+    import dataclasses
+
+    result_type: type[ApplyResult] | type[RestoreResult] = ApplyResult if wid.startswith("apply:") else RestoreResult
+
+    async def go() -> dict[str, Any] | None:
+        from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+        from temporalio.service import RPCError, RPCStatusCode
+
+        from netchange.workflow._worker import connect
+
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        handle = client.get_workflow_handle(wid, result_type=result_type)
+        try:
+            described = await handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        if described.status == WorkflowExecutionStatus.RUNNING:
+            return {"status": "running"}
+        try:
+            result = await handle.result()
+        except WorkflowFailureError as exc:
+            error = failure(exc)
+            code = getattr(error, "exit_code", 1)
+            return {"status": "failed", "error": str(error), "exit_code": code, "type": type(error).__name__}
+        data = dataclasses.asdict(result)
+        for host in data.get("hosts") or []:
+            host.pop("events", None)
+        return {"status": "completed", "result": data}
+
+    return run_sync(go)
+
+
+def apply_result(data: dict[str, Any]) -> ApplyResult:
+    """An :class:`ApplyResult` back from :func:`run_status`'s JSON (``TypeError``/``KeyError`` if malformed)."""
+    from netchange.workflow._types import HostResult
+
+    return ApplyResult(**{**data, "hosts": [HostResult(**h) for h in data.get("hosts") or []]})
+
+
+def restore_result(data: dict[str, Any]) -> RestoreResult:
+    """A :class:`RestoreResult` back from :func:`run_status`'s JSON."""
+    return RestoreResult(**data)
 
 
 def run_apply(run: Run, change_id: str, *, emergency: str | None = None, revert_in: int = 300) -> ApplyOutcome:
@@ -242,11 +313,21 @@ def run_restore(run: Run, change_id: str, *, mode: RestoreMode, emergency: str |
     return to_restore_outcome(run, result)
 
 
-def to_restore_outcome(run: Run, result: RestoreResult) -> RestoreOutcome:
-    from netchange.apply import ChangeOutcome, HostStatus
+def restore_outcome_of(result: RestoreResult) -> RestoreOutcome:
+    """The restore workflow's end as the in-process runner's typed outcome (no progress shown)."""
+    from netchange.apply import ChangeOutcome
     from netchange.pipeline import RestoreOutcome
 
     reports = {h: _restore_report(r) for h, r in result.reports.items()}
+    return RestoreOutcome(result.change_id, ChangeOutcome(result.outcome) if result.outcome else None, reports,
+                          list(result.already), list(result.released), dict(result.differing))
+
+
+def to_restore_outcome(run: Run, result: RestoreResult) -> RestoreOutcome:
+    from netchange.apply import HostStatus
+
+    outcome = restore_outcome_of(result)
+    reports = outcome.reports
     progress = run.progress(sorted(result.statuses))
     try:
         for host, status in sorted(result.statuses.items()):
@@ -255,8 +336,7 @@ def to_restore_outcome(run: Run, result: RestoreResult) -> RestoreOutcome:
                           "; ".join(report.errors) if report is not None and not report.verified else "")
     finally:
         progress.close()
-    return RestoreOutcome(result.change_id, ChangeOutcome(result.outcome) if result.outcome else None, reports,
-                          list(result.already), list(result.released), dict(result.differing))
+    return outcome
 
 
 def _restore_report(data: dict[str, Any]) -> RestoreReport:
@@ -268,7 +348,8 @@ def _restore_report(data: dict[str, Any]) -> RestoreReport:
     return RestoreReport(**fields)
 
 
-def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
+def outcome_of(result: ApplyResult) -> ApplyOutcome:
+    """The apply workflow's end as the in-process runner's typed outcome (no progress shown)."""
     from netchange.apply import ApplyOutcome, ChangeOutcome, HostFailure, HostOutcome, HostStatus
     from netchange.workflow._control import error_class
 
@@ -281,8 +362,15 @@ def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
                                     commit_started=r.commit_started, commit_refused=r.commit_refused,
                                     committed=r.committed, confirmed_pending=r.confirmed_pending,
                                     post_checks=r.post_checks, after_hash=r.after_hash, restore=restore)
-    outcome = ApplyOutcome(result.change_id, ChangeOutcome(result.outcome), hosts, interrupted=result.interrupted,
-                           alarms=list(result.alarms))
+    return ApplyOutcome(result.change_id, ChangeOutcome(result.outcome), hosts, interrupted=result.interrupted,
+                        alarms=list(result.alarms))
+
+
+def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
+    from netchange.apply import HostStatus
+
+    outcome = outcome_of(result)
+    hosts = outcome.hosts
     changing = [h for h, o in hosts.items() if o.status is not HostStatus.NO_CHANGE]
     progress = run.progress(changing)
     try:
@@ -296,5 +384,6 @@ def to_outcome(run: Run, result: ApplyResult) -> ApplyOutcome:
     return outcome
 
 
-__all__ = ["failure", "run_apply", "run_plan", "run_restore", "run_sync", "start_apply", "to_outcome",
+__all__ = ["apply_result", "failure", "outcome_of", "restore_id", "restore_outcome_of", "restore_result", "run_apply",
+           "run_plan", "run_restore", "run_status", "run_sync", "start_apply", "start_restore", "to_outcome",
            "to_restore_outcome", "workflow_id"]

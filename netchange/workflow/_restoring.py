@@ -10,6 +10,7 @@ apply; ``snapshot_differs``: recover of an apply killed before its rollout) → 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -92,7 +93,9 @@ class RestoreSteps:
                                             f"on request{hint}")
                     policypin.require(policy, journal, actor=actor.login)
                     the_plan = planstore.current(cfg.plans_dir, journal, change_id)
-                    run = pipeline.Run(settings=cfg, policy=policy, actor=actor, progress=_no_progress)
+                    # The caller's clock (its NETCHANGE_NOW, honoured as the policy allows), as the apply's guard.
+                    run = pipeline.Run(settings=dataclasses.replace(cfg, now=inp.now) if inp.now else cfg,
+                                       policy=policy, actor=actor, progress=_no_progress)
                     pipeline._guard_rollback(run, the_plan, journal=journal, emergency=inp.emergency)
                     targets = [t for t in touched.values() if t.snapshot and t.commit_started]
                     abandoned = []

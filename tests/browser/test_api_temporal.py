@@ -46,7 +46,9 @@ def test_the_service_starts_the_apply_workflow_as_the_token_s_owner(tmp_path: Pa
         with server(env) as base, httpx.Client(base_url=base, headers=headers, timeout=30) as api:
             started = api.post("/api/changes/CHG-2026-0451/apply", json={})
             assert started.status_code == 202, started.text
-            assert started.json() == {"change_id": "CHG-2026-0451", "workflow_id": "apply:CHG-2026-0451"}
+            assert started.json() == {"change_id": "CHG-2026-0451", "workflow_id": "apply:CHG-2026-0451",
+                                      "after": started.json()["after"]}
+            assert started.json()["after"] > 0  # the change's last event before the start: follow from there
 
         async def outcome() -> BaseException:
             client = await Client.connect(temporal_server.address)

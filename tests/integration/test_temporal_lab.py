@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -77,13 +78,15 @@ def workers(lab: LabManager, temporal_server: DevServer, monkeypatch: pytest.Mon
         terminate_running(temporal_server)
 
 
-def _plan(lab: LabManager, tmp_path: Path, change_id: str) -> None:
-    request = yaml.safe_load((EXAMPLES / "03-vlan-and-rule-postcheck-fails.yaml").read_text())
+def _plan(lab: LabManager, tmp_path: Path, change_id: str, example: str = "03-vlan-and-rule-postcheck-fails.yaml",
+          *, approve: bool = True) -> None:
+    request = yaml.safe_load((EXAMPLES / example).read_text())
     request["id"] = change_id
     change = tmp_path / f"{change_id}.yaml"
     change.write_text(yaml.safe_dump(request))
     assert netchange(lab, "plan", str(change)).returncode == 0
-    assert netchange(lab, "approve", change_id, actor="amoreau").returncode == 0
+    if approve:
+        assert netchange(lab, "approve", change_id, actor="amoreau").returncode == 0
 
 
 def _events(change_id: str) -> list[Any]:
@@ -155,3 +158,68 @@ def test_a_site_worker_killed_mid_commit_is_reconciled(lab: LabManager, tmp_path
     # reconciles: that is the compensation's start; the restore's events are journaled once verified.
     print(f"\n{storage}: worker killed → compensation started (host_failed): {lost.at.timestamp() - killed:.2f} s; "
           f"→ restore verified: {verified.at.timestamp() - killed:.2f} s")
+
+
+ACCESS = ("sw-doif-acc1", "sw-doif-acc2")
+"""The hosts of examples/01 (a minor change: no approval needed)."""
+
+
+def test_the_cli_applies_and_rolls_back_through_the_service_only(lab: LabManager, tmp_path: Path,
+                                                                  workers: Workers) -> None:
+    """Item 3's last part: the engineer's CLI knows the service's URL and its own token, nothing
+    else (no device logins, no Temporal address, no journal key, an empty home): ``apply`` and
+    ``rollback`` go through ``POST /api/changes/ID/...``, the service starts the workflow as the
+    token's owner (dnguyen, whatever NETCHANGE_ACTOR says), and the CLI prints each step as the
+    change page words it, then the local command's outcome and exit code."""
+    from netchange.service.launch import serving
+
+    reader = Reader(lab)
+    before = {h: reader.read(h) for h in (*EX03, *ACCESS)}
+    workers.start("--control")
+    workers.start("--site", "doif")
+    _plan(lab, tmp_path, "CHG-2026-2504")  # its post-check fails: rolled back
+    _plan(lab, tmp_path, "CHG-2026-2505", "01-access-port.yaml", approve=False)
+    made = netchange(lab, "users", "token", "dnguyen", "--label", "laptop")
+    assert made.returncode == 0, made.stderr
+    laptop = tmp_path / "laptop"
+    laptop.mkdir(mode=0o700)
+    cli = {k: v for k, v in os.environ.items() if not k.startswith("NETCHANGE_")}
+    cli.update(NETCHANGE_HOME=str(laptop), NETCHANGE_API_TOKEN=made.stdout.strip(), NETCHANGE_ACTOR="gperrin",
+               COLUMNS="200")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "netchange", *args], env=cli, capture_output=True, text=True,
+                              check=False, cwd=tmp_path, timeout=180)
+
+    with serving({**workers.env, "NETCHANGE_RUNNER": "temporal", "NETCHANGE_NOW": MEDIUM_TIME}) as base:
+        cli["NETCHANGE_SERVER_URL"] = base
+        done = run("apply", "CHG-2026-2505")
+        assert done.returncode == 0, done.stdout + done.stderr
+        steps = done.stdout.splitlines()
+        for host in ACCESS:  # each host's steps, in the page's words, in the order they happened
+            mine = [line.strip() for line in steps if line.strip().startswith(f"{host}: ")]
+            assert mine.index(f"{host}: committed") < mine.index(f"{host}: confirmed"), mine
+        assert any("device locks released" in line for line in steps), done.stdout
+        assert "CHG-2026-2505: completed" in done.stdout and done.stderr == ""
+        assert all(reader.read(h) != before[h] for h in ACCESS)
+
+        failed = run("apply", "CHG-2026-2504")
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert "post-checks failed" in failed.stdout and "restored (" in failed.stdout
+        assert "CHG-2026-2504: rolled_back" in failed.stdout
+        assert {h: reader.read(h) for h in EX03} == {h: before[h] for h in EX03}
+
+        refused = run("apply", "CHG-2026-2504")  # rolled back: no longer approved; the guard says so
+        assert refused.returncode == 3, refused.stdout + refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+
+        back = run("rollback", "CHG-2026-2505", "--json")
+        assert back.returncode == 0, back.stdout + back.stderr
+        document = json.loads(back.stdout)
+        assert document["command"] == "rollback" and document["exit_code"] == 0
+        assert {h["name"]: h["status"] for h in document["hosts"]} == dict.fromkeys(ACCESS, "verified")
+    assert {h: reader.read(h) for h in ACCESS} == {h: before[h] for h in ACCESS}
+    actors = {(e.kind, e.actor) for e in _events("CHG-2026-2505") if e.kind in {"guard", "state"} and e.seq}
+    assert ("guard", "dnguyen") in actors and not any(actor == "gperrin" for _, actor in actors)
+    assert not any(laptop.iterdir())  # the laptop kept nothing: no journal, no key, no snapshot
+    assert netchange(lab, "journal", "verify").returncode == 0
