@@ -73,8 +73,17 @@ def _run(server: ServerSettings, change_id: str, command: str, body: dict[str, A
         if not quiet and not json_lines:
             out.print(f"{escape(change_id)}: {command} started through {escape(server.url)} "
                       f"(workflow {escape(str(started.get('workflow_id')))})", highlight=False, soft_wrap=True)
-        status = _follow(client, change_id, after, "apply" if command == "apply" else "restore",
-                         show=None if quiet else _json_lines() if json_lines else _show)
+        try:
+            status = _follow(client, change_id, after, "apply" if command == "apply" else "restore",
+                             show=None if quiet else _json_lines() if json_lines else _show)
+        except KeyboardInterrupt:
+            import typer
+
+            from netchange.cli.main import err
+
+            err.print(f"{escape(change_id)}: stopped following; the {command} goes on in the workflow "
+                      f"('netchange show {escape(change_id)}' tells its end)", highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
     if status.get("status") == "failed":
         raise _error(str(status.get("error") or "the run failed"), status.get("exit_code"))
     result = status.get("result")
