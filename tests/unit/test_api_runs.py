@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from netchange.cli.apiclient import ServiceClient
 from netchange.config import Settings
 from netchange.journal.testing import make_plan
 from netchange.service.accounts import Accounts
@@ -180,3 +181,76 @@ def test_an_unreachable_service_is_one_line_and_exit_1(tmp_path: Path, command: 
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "cannot reach the approval service" in done.stderr and "secret-token-value" not in done.stderr
+
+
+def _service(pages: list[tuple[int, dict[str, Any]]], asked: list[str]) -> Any:
+    """A stand-in service: the start answers 202 after event 7; each read of the events the next page."""
+    import httpx
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        asked.append(f"{request.method} {request.url.path}?{request.url.query.decode()}")
+        if request.method == "POST":
+            return httpx.Response(202, json={"change_id": CHANGE, "workflow_id": f"apply:{CHANGE}", "after": 7})
+        status, body = pages.pop(0)
+        return httpx.Response(status, json=body)
+
+    return httpx.MockTransport(handle)
+
+
+def _page(seqs: list[int], run: dict[str, Any] | None, *, more: bool = False) -> dict[str, Any]:
+    events = [{"seq": n, "at": "", "host": "sw-doif-1", "kind": "committed", "text": f"step {n}", "tone": "",
+               "secondary": False} for n in seqs]
+    return {"change_id": CHANGE, "state": "in_progress", "events": events, "after": seqs[-1] if seqs else 0,
+            "more": more, "locks_held": True, "end": None, "run": run}
+
+
+def _follow(monkeypatch: pytest.MonkeyPatch, pages: list[tuple[int, dict[str, Any]]],
+            capsys: pytest.CaptureFixture[str]) -> tuple[Any, list[str], str]:
+    from netchange.cli import remoterun
+    from netchange.config import ServerSettings
+
+    asked: list[str] = []
+    transport = _service(pages, asked)
+    monkeypatch.setattr(remoterun, "POLL", 0.0)
+    monkeypatch.setattr(remoterun, "ServiceClient", lambda server: ServiceClient(server, transport=transport))
+    server = ServerSettings(url="http://service.test", token="nc_test-token")
+    try:
+        outcome: Any = remoterun.apply(server, CHANGE, emergency=None, revert_in=300, quiet=False, json_lines=False)
+    except Exception as exc:
+        outcome = exc
+    return outcome, asked, capsys.readouterr().out
+
+COMPLETED = {"status": "completed", "result": {
+    "change_id": CHANGE, "outcome": "completed", "interrupted": False, "alarms": [], "warnings": [], "timings": {},
+    "hosts": [{"host": "sw-doif-1", "status": "done", "post_checks": [{"name": "ping", "passed": True}]}]}}
+
+
+def test_the_cli_follows_every_page_until_the_workflow_closed(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    pages = [
+        (200, _page([8, 9], {"status": "running"}, more=True)),  # more written already: read on at once
+        (200, _page([10], {"status": "running"})),
+        (503, {"error": "Temporal at 127.0.0.1:7233 is unreachable", "exit_code": 1}),  # a blip: read again
+        (200, _page([11, 12], COMPLETED)),
+    ]
+    outcome, asked, printed = _follow(monkeypatch, pages, capsys)
+    assert not isinstance(outcome, Exception), outcome
+    assert outcome.outcome == "completed" and outcome.exit_code == 0
+    assert outcome.hosts["sw-doif-1"].post_checks == [{"name": "ping", "passed": True}]
+    assert asked == [f"POST /api/changes/{CHANGE}/apply?"] + [
+        f"GET /api/changes/{CHANGE}/events?after={n}&run=apply" for n in (7, 9, 10, 10)]
+    steps = [line.strip() for line in printed.splitlines()[1:]]
+    assert steps == [f"sw-doif-1: step {n}" for n in (8, 9, 10, 11, 12)]  # each once, in order
+
+
+def test_a_failed_workflow_is_its_error_with_its_exit_code(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from netchange.errors import GuardRefused
+
+    failed = {"status": "failed", "error": f"{CHANGE} refused: approvals missing", "exit_code": 3,
+              "type": "GuardRefused"}
+    outcome, _, _ = _follow(monkeypatch, [(200, _page([8], failed))], capsys)
+    assert isinstance(outcome, GuardRefused) and str(outcome) == f"{CHANGE} refused: approvals missing"
+    # A service whose runner is not Temporal any more (no run to follow): one line, exit 1.
+    outcome, _, _ = _follow(monkeypatch, [(200, _page([8], None))], capsys)
+    assert type(outcome).__name__ == "ServiceUnavailable" and "NETCHANGE_RUNNER" in str(outcome)
