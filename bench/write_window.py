@@ -3,8 +3,11 @@
 Every ``commit_config`` and ``rollback`` reads the device again and compares it with the state
 checked (``NetchangeDriver._reread_and_compare``) just before it writes. What remains is the time
 from the end of that re-read to the start of the write (``write_window_ms``, set by
-``NetchangeDriver._writing``). keepalived checks on the device instead, in the command that
-renames: its ``write_window_ms`` is the device's own time from the file's hash to the rename.
+``NetchangeDriver._writing``); the IOS and ASA CLI drivers commit without reading again on the
+engine's ``get_config`` while it is less than ``running_reuse_seconds`` old (issue 27 item 1), so
+their commit window runs from that reading (no re-read of their own is listed). keepalived checks
+on the device instead, in the command that renames: its ``write_window_ms`` is the device's own
+time from the file's hash to the rename.
 Also given: the re-read itself (its cost per write), and the upper bound of the window: from the
 re-read to the write call's return (the device took the write somewhere in between) — for FRR,
 to the return of the one exec that sends netchange's commands (``FrrDriver._send``: every line

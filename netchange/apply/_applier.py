@@ -2,22 +2,33 @@
 
 Order of work, each step journaled before and after it happens:
 
-1. **Prepare** (all hosts, in parallel): open the session, read the running state, refuse the
-   whole change if any host drifted from its plan (nothing is changed: exit 3), store the
-   snapshot durably.
+1. **Prepare** (all hosts, in parallel): open the session (login, reachability). Nothing is
+   read: a host that cannot be reached refuses the whole change ("cannot prepare X; nothing was
+   changed"), before anything is changed.
 2. **Roll out** in order: the canary host(s) first, then batches. Per host, under the device
-   lock: check the running state again and refuse the host if it is no longer the state that was
-   checked (someone changed it since the plan, even after the canary's commit); load the
-   approved candidate and check the diff is still the approved one; commit (a confirmed commit
-   where the driver has one, so a device left alone reverts by itself); post-checks; confirm.
-   Where the driver's commit reads the device again immediately before its write and refuses
-   unless it is the state checked (``commit_checks_state``: the CLI drivers), that re-read is the
-   check, and no reading of its own is made at the host's turn (issue 27 item 1: read, configure,
-   read back); elsewhere the host is read first.
+   lock, at its turn: read the running state once: it is the snapshot and the drift check (a
+   host no longer in the planned state is refused, not committed); load the approved candidate
+   and check the diff is still the approved one; journal the snapshot with ``commit_started``
+   (one durable transaction: ``recover`` has the snapshot of every host whose commit may have
+   started); commit (a confirmed commit where the driver has one, so a device left alone reverts
+   by itself); read back (the state left, which answers the post-checks read from the
+   configuration); post-checks; confirm; save where the platform keeps a startup apart.
+   Where the driver's commit checks the device against the state its lines were computed from
+   (``commit_checks_state``: the CLI drivers), that reading is the one just made, and the driver
+   reads the device again only if it is older than its reuse window (2 s): three round trips per
+   host, read, configure, read back (issue 27 item 1), plus the save's two.
+   **The trade-off of reading at the host's turn**: a host drifted from its plan is found at its
+   turn, not before the canary. A drift on the canary (or on any host while nothing was changed
+   anywhere) refuses the change with nothing changed: exit 3, as before. A drift on a later host
+   is found after the hosts before it were changed: the rollout stops there and those hosts are
+   rolled back and verified (outcome ``rolled_back``, exit 1), like any failure of the rollout.
+   Reading every host up front instead costs one more round trip per host (the reading is minutes
+   old by the host's turn and must be checked again anyway) and, before issue 27, was the only
+   way the drift of a later host refused the whole change untouched.
    A commit the driver refuses because its re-read found another hand's lines
    (``ChangedMeanwhile``: nothing written) is drift: ``commit_refused`` is journaled, the host is
    not one whose commit started (never restored), and a rollout stopped by drift alone with
-   nothing changed anywhere exits 3 like a drift at prepare time.
+   nothing changed anywhere exits 3 like any drift.
 3. **On any failure** (commit error, rejected line, post-check failure, lost session, timeout,
    Ctrl-C) stop the rollout and roll back as the request's ``on_failure`` says, newest batch
    first; verify every restored host against its snapshot. A restore that does not verify is an
@@ -212,26 +223,16 @@ class Applier:
     def _run(self, hosts: Sequence[str], task: Any, name: str) -> None:
         run_in_order(self.nr, hosts, task, name)
 
-    # -- phase 1: drift and snapshots -------------------------------------------------------------
+    # -- phase 1: the sessions ----------------------------------------------------------------------
     def _prepare(self, task: Task) -> Result:
+        """Open the host's session (login, reachability): nothing is read (the snapshot is taken at
+        the host's turn, :meth:`_read_snapshot`). A host that cannot be reached fails here."""
         hp = self.plan.host(task.host.name)
-        self._status(hp.host, HostStatus.CHECKING, "drift and snapshot")
+        self._status(hp.host, HostStatus.CHECKING, "opening the session")
         try:
-            driver = self._driver(task)
-            fail_point("apply.prepare", host=hp.host)  # about to read the snapshot (drift check)
-            running = driver.get_config(retrieve="running")["running"]
-            if text_hash(normalize(driver, running)) != hp.running_hash:
-                with self.lock:
-                    self._prepared.append(RunEvent(EventKind.DRIFT, hp.host, {"planned": hp.running_hash}))
-                self.outcomes[hp.host].failure = HostFailure(DriftDetected, "running state differs from the plan's")
-                self._status(hp.host, HostStatus.FAILED, "drifted from the plan")
-                return Result(host=task.host, failed=True)
-            sha = self.snapshots.save(running)
-            fail_point("apply.snapshot", host=hp.host)  # the snapshot on disk, not yet journaled
-            self.outcomes[hp.host].snapshot = sha
-            with self.lock:
-                self._prepared.append(RunEvent(EventKind.SNAPSHOT, hp.host, {"sha": sha}))
-            self._status(hp.host, HostStatus.WAITING, "snapshot taken")
+            self._driver(task)
+            fail_point("apply.prepare", host=hp.host)  # the session open, nothing read
+            self._status(hp.host, HostStatus.WAITING, "session open")
             return Result(host=task.host)
         except Exception as exc:  # any driver failure: this host is not ready, nothing was changed
             failure = self.outcomes[hp.host].failure = HostFailure.of(exc)
@@ -239,6 +240,21 @@ class Applier:
                 self._prepared.append(RunEvent(EventKind.PREPARE_FAILED, hp.host, {"error": failure.text}))
             self._status(hp.host, HostStatus.FAILED, failure.text)
             return Result(host=task.host, failed=True)
+
+    def _read_snapshot(self, driver: DriverProtocol, hp: HostPlan, pending: list[RunEvent]) -> str:
+        """At the host's turn, under its lock: read the running state once. It is the drift check
+        (refused unless it is the planned state: :class:`DriftDetected`, nothing written) and the
+        snapshot, stored on disk here and journaled with ``commit_started``. The load, the compare
+        and the commit that follow are computed from this very reading (a CLI driver commits on
+        it without reading again while it is less than its reuse window old)."""
+        running = driver.get_config(retrieve="running")["running"]
+        if text_hash(normalize(driver, running)) != hp.running_hash:
+            pending.append(RunEvent(EventKind.DRIFT, hp.host, {"planned": hp.running_hash}))
+            raise DriftDetected(f"{hp.host}: running state differs from the plan's, not committed")
+        sha = self.snapshots.save(running)
+        self.outcomes[hp.host].snapshot = sha
+        fail_point("apply.snapshot", host=hp.host)  # the snapshot on disk, not yet journaled
+        return sha
 
     # -- phase 2: the rollout ----------------------------------------------------------------------
     def _apply_host(self, task: Task) -> Result:
@@ -279,17 +295,19 @@ class Applier:
         try:
             driver = self._driver(task)
             self._status(hp.host, HostStatus.COMMITTING)
-            fail_point("apply.recheck", host=hp.host)  # about to check the device again under its lock
+            fail_point("apply.read", host=hp.host)  # under the lock at its turn, about to read the snapshot
+            sha = self._read_snapshot(driver, hp, pending)
             by_commit = _commit_checks_state(driver)
-            if not by_commit:
-                self._check_unchanged(driver, hp)
             fail_point("apply.load", host=hp.host)  # about to load the candidate and compare
             self._load_and_compare(driver, hp)
             if by_commit:
                 self._check_state_checked(driver, hp)
             confirmed = supports_confirmed_commit(hp.platform)
-            fail_point("apply.commit_started", host=hp.host)  # candidate loaded, commit_started not journaled
-            self._report(EventKind.COMMIT_STARTED, hp.host, confirmed=confirmed)
+            fail_point("apply.commit_started", host=hp.host)  # loaded; snapshot, commit_started not journaled
+            # The snapshot and commit_started in one durable transaction: recover has the snapshot
+            # of every host whose commit may have started.
+            self._report_all([RunEvent(EventKind.SNAPSHOT, hp.host, {"sha": sha}),
+                              RunEvent(EventKind.COMMIT_STARTED, hp.host, {"confirmed": confirmed})])
             out.commit_started = True
             fail_point("apply.commit", host=hp.host)  # commit_started on record, about to commit
             try:
@@ -372,12 +390,12 @@ class Applier:
         return Result(host=task.host, failed=True)
 
     def _check_unchanged(self, driver: DriverProtocol, hp: HostPlan) -> None:
-        """The state this host is committed on is the state that was checked: read it again now.
+        """The state this host is committed on is the planned one: read it again now.
 
-        The prepare phase's reading may be minutes old (the canary and earlier batches ran in
-        between); a line pushed out of band since would otherwise be committed over unseen, and
-        erased by any later restore. The commit that follows computes its lines from this very
-        reading (a CLI driver reuses a reading of its own session for 2 s, nothing older).
+        Called when the driver's state checked is not the reading made at the host's turn (its
+        load or compare read the device again, or it cannot say): a line pushed out of band since
+        would otherwise be committed over unseen, and erased by any later restore. The commit
+        that follows computes its lines from this very reading.
         """
         running = driver.get_config(retrieve="running")["running"]
         if text_hash(normalize(driver, running)) == hp.running_hash:
@@ -393,12 +411,12 @@ class Applier:
     def _check_state_checked(self, driver: DriverProtocol, hp: HostPlan) -> None:
         """For a driver whose commit reads the device again and refuses unless it is the state
         checked (:attr:`~netchange.drivers.contract.DriverFeatures.commit_checks_state`): that state,
-        from which the candidate was just compared, must be the planned one. It is the prepare
-        phase's reading (same session, under the lock) unless the driver read the device again;
-        then, or when the driver cannot say, the device is read here as for any other driver.
+        from which the candidate was just compared, must be the planned one. It is the reading
+        made at the host's turn (same session, under the lock) unless the driver read the device
+        again; then, or when the driver cannot say, the device is read here as for any other driver.
 
-        The commit's re-read, immediately before its write, then checks the device against that
-        state: the drift check at the host's turn, without a reading of its own (issue 27 item 1).
+        The commit then checks the device against that state (the CLI drivers: with no reading of
+        their own while it is less than their reuse window old): read, configure, read back.
         """
         state = _checked_state(driver)
         if state is None or text_hash(normalize(driver, state)) != hp.running_hash:
@@ -487,21 +505,19 @@ class Applier:
 
     # -- the whole run ----------------------------------------------------------------------------
     def prepare(self) -> None:
-        """Phase 1, read-only: refuse on drift, store every snapshot. Raises; changes nothing."""
+        """Phase 1: open every session (in parallel); refuse the change if a host cannot be reached.
+        Reads nothing, changes nothing: each host is read (snapshot and drift check) at its turn."""
         for h in self.plan.hosts:
             if not h.changes:
                 self._status(h.host, HostStatus.NO_CHANGE)
         self._report(EventKind.APPLY_STARTED, plan_hash=self.plan.plan_hash, hosts=self.changing)
         self._run(self.changing, self._prepare, "prepare")
-        # Every snapshot is on disk and journaled before the first commit (recover needs them).
-        self._report_all(sorted(self._prepared, key=lambda e: self.changing.index(e.host or "")))
-        fail_point("apply.prepared")  # every snapshot journaled, nothing committed
+        if self._prepared:
+            self._report_all(sorted(self._prepared, key=lambda e: self.changing.index(e.host or "")))
+        fail_point("apply.prepared")  # every session open, nothing read, nothing committed
         not_ready = [h for h in self.changing if self.outcomes[h].status is HostStatus.FAILED]
         if not_ready:
             self._report(EventKind.APPLY_REFUSED, hosts=not_ready)
-            drifted = [h for h in not_ready if self.outcomes[h].drifted]
-            if drifted:
-                raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; nothing was changed")
             raise NetchangeError(
                 "cannot prepare " + ", ".join(f"{h} ({self.outcomes[h].error})" for h in not_ready)
                 + "; nothing was changed"
@@ -546,8 +562,10 @@ class Applier:
         self._report(EventKind.APPLY_FINISHED, outcome=outcome.value, failed=failed, alarms=alarms, left_changed=left,
                      **(refused if refused["commit_refused"] else {}))
         result = ApplyOutcome(change.id, outcome, self.outcomes, interrupted=interrupted, alarms=alarms)
-        if result.refused_for_drift:  # as at prepare time: refused for drift, exit 3
-            self.observers.message("drift: nothing was changed on any host; plan again")
+        if result.refused_for_drift:  # refused for drift, nothing changed anywhere: exit 3
+            drifted = [h for h in failed if self.outcomes[h].drifted]
+            self.observers.message(f"drift from the plan on {', '.join(drifted)}: "
+                                   "nothing was changed on any host; plan again")
         return result
 
     def close(self) -> None:

@@ -21,11 +21,13 @@ One reading of the running configuration serves the lifecycle calls that follow 
 (optional argument, default 2 s; 0 turns it off) as long as this session sent nothing: a plan
 reads the device once, not three times, and a commit uses the reading its compare just made. The
 state checked (the engine's last ``get_config``, :meth:`NetchangeDriver.checked_state`) serves them
-at any age, until a send: apply's reading of the host, taken under the lock before the canary, is
-what its candidate is compared with and computed from at its turn, however many batches later,
-because ``commit_config`` reads the device again immediately before the send and refuses unless
-it is still in that state (:attr:`commit_checks_state`; issue 27 item 1: the commit's re-read is
-the drift check at the host's turn, one round trip instead of two). ``get_config`` and the checks
+at any age, until a send, because ``commit_config`` reads the device again immediately before the
+send and refuses unless it is still in that state (:attr:`commit_checks_state`) — unless that state
+is the engine's own ``get_config`` made at most ``running_reuse_seconds`` before, with nothing sent
+since: apply reads each host at its turn, under the device lock, and that one reading is the
+snapshot, the drift check and the state the commit is computed from and checked against (issue 27
+item 1: read, configure, read back; the window another hand has is from that reading to the
+write, tens of milliseconds, measured as ``write_window_ms``). ``get_config`` and the checks
 after a send always read the device; a save compares the startup with the session's last reading
 when nothing was sent since (the read-back of the change), not with one more reading.
 
@@ -493,6 +495,8 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         """The last ``show running-config`` (canonical) and when it was read."""
         self._flow: tuple[tuple[str, float], HConfig, tuple[HConfig, HConfig, WorkflowRemediation]] | None = None
         """The workflow computed from that reading and the loaded candidate (keyed by both objects)."""
+        self._engine_reading: tuple[tuple[str, float], float] | None = None
+        """The engine's last ``get_config`` (that reading, and when it ended on ``perf_counter``)."""
 
     # -- session ---------------------------------------------------------------------------
 
@@ -551,6 +555,23 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
         self._reading = (text, time.monotonic())
         self._checked_state = text  # every reading of this driver is one a candidate is computed from
         return text
+
+    def _read_running(self) -> str:
+        """The engine's reading (``get_config``): kept apart, so that a commit computed from it
+        within ``running_reuse_seconds`` writes without reading again (:meth:`_checked_fresh`)."""
+        text = super()._read_running()
+        self._engine_reading = (self._reading, time.perf_counter()) if self._reading is not None else None
+        return text
+
+    def _checked_fresh(self, reading: str) -> bool:
+        """``reading`` is the engine's last ``get_config`` (apply's reading at the host's turn,
+        under the device lock), nothing was sent since, and it is at most ``running_reuse_seconds``
+        old: that reading is the check just before the write (issue 27 item 1: read, configure,
+        read back). A reading of the driver's own (a compare) is never taken for it."""
+        engine = self._engine_reading
+        return (engine is not None and self.running_reuse_seconds > 0 and not self._held
+                and engine[0] is self._reading and engine[0][0] is reading
+                and time.monotonic() - engine[0][1] <= self.running_reuse_seconds)
 
     def _recent_reading(self) -> tuple[str, float]:
         """The last reading if nothing was sent since and it is recent enough or the state checked
@@ -672,7 +693,11 @@ class CliDriver(NoCommitConfirm, NetchangeDriver):
             # Another hand: the lines were computed from ``reading`` (the state checked, or one up to
             # running_reuse_seconds old): read again last, refused unless the device is still in it.
             self._checked_state = reading
-            self._reread_and_compare("commit")
+            if self._checked_fresh(reading):
+                assert self._engine_reading is not None
+                self._reread_done = self._engine_reading[1]  # the window runs from the engine's reading
+            else:
+                self._reread_and_compare("commit")
             self._writing()
             error = self._send(lines)
             if error is not None:

@@ -130,8 +130,9 @@ class ControlActivities(RestoreSteps):
         self._lock = threading.Lock()
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.apply_open, self.journal_record, self.apply_prepared, self.apply_rollback_targets,
-                self.apply_finish, self.apply_release, self.lease_bump, *self.restore_steps()]
+        return [self.apply_open, self.journal_record, self.apply_prepared, self.apply_snapshot_of,
+                self.apply_rollback_targets, self.apply_finish, self.apply_release, self.lease_bump,
+                *self.restore_steps()]
 
     def _hold_of(self, change_id: str) -> _Held:
         """The change's hold, taken by ``apply_open`` on this worker; gone if another control worker
@@ -227,27 +228,34 @@ class ControlActivities(RestoreSteps):
 
     @activity.defn(name="apply_prepared")
     def apply_prepared(self, step: StepInput) -> None:
-        """Every snapshot on record (in host order) before the first commit; refused on drift."""
-        from netchange.errors import DriftDetected
-
+        """Every session open (nothing read: each host is read at its turn); refused, nothing
+        changed, if a host is not ready; else ``in_progress`` on record before the first commit."""
         with refusals(), self._journal(step.change_id) as journal:
             held = self._hold_of(step.change_id)
             order = {h: i for i, h in enumerate(held.changing)}
             events = sorted((e for r in step.results for e in r.events), key=lambda e: order.get(e.host or "", 0))
-            journal.event_batch(step.change_id, [(k.kind, k.host, k.data) for k in unwire(events)],
-                                actor=step.actor, durable=True)
+            if events:
+                journal.event_batch(step.change_id, [(k.kind, k.host, k.data) for k in unwire(events)],
+                                    actor=step.actor, durable=True)
             not_ready = [r for r in step.results if r.status == "failed"]
             if not_ready:
                 journal.event_batch(step.change_id, [(EventKind.APPLY_REFUSED, None,
                                                       {"hosts": [r.host for r in not_ready]})],
                                     actor=step.actor, durable=True)
-                drifted = [r.host for r in not_ready if _is_drift(r.error_type)]
-                if drifted:
-                    raise DriftDetected(f"drift from the plan on {', '.join(drifted)}: plan again; "
-                                        "nothing was changed")
                 raise NetchangeError("cannot prepare " + ", ".join(f"{r.host} ({r.error})" for r in not_ready)
                                      + "; nothing was changed")
             journal.set_state(step.change_id, "in_progress", actor=step.actor, reason="apply")
+
+    @activity.defn(name="apply_snapshot_of")
+    def apply_snapshot_of(self, change_id: str, host: str) -> str:
+        """The snapshot this apply journaled for ``host`` with its ``commit_started`` (one durable
+        transaction), ``""`` if its commit never started: asked once the host's worker is lost
+        and fenced out, so nothing of that worker's can start a commit any more."""
+        from netchange.rollback.recover import last_apply
+
+        with refusals(), self._journal(change_id) as journal:
+            touched = last_apply(journal.events(change_id)).get(host)
+            return touched.snapshot if touched is not None and touched.commit_started else ""
 
     @activity.defn(name="apply_rollback_targets")
     def apply_rollback_targets(self, step: StepInput) -> list[str]:
@@ -336,13 +344,6 @@ class ControlActivities(RestoreSteps):
                     journal.release_locks(change_id, held.changing, actor=actor)
         finally:
             held.hold.release()
-
-
-def _is_drift(name: str) -> bool:
-    from netchange.errors import DriftDetected
-
-    kind = error_class(name)
-    return kind is not None and issubclass(kind, DriftDetected)
 
 
 def _no_progress(hosts: list[str]) -> Any:

@@ -198,7 +198,7 @@ class SiteActivities:
     # -- the activities --------------------------------------------------------------------------
     @activity.defn(name="prepare_host")
     def prepare_host(self, inp: DeviceInput) -> HostResult:
-        """Drift check and snapshot (read-only); the facts go back for the control to journal."""
+        """Open the host's session (nothing read); a failure goes back for the control to journal."""
         from netchange.rollback.runner import run_in_order
 
         with refusals(), heartbeating():
@@ -210,7 +210,8 @@ class SiteActivities:
 
     @activity.defn(name="apply_host")
     def apply_host(self, inp: DeviceInput) -> HostResult:
-        """The host's turn: check again, load and compare, commit, post-checks, confirm, save."""
+        """The host's turn: read (snapshot and drift check), load and compare, commit, read back,
+        post-checks, confirm, save. The snapshot goes on record with ``commit_started``."""
         from netchange.rollback.runner import run_in_order
 
         with refusals(), heartbeating():

@@ -3,8 +3,9 @@
 Sequence (the one of :func:`netchange.pipeline.apply_change`, each step on the queue that may run it):
 
     apply_open (control: pin, plan, leases, guard, journal locks)
-    → prepare_host per host (its site: drift check, snapshot)   → apply_prepared (control: on record, in_progress)
-    → per batch: apply_host per host (its site, on the worker holding the host's session)
+    → prepare_host per host (its site: the session opened)       → apply_prepared (control: on record, in_progress)
+    → per batch: apply_host per host (its site, on the worker holding the host's session: the
+      snapshot read at its turn is the drift check; snapshot and commit_started on record together)
     → on failure: apply_rollback_targets (control) → restore_host per host, newest first
     → apply_finish (control: apply_finished, the state) → apply_release (control, always)
 
@@ -15,7 +16,8 @@ journals before the device activity goes on (``commit_started`` is on record bef
 ``restore_host`` have one attempt and a heartbeat. When one times out (the worker died, or its
 host is cut off), the workflow bumps the change's lease tokens (the old worker is fenced out from
 its next call on) and reconciles the host on any worker of its site (``reconcile_host``): the
-device is read; as its snapshot → nothing was done; with only the change's own lines → restored
+device is read; as its snapshot → nothing was done (no snapshot on record with ``commit_started``:
+its commit never started, nothing to read: ``apply_snapshot_of``); with only the change's own lines → restored
 and verified; with any other line → an alarm naming the lines (the restore runner's rules).
 """
 
@@ -162,8 +164,9 @@ class ApplyWorkflow:
         return finished
 
     async def _prepare(self, inp: ApplyInput, opened: Opened, host: str) -> HostResult:
-        """Drift check and snapshot on a worker of the host's site; a worker lost here leaves the host
-        not ready (nothing was changed: the apply is refused, as for a host that cannot be read)."""
+        """The host's session opened on a worker of its site (nothing read: the snapshot and the
+        drift check are taken at its turn, in ``apply_host``); a worker lost here leaves the host
+        not ready (nothing was changed: the apply is refused, as for a host that cannot be reached)."""
         try:
             result: HostResult = await workflow.execute_activity(
                 "prepare_host", self._device_input(inp, opened, host), task_queue=site_queue(opened.sites[host]),
@@ -223,6 +226,11 @@ class ApplyWorkflow:
                 [WireEvent("host_failed", before.host, {"error": why})], durable=True))
             opened.tokens = await _control("lease_bump", inp.change_id, result_type=dict[str, int])
             self._timings.setdefault("compensation_started", workflow.now().timestamp())
+            if not before.snapshot:  # read at its turn: the snapshot is on record with commit_started
+                before.snapshot = await _control("apply_snapshot_of", inp.change_id, before.host, result_type=str)
+                if not before.snapshot:  # its commit never started, and the lost worker is fenced out now
+                    return HostResult(before.host, "failed", error=why, error_type="netchange.errors.DeviceLost",
+                                      lost=why)
             try:
                 result = await workflow.execute_activity(
                     "reconcile_host", self._device_input(inp, opened, before.host, before.snapshot),

@@ -29,20 +29,24 @@ pytestmark = pytest.mark.lab
 SETUP = ("terminal width", "terminal length", "terminal pager")
 """netmiko's own session preparation at login (the floor's session does the same): not counted."""
 
-LIMIT = {"ios_cli": 6, "asa_cli": 6, "nftables": 8, "frr": 18}
+LIMIT = {"ios_cli": 5, "asa_cli": 5, "nftables": 8, "frr": 17}
 """Round trips per host of an apply, at most (before issue 27: ios_cli 9, asa_cli 8, nftables 10, frr 18).
 
-IOS and ASA: the prepare phase's reading (snapshot and drift check of the whole change, under the
-lock, before anything is changed), the commit's re-read (the drift check at the host's turn, just
-before the write: apply makes no reading of its own there), the configuration, the read-back (the
-state left; the post-checks read the VLAN database from it), then the save: ``write memory`` and
-``show startup-config`` (compared with the read-back, not with one more reading).
-nftables: the reading, ``nft -c`` of the candidate, the compare's listing and the prediction in a
-network namespace, the commit's re-read, ``nft -f``, the driver's listing of the state it left,
-the engine's read-back.
-FRR: unchanged by issue 27 so far (18: each reading also lists the daemons and their pid files,
-``vtysh -C`` of the target, ``frr-reload.py --test`` before and after the send, the save through
-vtysh and its read-back); the limit keeps it from growing."""
+IOS and ASA: the three, then the save. The reading at the host's turn, under the lock, just
+before the commit (the snapshot and the drift check; the prepare phase only opens the sessions),
+from which the commit's lines are computed: the commit writes without reading again, the reading
+being the engine's and less than ``running_reuse_seconds`` old (``CliDriver._checked_fresh``);
+the configuration; the read-back (the state left; the post-checks read the VLAN database from it).
+The extra two are the save, which these platforms need because their running configuration is
+lost at reload unless written to the startup: ``write memory`` and ``show startup-config``
+(compared with the read-back, not with one more reading).
+nftables: the reading at the host's turn, ``nft -c`` of the candidate, the compare's listing and
+the prediction in a network namespace, the commit's re-read, ``nft -f``, the driver's listing of
+the state it left, the engine's read-back.
+FRR: 17 (was 18: the prepare phase's reading and the one at the host's turn are one now; each
+reading also lists the daemons and their pid files, ``vtysh -C`` of the target,
+``frr-reload.py --test`` before and after the send, the save through vtysh and its read-back);
+the limit keeps it from growing."""
 
 
 def counted_apply(lab: LabManager, tmp_path: Path, change_id: str, now: str,
@@ -113,14 +117,16 @@ def test_round_trips_per_host_within_the_limit(lab: LabManager, tmp_path: Path, 
         assert len(commands) <= allowed, f"{host}: {len(commands)} round trips (at most {allowed}): {commands}"
 
 
-RESTORE_LIMIT = {"sw-doif-core1": 6 + 6, "sw-doif-core2": 6 + 6}
-"""An apply rolled back after its post-checks: the apply's six, then the restore's six in the same
+RESTORE_LIMIT = {"sw-doif-core1": 5 + 6, "sw-doif-core2": 5 + 6}
+"""An apply rolled back after its post-checks: the apply's five, then the restore's six in the same
 session (the reading before the restore, for someone else's lines; the inverse's re-read; the
 inverse; the verification; the save and its read-back, compared with the verification's reading).
-Before issue 27: 9 + 7. The reading before the restore could be the post-checks' read-back,
-checked by the inverse's re-read, but then an edit landing between the two is refused by the
-re-read instead of read and named first: tests/integration/test_another_hand_platforms.py's
-restore case asserts the present order, kept."""
+Before issue 27: 9 + 7; 6 + 6 before the reading at the host's turn. The reading before the
+restore could be the post-checks' read-back, checked by the inverse's re-read, but then an edit
+landing between the two is refused by the re-read instead of read and named first:
+tests/integration/test_another_hand_platforms.py's restore case asserts the present order, kept.
+The inverse's re-read stays too (``rollback`` always reads again): the reading before it is the
+check for someone else's lines, not one the inverse was computed from."""
 
 
 def test_round_trips_of_a_rollback_within_the_limit(lab: LabManager, tmp_path: Path) -> None:

@@ -169,11 +169,38 @@ def test_a_rollback_that_fails_is_an_alarm(tmp_path: Path) -> None:
     assert "rollback_failed" in kinds(journal, "sw1")
 
 
-def test_drift_refuses_before_anything_changes(tmp_path: Path) -> None:
-    with pytest.raises(DriftDetected, match="sw2"):
-        run(tmp_path, mutate_before_apply={"sw2": SWITCH_RUNNING + "vlan 99\n name rogue\n"})
-    assert back_to_snapshot("sw1", "sw3", "sw4")
+ROGUE = SWITCH_RUNNING + "vlan 99\n name rogue\n"
+
+
+def test_a_drifted_canary_refuses_the_change_with_nothing_changed(tmp_path: Path) -> None:
+    """Each host is read at its turn (issue 27 item 1): the canary's drift stops the change before
+    any commit, exit 3 as a drift always did."""
+    _, outcome, journal = run(tmp_path, mutate_before_apply={"sw1": ROGUE})
+    assert outcome.refused_for_drift and outcome.exit_code == 3
+    assert outcome.hosts["sw1"].failure is not None and outcome.hosts["sw1"].failure.is_a(DriftDetected)
     assert all("commit_config" not in fakedriver.CALLS.get(f"sw{i}", []) for i in range(1, N + 1))
+    assert fakedriver.running_of("sw1").strip() == ROGUE.strip() and back_to_snapshot("sw2", "sw3", "sw4")
+    assert "drift" in kinds(journal, "sw1") and not any(
+        "commit_started" in kinds(journal, f"sw{i}") for i in range(1, N + 1))
+    assert [outcome.hosts[f"sw{i}"].status for i in range(2, N + 1)] == ["skipped"] * 3
+    assert journal.verify() == []
+
+
+def test_drift_on_a_later_host_is_found_at_its_turn_and_what_was_changed_is_rolled_back(tmp_path: Path) -> None:
+    """The trade-off of reading at each host's turn (docs/safety.md): sw2's drift is found after
+    the canary changed; sw2 is refused (not committed, left as found), every host changed so far
+    (the canary, sw3 of the same batch) is rolled back and verified, exit 1."""
+    _, outcome, journal = run(tmp_path, mutate_before_apply={"sw2": ROGUE})
+    assert outcome.outcome == "rolled_back" and not outcome.refused_for_drift and outcome.exit_code == 1
+    assert "commit_config" not in fakedriver.CALLS.get("sw2", [])
+    assert fakedriver.running_of("sw2").strip() == ROGUE.strip()
+    assert "drift" in kinds(journal, "sw2") and "commit_started" not in kinds(journal, "sw2")
+    assert back_to_snapshot("sw1", "sw3", "sw4")
+    for host in ("sw1", "sw3"):
+        assert outcome.hosts[host].restore is not None and outcome.hosts[host].restore.verified
+        assert "rollback_verified" in kinds(journal, host)
+    assert outcome.hosts["sw4"].status == "skipped" and "commit_config" not in fakedriver.CALLS.get("sw4", [])
+    assert journal.verify() == []
 
 
 def test_rollback_starts_with_the_newest_change(tmp_path: Path) -> None:
@@ -186,7 +213,8 @@ def test_rollback_starts_with_the_newest_change(tmp_path: Path) -> None:
 
 
 def test_out_of_band_change_after_the_canary_is_seen_before_that_host_commits(tmp_path: Path) -> None:
-    # Prepared (read, checked, snapshotted) at once; sw3 changed by someone else before its turn.
+    # Prepared (sessions open, nothing read); sw3 changed by someone else before its turn: its
+    # reading at its turn (the snapshot, under the lock) is the drift check.
     fakedriver.reset({f"sw{i}": SWITCH_RUNNING for i in range(1, N + 1)})
     cfg = inventory(tmp_path)
     plan = build_plan(change(), load_nornir(cfg), actor="dnguyen", policy_version="t", requirements=lambda c: [])
@@ -199,8 +227,9 @@ def test_out_of_band_change_after_the_canary_is_seen_before_that_host_commits(tm
     outcome = applier.rollout()
     applier.close()
     assert outcome.outcome == "rolled_back"
-    assert "sw3: changed since it was checked, not committed" in outcome.hosts["sw3"].error
-    assert "+vlan 999" in outcome.hosts["sw3"].error
+    assert outcome.hosts["sw3"].error == "sw3: running state differs from the plan's, not committed"
+    assert outcome.hosts["sw3"].drifted and not outcome.hosts["sw3"].commit_started
+    assert "drift" in kinds(journal, "sw3") and "commit_started" not in kinds(journal, "sw3")
     assert "commit_config" not in fakedriver.CALLS["sw3"]
     assert "vlan 999" in fakedriver.running_of("sw3") and "vlan 20" not in fakedriver.running_of("sw3")
     assert back_to_snapshot("sw1", "sw2", "sw4")

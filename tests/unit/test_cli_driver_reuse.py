@@ -103,3 +103,40 @@ def test_the_state_checked_serves_at_any_age_and_the_commit_refuses_if_the_devic
     with pytest.raises(ChangedMeanwhile, match="vlan 99"):
         d.commit_config()
     assert session.reads == 2 and session.sent == []
+
+
+def test_the_engines_fresh_reading_is_the_check_before_the_write(monkeypatch: Any) -> None:
+    """Apply reads the host at its turn, under the lock (``get_config``), then loads, compares and
+    commits: within ``running_reuse_seconds`` of that reading the commit writes without reading
+    again (read, configure, read back: issue 27 item 1); older, it reads again and refuses a
+    change another hand made meanwhile; a reading of the driver's own is never taken for it."""
+    import pytest
+
+    import netchange.drivers.ios_cli as cli
+    from netchange.drivers.errors import ChangedMeanwhile
+
+    d, session = driver(reuse=2.0)
+    d.get_config(retrieve="running")
+    d.load_merge_candidate(config="vlan 20\n name servers\n")
+    assert "+vlan 20" in d.compare_config()
+    d.commit_config()
+    assert session.reads == 1 and len(session.sent) == 1
+    assert d.write_window_ms is not None and d.write_window_ms >= 0  # from the engine's reading to the write
+    # After the send, a fresh get_config again; 2.5 s later the commit reads before it writes.
+    session.config = RUNNING
+    d.get_config(retrieve="running")
+    now = cli.time.monotonic()
+    monkeypatch.setattr(cli.time, "monotonic", lambda: now + 2.5)
+    d.load_merge_candidate(config="vlan 20\n name servers\n")
+    d.compare_config()
+    session.config = RUNNING + "vlan 99\n name hand\n"
+    with pytest.raises(ChangedMeanwhile, match="vlan 99"):
+        d.commit_config()
+    assert session.reads == 3 and len(session.sent) == 1
+    # Off (reuse 0): every commit reads again, even right after the engine's reading.
+    d0, session0 = driver(reuse=0)
+    d0.get_config(retrieve="running")
+    d0.load_merge_candidate(config="vlan 20\n name servers\n")
+    before = session0.reads
+    d0.commit_config()
+    assert session0.reads > before and len(session0.sent) == 1

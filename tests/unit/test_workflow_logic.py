@@ -40,8 +40,11 @@ OWN = "netchange-site-tsite-own"
 class Stand:
     """Stand-in activities: they record their calls; ``apply_host`` hangs without a heartbeat."""
 
-    def __init__(self, *, open_gate: asyncio.Event | None = None, reconcilers_lost: int = 0) -> None:
+    def __init__(self, *, open_gate: asyncio.Event | None = None, reconcilers_lost: int = 0,
+                 commit_started: bool = True) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.commit_started = commit_started
+        """Whether the lost ``apply_host`` had its snapshot and ``commit_started`` on record."""
         self.finished: list[StepInput] = []
         self.open_gate = open_gate
         self.reconcilers_lost = reconcilers_lost
@@ -66,6 +69,11 @@ class Stand:
         async def journal_record(change_id: str, actor: str, facts: RecordInput) -> None:
             self.calls.append(("journal_record", [(e.kind, e.host, e.data) for e in facts.events]))
 
+        @activity.defn(name="apply_snapshot_of")
+        async def apply_snapshot_of(change_id: str, host: str) -> str:
+            self.calls.append(("apply_snapshot_of", host))
+            return f"snap-{host}" if self.commit_started else ""
+
         @activity.defn(name="lease_bump")
         async def lease_bump(change_id: str) -> dict[str, int]:
             self.calls.append(("lease_bump", change_id))
@@ -87,14 +95,14 @@ class Stand:
         async def apply_release(change_id: str, actor: str) -> None:
             self.calls.append(("apply_release", change_id))
 
-        return [apply_open, apply_prepared, journal_record, lease_bump, apply_rollback_targets, apply_finish,
-                apply_release]
+        return [apply_open, apply_prepared, journal_record, apply_snapshot_of, lease_bump, apply_rollback_targets,
+                apply_finish, apply_release]
 
     def site(self) -> list[Callable[..., Any]]:
         @activity.defn(name="prepare_host")
         async def prepare_host(inp: DeviceInput) -> HostResult:
             self.calls.append(("prepare_host", inp.host))
-            return HostResult(inp.host, "waiting", snapshot=f"snap-{inp.host}", queue=OWN)
+            return HostResult(inp.host, "waiting", queue=OWN)  # the session opened, nothing read
 
         @activity.defn(name="reconcile_host")
         async def reconcile_host(inp: DeviceInput) -> HostResult:
@@ -156,8 +164,9 @@ def test_a_device_step_whose_worker_stops_heartbeating_is_reconciled_once_under_
     assert "sw2" not in [arg for name, arg in stand.calls if name == "apply_host"]  # the rollout stopped
     lost = next(arg for name, arg in stand.calls if name == "journal_record")
     assert lost[0][0] == "host_failed" and lost[0][1] == "sw1" and "site worker was lost" in lost[0][2]["error"]
-    # fenced first, then the device read and restored from its snapshot under the new tokens
-    assert names.index("lease_bump") < names.index("reconcile_host")
+    # fenced first, then the device read and restored from its snapshot (taken at its turn, asked
+    # of the journal once the worker is fenced out) under the new tokens
+    assert names.index("lease_bump") < names.index("apply_snapshot_of") < names.index("reconcile_host")
     assert dict(stand.calls)["reconcile_host"] == ("sw1", "snap-sw1", {"sw1:22": 9, "sw2:22": 10})
     assert dict(stand.calls)["apply_rollback_targets"] == ["sw1"]  # already restored: not restored twice
     assert "restore_host" not in names
@@ -210,6 +219,22 @@ def test_a_host_whose_reconcilers_are_all_lost_is_an_alarm_not_a_failed_workflow
     sw1 = next(h for h in result.hosts if h.host == "sw1")
     assert sw1.status == "ALARM" and sw1.commit_started and sw1.restore is not None
     assert sw1.restore["verified"] is False and sw1.restore["causes"] == ["session_lost"]
+
+
+def test_a_worker_lost_before_its_commit_started_is_fenced_out_and_nothing_is_restored(
+        temporal_server: DevServer) -> None:
+    """Each host is read at its turn (issue 27 item 1): a worker lost before its snapshot and
+    ``commit_started`` were on record changed nothing, and after the bump it cannot start: the host
+    failed (lost), no reconcile reads a snapshot that does not exist, nothing is rolled back."""
+    stand = Stand(commit_started=False)
+    result = _apply_with(temporal_server, stand)
+    names = [name for name, _ in stand.calls]
+    assert names.count("apply_host") == 1 and "reconcile_host" not in names and "restore_host" not in names
+    assert names.index("lease_bump") < names.index("apply_snapshot_of")
+    assert dict(stand.calls)["apply_rollback_targets"] == []
+    sw1 = next(h for h in result.hosts if h.host == "sw1")
+    assert sw1.lost and sw1.status == "failed" and not sw1.commit_started and sw1.restore is None
+    assert sw1.error_type == "netchange.errors.DeviceLost"
 
 
 def test_a_second_start_of_a_running_apply_is_refused(temporal_server: DevServer) -> None:
