@@ -338,7 +338,8 @@ def events(
         try:
             status = run_status(service.settings, wid)
         except NetchangeError as exc:
-            return api_error(503, exc)
+            # Not a refusal (the run may be well under way): exit 1, and a follower reads again.
+            return api_error(503, NetchangeError(str(exc)))
         if status is not None:
             status = {"workflow_id": wid, **status}
     found, state, end, holding = live.read_run(service, change_id, after, limit)

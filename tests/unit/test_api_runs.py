@@ -10,6 +10,7 @@ token's owner whatever NETCHANGE_ACTOR says. The real workflows: tests/browser/t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,16 +138,20 @@ def test_events_are_paged_after_a_sequence_number_in_the_page_s_words(world: dic
 
 def test_events_say_where_the_workflow_stands(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     import netchange.workflow
+    from netchange.errors import EngineUnavailable
 
     asked: list[str] = []
-    answers = iter([{"status": "running"},
+    answers: Iterator[dict[str, Any] | Exception | None] = iter([{"status": "running"},
                     {"status": "failed", "error": "guard refused: not approved", "exit_code": 3,
                      "type": "GuardRefused"},
-                    None])
+                    None, EngineUnavailable("Temporal at 127.0.0.1:7233 is unreachable")])
 
     def run_status(settings: Settings, wid: str) -> dict[str, Any] | None:
         asked.append(wid)
-        return next(answers)
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     monkeypatch.setattr(netchange.workflow, "run_status", run_status)
     api = world["client"]("temporal")
@@ -156,7 +161,10 @@ def test_events_say_where_the_workflow_stands(world: dict[str, Any], monkeypatch
     assert failed["status"] == "failed" and failed["exit_code"] == 3
     assert api.get(f"/api/changes/{CHANGE}/events?run=apply").json()["run"] is None
     assert api.get(f"/api/changes/{CHANGE}/events").json()["run"] is None  # not asked without run=
-    assert asked == [f"apply:{CHANGE}", f"restore:{CHANGE}", f"apply:{CHANGE}"]
+    # Temporal unreachable while a run goes on: not a refusal (exit 1), a follower reads again.
+    unreachable = api.get(f"/api/changes/{CHANGE}/events?run=apply")
+    assert unreachable.status_code == 503 and unreachable.json()["exit_code"] == 1
+    assert asked == [f"apply:{CHANGE}", f"restore:{CHANGE}", f"apply:{CHANGE}", f"apply:{CHANGE}"]
 
 
 def _never(*args: object, **kwargs: object) -> str:
