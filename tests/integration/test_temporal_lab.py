@@ -8,6 +8,8 @@
    lease tokens and reconciles the switch on another doif worker: read, restored, verified; the
    devices byte-equal to before. The time from the kill to the compensation's start and to the
    verified restore is printed (docs/team-setup.md "Temporal").
+3. The engineer's CLI with only the service's URL and a token (item 3): apply, a rollback-ending
+   apply, a refusal and a rollback on request, each through ``netchange serve`` and the workers.
 """
 
 from __future__ import annotations
