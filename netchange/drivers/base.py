@@ -150,11 +150,44 @@ class NetchangeDriver(DriverFeatures, NetworkDriver):  # type: ignore[misc]  # n
         wanted = {"running", "candidate", "startup"} if retrieve == "all" else {retrieve}
         if "running" in wanted:
             self._held = False  # the engine reads the device again: what it checks now is the state
+        running = self._read_running() if "running" in wanted else ""
+        if "running" in wanted and self._checked_state is not None:
+            self._engine_read = (self._checked_state, time.monotonic(), time.perf_counter())
         return {
-            "running": self._read_running() if "running" in wanted else "",
+            "running": running,
             "candidate": (self.candidate_config() or "") if "candidate" in wanted else "",
             "startup": self.startup_config() if "startup" in wanted else "",
         }
+
+    running_reuse_seconds: float = 0.0
+    """How long the engine's ``get_config`` serves the driver's load, compare and commit without
+    reading the device again, nothing read or written since (0, the default: never; a driver
+    sets it from its options: :meth:`_fresh_engine_reading`)."""
+    _engine_read: tuple[str, float, float] | None = None
+    """The engine's last ``get_config`` reading, when it ended (``monotonic``, ``perf_counter``)."""
+
+    def _fresh_engine_reading(self) -> str | None:
+        """The engine's last reading if it is still the state checked (nothing read nor written
+        since, no refusal held) and at most :attr:`running_reuse_seconds` old; else ``None``.
+
+        Apply reads the host at its turn, under the device lock (issue 27 item 1): that reading is
+        what the candidate is computed and compared from, and the check of the commit that
+        follows, without reading again (:meth:`_commit_check`)."""
+        read = self._engine_read
+        if (read is None or read[0] is not self._checked_state or self._held or self.running_reuse_seconds <= 0
+                or time.monotonic() - read[1] > self.running_reuse_seconds):
+            return None
+        return read[0]
+
+    def _commit_check(self, *, base: str | None = None) -> str:
+        """The check just before a commit's write: the engine's fresh reading when there is one
+        (:meth:`_fresh_engine_reading`; the write window then runs from it), else
+        :meth:`_reread_and_compare`. Returns the state the write starts from."""
+        fresh, read = self._fresh_engine_reading(), self._engine_read
+        if fresh is not None and read is not None and (base is None or base is fresh):
+            self._reread_done = read[2]
+            return fresh
+        return self._reread_and_compare("commit", base=base)
 
     def running_config(self) -> str:
         """The running configuration, as the device prints it (read now)."""

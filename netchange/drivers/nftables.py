@@ -12,7 +12,11 @@
   that names interfaces by index (``iif``/``oif``) cannot load in an empty namespace; then the
   diff says the prediction is unavailable and shows the script as added lines (the classifier
   treats the unknown line as major, the safe default). Use ``iifname``/``oifname``.
-- ``commit_config``: ``nft -f`` — atomic: a script with one bad line applies nothing.
+- ``commit_config``: ``nft -f`` — atomic: a script with one bad line applies nothing. Just before
+  it, the ruleset is listed again and compared with the state checked (another hand), unless that
+  state is the engine's ``get_config`` listing, at most ``running_reuse_seconds`` (2 s) old with
+  nothing read or written since: apply's reading at the host's turn, under the device lock, which
+  the compare's prediction started from too (issue 27 item 1: read, configure, read back).
 - ``rollback``: restores the pre-commit snapshot as one file, ``flush ruleset`` + snapshot,
   which gives back the same listing byte for byte.
 
@@ -80,6 +84,9 @@ class NftablesOptions(SshOptions):
 
     nft: str = "nft"
     """The nft binary on the host."""
+    running_reuse_seconds: float = 2.0
+    """How long the engine's ``get_config`` serves the compare and the commit without listing the
+    ruleset again, nothing written since (0: never; ``NetchangeDriver._fresh_engine_reading``)."""
 
 
 class NftablesDriver(SshExecDriver):
@@ -88,7 +95,9 @@ class NftablesDriver(SshExecDriver):
     Options = NftablesOptions
     commit_checks_state = True
     """The commit lists the ruleset again just before ``nft -f`` and refuses unless it is the state
-    checked (the compare's listing at apply: checked against the plan's hash by the engine)."""
+    checked (the compare's listing at apply: checked against the plan's hash by the engine), unless
+    that state is the engine's own listing, less than ``running_reuse_seconds`` old: apply's
+    reading at the host's turn, under the lock, is then the check (issue 27 item 1)."""
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
@@ -98,6 +107,7 @@ class NftablesDriver(SshExecDriver):
         self._candidate: str | None = None
         self._mode: Mode | None = None
         self._snapshot: str | None = None
+        self.running_reuse_seconds = options.running_reuse_seconds
 
     # -- session (netchange.drivers.sshexec: one exec channel per command) ---------------------
 
@@ -181,7 +191,8 @@ class NftablesDriver(SshExecDriver):
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
-        current = self._read_running()
+        fresh = self._fresh_engine_reading()
+        current = fresh if fresh is not None else self._read_running()
         try:
             future = self.predicted_ruleset(current)  # the same listing: one round trip less
         except CommandErrorException as exc:
@@ -204,7 +215,7 @@ class NftablesDriver(SshExecDriver):
         rejected = ReplaceRejected if self._mode == "replace" else MergeRejected
         # Another hand: read again last (a replace flushes the whole ruleset); nft -f itself is
         # atomic, but nftables has no lock between a listing and a load.
-        snapshot = self._reread_and_compare("commit")
+        snapshot = self._commit_check()  # the engine's listing if just made, else listed again
         self._writing()
         ok, error = self._nft_file(self._script())
         if not ok:

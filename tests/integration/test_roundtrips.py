@@ -29,7 +29,7 @@ pytestmark = pytest.mark.lab
 SETUP = ("terminal width", "terminal length", "terminal pager")
 """netmiko's own session preparation at login (the floor's session does the same): not counted."""
 
-LIMIT = {"ios_cli": 5, "asa_cli": 5, "nftables": 8, "frr": 17}
+LIMIT = {"ios_cli": 5, "asa_cli": 5, "nftables": 6, "frr": 17}
 """Round trips per host of an apply, at most (before issue 27: ios_cli 9, asa_cli 8, nftables 10, frr 18).
 
 IOS and ASA: the three, then the save. The reading at the host's turn, under the lock, just
@@ -40,9 +40,11 @@ the configuration; the read-back (the state left; the post-checks read the VLAN 
 The extra two are the save, which these platforms need because their running configuration is
 lost at reload unless written to the startup: ``write memory`` and ``show startup-config``
 (compared with the read-back, not with one more reading).
-nftables: the reading at the host's turn, ``nft -c`` of the candidate, the compare's listing and
-the prediction in a network namespace, the commit's re-read, ``nft -f``, the driver's listing of
-the state it left, the engine's read-back.
+nftables: the reading at the host's turn (which the compare's prediction starts from and the
+commit is checked against, without listing again while it is less than ``running_reuse_seconds``
+old: ``NetchangeDriver._commit_check``), ``nft -c`` of the candidate, the prediction in a network
+namespace, ``nft -f``, the driver's listing of the state it left (what a rollback is checked
+against, kept in the driver for callers that do not read back), the engine's read-back (8 before).
 FRR: 17 (was 18: the prepare phase's reading and the one at the host's turn are one now; each
 reading also lists the daemons and their pid files, ``vtysh -C`` of the target,
 ``frr-reload.py --test`` before and after the send, the save through vtysh and its read-back);
