@@ -9,8 +9,9 @@ What it shows (issue 25 item 5), command by command:
    in doif's jump namespace, **two** doif workers (doif's inventory and secrets only);
 3. a change on two doif access switches, planned at the site (the planner reads the devices from
    doif's jump host), approved through the service's API;
-4. the apply started by the service (``POST /api/changes/<id>/apply``, the engineer's token: the
-   service starts the Temporal workflow ``apply:<id>``): both doif workers are armed to die (SIGKILL, fail point
+4. ``netchange apply`` from an engineer's CLI that knows only the service's URL and a token (the
+   service starts the Temporal workflow ``apply:<id>`` as the token's owner, the CLI follows the
+   run to its end, exit 1 once rolled back): both doif workers are armed to die (SIGKILL, fail point
    ``apply.committed``) right after the first switch committed; whichever holds it dies, and the
    other one finishes the change: its heartbeat timeout presumes the first dead, the lease tokens
    are bumped, the switch is read and restored, the rollout rolled back, every restore verified;
@@ -176,9 +177,12 @@ class TeamDemo:
 
         self.step("5. Applied through the service (it starts the workflow): the doif worker holding the switch "
                   "dies right after its commit")
-        started = self._post_apply()
-        console.print(f"POST /api/changes/{CHANGE_ID}/apply as dnguyen → {started}")
+        engineer = self._engineer_apply()
         died = self._first_death(workers)
+        out, err = engineer.communicate(timeout=300)
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        self.expect(engineer.returncode == 1, f"the engineer's apply ended rolled back, exit {engineer.returncode}")
         self._wait_final(CHANGE_ID)
         dead = [w for w in workers if not w.alive()]
         alive = [w for w in workers if w.alive()]
@@ -198,19 +202,21 @@ class TeamDemo:
         self.step("7. From the worker's death to the compensation and to the verified restore")
         self._times(change, died)
 
-    def _post_apply(self) -> str:
-        """``POST /api/changes/<id>/apply`` with the engineer's token, from the centre."""
+    def _engineer_apply(self) -> subprocess.Popen[str]:
+        """``netchange apply`` from an engineer's CLI that knows only the service's URL and a token:
+        no inventory, no device secrets, no Temporal address, no journal key (an empty home). The
+        service starts the workflow as the token's owner; the CLI follows the run to its end."""
         assert self.run is not None
-        code = ("import json, sys, urllib.request\n"
-                f"req = urllib.request.Request('http://127.0.0.1:8080/api/changes/{CHANGE_ID}/apply', "
-                "data=b'{}', method='POST', headers={'Authorization': 'Bearer ' + sys.stdin.read().strip(), "
-                "'Content-Type': 'application/json'})\n"
-                "with urllib.request.urlopen(req, timeout=30) as r: print(r.status, r.read().decode())\n")
-        proc = subprocess.run(["ip", "netns", "exec", str(self.run.namespace(CENTRE)), sys.executable, "-c", code],
-                              input=self.engineer_token, capture_output=True, text=True, check=False, timeout=60)
-        self.expect(proc.returncode == 0 and proc.stdout.startswith("202"),
-                    f"the service started the apply workflow ({proc.stdout.strip() or proc.stderr[-300:]})")
-        return proc.stdout.strip()
+        laptop = self.home / "engineer"
+        laptop.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NETCHANGE_")}
+        env.update({"NETCHANGE_HOME": str(laptop), "NETCHANGE_SERVER_URL": "http://127.0.0.1:8080",
+                    "NETCHANGE_API_TOKEN": self.engineer_token, "COLUMNS": self.env["COLUMNS"]})
+        console.print(f"[bold cyan][{CENTRE}, the engineer's CLI: a URL and dnguyen's token only] "
+                      f"$ netchange apply {CHANGE_ID}[/]")
+        return subprocess.Popen(["ip", "netns", "exec", str(self.run.namespace(CENTRE)), sys.executable, "-m",
+                                 "netchange", "apply", CHANGE_ID], env=env, text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=REPO)
 
     def _wait_final(self, change_id: str, timeout: float = 240) -> None:
         assert self.run is not None
