@@ -11,15 +11,18 @@ Apply, rollback on request and recover run the same sequence:
     guard → device locks → journal locks and state → prepare → rollout or restore → state → unlock
 
 - **apply**: the plan the journal names current (verified against its hash); the guard
-  (:func:`netchange.guard._decision.check_apply`); prepare = drift check and snapshots on every host
-  (:meth:`netchange.apply._applier.Applier.prepare`); rollout by batches, with the automatic rollback of
-  :mod:`netchange.rollback.runner` on any failure.
+  (:func:`netchange.guard._decision.check_apply`); prepare = every host's session opened, nothing
+  read (:meth:`netchange.apply._applier.Applier.prepare`); rollout by batches, each host read at its
+  turn (its snapshot and drift check, journaled with its ``commit_started``), with the automatic
+  rollback of :mod:`netchange.rollback.runner` on any failure.
 - **rollback on request**: a completed change; the rollback guard (same person rules, same
   window); prepare = refuse a host changed since the apply; restore with :mod:`netchange.rollback.runner`.
 - **recover**: a change left ``in_progress`` (a crash) or ``failed`` (an alarm); restore every
   host the last apply touched and has not verified yet, with :mod:`netchange.rollback.runner`.
   A change still ``approved`` whose apply died before its rollout keeps journal locks: recover
-  reads its hosts against their snapshots and releases them (:func:`_release_abandoned`).
+  releases them, reading first any host whose snapshot that apply journaled (an apply before
+  issue 27 read every host in its prepare phase; none is read before the rollout since)
+  (:func:`_release_abandoned`).
 
 Each returns a typed outcome (:class:`netchange.apply._outcome.ChangeOutcome`, per-host
 :class:`netchange.apply._outcome.HostStatus` or restore reports); a refusal raises a

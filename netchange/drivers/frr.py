@@ -302,6 +302,9 @@ class FrrOptions(SshOptions):
     config_dir: str = "/etc/frr"
     """Where the daemons' integrated ``frr.conf`` is (vtysh's ``--config_dir``): what
     ``write memory`` writes and the next start reads."""
+    running_reuse_seconds: float = 2.0
+    """How long the engine's ``get_config`` serves the load, the compare and the commit without
+    reading the router again, nothing read or written since (0: never; issue 27 item 1)."""
 
 
 class FrrDriver(SshExecDriver):
@@ -322,6 +325,10 @@ class FrrDriver(SshExecDriver):
         self._snapshot: str | None = None
         self._base: str | None = None
         """The reading a merge's target was computed from (the target is that reading + the snippet)."""
+        self.running_reuse_seconds = options.running_reuse_seconds
+        self._tested: tuple[str, str, tuple[list[str], list[str]]] | None = None
+        """The last ``frr-reload.py --test`` (target, reading, answer): the commit's, computed from
+        the same target and reading as the compare's, is that answer (one exec less)."""
         self._daemons_at_open: frozenset[str] = frozenset()
         """The daemons that answered vtysh when the session opened."""
         self._enabled: frozenset[str] = frozenset()
@@ -461,7 +468,7 @@ class FrrDriver(SshExecDriver):
         except (OSError, ValueError) as bad:
             self.discard_config()
             raise exc(f"{self.name}: candidate refused: {bad}") from bad
-        target = merge_target(self._read_running(), text) if mode == "merge" else strip_header(text)
+        target = merge_target(self._reading(), text) if mode == "merge" else strip_header(text)
         base = self._checked_state if mode == "merge" else None
         rc, out, err = self._with_target(target, f'{self._vtysh} -C -f "$d/target.conf"')
         if rc != 0:
@@ -480,6 +487,13 @@ class FrrDriver(SshExecDriver):
 
     def discard_config(self) -> None:
         self._candidate, self._mode, self._base = None, None, None
+        self._tested = None
+
+    def _reading(self) -> str:
+        """The engine's reading at the host's turn if it is fresh (``_fresh_engine_reading``: the
+        state checked, at most ``running_reuse_seconds`` old), else the router read now."""
+        fresh = self._fresh_engine_reading()
+        return fresh if fresh is not None else self._read_running()
 
     def _test(self, target: str, running: str | None = None) -> tuple[list[str], list[str]]:
         """``frr-reload.py --test`` of ``target``: (commands to delete, commands to add), checked.
@@ -506,8 +520,9 @@ class FrrDriver(SshExecDriver):
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
-        running = self._read_running()
+        running = self._reading()
         deletes, adds = self._test(self._candidate, running)
+        self._tested = (self._candidate, running, (deletes, adds))
         return reload_diff(deletes, adds, running)
 
     # -- commit and rollback ---------------------------------------------------------------
@@ -529,7 +544,10 @@ class FrrDriver(SshExecDriver):
         against) and compared with the target.
 
         The commands are computed before the re-read (:meth:`_reread_and_compare`, called here:
-        the window is the re-read's end to the send), and the re-read must equal ``checked``.
+        the window is the re-read's end to the send), and the re-read must equal ``checked``. A
+        commit on the engine's fresh reading (``_commit_check``: apply's reading at the host's
+        turn, at most ``running_reuse_seconds`` old) reads nothing again, and takes the compare's
+        commands when they were computed from that very target and reading (issue 27 item 1).
         As ``frr-reload.py --reload``'s second pass, the lines of the target still missing after
         the deletes (a ``no neighbor X remote-as`` takes the neighbour's other lines with it) are
         added once more; nothing is deleted after the first pass (no ``no`` line either:
@@ -544,8 +562,16 @@ class FrrDriver(SshExecDriver):
             before the router is read again).
         :raise CommandErrorException: frr-reload.py refused the target (nothing written).
         """
-        deletes, adds = self._test(target, checked)
-        self._reread_and_compare(what, base=self._base if what == "commit" else None)
+        tested = self._tested
+        if what == "commit" and tested is not None and tested[0] is target and tested[1] is checked:
+            deletes, adds = tested[2]  # the compare's answer: the same target, from the same reading
+        else:
+            deletes, adds = self._test(target, checked)
+        if what == "commit":  # the engine's reading at the host's turn if fresh, else read again
+            self._commit_check(base=self._base)
+        else:
+            self._reread_and_compare(what)
+        self._tested = None
         self._writing()
         problem = self._send(deletes, adds)
         after = self._read_running()

@@ -7,6 +7,7 @@ never through the driver under test.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,10 @@ def test_frr_commit_refuses_a_line_added_by_hand_after_the_load(
     dev.load_merge_candidate(config=_candidate(nornir, ROUTER, dev))
     dev.compare_config()
     run("configure terminal", HAND)  # the colleague, while the commit is in flight
+    # Within running_reuse_seconds of the engine's reading the commit reads nothing again (issue 27
+    # item 1: that reading, at the host's turn under the lock, is the check; a line typed after it
+    # is kept and named as typed during the write: the next test). Past it, the commit reads again.
+    time.sleep(dev.running_reuse_seconds + 0.1)  # the engine's last reading (the candidate's too) aged
     with pytest.raises(ChangedMeanwhile, match="NETCHANGE-HAND") as caught:
         dev.commit_config()
     assert f"+{HAND}" in caught.value.lines and "commit refused" in str(caught.value)

@@ -237,7 +237,6 @@ def test_a_commit_refuses_an_edit_landing_between_the_load_and_the_commit(
     before = hand.read()
     dev = open_driver(hand.name)
     dev.get_config(retrieve="running")
-    read_at = time.monotonic()
     dev.load_merge_candidate(config=_candidate(nornir, hand.name, dev))
     dev.compare_config()
     commit = dev.commit_config
@@ -249,12 +248,13 @@ def test_a_commit_refuses_an_edit_landing_between_the_load_and_the_commit(
         except Exception as exc:  # NETCONF: the candidate is locked by the driver's session
             seen["refused"] = exc
         seen["with_hand"] = hand.read()
-        # The IOS/ASA CLI commits on the engine's reading without reading again while it is less than
-        # running_reuse_seconds old (issue 27 item 1: that reading, at the host's turn under the
-        # lock, is the check; docs/safety.md): past it, the commit reads again, which is the case here.
+        # The IOS/ASA CLI and nftables commit on the engine's reading without reading again while it
+        # is less than running_reuse_seconds old (issue 27 item 1: that reading, at the host's turn
+        # under the lock, is the check; docs/safety.md): past it (the candidate's reading included),
+        # the commit reads again, which is the case here.
         reuse = getattr(dev, "running_reuse_seconds", None)
-        if isinstance(reuse, (int, float)):
-            time.sleep(max(0.0, reuse - (time.monotonic() - read_at)) + 0.1)
+        if isinstance(reuse, (int, float)) and reuse > 0:
+            time.sleep(reuse + 0.1)
         commit(*args, **kwargs)
 
     monkeypatch.setattr(dev, "commit_config", hand_then_commit)

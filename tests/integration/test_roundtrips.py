@@ -29,7 +29,7 @@ pytestmark = pytest.mark.lab
 SETUP = ("terminal width", "terminal length", "terminal pager")
 """netmiko's own session preparation at login (the floor's session does the same): not counted."""
 
-LIMIT = {"ios_cli": 5, "asa_cli": 5, "nftables": 6, "frr": 17}
+LIMIT = {"ios_cli": 5, "asa_cli": 5, "nftables": 6, "frr": 13}
 """Round trips per host of an apply, at most (before issue 27: ios_cli 9, asa_cli 8, nftables 10, frr 18).
 
 IOS and ASA: the three, then the save. The reading at the host's turn, under the lock, just
@@ -45,10 +45,14 @@ commit is checked against, without listing again while it is less than ``running
 old: ``NetchangeDriver._commit_check``), ``nft -c`` of the candidate, the prediction in a network
 namespace, ``nft -f``, the driver's listing of the state it left (what a rollback is checked
 against, kept in the driver for callers that do not read back), the engine's read-back (8 before).
-FRR: 17 (was 18: the prepare phase's reading and the one at the host's turn are one now; each
-reading also lists the daemons and their pid files, ``vtysh -C`` of the target,
-``frr-reload.py --test`` before and after the send, the save through vtysh and its read-back);
-the limit keeps it from growing."""
+FRR: 13 (18 before issue 27): the daemons answering at the session's opening (the prepare phase),
+the reading at the host's turn (which the load's merge target, the compare and the commit start
+from, and the commit's check, while it is less than ``running_reuse_seconds`` old), ``vtysh -C``
+of the target, ``frr-reload.py --test`` (the compare's, whose commands the commit sends), the send,
+the driver's reading of what it left and ``frr-reload.py --test`` of it (what did not take, or a
+line typed during the write), the engine's read-back, the post-checks' two ``show … json``, then the
+save through vtysh, the startup file and the running configuration it is compared with. Each
+reading also lists the daemons and their pid files (one exec); the limit keeps it from growing."""
 
 
 def counted_apply(lab: LabManager, tmp_path: Path, change_id: str, now: str,
