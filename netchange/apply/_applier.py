@@ -13,10 +13,11 @@ Order of work, each step journaled before and after it happens:
    started); commit (a confirmed commit where the driver has one, so a device left alone reverts
    by itself); read back (the state left, which answers the post-checks read from the
    configuration); post-checks; confirm; save where the platform keeps a startup apart.
-   Where the driver's commit checks the device against the state its lines were computed from
-   (``commit_checks_state``: the CLI drivers), that reading is the one just made, and the driver
-   reads the device again only if it is older than its reuse window (2 s): three round trips per
-   host, read, configure, read back (issue 27 item 1), plus the save's two.
+   The drivers that keep the engine's reading (IOS/ASA CLI, nftables, FRR:
+   ``running_reuse_seconds``) compute their write from that reading and read the device again
+   before it only if it is older than their reuse window (2 s): on IOS/ASA three round trips per
+   host, read, configure, read back (issue 27 item 1), plus the save's two; the other drivers
+   re-read before their write.
    **The trade-off of reading at the host's turn**: a host drifted from its plan is found at its
    turn, not before the canary. A drift on the canary (or on any host while nothing was changed
    anywhere) refuses the change with nothing changed: exit 3, as before. A drift on a later host
