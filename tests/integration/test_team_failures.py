@@ -25,7 +25,9 @@ The expected outcome of each case, written before it was run (`CASES` holds the 
 | ios_before_commit | doif worker SIGKILLed at ``apply.commit`` (nothing sent) | rolled_back | snapshot | no |
 | ios_during_commit | SIGKILLed at ``apply.committed`` (committed, not journaled) | rolled_back | snapshot | no |
 | ios_after_commit | SIGKILLed at ``apply.host_done`` (journaled, not answered) | rolled_back | snapshot | no |
+| netconf_before_confirmed_commit | at ``apply.commit`` (nothing sent) | rolled_back | snapshot | no |
 | netconf_during_confirmed_commit | SIGKILLed at ``apply.confirm`` (confirm pending) | rolled_back | snapshot | no |
+| netconf_after_confirmed_commit | at ``apply.host_done`` (confirmed, journaled) | rolled_back | snapshot | no |
 | ios_during_restore | the reconciling worker SIGKILLed at ``restore.write`` | rolled_back | snapshot | no |
 | coordinator_killed | control worker SIGKILLed mid-step, restarted; ``recover`` | rolled_back | snapshot | no |
 | temporal_down_before | Temporal server stopped before the apply | planned (as before), exit 3 | untouched | no |
@@ -83,7 +85,9 @@ CASES: dict[str, Expected] = {
     "ios_before_commit": Expected("rolled_back", "snapshot"),
     "ios_during_commit": Expected("rolled_back", "snapshot"),
     "ios_after_commit": Expected("rolled_back", "snapshot"),
+    "netconf_before_confirmed_commit": Expected("rolled_back", "snapshot"),
     "netconf_during_confirmed_commit": Expected("rolled_back", "snapshot"),
+    "netconf_after_confirmed_commit": Expected("rolled_back", "snapshot"),
     "ios_during_restore": Expected("rolled_back", "snapshot"),
     "coordinator_killed": Expected("rolled_back", "snapshot"),
     "temporal_down_before": Expected("planned", "untouched"),
@@ -353,8 +357,20 @@ def test_ios_worker_killed_after_commit(team: Team) -> None:
     _victim_case(team, "ios_after_commit", SWITCH, "apply.host_done")
 
 
+def test_netconf_worker_killed_before_confirmed_commit(team: Team) -> None:
+    _victim_case(team, "netconf_before_confirmed_commit", NETCONF, "apply.commit")
+
+
 def test_netconf_worker_killed_during_confirmed_commit(team: Team) -> None:
+    """Committed with a confirm timer, killed before the confirmation: the reconciling worker reads
+    the device (the applied state, or the snapshot once the device reverted by itself) and restores."""
     _victim_case(team, "netconf_during_confirmed_commit", NETCONF, "apply.confirm")
+
+
+def test_netconf_worker_killed_after_confirmed_commit(team: Team) -> None:
+    """Confirmed and saved, the host's outcome journaled, killed before the activity answered: the
+    workflow presumes the worker lost and the change is rolled back from the applied state."""
+    _victim_case(team, "netconf_after_confirmed_commit", NETCONF, "apply.host_done")
 
 
 def test_ios_worker_killed_during_the_restore(team: Team) -> None:
