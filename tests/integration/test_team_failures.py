@@ -384,8 +384,10 @@ def test_ios_worker_killed_during_the_restore(team: Team) -> None:
     before = team.read(host)
     apply = team.background(f"{case}-apply", CENTRE, "apply", change_id)
     team.wait_dead(first)
-    second = team.worker(f"{case}-2", "doif", failpoint=f"restore.write@{host}:kill")
+    # Not waited for until it polls: it may take the reconciliation and die at once (that is the case).
+    second = team.worker(f"{case}-2", "doif", failpoint=f"restore.write@{host}:kill", wait=False)
     team.wait_dead(second)
+    assert second.process.returncode == -signal.SIGKILL, second.log_tail()  # its fail point, not a start-up error
     third = team.worker(f"{case}-3", "doif")
     try:
         apply.process.wait(180)
