@@ -258,8 +258,19 @@ def plan_change(settings: Settings, policy: Policy, request: ChangeRequest, *, a
             plan = seal_plan(request, bound[0], planned, actor=actor, policy_version=policy.version,
                              policy_digest=policy.digest, requirements=policy.requirements)
         else:
-            plan = build_plan(request, nr, actor=actor, policy_version=policy.version,
-                              policy_digest=policy.digest, requirements=policy.requirements, bound=bound)
+            from netchange.rollback import SnapshotStore
+
+            # A plan that is recorded keeps each host's planned state (an apply's drift names lines
+            # against it); a plan that records nothing (offline, CI) writes nothing either.
+            planned_states = SnapshotStore(settings.snapshots_dir, database=settings.database_url) if record else None
+            try:
+                plan = build_plan(request, nr, actor=actor, policy_version=policy.version,
+                                  policy_digest=policy.digest, requirements=policy.requirements, bound=bound,
+                                  keep=None if planned_states is None
+                                  else lambda text: planned_states.save(text, durable=False))
+            finally:
+                if planned_states is not None:
+                    planned_states.close()
     seconds = time.monotonic() - started
     recorded = record and (plan.category is not None or plan.no_change)
     if recorded:

@@ -41,15 +41,18 @@ class SnapshotStore:
             self._conn = connect(str(self.database))
         return self._conn
 
-    def save(self, text: str) -> str:
-        """Store ``text`` durably (written, fsynced, renamed) and return its SHA-256."""
+    def save(self, text: str, *, durable: bool = True) -> str:
+        """Store ``text`` durably (written, fsynced, renamed) and return its SHA-256.
+
+        ``durable=False`` skips the disk sync (still written whole, renamed): for what only names
+        things if it is there, such as a plan's running state (a snapshot is always synced)."""
         data = text.encode()
         sha = hashlib.sha256(data).hexdigest()
         path = self._path(sha)
         if not path.exists():
             # Created 0600 in 0700 directories (running configs can carry hashed secrets), synced,
             # renamed; the temporary name is unique per writer (two hosts may share a config).
-            write_private(path, data, durable=True)
+            write_private(path, data, durable=durable)
         if self.database is not None:
             with self._lock:
                 self._db().execute(

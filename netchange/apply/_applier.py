@@ -242,6 +242,15 @@ class Applier:
             self._status(hp.host, HostStatus.FAILED, failure.text)
             return Result(host=task.host, failed=True)
 
+    def _drifted_lines(self, driver: DriverProtocol, hp: HostPlan, running: str) -> list[str]:
+        """The lines that differ from the planned state, which the planning process kept in the
+        snapshot store under the plan's own hash; none when it is not there (a plan made elsewhere)."""
+        try:
+            planned = self.snapshots.load(hp.running_hash)
+        except (NetchangeError, OSError, ValueError):
+            return []
+        return changed_lines(planned, normalize(driver, running))
+
     def _read_snapshot(self, driver: DriverProtocol, hp: HostPlan, pending: list[RunEvent]) -> str:
         """At the host's turn, under its lock: read the running state once. It is the drift check
         (refused unless it is the planned state: :class:`DriftDetected`, nothing written) and the
@@ -251,7 +260,9 @@ class Applier:
         running = driver.get_config(retrieve="running")["running"]
         if text_hash(normalize(driver, running)) != hp.running_hash:
             pending.append(RunEvent(EventKind.DRIFT, hp.host, {"planned": hp.running_hash}))
-            raise DriftDetected(f"{hp.host}: running state differs from the plan's, not committed")
+            lines = self._drifted_lines(driver, hp, running)
+            raise DriftDetected(f"{hp.host}: running state differs from the plan's, not committed"
+                                + (f": {brief_lines(lines)}" if lines else ""))
         sha = self.snapshots.save(running)
         self.outcomes[hp.host].snapshot = sha
         fail_point("apply.snapshot", host=hp.host)  # the snapshot on disk, not yet journaled

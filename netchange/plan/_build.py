@@ -197,12 +197,17 @@ def classify_platform(platform: str, syntax: str, ruleset: RuleSet | None = None
     return platform if platform in (ruleset or load_ruleset()).platforms else syntax
 
 
-def _plan_host(task: Task, targets: Mapping[str, PlanTarget], change: ChangeRequest, ruleset: RuleSet) -> Result:
+def _plan_host(task: Task, targets: Mapping[str, PlanTarget], change: ChangeRequest, ruleset: RuleSet,
+               keep: Callable[[str], object] | None = None) -> Result:
     host = task.host
     target = targets[host.name]
     try:
         driver: DriverProtocol = host.get_connection(CONNECTION_NAME, task.nornir.config)
         running = driver.get_config(retrieve="running")["running"]
+        if keep is not None:
+            # The planned state itself, by the hash the plan holds: an apply that finds the host
+            # drifted at its turn names the lines that differ from it (rollback.SnapshotStore).
+            keep(normalize(driver, running))
         contexts = target.contexts(driver, running, change.id)
         checks = tuple(check for step, ctx in contexts for check in step.change_type.pre_checks(ctx))
         if any(c.failed for c in checks):  # a check not run (offline) is not a failure
@@ -287,22 +292,27 @@ def build_plan(
     requirements: Callable[[Category], Sequence[str]],
     now: dt.datetime | None = None,
     bound: tuple[list[BoundStep], dict[str, PlanTarget]] | None = None,
+    keep: Callable[[str], object] | None = None,
 ) -> Plan:
     """Plan ``change`` on its targets. Never commits; a host's failure is recorded in its HostPlan.
 
     ``bound``: the change already bound to the inventory by :func:`bind` (the pipeline binds
     once, checks logins or loads stored configurations for those hosts, then plans them).
+    ``keep``: given each host's running state as read, normalized (whose SHA-256 is the plan's
+    ``running_hash``): the pipeline keeps it in the snapshot store, so that an apply finding a
+    host drifted names the lines.
     """
     steps, targets = bound if bound is not None else bind(change, nr)
     # One rule set for the whole plan: every host is judged by the same rules, looked up once.
     ruleset = load_ruleset()
-    hosts = plan_hosts(change, nr, targets, ruleset)
+    hosts = plan_hosts(change, nr, targets, ruleset, keep=keep)
     return seal_plan(change, steps, hosts, actor=actor, policy_version=policy_version, policy_digest=policy_digest,
                      requirements=requirements, now=now, ruleset=ruleset)
 
 
 def plan_hosts(change: ChangeRequest, nr: Nornir, targets: Mapping[str, PlanTarget],
-               ruleset: RuleSet | None = None) -> tuple[HostPlan, ...]:
+               ruleset: RuleSet | None = None, *, keep: Callable[[str], object] | None = None,
+               ) -> tuple[HostPlan, ...]:
     """Each target's part of the plan (read, render, compare, classify), in step order; the devices'
     side of :func:`build_plan` (a site worker runs it for its hosts: :mod:`netchange.workflow`)."""
     ruleset = ruleset or load_ruleset()
@@ -311,8 +321,8 @@ def plan_hosts(change: ChangeRequest, nr: Nornir, targets: Mapping[str, PlanTarg
     wanted = set(names)
     try:
         result = nr.filter(filter_func=lambda h: h.name in wanted).run(
-            task=_plan_host, targets=targets, change=change, ruleset=ruleset, name="plan", on_failed=True
-        )
+            task=_plan_host, targets=targets, change=change, ruleset=ruleset, keep=keep, name="plan",
+            on_failed=True)
     finally:
         nr.close_connections(on_good=True, on_failed=True)
     for name in names:

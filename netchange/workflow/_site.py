@@ -349,7 +349,8 @@ class SiteActivities:
             nr = nr.filter(filter_func=lambda h: h.name in hosts)
             require_logins(nr, hosts)
             ruleset = load_ruleset()
-            planned = plan_hosts(request, nr, {h: targets[h] for h in hosts}, ruleset)
+            planned = plan_hosts(request, nr, {h: targets[h] for h in hosts}, ruleset,
+                                 keep=lambda text: snapshots.save(text, durable=False))
             blob = snapshots.save(json.dumps([p.model_dump(mode="json") for p in planned]))
             return SitePlanned(self.sites[0], blob, ruleset.digest)
 

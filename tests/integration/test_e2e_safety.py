@@ -86,9 +86,10 @@ def test_out_of_band_vlan_on_a_later_switch_is_seen_before_its_commit(
         proc.send_signal(signal.SIGCONT)
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 1, out + err
-    # Read at its turn (issue 27 item 1: the snapshot is the drift check): refused, not committed;
-    # the plan keeps the state's hash, not its text, so the lines are not named (docs/safety.md).
+    # Read at its turn (issue 27 item 1: the snapshot is the drift check): refused, not committed,
+    # the lines named against the planned state the planning process kept.
     assert f"{last}: running state differs from the plan's, not committed" in out, out
+    assert "+vlan 921" in out, out
     after = running(open_driver, *hosts)
     assert "vlan 921" in after[last] and "drift during apply" not in after[last]
     for host in hosts:

@@ -74,13 +74,16 @@ def run(tmp_path: Path, faults: dict[str, dict[str, Any]] | None = None, req: Ch
         mutate_before_apply: dict[str, str] | None = None, workers: int = 4) -> tuple[Plan, Any, Journal]:
     fakedriver.reset({f"sw{i}": SWITCH_RUNNING for i in range(1, N + 1)})
     cfg = inventory(tmp_path, faults, workers)
-    plan = build_plan(req or change(), load_nornir(cfg), actor="dnguyen", policy_version="t", requirements=lambda c: [])
+    store = SnapshotStore(tmp_path / "snap")
+    # As the pipeline plans: each host's planned state kept, a drift is named against it.
+    plan = build_plan(req or change(), load_nornir(cfg), actor="dnguyen", policy_version="t",
+                      requirements=lambda c: [], keep=store.save)
     assert plan.ok, [h.error for h in plan.hosts]
     for name, text in (mutate_before_apply or {}).items():
         fakedriver.DEVICES[name] = text.strip().splitlines()
     journal = Journal(tmp_path / "journal.sqlite")
     journal.record_plan(plan, actor="dnguyen")
-    applier = Applier(plan, load_nornir(cfg), journal=journal, snapshots=SnapshotStore(tmp_path / "snap"),
+    applier = Applier(plan, load_nornir(cfg), journal=journal, snapshots=store,
                       progress=PlainProgress(), actor="dnguyen")
     applier.prepare()
     outcome = applier.rollout()
@@ -178,6 +181,7 @@ def test_a_drifted_canary_refuses_the_change_with_nothing_changed(tmp_path: Path
     _, outcome, journal = run(tmp_path, mutate_before_apply={"sw1": ROGUE})
     assert outcome.refused_for_drift and outcome.exit_code == 3
     assert outcome.hosts["sw1"].failure is not None and outcome.hosts["sw1"].failure.is_a(DriftDetected)
+    assert "+vlan 99" in outcome.hosts["sw1"].error, outcome.hosts["sw1"].error  # named, from the planned state
     assert all("commit_config" not in fakedriver.CALLS.get(f"sw{i}", []) for i in range(1, N + 1))
     assert fakedriver.running_of("sw1").strip() == ROGUE.strip() and back_to_snapshot("sw2", "sw3", "sw4")
     assert "drift" in kinds(journal, "sw1") and not any(
