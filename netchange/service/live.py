@@ -202,7 +202,11 @@ def read_run(service: Service, change_id: str, after: int,
             every = journal.events(change_id)
             run = (attempt(every) or (every, True))[0]
             lines = timeline.timeline(run, service.policy().tz)
-            hosts = list(dict.fromkeys(line.host for line in lines if line.host))
+            # The run's hosts as its start named them (a host never reached has no line of its
+            # own since each host is read at its turn), then any other host with a line.
+            started = [str(h) for e in run if e.kind == EventKind.APPLY_STARTED
+                       for h in (e.data.get("hosts") or []) if isinstance(e.data.get("hosts"), list)]
+            hosts = list(dict.fromkeys([*started, *(line.host for line in lines if line.host)]))
             end = _End(timeline.outcome(every, state), FINISHED[what_runs(run)],
                        host_steps(lines, hosts, finished=True))
     return events, state, end, holding

@@ -173,8 +173,8 @@ def test_the_change_page_follows_a_running_apply_host_by_host(world: dict[str, A
         assert page.evaluate("[...document.scripts].every(s => s.src)")  # no inline script
         page.evaluate("window.notReloaded = true")
         before = page.locator("#live-events tbody tr").count()  # what the page was rendered with
-        # prepare() read and saved every host before the state moved to in_progress
-        assert page.locator("#live-hosts td.step").all_inner_texts() == ["running state saved (snapshot)"] * 4
+        # prepare() opened the sessions and read nothing: each host is read at its turn (issue 27)
+        assert page.locator("#live-hosts td.step").all_inner_texts() == ["waiting"] * 4
         page_open.set()
 
         # Each host's steps appear while the apply runs, without a reload.
@@ -261,8 +261,6 @@ def test_after_a_rollback_a_host_shows_its_restore_and_the_page_says_the_apply_f
         journal.acquire_locks(SAVING, LAB_HOSTS, actor="dnguyen")
         journal.event(SAVING, EventKind.APPLY_STARTED, actor="dnguyen", data={"plan_hash": plan.plan_hash,
                                                                        "hosts": list(LAB_HOSTS)})
-        for host in LAB_HOSTS:
-            journal.event(SAVING, EventKind.SNAPSHOT, actor="dnguyen", host=host, data={"sha": "0" * 64})
         journal.set_state(SAVING, State.IN_PROGRESS, actor="dnguyen", reason="apply")
 
     page = sign_in(world)
@@ -281,15 +279,17 @@ def test_after_a_rollback_a_host_shows_its_restore_and_the_page_says_the_apply_f
         return cell.inner_text().splitlines(), cell.get_attribute("class") or ""
 
     saved = {"startup_equals_running": True}
-    for host in LAB_HOSTS[:2]:
-        journal_now((EventKind.COMMIT_STARTED, host, {"confirmed": False}), (EventKind.COMMITTED, host, {}),
+    for host in LAB_HOSTS[:2]:  # each host read at its turn: its snapshot, then its commit (issue 27)
+        journal_now((EventKind.SNAPSHOT, host, {"sha": "0" * 64}),
+                    (EventKind.COMMIT_STARTED, host, {"confirmed": False}), (EventKind.COMMITTED, host, {}),
                     (EventKind.POST_CHECKS, host, {"checks": [{"name": "vlan 42 active", "passed": True}]}),
                     (EventKind.CONFIRMED, host, {}), (EventKind.SAVED, host, saved))
     saved_rows = page.locator("#live-events tr[data-seq]", has_text="saved: startup = running")
     saved_rows.filter(has_text="sw-doif-core2").wait_for(timeout=20_000)
     # A change confirmed and saved: the confirmation, the save beneath it.
     assert step("sw-doif-core1") == (["confirmed", "saved: startup = running"], "step ")
-    journal_now((EventKind.COMMIT_STARTED, "fw-doif-a", {"confirmed": False}), (EventKind.COMMITTED, "fw-doif-a", {}),
+    journal_now((EventKind.SNAPSHOT, "fw-doif-a", {"sha": "0" * 64}),
+                (EventKind.COMMIT_STARTED, "fw-doif-a", {"confirmed": False}), (EventKind.COMMITTED, "fw-doif-a", {}),
                 (EventKind.POST_CHECKS, "fw-doif-a", {"checks": [{"name": "port 9999 opens", "passed": False,
                                                           "detail": "connection failed"}]}),
                 (EventKind.HOST_FAILED, "fw-doif-a",
