@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import socket
 import sys
+import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from netchange.lab.component import LabContext, LabHost
 from netchange.lab.spawn import alive, free_port, start, tcp_open, wait_until
 
 SITES = ("doif", "doso")
+SOCKET_PATH_MAX = 96
+"""HAProxy's longest master socket path, less a margin (its message: "too long (max 97)")."""
 BACKEND = "be_web"
 FRONTEND = "fe_web"
 MEMBERS = ("web1", "web2", "web3")
@@ -137,8 +140,14 @@ class HaproxyLab:
             ]
             start(ctx, f"haproxy-{site}-{member}", argv, log=log)
         admin_port, frontend_port = free_port(ctx), free_port(ctx)
-        admin_socket = base / "admin.sock"
-        master_socket = base / "master.sock"
+        sockets = base
+        if len(str(base / "master.sock")) > SOCKET_PATH_MAX:
+            # A deep state directory (a test's temporary path): HAProxy refuses a longer socket path
+            # ("too long (max 97)"); the sockets go to a short private directory that lab down deletes.
+            sockets = Path(tempfile.mkdtemp(prefix=f"nc{ctx.instance}-haproxy-{site}-"))
+            ctx.paths.append(str(sockets))
+        admin_socket = sockets / "admin.sock"
+        master_socket = sockets / "master.sock"
         for stale in (admin_socket, master_socket):
             stale.unlink(missing_ok=True)
         cfg = base / "haproxy.cfg"
